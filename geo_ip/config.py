@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -47,6 +47,8 @@ class Municipality(_Frozen):
     crs: str | None = None
     crs_fonte: str | None = None
     distribuidora: str | None = None
+    ficticio: bool = False
+    """True for the bundled demo: every output is labelled as fictional data."""
 
 
 class Law(_Frozen):
@@ -135,7 +137,9 @@ class CostShare(_Frozen):
                     f"fora do intervalo de {low:g} % a {high:g} % do Art. 4"
                 )
         if not any(band.pontuacao_minima == 0 for band in self.faixas):
-            raise ValueError("as faixas devem cobrir a pontuação 0 (uma faixa com pontuacao_minima = 0)")
+            raise ValueError(
+                "as faixas devem cobrir a pontuação 0 (uma faixa com pontuacao_minima = 0)"
+            )
         return self
 
     def share_for(self, score: float) -> float:
@@ -237,13 +241,39 @@ def rules_path(name_or_path: str | Path) -> Path:
 
 
 def _key(loc: tuple[int | str, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts[-1 if parts else 0 :] = [f"{parts[-1] if parts else ''}[{item}]"]
+    """Render a pydantic error location as a TOML-like key (``a.b[0].c``)."""
+    return "".join(f"[{item}]" if isinstance(item, int) else f".{item}" for item in loc).lstrip(".")
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
         else:
-            parts.append(str(item))
-    return ".".join(parts)
+            merged[key] = value
+    return merged
+
+
+def _read_toml(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], bytes]:
+    """Read a rules file, resolving ``herda = "<name>"`` (inherit from another file)."""
+    if not path.is_file():
+        raise RulesError("arquivo de regras do município não encontrado", path=path)
+    raw = path.read_bytes()
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RulesError(f"o arquivo de regras não é um TOML válido ({exc})", path=path) from exc
+    parent = data.pop("herda", None)
+    if parent is None:
+        return data, raw
+    parent_path = rules_path(parent) if not Path(parent).is_absolute() else Path(parent)
+    if not parent_path.is_absolute() and not parent_path.exists():
+        parent_path = path.parent / f"{parent}.toml"
+    if parent_path.resolve() in seen:
+        raise RulesError("herança circular entre arquivos de regras", path=path, field="herda")
+    base, base_raw = _read_toml(parent_path, (*seen, path.resolve()))
+    return _merge(base, data), base_raw + raw
 
 
 _PT_ERRORS = {
@@ -273,7 +303,9 @@ def load_rules(name_or_path: str | Path = "extrema") -> Rules:
     Parameters
     ----------
     name_or_path : str or Path, default "extrema"
-        Name of a bundled rules file or path to one.
+        Name of a bundled rules file or path to one. A file may start with
+        ``herda = "<name>"`` to inherit every key of another rules file and
+        override only some; the hash then covers both files.
 
     Returns
     -------
@@ -287,13 +319,7 @@ def load_rules(name_or_path: str | Path = "extrema") -> Rules:
         the message names the key.
     """
     path = rules_path(name_or_path)
-    if not path.is_file():
-        raise RulesError("arquivo de regras do município não encontrado", path=path)
-    raw = path.read_bytes()
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise RulesError(f"o arquivo de regras não é um TOML válido ({exc})", path=path) from exc
+    data, raw = _read_toml(path)
     try:
         rules = Rules.model_validate(data)
     except ValidationError as exc:
