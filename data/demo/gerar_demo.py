@@ -1,0 +1,1559 @@
+"""Generate the bundled FICTIONAL demo data set of geo_ip.
+
+Everything written here is invented: the municipality, its streets, buildings,
+addresses, facilities, electric grid and terrain. Nothing is copied from a real
+place or a real distributor. Run from the repository root::
+
+    python data/demo/gerar_demo.py
+
+Outputs (next to this script):
+
+- ``municipio_demo.osm``: OpenStreetMap XML 0.6 of the fictional municipality.
+- ``rede_demo.gpkg``: distributor grid in the ANEEL BDGD schema (SSDBT, SSDMT,
+  PONNOT, UNTRMT, and the tables PIP and CTMT), EPSG:4674.
+- ``mdt_demo.tif``: digital terrain model, EPSG:4326, 1 arc-second, float32.
+
+The script is deterministic: the only random draws use a fixed seed, element ids
+follow the design order, and timestamps are fixed, so re-running it rewrites
+byte-identical files.
+
+How it works: streets are designed as polylines in a local metric frame centred
+on the municipality (x east, y north, metres). The polylines are noded with
+shapely (every crossing becomes a shared OSM node), then a small smooth
+rotation + warp is applied to the node positions so the town does not look like
+graph paper. Buildings, bus stops, poles and lines are then laid out along the
+final street geometry, and everything is projected from SIRGAS 2000 / UTM 23S to
+geographic coordinates.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import rasterio
+import shapely
+from pyproj import Transformer
+from rasterio.transform import from_origin
+from shapely.geometry import LineString, MultiLineString, Point, Polygon
+
+# ---------------------------------------------------------------------------
+# Constants
+# ---------------------------------------------------------------------------
+OUT = Path(__file__).resolve().parent
+OSM_PATH = OUT / "municipio_demo.osm"
+GPKG_PATH = OUT / "rede_demo.gpkg"
+DEM_PATH = OUT / "mdt_demo.tif"
+
+SEED = 20260115
+CENTER_LON, CENTER_LAT = -46.385, -22.905
+UTM_CRS = "EPSG:31983"  # SIRGAS 2000 / UTM zone 23S
+TIMESTAMP = "2026-01-15T00:00:00Z"
+MUNICIPIO = "Município de Demonstração (dados fictícios)"
+CIDADE = "Demonstração"
+CEP = "39999-000"
+IBGE = "9999999"
+GENERATOR = "geo_ip data/demo/gerar_demo.py - DADOS FICTÍCIOS (fictional data, not a real place)"
+
+Xy = tuple[float, float]
+Tags = dict[str, str]
+
+# Centre box of the town (design coordinates): the only area served by the LV grid.
+CENTRO_X, CENTRO_Y = 600.0, 360.0
+ROTATION_DEG = 7.0
+POLE_OFFSET = (3.0, 4.0)  # poles stand on the sidewalk, ~5 m from the centreline
+
+# BDGD codes reused from a real BDGD (domain values of the ANEEL dictionary).
+DIST = 9999  # fictional distributor code
+CONJ = 99999
+SUB = "DEMO"
+CTMT = "1_DEMO_1"
+DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+# ---------------------------------------------------------------------------
+# Geometry helpers
+# ---------------------------------------------------------------------------
+def warp(x: float, y: float) -> Xy:
+    """Rotate the design a little and bend it smoothly (design -> final metres)."""
+    a = math.radians(ROTATION_DEG)
+    xr = x * math.cos(a) - y * math.sin(a)
+    yr = x * math.sin(a) + y * math.cos(a)
+    return (xr + 7.0 * math.sin(yr / 230.0 + 0.4), yr + 6.0 * math.sin(xr / 280.0 + 1.1))
+
+
+def warp_ring(pts: Sequence[Xy], step: float = 50.0) -> list[Xy]:
+    """Densify a closed design ring and warp it (first point repeated at the end)."""
+    ring = shapely.segmentize(Polygon(pts).exterior, step)
+    coords = [warp(x, y) for x, y in ring.coords[:-1]]
+    return [*coords, coords[0]]
+
+
+def rect(x0: float, y0: float, x1: float, y1: float) -> list[Xy]:
+    return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+
+
+_TO_UTM = Transformer.from_crs("EPSG:4326", UTM_CRS, always_xy=True)
+_CX, _CY = _TO_UTM.transform(CENTER_LON, CENTER_LAT)
+_UTM_TO_WGS = Transformer.from_crs(UTM_CRS, "EPSG:4326", always_xy=True)
+_UTM_TO_SIRGAS = Transformer.from_crs(UTM_CRS, "EPSG:4674", always_xy=True)
+
+
+def to_lonlat(xy: np.ndarray, crs: str = "EPSG:4326") -> np.ndarray:
+    """Final local metres (n x 2) -> lon/lat (n x 2) in EPSG:4326 or EPSG:4674."""
+    tr = _UTM_TO_WGS if crs == "EPSG:4326" else _UTM_TO_SIRGAS
+    lon, lat = tr.transform(xy[:, 0] + _CX, xy[:, 1] + _CY)
+    return np.column_stack([lon, lat])
+
+
+# ---------------------------------------------------------------------------
+# Street design (design coordinates, metres)
+# ---------------------------------------------------------------------------
+@dataclass
+class Street:
+    key: str
+    pts: list[Xy]
+    tags: Tags
+    bairro: str | None = None
+    node_ids: list[int] = field(default_factory=list)
+
+
+def design_streets() -> list[Street]:
+    s: list[Street] = []
+
+    def add(key: str, pts: Sequence[Xy], bairro: str | None = None, **tags: str) -> None:
+        s.append(Street(key, list(pts), dict(tags), bairro))
+
+    asphalt = {"surface": "asphalt"}
+    # Principal road: rural highway in the west, Avenida Brasil in town, roundabout.
+    add(
+        "rodovia_oeste",
+        [(-1950, 30), (-1500, 10), (-1100, 0)],
+        highway="primary",
+        name="Rodovia Municipal DEM-010",
+        ref="DEM-010",
+        lanes="2",
+        maxspeed="80",
+        lit="no",
+        **asphalt,
+    )
+    add(
+        "av_brasil",
+        [(-1100, 0), (725, 0)],
+        "Centro",
+        highway="primary",
+        name="Avenida Brasil",
+        lanes="4",
+        maxspeed="60",
+        lit="yes",
+        sidewalk="both",
+        **asphalt,
+    )
+    ring = [
+        (750 + 25 * math.cos(k * math.pi / 8), 25 * math.sin(k * math.pi / 8)) for k in range(16)
+    ]
+    add(
+        "rotatoria",
+        [*ring, ring[0]],
+        highway="primary",
+        junction="roundabout",
+        lit="yes",
+        **asphalt,
+    )
+    add(
+        "rodovia_leste",
+        [(775, 0), (1200, -20), (1600, 10), (1950, 40)],
+        highway="primary",
+        name="Rodovia Municipal DEM-010",
+        ref="DEM-010",
+        lanes="2",
+        maxspeed="80",
+        lit="no",
+        **asphalt,
+    )
+
+    # Centro: orthogonal grid, x in [-600, 600], y in [-360, 360].
+    ns = [
+        (-600, "Rua Coronel Antônio Prado", "residential", {}),
+        (-450, "Rua Dom Pedro II", "residential", {"lit": "yes"}),
+        (-150, "Rua Professor João Batista", "residential", {}),
+        (0, "Avenida Tiradentes", "secondary", {"lit": "yes", "maxspeed": "40", "lanes": "2"}),
+        (150, "Rua Nossa Senhora Aparecida", "residential", {}),
+        (300, "Rua Doutor Carlos Chagas", "residential", {"lit": "yes"}),
+        (450, "Rua Santa Rita", "residential", {}),
+        (600, "Rua Marechal Deodoro", "residential", {}),
+    ]
+    for x, name, hw, extra in ns:
+        add(f"ns_{x}", [(x, -360), (x, 360)], "Centro", highway=hw, name=name, **asphalt, **extra)
+    add(
+        "sete_setembro",
+        [(-300, 360), (-300, -360), (-520, -520), (-750, -600)],
+        "Centro",
+        highway="secondary",
+        name="Rua Sete de Setembro",
+        lit="yes",
+        maxspeed="40",
+        **asphalt,
+    )
+    ew = [
+        (-360, "Rua Barão do Rio Branco", {}),
+        (-240, "Rua das Flores", {"oneway": "yes"}),
+        (120, "Rua Santos Dumont", {}),
+        (240, "Rua Getúlio Vargas", {"lit": "yes"}),
+        (360, "Rua Padre Anchieta", {}),
+    ]
+    for y, name, extra in ew:
+        x1 = 750 if y == 120 else 600
+        add(
+            f"ew_{y}",
+            [(-600, y), (x1, y)],
+            "Centro",
+            highway="residential",
+            name=name,
+            **asphalt,
+            **extra,
+        )
+    add(
+        "quinze_novembro",
+        [(-1050, -360), (-900, -120), (-600, -120), (600, -120)],
+        "Centro",
+        highway="tertiary",
+        name="Rua Quinze de Novembro",
+        lit="yes",
+        **asphalt,
+    )
+    add(
+        "travessa",
+        [(-150, 60), (0, 60)],
+        "Centro",
+        highway="residential",
+        name="Travessa São José",
+        surface="sett",
+    )
+    add(
+        "rosario",
+        [(150, 180), (300, 180)],
+        "Centro",
+        highway="living_street",
+        name="Rua do Rosário",
+        surface="sett",
+    )
+    add(
+        "beco",
+        [(-450, -180), (-300, -180)],
+        "Centro",
+        highway="service",
+        service="alley",
+        name="Beco dos Artistas",
+        surface="concrete",
+    )
+    add("acesso_ubs", [(300, -180), (262, -180)], "Centro", highway="service", **asphalt)
+    add(
+        "estac_escola",
+        [(-300, 300), (-340, 300)],
+        "Centro",
+        highway="service",
+        service="parking_aisle",
+        **asphalt,
+    )
+
+    # Vila Nova (south-west).
+    for x, name in [
+        (-1350, "Rua Minas Gerais"),
+        (-1200, "Rua Paraná"),
+        (-1050, "Rua Bahia"),
+        (-900, "Rua Goiás"),
+        (-750, "Rua Espírito Santo"),
+    ]:
+        y1 = 6.25 if x == -1350 else -360  # Rua Minas Gerais reaches the highway
+        add(
+            f"vn_ns_{x}",
+            [(x, -720), (x, y1)],
+            "Vila Nova",
+            highway="residential",
+            name=name,
+            surface="paving_stones",
+        )
+    for y, name, surf in [
+        (-360, "Rua São João", "paving_stones"),
+        (-480, "Rua Santa Luzia", "paving_stones"),
+        (-600, "Rua São Sebastião", "paving_stones"),
+        (-720, "Rua Bela Vista", "unpaved"),
+    ]:
+        add(
+            f"vn_ew_{y}",
+            [(-1350, y), (-750, y)],
+            "Vila Nova",
+            highway="residential",
+            name=name,
+            surface=surf,
+        )
+
+    # Jardim das Palmeiras (north-east), reached from the roundabout.
+    add(
+        "av_palmeiras",
+        [(750, 25), (750, 660)],
+        "Jardim das Palmeiras",
+        highway="tertiary",
+        name="Avenida das Palmeiras",
+        lit="yes",
+        **asphalt,
+    )
+    for x, name in [
+        (900, "Rua das Orquídeas"),
+        (1050, "Rua das Margaridas"),
+        (1200, "Rua dos Girassóis"),
+    ]:
+        add(
+            f"jp_ns_{x}",
+            [(x, 180), (x, 660)],
+            "Jardim das Palmeiras",
+            highway="residential",
+            name=name,
+            **asphalt,
+        )
+    for y, name in [
+        (180, "Rua dos Jacarandás"),
+        (300, "Alameda dos Ipês"),
+        (420, "Rua São João"),
+        (540, "Rua das Acácias"),
+        (660, "Rua das Hortênsias"),
+    ]:
+        add(
+            f"jp_ew_{y}",
+            [(750, y), (1200, y)],
+            "Jardim das Palmeiras",
+            highway="residential",
+            name=name,
+            **asphalt,
+        )
+
+    # Isolated loteamento street (not connected to anything).
+    add(
+        "projetada",
+        [(1620, -260), (1700, -300), (1790, -285)],
+        highway="residential",
+        name="Rua Projetada Um",
+        surface="unpaved",
+    )
+
+    # Rural periphery.
+    unpaved = {"surface": "unpaved", "lit": "no"}
+    add(
+        "estrada_bairro_alto",
+        [
+            (0, 360),
+            (20, 520),
+            (90, 700),
+            (60, 880),
+            (-30, 1040),
+            (10, 1200),
+            (120, 1330),
+            (180, 1420),
+        ],
+        "Bairro Alto",
+        highway="unclassified",
+        name="Estrada Municipal do Bairro Alto",
+        **unpaved,
+    )
+    add(
+        "estrada_pinheiros",
+        [
+            (750, -25),
+            (760, -200),
+            (850, -420),
+            (1000, -650),
+            (1150, -900),
+            (1350, -1150),
+            (1500, -1380),
+        ],
+        highway="unclassified",
+        name="Estrada Municipal dos Pinheiros",
+        **unpaved,
+    )
+    track = {"highway": "track", "surface": "dirt"}
+    add(
+        "trilha_1",
+        [(60, 880), (-200, 930), (-480, 900), (-700, 980)],
+        "Bairro Alto",
+        tracktype="grade3",
+        **track,
+    )
+    add(
+        "trilha_2",
+        [(10, 1200), (260, 1230), (520, 1180), (760, 1260)],
+        "Bairro Alto",
+        tracktype="grade4",
+        **track,
+    )
+    add(
+        "trilha_3",
+        [(-30, 1040), (-250, 1180), (-420, 1350)],
+        "Bairro Alto",
+        tracktype="grade3",
+        **track,
+    )
+    add("trilha_4", [(1000, -650), (1250, -600), (1480, -700)], tracktype="grade3", **track)
+    add("trilha_5", [(1150, -900), (900, -1000), (650, -1150)], tracktype="grade4", **track)
+    add(
+        "acesso_sitio",
+        [(1350, -1150), (1450, -1080)],
+        highway="service",
+        access="private",
+        name="Acesso ao Sítio Santa Clara",
+        surface="dirt",
+    )
+    add(
+        "garagem",
+        [(900, -1000), (880, -1040)],
+        highway="service",
+        service="driveway",
+        surface="dirt",
+    )
+
+    # Not part of the road graph: footways, crossings, cycleway, path.
+    for x in (-225, -75, 75, 225, 375):
+        add(
+            f"faixa_{x}",
+            [(x, -9), (x, 9)],
+            highway="footway",
+            footway="crossing",
+            crossing="marked",
+        )
+    add(
+        "faixa_tiradentes",
+        [(-9, 300), (9, 300)],
+        highway="footway",
+        footway="crossing",
+        crossing="marked",
+    )
+    add(
+        "ciclovia",
+        [(-600, -14), (600, -14)],
+        highway="cycleway",
+        name="Ciclovia da Avenida Brasil",
+        **asphalt,
+    )
+    add("praca_diag_1", [(-142, 128), (-8, 232)], highway="footway", surface="paving_stones")
+    add("praca_diag_2", [(-142, 232), (-8, 128)], highway="footway", surface="paving_stones")
+    add(
+        "trilha_cachoeira",
+        [(760, 1260), (850, 1340), (950, 1400)],
+        highway="path",
+        name="Trilha da Cachoeira",
+    )
+    return s
+
+
+# ---------------------------------------------------------------------------
+# Road network: noding and warping
+# ---------------------------------------------------------------------------
+@dataclass
+class Network:
+    streets: list[Street]
+    xy: dict[int, Xy]  # final local metres of every street node
+    design: dict[int, Xy]  # design coordinates of every street node
+    node_tags: dict[int, Tags]
+    lines: dict[str, LineString]  # final geometry per street key
+
+    def street(self, key: str) -> Street:
+        return next(s for s in self.streets if s.key == key)
+
+    def node_at(self, x: float, y: float) -> int:
+        """Street node whose design position is (x, y)."""
+        for nid, (dx, dy) in self.design.items():
+            if abs(dx - x) < 0.01 and abs(dy - y) < 0.01:
+                return nid
+        raise KeyError((x, y))
+
+
+def build_network(streets: list[Street]) -> Network:
+    """Node the designed streets so that every crossing is a shared node."""
+    lines = [shapely.segmentize(LineString(s.pts), 100.0) for s in streets]
+    extra: list[list[Xy]] = [[] for _ in streets]
+    tree = shapely.STRtree(lines)
+    left, right = tree.query(lines, predicate="intersects")
+    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+        if i >= j:
+            continue
+        inter = lines[i].intersection(lines[j])
+        for part in shapely.get_parts(inter):
+            if part.geom_type != "Point":
+                raise ValueError(f"{streets[i].key} overlaps {streets[j].key}")
+            extra[i].append((part.x, part.y))
+            extra[j].append((part.x, part.y))
+
+    node_of: dict[tuple[float, float], int] = {}
+    design: dict[int, Xy] = {}
+    for street, line, ex in zip(streets, lines, extra, strict=True):
+        coords = [(float(x), float(y)) for x, y in line.coords]
+        closed = coords[0] == coords[-1]
+        base = coords[:-1] if closed else coords
+        length = line.length
+        cand = []
+        for p in [*base, *ex]:
+            d = line.project(Point(p))
+            if closed and d > length - 1e-6:
+                d = 0.0
+            cand.append((d, p))
+        cand.sort(key=lambda c: c[0])
+        ids: list[int] = []
+        for _, p in cand:
+            key = (round(p[0], 2), round(p[1], 2))
+            nid = node_of.setdefault(key, len(node_of) + 1)
+            design.setdefault(nid, p)
+            if not ids or ids[-1] != nid:
+                ids.append(nid)
+        if closed:
+            ids.append(ids[0])
+        street.node_ids = ids
+
+    xy = {nid: warp(*p) for nid, p in design.items()}
+    net = Network(streets, xy, design, {}, {})
+    for street in streets:
+        net.lines[street.key] = LineString([xy[n] for n in street.node_ids])
+
+    # Node tags: marked crossings where footway=crossing meets a road, traffic signals.
+    road_nodes = {
+        n
+        for st in streets
+        if st.tags["highway"] not in ("footway", "cycleway", "path")
+        for n in st.node_ids
+    }
+    for st in streets:
+        if st.tags.get("footway") == "crossing":
+            for n in st.node_ids[1:-1]:
+                if n in road_nodes:
+                    net.node_tags[n] = {
+                        "highway": "crossing",
+                        "crossing": "marked",
+                        "crossing:markings": "zebra",
+                    }
+    net.node_tags[net.node_at(0, 0)] = {"highway": "traffic_signals"}
+    net.node_tags[net.node_at(-300, 0)] = {"highway": "traffic_signals"}
+    return net
+
+
+# ---------------------------------------------------------------------------
+# Points of interest and areas (design coordinates, warped on output)
+# ---------------------------------------------------------------------------
+POIS: list[tuple[Xy, Tags]] = [
+    ((-75, 90), {"place": "neighbourhood", "name": "Centro"}),
+    ((1000, 470), {"place": "neighbourhood", "name": "Jardim das Palmeiras"}),
+    ((-1050, -540), {"place": "neighbourhood", "name": "Vila Nova"}),
+    ((150, 1100), {"place": "neighbourhood", "name": "Bairro Alto"}),
+    (
+        (-375, 312),
+        {"amenity": "school", "name": "Escola Estadual Padre Anchieta", "isced:level": "1;2"},
+    ),
+    ((8, 1115), {"amenity": "school", "name": "Escola Rural do Bairro Alto", "isced:level": "1"}),
+    ((975, 360), {"amenity": "kindergarten", "name": "CMEI Pequeno Príncipe"}),
+    ((240, -168), {"amenity": "clinic", "healthcare": "clinic", "name": "UBS Centro"}),
+    ((520, 60), {"amenity": "police", "name": "Polícia Militar - 2ª Companhia"}),
+    ((-975, -660), {"amenity": "community_centre", "name": "Centro Comunitário da Vila Nova"}),
+    (
+        (-975, -420),
+        {"amenity": "social_facility", "social_facility": "outreach", "name": "CRAS Vila Nova"},
+    ),
+    (
+        (-75, 140),
+        {
+            "amenity": "place_of_worship",
+            "religion": "christian",
+            "denomination": "catholic",
+            "name": "Igreja Matriz Nossa Senhora Aparecida",
+        },
+    ),
+    ((-520, -60), {"amenity": "townhall", "name": "Prefeitura Municipal de Demonstração"}),
+]
+
+AREAS: list[tuple[list[Xy], Tags]] = [
+    (rect(-142, 128, -8, 232), {"leisure": "park", "name": "Praça da Matriz"}),
+    (rect(-70, 210, -40, 228), {"leisure": "playground", "name": "Parquinho da Praça"}),
+    (
+        rect(-1190, -590, -1060, -490),
+        {"amenity": "school", "name": "Escola Municipal Monteiro Lobato"},
+    ),
+    (
+        rect(465, 255, 585, 345),
+        {
+            "amenity": "hospital",
+            "name": "Hospital Municipal São Vicente de Paulo",
+            "healthcare": "hospital",
+        },
+    ),
+    (
+        rect(1075, 560, 1175, 630),
+        {"leisure": "pitch", "sport": "soccer", "name": "Campo do Jardim"},
+    ),
+    (rect(-1500, -1100, -1000, -850), {"landuse": "farmland"}),
+]
+
+LANDUSE: list[tuple[list[Xy], Tags]] = [
+    (
+        [
+            (-640, -400),
+            (640, -400),
+            (640, 400),
+            (-640, 400),
+            (-640, 60),
+            (-1120, 50),
+            (-1120, -50),
+            (-640, -160),
+        ],
+        {"landuse": "residential", "name": "Centro"},
+    ),
+    (rect(710, 140, 1240, 700), {"landuse": "residential", "name": "Jardim das Palmeiras"}),
+    (rect(-1390, -760, -710, -320), {"landuse": "residential", "name": "Vila Nova"}),
+]
+
+BOUNDARY = [
+    (-1990, 0),
+    (-2030, 700),
+    (-2000, 1490),
+    (-1000, 1530),
+    (0, 1480),
+    (1000, 1540),
+    (1990, 1500),
+    (2030, 800),
+    (2000, 0),
+    (2040, -700),
+    (2010, -1500),
+    (1000, -1540),
+    (0, -1490),
+    (-1000, -1530),
+    (-2020, -1480),
+    (-2040, -700),
+]
+
+
+# ---------------------------------------------------------------------------
+# Buildings and addresses
+# ---------------------------------------------------------------------------
+@dataclass
+class Building:
+    ring: list[Xy]  # final metres, closed
+    tags: Tags
+
+
+@dataclass
+class AddressNode:
+    xy: Xy
+    tags: Tags
+
+
+def frame_at(line: LineString, s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Point, unit tangent and left unit normal of ``line`` at distance ``s``."""
+    s = min(max(s, 0.0), line.length)
+    a = np.array(line.interpolate(max(s - 1.0, 0.0)).coords[0])
+    b = np.array(line.interpolate(min(s + 1.0, line.length)).coords[0])
+    t = (b - a) / np.linalg.norm(b - a)
+    n = np.array([-t[1], t[0]])
+    return np.array(line.interpolate(s).coords[0]), t, n
+
+
+def house_number(s: float, side: int) -> int:
+    """Brazilian numbering: metres from the street start, odd on the left, even on the right."""
+    n = max(round(s), 1)
+    if (side == 1) != (n % 2 == 1):
+        n += 1
+    return n
+
+
+def address(street: Street, number: str, bairro: str | None) -> Tags:
+    tags = {"addr:street": street.tags["name"], "addr:housenumber": number}
+    if bairro:
+        tags["addr:suburb"] = bairro
+    tags["addr:city"] = CIDADE
+    tags["addr:postcode"] = CEP
+    return tags
+
+
+# street key -> (first position, spacing, sides, share with address, building tags)
+BUILDING_PLAN: dict[str, tuple[float, float, tuple[int, ...], float, Tags]] = {
+    "ew_-360": (25, 75, (1, -1), 0.7, {"building": "house"}),
+    "ew_-240": (25, 75, (1, -1), 0.7, {"building": "house"}),
+    "ew_120": (25, 75, (1, -1), 0.7, {"building": "house"}),
+    "ew_240": (25, 75, (1, -1), 0.7, {"building": "house"}),
+    "ew_360": (25, 75, (1, -1), 0.7, {"building": "house"}),
+    "ns_-600": (40, 60, (1,), 0.6, {"building": "house"}),
+    "ns_600": (40, 60, (-1,), 0.6, {"building": "house"}),
+    "av_brasil": (520, 75, (1, -1), 1.0, {"building": "commercial"}),
+    "quinze_novembro": (420, 75, (1, -1), 0.8, {"building": "residential", "building:levels": "3"}),
+    "vn_ew_-360": (25, 40, (1, -1), 0.6, {"building": "house"}),
+    "vn_ew_-480": (25, 40, (1, -1), 0.6, {"building": "house"}),
+    "vn_ew_-600": (25, 40, (1, -1), 0.6, {"building": "house"}),
+    "vn_ew_-720": (25, 50, (1,), 0.5, {"building": "house"}),
+    "jp_ew_180": (30, 45, (1, -1), 0.8, {"building": "house"}),
+    "jp_ew_300": (30, 45, (1, -1), 0.8, {"building": "house"}),
+    "jp_ew_420": (30, 45, (1, -1), 0.8, {"building": "house"}),
+    "projetada": (30, 45, (1, -1), 1.0, {"building": "house"}),
+}
+
+# Isolated rural houses: (street key, distance along, side, setback, with address, s/n).
+RURAL_HOUSES: list[tuple[str, float, int, float, bool, bool]] = [
+    ("estrada_bairro_alto", 260, 1, 18, True, False),
+    ("estrada_bairro_alto", 420, -1, 22, True, False),
+    ("estrada_bairro_alto", 610, 1, 25, False, False),
+    ("estrada_bairro_alto", 900, -1, 20, True, False),
+    ("estrada_bairro_alto", 1310, 1, 30, True, True),
+    ("estrada_bairro_alto", 1420, -1, 18, False, False),
+    ("trilha_1", 330, 1, 20, False, False),
+    ("trilha_1", 820, -1, 16, True, True),
+    ("trilha_1", 1e9, 1, 14, False, False),
+    ("trilha_2", 400, -1, 20, False, False),
+    ("trilha_2", 1e9, -1, 15, True, True),
+    ("trilha_3", 1e9, 1, 15, False, False),
+    ("estrada_pinheiros", 520, -1, 20, True, False),
+    ("estrada_pinheiros", 1200, 1, 25, True, True),
+    ("trilha_4", 1e9, 1, 15, False, False),
+    ("trilha_5", 1e9, -1, 15, True, True),
+    ("acesso_sitio", 1e9, 1, 12, False, False),
+    ("garagem", 1e9, 1, 10, False, False),
+    ("rodovia_oeste", 250, -1, 30, False, False),
+    ("rodovia_leste", 800, 1, 35, False, False),
+]
+
+# Houses on unnamed tracks take the address of the road the track leaves from.
+RURAL_PARENT = {
+    "trilha_1": "estrada_bairro_alto",
+    "trilha_2": "estrada_bairro_alto",
+    "trilha_3": "estrada_bairro_alto",
+    "trilha_4": "estrada_pinheiros",
+    "trilha_5": "estrada_pinheiros",
+}
+
+SHOPS = [
+    {"shop": "bakery", "name": "Padaria Pão Quente"},
+    {"shop": "supermarket", "name": "Mercado São José"},
+    {"amenity": "pharmacy", "name": "Farmácia Popular da Avenida"},
+    {"shop": "hardware", "name": "Casa de Materiais Construir"},
+    {"amenity": "restaurant", "name": "Restaurante Sabor de Minas"},
+    {"amenity": "bank", "name": "Banco Fictício"},
+]
+
+
+def square(center: np.ndarray, t: np.ndarray, n: np.ndarray, w: float, d: float) -> list[Xy]:
+    corners = [
+        center + t * sx * w / 2 + n * sy * d / 2 for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1))
+    ]
+    ring = [(round(float(c[0]), 2), round(float(c[1]), 2)) for c in corners]
+    return [*ring, ring[0]]
+
+
+def make_buildings(
+    net: Network, rng: np.random.Generator
+) -> tuple[list[Building], list[AddressNode]]:
+    cands: list[tuple[list[Xy], Tags]] = []
+    shop_i = 0
+    for key, (start, spacing, sides, share, btags) in BUILDING_PLAN.items():
+        street = net.street(key)
+        line = net.lines[key]
+        s = start
+        while s <= line.length - 15:
+            for side in sides:
+                p, t, n = frame_at(line, s)
+                w, d = (
+                    (14.0, 16.0)
+                    if btags["building"] in ("residential", "commercial")
+                    else (9.0, 11.0)
+                )
+                centre = p + n * side * (7.0 + d / 2)
+                tags = dict(btags)
+                if rng.random() < share:
+                    tags.update(address(street, str(house_number(s, side)), street.bairro))
+                if btags["building"] == "commercial":
+                    tags.update(SHOPS[shop_i % len(SHOPS)])
+                    shop_i += 1
+                cands.append((square(centre, t, n, w, d), tags))
+            s += spacing
+    for key, s, side, setback, with_addr, sn in RURAL_HOUSES:
+        street = net.street(key)
+        line = net.lines[key]
+        s_eff = min(s, line.length - 6.0)
+        p, t, n = frame_at(line, s_eff)
+        centre = p + n * side * (setback + 5.5)
+        tags = {"building": "house"}
+        if with_addr:
+            named = net.street(RURAL_PARENT.get(key, key))
+            number = "s/n" if sn or named is not street else str(house_number(s_eff, side))
+            tags.update(address(named, number, named.bairro))
+        cands.append((square(centre, t, n, 9.0, 11.0), tags))
+
+    # Drop candidates that touch a road, an area or an earlier building.
+    polys = [Polygon(r) for r, _ in cands]
+    obstacles = [line.buffer(6.0) for line in net.lines.values()]
+    obstacles += [
+        Polygon([warp(*p) for p in pts]).buffer(2.0) for pts, tags in AREAS if "landuse" not in tags
+    ]
+    tree = shapely.STRtree(obstacles)
+    bad = set(tree.query(polys, predicate="intersects")[0].tolist())
+    kept: list[Building] = []
+    kept_polys: list[Polygon] = []
+    for i, (ring, tags) in enumerate(cands):
+        if i in bad:
+            continue
+        poly = polys[i]
+        if any(poly.distance(q) < 1.0 for q in kept_polys):
+            continue
+        kept.append(Building(ring, tags))
+        kept_polys.append(poly)
+
+    # Address-only nodes (lots with a number but no mapped building).
+    addr_nodes: list[AddressNode] = []
+    for key, sides in (
+        ("jp_ew_540", (1, -1)),
+        ("jp_ew_660", (1,)),
+        ("vn_ns_-1200", (-1,)),
+        ("ns_-150", (1,)),
+    ):
+        street = net.street(key)
+        line = net.lines[key]
+        for s in np.arange(40.0, line.length - 20, 70.0):
+            for side in sides:
+                p, _, n = frame_at(line, float(s))
+                q = p + n * side * 12.0
+                if any(Point(q).distance(o) < 6.0 for o in kept_polys):
+                    continue
+                xy = (round(float(q[0]), 2), round(float(q[1]), 2))
+                addr_nodes.append(
+                    AddressNode(
+                        xy, address(street, str(house_number(float(s), side)), street.bairro)
+                    )
+                )
+    return kept, addr_nodes
+
+
+# ---------------------------------------------------------------------------
+# Distributor grid (BDGD schema)
+# ---------------------------------------------------------------------------
+@dataclass
+class Pole:
+    cod: str
+    xy: Xy
+    kind: str = "bt"  # bt, mt or trafo
+    rural: bool = False
+    classes: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Grid:
+    poles: dict[str, Pole] = field(default_factory=dict)
+    node_pole: dict[int, str] = field(default_factory=dict)
+    edge_poles: dict[tuple[int, int], list[str]] = field(default_factory=dict)
+    bt_spans: list[tuple[str, str]] = field(default_factory=list)
+    mt_spans: list[tuple[str, str, bool]] = field(default_factory=list)
+    trafos: list[tuple[str, str, float]] = field(default_factory=list)  # (cod, pole, kVA)
+    osm_lv_street: list[str] = field(default_factory=list)  # poles along Rua Dom Pedro II
+    osm_mv: list[str] = field(default_factory=list)  # MV poles mirrored in OSM
+
+    def new_pole(self, xy: Xy, rural: bool) -> str:
+        cod = str(10001 + len(self.poles))
+        self.poles[cod] = Pole(cod, (xy[0] + POLE_OFFSET[0], xy[1] + POLE_OFFSET[1]), rural=rural)
+        return cod
+
+
+def in_centro(p: Xy) -> bool:
+    return abs(p[0]) <= CENTRO_X + 0.01 and abs(p[1]) <= CENTRO_Y + 0.01
+
+
+def pole_path(
+    grid: Grid,
+    net: Network,
+    nodes: list[int],
+    breaks: set[int],
+    spacing: float,
+    rural: bool = False,
+) -> list[str]:
+    """Poles along a run of street nodes: one at every break node, evenly spaced between."""
+    out: list[str] = []
+    stops = [i for i, n in enumerate(nodes) if n in breaks or i in (0, len(nodes) - 1)]
+    for a, b in itertools.pairwise(stops):
+        na, nb = nodes[a], nodes[b]
+        for n in (na, nb):
+            if n not in grid.node_pole:
+                grid.node_pole[n] = grid.new_pole(net.xy[n], rural)
+        key = (min(na, nb), max(na, nb))
+        if key not in grid.edge_poles:
+            line = LineString([net.xy[n] for n in nodes[a : b + 1]])
+            k = max(1, round(line.length / spacing))
+            inner = []
+            for j in range(1, k):
+                q = line.interpolate(line.length * j / k)
+                inner.append(grid.new_pole((q.x, q.y), rural))
+            grid.edge_poles[key] = inner if na < nb else inner[::-1]
+        inner = grid.edge_poles[key] if na < nb else grid.edge_poles[key][::-1]
+        seq = [grid.node_pole[na], *inner, grid.node_pole[nb]]
+        out.extend(seq if not out else seq[1:])
+    return out
+
+
+LV_STREETS = [
+    "av_brasil",
+    "ns_-600",
+    "ns_-450",
+    "sete_setembro",
+    "ns_-150",
+    "ns_0",
+    "ns_150",
+    "ns_300",
+    "ns_450",
+    "ns_600",
+    "ew_-360",
+    "ew_-240",
+    "quinze_novembro",
+    "ew_120",
+    "ew_240",
+    "ew_360",
+]
+
+
+def road_class(hw: str) -> str:
+    return {"primary": "principal", "secondary": "secundaria", "tertiary": "secundaria"}.get(
+        hw, "local"
+    )
+
+
+def build_grid(net: Network) -> Grid:
+    grid = Grid()
+    runs: dict[str, list[int]] = {}
+    for key in LV_STREETS:
+        ids = [n for n in net.street(key).node_ids if in_centro(net.design[n])]
+        runs[key] = ids
+    counts: dict[int, int] = {}
+    for ids in runs.values():
+        for n in ids:
+            counts[n] = counts.get(n, 0) + 1
+    breaks = {n for n, c in counts.items() if c > 1}
+
+    for key, ids in runs.items():
+        cls = road_class(net.street(key).tags["highway"])
+        path = pole_path(grid, net, ids, breaks, 35.0)
+        for p in path:
+            grid.poles[p].classes.add(cls)
+        grid.bt_spans.extend(itertools.pairwise(path))
+        if key == "ns_-450":
+            grid.osm_lv_street = path
+
+    # MV feeder: enters from the west along the highway, runs along Avenida Brasil to
+    # Rua Marechal Deodoro, with two branches (Rua Sete de Setembro, Rua Dr. Carlos Chagas).
+    rod = net.street("rodovia_oeste").node_ids
+    av = net.street("av_brasil").node_ids
+    x_of = {n: net.design[n][0] for n in av}
+    av_west = [n for n in av if x_of[n] <= -600 + 0.01]
+    av_centre = [n for n in av if -600 - 0.01 <= x_of[n] <= 600 + 0.01]
+    mv_rural = pole_path(grid, net, rod, set(), 70.0, rural=True)
+    mv_west = pole_path(grid, net, av_west, set(), 40.0)
+    mv_centre = pole_path(grid, net, av_centre, breaks, 35.0)
+    branch_w = pole_path(grid, net, runs["sete_setembro"], breaks, 35.0)
+    branch_e = pole_path(grid, net, runs["ns_300"], breaks, 35.0)
+    for path in (mv_rural, mv_west, mv_centre, branch_w, branch_e):
+        for a, b in itertools.pairwise(path):
+            grid.mt_spans.append((a, b, path is mv_rural))
+            for p in (a, b):
+                if grid.poles[p].kind == "bt":
+                    grid.poles[p].kind = "mt"
+    # The OSM file maps the MV line only from the highway junction to the first transformer.
+    stop = mv_centre.index(grid.node_pole[net.node_at(-450, 0)])
+    grid.osm_mv = mv_west + mv_centre[1 : stop + 1]
+
+    for i, (x, y, kva) in enumerate(
+        [
+            (-450, 0, 75.0),
+            (150, 0, 112.5),
+            (-300, 240, 45.0),
+            (-300, -240, 75.0),
+            (300, 240, 75.0),
+            (300, -240, 45.0),
+        ]
+    ):
+        pole = grid.node_pole[net.node_at(x, y)]
+        grid.poles[pole].kind = "trafo"
+        grid.trafos.append((f"1_{i + 1}", pole, kva))
+    return grid
+
+
+def hours_of_dark(month: int) -> float:
+    """Approximate lamp-on hours per night at 23 degrees south (longest in June/July)."""
+    return 11.6 + 1.25 * math.cos(2 * math.pi * (month - 6.5) / 12)
+
+
+def write_grid(grid: Grid, path: Path) -> dict[str, int]:
+    poles = list(grid.poles.values())
+    pole_xy = np.array([p.xy for p in poles])
+    pole_ll = dict(
+        zip([p.cod for p in poles], to_lonlat(pole_xy, "EPSG:4674").tolist(), strict=True)
+    )
+    trafo_xy = np.array([grid.poles[p].xy for _, p, _ in grid.trafos])
+
+    def i32(v: int, n: int) -> np.ndarray:
+        return np.full(n, v, dtype="int32")
+
+    # PONNOT
+    n = len(poles)
+    spec = {  # kind -> ESTR, ESF, ALT, A2, A4, A5
+        "bt": ("CI", "6", "10", "01", "10", "14"),
+        "mt": ("DT", "8", "12", "02", "11", "18"),
+        "trafo": ("DT", "11", "12", "02", "11", "20"),
+    }
+    cols = list(zip(*(spec[p.kind] for p in poles), strict=True))
+    ponnot = pd.DataFrame(
+        {
+            "COD_ID": [p.cod for p in poles],
+            "DIST": i32(DIST, n),
+            "TIP_PN": "POS",
+            "TIP_INST": ["RD_AER_RUR" if p.rural else "RD_AER_URB" for p in poles],
+            "POS": "PD",
+            "ESTR": cols[0],
+            "MAT": "CO",
+            "ESF": cols[1],
+            "ALT": cols[2],
+            "ARE_LOC": ["NU" if p.rural else "UB" for p in poles],
+            "CONJ": i32(CONJ, n),
+            "MUN": IBGE,
+            "ODI": "6",
+            "TI": "40",
+            "CM": "999",
+            "TUC": "255",
+            "A1": "01",
+            "A2": cols[3],
+            "A3": "01",
+            "A4": cols[4],
+            "A5": cols[5],
+            "A6": "00",
+            "UAR": "255-01",
+            "SITCONT": "AT1",
+            "DESCR": "",
+        }
+    )
+    pts = [Point(xy) for xy in to_lonlat(pole_xy, "EPSG:4674").tolist()]
+
+    # UNTRMT
+    loss = {45.0: (215.0, 1049.0, "3H"), 75.0: (334.0, 1661.0, "5H"), 112.5: (430.0, 2541.0, "6K")}
+    m = len(grid.trafos)
+    untrmt = pd.DataFrame(
+        {
+            "COD_ID": [c for c, _, _ in grid.trafos],
+            "DIST": i32(DIST, m),
+            "PAC_1": [f"{p}1" for _, p, _ in grid.trafos],
+            "PAC_2": [f"ET{c}" for c, _, _ in grid.trafos],
+            "PAC_3": "0",
+            "FAS_CON_P": "ABC",
+            "FAS_CON_S": "ABCN",
+            "FAS_CON_T": "0",
+            "SIT_ATIV": "AT",
+            "TIP_UNID": "38",
+            "POS": "PD",
+            "ATRB_PER": i32(1, m),
+            "TEN_LIN_SE": 0.22,
+            "CAP_ELO": [loss[k][2] for _, _, k in grid.trafos],
+            "CAP_CHA": "12",
+            "TAP": 1.0,
+            "ARE_LOC": "UB",
+            "CONF": "RA",
+            "POSTO": "PT",
+            "POT_NOM": [k for _, _, k in grid.trafos],
+            "PER_FER": [loss[k][0] for _, _, k in grid.trafos],
+            "PER_TOT": [loss[k][1] for _, _, k in grid.trafos],
+            "DAT_CON": [f"{10 + i:02d}/0{1 + i}/20{10 + 2 * i}" for i in range(m)],
+            "CTMT": CTMT,
+            "UNI_TR_AT": "",
+            "SUB": SUB,
+            "CONJ": i32(CONJ, m),
+            "MUN": IBGE,
+            "BANC": i32(0, m),
+            "TIP_TRAFO": "T",
+            "MRT": i32(0, m),
+            "DESCR": "",
+        }
+    )
+
+    def nearest_trafo(a: str, b: str) -> str:
+        mid = (np.array(grid.poles[a].xy) + np.array(grid.poles[b].xy)) / 2
+        return grid.trafos[int(np.argmin(np.hypot(*(trafo_xy - mid).T)))][0]
+
+    def span_geoms(
+        spans: Sequence[tuple[str, str]],
+    ) -> tuple[list[MultiLineString], list[float], list[float]]:
+        geoms, comp, shape_len = [], [], []
+        for a, b in spans:
+            g = MultiLineString([[pole_ll[a], pole_ll[b]]])
+            geoms.append(g)
+            comp.append(round(math.dist(grid.poles[a].xy, grid.poles[b].xy), 2))
+            shape_len.append(g.length)
+        return geoms, comp, shape_len
+
+    # SSDBT
+    bt_trafo = [nearest_trafo(a, b) for a, b in grid.bt_spans]
+    trafo_pole = {c: p for c, p, _ in grid.trafos}
+
+    def pac_bt(p: str, trafo: str) -> str:
+        return f"ET{trafo}" if trafo_pole[trafo] == p else f"BT{p}1"
+
+    bt_geoms, bt_comp, bt_len = span_geoms(grid.bt_spans)
+    k = len(grid.bt_spans)
+    ssdbt = pd.DataFrame(
+        {
+            "COD_ID": [str(20001 + i) for i in range(k)],
+            "PN_CON_1": [a for a, _ in grid.bt_spans],
+            "PN_CON_2": [b for _, b in grid.bt_spans],
+            "UNI_TR_MT": bt_trafo,
+            "CTMT": CTMT,
+            "CT_COD_OP": CTMT,
+            "UNI_TR_AT": "",
+            "SUB": SUB,
+            "CONJ": i32(CONJ, k),
+            "ARE_LOC": "UB",
+            "FAS_CON": "ABCN",
+            "DIST": i32(DIST, k),
+            "PAC_1": [pac_bt(a, t) for (a, _), t in zip(grid.bt_spans, bt_trafo, strict=True)],
+            "PAC_2": [pac_bt(b, t) for (_, b), t in zip(grid.bt_spans, bt_trafo, strict=True)],
+            "TIP_INST": "RD_AER_URB",
+            "TIP_CND": [
+                "101" if "principal" in grid.poles[a].classes else "44" for a, _ in grid.bt_spans
+            ],
+            "POS": "PD",
+            "ODI": "6",
+            "TI": "40",
+            "CM": "999",
+            "SITCONT": "AT1",
+            "COMP": bt_comp,
+            "DESCR": "",
+            "Shape_Length": bt_len,
+        }
+    )
+
+    # SSDMT
+    mt_pairs = [(a, b) for a, b, _ in grid.mt_spans]
+    mt_geoms, mt_comp, mt_len = span_geoms(mt_pairs)
+    k2 = len(mt_pairs)
+    ssdmt = pd.DataFrame(
+        {
+            "COD_ID": [str(30001 + i) for i in range(k2)],
+            "PN_CON_1": [a for a, _ in mt_pairs],
+            "PN_CON_2": [b for _, b in mt_pairs],
+            "CTMT": CTMT,
+            "CT_COD_OP": CTMT,
+            "UNI_TR_AT": "",
+            "SUB": SUB,
+            "CONJ": i32(CONJ, k2),
+            "ARE_LOC": ["NU" if r else "UB" for _, _, r in grid.mt_spans],
+            "DIST": i32(DIST, k2),
+            "PAC_1": [f"{a}1" for a, _ in mt_pairs],
+            "PAC_2": [f"{b}1" for _, b in mt_pairs],
+            "FAS_CON": "ABC",
+            "TIP_INST": ["RD_AER_RUR" if r else "RD_AER_URB" for _, _, r in grid.mt_spans],
+            "TIP_CND": "63",
+            "POS": "PD",
+            "ODI": "6",
+            "TI": "40",
+            "CM": "999",
+            "SITCONT": "AT1",
+            "COMP": mt_comp,
+            "DESCR": "",
+            "Shape_Length": mt_len,
+        }
+    )
+
+    # PIP: lighting points on three of every four LV poles (two luminaires on the
+    # transformer poles of Avenida Brasil), lamp by road class.
+    lv_poles = sorted({p for span in grid.bt_spans for p in span}, key=int)
+    lamp = {"principal": ("1", 150.0), "secundaria": ("1", 100.0), "local": ("9", 70.0)}
+    rows = []
+    for i, p in enumerate(lv_poles):
+        if i % 4 == 3:
+            continue
+        cls = min(grid.poles[p].classes, key=["principal", "secundaria", "local"].index)
+        rows.append((p, *lamp[cls]))
+        if grid.poles[p].kind == "trafo" and cls == "principal":
+            rows.append((p, *lamp[cls]))
+    lv_trafo: dict[str, str] = {}
+    for (a, b), t in zip(grid.bt_spans, bt_trafo, strict=True):
+        lv_trafo.setdefault(a, t)
+        lv_trafo.setdefault(b, t)
+    q = len(rows)
+    pot = np.array([r[2] for r in rows])
+    car = pot / 1000.0
+    pip = pd.DataFrame(
+        {
+            "COD_ID": [str(40001 + i) for i in range(q)],
+            "UC_ID": "1001",
+            "DIST": i32(DIST, q),
+            "MUN": IBGE,
+            "CONJ": i32(CONJ, q),
+            "SUB": SUB,
+            "UNI_TR_AT": "",
+            "CTMT": CTMT,
+            "UNI_TR_MT": [lv_trafo[r[0]] for r in rows],
+            "PN_CON": [r[0] for r in rows],
+            "CLAS_SUB": "IP",
+            "FAS_CON": [("AN", "BN", "CN")[i % 3] for i in range(q)],
+            "GRU_TEN": "BT",
+            "TEN_FORN": "15",
+            "GRU_TAR": "B4A",
+            "SIT_ATIV": "AT",
+            "ARE_LOC": "UB",
+            "PAC": [f"BT{r[0]}1" for r in rows],
+            "TIP_CC": "IP_1",
+            "CAR_INST": car,
+            "TIPO_LAMP": [r[1] for r in rows],
+            "POT_LAMP": pot,
+            "PERDA_REAT": 0.0,
+            "PERDA_RELE": 0.0,
+            "PERDA_OUTR": 0.0,
+            "CONTROLE": i32(1, q),
+            "TIP_SIST": "RD_INTERLIG",
+        }
+    )
+    for mth in range(1, 13):
+        pip[f"ENE_{mth:02d}"] = np.round(car * hours_of_dark(mth) * DAYS[mth - 1], 4)
+    pip["DIC"] = 0.0
+    pip["FIC"] = 0.0
+    pip["LIV"] = i32(0, q)
+    pip["SEMRED"] = i32(0, q)
+    pip["DAT_CON"] = [("01/01/2023", "15/06/2021", "20/09/2019")[i % 3] for i in range(q)]
+    pip["DESCR"] = ""
+
+    # CTMT: the feeder (TEN_NOM 49 = 13.8 kV in the ANEEL dictionary).
+    month_mwh = [
+        1180.0,
+        1105.0,
+        1210.0,
+        1150.0,
+        1190.0,
+        1230.0,
+        1260.0,
+        1240.0,
+        1170.0,
+        1160.0,
+        1140.0,
+        1200.0,
+    ]
+    ctmt: dict[str, object] = {
+        "COD_ID": [CTMT],
+        "NOME": ["DEM01"],
+        "BARR": [""],
+        "SUB": [SUB],
+        "PAC_INI": [CTMT],
+        "TEN_NOM": ["49"],
+        "TEN_OPE": [1.0],
+        "ATIP": np.array([0], dtype="int32"),
+        "RECONFIG": np.array([0], dtype="int32"),
+        "DIST": np.array([DIST], dtype="int32"),
+        "UNI_TR_AT": [""],
+    }
+    for mth in range(1, 13):
+        ctmt[f"ENE_{mth:02d}"] = [month_mwh[mth - 1] * 1000.0]
+    ctmt.update(
+        {"PERD_A3a": [0.0], "PERD_A4": [610000.0], "PERD_B": [72000.0], "PERD_MED": [18500.0]}
+    )
+    for col in ("PERD_A3aA4", "PERD_A3a_B", "PERD_A4A3a", "PERD_A4_B", "PERD_B_A3a", "PERD_B_A4"):
+        ctmt[col] = [0.0]
+    for part in ("PNTMT", "PNTBT"):
+        for mth in range(1, 13):
+            ctmt[f"{part}_{mth:02d}"] = [0.0]
+    ctmt["DESCR"] = [""]
+
+    if path.exists():
+        path.unlink()
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": TIMESTAMP})
+    opts = {"promote_to_multi": False}
+    pyogrio.write_dataframe(
+        _gdf(ssdbt, bt_geoms), path, layer="SSDBT", geometry_type="MultiLineString", **opts
+    )
+    pyogrio.write_dataframe(
+        _gdf(ssdmt, mt_geoms), path, layer="SSDMT", geometry_type="MultiLineString", **opts
+    )
+    pyogrio.write_dataframe(_gdf(ponnot, pts), path, layer="PONNOT", geometry_type="Point", **opts)
+    trafo_pts = [Point(xy) for xy in to_lonlat(trafo_xy, "EPSG:4674").tolist()]
+    pyogrio.write_dataframe(
+        _gdf(untrmt, trafo_pts), path, layer="UNTRMT", geometry_type="Point", **opts
+    )
+    pyogrio.write_dataframe(pip, path, layer="PIP")
+    pyogrio.write_dataframe(pd.DataFrame(ctmt), path, layer="CTMT")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+    return {"SSDBT": len(ssdbt), "SSDMT": len(ssdmt), "PONNOT": n, "UNTRMT": m, "PIP": q, "CTMT": 1}
+
+
+def _gdf(df: pd.DataFrame, geoms: Sequence[shapely.Geometry]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(df, geometry=list(geoms), crs="EPSG:4674")
+
+
+# ---------------------------------------------------------------------------
+# OSM XML
+# ---------------------------------------------------------------------------
+class OsmWriter:
+    """Collects OSM elements with stable ids and writes OSM XML 0.6."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[int, tuple[Xy, Tags]] = {}
+        self.ways: dict[int, tuple[list[int], Tags]] = {}
+        self.relations: dict[int, tuple[list[tuple[str, int, str]], Tags]] = {}
+        self._next_node: dict[str, int] = {}
+        self._next_way: dict[str, int] = {}
+
+    def node(self, series: str, base: int, xy: Xy, tags: Tags | None = None) -> int:
+        nid = self._next_node.get(series, base)
+        self._next_node[series] = nid + 1
+        self.nodes[nid] = (xy, tags or {})
+        return nid
+
+    def way(self, series: str, base: int, nodes: list[int], tags: Tags) -> int:
+        wid = self._next_way.get(series, base)
+        self._next_way[series] = wid + 1
+        self.ways[wid] = (nodes, tags)
+        return wid
+
+    def closed_way(
+        self, series: str, way_base: int, node_base: int, ring: list[Xy], tags: Tags
+    ) -> int:
+        ids = [self.node(series, node_base, p) for p in ring[:-1]]
+        return self.way(series, way_base, [*ids, ids[0]], tags)
+
+    def write(self, path: Path) -> tuple[float, float, float, float]:
+        ids = sorted(self.nodes)
+        ll = to_lonlat(np.array([self.nodes[i][0] for i in ids]))
+        minlon, minlat = ll.min(axis=0) - 0.0005
+        maxlon, maxlat = ll.max(axis=0) + 0.0005
+        root = ET.Element("osm", {"version": "0.6", "generator": GENERATOR})
+        ET.SubElement(
+            root,
+            "bounds",
+            {
+                "minlat": f"{minlat:.7f}",
+                "minlon": f"{minlon:.7f}",
+                "maxlat": f"{maxlat:.7f}",
+                "maxlon": f"{maxlon:.7f}",
+            },
+        )
+        meta = {"version": "1", "timestamp": TIMESTAMP}
+        for nid, (lon, lat) in zip(ids, ll.tolist(), strict=True):
+            el = ET.SubElement(
+                root, "node", {"id": str(nid), **meta, "lat": f"{lat:.7f}", "lon": f"{lon:.7f}"}
+            )
+            _tags(el, self.nodes[nid][1])
+        for wid in sorted(self.ways):
+            nds, tags = self.ways[wid]
+            el = ET.SubElement(root, "way", {"id": str(wid), **meta})
+            for n in nds:
+                ET.SubElement(el, "nd", {"ref": str(n)})
+            _tags(el, tags)
+        for rid in sorted(self.relations):
+            members, tags = self.relations[rid]
+            el = ET.SubElement(root, "relation", {"id": str(rid), **meta})
+            for typ, ref, role in members:
+                ET.SubElement(el, "member", {"type": typ, "ref": str(ref), "role": role})
+            _tags(el, tags)
+        ET.indent(root, space=" ")
+        ET.ElementTree(root).write(path, encoding="UTF-8", xml_declaration=True)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write("\n")
+        return float(minlon), float(minlat), float(maxlon), float(maxlat)
+
+
+def _tags(el: ET.Element, tags: Tags) -> None:
+    for k in sorted(tags):
+        ET.SubElement(el, "tag", {"k": k, "v": tags[k]})
+
+
+def along(net: Network, key: str, s: float, side: int, off: float) -> Xy:
+    p, _, n = frame_at(net.lines[key], s)
+    q = p + n * side * off
+    return (round(float(q[0]), 2), round(float(q[1]), 2))
+
+
+BUS_STOPS: list[tuple[str, float, int, str]] = [
+    ("av_brasil", 300, 1, "Avenida Brasil - Vila Nova"),
+    ("av_brasil", 560, -1, "Avenida Brasil - Rua Coronel Antônio Prado"),
+    ("av_brasil", 860, 1, "Avenida Brasil - Prefeitura"),
+    ("av_brasil", 1040, -1, "Avenida Brasil - Praça da Matriz"),
+    ("av_brasil", 1180, 1, "Avenida Brasil - Centro"),
+    ("av_brasil", 1420, -1, "Avenida Brasil - Hospital"),
+    ("av_brasil", 1640, 1, "Avenida Brasil - Rotatória"),
+    ("ns_0", 520, 1, "Avenida Tiradentes - Escola"),
+    ("ns_0", 200, -1, "Avenida Tiradentes - UBS"),
+    ("sete_setembro", 250, -1, "Rua Sete de Setembro"),
+    ("sete_setembro", 850, 1, "Rua Sete de Setembro - Vila Nova"),
+    ("quinze_novembro", 700, 1, "Rua Quinze de Novembro"),
+    ("av_palmeiras", 320, -1, "Avenida das Palmeiras"),
+    ("estrada_bairro_alto", 790, 1, "Estrada do Bairro Alto - Escola Rural"),
+]
+
+
+def build_osm(
+    net: Network, grid: Grid, buildings: list[Building], addrs: list[AddressNode]
+) -> OsmWriter:
+    osm = OsmWriter()
+    # Street nodes keep their network ids (1..N).
+    for nid in sorted(net.xy):
+        osm.nodes[nid] = (net.xy[nid], net.node_tags.get(nid, {}))
+    for i, st in enumerate(net.streets):
+        osm.ways[1 + i] = (st.node_ids, st.tags)
+
+    # POIs and bus stops (series "poi": nodes 100001+).
+    for xy, tags in POIS:
+        osm.node("poi", 100001, warp(*xy), tags)
+    for key, s, side, name in BUS_STOPS:
+        tags = {"highway": "bus_stop", "public_transport": "platform", "bus": "yes", "name": name}
+        if s > 1000:
+            tags["shelter"] = "yes"
+        osm.node("poi", 100001, along(net, key, s, side, 9.0), tags)
+    for a in addrs:
+        osm.node("poi", 100001, a.xy, a.tags)
+
+    # Street lamps on the lighting poles around Praça da Matriz and on the central avenue.
+    praca = shapely.centroid(Polygon([warp(*p) for p in AREAS[0][0]]))
+    for cod in sorted(grid.poles, key=int):
+        pole = grid.poles[cod]
+        near_praca = Point(pole.xy).distance(praca) < 130
+        central_av = "principal" in pole.classes and abs(pole.xy[0]) < 320
+        if (near_praca or central_av) and int(cod) % 4 != 3:
+            osm.node(
+                "poi", 100001, pole.xy, {"highway": "street_lamp", "lamp_mount": "straight_mast"}
+            )
+
+    # Areas: facilities, landuse (ways 10001+, nodes 200001+ via series "area").
+    for pts, tags in AREAS:
+        osm.closed_way("area", 10001, 200001, warp_ring(pts, 40.0), tags)
+    for pts, tags in LANDUSE:
+        osm.closed_way("area", 10001, 200001, warp_ring(pts, 60.0), tags)
+
+    # Buildings (ways 20001+, nodes 300001+).
+    for b in buildings:
+        osm.closed_way("building", 20001, 300001, b.ring, b.tags)
+
+    # Power: partial mirror of the distributor grid (ways 30001+, nodes 400001+).
+    pole_node = {}
+    for cod in dict.fromkeys(grid.osm_mv + grid.osm_lv_street):
+        pole_node[cod] = osm.node(
+            "power", 400001, grid.poles[cod].xy, {"power": "pole", "ref": cod}
+        )
+    osm.way(
+        "power",
+        30001,
+        [pole_node[c] for c in grid.osm_mv],
+        {"power": "line", "voltage": "13800", "cables": "3", "operator": "Distribuidora Fictícia"},
+    )
+    osm.way(
+        "power",
+        30001,
+        [pole_node[c] for c in grid.osm_lv_street],
+        {"power": "minor_line", "voltage": "220", "operator": "Distribuidora Fictícia"},
+    )
+    tr_pole = grid.poles[grid.trafos[0][1]].xy
+    osm.node(
+        "power",
+        400001,
+        (tr_pole[0] + 1.5, tr_pole[1]),
+        {
+            "power": "transformer",
+            "voltage": "13800;220",
+            "transformer": "distribution",
+            "ref": grid.trafos[0][0],
+        },
+    )
+
+    # Administrative boundary: two ways (north and south) in one relation.
+    ring = warp_ring(BOUNDARY, 200.0)[:-1]
+    bids = [osm.node("boundary", 500001, p) for p in ring]
+    east = warp(2000, 0)
+    half = next(i for i, p in enumerate(ring) if math.dist(p, east) < 1e-6)
+    north = bids[: half + 1]
+    south = [*bids[half:], bids[0]]
+    btags = {"boundary": "administrative", "admin_level": "8"}
+    w1 = osm.way("boundary", 40001, north, btags)
+    w2 = osm.way("boundary", 40001, south, btags)
+    osm.relations[1] = (
+        [("way", w1, "outer"), ("way", w2, "outer")],
+        {
+            "type": "boundary",
+            "boundary": "administrative",
+            "admin_level": "8",
+            "name": MUNICIPIO,
+            "IBGE:GEOCODIGO": IBGE,
+            "note": "dados fictícios",
+        },
+    )
+    return osm
+
+
+# ---------------------------------------------------------------------------
+# DEM
+# ---------------------------------------------------------------------------
+def write_dem(
+    net: Network, bounds: tuple[float, float, float, float], path: Path
+) -> tuple[int, int, float, float]:
+    res = 1.0 / 3600.0
+    margin = 0.003
+    west = math.floor((bounds[0] - margin) / res) * res
+    east = math.ceil((bounds[2] + margin) / res) * res
+    south = math.floor((bounds[1] - margin) / res) * res
+    north = math.ceil((bounds[3] + margin) / res) * res
+    width, height = round((east - west) / res), round((north - south) / res)
+    lon = west + (np.arange(width) + 0.5) * res
+    lat = north - (np.arange(height) + 0.5) * res
+    glon, glat = np.meshgrid(lon, lat)
+    ux, uy = _TO_UTM.transform(glon.ravel(), glat.ravel())
+    x = np.asarray(ux) - _CX
+    y = np.asarray(uy) - _CY
+    axis = LineString([warp(float(v), 0.0) for v in np.arange(-3000.0, 3001.0, 20.0)])
+    d = shapely.distance(shapely.points(x, y), axis)
+    z = (
+        900.0
+        + 195.0 * (1.0 - np.exp(-((d / 850.0) ** 2)))
+        + 16.0 * np.sin(x / 520.0) * np.cos(y / 610.0) * np.clip(d / 400.0, 0.0, 1.0)
+        - 0.008 * x
+    )
+    z = np.round(z, 2).astype("float32").reshape(height, width)
+    profile = {
+        "driver": "GTiff",
+        "width": width,
+        "height": height,
+        "count": 1,
+        "dtype": "float32",
+        "crs": "EPSG:4326",
+        "transform": from_origin(west, north, res, res),
+        "nodata": -9999.0,
+        "compress": "deflate",
+        "predictor": 3,
+    }
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(z, 1)
+        dst.update_tags(
+            DESCRICAO="MDT FICTICIO do Municipio de Demonstracao (geo_ip): nao e terreno real",
+            UNIDADE="metros",
+        )
+    return width, height, float(z.min()), float(z.max())
+
+
+# ---------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------
+def main(log: Callable[[str], None] = print) -> None:
+    rng = np.random.default_rng(SEED)
+    net = build_network(design_streets())
+    grid = build_grid(net)
+    buildings, addrs = make_buildings(net, rng)
+    osm = build_osm(net, grid, buildings, addrs)
+    bounds = osm.write(OSM_PATH)
+    counts = write_grid(grid, GPKG_PATH)
+    w, h, zmin, zmax = write_dem(net, bounds, DEM_PATH)
+    log(
+        f"{OSM_PATH.name}: {len(osm.nodes)} nós, {len(osm.ways)} vias, {len(osm.relations)} relação"
+    )
+    log(f"  edificações: {len(buildings)}, endereços soltos: {len(addrs)}")
+    log(f"  bounds (lon/lat): {', '.join(f'{v:.5f}' for v in bounds)}")
+    log(f"{GPKG_PATH.name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    log(f"{DEM_PATH.name}: {w} x {h} células, altitude {zmin:.1f} a {zmax:.1f} m")
+
+
+if __name__ == "__main__":
+    main()
