@@ -1,4 +1,4 @@
-"""geo_ip: geospatial planning of network extension and public lighting for Brazilian municipalities.
+"""geo_ip: planning network extension and public lighting for Brazilian municipalities.
 
 The public API is small and explicit; see the README for the command line.
 """

@@ -63,9 +63,12 @@ class RuralRule(_Frozen):
     """Parameters of the rural-road rule (documented in ``layers/vias.toml``)."""
 
     landuse_urbano: tuple[str, ...]
+    landuse_que_define_area_urbana: str
     margem_area_urbana_m: float = Field(ge=0)
     highway_candidatos: tuple[str, ...]
     distancia_edificacao_m: float = Field(gt=0)
+    raio_cruzamentos_m: float = Field(gt=0)
+    cruzamentos_minimos: int = Field(ge=1)
 
 
 class RoadsLayer(_Frozen):

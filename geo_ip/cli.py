@@ -1,0 +1,227 @@
+"""Command line of geo_ip (``geo-ip``), in Brazilian Portuguese."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import geo_ip
+from geo_ip._paths import resource_dir
+from geo_ip.config import load_rules
+from geo_ip.errors import GeoIPError
+
+app = typer.Typer(
+    name="geo-ip",
+    help=(
+        "geo_ip — planejamento geoespacial de extensão de rede elétrica e iluminação "
+        "pública (Lei 5.442/2026 de Extrema/MG)."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+log = logging.getLogger("geo_ip")
+_STATE = {"quiet": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"geo_ip {geo_ip.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Mostra mensagens detalhadas.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Mostra só avisos e erros.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Mostra a versão e sai."),
+    ] = False,
+) -> None:
+    """Configure logging for every command."""
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    handler = RichHandler(console=err_console, show_time=False, show_path=False)
+    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+    log.setLevel(level)
+    # GDAL/pyogrio report every layer written at INFO: keep them out of the user's way.
+    logging.getLogger("pyogrio").setLevel(max(level, logging.WARNING))
+    _STATE["quiet"] = quiet
+
+
+@contextmanager
+def _steps(total: int) -> Iterator[Callable[[str], None]]:
+    """Yield a function that advances a rich progress bar by step descriptions."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=_STATE["quiet"],
+        transient=False,
+    ) as progress:
+        task = progress.add_task("Iniciando", total=total)
+        started = False
+
+        def advance(description: str) -> None:
+            nonlocal started
+            if started:
+                progress.advance(task)
+            started = True
+            progress.update(task, description=description)
+
+        yield advance
+        progress.update(task, completed=total, description="Concluído")
+
+
+def _fail(exc: GeoIPError) -> typer.Exit:
+    err_console.print(f"[bold red]Erro:[/] {exc}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=exc.exit_code)
+
+
+def _counts_table(title: str, counts: dict[str, int]) -> Table:
+    table = Table(title=title)
+    table.add_column("Camada / classe")
+    table.add_column("Quantidade", justify="right")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}".replace(",", "."))
+    return table
+
+
+@app.command("territory")
+def territory_cmd(
+    out: Annotated[Path, typer.Option("--out", "-o", help="GeoPackage do território a gravar.")],
+    osm: Annotated[
+        Path | None,
+        typer.Option("--osm", help="Arquivo OpenStreetMap (.osm, .osm.bz2, .osm.gz ou .osm.pbf)."),
+    ] = None,
+    place: Annotated[
+        str | None,
+        typer.Option(
+            "--place", help='Lugar a baixar do OSM (online), ex.: "Extrema, Minas Gerais, Brasil".'
+        ),
+    ] = None,
+    grid: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--grid",
+            help=(
+                "Rede existente: BDGD (.gdb, .gdb.zip) ou arquivo vetorial/CSV. "
+                "Repetível, em ordem de confiança."
+            ),
+        ),
+    ] = None,
+    grid_tipo: Annotated[
+        str | None,
+        typer.Option(
+            "--grid-tipo",
+            help=(
+                "Força o tipo de todos os elementos dos arquivos vetoriais "
+                "(bt, mt, poste, transformador, ponto_ip)."
+            ),
+        ),
+    ] = None,
+    grid_coluna_tipo: Annotated[
+        str | None,
+        typer.Option(
+            "--grid-coluna-tipo",
+            help="Coluna dos arquivos vetoriais que diz o tipo de cada elemento.",
+        ),
+    ] = None,
+    grid_crs: Annotated[
+        str | None,
+        typer.Option("--grid-crs", help="CRS dos arquivos vetoriais sem CRS (ex.: EPSG:31983)."),
+    ] = None,
+    dem: Annotated[
+        Path | None,
+        typer.Option("--dem", help="Modelo digital de elevação (GeoTIFF, qualquer CRS)."),
+    ] = None,
+    rules: Annotated[
+        str,
+        typer.Option("--rules", help="Regras do município (nome em data/municipios ou caminho)."),
+    ] = "extrema",
+    force: Annotated[
+        bool, typer.Option("--forcar", help="Reconstrói mesmo que o cache esteja atualizado.")
+    ] = False,
+) -> None:
+    """Monta o território: vias classificadas, rede existente, equipamentos, edificações, relevo."""
+    from geo_ip.territory import GridSource, build_territory
+
+    try:
+        rules_obj = load_rules(rules)
+        sources = [
+            GridSource(p, tipo=grid_tipo, coluna_tipo=grid_coluna_tipo, crs=grid_crs)
+            for p in grid or []
+        ]
+        with _steps(7 if osm or place else 1) as step:
+            report = build_territory(
+                out,
+                rules=rules_obj,
+                osm=osm,
+                place=place,
+                grids=sources,
+                dem=dem,
+                force=force,
+                progress=step,
+            )
+    except GeoIPError as exc:
+        raise _fail(exc) from exc
+    status = "reaproveitado do cache" if report.reused else "gravado"
+    if not _STATE["quiet"]:
+        console.print(
+            _counts_table(f"Território {status}: {report.path} ({report.crs})", report.counts)
+        )
+        for warning in report.warnings:
+            console.print(f"[yellow]Aviso:[/] {warning}", highlight=False, soft_wrap=True)
+
+
+@app.command("demo")
+def demo_cmd(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Pasta de saída da demonstração.")
+    ] = Path("saida-demo"),
+) -> None:
+    """Roda todas as etapas no conjunto de demonstração (município fictício)."""
+    from geo_ip.territory import FICTIONAL_LABEL, GridSource, build_territory
+
+    demo = resource_dir("data") / "demo"
+    console.print(f"[bold]{FICTIONAL_LABEL}[/]")
+    try:
+        rules_obj = load_rules("demo")
+        with _steps(7) as step:
+            report = build_territory(
+                out / "territorio.gpkg",
+                rules=rules_obj,
+                osm=demo / "municipio_demo.osm",
+                grids=[GridSource(demo / "rede_demo.gpkg")],
+                dem=demo / "mdt_demo.tif",
+                progress=step,
+            )
+    except GeoIPError as exc:
+        raise _fail(exc) from exc
+    console.print(_counts_table(f"Território: {report.path} ({report.crs})", report.counts))
+    for warning in report.warnings:
+        console.print(f"[yellow]Aviso:[/] {warning}", highlight=False, soft_wrap=True)
+    console.print(f"\nArquivos gerados em [bold]{out}[/]:")
+    for path in sorted(out.rglob("*")):
+        if path.is_file():
+            console.print(f"  {path}", highlight=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

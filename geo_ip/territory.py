@@ -1,0 +1,648 @@
+"""Territory: one GeoPackage holding everything later steps need.
+
+``build_territory`` reads OSM (file or place), the existing grid and an optional
+DEM, classifies the road network (hierarchy, rural, small components), projects
+everything to the municipality's SIRGAS 2000 / UTM CRS and writes one
+GeoPackage atomically, with provenance metadata. Re-running with the same
+inputs reuses the file; changed inputs rebuild it. ``load_graph`` rebuilds the
+road graph from the GeoPackage alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+from pyproj.aoi import AreaOfInterest
+from pyproj.database import query_utm_crs_info
+
+import geo_ip
+from geo_ip import dem as dem_mod
+from geo_ip import grid as grid_mod
+from geo_ip import osm as osm_mod
+from geo_ip import osm_features
+from geo_ip._paths import resource_dir
+from geo_ip.catalog import Catalog, RoadsLayer, load_catalog
+from geo_ip.config import Rules
+from geo_ip.errors import DemError, GeoIPError, GridError, TerritoryError
+
+log = logging.getLogger("geo_ip")
+
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+FICTIONAL_LABEL = "Município de Demonstração — dados fictícios"
+
+ROAD_COLUMNS = [
+    "u", "v", "key", "osmid", "name", "highway", "length", "surface", "lit", "lanes",
+    "maxspeed", "oneway", "hierarquia", "rural", "componente", "componente_pequena",
+    "declividade_pct", "geometry",
+]  # fmt: skip
+NODE_COLUMNS = ["osmid", "x", "y", "street_count", "componente", "elevacao_m", "geometry"]
+GRID_COLUMNS = ["fonte", "tipo", "id_origem", "tensao_v", "geometry"]
+LIGHT_COLUMNS = [
+    "fonte", "id_origem", "poste_id", "potencia_w", "tipo_lampada", "energia_kwh_ano", "geometry",
+]  # fmt: skip
+LAYERS = (
+    "vias", "nos", "rede_existente", "pontos_ip", "equipamentos", "equipamentos_pegada",
+    "edificacoes", "area_urbana", "limite",
+)  # fmt: skip
+METADATA_TABLE = "metadados"
+EXTENT_MARGIN_M = 200.0
+"""Margin around the road network that defines the territory's extent."""
+
+
+@dataclass(frozen=True)
+class GridSource:
+    """One ``--grid`` input and its reading options."""
+
+    path: Path
+    tipo: str | None = None
+    coluna_tipo: str | None = None
+    crs: str | None = None
+
+
+@dataclass
+class TerritoryReport:
+    """Summary of a territory build (or of the cached file reused)."""
+
+    path: Path
+    reused: bool
+    crs: str
+    counts: dict[str, int]
+    warnings: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- CRS
+
+
+def choose_crs(lon: float, lat: float, rules: Rules | None = None) -> tuple[str, str | None]:
+    """Choose the SIRGAS 2000 / UTM CRS for data centred at ``(lon, lat)``.
+
+    Parameters
+    ----------
+    lon, lat : float
+        Centre of the data in degrees (EPSG:4326).
+    rules : Rules, optional
+        Municipality rules; their ``municipio.crs`` wins when the data lies in
+        that CRS's area of use.
+
+    Returns
+    -------
+    crs : str
+        ``"EPSG:<code>"``.
+    warning : str or None
+        A Portuguese warning when the rules' CRS had to be set aside.
+    """
+    warning = None
+    if rules is not None and rules.municipio.crs:
+        fixed = CRS.from_user_input(rules.municipio.crs)
+        area = fixed.area_of_use
+        if area is None or (area.west <= lon <= area.east and area.south <= lat <= area.north):
+            return f"EPSG:{fixed.to_epsg()}", None
+        warning = (
+            f"os dados (centro {lat:.4f}, {lon:.4f}) estão fora da área de uso do CRS do "
+            f"arquivo de regras ({rules.municipio.crs}, {rules.municipio.nome}); usando o fuso "
+            "UTM SIRGAS 2000 da localização dos dados"
+        )
+    infos = query_utm_crs_info(
+        datum_name="SIRGAS 2000",
+        area_of_interest=AreaOfInterest(lon, lat, lon, lat),
+    )
+    zone = [i for i in infos if i.name.endswith("S" if lat < 0 else "N")] or infos
+    if not zone:
+        raise TerritoryError(
+            f"não há fuso UTM SIRGAS 2000 para a posição ({lat:.4f}, {lon:.4f}): "
+            "os dados estão fora da América do Sul?"
+        )
+    return f"EPSG:{zone[0].code}", warning
+
+
+# ------------------------------------------------------------------ classification
+
+
+def classify_roads(
+    edges: gpd.GeoDataFrame,
+    nodes: gpd.GeoDataFrame,
+    roads: RoadsLayer,
+    urban: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+) -> tuple[gpd.GeoDataFrame, str]:
+    """Add ``hierarquia`` and ``rural`` to projected road edges.
+
+    The rural rule is documented in ``layers/vias.toml``: outside the mapped
+    urban area when the data maps it (a ``landuse=residential`` polygon
+    exists); otherwise track/unclassified far from built-up areas (buildings,
+    addresses or a dense mesh of junctions).
+
+    Parameters
+    ----------
+    edges : GeoDataFrame
+        Road edges in a metric CRS, with a ``highway`` column.
+    nodes : GeoDataFrame
+        Graph nodes, same CRS, with ``street_count``.
+    roads : RoadsLayer
+        Catalog entry of the roads layer (crosswalk and rural rule).
+    urban : GeoDataFrame
+        Urban landuse polygons with a ``landuse`` column, same CRS (may be empty).
+    buildings : GeoDataFrame
+        Building and address points, same CRS (may be empty).
+
+    Returns
+    -------
+    edges : GeoDataFrame
+        Copy with ``hierarquia`` (principal/secundaria/local) and ``rural`` (bool).
+    rule : str
+        Which branch of the rural rule was applied (Portuguese, for metadata).
+    """
+    edges = edges.copy()
+    edges["hierarquia"] = [roads.hierarchy_of(str(h)) for h in edges["highway"]]
+    rule = roads.rural
+    mid = edges.geometry.interpolate(0.5, normalized=True).values
+    if len(urban) and (urban["landuse"] == rule.landuse_que_define_area_urbana).any():
+        area = shapely.union_all(urban.geometry.buffer(rule.margem_area_urbana_m).values)
+        shapely.prepare(area)
+        edges["rural"] = ~shapely.contains(area, mid)
+        return edges, (
+            "área urbana mapeada no OSM: é rural a via cujo ponto médio fica fora dos "
+            f"polígonos landuse urbanos ampliados de {rule.margem_area_urbana_m:g} m"
+        )
+    built = np.zeros(len(edges), dtype=bool)
+    if len(buildings):
+        tree = shapely.STRtree(buildings.geometry.values)
+        hit, _ = tree.query(mid, predicate="dwithin", distance=rule.distancia_edificacao_m)
+        built[hit] = True
+    junctions = nodes.geometry.values[nodes["street_count"].to_numpy() >= 3]
+    if len(junctions):
+        tree = shapely.STRtree(junctions)
+        hit, _ = tree.query(mid, predicate="dwithin", distance=rule.raio_cruzamentos_m)
+        built |= np.bincount(hit, minlength=len(edges)) >= rule.cruzamentos_minimos
+    candidate = edges["highway"].isin(rule.highway_candidatos).to_numpy()
+    edges["rural"] = candidate & ~built
+    return edges, (
+        f"sem área urbana mapeada (landuse={rule.landuse_que_define_area_urbana}) no OSM: é "
+        f"rural a via {'/'.join(rule.highway_candidatos)} sem edificação ou endereço a menos "
+        f"de {rule.distancia_edificacao_m:g} m e com menos de {rule.cruzamentos_minimos} "
+        f"cruzamentos num raio de {rule.raio_cruzamentos_m:g} m"
+    )
+
+
+def _components(graph: nx.MultiDiGraph, max_edges: int) -> tuple[dict[Any, int], set[int]]:
+    """Weakly connected components: node → component id (0 = largest), and the small ones."""
+    comps = sorted(nx.weakly_connected_components(graph), key=lambda c: (-len(c), min(c)))
+    node_comp = {n: i for i, comp in enumerate(comps) for n in comp}
+    sizes = np.bincount(
+        [node_comp[u] for u, _v, _k in graph.edges(keys=True)], minlength=len(comps)
+    )
+    small = {i for i, n in enumerate(sizes) if n <= max_edges}
+    return node_comp, small
+
+
+# ------------------------------------------------------------------------ helpers
+
+
+def _file_digest(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _catalog_digest() -> str:
+    h = hashlib.sha256()
+    for p in sorted(resource_dir("layers").glob("*.toml")):
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _source_record(kind: str, path: Path, **extra: Any) -> dict[str, Any]:
+    stat = path.stat()
+    return {
+        "tipo": kind,
+        "arquivo": str(path.resolve()),
+        "sha256": _file_digest(path) if path.is_file() else None,
+        "tamanho_bytes": stat.st_size,
+        "modificado_em": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(timespec="seconds"),
+        **extra,
+    }
+
+
+def _ensure(gdf: gpd.GeoDataFrame, columns: Sequence[str], crs: str) -> gpd.GeoDataFrame:
+    """Select ``columns`` (adding missing ones as empty) and set the CRS."""
+    gdf = gdf.copy()
+    for col in columns:
+        if col not in gdf.columns:
+            gdf[col] = None
+    return gpd.GeoDataFrame(gdf[list(columns)], geometry="geometry", crs=gdf.crs).to_crs(crs)
+
+
+def _flatten(value: Any) -> Any:
+    if isinstance(value, list | tuple | set):
+        return ";".join(str(v) for v in value)
+    return value
+
+
+def _read_metadata(path: Path) -> dict[str, Any]:
+    df = pyogrio.read_dataframe(path, layer=METADATA_TABLE, read_geometry=False)
+    return {row.chave: json.loads(row.valor) for row in df.itertuples()}
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """Read the provenance metadata of a territory GeoPackage.
+
+    Parameters
+    ----------
+    path : str or Path
+        Territory GeoPackage.
+
+    Returns
+    -------
+    dict
+        Keys such as ``versao_ferramenta``, ``crs``, ``fontes``, ``contagens``.
+
+    Raises
+    ------
+    TerritoryError
+        If the file is missing or has no metadata table.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise TerritoryError("território não encontrado", path=path)
+    try:
+        return _read_metadata(path)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise TerritoryError(
+            f"não é um território do geo_ip (falta a tabela '{METADATA_TABLE}')", path=path
+        ) from exc
+
+
+def read_layer(path: str | Path, layer: str) -> gpd.GeoDataFrame:
+    """Read one layer of a territory GeoPackage.
+
+    Parameters
+    ----------
+    path : str or Path
+        Territory GeoPackage.
+    layer : str
+        One of :data:`LAYERS`.
+
+    Returns
+    -------
+    GeoDataFrame
+        The layer in the territory's CRS.
+
+    Raises
+    ------
+    TerritoryError
+        If the file or the layer is missing.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise TerritoryError("território não encontrado", path=path)
+    names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+    if layer not in names:
+        raise TerritoryError(
+            f"a camada '{layer}' não existe no território (camadas: {', '.join(sorted(names))})",
+            path=path,
+            field=layer,
+        )
+    return pyogrio.read_dataframe(path, layer=layer)
+
+
+def load_graph(path: str | Path) -> nx.MultiDiGraph:
+    """Rebuild the projected road graph from a territory GeoPackage.
+
+    Parameters
+    ----------
+    path : str or Path
+        Territory GeoPackage written by :func:`build_territory`.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        osmnx-compatible graph in the territory's metric CRS.
+    """
+    nodes = read_layer(path, "nos").set_index("osmid")
+    edges = read_layer(path, "vias").set_index(["u", "v", "key"])
+    return ox.graph_from_gdfs(nodes, edges)
+
+
+# -------------------------------------------------------------------------- build
+
+
+def _cache_key(
+    osm: Path | None, place: str | None, grids: Sequence[GridSource], dem: Path | None, rules: Rules
+) -> tuple[str, list[dict[str, Any]]]:
+    sources: list[dict[str, Any]] = []
+    if osm is not None:
+        sources.append(_source_record("osm", osm))
+    if place is not None:
+        sources.append({"tipo": "osm_online", "lugar": place})
+    for g in grids:
+        extra = {"tipo_forcado": g.tipo, "coluna_tipo": g.coluna_tipo, "crs_informado": g.crs}
+        sources.append(_source_record("rede", g.path, **extra))
+    if dem is not None:
+        sources.append(_source_record("mde", dem))
+    ident = [{k: v for k, v in s.items() if k not in ("modificado_em", "arquivo")} for s in sources]
+    payload = {
+        "versao": geo_ip.__version__,
+        "regras": rules.sha256,
+        "catalogo": _catalog_digest(),
+        "fontes": ident,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest(), sources
+
+
+def _reusable(out: Path, key: str) -> dict[str, Any] | None:
+    if not out.is_file():
+        return None
+    try:
+        meta = _read_metadata(out)
+    except Exception:
+        return None
+    return meta if meta.get("chave_cache") == key else None
+
+
+def build_territory(
+    out: str | Path,
+    *,
+    rules: Rules,
+    osm: str | Path | None = None,
+    place: str | None = None,
+    grids: Sequence[GridSource] = (),
+    dem: str | Path | None = None,
+    catalog: Catalog | None = None,
+    force: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> TerritoryReport:
+    """Build the territory GeoPackage (or reuse it when the inputs did not change).
+
+    Parameters
+    ----------
+    out : str or Path
+        GeoPackage to write. Written to a temporary file and moved into place,
+        so a failure never leaves a half-written file.
+    rules : Rules
+        Municipality rules (CRS, fictional flag).
+    osm : str or Path, optional
+        OSM file (``.osm``, ``.osm.bz2``, ``.osm.gz``, ``.osm.pbf``).
+    place : str, optional
+        Place name fetched online with osmnx (instead of ``osm``).
+    grids : sequence of GridSource
+        Existing-grid files, in order of trust. With none, the grid comes from
+        OSM power tags, street lamps and lit roads, with a warning.
+    dem : str or Path, optional
+        Elevation model (any CRS).
+    catalog : Catalog, optional
+        Layer catalog; the bundled one by default.
+    force : bool, default False
+        Rebuild even when the cached file matches the inputs.
+    progress : callable, optional
+        Called with a Portuguese description at the start of each step.
+
+    Returns
+    -------
+    TerritoryReport
+        Path, whether the cache was reused, CRS, counts per layer and warnings.
+    """
+    if (osm is None) == (place is None):
+        raise TerritoryError("informe exatamente uma fonte OSM: --osm ARQUIVO ou --place NOME")
+    catalog = catalog or load_catalog()
+    out = Path(out)
+    osm_path = Path(osm) if osm is not None else None
+    dem_path = Path(dem) if dem is not None else None
+    step = progress or (lambda _msg: None)
+
+    if osm_path is not None:
+        osm_mod.check_osm_file(osm_path)
+    for g in grids:
+        if not g.path.exists():
+            raise GridError("arquivo da rede existente não encontrado", path=g.path)
+    if dem_path is not None and not dem_path.is_file():
+        raise DemError("arquivo do modelo de elevação não encontrado", path=dem_path)
+
+    key, sources = _cache_key(osm_path, place, grids, dem_path, rules)
+    if not force and (meta := _reusable(out, key)) is not None:
+        log.info("território reaproveitado do cache: %s", out)
+        return TerritoryReport(out, True, meta["crs"], meta["contagens"], meta.get("avisos", []))
+
+    warnings: list[str] = []
+
+    # 1. OSM: road graph and the other layers, in EPSG:4326.
+    step("Lendo vias do OpenStreetMap")
+    if osm_path is not None:
+        graph = osm_mod.read_road_graph(osm_path, catalog.vias)
+        step("Lendo equipamentos, edificações e rede do OpenStreetMap")
+        features = osm_features.read_osm_features(osm_path, catalog)
+        osm_time = osm_mod.osm_timestamp(osm_path)
+    else:
+        assert place is not None
+        graph, raw, _poly = osm_mod.fetch_place(
+            place, catalog.vias, osm_features.feature_tags(catalog)
+        )
+        step("Classificando equipamentos, edificações e rede do OpenStreetMap")
+        features = osm_features.features_from_osmnx(raw, catalog)
+        osm_time = datetime.now(UTC).isoformat(timespec="seconds")
+
+    nodes, edges = ox.graph_to_gdfs(graph)
+    lon, lat = nodes["x"].median(), nodes["y"].median()
+    crs, crs_warning = choose_crs(float(lon), float(lat), rules)
+    if crs_warning:
+        warnings.append(crs_warning)
+        log.warning(crs_warning)
+
+    # 2. Project and classify roads.
+    step("Projetando e classificando as vias")
+    node_comp, small = _components(graph, catalog.vias.grafo.componente_pequena_max_arestas)
+    nodes = nodes.to_crs(crs)
+    nodes["x"], nodes["y"] = nodes.geometry.x, nodes.geometry.y
+    nodes["osmid"] = nodes.index
+    nodes["componente"] = nodes.index.map(node_comp).astype("int64")
+    edges = edges.reset_index().to_crs(crs)
+    edges["componente"] = edges["u"].map(node_comp).astype("int64")
+    edges["componente_pequena"] = edges["componente"].isin(small)
+    for col in ("osmid", "name", "highway", "maxspeed", "lanes", "surface", "lit"):
+        if col in edges.columns:
+            edges[col] = edges[col].map(_flatten)
+    if small:
+        n_small = int(edges["componente_pequena"].sum())
+        msg = (
+            f"{len(small)} componente(s) conexo(s) pequeno(s) da malha viária "
+            f"({n_small} trechos) mantido(s) e marcado(s) em componente_pequena"
+        )
+        warnings.append(msg)
+
+    extent = shapely.concave_hull(shapely.multipoints(nodes.geometry.values), ratio=0.3)
+    extent = extent.buffer(EXTENT_MARGIN_M)
+    extent_wgs84 = gpd.GeoSeries([extent], crs=crs).to_crs("EPSG:4326").iloc[0]
+
+    layers: dict[str, gpd.GeoDataFrame] = {
+        name: getattr(features, name).to_crs(crs)
+        for name in ("equipamentos", "equipamentos_pegada", "edificacoes", "area_urbana", "limite")
+    }
+    edges, rural_rule = classify_roads(
+        edges, nodes, catalog.vias, layers["area_urbana"], layers["edificacoes"]
+    )
+    if rural_rule.startswith("sem área urbana"):
+        warnings.append(f"regra de via rural: {rural_rule}")
+
+    # 3. Existing grid.
+    step("Lendo a rede elétrica existente")
+    if grids:
+        elements, lights, grid_desc = [], [], []
+        for g in grids:
+            data = grid_mod.read_grid(
+                g.path,
+                catalog.rede_existente,
+                mask=extent_wgs84,
+                tipo=g.tipo,
+                coluna_tipo=g.coluna_tipo,
+                crs=g.crs,
+            )
+            warnings.extend(data.avisos)
+            grid_desc.append(data.descricao)
+            elements.append(_ensure(data.elementos, GRID_COLUMNS, crs).clip(extent))
+            lights.append(_ensure(data.pontos_ip, LIGHT_COLUMNS, crs).clip(extent))
+        grid = pd.concat(elements, ignore_index=True)
+        lamps = pd.concat(lights, ignore_index=True)
+    else:
+        warnings.append(catalog.rede_existente.osm.aviso)
+        log.warning(catalog.rede_existente.osm.aviso)
+        grid = _ensure(features.rede_osm, GRID_COLUMNS, crs)
+        lamps = _ensure(features.pontos_ip_osm, LIGHT_COLUMNS, crs)
+        grid_desc = ["OpenStreetMap (power=*, highway=street_lamp, lit=*)"]
+    if grid.empty:
+        warnings.append(
+            "nenhum elemento de rede existente no território: as distâncias à rede ficarão "
+            "indefinidas até que uma rede seja informada (--grid)"
+        )
+    layers["rede_existente"] = gpd.GeoDataFrame(grid, geometry="geometry", crs=crs)
+    layers["pontos_ip"] = gpd.GeoDataFrame(lamps, geometry="geometry", crs=crs)
+
+    # 4. Elevation.
+    dem_meta: dict[str, Any] | None = None
+    nodes["elevacao_m"] = np.nan
+    edges["declividade_pct"] = np.nan
+    if dem_path is not None:
+        step("Amostrando o modelo de elevação")
+        info = dem_mod.inspect_dem(dem_path, extent_wgs84)
+        warnings.extend(info.warnings)
+        nodes["elevacao_m"] = dem_mod.sample_elevation(
+            dem_path, nodes["x"].to_numpy(), nodes["y"].to_numpy(), crs
+        )
+        elev = nodes["elevacao_m"]
+        rise = (edges["v"].map(elev) - edges["u"].map(elev)).abs()
+        edges["declividade_pct"] = (100 * rise / edges["length"].where(edges["length"] > 0)).round(
+            2
+        )
+        dem_meta = {
+            "arquivo": str(dem_path.resolve()),
+            "crs": info.crs,
+            "resolucao": info.resolution,
+            "cobertura": info.coverage,
+            "nodata": info.nodata,
+        }
+
+    layers["vias"] = _ensure(edges, ROAD_COLUMNS, crs)
+    layers["nos"] = _ensure(nodes, NODE_COLUMNS, crs)
+
+    counts = {name: len(layers[name]) for name in LAYERS}
+    counts.update(
+        {f"vias_{h}": int((layers["vias"]["hierarquia"] == h).sum()) for h in catalog.vias.classes}
+    )
+    counts["vias_rurais"] = int(layers["vias"]["rural"].sum())
+    for tipo in catalog.rede_existente.tipos:
+        counts[f"rede_{tipo}"] = int((layers["rede_existente"]["tipo"] == tipo).sum())
+
+    metadata: dict[str, Any] = {
+        "ferramenta": "geo_ip",
+        "versao_ferramenta": geo_ip.__version__,
+        "criado_em": datetime.now(UTC).isoformat(timespec="seconds"),
+        "crs": crs,
+        "municipio": rules.municipio.nome,
+        "codigo_ibge": rules.municipio.codigo_ibge,
+        "regras_arquivo": rules.arquivo,
+        "regras_versao": rules.versao,
+        "regras_sha256": rules.sha256,
+        "fontes": sources,
+        "osm_data": osm_time,
+        "rede_fontes": grid_desc,
+        "mde": dem_meta,
+        "regra_rural": rural_rule,
+        "contagens": counts,
+        "avisos": warnings,
+        "atribuicao": OSM_ATTRIBUTION,
+        "dados_ficticios": rules.municipio.ficticio,
+        "rotulo": FICTIONAL_LABEL if rules.municipio.ficticio else None,
+        "chave_cache": key,
+    }
+    step("Gravando o GeoPackage")
+    _write_atomic(out, layers, metadata, rules)
+    return TerritoryReport(out, False, crs, counts, warnings)
+
+
+def _description(name: str, rules: Rules) -> str:
+    label = f" — {FICTIONAL_LABEL}" if rules.municipio.ficticio else ""
+    return f"geo_ip {geo_ip.__version__}: camada '{name}'. {OSM_ATTRIBUTION}{label}"
+
+
+def _write_atomic(
+    out: Path, layers: dict[str, gpd.GeoDataFrame], metadata: dict[str, Any], rules: Rules
+) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp.gpkg", dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()
+    try:
+        for name in LAYERS:
+            gdf = layers[name]
+            geometry_type = "Unknown" if name == "rede_existente" else None
+            pyogrio.write_dataframe(
+                gdf,
+                tmp,
+                layer=name,
+                driver="GPKG",
+                geometry_type=geometry_type,
+                layer_options={"DESCRIPTION": _description(name, rules)},
+            )
+        table = pd.DataFrame(
+            {
+                "chave": list(metadata),
+                "valor": [
+                    json.dumps(v, ensure_ascii=False, default=str) for v in metadata.values()
+                ],
+            }
+        )
+        pyogrio.write_dataframe(table, tmp, layer=METADATA_TABLE, driver="GPKG")
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+__all__ = [
+    "LAYERS",
+    "OSM_ATTRIBUTION",
+    "GeoIPError",
+    "GridSource",
+    "TerritoryReport",
+    "build_territory",
+    "choose_crs",
+    "classify_roads",
+    "load_graph",
+    "read_layer",
+    "read_metadata",
+]

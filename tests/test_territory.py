@@ -1,0 +1,206 @@
+"""Territory builds on the bundled demo and on the real Porto Alegre extract."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import pyogrio
+import pytest
+
+from geo_ip.catalog import load_catalog
+from geo_ip.config import load_rules
+from geo_ip.osm import read_road_graph
+from geo_ip.territory import (
+    LAYERS,
+    GridSource,
+    TerritoryReport,
+    build_territory,
+    load_graph,
+    read_layer,
+    read_metadata,
+)
+from tests.conftest import DEMO, POA, require
+
+DEMO_OSM = DEMO / "municipio_demo.osm"
+DEMO_GRID = DEMO / "rede_demo.gpkg"
+DEMO_DEM = DEMO / "mdt_demo.tif"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> TerritoryReport:
+    out = tmp_path_factory.mktemp("demo") / "territorio.gpkg"
+    return build_territory(
+        out,
+        rules=load_rules("demo"),
+        osm=DEMO_OSM,
+        grids=[GridSource(DEMO_GRID)],
+        dem=DEMO_DEM,
+    )
+
+
+def test_demo_layers_and_counts(demo: TerritoryReport) -> None:
+    assert demo.crs == "EPSG:31983"
+    names = {str(n) for n in pyogrio.list_layers(demo.path)[:, 0]}
+    assert names == {*LAYERS, "metadados"}
+    counts = demo.counts
+    # Figures of the generated demo (data/demo/LEIAME.md and the generator's report).
+    assert counts["vias"] == 388
+    assert counts["nos"] == 123
+    assert (counts["vias_principal"], counts["vias_secundaria"], counts["vias_local"]) == (
+        28,
+        60,
+        300,
+    )
+    assert counts["rede_bt"] == 386
+    assert counts["rede_mt"] == 93
+    assert counts["rede_poste"] == 364
+    assert counts["rede_transformador"] == 6
+    assert counts["pontos_ip"] == counts["rede_ponto_ip"] == 257
+    assert counts["limite"] == 1
+    for name in LAYERS:
+        assert len(read_layer(demo.path, name)) == counts[name]
+        assert read_layer(demo.path, name).crs.to_epsg() == 31983
+
+
+def test_demo_road_classification(demo: TerritoryReport) -> None:
+    roads = read_layer(demo.path, "vias")
+    by_name = roads.groupby("name")
+    assert set(by_name.get_group("Avenida Brasil")["hierarquia"]) == {"principal"}
+    assert not by_name.get_group("Avenida Brasil")["rural"].any()
+    assert by_name.get_group("Estrada Municipal do Bairro Alto")["rural"].all()
+    assert not by_name.get_group("Rua das Flores")["rural"].any()
+    # The isolated loteamento street is kept and flagged; nothing else is.
+    small = roads[roads["componente_pequena"]]
+    assert set(small["name"]) == {"Rua Projetada Um"}
+    assert len(small) == 2
+    meta = read_metadata(demo.path)
+    assert meta["regra_rural"].startswith("área urbana mapeada")
+
+
+def test_demo_grid_and_lighting(demo: TerritoryReport) -> None:
+    grid = read_layer(demo.path, "rede_existente")
+    assert set(grid["fonte"]) == {"bdgd"}
+    assert grid.geom_type.value_counts().to_dict() == {"Point": 627, "LineString": 479}
+    lamps = read_layer(demo.path, "pontos_ip")
+    poles = grid[grid["tipo"] == "poste"]
+    # Every IP point stands on a pole of the grid (BDGD PIP.PN_CON = PONNOT.COD_ID).
+    assert set(lamps["poste_id"]) <= set(poles["id_origem"])
+    assert lamps.geometry.distance(poles.geometry.union_all()).max() < 1e-6
+    assert lamps["potencia_w"].value_counts().to_dict() == {70.0: 181, 100.0: 49, 150.0: 27}
+
+
+def test_demo_facilities_and_elevation(demo: TerritoryReport) -> None:
+    facilities = read_layer(demo.path, "equipamentos")
+    cats = facilities["categoria"].value_counts().to_dict()
+    assert cats["escola"] == 3
+    assert cats["ponto_onibus"] == 14
+    assert cats["unidade_saude"] == 1
+    assert "Escola Municipal Monteiro Lobato" in set(facilities["nome"])
+    nodes = read_layer(demo.path, "nos")
+    # DEM of the demo: valley ~900 m in the centre, hills to ~1,100 m.
+    assert nodes["elevacao_m"].notna().all()
+    assert 880 < nodes["elevacao_m"].min() < nodes["elevacao_m"].max() < 1120
+    roads = read_layer(demo.path, "vias")
+    u = roads.iloc[0]
+    elev = nodes.set_index("osmid")["elevacao_m"]
+    expected = round(100 * abs(elev[u["v"]] - elev[u["u"]]) / u["length"], 2)
+    assert u["declividade_pct"] == pytest.approx(expected)
+
+
+def test_demo_provenance(demo: TerritoryReport) -> None:
+    meta = read_metadata(demo.path)
+    assert meta["dados_ficticios"] is True
+    assert meta["rotulo"] == "Município de Demonstração — dados fictícios"
+    assert meta["atribuicao"] == "© OpenStreetMap contributors"
+    assert meta["crs"] == "EPSG:31983"
+    assert meta["osm_data"] == "2026-01-15T00:00:00Z"
+    assert meta["regras_sha256"] == load_rules("demo").sha256
+    by_kind = {s["tipo"]: s for s in meta["fontes"]}
+    assert set(by_kind) == {"osm", "rede", "mde"}
+    assert by_kind["osm"]["sha256"] == hashlib.sha256(DEMO_OSM.read_bytes()).hexdigest()
+    assert meta["contagens"] == demo.counts
+    info = pyogrio.read_info(demo.path, layer="vias")
+    assert "dados fictícios" in info["layer_metadata"]["DESCRIPTION"]
+
+
+def test_graph_rebuilt_from_geopackage_alone(demo: TerritoryReport, tmp_path: Path) -> None:
+    copy = tmp_path / "so_o_gpkg.gpkg"
+    shutil.copy(demo.path, copy)
+    rebuilt = load_graph(copy)
+    original = ox.project_graph(read_road_graph(DEMO_OSM, load_catalog().vias), to_crs="EPSG:31983")
+    assert rebuilt.number_of_nodes() == original.number_of_nodes() == 123
+    assert rebuilt.number_of_edges() == original.number_of_edges() == 388
+    nodes = sorted(original.nodes)
+    a, b = nodes[0], nodes[-1]
+    d_rebuilt = nx.shortest_path_length(rebuilt.to_undirected(), a, b, weight="length")
+    d_original = nx.shortest_path_length(original.to_undirected(), a, b, weight="length")
+    assert d_rebuilt == pytest.approx(d_original)
+    assert rebuilt.graph["crs"] == "EPSG:31983"
+
+
+def test_cache_reused_and_invalidated(demo: TerritoryReport, tmp_path: Path) -> None:
+    out = tmp_path / "t.gpkg"
+    shutil.copy(demo.path, out)
+    stamp = out.stat().st_mtime_ns
+    again = build_territory(
+        out, rules=load_rules("demo"), osm=DEMO_OSM, grids=[GridSource(DEMO_GRID)], dem=DEMO_DEM
+    )
+    assert again.reused is True
+    assert out.stat().st_mtime_ns == stamp
+    # Without the DEM the inputs changed: the file is rebuilt.
+    changed = build_territory(
+        out, rules=load_rules("demo"), osm=DEMO_OSM, grids=[GridSource(DEMO_GRID)]
+    )
+    assert changed.reused is False
+    assert read_metadata(out)["mde"] is None
+    assert np.isnan(read_layer(out, "nos")["elevacao_m"]).all()
+
+
+def test_osm_grid_when_no_grid_given(tmp_path: Path) -> None:
+    report = build_territory(tmp_path / "t.gpkg", rules=load_rules("demo"), osm=DEMO_OSM)
+    grid = read_layer(report.path, "rede_existente")
+    assert set(grid["fonte"]) == {"osm"}
+    # Street lamps of the demo OSM become the lighting points.
+    assert report.counts["pontos_ip"] == 28
+    assert any("cobertura parcial" in w for w in report.warnings)
+
+
+# --------------------------------------------------------------------------- real data
+
+
+@pytest.fixture(scope="module")
+def poa(tmp_path_factory: pytest.TempPathFactory) -> TerritoryReport:
+    pbf = require(POA / "poa_osm.pbf")
+    out = tmp_path_factory.mktemp("poa") / "poa.gpkg"
+    return build_territory(out, rules=load_rules("extrema"), osm=pbf, dem=POA / "poa_elevation.tif")
+
+
+@pytest.mark.slow
+def test_poa_territory(poa: TerritoryReport) -> None:
+    assert poa.crs == "EPSG:31982"
+    assert any("fora da área de uso do CRS" in w for w in poa.warnings)
+    counts = poa.counts
+    assert counts["pontos_ip"] == 263  # highway=street_lamp nodes in the extract
+    assert counts["vias"] == 25749
+    # By hand from the edge counts per highway (tests/test_osm.py):
+    # principal = primary 652 + primary_link 39 + motorway 1 + motorway_link 1
+    assert counts["vias_principal"] == 693
+    # secundaria = secondary 2455 + secondary_link 118 + tertiary 4395 + tertiary_link 119
+    assert counts["vias_secundaria"] == 7087
+    # local = residential 9248 + service 4530 + living_street 3704 + track 302
+    #         + unclassified 183 + road 2
+    assert counts["vias_local"] == 17969
+    assert counts["rede_via_iluminada"] == 734
+    roads = read_layer(poa.path, "vias")
+    assert roads.crs.to_epsg() == 31982
+    # Only tracks and unclassified roads can be rural without a mapped urban area.
+    assert set(roads.loc[roads["rural"], "highway"]) == {"track", "unclassified"}
+    meta = read_metadata(poa.path)
+    assert meta["osm_data"] == "2020-08-12T19:31:51Z"
+    assert meta["dados_ficticios"] is False
+    assert 0.8 < meta["mde"]["cobertura"] < 0.9
