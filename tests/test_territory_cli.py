@@ -200,3 +200,22 @@ def test_place_not_found(tmp_path: Path) -> None:
     )
     assert code == 3
     assert "não encontrado" in output
+
+
+def test_version_and_help_in_portuguese() -> None:
+    import geo_ip
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"geo_ip {geo_ip.__version__}"
+    result = runner.invoke(app, ["territory", "--help"])
+    assert "Monta o território" in result.output
+
+
+def test_demo_command(tmp_path: Path) -> None:
+    out = tmp_path / "saida"
+    result = runner.invoke(app, ["-q", "demo", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Município de Demonstração — dados fictícios" in result.output
+    assert (out / "territorio.gpkg").is_file()
+    assert str(out / "territorio.gpkg") in result.output
