@@ -223,5 +223,13 @@ def demo_cmd(
             console.print(f"  {path}", highlight=False)
 
 
+def _register_subcommands() -> None:
+    from geo_ip.cli_requests import requests_app
+
+    app.add_typer(requests_app, name="requests")
+
+
+_register_subcommands()
+
 if __name__ == "__main__":  # pragma: no cover
     app()

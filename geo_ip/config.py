@@ -201,6 +201,19 @@ class Beneficiaries(_Frozen):
     moradores_por_domicilio: Param
 
 
+class Validation(_Frozen):
+    """Plausibility limits applied when checking the requests spreadsheet (``pedidos``).
+
+    Values above these limits are not refused: the row is kept with a warning
+    (``situacao = aviso``) so that a clerk checks the declaration.
+    """
+
+    residencias_maximas: Param
+    moradores_maximos: Param
+    moradores_por_residencia_maximo: Param
+    idade_maxima_protocolo: Param
+
+
 class Rules(_Frozen):
     """All rules of one municipality, validated and immutable."""
 
@@ -216,6 +229,7 @@ class Rules(_Frozen):
     rede: Network
     iluminacao: Lighting
     beneficiarios: Beneficiaries
+    validacao: Validation
     # Set by the loader, not by the file.
     arquivo: str = ""
     sha256: str = ""

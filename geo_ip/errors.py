@@ -82,6 +82,10 @@ class DemError(InputFileError):
     """An elevation model cannot be used (unreadable, does not cover the area)."""
 
 
+class RequestsFileError(InputFileError):
+    """The requests spreadsheet (``pedidos``) cannot be read (format, encoding, header)."""
+
+
 class PlaceNotFoundError(OsmError):
     """A place name given to ``--place`` was not found by the geocoder."""
 
