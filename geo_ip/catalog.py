@@ -189,12 +189,24 @@ class GridLayer(_Frozen):
     osm: OsmGridMapping
 
 
+class BairrosLayer(_Frozen):
+    """Catalog entry of the ``bairros`` layer (neighbourhoods and rural localities)."""
+
+    camada: str
+    titulo: str
+    fonte: str
+    geometria: str
+    place: tuple[str, ...] = Field(min_length=1)
+    admin_level: tuple[int, ...] = ()
+
+
 class Catalog(_Frozen):
     """The whole layer catalog."""
 
     vias: RoadsLayer
     equipamentos: FacilitiesLayer
     rede_existente: GridLayer
+    bairros: BairrosLayer
 
 
 def _read(path: Path) -> dict[str, object]:
@@ -212,8 +224,9 @@ def load_catalog(folder: str | Path | None = None) -> Catalog:
     Parameters
     ----------
     folder : str or Path, optional
-        Folder holding ``vias.toml``, ``equipamentos.toml`` and
-        ``rede_existente.toml``; defaults to the bundled ``layers/``.
+        Folder holding ``vias.toml``, ``equipamentos.toml``,
+        ``rede_existente.toml`` and ``bairros.toml``; defaults to the bundled
+        ``layers/``.
 
     Returns
     -------

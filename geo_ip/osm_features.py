@@ -2,15 +2,16 @@
 
 Facilities (``equipamentos`` and their footprints), buildings and address points
 (``edificacoes``), the existing grid as mapped in OSM (``rede_osm``), street lamps
-(``pontos_ip_osm``), urban land use (``area_urbana``) and administrative
-boundaries (``limite``).
+(``pontos_ip_osm``), urban land use (``area_urbana``), administrative
+boundaries (``limite``) and neighbourhoods / rural localities (``bairros`` and
+their areas ``bairros_area``).
 
 Two sources feed the same classifier: a local OSM file read with pyosmium
 (:func:`read_osm_features`) and the GeoDataFrame that
 ``osmnx.features_from_polygon(..., tags=feature_tags(catalog))`` returns
 (:func:`features_from_osmnx`). Both first build one frame of OSM elements (an
 ``osm_id`` such as ``"way/45"``, one column per tag, the element's geometry) and
-:func:`_classify` turns it into the seven layers. Every tag filter and crosswalk
+:func:`_classify` turns it into the nine layers. Every tag filter and crosswalk
 comes from the layer catalog (``layers/*.toml``).
 
 Closed ways are polygons or lines by the rule osmnx applies to Overpass data
@@ -143,6 +144,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "admin_level": "Int64",
         "codigo_ibge": "object",
     },
+    "bairros": {"osm_id": "object", "nome": "object", "tipo": "object"},
+    "bairros_area": {"osm_id": "object", "nome": "object", "tipo": "object"},
 }
 """Columns and dtypes of each layer of :class:`OsmFeatures` (plus ``geometry``)."""
 
@@ -173,7 +176,14 @@ class OsmFeatures:
     area_urbana : geopandas.GeoDataFrame
         Urban land-use polygons.
     limite : geopandas.GeoDataFrame
-        Administrative boundary polygons.
+        Administrative boundary polygons (every ``admin_level``).
+    bairros : geopandas.GeoDataFrame
+        Named neighbourhoods and rural localities as points (a node, or an
+        interior point of an area): ``place`` values and administrative levels
+        from ``layers/bairros.toml``; ``tipo`` is the ``place`` value, or
+        ``"limite_admin"`` for an administrative boundary without one.
+    bairros_area : geopandas.GeoDataFrame
+        Polygons of the ``bairros`` mapped as areas (same ``osm_id``).
     """
 
     equipamentos: gpd.GeoDataFrame
@@ -183,6 +193,8 @@ class OsmFeatures:
     pontos_ip_osm: gpd.GeoDataFrame
     area_urbana: gpd.GeoDataFrame
     limite: gpd.GeoDataFrame
+    bairros: gpd.GeoDataFrame
+    bairros_area: gpd.GeoDataFrame
 
     @classmethod
     def empty(cls) -> OsmFeatures:
@@ -191,7 +203,7 @@ class OsmFeatures:
         Returns
         -------
         OsmFeatures
-            Seven empty layers.
+            Every layer empty.
         """
         return cls(**{f.name: _layer(f.name, {}, []) for f in fields(cls)})
 
@@ -246,6 +258,7 @@ def feature_tags(catalog: Catalog) -> dict[str, bool | str | list[str]]:
     add("addr:housenumber", None)
     add("landuse", catalog.vias.rural.landuse_urbano)
     add("boundary", ["administrative"])
+    add("place", catalog.bairros.place)
     return {key: True if values is None else sorted(values) for key, values in wanted.items()}
 
 
@@ -301,7 +314,7 @@ def read_osm_features(path: str | Path, catalog: Catalog) -> OsmFeatures:
     Returns
     -------
     OsmFeatures
-        The seven layers in EPSG:4326; see :class:`OsmFeatures`.
+        The layers in EPSG:4326; see :class:`OsmFeatures`.
 
     Raises
     ------
@@ -427,7 +440,7 @@ def features_from_osmnx(gdf: gpd.GeoDataFrame, catalog: Catalog) -> OsmFeatures:
     Returns
     -------
     OsmFeatures
-        The seven layers in EPSG:4326, exactly as :func:`read_osm_features` builds
+        The layers in EPSG:4326, exactly as :func:`read_osm_features` builds
         them from a file with the same data.
 
     Raises
@@ -517,7 +530,7 @@ def _watts(values: pd.Series) -> pd.Series:
 
 
 def _classify(frame: gpd.GeoDataFrame, catalog: Catalog) -> OsmFeatures:
-    """Build the seven layers from one frame of OSM elements (the single classifier).
+    """Build every layer from one frame of OSM elements (the single classifier).
 
     ``frame`` has ``osm_id``, one column per tag (str, or None/NaN when absent)
     and the element's geometry in EPSG:4326.
@@ -651,16 +664,41 @@ def _classify(frame: gpd.GeoDataFrame, catalog: Catalog) -> OsmFeatures:
         _single_parts(geoms[is_urban]),
     )
     is_limit = (_text(frame, "boundary") == "administrative").to_numpy() & is_polygon
-    level = pd.to_numeric(_text(frame, "admin_level")[is_limit], errors="coerce")
+    levels = pd.to_numeric(_text(frame, "admin_level"), errors="coerce")
+    levels = levels.where(levels == levels.round())
     limite = _layer(
         "limite",
         {
             "osm_id": osm_id[is_limit],
             "nome": name[is_limit],
-            "admin_level": level.where(level == level.round()).astype("Int64"),
+            "admin_level": levels[is_limit].astype("Int64"),
             "codigo_ibge": _text(frame, *IBGE_KEYS)[is_limit],
         },
         _single_parts(geoms[is_limit]),
+    )
+
+    # neighbourhoods and rural localities: named place nodes or areas, and
+    # sub-municipal administrative boundaries (the catalog lists both)
+    bairros_catalog = catalog.bairros
+    place = _text(frame, "place")
+    is_place = place.isin(bairros_catalog.place).to_numpy() & (np.isin(kinds, _POINT) | is_polygon)
+    is_sub_limit = is_limit & levels.isin(bairros_catalog.admin_level).to_numpy()
+    is_bairro = (is_place | is_sub_limit) & name.notna().to_numpy()
+    tipo = place.where(pd.Series(is_place, index=frame.index), "limite_admin")
+    bairros = _layer(
+        "bairros",
+        {"osm_id": osm_id[is_bairro], "nome": name[is_bairro], "tipo": tipo[is_bairro]},
+        _as_points(geoms[is_bairro]),
+    )
+    is_bairro_area = is_bairro & is_polygon
+    bairros_area = _layer(
+        "bairros_area",
+        {
+            "osm_id": osm_id[is_bairro_area],
+            "nome": name[is_bairro_area],
+            "tipo": tipo[is_bairro_area],
+        },
+        _single_parts(geoms[is_bairro_area]),
     )
     return OsmFeatures(
         equipamentos=equipamentos,
@@ -670,4 +708,6 @@ def _classify(frame: gpd.GeoDataFrame, catalog: Catalog) -> OsmFeatures:
         pontos_ip_osm=pontos_ip_osm,
         area_urbana=area_urbana,
         limite=limite,
+        bairros=bairros,
+        bairros_area=bairros_area,
     )

@@ -59,8 +59,13 @@ LIGHT_COLUMNS = [
 ]  # fmt: skip
 LAYERS = (
     "vias", "nos", "rede_existente", "pontos_ip", "equipamentos", "equipamentos_pegada",
-    "edificacoes", "area_urbana", "limite",
+    "edificacoes", "area_urbana", "limite", "bairros", "bairros_area",
 )  # fmt: skip
+_FEATURE_LAYERS = (
+    "equipamentos", "equipamentos_pegada", "edificacoes", "area_urbana", "limite", "bairros",
+    "bairros_area",
+)  # fmt: skip
+"""Layers of :class:`geo_ip.osm_features.OsmFeatures` copied (projected) into the territory."""
 METADATA_TABLE = "metadados"
 EXTENT_MARGIN_M = 200.0
 """Margin around the road network that defines the territory's extent."""
@@ -489,8 +494,7 @@ def build_territory(
     extent_wgs84 = gpd.GeoSeries([extent], crs=crs).to_crs("EPSG:4326").iloc[0]
 
     layers: dict[str, gpd.GeoDataFrame] = {
-        name: getattr(features, name).to_crs(crs)
-        for name in ("equipamentos", "equipamentos_pegada", "edificacoes", "area_urbana", "limite")
+        name: getattr(features, name).to_crs(crs) for name in _FEATURE_LAYERS
     }
     edges, rural_rule = classify_roads(
         edges, nodes, catalog.vias, layers["area_urbana"], layers["edificacoes"]

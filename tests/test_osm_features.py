@@ -82,6 +82,15 @@ NODES: dict[int, tuple[float, float, Tags]] = {
     82: (-46.30, -22.80, {}), 83: (-46.40, -22.80, {}),
     # footway=crossing way
     90: (-46.3000, -22.8400, {}), 91: (-46.3000, -22.8410, {}),
+    # bairros: a neighbourhood node; an isolated dwelling and an unnamed hamlet (both
+    # left out); a suburb area; a level-10 boundary relation around an untagged ring
+    9: (-46.375, -22.875, {"place": "neighbourhood", "name": "Vila Nova"}),
+    70: (-46.376, -22.875, {"place": "isolated_dwelling", "name": "Sítio Boa Vista"}),
+    71: (-46.377, -22.875, {"place": "hamlet"}),
+    72: (-46.380, -22.880, {}), 73: (-46.378, -22.880, {}),
+    74: (-46.378, -22.878, {}), 75: (-46.380, -22.878, {}),
+    76: (-46.390, -22.890, {}), 77: (-46.386, -22.890, {}),
+    78: (-46.386, -22.886, {}), 79: (-46.390, -22.886, {}),
 }
 
 WAYS: dict[int, tuple[list[int], Tags]] = {
@@ -103,6 +112,8 @@ WAYS: dict[int, tuple[list[int], Tags]] = {
     120: ([80, 81, 82], {"boundary": "administrative", "admin_level": "8"}),
     121: ([82, 83, 80], {"boundary": "administrative", "admin_level": "8"}),
     130: ([90, 91], {"highway": "footway", "footway": "crossing"}),
+    140: ([72, 73, 74, 75, 72], {"place": "suburb", "name": "Centro"}),
+    141: ([76, 77, 78, 79, 76], {}),
 }
 # fmt: on
 
@@ -115,6 +126,15 @@ RELATIONS: dict[int, tuple[list[tuple[str, int, str]], Tags]] = {
             "admin_level": "8",
             "name": "Extrema",
             "IBGE:GEOCODIGO": "3125101",
+        },
+    ),
+    201: (
+        [("way", 141, "outer")],
+        {
+            "type": "boundary",
+            "boundary": "administrative",
+            "admin_level": "10",
+            "name": "Bairro Dez",
         },
     ),
 }
@@ -163,7 +183,9 @@ def test_tiny_counts(tiny: OsmFeatures) -> None:
         "rede_osm": 7,
         "pontos_ip_osm": 1,
         "area_urbana": 1,
-        "limite": 1,
+        "limite": 2,
+        "bairros": 3,
+        "bairros_area": 2,
     }
 
 
@@ -273,15 +295,37 @@ def test_tiny_pontos_ip(tiny: OsmFeatures) -> None:
 def test_tiny_area_urbana_and_limite(tiny: OsmFeatures) -> None:
     assert tiny.area_urbana[["osm_id", "landuse"]].values.tolist() == [["way/110", "residential"]]
     assert tiny.area_urbana.geometry.iloc[0].area == pytest.approx(0.010 * 0.005)
-    lim = tiny.limite.iloc[0]
-    assert (lim["osm_id"], lim["nome"], lim["admin_level"], lim["codigo_ibge"]) == (
-        "relation/200",
-        "Extrema",
-        8,
-        "3125101",
-    )
+    limite = by_id(tiny.limite)
+    assert sorted(limite.index) == ["relation/200", "relation/201"]
+    lim = limite.loc["relation/200"]
+    assert (lim["nome"], lim["admin_level"], lim["codigo_ibge"]) == ("Extrema", 8, "3125101")
     assert lim.geometry.geom_type == "Polygon"
     assert lim.geometry.area == pytest.approx(0.1 * 0.1)
+    assert limite.loc["relation/201", "admin_level"] == 10
+
+
+def test_tiny_bairros(tiny: OsmFeatures) -> None:
+    bairros = by_id(tiny.bairros)
+    assert bairros[["nome", "tipo"]].to_dict("index") == {
+        "node/9": {"nome": "Vila Nova", "tipo": "neighbourhood"},
+        "way/140": {"nome": "Centro", "tipo": "suburb"},
+        "relation/201": {"nome": "Bairro Dez", "tipo": "limite_admin"},
+    }
+    assert set(bairros.geometry.geom_type) == {"Point"}
+    assert bairros.loc["node/9"].geometry.equals(Point(-46.375, -22.875))
+    suburb = Polygon(
+        [(-46.380, -22.880), (-46.378, -22.880), (-46.378, -22.878), (-46.380, -22.878)]
+    )
+    assert suburb.contains(bairros.loc["way/140"].geometry)
+    areas = by_id(tiny.bairros_area)
+    assert areas[["nome", "tipo"]].to_dict("index") == {
+        "way/140": {"nome": "Centro", "tipo": "suburb"},
+        "relation/201": {"nome": "Bairro Dez", "tipo": "limite_admin"},
+    }
+    assert areas.loc["way/140"].geometry.equals(suburb)
+    assert areas.loc["relation/201"].geometry.geom_type == "Polygon"
+    assert areas.loc["relation/201"].geometry.area == pytest.approx(0.004 * 0.004)
+    assert areas.loc["relation/201"].geometry.contains(bairros.loc["relation/201"].geometry)
 
 
 @pytest.mark.parametrize(
@@ -392,6 +436,8 @@ def test_feature_tags(catalog: Catalog) -> None:
     assert tags["landuse"] == sorted(catalog.vias.rural.landuse_urbano)
     assert tags["boundary"] == ["administrative"]
     assert "yes" in tags["lit"]
+    # place=square comes from the facilities, the others from layers/bairros.toml
+    assert tags["place"] == ["hamlet", "neighbourhood", "quarter", "square", "suburb", "village"]
 
 
 def assert_same(a: OsmFeatures, b: OsmFeatures) -> None:
@@ -458,6 +504,8 @@ def test_osmnx_hand_built_frame(tmp_path: Path, catalog: Catalog) -> None:
         "pontos_ip_osm": 1,
         "area_urbana": 1,
         "limite": 0,
+        "bairros": 0,
+        "bairros_area": 0,
     }
     # the same elements written as a file
     keep_nodes = {1, 7, 10, 11, 12, 13, 42, 43, 60, 61, 62, 63}
@@ -496,6 +544,8 @@ def test_poa_counts(catalog: Catalog) -> None:
         "pontos_ip_osm": 263,
         "area_urbana": 16,
         "limite": 0,
+        "bairros": 0,
+        "bairros_area": 0,
     }
     assert features.equipamentos["categoria"].value_counts().to_dict() == {
         "travessia": 2846,

@@ -62,6 +62,12 @@ def test_demo_layers_and_counts(demo: TerritoryReport) -> None:
     assert counts["rede_transformador"] == 6
     assert counts["pontos_ip"] == counts["rede_ponto_ip"] == 257
     assert counts["limite"] == 1
+    # the four place=neighbourhood nodes of the demo, none mapped as an area
+    assert counts["bairros"] == 4
+    assert counts["bairros_area"] == 0
+    bairros = read_layer(demo.path, "bairros")
+    assert sorted(bairros["nome"]) == ["Bairro Alto", "Centro", "Jardim das Palmeiras", "Vila Nova"]
+    assert set(bairros["tipo"]) == {"neighbourhood"}
     for name in LAYERS:
         assert len(read_layer(demo.path, name)) == counts[name]
         assert read_layer(demo.path, name).crs.to_epsg() == 31983
