@@ -12,6 +12,9 @@ Outputs (next to this script):
 - ``rede_demo.gpkg``: distributor grid in the ANEEL BDGD schema (SSDBT, SSDMT,
   PONNOT, UNTRMT, and the tables PIP and CTMT), EPSG:4674.
 - ``mdt_demo.tif``: digital terrain model, EPSG:4326, 1 arc-second, float32.
+- ``pedidos.csv``: fictional requests (protocols) in the intake format, good and
+  deliberately bad rows; ``pedidos_gabarito.csv``: what validation and geocoding
+  must make of each row (the answer key, checked here against the generated data).
 
 The script is deterministic: the only random draws use a fixed seed, element ids
 follow the design order, and timestamps are fixed, so re-running it rewrites
@@ -28,6 +31,7 @@ geographic coordinates.
 
 from __future__ import annotations
 
+import csv
 import itertools
 import math
 import xml.etree.ElementTree as ET
@@ -52,6 +56,8 @@ OUT = Path(__file__).resolve().parent
 OSM_PATH = OUT / "municipio_demo.osm"
 GPKG_PATH = OUT / "rede_demo.gpkg"
 DEM_PATH = OUT / "mdt_demo.tif"
+PEDIDOS_PATH = OUT / "pedidos.csv"
+GABARITO_PATH = OUT / "pedidos_gabarito.csv"
 
 SEED = 20260115
 CENTER_LON, CENTER_LAT = -46.385, -22.905
@@ -1535,6 +1541,375 @@ def write_dem(
 
 
 # ---------------------------------------------------------------------------
+# Requests (pedidos) and their answer key
+# ---------------------------------------------------------------------------
+PEDIDOS_HEADER = (
+    "protocolo", "data_protocolo", "tipo", "latitude", "longitude", "endereco", "numero",
+    "bairro", "cep", "residencias", "moradores", "cadunico", "renda_familiar", "uso_imovel",
+    "mei", "cpf_solicitante", "nome_solicitante", "beneficio_anterior_data",
+    "beneficio_anterior_justificativa", "estrategico", "justificativa_estrategica",
+    "observacoes",
+)  # fmt: skip
+GABARITO_HEADER = (
+    "linha", "protocolo", "situacao", "campos_com_problema", "geocodificacao", "logradouro",
+    "bairro", "fora_da_malha", "data_referencia", "observacao",
+)  # fmt: skip
+DATA_REFERENCIA = "2026-11-20"
+"""Reference date ("today") the answer key's ``situacao`` assumes."""
+FIRST_DATE = "2026-05-06"  # Lei 5.442/2026 in force; protocols run to 2026-11-01
+LAST_DATE = "2026-11-01"
+MAX_ROAD_DISTANCE_M = 150.0  # rules: distancia_maxima_via (fora_da_malha beyond it)
+
+FIRST_NAMES = [
+    "Ana Cláudia", "Benedito", "Cleusa", "Dirceu", "Edileuza", "Florisvaldo", "Genésio",
+    "Hermínia", "Ivanildo", "Jurema", "Lindalva", "Marinalva", "Nivaldo", "Odete", "Penha",
+    "Quitéria", "Rosimeire", "Sebastiana", "Tarcísio", "Valdomiro", "Zenaide", "Aparecido",
+    "Berenice", "Custódio", "Dalva", "Expedito", "Filomena", "Geraldina", "Hildebrando",
+    "Iracema", "Joaquina", "Laudelino", "Mercedes", "Nazaré", "Orlandina", "Palmira",
+    "Raimundo", "Silvério", "Terezinha", "Ubaldo", "Vicentina", "Wanderlei", "Zulmira",
+]  # fmt: skip
+SURNAMES = [
+    "Ficticia da Silva", "Exemplo dos Santos", "Demonstração Pereira", "Teste de Oliveira",
+    "Modelo Rodrigues", "Amostra Ferreira", "Simulada Alves", "Inventada Lima",
+]  # fmt: skip
+
+
+def cpf_check_digits(base9: str) -> str:
+    """The two check digits of a CPF (Receita Federal mod-11 rule)."""
+    digits = [int(c) for c in base9]
+    for weight0 in (10, 11):
+        total = sum(d * w for d, w in zip(digits, range(weight0, 1, -1), strict=False))
+        rest = total % 11
+        digits.append(0 if rest < 2 else 11 - rest)
+    return f"{digits[9]}{digits[10]}"
+
+
+def fictional_cpf(n: int, formatted: bool = True) -> str:
+    """A CPF with valid check digits on the fixed test pattern 123.456.7NN-DV."""
+    base = f"1234567{n:02d}"
+    cpf = base + cpf_check_digits(base)
+    return f"{cpf[:3]}.{cpf[3:6]}.{cpf[6:9]}-{cpf[9:]}" if formatted else cpf
+
+
+@dataclass
+class Pedido:
+    """One request row (as a clerk typed it) and what the answer key expects of it."""
+
+    tipo: str
+    # location: coordinates from (street key, s, side, offset) or final metres, or an address
+    at: tuple[str, float, int, float] | Xy | None = None
+    endereco: str = ""
+    numero: str = ""
+    bairro: str = ""
+    cep: str = ""
+    residencias: str = "1"
+    moradores: str = "3"
+    cadunico: str = "não"
+    renda: str = ""
+    uso: str = "residencial"
+    mei: str = ""
+    estrategico: str = "não"
+    justificativa: str = ""
+    beneficio: str = ""
+    beneficio_just: str = ""
+    obs: str = ""
+    # coordinates: "dot" (default), "comma" (decimal comma), "swap" (lat/lon inverted)
+    coords: str = "dot"
+    cpf: str = "ok"  # ok, digits (unformatted), empty, invalid
+    data: str = ""  # a fixed date instead of the sequence (the future-date row)
+    protocolo: str = ""  # a fixed protocol (the duplicated one)
+    # answer key
+    situacao: str = "ok"
+    campos: str = ""
+    geo: str = ""  # geocoding class; "" = derived (coordenada_informada for coordinates)
+    rua: str = ""  # expected street (name as in the OSM data)
+    rua_bairro: str = ""  # bairro of the expected street
+    numero_osm: str = ""  # number that must exist (numero_exato) / be interpolated
+    nota: str = ""
+
+
+def request_specs() -> list[Pedido]:
+    """The demo requests, in the order of the spreadsheet."""
+    ext, imp, mel = "extensao_rede", "implantacao", "melhoria"
+    return [
+        Pedido(mel, ("ns_-450", 300, 1, 12), residencias="4", moradores="11", cadunico="sim",
+               renda="1.850,00", rua="Rua Dom Pedro II", rua_bairro="Centro"),
+        Pedido(ext, endereco="R. Getulio Vargas", numero="475", bairro="Centro", cep="39999-000",
+               residencias="2", moradores="6", renda="2400", beneficio="10/05/2024",
+               geo="numero_exato", rua="Rua Getúlio Vargas", rua_bairro="Centro",
+               nota="benefício idêntico há 2 anos sem justificativa (Art. 5, II): inelegível na "
+               "análise de elegibilidade, não na conferência"),
+        Pedido(ext, ("vn_ew_-720", 230, 1, 15), residencias="6", moradores="19", cadunico="sim",
+               renda="980,50", rua="Rua Bela Vista", rua_bairro="Vila Nova"),
+        Pedido(imp, endereco="AV. BRASIL", numero="1345", cep="39999000", uso="comercial",
+               mei="sim", cadunico="sim", renda="1.200,00", residencias="1", moradores="2",
+               geo="numero_exato", rua="Avenida Brasil", rua_bairro="Centro",
+               nota="uso comercial de MEI (Art. 5, I): exceção a conferir na elegibilidade"),
+        Pedido(mel, ("ns_0", 540, -1, 15), residencias="8", moradores="25", estrategico="sim",
+               justificativa="Acesso noturno à Escola Estadual Padre Anchieta e à UBS Centro",
+               rua="Avenida Tiradentes", rua_bairro="Centro"),
+        Pedido("Extensão de Rede", endereco="Al. dos Ipes", numero="165",
+               bairro="Jardim das Palmeiras", residencias="3", moradores="9",
+               geo="numero_exato", rua="Alameda dos Ipês", rua_bairro="Jardim das Palmeiras"),
+        Pedido(imp, ("vn_ns_-900", 150, -1, 12), residencias="-2", moradores="7",
+               obs="[teste] residencias negativo", situacao="erro", campos="residencias",
+               rua="Rua Goiás", rua_bairro="Vila Nova"),
+        Pedido(ext, endereco="R. Santos Dumond", numero="776", bairro="centro",
+               residencias="2", moradores="5", cpf="digits",
+               obs="nome da rua digitado com erro (Dumond)", geo="numero_exato",
+               rua="Rua Santos Dumont", rua_bairro="Centro"),
+        Pedido(ext, ("vn_ns_-1350", 500, 1, 14), residencias="5", moradores="14",
+               cadunico="Sim", rua="Rua Minas Gerais", rua_bairro="Vila Nova"),
+        Pedido(mel, endereco="R. Padre Anchieta, 1001", residencias="1", moradores="4",
+               geo="numero_exato", rua="Rua Padre Anchieta", rua_bairro="Centro",
+               numero_osm="1001", nota="número dentro do campo endereco"),
+        Pedido(imp, ("jp_ew_660", 200, 1, 12), residencias="3", moradores="8",
+               rua="Rua das Hortênsias", rua_bairro="Jardim das Palmeiras"),
+        Pedido(ext, endereco="R. Sao Joao", numero="345", bairro="vila nova", residencias="2",
+               moradores="6", cadunico="sim", geo="numero_exato", rua="Rua São João",
+               rua_bairro="Vila Nova"),
+        Pedido(ext, endereco="Rua São João", numero="345", residencias="1", moradores="3",
+               obs="[teste] endereço ambíguo: há Rua São João na Vila Nova e no Jardim das "
+               "Palmeiras, ambas com o número 345, e o bairro não foi informado",
+               geo="ambiguo", rua="Rua São João"),
+        Pedido(ext, ("jp_ns_1200", 300, -1, 12), residencias="4", moradores="10",
+               estrategico="sim", obs="[teste] estratégico sem justificativa (Art. 11)",
+               situacao="erro", campos="justificativa_estrategica",
+               rua="Rua dos Girassóis", rua_bairro="Jardim das Palmeiras"),
+        Pedido("implantação", endereco="rua parana", numero="180", bairro="Vila Nova",
+               residencias="2", moradores="7", cadunico="sim", geo="numero_exato",
+               rua="Rua Paraná", rua_bairro="Vila Nova"),
+        Pedido(ext, ("projetada", 90, 1, 15), residencias="7", moradores="20",
+               obs="loteamento novo, rua ainda sem ligação com a malha",
+               rua="Rua Projetada Um"),
+        Pedido(ext, endereco="Rua das Acacias", numero="251", bairro="Jardim das Palmeiras",
+               residencias="1", moradores="2", cpf="invalid",
+               obs="[teste] CPF inválido (dígitos verificadores errados)", situacao="erro",
+               campos="cpf_solicitante", geo="numero_exato", rua="Rua das Acácias",
+               rua_bairro="Jardim das Palmeiras"),
+        Pedido(ext, ("trilha_1", 820, -1, 21.5), residencias="1", moradores="4",
+               cadunico="sim", renda="600", obs="casa rural na estrada de terra",
+               geo="coordenada_informada", rua="", rua_bairro="Bairro Alto"),
+        Pedido(ext, endereco="Est. Municipal do Bairro Alto", numero="420",
+               bairro="Bairro Alto", residencias="1", moradores="5", cadunico="sim",
+               estrategico="sim",
+               justificativa="Caminho dos alunos até a Escola Rural do Bairro Alto",
+               geo="numero_exato", rua="Estrada Municipal do Bairro Alto",
+               rua_bairro="Bairro Alto"),
+        Pedido(mel, endereco="R. das Flores", numero="500", bairro="Centro", residencias="3",
+               moradores="8", geo="interpolado", rua="Rua das Flores", rua_bairro="Centro"),
+        Pedido(ext, ("trilha_2", -6.0, -1, 20.5), residencias="1", moradores="2",
+               cadunico="sim", obs="sítio no fim da trilha", rua="", rua_bairro="Bairro Alto"),
+        Pedido(ext, endereco="Rua Santa Luzia", numero="305", bairro="Vila Nova",
+               residencias="2", moradores="5", geo="interpolado", rua="Rua Santa Luzia",
+               rua_bairro="Vila Nova"),
+        Pedido(imp, ("vn_ns_-750", 200, 1, 12), coords="swap", residencias="3", moradores="9",
+               obs="[teste] latitude e longitude trocadas", situacao="erro",
+               campos="latitude;longitude", rua="Rua Espírito Santo", rua_bairro="Vila Nova",
+               nota="invertidas, as coordenadas caem na Rua Espírito Santo"),
+        Pedido(mel, endereco="Av Brasil", numero="1101", uso="comercial", mei="não",
+               residencias="1", moradores="2", geo="interpolado", rua="Avenida Brasil",
+               rua_bairro="Centro", nota="uso comercial sem MEI: inelegível (Art. 5, I)"),
+        Pedido(ext, endereco="Trav. São José", bairro="Centro", residencias="2",
+               moradores="5", geo="logradouro", rua="Travessa São José", rua_bairro="Centro"),
+        Pedido(ext, ("estrada_pinheiros", 1200, 1, 30), residencias="1", moradores="3",
+               cadunico="sim", renda="750", rua="Estrada Municipal dos Pinheiros"),
+        Pedido(ext, endereco="Rua Bahia", numero="s/n", bairro="Vila Nova", residencias="4",
+               moradores="12", cadunico="sim", geo="logradouro", rua="Rua Bahia",
+               rua_bairro="Vila Nova"),
+        Pedido(ext, endereco="Rua Inexistente dos Testes", numero="100", residencias="1",
+               moradores="3", obs="[teste] logradouro inexistente", geo="falhou"),
+        Pedido(ext, (4300.0, 300.0), residencias="2", moradores="6",
+               obs="[teste] ponto fora do município (cerca de 2,3 km a leste do limite)",
+               situacao="erro", campos="latitude;longitude"),
+        Pedido(mel, endereco="R. Dr. Carlos Chagas", bairro="Centro", residencias="6",
+               moradores="15", geo="logradouro", rua="Rua Doutor Carlos Chagas",
+               rua_bairro="Centro", nota="rua sem número no OSM, pedido sem número"),
+        Pedido(imp, ("estrada_bairro_alto", 330, 1, 25), residencias="1", moradores="2",
+               rua="Estrada Municipal do Bairro Alto", rua_bairro="Bairro Alto"),
+        Pedido(ext, endereco="R. Prof. Joao Batista", numero="321", bairro="Centro",
+               residencias="1", moradores="3", geo="numero_exato",
+               rua="Rua Professor João Batista", rua_bairro="Centro"),
+        Pedido(ext, endereco="Zona rural", bairro="Bairro Alto", residencias="1",
+               moradores="4", cadunico="sim", obs="perto da cachoeira, sem nome de rua",
+               geo="bairro", rua_bairro="Bairro Alto"),
+        Pedido(ext, (-1600.0, 900.0), residencias="1", moradores="3", cadunico="sim",
+               obs="casa isolada, sem estrada mapeada"),
+        Pedido(ext, endereco="R. Cel. Antonio Prado", numero="401", bairro="Centro",
+               data="12/08/2062", residencias="1", moradores="2",
+               obs="[teste] data futura (2062 em vez de 2026)", situacao="erro",
+               campos="data_protocolo", geo="numero_exato", rua="Rua Coronel Antônio Prado",
+               rua_bairro="Centro"),
+        Pedido(mel, ("ns_450", 200, 1, 10), coords="comma", residencias="5", moradores="13",
+               cpf="empty", obs="coordenadas com vírgula decimal", rua="Rua Santa Rita",
+               rua_bairro="Centro"),
+        Pedido("troca de lampada", endereco="Rua São Sebastião", numero="425",
+               bairro="Vila Nova", residencias="1", moradores="2",
+               obs="[teste] tipo desconhecido", situacao="erro", campos="tipo",
+               geo="numero_exato", rua="Rua São Sebastião", rua_bairro="Vila Nova"),
+        Pedido(ext, endereco="R. N. Sra. Aparecida", numero="s/n", bairro="Centro",
+               residencias="2", moradores="4", geo="logradouro",
+               rua="Rua Nossa Senhora Aparecida", rua_bairro="Centro"),
+        Pedido(ext, endereco="Rua 15 de Novembro", numero="1000", residencias="3",
+               moradores="7", uso="misto", geo="interpolado", rua="Rua Quinze de Novembro",
+               rua_bairro="Centro", nota="número da rua escrito em algarismos"),
+        Pedido(ext, endereco="Av. das Palmeiras", bairro="Jardim das Palmeiras",
+               residencias="80", moradores="210",
+               obs="abaixo-assinado do condomínio; contagens acima dos limites de conferência",
+               situacao="aviso", campos="residencias;moradores", geo="logradouro",
+               rua="Avenida das Palmeiras", rua_bairro="Jardim das Palmeiras"),
+        Pedido(ext, endereco="R. Barão do Rio Branco", numero="850", bairro="Centro",
+               protocolo="DUP", residencias="2", moradores="6",
+               obs="[teste] protocolo duplicado", situacao="erro", campos="protocolo",
+               geo="numero_exato", rua="Rua Barão do Rio Branco", rua_bairro="Centro"),
+    ]  # fmt: skip
+
+
+def _graph_streets(net: Network) -> list[Street]:
+    """Streets that enter the road graph (as layers/vias.toml filters them)."""
+    out = []
+    for st in net.streets:
+        t = st.tags
+        if t["highway"] in ("footway", "cycleway", "path"):
+            continue
+        if t.get("access") in ("private", "no") or t.get("service") in (
+            "parking_aisle",
+            "driveway",
+        ):
+            continue
+        out.append(st)
+    return out
+
+
+def make_requests(
+    net: Network, buildings: list[Building], addrs: list[AddressNode]
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Rows of ``pedidos.csv`` and of its answer key, checked against the generated data."""
+    specs = request_specs()
+    numbers: dict[tuple[str, str | None], set[str]] = {}
+    located: dict[tuple[str, str, str], Point] = {}  # (street, bairro, number) -> point
+    features = [(b.tags, Polygon(b.ring).centroid) for b in buildings]
+    features += [(a.tags, Point(a.xy)) for a in addrs]
+    for tags, point in features:
+        if "addr:street" in tags:
+            key = (tags["addr:street"], tags.get("addr:suburb"))
+            numbers.setdefault(key, set()).add(tags["addr:housenumber"])
+            located[(key[0], key[1] or "", tags["addr:housenumber"])] = point
+    names = {st.tags.get("name") for st in net.streets}
+    bairros = {tags["name"] for _, tags in POIS if tags.get("place") == "neighbourhood"}
+    roads = _graph_streets(net)
+    road_lines = [net.lines[st.key] for st in roads]
+    boundary = Polygon(warp_ring(BOUNDARY, 200.0))
+
+    first = np.datetime64(FIRST_DATE)
+    span = int((np.datetime64(LAST_DATE) - first).astype(int))
+    rows: list[dict[str, str]] = []
+    key_rows: list[dict[str, str]] = []
+    protocols: list[str] = []
+    for i, p in enumerate(specs):
+        day = str(first + np.timedelta64(round(i * span / (len(specs) - 1)), "D"))
+        data = p.data or (day if i % 3 != 1 else f"{day[8:]}/{day[5:7]}/{day[:4]}")
+        protocolo = protocols[3] if p.protocolo == "DUP" else f"PED-2026-{101 + i:04d}"
+        protocols.append(protocolo)
+        lat = lon = ""
+        fora = ""
+        geo = p.geo
+        if p.at is not None:
+            if len(p.at) == 4:
+                key, s, side, off = p.at
+                length = net.lines[key].length
+                xy = along(net, key, s if s >= 0 else length + s, side, off)  # s < 0: from the end
+            else:
+                xy = p.at
+            lo, la = to_lonlat(np.array([xy]))[0]
+            lat, lon = f"{la:.6f}", f"{lo:.6f}"
+            if p.coords == "swap":
+                lat, lon = lon, lat
+            elif p.coords == "comma":
+                lat, lon = lat.replace(".", ","), lon.replace(".", ",")
+            geo = geo or "coordenada_informada"
+            point = Point(xy)
+            inside = boundary.contains(point)
+            assert inside == ("fora do município" not in p.obs), (i, p)
+            dist = [line.distance(point) for line in road_lines]
+            j = int(np.argmin(dist))
+            if inside and p.coords != "swap":
+                fora = "sim" if dist[j] > MAX_ROAD_DISTANCE_M else "não"
+            if dist[j] <= MAX_ROAD_DISTANCE_M:
+                assert roads[j].tags.get("name", "") == p.rua, (i, p.rua, roads[j].key)
+                assert (roads[j].bairro or "") == p.rua_bairro, (i, roads[j].key)
+            else:
+                assert not p.rua and fora in ("sim", ""), (i, dist[j])
+        else:
+            number = p.numero_osm or p.numero
+            if geo in ("numero_exato", "interpolado"):
+                have = numbers[(p.rua, p.rua_bairro)]
+                if geo == "numero_exato":
+                    assert number in have, (i, p.rua, number)
+                    where = located[(p.rua, p.rua_bairro, number)]
+                    near = min(line.distance(where) for line in road_lines)
+                    assert near <= MAX_ROAD_DISTANCE_M, (i, near)
+                else:  # same-side numbers exist below and above, the number itself not
+                    n = int(number)
+                    side = {int(h) for h in have if h.isdigit() and int(h) % 2 == n % 2}
+                    assert number not in have and min(side) < n < max(side), (i, p.rua)
+            elif geo == "ambiguo":
+                places = [b for (s, b), have in numbers.items() if s == p.rua and number in have]
+                assert len(places) >= 2, (i, places)
+            elif geo == "logradouro":
+                assert p.rua in names and p.numero in ("", "s/n"), i
+            elif geo == "bairro":
+                assert p.rua_bairro in bairros and p.bairro == p.rua_bairro, i
+            elif geo == "falhou":
+                assert p.endereco not in names and not p.bairro, i
+            else:
+                raise ValueError(f"pedido {i}: geocodificação {geo!r}")
+            if geo in ("numero_exato", "interpolado", "logradouro"):
+                fora = "não"  # an address point by its street, or a point on the street
+        if p.cpf == "empty":
+            cpf = ""
+        else:
+            cpf = fictional_cpf(i + 1, formatted=p.cpf != "digits")
+            if p.cpf == "invalid":
+                cpf = cpf[:-1] + str((int(cpf[-1]) + 5) % 10)
+        name = f"{FIRST_NAMES[i % len(FIRST_NAMES)]} {SURNAMES[(i * 3) % len(SURNAMES)]}"
+        rows.append(
+            dict(
+                zip(
+                    PEDIDOS_HEADER,
+                    [
+                        protocolo, data, p.tipo, lat, lon, p.endereco, p.numero, p.bairro,
+                        p.cep, p.residencias, p.moradores, p.cadunico, p.renda, p.uso, p.mei,
+                        cpf, name, p.beneficio, p.beneficio_just, p.estrategico,
+                        p.justificativa, p.obs,
+                    ],
+                    strict=True,
+                )
+            )
+        )  # fmt: skip
+        key_rows.append(
+            dict(
+                zip(
+                    GABARITO_HEADER,
+                    [
+                        str(i + 2), protocolo, p.situacao, p.campos, geo, p.rua,
+                        p.rua_bairro, fora, DATA_REFERENCIA, p.nota,
+                    ],
+                    strict=True,
+                )
+            )
+        )  # fmt: skip
+    return rows, key_rows
+
+
+def write_csv(path: Path, header: Sequence[str], rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(header), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+# ---------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------
 def main(log: Callable[[str], None] = print) -> None:
@@ -1546,6 +1921,9 @@ def main(log: Callable[[str], None] = print) -> None:
     bounds = osm.write(OSM_PATH)
     counts = write_grid(grid, GPKG_PATH)
     w, h, zmin, zmax = write_dem(net, bounds, DEM_PATH)
+    pedidos, gabarito = make_requests(net, buildings, addrs)
+    write_csv(PEDIDOS_PATH, PEDIDOS_HEADER, pedidos)
+    write_csv(GABARITO_PATH, GABARITO_HEADER, gabarito)
     log(
         f"{OSM_PATH.name}: {len(osm.nodes)} nós, {len(osm.ways)} vias, {len(osm.relations)} relação"
     )
@@ -1553,6 +1931,15 @@ def main(log: Callable[[str], None] = print) -> None:
     log(f"  bounds (lon/lat): {', '.join(f'{v:.5f}' for v in bounds)}")
     log(f"{GPKG_PATH.name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     log(f"{DEM_PATH.name}: {w} x {h} células, altitude {zmin:.1f} a {zmax:.1f} m")
+    by_geo = pd.Series([g["geocodificacao"] for g in gabarito]).value_counts()
+    by_status = pd.Series([g["situacao"] for g in gabarito]).value_counts()
+    log(
+        f"{PEDIDOS_PATH.name}: {len(pedidos)} pedidos ("
+        + ", ".join(f"{k} {v}" for k, v in by_status.items())
+        + "; "
+        + ", ".join(f"{k} {v}" for k, v in by_geo.items())
+        + f"); gabarito em {GABARITO_PATH.name}"
+    )
 
 
 if __name__ == "__main__":
