@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +35,7 @@ from geo_ip import dem as dem_mod
 from geo_ip import grid as grid_mod
 from geo_ip import osm as osm_mod
 from geo_ip import osm_features
+from geo_ip._io import atomic_path
 from geo_ip._paths import resource_dir
 from geo_ip.catalog import Catalog, RoadsLayer, load_catalog
 from geo_ip.config import Rules
@@ -605,17 +604,11 @@ def _description(name: str, rules: Rules) -> str:
 def _write_atomic(
     out: Path, layers: dict[str, gpd.GeoDataFrame], metadata: dict[str, Any], rules: Rules
 ) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp.gpkg", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()
-    try:
+    with atomic_path(out) as tmp:
         for name in LAYERS:
-            gdf = layers[name]
             geometry_type = "Unknown" if name == "rede_existente" else None
             pyogrio.write_dataframe(
-                gdf,
+                layers[name],
                 tmp,
                 layer=name,
                 driver="GPKG",
@@ -631,10 +624,6 @@ def _write_atomic(
             }
         )
         pyogrio.write_dataframe(table, tmp, layer=METADATA_TABLE, driver="GPKG")
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 __all__ = [
