@@ -735,8 +735,9 @@ def territory_boundary(path: str | Path, codigo_ibge: int | None = None) -> shap
     Returns
     -------
     shapely.Geometry
-        Union of the ``limite`` polygons with that IBGE code; else the union of all
-        ``limite`` polygons; else the convex hull of layer ``nos`` buffered by
+        Union of the ``limite`` polygons with that IBGE code; else of the
+        municipal (``admin_level`` 8) ones, or of all ``limite`` polygons when
+        none is municipal; else the convex hull of layer ``nos`` buffered by
         :data:`HULL_BUFFER_M` metres.
 
     Raises
@@ -763,7 +764,12 @@ def territory_boundary(path: str | Path, codigo_ibge: int | None = None) -> shap
                 same = limits[codes == str(codigo_ibge)]
                 if len(same):
                     return shapely.union_all(same.geometry.array)
-                log.info("nenhum limite com código IBGE %s; usando todos os limites", codigo_ibge)
+                log.info(
+                    "nenhum limite com código IBGE %s; usando os limites municipais", codigo_ibge
+                )
+            # Municipal boundaries (admin_level 8) rather than a state or a bairro around them.
+            if "admin_level" in limits.columns and (limits["admin_level"] == 8).any():
+                limits = limits[limits["admin_level"] == 8]
             return shapely.union_all(limits.geometry.array)
     if "nos" not in names:
         raise TerritoryError(

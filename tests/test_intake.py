@@ -663,6 +663,27 @@ def test_territory_boundary_choices(tmp_path: Path) -> None:
         territory_boundary(tmp_path / "nada.gpkg")
 
 
+def test_boundary_prefers_municipal_level(tmp_path: Path) -> None:
+    # No IBGE code matches: the municipal boundary (admin_level 8) is taken, not the
+    # state (4) around it nor a bairro (10) inside it.
+    path = tmp_path / "t.gpkg"
+    gpd.GeoDataFrame(
+        {
+            "nome": ["MG", "Município", "Bairro"],
+            "admin_level": [4, 8, 10],
+            "codigo_ibge": [None] * 3,
+        },
+        geometry=[
+            shapely.box(-51.0, -23.0, -40.0, -14.0),
+            BOX,
+            shapely.box(-46.39, -22.91, -46.38, -22.90),
+        ],
+        crs="EPSG:4326",
+    ).to_file(path, layer="limite")
+    got = territory_boundary(path, 3125101)
+    assert got.equals(BOX)
+
+
 _cli = typer.Typer()
 _cli.add_typer(requests_app, name="requests")
 runner = CliRunner()
