@@ -618,7 +618,8 @@ def validate_requests(
     cep_digits = cep_digits.where(~(cep.str.fullmatch(r"\d{7}")), cep_digits.str.zfill(8))
     bad_cep = (cep != "") & (cep_digits.str.len() != 8)
     problems.add(bad_cep, "aviso", "campo 'cep': CEP deve ter 8 dígitos " + _quoted(cep))
-    out["cep"] = cep.where(bad_cep, cep_digits.str.slice(0, 5) + "-" + cep_digits.str.slice(5))
+    formatted = cep_digits.str.slice(0, 5) + "-" + cep_digits.str.slice(5)
+    out["cep"] = cep.where(bad_cep | (cep == ""), formatted)
 
     # Declared counts and income.
     out["residencias"] = _count(

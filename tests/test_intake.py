@@ -486,6 +486,11 @@ def test_typed_values() -> None:
     assert pd.isna(row["latitude_corrigida"])
 
 
+def test_blank_cep_stays_blank() -> None:
+    assert _one(cep="")["cep"] == ""
+    assert _one(cep="  ")["cep"] == ""
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("sim", True), ("Não", False), ("s", True), ("N", False), ("yes", True), ("no", False),
