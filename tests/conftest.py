@@ -18,3 +18,20 @@ def require(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"dados reais ausentes: {path} (veja ../shared/data/README.md)")
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_territory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled demo territory, built once per test session (read-only for tests)."""
+    from geo_ip.config import load_rules
+    from geo_ip.territory import GridSource, build_territory
+
+    out = tmp_path_factory.mktemp("demo_territory") / "territorio.gpkg"
+    build_territory(
+        out,
+        rules=load_rules("demo"),
+        osm=DEMO / "municipio_demo.osm",
+        grids=[GridSource(DEMO / "rede_demo.gpkg")],
+        dem=DEMO / "mdt_demo.tif",
+    )
+    return out
