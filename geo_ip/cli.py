@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,8 +16,11 @@ from rich.table import Table
 
 import geo_ip
 from geo_ip._paths import resource_dir
-from geo_ip.config import load_rules
+from geo_ip.config import Rules, load_rules
 from geo_ip.errors import GeoIPError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(
     name="geo-ip",
@@ -217,16 +220,43 @@ def demo_cmd(
     console.print(_counts_table(f"Território: {report.path} ({report.crs})", report.counts))
     for warning in report.warnings:
         console.print(f"[yellow]Aviso:[/] {warning}", highlight=False, soft_wrap=True)
+    try:
+        located = _demo_requests(out, report.path, rules_obj)
+    except GeoIPError as exc:
+        raise _fail(exc) from exc
+    status = located["situacao"].value_counts()
+    console.print(
+        f"Pedidos: {len(located)} linha(s) — {int(status.get('ok', 0))} ok, "
+        f"{int(status.get('aviso', 0))} com aviso, {int(status.get('erro', 0))} com erro "
+        "(os erros de propósito estão descritos em data/demo/LEIAME.md)",
+        highlight=False,
+    )
     console.print(f"\nArquivos gerados em [bold]{out}[/]:")
     for path in sorted(out.rglob("*")):
         if path.is_file():
-            console.print(f"  {path}", highlight=False)
+            console.print(f"  {path}", highlight=False, soft_wrap=True)
+
+
+def _demo_requests(out: Path, territory: Path, rules: Rules) -> pd.DataFrame:
+    """Check, geocode and snap the demo requests; write both reports into ``out``."""
+    from geo_ip.intake import read_requests, requests_report, territory_boundary, validate_requests
+    from geo_ip.locate import locate_requests, located_report, write_csv
+
+    pedidos = resource_dir("data") / "demo" / "pedidos.csv"
+    boundary = territory_boundary(territory, rules.municipio.codigo_ibge)
+    checked = validate_requests(read_requests(pedidos), rules, boundary=boundary)
+    write_csv(requests_report(checked), out / "pedidos_conferidos.csv")
+    located = locate_requests(pedidos, territory, rules)
+    write_csv(located_report(located), out / "pedidos_geocodificados.csv")
+    return located
 
 
 def _register_subcommands() -> None:
+    from geo_ip.cli_geocode import geocode_cmd
     from geo_ip.cli_requests import requests_app
 
     app.add_typer(requests_app, name="requests")
+    app.command("geocode")(geocode_cmd)
 
 
 _register_subcommands()

@@ -219,3 +219,9 @@ def test_demo_command(tmp_path: Path) -> None:
     assert "Município de Demonstração — dados fictícios" in result.output
     assert (out / "territorio.gpkg").is_file()
     assert str(out / "territorio.gpkg") in result.output
+    import pandas as pd
+
+    for name in ("pedidos_conferidos.csv", "pedidos_geocodificados.csv"):
+        table = pd.read_csv(out / name, dtype=str)
+        assert len(table) == 41, name
+        assert str(out / name) in result.output
