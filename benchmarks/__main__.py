@@ -2,8 +2,14 @@
 
 Run ``python -m benchmarks`` (all scales available) or ``python -m benchmarks --smoke``
 (the bundled demo only, one run: what CI does so the harness cannot rot). Each run
-happens in a fresh subprocess so that peak memory (``ru_maxrss``) is that run's own.
-Results are printed as a table and written to ``benchmarks/results/<date>.json``.
+happens in a fresh subprocess (:mod:`benchmarks.stages`) so that peak memory
+(``ru_maxrss``) is that run's own. Results are printed as a table and, except in
+smoke mode, written to ``benchmarks/results/<date>.json``.
+
+Stages: ``territory`` (build the GeoPackage), ``geocode`` (offline geocoding of
+synthetic addresses written from the territory's real street names: gazetteer
+build + matching) and ``snap`` (vectorised snapping of random points: index build
++ query). Throughput is items per second of the measured part.
 """
 
 from __future__ import annotations
@@ -17,37 +23,22 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 DEMO = ROOT / "data" / "demo"
 
-# Code run in the child process: build a territory and report time and peak RSS.
-_CHILD = r"""
-import json, resource, sys, time
-from pathlib import Path
-from geo_ip.config import load_rules
-from geo_ip.territory import GridSource, build_territory
-args = json.loads(sys.argv[1])
-t0 = time.perf_counter()
-report = build_territory(
-    Path(args["out"]), rules=load_rules(args["rules"]), osm=args["osm"],
-    grids=[GridSource(Path(g)) for g in args["grids"]], dem=args["dem"], force=True,
-)
-elapsed = time.perf_counter() - t0
-peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"seconds": elapsed, "peak_mb": peak_kb / 1024, "counts": report.counts}))
-"""
 
-
-def _scales(smoke: bool) -> list[dict[str, object]]:
-    scales: list[dict[str, object]] = [
+def _scales(smoke: bool) -> list[dict[str, Any]]:
+    scales: list[dict[str, Any]] = [
         {
             "scale": "demo",
             "osm": str(DEMO / "municipio_demo.osm"),
             "grids": [str(DEMO / "rede_demo.gpkg")],
             "dem": str(DEMO / "mdt_demo.tif"),
             "rules": "demo",
+            "requests": 1_000,
         }
     ]
     poa = SHARED / "poa" / "poa_osm.pbf"
@@ -59,6 +50,7 @@ def _scales(smoke: bool) -> list[dict[str, object]]:
                 "grids": [],
                 "dem": str(SHARED / "poa" / "poa_elevation.tif"),
                 "rules": "extrema",
+                "requests": 10_000,
             }
         )
     elif not smoke:
@@ -66,15 +58,36 @@ def _scales(smoke: bool) -> list[dict[str, object]]:
     return scales
 
 
-def _run_once(spec: dict[str, object], out: Path) -> dict[str, object]:
-    args = json.dumps({**spec, "out": str(out)})
+def _run_once(stage: str, args: dict[str, Any]) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, "-c", _CHILD, args], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "benchmarks.stages", stage, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
     )
     if proc.returncode != 0:
-        raise SystemExit(f"falha no benchmark {spec['scale']}:\n{proc.stderr[-3000:]}")
-    result: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
+        raise SystemExit(f"falha no benchmark {stage}:\n{proc.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
+
+
+def _row(stage: str, scale: str, results: list[dict[str, Any]]) -> dict[str, Any]:
+    seconds = statistics.median(float(r["seconds"]) for r in results)
+    items = int(results[-1].get("items", 0))
+    row = {
+        "stage": stage,
+        "scale": scale,
+        "runs": len(results),
+        "seconds_median": seconds,
+        "peak_mb_median": statistics.median(float(r["peak_mb"]) for r in results),
+        "items": items,
+        "items_per_s": items / seconds if seconds > 0 else None,
+    }
+    for extra in ("build_s", "match_s", "found"):
+        if extra in results[-1]:
+            row[extra] = statistics.median(float(r[extra]) for r in results)
+    return row
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,25 +100,21 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for spec in _scales(opts.smoke):
-            results = [_run_once(spec, Path(tmp) / f"{spec['scale']}.gpkg") for _ in range(runs)]
-            counts = results[-1]["counts"]
-            assert isinstance(counts, dict)
-            rows.append(
-                {
-                    "stage": "territory",
-                    "scale": spec["scale"],
-                    "runs": runs,
-                    "seconds_median": statistics.median(float(r["seconds"]) for r in results),  # type: ignore[arg-type]
-                    "peak_mb_median": statistics.median(float(r["peak_mb"]) for r in results),  # type: ignore[arg-type]
-                    "road_edges": counts.get("vias"),
-                }
-            )
-    header = ("etapa", "escala", "exec.", "tempo (s)", "pico (MB)", "arestas")
-    print("{:<10} {:<14} {:>5} {:>10} {:>10} {:>9}".format(*header))
+            out = str(Path(tmp) / f"{spec['scale']}.gpkg")
+            build = {k: spec[k] for k in ("osm", "grids", "dem", "rules")} | {"out": out}
+            built = [_run_once("territory", build) for _ in range(runs)]
+            rows.append(_row("territory", spec["scale"], built))
+            for stage in ("geocode", "snap"):
+                args = {"territory": out, "n": spec["requests"]}
+                results = [_run_once(stage, args) for _ in range(runs)]
+                rows.append(_row(stage, spec["scale"], results))
+    header = ("etapa", "escala", "exec.", "tempo (s)", "pico (MB)", "itens", "itens/s")
+    print("{:<10} {:<14} {:>5} {:>10} {:>10} {:>9} {:>11}".format(*header))
     for r in rows:
+        rate = f"{r['items_per_s']:,.0f}".replace(",", ".") if r["items_per_s"] else "-"
         print(
             f"{r['stage']:<10} {r['scale']:<14} {r['runs']:>5} {r['seconds_median']:>10.2f} "
-            f"{r['peak_mb_median']:>10.0f} {r['road_edges']:>9}"
+            f"{r['peak_mb_median']:>10.0f} {r['items']:>9} {rate:>11}"
         )
     if not opts.smoke:
         results_dir = ROOT / "benchmarks" / "results"
