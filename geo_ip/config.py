@@ -12,13 +12,28 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from geo_ip._paths import resource_dir
 from geo_ip.errors import RulesError
 
 CRITERIA = ("beneficiarios", "seguranca", "trafego", "custo_beneficio", "viabilidade")
 """The five criteria of Art. 9, in the law's order."""
+
+LevelCode = Literal["I", "II", "III"]
+"""Code of a reference level of Art. 9 (§6, §8, §10, §12)."""
+LEVEL_CODES: tuple[LevelCode, ...] = ("I", "II", "III")
+"""Level codes from the best (I) to the lowest (III)."""
+Hierarchy = Literal["principal", "secundaria", "local"]
+"""Road hierarchy classes of the territory (``hierarquia_via``)."""
 
 
 class _Frozen(BaseModel):
@@ -62,7 +77,7 @@ class Law(_Frozen):
 class Level(_Frozen):
     """A reference level of a criterion (Art. 9 §6, §8, §10, §12)."""
 
-    codigo: Literal["I", "II", "III"]
+    codigo: LevelCode
     descricao: str
     fonte_descricao: str
     pontos: Param
@@ -77,6 +92,16 @@ class Criterion(_Frozen):
 
     @model_validator(mode="after")
     def _levels_within_weight(self) -> Criterion:
+        codes = [level.codigo for level in self.niveis]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"nível repetido: {', '.join(codes)}")
+        by_code = {level.codigo: level.pontos.valor for level in self.niveis}
+        points = [by_code[code] for code in LEVEL_CODES if code in by_code]
+        if points != sorted(points, reverse=True):
+            raise ValueError(
+                "pontos dos níveis fora de ordem: o nível I deve valer ao menos o II, e o II "
+                "ao menos o III"
+            )
         for level in self.niveis:
             if not 0 <= level.pontos.valor <= self.peso.valor:
                 raise ValueError(
@@ -214,6 +239,291 @@ class Validation(_Frozen):
     idade_maxima_protocolo: Param
 
 
+class KeyedRuleError(ValueError):
+    """A rules inconsistency detected above the key at fault (reported under ``key``)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        super().__init__(message)
+
+
+def _positive(value: Param, info: ValidationInfo) -> Param:
+    """Field validator: the parameter's value must be greater than zero."""
+    if not value.valor > 0:
+        raise ValueError(f"{info.field_name} deve ser maior que zero (valor {value.valor:g})")
+    return value
+
+
+def _non_negative(value: Param, info: ValidationInfo) -> Param:
+    """Field validator: the parameter's value must not be negative."""
+    if value.valor < 0:
+        raise ValueError(f"{info.field_name} não pode ser negativo (valor {value.valor:g})")
+    return value
+
+
+def _ordered(model: BaseModel, *pairs: tuple[str, str]) -> None:
+    """Raise when a threshold exceeds the next level's (``(a, b)``: ``a`` must be ≤ ``b``)."""
+    for name_a, name_b in pairs:
+        a, b = getattr(model, name_a).valor, getattr(model, name_b).valor
+        if a > b:
+            raise ValueError(
+                f"limites fora de ordem: {name_a} ({a:g}) deve ser menor ou igual a "
+                f"{name_b} ({b:g})"
+            )
+
+
+class Assessment(_Frozen):
+    """Radii and periods used to gather the evidence of each request (``[avaliacao]``)."""
+
+    raio_edificacoes_m: Param
+    raio_equipamentos_m: Param
+    raio_seguranca_m: Param
+    distancia_parada_via_m: Param
+    raio_ocorrencias_m: Param
+    periodo_ocorrencias_meses: Param
+    distancia_escuro_m: Param
+    amostra_intermediacao: Param
+
+    _check_positive = field_validator("*")(_positive)
+
+
+class Step(_Frozen):
+    """One step of a step table: from ``a_partir_de`` (inclusive), ``pontos`` points."""
+
+    a_partir_de: float = Field(ge=0)
+    pontos: float = Field(ge=0)
+
+
+class StepTable(_Frozen):
+    """Points by steps of a count (a sub-component of criterion I, Art. 9 §3).
+
+    A value below the first step scores 0; otherwise it scores the points of the
+    highest step reached.
+    """
+
+    descricao: str
+    fonte_descricao: str
+    unidade: str
+    fonte: str = Field(min_length=3)
+    degraus: tuple[Step, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _steps_in_order(self) -> StepTable:
+        for previous, step in zip(self.degraus, self.degraus[1:], strict=False):
+            if step.a_partir_de <= previous.a_partir_de:
+                raise ValueError(
+                    f"degraus fora de ordem: a_partir_de {step.a_partir_de:g} depois de "
+                    f"{previous.a_partir_de:g} (devem ser crescentes)"
+                )
+            if step.pontos < previous.pontos:
+                raise ValueError(
+                    f"degraus fora de ordem: {step.pontos:g} pontos a partir de "
+                    f"{step.a_partir_de:g}, menos que os {previous.pontos:g} pontos do degrau "
+                    "anterior"
+                )
+        return self
+
+    @property
+    def maximo(self) -> float:
+        """Highest number of points of the table."""
+        return max(step.pontos for step in self.degraus)
+
+    def points_for(self, value: float) -> float:
+        """Return the points for a value (0 below the first step, and for NaN).
+
+        Parameters
+        ----------
+        value : float
+            The count (residences, residents, facilities...).
+
+        Returns
+        -------
+        float
+            Points of the highest step whose ``a_partir_de`` is ≤ ``value``.
+        """
+        reached = [step.pontos for step in self.degraus if value >= step.a_partir_de]
+        return reached[-1] if reached else 0.0
+
+
+class CollectiveUse(_Frozen):
+    """Points for the collective use of the road (Art. 9 §3, IV)."""
+
+    fonte_descricao: str
+    via_de_passagem: Param
+    parada_onibus_via: Param
+
+    _check_non_negative = field_validator("via_de_passagem", "parada_onibus_via")(_non_negative)
+
+    @property
+    def maximo(self) -> float:
+        """Highest number of points of this sub-component."""
+        return self.via_de_passagem.valor + self.parada_onibus_via.valor
+
+
+class BeneficiaryScoring(_Frozen):
+    """Sub-components of criterion I (Art. 9 §3, I–IV); their maxima sum to at most its weight."""
+
+    residencias: StepTable
+    moradores: StepTable
+    equipamentos: StepTable
+    uso_coletivo: CollectiveUse
+
+    @property
+    def maximo(self) -> float:
+        """Sum of the maxima of the sub-components."""
+        return (
+            self.residencias.maximo
+            + self.moradores.maximo
+            + self.equipamentos.maximo
+            + self.uso_coletivo.maximo
+        )
+
+
+AttentionPoint = Literal[
+    "travessias", "paradas_onibus", "escolas", "creches", "unidades_saude", "pracas"
+]
+"""Evidence count columns that mark a point of attention for road safety (Art. 9 §5, III)."""
+
+
+class SafetyScoring(_Frozen):
+    """Thresholds of the safety levels (Art. 9 §6); the decision rule is in the rules file."""
+
+    ocorrencias_nivel_i: Param
+    vulneraveis_nivel_i: Param
+    travessias_nivel_i: Param
+    hierarquias_nivel_i: tuple[Hierarchy, ...]
+    ocorrencias_nivel_ii: Param
+    pontos_de_atencao: tuple[AttentionPoint, ...] = Field(min_length=1)
+
+    _check_positive = field_validator(
+        "ocorrencias_nivel_i", "vulneraveis_nivel_i", "travessias_nivel_i", "ocorrencias_nivel_ii"
+    )(_positive)
+
+    @model_validator(mode="after")
+    def _thresholds_in_order(self) -> SafetyScoring:
+        _ordered(self, ("ocorrencias_nivel_ii", "ocorrencias_nivel_i"))
+        return self
+
+
+class HierarchyLevels(_Frozen):
+    """Base traffic level of each road class (Art. 9 §8)."""
+
+    principal: LevelCode
+    secundaria: LevelCode
+    local: LevelCode
+
+    @model_validator(mode="after")
+    def _levels_in_order(self) -> HierarchyLevels:
+        ranks = [LEVEL_CODES.index(self.principal), LEVEL_CODES.index(self.secundaria)]
+        ranks.append(LEVEL_CODES.index(self.local))
+        if ranks != sorted(ranks):
+            raise ValueError(
+                "níveis fora de ordem: a via principal não pode ter nível pior que a "
+                "secundária, nem a secundária pior que a local"
+            )
+        return self
+
+
+class TrafficScoring(_Frozen):
+    """Traffic levels (Art. 9 §8) and the one-level promotion signs (§7, I and III)."""
+
+    nivel_por_hierarquia: HierarchyLevels
+    intermediacao_percentil_promocao: Param
+    paradas_onibus_via_promocao: Param
+
+    _check_positive = field_validator(
+        "intermediacao_percentil_promocao", "paradas_onibus_via_promocao"
+    )(_positive)
+
+    @field_validator("intermediacao_percentil_promocao")
+    @classmethod
+    def _percentile(cls, value: Param) -> Param:
+        if value.valor > 100:
+            raise ValueError(f"percentil acima de 100 ({value.valor:g})")
+        return value
+
+
+class CostBenefitScoring(_Frozen):
+    """Cost per beneficiary thresholds of the cost-benefit levels (Art. 9 §10)."""
+
+    nivel_i_ate_rs: Param
+    nivel_ii_ate_rs: Param
+
+    _check_positive = field_validator("*")(_positive)
+
+    @model_validator(mode="after")
+    def _thresholds_in_order(self) -> CostBenefitScoring:
+        _ordered(self, ("nivel_i_ate_rs", "nivel_ii_ate_rs"))
+        return self
+
+
+DistanceMethod = Literal["via", "reta_fator_desvio", "sem_rede", "sem_localizacao"]
+"""Values of ``metodo_distancia`` (see docs/assessment.md)."""
+
+
+class ViabilityScoring(_Frozen):
+    """Thresholds and caps of the technical viability levels (Art. 9 §12)."""
+
+    distancia_nivel_i_m: Param
+    declividade_nivel_i_pct: Param
+    distancia_nivel_ii_m: Param
+    declividade_nivel_ii_pct: Param
+    metodos_sem_conexao_viaria: tuple[DistanceMethod, ...]
+    nivel_maximo_sem_conexao_viaria: LevelCode
+    nivel_maximo_sem_pavimento: LevelCode
+
+    _check_positive = field_validator(
+        "distancia_nivel_i_m",
+        "declividade_nivel_i_pct",
+        "distancia_nivel_ii_m",
+        "declividade_nivel_ii_pct",
+    )(_positive)
+
+    @model_validator(mode="after")
+    def _thresholds_in_order(self) -> ViabilityScoring:
+        _ordered(
+            self,
+            ("distancia_nivel_i_m", "distancia_nivel_ii_m"),
+            ("declividade_nivel_i_pct", "declividade_nivel_ii_pct"),
+        )
+        return self
+
+
+class Scoring(_Frozen):
+    """How the evidence becomes suggested points, criterion by criterion (``[pontuacao]``)."""
+
+    beneficiarios: BeneficiaryScoring
+    seguranca: SafetyScoring
+    trafego: TrafficScoring
+    custo_beneficio: CostBenefitScoring
+    viabilidade: ViabilityScoring
+
+
+Art12Facility = Literal["escolas", "creches", "unidades_saude"]
+"""Evidence count columns of facilities that signal a high-flow rural road (Art. 12 §1)."""
+
+
+class Art12(_Frozen):
+    """Detection of high-flow rural roads (Art. 12 §1): a rural road with at least one sign."""
+
+    equipamentos_sinal: tuple[Art12Facility, ...] = Field(min_length=1)
+    equipamentos_minimos: Param
+    paradas_onibus_via_minimas: Param
+    edificacoes_minimas: Param
+
+    _check_positive = field_validator(
+        "equipamentos_minimos", "paradas_onibus_via_minimas", "edificacoes_minimas"
+    )(_positive)
+
+
+class Budget(_Frozen):
+    """Budget-limited selection (Art. 13: subject to the municipality's budget)."""
+
+    estrito: bool = False
+    """False: a request that does not fit waits and cheaper later ones are still
+    considered; True: the selection stops at the first request that does not fit."""
+
+
 class Rules(_Frozen):
     """All rules of one municipality, validated and immutable."""
 
@@ -230,9 +540,48 @@ class Rules(_Frozen):
     iluminacao: Lighting
     beneficiarios: Beneficiaries
     validacao: Validation
+    avaliacao: Assessment
+    pontuacao: Scoring
+    art12: Art12
+    orcamento: Budget = Budget()
     # Set by the loader, not by the file.
     arquivo: str = ""
     sha256: str = ""
+
+    @model_validator(mode="after")
+    def _scoring_fits_criteria(self) -> Rules:
+        weight = self.criterios.beneficiarios.peso.valor
+        total = self.pontuacao.beneficiarios.maximo
+        if total > weight + 1e-9:
+            raise KeyedRuleError(
+                "pontuacao.beneficiarios",
+                f"a soma dos máximos dos subcritérios é {total:g} pontos, acima do peso de "
+                f"{weight:g} pontos do critério (criterios.beneficiarios.peso, Art. 9, I)",
+            )
+        for name in CRITERIA[1:]:
+            codes = sorted(level.codigo for level in getattr(self.criterios, name).niveis)
+            if codes != sorted(LEVEL_CODES):
+                raise KeyedRuleError(
+                    f"criterios.{name}.niveis",
+                    "o critério deve ter exatamente os níveis I, II e III (Art. 9 §6, §8, §10, "
+                    f"§12); encontrados: {', '.join(codes) or 'nenhum'}",
+                )
+        return self
+
+    def level_points(self, criterion: str) -> dict[str, float]:
+        """Return the points of each level code of a criterion with levels.
+
+        Parameters
+        ----------
+        criterion : str
+            One of ``seguranca``, ``trafego``, ``custo_beneficio``, ``viabilidade``.
+
+        Returns
+        -------
+        dict of str to float
+            ``{"I": ..., "II": ..., "III": ...}``.
+        """
+        return {lv.codigo: lv.pontos.valor for lv in getattr(self.criterios, criterion).niveis}
 
 
 def rules_path(name_or_path: str | Path) -> Path:
@@ -341,7 +690,10 @@ def load_rules(name_or_path: str | Path = "extrema") -> Rules:
         key = _key(tuple(first["loc"]))
         reason = _PT_ERRORS.get(first["type"], first["msg"])
         if first["type"] == "value_error":
-            reason = str(first.get("ctx", {}).get("error", first["msg"]))
+            error = first.get("ctx", {}).get("error", first["msg"])
+            reason = str(error)
+            if isinstance(error, KeyedRuleError):
+                key = ".".join(part for part in (key, error.key) if part)
         more = len(exc.errors()) - 1
         extra = f" (e mais {more} problema(s))" if more else ""
         raise RulesError(f"{reason}{extra}", path=path, field=key or None) from exc

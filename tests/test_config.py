@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,213 @@ def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
         load_rules(tmp_path / "nao_existe.toml")
     with pytest.raises(RulesError, match="não encontrado"):
         load_rules("cidade_que_nao_existe")
+
+
+# ---------------------------------------------------------------------------
+# Sections added for scoring and ranking: avaliacao, pontuacao, art12, orcamento
+# ---------------------------------------------------------------------------
+def test_assessment_and_scoring_defaults() -> None:
+    rules = load_rules("extrema")
+    av = rules.avaliacao
+    assert (
+        av.raio_edificacoes_m.valor,
+        av.raio_equipamentos_m.valor,
+        av.raio_seguranca_m.valor,
+        av.distancia_parada_via_m.valor,
+        av.raio_ocorrencias_m.valor,
+        av.periodo_ocorrencias_meses.valor,
+        av.distancia_escuro_m.valor,
+        av.amostra_intermediacao.valor,
+    ) == (40, 300, 150, 30, 150, 24, 50, 200)
+    assert av.raio_seguranca_m.unidade == "m"
+    assert av.distancia_escuro_m.to_be_decreed
+    assert not av.amostra_intermediacao.to_be_decreed  # a method note, not a legal number
+    ben = rules.pontuacao.beneficiarios
+    assert [(s.a_partir_de, s.pontos) for s in ben.residencias.degraus] == [
+        (1, 5),
+        (3, 10),
+        (6, 15),
+        (10, 20),
+    ]
+    assert [(s.a_partir_de, s.pontos) for s in ben.moradores.degraus] == [
+        (1, 2),
+        (5, 4),
+        (15, 7),
+        (30, 10),
+    ]
+    assert [(s.a_partir_de, s.pontos) for s in ben.equipamentos.degraus] == [(1, 3), (2, 5)]
+    assert ben.maximo == 40
+    assert ben.residencias.points_for(5) == 10
+    assert ben.residencias.points_for(0) == 0
+    assert rules.pontuacao.seguranca.ocorrencias_nivel_i.valor == 3
+    assert rules.pontuacao.trafego.nivel_por_hierarquia.secundaria == "II"
+    assert rules.pontuacao.custo_beneficio.nivel_ii_ate_rs.unidade == "R$/morador"
+    assert rules.pontuacao.viabilidade.distancia_nivel_i_m.valor == 105
+    assert rules.art12.edificacoes_minimas.valor == 10
+    assert rules.orcamento.estrito is False
+    assert rules.level_points("viabilidade") == {"I": 15, "II": 10, "III": 5}
+    demo = load_rules("demo")
+    assert demo.pontuacao == rules.pontuacao
+    assert demo.avaliacao == rules.avaliacao
+
+
+def test_every_new_threshold_is_a_decree_suggestion() -> None:
+    rules = load_rules("extrema")
+    for section in (
+        rules.pontuacao.seguranca,
+        rules.pontuacao.trafego,
+        rules.pontuacao.custo_beneficio,
+        rules.pontuacao.viabilidade,
+        rules.art12,
+        rules.pontuacao.beneficiarios.uso_coletivo,
+    ):
+        for name in type(section).model_fields:
+            value = getattr(section, name)
+            if hasattr(value, "fonte") and hasattr(value, "valor"):
+                assert value.to_be_decreed, name
+    for table in ("residencias", "moradores", "equipamentos"):
+        assert "a definir em decreto" in getattr(rules.pontuacao.beneficiarios, table).fonte
+
+
+@pytest.mark.parametrize(
+    ("old", "key"),
+    [
+        ("distancia_escuro_m = {", "avaliacao.distancia_escuro_m"),
+        ("ocorrencias_nivel_ii = {", "pontuacao.seguranca.ocorrencias_nivel_ii"),
+        ("paradas_onibus_via_promocao = {", "pontuacao.trafego.paradas_onibus_via_promocao"),
+        ("nivel_i_ate_rs = {", "pontuacao.custo_beneficio.nivel_i_ate_rs"),
+        ("declividade_nivel_ii_pct = {", "pontuacao.viabilidade.declividade_nivel_ii_pct"),
+        ("edificacoes_minimas = {", "art12.edificacoes_minimas"),
+        ("parada_onibus_via = {", "pontuacao.beneficiarios.uso_coletivo.parada_onibus_via"),
+    ],
+)
+def test_missing_key_in_new_sections_is_named(tmp_path: Path, old: str, key: str) -> None:
+    path = _edited(tmp_path, old, "removido_" + old)
+    with pytest.raises(RulesError, match=rf"campo '{re.escape(key)}': chave obrigatória"):
+        load_rules(path)
+
+
+def test_missing_section_is_named(tmp_path: Path) -> None:
+    path = _edited(tmp_path, "[art12]\n", "[art_12]\n")
+    with pytest.raises(RulesError, match=r"campo 'art12': chave obrigatória ausente"):
+        load_rules(path)
+
+
+def test_budget_section_is_optional_and_typed(tmp_path: Path) -> None:
+    assert (
+        load_rules(_edited(tmp_path, "[orcamento]\nestrito = false\n", "")).orcamento.estrito
+        is False
+    )
+    path = _edited(tmp_path, "\nestrito = false\n", '\nestrito = "sim"\n')
+    with pytest.raises(RulesError, match=r"campo 'orcamento\.estrito': deve ser true ou false"):
+        load_rules(path)
+
+
+def test_beneficiary_maxima_above_weight_are_refused(tmp_path: Path) -> None:
+    path = _edited(
+        tmp_path, "{ a_partir_de = 10, pontos = 20 }", "{ a_partir_de = 10, pontos = 25 }"
+    )
+    with pytest.raises(
+        RulesError,
+        match=r"campo 'pontuacao\.beneficiarios': a soma dos máximos dos subcritérios é 45 pontos, "
+        r"acima do peso de 40",
+    ):
+        load_rules(path)
+
+
+def test_steps_out_of_order_are_refused(tmp_path: Path) -> None:
+    path = _edited(tmp_path, "{ a_partir_de = 6, pontos = 15 }", "{ a_partir_de = 2, pontos = 15 }")
+    with pytest.raises(
+        RulesError,
+        match=r"campo 'pontuacao\.beneficiarios\.residencias': degraus fora de ordem: "
+        r"a_partir_de 2 depois de 3",
+    ):
+        load_rules(path)
+    path = _edited(tmp_path, "{ a_partir_de = 6, pontos = 15 }", "{ a_partir_de = 6, pontos = 8 }")
+    with pytest.raises(RulesError, match=r"8 pontos a partir de 6, menos que os 10 pontos"):
+        load_rules(path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "nivel_i_ate_rs = { valor = 1500,",
+            "nivel_i_ate_rs = { valor = 6000,",
+            r"campo 'pontuacao\.custo_beneficio': limites fora de ordem: nivel_i_ate_rs \(6000\) "
+            r"deve ser menor ou igual a nivel_ii_ate_rs \(5000\)",
+        ),
+        (
+            "distancia_nivel_ii_m = { valor = 300,",
+            "distancia_nivel_ii_m = { valor = 100,",
+            r"campo 'pontuacao\.viabilidade': limites fora de ordem: distancia_nivel_i_m \(105\)",
+        ),
+        (
+            "declividade_nivel_i_pct = { valor = 12,",
+            "declividade_nivel_i_pct = { valor = 30,",
+            r"campo 'pontuacao\.viabilidade': limites fora de ordem: declividade_nivel_i_pct",
+        ),
+        (
+            "ocorrencias_nivel_ii = { valor = 1,",
+            "ocorrencias_nivel_ii = { valor = 4,",
+            r"campo 'pontuacao\.seguranca': limites fora de ordem: ocorrencias_nivel_ii \(4\)",
+        ),
+        (
+            'nivel_por_hierarquia = { principal = "I", secundaria = "II", local = "III" }',
+            'nivel_por_hierarquia = { principal = "III", secundaria = "II", local = "I" }',
+            r"campo 'pontuacao\.trafego\.nivel_por_hierarquia': níveis fora de ordem",
+        ),
+        (
+            "intermediacao_percentil_promocao = { valor = 90,",
+            "intermediacao_percentil_promocao = { valor = 120,",
+            r"campo 'pontuacao\.trafego\.intermediacao_percentil_promocao': percentil acima de 100",
+        ),
+        (
+            "raio_seguranca_m = { valor = 150,",
+            "raio_seguranca_m = { valor = 0,",
+            r"campo 'avaliacao\.raio_seguranca_m': raio_seguranca_m deve ser maior que zero",
+        ),
+        (
+            "via_de_passagem = { valor = 2,",
+            "via_de_passagem = { valor = -2,",
+            r"uso_coletivo\.via_de_passagem': via_de_passagem não pode ser negativo",
+        ),
+        (
+            'pontos_de_atencao = ["travessias"',
+            'pontos_de_atencao = ["semaforos"',
+            r"campo 'pontuacao\.seguranca\.pontos_de_atencao\[0\]': valor não permitido",
+        ),
+        (
+            'nivel_maximo_sem_pavimento = "II"',
+            'nivel_maximo_sem_pavimento = "IV"',
+            r"campo 'pontuacao\.viabilidade\.nivel_maximo_sem_pavimento': valor não permitido",
+        ),
+    ],
+)
+def test_inconsistent_thresholds_are_refused(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    with pytest.raises(RulesError, match=message):
+        load_rules(_edited(tmp_path, old, new))
+
+
+def test_criteria_need_the_three_levels_in_order(tmp_path: Path) -> None:
+    text = EXTREMA.read_text(encoding="utf-8")
+    level_iii = next(
+        line + "\n"
+        for line in text.splitlines()
+        if 'codigo = "III", descricao = "Via local ou predominantemente residencial"' in line
+    )
+    with pytest.raises(
+        RulesError,
+        match=r"campo 'criterios\.trafego\.niveis': o critério deve ter exatamente os níveis I, "
+        r"II e III .*encontrados: I, II",
+    ):
+        load_rules(_edited(tmp_path, level_iii, ""))
+    path = _edited(
+        tmp_path,
+        'valor = 5, unidade = "pontos", fonte = "sugestão',
+        'valor = 12, unidade = "pontos", fonte = "sugestão',
+    )
+    with pytest.raises(RulesError, match=r"criterios\.seguranca.*pontos dos níveis fora de ordem"):
+        load_rules(path)
