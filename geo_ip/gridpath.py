@@ -1,0 +1,631 @@
+"""Path from every request to the existing grid, along the roads, in one pass.
+
+The roads are an undirected graph (a power line ignores traffic direction): the
+two directions of a street are merged, parallel edges with different geometry
+are kept, lengths are geometry lengths in metres. Grid elements are attached to
+their nearest road edge within ``max_attach_m`` (points as they are, lines
+densified every ``sample_step_m``). A super-source joined to both ends of every
+attachment's edge gives, in one :func:`scipy.sparse.csgraph.dijkstra` call per
+source class (low / medium voltage), the distance from the grid to every node
+and the shortest-path tree. A request at position ``t`` of edge ``(a, b)``
+costs ``min(dist[a] + t, dist[b] + L - t, attach + |s - t|)``, the last term for
+elements attached on its own edge at ``s``. Paths run from the grid element
+(its own position, then the attachment segment) to the request's snapped point.
+Requests no road connects to the grid (not snapped, ``fora_da_malha``, or in a
+road component without grid) get the straight line to the nearest element times
+the detour factor. Columns: ``docs/assessment.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+from pyproj import CRS
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+log = logging.getLogger("geo_ip")
+
+GRIDPATH_COLUMNS = [
+    "distancia_rede_m", "distancia_rede_reta_m", "metodo_distancia", "rede_alvo_tipo",
+    "rede_alvo_id", "transformador",
+]  # fmt: skip
+"""Columns of the table returned by :func:`grid_paths`, in order."""
+
+LV_TYPES = ("bt", "poste", "ponto_ip", "transformador", "via_iluminada")
+"""Grid ``tipo`` values a low-voltage extension can start from."""
+MT_TYPES = ("mt",)
+"""Grid ``tipo`` values of the medium-voltage network (a new transformer is needed)."""
+DEFAULT_MAX_ATTACH_M = 60.0
+"""Default farthest distance (m) from a grid element to a road for it to be attached."""
+DEFAULT_SAMPLE_STEP_M = 10.0
+"""Default densification step (m) of grid lines."""
+
+_EPS = 1e-6
+"""Weight (m) of zero-length edges: some scipy versions drop explicit zeros from graphs."""
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+_REQUIRED = (
+    "x", "y", "aresta_u", "aresta_v", "aresta_key", "posicao_aresta_m", "x_via", "y_via",
+    "fora_da_malha",
+)  # fmt: skip
+_SAME_EDGE, _VIA_START, _VIA_END = 0, 1, 2
+
+
+class _Measure(NamedTuple):
+    """Distances of every request to one source class (inf / -1: none)."""
+
+    cost: FloatArray  # along the roads
+    mode: IntArray  # _SAME_EDGE, _VIA_START or _VIA_END
+    start: IntArray  # attached sample where the along-road path starts
+    straight: FloatArray  # straight line to the nearest element
+    near: IntArray  # that element
+
+
+@dataclass(frozen=True)
+class _Tree:
+    """Shortest-path forest from one class of grid elements over the road nodes."""
+
+    dist: FloatArray  # (N,) distance from the nearest element to each node (inf: none)
+    pred: IntArray  # (N,) predecessor node; -1 at roots and unreachable nodes
+    pred_edge: IntArray  # (N,) edge from pred to the node; -1 where pred is -1
+    root_sample: IntArray  # (N,) attached sample that starts the path (-1: unreachable)
+    samples: pd.DataFrame  # attached samples of the class: sample, edge, s, attach
+
+
+def _choose(
+    lv: FloatArray, mt: FloatArray, lv_reach_m: float, allow_mt: bool
+) -> tuple[BoolArray, BoolArray]:
+    """Pick the source class of each request from its LV and MT distances (inf: none).
+
+    Returns ``(use_lv, use_mt)``; both False where neither is usable.
+    """
+    has_lv = np.isfinite(lv)
+    has_mt = np.isfinite(mt) & allow_mt
+    use_mt = has_mt & (~has_lv | ((lv > lv_reach_m) & (mt < lv)))
+    return has_lv & ~use_mt, use_mt
+
+
+def _numbers(values: pd.Series) -> FloatArray:
+    """Float array of a column, NaN where missing or not a number."""
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _nearest(
+    tree: shapely.STRtree, points: npt.NDArray[np.object_], max_distance: float | None
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Nearest tree geometry of each point: (point, geometry, distance), lowest index on ties."""
+    (src, hit), d = tree.query_nearest(
+        points, max_distance=max_distance, return_distance=True, all_matches=True
+    )
+    order = np.lexsort((hit, src))
+    src, hit, d = src[order], hit[order], d[order]
+    first = np.r_[True, src[1:] != src[:-1]] if len(src) else np.zeros(0, bool)
+    return src[first].astype("int64"), hit[first].astype("int64"), d[first]
+
+
+class GridNetwork:
+    """Undirected road network with the existing grid attached, built once per territory.
+
+    Parameters
+    ----------
+    roads : GeoDataFrame
+        The territory's ``vias`` layer: ``u``, ``v``, ``key`` and LineString
+        geometries in a metric CRS (a MultiDiGraph edge list; reverse twins are
+        merged).
+    grid : GeoDataFrame
+        The territory's ``rede_existente`` layer: ``fonte``, ``tipo``,
+        ``id_origem`` and Point or (Multi)LineString geometries, same CRS.
+        Elements of an unknown ``tipo`` are ignored.
+    max_attach_m : float, optional
+        Elements (or line samples) farther than this from every road are not
+        attached to the network; they still count for the straight-line method.
+    sample_step_m : float, optional
+        Densification step of grid lines.
+
+    Raises
+    ------
+    ValueError
+        If the two layers have different CRSs or a parameter is out of range.
+    """
+
+    def __init__(
+        self,
+        roads: gpd.GeoDataFrame,
+        grid: gpd.GeoDataFrame,
+        *,
+        max_attach_m: float = DEFAULT_MAX_ATTACH_M,
+        sample_step_m: float = DEFAULT_SAMPLE_STEP_M,
+    ) -> None:
+        if max_attach_m < 0 or not sample_step_m > 0:
+            raise ValueError("max_attach_m deve ser >= 0 e sample_step_m > 0")
+        if roads.crs is not None and grid.crs is not None and CRS(roads.crs) != CRS(grid.crs):
+            raise ValueError(f"vias ({roads.crs}) e rede ({grid.crs}) em CRSs diferentes")
+        self.crs = roads.crs
+        self._build_roads(roads)
+        self._build_grid(grid, max_attach_m, sample_step_m)
+        self._trees: dict[bool, _Tree | None] = {}
+
+    # ------------------------------------------------------------------ building
+
+    def _build_roads(self, roads: gpd.GeoDataFrame) -> None:
+        """Merge reverse twins, orient edges from low to high node, build the CSR."""
+        roads = roads[roads.geometry.notna() & ~roads.geometry.is_empty]
+        u = roads["u"].to_numpy(dtype="int64")
+        v = roads["v"].to_numpy(dtype="int64")
+        geoms = np.asarray(roads.geometry.values, dtype=object)
+        rev = u > v
+        for i in np.flatnonzero(u == v):  # loops: orient by their inner vertices
+            c = shapely.get_coordinates(geoms[i])
+            rev[i] = len(c) > 2 and tuple(c[-2]) < tuple(c[1])
+        oriented = geoms.copy()
+        if rev.any():
+            oriented[rev] = shapely.reverse(geoms[rev])
+        lo, hi = np.minimum(u, v), np.maximum(u, v)
+        rounded = shapely.to_wkb(shapely.transform(oriented, lambda c: np.round(c, 3)))
+        keys = pd.DataFrame({"lo": lo, "hi": hi, "g": rounded})
+        group = keys.groupby(["lo", "hi", "g"], sort=False).ngroup().to_numpy(dtype="int64")
+        _, first = np.unique(group, return_index=True)
+        self._directed = pd.DataFrame(
+            {"edge": group, "rev": rev},
+            index=pd.MultiIndex.from_arrays(
+                [u, v, roads["key"].to_numpy(dtype="int64")], names=["u", "v", "key"]
+            ),
+        )
+        self._directed = self._directed[~self._directed.index.duplicated()]
+        self.nodes, ends = np.unique(np.r_[lo[first], hi[first]], return_inverse=True)
+        n_edges = len(first)
+        self._a = ends[:n_edges].astype("int64")
+        self._b = ends[n_edges:].astype("int64")
+        self._geom = oriented[first]
+        xy, idx = shapely.get_coordinates(self._geom, return_index=True)
+        self._xy = xy
+        self._off = np.r_[0, np.cumsum(np.bincount(idx, minlength=n_edges))].astype("int64")
+        cs = np.r_[0.0, np.cumsum(np.hypot(*np.diff(xy, axis=0).T))]
+        self._cum = cs - cs[self._off[idx]] if len(xy) else cs[:0]
+        self._len = self._cum[self._off[1:] - 1] if n_edges else np.zeros(0)
+        self._edge_tree = shapely.STRtree(self._geom)
+        # One weight per node pair (the shortest parallel edge), both directions.
+        n = len(self.nodes)
+        proper = np.flatnonzero(self._a != self._b)
+        pairs = pd.DataFrame(
+            {"pair": self._a[proper] * n + self._b[proper], "w": self._len[proper], "edge": proper}
+        )
+        pairs = pairs.sort_values(["pair", "w", "edge"], kind="stable").drop_duplicates("pair")
+        self._pair_key = pairs["pair"].to_numpy(dtype="int64")
+        self._pair_edge = pairs["edge"].to_numpy(dtype="int64")
+        pa, pb = self._pair_key // max(n, 1), self._pair_key % max(n, 1)
+        w = np.maximum(pairs["w"].to_numpy(dtype="float64"), _EPS)
+        self._road_coo = (np.r_[pa, pb], np.r_[pb, pa], np.r_[w, w])
+
+    def _build_grid(self, grid: gpd.GeoDataFrame, max_attach_m: float, step: float) -> None:
+        """Keep usable elements, densify lines, attach every sample to its nearest edge."""
+        grid = grid.reset_index(drop=True)
+        tipo = grid["tipo"].astype("object").where(grid["tipo"].notna(), "").astype(str)
+        known = tipo.isin(LV_TYPES + MT_TYPES).to_numpy()
+        if (~known).any():
+            log.warning(
+                "%d elementos da rede com tipo desconhecido ignorados: %s",
+                int((~known).sum()),
+                ", ".join(sorted(set(tipo[~known]))),
+            )
+        keep = known & (grid.geometry.notna() & ~grid.geometry.is_empty).to_numpy()
+        grid, tipo = grid[keep].reset_index(drop=True), tipo[keep].reset_index(drop=True)
+        self._el_geom = np.asarray(grid.geometry.values, dtype=object)
+        self._el_tipo = tipo.to_numpy(dtype=object)
+        self._el_id = (
+            grid["fonte"].astype("object").astype(str)
+            + ":"
+            + grid["id_origem"].astype("object").astype(str)
+        ).to_numpy(dtype=object)
+        self._el_mt = np.isin(self._el_tipo, MT_TYPES)
+        self._el_index = {
+            mt: shapely.STRtree(self._el_geom[self._el_mt == mt]) for mt in (False, True)
+        }
+        self._el_of_class = {mt: np.flatnonzero(self._el_mt == mt) for mt in (False, True)}
+        # Lines become their vertices at most `step` apart; points stay as they are.
+        dense = shapely.segmentize(self._el_geom, step)
+        sxy, sel = shapely.get_coordinates(dense, return_index=True)
+        points: npt.NDArray[np.object_] = np.asarray(shapely.points(sxy), dtype=object)
+        n_s = len(points)
+        self._s_elem = sel.astype("int64")
+        self._s_xy = sxy
+        self._s_edge = np.full(n_s, -1, "int64")
+        self._s_pos = np.full(n_s, np.nan)
+        self._s_attach = np.full(n_s, np.inf)
+        if n_s and len(self._geom):
+            si, ei, d = _nearest(self._edge_tree, points, max_attach_m)
+            self._s_edge[si] = ei
+            self._s_attach[si] = d
+            along = shapely.line_locate_point(self._geom[ei], points[si])
+            self._s_pos[si] = np.clip(along, 0.0, self._len[ei])
+        attached = np.zeros(len(self._el_geom), bool)
+        attached[self._s_elem[self._s_edge >= 0]] = True
+        if (~attached).any():
+            log.info(
+                "%d de %d elementos da rede a mais de %g m de qualquer via: "
+                "usados só pelo método da linha reta",
+                int((~attached).sum()),
+                len(attached),
+                max_attach_m,
+            )
+
+    def _tree(self, mt: bool) -> _Tree | None:
+        """Dijkstra from a super-source joined to the LV (or MT) attachments, cached."""
+        if mt in self._trees:
+            return self._trees[mt]
+        q = np.flatnonzero((self._s_edge >= 0) & (self._el_mt[self._s_elem] == mt))
+        if q.size == 0:
+            self._trees[mt] = None
+            return None
+        n = len(self.nodes)
+        e, s, attach = self._s_edge[q], self._s_pos[q], self._s_attach[q]
+        starts = pd.DataFrame(
+            {
+                "node": np.r_[self._a[e], self._b[e]],
+                "w": np.r_[attach + s, attach + self._len[e] - s],
+                "sample": np.r_[q, q],
+            }
+        )
+        # Keep the cheapest attachment per node (lowest sample on ties): no summed duplicates.
+        starts = starts.sort_values(["node", "w", "sample"], kind="stable")
+        starts = starts.drop_duplicates("node")
+        snode = starts["node"].to_numpy(dtype="int64")
+        rows, cols, w = self._road_coo
+        graph = csr_matrix(
+            (
+                np.r_[w, np.maximum(starts["w"].to_numpy(dtype="float64"), _EPS)],
+                (np.r_[rows, np.full(len(snode), n)], np.r_[cols, snode]),
+            ),
+            shape=(n + 1, n + 1),
+        )
+        dist, pred = dijkstra(graph, directed=True, indices=n, return_predecessors=True)
+        dist, pred = dist[:n], pred[:n].astype("int64")
+        nodes = np.arange(n, dtype="int64")
+        reach = np.isfinite(dist)
+        pred = np.where((pred == n) | ~reach, -1, pred)
+        root = np.where(pred >= 0, pred, nodes)
+        while True:  # pointer jumping up the shortest-path tree
+            nxt = root[root]
+            if np.array_equal(nxt, root):
+                break
+            root = nxt
+        best = np.full(n, -1, "int64")
+        best[snode] = starts["sample"].to_numpy(dtype="int64")
+        root_sample = np.where(reach, best[root], -1)
+        pred_edge = np.full(n, -1, "int64")
+        child = np.flatnonzero(pred >= 0)
+        key = np.minimum(pred[child], child) * n + np.maximum(pred[child], child)
+        pred_edge[child] = self._pair_edge[np.searchsorted(self._pair_key, key)]
+        same = pd.DataFrame({"sample": q, "edge": e, "s": s, "attach": attach})
+        self._trees[mt] = _Tree(dist, pred, pred_edge, root_sample, same)
+        return self._trees[mt]
+
+    # ------------------------------------------------------------------ geometry
+
+    def _partial(self, edge: int, start: float, end: float) -> FloatArray:
+        """Coordinates of ``edge`` from position ``start`` to ``end`` (reversed if end < start)."""
+        o0, o1 = self._off[edge], self._off[edge + 1]
+        xy, cum = self._xy[o0:o1], self._cum[o0:o1]
+        lo, hi = min(start, end), max(start, end)
+        inner = xy[(cum > lo) & (cum < hi)]
+        ends = np.column_stack(
+            [np.interp([lo, hi], cum, xy[:, 0]), np.interp([lo, hi], cum, xy[:, 1])]
+        )
+        out = np.vstack([ends[:1], inner, ends[1:]])
+        return out if start <= end else out[::-1]
+
+    def _from_sample(self, sample: int, to: float) -> FloatArray:
+        """Element position → attachment point → along its edge to position ``to``."""
+        edge = int(self._s_edge[sample])
+        return np.vstack([self._s_xy[sample], self._partial(edge, self._s_pos[sample], to)])
+
+    def _to_node(self, tree: _Tree, node: int, cache: dict[int, FloatArray]) -> FloatArray:
+        """Coordinates from the element whose path reaches ``node`` to ``node`` (memoised)."""
+        if node in cache:
+            return cache[node]
+        chain: list[int] = []
+        n = node
+        while n not in cache and tree.pred[n] >= 0:
+            chain.append(n)
+            n = int(tree.pred[n])
+        if n in cache:
+            parts = [cache[n]]
+        else:  # n is the root: leave the attachment towards the end of its edge that is n
+            q = int(tree.root_sample[n])
+            e = int(self._s_edge[q])
+            via_a = self._a[e] == n and (self._b[e] != n or self._s_pos[q] <= self._len[e] / 2)
+            parts = [self._from_sample(q, 0.0 if via_a else float(self._len[e]))]
+        for child in reversed(chain):
+            e = int(tree.pred_edge[child])
+            xy = self._xy[self._off[e] : self._off[e + 1]]
+            parts.append(xy if self._b[e] == child else xy[::-1])
+        cache[node] = np.vstack(parts)
+        return cache[node]
+
+    # ------------------------------------------------------------------ requests
+
+    def _edges_of(self, requests: pd.DataFrame) -> tuple[IntArray, FloatArray]:
+        """Undirected edge of each request and its position along it (-1 / NaN: none)."""
+        m = len(requests)
+        edge, t = np.full(m, -1, "int64"), np.full(m, np.nan)
+        cols = [requests[c] for c in ("aresta_u", "aresta_v", "aresta_key")]
+        pos = _numbers(requests["posicao_aresta_m"])
+        rows = np.flatnonzero(np.isfinite(pos) & np.logical_and.reduce([c.notna() for c in cols]))
+        if rows.size == 0 or self._directed.empty:
+            return edge, t
+        index = pd.MultiIndex.from_arrays([c.to_numpy()[rows].astype("int64") for c in cols])
+        hit = self._directed.index.get_indexer(index)
+        if (hit < 0).any():
+            log.warning(
+                "%d pedidos apontam para trechos que não existem na malha viária: "
+                "usado o método da linha reta",
+                int((hit < 0).sum()),
+            )
+        rows, hit = rows[hit >= 0], hit[hit >= 0]
+        e = self._directed["edge"].to_numpy(dtype="int64")[hit]
+        rev = self._directed["rev"].to_numpy(dtype=bool)[hit]
+        length = self._len[e]
+        edge[rows] = e
+        t[rows] = np.clip(np.where(rev, length - pos[rows], pos[rows]), 0.0, length)
+        return edge, t
+
+    def _along(
+        self, tree: _Tree | None, edge: IntArray, t: FloatArray
+    ) -> tuple[FloatArray, IntArray, IntArray]:
+        """Along-road cost of requests on ``edge`` at ``t``: cost, mode and starting sample."""
+        k = len(edge)
+        if tree is None or k == 0:
+            return np.full(k, np.inf), np.full(k, -1, "int64"), np.full(k, -1, "int64")
+        length = self._len[edge]
+        cand = np.column_stack(
+            [
+                np.full(k, np.inf),
+                tree.dist[self._a[edge]] + t,
+                tree.dist[self._b[edge]] + (length - t),
+            ]
+        )
+        sample = np.full(k, -1, "int64")
+        same = pd.DataFrame({"row": np.arange(k), "edge": edge, "t": t}).merge(
+            tree.samples, on="edge"
+        )
+        if len(same):
+            same["c"] = same["attach"] + (same["s"] - same["t"]).abs()
+            same = same.sort_values(["row", "c", "sample"], kind="stable").drop_duplicates("row")
+            hit = same["row"].to_numpy(dtype="int64")
+            cand[hit, _SAME_EDGE] = same["c"].to_numpy(dtype="float64")
+            sample[hit] = same["sample"].to_numpy(dtype="int64")
+        mode = np.argmin(cand, axis=1).astype("int64")  # ties: same edge, then start, then end
+        cost = cand[np.arange(k), mode]
+        node = np.where(mode == _VIA_START, self._a[edge], self._b[edge])
+        sample = np.where(mode == _SAME_EDGE, sample, tree.root_sample[node])
+        mode[~np.isfinite(cost)] = -1
+        return cost, mode, sample
+
+    def _measure(
+        self,
+        mt: bool,
+        allow_mt: bool,
+        on_road: IntArray,
+        edge: IntArray,
+        t: FloatArray,
+        origin: npt.NDArray[np.object_],
+        located: BoolArray,
+    ) -> _Measure:
+        """Along-road and straight distances of every request to one source class."""
+        m = len(edge)
+        out = _Measure(
+            np.full(m, np.inf), np.full(m, -1, "int64"), np.full(m, -1, "int64"),
+            np.full(m, np.inf), np.full(m, -1, "int64"),
+        )  # fmt: skip
+        if allow_mt or not mt:
+            along = self._along(self._tree(mt), edge[on_road], t[on_road])
+            out.cost[on_road], out.mode[on_road], out.start[on_road] = along
+        members = self._el_of_class[mt]
+        if members.size and located.any():
+            src, hit, d = _nearest(self._el_index[mt], origin[located], None)
+            rows = np.flatnonzero(located)[src]
+            out.straight[rows], out.near[rows] = d, members[hit]
+        return out
+
+    def paths(
+        self,
+        requests: pd.DataFrame,
+        *,
+        lv_reach_m: float,
+        detour_factor: float,
+        allow_mt: bool,
+    ) -> tuple[pd.DataFrame, gpd.GeoSeries]:
+        """Proposed grid extension of every request.
+
+        Parameters
+        ----------
+        requests : DataFrame
+            Located and snapped requests (``x, y, aresta_u, aresta_v,
+            aresta_key, posicao_aresta_m, x_via, y_via, fora_da_malha``, as
+            :meth:`geo_ip.network.RoadIndex.snap` writes them).
+        lv_reach_m : float
+            ``rede.alcance_bt``: longest low-voltage extension without a new
+            transformer.
+        detour_factor : float
+            ``rede.fator_desvio`` (>= 1): along-road / straight ratio used when
+            no road connects the request to the grid.
+        allow_mt : bool
+            ``rede.usar_mt_com_transformador``: whether the medium-voltage
+            network (with a new transformer) may be the extension's source.
+
+        Returns
+        -------
+        table : DataFrame
+            :data:`GRIDPATH_COLUMNS`, indexed like ``requests``.
+        paths : GeoSeries
+            The extension, from the grid element to the request's snapped
+            point (for ``reta_fator_desvio``: the straight segment from the
+            element to the request); None where nothing was computed.
+
+        Notes
+        -----
+        Source choice: low voltage when its path is within ``lv_reach_m``;
+        otherwise medium voltage (with a transformer) when allowed and
+        shorter; otherwise low voltage with a transformer. A request flagged
+        ``fora_da_malha`` is measured from its own point, not from the road.
+        """
+        missing = [c for c in _REQUIRED if c not in requests.columns]
+        if missing:
+            raise ValueError(f"faltam colunas nos pedidos: {', '.join(missing)}")
+        if lv_reach_m < 0 or detour_factor < 1:
+            raise ValueError("alcance_bt deve ser >= 0 e fator_desvio >= 1")
+        m = len(requests)
+        x, y, xv, yv = (_numbers(requests[c]) for c in ("x", "y", "x_via", "y_via"))
+        located = np.isfinite(x) & np.isfinite(y)
+        far = requests["fora_da_malha"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        snapped = located & ~far & np.isfinite(xv) & np.isfinite(yv)
+        origin = np.full(m, None, dtype=object)
+        origin[located] = shapely.points(
+            np.where(snapped, xv, x)[located], np.where(snapped, yv, y)[located]
+        )
+        edge, t = self._edges_of(requests)
+        on_road = np.flatnonzero(located & ~far & (edge >= 0))
+        lv, mt = (
+            self._measure(c, allow_mt, on_road, edge, t, origin, located) for c in (False, True)
+        )
+
+        via_lv, via_mt = _choose(lv.cost, mt.cost, lv_reach_m, allow_mt)
+        via = via_lv | via_mt
+        fb_lv, fb_mt = _choose(
+            lv.straight * detour_factor, mt.straight * detour_factor, lv_reach_m, allow_mt
+        )
+        fallback = (fb_lv | fb_mt) & located & ~via
+        use_mt = via_mt | (fb_mt & fallback)
+        pick = {k: np.where(use_mt, getattr(mt, k), getattr(lv, k)) for k in lv._fields}
+        found = via | fallback
+        dist = np.select([via, fallback], [pick["cost"], pick["straight"] * detour_factor], np.nan)
+        element = np.where(fallback, pick["near"], -1)
+        element[via] = self._s_elem[pick["start"][via]]
+        method = np.select(
+            [via, fallback, located], ["via", "reta_fator_desvio", "sem_rede"], "sem_localizacao"
+        )
+        geometry = np.full(m, None, dtype=object)
+        vr, fr = np.flatnonzero(via), np.flatnonzero(fallback)
+        geometry[vr] = self._via_lines(
+            use_mt[vr], pick["mode"][vr], edge[vr], t[vr], pick["start"][vr]
+        )
+        if fr.size:
+            geometry[fr] = shapely.shortest_line(self._el_geom[element[fr]], origin[fr])
+        hit = element >= 0
+        tipo, ident = np.full(m, None, dtype=object), np.full(m, None, dtype=object)
+        tipo[hit], ident[hit] = self._el_tipo[element[hit]], self._el_id[element[hit]]
+        table = pd.DataFrame(
+            {
+                "distancia_rede_m": dist,
+                "distancia_rede_reta_m": np.where(found, pick["straight"], np.nan),
+                "metodo_distancia": method,
+                "rede_alvo_tipo": tipo,
+                "rede_alvo_id": ident,
+                "transformador": use_mt | (found & (dist > lv_reach_m)),
+            },
+            index=requests.index,
+        )
+        counts = pd.Series(method).value_counts().to_dict()
+        log.info(
+            "caminho até a rede de %d pedidos: %d pela via, %d em linha reta × fator de desvio, "
+            "%d sem rede, %d sem localização; %d precisam de transformador",
+            m,
+            counts.get("via", 0),
+            counts.get("reta_fator_desvio", 0),
+            counts.get("sem_rede", 0),
+            counts.get("sem_localizacao", 0),
+            int(table["transformador"].sum()),
+        )
+        return table, gpd.GeoSeries(geometry, index=requests.index, crs=self.crs)
+
+    def _via_lines(
+        self, mt: BoolArray, mode: IntArray, edge: IntArray, t: FloatArray, sample: IntArray
+    ) -> npt.NDArray[np.object_]:
+        """Path geometries of requests reached along the roads (element → snapped point)."""
+        caches: dict[bool, dict[int, FloatArray]] = {False: {}, True: {}}
+        pieces = []
+        for use_mt, md, e, ti, q in zip(
+            mt.tolist(), mode.tolist(), edge.tolist(), t.tolist(), sample.tolist(), strict=True
+        ):
+            tree = self._trees[use_mt]
+            assert tree is not None
+            if md == _SAME_EDGE:
+                pieces.append(self._from_sample(q, ti))
+                continue
+            node, end = (self._a[e], 0.0) if md == _VIA_START else (self._b[e], self._len[e])
+            cache = caches[use_mt]
+            pieces.append(
+                np.vstack([self._to_node(tree, int(node), cache), self._partial(e, end, ti)])
+            )
+        if not pieces:
+            return np.empty(0, dtype=object)
+        coords = np.vstack(pieces)
+        idx = np.repeat(np.arange(len(pieces)), [len(p) for p in pieces])
+        step = np.diff(idx) != 0
+        keep = np.r_[True, step | np.any(np.diff(coords, axis=0) != 0, axis=1)]
+        coords, idx = coords[keep], idx[keep]
+        # A request exactly at an element on the road: zero-length, two-point path.
+        single = np.flatnonzero(np.bincount(idx, minlength=len(pieces)) == 1)
+        first = np.searchsorted(idx, single)
+        coords, idx = np.vstack([coords, coords[first]]), np.r_[idx, single]
+        order = np.argsort(idx, kind="stable")
+        return np.asarray(shapely.linestrings(coords[order], indices=idx[order]), dtype=object)
+
+
+def grid_paths(
+    roads: gpd.GeoDataFrame,
+    grid: gpd.GeoDataFrame,
+    requests: pd.DataFrame,
+    *,
+    lv_reach_m: float,
+    detour_factor: float,
+    allow_mt: bool,
+    max_attach_m: float = DEFAULT_MAX_ATTACH_M,
+    sample_step_m: float = DEFAULT_SAMPLE_STEP_M,
+) -> tuple[pd.DataFrame, gpd.GeoSeries]:
+    """Proposed grid extension of every request, in one pass.
+
+    Builds a :class:`GridNetwork` and calls :meth:`GridNetwork.paths`; build
+    the network once yourself to evaluate several request sets.
+
+    Parameters
+    ----------
+    roads : GeoDataFrame
+        The territory's ``vias`` layer.
+    grid : GeoDataFrame
+        The territory's ``rede_existente`` layer.
+    requests : DataFrame
+        Located and snapped requests (see :meth:`GridNetwork.paths`).
+    lv_reach_m : float
+        ``rede.alcance_bt``.
+    detour_factor : float
+        ``rede.fator_desvio``.
+    allow_mt : bool
+        ``rede.usar_mt_com_transformador``.
+    max_attach_m : float, optional
+        Farthest distance from a grid element to a road for it to be attached.
+    sample_step_m : float, optional
+        Densification step of grid lines.
+
+    Returns
+    -------
+    table : DataFrame
+        :data:`GRIDPATH_COLUMNS`, indexed like ``requests``.
+    paths : GeoSeries
+        The extension paths (None where none), indexed like ``requests``.
+    """
+    network = GridNetwork(roads, grid, max_attach_m=max_attach_m, sample_step_m=sample_step_m)
+    return network.paths(
+        requests, lv_reach_m=lv_reach_m, detour_factor=detour_factor, allow_mt=allow_mt
+    )
