@@ -1,0 +1,683 @@
+"""Context of requests: facilities, occurrences, lamps, buildings, traffic and terrain.
+
+Unit tests run on a tiny territory built here, with values checked by hand; the
+integration test runs on the bundled demo territory.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+from pyproj import Transformer
+from rasterio.transform import from_origin
+from shapely.geometry import LineString, Point, box
+
+from geo_ip.config import load_rules
+from geo_ip.context import (
+    CONTEXT_COLUMNS,
+    Context,
+    edge_betweenness,
+    normalise_type,
+    occurrences_report,
+    period_start,
+    read_occurrences,
+)
+from geo_ip.errors import InputFileError
+from geo_ip.network import RoadIndex
+from geo_ip.territory import GridSource, build_territory, read_layer
+from tests.conftest import DEMO
+
+CRS = "EPSG:31983"
+X0, Y0 = 350_000.0, 7_460_000.0
+"""Local origin (somewhere in zone 23S); the tiny territory is drawn around it."""
+REF = date(2026, 6, 1)
+RADII = {
+    "buildings_radius_m": 40.0,
+    "facilities_radius_m": 300.0,
+    "safety_radius_m": 150.0,
+    "stop_distance_m": 30.0,
+    "occurrences_radius_m": 100.0,
+    "occurrences_months": 24.0,
+}
+
+
+def xy(x: float, y: float) -> Point:
+    return Point(X0 + x, Y0 + y)
+
+
+# ---------------------------------------------------------------------------- the territory
+#
+#   4 ──── 3          8 ──── 7        Two square blocks joined by a 200 m bridge 2–5;
+#   │      │          │      │        a dead-end spur 4–9 (9 is 100 m north of 4).
+#   1 ──── 2 ──────── 5 ──── 6        Node 1 is the origin; squares are 100 m wide.
+
+NODES = {1: (0, 0), 2: (100, 0), 3: (100, 100), 4: (0, 100), 9: (0, 200)}
+NODES |= {5: (300, 0), 6: (400, 0), 7: (400, 100), 8: (300, 100)}
+# (u, v, surface, highway, rural, declividade_pct); both directions are stored, as osmnx does.
+EDGES = [
+    (1, 2, "asphalt", "residential", False, 7.5),
+    (2, 3, "asphalt", "residential", False, 1.0),
+    (3, 4, "asphalt", "residential", False, 1.0),
+    (4, 1, "asphalt", "residential", False, 1.0),
+    (2, 5, "paving_stones / unpaved", "unclassified", True, 3.0),
+    (5, 6, "asphalt", "residential", False, 1.0),
+    (6, 7, "asphalt", "residential", False, 1.0),
+    (7, 8, "asphalt", "residential", False, 1.0),
+    (8, 5, "asphalt", "residential", False, 1.0),
+    (4, 9, None, "track", False, 2.0),
+]
+
+
+def tiny_roads() -> gpd.GeoDataFrame:
+    rows = []
+    for u, v, surface, highway, rural, slope in EDGES:
+        for a, b in ((u, v), (v, u)):
+            line = LineString([xy(*NODES[a]), xy(*NODES[b])])
+            rows.append(
+                {
+                    "u": a,
+                    "v": b,
+                    "key": 0,
+                    "length": line.length,
+                    "surface": surface,
+                    "highway": highway,
+                    "rural": rural,
+                    "declividade_pct": slope,
+                    "geometry": line,
+                }
+            )
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
+
+
+# Facilities seen from request R0 at (50, 0), on edge 1–2 (distances in the comments).
+FACILITIES = [
+    ("node/1", "escola", "educacao", True, "Escola A", (50, 150)),  # 150: at safety radius
+    ("node/2", "creche", "educacao", True, "Creche B", (50, -151)),  # 151: just outside
+    ("node/3", "hospital", "saude", True, "Hospital H", (350, 0)),  # 300: at facilities radius
+    ("node/4", "unidade_saude", "saude", True, "UBS Longe", (50, -301)),  # 301: outside all
+    ("way/5", "praca", "lazer", False, "Praça P", (250, 30)),  # footprint at 100
+    ("node/6", "travessia", "travessia", False, None, (60, 5)),  # 11.2, unnamed
+    ("node/7", "ponto_onibus", "transporte", False, "Parada X", (80, 10)),  # 31.6; 10 from edge
+    ("node/8", "ponto_onibus", "transporte", False, "Parada Y", (80, 40)),  # 50; 40 from edge
+    ("node/9", "policia", "seguranca", False, "Polícia", (50, 290)),  # 290
+]
+
+
+def tiny_facilities() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    facilities = gpd.GeoDataFrame(
+        [
+            {"osm_id": o, "categoria": c, "grupo": g, "vulneravel": vul, "nome": name}
+            for o, c, g, vul, name, _ in FACILITIES
+        ],
+        geometry=[xy(*p) for *_, p in FACILITIES],
+        crs=CRS,
+    )
+    # The square's point is 202 m away, its footprint (x 150–350, y -10–50) 100 m away.
+    footprints = gpd.GeoDataFrame(
+        {"osm_id": ["way/5"], "categoria": ["praca"], "nome": ["Praça P"]},
+        geometry=[box(X0 + 150, Y0 - 10, X0 + 350, Y0 + 50)],
+        crs=CRS,
+    )
+    return facilities, footprints
+
+
+LAMPS = [(50, 30), (900, 900)]
+# Buildings around R0's path (50,0)→(50,-200): 35 m from it, 45 m, 40 m past its end,
+# 36 m from the point (and the path start: counted once), 44.7 m from everything.
+BUILDINGS = [(85, -100), (95, -100), (50, -240), (70, 30), (10, 20)]
+
+
+def write_dem(path: Path) -> Path:
+    """1 m cells, elevation rising 10 % northwards (y), covering the tiny territory."""
+    west, north, width, height = X0 - 100, Y0 + 400, 700, 800
+    rows = np.arange(height)[:, None] + 0.5
+    elevation = 100.0 + 0.1 * (400 - rows) + np.zeros((height, width))
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=height,
+        width=width,
+        count=1,
+        dtype="float64",
+        crs=CRS,
+        transform=from_origin(west, north, 1.0, 1.0),
+        nodata=-9999.0,
+    ) as dst:
+        dst.write(elevation, 1)
+    return path
+
+
+@pytest.fixture(scope="module")
+def dem(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_dem(tmp_path_factory.mktemp("dem") / "mdt.tif")
+
+
+def make_context(dem: Path | None, sample: int = 1000) -> Context:
+    facilities, footprints = tiny_facilities()
+    return Context(
+        tiny_roads(),
+        facilities=facilities,
+        footprints=footprints,
+        lamps=gpd.GeoDataFrame(geometry=[xy(*p) for p in LAMPS], crs=CRS),
+        buildings=gpd.GeoDataFrame(geometry=[xy(*p) for p in BUILDINGS], crs=CRS),
+        betweenness_sample=sample,
+        dem=dem,
+    )
+
+
+@pytest.fixture(scope="module")
+def ctx(dem: Path) -> Context:
+    return make_context(dem)
+
+
+def requests_table() -> pd.DataFrame:
+    # R0 on 1–2 with a path; R1 same point, reverse edge, no path; R2 on the bridge;
+    # R3 on the dead-end spur; R4 not located; R5 located but not snapped.
+    points = [(50, 0), (50, 0), (200, 0), (0, 150), (np.nan, np.nan), (1000, 1000)]
+    edges = [(1, 2, 0), (2, 1, 0), (2, 5, 0), (4, 9, 0), None, None]
+    return pd.DataFrame(
+        {
+            "x": [X0 + p[0] for p in points],
+            "y": [Y0 + p[1] for p in points],
+            "aresta_u": pd.array([e[0] if e else pd.NA for e in edges], dtype="Int64"),
+            "aresta_v": pd.array([e[1] if e else pd.NA for e in edges], dtype="Int64"),
+            "aresta_key": pd.array([e[2] if e else pd.NA for e in edges], dtype="Int64"),
+        }
+    )
+
+
+def paths_series() -> gpd.GeoSeries:
+    path = LineString([xy(50, 0), xy(50, -200)])
+    return gpd.GeoSeries([path, None, None, None, None, None], crs=CRS)
+
+
+# ----------------------------------------------------------------------------- facilities
+
+
+def test_facility_counts_at_and_around_each_radius(ctx: Context) -> None:
+    table, evidence = ctx.for_requests(
+        requests_table(), paths_series(), reference_date=REF, **RADII
+    )
+    assert list(table.columns) == list(CONTEXT_COLUMNS)
+    r0 = table.iloc[0]
+    # escola 150, creche 151, hospital 300 (at the radius), praça footprint 100, polícia
+    # 290; not the UBS at 301, nor crossings and bus stops (not public facilities).
+    assert r0["equipamentos_proximos"] == 5
+    assert r0["equipamentos_nomes"] == "Praça P; Escola A; Creche B; Polícia; Hospital H"
+    assert r0["travessias"] == 1
+    assert r0["paradas_onibus"] == 2
+    assert r0["escolas"] == 1  # at exactly 150 m: within
+    assert r0["creches"] == 0  # 151 m
+    assert r0["unidades_saude"] == 0  # hospital at 300, UBS at 301
+    assert r0["pracas"] == 1  # by its footprint (its point is 202 m away)
+    assert r0["usuarios_vulneraveis"] == 1
+    assert r0["vulneraveis_nomes"] == "Escola A"
+    assert r0["geradores_noturnos"] == 4  # escola, praça, two bus stops
+    assert r0["paradas_onibus_via"] == 1  # Parada X 10 m from the edge; Y at 40 m
+    assert evidence[0]["paradas_onibus_via"] == [
+        {"osm_id": "node/7", "categoria": "ponto_onibus", "nome": "Parada X", "distancia_m": 10.0}
+    ]
+    near = evidence[0]["equipamentos"]
+    assert [(e["osm_id"], e["distancia_m"]) for e in near] == [
+        ("way/5", 100.0),
+        ("node/1", 150.0),
+        ("node/2", 151.0),
+        ("node/9", 290.0),
+        ("node/3", 300.0),
+    ]
+    safety = [(e["categoria"], e["nome"], e["distancia_m"]) for e in evidence[0]["seguranca"]]
+    assert safety == [
+        ("travessia", "", 11.2),
+        ("ponto_onibus", "Parada X", 31.6),
+        ("ponto_onibus", "Parada Y", 50.0),
+        ("praca", "Praça P", 100.0),
+        ("escola", "Escola A", 150.0),
+    ]
+    json.dumps(evidence)  # the audit trail is plain JSON
+
+
+def test_unnamed_facility_gets_its_category_label(ctx: Context) -> None:
+    table, _ = ctx.for_requests(
+        requests_table(),
+        reference_date=REF,
+        **{**RADII, "facilities_radius_m": 20.0, "safety_radius_m": 20.0},
+    )
+    assert table.loc[0, "travessias"] == 1
+    assert table.loc[0, "equipamentos_proximos"] == 0
+    assert table.loc[0, "equipamentos_nomes"] == ""
+    ctx_groups, _ = ctx.for_requests(
+        requests_table(),
+        reference_date=REF,
+        facility_groups=("travessia",),
+        **{**RADII, "facilities_radius_m": 20.0},
+    )
+    assert ctx_groups.loc[0, "equipamentos_nomes"] == "Travessia de pedestres"
+
+
+def test_missing_location_or_edge_gives_na(ctx: Context) -> None:
+    table, evidence = ctx.for_requests(
+        requests_table(), paths_series(), reference_date=REF, **RADII
+    )
+    r4, r5 = table.iloc[4], table.iloc[5]
+    for column in ("equipamentos_proximos", "travessias", "edificacoes_trecho", "ocorrencias"):
+        assert pd.isna(r4[column])
+    assert np.isnan(r4["distancia_ip_m"])
+    assert r5["equipamentos_proximos"] == 0
+    assert r5["edificacoes_trecho"] == 0
+    assert r5["distancia_ip_m"] == pytest.approx(np.hypot(100, 100))  # lamp at (900, 900)
+    for column in ("paradas_onibus_via", "via_de_passagem", "via_sem_pavimento", "via_rural"):
+        assert pd.isna(r5[column])
+    assert np.isnan(r5["intermediacao"]) and np.isnan(r5["declividade_media_pct"])
+    assert r5["superficie_via"] == "" and r5["declividade_fonte"] == ""
+    assert evidence[4] == {
+        "equipamentos": [],
+        "seguranca": [],
+        "paradas_onibus_via": [],
+        "ocorrencias": [],
+    }
+
+
+def test_index_is_kept_and_inputs_checked(ctx: Context) -> None:
+    requests = requests_table()
+    requests.index = pd.Index([10, 11, 12, 13, 14, 15])
+    table, evidence = ctx.for_requests(requests, reference_date=REF, **RADII)
+    assert list(table.index) == [10, 11, 12, 13, 14, 15]
+    assert len(evidence) == 6
+    with pytest.raises(ValueError, match="raio_seguranca_m"):
+        ctx.for_requests(requests, reference_date=REF, **{**RADII, "safety_radius_m": -1})
+    with pytest.raises(ValueError, match="alinhados"):
+        ctx.for_requests(requests, [None], reference_date=REF, **RADII)
+
+
+# ------------------------------------------------------------------------ lamps, buildings
+
+
+def test_distance_to_nearest_lamp(ctx: Context) -> None:
+    table, _ = ctx.for_requests(requests_table(), reference_date=REF, **RADII)
+    assert table.loc[0, "distancia_ip_m"] == pytest.approx(30.0)
+    assert table.loc[2, "distancia_ip_m"] == pytest.approx(np.hypot(150, 30))
+
+
+def test_no_lamps_gives_nan() -> None:
+    bare = Context(tiny_roads(), betweenness_sample=10)
+    table, _ = bare.for_requests(requests_table(), reference_date=REF, **RADII)
+    assert table["distancia_ip_m"].isna().all()
+    assert (table["equipamentos_proximos"].iloc[:4] == 0).all()
+    assert (table["edificacoes_trecho"].iloc[:4] == 0).all()
+
+
+def test_buildings_along_the_path_and_around_the_point(ctx: Context) -> None:
+    table, _ = ctx.for_requests(requests_table(), paths_series(), reference_date=REF, **RADII)
+    # Path: 35 m and 40 m (past its end) in, 45 m out; point: 36 m in (counted once).
+    assert table.loc[0, "edificacoes_trecho"] == 3
+    assert table.loc[1, "edificacoes_trecho"] == 1  # same point, no path
+    paths = [LineString([xy(50, 0), xy(50, -200)])] + [None] * 5
+    as_list, _ = ctx.for_requests(requests_table(), paths, reference_date=REF, **RADII)
+    assert as_list.loc[0, "edificacoes_trecho"] == 3
+
+
+# -------------------------------------------------------------------------------- traffic
+
+
+def test_bridge_has_the_highest_betweenness(ctx: Context) -> None:
+    table, _ = ctx.for_requests(requests_table(), reference_date=REF, **RADII)
+    # Exact betweenness (sample >= 9 nodes), normalised by n(n-1) = 72 ordered pairs.
+    # The bridge carries the 5 × 4 pairs between the blocks, both ways: 40 / 72.
+    assert table.loc[2, "intermediacao"] == pytest.approx(40 / 72)
+    assert table.loc[2, "intermediacao_percentil"] == 100.0
+    # The spur carries the 8 pairs that start or end at its tip, both ways: 16 / 72.
+    assert table.loc[3, "intermediacao"] == pytest.approx(16 / 72)
+    # Both directions of a street share one value.
+    assert table.loc[0, "intermediacao"] == table.loc[1, "intermediacao"]
+    assert table.loc[0, "intermediacao"] < table.loc[2, "intermediacao"]
+    assert table["intermediacao_percentil"].iloc[:4].between(0, 100).all()
+
+
+def test_through_road_and_dead_end(ctx: Context) -> None:
+    table, _ = ctx.for_requests(requests_table(), reference_date=REF, **RADII)
+    assert table["via_de_passagem"].iloc[:4].tolist() == [True, True, True, False]
+
+
+@pytest.mark.parametrize("sample", [3, 7, 100])
+def test_betweenness_equals_networkx(sample: int) -> None:
+    roads = tiny_roads()
+    values, percentile = edge_betweenness(roads, sample=sample, seed=11)
+    graph = nx.Graph()
+    graph.add_nodes_from(sorted(NODES))
+    graph.add_weighted_edges_from(
+        zip(roads["u"], roads["v"], roads["length"], strict=True), weight="length"
+    )
+    k = None if sample >= len(NODES) else sample
+    expected = nx.edge_betweenness_centrality(graph, k=k, weight="length", seed=11)
+    lookup = {frozenset(e): b for e, b in expected.items()}
+    want = [lookup[frozenset((u, v))] for u, v in zip(roads["u"], roads["v"], strict=True)]
+    np.testing.assert_allclose(values, want, atol=1e-12)
+    assert percentile.max() == 100.0
+
+
+def test_betweenness_with_ties_equals_networkx() -> None:
+    grid = nx.convert_node_labels_to_integers(nx.grid_2d_graph(6, 6))
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(1, 3, grid.number_of_edges()).astype(float)  # many equal paths
+    edges = list(grid.edges())
+    roads = pd.DataFrame(
+        {"u": [a for a, _ in edges], "v": [b for _, b in edges], "length": lengths}
+    )
+    values, _ = edge_betweenness(roads, sample=10, seed=2)
+    for (a, b), w in zip(edges, lengths, strict=True):
+        grid[a][b]["length"] = w
+    expected = nx.edge_betweenness_centrality(grid, k=10, weight="length", seed=2)
+    np.testing.assert_allclose(values, [expected[e] for e in edges], atol=1e-12)
+
+
+# -------------------------------------------------------------------------------- terrain
+
+
+def test_slope_along_path_from_dem(ctx: Context) -> None:
+    table, _ = ctx.for_requests(requests_table(), paths_series(), reference_date=REF, **RADII)
+    assert table.loc[0, "declividade_media_pct"] == pytest.approx(10.0, abs=0.01)
+    assert table.loc[0, "declividade_max_pct"] == pytest.approx(10.0, abs=0.01)
+    assert table.loc[0, "declividade_fonte"] == "mde"
+    # Without a path: the request edge's declividade_pct.
+    assert table.loc[1, "declividade_media_pct"] == 7.5
+    assert table.loc[1, "declividade_max_pct"] == 7.5
+    assert table.loc[1, "declividade_fonte"] == "aresta"
+
+
+def test_slope_without_dem_falls_back_to_edge() -> None:
+    plain = make_context(None, sample=10)
+    table, _ = plain.for_requests(requests_table(), paths_series(), reference_date=REF, **RADII)
+    assert table.loc[0, "declividade_media_pct"] == 7.5
+    assert table.loc[0, "declividade_fonte"] == "aresta"
+    assert table.loc[3, "declividade_max_pct"] == 2.0
+
+
+def test_surface_and_rural(ctx: Context) -> None:
+    table, _ = ctx.for_requests(requests_table(), reference_date=REF, **RADII)
+    assert table["superficie_via"].iloc[:4].tolist() == [
+        "asphalt",
+        "asphalt",
+        "paving_stones / unpaved",
+        "",
+    ]
+    # Mixed surface with an unpaved part; highway=track without surface.
+    assert table["via_sem_pavimento"].iloc[:4].tolist() == [False, False, True, True]
+    assert table["via_rural"].iloc[:4].tolist() == [False, False, True, False]
+
+
+# ---------------------------------------------------------------------------- occurrences
+
+_TO_WGS84 = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True)
+
+
+def latlon(x: float, y: float) -> tuple[str, str]:
+    lon, lat = _TO_WGS84.transform(X0 + x, Y0 + y)
+    return f"{lat:.7f}".replace(".", ","), f"{lon:.7f}".replace(".", ",")
+
+
+def occurrences_csv(path: Path) -> Path:
+    """Latin-1, ';', decimal commas, both date formats, a title row above the header."""
+    rows = [
+        ("15/03/2026", "Acidente de trânsito", (50, 20), "Colisão entre carro e moto"),  # 20 m
+        ("2026-01-10", "Furto", (50, 50), "Furto de celular"),  # 50 m
+        ("01/12/2025", "ACIDENTE", (149, 0), ""),  # 99 m
+        ("31/02/2026", "acidente", (50, 10), "data inexistente"),
+        ("10/03/2026", "Relato de insegurança", None, "coordenada ruim"),
+        ("01/01/2023", "acidente", (60, 0), "antiga"),  # 10 m, outside the period
+        ("01/05/2026", "Reclamação", (50, 150), "longe"),  # 150 m, outside the radius
+        ("20/05/2026", "", (55, 0), "sem tipo"),  # 5 m, blank type
+    ]
+    lines = ["Ocorrências registradas - Guarda Municipal", ""]
+    lines.append("Data da ocorrência;Tipo;Latitude;Longitude;Descrição")
+    for when, kind, where, text in rows:
+        lat, lon = latlon(*where) if where else ("abc", "-46,3")
+        lines.append(f"{when};{kind};{lat};{lon};{text}")
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("latin-1"))
+    return path
+
+
+def test_read_occurrences_accounts_for_every_row(tmp_path: Path) -> None:
+    occ = read_occurrences(occurrences_csv(tmp_path / "ocorrencias.csv"), CRS)
+    assert list(occ["linha"]) == [4, 5, 6, 7, 8, 9, 10, 11]
+    assert list(occ["situacao"]) == ["ok", "ok", "ok", "erro", "erro", "ok", "ok", "aviso"]
+    assert list(occ["tipo"]) == [
+        "acidente",
+        "ocorrencia_policial",
+        "acidente",
+        "acidente",
+        "reclamacao",
+        "acidente",
+        "reclamacao",
+        "nao_informado",
+    ]
+    assert occ.loc[0, "data"] == date(2026, 3, 15)
+    assert occ.loc[1, "data"] == date(2026, 1, 10)
+    assert occ.loc[0, "descricao"] == "Colisão entre carro e moto"  # Latin-1 decoded
+    bad_date, bad_coord = occ.loc[3, "motivo"], occ.loc[4, "motivo"]
+    assert bad_date.startswith("linha 7, campo 'data': data inexistente ('31/02/2026')")
+    assert bad_coord.startswith("linha 8, campo 'latitude': não é uma coordenada válida ('abc')")
+    assert occ.loc[3, "geometry"] is None and occ.loc[4, "geometry"] is None
+    assert occ.loc[3, "data"] is None
+    assert occ.loc[4, "data"] == date(2026, 3, 10)  # only its coordinates are wrong
+    assert "campo 'tipo': vazio" in occ.loc[7, "motivo"]
+    assert occ.loc[0, "geometry"].distance(xy(50, 20)) < 0.05
+
+
+def test_occurrence_counts_within_radius_and_period(ctx: Context, tmp_path: Path) -> None:
+    occ = read_occurrences(occurrences_csv(tmp_path / "ocorrencias.csv"), CRS)
+    table, evidence = ctx.for_requests(
+        requests_table(), reference_date=REF, occurrences=occ, **RADII
+    )
+    assert table.loc[0, "ocorrencias"] == 4
+    assert table.loc[0, "ocorrencias_tipos"] == (
+        "acidente: 2; nao_informado: 1; ocorrencia_policial: 1"
+    )
+    assert [(o["linha"], o["tipo"], o["distancia_m"]) for o in evidence[0]["ocorrencias"]] == [
+        (11, "nao_informado", 5.0),
+        (4, "acidente", 20.0),
+        (5, "ocorrencia_policial", 50.0),
+        (6, "acidente", 99.0),
+    ]
+    assert evidence[0]["ocorrencias"][1]["data"] == "2026-03-15"
+    assert table.loc[5, "ocorrencias"] == 0
+    assert pd.isna(table.loc[4, "ocorrencias"])
+    # A longer period brings in the 2023 accident.
+    longer, _ = ctx.for_requests(
+        requests_table(),
+        reference_date=REF,
+        occurrences=occ,
+        **{**RADII, "occurrences_months": 48.0},
+    )
+    assert longer.loc[0, "ocorrencias"] == 5
+    report = occurrences_report(occ, reference_date=REF, months=24)
+    assert list(report["situacao"]) == [
+        "ok",
+        "ok",
+        "ok",
+        "erro",
+        "erro",
+        "fora_do_periodo",
+        "ok",
+        "aviso",
+    ]
+    assert report.loc[5, "motivo"] == (
+        "linha 9, campo 'data': fora do período considerado (2024-06-01 a 2026-06-01)"
+    )
+
+
+def test_no_occurrences_file_gives_na(ctx: Context) -> None:
+    table, _ = ctx.for_requests(requests_table(), reference_date=REF, **RADII)
+    assert table["ocorrencias"].isna().all()
+    assert (table["ocorrencias_tipos"] == "").all()
+
+
+def test_occurrences_from_comma_csv_xlsx_and_geojson(tmp_path: Path) -> None:
+    lat, lon = (v.replace(",", ".") for v in latlon(50, 20))
+    csv_path = tmp_path / "virgula.csv"
+    csv_path.write_text(f"data,tipo,lat,lon\n2026-03-01,colisão,{lat},{lon}\n", encoding="utf-8")
+    occ = read_occurrences(csv_path, CRS)
+    assert occ.loc[0, "tipo"] == "acidente" and occ.loc[0, "linha"] == 2
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Data", "Natureza", "Latitude", "Longitude"])
+    sheet.append([datetime(2026, 2, 3, 22, 15), "Roubo", float(lat), float(lon)])
+    sheet.append(["05/02/2026", "Denúncia", float(lat), 500.0])
+    xlsx = tmp_path / "ocorrencias.xlsx"
+    book.save(xlsx)
+    occ = read_occurrences(xlsx, CRS)
+    assert list(occ["linha"]) == [2, 3]
+    assert occ.loc[0, "data"] == date(2026, 2, 3)
+    assert occ.loc[0, "tipo"] == "ocorrencia_policial"
+    assert occ.loc[1, "situacao"] == "erro"
+    assert "linha 3, campo 'longitude': fora do intervalo válido" in occ.loc[1, "motivo"]
+
+    geo = gpd.GeoDataFrame(
+        {"data": ["2026-04-01"], "tipo": ["atropelamento"]},
+        geometry=[xy(50, 20)],
+        crs=CRS,
+    ).to_crs("EPSG:4674")
+    geojson = tmp_path / "ocorrencias.geojson"
+    geo.to_file(geojson, driver="GeoJSON")
+    occ = read_occurrences(geojson, CRS)
+    assert occ.loc[0, "tipo"] == "acidente"
+    assert occ.loc[0, "geometry"].distance(xy(50, 20)) < 0.01
+
+    layer = gpd.GeoDataFrame(
+        {"Data": ["2026-01-01", "02/02/2026"], "Tipo": ["assalto", "acidente"]},
+        geometry=[xy(50, 20), None],
+        crs=CRS,
+    )
+    gpkg = tmp_path / "ocorrencias.gpkg"
+    layer.to_file(gpkg, layer="ocorrencias", driver="GPKG")
+    occ = read_occurrences(gpkg, CRS)
+    assert list(occ["situacao"]) == ["ok", "erro"]
+    assert occ.loc[1, "motivo"] == "linha 2, campo 'geometria': sem geometria"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "arquivo de ocorrências vazio"),
+        (b"  \r\n", "arquivo de ocorrências vazio"),
+        (b"data;tipo;latitude;longitude\r\n", "só o cabeçalho"),
+        (b"data;tipo;latitude\r\n2026-01-01;acidente;-22,8\r\n", "coluna obrigatória 'longitude'"),
+        (b"quando;o que\r\n2026-01-01;acidente\r\n", "coluna obrigatória 'data'"),
+    ],
+)
+def test_unusable_occurrences_file(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "ocorrencias.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputFileError, match=message) as info:
+        read_occurrences(path, CRS)
+    assert str(path) in str(info.value)
+
+
+def test_missing_occurrences_file(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match="não encontrado"):
+        read_occurrences(tmp_path / "nada.csv", CRS)
+
+
+def test_type_normalisation_and_period() -> None:
+    assert normalise_type("Acidente de Trânsito") == "acidente"
+    assert normalise_type("Ocorrência de acidente") == "acidente"
+    assert normalise_type("BO - roubo a transeunte") == "ocorrencia_policial"
+    assert normalise_type("ocorrência") == "ocorrencia_policial"
+    assert normalise_type("Reclamação - falta de iluminação") == "reclamacao"
+    assert normalise_type("ocorrencia_policial") == "ocorrencia_policial"
+    assert normalise_type("Incêndio em lote") == "incendio_em_lote"
+    assert normalise_type("  ") == "nao_informado"
+    assert period_start(date(2026, 3, 31), 1) == date(2026, 2, 28)
+    assert period_start(date(2026, 6, 1), 24) == date(2024, 6, 1)
+    assert period_start(date(2026, 6, 1), 0.5) == date(2026, 5, 17)  # 15 days
+
+
+# --------------------------------------------------------------------------- demo territory
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo_ctx") / "territorio.gpkg"
+    build_territory(
+        out,
+        rules=load_rules("demo"),
+        osm=DEMO / "municipio_demo.osm",
+        grids=[GridSource(DEMO / "rede_demo.gpkg")],
+        dem=DEMO / "mdt_demo.tif",
+    )
+    return out
+
+
+def test_demo_territory_facts(demo: Path) -> None:
+    rules = load_rules("demo")
+    av = rules.avaliacao
+    ctx = Context.from_territory(
+        demo, betweenness_sample=int(av.amostra_intermediacao.valor), dem=DEMO / "mdt_demo.tif"
+    )
+    facilities = read_layer(demo, "equipamentos").set_index("nome")
+    square = facilities.loc["Praça da Matriz"].geometry
+    school = facilities.loc["Escola Rural do Bairro Alto"].geometry
+    x = np.array([square.x + 20, school.x + 20])
+    y = np.array([square.y, school.y])
+    snapped = RoadIndex(read_layer(demo, "vias")).snap(x, y, rules.rede.distancia_maxima_via.valor)
+    requests = pd.concat([pd.DataFrame({"x": x, "y": y}), snapped], axis=1)
+    table, evidence = ctx.for_requests(
+        requests,
+        reference_date=REF,
+        buildings_radius_m=av.raio_edificacoes_m.valor,
+        facilities_radius_m=av.raio_equipamentos_m.valor,
+        safety_radius_m=av.raio_seguranca_m.valor,
+        stop_distance_m=av.distancia_parada_via_m.valor,
+        occurrences_radius_m=av.raio_ocorrencias_m.valor,
+        occurrences_months=av.periodo_ocorrencias_meses.valor,
+    )
+    centre, rural = table.iloc[0], table.iloc[1]
+    assert centre["pracas"] >= 1
+    assert "Praça da Matriz" in centre["equipamentos_nomes"].split("; ")
+    assert rural["usuarios_vulneraveis"] >= 1
+    assert "Escola Rural do Bairro Alto" in rural["vulneraveis_nomes"].split("; ")
+    assert rural["escolas"] >= 1
+    assert any(e["nome"] == "Escola Rural do Bairro Alto" for e in evidence[1]["seguranca"])
+    # The rural school sits on the unpaved Estrada do Bairro Alto.
+    assert bool(rural["via_sem_pavimento"]) and bool(rural["via_rural"])
+    assert not bool(centre["via_sem_pavimento"])
+    assert table["intermediacao_percentil"].between(0, 100).all()
+    assert table["distancia_ip_m"].notna().all()
+    assert table["declividade_media_pct"].between(0, 50).all()
+
+
+def test_demo_betweenness_equals_networkx(demo: Path) -> None:
+    roads = read_layer(demo, "vias")
+    values, _ = edge_betweenness(roads, sample=25, seed=4)
+    lo = np.minimum(roads["u"], roads["v"]).to_numpy()
+    hi = np.maximum(roads["u"], roads["v"]).to_numpy()
+    pairs = pd.DataFrame({"lo": lo, "hi": hi, "length": roads["length"].to_numpy()})
+    pairs = pairs[pairs["lo"] != pairs["hi"]].groupby(["lo", "hi"], as_index=False).min()
+    graph = nx.Graph()
+    graph.add_nodes_from(np.unique(np.r_[roads["u"], roads["v"]]).tolist())
+    graph.add_weighted_edges_from(pairs.itertuples(index=False, name=None), weight="length")
+    expected = nx.edge_betweenness_centrality(graph, k=25, weight="length", seed=4)
+    lookup = {frozenset(e): b for e, b in expected.items()}
+    want = [lookup.get(frozenset((a, b)), 0.0) for a, b in zip(lo, hi, strict=True)]
+    np.testing.assert_allclose(values, want, atol=1e-12)
+
+
+def test_betweenness_sample_must_be_a_positive_integer() -> None:
+    with pytest.raises(ValueError, match="amostra de intermediação"):
+        edge_betweenness(tiny_roads(), sample=0)
+    with pytest.raises(ValueError, match="amostra de intermediação"):
+        edge_betweenness(tiny_roads(), sample=2.5)  # type: ignore[arg-type]
+    values, _ = edge_betweenness(tiny_roads(), sample=200.0)  # type: ignore[arg-type]
+    assert values.max() == pytest.approx(40 / 72)
