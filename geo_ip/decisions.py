@@ -1,0 +1,537 @@
+"""The commission's decisions on the suggested scores (Art. 7, IV; Art. 9 §1; Art. 10, V).
+
+The commission reviews the five suggestions of each request and may change any of
+them with a written motivation. Its decisions come in a spreadsheet (CSV or XLSX),
+one row per (protocol, criterion):
+
+=========== =========== ==========================================================
+column      required    content
+=========== =========== ==========================================================
+protocolo   yes         protocol of an assessed request (case-insensitive)
+criterio    yes         ``beneficiarios``, ``seguranca``, ``trafego``,
+                        ``custo_beneficio``, ``viabilidade``; also the law's
+                        numerals I–V and labels such as "Beneficiários",
+                        "segurança pública", "Custo-benefício" (accents and case
+                        ignored)
+pontos      yes         points, 0 to the criterion's weight (decimal comma accepted)
+motivacao   yes         the written motivation (Art. 9 §1, Art. 10, V)
+membro      no          who decided (commission member acting in office)
+data        no          date of the decision (dd/mm/aaaa or aaaa-mm-dd)
+=========== =========== ==========================================================
+
+:func:`read_decisions` never stops at a bad row: every rejected row is reported with
+the reason, naming file, row and field. Two rows for the same (protocol, criterion)
+are both rejected: an audit trail must not depend on row order, so the commission
+keeps one of them. :func:`apply` turns suggestions + decisions into the final points.
+
+:func:`read_sheet` is the tolerant reader shared with the history of benefits
+(:func:`geo_ip.eligibility.read_history`).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+import zipfile
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geo_ip._intake_io import _decode, _parse_csv, _sniff, cell_text, slug
+from geo_ip.config import CRITERIA, Rules
+from geo_ip.errors import InputFileError
+from geo_ip.intake import _STOPWORDS, _parse_dates, _to_number
+
+__all__ = [
+    "DECISION_COLUMNS",
+    "REJECTED_COLUMNS",
+    "apply",
+    "criterion_from_label",
+    "date_problem",
+    "read_decisions",
+    "read_sheet",
+]
+
+log = logging.getLogger("geo_ip")
+
+DECISION_COLUMNS = ("linha", "protocolo", "criterio", "pontos", "motivacao", "membro", "data")
+"""Columns of the valid decisions table."""
+REJECTED_COLUMNS = ("arquivo", "linha", "protocolo", "criterio", "motivo")
+"""Columns of the rejected rows report."""
+_ALIASES = {
+    **{a: "protocolo" for a in ("protocolo", "no_protocolo", "n_protocolo", "numero_protocolo",
+                                "nr_protocolo", "num_protocolo", "numero_do_protocolo")},
+    **{a: "criterio" for a in ("criterio", "criterios", "criterio_art_9", "item", "quesito")},
+    **{a: "pontos" for a in ("pontos", "pontuacao", "pontos_atribuidos", "nota",
+                             "pontuacao_atribuida", "pontuacao_final")},
+    **{a: "motivacao" for a in ("motivacao", "motivo", "justificativa", "fundamentacao",
+                                "fundamento")},
+    **{a: "membro" for a in ("membro", "membro_comissao", "membro_da_comissao", "responsavel",
+                             "avaliador", "servidor")},
+    **{a: "data" for a in ("data", "data_decisao", "data_da_decisao", "data_reuniao")},
+}  # fmt: skip
+_REQUIRED = ("protocolo", "criterio", "pontos", "motivacao")
+_ROMAN = {"i": 0, "ii": 1, "iii": 2, "iv": 3, "v": 4}
+_KEYWORDS = {
+    "beneficiarios": "beneficiarios",
+    "beneficiario": "beneficiarios",
+    "seguranca": "seguranca",
+    "trafego": "trafego",
+    "fluxo": "trafego",
+    "custo": "custo_beneficio",
+    "viabilidade": "viabilidade",
+}
+_LEADING = frozenset({"art", "artigo", "9", "9o", "criterio", "inciso"})
+_HEADER_SEARCH_ROWS = 30
+_UNSUPPORTED = {
+    ".xls": "formato .xls (Excel 97-2003) não suportado: salve a planilha como .xlsx ou CSV",
+    ".ods": "formato .ods não suportado: salve a planilha como .xlsx ou CSV",
+}
+
+Record = tuple[int, list[str]]
+
+
+# --- generic tolerant reader ----------------------------------------------------------------
+
+
+def _xlsx_records(path: Path, aliases: Mapping[str, str]) -> list[Record]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            book = load_workbook(path, data_only=True, read_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise InputFileError(
+            f"planilha XLSX corrompida ou ilegível ({type(exc).__name__}: {exc})", path=path
+        ) from exc
+    try:
+        chosen: list[Record] | None = None
+        for sheet in book.worksheets:
+            rows = sheet.iter_rows(values_only=True)
+            records = [(i, [cell_text(v) for v in row]) for i, row in enumerate(rows, start=1)]
+            if chosen is None:
+                chosen = records
+            if _header_at(records, aliases) is not None:
+                return records
+        return chosen or []
+    finally:
+        book.close()
+
+
+def _header_at(records: Sequence[Record], aliases: Mapping[str, str]) -> int | None:
+    """First of the top rows naming at least two known columns."""
+    for i, (_, cells) in enumerate(records[:_HEADER_SEARCH_ROWS]):
+        if len({aliases[slug(c)] for c in cells if slug(c) in aliases}) >= 2:
+            return i
+    return None
+
+
+def _names(header: Sequence[str], aliases: Mapping[str, str]) -> list[str]:
+    """Canonical names (first column wins), others their slug, all unique."""
+    names: list[str] = []
+    for i, cell in enumerate(header):
+        key = slug(cell)
+        name = aliases.get(key) or key or f"coluna_{i + 1}"
+        base, k = name, 2
+        while name in names or (name == "linha"):
+            name, k = f"{base}_{k}", k + 1
+        names.append(name)
+    return names
+
+
+def read_sheet(
+    path: str | Path, aliases: Mapping[str, str], required: Sequence[str], *, what: str
+) -> pd.DataFrame:
+    """Read a small CSV or XLSX table with tolerant headers, as strings.
+
+    CSV: ``,``, ``;``, tab or ``|``; UTF-8 (with or without BOM) or Windows-1252.
+    XLSX: the first sheet with a header; title rows above the header are skipped (the
+    header is the first of the top 30 rows naming two known columns).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    aliases : mapping of str to str
+        Header slug (:func:`geo_ip._intake_io.slug`) → canonical column name.
+    required : sequence of str
+        Canonical columns the file must have.
+    what : str
+        What the file is, in Portuguese (``"arquivo de decisões"``), for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``linha`` (row number as the clerk sees it: header = its row, data below) and
+        one string column per file column; blank rows skipped. A header-only file
+        gives an empty table.
+
+    Raises
+    ------
+    InputFileError
+        Missing, empty, undecodable or corrupt file; no header; missing required column.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"{what} não encontrado", path=path)
+    suffix = path.suffix.lower()
+    if suffix in _UNSUPPORTED:
+        raise InputFileError(_UNSUPPORTED[suffix], path=path)
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputFileError("arquivo vazio", path=path)
+    if raw.startswith(b"PK\x03\x04") or suffix in (".xlsx", ".xlsm"):
+        records = _xlsx_records(path, aliases)
+    else:
+        text = _decode(raw, path)
+        records = _parse_csv(text, _sniff(text))
+    if not any(any(cells) for _, cells in records):
+        raise InputFileError("arquivo vazio", path=path)
+    at = _header_at(records, aliases)
+    first = next(cells for _, cells in records if any(cells))
+    header = records[at][1] if at is not None else first
+    names = _names(header, aliases)
+    listing = ", ".join(f"'{h}'" for h in header if h) or "nenhuma"
+    for column in required:
+        if column not in names:
+            raise InputFileError(
+                f"coluna obrigatória '{column}' não encontrada; colunas encontradas: {listing}",
+                path=path,
+                field=column,
+            )
+    width = len(names)
+    body = records[at + 1 :] if at is not None else []
+    rows = [(line, (cells + [""] * width)[:width]) for line, cells in body if any(cells)]
+    frame = pd.DataFrame([cells for _, cells in rows], columns=names, dtype=str)
+    if not rows:
+        frame = pd.DataFrame({name: pd.Series([], dtype=str) for name in names})
+    frame.insert(0, "linha", pd.Series([line for line, _ in rows], dtype="int64"))
+    return frame
+
+
+# --- criteria labels ------------------------------------------------------------------------
+
+
+def criterion_from_label(label: object) -> tuple[str | None, list[str]]:
+    """Map a criterion label onto a name of :data:`geo_ip.config.CRITERIA`.
+
+    Parameters
+    ----------
+    label : object
+        ``"seguranca"``, ``"Segurança pública"``, ``"II"``, ``"Art. 9, IV"``,
+        ``"custo-benefício"``... (accents, case and separators ignored).
+
+    Returns
+    -------
+    tuple
+        The criterion (``None`` when unknown or ambiguous) and the candidates found
+        (several when ambiguous, e.g. ``"II - tráfego"``).
+    """
+    tokens = [t for t in slug(label).split("_") if t and t not in _STOPWORDS]
+    while tokens and tokens[0] in _LEADING:
+        tokens = tokens[1:]
+    key = "_".join(tokens)
+    if key in CRITERIA:
+        return key, [key]
+    found: list[str] = []
+    if tokens and tokens[0] in _ROMAN:
+        found.append(CRITERIA[_ROMAN[tokens[0]]])
+    for token in tokens:
+        name = _KEYWORDS.get(token)
+        if name and name not in found:
+            found.append(name)
+    return (found[0] if len(found) == 1 else None), found
+
+
+# --- reading decisions ----------------------------------------------------------------------
+
+
+def _pts(value: float) -> str:
+    """Points as written in Portuguese (``12,5``)."""
+    return f"{value:g}".replace(".", ",")
+
+
+def _quoted(text: str) -> str:
+    return f"('{text[:60]}')"
+
+
+def date_problem(text: str, status: str, field: str, *, required: bool) -> str:
+    """Explain a date cell the intake's date parser did not accept; ``""`` when fine.
+
+    Parameters
+    ----------
+    text : str
+        The cell as read.
+    status : str
+        Its status from the parser: ``"ok"``, ``"vazio"``, ``"formato"`` or ``"inexistente"``.
+    field : str
+        Column name, for the message.
+    required : bool
+        Whether an empty cell is a problem.
+
+    Returns
+    -------
+    str
+        ``"campo '<field>': ..."`` or ``""``.
+    """
+    if status == "vazio":
+        return f"campo '{field}': obrigatório, está vazio" if required else ""
+    if status == "formato":
+        return (
+            f"campo '{field}': data em formato não reconhecido {_quoted(text)}; use dd/mm/aaaa "
+            "ou aaaa-mm-dd"
+        )
+    if status == "inexistente":
+        return f"campo '{field}': data inexistente {_quoted(text)}"
+    return ""
+
+
+def read_decisions(
+    path: str | Path, rules: Rules, protocols: set[str], *, today: date | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read and check the commission's decisions file.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV or XLSX with the columns of the module docstring.
+    rules : Rules
+        Municipality rules: the maximum of each criterion is ``criterios.<c>.peso``.
+    protocols : set of str
+        Protocols of the assessed requests; matched case-insensitively and returned
+        with this spelling.
+    today : datetime.date, optional
+        Decisions dated after this are rejected; default: today.
+
+    Returns
+    -------
+    decisions : pandas.DataFrame
+        Valid decisions, columns :data:`DECISION_COLUMNS` (``pontos`` float, ``data``
+        ``datetime.date`` or ``None``, ``criterio`` canonical), in file order.
+    rejected : pandas.DataFrame
+        One row per rejected file row, columns :data:`REJECTED_COLUMNS`; ``motivo``
+        names file, row and every faulty field (``"arquivo 'd.csv', linha 4: campo
+        'pontos': valor negativo (-3)"``).
+
+    Raises
+    ------
+    InputFileError
+        Missing, empty or unreadable file, or a required column missing.
+    """
+    path = Path(path)
+    today = today or date.today()
+    table = read_sheet(path, _ALIASES, _REQUIRED, what="arquivo de decisões da Comissão")
+    n = len(table)
+    if n == 0:
+        log.warning("arquivo '%s': só o cabeçalho, nenhuma decisão da Comissão", path)
+    empty = pd.Series([""] * n, dtype=str)
+    text = {c: table[c] if c in table.columns else empty for c in set(_ALIASES.values())}
+    problems: list[list[str]] = [[] for _ in range(n)]
+    canon = {p.strip().upper(): p for p in protocols}
+
+    protocol_out: list[str | None] = []
+    for i, value in enumerate(text["protocolo"]):
+        if not value:
+            problems[i].append("campo 'protocolo': obrigatório, está vazio")
+        elif value.upper() not in canon:
+            problems[i].append(f"campo 'protocolo': protocolo '{value}' não consta da avaliação")
+        protocol_out.append(canon.get(value.upper()) if value else None)
+
+    criterion_out: list[str | None] = []
+    options = ", ".join(CRITERIA[:-1]) + " ou " + CRITERIA[-1]
+    for i, value in enumerate(text["criterio"]):
+        name, found = criterion_from_label(value)
+        if not value:
+            problems[i].append("campo 'criterio': obrigatório, está vazio")
+        elif len(found) > 1:
+            problems[i].append(
+                f"campo 'criterio': critério ambíguo {_quoted(value)}: {' ou '.join(found)}"
+            )
+        elif name is None:
+            problems[i].append(
+                f"campo 'criterio': critério desconhecido {_quoted(value)}; use {options} "
+                "(ou I a V, na ordem do Art. 9)"
+            )
+        criterion_out.append(name)
+
+    points = _to_number(text["pontos"].reset_index(drop=True), thousands=False)
+    for i, (value, number) in enumerate(zip(text["pontos"], points, strict=True)):
+        name = criterion_out[i]
+        if not value:
+            problems[i].append("campo 'pontos': obrigatório, está vazio")
+        elif not np.isfinite(number):
+            problems[i].append(f"campo 'pontos': não é um número {_quoted(value)}")
+        elif number < 0:
+            problems[i].append(f"campo 'pontos': valor negativo ({_pts(number)})")
+        elif name is not None:
+            weight = getattr(rules.criterios, name).peso
+            if number > weight.valor + 1e-9:
+                problems[i].append(
+                    f"campo 'pontos': {_pts(number)} pontos acima do máximo de "
+                    f"{_pts(weight.valor)} do critério '{name}' ({weight.fonte})"
+                )
+
+    for i, value in enumerate(text["motivacao"]):
+        if not value:
+            problems[i].append(
+                "campo 'motivacao': obrigatória, está vazia (Art. 9 §1 e Art. 10, V: toda "
+                "pontuação é motivada)"
+            )
+
+    dates, status = _parse_dates(text["data"].reset_index(drop=True), today)
+    for i, (value, state, day) in enumerate(zip(text["data"], status, dates, strict=True)):
+        problem = date_problem(value, state, "data", required=False)
+        if problem:
+            problems[i].append(problem)
+        elif day is not None and day > today:
+            problems[i].append(f"campo 'data': data futura ({day.isoformat()})")
+
+    pairs: dict[tuple[str, str], list[int]] = {}
+    for i, (p, c) in enumerate(zip(protocol_out, criterion_out, strict=True)):
+        if p is not None and c is not None:
+            pairs.setdefault((p, c), []).append(i)
+    lines = table["linha"].tolist()
+    for (p, c), rows in pairs.items():
+        if len(rows) > 1:
+            listed = ", ".join(str(lines[r]) for r in rows)
+            for r in rows:
+                problems[r].append(
+                    f"campos 'protocolo' e 'criterio': decisão repetida para o protocolo '{p}' "
+                    f"e o critério '{c}' (linhas {listed}); nenhuma foi aplicada, deixe uma só"
+                )
+
+    ok = [not items for items in problems]
+    decisions = pd.DataFrame(
+        {
+            "linha": pd.Series(lines, dtype="int64"),
+            "protocolo": pd.Series(protocol_out, dtype=object),
+            "criterio": pd.Series(criterion_out, dtype=object),
+            "pontos": points.astype("float64"),
+            "motivacao": text["motivacao"].reset_index(drop=True),
+            "membro": text["membro"].reset_index(drop=True),
+            "data": pd.Series(dates.to_numpy(dtype=object), dtype=object),
+        }
+    )
+    decisions = decisions.loc[np.array(ok, dtype=bool)].reset_index(drop=True)
+    for column in ("protocolo", "criterio"):
+        decisions[column] = decisions[column].astype(str)
+    bad = [i for i, good in enumerate(ok) if not good]
+    rejected = pd.DataFrame(
+        {
+            "arquivo": pd.Series([str(path)] * len(bad), dtype=str),
+            "linha": pd.Series([lines[i] for i in bad], dtype="int64"),
+            "protocolo": pd.Series([text["protocolo"].iloc[i] for i in bad], dtype=str),
+            "criterio": pd.Series([text["criterio"].iloc[i] for i in bad], dtype=str),
+            "motivo": pd.Series(
+                [f"arquivo '{path}', linha {lines[i]}: " + " | ".join(problems[i]) for i in bad],
+                dtype=str,
+            ),
+        }
+    )
+    if n:
+        log.info(
+            "arquivo '%s': %d decisão(ões) da Comissão válida(s), %d recusada(s)",
+            path,
+            len(decisions),
+            len(rejected),
+        )
+    for message in rejected["motivo"]:
+        log.warning("decisão recusada: %s", message)
+    return decisions, rejected
+
+
+# --- applying decisions ---------------------------------------------------------------------
+
+
+def _decision_text(suggested: float, points: float, member: str, day: object, why: str) -> str:
+    if pd.isna(suggested):
+        head = f"atribuído {_pts(points)} (sem pontuação sugerida)"
+    elif abs(points - suggested) > 1e-9:
+        head = f"alterado de {_pts(suggested)} para {_pts(points)}"
+    else:
+        head = f"mantido em {_pts(points)}"
+    if member:
+        head += f" por {member}"
+    if isinstance(day, date):
+        head += f" ({day.isoformat()})"
+    elif cell_text(day):
+        head += f" ({cell_text(day)})"
+    return f"{head}: {why}"
+
+
+def apply(table: pd.DataFrame, decisions: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    """Compute the final points per criterion: the commission's decision where there is one.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The evidence table with ``protocolo`` and ``sugerido_<c>`` for every criterion
+        ``c`` of :data:`geo_ip.config.CRITERIA` (NaN when no suggestion was possible).
+    decisions : pandas.DataFrame
+        Valid decisions from :func:`read_decisions` (``protocolo``, ``criterio``,
+        ``pontos``, ``motivacao``; optional ``membro``, ``data``). May be empty.
+    rules : Rules
+        Municipality rules (criterion weights).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``table`` with, per criterion, ``pont_<c>`` (decision, else the
+        suggestion), ``decisao_<c>`` (``""`` when none; else e.g. ``"alterado de 10 para
+        15 por Maria (2026-11-20): <motivação>"``, ``"mantido em 10 ..."``) and
+        ``alterado_<c>`` (bool: a decision with points different from the suggestion),
+        plus ``pontuacao_total`` (sum of the five; NaN when one of them is NaN).
+
+    Raises
+    ------
+    ValueError
+        Missing columns, a (protocol, criterion) decided twice, or points outside 0 to
+        the criterion's weight (programming errors: :func:`read_decisions` rejects these).
+    """
+    missing = [f"sugerido_{c}" for c in CRITERIA if f"sugerido_{c}" not in table.columns]
+    if "protocolo" not in table.columns or missing:
+        raise ValueError(f"table lacks columns: {['protocolo', *missing]}")
+    if decisions.duplicated(["protocolo", "criterio"]).any():
+        raise ValueError("decisions: a (protocolo, criterio) pair appears more than once")
+    unknown = set(decisions["protocolo"]) - set(table["protocolo"])
+    if unknown:
+        log.warning("%d decisão(ões) para protocolo(s) fora da tabela: ignorada(s)", len(unknown))
+    out = table.copy()
+    protocols = out["protocolo"].astype(str)
+    chosen = {(str(r["protocolo"]), str(r["criterio"])): r for r in decisions.to_dict("records")}
+    for c in CRITERIA:
+        weight = getattr(rules.criterios, c).peso.valor
+        suggested = pd.to_numeric(out[f"sugerido_{c}"], errors="coerce").astype("float64")
+        points, texts, changed = [], [], []
+        for protocol, sug in zip(protocols, suggested, strict=True):
+            record = chosen.get((protocol, c))
+            if record is None:
+                points.append(sug)
+                texts.append("")
+                changed.append(False)
+                continue
+            value = float(record["pontos"])
+            member, why = cell_text(record.get("membro")), cell_text(record["motivacao"])
+            points.append(value)
+            texts.append(_decision_text(sug, value, member, record.get("data"), why))
+            changed.append(bool(pd.isna(sug) or abs(value - sug) > 1e-9))
+        final = pd.Series(points, index=out.index, dtype="float64")
+        outside = final.notna() & ((final < -1e-9) | (final > weight + 1e-9))
+        if outside.any():
+            raise ValueError(
+                f"pont_{c}: {int(outside.sum())} value(s) outside 0..{weight:g}, e.g. "
+                f"{final[outside].iloc[0]:g}"
+            )
+        out[f"pont_{c}"] = final.clip(0, weight)
+        out[f"decisao_{c}"] = pd.Series(texts, index=out.index, dtype=str)
+        out[f"alterado_{c}"] = pd.Series(changed, index=out.index, dtype=bool)
+    total = out[[f"pont_{c}" for c in CRITERIA]].sum(axis=1, skipna=False)
+    out["pontuacao_total"] = total.round(6).clip(0, 100)
+    n_changed = sum(int(out[f"alterado_{c}"].sum()) for c in CRITERIA)
+    log.info("decisões da Comissão aplicadas: %d pontuação(ões) alterada(s)", n_changed)
+    return out
