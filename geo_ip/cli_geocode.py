@@ -68,11 +68,13 @@ def geocode_cmd(
     """
     from geo_ip.cli import _fail, console
     from geo_ip.locate import locate_requests, located_report, write_csv
+    from geo_ip.provenance import stamp
+    from geo_ip.territory import read_metadata
 
     try:
         rules_obj = load_rules(rules)
         located = locate_requests(pedidos, territory, rules_obj, cnefe=cnefe, online=online)
-        report = located_report(located)
+        report = located_report(located, stamp(rules_obj, read_metadata(territory)))
         write_csv(report, out)
     except GeoIPError as exc:
         raise _fail(exc) from exc

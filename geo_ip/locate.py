@@ -80,8 +80,9 @@ def locate_requests(
         One row per input row, in order: the validated columns, the geocoding
         columns of :func:`geo_ip.geocode.geocode`, the snapping columns of
         :data:`geo_ip.network.SNAP_COLUMNS`, and the final ``situacao`` and
-        ``problemas``. Points outside the municipality are not snapped (their
-        snapping columns are empty and ``fora_da_malha`` is NA).
+        ``problemas``. Points outside the municipality are not used: ``x``/``y``
+        are NaN, the snapping columns empty and ``fora_da_malha`` NA (``latitude``
+        and ``longitude`` keep the values of the file).
     """
     boundary = intake.territory_boundary(territory, rules.municipio.codigo_ibge)
     checked = intake.validate_requests(
@@ -104,6 +105,7 @@ def locate_requests(
     inside = np.isfinite(lon) & np.isfinite(lat) & shapely.contains_xy(boundary, lon, lat)
     x = np.where(inside, located["x"].to_numpy(np.float64), np.nan)
     y = np.where(inside, located["y"].to_numpy(np.float64), np.nan)
+    located["x"], located["y"] = x, y  # latitude/longitude keep what the file says
     snapped = RoadIndex(read_layer(territory, "vias")).snap(
         x, y, rules.rede.distancia_maxima_via.valor
     )
@@ -166,7 +168,7 @@ def _yes_no(value: object) -> str:
     return "sim" if bool(value) else "não"
 
 
-def located_report(located: pd.DataFrame) -> pd.DataFrame:
+def located_report(located: pd.DataFrame, provenance: str | None = None) -> pd.DataFrame:
     """Rows of :func:`locate_requests` as written to ``geocodificados.csv``.
 
     Every row is kept, in order. Personal data stays out (LGPD): names, income
@@ -178,6 +180,8 @@ def located_report(located: pd.DataFrame) -> pd.DataFrame:
     ----------
     located : pandas.DataFrame
         Output of :func:`locate_requests`.
+    provenance : str, optional
+        :func:`geo_ip.provenance.stamp`, written in a last ``proveniencia`` column.
 
     Returns
     -------
@@ -205,7 +209,10 @@ def located_report(located: pd.DataFrame) -> pd.DataFrame:
         if column in report:
             report[column] = pd.to_numeric(report[column], errors="coerce").round(7)
     first = [c for c in _FIRST if c in report.columns]
-    return report[first + [c for c in report.columns if c not in first]]
+    report = report[first + [c for c in report.columns if c not in first]]
+    if provenance is not None:
+        report = report.assign(proveniencia=provenance)
+    return report
 
 
 _CPF_LIKE = r"\b\d{3}\.?\d{3}\.?\d{3}-?\d{2}\b"

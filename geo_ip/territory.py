@@ -40,11 +40,10 @@ from geo_ip._paths import resource_dir
 from geo_ip.catalog import Catalog, RoadsLayer, load_catalog
 from geo_ip.config import Rules
 from geo_ip.errors import DemError, GeoIPError, GridError, TerritoryError
+from geo_ip.provenance import FICTIONAL_LABEL, OSM_ATTRIBUTION
 
 log = logging.getLogger("geo_ip")
 
-OSM_ATTRIBUTION = "© OpenStreetMap contributors"
-FICTIONAL_LABEL = "Município de Demonstração — dados fictícios"
 
 ROAD_COLUMNS = [
     "u", "v", "key", "osmid", "name", "highway", "length", "surface", "lit", "lanes",

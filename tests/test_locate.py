@@ -76,6 +76,8 @@ def test_points_outside_the_municipality_are_not_snapped(located: pd.DataFrame) 
         assert row["situacao"] == "erro"
         assert pd.isna(row["aresta_u"])
         assert pd.isna(row["fora_da_malha"])
+        assert pd.isna(row["x"]) and pd.isna(row["y"])
+        assert pd.notna(row["latitude"])
     swapped = located[located["linha"] == 24].iloc[0]
     assert swapped["latitude_corrigida"] == pytest.approx(-22.9105)
 

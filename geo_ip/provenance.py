@@ -1,0 +1,49 @@
+"""Provenance stamps: what every output says about how it was made.
+
+Files that can hold metadata (GeoPackage, JSON, XLSX) carry the full record of
+:attr:`geo_ip.assess.Assessment.provenance`; tables that cannot (CSV) carry
+:func:`stamp` in a ``proveniencia`` column, the same text on every row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geo_ip
+from geo_ip.config import Rules
+
+__all__ = ["FICTIONAL_LABEL", "OSM_ATTRIBUTION", "stamp"]
+
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+FICTIONAL_LABEL = "Município de Demonstração — dados fictícios"
+
+
+def stamp(rules: Rules, territory: dict[str, Any] | None = None) -> str:
+    """One line of provenance for tables: tool, rules and their hash, data date, CRS.
+
+    Parameters
+    ----------
+    rules : Rules
+        Rules used (file version and hash).
+    territory : dict, optional
+        Territory metadata (:func:`geo_ip.territory.read_metadata`): OSM date and CRS.
+
+    Returns
+    -------
+    str
+        E.g. ``"geo_ip 0.1.0; regras 2026.1 (sha256 0def1ac3a48b); OSM de 2026-01-15;
+        EPSG:31983; © OpenStreetMap contributors"``, prefixed with the fictional-data
+        label for the demo.
+    """
+    parts = [
+        f"geo_ip {geo_ip.__version__}",
+        f"regras {rules.versao} (sha256 {rules.sha256[:12]})",
+    ]
+    meta = territory or {}
+    if meta.get("osm_data"):
+        parts.append(f"OSM de {str(meta['osm_data'])[:10]}")
+    if meta.get("crs"):
+        parts.append(str(meta["crs"]))
+    parts.append(OSM_ATTRIBUTION)
+    text = "; ".join(parts)
+    return f"{FICTIONAL_LABEL.upper()}; {text}" if rules.municipio.ficticio else text
