@@ -1902,6 +1902,82 @@ def make_requests(
     return rows, key_rows
 
 
+# ---------------------------------------------------------------------------
+# Assessment inputs: occurrences, the commission's decisions, previous benefits
+# ---------------------------------------------------------------------------
+OCORRENCIAS_PATH = OUT / "ocorrencias.csv"
+DECISOES_PATH = OUT / "decisoes.csv"
+BENEFICIOS_PATH = OUT / "beneficios_anteriores.csv"
+OCORRENCIAS_HEADER = ("data", "tipo", "latitude", "longitude", "descricao")
+DECISOES_HEADER = ("protocolo", "criterio", "pontos", "motivacao", "membro", "data")
+BENEFICIOS_HEADER = ("protocolo", "data", "cpf", "tipo")
+
+# (street key, s, side, offset) of each occurrence, its date and type, and a description.
+OCCURRENCES: list[tuple[tuple[str, float, int, float], str, str, str]] = [
+    # Rua Bela Vista (Vila Nova, PED-2026-0103): repeated insecurity at night -> level I
+    (("vn_ew_-720", 200, 1, 8), "2026-03-14", "ocorrência policial", "roubo a pedestre à noite"),
+    (("vn_ew_-720", 260, -1, 8), "2026-06-02", "ocorrência policial", "furto, rua escura"),
+    (("vn_ew_-720", 300, 1, 6), "2026-08-21", "reclamação", "moradores relatam falta de luz"),
+    (("vn_ew_-720", 240, 1, 5), "2025-12-10", "acidente de trânsito", "atropelamento à noite"),
+    # Avenida Brasil at the Vila Nova bus stop: accidents
+    (("av_brasil", 290, 1, 4), "2026-02-03", "acidente de trânsito", "colisão com moto"),
+    (("av_brasil", 310, -1, 4), "2025-09-30", "acidente", "atropelamento na travessia"),
+    # Jardim das Palmeiras: one complaint
+    (("jp_ew_660", 180, 1, 6), "2026-07-19", "reclamação", "pedido de iluminação da praça"),
+    # outside the 24-month period of the rules: not counted
+    (("vn_ew_-720", 220, -1, 6), "2023-05-05", "ocorrência policial", "registro antigo"),
+]  # fmt: skip
+OCCURRENCE_BAD_ROWS = [
+    {"data": "31/02/2026", "tipo": "acidente", "latitude": "-22.9", "longitude": "-46.39",
+     "descricao": "[teste] data impossível"},
+    {"data": "2026-04-01", "tipo": "reclamação", "latitude": "", "longitude": "",
+     "descricao": "[teste] sem coordenadas"},
+]  # fmt: skip
+
+
+def make_occurrences(net: Network) -> list[dict[str, str]]:
+    """Occurrence points (accidents, police reports, complaints) near some requests."""
+    rows = []
+    for (key, s, side, off), day, kind, text in OCCURRENCES:
+        lo, la = to_lonlat(np.array([along(net, key, s, side, off)]))[0]
+        rows.append(
+            {"data": day, "tipo": kind, "latitude": f"{la:.6f}", "longitude": f"{lo:.6f}",
+             "descricao": text}
+        )  # fmt: skip
+    return rows + OCCURRENCE_BAD_ROWS
+
+
+def make_decisions() -> list[dict[str, str]]:
+    """The commission's decisions: two accepted, two rejected on purpose."""
+    return [
+        {"protocolo": "PED-2026-0103", "criterio": "Segurança pública", "pontos": "15",
+         "motivacao": "Vistoria noturna de 12/11/2026 confirmou trecho sem iluminação e "
+         "relatos de roubo a pedestres", "membro": "Comissão (relator fictício)",
+         "data": "2026-11-12"},
+        {"protocolo": "PED-2026-0111", "criterio": "V", "pontos": "10",
+         "motivacao": "Acesso pavimentado até o fim do trecho, constatado em vistoria",
+         "membro": "Comissão (relator fictício)", "data": "2026-11-12"},
+        {"protocolo": "PED-2026-0112", "criterio": "tráfego", "pontos": "20",
+         "motivacao": "[teste] acima do máximo do critério (15)", "membro": "", "data": ""},
+        {"protocolo": "PED-2026-9999", "criterio": "beneficiários", "pontos": "30",
+         "motivacao": "[teste] protocolo inexistente", "membro": "", "data": ""},
+    ]  # fmt: skip
+
+
+def make_history() -> list[dict[str, str]]:
+    """Previous benefits of the program (Art. 5, II), identified by CPF."""
+    return [
+        # the applicant of PED-2026-0109 (data row 9) got an extension in 2023: ineligible
+        {"protocolo": "PED-2023-0042", "data": "2023-03-15", "cpf": fictional_cpf(9),
+         "tipo": "extensao_rede"},
+        # the applicant of PED-2026-0111 (data row 11) got one 6 years ago: outside the 5 years
+        {"protocolo": "PED-2020-0007", "data": "2020-06-01", "cpf": fictional_cpf(11),
+         "tipo": "extensao_rede"},
+        {"protocolo": "PED-2024-0100", "data": "2024-08-01", "cpf": "123.456.789-00",
+         "tipo": "melhoria"},
+    ]  # fmt: skip
+
+
 def write_csv(path: Path, header: Sequence[str], rows: list[dict[str, str]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(header), lineterminator="\n")
@@ -1924,6 +2000,9 @@ def main(log: Callable[[str], None] = print) -> None:
     pedidos, gabarito = make_requests(net, buildings, addrs)
     write_csv(PEDIDOS_PATH, PEDIDOS_HEADER, pedidos)
     write_csv(GABARITO_PATH, GABARITO_HEADER, gabarito)
+    write_csv(OCORRENCIAS_PATH, OCORRENCIAS_HEADER, make_occurrences(net))
+    write_csv(DECISOES_PATH, DECISOES_HEADER, make_decisions())
+    write_csv(BENEFICIOS_PATH, BENEFICIOS_HEADER, make_history())
     log(
         f"{OSM_PATH.name}: {len(osm.nodes)} nós, {len(osm.ways)} vias, {len(osm.relations)} relação"
     )
