@@ -22,6 +22,8 @@ from geo_ip.errors import GeoIPError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from geo_ip.assess import Assessment
+
 app = typer.Typer(
     name="geo-ip",
     help=(
@@ -231,6 +233,13 @@ def demo_cmd(
         "(os erros de propósito estão descritos em data/demo/LEIAME.md)",
         highlight=False,
     )
+    try:
+        assessment = _demo_assessment(out, report.path, rules_obj)
+    except GeoIPError as exc:
+        raise _fail(exc) from exc
+    from geo_ip.cli_assess import summary_table
+
+    console.print(summary_table(assessment, limit=10))
     console.print(f"\nArquivos gerados em [bold]{out}[/]:")
     for path in sorted(out.rglob("*")):
         if path.is_file():
@@ -241,22 +250,56 @@ def _demo_requests(out: Path, territory: Path, rules: Rules) -> pd.DataFrame:
     """Check, geocode and snap the demo requests; write both reports into ``out``."""
     from geo_ip.intake import read_requests, requests_report, territory_boundary, validate_requests
     from geo_ip.locate import locate_requests, located_report, write_csv
+    from geo_ip.provenance import stamp
+    from geo_ip.territory import read_metadata
 
     pedidos = resource_dir("data") / "demo" / "pedidos.csv"
     boundary = territory_boundary(territory, rules.municipio.codigo_ibge)
     checked = validate_requests(read_requests(pedidos), rules, boundary=boundary)
-    write_csv(requests_report(checked), out / "pedidos_conferidos.csv")
+    write_csv(
+        requests_report(checked).assign(proveniencia=stamp(rules)), out / "pedidos_conferidos.csv"
+    )
     located = locate_requests(pedidos, territory, rules)
-    write_csv(located_report(located), out / "pedidos_geocodificados.csv")
+    provenance = stamp(rules, read_metadata(territory))
+    write_csv(located_report(located, provenance), out / "pedidos_geocodificados.csv")
     return located
 
 
+DEMO_BUDGET_RS = 300_000.0
+"""Fictional budget of the demo (R$) for the municipal part of the works."""
+
+
+def _demo_assessment(out: Path, territory: Path, rules: Rules) -> Assessment:
+    """Assess the demo requests with its occurrences, decisions and history of benefits."""
+    from geo_ip._assess_outputs import write_outputs
+    from geo_ip.assess import assess
+    from geo_ip.privacy import load_key
+
+    demo = resource_dir("data") / "demo"
+    with _steps(6) as step:
+        assessment = assess(
+            territory,
+            demo / "pedidos.csv",
+            rules,
+            occurrences=demo / "ocorrencias.csv",
+            decisions=demo / "decisoes.csv",
+            history=demo / "beneficios_anteriores.csv",
+            budget=DEMO_BUDGET_RS,
+            key=load_key(None, create_at=out / ".chave_lgpd"),
+            progress=step,
+        )
+    write_outputs(assessment, out / "avaliacao")
+    return assessment
+
+
 def _register_subcommands() -> None:
+    from geo_ip.cli_assess import assess_cmd
     from geo_ip.cli_geocode import geocode_cmd
     from geo_ip.cli_requests import requests_app
 
     app.add_typer(requests_app, name="requests")
     app.command("geocode")(geocode_cmd)
+    app.command("assess")(assess_cmd)
 
 
 _register_subcommands()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,3 +36,17 @@ def demo_territory(tmp_path_factory: pytest.TempPathFactory) -> Path:
         dem=DEMO / "mdt_demo.tif",
     )
     return out
+
+
+@pytest.fixture(scope="session")
+def poa_territory(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The Porto Alegre territory (OSM + DEM, no grid file), built once per session.
+
+    Skips when the real data is absent. Returns the :class:`TerritoryReport`.
+    """
+    from geo_ip.config import load_rules
+    from geo_ip.territory import build_territory
+
+    pbf = require(POA / "poa_osm.pbf")
+    out = tmp_path_factory.mktemp("poa_territory") / "poa.gpkg"
+    return build_territory(out, rules=load_rules("extrema"), osm=pbf, dem=POA / "poa_elevation.tif")

@@ -21,7 +21,6 @@ from geo_ip.geocode import (
     geocode,
     read_cnefe,
 )
-from tests.conftest import POA, require
 
 CRS = "EPSG:31983"
 X0, Y0 = 350_000.0, 7_460_000.0
@@ -438,13 +437,10 @@ def test_cnefe_gives_exact_numbers_first(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def poa(tmp_path_factory: pytest.TempPathFactory) -> tuple[Gazetteer, gpd.GeoDataFrame]:
-    from geo_ip.config import load_rules
-    from geo_ip.territory import build_territory, read_layer
+def poa(poa_territory: Any) -> tuple[Gazetteer, gpd.GeoDataFrame]:
+    from geo_ip.territory import read_layer
 
-    pbf = require(POA / "poa_osm.pbf")
-    out = tmp_path_factory.mktemp("poa") / "poa.gpkg"
-    build_territory(out, rules=load_rules("extrema"), osm=pbf)
+    out = poa_territory.path
     return Gazetteer.from_territory(out), read_layer(out, "vias")
 
 

@@ -24,7 +24,7 @@ from geo_ip.territory import (
     read_layer,
     read_metadata,
 )
-from tests.conftest import DEMO, POA, require
+from tests.conftest import DEMO
 
 DEMO_OSM = DEMO / "municipio_demo.osm"
 DEMO_GRID = DEMO / "rede_demo.gpkg"
@@ -180,10 +180,8 @@ def test_osm_grid_when_no_grid_given(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def poa(tmp_path_factory: pytest.TempPathFactory) -> TerritoryReport:
-    pbf = require(POA / "poa_osm.pbf")
-    out = tmp_path_factory.mktemp("poa") / "poa.gpkg"
-    return build_territory(out, rules=load_rules("extrema"), osm=pbf, dem=POA / "poa_elevation.tif")
+def poa(poa_territory: TerritoryReport) -> TerritoryReport:
+    return poa_territory
 
 
 @pytest.mark.slow

@@ -1,0 +1,501 @@
+"""Files of ``geo-ip assess --out DIR``.
+
+=====================  ==========  ================================================
+file                   audience    content
+=====================  ==========  ================================================
+``ranking.csv``        public      one row per request: position, situation, scores,
+                                   evidence figures, cost and share; no personal data
+``ranking.xlsx``       internal    the commission's workbook: the same list plus
+                                   eligibility (CPF masked, keyed hash), criteria with
+                                   motivations and decisions, evidence, rules, provenance
+``avaliacao.gpkg``     public      ``pedidos`` (points), ``extensoes`` (paths with
+                                   materials and cost), ``postes_propostos``, and the
+                                   territory layers used; table ``metadados``
+``evidencias.json``    public      per protocol, every piece of evidence with its ids
+                                   and distances (the audit trail of the motivations)
+``proveniencia.json``  public      tool, rules hash, inputs with hashes, time of run
+=====================  ==========  ================================================
+
+Public files go through :func:`geo_ip.privacy.public_view`, internal ones through
+:func:`geo_ip.privacy.internal_view` (LGPD).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from geo_ip import privacy
+from geo_ip._io import atomic_path
+from geo_ip.assess import Assessment, criteria_columns
+from geo_ip.config import CRITERIA
+from geo_ip.errors import InputFileError
+from geo_ip.territory import read_layer
+
+__all__ = ["PUBLIC_COLUMNS", "public_ranking", "write_outputs"]
+
+PUBLIC_COLUMNS = (
+    "protocolo", "posicao", "situacao", "pontuacao_total",
+    *criteria_columns("pont_"), *criteria_columns("sugerido_"),
+    "residencias", "moradores_estimados", "hierarquia_via", "logradouro",
+    "distancia_rede_m", "distancia_rede_reta_m", "metodo_distancia", "postes_novos",
+    "transformador", "custo_estimado_rs", "custo_por_beneficiario_rs",
+    "percentual_municipio", "custo_municipio_rs", "selecionado_orcamento", "motivos",
+    "linha", "data_protocolo", "tipo", "geocodificacao", "bairro", "latitude", "longitude",
+)  # fmt: skip
+"""Columns of ``ranking.csv``, in order (the first ones are those of issue 4)."""
+
+_GROUP_ORDER = {
+    "classificado": 0,
+    "aguardando_orcamento": 0,
+    "estrategico_art11": 1,
+    "candidato_art12": 2,
+    "inelegivel": 3,
+    "erro": 4,
+}
+_INTERNAL_EXTRA = (
+    "elegivel", "motivos_inelegibilidade", "avisos_elegibilidade", "cadunico",
+    "cpf_solicitante", "cpf_hash",
+)  # fmt: skip
+_EVIDENCE_SHEET = (
+    "protocolo", "geocodificacao", "confianca", "logradouro_via", "hierarquia_via",
+    "distancia_via_m", "fora_da_malha", "rede_alvo_tipo", "rede_alvo_id", "distancia_rede_m",
+    "distancia_rede_reta_m", "metodo_distancia", "transformador", "postes_novos", "bracos",
+    "luminarias", "condutor_m", "transformadores", "custo_estimado_rs",
+    "residencias_declaradas", "edificacoes_trecho", "residencias_consideradas",
+    "moradores_estimados", "fonte_beneficiarios", "equipamentos_proximos",
+    "equipamentos_nomes", "travessias", "paradas_onibus", "paradas_onibus_via", "escolas",
+    "creches", "unidades_saude", "pracas", "usuarios_vulneraveis", "vulneraveis_nomes",
+    "geradores_noturnos", "ocorrencias", "ocorrencias_tipos", "distancia_ip_m",
+    "intermediacao", "intermediacao_percentil", "via_de_passagem", "declividade_media_pct",
+    "declividade_max_pct", "superficie_via", "via_sem_pavimento", "via_rural",
+)  # fmt: skip
+_EXTENSION_COLUMNS = (
+    "protocolo", "situacao", "metodo_distancia", "distancia_rede_m", "rede_alvo_tipo",
+    "rede_alvo_id", "transformador", "postes_novos", "bracos", "luminarias", "condutor_m",
+    "transformadores", "custo_estimado_rs", "custo_municipio_rs",
+)  # fmt: skip
+_TERRITORY_LAYERS = ("vias", "rede_existente", "pontos_ip", "equipamentos")
+
+
+def _motivos(table: pd.DataFrame) -> pd.Series:
+    parts = [
+        table.get("motivo_situacao", pd.Series("", index=table.index)),
+        table.get("problemas", pd.Series("", index=table.index)),
+    ]
+    joined = []
+    for items in zip(*(p.fillna("").astype(str) for p in parts), strict=True):
+        joined.append(" | ".join(x for x in items if x.strip()))
+    return pd.Series(joined, index=table.index)
+
+
+def _ordered(table: pd.DataFrame) -> pd.DataFrame:
+    group = table["situacao"].map(_GROUP_ORDER).fillna(9)
+    position = pd.to_numeric(table["posicao"], errors="coerce").astype("float64").fillna(np.inf)
+    order = np.lexsort((table["linha"].to_numpy(), position.to_numpy(), group.to_numpy()))
+    return table.iloc[order]
+
+
+def _base(table: pd.DataFrame) -> pd.DataFrame:
+    out = table.copy()
+    out["residencias"] = out.get("residencias_consideradas")
+    via = out.get("logradouro_via", pd.Series(None, index=out.index))
+    found = out.get("logradouro_encontrado", pd.Series(None, index=out.index))
+    out["logradouro"] = via.where(via.notna() & (via.astype(str) != ""), found)
+    out["bairro"] = out.get("bairro_encontrado")
+    out["motivos"] = _motivos(out)
+    for column in ("latitude", "longitude"):
+        out[column] = pd.to_numeric(out[column], errors="coerce").round(6)
+    return _ordered(out)
+
+
+def public_ranking(assessment: Assessment) -> pd.DataFrame:
+    """Build the transparency list: one row per request, ranked first, no personal data.
+
+    Parameters
+    ----------
+    assessment : Assessment
+        Result of :func:`geo_ip.assess.assess`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`PUBLIC_COLUMNS`; rows in ranking order, then the requests listed
+        apart (Art. 11, Art. 12), the ineligible ones and the errors.
+    """
+    base = privacy.public_view(_base(assessment.table), free_text=("motivos",))
+    out = _export(base[[c for c in PUBLIC_COLUMNS if c in base.columns]])
+    return out.assign(proveniencia=assessment.provenance["carimbo"])
+
+
+def _internal(assessment: Assessment) -> pd.DataFrame:
+    base = privacy.internal_view(_base(assessment.table), free_text=("motivos",))
+    columns = [c for c in (*PUBLIC_COLUMNS, *_INTERNAL_EXTRA) if c in base.columns]
+    return _export(base[columns]).assign(proveniencia=assessment.provenance["carimbo"])
+
+
+def _cell(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+_ROUNDING = (("_rs", 2), ("_m", 1), ("_pct", 1), ("percentil", 1))
+
+
+def _export(table: pd.DataFrame) -> pd.DataFrame:
+    """Dates as ISO text, booleans as sim/não, metres and reais rounded, for every file."""
+    out = table.copy()
+    for column in out.columns:
+        values = out[column]
+        digits = next((d for suffix, d in _ROUNDING if column.endswith(suffix)), None)
+        if digits is not None and pd.api.types.is_float_dtype(values):
+            out[column] = values.round(digits)
+            continue
+        if str(values.dtype) in ("bool", "boolean"):
+            out[column] = values.map(lambda v: "" if _cell(v) is None else ("sim" if v else "não"))
+        elif values.dtype == object:
+            out[column] = values.map(lambda v: v.isoformat() if isinstance(v, date) else v).astype(
+                object
+            )
+    return out
+
+
+def _write_csv(table: pd.DataFrame, out: Path) -> None:
+    with atomic_path(out) as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8")
+
+
+def _rules_rows(assessment: Assessment) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            if {"valor", "fonte"} <= set(value):
+                rows.append(
+                    {
+                        "parametro": prefix,
+                        "valor": value["valor"],
+                        "unidade": value.get("unidade", ""),
+                        "fonte": value["fonte"],
+                    }
+                )
+                return
+            for key, item in value.items():
+                walk(f"{prefix}.{key}" if prefix else key, item)
+        elif isinstance(value, list | tuple):
+            for i, item in enumerate(value):
+                walk(f"{prefix}[{i}]", item)
+        elif prefix not in ("arquivo", "sha256"):
+            rows.append({"parametro": prefix, "valor": value, "unidade": "", "fonte": ""})
+
+    walk("", assessment.rules.model_dump())
+    return pd.DataFrame(rows, columns=["parametro", "valor", "unidade", "fonte"])
+
+
+def _criteria_sheet(assessment: Assessment) -> pd.DataFrame:
+    table = _ordered(assessment.table)
+    columns = ["protocolo", "posicao", "situacao", "pontuacao_total"]
+    for c in CRITERIA:
+        columns += [f"sugerido_{c}", f"nivel_{c}", f"pont_{c}", f"motivacao_{c}", f"decisao_{c}"]
+    columns += ["candidato_art12", "motivo_art12"]
+    view = privacy.internal_view(table[[c for c in columns if c in table.columns]])
+    return _export(view)
+
+
+def _format_sheet(sheet: Any, frame: pd.DataFrame) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    header_fill = PatternFill("solid", fgColor="1F4E78")
+    for cell in sheet[1]:
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = header_fill
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "B2"
+    if sheet.max_row > 1:
+        sheet.auto_filter.ref = sheet.dimensions
+    for i, column in enumerate(frame.columns, start=1):
+        letter = get_column_letter(i)
+        text = frame[column].map(str)
+        longest = max([len(str(column)), *(len(s) for s in text.head(200))], default=10)
+        wide = any(k in column for k in ("motiv", "decisao", "nomes", "detalhe", "fonte"))
+        sheet.column_dimensions[letter].width = min(60 if wide else 28, max(8, longest + 2))
+        fmt = None
+        if column.endswith("_rs"):
+            fmt = '"R$" #,##0.00'
+        elif column.endswith("_m") or column.endswith("_pct"):
+            fmt = "#,##0.0"
+        for cell in sheet[letter][1:]:
+            if fmt:
+                cell.number_format = fmt
+            if wide:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _write_xlsx(assessment: Assessment, out: Path) -> None:
+    sheets: dict[str, pd.DataFrame] = {
+        "Classificação": _internal(assessment),
+        "Critérios": _criteria_sheet(assessment),
+        "Evidências": _export(
+            _ordered(assessment.table)[
+                [c for c in _EVIDENCE_SHEET if c in assessment.table.columns]
+            ]
+        ),
+        "Não aproveitado": _not_used(assessment),
+        "Regras": _rules_rows(assessment),
+        "Proveniência": pd.DataFrame(
+            [
+                {"chave": k, "valor": json.dumps(v, ensure_ascii=False, default=str)}
+                for k, v in assessment.provenance.items()
+            ]
+        ),
+    }
+    with atomic_path(out) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+            _format_sheet(writer.sheets[name], frame)
+
+
+def _not_used(assessment: Assessment) -> pd.DataFrame:
+    frames = []
+    for label, frame in (
+        ("decisões", assessment.rejected_decisions),
+        ("histórico de benefícios", assessment.rejected_history),
+        ("ocorrências", assessment.occurrences_report),
+    ):
+        if frame is not None and "situacao" in frame.columns:
+            frame = frame[frame["situacao"].astype(str) != "ok"]
+        if frame is not None and len(frame):
+            frames.append(privacy.internal_view(frame).assign(arquivo_de=label))
+    if not frames:
+        return pd.DataFrame({"arquivo_de": [], "motivo": []})
+    return _export(pd.concat(frames, ignore_index=True))
+
+
+def proposed_poles(paths: gpd.GeoSeries, poles: pd.Series, span: float) -> pd.DataFrame:
+    """Positions of the new poles along each extension (one every ``span`` metres).
+
+    The k-th pole stands at ``min(k × span, length)`` from the grid end of the
+    path, so the last one is at the request.
+
+    Parameters
+    ----------
+    paths : geopandas.GeoSeries
+        Extension paths (None where none).
+    poles : pandas.Series
+        Number of new poles per request (``postes_novos``), same index.
+    span : float
+        ``rede.vao_postes``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``indice`` (row of ``paths``), ``numero`` (1..n) and ``geometry`` (points).
+    """
+    counts = pd.to_numeric(poles, errors="coerce").fillna(0).astype(int).to_numpy()
+    geoms = np.asarray(paths.array, dtype=object)
+    valid = ~shapely.is_missing(geoms) & (counts > 0)
+    rows = np.repeat(np.flatnonzero(valid), counts[valid])
+    number = np.concatenate([np.arange(1, k + 1) for k in counts[valid]]) if rows.size else rows
+    lines = geoms[rows]
+    along = np.minimum(number * span, shapely.length(lines))
+    points = shapely.line_interpolate_point(lines, along)
+    return pd.DataFrame({"indice": rows, "numero": number, "geometry": points})
+
+
+def _write_gpkg(assessment: Assessment, out: Path) -> list[str]:
+    crs = assessment.crs
+    table = assessment.table
+    public = public_ranking(assessment)
+    order = _ordered(table).index
+    xy = table.loc[order, ["x", "y"]].to_numpy(np.float64)
+    finite = np.isfinite(xy).all(axis=1)
+    points = np.full(len(xy), None, dtype=object)
+    points[finite] = shapely.points(xy[finite])
+    requests = gpd.GeoDataFrame(public.reset_index(drop=True), geometry=points, crs=crs)
+    layers = [("pedidos", requests)]
+
+    has_path = ~shapely.is_missing(np.asarray(assessment.paths.array, dtype=object))
+    ext = privacy.public_view(table.loc[has_path, [c for c in _EXTENSION_COLUMNS if c in table]])
+    extensions = gpd.GeoDataFrame(
+        _export(ext).reset_index(drop=True),
+        geometry=np.asarray(assessment.paths.array, dtype=object)[has_path],
+        crs=crs,
+    )
+    layers.append(("extensoes", extensions))
+    poles = proposed_poles(
+        assessment.paths, table["postes_novos"], assessment.rules.rede.vao_postes.valor
+    )
+    poles["protocolo"] = table["protocolo"].to_numpy()[poles["indice"].to_numpy()]
+    layers.append(
+        (
+            "postes_propostos",
+            gpd.GeoDataFrame(
+                poles[["protocolo", "numero"]], geometry=poles["geometry"].to_numpy(), crs=crs
+            ),
+        )
+    )
+    for name in _TERRITORY_LAYERS:
+        layers.append((name, read_layer(assessment.territory, name)))
+    meta = pd.DataFrame(
+        [
+            {"chave": k, "valor": json.dumps(v, ensure_ascii=False, default=str)}
+            for k, v in assessment.provenance.items()
+        ]
+    )
+    with atomic_path(out) as tmp:
+        for name, frame in layers:
+            pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
+        pyogrio.write_dataframe(meta, tmp, layer="metadados", driver="GPKG")
+    return [name for name, _ in layers]
+
+
+def _json_default(value: Any) -> Any:
+    cell = _cell(value)
+    return cell if cell is not value else str(value)
+
+
+_RECORD_GROUPS: dict[str, tuple[str, ...]] = {
+    "localizacao": (
+        "geocodificacao", "geocodificacao_detalhe", "confianca", "latitude", "longitude",
+        "logradouro_via", "hierarquia_via", "aresta_u", "aresta_v", "aresta_key",
+        "posicao_aresta_m", "distancia_via_m", "fora_da_malha",
+    ),
+    "rede": (
+        "metodo_distancia", "distancia_rede_m", "distancia_rede_reta_m", "rede_alvo_tipo",
+        "rede_alvo_id", "transformador",
+    ),
+    "materiais_e_custo": (
+        "postes_novos", "bracos", "luminarias", "condutor_m", "transformadores",
+        "custo_estimado_rs", "custo_por_beneficiario_rs",
+    ),
+    "beneficiarios": (
+        "residencias_declaradas", "edificacoes_trecho", "residencias_consideradas",
+        "moradores_estimados", "fonte_beneficiarios",
+    ),
+    "entorno": (
+        "equipamentos_proximos", "equipamentos_nomes", "travessias", "paradas_onibus",
+        "paradas_onibus_via", "escolas", "creches", "unidades_saude", "pracas",
+        "usuarios_vulneraveis", "vulneraveis_nomes", "geradores_noturnos", "ocorrencias",
+        "ocorrencias_tipos", "distancia_ip_m", "intermediacao", "intermediacao_percentil",
+        "via_de_passagem", "declividade_media_pct", "declividade_max_pct", "declividade_fonte",
+        "superficie_via", "via_sem_pavimento", "via_rural",
+    ),
+    "art12": ("candidato_art12", "motivo_art12"),
+    "participacao": (
+        "pontuacao_total", "percentual_municipio", "custo_municipio_rs",
+        "selecionado_orcamento", "motivo_situacao",
+    ),
+}  # fmt: skip
+"""Sections of each record of ``evidencias.json`` and their columns."""
+_CRITERION_FIELDS = ("sugerido_", "nivel_", "motivacao_", "pont_", "decisao_")
+
+
+def _criterion_columns(c: str) -> tuple[str, ...]:
+    return (f"sugerido_{c}", f"nivel_{c}", f"motivacao_{c}", f"pont_{c}", f"decisao_{c}")
+
+
+def evidence_records(assessment: Assessment) -> list[dict[str, Any]]:
+    """Build, per protocol, the record of the evidence behind each motivation.
+
+    Public: no personal data (:func:`geo_ip.privacy.public_view`).
+
+    Parameters
+    ----------
+    assessment : Assessment
+        Result of :func:`geo_ip.assess.assess`.
+
+    Returns
+    -------
+    list of dict
+        One record per request, in input order.
+    """
+    table = privacy.public_view(assessment.table)
+    lengths = shapely.length(np.asarray(assessment.paths.array, dtype=object))
+    present = set(table.columns)
+    records = []
+    for i, row in enumerate(table.to_dict("records")):
+        record: dict[str, Any] = {
+            k: _cell(row.get(k)) for k in ("protocolo", "linha", "situacao", "posicao")
+        }
+        for section, names in _RECORD_GROUPS.items():
+            record[section] = {n: _cell(row.get(n)) for n in names if n in present}
+        length = float(lengths[i])
+        record["rede"]["comprimento_extensao_m"] = None if np.isnan(length) else round(length, 1)
+        record["itens"] = assessment.items[i] if i < len(assessment.items) else {}
+        record["criterios"] = {
+            c: {
+                n: _cell(row.get(n))
+                for n in (prefix + c for prefix in _CRITERION_FIELDS)
+                if n in present
+            }
+            for c in CRITERIA
+        }
+        records.append(record)
+    return records
+
+
+def _write_json(data: Any, out: Path) -> None:
+    with atomic_path(out) as tmp:
+        tmp.write_text(
+            json.dumps(data, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8"
+        )
+
+
+def write_outputs(assessment: Assessment, out_dir: str | Path) -> list[Path]:
+    """Write every file of the assessment folder.
+
+    Parameters
+    ----------
+    assessment : Assessment
+        Result of :func:`geo_ip.assess.assess`.
+    out_dir : str or Path
+        Folder (created when missing).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    InputFileError
+        When the folder or a file cannot be written.
+    """
+    out_dir = Path(out_dir)
+    files = {
+        "ranking.csv": lambda p: _write_csv(public_ranking(assessment), p),
+        "ranking.xlsx": lambda p: _write_xlsx(assessment, p),
+        "avaliacao.gpkg": lambda p: _write_gpkg(assessment, p),
+        "evidencias.json": lambda p: _write_json(
+            {"proveniencia": assessment.provenance, "pedidos": evidence_records(assessment)}, p
+        ),
+        "proveniencia.json": lambda p: _write_json(assessment.provenance, p),
+    }
+    written = []
+    for name, write in files.items():
+        path = out_dir / name
+        try:
+            write(path)
+        except OSError as exc:
+            raise InputFileError(
+                f"não foi possível gravar o arquivo ({exc.strerror or exc})", path=path
+            ) from exc
+        written.append(path)
+    return written

@@ -1,0 +1,328 @@
+"""``geo-ip assess``: from the requests spreadsheet to the commission's working list.
+
+One pass for all requests, in the order of ``docs/assessment.md``:
+
+1. :func:`geo_ip.locate.locate_requests` — intake, validation, geocoding, snapping;
+2. :class:`geo_ip.gridpath.GridNetwork` — the proposed extension along the roads;
+3. :class:`geo_ip.context.Context` — facilities, occurrences, darkness, buildings,
+   betweenness, slope and access;
+4. :mod:`geo_ip.evidence` — bill of materials, cost, beneficiaries;
+5. :func:`geo_ip.scoring.suggest` — the five suggestions of Art. 9 with motivations;
+6. :func:`geo_ip.eligibility.check` — Art. 4 §2, Art. 5 and Art. 11;
+7. :func:`geo_ip.decisions.apply` — the commission's decisions, when given;
+8. :func:`geo_ip.ranking.rank` — order (Art. 8 §2, 10 §1, 13), cost share (Art. 4 §1)
+   and budget.
+
+:func:`assess` returns everything in memory (:class:`Assessment`);
+:func:`geo_ip._assess_outputs.write_outputs` writes the files of the ``--out`` folder.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+import geo_ip
+from geo_ip import decisions as decisions_mod
+from geo_ip import eligibility, privacy, ranking, scoring
+from geo_ip.config import CRITERIA, Rules
+from geo_ip.context import Context, occurrences_report, read_occurrences
+from geo_ip.evidence import beneficiaries, bill_of_materials
+from geo_ip.gridpath import GridNetwork
+from geo_ip.locate import locate_requests
+from geo_ip.provenance import stamp
+from geo_ip.territory import (
+    FICTIONAL_LABEL,
+    OSM_ATTRIBUTION,
+    _file_digest,
+    read_layer,
+    read_metadata,
+)
+
+log = logging.getLogger("geo_ip")
+
+__all__ = ["Assessment", "assess"]
+
+
+@dataclass
+class Assessment:
+    """Everything one run of the assessment produced, in memory.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per input request, in input order: located request, evidence,
+        suggestions, eligibility, decisions and ranking columns. Holds personal
+        data (it is the municipality's own working table): write it only through
+        :mod:`geo_ip.privacy` views.
+    paths : geopandas.GeoSeries
+        Proposed extension of each request (None when none), aligned with ``table``.
+    items : list of dict
+        Per request, the evidence items counted (facilities, occurrences) with ids
+        and distances: the audit trail behind the motivations.
+    rejected_decisions, rejected_history, occurrences_report : pandas.DataFrame
+        Rows of the optional input files that were not used, with the reason.
+    provenance : dict
+        Tool version, rules (file, version, hash), input files, territory
+        metadata, CRS, time of run, attribution.
+    crs : str
+        Territory CRS.
+    """
+
+    table: pd.DataFrame
+    paths: gpd.GeoSeries
+    items: list[dict[str, Any]]
+    rejected_decisions: pd.DataFrame
+    rejected_history: pd.DataFrame
+    occurrences_report: pd.DataFrame
+    provenance: dict[str, Any]
+    crs: str
+    rules: Rules
+    territory: Path
+    layers_used: tuple[str, ...] = field(default=("vias", "rede_existente", "pontos_ip"))
+
+
+def _dem_path(territory: Path, dem: str | Path | None) -> Path | None:
+    if dem is not None:
+        return Path(dem)
+    meta = read_metadata(territory)
+    ref = (meta.get("mde") or {}).get("arquivo")
+    if not ref:
+        return None
+    path = Path(ref)
+    if not path.is_file():
+        log.warning(
+            "modelo de elevação do território não encontrado (%s): declividade pelas vias", path
+        )
+        return None
+    return path
+
+
+def _file_record(kind: str, path: str | Path | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    path = Path(path)
+    stat = path.stat()
+    return {
+        "tipo": kind,
+        "arquivo": str(path),
+        "sha256": _file_digest(path),
+        "tamanho_bytes": stat.st_size,
+        "modificado_em": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(timespec="seconds"),
+    }
+
+
+def assess(
+    territory: str | Path,
+    requests: str | Path,
+    rules: Rules,
+    *,
+    occurrences: str | Path | None = None,
+    decisions: str | Path | None = None,
+    history: str | Path | None = None,
+    budget: float | None = None,
+    cnefe: str | Path | None = None,
+    dem: str | Path | None = None,
+    key: bytes | None = None,
+    today: date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Assessment:
+    """Assess every request of a spreadsheet under the municipality's rules.
+
+    Parameters
+    ----------
+    territory : str or Path
+        Territory GeoPackage (``geo-ip territory``).
+    requests : str or Path
+        Requests spreadsheet (CSV, XLSX, GeoJSON, GeoPackage).
+    rules : Rules
+        Municipality rules.
+    occurrences : str or Path, optional
+        Accidents, police reports and complaints (points with date and type).
+    decisions : str or Path, optional
+        The commission's decisions per protocol and criterion.
+    history : str or Path, optional
+        Previous benefits (Art. 5, II).
+    budget : float, optional
+        Amount available for the municipal part of the works (R$).
+    cnefe : str or Path, optional
+        IBGE CNEFE address file for exact house numbers.
+    dem : str or Path, optional
+        Elevation model; default: the one recorded in the territory, if present.
+    key : bytes, optional
+        LGPD key for the applicants' keyed hashes (:func:`geo_ip.privacy.load_key`);
+        required to compare with a history of hashes from earlier runs.
+    today : datetime.date, optional
+        Reference date (future dates, occurrence period, the 5 years of Art. 5).
+    progress : callable, optional
+        Called with a Portuguese description at the start of each step.
+
+    Returns
+    -------
+    Assessment
+        The tables and records of the run.
+    """
+    step = progress or (lambda _text: None)
+    territory = Path(territory)
+    today = today or date.today()
+    started = datetime.now(UTC)
+    if budget is not None and budget < 0:
+        raise ranking.BudgetError(f"orçamento negativo (R$ {budget:,.2f}): informe um valor ≥ 0")
+    key = key if key is not None else privacy.load_key(None)
+
+    step("Conferindo, geocodificando e ligando os pedidos à malha")
+    located = locate_requests(requests, territory, rules, cnefe=cnefe, today=today)
+
+    step("Traçando as extensões até a rede existente")
+    roads = read_layer(territory, "vias")
+    grid = read_layer(territory, "rede_existente")
+    network = GridNetwork(roads, grid)
+    net = rules.rede
+    path_table, paths = network.paths(
+        located,
+        lv_reach_m=net.alcance_bt.valor,
+        detour_factor=net.fator_desvio.valor,
+        allow_mt=net.usar_mt_com_transformador,
+    )
+
+    step("Reunindo as evidências do entorno")
+    av = rules.avaliacao
+    context = Context.from_territory(
+        territory,
+        betweenness_sample=int(av.amostra_intermediacao.valor),
+        dem=_dem_path(territory, dem),
+    )
+    occ_table = None
+    occ_report = pd.DataFrame()
+    if occurrences is not None:
+        occ_table = read_occurrences(occurrences, str(roads.crs), today=today)
+        occ_report = occurrences_report(
+            occ_table, reference_date=today, months=rules.avaliacao.periodo_ocorrencias_meses.valor
+        )
+    surroundings, items = context.for_requests(
+        located,
+        paths,
+        buildings_radius_m=av.raio_edificacoes_m.valor,
+        facilities_radius_m=av.raio_equipamentos_m.valor,
+        safety_radius_m=av.raio_seguranca_m.valor,
+        stop_distance_m=av.distancia_parada_via_m.valor,
+        occurrences_radius_m=av.raio_ocorrencias_m.valor,
+        occurrences_months=av.periodo_ocorrencias_meses.valor,
+        reference_date=today,
+        occurrences=occ_table,
+    )
+
+    step("Materiais, custos e beneficiários")
+    bom = bill_of_materials(path_table, rules)
+    people = beneficiaries(
+        located, surroundings["edificacoes_trecho"], bom["custo_estimado_rs"], rules
+    )
+    evidence = pd.concat([located, path_table, surroundings, bom, people], axis=1)
+    evidence = evidence.loc[:, ~evidence.columns.duplicated()]
+
+    step("Pontuação sugerida, elegibilidade e decisões da Comissão")
+    table = scoring.suggest(evidence, rules)
+    rejected_history = pd.DataFrame()
+    past = None
+    if history is not None:
+        past, rejected_history = eligibility.read_history(history, key)
+    table = eligibility.check(table, rules, history=past, reference_date=today, key=key)
+    rejected_decisions = pd.DataFrame(columns=list(decisions_mod.REJECTED_COLUMNS))
+    chosen = pd.DataFrame(columns=list(decisions_mod.DECISION_COLUMNS))
+    if decisions is not None:
+        protocols = {str(p) for p in table["protocolo"] if str(p)}
+        chosen, rejected_decisions = decisions_mod.read_decisions(
+            decisions, rules, protocols, today=today
+        )
+    table = decisions_mod.apply(table, chosen, rules)
+
+    step("Classificação, participação do Município e orçamento")
+    # ranking writes its own situacao; the request's check status is kept beside it
+    table["situacao_pedido"] = table["situacao"]
+    table["erro"] = table["situacao"].eq("erro").to_numpy()
+    table = ranking.rank(table, rules, budget)
+
+    meta = read_metadata(territory)
+    provenance = {
+        "ferramenta": "geo_ip",
+        "versao_ferramenta": geo_ip.__version__,
+        "executado_em": started.isoformat(timespec="seconds"),
+        "data_referencia": today.isoformat(),
+        "regras": {
+            "arquivo": rules.arquivo,
+            "versao": rules.versao,
+            "sha256": rules.sha256,
+            "municipio": rules.municipio.nome,
+            "codigo_ibge": rules.municipio.codigo_ibge,
+            "lei": rules.lei.numero,
+        },
+        "entradas": [
+            r
+            for r in (
+                _file_record("territorio", territory),
+                _file_record("pedidos", requests),
+                _file_record("ocorrencias", occurrences),
+                _file_record("decisoes", decisions),
+                _file_record("historico_beneficios", history),
+                _file_record("cnefe", cnefe),
+            )
+            if r is not None
+        ],
+        "territorio": {
+            k: meta.get(k)
+            for k in ("criado_em", "versao_ferramenta", "regras_sha256", "fontes", "osm_data")
+        },
+        "crs": str(roads.crs),
+        "orcamento_rs": budget,
+        "contagens": {
+            "pedidos": len(table),
+            **{
+                f"situacao_{k}": int(v)
+                for k, v in table["situacao"].value_counts().sort_index().items()
+            },
+        },
+        "atribuicao": OSM_ATTRIBUTION,
+        "carimbo": stamp(rules, meta),
+    }
+    if rules.municipio.ficticio:
+        provenance["rotulo"] = FICTIONAL_LABEL
+    log.info(
+        "avaliação: %d pedido(s); %s",
+        len(table),
+        ", ".join(f"{k}: {v}" for k, v in table["situacao"].value_counts().items()),
+    )
+    return Assessment(
+        table=table,
+        paths=paths,
+        items=items,
+        rejected_decisions=rejected_decisions,
+        rejected_history=rejected_history,
+        occurrences_report=occ_report,
+        provenance=provenance,
+        crs=str(roads.crs),
+        rules=rules,
+        territory=territory,
+    )
+
+
+def criteria_columns(prefix: str) -> list[str]:
+    """Column names ``<prefix><criterion>`` for the five criteria of Art. 9.
+
+    Parameters
+    ----------
+    prefix : str
+        ``"pont_"``, ``"sugerido_"``, ``"nivel_"``, ``"motivacao_"`` or ``"decisao_"``.
+
+    Returns
+    -------
+    list of str
+        In the law's order.
+    """
+    return [f"{prefix}{c}" for c in CRITERIA]

@@ -1,0 +1,188 @@
+"""``geo-ip assess``: evidence, suggested scores, eligibility, ranking and budget.
+
+Registered on the main app by :mod:`geo_ip.cli`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from geo_ip.config import load_rules
+from geo_ip.errors import GeoIPError
+
+if TYPE_CHECKING:
+    from geo_ip.assess import Assessment
+
+_STYLE = {
+    "classificado": "green",
+    "aguardando_orcamento": "yellow",
+    "estrategico_art11": "cyan",
+    "candidato_art12": "cyan",
+    "inelegivel": "magenta",
+    "erro": "bold red",
+}
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if number != number else number
+
+
+def _money(value: object) -> str:
+    number = _number(value)
+    if number is None:
+        return "-"
+    return "R$ " + f"{number:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+
+
+def summary_table(assessment: Assessment, limit: int = 20) -> Table:
+    """Show the first rows of the ranking as a rich table (for the terminal).
+
+    Parameters
+    ----------
+    assessment : Assessment
+        Result of :func:`geo_ip.assess.assess`.
+    limit : int, default 20
+        Rows shown.
+
+    Returns
+    -------
+    rich.table.Table
+        Position, protocol, situation, total, cost and municipal share.
+    """
+    from geo_ip._assess_outputs import public_ranking
+
+    ranking = public_ranking(assessment)
+    table = Table(title=f"Classificação ({len(ranking)} pedido(s); primeiros {limit})")
+    for name, justify, width in (
+        ("Pos.", "right", 4),
+        ("Protocolo", "left", 13),
+        ("Situação", "left", 20),
+        ("Total", "right", 5),
+        ("Custo", "right", 14),
+        ("% Mun.", "right", 6),
+    ):
+        table.add_column(name, justify=justify, no_wrap=True, min_width=width)  # type: ignore[arg-type]
+    for row in ranking.head(limit).to_dict("records"):
+        position, total = _number(row["posicao"]), _number(row["pontuacao_total"])
+        share = _number(row["percentual_municipio"])
+        table.add_row(
+            "" if position is None else str(int(position)),
+            Text(str(row["protocolo"])),
+            Text(str(row["situacao"]), style=_STYLE.get(str(row["situacao"]), "")),
+            "-" if total is None else f"{total:.1f}".replace(".", ","),
+            _money(row["custo_estimado_rs"]),
+            "-" if share is None else f"{share:g} %",
+        )
+    return table
+
+
+def assess_cmd(
+    territory: Annotated[
+        Path, typer.Option("--territory", help="Território (GeoPackage do geo-ip territory).")
+    ],
+    requests: Annotated[
+        Path,
+        typer.Option("--requests", help="Planilha de pedidos (CSV, XLSX, GeoJSON, GeoPackage)."),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Pasta de saída da avaliação.")],
+    occurrences: Annotated[
+        Path | None,
+        typer.Option(
+            "--occurrences",
+            help="Ocorrências (acidentes, boletins, reclamações): pontos com data e tipo.",
+        ),
+    ] = None,
+    decisions: Annotated[
+        Path | None,
+        typer.Option(
+            "--decisions", help="Decisões da Comissão: protocolo, critério, pontos, motivação."
+        ),
+    ] = None,
+    history: Annotated[
+        Path | None,
+        typer.Option("--history", help="Benefícios anteriores (Art. 5, II): protocolo, data, CPF."),
+    ] = None,
+    budget: Annotated[
+        float | None,
+        typer.Option("--budget", help="Orçamento disponível para a parte do Município (R$)."),
+    ] = None,
+    cnefe: Annotated[
+        Path | None, typer.Option("--cnefe", help="Endereços do CNEFE 2022 do IBGE (CSV ';').")
+    ] = None,
+    dem: Annotated[
+        Path | None,
+        typer.Option("--dem", help="Modelo de elevação (padrão: o registrado no território)."),
+    ] = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--chave",
+            help="Arquivo da chave LGPD dos códigos de CPF (padrão: GEO_IP_CHAVE_LGPD ou "
+            "uma chave nova guardada na pasta de saída).",
+        ),
+    ] = None,
+    rules: Annotated[
+        str,
+        typer.Option("--rules", help="Regras do município (nome em data/municipios ou caminho)."),
+    ] = "extrema",
+) -> None:
+    """Avalia os pedidos pelos cinco critérios do Art. 9 e monta a classificação.
+
+    Grava em --out: ranking.csv (lista pública), ranking.xlsx (planilha interna da
+    Comissão), avaliacao.gpkg (para o QGIS), evidencias.json e proveniencia.json.
+    """
+    from geo_ip._assess_outputs import write_outputs
+    from geo_ip.assess import assess
+    from geo_ip.cli import _fail, _steps, console
+    from geo_ip.privacy import load_key
+
+    try:
+        rules_obj = load_rules(rules)
+        secret = load_key(key, create_at=out / ".chave_lgpd")
+        with _steps(6) as step:
+            result = assess(
+                territory,
+                requests,
+                rules_obj,
+                occurrences=occurrences,
+                decisions=decisions,
+                history=history,
+                budget=budget,
+                cnefe=cnefe,
+                dem=dem,
+                key=secret,
+                progress=step,
+            )
+        files = write_outputs(result, out)
+    except GeoIPError as exc:
+        raise _fail(exc) from exc
+    console.print(summary_table(result))
+    counts = result.table["situacao"].value_counts()
+    console.print(
+        "Situação: " + ", ".join(f"{k}: {int(v)}" for k, v in counts.items()),
+        highlight=False,
+        soft_wrap=True,
+    )
+    for label, frame in (
+        ("decisões", result.rejected_decisions),
+        ("histórico", result.rejected_history),
+    ):
+        if len(frame):
+            console.print(
+                f"[yellow]Aviso:[/] {len(frame)} linha(s) do arquivo de {label} não usada(s) "
+                "(motivos na aba 'Não aproveitado' de ranking.xlsx)",
+                highlight=False,
+            )
+    console.print(f"Arquivos gravados em [bold]{escape(str(out))}[/]:")
+    for path in files:
+        console.print(f"  {escape(str(path))}", highlight=False, soft_wrap=True)

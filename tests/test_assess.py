@@ -1,0 +1,331 @@
+"""`geo-ip assess` end to end: the demo with every optional input, and Porto Alegre."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from typer.testing import CliRunner
+
+from geo_ip._assess_outputs import public_ranking, write_outputs
+from geo_ip.assess import Assessment, assess
+from geo_ip.cli import app
+from geo_ip.config import CRITERIA, load_rules
+from geo_ip.privacy import scan_for_personal_data
+from geo_ip.territory import read_layer
+from tests.conftest import DEMO
+
+runner = CliRunner()
+TODAY = date(2026, 11, 20)
+KEY = b"chave-de-teste-do-geo-ip-0123456789"
+BUDGET = 300_000.0
+
+
+def _run(territory: Path, **extra: Any) -> Assessment:
+    options: dict[str, Any] = {
+        "occurrences": DEMO / "ocorrencias.csv",
+        "decisions": DEMO / "decisoes.csv",
+        "history": DEMO / "beneficios_anteriores.csv",
+        "budget": BUDGET,
+    }
+    options.update(extra)
+    return assess(
+        territory, DEMO / "pedidos.csv", load_rules("demo"), key=KEY, today=TODAY, **options
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(demo_territory: Path) -> Assessment:
+    return _run(demo_territory)
+
+
+@pytest.fixture(scope="module")
+def written(demo: Assessment, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("avaliacao")
+    write_outputs(demo, out)
+    return out
+
+
+def _row(a: Assessment, protocolo: str) -> pd.Series:
+    rows = a.table[a.table["protocolo"] == protocolo]
+    return rows.iloc[0]
+
+
+def test_every_request_is_in_the_output_with_a_situation(demo: Assessment) -> None:
+    raw = pd.read_csv(DEMO / "pedidos.csv", dtype=str)
+    ranking = public_ranking(demo)
+    assert len(ranking) == len(raw) == 41
+    assert sorted(ranking["protocolo"]) == sorted(raw["protocolo"])
+    assert set(ranking["situacao"]) <= {
+        "classificado", "aguardando_orcamento", "inelegivel", "estrategico_art11",
+        "candidato_art12", "erro",
+    }  # fmt: skip
+
+
+def test_situations_follow_the_law(demo: Assessment) -> None:
+    t = demo.table.set_index("linha")
+    # Art. 5, II from the request's own field (2 years ago), Art. 5, I (commercial, no MEI),
+    # Art. 5, II from the history file (the applicant of PED-2026-0109, in 2023)
+    assert t.loc[3, "situacao"] == "inelegivel"
+    assert t.loc[25, "situacao"] == "inelegivel"
+    assert t.loc[10, "situacao"] == "inelegivel"
+    assert "Art. 5, II" in t.loc[10, "motivos_inelegibilidade"]
+    # the history row of 6 years ago does not count (PED-2026-0111)
+    assert t.loc[12, "situacao"] in ("classificado", "aguardando_orcamento")
+    # Art. 11 with justification: listed apart, not ranked
+    assert t.loc[6, "situacao"] == "estrategico_art11"
+    assert t.loc[20, "situacao"] == "estrategico_art11"
+    assert pd.isna(t.loc[6, "posicao"])
+    # Art. 12: the rural request near the Escola Rural do Bairro Alto
+    assert t.loc[34, "situacao"] == "candidato_art12"
+    # every check or geocoding error stays an error, with no points
+    errors = [8, 14, 15, 18, 24, 29, 30, 36, 38, 42]
+    assert sorted(t.index[t["situacao"] == "erro"]) == errors
+    assert (t.loc[errors, "pontuacao_total"] == 0).all()
+    # MEI in hardship with commercial use (Art. 5, I exception) is eligible
+    assert t.loc[5, "situacao"] in ("classificado", "aguardando_orcamento")
+
+
+def test_network_distance_is_never_shorter_than_straight(demo: Assessment) -> None:
+    t = demo.table
+    both = t["distancia_rede_m"].notna() & t["distancia_rede_reta_m"].notna()
+    assert both.sum() >= 30
+    assert (t.loc[both, "distancia_rede_m"] >= t.loc[both, "distancia_rede_reta_m"] - 1e-6).all()
+    on_roads = t["metodo_distancia"] == "via"
+    lengths = shapely.length(np.asarray(demo.paths[on_roads].array, dtype=object))
+    assert np.allclose(lengths, t.loc[on_roads, "distancia_rede_m"], atol=0.05)
+
+
+def test_bill_of_materials_of_one_request(demo: Assessment) -> None:
+    # PED-2026-0103 (Vila Nova): far from the LV grid, MT nearer -> transformer
+    row = _row(demo, "PED-2026-0103")
+    assert row["metodo_distancia"] == "via"
+    assert bool(row["transformador"]) is True
+    poles = int(np.ceil(row["distancia_rede_m"] / 35))
+    assert row["postes_novos"] == poles
+    expected = poles * 2800 + (poles + 1) * (180 + 950) + row["distancia_rede_m"] * 45 + 28_000
+    assert row["custo_estimado_rs"] == pytest.approx(expected, abs=0.01)
+    assert row["moradores_estimados"] == 19  # declared
+    assert row["custo_por_beneficiario_rs"] == pytest.approx(expected / 19, abs=0.01)
+
+
+def test_motivations_name_the_evidence(demo: Assessment) -> None:
+    scored = demo.table[demo.table["situacao"] != "erro"]
+    for _, row in scored.iterrows():
+        for c in CRITERIA:
+            assert row[f"motivacao_{c}"], (row["protocolo"], c)
+        street = row["logradouro_via"]
+        if isinstance(street, str) and street:
+            assert street in row["motivacao_trafego"], row["protocolo"]
+        cost = f"{row['custo_estimado_rs']:,.2f}".replace(",", "X").replace(".", ",")
+        assert cost.replace("X", ".") in row["motivacao_custo_beneficio"], row["protocolo"]
+    row = _row(demo, "PED-2026-0103")
+    assert "Escola Municipal Monteiro Lobato" in row["motivacao_seguranca"]
+    assert "4 ocorrências" in row["motivacao_seguranca"]
+    assert row["nivel_seguranca"] == "I"
+
+
+def test_commission_decisions(demo: Assessment) -> None:
+    row = _row(demo, "PED-2026-0111")
+    assert row["sugerido_viabilidade"] == 5
+    assert row["pont_viabilidade"] == 10
+    assert row["decisao_viabilidade"].startswith("alterado de 5 para 10 por Comissão")
+    total = sum(row[f"pont_{c}"] for c in CRITERIA)
+    assert row["pontuacao_total"] == pytest.approx(total)
+    reasons = demo.rejected_decisions["motivo"].tolist()
+    assert len(reasons) == 2
+    assert "acima do máximo de 15" in reasons[0]
+    assert "'PED-2026-9999' não consta da avaliação" in reasons[1]
+
+
+def test_budget_is_respected_in_ranking_order(demo: Assessment) -> None:
+    ranked = demo.table[demo.table["posicao"].notna()].sort_values("posicao")
+    chosen = ranked[ranked["selecionado_orcamento"].astype(bool)]
+    assert chosen["custo_municipio_rs"].sum() <= BUDGET
+    left = BUDGET
+    for _, row in ranked.iterrows():
+        fits = row["custo_municipio_rs"] <= left + 1e-9
+        assert bool(row["selecionado_orcamento"]) is bool(fits), row["protocolo"]
+        assert row["situacao"] == ("classificado" if fits else "aguardando_orcamento")
+        if fits:
+            left -= row["custo_municipio_rs"]
+    assert (ranked["situacao"] == "aguardando_orcamento").any()
+    positions = ranked["posicao"].astype(int).tolist()
+    assert positions == list(range(1, len(ranked) + 1))
+    totals = ranked["pontuacao_total"].tolist()
+    assert totals == sorted(totals, reverse=True)
+
+
+def test_same_inputs_same_results(demo: Assessment, demo_territory: Path) -> None:
+    again = _run(demo_territory)
+    pd.testing.assert_frame_equal(public_ranking(again), public_ranking(demo))
+
+
+def test_outputs_and_their_contents(written: Path, demo: Assessment) -> None:
+    names = sorted(p.name for p in written.iterdir())
+    assert names == [
+        "avaliacao.gpkg", "evidencias.json", "proveniencia.json", "ranking.csv", "ranking.xlsx",
+    ]  # fmt: skip
+    ranking = pd.read_csv(written / "ranking.csv", dtype=str, keep_default_na=False)
+    assert list(ranking.columns[:9]) == [
+        "protocolo", "posicao", "situacao", "pontuacao_total", "pont_beneficiarios",
+        "pont_seguranca", "pont_trafego", "pont_custo_beneficio", "pont_viabilidade",
+    ]  # fmt: skip
+    assert (
+        ranking["proveniencia"].str.startswith("MUNICÍPIO DE DEMONSTRAÇÃO — DADOS FICTÍCIOS").all()
+    )
+    assert ranking["proveniencia"].str.contains("© OpenStreetMap contributors").all()
+    assert ranking.loc[0, "posicao"] == "1"
+    layers = dict(pyogrio.list_layers(written / "avaliacao.gpkg"))
+    for layer in ("pedidos", "extensoes", "postes_propostos", "vias", "rede_existente",
+                  "pontos_ip", "equipamentos", "metadados"):  # fmt: skip
+        assert layer in layers, layer
+    pedidos = read_layer(written / "avaliacao.gpkg", "pedidos")
+    assert len(pedidos) == 41
+    assert pedidos.geometry.isna().sum() == 4  # not located: ambiguous, unknown, outside x2
+    extensions = read_layer(written / "avaliacao.gpkg", "extensoes")
+    assert len(extensions) == demo.table["distancia_rede_m"].notna().sum()
+    poles = read_layer(written / "avaliacao.gpkg", "postes_propostos")
+    assert len(poles) == int(demo.table["postes_novos"].fillna(0).sum())
+    evidence = json.loads((written / "evidencias.json").read_text(encoding="utf-8"))
+    assert evidence["proveniencia"]["regras"]["sha256"] == demo.rules.sha256
+    record = next(r for r in evidence["pedidos"] if r["protocolo"] == "PED-2026-0103")
+    assert record["rede"]["rede_alvo_id"].startswith("bdgd:")
+    assert {i["nome"] for i in record["itens"]["equipamentos"]} >= {
+        "Escola Municipal Monteiro Lobato"
+    }
+    assert len(record["itens"]["ocorrencias"]) == 4
+    provenance = json.loads((written / "proveniencia.json").read_text(encoding="utf-8"))
+    kinds = {e["tipo"] for e in provenance["entradas"]}
+    assert kinds == {"territorio", "pedidos", "ocorrencias", "decisoes", "historico_beneficios"}
+    assert all(len(e["sha256"]) == 64 for e in provenance["entradas"])
+    sheets = pd.read_excel(written / "ranking.xlsx", sheet_name=None)
+    assert list(sheets) == [
+        "Classificação", "Critérios", "Evidências", "Não aproveitado", "Regras", "Proveniência",
+    ]  # fmt: skip
+    assert len(sheets["Classificação"]) == 41
+
+
+def _texts(folder: Path) -> dict[str, str]:
+    texts = {}
+    for path in folder.iterdir():
+        if path.suffix in (".csv", ".json"):
+            texts[path.name] = path.read_text(encoding="utf-8")
+        elif path.suffix == ".xlsx":
+            sheets = pd.read_excel(path, sheet_name=None, dtype=str)
+            texts[path.name] = "\n".join(s.to_csv(index=False) for s in sheets.values())
+        elif path.suffix == ".gpkg":
+            parts = []
+            for name, _ in pyogrio.list_layers(path):
+                parts.append(pyogrio.read_dataframe(path, layer=name).drop(
+                    columns="geometry", errors="ignore").to_csv(index=False))  # fmt: skip
+            texts[path.name] = "\n".join(parts)
+    return texts
+
+
+def test_no_personal_data_in_the_outputs(written: Path) -> None:
+    raw = pd.read_csv(DEMO / "pedidos.csv", dtype=str, keep_default_na=False)
+    cpfs = [c for c in raw["cpf_solicitante"] if c]
+    names = [n for n in raw["nome_solicitante"] if n]
+    for name, text in _texts(written).items():
+        found = scan_for_personal_data(text, cpfs, names)
+        assert found == [], (name, found)
+        for income in ("1.850,00", "980,50"):
+            assert income not in text, (name, income)
+    internal = pd.read_excel(written / "ranking.xlsx", sheet_name="Classificação", dtype=str)
+    masked = internal["cpf_solicitante"].dropna()
+    assert masked.str.fullmatch(r"\*\*\*\.\d{3}\.\d{3}-\*\*|").all()
+    assert internal["cpf_hash"].dropna().str.fullmatch(r"h:[0-9a-f]{16}|").all()
+    public = pd.read_csv(written / "ranking.csv", dtype=str)
+    assert not {"cpf_solicitante", "cpf_hash", "nome_solicitante"} & set(public.columns)
+
+
+def test_negative_budget_is_refused(demo_territory: Path) -> None:
+    from geo_ip.errors import GeoIPError
+
+    with pytest.raises(GeoIPError, match="orçamento negativo"):
+        _run(demo_territory, budget=-1.0)
+
+
+def test_assess_cli(demo_territory: Path, tmp_path: Path) -> None:
+    out = tmp_path / "av"
+    result = runner.invoke(
+        app,
+        ["-q", "assess", "--territory", str(demo_territory), "--requests",
+         str(DEMO / "pedidos.csv"), "--rules", "demo", "--out", str(out), "--budget", "50000",
+         "--occurrences", str(DEMO / "ocorrencias.csv")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Classificação (41 pedido(s)" in result.output
+    assert (out / "ranking.csv").is_file()
+    assert (out / ".chave_lgpd").is_file()  # the key is kept with the internal files
+    code = runner.invoke(
+        app,
+        ["assess", "--territory", str(demo_territory), "--requests", str(DEMO / "pedidos.csv"),
+         "--rules", "demo", "--out", str(tmp_path / "x"), "--budget", "-5"],
+    )  # fmt: skip
+    assert code.exit_code != 0
+    assert "orçamento negativo" in code.output
+
+
+def test_assess_cli_bad_occurrences_file(demo_territory: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "ocorrencias.csv"
+    empty.write_bytes(b"")
+    result = runner.invoke(
+        app,
+        ["assess", "--territory", str(demo_territory), "--requests", str(DEMO / "pedidos.csv"),
+         "--rules", "demo", "--out", str(tmp_path / "x"), "--occurrences", str(empty)],
+    )  # fmt: skip
+    assert result.exit_code == 3
+    assert re.search(r"arquivo '.*ocorrencias\.csv'", result.output)
+    assert not (tmp_path / "x" / "ranking.csv").exists()
+
+
+# --------------------------------------------------------------- Porto Alegre
+
+
+def test_porto_alegre_with_real_lamps_as_the_grid(poa_territory: Any, tmp_path: Path) -> None:
+    """OSM street lamps are the only grid; 60 requests at random road points."""
+    territory = poa_territory.path
+    roads = read_layer(territory, "vias")
+    rng = np.random.default_rng(5)
+    picked = roads.iloc[rng.choice(len(roads), 60, replace=False)]
+    points = picked.geometry.interpolate(0.5, normalized=True).to_crs("EPSG:4326")
+    requests = pd.DataFrame(
+        {
+            "protocolo": [f"POA-{i:03d}" for i in range(60)],
+            "data_protocolo": "2026-06-01",
+            "tipo": "extensao_rede",
+            "latitude": points.y.round(6).to_numpy(),
+            "longitude": points.x.round(6).to_numpy(),
+            "residencias": "2",
+        }
+    )
+    path = tmp_path / "pedidos_poa.csv"
+    requests.to_csv(path, index=False)
+    result = assess(territory, path, load_rules("extrema"), key=KEY, today=TODAY)
+    files = write_outputs(result, tmp_path / "out")
+    assert len(files) == 5
+    t = result.table
+    assert len(t) == 60
+    assert set(t["rede_alvo_tipo"].dropna()) <= {"ponto_ip", "via_iluminada", "bt", "mt", "poste"}
+    both = t["distancia_rede_m"].notna()
+    assert both.sum() == 60
+    assert (t.loc[both, "distancia_rede_m"] >= t.loc[both, "distancia_rede_reta_m"] - 1e-6).all()
+    for _, row in t.iterrows():
+        assert (
+            row["logradouro_via"] is None
+            or str(row["logradouro_via"]) in str(row["motivacao_trafego"])
+            or pd.isna(row["logradouro_via"])
+        )
+        assert "R$" in row["motivacao_custo_beneficio"]
+        assert "m" in row["motivacao_viabilidade"]
+    assert result.provenance["crs"] == "EPSG:31982"
