@@ -183,8 +183,8 @@ def assess(
     step("Traçando as extensões até a rede existente")
     roads = read_layer(territory, "vias")
     grid = read_layer(territory, "rede_existente")
-    network = GridNetwork(roads, grid)
     net = rules.rede
+    network = GridNetwork(roads, grid, max_attach_m=net.distancia_maxima_rede_via.valor)
     path_table, paths = network.paths(
         located,
         lv_reach_m=net.alcance_bt.valor,

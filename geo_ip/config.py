@@ -210,6 +210,7 @@ class Network(_Frozen):
     alcance_bt: Param
     fator_desvio: Param
     distancia_maxima_via: Param
+    distancia_maxima_rede_via: Param
     usar_mt_com_transformador: bool = True
 
 

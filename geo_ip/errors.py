@@ -94,3 +94,9 @@ class TerritoryError(GeoIPError):
     """A territory GeoPackage is missing a layer or is otherwise unusable."""
 
     exit_code = 4
+
+
+class BudgetError(GeoIPError):
+    """The budget given for the selection is not usable (negative or not a number)."""
+
+    exit_code = 2

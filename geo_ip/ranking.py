@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from geo_ip.config import CRITERIA, Rules
-from geo_ip.errors import GeoIPError
+from geo_ip.errors import BudgetError, GeoIPError
 from geo_ip.scoring import format_brl, format_number
 
 __all__ = ["RANKING_COLUMNS", "SITUACOES", "BudgetError", "rank"]
@@ -65,12 +65,6 @@ _DECIMALS = 6
 """Scores and amounts are compared after rounding to this many decimals (float noise)."""
 _EPSILON = 1e-6
 """Tolerance, in R$, when checking that a cost fits the remaining budget."""
-
-
-class BudgetError(GeoIPError):
-    """The budget given for the selection is not usable (negative or not a number)."""
-
-    exit_code = 2
 
 
 # ---------------------------------------------------------------------------
