@@ -103,11 +103,28 @@ class RoadsLayer(_Frozen):
 
 
 class FacilityCategory(_Frozen):
-    """A category of public or community facility."""
+    """A category of facility (or crossing, or bus stop) of ``layers/equipamentos.toml``.
+
+    Every flag is required: a category that leaves one out is refused when the
+    catalog is loaded (the error names the category and the key), so that no
+    category counts, or fails to count, by omission.
+
+    Attributes
+    ----------
+    vulneravel : bool
+        Its users are vulnerable (children, patients, elderly): ``usuarios_vulneraveis``
+        (Art. 9 §5, V).
+    equipamento_publico : bool
+        A public or community facility: ``equipamentos_proximos`` (Art. 9 §3, III).
+    gerador_noturno : bool
+        Generates pedestrian flow at night: ``geradores_noturnos`` (Art. 9 §7, IV).
+    """
 
     rotulo: str
     grupo: str
     vulneravel: bool
+    equipamento_publico: bool
+    gerador_noturno: bool
     filtros: tuple[TagFilter, ...] = Field(min_length=1)
     cor: str
     icone: str
@@ -249,7 +266,8 @@ def load_catalog(folder: str | Path | None = None) -> Catalog:
         except ValidationError as exc:
             first = exc.errors()[0]
             key = ".".join(str(p) for p in first["loc"])
-            raise CatalogError(first["msg"], path=path, field=key) from exc
+            reason = "chave obrigatória ausente" if first["type"] == "missing" else first["msg"]
+            raise CatalogError(reason, path=path, field=key) from exc
     return Catalog.model_validate(parts)
 
 

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
-import random
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -30,10 +29,9 @@ import rasterio
 import rasterio.errors
 import shapely
 from pyproj import CRS
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra, reverse_cuthill_mckee
 
 from geo_ip import dem as dem_mod
+from geo_ip._betweenness import edge_betweenness
 from geo_ip._occurrences import (
     OCCURRENCE_TYPES,
     in_period,
@@ -48,8 +46,6 @@ from geo_ip.territory import read_layer
 
 __all__ = [
     "CONTEXT_COLUMNS",
-    "FACILITY_GROUPS",
-    "NIGHT_GENERATORS",
     "OCCURRENCE_TYPES",
     "SAFETY_CATEGORIES",
     "UNPAVED_SURFACES",
@@ -64,9 +60,6 @@ __all__ = [
 
 log = logging.getLogger("geo_ip")
 
-FACILITY_GROUPS = ("educacao", "saude", "lazer", "comunitario", "seguranca")
-"""Catalog groups (``layers/equipamentos.toml``) counted as public or community facilities
-(Art. 9 §3, III). The catalog has no field for this yet, hence this constant."""
 SAFETY_CATEGORIES: dict[str, tuple[str, ...]] = {
     "travessias": ("travessia",),
     "paradas_onibus": ("ponto_onibus",),
@@ -76,11 +69,6 @@ SAFETY_CATEGORIES: dict[str, tuple[str, ...]] = {
     "pracas": ("praca",),
 }
 """Count columns within the safety radius (Art. 9 §5, III) and the categories of each."""
-NIGHT_GENERATORS = (
-    "escola", "universidade", "hospital", "unidade_saude", "praca", "quadra",
-    "centro_comunitario", "ponto_onibus",
-)  # fmt: skip
-"""Categories that generate pedestrian flow at night (Art. 9 §7, IV)."""
 BUS_STOP = "ponto_onibus"
 """Category of bus stops (``paradas_onibus_via``, Art. 9 §7, III)."""
 UNPAVED_SURFACES = frozenset({
@@ -100,149 +88,6 @@ CONTEXT_COLUMNS = (
     "via_rural",
 )  # fmt: skip
 """Columns returned by :meth:`Context.for_requests`, in order."""
-
-_CELLS_PER_CHUNK = 15_000_000
-"""Betweenness: sources × nodes held in memory at once (a few arrays of this size)."""
-_MIN_EDGE_LENGTH_M = 1e-3
-"""Zero-length edges get this length, so that shortest paths are strictly ordered."""
-
-
-# --------------------------------------------------------------------------- betweenness
-
-
-def _brandes(
-    a: np.ndarray, b: np.ndarray, weight: np.ndarray, n: int, sources: np.ndarray
-) -> np.ndarray:
-    """Raw Brandes edge dependencies summed over ``sources`` (undirected simple graph).
-
-    Shortest-path distances come from SciPy's Dijkstra (C); path counting and
-    dependency accumulation run over distance ranks, vectorised over the sources, with
-    the same exact-tie rule as networkx (a predecessor is a neighbour whose distance
-    plus the edge length equals the node's distance). Nodes are first renumbered in
-    reverse Cuthill-McKee order so that neighbours sit close in memory.
-    """
-    n_edges = len(weight)
-    symmetric = csr_matrix((np.ones(n_edges), (a, b)), shape=(n, n))
-    new_id = np.empty(n, dtype=np.int64)
-    new_id[reverse_cuthill_mckee(symmetric + symmetric.T, symmetric_mode=True)] = np.arange(n)
-    a, b, sources = new_id[a], new_id[b], new_id[sources]
-    ends = np.concatenate([a, b])
-    others = np.concatenate([b, a])
-    edge_ids = np.tile(np.arange(n_edges), 2)
-    lengths = np.tile(weight, 2)
-    order = np.lexsort((others, ends))
-    ends, others, edge_ids, lengths = ends[order], others[order], edge_ids[order], lengths[order]
-    degree = np.bincount(ends, minlength=n)
-    width = max(int(degree.max(initial=0)), 1)
-    slot = np.arange(len(ends)) - np.repeat(np.cumsum(degree) - degree, degree)
-    # Padded adjacency; node ``n`` is a dummy (never reached), edge ``n_edges`` a dummy.
-    nbr = np.full((n + 1, width), n, dtype=np.int64)
-    nbr_len = np.full((n + 1, width), np.inf)
-    nbr_edge = np.full((n + 1, width), n_edges, dtype=np.int64)
-    nbr[ends, slot], nbr_len[ends, slot], nbr_edge[ends, slot] = others, lengths, edge_ids
-    graph = csr_matrix((weight, (a, b)), shape=(n, n))
-    total = np.zeros(n_edges + 1)
-    chunk = max(1, _CELLS_PER_CHUNK // max(n, 1))
-    for start in range(0, len(sources), chunk):
-        src = sources[start : start + chunk]
-        k = len(src)
-        dist = np.full((k, n + 1), np.inf)
-        dist[:, :n] = dijkstra(graph, directed=False, indices=src)
-        # rank[r] = the node at distance rank r from each source (unreached nodes last).
-        rank = np.argsort(dist[:, :n], axis=1, kind="stable").T.copy()
-        reached = int(np.isfinite(dist[:, :n]).sum(axis=1).max(initial=0))
-        base = np.arange(k) * (n + 1)  # flat offset of each source row
-        flat_dist = dist.ravel()
-        sigma = np.zeros(k * (n + 1))  # shortest paths from the source to the node
-        delta = np.zeros(k * (n + 1))  # dependency of the source on the node
-        sigma[base + src] = 1.0
-        # Rank 0 is the source itself (every other node is at a positive distance).
-        # Unreached nodes and the dummy have infinite distance and keep sigma = 0, so
-        # they add nothing below.
-        for r in range(1, reached):
-            node = rank[r]
-            at, near = base + node, base[:, None] + nbr[node]
-            pred = flat_dist[near] + nbr_len[node] == flat_dist[at][:, None]
-            sigma[at] = (sigma[near] * pred).sum(axis=1)
-        for r in range(reached - 1, 0, -1):
-            node = rank[r]
-            at, near = base + node, base[:, None] + nbr[node]
-            pred = flat_dist[near] + nbr_len[node] == flat_dist[at][:, None]
-            s_node = sigma[at]
-            coeff = np.where(s_node > 0, (1.0 + delta[at]) / np.maximum(s_node, 1.0), 0.0)
-            share = sigma[near] * pred * coeff[:, None]
-            delta[near] += share  # within a row the neighbours are distinct (dummy aside)
-            np.add.at(total, nbr_edge[node], share)
-    return total[:n_edges]
-
-
-def edge_betweenness(
-    roads: pd.DataFrame, *, sample: int, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Compute the sampled edge betweenness of the road network and its percentile rank.
-
-    The network is taken as undirected and length-weighted: one edge per pair of
-    nodes (the shortest of parallel ways; the two directions of a two-way street are
-    one edge), self-loops left out (they lie on no shortest path, value 0). The value
-    is networkx's ``edge_betweenness_centrality(G, k=sample, weight="length",
-    seed=seed, normalized=True)``, with the same sources (``random.Random(seed)
-    .sample`` of the nodes in ascending id order) and the same result, computed with
-    SciPy's Dijkstra and a vectorised Brandes accumulation (5–10× faster): the
-    share of the shortest paths from ``sample`` random sources to every node that use
-    the edge. With ``sample`` ≥ the number of nodes it is the exact betweenness.
-    Sampling makes it an estimate whose ranking of the busy edges is stable, which is
-    what the percentile uses.
-
-    Parameters
-    ----------
-    roads : pandas.DataFrame
-        The ``vias`` layer: ``u``, ``v`` (node ids) and ``length`` (metres).
-    sample : int
-        Number of source nodes (rules: ``amostra_intermediacao``; an integral float
-        such as ``200.0`` is accepted).
-    seed : int, default 0
-        Seed of the source sampling (fixed: the same territory gives the same values).
-
-    Returns
-    -------
-    betweenness : numpy.ndarray
-        One value per row of ``roads`` (both rows of a two-way street share it).
-    percentile : numpy.ndarray
-        Percentage (0–100) of the network's edges whose betweenness is at most this
-        row's.
-    """
-    if not float(sample).is_integer() or sample < 1:
-        raise ValueError(f"amostra de intermediação inválida: {sample!r} (inteiro >= 1)")
-    sample = int(sample)
-    u = roads["u"].to_numpy(dtype="int64")
-    v = roads["v"].to_numpy(dtype="int64")
-    length = pd.to_numeric(roads["length"], errors="coerce").to_numpy(dtype="float64")
-    length = np.where(np.isfinite(length), np.maximum(length, _MIN_EDGE_LENGTH_M), np.inf)
-    lo, hi = np.minimum(u, v), np.maximum(u, v)
-    nodes = np.unique(np.concatenate([u, v]))
-    if len(nodes) < 2:
-        return np.zeros(len(roads)), np.full(len(roads), 100.0)
-    pairs = pd.DataFrame({"lo": np.searchsorted(nodes, lo), "hi": np.searchsorted(nodes, hi)})
-    pairs["length"] = length
-    unique = pairs[(pairs["lo"] != pairs["hi"]) & np.isfinite(length)]
-    unique = unique.groupby(["lo", "hi"], as_index=False, sort=True)["length"].min()
-    n = len(nodes)
-    if sample >= n:
-        sources = np.arange(n)
-    else:
-        picked = random.Random(seed).sample(list(range(n)), sample)
-        sources = np.asarray(picked, dtype=np.int64)
-    raw = _brandes(
-        unique["lo"].to_numpy(), unique["hi"].to_numpy(), unique["length"].to_numpy(), n, sources
-    )
-    values = raw / (len(sources) * (n - 1))
-    lookup = pd.Series(values, index=pd.MultiIndex.from_frame(unique[["lo", "hi"]]))
-    at = lookup.index.get_indexer(pd.MultiIndex.from_frame(pairs[["lo", "hi"]]))
-    per_row = np.where(at >= 0, values[np.maximum(at, 0)] if len(values) else 0.0, 0.0)
-    ranked = np.sort(values)
-    percentile = 100.0 * np.searchsorted(ranked, per_row, side="right") / max(len(ranked), 1)
-    return per_row, percentile
-
 
 # ------------------------------------------------------------------------------ helpers
 
@@ -308,9 +153,11 @@ class Context:
         The ``vias`` layer (metric CRS): ``u``, ``v``, ``key``, ``length``, ``surface``,
         ``highway``, ``rural``, ``declividade_pct`` and LineStrings.
     facilities : GeoDataFrame, optional
-        The ``equipamentos`` layer: ``osm_id``, ``categoria``, ``grupo``,
-        ``vulneravel``, ``nome`` and points (``grupo``/``vulneravel`` are taken from the
-        catalog when absent).
+        The ``equipamentos`` layer: ``osm_id``, ``categoria``, ``vulneravel``, ``nome``
+        and points (``vulneravel`` is taken from the catalog when absent). Whether a
+        category is a public or community facility (``equipamento_publico``) or a
+        night pedestrian generator (``gerador_noturno``) always comes from the catalog;
+        a category not in it is neither.
     footprints : GeoDataFrame, optional
         The ``equipamentos_pegada`` layer (``osm_id`` and polygons). A facility with a
         footprint is measured to its footprint (0 inside), not to its centre point, so
@@ -327,7 +174,8 @@ class Context:
         Elevation model for the slope along extension paths; without it the slope of
         the request's edge (``declividade_pct``) is used.
     catalog : Catalog, optional
-        Layer catalog (labels of unnamed facilities); the bundled one by default.
+        Layer catalog (facility flags, labels of unnamed facilities); the bundled one
+        by default.
     """
 
     def __init__(
@@ -361,15 +209,8 @@ class Context:
         self.facilities = self._prepare_facilities(facilities, footprints)
         self._fac_geoms = np.asarray(self.facilities.geometry.array, dtype=object)
         self._fac_tree = shapely.STRtree(self._fac_geoms)
-        self._fac_records: list[dict[str, Any]] = [
-            {"osm_id": str(o), "categoria": str(c), "nome": str(m)}
-            for o, c, m in zip(
-                self.facilities["osm_id"],
-                self.facilities["categoria"],
-                self.facilities["nome"],
-                strict=True,
-            )
-        ]
+        records = self.facilities[["osm_id", "categoria", "nome"]].astype(str)
+        self._fac_records: list[dict[str, Any]] = records.to_dict("records")
         self._lamps = self._points(lamps)
         self._lamp_tree = shapely.STRtree(self._lamps)
         self._buildings = self._points(buildings)
@@ -378,13 +219,8 @@ class Context:
         self._slope_step = SLOPE_STEP_M
         if self.dem is not None:
             self._slope_step = max(SLOPE_STEP_M, 2 * _dem_cell_m(self.dem))
-        log.info(
-            "contexto: %d vias, %d equipamentos, %d pontos de IP, %d edificações",
-            len(self.roads),
-            len(self.facilities),
-            len(self._lamps),
-            len(self._buildings),
-        )
+        sizes = (len(self.roads), len(self.facilities), len(self._lamps), len(self._buildings))
+        log.info("contexto: %d vias, %d equipamentos, %d pontos de IP, %d edificações", *sizes)
 
     @classmethod
     def from_territory(
@@ -454,7 +290,8 @@ class Context:
     def _prepare_facilities(
         self, facilities: gpd.GeoDataFrame | None, footprints: gpd.GeoDataFrame | None
     ) -> gpd.GeoDataFrame:
-        columns = ["osm_id", "categoria", "grupo", "vulneravel", "nome", "rotulo"]
+        columns = ["osm_id", "categoria", "vulneravel", "equipamento_publico", "gerador_noturno"]
+        columns += ["nome", "rotulo"]
         if facilities is None or facilities.empty:
             return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=self.crs)
         fac = self._to_crs(facilities).reset_index(drop=True)
@@ -468,15 +305,13 @@ class Context:
                 "categoria": categoria,
             }
         )
-        if "grupo" in fac:
-            out["grupo"] = _text(fac["grupo"])
-        else:
-            out["grupo"] = [cats[c].grupo if c in cats else "" for c in categoria]
         if "vulneravel" in fac:
             flags = fac["vulneravel"].astype("boolean").fillna(False)
             out["vulneravel"] = flags.to_numpy(dtype=bool)
         else:
-            out["vulneravel"] = [c in cats and bool(cats[c].vulneravel) for c in categoria]
+            out["vulneravel"] = [c in cats and cats[c].vulneravel for c in categoria]
+        for flag in ("equipamento_publico", "gerador_noturno"):
+            out[flag] = np.array([c in cats and getattr(cats[c], flag) for c in categoria], bool)
         names = _text(fac["nome"]) if "nome" in fac else np.full(len(fac), "")
         out["nome"] = names
         labels = [cats[c].rotulo if c in cats else c for c in categoria]
@@ -529,7 +364,6 @@ class Context:
         occurrences_months: float,
         reference_date: date,
         occurrences: pd.DataFrame | None = None,
-        facility_groups: Collection[str] = FACILITY_GROUPS,
     ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
         """Describe the surroundings and the road of every request.
 
@@ -544,10 +378,12 @@ class Context:
         buildings_radius_m : float
             Rules ``raio_edificacoes_m``: buildings within it of the served stretch.
         facilities_radius_m : float
-            Rules ``raio_equipamentos_m``: public/community facilities.
+            Rules ``raio_equipamentos_m``: public/community facilities (catalog
+            categories with ``equipamento_publico``).
         safety_radius_m : float
             Rules ``raio_seguranca_m``: crossings, bus stops, schools, health units,
-            squares, vulnerable users and night generators.
+            squares, vulnerable users and night generators (catalog categories with
+            ``vulneravel`` and ``gerador_noturno``).
         stop_distance_m : float
             Rules ``distancia_parada_via_m``: bus stops along the request's edge.
         occurrences_radius_m : float
@@ -559,8 +395,6 @@ class Context:
         occurrences : pandas.DataFrame, optional
             Table from :func:`read_occurrences` (rows in ``erro`` are ignored). Without
             it ``ocorrencias`` is NA (no data, not zero).
-        facility_groups : collection of str, default :data:`FACILITY_GROUPS`
-            Catalog groups counted in ``equipamentos_proximos``.
 
         Returns
         -------
@@ -603,7 +437,7 @@ class Context:
         out["edificacoes_trecho"] = self._buildings_near(
             points, rows, path_geoms, r_build, n, located
         )
-        self._facility_columns(out, evidence, points, rows, located, r_fac, r_safe, facility_groups)
+        self._facility_columns(out, evidence, points, rows, located, r_fac, r_safe)
         out["paradas_onibus_via"] = self._stops_along(evidence, edge, r_stop, n)
         self._occurrence_columns(
             out, evidence, points, rows, located, occurrences, r_occ, occurrences_months,
@@ -673,7 +507,6 @@ class Context:
         located: np.ndarray,
         r_fac: float,
         r_safe: float,
-        groups: Collection[str],
     ) -> None:
         n = len(out)
         owner, idx, dist = _pairs(self._fac_tree, self._fac_geoms, points, rows, max(r_fac, r_safe))
@@ -681,11 +514,10 @@ class Context:
         owner, idx, dist = owner[order], idx[order], dist[order]
         fac = self.facilities
         categoria = fac["categoria"].to_numpy(dtype=object)[idx]
-        grupo = fac["grupo"].to_numpy(dtype=object)[idx]
         vulneravel = fac["vulneravel"].to_numpy(dtype=bool)[idx]
         in_fac, in_safe = dist <= r_fac, dist <= r_safe
 
-        public = in_fac & np.isin(grupo, list(groups))
+        public = in_fac & fac["equipamento_publico"].to_numpy(dtype=bool)[idx]
         out["equipamentos_proximos"] = _counts(owner[public], n, located)
         out["equipamentos_nomes"] = self._names(owner[public], idx[public], n)
         safety_any = np.zeros(len(idx), dtype=bool)
@@ -696,7 +528,7 @@ class Context:
         vulnerable = in_safe & vulneravel
         out["usuarios_vulneraveis"] = _counts(owner[vulnerable], n, located)
         out["vulneraveis_nomes"] = self._names(owner[vulnerable], idx[vulnerable], n)
-        night = in_safe & np.isin(categoria, NIGHT_GENERATORS)
+        night = in_safe & fac["gerador_noturno"].to_numpy(dtype=bool)[idx]
         out["geradores_noturnos"] = _counts(owner[night], n, located)
         safety_any |= vulnerable | night
         for key, mask in (("equipamentos", public), ("seguranca", safety_any)):
@@ -813,12 +645,9 @@ class Context:
         deg_u = self._degree.reindex(u, fill_value=0).to_numpy()
         deg_v = self._degree.reindex(v, fill_value=0).to_numpy()
         out["via_de_passagem"] = column((deg_u >= 2) & (deg_v >= 2), "boolean", pd.NA)
-        surface = (
-            _text(roads["surface"])[at] if "surface" in roads else np.full(len(at), "", object)
-        )
-        highway = (
-            _text(roads["highway"])[at] if "highway" in roads else np.full(len(at), "", object)
-        )
+        blank = pd.Series([""] * len(roads), dtype=object)
+        surface = _text(roads.get("surface", blank))[at]
+        highway = _text(roads.get("highway", blank))[at]
         unpaved = np.array(
             [
                 bool(_tokens(s) & UNPAVED_SURFACES) or "track" in _tokens(h)

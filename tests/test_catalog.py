@@ -78,3 +78,39 @@ def test_malformed_catalog_names_file_and_key(tmp_path: Path) -> None:
     (tmp_path / "vias.toml").write_text(text)
     with pytest.raises(CatalogError, match=r"equipamentos\.toml.*não encontrado"):
         load_catalog(tmp_path)
+
+
+def test_facility_flags() -> None:
+    cats = load_catalog().equipamentos.categorias
+    public = {name for name, c in cats.items() if c.equipamento_publico}
+    night = {name for name, c in cats.items() if c.gerador_noturno}
+    # Art. 9 §3, III: every category but crossings, bus stops and private doctors'
+    # offices is a public or community facility.
+    assert set(cats) - public == {"travessia", "ponto_onibus", "consultorio"}
+    # Art. 9 §7, IV: places with pedestrians at night (bus stops among them).
+    assert night == {
+        "escola", "universidade", "hospital", "unidade_saude", "praca", "quadra",
+        "centro_comunitario", "ponto_onibus",
+    }  # fmt: skip
+    assert not cats["creche"].gerador_noturno  # closed at night
+    assert cats["ponto_onibus"].gerador_noturno and not cats["ponto_onibus"].equipamento_publico
+
+
+@pytest.mark.parametrize("flag", ["equipamento_publico", "gerador_noturno"])
+def test_facility_flag_is_required(tmp_path: Path, flag: str) -> None:
+    src = Path(__file__).resolve().parent.parent / "layers"
+    for name in ("vias", "equipamentos", "rede_existente", "bairros"):
+        (tmp_path / f"{name}.toml").write_text(
+            (src / f"{name}.toml").read_text(encoding="utf-8"), encoding="utf-8"
+        )
+    assert load_catalog(tmp_path).equipamentos.categorias["creche"].equipamento_publico
+    text = (tmp_path / "equipamentos.toml").read_text(encoding="utf-8")
+    head, creche, tail = text.partition("[categorias.creche]")
+    body, nxt, rest = tail.partition("\n[")
+    body = "\n".join(line for line in body.split("\n") if not line.startswith(f"{flag} ="))
+    (tmp_path / "equipamentos.toml").write_text(head + creche + body + nxt + rest, encoding="utf-8")
+    with pytest.raises(
+        CatalogError,
+        match=rf"equipamentos\.toml.*campo 'categorias\.creche\.{flag}': chave obrigatória ausente",
+    ):
+        load_catalog(tmp_path)
