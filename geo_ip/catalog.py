@@ -10,8 +10,9 @@ from __future__ import annotations
 import tomllib
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from geo_ip._paths import resource_dir
 from geo_ip.errors import CatalogError
@@ -217,6 +218,77 @@ class BairrosLayer(_Frozen):
     admin_level: tuple[int, ...] = ()
 
 
+Geometry = Literal["ponto", "linha", "poligono", "misto"]
+Renderer = Literal["simples", "categorizado", "graduado"]
+
+
+class SymbolClass(_Frozen):
+    """One symbol: a category value, a numeric range, or the single symbol.
+
+    Attributes
+    ----------
+    valor : str, optional
+        Category value (``categorizado``).
+    minimo, maximo : float, optional
+        Range ``minimo <= x < maximo`` (``graduado``; the last class includes ``maximo``).
+    rotulo : str
+        Legend label, in Portuguese.
+    cor : str
+        ``#rrggbb``.
+    largura : float
+        Line width (px) or point radius (px).
+    icone : str
+        Font Awesome icon name for point markers ("" = circle).
+    tracejado : bool
+        Dashed line.
+    geometria : str, optional
+        Geometry of this class when the layer mixes points and lines.
+    """
+
+    valor: str | None = None
+    minimo: float | None = None
+    maximo: float | None = None
+    rotulo: str
+    cor: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
+    largura: float = Field(default=2.0, gt=0)
+    icone: str = ""
+    tracejado: bool = False
+    geometria: Geometry | None = None
+
+
+class Style(_Frozen):
+    """The ``[estilo]`` table of an assessment layer."""
+
+    tipo: Renderer
+    campo: str | None = None
+    classes: tuple[SymbolClass, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Style:
+        if self.tipo != "simples" and not self.campo:
+            raise ValueError(f"estilo '{self.tipo}' precisa de 'campo'")
+        if self.tipo == "categorizado" and any(c.valor is None for c in self.classes):
+            raise ValueError("estilo categorizado: toda classe precisa de 'valor'")
+        if self.tipo == "graduado":
+            for c in self.classes:
+                if c.minimo is None or c.maximo is None or not c.minimo < c.maximo:
+                    raise ValueError(f"classe '{c.rotulo}': informe minimo < maximo")
+        return self
+
+
+class OutputLayer(_Frozen):
+    """Catalog entry of a layer written by the assessment (``layers/<name>.toml``)."""
+
+    camada: str
+    titulo: str
+    fonte: str
+    geometria: Geometry
+    grupo: str
+    estilo: Style
+    alternativos: dict[str, Style] = {}
+    campos: dict[str, str]
+
+
 class Catalog(_Frozen):
     """The whole layer catalog."""
 
@@ -224,6 +296,11 @@ class Catalog(_Frozen):
     equipamentos: FacilitiesLayer
     rede_existente: GridLayer
     bairros: BairrosLayer
+    pontos_ip: OutputLayer
+    ocorrencias: OutputLayer
+    extensoes: OutputLayer
+    postes_propostos: OutputLayer
+    pedidos: OutputLayer
 
 
 def _read(path: Path) -> dict[str, object]:

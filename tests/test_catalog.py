@@ -66,10 +66,8 @@ def test_facility_categories(tags: dict[str, str], category: str | None) -> None
 
 def test_malformed_catalog_names_file_and_key(tmp_path: Path) -> None:
     src = Path(__file__).resolve().parent.parent / "layers"
-    for name in ("vias", "equipamentos", "rede_existente"):
-        (tmp_path / f"{name}.toml").write_text(
-            (src / f"{name}.toml").read_text(encoding="utf-8"), encoding="utf-8"
-        )
+    for toml in src.glob("*.toml"):
+        (tmp_path / toml.name).write_text(toml.read_text(encoding="utf-8"), encoding="utf-8")
     text = (tmp_path / "vias.toml").read_text(encoding="utf-8")
     (tmp_path / "vias.toml").write_text(text.replace("largura = 4.0", 'largura = "larga"'))
     with pytest.raises(CatalogError, match=r"vias\.toml.*campo 'classes\.principal\.largura'"):
@@ -99,10 +97,8 @@ def test_facility_flags() -> None:
 @pytest.mark.parametrize("flag", ["equipamento_publico", "gerador_noturno"])
 def test_facility_flag_is_required(tmp_path: Path, flag: str) -> None:
     src = Path(__file__).resolve().parent.parent / "layers"
-    for name in ("vias", "equipamentos", "rede_existente", "bairros"):
-        (tmp_path / f"{name}.toml").write_text(
-            (src / f"{name}.toml").read_text(encoding="utf-8"), encoding="utf-8"
-        )
+    for toml in src.glob("*.toml"):
+        (tmp_path / toml.name).write_text(toml.read_text(encoding="utf-8"), encoding="utf-8")
     assert load_catalog(tmp_path).equipamentos.categorias["creche"].equipamento_publico
     text = (tmp_path / "equipamentos.toml").read_text(encoding="utf-8")
     head, creche, tail = text.partition("[categorias.creche]")
