@@ -218,34 +218,34 @@ def _criteria_sheet(assessment: Assessment) -> pd.DataFrame:
     return _export(view)
 
 
-def _format_sheet(sheet: Any, frame: pd.DataFrame) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    header_fill = PatternFill("solid", fgColor="1F4E78")
-    for cell in sheet[1]:
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = header_fill
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = "B2"
-    if sheet.max_row > 1:
-        sheet.auto_filter.ref = sheet.dimensions
-    for i, column in enumerate(frame.columns, start=1):
-        letter = get_column_letter(i)
-        text = frame[column].map(str)
-        longest = max([len(str(column)), *(len(s) for s in text.head(200))], default=10)
+def _format_sheet(book: Any, sheet: Any, frame: pd.DataFrame) -> None:
+    """Header style, frozen header and first column, filter, widths and number formats."""
+    header = book.add_format(
+        {"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E78", "text_wrap": True,
+         "valign": "top", "border": 1}
+    )  # fmt: skip
+    formats = {
+        "rs": book.add_format({"num_format": '"R$" #,##0.00'}),
+        "m": book.add_format({"num_format": "#,##0.0"}),
+        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
+    }
+    for i, column in enumerate(frame.columns):
+        sheet.write(0, i, column, header)
+        text = frame[column].head(200).map(str)
+        longest = max([len(str(column)), *(len(s) for s in text)], default=10)
         wide = any(k in column for k in ("motiv", "decisao", "nomes", "detalhe", "fonte"))
-        sheet.column_dimensions[letter].width = min(60 if wide else 28, max(8, longest + 2))
-        fmt = None
+        width = min(60 if wide else 28, max(8, longest + 2))
+        kind = None
         if column.endswith("_rs"):
-            fmt = '"R$" #,##0.00'
-        elif column.endswith("_m") or column.endswith("_pct"):
-            fmt = "#,##0.0"
-        for cell in sheet[letter][1:]:
-            if fmt:
-                cell.number_format = fmt
-            if wide:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            kind = "rs"
+        elif column.endswith(("_m", "_pct")):
+            kind = "m"
+        elif wide:
+            kind = "wrap"
+        sheet.set_column(i, i, width, formats[kind] if kind else None)
+    sheet.freeze_panes(1, 1)
+    if len(frame):
+        sheet.autofilter(0, 0, len(frame), max(len(frame.columns) - 1, 0))
 
 
 def _write_xlsx(assessment: Assessment, out: Path) -> None:
@@ -266,10 +266,15 @@ def _write_xlsx(assessment: Assessment, out: Path) -> None:
             ]
         ),
     }
-    with atomic_path(out) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+    with (
+        atomic_path(out) as tmp,
+        pd.ExcelWriter(
+            tmp, engine="xlsxwriter", engine_kwargs={"options": {"nan_inf_to_errors": True}}
+        ) as writer,
+    ):
         for name, frame in sheets.items():
             frame.to_excel(writer, sheet_name=name, index=False)
-            _format_sheet(writer.sheets[name], frame)
+            _format_sheet(writer.book, writer.sheets[name], frame)
 
 
 def _not_used(assessment: Assessment) -> pd.DataFrame:
@@ -353,6 +358,11 @@ def _write_gpkg(assessment: Assessment, out: Path) -> list[str]:
     )
     for name in _TERRITORY_LAYERS:
         layers.append((name, read_layer(assessment.territory, name)))
+    occ = assessment.occurrences
+    if occ is not None:
+        usable = occ[occ["situacao"].astype(str) != "erro"]
+        # date and type only: the free-text description may name people
+        layers.append(("ocorrencias", _export(usable[["data", "tipo", "geometry"]])))
     meta = pd.DataFrame(
         [
             {"chave": k, "valor": json.dumps(v, ensure_ascii=False, default=str)}

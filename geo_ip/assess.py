@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,8 @@ class Assessment:
         and distances: the audit trail behind the motivations.
     rejected_decisions, rejected_history, occurrences_report : pandas.DataFrame
         Rows of the optional input files that were not used, with the reason.
+    occurrences : geopandas.GeoDataFrame or None
+        The occurrences read (every row, with ``situacao`` and ``motivo``).
     provenance : dict
         Tool version, rules (file, version, hash), input files, territory
         metadata, CRS, time of run, attribution.
@@ -86,7 +88,7 @@ class Assessment:
     crs: str
     rules: Rules
     territory: Path
-    layers_used: tuple[str, ...] = field(default=("vias", "rede_existente", "pontos_ip"))
+    occurrences: gpd.GeoDataFrame | None = None
 
 
 def _dem_path(territory: Path, dem: str | Path | None) -> Path | None:
@@ -309,6 +311,7 @@ def assess(
         crs=str(roads.crs),
         rules=rules,
         territory=territory,
+        occurrences=occ_table,
     )
 
 

@@ -186,8 +186,11 @@ def test_outputs_and_their_contents(written: Path, demo: Assessment) -> None:
     assert ranking.loc[0, "posicao"] == "1"
     layers = dict(pyogrio.list_layers(written / "avaliacao.gpkg"))
     for layer in ("pedidos", "extensoes", "postes_propostos", "vias", "rede_existente",
-                  "pontos_ip", "equipamentos", "metadados"):  # fmt: skip
+                  "pontos_ip", "equipamentos", "ocorrencias", "metadados"):  # fmt: skip
         assert layer in layers, layer
+    occurrences = read_layer(written / "avaliacao.gpkg", "ocorrencias")
+    assert len(occurrences) == 8  # the two rows with errors are left out
+    assert list(occurrences.columns) == ["data", "tipo", "geometry"]
     pedidos = read_layer(written / "avaliacao.gpkg", "pedidos")
     assert len(pedidos) == 41
     assert pedidos.geometry.isna().sum() == 4  # not located: ambiguous, unknown, outside x2
