@@ -10,12 +10,8 @@ naming its row and field, and is left out of every count.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import math
-import warnings
-import zipfile
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -23,13 +19,12 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from pyproj import Transformer
 
-from geo_ip._intake_io import cell_text, slug
+from geo_ip._parse import date_problems, parse_dates, quoted, slug, to_number
+from geo_ip._tables import GEOMETRY_PROBLEM, Schema, aliases_of, read_sheet
 from geo_ip.errors import InputFileError
-from geo_ip.intake import _parse_dates
 
 log = logging.getLogger("geo_ip")
 
@@ -92,206 +87,14 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "latitude": ("lat", "latitude_y", "lat_y"),
     "longitude": ("lon", "long", "lng", "longitude_x", "lon_x", "long_x"),
 }  # fmt: skip
-_ALIASES = {alias: name for name, aliases in _SYNONYMS.items() for alias in (name, *aliases)}
-_HEADER_SEARCH_ROWS = 30
-_DELIMITERS = (";", ",", "\t", "|")
-_ENCODINGS = ("utf-8-sig", "cp1252")
-_UNSUPPORTED = {
-    ".xls": "formato .xls (Excel 97-2003) não suportado: salve a planilha como .xlsx ou CSV",
-    ".ods": "formato .ods não suportado: salve a planilha como .xlsx ou CSV",
-}
-_GEO_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb")
-
-Record = tuple[int, list[str]]
-"""A row of the file: (line number a clerk sees, cells as text)."""
-
-
-# --- raw reading ---------------------------------------------------------------------------
-
-
-def _names(cells: Sequence[str]) -> list[str | None]:
-    """Canonical name of each header cell (None when not one of ours); first one wins."""
-    out: list[str | None] = []
-    taken: set[str] = set()
-    for cell in cells:
-        name = _ALIASES.get(slug(cell))
-        if name in taken:
-            name = None
-        if name is not None:
-            taken.add(name)
-        out.append(name)
-    return out
-
-
-def _header_score(cells: Sequence[str]) -> int:
-    names = {n for n in _names(cells) if n}
-    return 10 * len(names & {"data", "tipo"}) + len(names)
-
-
-def _find_header(records: Sequence[Record]) -> int | None:
-    """Index of the first row naming both ``data`` and ``tipo`` (title rows tolerated)."""
-    for i, (_, cells) in enumerate(records[:_HEADER_SEARCH_ROWS]):
-        if _header_score(cells) >= 20:
-            return i
-    return None
-
-
-def _decode(raw: bytes, path: Path) -> str:
-    if b"\x00" in raw:
-        raise InputFileError(
-            "o arquivo de ocorrências não é um texto CSV (contém bytes nulos: UTF-16 ou "
-            "planilha com a extensão errada?); salve como CSV UTF-8 ou .xlsx",
-            path=path,
-        )
-    for encoding in _ENCODINGS:
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InputFileError(  # pragma: no cover - cp1252 decodes almost anything
-        "codificação de caracteres não reconhecida no arquivo de ocorrências; salve o CSV "
-        "em UTF-8 ou Latin-1 (Windows-1252)",
-        path=path,
-    )
-
-
-def _parse_csv(text: str, delimiter: str, limit: int | None = None) -> list[Record]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records: list[Record] = []
-    for line, cells in enumerate(reader, start=1):
-        records.append((line, [c.strip() for c in cells]))
-        if limit is not None and line >= limit:
-            break
-    return records
-
-
-def _read_csv(path: Path, raw: bytes) -> list[Record]:
-    text = _decode(raw, path)
-
-    def score(delimiter: str) -> tuple[int, int]:
-        records = _parse_csv(text, delimiter, _HEADER_SEARCH_ROWS)
-        at = _find_header(records)
-        if at is None:
-            first = next((cells for _, cells in records if any(cells)), [])
-            return (0, len(first))
-        return (1, _header_score(records[at][1]))
-
-    delimiter = max(_DELIMITERS, key=score)
-    try:
-        return _parse_csv(text, delimiter)
-    except csv.Error as exc:
-        raise InputFileError(f"CSV de ocorrências malformado ({exc})", path=path) from exc
-
-
-def _read_xlsx(path: Path) -> list[Record]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            book = load_workbook(path, data_only=True, read_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InputFileError(
-            f"planilha XLSX de ocorrências corrompida ou ilegível ({type(exc).__name__}: {exc})",
-            path=path,
-        ) from exc
-    try:
-        chosen: list[Record] | None = None
-        for sheet in book.worksheets:
-            rows = sheet.iter_rows(values_only=True)
-            records = [(i, [cell_text(v) for v in row]) for i, row in enumerate(rows, start=1)]
-            if chosen is None:
-                chosen = records
-            if _find_header(records) is not None:
-                return records
-        return chosen or []
-    finally:
-        book.close()
-
-
-def _read_geo(path: Path) -> tuple[list[str], list[Record], np.ndarray, np.ndarray, np.ndarray]:
-    """Attributes as records plus longitude, latitude (EPSG:4326) and a geometry problem."""
-    try:
-        layers = pyogrio.list_layers(path)
-    except pyogrio.errors.DataSourceError as exc:
-        raise InputFileError(
-            f"arquivo geográfico de ocorrências ilegível ({exc})", path=path
-        ) from exc
-    if len(layers) == 0:
-        raise InputFileError("o arquivo de ocorrências não tem camadas", path=path)
-    names = [str(n) for n in layers[:, 0]]
-    points = [str(n) for n, g in layers if g is not None and "point" in str(g).lower()]
-    layer = next((n for n in names if slug(n) == "ocorrencias"), points[0] if points else names[0])
-    try:
-        gdf = pyogrio.read_dataframe(path, layer=layer, fid_as_index=True)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise InputFileError(f"camada '{layer}' ilegível ({exc})", path=path) from exc
-    if gdf.crs is None:
-        raise InputFileError(
-            "o arquivo de ocorrências não tem sistema de coordenadas (CRS); grave-o com o CRS "
-            "definido (ex.: EPSG:4674, SIRGAS 2000)",
-            path=path,
-        )
-    geoms = np.asarray(gdf.geometry.array, dtype=object)
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    kinds = shapely.get_type_id(geoms)
-    single = shapely.get_num_geometries(geoms) == 1
-    is_point = ~missing & ((kinds == 0) | ((kinds == 4) & single))
-    problem = np.where(missing, "sem geometria", np.where(is_point, "", "não é um ponto"))
-    first = shapely.get_geometry(geoms, 0)
-    first[~is_point] = None
-    lonlat = gpd.GeoSeries(first, crs=gdf.crs).to_crs("EPSG:4326").array
-    lon = np.where(is_point, shapely.get_x(lonlat), np.nan)
-    lat = np.where(is_point, shapely.get_y(lonlat), np.nan)
-    attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    header = [str(c) for c in attrs.columns]
-    lines = (
-        [int(i) for i in gdf.index]
-        if path.suffix.lower() == ".gpkg"
-        else list(range(1, len(gdf) + 1))
-    )
-    records = [
-        (line, [cell_text(v) for v in row])
-        for line, row in zip(lines, attrs.itertuples(index=False, name=None), strict=True)
-    ]
-    return header, records, lon, lat, problem
-
-
-# --- checking ------------------------------------------------------------------------------
-
-
-def _column(header: Sequence[str], records: Sequence[Record], name: str) -> pd.Series:
-    names = _names(header)
-    if name not in names:
-        return pd.Series([""] * len(records), dtype=str)
-    at = names.index(name)
-    return pd.Series([cells[at] if at < len(cells) else "" for _, cells in records], dtype=str)
-
-
-def _missing(header: Sequence[str], needed: Sequence[str], path: Path) -> None:
-    names = _names(header)
-    listing = ", ".join(f"'{h}'" for h in header if h) or "nenhuma"
-    for column in needed:
-        if column not in names:
-            raise InputFileError(
-                f"coluna obrigatória '{column}' não encontrada no arquivo de ocorrências; "
-                f"colunas encontradas: {listing}",
-                path=path,
-                field=column,
-            )
-
-
-def _number(text: pd.Series) -> pd.Series:
-    """Coordinates written with a decimal comma or point (no thousands separator)."""
-    s = text.str.replace("\u2212", "-", regex=False).str.replace(r"\s", "", regex=True)
-    s = s.str.replace(",", ".", regex=False)
-    ok = s.str.fullmatch(r"[-+]?(?:\d+\.?\d*|\.\d+)")
-    return pd.to_numeric(s.where(ok), errors="coerce").astype("float64")
-
-
-def _quoted(text: pd.Series) -> pd.Series:
-    return "('" + text.str.slice(0, 60) + "')"
+_SCHEMA = Schema(
+    what="arquivo de ocorrências",
+    aliases=aliases_of(_SYNONYMS),
+    required=("data", "tipo", "latitude", "longitude"),
+    key=("data", "tipo"),
+    of=" de ocorrências",
+    layer="ocorrencias",
+)
 
 
 def _coordinate_problems(text: pd.Series, values: pd.Series, field: str, limit: float) -> pd.Series:
@@ -303,11 +106,11 @@ def _coordinate_problems(text: pd.Series, values: pd.Series, field: str, limit: 
     )
     msg = pd.Series("", index=text.index, dtype=str)
     msg = msg.mask(blank, f"campo '{field}': vazio")
-    msg = msg.mask(bad, f"campo '{field}': não é uma coordenada válida " + _quoted(text))
+    msg = msg.mask(bad, f"campo '{field}': não é uma coordenada válida " + quoted(text))
     msg = msg.mask(
         out_of_range.to_numpy(dtype=bool),
         f"campo '{field}': fora do intervalo válido (-{limit:g} a {limit:g}) "
-        + _quoted(text)
+        + quoted(text)
         + pd.Series(projected, index=text.index, dtype=str),
     )
     return msg
@@ -381,70 +184,37 @@ def read_occurrences(path: str | Path, crs: str, *, today: date | None = None) -
     """
     path = Path(path)
     today = today or date.today()
-    if not path.is_file():
-        raise InputFileError("arquivo de ocorrências não encontrado", path=path)
-    suffix = path.suffix.lower()
-    if suffix in _UNSUPPORTED:
-        raise InputFileError(_UNSUPPORTED[suffix], path=path)
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise InputFileError("arquivo de ocorrências vazio", path=path)
-
-    geo_problem: np.ndarray | None = None
-    if suffix in _GEO_SUFFIXES or raw.startswith((b"SQLite format 3\x00", b"{")):
-        header, records, lon_geo, lat_geo, geo_problem = _read_geo(path)
-        _missing(header, ("data", "tipo"), path)
-    else:
-        is_xlsx = raw.startswith(b"PK\x03\x04") or suffix in (".xlsx", ".xlsm")
-        rows = _read_xlsx(path) if is_xlsx else _read_csv(path, raw)
-        at = _find_header(rows)
-        if at is None:
-            first = next((cells for _, cells in rows if any(cells)), [])
-            _missing(first, ("data", "tipo", "latitude", "longitude"), path)
-            raise AssertionError("unreachable")  # pragma: no cover
-        header = rows[at][1]
-        _missing(header, ("data", "tipo", "latitude", "longitude"), path)
-        records = [(line, cells) for line, cells in rows[at + 1 :] if any(cells)]
-    if not records:
+    table = read_sheet(path, _SCHEMA)
+    if table.empty:
         raise InputFileError(
             "o arquivo de ocorrências não tem nenhuma linha de dados (só o cabeçalho)", path=path
         )
 
-    n = len(records)
-    lines = pd.Series([line for line, _ in records], dtype="int64")
+    n = len(table)
+    lines = table["linha"]
     where = "linha " + lines.astype(str) + ", "
-    problems: list[pd.Series] = []
+    blank = pd.Series([""] * n, dtype=str)
 
-    date_text = _column(header, records, "data")
-    dates, status = _parse_dates(date_text, today)
-    date_msg = pd.Series("", index=date_text.index, dtype=str)
-    date_msg = date_msg.mask(status == "vazio", "campo 'data': vazio")
-    date_msg = date_msg.mask(
-        status == "formato",
-        "campo 'data': data em formato não reconhecido "
-        + _quoted(date_text)
-        + "; use dd/mm/aaaa ou aaaa-mm-dd",
-    )
-    date_msg = date_msg.mask(
-        status == "inexistente", "campo 'data': data inexistente " + _quoted(date_text)
-    )
-    problems.append(date_msg)
+    def column(name: str) -> pd.Series:
+        return table[name] if name in table.columns else blank
 
-    if geo_problem is None:
-        lat_text = _column(header, records, "latitude")
-        lon_text = _column(header, records, "longitude")
-        lat, lon = _number(lat_text), _number(lon_text)
+    date_text = column("data")
+    dates, status = parse_dates(date_text, today)
+    problems = [date_problems(date_text, status, "data", blank="vazio")]
+    lat_text, lon_text = column("latitude"), column("longitude")
+    lat, lon = to_number(lat_text, thousands=False), to_number(lon_text, thousands=False)
+    if GEOMETRY_PROBLEM in table.columns:  # a point file: the coordinates are the geometry's
+        geometry_problem = table[GEOMETRY_PROBLEM]
+        problems.append(
+            ("campo 'geometria': " + geometry_problem).where(geometry_problem != "", "")
+        )
+    else:
         problems.append(_coordinate_problems(lat_text, lat, "latitude", 90))
         problems.append(_coordinate_problems(lon_text, lon, "longitude", 180))
-    else:
-        lat, lon = pd.Series(lat_geo, dtype="float64"), pd.Series(lon_geo, dtype="float64")
-        problems.append(
-            pd.Series([f"campo 'geometria': {p}" if p else "" for p in geo_problem], dtype=str)
-        )
     error_text = _join(problems)
     error = error_text != ""
 
-    type_text = _column(header, records, "tipo")
+    type_text = column("tipo")
     types = pd.Series([normalise_type(t) for t in type_text], dtype=str)
     warn = pd.Series("", index=type_text.index, dtype=str)
     warn = warn.mask(type_text == "", f"aviso: campo 'tipo': vazio; contada como '{UNKNOWN_TYPE}'")
@@ -452,7 +222,7 @@ def read_occurrences(path: str | Path, crs: str, *, today: date | None = None) -
     warn = warn.mask(
         unknown,
         "aviso: campo 'tipo': tipo não reconhecido "
-        + _quoted(type_text)
+        + quoted(type_text)
         + "; mantido como '"
         + types
         + "' (tipos conhecidos: "
@@ -471,13 +241,13 @@ def read_occurrences(path: str | Path, crs: str, *, today: date | None = None) -
         x[valid], y[valid] = to_crs.transform(lon.to_numpy()[valid], lat.to_numpy()[valid])
     geometry = np.full(n, None, dtype=object)
     geometry[valid] = shapely.points(x[valid], y[valid])
-    table = gpd.GeoDataFrame(
+    out = gpd.GeoDataFrame(
         {
             "linha": lines,
             "data": pd.Series(dates.to_numpy(), dtype="object"),
             "tipo": types,
             "tipo_informado": type_text,
-            "descricao": _column(header, records, "descricao"),
+            "descricao": column("descricao"),
             "latitude": lat,
             "longitude": lon,
             "situacao": pd.Series(situacao, dtype=str),
@@ -485,7 +255,7 @@ def read_occurrences(path: str | Path, crs: str, *, today: date | None = None) -
         },
         geometry=gpd.GeoSeries(geometry, crs=crs),
     )
-    counts = table["situacao"].value_counts()
+    counts = out["situacao"].value_counts()
     log.info(
         "arquivo '%s': %d ocorrência(s): %d ok, %d com aviso, %d com erro (fora das contagens)",
         path,
@@ -494,7 +264,7 @@ def read_occurrences(path: str | Path, crs: str, *, today: date | None = None) -
         counts.get("aviso", 0),
         counts.get("erro", 0),
     )
-    return table
+    return out
 
 
 def _join(parts: Sequence[pd.Series]) -> pd.Series:

@@ -24,35 +24,29 @@ the reason, naming file, row and field. Two rows for the same (protocol, criteri
 are both rejected: an audit trail must not depend on row order, so the commission
 keeps one of them. :func:`apply` turns suggestions + decisions into the final points.
 
-:func:`read_sheet` is the tolerant reader shared with the history of benefits
-(:func:`geo_ip.eligibility.read_history`).
+The file is read by :func:`geo_ip._tables.read_sheet`, the tolerant reader shared
+with the requests, the history of benefits and the occurrences.
 """
 
 from __future__ import annotations
 
 import logging
-import warnings
-import zipfile
-from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from geo_ip._intake_io import _decode, _parse_csv, _sniff, cell_text, slug
+from geo_ip._parse import STOPWORDS, cell_text, date_problems, parse_dates, quoted, slug, to_number
+from geo_ip._tables import Schema, aliases_of, read_sheet
 from geo_ip.config import CRITERIA, Rules
-from geo_ip.errors import InputFileError
-from geo_ip.intake import _STOPWORDS, _parse_dates, _to_number
 
 __all__ = [
     "DECISION_COLUMNS",
     "REJECTED_COLUMNS",
     "apply",
     "criterion_from_label",
-    "date_problem",
     "read_decisions",
-    "read_sheet",
 ]
 
 log = logging.getLogger("geo_ip")
@@ -61,19 +55,22 @@ DECISION_COLUMNS = ("linha", "protocolo", "criterio", "pontos", "motivacao", "me
 """Columns of the valid decisions table."""
 REJECTED_COLUMNS = ("arquivo", "linha", "protocolo", "criterio", "motivo")
 """Columns of the rejected rows report."""
-_ALIASES = {
-    **{a: "protocolo" for a in ("protocolo", "no_protocolo", "n_protocolo", "numero_protocolo",
-                                "nr_protocolo", "num_protocolo", "numero_do_protocolo")},
-    **{a: "criterio" for a in ("criterio", "criterios", "criterio_art_9", "item", "quesito")},
-    **{a: "pontos" for a in ("pontos", "pontuacao", "pontos_atribuidos", "nota",
-                             "pontuacao_atribuida", "pontuacao_final")},
-    **{a: "motivacao" for a in ("motivacao", "motivo", "justificativa", "fundamentacao",
-                                "fundamento")},
-    **{a: "membro" for a in ("membro", "membro_comissao", "membro_da_comissao", "responsavel",
-                             "avaliador", "servidor")},
-    **{a: "data" for a in ("data", "data_decisao", "data_da_decisao", "data_reuniao")},
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "protocolo": ("no_protocolo", "n_protocolo", "numero_protocolo", "nr_protocolo",
+                  "num_protocolo", "numero_do_protocolo"),
+    "criterio": ("criterios", "criterio_art_9", "item", "quesito"),
+    "pontos": ("pontuacao", "pontos_atribuidos", "nota", "pontuacao_atribuida",
+               "pontuacao_final"),
+    "motivacao": ("motivo", "justificativa", "fundamentacao", "fundamento"),
+    "membro": ("membro_comissao", "membro_da_comissao", "responsavel", "avaliador",
+               "servidor"),
+    "data": ("data_decisao", "data_da_decisao", "data_reuniao"),
 }  # fmt: skip
-_REQUIRED = ("protocolo", "criterio", "pontos", "motivacao")
+_SCHEMA = Schema(
+    what="arquivo de decisões da Comissão",
+    aliases=aliases_of(_SYNONYMS),
+    required=("protocolo", "criterio", "pontos", "motivacao"),
+)
 _ROMAN = {"i": 0, "ii": 1, "iii": 2, "iv": 3, "v": 4}
 _KEYWORDS = {
     "beneficiarios": "beneficiarios",
@@ -85,133 +82,6 @@ _KEYWORDS = {
     "viabilidade": "viabilidade",
 }
 _LEADING = frozenset({"art", "artigo", "9", "9o", "criterio", "inciso"})
-_HEADER_SEARCH_ROWS = 30
-_UNSUPPORTED = {
-    ".xls": "formato .xls (Excel 97-2003) não suportado: salve a planilha como .xlsx ou CSV",
-    ".ods": "formato .ods não suportado: salve a planilha como .xlsx ou CSV",
-}
-
-Record = tuple[int, list[str]]
-
-
-# --- generic tolerant reader ----------------------------------------------------------------
-
-
-def _xlsx_records(path: Path, aliases: Mapping[str, str]) -> list[Record]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            book = load_workbook(path, data_only=True, read_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InputFileError(
-            f"planilha XLSX corrompida ou ilegível ({type(exc).__name__}: {exc})", path=path
-        ) from exc
-    try:
-        chosen: list[Record] | None = None
-        for sheet in book.worksheets:
-            rows = sheet.iter_rows(values_only=True)
-            records = [(i, [cell_text(v) for v in row]) for i, row in enumerate(rows, start=1)]
-            if chosen is None:
-                chosen = records
-            if _header_at(records, aliases) is not None:
-                return records
-        return chosen or []
-    finally:
-        book.close()
-
-
-def _header_at(records: Sequence[Record], aliases: Mapping[str, str]) -> int | None:
-    """First of the top rows naming at least two known columns."""
-    for i, (_, cells) in enumerate(records[:_HEADER_SEARCH_ROWS]):
-        if len({aliases[slug(c)] for c in cells if slug(c) in aliases}) >= 2:
-            return i
-    return None
-
-
-def _names(header: Sequence[str], aliases: Mapping[str, str]) -> list[str]:
-    """Canonical names (first column wins), others their slug, all unique."""
-    names: list[str] = []
-    for i, cell in enumerate(header):
-        key = slug(cell)
-        name = aliases.get(key) or key or f"coluna_{i + 1}"
-        base, k = name, 2
-        while name in names or (name == "linha"):
-            name, k = f"{base}_{k}", k + 1
-        names.append(name)
-    return names
-
-
-def read_sheet(
-    path: str | Path, aliases: Mapping[str, str], required: Sequence[str], *, what: str
-) -> pd.DataFrame:
-    """Read a small CSV or XLSX table with tolerant headers, as strings.
-
-    CSV: ``,``, ``;``, tab or ``|``; UTF-8 (with or without BOM) or Windows-1252.
-    XLSX: the first sheet with a header; title rows above the header are skipped (the
-    header is the first of the top 30 rows naming two known columns).
-
-    Parameters
-    ----------
-    path : str or Path
-        The file.
-    aliases : mapping of str to str
-        Header slug (:func:`geo_ip._intake_io.slug`) → canonical column name.
-    required : sequence of str
-        Canonical columns the file must have.
-    what : str
-        What the file is, in Portuguese (``"arquivo de decisões"``), for messages.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``linha`` (row number as the clerk sees it: header = its row, data below) and
-        one string column per file column; blank rows skipped. A header-only file
-        gives an empty table.
-
-    Raises
-    ------
-    InputFileError
-        Missing, empty, undecodable or corrupt file; no header; missing required column.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"{what} não encontrado", path=path)
-    suffix = path.suffix.lower()
-    if suffix in _UNSUPPORTED:
-        raise InputFileError(_UNSUPPORTED[suffix], path=path)
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise InputFileError("arquivo vazio", path=path)
-    if raw.startswith(b"PK\x03\x04") or suffix in (".xlsx", ".xlsm"):
-        records = _xlsx_records(path, aliases)
-    else:
-        text = _decode(raw, path)
-        records = _parse_csv(text, _sniff(text))
-    if not any(any(cells) for _, cells in records):
-        raise InputFileError("arquivo vazio", path=path)
-    at = _header_at(records, aliases)
-    first = next(cells for _, cells in records if any(cells))
-    header = records[at][1] if at is not None else first
-    names = _names(header, aliases)
-    listing = ", ".join(f"'{h}'" for h in header if h) or "nenhuma"
-    for column in required:
-        if column not in names:
-            raise InputFileError(
-                f"coluna obrigatória '{column}' não encontrada; colunas encontradas: {listing}",
-                path=path,
-                field=column,
-            )
-    width = len(names)
-    body = records[at + 1 :] if at is not None else []
-    rows = [(line, (cells + [""] * width)[:width]) for line, cells in body if any(cells)]
-    frame = pd.DataFrame([cells for _, cells in rows], columns=names, dtype=str)
-    if not rows:
-        frame = pd.DataFrame({name: pd.Series([], dtype=str) for name in names})
-    frame.insert(0, "linha", pd.Series([line for line, _ in rows], dtype="int64"))
-    return frame
 
 
 # --- criteria labels ------------------------------------------------------------------------
@@ -232,7 +102,7 @@ def criterion_from_label(label: object) -> tuple[str | None, list[str]]:
         The criterion (``None`` when unknown or ambiguous) and the candidates found
         (several when ambiguous, e.g. ``"II - tráfego"``).
     """
-    tokens = [t for t in slug(label).split("_") if t and t not in _STOPWORDS]
+    tokens = [t for t in slug(label).split("_") if t and t not in STOPWORDS]
     while tokens and tokens[0] in _LEADING:
         tokens = tokens[1:]
     key = "_".join(tokens)
@@ -254,41 +124,6 @@ def criterion_from_label(label: object) -> tuple[str | None, list[str]]:
 def _pts(value: float) -> str:
     """Points as written in Portuguese (``12,5``)."""
     return f"{value:g}".replace(".", ",")
-
-
-def _quoted(text: str) -> str:
-    return f"('{text[:60]}')"
-
-
-def date_problem(text: str, status: str, field: str, *, required: bool) -> str:
-    """Explain a date cell the intake's date parser did not accept; ``""`` when fine.
-
-    Parameters
-    ----------
-    text : str
-        The cell as read.
-    status : str
-        Its status from the parser: ``"ok"``, ``"vazio"``, ``"formato"`` or ``"inexistente"``.
-    field : str
-        Column name, for the message.
-    required : bool
-        Whether an empty cell is a problem.
-
-    Returns
-    -------
-    str
-        ``"campo '<field>': ..."`` or ``""``.
-    """
-    if status == "vazio":
-        return f"campo '{field}': obrigatório, está vazio" if required else ""
-    if status == "formato":
-        return (
-            f"campo '{field}': data em formato não reconhecido {_quoted(text)}; use dd/mm/aaaa "
-            "ou aaaa-mm-dd"
-        )
-    if status == "inexistente":
-        return f"campo '{field}': data inexistente {_quoted(text)}"
-    return ""
 
 
 def read_decisions(
@@ -325,12 +160,12 @@ def read_decisions(
     """
     path = Path(path)
     today = today or date.today()
-    table = read_sheet(path, _ALIASES, _REQUIRED, what="arquivo de decisões da Comissão")
+    table = read_sheet(path, _SCHEMA)
     n = len(table)
     if n == 0:
         log.warning("arquivo '%s': só o cabeçalho, nenhuma decisão da Comissão", path)
     empty = pd.Series([""] * n, dtype=str)
-    text = {c: table[c] if c in table.columns else empty for c in set(_ALIASES.values())}
+    text = {c: table[c] if c in table.columns else empty for c in _SYNONYMS}
     problems: list[list[str]] = [[] for _ in range(n)]
     canon = {p.strip().upper(): p for p in protocols}
 
@@ -350,22 +185,22 @@ def read_decisions(
             problems[i].append("campo 'criterio': obrigatório, está vazio")
         elif len(found) > 1:
             problems[i].append(
-                f"campo 'criterio': critério ambíguo {_quoted(value)}: {' ou '.join(found)}"
+                f"campo 'criterio': critério ambíguo {quoted(value)}: {' ou '.join(found)}"
             )
         elif name is None:
             problems[i].append(
-                f"campo 'criterio': critério desconhecido {_quoted(value)}; use {options} "
+                f"campo 'criterio': critério desconhecido {quoted(value)}; use {options} "
                 "(ou I a V, na ordem do Art. 9)"
             )
         criterion_out.append(name)
 
-    points = _to_number(text["pontos"].reset_index(drop=True), thousands=False)
+    points = to_number(text["pontos"].reset_index(drop=True), thousands=False)
     for i, (value, number) in enumerate(zip(text["pontos"], points, strict=True)):
         name = criterion_out[i]
         if not value:
             problems[i].append("campo 'pontos': obrigatório, está vazio")
         elif not np.isfinite(number):
-            problems[i].append(f"campo 'pontos': não é um número {_quoted(value)}")
+            problems[i].append(f"campo 'pontos': não é um número {quoted(value)}")
         elif number < 0:
             problems[i].append(f"campo 'pontos': valor negativo ({_pts(number)})")
         elif name is not None:
@@ -383,9 +218,9 @@ def read_decisions(
                 "pontuação é motivada)"
             )
 
-    dates, status = _parse_dates(text["data"].reset_index(drop=True), today)
-    for i, (value, state, day) in enumerate(zip(text["data"], status, dates, strict=True)):
-        problem = date_problem(value, state, "data", required=False)
+    dates, status = parse_dates(text["data"].reset_index(drop=True), today)
+    date_text = date_problems(text["data"].reset_index(drop=True), status, "data")
+    for i, (problem, day) in enumerate(zip(date_text, dates, strict=True)):
         if problem:
             problems[i].append(problem)
         elif day is not None and day > today:

@@ -46,12 +46,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo_ip._intake_io import cell_text, slug
+from geo_ip._parse import category, cell_text, date_problems, parse_dates, slug, to_number, yes_no
+from geo_ip._tables import Schema, aliases_of, read_sheet
 from geo_ip.config import Rules
-from geo_ip.decisions import date_problem, read_sheet
-from geo_ip.errors import InputFileError
-from geo_ip.intake import _STOPWORDS, _TIPO_ALIASES, TIPOS, _parse_dates, mask_cpf
-from geo_ip.intake import _to_number as to_number
+from geo_ip.intake import TIPO_ALIASES, TIPOS, mask_cpf
 from geo_ip.privacy import HASH_PATTERN, cpf_hash, cpf_hashes, cpf_problem, valid_cpf_digits
 
 __all__ = ["HISTORY_COLUMNS", "RESULT_COLUMNS", "check", "read_history"]
@@ -65,34 +63,23 @@ RESULT_COLUMNS = (
 """Columns added by :func:`check`."""
 HISTORY_COLUMNS = ("linha", "protocolo", "data", "tipo", "cpf_hash")
 """Columns of the history table from :func:`read_history` (never the CPF)."""
-_HISTORY_ALIASES = {
-    **{a: "protocolo" for a in ("protocolo", "no_protocolo", "n_protocolo", "numero_protocolo")},
-    **{a: "data" for a in ("data", "data_beneficio", "data_do_beneficio", "data_execucao",
-                           "data_da_execucao", "data_conclusao", "data_concessao")},
-    **{a: "cpf" for a in ("cpf", "cpf_solicitante", "cpf_do_solicitante", "cpf_beneficiario",
-                          "cpf_do_beneficiario")},
-    **{a: "cpf_hash" for a in ("cpf_hash", "hash_cpf", "hash_do_cpf")},
-    **{a: "tipo" for a in ("tipo", "tipo_beneficio", "tipo_de_beneficio", "tipo_obra",
-                           "tipo_de_obra", "tipo_pedido")},
+_HISTORY_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "protocolo": ("no_protocolo", "n_protocolo", "numero_protocolo"),
+    "data": ("data_beneficio", "data_do_beneficio", "data_execucao", "data_da_execucao",
+             "data_conclusao", "data_concessao"),
+    "cpf": ("cpf_solicitante", "cpf_do_solicitante", "cpf_beneficiario", "cpf_do_beneficiario"),
+    "cpf_hash": ("hash_cpf", "hash_do_cpf"),
+    "tipo": ("tipo_beneficio", "tipo_de_beneficio", "tipo_obra", "tipo_de_obra", "tipo_pedido"),
 }  # fmt: skip
+_HISTORY = Schema(
+    what="histórico de benefícios",
+    aliases=aliases_of(_HISTORY_SYNONYMS),
+    required=("data", ("cpf", "cpf_hash")),
+)
 _USE_LABELS = {"servicos": "de prestação de serviços"}
 
 
 # --- small helpers --------------------------------------------------------------------------
-
-
-def _flag(value: object) -> bool | None:
-    """``True``/``False`` from a boolean or a sim/não text; ``None`` when blank."""
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, str):
-        key = slug(value)
-        if key in ("sim", "s", "true", "1", "x", "v", "verdadeiro"):
-            return True
-        return False if key in ("nao", "n", "false", "0", "f", "falso") else None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return bool(value)
 
 
 def _number(value: object) -> float:
@@ -113,7 +100,7 @@ def _as_date(value: object) -> date | None:
     text = cell_text(value)
     if not text:
         return None
-    dates, _ = _parse_dates(pd.Series([text], dtype=str), date.today())
+    dates, _ = parse_dates(pd.Series([text], dtype=str), date.today())
     found = dates.iloc[0]
     return found if isinstance(found, date) else None
 
@@ -149,16 +136,7 @@ def _money(value: float) -> str:
 
 def _tipo(value: str) -> str | None:
     """Canonical request type of a history row, ``""`` when blank, ``None`` when unknown."""
-    key = "_".join(t for t in slug(value).split("_") if t and t not in _STOPWORDS)
-    if not key:
-        return ""
-    canon = _TIPO_ALIASES.get(key) or (key if key in TIPOS else None)
-    if canon is None:
-        first = key.split("_")[0]
-        canon = _TIPO_ALIASES.get(first) or next(
-            (t for t in TIPOS if t.split("_")[0] == first), None
-        )
-    return canon
+    return category(value, TIPOS, TIPO_ALIASES)
 
 
 def _column(df: pd.DataFrame, name: str) -> list[object]:
@@ -204,28 +182,19 @@ def read_history(
         ``cpf_hash``.
     """
     path = Path(path)
-    table = read_sheet(path, _HISTORY_ALIASES, ("data",), what="histórico de benefícios")
-    if "cpf" not in table.columns and "cpf_hash" not in table.columns:
-        listing = ", ".join(f"'{c}'" for c in table.columns if c != "linha")
-        raise InputFileError(
-            f"coluna obrigatória 'cpf' (ou 'cpf_hash') não encontrada; colunas encontradas: "
-            f"{listing}",
-            path=path,
-            field="cpf",
-        )
+    table = read_sheet(path, _HISTORY)
     n = len(table)
     if n == 0:
         log.warning("arquivo '%s': só o cabeçalho, histórico de benefícios vazio", path)
     blank = pd.Series([""] * n, dtype=str)
-    text = {c: table[c] if c in table.columns else blank for c in set(_HISTORY_ALIASES.values())}
-    dates, status = _parse_dates(text["data"].reset_index(drop=True), today or date.today())
+    text = {c: table[c].reset_index(drop=True) if c in table else blank for c in _HISTORY_SYNONYMS}
+    dates, status = parse_dates(text["data"], today or date.today())
+    day_problems = date_problems(text["data"], status, "data", blank="obrigatório, está vazio")
     rows: list[dict[str, object]] = []
     rejected: list[dict[str, object]] = []
     mismatched = 0
     for i in range(n):
-        problems: list[str] = []
-        day_problem = date_problem(text["data"].iloc[i], status.iloc[i], "data", required=True)
-        problems.extend([day_problem] if day_problem else [])
+        problems = [day_problems.iloc[i]] if day_problems.iloc[i] else []
         cpf, given_hash = text["cpf"].iloc[i], text["cpf_hash"].iloc[i].strip().lower()
         hashed = ""
         if cpf:
@@ -294,7 +263,7 @@ def _use_and_hardship(row: dict[str, object], rules: Rules) -> tuple[list[str], 
     el = rules.elegibilidade
     limit = el.renda_per_capita_maxima.valor
     limit_text = _money(limit)
-    use, mei, cad = slug(cell_text(row["uso_imovel"])), _flag(row["mei"]), _flag(row["cadunico"])
+    use, mei, cad = slug(cell_text(row["uso_imovel"])), yes_no(row["mei"]), yes_no(row["cadunico"])
     income, people = _number(row["renda_familiar"]), _number(row["moradores"])
     homes = _number(row["residencias"])
     family = people / homes if homes > 1 else people
@@ -483,7 +452,7 @@ def check(
                 "Art. 5, II: o mesmo solicitante (CPF) tem outro(s) pedido(s) nesta planilha: "
                 f"{', '.join(others)}; a Comissão verifica"
             )
-        flagged = _flag(row["estrategico"]) is True
+        flagged = yes_no(row["estrategico"]) is True
         justified = bool(cell_text(row["justificativa_estrategica"]))
         if flagged and not justified:
             note.append(

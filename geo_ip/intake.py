@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -27,15 +25,18 @@ from pyproj import CRS
 from rapidfuzz import fuzz, process
 from validate_docbr import CPF
 
-from geo_ip._intake_io import (
-    CANONICAL,
-    LOCATION,
-    OPTIONAL,
-    READ_PROBLEMS,
-    REQUIRED,
+from geo_ip._intake_checks import BRAZIL_LAT as BRAZIL_LAT
+from geo_ip._intake_checks import BRAZIL_LON as BRAZIL_LON
+from geo_ip._intake_checks import Problems, date_checks, fmt, iso, location_checks, smap
+from geo_ip._intake_io import CANONICAL, LOCATION, OPTIONAL, READ_PROBLEMS, REQUIRED, read_table
+from geo_ip._parse import (
+    category,
+    category_key,
     cell_text,
-    read_table,
-    slug,
+    cpf_digits,
+    quoted,
+    to_number,
+    yes_no,
 )
 from geo_ip.config import Rules
 from geo_ip.errors import TerritoryError
@@ -47,6 +48,7 @@ __all__ = [
     "REQUIRED",
     "SITUACOES",
     "TIPOS",
+    "TIPO_ALIASES",
     "USOS",
     "mask_cpf",
     "read_requests",
@@ -68,13 +70,11 @@ REPORT_COLUMNS = (
     "cpf_solicitante",
 )  # fmt: skip
 """Columns of the check report: no names, CPF masked."""
-BRAZIL_LAT = (-35.0, 6.0)
-"""Latitude range of Brazil, used to detect swapped coordinates without a boundary."""
-BRAZIL_LON = (-75.0, -28.0)
 HULL_BUFFER_M = 500.0
 """Buffer around the road nodes when a territory has no municipal boundary."""
 
-_TIPO_ALIASES = {"extensao": "extensao_rede", "expansao_rede": "extensao_rede"}
+TIPO_ALIASES = {"extensao": "extensao_rede", "expansao_rede": "extensao_rede"}
+"""Other spellings of :data:`TIPOS` (keys: :func:`geo_ip._parse.category_key`)."""
 _USO_ALIASES = {
     "comercio": "comercial",
     "industria": "industrial",
@@ -85,21 +85,6 @@ _USO_ALIASES = {
     "residencial_comercial": "misto",
     "uso_misto": "misto",
 }
-_STOPWORDS = frozenset({"de", "da", "do", "das", "dos", "e", "a", "o"})
-_TRUE = frozenset({"sim", "s", "yes", "y", "true", "verdadeiro", "v", "1", "x"})
-_FALSE = frozenset({"nao", "n", "no", "false", "falso", "f", "0"})
-_TIME_SUFFIX = r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
-_ISO_DATE = r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})$"
-_BR_DATE = r"^(?P<d>\d{1,2})[-/.](?P<m>\d{1,2})[-/.](?P<y>\d{4}|\d{2})$"
-_TWO_DIGIT_YEAR_AHEAD = 10
-"""dd/mm/aa: 20aa when at most this many years after today, else 19aa."""
-_DMS = re.compile(
-    r"^\s*(?P<h1>[NSEWLO])?\s*(?P<sign>[-+\u2212])?\s*(?P<deg>\d{1,3}(?:[.,]\d+)?)"
-    r"(?:(?:\s*[°º˚]\s*|\s+)(?:(?P<min>\d{1,2}(?:[.,]\d+)?)"
-    r"(?:(?:\s*['′’]\s*|\s+)(?:(?P<sec>\d{1,2}(?:[.,]\d+)?)\s*(?:\"|″|”|''|′′)?)?)?)?)?"
-    r"\s*(?P<h2>[NSEWLO])?\s*$",
-    re.IGNORECASE,
-)
 _CPF = CPF()
 
 
@@ -154,283 +139,15 @@ def mask_cpf(value: object) -> str:
     text = cell_text(value)
     if not text:
         return ""
-    digits = _cpf_digits(text)
+    digits = cpf_digits(text)
     return f"***.{digits[3:6]}.{digits[6:9]}-**" if len(digits) == 11 else "***"
 
 
-def _cpf_digits(text: str) -> str:
-    digits = re.sub(r"\D", "", text)
-    if text.isdigit() and 9 <= len(digits) < 11:  # leading zeros lost by a spreadsheet
-        digits = digits.zfill(11)
-    return digits
-
-
-class _Problems:
-    """Every problem of every row, in the order the checks find them."""
-
-    def __init__(self, n: int) -> None:
-        self.items: list[list[tuple[str, str]]] = [[] for _ in range(n)]
-
-    def add(self, mask: object, level: str, message: str | Sequence[str] | pd.Series) -> None:
-        if isinstance(mask, pd.Series):
-            mask = mask.to_numpy(dtype=bool, na_value=False)
-        rows = np.flatnonzero(np.asarray(mask, dtype=bool))
-        if isinstance(message, str):
-            for i in rows:
-                self.items[i].append((level, message))
-        else:
-            texts = list(message)
-            for i in rows:
-                self.items[i].append((level, texts[i]))
-
-    def situacao(self) -> list[str]:
-        levels = [{lv for lv, _ in row} for row in self.items]
-        return ["erro" if "erro" in s else "aviso" if s else "ok" for s in levels]
-
-    def text(self) -> list[str]:
-        return [
-            " | ".join(msg if lv == "erro" else f"aviso: {msg}" for lv, msg in row)
-            for row in self.items
-        ]
-
-
-def _fmt(value: float) -> str:
-    if pd.isna(value):
-        return ""
-    return f"{value:.6f}".rstrip("0").rstrip(".")
-
-
-def _iso(value: object) -> str:
-    return value.isoformat() if isinstance(value, date) else ""
-
-
-def _smap(values: pd.Series, func: Callable[[Any], Any], dtype: Any = str) -> pd.Series:
-    """Apply ``func`` to each value; the result keeps ``dtype`` even when empty."""
-    return pd.Series([func(v) for v in values], index=values.index, dtype=dtype)
-
-
-def _quoted(text: pd.Series) -> pd.Series:
-    return "('" + text.str.slice(0, 60) + "')"
-
-
-def _to_number(text: pd.Series, *, thousands: bool) -> pd.Series:
-    """Parse numbers written with dot or comma decimals (and ``R$``, spaces).
-
-    With ``thousands``, ``1.518`` (dot followed by groups of three digits) is 1518, as
-    written in Brazil; without it (coordinates), a dot is always the decimal point.
-    """
-    s = text.str.replace("\u2212", "-", regex=False).str.replace(r"(?i)r\$|\s", "", regex=True)
-    has_comma, has_dot = s.str.contains(",", regex=False), s.str.contains(".", regex=False)
-    comma_last = s.str.rfind(",") > s.str.rfind(".")
-    s = s.where(~(has_comma & has_dot & comma_last), s.str.replace(".", "", regex=False))
-    s = s.where(~(has_comma & has_dot & ~comma_last), s.str.replace(",", "", regex=False))
-    if thousands:
-        grouped = s.str.fullmatch(r"[-+]?\d{1,3}(?:\.\d{3})+")
-        s = s.where(~grouped, s.str.replace(".", "", regex=False))
-    s = s.str.replace(",", ".", regex=False)
-    numbers = pd.to_numeric(s.where(s.str.fullmatch(r"[-+]?(?:\d+\.?\d*|\.\d+)")), errors="coerce")
-    return numbers.astype("float64")
-
-
-def _parse_dates(text: pd.Series, today: date) -> tuple[pd.Series, pd.Series]:
-    """Parse ISO, dd/mm/aaaa, dd-mm-aaaa, dd.mm.aaaa and dd/mm/aa dates.
-
-    Returns the dates (``datetime.date`` or ``None``) and a status per row:
-    ``"vazio"``, ``"formato"`` (not a date), ``"inexistente"`` (e.g. 31/02) or ``"ok"``.
-    """
-    s = text.str.replace(_TIME_SUFFIX, "", regex=True).str.strip()
-    iso, br = s.str.extract(_ISO_DATE), s.str.extract(_BR_DATE)
-    year_text = iso["y"].fillna(br["y"])
-    year = pd.to_numeric(year_text, errors="coerce")
-    short = year_text.str.len() == 2
-    pivot = np.where(2000 + year <= today.year + _TWO_DIGIT_YEAR_AHEAD, 2000, 1900)
-    year = year.where(~short, year + pivot)
-    parts = pd.DataFrame(
-        {
-            "year": year,
-            "month": pd.to_numeric(iso["m"].fillna(br["m"]), errors="coerce"),
-            "day": pd.to_numeric(iso["d"].fillna(br["d"]), errors="coerce"),
-        }
-    )
-    stamps = pd.to_datetime(parts, errors="coerce")
-    matched = year_text.notna()
-    status = np.select(
-        [s == "", ~matched, stamps.isna()], ["vazio", "formato", "inexistente"], default="ok"
-    )
-    status_col = pd.Series(status, index=text.index, dtype=str)
-    valid = pd.Series(stamps.dt.date.to_numpy(dtype=object), index=text.index, dtype="object")
-    return valid.where(status_col == "ok", None), status_col
-
-
-def _date_checks(
-    problems: _Problems, text: pd.Series, field: str, today: date, *, required: bool
-) -> pd.Series:
-    dates, status = _parse_dates(text, today)
-    if required:
-        problems.add(status == "vazio", "erro", f"campo '{field}': obrigatório, está vazio")
-    problems.add(
-        status == "formato",
-        "erro",
-        f"campo '{field}': data em formato não reconhecido "
-        + _quoted(text)
-        + "; use dd/mm/aaaa ou aaaa-mm-dd",
-    )
-    problems.add(
-        status == "inexistente",
-        "erro",
-        f"campo '{field}': data inexistente " + _quoted(text) + " (formato dd/mm/aaaa)",
-    )
-    iso = _smap(dates, _iso)
-    future = _smap(dates, lambda d: d is not None and d > today, bool)
-    problems.add(future, "erro", f"campo '{field}': data futura (" + iso + ")")
-    return dates
-
-
-def _parse_dms(value: str) -> float | None:
-    """Parse degrees/minutes/seconds text (``22°54'10"S``); ``None`` if it is not one."""
-    match = _DMS.match(value)
-    if match is None or (match["h1"] and match["h2"]):
-        return None
-    deg, minutes, seconds = (
-        float((match[k] or "0").replace(",", ".")) for k in ("deg", "min", "sec")
-    )
-    if minutes >= 60 or seconds >= 60:
-        return None
-    result = deg + minutes / 60 + seconds / 3600
-    hemisphere = (match["h1"] or match["h2"] or "").upper()
-    negative = hemisphere in ("S", "W", "O") or match["sign"] in ("-", "\u2212")
-    return -result if negative else result
-
-
-def _coordinate(problems: _Problems, text: pd.Series, field: str) -> pd.Series:
-    values = _to_number(text, thousands=False)
-    values = values.where(np.isfinite(values))
-    pending = (text != "") & values.isna()
-    dms = pd.Series(np.nan, index=text.index)
-    if pending.any():
-        dms[pending] = _smap(text[pending], _parse_dms, "float64")
-    converted = pending & dms.notna()
-    problems.add(
-        pending & ~converted,
-        "erro",
-        f"campo '{field}': não é uma coordenada válida " + _quoted(text),
-    )
-    shown = _smap(dms, _fmt)
-    problems.add(
-        converted,
-        "aviso",
-        f"campo '{field}': coordenada em graus, minutos e segundos ("
-        + text
-        + ") convertida para "
-        + shown,
-    )
-    return values.fillna(dms)
-
-
-def _location_checks(
-    problems: _Problems,
-    cols: dict[str, pd.Series],
-    boundary: shapely.Geometry | None,
-) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
-    lat = _coordinate(problems, cols["latitude"], "latitude")
-    lon = _coordinate(problems, cols["longitude"], "longitude")
-    lat_given, lon_given = cols["latitude"] != "", cols["longitude"] != ""
-    address = cols["endereco"] != ""
-    problems.add(
-        ~lat_given & ~lon_given & ~address,
-        "erro",
-        "campos 'latitude', 'longitude' e 'endereco': sem localização; informe latitude e "
-        "longitude ou o endereço",
-    )
-    pairs = (("latitude", lat_given, lon_given), ("longitude", lon_given, lat_given))
-    for field, given, other in pairs:
-        partial = ~given & other
-        message = f"campo '{field}': vazio, só a outra coordenada foi informada"
-        problems.add(partial & ~address, "erro", message)
-        problems.add(partial & address, "aviso", message + "; será usado o endereço")
-    has = (lat.notna() & lon.notna()).to_numpy()
-    la, lo = lat.to_numpy(), lon.to_numpy()
-    out_of_range = has & ((np.abs(la) > 90) | (np.abs(lo) > 180))
-    fix_lat = np.full(len(la), np.nan)
-    fix_lon = np.full(len(la), np.nan)
-    pair = "(" + _smap(lat, _fmt) + ", " + _smap(lon, _fmt) + ")"
-    where = "campos 'latitude'/'longitude': "
-    suggestion = "; sugestão em latitude_corrigida/longitude_corrigida"
-    if boundary is not None:
-        shapely.prepare(boundary)
-        inside = has & shapely.intersects_xy(boundary, lo, la)
-        swapped = has & ~inside & shapely.intersects_xy(boundary, la, lo)
-        fix_lat[swapped], fix_lon[swapped] = lo[swapped], la[swapped]
-        unsigned = np.zeros(len(la), dtype=bool)
-        for s_lat, s_lon in ((1, -1), (-1, 1), (-1, -1)):
-            hit = has & ~inside & ~swapped & ~unsigned
-            hit &= shapely.intersects_xy(boundary, s_lon * lo, s_lat * la)
-            fix_lat[hit], fix_lon[hit] = s_lat * la[hit], s_lon * lo[hit]
-            unsigned |= hit
-        outside = has & ~inside & ~swapped & ~unsigned
-        problems.add(
-            swapped,
-            "erro",
-            where + "latitude e longitude trocadas? o ponto " + pair + " fica fora do "
-            "município e, invertido, dentro" + suggestion,
-        )
-        problems.add(
-            unsigned,
-            "erro",
-            where + "sinal negativo ausente? o ponto " + pair + " fica fora do município e, "
-            "com o sinal corrigido, dentro" + suggestion,
-        )
-        problems.add(outside & out_of_range, "erro", _range_message(lat, lon))
-        problems.add(
-            outside & ~out_of_range, "erro", where + "ponto " + pair + " fora do município"
-        )
-    else:
-        lat_br = (la >= BRAZIL_LAT[0]) & (la <= BRAZIL_LAT[1])
-        lon_as_lat = (lo >= BRAZIL_LAT[0]) & (lo <= BRAZIL_LAT[1])
-        swapped = has & ~lat_br & lon_as_lat & (np.abs(la) <= 180)
-        fix_lat[swapped], fix_lon[swapped] = lo[swapped], la[swapped]
-        problems.add(
-            swapped,
-            "erro",
-            where
-            + "latitude e longitude trocadas? a latitude "
-            + _smap(lat, _fmt)
-            + " está fora do Brasil e a longitude "
-            + _smap(lon, _fmt)
-            + " parece uma latitude"
-            + suggestion,
-        )
-        problems.add(out_of_range & ~swapped, "erro", _range_message(lat, lon))
-        lon_br = (lo >= BRAZIL_LON[0]) & (lo <= BRAZIL_LON[1])
-        abroad = has & ~swapped & ~out_of_range & ~(lat_br & lon_br)
-        problems.add(abroad, "aviso", where + "ponto " + pair + " fora do Brasil")
-    return lat, lon, pd.Series(fix_lat), pd.Series(fix_lon)
-
-
-def _range_message(lat: pd.Series, lon: pd.Series) -> pd.Series:
-    bad_lat = lat.abs() > 90
-    field = np.where(bad_lat, "latitude", "longitude")
-    value = np.where(bad_lat, _smap(lat, _fmt), _smap(lon, _fmt))
-    limit = np.where(bad_lat, "-90 a 90", "-180 a 180")
-    projected = np.where(
-        np.maximum(lat.abs(), lon.abs()) > 1000,
-        "; parece coordenada projetada em metros (UTM): informe graus decimais",
-        "",
-    )
-    parts = [pd.Series(a, index=lat.index, dtype=str) for a in (field, limit, value, projected)]
-    return (
-        "campo '"
-        + parts[0]
-        + "': fora do intervalo válido ("
-        + parts[1]
-        + "): "
-        + parts[2]
-        + parts[3]
-    )
+_cpf_digits = cpf_digits  # still imported by geo_ip.privacy
 
 
 def _category(
-    problems: _Problems,
+    problems: Problems,
     text: pd.Series,
     field: str,
     allowed: tuple[str, ...],
@@ -440,48 +157,37 @@ def _category(
     """Map accent/case/wording variants onto ``allowed``; unknown values are errors."""
     mapping: dict[str, tuple[str | None, str]] = {}
     for value in text.unique():
-        key = "_".join(t for t in slug(value).split("_") if t and t not in _STOPWORDS)
-        if not key:
-            mapping[value] = ("", "")
-            continue
-        canon = aliases.get(key) or (key if key in allowed else None)
-        if canon is None:
-            first = key.split("_")[0]
-            canon = aliases.get(first) or next(
-                (a for a in allowed if a.split("_")[0] == first), None
-            )
+        canon = category(value, allowed, aliases)
         hint = ""
         if canon is None:
+            key = category_key(value)
             best = process.extractOne(key, allowed, scorer=fuzz.ratio, score_cutoff=70)
             options = ", ".join(allowed[:-1]) + " ou " + allowed[-1]
             hint = f"; você quis dizer '{best[0]}'?" if best else f"; use {options}"
         mapping[value] = (canon, hint)
-    canon_col = _smap(text, lambda v: mapping[v][0], object)
+    canon_col = smap(text, lambda v: mapping[v][0], object)
     unknown = canon_col.isna()
     problems.add(
         unknown,
         "erro",
         f"campo '{field}': {what} desconhecido "
-        + _quoted(text)
-        + _smap(text, lambda v: mapping[v][1]),
+        + quoted(text)
+        + smap(text, lambda v: mapping[v][1]),
     )
     return canon_col.fillna(text).astype(str)
 
 
-def _boolean(problems: _Problems, text: pd.Series, field: str) -> pd.Series:
-    key = _smap(text, slug)
-    result = pd.Series(pd.NA, index=text.index, dtype="boolean")
-    result[key.isin(_TRUE)] = True
-    result[key.isin(_FALSE)] = False
+def _boolean(problems: Problems, text: pd.Series, field: str) -> pd.Series:
+    result = smap(text, yes_no, "boolean")
     bad = (text != "") & result.isna()
-    problems.add(bad, "erro", f"campo '{field}': use sim ou não " + _quoted(text))
+    problems.add(bad, "erro", f"campo '{field}': use sim ou não " + quoted(text))
     return result
 
 
-def _count(problems: _Problems, text: pd.Series, field: str, limit: float, unit: str) -> pd.Series:
-    values = _to_number(text, thousands=True)
+def _count(problems: Problems, text: pd.Series, field: str, limit: float, unit: str) -> pd.Series:
+    values = to_number(text, thousands=True)
     bad = (text != "") & (values.isna() | (values != values.round()))
-    problems.add(bad, "erro", f"campo '{field}': não é um número inteiro " + _quoted(text))
+    problems.add(bad, "erro", f"campo '{field}': não é um número inteiro " + quoted(text))
     counts = values.where(~bad).round().astype("Int64")
     shown = counts.astype(str)
     problems.add(counts < 0, "erro", f"campo '{field}': valor negativo (" + shown + ")")
@@ -493,13 +199,13 @@ def _count(problems: _Problems, text: pd.Series, field: str, limit: float, unit:
     return counts
 
 
-def _cpf(problems: _Problems, text: pd.Series) -> pd.Series:
+def _cpf(problems: Problems, text: pd.Series) -> pd.Series:
     checked: dict[str, tuple[str, str]] = {}
     for value in text.unique():
         if not value:
             checked[value] = ("", "")
             continue
-        digits = _cpf_digits(value)
+        digits = cpf_digits(value)
         shown = mask_cpf(value)
         if re.search(r"[A-Za-z]", value) or len(digits) != 11:
             reason = f"CPF deve ter 11 dígitos (tem {len(digits)})"
@@ -514,15 +220,15 @@ def _cpf(problems: _Problems, text: pd.Series) -> pd.Series:
         else:
             value_out = value
         checked[value] = (value_out, reason)
-    reasons = _smap(text, lambda v: checked[v][1])
+    reasons = smap(text, lambda v: checked[v][1])
     problems.add(reasons != "", "erro", "campo 'cpf_solicitante': " + reasons)
-    return _smap(text, lambda v: checked[v][0])
+    return smap(text, lambda v: checked[v][0])
 
 
 def _as_text(df: pd.DataFrame, column: str) -> pd.Series:
     if column not in df.columns:
         return pd.Series([""] * len(df), dtype=str)
-    return _smap(df[column], cell_text).reset_index(drop=True)
+    return smap(df[column], cell_text).reset_index(drop=True)
 
 
 def validate_requests(
@@ -563,7 +269,7 @@ def validate_requests(
     limits = rules.validacao
     n = len(df)
     cols = {c: _as_text(df, c) for c in CANONICAL}
-    problems = _Problems(n)
+    problems = Problems(n)
     out = pd.DataFrame(index=pd.RangeIndex(n))
     out["linha"] = (
         pd.to_numeric(df["linha"], errors="coerce").astype("Int64").to_numpy()
@@ -590,26 +296,26 @@ def validate_requests(
     )
 
     # Protocol date.
-    out["data_protocolo"] = _date_checks(
+    out["data_protocolo"] = date_checks(
         problems, cols["data_protocolo"], "data_protocolo", today, required=True
     )
     years = limits.idade_maxima_protocolo.valor
     oldest = today - timedelta(days=round(years * 365.25))
-    old = _smap(out["data_protocolo"], lambda d: d is not None and d < oldest, bool)
+    old = smap(out["data_protocolo"], lambda d: d is not None and d < oldest, bool)
     problems.add(
         old,
         "aviso",
         "campo 'data_protocolo': data antiga ("
-        + _smap(out["data_protocolo"], _iso)
+        + smap(out["data_protocolo"], iso)
         + f"), mais de {years:g} anos; confira",
     )
 
     # Type of request (Art. 2).
     problems.add(cols["tipo"] == "", "erro", "campo 'tipo': obrigatório, está vazio")
-    out["tipo"] = _category(problems, cols["tipo"], "tipo", TIPOS, _TIPO_ALIASES, "tipo")
+    out["tipo"] = _category(problems, cols["tipo"], "tipo", TIPOS, TIPO_ALIASES, "tipo")
 
     # Location.
-    lat, lon, fix_lat, fix_lon = _location_checks(problems, cols, boundary)
+    lat, lon, fix_lat, fix_lon = location_checks(problems, cols, boundary)
     out["latitude"], out["longitude"] = lat.astype("float64"), lon.astype("float64")
     for column in ("endereco", "numero", "bairro"):
         out[column] = cols[column]
@@ -617,7 +323,7 @@ def validate_requests(
     cep_digits = cep.str.replace(r"\D", "", regex=True)
     cep_digits = cep_digits.where(~(cep.str.fullmatch(r"\d{7}")), cep_digits.str.zfill(8))
     bad_cep = (cep != "") & (cep_digits.str.len() != 8)
-    problems.add(bad_cep, "aviso", "campo 'cep': CEP deve ter 8 dígitos " + _quoted(cep))
+    problems.add(bad_cep, "aviso", "campo 'cep': CEP deve ter 8 dígitos " + quoted(cep))
     formatted = cep_digits.str.slice(0, 5) + "-" + cep_digits.str.slice(5)
     out["cep"] = cep.where(bad_cep | (cep == ""), formatted)
 
@@ -649,15 +355,15 @@ def validate_requests(
         f"{limits.moradores_por_residencia_maximo.unidade}; confira",
     )
     out["cadunico"] = _boolean(problems, cols["cadunico"], "cadunico")
-    income = _to_number(cols["renda_familiar"], thousands=True)
+    income = to_number(cols["renda_familiar"], thousands=True)
     bad_income = (cols["renda_familiar"] != "") & income.isna()
     problems.add(
         bad_income,
         "erro",
-        "campo 'renda_familiar': não é um valor em reais " + _quoted(cols["renda_familiar"]),
+        "campo 'renda_familiar': não é um valor em reais " + quoted(cols["renda_familiar"]),
     )
     problems.add(
-        income < 0, "erro", "campo 'renda_familiar': valor negativo (" + _smap(income, _fmt) + ")"
+        income < 0, "erro", "campo 'renda_familiar': valor negativo (" + smap(income, fmt) + ")"
     )
     out["renda_familiar"] = income
 
@@ -670,7 +376,7 @@ def validate_requests(
     out["nome_solicitante"] = cols["nome_solicitante"]
 
     # Previous benefit (Art. 5, II) and strategic interest (Art. 11).
-    out["beneficio_anterior_data"] = _date_checks(
+    out["beneficio_anterior_data"] = date_checks(
         problems, cols["beneficio_anterior_data"], "beneficio_anterior_data", today, required=False
     )
     out["beneficio_anterior_justificativa"] = cols["beneficio_anterior_justificativa"]
@@ -717,9 +423,9 @@ def requests_report(checked: pd.DataFrame) -> pd.DataFrame:
     """
     report = checked[[c for c in REPORT_COLUMNS if c in checked.columns]].copy()
     if "cpf_solicitante" in report:
-        report["cpf_solicitante"] = _smap(report["cpf_solicitante"], mask_cpf)
+        report["cpf_solicitante"] = smap(report["cpf_solicitante"], mask_cpf)
     if "data_protocolo" in report:
-        report["data_protocolo"] = _smap(report["data_protocolo"], _iso)
+        report["data_protocolo"] = smap(report["data_protocolo"], iso)
     return report
 
 
@@ -761,7 +467,7 @@ def territory_boundary(path: str | Path, codigo_ibge: int | None = None) -> shap
         if len(limits) and limits.crs is not None:
             limits = limits.to_crs("EPSG:4326")
             if codigo_ibge is not None and "codigo_ibge" in limits.columns:
-                codes = _smap(limits["codigo_ibge"], cell_text)
+                codes = smap(limits["codigo_ibge"], cell_text)
                 same = limits[codes == str(codigo_ibge)]
                 if len(same):
                     return shapely.union_all(same.geometry.array)

@@ -37,9 +37,9 @@ from pathlib import Path
 import pandas as pd
 from validate_docbr import CPF
 
-from geo_ip._intake_io import cell_text, slug
+from geo_ip._parse import cell_text, cpf_digits, slug
 from geo_ip.errors import GeoIPError, InputFileError
-from geo_ip.intake import _cpf_digits, mask_cpf
+from geo_ip.intake import mask_cpf
 
 __all__ = [
     "ELIGIBILITY_DETAIL",
@@ -211,7 +211,7 @@ def valid_cpf_digits(value: object) -> str:
     text = cell_text(value)
     if not text or re.search(r"[A-Za-z]", text):
         return ""
-    digits = _cpf_digits(text)
+    digits = cpf_digits(text)
     if len(digits) != 11 or len(set(digits)) == 1 or not _CPF.validate(digits):
         return ""
     return digits
@@ -220,7 +220,7 @@ def valid_cpf_digits(value: object) -> str:
 def cpf_problem(value: object) -> str:
     """Explain why a CPF is invalid (masked, for reports); ``""`` when valid or blank."""
     text = cell_text(value)
-    digits = _cpf_digits(text)
+    digits = cpf_digits(text)
     if not text or valid_cpf_digits(text):
         return ""
     if re.search(r"[A-Za-z]", text) or len(digits) != 11:
@@ -445,7 +445,7 @@ def scan_for_personal_data(
     """
     wanted: set[str] | None = None
     if cpfs is not None:
-        wanted = {valid_cpf_digits(c) or _cpf_digits(cell_text(c)) for c in cpfs} - {""}
+        wanted = {valid_cpf_digits(c) or cpf_digits(cell_text(c)) for c in cpfs} - {""}
     found: list[tuple[int, str]] = []
     for match in _CPF_LIKE.finditer(text):
         digits = re.sub(r"\D", "", match.group())

@@ -20,6 +20,7 @@ from pyproj import Transformer
 from rasterio.transform import from_origin
 from shapely.geometry import LineString, Point, box
 
+from geo_ip.catalog import Catalog, load_catalog
 from geo_ip.config import load_rules
 from geo_ip.context import (
     CONTEXT_COLUMNS,
@@ -161,7 +162,7 @@ def dem(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_dem(tmp_path_factory.mktemp("dem") / "mdt.tif")
 
 
-def make_context(dem: Path | None, sample: int = 1000) -> Context:
+def make_context(dem: Path | None, sample: int = 1000, catalog: Catalog | None = None) -> Context:
     facilities, footprints = tiny_facilities()
     return Context(
         tiny_roads(),
@@ -171,6 +172,7 @@ def make_context(dem: Path | None, sample: int = 1000) -> Context:
         buildings=gpd.GeoDataFrame(geometry=[xy(*p) for p in BUILDINGS], crs=CRS),
         betweenness_sample=sample,
         dem=dem,
+        catalog=catalog,
     )
 
 
@@ -254,13 +256,45 @@ def test_unnamed_facility_gets_its_category_label(ctx: Context) -> None:
     assert table.loc[0, "travessias"] == 1
     assert table.loc[0, "equipamentos_proximos"] == 0
     assert table.loc[0, "equipamentos_nomes"] == ""
-    ctx_groups, _ = ctx.for_requests(
-        requests_table(),
-        reference_date=REF,
-        facility_groups=("travessia",),
-        **{**RADII, "facilities_radius_m": 20.0},
+    crossings_count = make_context(None, 10, catalog_with(travessia={"equipamento_publico": True}))
+    table, _ = crossings_count.for_requests(
+        requests_table(), reference_date=REF, **{**RADII, "facilities_radius_m": 20.0}
     )
-    assert ctx_groups.loc[0, "equipamentos_nomes"] == "Travessia de pedestres"
+    assert table.loc[0, "equipamentos_proximos"] == 1
+    assert table.loc[0, "equipamentos_nomes"] == "Travessia de pedestres"
+
+
+def catalog_with(**changes: dict[str, bool]) -> Catalog:
+    """The bundled catalog with some categories' flags changed."""
+    base = load_catalog()
+    cats = dict(base.equipamentos.categorias)
+    for name, flags in changes.items():
+        cats[name] = cats[name].model_copy(update=flags)
+    layer = base.equipamentos.model_copy(update={"categorias": cats})
+    return base.model_copy(update={"equipamentos": layer})
+
+
+def test_facility_flags_come_from_the_catalog(ctx: Context) -> None:
+    table, _ = ctx.for_requests(requests_table(), reference_date=REF, **RADII)
+    assert table.loc[0, "geradores_noturnos"] == 4  # escola, praça, two bus stops
+    assert table.loc[0, "equipamentos_proximos"] == 5
+    changed = catalog_with(
+        travessia={"gerador_noturno": True},  # the crossing at 11.2 m
+        ponto_onibus={"gerador_noturno": False},  # the two bus stops
+        policia={"equipamento_publico": False},  # at 290 m
+    )
+    table, evidence = make_context(None, 10, changed).for_requests(
+        requests_table(), reference_date=REF, **RADII
+    )
+    assert table.loc[0, "geradores_noturnos"] == 3  # travessia, escola, praça
+    assert table.loc[0, "equipamentos_proximos"] == 4
+    assert "Polícia" not in table.loc[0, "equipamentos_nomes"]
+    # Crossings and bus stops stay in the safety evidence through their own columns.
+    assert [e["categoria"] for e in evidence[0]["seguranca"]][:3] == [
+        "travessia",
+        "ponto_onibus",
+        "ponto_onibus",
+    ]
 
 
 def test_missing_location_or_edge_gives_na(ctx: Context) -> None:
@@ -347,6 +381,27 @@ def test_through_road_and_dead_end(ctx: Context) -> None:
     assert table["via_de_passagem"].iloc[:4].tolist() == [True, True, True, False]
 
 
+def nx_betweenness(graph: nx.Graph, sample: int, seed: int) -> dict[frozenset[int], float]:
+    """networkx's edge betweenness from the sources that ``edge_betweenness`` draws.
+
+    Its documented rule: nodes in ascending id order, ``default_rng(seed).choice``
+    of ``sample`` of them; the subset value × n / k is networkx's sampled
+    normalisation (1 / (k (n - 1))), the exact betweenness when every node is a source.
+    """
+    nodes = sorted(graph)
+    n = len(nodes)
+    if sample >= n:
+        values = nx.edge_betweenness_centrality(graph, normalized=True, weight="length")
+    else:
+        picked = np.random.default_rng(seed).choice(n, size=sample, replace=False)
+        sources = [nodes[i] for i in picked]
+        subset = nx.edge_betweenness_centrality_subset(
+            graph, sources, nodes, normalized=True, weight="length"
+        )
+        values = {e: b * n / sample for e, b in subset.items()}
+    return {frozenset(e): b for e, b in values.items()}
+
+
 @pytest.mark.parametrize("sample", [3, 7, 100])
 def test_betweenness_equals_networkx(sample: int) -> None:
     roads = tiny_roads()
@@ -356,12 +411,34 @@ def test_betweenness_equals_networkx(sample: int) -> None:
     graph.add_weighted_edges_from(
         zip(roads["u"], roads["v"], roads["length"], strict=True), weight="length"
     )
-    k = None if sample >= len(NODES) else sample
-    expected = nx.edge_betweenness_centrality(graph, k=k, weight="length", seed=11)
-    lookup = {frozenset(e): b for e, b in expected.items()}
+    lookup = nx_betweenness(graph, sample, seed=11)
     want = [lookup[frozenset((u, v))] for u, v in zip(roads["u"], roads["v"], strict=True)]
     np.testing.assert_allclose(values, want, atol=1e-12)
     assert percentile.max() == 100.0
+
+
+def test_sampled_betweenness_by_hand() -> None:
+    # default_rng(0) draws index 7 of the 9 nodes in id order (1-9): node 8 alone, so
+    # each value is (shortest paths from 8 that use the edge) / (k (n - 1)) = x / 8.
+    # From 8, the paths to 6 (via 5 or via 7) and to 4 (2-1-4 or 2-3-4) tie, half each;
+    # 9 is reached through 4.
+    roads = tiny_roads()
+    values, _ = edge_betweenness(roads, sample=1, seed=0)
+    got = {frozenset((u, v)): b for u, v, b in zip(roads["u"], roads["v"], values, strict=True)}
+    expected = {
+        (2, 5): 5,  # the bridge: to 2, 1, 3, 4, 9
+        (8, 5): 6.5,  # to 5, half of 6, and the 5 across the bridge
+        (7, 8): 1.5,  # to 7, half of 6
+        (5, 6): 0.5,  # half of 6
+        (6, 7): 0.5,  # half of 6
+        (1, 2): 2,  # to 1, half of 4, half of 9
+        (2, 3): 2,  # to 3, half of 4, half of 9
+        (4, 1): 1,  # half of 4, half of 9
+        (3, 4): 1,  # half of 4, half of 9
+        (4, 9): 1,  # to 9
+    }
+    for (a, b), paths in expected.items():
+        assert got[frozenset((a, b))] == pytest.approx(paths / 8), (a, b)
 
 
 def test_betweenness_with_ties_equals_networkx() -> None:
@@ -375,8 +452,8 @@ def test_betweenness_with_ties_equals_networkx() -> None:
     values, _ = edge_betweenness(roads, sample=10, seed=2)
     for (a, b), w in zip(edges, lengths, strict=True):
         grid[a][b]["length"] = w
-    expected = nx.edge_betweenness_centrality(grid, k=10, weight="length", seed=2)
-    np.testing.assert_allclose(values, [expected[e] for e in edges], atol=1e-12)
+    expected = nx_betweenness(grid, 10, seed=2)
+    np.testing.assert_allclose(values, [expected[frozenset(e)] for e in edges], atol=1e-12)
 
 
 # -------------------------------------------------------------------------------- terrain
@@ -668,8 +745,7 @@ def test_demo_betweenness_equals_networkx(demo: Path) -> None:
     graph = nx.Graph()
     graph.add_nodes_from(np.unique(np.r_[roads["u"], roads["v"]]).tolist())
     graph.add_weighted_edges_from(pairs.itertuples(index=False, name=None), weight="length")
-    expected = nx.edge_betweenness_centrality(graph, k=25, weight="length", seed=4)
-    lookup = {frozenset(e): b for e, b in expected.items()}
+    lookup = nx_betweenness(graph, 25, seed=4)
     want = [lookup.get(frozenset((a, b)), 0.0) for a, b in zip(lo, hi, strict=True)]
     np.testing.assert_allclose(values, want, atol=1e-12)
 
