@@ -462,7 +462,9 @@ def _viability(ev: _Evidence, rules: Rules) -> tuple[np.ndarray, list[str]]:
     off_grid, _ = ev.flag("fora_da_malha")
 
     dist = np.nan_to_num(distance, nan=np.inf)
-    slope_v = np.nan_to_num(slope, nan=np.inf)
+    # Unknown slope (no elevation model) is not held against the request: the law's
+    # viability items (Art. 9 §11) are grid, extension, poles, access and standards.
+    slope_v = np.nan_to_num(slope, nan=0.0)
     no_transformer = transformer_known & ~transformer
     paved = unpaved_known & ~unpaved
     level_i = (
@@ -502,7 +504,7 @@ def _viability(ev: _Evidence, rules: Rules) -> tuple[np.ndarray, list[str]]:
         else:
             parts.append("exige transformador novo" if transformer[i] else "sem transformador novo")
         if math.isnan(slope[i]):
-            parts.append("declividade desconhecida (sem modelo de elevação)")
+            parts.append("declividade desconhecida (sem modelo de elevação): não considerada")
         else:
             parts.append(
                 f"declividade máxima de {format_number(slope[i])} % (nível I até {s1} %, "

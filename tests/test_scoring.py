@@ -522,8 +522,12 @@ def test_viability_caps() -> None:
 
 def test_viability_unknown_evidence() -> None:
     slope = one(declividade_max_pct=NAN)
-    assert slope["nivel_viabilidade"] == "III"
-    assert "declividade desconhecida (sem modelo de elevação)" in slope["motivacao_viabilidade"]
+    # an unknown slope is not held against the request: same level as a flat road
+    assert slope["nivel_viabilidade"] == one(declividade_max_pct=0.0)["nivel_viabilidade"] == "I"
+    assert (
+        "declividade desconhecida (sem modelo de elevação): não considerada"
+        in slope["motivacao_viabilidade"]
+    )
     no_grid = one(distancia_rede_m=NAN, metodo_distancia="sem_rede")
     assert no_grid["nivel_viabilidade"] == "III"
     assert "nenhuma rede elétrica utilizável encontrada" in no_grid["motivacao_viabilidade"]
