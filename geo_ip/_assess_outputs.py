@@ -144,12 +144,12 @@ def _internal(assessment: Assessment) -> pd.DataFrame:
 
 
 def _cell(value: Any) -> Any:
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, float) and math.isnan(value):
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -249,6 +249,8 @@ def _format_sheet(book: Any, sheet: Any, frame: pd.DataFrame) -> None:
 
 
 def _write_xlsx(assessment: Assessment, out: Path) -> None:
+    import xlsxwriter
+
     sheets: dict[str, pd.DataFrame] = {
         "Classificação": _internal(assessment),
         "Critérios": _criteria_sheet(assessment),
@@ -266,15 +268,17 @@ def _write_xlsx(assessment: Assessment, out: Path) -> None:
             ]
         ),
     }
-    with (
-        atomic_path(out) as tmp,
-        pd.ExcelWriter(
-            tmp, engine="xlsxwriter", engine_kwargs={"options": {"nan_inf_to_errors": True}}
-        ) as writer,
-    ):
-        for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name, index=False)
-            _format_sheet(writer.book, writer.sheets[name], frame)
+    with atomic_path(out) as tmp:
+        # constant_memory streams each row to disk; rows must be written in order
+        book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True})
+        try:
+            for name, frame in sheets.items():
+                sheet = book.add_worksheet(name)
+                _format_sheet(book, sheet, frame)
+                for r, row in enumerate(frame.itertuples(index=False, name=None), start=1):
+                    sheet.write_row(r, 0, [_cell(v) for v in row])
+        finally:
+            book.close()
 
 
 def _not_used(assessment: Assessment) -> pd.DataFrame:
@@ -324,10 +328,9 @@ def proposed_poles(paths: gpd.GeoSeries, poles: pd.Series, span: float) -> pd.Da
     return pd.DataFrame({"indice": rows, "numero": number, "geometry": points})
 
 
-def _write_gpkg(assessment: Assessment, out: Path) -> list[str]:
+def _write_gpkg(assessment: Assessment, out: Path, public: pd.DataFrame) -> list[str]:
     crs = assessment.crs
     table = assessment.table
-    public = public_ranking(assessment)
     order = _ordered(table).index
     xy = table.loc[order, ["x", "y"]].to_numpy(np.float64)
     finite = np.isfinite(xy).all(axis=1)
@@ -489,10 +492,11 @@ def write_outputs(assessment: Assessment, out_dir: str | Path) -> list[Path]:
         When the folder or a file cannot be written.
     """
     out_dir = Path(out_dir)
+    public = public_ranking(assessment)
     files = {
-        "ranking.csv": lambda p: _write_csv(public_ranking(assessment), p),
+        "ranking.csv": lambda p: _write_csv(public, p),
         "ranking.xlsx": lambda p: _write_xlsx(assessment, p),
-        "avaliacao.gpkg": lambda p: _write_gpkg(assessment, p),
+        "avaliacao.gpkg": lambda p: _write_gpkg(assessment, p, public),
         "evidencias.json": lambda p: _write_json(
             {"proveniencia": assessment.provenance, "pedidos": evidence_records(assessment)}, p
         ),

@@ -177,7 +177,9 @@ class Gazetteer:
     # ------------------------------------------------------------------ build
 
     @classmethod
-    def from_territory(cls, path: str | Path, *, cnefe: str | Path | None = None) -> Gazetteer:
+    def from_territory(
+        cls, path: str | Path, *, cnefe: str | Path | None = None, streets: bool = True
+    ) -> Gazetteer:
         """Index a territory GeoPackage (and optionally a CNEFE file) for geocoding.
 
         Parameters
@@ -187,6 +189,10 @@ class Gazetteer:
             present, ``bairros`` and ``bairros_area``).
         cnefe : str or Path, optional
             IBGE CNEFE 2022 CSV of the municipality (see :func:`read_cnefe`).
+        streets : bool, default True
+            Index the streets and address points. ``False`` gives a gazetteer of
+            bairros only, enough when every request has coordinates (much faster on
+            a large territory).
 
         Returns
         -------
@@ -205,17 +211,18 @@ class Gazetteer:
         crs = vias.crs.to_string()
         fontes = ["OpenStreetMap (vias, addr:*)"]
         bairros = build_bairros(path, crs)
-        streets, clusters, part_geoms, part_cluster = build_streets(vias, bairros)
+        tables = build_streets(vias if streets else vias.iloc[0:0], bairros)
+        street_table, clusters, part_geoms, part_cluster = tables
 
-        points = [osm_address_points(path)]
-        if cnefe is not None:
+        points = [osm_address_points(path)] if streets else []
+        if cnefe is not None and streets:
             points.append(cnefe_address_points(read_cnefe(cnefe), crs))
             fontes.insert(0, f"CNEFE 2022 do IBGE ({Path(cnefe).name})")
         points = [p for p in points if len(p)]
         addresses = pd.concat(points, ignore_index=True) if points else pd.DataFrame()
         gaz = cls(
             crs=crs,
-            streets=streets,
+            streets=street_table,
             clusters=clusters,
             part_geoms=part_geoms,
             part_cluster=part_cluster,

@@ -88,7 +88,10 @@ def locate_requests(
     checked = intake.validate_requests(
         intake.read_requests(requests), rules, boundary=boundary, today=today
     )
-    gazetteer = geocode_mod.Gazetteer.from_territory(territory, cnefe=cnefe)
+    has_xy = checked["latitude"].notna() & checked["longitude"].notna()
+    gazetteer = geocode_mod.Gazetteer.from_territory(
+        territory, cnefe=cnefe, streets=not bool(has_xy.all())
+    )
     located = geocode_mod.geocode(checked, gazetteer)
     if online or geocoder is not None:
         located = geocode_online(

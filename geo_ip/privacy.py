@@ -330,15 +330,20 @@ def _redacted_copy(
     pattern = _name_pattern(names)
     out = df.drop(columns=[c for c in drop if c in df.columns]).copy()
     for column in _free_text_columns(out, extra):
-        values = []
-        for value in out[column]:
-            if value is None or (not isinstance(value, str) and pd.isna(value)):
-                values.append(value)
-                continue
-            text = _CPF_LIKE.sub(REDACTED, cell_text(value))
-            text = pattern.sub(REDACTED, text) if pattern else text
-            values.append(_redact_items(text, item_fields))
-        out[column] = pd.Series(values, index=out.index, dtype=object)
+        values = out[column].astype(object)
+        present = values.map(lambda v: isinstance(v, str) or not pd.isna(v))
+        if not present.any():
+            continue
+        text = values[present].map(cell_text)
+        text = text.str.replace(_CPF_LIKE, REDACTED, regex=True)
+        if pattern is not None:
+            text = text.str.replace(pattern, REDACTED, regex=True)
+        quoted = "|".join(re.escape(f"'{f}'") for f in item_fields)
+        if quoted:
+            about = text.str.contains(quoted, regex=True)
+            text[about] = text[about].map(lambda s: _redact_items(s, item_fields))
+        values[present] = text
+        out[column] = values
     return out
 
 

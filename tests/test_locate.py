@@ -248,3 +248,17 @@ def test_online_nominatim_real_answer() -> None:
     assert -30.07 < row["latitude"] < -30.04
     assert -51.19 < row["longitude"] < -51.16
     assert "Ipiranga" in row["logradouro_encontrado"]
+
+
+def test_coordinates_only_skip_the_street_index(
+    demo_territory: Path, located: pd.DataFrame, tmp_path: Path
+) -> None:
+    raw = pd.read_csv(DEMO / "pedidos.csv", dtype=str, keep_default_na=False)
+    with_xy = raw[raw["latitude"] != ""]
+    path = tmp_path / "so_coordenadas.csv"
+    with_xy.to_csv(path, index=False)
+    fast = locate_requests(path, demo_territory, load_rules("demo"), today=REFERENCE)
+    full = located[located["protocolo"].isin(with_xy["protocolo"])].reset_index(drop=True)
+    assert len(fast) == 16
+    for column in ("bairro_encontrado", "logradouro_via", "situacao", "fora_da_malha"):
+        assert fast[column].tolist() == full[column].tolist(), column
