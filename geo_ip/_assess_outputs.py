@@ -10,7 +10,10 @@ file                   audience    content
                                    motivations and decisions, evidence, rules, provenance
 ``avaliacao.gpkg``     public      ``pedidos`` (points), ``extensoes`` (paths with
                                    materials and cost), ``postes_propostos``, and the
-                                   territory layers used; table ``metadados``
+                                   territory layers used; table ``metadados``; default
+                                   QGIS styles in ``layer_styles``
+``avaliacao.qgz``      public      QGIS project over the GeoPackage (relative paths,
+                                   groups, project CRS, the same symbology)
 ``evidencias.json``    public      per protocol, every piece of evidence with its ids
                                    and distances (the audit trail of the motivations)
 ``proveniencia.json``  public      tool, rules hash, inputs with hashes, time of run
@@ -39,6 +42,7 @@ from geo_ip._io import atomic_path
 from geo_ip.assess import Assessment, criteria_columns
 from geo_ip.config import CRITERIA
 from geo_ip.errors import InputFileError
+from geo_ip.qgis import style_geopackage, write_project
 from geo_ip.territory import read_layer
 
 __all__ = ["PUBLIC_COLUMNS", "public_ranking", "write_outputs"]
@@ -376,6 +380,7 @@ def _write_gpkg(assessment: Assessment, out: Path, public: pd.DataFrame) -> list
         for name, frame in layers:
             pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
         pyogrio.write_dataframe(meta, tmp, layer="metadados", driver="GPKG")
+        style_geopackage(tmp)
     return [name for name, _ in layers]
 
 
@@ -497,6 +502,15 @@ def write_outputs(assessment: Assessment, out_dir: str | Path) -> list[Path]:
         "ranking.csv": lambda p: _write_csv(public, p),
         "ranking.xlsx": lambda p: _write_xlsx(assessment, p),
         "avaliacao.gpkg": lambda p: _write_gpkg(assessment, p, public),
+        # after the GeoPackage: the project reads its layers and extents
+        "avaliacao.qgz": lambda p: write_project(
+            out_dir / "avaliacao.gpkg",
+            p,
+            crs=assessment.crs,
+            title="Avaliação dos pedidos de iluminação pública — "
+            f"{assessment.rules.municipio.nome}",
+            provenance=assessment.provenance,
+        ),
         "evidencias.json": lambda p: _write_json(
             {"proveniencia": assessment.provenance, "pedidos": evidence_records(assessment)}, p
         ),

@@ -172,7 +172,8 @@ def test_same_inputs_same_results(demo: Assessment, demo_territory: Path) -> Non
 def test_outputs_and_their_contents(written: Path, demo: Assessment) -> None:
     names = sorted(p.name for p in written.iterdir())
     assert names == [
-        "avaliacao.gpkg", "evidencias.json", "proveniencia.json", "ranking.csv", "ranking.xlsx",
+        "avaliacao.gpkg", "avaliacao.qgz", "evidencias.json", "proveniencia.json",
+        "ranking.csv", "ranking.xlsx",
     ]  # fmt: skip
     ranking = pd.read_csv(written / "ranking.csv", dtype=str, keep_default_na=False)
     assert list(ranking.columns[:9]) == [
@@ -225,6 +226,13 @@ def _texts(folder: Path) -> dict[str, str]:
         elif path.suffix == ".xlsx":
             sheets = pd.read_excel(path, sheet_name=None, dtype=str)
             texts[path.name] = "\n".join(s.to_csv(index=False) for s in sheets.values())
+        elif path.suffix == ".qgz":
+            import zipfile
+
+            with zipfile.ZipFile(path) as archive:
+                texts[path.name] = "\n".join(
+                    archive.read(n).decode("utf-8") for n in archive.namelist()
+                )
         elif path.suffix == ".gpkg":
             parts = []
             for name, _ in pyogrio.list_layers(path):
@@ -316,7 +324,7 @@ def test_porto_alegre_with_real_lamps_as_the_grid(poa_territory: Any, tmp_path: 
     requests.to_csv(path, index=False)
     result = assess(territory, path, load_rules("extrema"), key=KEY, today=TODAY)
     files = write_outputs(result, tmp_path / "out")
-    assert len(files) == 5
+    assert len(files) == 6
     t = result.table
     assert len(t) == 60
     assert set(t["rede_alvo_tipo"].dropna()) <= {"ponto_ip", "via_iluminada", "bt", "mt", "poste"}
