@@ -26,6 +26,7 @@ Public files go through :func:`geo_ip.privacy.public_view`, internal ones throug
 from __future__ import annotations
 
 import json
+import logging
 import math
 from datetime import date
 from pathlib import Path
@@ -41,9 +42,11 @@ from geo_ip import privacy
 from geo_ip._io import atomic_path
 from geo_ip.assess import Assessment, criteria_columns
 from geo_ip.config import CRITERIA
-from geo_ip.errors import InputFileError
+from geo_ip.errors import InputFileError, TerritoryError
 from geo_ip.qgis import style_geopackage, write_project
 from geo_ip.territory import read_layer
+
+log = logging.getLogger("geo_ip")
 
 __all__ = ["PUBLIC_COLUMNS", "public_ranking", "write_outputs"]
 
@@ -54,7 +57,8 @@ PUBLIC_COLUMNS = (
     "distancia_rede_m", "distancia_rede_reta_m", "metodo_distancia", "postes_novos",
     "transformador", "custo_estimado_rs", "custo_por_beneficiario_rs",
     "percentual_municipio", "custo_municipio_rs", "selecionado_orcamento", "motivos",
-    "linha", "data_protocolo", "tipo", "geocodificacao", "bairro", "latitude", "longitude",
+    "fundamento_inelegibilidade", "linha", "data_protocolo", "tipo", "geocodificacao",
+    "bairro", "latitude", "longitude",
 )  # fmt: skip
 """Columns of ``ranking.csv``, in order (the first ones are those of issue 4)."""
 
@@ -91,15 +95,27 @@ _EXTENSION_COLUMNS = (
 _TERRITORY_LAYERS = ("vias", "rede_existente", "pontos_ip", "equipamentos")
 
 
-def _motivos(table: pd.DataFrame) -> pd.Series:
-    parts = [
-        table.get("motivo_situacao", pd.Series("", index=table.index)),
-        table.get("problemas", pd.Series("", index=table.index)),
-    ]
-    joined = []
-    for items in zip(*(p.fillna("").astype(str) for p in parts), strict=True):
-        joined.append(" | ".join(x for x in items if x.strip()))
-    return pd.Series(joined, index=table.index)
+def _motivos(view: pd.DataFrame, public: bool) -> pd.Series:
+    """Reason of each row's situation, then its problems (from an already redacted view).
+
+    Publicly an ineligible request shows only the articles it fails
+    (``fundamento_inelegibilidade``): the detailed reasons describe the applicant's
+    situation (MEI, CadÚnico, income) and stay in the internal files.
+    """
+    empty = pd.Series("", index=view.index)
+    reason = view.get("motivo_situacao", empty).fillna("").astype(str)
+    if public:
+        basis = view.get("fundamento_inelegibilidade", empty).fillna("").astype(str)
+        ineligible = view["situacao"].astype(str) == "inelegivel"
+        reason = reason.where(
+            ~ineligible,
+            "Inelegível ao custeio municipal (" + basis.where(basis != "", "Art. 5") + ").",
+        )
+    problems = view.get("problemas", empty).fillna("").astype(str)
+    return pd.Series(
+        [" | ".join(x for x in pair if x.strip()) for pair in zip(reason, problems, strict=True)],
+        index=view.index,
+    )
 
 
 def _ordered(table: pd.DataFrame) -> pd.DataFrame:
@@ -116,7 +132,6 @@ def _base(table: pd.DataFrame) -> pd.DataFrame:
     found = out.get("logradouro_encontrado", pd.Series(None, index=out.index))
     out["logradouro"] = via.where(via.notna() & (via.astype(str) != ""), found)
     out["bairro"] = out.get("bairro_encontrado")
-    out["motivos"] = _motivos(out)
     for column in ("latitude", "longitude"):
         out[column] = pd.to_numeric(out[column], errors="coerce").round(6)
     return _ordered(out)
@@ -136,13 +151,15 @@ def public_ranking(assessment: Assessment) -> pd.DataFrame:
         :data:`PUBLIC_COLUMNS`; rows in ranking order, then the requests listed
         apart (Art. 11, Art. 12), the ineligible ones and the errors.
     """
-    base = privacy.public_view(_base(assessment.table), free_text=("motivos",))
+    base = privacy.public_view(_base(assessment.table), free_text=("motivo_situacao",))
+    base["motivos"] = _motivos(base, public=True)
     out = _export(base[[c for c in PUBLIC_COLUMNS if c in base.columns]])
     return out.assign(proveniencia=assessment.provenance["carimbo"])
 
 
 def _internal(assessment: Assessment) -> pd.DataFrame:
-    base = privacy.internal_view(_base(assessment.table), free_text=("motivos",))
+    base = privacy.internal_view(_base(assessment.table), free_text=("motivo_situacao",))
+    base["motivos"] = _motivos(base, public=False)
     columns = [c for c in (*PUBLIC_COLUMNS, *_INTERNAL_EXTRA) if c in base.columns]
     return _export(base[columns]).assign(proveniencia=assessment.provenance["carimbo"])
 
@@ -364,7 +381,10 @@ def _write_gpkg(assessment: Assessment, out: Path, public: pd.DataFrame) -> list
         )
     )
     for name in _TERRITORY_LAYERS:
-        layers.append((name, read_layer(assessment.territory, name)))
+        try:
+            layers.append((name, read_layer(assessment.territory, name)))
+        except TerritoryError as exc:
+            log.warning("%s: camada fora do avaliacao.gpkg", exc)
     occ = assessment.occurrences
     if occ is not None:
         usable = occ[occ["situacao"].astype(str) != "erro"]

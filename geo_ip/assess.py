@@ -20,6 +20,7 @@ One pass for all requests, in the order of ``docs/assessment.md``:
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 import geo_ip
@@ -34,10 +36,12 @@ from geo_ip import decisions as decisions_mod
 from geo_ip import eligibility, privacy, ranking, scoring
 from geo_ip.config import CRITERIA, Rules
 from geo_ip.context import Context, occurrences_report, read_occurrences
+from geo_ip.errors import BudgetError, TerritoryError
 from geo_ip.evidence import beneficiaries, bill_of_materials
 from geo_ip.gridpath import GridNetwork
 from geo_ip.locate import locate_requests
 from geo_ip.provenance import stamp
+from geo_ip.scoring import format_brl
 from geo_ip.territory import (
     FICTIONAL_LABEL,
     OSM_ATTRIBUTION,
@@ -48,7 +52,7 @@ from geo_ip.territory import (
 
 log = logging.getLogger("geo_ip")
 
-__all__ = ["Assessment", "assess"]
+__all__ = ["Assessment", "assess", "check_budget"]
 
 
 @dataclass
@@ -105,6 +109,61 @@ def _dem_path(territory: Path, dem: str | Path | None) -> Path | None:
         )
         return None
     return path
+
+
+def check_budget(budget: float | None) -> None:
+    """Refuse a budget that is negative, not a number or infinite.
+
+    Parameters
+    ----------
+    budget : float or None
+        Amount in R$ for the municipal part of the works; None = no limit.
+
+    Raises
+    ------
+    BudgetError
+        With a Portuguese message (Brazilian number format).
+    """
+    if budget is None:
+        return
+    if not math.isfinite(budget):
+        raise BudgetError(
+            "orçamento inválido: informe um valor em reais (sem limite: não informe --budget)",
+            field="orcamento",
+        )
+    if budget < 0:
+        raise BudgetError(
+            f"orçamento negativo ({format_brl(budget)}): informe um valor ≥ 0", field="orcamento"
+        )
+
+
+def _grid_layer(territory: Path, crs: Any) -> gpd.GeoDataFrame:
+    """Read the territory's existing grid; an empty one (every request sem_rede) if absent."""
+    try:
+        return read_layer(territory, "rede_existente")
+    except TerritoryError as exc:
+        log.warning("%s: todos os pedidos ficam sem rede de origem (sem_rede)", exc)
+        return gpd.GeoDataFrame(
+            {"fonte": [], "tipo": [], "id_origem": [], "tensao_v": []}, geometry=[], crs=crs
+        )
+
+
+_UNSCORED = ("erro", "estrategico_art11", "candidato_art12")
+"""Situations without points: errors, and the requests Art. 11 and 12 take out of the
+scoring (their suggestions stay, as evidence for the commission)."""
+
+
+def _blank_unscored(table: pd.DataFrame) -> pd.DataFrame:
+    """Blank the final points of unscored rows, and evidence that was not computed."""
+    out = table.copy()
+    unscored = out["situacao"].isin(_UNSCORED)
+    out.loc[unscored, [f"pont_{c}" for c in CRITERIA]] = np.nan
+    out.loc[unscored, "pontuacao_total"] = np.nan
+    error = out["situacao"] == "erro"
+    out.loc[error, [f"sugerido_{c}" for c in CRITERIA]] = np.nan
+    no_path = out["distancia_rede_m"].isna()
+    out["transformador"] = out["transformador"].astype("boolean").mask(no_path)
+    return out
 
 
 def _file_record(kind: str, path: str | Path | None) -> dict[str, Any] | None:
@@ -175,16 +234,34 @@ def assess(
     territory = Path(territory)
     today = today or date.today()
     started = datetime.now(UTC)
-    if budget is not None and budget < 0:
-        raise ranking.BudgetError(f"orçamento negativo (R$ {budget:,.2f}): informe um valor ≥ 0")
+    check_budget(budget)
     key = key if key is not None else privacy.load_key(None)
+    roads = read_layer(territory, "vias")
+    # the optional files are read first: a bad one stops the run before the heavy work
+    occ_table = None
+    occ_report = pd.DataFrame()
+    if occurrences is not None:
+        occ_table = read_occurrences(occurrences, str(roads.crs), today=today)
+        occ_report = occurrences_report(
+            occ_table, reference_date=today, months=rules.avaliacao.periodo_ocorrencias_meses.valor
+        )
+    rejected_history = pd.DataFrame()
+    past = None
+    if history is not None:
+        past, rejected_history = eligibility.read_history(history, key, today=today)
 
     step("Conferindo, geocodificando e ligando os pedidos à malha")
     located = locate_requests(requests, territory, rules, cnefe=cnefe, today=today)
+    rejected_decisions = pd.DataFrame(columns=list(decisions_mod.REJECTED_COLUMNS))
+    chosen = pd.DataFrame(columns=list(decisions_mod.DECISION_COLUMNS))
+    if decisions is not None:
+        protocols = {str(p) for p in located["protocolo"] if str(p)}
+        chosen, rejected_decisions = decisions_mod.read_decisions(
+            decisions, rules, protocols, today=today
+        )
 
     step("Traçando as extensões até a rede existente")
-    roads = read_layer(territory, "vias")
-    grid = read_layer(territory, "rede_existente")
+    grid = _grid_layer(territory, roads.crs)
     net = rules.rede
     network = GridNetwork(roads, grid, max_attach_m=net.distancia_maxima_rede_via.valor)
     path_table, paths = network.paths(
@@ -201,13 +278,6 @@ def assess(
         betweenness_sample=int(av.amostra_intermediacao.valor),
         dem=_dem_path(territory, dem),
     )
-    occ_table = None
-    occ_report = pd.DataFrame()
-    if occurrences is not None:
-        occ_table = read_occurrences(occurrences, str(roads.crs), today=today)
-        occ_report = occurrences_report(
-            occ_table, reference_date=today, months=rules.avaliacao.periodo_ocorrencias_meses.valor
-        )
     surroundings, items = context.for_requests(
         located,
         paths,
@@ -231,25 +301,14 @@ def assess(
 
     step("Pontuação sugerida, elegibilidade e decisões da Comissão")
     table = scoring.suggest(evidence, rules)
-    rejected_history = pd.DataFrame()
-    past = None
-    if history is not None:
-        past, rejected_history = eligibility.read_history(history, key)
     table = eligibility.check(table, rules, history=past, reference_date=today, key=key)
-    rejected_decisions = pd.DataFrame(columns=list(decisions_mod.REJECTED_COLUMNS))
-    chosen = pd.DataFrame(columns=list(decisions_mod.DECISION_COLUMNS))
-    if decisions is not None:
-        protocols = {str(p) for p in table["protocolo"] if str(p)}
-        chosen, rejected_decisions = decisions_mod.read_decisions(
-            decisions, rules, protocols, today=today
-        )
     table = decisions_mod.apply(table, chosen, rules)
 
     step("Classificação, participação do Município e orçamento")
     # ranking writes its own situacao; the request's check status is kept beside it
     table["situacao_pedido"] = table["situacao"]
     table["erro"] = table["situacao"].eq("erro").to_numpy()
-    table = ranking.rank(table, rules, budget)
+    table = _blank_unscored(ranking.rank(table, rules, budget))
 
     meta = read_metadata(territory)
     provenance = {

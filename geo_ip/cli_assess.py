@@ -5,6 +5,7 @@ Registered on the main app by :mod:`geo_ip.cli`.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -86,6 +87,17 @@ def summary_table(assessment: Assessment, limit: int = 20) -> Table:
     return table
 
 
+def _reference_date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise GeoIPError(
+            f"data inválida ('{text}'): use AAAA-MM-DD", field="--data-referencia"
+        ) from exc
+
+
 def assess_cmd(
     territory: Annotated[
         Path, typer.Option("--territory", help="Território (GeoPackage do geo-ip territory).")
@@ -131,6 +143,15 @@ def assess_cmd(
             "uma chave nova guardada na pasta de saída).",
         ),
     ] = None,
+    reference: Annotated[
+        str | None,
+        typer.Option(
+            "--data-referencia",
+            help="Data da análise (AAAA-MM-DD): datas futuras, período das ocorrências e os 5 "
+            "anos do Art. 5, II contam a partir dela (padrão: hoje). Reproduz uma avaliação "
+            "anterior.",
+        ),
+    ] = None,
     rules: Annotated[
         str,
         typer.Option("--rules", help="Regras do município (nome em data/municipios ou caminho)."),
@@ -147,6 +168,7 @@ def assess_cmd(
     from geo_ip.privacy import load_key
 
     try:
+        today = _reference_date(reference)
         rules_obj = load_rules(rules)
         secret = load_key(key, create_at=out / ".chave_lgpd")
         with _steps(6) as step:
@@ -161,6 +183,7 @@ def assess_cmd(
                 cnefe=cnefe,
                 dem=dem,
                 key=secret,
+                today=today,
                 progress=step,
             )
         files = write_outputs(result, out)

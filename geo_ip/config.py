@@ -8,6 +8,7 @@ source. It is loaded into frozen pydantic models; any problem is reported as a
 from __future__ import annotations
 
 import hashlib
+import itertools
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -128,13 +129,23 @@ class Criteria(_Frozen):
         return self
 
 
+LAW_TIE_BREAK = ("beneficiarios", "seguranca", "custo_beneficio", "antiguidade_protocolo")
+"""Art. 10 §1: the tie-break keys, "sucessivamente", in the law's order."""
+
+
 class TieBreak(_Frozen):
-    """Tie-break order of Art. 10 §1."""
+    """Tie-break order of Art. 10 §1 (fixed by the law: the file must repeat it)."""
 
     ordem: tuple[
         Literal["beneficiarios", "seguranca", "custo_beneficio", "antiguidade_protocolo"], ...
     ]
     fonte: str
+
+    @model_validator(mode="after")
+    def _law_order(self) -> TieBreak:
+        if self.ordem != LAW_TIE_BREAK:
+            raise ValueError("o Art. 10 §1 fixa a ordem de desempate: " + ", ".join(LAW_TIE_BREAK))
+        return self
 
 
 class Band(_Frozen):
@@ -165,6 +176,14 @@ class CostShare(_Frozen):
             raise ValueError(
                 "as faixas devem cobrir a pontuação 0 (uma faixa com pontuacao_minima = 0)"
             )
+        ordered = sorted(self.faixas, key=lambda b: b.pontuacao_minima)
+        for lower, upper in itertools.pairwise(ordered):
+            if upper.percentual < lower.percentual:
+                raise ValueError(
+                    f"a faixa a partir de {upper.pontuacao_minima:g} pontos paga "
+                    f"{upper.percentual:g} %, menos que a de {lower.pontuacao_minima:g} pontos "
+                    f"({lower.percentual:g} %): a participação cresce com a pontuação (Art. 4 §1)"
+                )
         return self
 
     def share_for(self, score: float) -> float:
@@ -238,6 +257,7 @@ class Validation(_Frozen):
     moradores_maximos: Param
     moradores_por_residencia_maximo: Param
     idade_maxima_protocolo: Param
+    residencias_por_edificacao_maxima: Param
 
 
 class KeyedRuleError(ValueError):

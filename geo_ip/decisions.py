@@ -366,7 +366,8 @@ def apply(table: pd.DataFrame, decisions: pd.DataFrame, rules: Rules) -> pd.Data
         out[f"decisao_{c}"] = pd.Series(texts, index=out.index, dtype=str)
         out[f"alterado_{c}"] = pd.Series(changed, index=out.index, dtype=bool)
     total = out[[f"pont_{c}" for c in CRITERIA]].sum(axis=1, skipna=False)
-    out["pontuacao_total"] = total.round(6).clip(0, 100)
+    # each criterion is within its weight and the weights add up to 100 (Art. 9)
+    out["pontuacao_total"] = total.round(6)
     n_changed = sum(int(out[f"alterado_{c}"].sum()) for c in CRITERIA)
     log.info("decisões da Comissão aplicadas: %d pontuação(ões) alterada(s)", n_changed)
     return out

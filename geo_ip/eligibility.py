@@ -188,8 +188,15 @@ def read_history(
         log.warning("arquivo '%s': só o cabeçalho, histórico de benefícios vazio", path)
     blank = pd.Series([""] * n, dtype=str)
     text = {c: table[c].reset_index(drop=True) if c in table else blank for c in _HISTORY_SYNONYMS}
-    dates, status = parse_dates(text["data"], today or date.today())
+    reference = today or date.today()
+    dates, status = parse_dates(text["data"], reference)
     day_problems = date_problems(text["data"], status, "data", blank="obrigatório, está vazio")
+    future = [d is not None and not pd.isna(d) and d > reference for d in dates]
+    day_problems = day_problems.mask(
+        pd.Series(future, index=day_problems.index),
+        [f"campo 'data': data futura ({d.isoformat()})" if f else "" for d, f in
+         zip(dates, future, strict=True)],
+    )  # fmt: skip
     rows: list[dict[str, object]] = []
     rejected: list[dict[str, object]] = []
     mismatched = 0

@@ -282,17 +282,15 @@ def validate_requests(
     protocol = cols["protocolo"]
     out["protocolo"] = protocol
     problems.add(protocol == "", "erro", "campo 'protocolo': obrigatório, está vazio")
+    # Every row of a repeated protocol is an error, the first one too: which of them is
+    # the real request is for the clerk to say, never for the order of the rows.
     key = protocol.str.upper().where(protocol != "")
-    first_line = out["linha"].groupby(key).transform("first").astype(str)
-    repeated = key.notna() & key.duplicated(keep="first")
+    lines = out["linha"].astype(str).groupby(key).transform(lambda s: ", ".join(s))
+    repeated = key.notna() & key.duplicated(keep=False)
     problems.add(
         repeated,
         "erro",
-        "campo 'protocolo': protocolo '"
-        + protocol
-        + "' repetido (primeira ocorrência na linha "
-        + first_line
-        + ")",
+        "campo 'protocolo': protocolo '" + protocol + "' repetido (linhas " + lines + ")",
     )
 
     # Protocol date.

@@ -13,6 +13,7 @@ never changes the relative order of the others.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -123,8 +124,32 @@ def _sort_key(row: _Row, order: tuple[str, ...]) -> tuple[Any, ...]:
     """Full ranking key of a row: total, the tie-break keys in order, protocol number."""
     keys: list[Any] = [_desc(_number(row["pontuacao_total"]))]
     keys.extend(_TIE_KEYS[name](row) for name in order)
-    keys.append(str(row["protocolo"]))
+    keys.append(_natural(str(row["protocolo"])))
     return tuple(keys)
+
+
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Natural order of protocol numbers: ``PED-99`` before ``PED-100``."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part.casefold())
+        for part in re.findall(r"\d+|\D+", text)
+    )
+
+
+def cents(value: np.ndarray) -> np.ndarray:
+    """Round amounts in reais to centavos, halves up (as money is rounded).
+
+    Parameters
+    ----------
+    value : numpy.ndarray
+        Amounts (non-negative; NaN stays NaN).
+
+    Returns
+    -------
+    numpy.ndarray
+        Rounded amounts.
+    """
+    return np.floor(np.asarray(value, dtype=float) * 100 + 0.5 + 1e-9) / 100
 
 
 def _tie_text(name: str, ahead: _Row, row: _Row) -> str:
@@ -181,7 +206,13 @@ def _apart_reasons(table: pd.DataFrame) -> dict[str, list[str]]:
     art11 = _text(table, "justificativa_estrategica")
     art12 = _text(table, "motivo_art12")
     return {
-        "erro": [_with_detail("Pedido com erro, não classificado", p) for p in problems],
+        # the problems themselves are in the problemas column, beside this one
+        "erro": [
+            "Pedido com erro, não classificado (ver problemas)"
+            if p
+            else "Pedido com erro, não classificado"
+            for p in problems
+        ],
         "inelegivel": [
             _with_detail("Inelegível ao custeio municipal (Art. 5)", m) for m in ineligible
         ],
@@ -298,12 +329,14 @@ def rank(table: pd.DataFrame, rules: Rules, budget: float | None) -> pd.DataFram
     reasons = _apart_reasons(rows)
     motive = [reasons[s][i] + "." if s else "" for i, s in enumerate(situation)]
 
+    # Art. 4 §1 ties the share to the score: only ranked rows have one. Art. 11 and 12
+    # requests skip the points, so their share is the commission's (left blank).
     share = np.full(n, np.nan)
     for i in range(n):
-        if situation[i] not in ("erro", "inelegivel"):
+        if situation[i] == "":
             share[i] = _share(rows.at[i, "pontuacao_total"], rules)
     cost = np.array([_number(v) for v in rows["custo_estimado_rs"]], dtype=float)
-    municipal = share / 100.0 * cost
+    municipal = cents(share / 100.0 * cost)
 
     order = tuple(rules.desempate.ordem)
     ranked = [i for i in range(n) if situation[i] == ""]

@@ -37,6 +37,7 @@ _HIERARCHY_TEXT = {
     "local": "via local",
 }
 _RESIDENCES = ("residência diretamente beneficiada", "residências diretamente beneficiadas")
+_BUILDINGS = ("edificação mapeada", "edificações mapeadas")
 _FACILITIES = ("equipamento público ou comunitário", "equipamentos públicos ou comunitários")
 _RESIDENTS = ("morador estimado", "moradores estimados")
 _STOPS = ("parada de ônibus na via", "paradas de ônibus na via")
@@ -189,6 +190,8 @@ def _beneficiaries(ev: _Evidence, rules: Rules) -> tuple[np.ndarray, list[str]]:
     weight = rules.criterios.beneficiarios.peso.valor
     residences = ev.num("residencias_consideradas")
     declared = ev.num("residencias_declaradas")
+    counted = ev.num("edificacoes_trecho")
+    per_building = rules.validacao.residencias_por_edificacao_maxima.valor
     residents = ev.num("moradores_estimados")
     declared_residents = ev.num("moradores")
     facilities = ev.num("equipamentos_proximos")
@@ -213,11 +216,18 @@ def _beneficiaries(ev: _Evidence, rules: Rules) -> tuple[np.ndarray, list[str]]:
         if math.isnan(residences[i]):
             res = f"número de residências desconhecido ({_points(0)}, {src[0]})"
         else:
-            origin = (
-                "declaradas no pedido"
-                if not math.isnan(declared[i])
-                else f"edificações a menos de {radius_b} m do trecho atendido"
-            )
+            if math.isnan(declared[i]):
+                origin = f"edificações a menos de {radius_b} m do trecho atendido"
+            elif math.isnan(counted[i]):
+                origin = "declaradas no pedido"
+            else:
+                seen = _count(counted[i], *_BUILDINGS) if counted[i] > 0 else "nenhuma edificação"
+                origin = f"declaradas no pedido; {seen} a menos de {radius_b} m do trecho atendido"
+                if counted[i] > 0 and declared[i] > counted[i] * per_building:
+                    origin += (
+                        f" — mais de {format_number(per_building)} por edificação mapeada: "
+                        "confira a declaração"
+                    )
             res = (
                 f"{_count(residences[i], *_RESIDENCES)} ({origin}): {_points(p_res[i])} ({src[0]})"
             )
@@ -273,7 +283,8 @@ def _safety(ev: _Evidence, rules: Rules) -> tuple[np.ndarray, list[str]]:
     occ = np.nan_to_num(occurrences)
     kinds = ev.text("ocorrencias_tipos")
     lamp = ev.num("distancia_ip_m")
-    dark = np.isnan(lamp) | (np.nan_to_num(lamp) > av.distancia_escuro_m.valor)
+    # no lighting points in the territory at all: darkness is unknown, not assumed
+    dark = ~np.isnan(lamp) & (np.nan_to_num(lamp) > av.distancia_escuro_m.valor)
     vulnerable = np.nan_to_num(ev.num("usuarios_vulneraveis"))
     vulnerable_names = ev.text("vulneraveis_nomes")
     crossings = np.nan_to_num(ev.num("travessias"))
@@ -302,7 +313,10 @@ def _safety(ev: _Evidence, rules: Rules) -> tuple[np.ndarray, list[str]]:
     texts = []
     for i in range(ev.n):
         if math.isnan(lamp[i]):
-            light = "nenhum ponto de iluminação pública cadastrado nas proximidades"
+            light = (
+                "iluminação existente desconhecida (nenhum ponto de iluminação pública no "
+                "território): não considerada"
+            )
         elif dark[i]:
             light = (
                 f"sem iluminação a menos de {far} m (ponto de IP mais próximo a "

@@ -87,9 +87,9 @@ def test_situations_follow_the_law(demo: Assessment) -> None:
     # Art. 12: the rural request near the Escola Rural do Bairro Alto
     assert t.loc[34, "situacao"] == "candidato_art12"
     # every check or geocoding error stays an error, with no points
-    errors = [8, 14, 15, 18, 24, 29, 30, 36, 38, 42]
+    errors = [8, 14, 15, 18, 24, 28, 29, 30, 36, 38, 42]  # 28 and 42: repeated protocol
     assert sorted(t.index[t["situacao"] == "erro"]) == errors
-    assert (t.loc[errors, "pontuacao_total"] == 0).all()
+    assert t.loc[errors, "pontuacao_total"].isna().all()  # not scored: blank, not zero
     # MEI in hardship with commercial use (Art. 5, I exception) is eligible
     assert t.loc[5, "situacao"] in ("classificado", "aguardando_orcamento")
 
@@ -340,3 +340,97 @@ def test_porto_alegre_with_real_lamps_as_the_grid(poa_territory: Any, tmp_path: 
         assert "R$" in row["motivacao_custo_beneficio"]
         assert "m" in row["motivacao_viabilidade"]
     assert result.provenance["crs"] == "EPSG:31982"
+
+
+def test_public_reasons_of_ineligible_requests_name_only_the_article(demo: Assessment) -> None:
+    public = public_ranking(demo).set_index("protocolo")
+    internal = demo.table.set_index("protocolo")
+    # commercial use without MEI: the public list says the article, not the applicant's case
+    assert public.loc["PED-2026-0124", "motivos"].startswith(
+        "Inelegível ao custeio municipal (Art. 5, I)."
+    )
+    assert "MEI" not in public.loc["PED-2026-0124", "motivos"]
+    assert "MEI" in internal.loc["PED-2026-0124", "motivos_inelegibilidade"]
+    assert public.loc["PED-2026-0102", "fundamento_inelegibilidade"] == "Art. 5, II"
+    # an error keeps its reason and its problems, without repeating them
+    motive = public.loc["PED-2026-0117", "motivos"]
+    assert motive.startswith("Pedido com erro, não classificado (ver problemas).")
+    assert motive.count("cpf_solicitante") == 1
+
+
+def test_requests_listed_apart_have_no_points_nor_share(demo: Assessment) -> None:
+    t = demo.table.set_index("protocolo")
+    for protocolo in ("PED-2026-0105", "PED-2026-0133"):  # Art. 11, Art. 12
+        row = t.loc[protocolo]
+        assert pd.isna(row["pontuacao_total"]) and pd.isna(row["pont_seguranca"])
+        assert pd.isna(row["percentual_municipio"]) and pd.isna(row["custo_municipio_rs"])
+        assert row["sugerido_seguranca"] > 0  # the suggestion stays, as evidence
+    assert pd.isna(t.loc["PED-2026-0128", "transformador"])  # not located: unknown
+
+
+def test_shuffled_rows_give_the_same_ranking(demo_territory: Path, tmp_path: Path) -> None:
+    raw = pd.read_csv(DEMO / "pedidos.csv", dtype=str, keep_default_na=False)
+    shuffled = tmp_path / "pedidos.csv"
+    raw.sample(frac=1.0, random_state=4).to_csv(shuffled, index=False)
+    rules = load_rules("demo")
+    options = {"key": KEY, "today": TODAY, "budget": BUDGET}
+    a = assess(demo_territory, DEMO / "pedidos.csv", rules, **options).table
+    b = assess(demo_territory, shuffled, rules, **options).table
+    columns = ["protocolo", "situacao", "posicao", "pontuacao_total", "custo_municipio_rs"]
+
+    def key(t: pd.DataFrame) -> pd.DataFrame:
+        return t[columns].sort_values(["protocolo", "situacao"]).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(key(a), key(b))
+
+
+@pytest.mark.parametrize("budget", [float("nan"), float("inf"), -5.0])
+def test_unusable_budgets_are_refused_before_any_work(demo_territory: Path, budget: float) -> None:
+    from geo_ip.errors import BudgetError
+
+    with pytest.raises(BudgetError, match=r"orçamento (negativo|inválido)"):
+        assess(demo_territory, DEMO / "nao_existe.csv", load_rules("demo"), budget=budget)
+
+
+def test_bad_decisions_file_fails_before_the_heavy_work(
+    demo_territory: Path, tmp_path: Path
+) -> None:
+    from geo_ip.errors import InputFileError
+
+    empty = tmp_path / "decisoes.csv"
+    empty.write_bytes(b"")
+    steps: list[str] = []
+    with pytest.raises(InputFileError, match=r"decisoes\.csv"):
+        assess(demo_territory, DEMO / "pedidos.csv", load_rules("demo"), decisions=empty,
+               key=KEY, today=TODAY, progress=steps.append)  # fmt: skip
+    assert steps == ["Conferindo, geocodificando e ligando os pedidos à malha"]
+
+
+def test_territory_without_grid_nor_lighting_layers(demo_territory: Path, tmp_path: Path) -> None:
+    """Every request is sem_rede and every file is still written."""
+    bare = tmp_path / "sem_rede.gpkg"
+    for name, _ in pyogrio.list_layers(demo_territory):
+        if name in ("rede_existente", "pontos_ip", "equipamentos"):
+            continue
+        frame = pyogrio.read_dataframe(demo_territory, layer=name)
+        pyogrio.write_dataframe(frame, bare, layer=name, driver="GPKG")
+    result = assess(bare, DEMO / "pedidos.csv", load_rules("demo"), key=KEY, today=TODAY)
+    located = result.table[result.table["x"].notna()]
+    assert (located["metodo_distancia"] == "sem_rede").all()
+    files = write_outputs(result, tmp_path / "out")
+    assert len(files) == 6
+    layers = dict(pyogrio.list_layers(tmp_path / "out" / "avaliacao.gpkg"))
+    assert "pedidos" in layers and "rede_existente" not in layers
+
+
+def test_reference_date_option(demo_territory: Path, tmp_path: Path) -> None:
+    out = tmp_path / "av"
+    base = ["-q", "assess", "--territory", str(demo_territory), "--requests",
+            str(DEMO / "pedidos.csv"), "--rules", "demo", "--out", str(out)]  # fmt: skip
+    result = runner.invoke(app, [*base, "--data-referencia", "2026-11-20"])
+    assert result.exit_code == 0, result.output
+    provenance = json.loads((out / "proveniencia.json").read_text(encoding="utf-8"))
+    assert provenance["data_referencia"] == "2026-11-20"
+    bad = runner.invoke(app, [*base, "--data-referencia", "20/11/2026"])
+    assert bad.exit_code != 0
+    assert "use AAAA-MM-DD" in bad.output

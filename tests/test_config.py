@@ -341,3 +341,25 @@ def test_criteria_need_the_three_levels_in_order(tmp_path: Path) -> None:
     )
     with pytest.raises(RulesError, match=r"criterios\.seguranca.*pontos dos níveis fora de ordem"):
         load_rules(path)
+
+
+def test_tie_break_order_is_the_laws(tmp_path: Path) -> None:
+    path = tmp_path / "r.toml"
+    path.write_text(
+        'herda = "extrema"\n[desempate]\nordem = ["seguranca", "beneficiarios", '
+        '"custo_beneficio", "antiguidade_protocolo"]\nfonte = "Art. 10 §1"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(RulesError, match=r"desempate.*o Art. 10 §1 fixa a ordem de desempate"):
+        load_rules(path)
+
+
+def test_cost_share_never_falls_as_the_score_rises(tmp_path: Path) -> None:
+    path = tmp_path / "r.toml"
+    path.write_text(
+        'herda = "extrema"\n[participacao]\nfaixas = [{ pontuacao_minima = 80, percentual = 60 },'
+        " { pontuacao_minima = 0, percentual = 70 }]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(RulesError, match=r"a faixa a partir de 80 pontos paga 60 %, menos que"):
+        load_rules(path)

@@ -469,3 +469,13 @@ def test_missing_columns_count_as_blank() -> None:
         "hipossuficiência não comprovada (sem inscrição no CadÚnico nem declaração de renda); "
         + ASK
     )
+
+
+def test_history_rows_dated_in_the_future_are_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "historico.csv"
+    path.write_text(
+        "protocolo,data,cpf,tipo\nP-1,2099-01-01,123.456.789-09,extensao_rede\n", encoding="utf-8"
+    )
+    history, rejected = read_history(path, b"k" * 32, today=date(2026, 11, 20))
+    assert len(history) == 0
+    assert rejected["motivo"].iloc[0].endswith("campo 'data': data futura (2099-01-01)")

@@ -517,15 +517,18 @@ def test_every_problem_of_a_row_is_listed() -> None:
     ]  # fmt: skip
 
 
-def test_duplicated_protocols_point_to_the_first_line() -> None:
+def test_duplicated_protocols_are_errors_on_every_line() -> None:
     df = pd.DataFrame([{**BASE, "protocolo": p} for p in ("A", "B", "A", "a", "A")])
     df.insert(0, "linha", [2, 3, 5, 6, 7])
     out = validate_requests(df, RULES, today=TODAY)
-    assert out["situacao"].tolist() == ["ok", "ok", "erro", "erro", "erro"]
-    assert out["problemas"].iloc[2] == (
-        "campo 'protocolo': protocolo 'A' repetido (primeira ocorrência na linha 2)"
+    assert out["situacao"].tolist() == ["erro", "ok", "erro", "erro", "erro"]
+    assert out["problemas"].iloc[0] == (
+        "campo 'protocolo': protocolo 'A' repetido (linhas 2, 5, 6, 7)"
     )
-    assert "protocolo 'a' repetido (primeira ocorrência na linha 2)" in out["problemas"].iloc[3]
+    assert "protocolo 'a' repetido (linhas 2, 5, 6, 7)" in out["problemas"].iloc[3]
+    # the order of the rows never decides which one is kept
+    shuffled = validate_requests(df.iloc[::-1].reset_index(drop=True), RULES, today=TODAY)
+    assert shuffled["situacao"].tolist()[::-1] == out["situacao"].tolist()
 
 
 def test_coordinates_against_the_boundary() -> None:
@@ -615,7 +618,7 @@ def test_logs_never_show_cpf_or_names(tmp_path: Path, caplog: pytest.LogCaptureF
     )
     with caplog.at_level(logging.DEBUG, logger="geo_ip"):
         out = validate_requests(read_requests(path), RULES, today=TODAY)
-    assert out["situacao"].tolist() == ["ok", "erro"]
+    assert out["situacao"].tolist() == ["erro", "erro"]  # protocol 1 repeated
     for secret in (VALID_CPF, "529.982.247-26", "52998224726", "José", "Maria"):
         assert secret not in caplog.text
         assert secret not in " ".join(out["problemas"])
@@ -728,7 +731,7 @@ def test_cli_check_errors_exit_1_and_hide_cpf(tmp_path: Path) -> None:
         tmp_path / "p.csv",
         [
             f"1;2026-03-10;melhoria;-22.9;-46.38;;{VALID_CPF};José Conceição",
-            f"1;2026-03-10;melhoria;-46.38;-22.9;;{VALID_CPF};José Conceição",
+            f"2;2026-03-10;melhoria;-46.38;-22.9;;{VALID_CPF};José Conceição",
             "3;2026-03-10;poda;-22.9;-46.38;;529.982.247-26;Maria Aparecida",
             "4;01/01/2010;melhoria;-22.9;-46.38;;;",
         ],

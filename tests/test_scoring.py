@@ -227,7 +227,8 @@ def test_beneficiaries_sub_components_sum_and_motivation() -> None:
     text = out["motivacao_beneficiarios"]
     assert text.startswith("32 de 40 pontos (Art. 9 §3): ")
     for piece in (
-        "6 residências diretamente beneficiadas (declaradas no pedido): 15 pontos (Art. 9 §3, I)",
+        "6 residências diretamente beneficiadas (declaradas no pedido; nenhuma edificação a "
+        "menos de 40 m do trecho atendido): 15 pontos (Art. 9 §3, I)",
         "16,7 moradores estimados",
         "7 pontos (Art. 9 §3, II)",
         "2 equipamentos públicos ou comunitários a menos de 300 m",
@@ -304,9 +305,10 @@ def test_dark_boundary_and_unknown_lamp() -> None:
     expected = {"below": "III", "at": "III", "above": "II"}
     for value, side in boundaries(far):
         assert one(distancia_ip_m=value, travessias=1.0)["nivel_seguranca"] == expected[side]
+    # no lighting points in the territory: unknown darkness never raises the level
     out = one(distancia_ip_m=NAN, travessias=1.0)
-    assert out["nivel_seguranca"] == "II"
-    assert "nenhum ponto de iluminação pública cadastrado" in out["motivacao_seguranca"]
+    assert out["nivel_seguranca"] == "III"
+    assert "iluminação existente desconhecida" in out["motivacao_seguranca"]
 
 
 @pytest.mark.parametrize("column", RULES.pontuacao.seguranca.pontos_de_atencao)
@@ -632,3 +634,17 @@ def test_nullable_dtypes_from_the_pipeline() -> None:
     assert "4 moradores estimados (declarados)" in out.iloc[1]["motivacao_beneficiarios"]
     assert list(out["nivel_trafego"]) == ["II", "III"]
     assert list(out["candidato_art12"]) == [False, True]
+
+
+def test_declared_residences_are_cross_checked_with_the_buildings() -> None:
+    limit = RULES.validacao.residencias_por_edificacao_maxima.valor
+    assert limit == 3
+    fine = one(residencias_consideradas=6.0, residencias_declaradas=6.0, edificacoes_trecho=2.0)
+    text = fine["motivacao_beneficiarios"]
+    assert "(declaradas no pedido; 2 edificações mapeadas a menos de 40 m do trecho" in text
+    assert "confira a declaração" not in text
+    many = one(residencias_consideradas=7.0, residencias_declaradas=7.0, edificacoes_trecho=2.0)
+    assert (
+        "mais de 3 por edificação mapeada: confira a declaração" in many["motivacao_beneficiarios"]
+    )
+    assert many["sugerido_beneficiarios"] == fine["sugerido_beneficiarios"]  # points unchanged

@@ -1809,7 +1809,8 @@ def make_requests(
     for i, p in enumerate(specs):
         day = str(first + np.timedelta64(round(i * span / (len(specs) - 1)), "D"))
         data = p.data or (day if i % 3 != 1 else f"{day[8:]}/{day[5:7]}/{day[:4]}")
-        protocolo = protocols[3] if p.protocolo == "DUP" else f"PED-2026-{101 + i:04d}"
+        # the duplicated protocol repeats PED-2026-0127 (Rua Bahia, s/n); both rows are errors
+        protocolo = protocols[26] if p.protocolo == "DUP" else f"PED-2026-{101 + i:04d}"
         protocols.append(protocolo)
         lat = lon = ""
         fora = ""
@@ -1899,6 +1900,13 @@ def make_requests(
                 )
             )
         )  # fmt: skip
+    counts = pd.Series(protocols).value_counts()
+    for row in key_rows:
+        if counts[row["protocolo"]] > 1 and "protocolo" not in row["campos_com_problema"]:
+            row["situacao"] = "erro"
+            fields = (row["campos_com_problema"], "protocolo")
+            row["campos_com_problema"] = ";".join(c for c in fields if c)
+            row["observacao"] = "protocolo repetido mais adiante: todas as ocorrências dão erro"
     return rows, key_rows
 
 
