@@ -1,0 +1,485 @@
+"""Data of the web-map layers: compact GeoJSON in WGS 84, public fields only.
+
+Every layer is one GeoJSON FeatureCollection, serialised once: coordinates rounded to
+5 decimals (about 1 m), only the fields a popup, a hover label or the renderer needs,
+empty values left out. Features are kept as JSON strings with a spatial index, so the
+map of each request takes the features around it without serialising them again.
+
+Requests come from :func:`geo_ip._assess_outputs.public_ranking` and extension
+attributes through :func:`geo_ip.privacy.public_view`: no personal data reaches a map.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from geo_ip import privacy
+from geo_ip._assess_outputs import proposed_poles, public_ranking, request_file_stems
+from geo_ip.assess import Assessment
+
+__all__ = [
+    "LayerData",
+    "clean",
+    "collection",
+    "expand",
+    "extension_frame",
+    "layer_data",
+    "map_file_names",
+    "occurrence_frame",
+    "pole_frame",
+    "request_frame",
+    "to_wgs84",
+    "wgs84_bounds",
+]
+
+DECIMALS = 5
+"""Decimals of longitude and latitude (1e-5 degree ≈ 1.1 m)."""
+
+
+def clean(value: Any) -> Any:
+    """Return a value as JSON for a popup, or None when empty.
+
+    Parameters
+    ----------
+    value : object
+        A table cell.
+
+    Returns
+    -------
+    object
+        ``str``, ``int`` or ``float`` (2 decimals; whole numbers as ``int``); booleans
+        as ``"sim"``/``"não"``, dates in ISO format, lists joined by ``"; "``; None for
+        NaN, NA, None and blanks.
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool):
+        return "sim" if value else "não"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return int(value) if value.is_integer() and abs(value) < 2**53 else round(value, 2)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple | np.ndarray):
+        return "; ".join(str(v) for v in value) or None
+    text = str(value).strip()
+    return text or None
+
+
+def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
+    present = [c for c in columns if c in frame.columns]
+    out: list[dict[str, Any]] = [{} for _ in range(len(frame))]
+    for column in present:
+        for i, value in enumerate(frame[column].tolist()):
+            v = clean(value)
+            if v is not None:
+                out[i][column] = v
+    return out
+
+
+def _safe(text: str) -> str:
+    """JSON that can sit inside a ``<script>`` element."""
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _geometry_json(geom: Any) -> str:
+    """Serialise a point as ``[lon,lat]``, any other geometry as GeoJSON."""
+    if geom.geom_type == "Point":
+        return json.dumps([geom.x, geom.y], separators=(",", ":"))
+    return json.dumps(shapely.geometry.mapping(geom), separators=(",", ":"))
+
+
+@dataclass
+class LayerData:
+    """One layer's features as JSON strings, with their metric geometries and an index.
+
+    The layer's JSON is compact (``geoIp.expande`` in ``mapa.js`` turns it into a
+    GeoJSON FeatureCollection): ``{"campos": [field, ...], "feicoes": [[geometry,
+    [value, ...]], ...]}``, field names written once, a point as ``[lon, lat]``, a
+    missing value as ``null`` and trailing ones left out.
+
+    Attributes
+    ----------
+    fields : tuple of str
+        Property names, in the order of each feature's values.
+    features : numpy.ndarray of str
+        One ``[geometry,[values]]`` per feature (WGS 84, rounded).
+    geometry : numpy.ndarray of shapely.Geometry
+        The same features in the territory's metric CRS.
+    owner : numpy.ndarray of int
+        Row of ``Assessment.table`` each feature belongs to (-1: none).
+    tree : shapely.STRtree
+        Index on :attr:`geometry`.
+    """
+
+    fields: tuple[str, ...]
+    features: np.ndarray
+    geometry: np.ndarray
+    owner: np.ndarray
+    tree: shapely.STRtree
+
+    @classmethod
+    def build(
+        cls,
+        geometry: Iterable[Any],
+        properties: Sequence[dict[str, Any]],
+        crs: str,
+        owner: Sequence[int] | np.ndarray | None = None,
+    ) -> LayerData:
+        """Serialise features once.
+
+        Parameters
+        ----------
+        geometry : iterable of shapely.Geometry
+            In ``crs`` (None or empty geometries are dropped with their row).
+        properties : sequence of dict
+            One per geometry, already :func:`clean` (None values are left out).
+        crs : str
+            CRS of ``geometry``.
+        owner : sequence of int, optional
+            Row of ``Assessment.table`` each feature belongs to (-1: none).
+
+        Returns
+        -------
+        LayerData
+            The layer.
+        """
+        geoms = np.asarray(list(geometry), dtype=object).reshape(-1)
+        keys = np.full(len(geoms), -1, dtype=np.int64) if owner is None else np.asarray(owner)
+        keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        geoms, keys = geoms[keep], keys[keep]
+        props = [p for p, k in zip(properties, keep, strict=True) if k]
+        fields = tuple(sorted({k for p in props for k, v in p.items() if v is not None}))
+        wgs = _to_wgs84(geoms, crs)
+        features = np.asarray(
+            [
+                f"[{_geometry_json(g)},{_values(p, fields)}]"
+                for g, p in zip(wgs, props, strict=True)
+            ],
+            dtype=object,
+        )
+        tree = shapely.STRtree(geoms)
+        return cls(fields=fields, features=features, geometry=geoms, owner=keys, tree=tree)
+
+    def select(
+        self, area: shapely.Geometry | None = None, owner: int | None = None, *, other: bool = False
+    ) -> np.ndarray:
+        """Return the positions of the features in ``area`` and of request ``owner``.
+
+        In order; all features when ``area`` is None; with ``other``, those of every
+        request but ``owner``.
+
+        Parameters
+        ----------
+        area : shapely.Geometry, optional
+            In the metric CRS.
+        owner : int, optional
+            Row of ``Assessment.table``.
+        other : bool
+            Keep the features *not* of ``owner``.
+
+        Returns
+        -------
+        numpy.ndarray of int
+            Positions in :attr:`features`.
+        """
+        if area is None:
+            found = np.arange(len(self.features))
+        else:
+            found = np.sort(self.tree.query(area, predicate="intersects"))
+        if owner is not None:
+            mine = self.owner[found] == owner
+            found = found[~mine] if other else found[mine]
+        return found
+
+    def json(self, positions: np.ndarray | None = None) -> str:
+        """Compact JSON of the features at ``positions`` (all when None), script-safe."""
+        parts = self.features if positions is None else self.features[positions]
+        return collection(self.fields, parts.tolist())
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+
+@cache
+def to_wgs84(crs: str) -> Transformer:
+    """Return the transformer from a metric CRS to longitude/latitude (cached)."""
+    return Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+
+
+def _to_wgs84(geoms: np.ndarray, crs: str) -> np.ndarray:
+    if not len(geoms):
+        return geoms
+    transformer = to_wgs84(crs)
+
+    def project(coords: np.ndarray) -> np.ndarray:
+        lon, lat = transformer.transform(coords[:, 0], coords[:, 1])
+        return np.round(np.column_stack([lon, lat]), DECIMALS)
+
+    out = shapely.transform(geoms, project)
+    return shapely.remove_repeated_points(out)
+
+
+def _values(props: dict[str, Any], fields: Sequence[str]) -> str:
+    values = [props.get(f) for f in fields]
+    while values and values[-1] is None:
+        values.pop()
+    return json.dumps(values, separators=(",", ":"), ensure_ascii=False)
+
+
+def collection(fields: Sequence[str], parts: Iterable[str]) -> str:
+    """Join serialised features into the compact layer JSON, safe inside ``<script>``.
+
+    Parameters
+    ----------
+    fields : sequence of str
+        Property names (:attr:`LayerData.fields`).
+    parts : iterable of str
+        Features from :attr:`LayerData.features`.
+
+    Returns
+    -------
+    str
+        JSON text ``{"campos": [...], "feicoes": [...]}``.
+    """
+    head = json.dumps(list(fields), separators=(",", ":"), ensure_ascii=False)
+    return _safe('{"campos":' + head + ',"feicoes":[' + ",".join(parts) + "]}")
+
+
+def expand(data: dict[str, Any]) -> dict[str, Any]:
+    """Turn a layer's compact JSON back into a GeoJSON FeatureCollection (as mapa.js does).
+
+    Parameters
+    ----------
+    data : dict
+        Parsed :func:`collection` output.
+
+    Returns
+    -------
+    dict
+        FeatureCollection.
+    """
+    features = []
+    for geometry, values in data["feicoes"]:
+        if isinstance(geometry, list):
+            geometry = {"type": "Point", "coordinates": geometry}
+        props = {k: v for k, v in zip(data["campos"], values, strict=False) if v is not None}
+        features.append({"type": "Feature", "geometry": geometry, "properties": props})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def wgs84_bounds(geoms: Iterable[Any], crs: str, pad_m: float = 0.0) -> list[list[float]]:
+    """``[[south, west], [north, east]]`` of metric geometries, padded by ``pad_m``.
+
+    Parameters
+    ----------
+    geoms : iterable of shapely.Geometry
+        In ``crs``.
+    crs : str
+        Metric CRS.
+    pad_m : float
+        Margin in metres.
+
+    Returns
+    -------
+    list of list of float
+        Bounds in WGS 84 (a default box in Minas Gerais when there is no geometry).
+    """
+    xmin, ymin, xmax, ymax = shapely.total_bounds(np.asarray(list(geoms), dtype=object))
+    if not np.isfinite([xmin, ymin, xmax, ymax]).all():
+        return [[-23.0, -46.5], [-22.5, -46.0]]
+    t = to_wgs84(crs)
+    w, s = t.transform(xmin - pad_m, ymin - pad_m)
+    e, n = t.transform(xmax + pad_m, ymax + pad_m)
+    return [[round(s, 6), round(w, 6)], [round(n, 6), round(e, 6)]]
+
+
+def map_file_names(table: pd.DataFrame) -> list[str | None]:
+    """File name of each request's map (``<protocolo>.html``), None when not located.
+
+    The names of :func:`geo_ip._assess_outputs.request_file_stems`, shared with the
+    technical sheets, so no map overwrites another.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :attr:`Assessment.table`.
+
+    Returns
+    -------
+    list of str or None
+        Aligned with ``table``.
+    """
+    x = pd.to_numeric(table["x"], errors="coerce").to_numpy(np.float64)
+    y = pd.to_numeric(table["y"], errors="coerce").to_numpy(np.float64)
+    located = np.isfinite(x) & np.isfinite(y)
+    stems = request_file_stems(table)
+    return [f"{s}.html" if ok else None for s, ok in zip(stems, located, strict=True)]
+
+
+def request_frame(assessment: Assessment) -> gpd.GeoDataFrame:
+    """Public attributes of every located request, with its point and map file.
+
+    Parameters
+    ----------
+    assessment : Assessment
+        Result of :func:`geo_ip.assess.assess`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :func:`public_ranking` columns plus ``indice`` (row of ``assessment.table``)
+        and ``mapa`` (file name in ``mapas/``), ranking order, metric CRS.
+    """
+    table = assessment.table
+    public = public_ranking(assessment)
+    row_of = {line: i for i, line in enumerate(table["linha"].tolist())}
+    index = np.asarray([row_of[line] for line in public["linha"].tolist()], dtype=np.int64)
+    files = map_file_names(table)
+    x = pd.to_numeric(table["x"], errors="coerce").to_numpy(np.float64)[index]
+    y = pd.to_numeric(table["y"], errors="coerce").to_numpy(np.float64)[index]
+    located = np.isfinite(x) & np.isfinite(y)
+    out = public.reset_index(drop=True).assign(indice=index, mapa=[files[i] for i in index])[
+        located
+    ]
+    return gpd.GeoDataFrame(
+        out.reset_index(drop=True),
+        geometry=shapely.points(x[located], y[located]),
+        crs=assessment.crs,
+    )
+
+
+_EXTENSION_COLUMNS = (
+    "protocolo",
+    "situacao",
+    "metodo_distancia",
+    "distancia_rede_m",
+    "rede_alvo_tipo",
+    "rede_alvo_id",
+    "transformador",
+    "postes_novos",
+    "bracos",
+    "luminarias",
+    "condutor_m",
+    "transformadores",
+    "custo_estimado_rs",
+    "custo_municipio_rs",
+)
+
+
+def extension_frame(assessment: Assessment) -> gpd.GeoDataFrame:
+    """Proposed extension paths with their public attributes and ``indice``.
+
+    Parameters
+    ----------
+    assessment : Assessment
+        Result of :func:`geo_ip.assess.assess`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per request with a path, metric CRS.
+    """
+    table = assessment.table
+    geoms = np.asarray(assessment.paths.array, dtype=object)
+    has = ~shapely.is_missing(geoms)
+    columns = [c for c in _EXTENSION_COLUMNS if c in table.columns]
+    view = privacy.public_view(table.loc[has, columns]).reset_index(drop=True)
+    view["indice"] = np.flatnonzero(has)
+    return gpd.GeoDataFrame(view, geometry=geoms[has], crs=assessment.crs)
+
+
+def pole_frame(assessment: Assessment) -> gpd.GeoDataFrame:
+    """Place the new poles along the extensions (``proposed_poles``) with protocol and number.
+
+    Parameters
+    ----------
+    assessment : Assessment
+        Result of :func:`geo_ip.assess.assess`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``protocolo``, ``numero``, ``indice``; metric CRS.
+    """
+    table = assessment.table
+    poles = proposed_poles(
+        assessment.paths, table["postes_novos"], assessment.rules.rede.vao_postes.valor
+    )
+    rows = poles["indice"].to_numpy()
+    frame = pd.DataFrame(
+        {
+            "protocolo": table["protocolo"].to_numpy()[rows] if len(rows) else [],
+            "numero": poles["numero"].to_numpy(),
+            "indice": rows,
+        }
+    )
+    return gpd.GeoDataFrame(frame, geometry=poles["geometry"].to_numpy(), crs=assessment.crs)
+
+
+def occurrence_frame(assessment: Assessment) -> gpd.GeoDataFrame | None:
+    """Usable occurrences, date and type only (free-text descriptions may name people).
+
+    Parameters
+    ----------
+    assessment : Assessment
+        Result of :func:`geo_ip.assess.assess`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or None
+        ``linha``, ``data``, ``tipo``; None when the run had no occurrences file.
+    """
+    occ = assessment.occurrences
+    if occ is None:
+        return None
+    usable = occ[(occ["situacao"].astype(str) != "erro") & ~occ.geometry.is_empty]
+    usable = usable[usable.geometry.notna()]
+    return gpd.GeoDataFrame(
+        usable[["linha", "data", "tipo"]].reset_index(drop=True),
+        geometry=usable.geometry.to_numpy(),
+        crs=occ.crs,
+    ).to_crs(assessment.crs)
+
+
+def layer_data(
+    frame: gpd.GeoDataFrame, columns: Sequence[str], crs: str, owner: str | None = None
+) -> LayerData:
+    """Serialise a frame's features with only ``columns`` (those present).
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        Features in ``crs``.
+    columns : sequence of str
+        Properties to keep.
+    crs : str
+        CRS of ``frame``.
+    owner : str, optional
+        Column holding the row of ``Assessment.table`` of each feature.
+
+    Returns
+    -------
+    LayerData
+        The layer.
+    """
+    frame = frame.to_crs(crs) if frame.crs is not None and str(frame.crs) != crs else frame
+    keys = frame[owner].to_numpy() if owner is not None else None
+    return LayerData.build(frame.geometry.to_numpy(), _records(frame, columns), crs, keys)

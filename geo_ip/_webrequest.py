@@ -1,0 +1,535 @@
+"""The map of one request: its road, grid connection, rings, evidence and side panel.
+
+Layers of ``maps/pedido.toml`` that are not in the catalog (:data:`geo_ip._maps.SPECIAL_LAYERS`)
+are built here from the request's row, its path and ``Assessment.items`` (the facilities
+and occurrences counted for each criterion, with ids and distances). Text comes from
+:func:`geo_ip.privacy.public_view` of the row: no personal data.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import folium
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element
+
+from geo_ip import _webparts as parts
+from geo_ip._maps import MapLayer, MapSpec
+from geo_ip._weblayers import LayerData, clean, to_wgs84, wgs84_bounds
+from geo_ip.config import CRITERIA
+from geo_ip.errors import GeoIPError
+from geo_ip.styles import layer_style
+
+if TYPE_CHECKING:
+    from geo_ip.webmap import MapSources
+
+__all__ = ["OwnLayer", "RequestLayers", "fmt", "request_layers"]
+
+_LABELS = {
+    "logradouro_via": "Logradouro (via ligada)",
+    "bairro_encontrado": "Bairro",
+    "hierarquia_via": "Hierarquia da via",
+    "geocodificacao": "Localização",
+    "distancia_via_m": "Distância do pedido à via (m)",
+    "metodo_distancia": "Método da distância",
+    "distancia_rede_m": "Extensão até a rede (m)",
+    "distancia_rede_reta_m": "Distância em linha reta (m)",
+    "rede_alvo_tipo": "Rede de origem",
+    "rede_alvo_id": "Elemento de origem",
+    "transformador": "Precisa de transformador",
+    "postes_novos": "Postes novos",
+    "bracos": "Braços",
+    "luminarias": "Luminárias",
+    "condutor_m": "Condutor (m)",
+    "transformadores": "Transformadores",
+    "custo_estimado_rs": "Custo estimado (R$)",
+    "custo_por_beneficiario_rs": "Custo por beneficiário (R$)",
+    "percentual_municipio": "Participação do Município (%)",
+    "custo_municipio_rs": "Custo do Município (R$)",
+    "selecionado_orcamento": "Selecionado no orçamento",
+    "residencias_consideradas": "Residências consideradas",
+    "moradores_estimados": "Moradores estimados",
+    "fonte_beneficiarios": "Fonte dos beneficiários",
+    "declividade_max_pct": "Declividade máxima (%)",
+    "superficie_via": "Pavimento da via",
+    "distancia_ip_m": "Ponto de IP existente mais próximo (m)",
+}
+_LOCATION = (
+    "logradouro_via",
+    "bairro_encontrado",
+    "hierarquia_via",
+    "geocodificacao",
+    "distancia_via_m",
+)
+_EXTENSION = (
+    "metodo_distancia",
+    "distancia_rede_m",
+    "distancia_rede_reta_m",
+    "rede_alvo_tipo",
+    "rede_alvo_id",
+    "transformador",
+    "postes_novos",
+    "bracos",
+    "luminarias",
+    "condutor_m",
+    "transformadores",
+    "declividade_max_pct",
+    "superficie_via",
+    "distancia_ip_m",
+)
+_COST = (
+    "residencias_consideradas",
+    "moradores_estimados",
+    "fonte_beneficiarios",
+    "custo_estimado_rs",
+    "custo_por_beneficiario_rs",
+    "percentual_municipio",
+    "custo_municipio_rs",
+    "selecionado_orcamento",
+)
+_METHODS = {
+    "via": "pelas vias",
+    "reta_fator_desvio": "linha reta × fator de desvio (sem via)",
+    "sem_rede": "sem rede utilizável",
+    "sem_localizacao": "sem localização",
+}
+_UNKNOWN_GROUP = "#7f8c8d"
+
+
+def _number(value: float, decimals: int) -> str:
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def fmt(column: str, value: Any) -> str:
+    """Format a cell as Brazilian Portuguese text (``R$ 1.234,56``, ``80 %``, ``12,5``).
+
+    Parameters
+    ----------
+    column : str
+        Column name (its suffix decides the format).
+    value : object
+        Cell.
+
+    Returns
+    -------
+    str
+        ``""`` when empty.
+    """
+    v = clean(value)
+    if v is None:
+        return ""
+    if isinstance(v, int | float):
+        if column.endswith("_rs"):
+            return f"R$ {_number(float(v), 2)}"
+        if column == "percentual_municipio":
+            return f"{_number(float(v), 0)} %"
+        return _number(float(v), 0 if float(v).is_integer() else 1)
+    return str(v)
+
+
+@dataclass
+class OwnLayer:
+    """Elements of one of the map's own layers and its legend rows."""
+
+    elements: list[Element]
+    legend: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class RequestLayers:
+    """What :func:`geo_ip.webmap.request_map` needs beyond the catalog layers.
+
+    Attributes
+    ----------
+    bounds : list
+        Initial view (largest ring and the path), WGS 84.
+    area : shapely.Geometry
+        Metric extent the territory layers are cut to.
+    own : dict of str to OwnLayer
+        The map's own layers, by name.
+    panel : str
+        HTML of the side panel.
+    """
+
+    bounds: list[list[float]]
+    area: shapely.Geometry
+    own: dict[str, OwnLayer]
+    panel: str
+
+
+def _own_spec(
+    title: str,
+    classes: Sequence[dict[str, Any]],
+    fields: Sequence[tuple[str, str]],
+    *,
+    marker: str = "circulo",
+    tip: str | None = None,
+    campo: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "titulo": title,
+        "tipo": "categorizado" if campo else "simples",
+        "campo": campo,
+        "classes": list(classes),
+        "campos": [list(f) for f in fields],
+        "dica": tip,
+        "marcador": marker,
+        "popup": "tabela",
+        "agrupar": False,
+        "borda": "#ffffff",
+    }
+
+
+def _rings(spec: MapSpec, sources: MapSources) -> list[tuple[float, str, str]]:
+    """(radius, label, colour) of the rings, equal radii merged into one ring."""
+    rules = sources.assessment.rules.avaliacao
+    merged: dict[float, tuple[list[str], str]] = {}
+    for ring in spec.aneis:
+        radius = float(getattr(rules, ring.parametro).valor)
+        if radius in merged:
+            merged[radius][0].append(ring.rotulo)
+        else:
+            merged[radius] = ([ring.rotulo], ring.cor)
+    return [(r, "; ".join(labels), colour) for r, (labels, colour) in sorted(merged.items())]
+
+
+def _ring_layer(
+    point: shapely.Point, rings: Sequence[tuple[float, str, str]], crs: str
+) -> OwnLayer:
+    lon, lat = to_wgs84(crs).transform(point.x, point.y)
+    elements: list[Element] = []
+    legend = []
+    for radius, label, colour in rings:
+        text = f"{label}: {fmt('raio', radius)} m"
+        elements.append(
+            folium.Circle(
+                location=[round(lat, 6), round(lon, 6)],
+                radius=radius,
+                color=colour,
+                weight=2,
+                fill=False,
+                dash_array="8 6",
+                tooltip=text,
+                interactive=True,
+            )
+        )
+        legend.append((parts.symbol("anel", colour), text))
+    return OwnLayer(elements, legend)
+
+
+def _road_layer(
+    layer: MapLayer, row: pd.Series, point: shapely.Point, sources: MapSources
+) -> OwnLayer:
+    roads = sources.roads
+    colour = layer.cor or "#00bcd4"
+    width = layer.largura or 10.0
+    geoms: list[Any] = []
+    props: list[dict[str, Any]] = []
+    if {"u", "v", "key"} <= set(roads.columns) and pd.notna(row.get("aresta_u")):
+        match = roads[
+            (roads["u"] == row["aresta_u"])
+            & (roads["v"] == row["aresta_v"])
+            & (roads["key"] == row["aresta_key"])
+        ]
+        if len(match):
+            edge = match.iloc[0]
+            geoms.append(edge.geometry)
+            props.append({k: clean(edge.get(k)) for k in ("name", "hierarquia", "highway")})
+            props[-1]["parte"] = "trecho"
+    x_road, y_road = row.get("x_via"), row.get("y_via")
+    if pd.notna(x_road) and pd.notna(y_road):
+        geoms.append(shapely.LineString([(point.x, point.y), (float(x_road), float(y_road))]))
+        props.append({"parte": "ligacao", "distancia_via_m": clean(row.get("distancia_via_m"))})
+    classes = [
+        {
+            "valor": "trecho",
+            "rotulo": "Trecho de via ligado ao pedido",
+            "cor": colour,
+            "largura": width,
+            "opacidade": 0.45,
+        },
+        {
+            "valor": "ligacao",
+            "rotulo": "Do pedido ao ponto mais próximo da via",
+            "cor": colour,
+            "largura": 2.5,
+            "tracejado": True,
+        },
+    ]
+    fields = [
+        ("name", "Logradouro"),
+        ("hierarquia", "Hierarquia"),
+        ("highway", "Tipo OSM"),
+        ("distancia_via_m", "Distância à via (m)"),
+    ]
+    data = LayerData.build(
+        geoms,
+        [{k: v for k, v in p.items() if v is not None} for p in props],
+        sources.assessment.crs,
+    )
+    js = _own_spec(layer.titulo or "", classes, fields, tip="{name}", campo="parte")
+    legend = [
+        (parts.symbol("linha", colour, 8), str(classes[0]["rotulo"])),
+        (parts.symbol("linha", colour, 2.5, dashed=True), str(classes[1]["rotulo"])),
+    ]
+    return OwnLayer([parts.Layer(data.json(), js)], legend)
+
+
+def _connection_layer(
+    layer: MapLayer, row: pd.Series, path: Any, sources: MapSources
+) -> OwnLayer | None:
+    if path is None or shapely.is_missing(path) or shapely.is_empty(path):
+        return None
+    start = shapely.get_point(path, 0)
+    kinds = sources.catalog.rede_existente.tipos
+    kind = str(row.get("rede_alvo_tipo") or "")
+    props = {
+        "rede": kinds[kind].rotulo if kind in kinds else kind,
+        "elemento": clean(row.get("rede_alvo_id")),
+        "metodo": _METHODS.get(str(row.get("metodo_distancia"))),
+    }
+    colour = layer.cor or "#000000"
+    classes = [{"rotulo": layer.titulo or "", "cor": colour, "largura": 7}]
+    fields = [("rede", "Rede existente"), ("elemento", "Elemento"), ("metodo", "Traçado")]
+    data = LayerData.build([start], [{k: v for k, v in props.items() if v}], sources.assessment.crs)
+    js = _own_spec(layer.titulo or "", classes, fields, tip="Conexão: {rede} {elemento}")
+    return OwnLayer([parts.Layer(data.json(), js)], [(parts.symbol("ponto", colour), "Conexão")])
+
+
+def _evidence(
+    spec: MapSpec, items: dict[str, Any], point: shapely.Point, sources: MapSources
+) -> tuple[OwnLayer, list[tuple[str, str, list[str]]]]:
+    """Halo on every item counted and a line to the request; also the panel's lists."""
+    catalog = sources.catalog
+    groups = {g.grupo: g for g in spec.evidencias}
+    facilities = sources.frames["equipamentos"]
+    by_osm = dict(zip(facilities["osm_id"].astype(str), facilities.geometry, strict=True))
+    occurrences = sources.frames.get("ocorrencias")
+    by_line = (
+        dict(zip(occurrences["linha"].tolist(), occurrences.geometry, strict=True))
+        if occurrences is not None
+        else {}
+    )
+    categories = {k: c.rotulo for k, c in catalog.equipamentos.categorias.items()}
+    occ_kinds = {c.valor: c.rotulo for c in layer_style("ocorrencias", catalog).classes}
+    geoms: list[Any] = []
+    props: list[dict[str, Any]] = []
+    drawn: dict[str, int] = {}
+    panel: list[tuple[str, str, list[str]]] = []
+    order = [*groups, *(k for k in items if k not in groups)]
+    for key in order:
+        entries = items.get(key) or []
+        label = groups[key].rotulo if key in groups else key
+        colour = groups[key].cor if key in groups else _UNKNOWN_GROUP
+        lines = []
+        for item in entries:
+            if "osm_id" in item:
+                ident = str(item["osm_id"])
+                geom = by_osm.get(ident)
+                kind = categories.get(str(item.get("categoria")), str(item.get("categoria", "")))
+                name = clean(item.get("nome")) or kind
+            else:
+                ident = f"ocorrência (linha {item.get('linha')})"
+                geom = by_line.get(item.get("linha"))
+                kind = occ_kinds.get(str(item.get("tipo")), str(item.get("tipo", "")))
+                name = f"{kind} em {item.get('data')}" if item.get("data") else kind
+            distance = clean(item.get("distancia_m"))
+            lines.append(f"{name} — {fmt('distancia_m', distance)} m" if distance else name)
+            if geom is None:
+                continue
+            common = {
+                "grupo": key,
+                "criterio": label,
+                "categoria": kind,
+                "nome": name,
+                "distancia_m": distance,
+                "id": ident,
+            }
+            geoms.append(geom)
+            props.append({**common, "_k": drawn.get(ident, 0)})
+            drawn[ident] = drawn.get(ident, 0) + 1
+            geoms.append(shapely.LineString([(point.x, point.y), (geom.x, geom.y)]))
+            props.append(common)
+        panel.append((label, colour, lines))
+    classes = [
+        {"valor": k, "rotulo": g.rotulo, "cor": g.cor, "largura": 8} for k, g in groups.items()
+    ]
+    classes += [
+        {"valor": k, "rotulo": k, "cor": _UNKNOWN_GROUP, "largura": 8}
+        for k in items
+        if k not in groups
+    ]
+    fields = [
+        ("criterio", "Conta em"),
+        ("categoria", "Categoria"),
+        ("nome", "Nome"),
+        ("distancia_m", "Distância ao pedido (m)"),
+        ("id", "Identificador"),
+    ]
+    data = LayerData.build(
+        geoms,
+        [{k: v for k, v in p.items() if v is not None} for p in props],
+        sources.assessment.crs,
+    )
+    title = next((la.titulo for la in spec.camadas if la.camada == "evidencias"), "") or ""
+    js = _own_spec(title, classes, fields, marker="halo", tip="{nome}", campo="grupo")
+    legend = [(parts.symbol("halo", c), f"{label} ({len(lines)})") for label, c, lines in panel]
+    return OwnLayer([parts.Layer(data.json(), js)], legend), panel
+
+
+def _table(rows: Sequence[tuple[str, str]]) -> str:
+    body = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows if v
+    )
+    return f"<table>{body}</table>"
+
+
+def _panel(
+    public: pd.Series,
+    sources: MapSources,
+    rings: Sequence[tuple[float, str, str]],
+    evidence: Sequence[tuple[str, str, list[str]]],
+) -> str:
+    catalog = sources.catalog
+    style = layer_style("pedidos", catalog)
+    aliases = {**_LABELS, **style.campos}
+    kinds = catalog.rede_existente.tipos
+
+    def rows(columns: Sequence[str]) -> list[tuple[str, str]]:
+        out = []
+        for c in columns:
+            value = public.get(c)
+            if c == "metodo_distancia":
+                text = _METHODS.get(str(value), fmt(c, value))
+            elif c == "rede_alvo_tipo":
+                text = kinds[str(value)].rotulo if str(value) in kinds else fmt(c, value)
+            else:
+                text = fmt(c, value)
+            out.append((_LABELS.get(c, aliases.get(c, c)), text))
+        return out
+
+    situation = style.symbol_for(public.get("situacao"))
+    head = [
+        f"<h1>Pedido {html.escape(fmt('protocolo', public.get('protocolo')))}</h1>",
+        f'<div class="gi-situacao"><span class="gi-chip" style="background:{situation.cor}">'
+        f"</span>{html.escape(situation.rotulo)}</div>",
+    ]
+    summary = []
+    if fmt("posicao", public.get("posicao")):
+        summary.append(f"{fmt('posicao', public.get('posicao'))}º na classificação")
+    summary.append(
+        f"<b>{html.escape(fmt('pontuacao_total', public.get('pontuacao_total')))}</b> de 100 pontos"
+    )
+    head.append(f"<div>{' · '.join(summary)}</div>")
+    body = [
+        *head,
+        "<h2>Localização</h2>",
+        _table(rows(_LOCATION)),
+        "<h2>Extensão proposta</h2>",
+        _table(rows(_EXTENSION)),
+        "<h2>Beneficiários, custo e participação</h2>",
+        _table(rows(_COST)),
+        "<h2>Critérios do Art. 9</h2>",
+    ]
+    for c in CRITERIA:
+        suggested, final = fmt("p", public.get(f"sugerido_{c}")), fmt("p", public.get(f"pont_{c}"))
+        level = fmt("n", public.get(f"nivel_{c}"))
+        points = f"sugerido {suggested} · final {final}"
+        block = [
+            '<div class="gi-criterio"><div class="gi-criterio-cab">',
+            f"<span>{html.escape(style.campos.get(f'pont_{c}', c))}</span>",
+            f'<span class="gi-criterio-pontos">{html.escape(points)}</span></div>',
+        ]
+        if level:
+            block.append(f"<div>Nível {html.escape(level)}</div>")
+        block.append(f"<p>{html.escape(fmt('m', public.get(f'motivacao_{c}')))}</p>")
+        decision = fmt("d", public.get(f"decisao_{c}"))
+        if decision:
+            block.append(
+                f'<div class="gi-decisao">Decisão da Comissão: {html.escape(decision)}</div>'
+            )
+        block.append("</div>")
+        body.append("".join(block))
+    body.append("<h2>Evidências contadas</h2>")
+    for label, colour, lines in evidence:
+        items = "".join(f"<li>{html.escape(t)}</li>" for t in lines) or "<li>nenhuma</li>"
+        body.append(
+            f'<div><span class="gi-s gi-s-halo" style="border-color:{colour}"></span> '
+            f'{html.escape(label)}<ul class="gi-evidencias">{items}</ul></div>'
+        )
+    reason = fmt("motivo_situacao", public.get("motivo_situacao"))
+    problems = fmt("problemas", public.get("problemas"))
+    if reason or problems:
+        body.append("<h2>Situação</h2>")
+        body += [f"<p>{html.escape(t)}</p>" for t in (reason, problems) if t]
+    radii = "; ".join(f"{label}: {fmt('r', r)} m" for r, label, _ in rings)
+    if radii:
+        body.append(f'<p class="gi-nota">Raios das regras do município: {html.escape(radii)}.</p>')
+    body.append('<p class="gi-nota">Dados públicos: sem dados pessoais do solicitante (LGPD).</p>')
+    return "".join(body)
+
+
+def request_layers(sources: MapSources, index: int, spec: MapSpec) -> RequestLayers:
+    """Build the own layers, extent and panel of the map of request ``index``.
+
+    Parameters
+    ----------
+    sources : MapSources
+        Layers of the run.
+    index : int
+        Row of ``Assessment.table``.
+    spec : MapSpec
+        The request map's composition.
+
+    Returns
+    -------
+    RequestLayers
+        The pieces.
+
+    Raises
+    ------
+    GeoIPError
+        When the request has no location.
+    """
+    assessment = sources.assessment
+    row = assessment.table.iloc[index]
+    x, y = pd.to_numeric(pd.Series([row.get("x"), row.get("y")]), errors="coerce").to_numpy()
+    if not (np.isfinite(x) and np.isfinite(y)):
+        raise GeoIPError(f"pedido '{row.get('protocolo')}' sem localização: não há mapa")
+    point = shapely.Point(float(x), float(y))
+    path = assessment.paths.iloc[index] if index < len(assessment.paths) else None
+    rings = _rings(spec, sources)
+    largest = max((r for r, _, _ in rings), default=100.0)
+    extent = [point.buffer(largest)]
+    if path is not None and not shapely.is_missing(path):
+        extent.append(path)
+    area = shapely.box(*shapely.total_bounds(np.asarray(extent, dtype=object))).buffer(
+        spec.margem_m, join_style="mitre"
+    )
+    public = sources.public.iloc[index]
+    items = assessment.items[index] if index < len(assessment.items) else {}
+    evidence, lists = _evidence(spec, items, point, sources)
+    own: dict[str, OwnLayer] = {
+        "aneis": _ring_layer(point, rings, assessment.crs),
+        "evidencias": evidence,
+    }
+    for layer in spec.camadas:
+        if layer.camada == "via_pedido":
+            own["via_pedido"] = _road_layer(layer, row, point, sources)
+        elif layer.camada == "conexao":
+            connection = _connection_layer(layer, row, path, sources)
+            if connection is not None:
+                own["conexao"] = connection
+    return RequestLayers(
+        bounds=wgs84_bounds(extent, assessment.crs),
+        area=area,
+        own=own,
+        panel=_panel(public, sources, rings, lists),
+    )

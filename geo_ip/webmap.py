@@ -1,0 +1,593 @@
+"""Interactive web maps (Folium/Leaflet) of an assessment, readable offline.
+
+:func:`write_maps` writes, into the assessment folder,
+
+- ``mapa.html`` — the overview for the commission (:func:`overview_map`, composition
+  ``maps/panorama.toml``): every request coloured by situation, with the five scores
+  (suggested and final), cost, municipal share and position in its popup, clustered
+  when many; the proposed extensions; the existing grid and lighting; roads by
+  hierarchy; facilities, crossings and bus stops with their icons; occurrences;
+- ``mapas/<protocolo>.html`` — one map per located request for the engineers
+  (:func:`request_map`, ``maps/pedido.toml``): the request, its road, the proposed path
+  with every new pole, the rings of the criteria's radii, the evidence counted for each
+  criterion highlighted, and a side panel with the five motivations;
+- ``assets/`` — Leaflet, its plugins, Font Awesome's solid font and geo_ip's script,
+  so that the maps need the internet for nothing but the optional OpenStreetMap tiles.
+
+Symbols come from the layer catalog (:func:`geo_ip.styles.layer_style`), layers and
+options from the map compositions (:mod:`geo_ip._maps`). Maps show public data only:
+requests come from :func:`geo_ip._assess_outputs.public_ranking` and every other table
+through :func:`geo_ip.privacy.public_view` (LGPD).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from folium import plugins
+from xyzservices import TileProvider
+
+from geo_ip import _webparts as parts
+from geo_ip import privacy
+from geo_ip._io import atomic_path
+from geo_ip._maps import SPECIAL_LAYERS, MapLayer, MapSpec, load_map
+from geo_ip._webassets import copy_assets, localise, remote_links
+from geo_ip._weblayers import (
+    LayerData,
+    extension_frame,
+    layer_data,
+    occurrence_frame,
+    pole_frame,
+    request_frame,
+    wgs84_bounds,
+)
+from geo_ip._webrequest import request_layers
+from geo_ip.assess import Assessment
+from geo_ip.catalog import Catalog, load_catalog
+from geo_ip.errors import GeoIPError, InputFileError
+from geo_ip.styles import LayerStyle, layer_style
+from geo_ip.territory import read_layer
+
+__all__ = ["OSM_TILES", "MapSources", "overview_map", "request_map", "save_map", "write_maps"]
+
+log = logging.getLogger("geo_ip")
+
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+"""The only address a map loads from the internet (and only with the OSM base map)."""
+_OSM_PROVIDER = TileProvider(
+    name="OpenStreetMap", url=OSM_TILES, attribution=parts.OSM_ATTRIBUTION_HTML, max_zoom=19
+)
+NO_BASE_MAP = "Sem mapa de fundo"
+OSM_BASE_MAP = "OpenStreetMap"
+_TERRITORY = ("vias", "rede_existente", "pontos_ip", "equipamentos")
+_MARKERS = {"pedidos": "pedido", "equipamentos": "icone", "ocorrencias": "icone"}
+_REQUEST_HEADER = {"protocolo", "posicao", "situacao", "pontuacao_total"}
+
+
+def _dedupe_roads(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One line per street segment: the graph has both directions of two-way roads."""
+    if not {"u", "v", "key"} <= set(roads.columns):
+        return roads
+    a = np.minimum(roads["u"].to_numpy(), roads["v"].to_numpy())
+    b = np.maximum(roads["u"].to_numpy(), roads["v"].to_numpy())
+    length = np.round(shapely.length(roads.geometry.to_numpy()), 1)
+    key = pd.DataFrame({"a": a, "b": b, "k": roads["key"].to_numpy(), "l": length})
+    return roads[~key.duplicated().to_numpy()]
+
+
+@dataclass
+class MapSources:
+    """The assessment's layers, read and serialised once for every map of a run.
+
+    Attributes
+    ----------
+    assessment : Assessment
+        The run.
+    catalog : Catalog
+        Layer catalog.
+    frames : dict of str to GeoDataFrame
+        Public features of each layer, in the territory's metric CRS.
+    roads : geopandas.GeoDataFrame
+        Every road edge (both directions), to find a request's own edge.
+    public : pandas.DataFrame
+        :func:`geo_ip.privacy.public_view` of ``assessment.table`` (same rows).
+    """
+
+    assessment: Assessment
+    catalog: Catalog
+    frames: dict[str, gpd.GeoDataFrame]
+    roads: gpd.GeoDataFrame
+    public: pd.DataFrame
+    _data: dict[tuple[str, tuple[str, ...]], LayerData] = field(default_factory=dict)
+
+    @classmethod
+    def from_assessment(cls, assessment: Assessment, catalog: Catalog | None = None) -> MapSources:
+        """Read the territory layers and build the public frames of the assessment.
+
+        Parameters
+        ----------
+        assessment : Assessment
+            Result of :func:`geo_ip.assess.assess`.
+        catalog : Catalog, optional
+            Layer catalog; default the bundled one.
+
+        Returns
+        -------
+        MapSources
+            The sources.
+        """
+        crs = assessment.crs
+        frames: dict[str, gpd.GeoDataFrame] = {}
+        for name in _TERRITORY:
+            frames[name] = read_layer(assessment.territory, name, missing_ok=True).to_crs(crs)
+        roads = frames["vias"]
+        frames["vias"] = _dedupe_roads(roads)
+        frames["pedidos"] = request_frame(assessment)
+        frames["extensoes"] = extension_frame(assessment)
+        frames["postes_propostos"] = pole_frame(assessment)
+        occurrences = occurrence_frame(assessment)
+        if occurrences is not None:
+            frames["ocorrencias"] = occurrences
+        public = privacy.public_view(assessment.table)
+        return cls(assessment, catalog or load_catalog(), frames, roads, public)
+
+    def data(self, name: str, fields: Sequence[str]) -> LayerData:
+        """Return the serialised features of a layer with these fields (cached)."""
+        key = (name, tuple(sorted(set(fields))))
+        if key not in self._data:
+            owner = "indice" if "indice" in self.frames[name].columns else None
+            self._data[key] = layer_data(self.frames[name], key[1], self.assessment.crs, owner)
+        return self._data[key]
+
+
+def _style(layer: MapLayer, catalog: Catalog) -> LayerStyle:
+    style = layer_style(layer.camada, catalog)
+    if layer.estilo is None:
+        return style
+    alternative = getattr(catalog, layer.camada).alternativos[layer.estilo]
+    return LayerStyle(
+        **{
+            **style.model_dump(),
+            "tipo": alternative.tipo,
+            "campo": alternative.campo,
+            "classes": alternative.classes,
+        }
+    )
+
+
+def _fields(layer: MapLayer, style: LayerStyle) -> list[str]:
+    """Fields a layer's features must carry: popup, hover label and renderer."""
+    names = list(layer.campos or style.campos)
+    if layer.dica:
+        names += [n for n in _placeholders(layer.dica) if n not in names]
+    if style.campo:
+        names.append(style.campo)
+    if layer.camada == "pedidos":
+        names += [*_REQUEST_HEADER, "mapa", *(f for r in parts.criteria_rows(style) for f in r[1:])]
+    return names
+
+
+def _placeholders(template: str) -> list[str]:
+    return re.findall(r"\{(\w+)\}", template)
+
+
+def _map_fields(spec: MapSpec, catalog: Catalog) -> dict[str, list[str]]:
+    """Union of the fields of every layer of a map, per catalog layer (shared data)."""
+    out: dict[str, list[str]] = {}
+    for layer in spec.camadas:
+        if layer.camada in SPECIAL_LAYERS[spec.nome]:
+            continue
+        out.setdefault(layer.camada, []).extend(_fields(layer, _style(layer, catalog)))
+    return out
+
+
+def catalog_spec(
+    layer: MapLayer, spec: MapSpec, sources: MapSources, *, count: int, link: str | None
+) -> tuple[dict[str, Any], LayerStyle]:
+    """Build the ``geoIp.camada`` spec of a catalog layer of a map.
+
+    Parameters
+    ----------
+    layer : MapLayer
+        Composition entry.
+    spec : MapSpec
+        The map.
+    sources : MapSources
+        Catalog and data.
+    count : int
+        Features the layer shows (clustering only above ``spec.agrupar_acima_de``).
+    link : str or None
+        Prefix of the request maps' links in request popups (None: no link).
+
+    Returns
+    -------
+    (dict, LayerStyle)
+        The spec and the style used.
+    """
+    catalog = sources.catalog
+    style = _style(layer, catalog)
+    title = spec.layer_title(layer, catalog)
+    marker = _MARKERS.get(layer.camada, "circulo")
+    cluster = layer.agrupar and count > spec.agrupar_acima_de
+    if layer.camada != "pedidos":
+        return parts.spec_for(style, layer, title, marker=marker, cluster=cluster), style
+    rows = parts.criteria_rows(style)
+    shown = _REQUEST_HEADER | {f for r in rows for f in r[1:]}
+    fields = [f for f in (layer.campos or style.campos) if f not in shown]
+    situation = parts.situation_spec(layer_style("pedidos", catalog))
+    out = parts.spec_for(
+        style,
+        layer,
+        title,
+        marker=marker,
+        popup="pedido",
+        fields=fields,
+        cluster=cluster,
+        criterios=rows,
+        situacao=situation,
+        link=link,
+    )
+    return out, style
+
+
+def base_map(spec: MapSpec, bounds: list[list[float]]) -> folium.Map:
+    """Create an empty map with the composition's base layers, fitted to ``bounds``.
+
+    Parameters
+    ----------
+    spec : MapSpec
+        The composition (base maps, zoom limit).
+    bounds : list
+        ``[[south, west], [north, east]]``.
+
+    Returns
+    -------
+    folium.Map
+        With ``OpenStreetMap`` and/or ``Sem mapa de fundo`` base layers.
+    """
+    center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
+    m = folium.Map(
+        location=center,
+        zoom_start=15,
+        tiles=None,
+        max_zoom=spec.zoom_maximo,
+        prefer_canvas=True,
+        control_scale=False,
+    )
+    for i, base in enumerate(spec.fundos):
+        if base == "osm":
+            folium.TileLayer(
+                tiles=_OSM_PROVIDER,
+                name=OSM_BASE_MAP,
+                max_zoom=spec.zoom_maximo,
+                max_native_zoom=19,
+                overlay=False,
+                show=i == 0,
+            ).add_to(m)
+        else:
+            folium.FeatureGroup(name=NO_BASE_MAP, overlay=False, show=i == 0).add_to(m)
+    m.fit_bounds(bounds)
+    return m
+
+
+def finish_map(
+    m: folium.Map,
+    spec: MapSpec,
+    sources: MapSources,
+    title_html: str,
+    legend: Sequence[parts.LegendEntry],
+    search: folium.FeatureGroup | None = None,
+) -> folium.Map:
+    """Add the layer control, tools, title, legend, attribution and footer.
+
+    Parameters
+    ----------
+    m : folium.Map
+        Map with its layers.
+    spec : MapSpec
+        The composition (tools).
+    sources : MapSources
+        Provenance and rules.
+    title_html : str
+        Title bar (HTML, escaped by the caller).
+    legend : sequence
+        Legend sections (:func:`geo_ip._webparts.legend_html`).
+    search : folium.FeatureGroup, optional
+        The requests layer indexed by protocol.
+
+    Returns
+    -------
+    folium.Map
+        ``m``.
+    """
+    assessment = sources.assessment
+    folium.LayerControl(position="topright", collapsed=spec.camadas_recolhidas).add_to(m)
+    if spec.tela_cheia:
+        plugins.Fullscreen(
+            position="topleft", title="Tela cheia", title_cancel="Sair da tela cheia"
+        ).add_to(m)
+    if spec.medicao:
+        plugins.MeasureControl(
+            position="topleft",
+            primary_length_unit="meters",
+            secondary_length_unit="kilometers",
+            primary_area_unit="sqmeters",
+            secondary_area_unit="hectares",
+            localization="pt_BR",
+        ).add_to(m)
+    if spec.busca and search is not None:
+        plugins.Search(
+            layer=search,
+            search_label="protocolo",
+            placeholder="Buscar protocolo",
+            position="topleft",
+            collapsed=False,
+            search_zoom=18,
+        ).add_to(m)
+        m.add_child(
+            parts.Call(
+                "busca",
+                parts.RawJs(f"{search.get_name()}searchControl"),
+                parts.RawJs(search.get_name()),
+            )
+        )
+    if spec.escala:
+        m.add_child(parts.Call("escala"))
+    m.add_child(parts.Call("atribuicao", parts.OSM_ATTRIBUTION_HTML))
+    m.add_child(parts.Call("titulo", title_html))
+    if spec.legenda and legend:
+        box = parts.legend_html(legend, spec.legenda_aberta)
+        m.add_child(parts.Call("controle", "bottomright", "gi-legenda", box))
+    fictional = assessment.rules.municipio.ficticio
+    footer = parts.footer_html(assessment.provenance, fictional)
+    m.add_child(parts.Call("controle", "bottomleft", "gi-rodape", footer))
+    return m
+
+
+def _open(layer: MapLayer) -> bool:
+    """Legend section open on loading: the visible request layers."""
+    return layer.visivel and layer.camada in ("pedidos", "extensoes", "postes_propostos")
+
+
+def _title(text: str, assessment: Assessment, extra: str = "") -> str:
+    municipality = html.escape(assessment.rules.municipio.nome)
+    badge = parts.fictional_badge(assessment.rules.municipio.ficticio)
+    return f"<b>{html.escape(text)}</b> — {municipality}{extra}{badge}"
+
+
+def overview_map(
+    assessment: Assessment, spec: MapSpec | None = None, *, sources: MapSources | None = None
+) -> folium.Map:
+    """Build the overview map of every request (for the commission).
+
+    Parameters
+    ----------
+    assessment : Assessment
+        Result of :func:`geo_ip.assess.assess`.
+    spec : MapSpec, optional
+        Composition; default ``maps/panorama.toml``.
+    sources : MapSources, optional
+        Layers already read (shared with the request maps).
+
+    Returns
+    -------
+    folium.Map
+        The map; write it with :func:`save_map` (which points its scripts at the local
+        assets instead of folium's CDN links).
+    """
+    spec = spec or load_map("panorama")
+    sources = sources or MapSources.from_assessment(assessment)
+    requests = sources.frames["pedidos"]
+    extent = np.concatenate(
+        [requests.geometry.to_numpy(), sources.frames["extensoes"].geometry.to_numpy()]
+    )
+    if not len(extent):
+        extent = sources.frames["vias"].geometry.to_numpy()
+    area = shapely.box(*shapely.total_bounds(extent)).buffer(spec.margem_m, join_style="mitre")
+    m = base_map(spec, wgs84_bounds(extent, assessment.crs))
+    fields = _map_fields(spec, sources.catalog)
+    legend: list[parts.LegendEntry] = []
+    shared: dict[str, parts.Layer] = {}
+    search = None
+    for layer in spec.camadas:
+        if layer.camada not in sources.frames:
+            continue
+        data = sources.data(layer.camada, fields[layer.camada])
+        positions = data.select(None if layer.camada in ("pedidos", "extensoes") else area)
+        js, style = catalog_spec(layer, spec, sources, count=len(positions), link="mapas/")
+        group = folium.FeatureGroup(name=js["titulo"], show=layer.visivel)
+        first = shared.get(layer.camada)
+        element = parts.Layer(None if first else data.json(positions), js, source=first)
+        shared.setdefault(layer.camada, element)
+        group.add_child(element)
+        m.add_child(group)
+        legend.append((js["titulo"], parts.style_entries(style, js["marcador"]), _open(layer)))
+        if layer.camada == "pedidos" and layer.estilo is None:
+            search = group
+    return finish_map(m, spec, sources, _title(spec.titulo, assessment), legend[::-1], search)
+
+
+def request_map(
+    assessment: Assessment,
+    index: int,
+    spec: MapSpec | None = None,
+    *,
+    sources: MapSources | None = None,
+    overview: str | None = "../mapa.html",
+) -> folium.Map:
+    """Build the map of one request (for the engineers).
+
+    Parameters
+    ----------
+    assessment : Assessment
+        Result of :func:`geo_ip.assess.assess`.
+    index : int
+        Row of ``assessment.table`` (a located request).
+    spec : MapSpec, optional
+        Composition; default ``maps/pedido.toml``.
+    sources : MapSources, optional
+        Layers already read.
+    overview : str or None
+        Relative link back to the overview (None: no link).
+
+    Returns
+    -------
+    folium.Map
+        The map; write it with :func:`save_map`.
+
+    Raises
+    ------
+    GeoIPError
+        When the request is not located.
+    """
+    spec = spec or load_map("pedido")
+    sources = sources or MapSources.from_assessment(assessment)
+    built = request_layers(sources, index, spec)
+    m = base_map(spec, built.bounds)
+    legend: list[parts.LegendEntry] = []
+    for layer in spec.camadas:
+        own = built.own.get(layer.camada)
+        if own is not None:
+            group = folium.FeatureGroup(name=spec.layer_title(layer), show=layer.visivel)
+            for element in own.elements:
+                group.add_child(element)
+            m.add_child(group)
+            if own.legend:
+                legend.append((spec.layer_title(layer), own.legend, True))
+            continue
+        if layer.camada not in sources.frames:
+            continue
+        data = sources.data(layer.camada, _fields(layer, _style(layer, sources.catalog)))
+        if layer.filtro == "pedido":
+            positions = data.select(None, index)
+        else:
+            positions = data.select(
+                built.area,
+                index if layer.filtro == "outros" else None,
+                other=layer.filtro == "outros",
+            )
+        link = "" if layer.filtro == "outros" else None
+        js, style = catalog_spec(layer, spec, sources, count=len(positions), link=link)
+        group = folium.FeatureGroup(name=js["titulo"], show=layer.visivel)
+        group.add_child(parts.Layer(data.json(positions), js))
+        m.add_child(group)
+        legend.append((js["titulo"], parts.style_entries(style, js["marcador"]), _open(layer)))
+    if spec.painel:
+        m.add_child(parts.Call("painel", built.panel))
+    back = f' · <a href="{overview}">panorama</a>' if overview else ""
+    protocol = str(assessment.table["protocolo"].iloc[index])
+    title = _title(f"{spec.titulo} {protocol}", assessment, back)
+    return finish_map(m, spec, sources, title, legend[::-1])
+
+
+def save_map(m: folium.Map, path: str | Path, prefix: str = "assets/") -> Path:
+    """Write a map as a page that loads its scripts from the local assets folder.
+
+    The page needs the vendored files at ``prefix`` (relative to it): see
+    :func:`geo_ip._webassets.copy_assets`, which :func:`write_maps` calls.
+
+    Parameters
+    ----------
+    m : folium.Map
+        From :func:`overview_map` or :func:`request_map` (saved once: its links are
+        rewritten).
+    path : str or Path
+        HTML file to write (atomically).
+    prefix : str
+        Relative URL of the assets folder from the page, ending in ``/``.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    GeoIPError
+        When an element of the map links a script or style with no local copy.
+    """
+    path = Path(path)
+    localise(m, prefix)
+    page = m.get_root().render()
+    remote = remote_links(page)
+    if remote:
+        raise GeoIPError(f"mapa com recurso externo ({remote[0]}): {path}")
+    with atomic_path(path) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    return path
+
+
+def write_maps(
+    assessment: Assessment,
+    out_dir: str | Path,
+    *,
+    overview: MapSpec | None = None,
+    per_request: MapSpec | None = None,
+) -> list[Path]:
+    """Write the overview, one map per located request and the assets they need.
+
+    ``out_dir/mapa.html``, ``out_dir/mapas/<protocolo>.html`` and ``out_dir/assets/``
+    (scripts, styles, fonts, licences). Request maps of an earlier run that are not
+    rewritten (a protocol no longer in the spreadsheet) are removed from ``mapas/``.
+
+    Parameters
+    ----------
+    assessment : Assessment
+        Result of :func:`geo_ip.assess.assess`.
+    out_dir : str or Path
+        Folder (created when missing), usually the assessment's ``--out``.
+    overview, per_request : MapSpec, optional
+        Compositions; default ``maps/panorama.toml`` and ``maps/pedido.toml``.
+
+    Returns
+    -------
+    list of Path
+        The HTML files written, the overview first.
+
+    Raises
+    ------
+    InputFileError
+        When a file cannot be written.
+    """
+    out_dir = Path(out_dir)
+    sources = MapSources.from_assessment(assessment)
+    written: list[Path] = []
+    try:
+        copy_assets(out_dir)
+        target = out_dir / "mapa.html"
+        save_map(overview_map(assessment, overview, sources=sources), target, "assets/")
+        written.append(target)
+        folder = out_dir / "mapas"
+        folder.mkdir(parents=True, exist_ok=True)
+        requests = sources.frames["pedidos"].sort_values("indice")
+        for index, name in zip(requests["indice"], requests["mapa"], strict=True):
+            target = folder / str(name)
+            try:
+                m = request_map(assessment, int(index), per_request, sources=sources)
+                save_map(m, target, "../assets/")
+            except GeoIPError as exc:  # one request's map never stops the others
+                log.warning("mapa do pedido '%s' não gerado: %s", target.stem, exc)
+                continue
+            written.append(target)
+        keep = set(written)
+        for stale in folder.glob("*.html"):
+            if stale not in keep:
+                stale.unlink()
+    except OSError as exc:
+        path = getattr(exc, "filename", None) or out_dir
+        raise InputFileError(
+            f"não foi possível gravar os mapas ({exc.strerror or exc})", path=path
+        ) from exc
+    log.info("mapas: %s e %d mapa(s) de pedido em %s", "mapa.html", len(written) - 1, out_dir)
+    return written

@@ -1,0 +1,285 @@
+"""The web maps in a real browser: Debian's headless Chromium driven by Playwright.
+
+Needs ``apt-get install -y chromium chromium-driver`` (``/usr/bin/chromium``) and
+``pip install playwright``; never ``playwright install`` (no browser download: the
+Debian build is used). Skipped, saying why, when either is missing. The maps are
+opened from ``file://`` with the network cut: OpenStreetMap tiles get a blank image,
+any other request outside the disk fails the test. Screenshots go to a temporary
+folder; with ``GEO_IP_CAPTURAS=docs/img`` they refresh the README's pictures.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from geo_ip._maps import MapLayer, load_map
+from geo_ip._webparts import situation_spec, spec_for
+from geo_ip.catalog import load_catalog
+from geo_ip.styles import LayerStyle, layer_style
+from tests.test_webmap import layers
+
+CHROMIUM = Path(os.environ.get("GEO_IP_CHROMIUM", "/usr/bin/chromium"))
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CAPTURES = os.environ.get("GEO_IP_CAPTURAS", "")
+
+
+def _capture(page: Any, name: str, tmp: Path) -> Path:
+    """Screenshot into a temporary folder, or into GEO_IP_CAPTURAS (README pictures)."""
+    folder = Path(CAPTURES) if CAPTURES else tmp
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    page.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000  # a real picture, not a blank page
+    return path
+
+
+# a 1×1 transparent PNG, served for every OpenStreetMap tile (there is no internet here)
+BLANK_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api",
+    reason="playwright ausente: pip install playwright (sem 'playwright install': "
+    "o teste usa o Chromium do Debian)",
+)
+if not CHROMIUM.is_file():
+    pytest.skip(
+        f"Chromium não encontrado em {CHROMIUM}: apt-get install -y chromium chromium-driver",
+        allow_module_level=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def maps(demo_outputs: list[Path]) -> Path:
+    """The demo's assessment folder (mapa.html, mapas/, assets/)."""
+    return demo_outputs[0].parent
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Watched:
+    """A page with its JavaScript errors and the requests that left the disk."""
+
+    def __init__(self, page: Any):
+        self.page = page
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        page.on("console", self._console)
+        page.on("request", self._request)
+        page.route("**/tile.openstreetmap.org/**", self._tile)
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error" and "tile.openstreetmap.org" not in message.text:
+            self.errors.append(f"console: {message.text}")
+
+    def _request(self, request: Any) -> None:
+        url = request.url
+        if not url.startswith(("file://", "data:", "https://tile.openstreetmap.org/")):
+            self.outside.append(url)
+
+    @staticmethod
+    def _tile(route: Any) -> None:
+        route.fulfill(status=200, content_type="image/png", body=BLANK_PNG)
+
+    def open(self, path: Path, *, quick: bool = False) -> None:
+        """Open a map; ``quick``: once its script has run, without waiting for the tiles."""
+        self.page.goto(path.as_uri(), wait_until="domcontentloaded" if quick else "load")
+        self.page.wait_for_selector(".leaflet-control-layers", state="attached")
+        self.page.wait_for_timeout(100 if quick else 400)
+
+    def check(self) -> None:
+        assert self.errors == []
+        assert self.outside == []
+
+
+@pytest.fixture
+def watched(browser: Any) -> Iterator[Watched]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    yield Watched(page)
+    context.close()
+
+
+def _labels(page: Any, kind: str) -> list[str]:
+    return [
+        t.strip() for t in page.locator(f".leaflet-control-layers-{kind} label").all_inner_texts()
+    ]
+
+
+def test_overview_opens_offline_with_every_layer_in_the_control(
+    maps: Path, watched: Watched
+) -> None:
+    watched.open(maps / "mapa.html")
+    page = watched.page
+    assert _labels(page, "base") == ["OpenStreetMap", "Sem mapa de fundo"]
+    titles = list(layers((maps / "mapa.html").read_text(encoding="utf-8")))
+    assert _labels(page, "overlays") == titles
+    assert page.locator(".gi-pedido").count() > 10  # markers drawn (some in clusters)
+    assert page.locator(".gi-grupo").count() >= 1  # and clusters
+    assert page.locator(".gi-legenda").is_visible()
+    assert "dados fictícios" in page.locator(".gi-rodape").inner_text()
+    assert "OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
+    watched.check()
+
+
+def test_clicking_a_request_opens_its_popup(maps: Path, watched: Watched) -> None:
+    watched.open(maps / "mapa.html")
+    page = watched.page
+    page.locator(".gi-pedido").first.click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(state="visible")
+    text = popup.inner_text()
+    for expected in (
+        "Critério",
+        "Sugerido",
+        "Final",
+        "de 100 pontos",
+        "Abrir o mapa do pedido",
+        "Custo estimado (R$)",
+    ):
+        assert expected in text, expected
+    assert "I Beneficiários (40)" in text and "V Viabilidade técnica (15)" in text
+    page.mouse.move(200, 800)  # no hover label over the popup
+    page.wait_for_timeout(500)  # the popup's fade-in
+    _capture(page, "mapa_panorama.png", maps.parent / "capturas")
+    watched.check()
+
+
+def test_search_by_protocol_opens_the_request(maps: Path, watched: Watched) -> None:
+    watched.open(maps / "mapa.html")
+    page = watched.page
+    box = page.locator(".leaflet-control-search input.search-input")
+    box.press_sequentially("PED-2026-0140", delay=20)
+    page.locator(".search-tooltip .search-tip").first.wait_for(state="visible")  # records loaded
+    box.press("Enter")
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(state="visible", timeout=10_000)
+    text = popup.inner_text()
+    assert "PED-2026-0140" in text
+    assert "1º na classificação" in text and "85 de 100 pontos" in text
+    watched.check()
+
+
+def test_no_base_map_option_loads_no_tile(maps: Path, watched: Watched) -> None:
+    watched.open(maps / "mapa.html")
+    page = watched.page
+    page.get_by_text("Sem mapa de fundo").click()
+    page.wait_for_timeout(300)
+    assert page.locator(".leaflet-tile-pane img").count() == 0
+    watched.check()
+
+
+def _js(style: LayerStyle) -> dict[str, Any]:
+    return spec_for(style, MapLayer(camada="pedidos"), "t")
+
+
+def test_symbols_in_the_browser_follow_the_python_styles(maps: Path, watched: Watched) -> None:
+    watched.open(maps / "mapa.html")
+    page = watched.page
+    situation = layer_style("pedidos")
+    alternative = load_catalog().pedidos.alternativos["pontuacao"]
+    score = LayerStyle(
+        **{
+            **situation.model_dump(),
+            "tipo": alternative.tipo,
+            "campo": alternative.campo,
+            "classes": alternative.classes,
+        }
+    )
+    for style, values in (
+        (score, [0, 12.5, 39.9, 40, 59.99, 60, 80, 100, "x", None]),
+        (situation, ["classificado", "erro", "inelegivel", "desconhecida", None]),
+    ):
+        spec = situation_spec(style) if style is situation else _js(style)
+        for value in values:
+            got = page.evaluate("([s, v]) => geoIp.classe(s, {[s.campo]: v}).rotulo", [spec, value])
+            assert got == style.symbol_for(value).rotulo, value
+    money = page.evaluate("geoIp.formata('custo_estimado_rs', 182646.92)")
+    assert money.replace("\xa0", " ") == "R$ 182.646,92"
+    assert page.evaluate("geoIp.formata('percentual_municipio', 80)") == "80 %"
+    watched.check()
+
+
+def test_request_map_opens_with_its_panel(maps: Path, watched: Watched) -> None:
+    path = maps / "mapas" / "PED-2026-0103.html"
+    watched.open(path)
+    page = watched.page
+    panel = page.locator(".gi-painel")
+    assert panel.is_visible()
+    text = panel.inner_text()
+    assert "Pedido PED-2026-0103" in text and "Critérios do Art. 9" in text
+    assert "Decisão da Comissão" in text and "Evidências contadas" in text
+    page.locator(".leaflet-control-layers").hover()
+    page.wait_for_timeout(200)
+    composition = load_map("pedido")
+    assert _labels(page, "overlays") == [composition.layer_title(la) for la in composition.camadas]
+    page.mouse.move(300, 500)
+    page.wait_for_timeout(200)
+    # a marker of the request itself opens its popup
+    page.locator(".gi-pedido").first.dispatch_event("click")  # under the evidence halos
+    page.locator(".leaflet-popup-content").wait_for(state="visible")
+    assert "PED-2026-0103" in page.locator(".leaflet-popup-content").inner_text()
+    page.locator(".leaflet-popup-close-button").click()
+    page.mouse.move(300, 800)
+    page.wait_for_timeout(500)
+    _capture(page, "mapa_pedido.png", maps.parent / "capturas")
+    # the panel can be hidden, and the map takes the whole width
+    width = page.evaluate("document.querySelector('.folium-map').offsetWidth")
+    page.locator(".gi-painel-botao").click()
+    assert not panel.is_visible()
+    assert page.evaluate("document.querySelector('.folium-map').offsetWidth") > width
+    watched.check()
+
+
+def test_request_maps_open_without_errors(maps: Path, watched: Watched) -> None:
+    pages = sorted((maps / "mapas").glob("*.html"))
+    assert len(pages) == 37
+    for path in pages[::4]:  # one in four (each takes about a second)
+        watched.open(path, quick=True)
+        assert watched.page.locator(".gi-pedido").count() >= 1, path.name
+    watched.check()
+
+
+def test_overview_of_a_thousand_requests_opens(
+    demo_territory: Path, tmp_path: Path, watched: Watched
+) -> None:
+    from benchmarks.stages import synthetic_requests
+    from geo_ip._webassets import copy_assets
+    from geo_ip.assess import assess
+    from geo_ip.config import load_rules
+    from geo_ip.webmap import overview_map, save_map
+    from tests.test_webmap import KEY, TODAY
+
+    csv = synthetic_requests(str(demo_territory), 1000, tmp_path / "pedidos.csv")
+    big = assess(demo_territory, csv, load_rules("demo"), key=KEY, today=TODAY)
+    copy_assets(tmp_path)
+    save_map(overview_map(big), tmp_path / "mapa.html", "assets/")
+    start = time.perf_counter()
+    watched.open(tmp_path / "mapa.html")
+    seconds = time.perf_counter() - start
+    assert watched.page.locator(".gi-grupo").count() > 5
+    assert seconds < 30, seconds  # about 1-2 s on the CI machine
+    watched.check()

@@ -1,0 +1,519 @@
+"""Web maps: the overview and the request maps of the demo, offline and without personal data."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import folium
+import numpy as np
+import pandas as pd
+import pytest
+
+import geo_ip
+from geo_ip import privacy
+from geo_ip._maps import MapSpec, load_map
+from geo_ip._webassets import ASSETS_DIR, localise, remote_links
+from geo_ip._weblayers import LayerData, clean, collection, expand, map_file_names
+from geo_ip._webparts import Layer
+from geo_ip._webrequest import fmt
+from geo_ip.assess import Assessment, assess
+from geo_ip.catalog import load_catalog
+from geo_ip.config import CRITERIA, load_rules
+from geo_ip.errors import CatalogError, GeoIPError
+from geo_ip.styles import layer_style
+from geo_ip.territory import read_layer
+from geo_ip.webmap import OSM_TILES, overview_map, write_maps
+from tests.conftest import DEMO
+
+TODAY = date(2026, 11, 20)
+KEY = b"chave-de-teste-do-geo-ip-0123456789"
+OSM_COPYRIGHT = "https://www.openstreetmap.org/copyright"
+MEASURE_COMMENT = "https://github.com/ljagis/leaflet-measure/issues/171"
+
+
+@pytest.fixture(scope="module")
+def demo(demo_assessment: Assessment) -> Assessment:
+    return demo_assessment
+
+
+@pytest.fixture(scope="module")
+def maps(demo: Assessment, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("mapas")
+    (out / "mapas").mkdir()
+    (out / "mapas" / "PED-ANTIGO.html").write_text("mapa de outra execução", encoding="utf-8")
+    write_maps(demo, out)
+    return out
+
+
+def read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+_DATA = re.compile(r"^\s*var (\w+)_dados = (.*);$", re.M)
+_LAYER = re.compile(r"^\s*var \w+ = geoIp\.camada\((\w+)_dados, (\{.*\})\)\.addTo\(\w+\);$", re.M)
+_CALL = re.compile(r"^\s*geoIp\.(\w+)\(\w+(?:, (.*))?\);$", re.M)
+
+
+def layers(page: str) -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Title → (spec, GeoJSON features) of every geo_ip layer of a page."""
+    data = {name: json.loads(text) for name, text in _DATA.findall(page)}
+    out = {}
+    for source, spec_text in _LAYER.findall(page):
+        spec = json.loads(spec_text)
+        out[spec["titulo"]] = (spec, expand(data[source])["features"])
+    return out
+
+
+def calls(page: str, function: str) -> list[list[Any]]:
+    """Arguments (after the map) of every ``geoIp.<function>`` call of a page."""
+    found = _CALL.findall(page)
+    return [json.loads(f"[{args or ''}]") for name, args in found if name == function]
+
+
+def control_names(page: str) -> tuple[list[str], list[str]]:
+    """Base layers and overlays of the layer control, in order."""
+    block = re.search(r"base_layers : \{(.*?)\},\s*overlays :\s*\{(.*?)\},", page, re.S)
+    assert block is not None
+    names = [
+        [json.loads(k) for k in re.findall(r'^\s*("(?:[^"\\]|\\.)*") :', part, re.M)]
+        for part in block.groups()
+    ]
+    return names[0], names[1]
+
+
+def located(demo: Assessment) -> pd.DataFrame:
+    t = demo.table
+    return t[np.isfinite(pd.to_numeric(t["x"], errors="coerce").to_numpy(np.float64))]
+
+
+# --- the overview -------------------------------------------------------------------------
+
+
+def test_overview_has_one_feature_per_located_request(demo: Assessment, maps: Path) -> None:
+    spec, features = layers(read(maps / "mapa.html"))["Pedidos avaliados"]
+    where = located(demo)
+    assert len(where) == 37  # 41 rows, 4 without a location
+    assert len(features) == len(where)
+    assert sorted(f["properties"]["protocolo"] for f in features) == sorted(where["protocolo"])
+    assert spec["agrupar"] is True  # 37 > agrupar_acima_de = 30
+    assert spec["marcador"] == "pedido" and spec["popup"] == "pedido"
+
+
+def test_popup_data_has_the_five_scores_cost_share_and_position(maps: Path) -> None:
+    _, features = layers(read(maps / "mapa.html"))["Pedidos avaliados"]
+    first = next(
+        f["properties"] for f in features if f["properties"]["protocolo"] == "PED-2026-0140"
+    )
+    assert first["posicao"] == 1
+    assert first["pontuacao_total"] == 85
+    assert first["situacao"] == "classificado"
+    assert first["percentual_municipio"] == 100
+    assert first["custo_estimado_rs"] == pytest.approx(104638.34)
+    for c in CRITERIA:
+        assert f"sugerido_{c}" in first and f"pont_{c}" in first
+    assert first["mapa"] == "PED-2026-0140.html"
+    # the commission's override of PED-2026-0103 (viabilidade 5 -> 10) is in the data
+    row = next(f["properties"] for f in features if f["properties"]["protocolo"] == "PED-2026-0103")
+    assert (row["sugerido_viabilidade"], row["pont_viabilidade"]) != (None, None)
+
+
+def test_feature_groups_match_the_catalog_titles(maps: Path) -> None:
+    base, overlays = control_names(read(maps / "mapa.html"))
+    assert base == ["OpenStreetMap", "Sem mapa de fundo"]
+    catalog = [
+        layer_style(n).titulo
+        for n in ("vias", "rede_existente", "pontos_ip", "equipamentos", "ocorrencias", "extensoes")
+    ]
+    assert overlays == [*catalog, "Pedidos pela pontuação total", "Pedidos avaliados"]
+    assert overlays[-1] == load_catalog().pedidos.titulo
+    assert overlays[0] == "Vias (hierarquia viária)"
+
+
+def test_layers_are_styled_from_the_catalog(maps: Path, demo_territory: Path) -> None:
+    territory = demo_territory
+    found = layers(read(maps / "mapa.html"))
+    roads, features = found["Vias (hierarquia viária)"]
+    assert (roads["tipo"], roads["campo"]) == ("categorizado", "hierarquia")
+    assert [c["cor"] for c in roads["classes"]] == [c.cor for c in layer_style("vias").classes]
+    # one line per street segment: the graph's two directions are drawn once
+    edges = read_layer(territory, "vias")
+    ends = zip(edges["u"], edges["v"], edges["key"], strict=True)
+    segments = {(min(u, v), max(u, v), k) for u, v, k in ends}
+    assert len(edges) == 388
+    assert len(features) == len(segments) == 200
+    score, shared = found["Pedidos pela pontuação total"]
+    assert (score["tipo"], score["campo"]) == ("graduado", "pontuacao_total")
+    assert score["classes"][0]["rotulo"] == "0 a 40 pontos"
+    assert len(shared) == 37  # the same data, drawn in the other style
+    facilities, _ = found["Equipamentos públicos e comunitários"]
+    icons = {c["valor"]: c.get("icone") for c in facilities["classes"]}
+    assert icons["escola"] == "graduation-cap"
+    assert icons["ponto_onibus"] == "bus"
+    assert icons["travessia"] == "road"
+    assert icons["quadra"] == "futbol"  # Font Awesome 4 name of the catalog, mapped
+    assert facilities["marcador"] == "icone"
+
+
+def test_extensions_are_one_layer_with_every_path(demo: Assessment, maps: Path) -> None:
+    _, features = layers(read(maps / "mapa.html"))["Extensões propostas"]
+    expected = int((~demo.paths.isna()).sum())
+    assert len(features) == expected == 37
+    assert {f["geometry"]["type"] for f in features} == {"LineString"}
+
+
+def test_legend_lists_every_situation_label(maps: Path) -> None:
+    page = read(maps / "mapa.html")
+    (legend,) = [args[2] for args in calls(page, "controle") if args[1] == "gi-legenda"]
+    for c in layer_style("pedidos").classes:
+        assert html.escape(c.rotulo) in legend
+        assert c.cor in legend
+    for c in load_catalog().pedidos.alternativos["pontuacao"].classes:
+        assert c.rotulo in legend
+    assert "Pelas vias" in legend and "Principal" in legend and "Escola" in legend
+
+
+def test_title_footer_attribution_and_fictional_label(demo: Assessment, maps: Path) -> None:
+    page = read(maps / "mapa.html")
+    (footer,) = [args[2] for args in calls(page, "controle") if args[1] == "gi-rodape"]
+    assert f"geo_ip {geo_ip.__version__}" in footer
+    assert demo.rules.sha256[:12] in footer
+    assert "OSM de 2026-01-15" in footer
+    assert "Município de Demonstração — dados fictícios" in footer
+    (title,) = calls(page, "titulo")
+    assert "Panorama dos pedidos" in title[0] and "dados fictícios" in title[0]
+    assert calls(page, "atribuicao") == [
+        [f'© <a href="{OSM_COPYRIGHT}">OpenStreetMap</a> contributors']
+    ]
+
+
+def test_search_by_protocol_fullscreen_measure_and_scale(maps: Path) -> None:
+    page = read(maps / "mapa.html")
+    assert "new L.Control.Search(" in page and "propertyName: 'protocolo'" in page
+    assert "L.control.fullscreen(" in page
+    assert "new L.Control.Measure(" in page and '"localization": "pt_BR"' in page
+    assert calls(page, "escala") == [[]]
+    assert len(re.findall(r"geoIp\.busca\(\w+, \w+searchControl, \w+\);", page)) == 1
+
+
+def _links(page: str) -> list[str]:
+    return re.findall(r'<(?:script|link)\b[^>]*?\b(?:src|href)="([^"]+)"', page)
+
+
+def test_no_cdn_or_remote_script_and_every_asset_is_shipped(maps: Path) -> None:
+    pages = [maps / "mapa.html", *sorted((maps / "mapas").glob("*.html"))]
+    for path in pages:
+        page = read(path)
+        assert remote_links(page) == [], path.name
+        assert "cdn" not in page.lower(), path.name
+        # the only addresses: the tile template, the OSM copyright link and a comment
+        # of folium's measure-control template
+        urls = set(re.findall(r"https?://[^\s\"'<>)\\]+", page))
+        allowed = {OSM_TILES, OSM_COPYRIGHT, MEASURE_COMMENT}
+        assert urls <= allowed, (path.name, urls - allowed)
+        links = _links(page)
+        assert len(links) >= 8
+        for link in links:
+            assert (path.parent / link).is_file(), (path.name, link)
+    assert not (maps / "mapas" / "PED-ANTIGO.html").exists()  # stale map removed
+    assert sorted(_links(read(pages[0])))[0].startswith("assets/")
+    assert sorted(_links(read(pages[1])))[0].startswith("../assets/")
+
+
+def test_vendored_assets_keep_their_licences() -> None:
+    for folder in (
+        "leaflet",
+        "leaflet.markercluster",
+        "leaflet.fullscreen",
+        "leaflet-measure",
+        "leaflet-search",
+        "fontawesome",
+    ):
+        licences = [p for p in (ASSETS_DIR / folder).iterdir() if "licen" in p.name.lower()]
+        assert licences, folder
+    notes = (ASSETS_DIR / "LEIAME.md").read_text(encoding="utf-8")
+    for name in (
+        "leaflet@1.9.3",
+        "leaflet.markercluster@1.1.0",
+        "leaflet.fullscreen@3.0.0",
+        "leaflet-measure@2.1.7",
+        "leaflet-search@2.9.7",
+        "@fortawesome/fontawesome-free@6.2.0",
+    ):
+        assert name in notes
+
+
+def test_every_catalog_icon_is_in_the_vendored_font() -> None:
+    css = (ASSETS_DIR / "fontawesome" / "css" / "fontawesome.min.css").read_text(encoding="utf-8")
+    catalog = load_catalog()
+    icons = {c.icone for c in catalog.equipamentos.categorias.values()}
+    icons |= {c.icone for c in layer_style("ocorrencias").classes if c.icone}
+    for icon in icons:
+        name = icon
+        assert re.search(rf"\.fa-{re.escape(name)}[:,]", css), icon
+
+
+def test_no_personal_data_on_any_map(demo: Assessment, maps: Path) -> None:
+    raw = pd.read_csv(DEMO / "pedidos.csv", dtype=str, keep_default_na=False)
+    cpfs = [c for c in raw["cpf_solicitante"] if c]
+    names = [n for n in raw["nome_solicitante"] if n]
+    assert len(cpfs) > 30 and len(names) > 30
+    pages = [maps / "mapa.html", *sorted((maps / "mapas").glob("*.html"))]
+    assert len(pages) == 38
+    for path in pages:
+        page = read(path)
+        assert privacy.scan_for_personal_data(page, cpfs, names) == [], path.name
+        for income in ("1.850,00", "980,50"):
+            assert income not in page, path.name
+        for _, (spec, features) in layers(page).items():
+            fields = {k for f in features for k in f["properties"]}
+            personal = {*privacy.PERSONAL_COLUMNS, *privacy.PSEUDONYMOUS_COLUMNS}
+            assert not fields & personal, (path.name, spec["titulo"])
+
+
+def test_coordinates_are_rounded_to_about_a_metre(maps: Path) -> None:
+    page = read(maps / "mapa.html")
+    for _, (_, features) in layers(page).items():
+        for f in features:
+            coords = np.asarray(f["geometry"]["coordinates"], dtype=float).reshape(-1)
+            assert np.allclose(coords, np.round(coords, 5), atol=1e-12, rtol=0)
+
+
+def test_size_of_the_demo_overview(maps: Path) -> None:
+    size = (maps / "mapa.html").stat().st_size
+    assert 100_000 < size < 350_000, size
+
+
+# --- the request maps ---------------------------------------------------------------------
+
+
+def test_one_map_per_located_request_with_unique_names(demo: Assessment, maps: Path) -> None:
+    files = sorted(p.name for p in (maps / "mapas").glob("*.html"))
+    assert len(files) == len(located(demo)) == 37
+    # a protocol repeated in the spreadsheet (an error, on its later line): no overwrite
+    where = located(demo)
+    repeated = where[where["protocolo"].duplicated()]
+    assert len(repeated) == 1
+    protocol, line = repeated.iloc[0]["protocolo"], int(repeated.iloc[0]["linha"])
+    assert f"{protocol}.html" in files and f"{protocol}_linha{line}.html" in files
+    assert map_file_names(
+        pd.DataFrame(
+            {
+                "protocolo": ["A/1", "a/1", None],
+                "linha": [2, 3, 4],
+                "x": [1.0, 2.0, 3.0],
+                "y": [1.0, 2.0, 3.0],
+            }
+        )
+    ) == ["A_1.html", "a_1_linha3.html", "linha_4.html"]  # the same names as the sheets
+
+
+def _request(demo: Assessment, protocol: str) -> pd.Series:
+    return demo.table[demo.table["protocolo"] == protocol].iloc[0]
+
+
+def test_request_map_has_the_motivations_levels_and_decisions(demo: Assessment, maps: Path) -> None:
+    page = read(maps / "mapas" / "PED-2026-0103.html")
+    ((panel,),) = calls(page, "painel")
+    row = privacy.public_view(demo.table[demo.table["protocolo"] == "PED-2026-0103"]).iloc[0]
+    for c in CRITERIA:
+        text = str(row[f"motivacao_{c}"])
+        assert len(text) > 40
+        assert html.escape(text) in panel, c
+    assert "Nível I" in panel  # safety, level I
+    assert "sugerido 29 · final 29" in panel  # criterion I of this request
+    decision = str(row["decisao_seguranca"])
+    assert decision.startswith("mantido em 15")
+    assert html.escape(decision) in panel
+    assert "R$ 182.646,92" in panel  # cost, Brazilian format
+    assert "Rede de média tensão" in panel and "bdgd:30009" in panel
+
+
+def test_request_map_has_rings_with_the_rules_radii(demo: Assessment, maps: Path) -> None:
+    page = read(maps / "mapas" / "PED-2026-0103.html")
+    radii = sorted(float(r) for r in re.findall(r'"radius": ([\d.]+)', page))
+    av = demo.rules.avaliacao
+    rules = {av.raio_seguranca_m.valor, av.raio_ocorrencias_m.valor, av.raio_equipamentos_m.valor}
+    assert sorted(rules) == radii == [150.0, 300.0]  # safety and occurrences share 150 m
+    (legend,) = [args[2] for args in calls(page, "controle") if args[1] == "gi-legenda"]
+    assert "Segurança: travessias" in legend and "Ocorrências consideradas" in legend
+
+
+def test_request_map_highlights_the_evidence_counted(demo: Assessment, maps: Path) -> None:
+    index = int(demo.table.index[demo.table["protocolo"] == "PED-2026-0103"][0])
+    items = demo.items[index]
+    assert items["ocorrencias"] and items["seguranca"]
+    page = read(maps / "mapas" / "PED-2026-0103.html")
+    spec, features = layers(page)["Evidências contadas nos critérios"]
+    halos = [f["properties"] for f in features if f["geometry"]["type"] == "Point"]
+    lines = [f for f in features if f["geometry"]["type"] == "LineString"]
+    expected = sum(len(v) for v in items.values())
+    assert len(halos) == len(lines) == expected
+    ids = {h["id"] for h in halos}
+    for item in items["seguranca"]:
+        assert item["osm_id"] in ids
+    for item in items["ocorrencias"]:
+        assert f"ocorrência (linha {item['linha']})" in ids
+    assert {h["grupo"] for h in halos} == {k for k, v in items.items() if v}
+    assert spec["marcador"] == "halo"
+
+
+def test_request_map_has_its_road_path_poles_and_connection(demo: Assessment, maps: Path) -> None:
+    row = _request(demo, "PED-2026-0103")
+    found = layers(read(maps / "mapas" / "PED-2026-0103.html"))
+    _, road = found["Via do pedido (trecho ligado)"]
+    parts_ = {f["properties"]["parte"]: f["properties"] for f in road}
+    assert parts_["trecho"]["name"] == row["logradouro_via"] == "Rua Bela Vista"
+    assert "ligacao" in parts_
+    _, poles = found["Postes novos propostos"]
+    assert len(poles) == row["postes_novos"] == 28
+    assert [p["properties"]["numero"] for p in poles] == list(range(1, 29))
+    _, path = found["Extensões propostas"]
+    assert len(path) == 1 and path[0]["properties"]["protocolo"] == "PED-2026-0103"
+    # the last pole is at the request's end of the path
+    end = path[0]["geometry"]["coordinates"][-1]
+    assert poles[-1]["geometry"]["coordinates"] == pytest.approx(end, abs=2e-5)
+    _, mine = found["Pedidos avaliados"]
+    assert [f["properties"]["protocolo"] for f in mine] == ["PED-2026-0103"]
+    _, connection = found["Ponto de conexão à rede existente"]
+    assert connection[0]["properties"]["elemento"] == "bdgd:30009"
+    assert connection[0]["geometry"]["coordinates"] == pytest.approx(
+        path[0]["geometry"]["coordinates"][0], abs=1e-9
+    )
+
+
+def test_unlocated_request_has_no_map(demo: Assessment) -> None:
+    from geo_ip.webmap import request_map
+
+    index = int(np.flatnonzero(pd.to_numeric(demo.table["x"], errors="coerce").isna())[0])
+    with pytest.raises(GeoIPError, match="sem localização"):
+        request_map(demo, index)
+
+
+# --- 1,000 requests -------------------------------------------------------------------------
+
+
+def test_overview_of_a_thousand_requests_stays_small(demo_territory: Path, tmp_path: Path) -> None:
+    from benchmarks.stages import synthetic_requests
+
+    csv = synthetic_requests(str(demo_territory), 1000, tmp_path / "pedidos.csv")
+    big = assess(demo_territory, csv, load_rules("demo"), key=KEY, today=TODAY)
+    out = tmp_path / "mapa.html"
+    from geo_ip.webmap import save_map
+
+    save_map(overview_map(big), out, "assets/")
+    size = out.stat().st_size
+    _, features = layers(read(out))["Pedidos avaliados"]
+    assert len(features) == len(located(big)) > 950
+    assert size < 1_500_000, size  # about 0.95 MB: under 1.5 kB per request with its path
+
+
+# --- pieces -------------------------------------------------------------------------------
+
+
+def test_layer_data_is_compact_and_safe_inside_a_script() -> None:
+    import shapely
+
+    evil = "Rua {{ x }} {% if %} </script><b>"
+    data = LayerData.build(
+        [shapely.Point(350000.123, 7460000.987), None],
+        [{"name": evil, "n": 3, "vazio": None}, {"name": "dropped"}],
+        "EPSG:31983",
+    )
+    text = data.json()
+    assert "</script>" not in text and "<b>" not in text
+    parsed = json.loads(text)
+    assert parsed["campos"] == ["n", "name"]
+    (feature,) = expand(parsed)["features"]
+    assert feature["properties"] == {"n": 3, "name": evil}
+    lon, lat = feature["geometry"]["coordinates"]
+    assert (round(lon, 5), round(lat, 5)) == (lon, lat)
+    # rendered through folium, the text is never read as a Jinja template
+    m = folium.Map(tiles=None)
+    group = folium.FeatureGroup(name="teste").add_to(m)
+    spec = {"titulo": "t", "tipo": "simples", "classes": [{"rotulo": "x", "cor": "#000000"}]}
+    group.add_child(Layer(text, spec))
+    localise(m, "assets/")
+    page = m.get_root().render()
+    assert "Rua {{ x }} {% if %} \\u003c/script\\u003e\\u003cb\\u003e" in page
+    assert collection(("a",), []) == '{"campos":["a"],"feicoes":[]}'
+
+
+def test_clean_and_format_values() -> None:
+    assert clean(np.float64(12.0)) == 12 and isinstance(clean(12.0), int)
+    assert clean(12.345) == 12.35
+    assert clean(float("nan")) is None and clean(pd.NA) is None and clean("  ") is None
+    assert clean(True) == "sim" and clean(np.bool_(False)) == "não"
+    assert clean(date(2026, 5, 6)) == "2026-05-06"
+    assert fmt("custo_estimado_rs", 182646.92) == "R$ 182.646,92"
+    assert fmt("percentual_municipio", 50.0) == "50 %"
+    assert fmt("distancia_rede_m", 966.16) == "966,2"
+    assert fmt("postes_novos", 28) == "28"
+    assert fmt("x", None) == ""
+
+
+def test_localise_refuses_a_link_without_a_local_copy() -> None:
+    m = folium.Map(tiles=None)
+    m.default_js = [*m.default_js, ("plugin_desconhecido", "https://cdn.example.org/x.js")]
+    with pytest.raises(GeoIPError, match="sem cópia local"):
+        localise(m, "assets/")
+
+
+# --- compositions -------------------------------------------------------------------------
+
+
+def test_bundled_compositions() -> None:
+    panorama, pedido = load_map("panorama"), load_map("pedido")
+    assert isinstance(panorama, MapSpec) and panorama.nome == "panorama"
+    assert panorama.fundos == ("osm", "nenhum")
+    assert [la.camada for la in pedido.camadas][-1] == "pedidos"
+    assert {r.parametro for r in pedido.aneis} == {
+        "raio_seguranca_m",
+        "raio_ocorrencias_m",
+        "raio_equipamentos_m",
+    }
+    assert pedido.painel and not panorama.painel
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "message"),
+    [
+        ('[[camadas]]\ncamada = "estradas"\n', "camadas[1].camada", "desconhecida"),
+        (
+            '[[camadas]]\ncamada = "pedidos"\nestilo = "cor"\ntitulo = "x"\n',
+            "camadas[1].estilo",
+            "não existe",
+        ),
+        (
+            '[[camadas]]\ncamada = "pedidos"\nestilo = "pontuacao"\n',
+            "camadas[1].titulo",
+            "título próprio",
+        ),
+        ('[[camadas]]\ncamada = "vias"\ncampos = ["name", "cpf"]\n', "camadas[1].campos", "cpf"),
+        (
+            '[[aneis]]\nparametro = "raio_lunar_m"\nrotulo = "x"\ncor = "#000000"\n',
+            "aneis[0].parametro",
+            "não é um raio",
+        ),
+        ('[[camadas]]\ncamada = "vias"\ncor = "vermelho"\n', "camadas.1.cor", "pattern"),
+    ],
+)
+def test_composition_errors_name_the_file_and_key(
+    tmp_path: Path, extra: str, key: str, message: str
+) -> None:
+    path = tmp_path / "mapa.toml"
+    path.write_text(
+        f'nome = "pedido"\ntitulo = "t"\n[[camadas]]\ncamada = "vias"\n{extra}', encoding="utf-8"
+    )
+    with pytest.raises(CatalogError, match=re.escape(key)) as info:
+        load_map(path)
+    assert message in str(info.value) and str(path) in str(info.value)
+
+
+def test_missing_composition_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="não encontrada"):
+        load_map(tmp_path / "nada.toml")
