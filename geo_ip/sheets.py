@@ -1,0 +1,236 @@
+"""Technical sheet of each request (ficha técnica de avaliação, Art. 10 of the law).
+
+Art. 10 asks the commission to fill, for every request, a sheet with: I the protocol;
+II the place; III a summary of the request; IV the surveys made; V the score of each
+criterion with its motivation; VI the final score; VII the conclusive technical
+opinion. :func:`write_sheets` writes that sheet for every request of an assessment —
+errors included, saying why the request could not be scored — as a standalone HTML
+page and an A4 PDF page each, plus ``todas.pdf`` with every sheet in ranking order:
+
+- the evidence, the suggested and the final score of each criterion side by side, the
+  commission's decision text where there is one;
+- eligibility (Art. 4 §2, Art. 5), cost, municipal share (Art. 4 §1) and budget;
+- a static map of the request (:func:`static_map`), drawn from the same layer
+  catalog as the web map and the QGIS styles;
+- a blank area with lines for the commission's opinion (the tool writes none) and
+  the signature lines of the commission (Art. 6);
+- the provenance of the run (tool, rules version and hash, data dates, CRS).
+
+The sheet is an internal document of the commission (Arts. 7 to 10): it is built from
+:func:`geo_ip.privacy.internal_view` — CPF masked, no name, no income figure.
+
+Files, under ``<out_dir>/fichas/``:
+
+====================  ================================================================
+``<protocolo>.html``  the sheet as a web page, self-contained (CSS and map inside)
+``<protocolo>.pdf``   the same sheet, one A4 page
+``todas.pdf``         every sheet, one page each: ranked requests by position, then
+                      Art. 11, Art. 12, ineligible and error rows (as ``ranking.csv``)
+====================  ================================================================
+
+A repeated or blank protocol gets ``<protocolo>_linha<n>`` or ``linha_<n>``
+(:func:`geo_ip._assess_outputs.request_file_stems`, shared with the web maps).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from geo_ip._io import atomic_path
+from geo_ip._paths import resource_dir
+from geo_ip._sheet_content import SECTIONS, Sheet, build_sheets
+from geo_ip._sheet_pdf import write_pdf
+from geo_ip._staticmap import MAP_SIZE_PX, MapRenderer
+from geo_ip.assess import Assessment
+from geo_ip.errors import InputFileError
+
+__all__ = [
+    "ALL_SHEETS",
+    "MAP_SIZE_PX",
+    "SECTIONS",
+    "SHEETS_DIR",
+    "MapRenderer",
+    "render_html",
+    "sheet_png",
+    "static_map",
+    "write_sheets",
+]
+
+log = logging.getLogger("geo_ip")
+
+SHEETS_DIR = "fichas"
+"""Folder of the sheets inside the output folder."""
+ALL_SHEETS = "todas.pdf"
+"""The PDF with every sheet, in ranking order."""
+_TEMPLATE = "ficha.html"
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(resource_dir("data") / "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def static_map(assessment: Assessment, i: int, *, renderer: MapRenderer | None = None) -> bytes:
+    """Draw the static map of one request (PNG).
+
+    Roads coloured by hierarchy, the existing grid, the lighting points, the
+    facilities and occurrences, the proposed extension with each new pole, the request
+    and its point on the road, the rings of the rules radii; scale bar, north arrow and
+    "© OpenStreetMap contributors". No tiles: everything is drawn from the territory.
+
+    Parameters
+    ----------
+    assessment : Assessment
+        Result of :func:`geo_ip.assess.assess`.
+    i : int
+        Row position in ``assessment.table`` (0-based, input order).
+    renderer : MapRenderer, optional
+        A renderer made for this assessment, to draw many maps without reading the
+        territory again; default: a new one (reads the layers).
+
+    Returns
+    -------
+    bytes
+        A PNG of :data:`MAP_SIZE_PX` pixels (width, height); a request that was not
+        located gets a note instead of the map.
+
+    Raises
+    ------
+    IndexError
+        If ``i`` is not a row of the table.
+    """
+    if not 0 <= i < len(assessment.table):
+        raise IndexError(f"pedido {i} fora da tabela (0 a {len(assessment.table) - 1})")
+    return (renderer or MapRenderer(assessment)).render(i)
+
+
+def render_html(sheet: Sheet, environment: Environment | None = None) -> str:
+    """Render one sheet as a standalone HTML page (map embedded as a data URI).
+
+    Parameters
+    ----------
+    sheet : Sheet
+        Content from :func:`geo_ip._sheet_content.build_sheets`, with its map.
+    environment : jinja2.Environment, optional
+        Reused across sheets by :func:`write_sheets`.
+
+    Returns
+    -------
+    str
+        The HTML text.
+    """
+    env = environment or _environment()
+    image = ""
+    if sheet.mapa_png:
+        image = "data:image/png;base64," + base64.b64encode(sheet.mapa_png).decode("ascii")
+    return env.get_template(_TEMPLATE).render(sheet=sheet, mapa=image)
+
+
+def write_sheets(
+    assessment: Assessment,
+    out_dir: str | Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Path]:
+    """Write the technical sheet (Art. 10) of every request, in HTML and PDF.
+
+    Parameters
+    ----------
+    assessment : Assessment
+        Result of :func:`geo_ip.assess.assess`.
+    out_dir : str or Path
+        Output folder; the sheets go to ``out_dir/fichas/`` (created when missing).
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each sheet.
+
+    Returns
+    -------
+    list of Path
+        Per request in ranking order its ``.html`` and ``.pdf``, then ``todas.pdf``.
+
+    Raises
+    ------
+    InputFileError
+        When a file cannot be written.
+    """
+    started = time.perf_counter()
+    folder = Path(out_dir) / SHEETS_DIR
+    sheets = build_sheets(assessment)
+    renderer = MapRenderer(assessment)
+    env = _environment()
+    written: list[Path] = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for done, sheet in enumerate(sheets, start=1):
+            sheet.mapa_png = renderer.render(sheet.indice)
+            html = folder / f"{sheet.arquivo}.html"
+            with atomic_path(html) as tmp:
+                tmp.write_text(render_html(sheet, env), encoding="utf-8")
+            pdf = folder / f"{sheet.arquivo}.pdf"
+            with atomic_path(pdf) as tmp:
+                write_pdf([sheet], tmp, title=f"Ficha técnica {sheet.protocolo} (Art. 10)")
+            written += [html, pdf]
+            if progress is not None:
+                progress(done, len(sheets))
+        every = folder / ALL_SHEETS
+        with atomic_path(every) as tmp:
+            pages = write_pdf(sheets, tmp, title="Fichas técnicas de avaliação (Art. 10)")
+        written.append(every)
+        if pages != len(sheets) and sheets:
+            log.warning("fichas técnicas: %d página(s) para %d pedido(s)", pages, len(sheets))
+    except OSError as exc:
+        raise InputFileError(
+            f"não foi possível gravar as fichas técnicas ({exc.strerror or exc})", path=folder
+        ) from exc
+    log.info(
+        "fichas técnicas: %d pedido(s), %d página(s) em %s, %.1f s",
+        len(sheets), pages, every.name, time.perf_counter() - started,
+    )  # fmt: skip
+    return written
+
+
+def sheet_png(pdf: str | Path, out: str | Path, *, page: int = 0, scale: float = 2.0) -> Path:
+    """Rasterise one page of a sheet PDF to PNG (e.g. the README screenshot).
+
+    Needs ``pypdfium2`` (a development dependency: ``pip install pypdfium2``).
+
+    Parameters
+    ----------
+    pdf : str or Path
+        A sheet PDF (``<protocolo>.pdf`` or ``todas.pdf``).
+    out : str or Path
+        PNG to write.
+    page : int, default 0
+        Page index (0-based).
+    scale : float, default 2.0
+        Pixels per PDF point (2.0 ≈ 144 dpi: 1191 × 1684 px for A4).
+
+    Returns
+    -------
+    Path
+        ``out``.
+    """
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(pdf))
+    try:
+        bitmap = document[page].render(scale=scale)
+        image = bitmap.to_pil()
+    finally:
+        document.close()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    image.save(out, format="png", optimize=True)
+    return out

@@ -1,0 +1,268 @@
+"""Technical sheets (fichas técnicas, Art. 10): HTML and PDF of every demo request."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import io
+import re
+import struct
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from geo_ip._assess_outputs import public_ranking, request_file_stems
+from geo_ip._sheet_content import SECTIONS
+from geo_ip.assess import Assessment
+from geo_ip.privacy import scan_for_personal_data
+from geo_ip.scoring import format_brl
+from geo_ip.sheets import ALL_SHEETS, MAP_SIZE_PX, SHEETS_DIR, static_map, write_sheets
+from tests.conftest import DEMO
+
+TODAY = date(2026, 11, 20)
+KEY = b"chave-de-teste-do-geo-ip-0123456789"
+BUDGET = 300_000.0
+HEADINGS = [f"{n} – {title} (Art. 10, {n})" for n, title in SECTIONS]
+
+
+@pytest.fixture(scope="module")
+def demo(demo_assessment: Assessment) -> Assessment:
+    return demo_assessment
+
+
+@pytest.fixture(scope="module")
+def written(demo_outputs: list[Path]) -> list[Path]:
+    """The sheets of the demo, in the order write_sheets wrote them (todas.pdf last)."""
+    return [p for p in demo_outputs if p.parent.name == "fichas"]
+
+
+@pytest.fixture(scope="module")
+def pages(written: list[Path]) -> list[str]:
+    reader = PdfReader(written[-1])
+    return [page.extract_text() for page in reader.pages]
+
+
+def _html(written: list[Path], name: str) -> str:
+    """The text of a sheet's HTML page, without tags, on one line."""
+    path = next(p for p in written if p.name == f"{name}.html")
+    text = re.sub(
+        r"<(style|script)\b.*?</\1>|<[^>]+>", " ", path.read_text(encoding="utf-8"), flags=re.S
+    )
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def _page_of(pages: list[str], protocol: str) -> str:
+    return _flat(next(p for p in pages if protocol in p))
+
+
+def _repeated(demo: Assessment) -> tuple[str, list[int]]:
+    """The demo's repeated protocol and its lines, in ranking order."""
+    order = public_ranking(demo)
+    repeated = order[order["protocolo"].duplicated(keep=False)]
+    protocols = set(repeated["protocolo"])
+    assert len(protocols) == 1
+    return protocols.pop(), [int(n) for n in repeated["linha"]]
+
+
+def test_files_for_every_request(demo: Assessment, written: list[Path]) -> None:
+    folder = written[-1].parent
+    assert folder.name == SHEETS_DIR
+    assert written[-1].name == ALL_SHEETS
+    # 41 requests → 41 HTML + 41 PDF + todas.pdf; the repeated protocol gets its own file
+    assert len(written) == 2 * len(demo.table) + 1 == 83
+    names = {p.name for p in written}
+    assert len(names) == len(written)
+    protocol, lines = _repeated(demo)
+    assert {f"{protocol}.html", f"{protocol}_linha{lines[1]}.html"} <= names
+    assert all(p.stat().st_size > 0 for p in written)
+
+
+def test_todas_has_one_page_per_request_in_ranking_order(
+    demo: Assessment, written: list[Path], pages: list[str]
+) -> None:
+    order = list(public_ranking(demo)["protocolo"])
+    assert len(pages) == len(order) == 41
+    for text, protocol in zip(pages, order, strict=True):
+        assert protocol in text
+    assert "PED-2026-0140" in pages[0]  # 1st in the ranking
+    assert "1º lugar" in pages[0]
+    # the errors close the file, each saying it was not scored
+    errors = int(demo.table["situacao"].eq("erro").sum())
+    assert errors >= 10
+    assert all("Pedido não pontuado" in text for text in pages[-errors:])
+    assert not any("Pedido não pontuado" in text for text in pages[:-errors])
+    for pdf in written[1:-1:2]:
+        assert len(PdfReader(pdf).pages) == 1, pdf.name
+
+
+def test_page_has_the_five_scores_suggested_and_final(demo: Assessment, pages: list[str]) -> None:
+    text = _page_of(pages, "PED-2026-0111")
+    # criterion, maximum, level, suggested, final — hand-checked from the demo ranking
+    for row in (
+        "I – Beneficiários 40 — 19 19",
+        "II – Segurança pública e viária 15 II 10 10",
+        "III – Tráfego e fluxo de pedestres 15 III 5 5",
+        "IV – Custo-benefício social 15 III 5 5",
+        "V – Viabilidade técnica 15 III 5 10 alterada",
+    ):
+        assert row in text, row
+    assert "Total 100 44 49" in text
+    assert "Pontuação final: 49 de 100 pontos (sugerida pelo geo_ip: 44)" in text
+    assert "13º" in text and "Classificado, aguardando orçamento" in text
+    row = demo.table[demo.table["protocolo"] == "PED-2026-0111"].iloc[0]
+    assert format_brl(row["custo_estimado_rs"]) == "R$ 171.781,03"
+    assert format_brl(row["custo_estimado_rs"]) in text
+    assert format_brl(row["custo_municipio_rs"]) in text and "50 %" in text
+
+
+def test_html_has_the_seven_items_of_art_10(written: list[Path]) -> None:
+    for path in written:
+        if path.suffix != ".html":
+            continue
+        text = html.unescape(path.read_text(encoding="utf-8"))
+        positions = [text.find(h) for h in HEADINGS]
+        assert -1 not in positions, path.name
+        assert positions == sorted(positions), path.name
+        assert 'src="data:image/png;base64,' in text
+
+
+def test_decision_of_the_commission_is_shown(written: list[Path], pages: list[str]) -> None:
+    changed = _html(written, "PED-2026-0111")
+    assert (
+        "Decisão da Comissão: alterado de 5 para 10 por Comissão (relator fictício) "
+        "(12/11/2026): Acesso pavimentado até o fim do trecho, constatado em vistoria"
+    ) in changed
+    kept = _html(written, "PED-2026-0103")
+    assert "Decisão da Comissão: mantido em 15 por Comissão (relator fictício)" in kept
+    assert "Vistoria noturna de 12/11/2026 confirmou trecho sem iluminação" in kept
+    assert "alterado de 5 para 10" in _page_of(pages, "PED-2026-0111")
+    assert "mantido em 15" in _page_of(pages, "PED-2026-0103")
+    # without a decision, no decision text
+    assert "Decisão da Comissão" not in _html(written, "PED-2026-0101")
+
+
+def test_error_sheet_says_why_it_was_not_scored(demo: Assessment, written: list[Path]) -> None:
+    ambiguous = _html(written, "PED-2026-0113")
+    assert (
+        "Pedido não pontuado: não localizado: logradouro ambíguo: 'Rua São João' existe nos "
+        "bairros Jardim das Palmeiras e Vila Nova; informe o bairro."
+    ) in ambiguous
+    assert "Coordenadas —" in ambiguous  # not located: no coordinates
+    negative = _html(written, "PED-2026-0107")
+    assert "Pedido não pontuado: campo 'residencias': valor negativo (-2)." in negative
+    protocol, lines = _repeated(demo)
+    for name in (protocol, f"{protocol}_linha{lines[1]}"):
+        assert f"Pedido não pontuado: campo 'protocolo': protocolo '{protocol}' repetido" in (
+            _html(written, name)
+        )
+    assert "Pedido não pontuado" not in _html(written, "PED-2026-0101")
+
+
+def test_sheet_contents(written: list[Path]) -> None:
+    text = _html(written, "PED-2026-0103")
+    # II: location, geocoding, road
+    assert "coordenadas informadas no pedido; confiança 1" in text
+    assert "Rua Bela Vista — via local" in text and "Vila Nova" in text
+    # IV: evidence, with items and distances
+    assert "966,2 m — pelas vias" in text
+    assert "28 postes novos (vão de 35 m), 29 braços, 29 luminárias" in text
+    assert "Escola Municipal Monteiro Lobato (escola, 115,7 m)" in text
+    assert "acidente de trânsito em 10/12/2025 a 14,1 m" in text
+    assert "620,6 m — trecho escuro (mais de 50 m)" in text
+    # VI and VII: cost, share, eligibility, blank opinion, signatures
+    assert "R$ 182.646,92" in text and "R$ 91.323,46" in text
+    assert "Elegível (Art. 4 §2 e Art. 5) sim" in text
+    assert "Parecer técnico conclusivo da Comissão A preencher pela Comissão" in text
+    for area in ("Obras", "Iluminação pública", "Planejamento", "Assistência social"):
+        assert f"{area} (Art. 6)" in text
+    ineligible = _html(written, "PED-2026-0124")
+    assert "Art. 5, I: imóvel de uso comercial e o solicitante não é MEI" in ineligible
+
+
+def test_provenance_and_fictional_label(demo: Assessment, written: list[Path]) -> None:
+    text = _html(written, "PED-2026-0101")
+    assert "Município de Demonstração — dados fictícios" in text
+    assert demo.rules.sha256 in text
+    assert "versão 2026.1-demo" in text
+    assert "OSM de 15/01/2026" in text and "EPSG:31983" in text
+    assert "© OpenStreetMap contributors" in text
+
+
+def test_pdf_text_keeps_portuguese_characters(pages: list[str]) -> None:
+    text = "".join(pages)
+    for char in "çãõéíóúâêôº§—":
+        assert char in text, char
+    assert "Identificação do protocolo" in text and "Descrição resumida" in text
+
+
+def test_static_map_is_a_png_of_the_expected_size(demo: Assessment) -> None:
+    table = demo.table
+    located = int(table.index[table["protocolo"] == "PED-2026-0103"][0])
+    lost = int(table.index[table["protocolo"] == "PED-2026-0113"][0])
+    for i in (located, lost):
+        png = static_map(demo, i)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        assert struct.unpack(">II", png[16:24]) == MAP_SIZE_PX == (1080, 720)
+        with Image.open(io.BytesIO(png)) as image:
+            assert image.size == MAP_SIZE_PX
+    with Image.open(io.BytesIO(static_map(demo, located))) as image:
+        colours = image.convert("RGB").getcolors(4096)
+    assert colours is not None and len(colours) > 20  # a drawn map, not a blank image
+    with pytest.raises(IndexError):
+        static_map(demo, len(table))
+
+
+def test_no_personal_data_in_any_sheet(written: list[Path], pages: list[str]) -> None:
+    raw = pd.read_csv(DEMO / "pedidos.csv", dtype=str, keep_default_na=False)
+    cpfs, names = raw["cpf_solicitante"], raw["nome_solicitante"]
+    texts = {p.name: p.read_text(encoding="utf-8") for p in written if p.suffix == ".html"}
+    texts[ALL_SHEETS] = "\n".join(pages)
+    for pdf in written[1:-1:2]:
+        texts[pdf.name] = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+    incomes = [
+        format_brl(float(v.replace(".", "").replace(",", ".")))
+        for v in raw["renda_familiar"]
+        if v.strip()
+    ]
+    for name, text in texts.items():
+        assert scan_for_personal_data(text, cpfs, names) == [], name
+        assert not any(income in text for income in incomes), name
+        assert "renda_familiar" not in text and "nome_solicitante" not in text
+    # the CPF is there, masked
+    assert "***.456.701-**" in _html(written, "PED-2026-0101")
+
+
+def test_file_stems_are_safe_and_unique() -> None:
+    table = pd.DataFrame(
+        {"protocolo": ["PED-1", "PED-1", "", "a/b c", "ped-1"], "linha": [2, 3, 4, 5, 6]}
+    )
+    stems = request_file_stems(table)
+    assert stems == ["PED-1", "PED-1_linha3", "linha_4", "a_b_c", "ped-1_linha6"]
+
+
+def test_sheet_page_to_png(written: list[Path], tmp_path: Path) -> None:
+    pytest.importorskip("pypdfium2")
+    from geo_ip.sheets import sheet_png
+
+    out = sheet_png(written[1], tmp_path / "ficha.png", scale=1.0)
+    with Image.open(out) as image:
+        assert image.size in ((595, 842), (596, 842))  # A4 in points, rounded
+
+
+def test_no_requests_still_writes_todas(demo: Assessment, tmp_path: Path) -> None:
+    empty = dataclasses.replace(
+        demo, table=demo.table.iloc[0:0], paths=demo.paths.iloc[0:0], items=[]
+    )
+    calls: list[tuple[int, int]] = []
+    files = write_sheets(empty, tmp_path, progress=lambda done, total: calls.append((done, total)))
+    assert [p.name for p in files] == [ALL_SHEETS]
+    assert "Nenhum pedido" in PdfReader(files[0]).pages[0].extract_text()
+    assert calls == []
