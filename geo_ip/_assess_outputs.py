@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ from geo_ip import privacy
 from geo_ip._io import atomic_path
 from geo_ip.assess import Assessment, criteria_columns
 from geo_ip.config import CRITERIA
-from geo_ip.errors import InputFileError, TerritoryError
+from geo_ip.errors import InputFileError
 from geo_ip.qgis import style_geopackage, write_project
 from geo_ip.territory import read_layer
 
@@ -116,6 +117,39 @@ def _motivos(view: pd.DataFrame, public: bool) -> pd.Series:
         [" | ".join(x for x in pair if x.strip()) for pair in zip(reason, problems, strict=True)],
         index=view.index,
     )
+
+
+_BAD_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def request_file_stems(table: pd.DataFrame) -> list[str]:
+    """File name (without extension) of each request's map and sheet, aligned with ``table``.
+
+    ``PED-2026-0101``: characters other than letters, digits, ``.``, ``_`` and ``-``
+    become ``_``; a blank protocol gives ``linha_<n>``; a protocol already seen in the
+    spreadsheet (rows in input order) gives ``<protocolo>_linha<n>``. The map and the
+    sheet of a request therefore always share the name, whatever the ranking.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :attr:`Assessment.table` (``protocolo`` and ``linha``).
+
+    Returns
+    -------
+    list of str
+        One stem per row.
+    """
+    used: set[str] = set()
+    stems = []
+    for protocol, line in zip(table["protocolo"], table["linha"], strict=True):
+        text = "" if protocol is None or pd.isna(protocol) else str(protocol).strip()
+        stem = _BAD_NAME.sub("_", text).strip("._") or f"linha_{line}"
+        if stem.lower() in used:
+            stem = f"{stem}_linha{line}"
+        used.add(stem.lower())
+        stems.append(stem)
+    return stems
 
 
 def _ordered(table: pd.DataFrame) -> pd.DataFrame:
@@ -381,10 +415,9 @@ def _write_gpkg(assessment: Assessment, out: Path, public: pd.DataFrame) -> list
         )
     )
     for name in _TERRITORY_LAYERS:
-        try:
-            layers.append((name, read_layer(assessment.territory, name)))
-        except TerritoryError as exc:
-            log.warning("%s: camada fora do avaliacao.gpkg", exc)
+        frame = read_layer(assessment.territory, name, missing_ok=True)
+        if len(frame) or name == "vias":
+            layers.append((name, frame))
     occ = assessment.occurrences
     if occ is not None:
         usable = occ[occ["situacao"].astype(str) != "erro"]
@@ -496,7 +529,9 @@ def _write_json(data: Any, out: Path) -> None:
         )
 
 
-def write_outputs(assessment: Assessment, out_dir: str | Path) -> list[Path]:
+def write_outputs(
+    assessment: Assessment, out_dir: str | Path, *, maps: bool = True, sheets: bool = True
+) -> list[Path]:
     """Write every file of the assessment folder.
 
     Parameters
@@ -505,6 +540,10 @@ def write_outputs(assessment: Assessment, out_dir: str | Path) -> list[Path]:
         Result of :func:`geo_ip.assess.assess`.
     out_dir : str or Path
         Folder (created when missing).
+    maps : bool, default True
+        Also the web maps (:func:`geo_ip.webmap.write_maps`: ``mapa.html``, ``mapas/``).
+    sheets : bool, default True
+        Also the technical sheets (:func:`geo_ip.sheets.write_sheets`: ``fichas/``).
 
     Returns
     -------
@@ -546,4 +585,12 @@ def write_outputs(assessment: Assessment, out_dir: str | Path) -> list[Path]:
                 f"não foi possível gravar o arquivo ({exc.strerror or exc})", path=path
             ) from exc
         written.append(path)
+    if maps:
+        from geo_ip.webmap import write_maps
+
+        written += write_maps(assessment, out_dir)
+    if sheets:
+        from geo_ip.sheets import write_sheets
+
+        written += write_sheets(assessment, out_dir)
     return written

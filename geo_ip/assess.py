@@ -36,7 +36,7 @@ from geo_ip import decisions as decisions_mod
 from geo_ip import eligibility, privacy, ranking, scoring
 from geo_ip.config import CRITERIA, Rules
 from geo_ip.context import Context, occurrences_report, read_occurrences
-from geo_ip.errors import BudgetError, TerritoryError
+from geo_ip.errors import BudgetError
 from geo_ip.evidence import beneficiaries, bill_of_materials
 from geo_ip.gridpath import GridNetwork
 from geo_ip.locate import locate_requests
@@ -134,17 +134,6 @@ def check_budget(budget: float | None) -> None:
     if budget < 0:
         raise BudgetError(
             f"orçamento negativo ({format_brl(budget)}): informe um valor ≥ 0", field="orcamento"
-        )
-
-
-def _grid_layer(territory: Path, crs: Any) -> gpd.GeoDataFrame:
-    """Read the territory's existing grid; an empty one (every request sem_rede) if absent."""
-    try:
-        return read_layer(territory, "rede_existente")
-    except TerritoryError as exc:
-        log.warning("%s: todos os pedidos ficam sem rede de origem (sem_rede)", exc)
-        return gpd.GeoDataFrame(
-            {"fonte": [], "tipo": [], "id_origem": [], "tensao_v": []}, geometry=[], crs=crs
         )
 
 
@@ -261,7 +250,7 @@ def assess(
         )
 
     step("Traçando as extensões até a rede existente")
-    grid = _grid_layer(territory, roads.crs)
+    grid = read_layer(territory, "rede_existente", missing_ok=True)
     net = rules.rede
     network = GridNetwork(roads, grid, max_attach_m=net.distancia_maxima_rede_via.valor)
     path_table, paths = network.paths(

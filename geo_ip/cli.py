@@ -241,9 +241,36 @@ def demo_cmd(
 
     console.print(summary_table(assessment, limit=10))
     console.print(f"\nArquivos gerados em [bold]{out}[/]:")
-    for path in sorted(out.rglob("*")):
+    for line in output_listing(out):
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
+
+
+def output_listing(folder: Path) -> list[str]:
+    """List a results folder for the terminal: its files, and each subfolder in one line.
+
+    Parameters
+    ----------
+    folder : Path
+        The ``--out`` folder.
+
+    Returns
+    -------
+    list of str
+        Files directly inside, then ``<subfolder>/ (N arquivos)`` lines; inside the
+        assessment folder the same, one level down. Hidden files are left out.
+    """
+    lines: list[str] = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
         if path.is_file():
-            console.print(f"  {path}", highlight=False, soft_wrap=True)
+            lines.append(str(path))
+        elif path.is_dir() and (path / "ranking.csv").is_file():
+            lines.extend(output_listing(path))
+        elif path.is_dir():
+            count = sum(1 for p in path.rglob("*") if p.is_file())
+            lines.append(f"{path}/ ({count} arquivo(s))")
+    return lines
 
 
 def _demo_requests(out: Path, territory: Path, rules: Rules) -> pd.DataFrame:

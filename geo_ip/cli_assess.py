@@ -152,6 +152,12 @@ def assess_cmd(
             "anterior.",
         ),
     ] = None,
+    no_maps: Annotated[
+        bool, typer.Option("--sem-mapas", help="Não grava os mapas (mapa.html e mapas/).")
+    ] = False,
+    no_sheets: Annotated[
+        bool, typer.Option("--sem-fichas", help="Não grava as fichas técnicas (fichas/).")
+    ] = False,
     rules: Annotated[
         str,
         typer.Option("--rules", help="Regras do município (nome em data/municipios ou caminho)."),
@@ -160,7 +166,8 @@ def assess_cmd(
     """Avalia os pedidos pelos cinco critérios do Art. 9 e monta a classificação.
 
     Grava em --out: ranking.csv (lista pública), ranking.xlsx (planilha interna da
-    Comissão), avaliacao.gpkg (para o QGIS), evidencias.json e proveniencia.json.
+    Comissão), avaliacao.gpkg e avaliacao.qgz (QGIS), mapa.html e mapas/ (mapas web),
+    fichas/ (ficha técnica de cada pedido, Art. 10), evidencias.json e proveniencia.json.
     """
     from geo_ip._assess_outputs import write_outputs
     from geo_ip.assess import assess
@@ -186,7 +193,7 @@ def assess_cmd(
                 today=today,
                 progress=step,
             )
-        files = write_outputs(result, out)
+        files = write_outputs(result, out, maps=not no_maps, sheets=not no_sheets)
     except GeoIPError as exc:
         raise _fail(exc) from exc
     console.print(summary_table(result))
@@ -206,6 +213,8 @@ def assess_cmd(
                 "(motivos na aba 'Não aproveitado' de ranking.xlsx)",
                 highlight=False,
             )
-    console.print(f"Arquivos gravados em [bold]{escape(str(out))}[/]:")
-    for path in files:
-        console.print(f"  {escape(str(path))}", highlight=False, soft_wrap=True)
+    from geo_ip.cli import output_listing
+
+    console.print(f"{len(files)} arquivo(s) gravado(s) em [bold]{escape(str(out))}[/]:")
+    for line in output_listing(out):
+        console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)

@@ -291,7 +291,17 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
         ) from exc
 
 
-def read_layer(path: str | Path, layer: str) -> gpd.GeoDataFrame:
+OPTIONAL_LAYER_COLUMNS: dict[str, list[str]] = {
+    "rede_existente": GRID_COLUMNS,
+    "pontos_ip": LIGHT_COLUMNS,
+    "equipamentos": ["osm_id", "categoria", "grupo", "vulneravel", "nome", "geometry"],
+    "equipamentos_pegada": ["osm_id", "categoria", "nome", "geometry"],
+    "edificacoes": ["osm_id", "tipo", "logradouro", "numero", "bairro", "cep", "geometry"],
+}
+"""Layers later steps can do without, and their columns when absent (see :func:`read_layer`)."""
+
+
+def read_layer(path: str | Path, layer: str, *, missing_ok: bool = False) -> gpd.GeoDataFrame:
     """Read one layer of a territory GeoPackage.
 
     Parameters
@@ -300,6 +310,10 @@ def read_layer(path: str | Path, layer: str) -> gpd.GeoDataFrame:
         Territory GeoPackage.
     layer : str
         One of :data:`LAYERS`.
+    missing_ok : bool, default False
+        For a layer of :data:`OPTIONAL_LAYER_COLUMNS`: when it is absent, log a
+        warning and return it empty (its columns, the territory's CRS) instead of
+        raising, so one missing layer never stops an assessment.
 
     Returns
     -------
@@ -315,6 +329,13 @@ def read_layer(path: str | Path, layer: str) -> gpd.GeoDataFrame:
     if not path.is_file():
         raise TerritoryError("território não encontrado", path=path)
     names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+    if layer not in names and missing_ok and layer in OPTIONAL_LAYER_COLUMNS:
+        log.warning(
+            "arquivo '%s': a camada '%s' não existe no território; seguindo sem ela", path, layer
+        )
+        crs = pyogrio.read_info(path, layer="vias")["crs"] if "vias" in names else None
+        columns = [c for c in OPTIONAL_LAYER_COLUMNS[layer] if c != "geometry"]
+        return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in columns}, geometry=[], crs=crs)
     if layer not in names:
         raise TerritoryError(
             f"a camada '{layer}' não existe no território (camadas: {', '.join(sorted(names))})",

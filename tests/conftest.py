@@ -50,3 +50,41 @@ def poa_territory(tmp_path_factory: pytest.TempPathFactory) -> Any:
     pbf = require(POA / "poa_osm.pbf")
     out = tmp_path_factory.mktemp("poa_territory") / "poa.gpkg"
     return build_territory(out, rules=load_rules("extrema"), osm=pbf, dem=POA / "poa_elevation.tif")
+
+
+DEMO_TODAY = __import__("datetime").date(2026, 11, 20)
+"""Reference date of the demo's answer key (``pedidos_gabarito.csv``)."""
+DEMO_KEY = b"chave-de-teste-do-geo-ip-0123456789"
+"""LGPD key used by the tests (never a real one)."""
+DEMO_BUDGET = 300_000.0
+"""The demo's fictional budget (as ``geo-ip demo``)."""
+
+
+@pytest.fixture(scope="session")
+def demo_assessment(demo_territory: Path) -> Any:
+    """The demo assessed with every optional input, as ``geo-ip demo`` does (once)."""
+    from geo_ip.assess import assess
+    from geo_ip.config import load_rules
+
+    return assess(
+        demo_territory,
+        DEMO / "pedidos.csv",
+        load_rules("demo"),
+        occurrences=DEMO / "ocorrencias.csv",
+        decisions=DEMO / "decisoes.csv",
+        history=DEMO / "beneficios_anteriores.csv",
+        budget=DEMO_BUDGET,
+        key=DEMO_KEY,
+        today=DEMO_TODAY,
+    )
+
+
+@pytest.fixture(scope="session")
+def demo_outputs(demo_assessment: Any, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Every file ``write_outputs`` writes for the demo (maps and sheets included), once.
+
+    Read-only for the tests: the folder is ``demo_outputs[0].parent``.
+    """
+    from geo_ip._assess_outputs import write_outputs
+
+    return write_outputs(demo_assessment, tmp_path_factory.mktemp("avaliacao_demo"))

@@ -43,15 +43,13 @@ def _run(territory: Path, **extra: Any) -> Assessment:
 
 
 @pytest.fixture(scope="module")
-def demo(demo_territory: Path) -> Assessment:
-    return _run(demo_territory)
+def demo(demo_assessment: Assessment) -> Assessment:
+    return demo_assessment
 
 
 @pytest.fixture(scope="module")
-def written(demo: Assessment, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("avaliacao")
-    write_outputs(demo, out)
-    return out
+def written(demo_outputs: list[Path]) -> Path:
+    return demo_outputs[0].parent
 
 
 def _row(a: Assessment, protocolo: str) -> pd.Series:
@@ -172,8 +170,8 @@ def test_same_inputs_same_results(demo: Assessment, demo_territory: Path) -> Non
 def test_outputs_and_their_contents(written: Path, demo: Assessment) -> None:
     names = sorted(p.name for p in written.iterdir())
     assert names == [
-        "avaliacao.gpkg", "avaliacao.qgz", "evidencias.json", "proveniencia.json",
-        "ranking.csv", "ranking.xlsx",
+        "assets", "avaliacao.gpkg", "avaliacao.qgz", "evidencias.json", "fichas", "mapa.html",
+        "mapas", "proveniencia.json", "ranking.csv", "ranking.xlsx",
     ]  # fmt: skip
     ranking = pd.read_csv(written / "ranking.csv", dtype=str, keep_default_na=False)
     assert list(ranking.columns[:9]) == [
@@ -220,9 +218,11 @@ def test_outputs_and_their_contents(written: Path, demo: Assessment) -> None:
 
 def _texts(folder: Path) -> dict[str, str]:
     texts = {}
-    for path in folder.iterdir():
-        if path.suffix in (".csv", ".json"):
-            texts[path.name] = path.read_text(encoding="utf-8")
+    for path in folder.rglob("*"):
+        if "assets" in path.parts or not path.is_file():
+            continue  # the vendored Leaflet files
+        if path.suffix in (".csv", ".json", ".html"):
+            texts[str(path.relative_to(folder))] = path.read_text(encoding="utf-8")
         elif path.suffix == ".xlsx":
             sheets = pd.read_excel(path, sheet_name=None, dtype=str)
             texts[path.name] = "\n".join(s.to_csv(index=False) for s in sheets.values())
@@ -323,8 +323,8 @@ def test_porto_alegre_with_real_lamps_as_the_grid(poa_territory: Any, tmp_path: 
     path = tmp_path / "pedidos_poa.csv"
     requests.to_csv(path, index=False)
     result = assess(territory, path, load_rules("extrema"), key=KEY, today=TODAY)
-    files = write_outputs(result, tmp_path / "out")
-    assert len(files) == 6
+    files = write_outputs(result, tmp_path / "out", sheets=False)  # sheets: tested on the demo
+    assert len([p for p in files if p.parent.name == "mapas"]) == 60  # one map per request
     t = result.table
     assert len(t) == 60
     assert set(t["rede_alvo_tipo"].dropna()) <= {"ponto_ip", "via_iluminada", "bt", "mt", "poste"}
@@ -417,8 +417,8 @@ def test_territory_without_grid_nor_lighting_layers(demo_territory: Path, tmp_pa
     result = assess(bare, DEMO / "pedidos.csv", load_rules("demo"), key=KEY, today=TODAY)
     located = result.table[result.table["x"].notna()]
     assert (located["metodo_distancia"] == "sem_rede").all()
-    files = write_outputs(result, tmp_path / "out")
-    assert len(files) == 6
+    files = write_outputs(result, tmp_path / "out", sheets=False)
+    assert {p.name for p in files} >= {"ranking.csv", "avaliacao.gpkg", "mapa.html"}
     layers = dict(pyogrio.list_layers(tmp_path / "out" / "avaliacao.gpkg"))
     assert "pedidos" in layers and "rede_existente" not in layers
 

@@ -31,8 +31,7 @@ import pytest
 import shapely
 
 from geo_ip._assess_outputs import write_outputs
-from geo_ip.assess import Assessment, assess
-from geo_ip.config import load_rules
+from geo_ip.assess import Assessment
 from geo_ip.errors import InputFileError
 from geo_ip.privacy import scan_for_personal_data
 from geo_ip.qgis import qml_for, style_geopackage, write_project
@@ -87,24 +86,15 @@ STYLE_COLUMNS = [
 
 
 @pytest.fixture(scope="module")
-def demo(demo_territory: Path) -> Assessment:
-    return assess(
-        demo_territory,
-        DEMO / "pedidos.csv",
-        load_rules("demo"),
-        key=KEY,
-        today=TODAY,
-        occurrences=DEMO / "ocorrencias.csv",
-        decisions=DEMO / "decisoes.csv",
-        history=DEMO / "beneficios_anteriores.csv",
-        budget=300_000.0,
-    )
+def demo(demo_assessment: Assessment) -> Assessment:
+    return demo_assessment
 
 
 @pytest.fixture(scope="module")
 def folder(demo: Assessment, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # its own copy of the demo's GeoPackage: the project is rewritten with TITLE here
     out = tmp_path_factory.mktemp("avaliacao_qgis")
-    write_outputs(demo, out)
+    write_outputs(demo, out, maps=False, sheets=False)
     style_geopackage(out / "avaliacao.gpkg")
     write_project(
         out / "avaliacao.gpkg",
