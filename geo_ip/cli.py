@@ -321,12 +321,14 @@ def _demo_assessment(out: Path, territory: Path, rules: Rules) -> Assessment:
 
 def _register_subcommands() -> None:
     from geo_ip.cli_assess import assess_cmd
+    from geo_ip.cli_cip import cip_cmd
     from geo_ip.cli_geocode import geocode_cmd
     from geo_ip.cli_requests import requests_app
 
     app.add_typer(requests_app, name="requests")
     app.command("geocode")(geocode_cmd)
     app.command("assess")(assess_cmd)
+    app.command("cip")(cip_cmd)
 
 
 _register_subcommands()
