@@ -42,7 +42,7 @@ def _scales(smoke: bool) -> list[dict[str, Any]]:
             "grids": [str(DEMO / "rede_demo.gpkg")],
             "dem": str(DEMO / "mdt_demo.tif"),
             "rules": "demo",
-            "requests": 1_000,
+            "requests": 200 if smoke else 1_000,
         }
     ]
     poa = SHARED / "poa" / "poa_osm.pbf"
