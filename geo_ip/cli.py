@@ -321,6 +321,7 @@ def _demo_assessment(out: Path, territory: Path, rules: Rules) -> Assessment:
 
 def _register_subcommands() -> None:
     from geo_ip.cli_assess import assess_cmd
+    from geo_ip.cli_cadastre import cadastre_app
     from geo_ip.cli_cip import cip_cmd
     from geo_ip.cli_geocode import geocode_cmd
     from geo_ip.cli_requests import requests_app
@@ -329,6 +330,7 @@ def _register_subcommands() -> None:
     app.command("geocode")(geocode_cmd)
     app.command("assess")(assess_cmd)
     app.command("cip")(cip_cmd)
+    app.add_typer(cadastre_app, name="cadastre")
 
 
 _register_subcommands()

@@ -537,6 +537,57 @@ class Art12(_Frozen):
     )(_positive)
 
 
+class OptionalParam(_Frozen):
+    """A number that may still be unknown: ``valor`` omitted means "a definir" (see ``fonte``)."""
+
+    valor: float | None = None
+    unidade: str = ""
+    fonte: str = Field(min_length=3)
+
+    @field_validator("valor")
+    @classmethod
+    def _positive_when_given(cls, value: float | None) -> float | None:
+        if value is not None and not value > 0:
+            raise ValueError(f"deve ser maior que zero (valor {value:g}); omita-o se a definir")
+        return value
+
+
+class CadastreRules(_Frozen):
+    """The utility's public-lighting cadastre and the lighting invoice (``[cadastro]``).
+
+    Used by ``geo-ip cadastre``: the municipality's CNPJ for the official letter (empty
+    when not yet given: the command then demands ``--cnpj``), the distributor it is
+    addressed to, the tariff and the billing-month convention of the invoice estimate,
+    and the tolerances of the as-built checks and of the cadastre audit.
+    """
+
+    cnpj: str = ""
+    fonte_cnpj: str = Field(min_length=3)
+    distribuidora: str = Field(min_length=2)
+    tarifa_ip: OptionalParam
+    dias_por_mes: Param
+    tipo_lampada_padrao: str = Field(min_length=1)
+    potencia_maxima_w: Param
+    distancia_maxima_obra_m: Param
+    tolerancia_auditoria_m: Param
+
+    _check_positive = field_validator(
+        "dias_por_mes", "potencia_maxima_w", "distancia_maxima_obra_m", "tolerancia_auditoria_m"
+    )(_positive)
+
+    @field_validator("dias_por_mes")
+    @classmethod
+    def _days_in_a_month(cls, value: Param) -> Param:
+        if value.valor > 31:
+            raise ValueError(f"um mês não tem {value.valor:g} dias")
+        return value
+
+    @property
+    def is_cemig(self) -> bool:
+        """Whether the distributor is CEMIG (the medida 060 procedure is CEMIG's)."""
+        return "cemig" in self.distribuidora.lower()
+
+
 class Budget(_Frozen):
     """Budget-limited selection (Art. 13: subject to the municipality's budget)."""
 
@@ -565,6 +616,8 @@ class Rules(_Frozen):
     pontuacao: Scoring
     art12: Art12
     orcamento: Budget = Budget()
+    cadastro: CadastreRules | None = None
+    """Optional: only ``geo-ip cadastre`` needs it (and refuses to run without it)."""
     # Set by the loader, not by the file.
     arquivo: str = ""
     sha256: str = ""

@@ -1986,6 +1986,98 @@ def make_history() -> list[dict[str, str]]:
     ]  # fmt: skip
 
 
+# ---------------------------------------------------------------------------
+# Cadastre inputs (geo-ip cadastre): works executed after the assessment, points removed
+# ---------------------------------------------------------------------------
+OBRAS_PATH = OUT / "obras_executadas.csv"
+REMOVIDOS_PATH = OUT / "pontos_removidos.csv"
+OBRAS_HEADER = (
+    "protocolo", "data_execucao", "latitude", "longitude", "tipo_lampada", "potencia_w", "poste",
+    "observacao",
+)  # fmt: skip
+REMOVIDOS_HEADER = (
+    "id_ponto", "latitude", "longitude", "potencia_w", "tipo_lampada", "data_remocao",
+    "protocolo", "motivo",
+)  # fmt: skip
+IMPROVEMENT = "PED-2026-0101"  # melhoria on Rua Dom Pedro II: old 70 W lamps become LED 40 W
+
+
+def _old_lamps(gpkg: Path, pedidos: Path) -> list[tuple[str, str, float, float]]:
+    """The 70 W lighting points nearest to the improvement request (one per pole).
+
+    Returns (PIP COD_ID, pole COD_ID, lat, lon) in increasing distance, from the
+    generated grid and requests, so the cadastre files follow them.
+    """
+    pip = pyogrio.read_dataframe(gpkg, layer="PIP", read_geometry=False)
+    poles = pyogrio.read_dataframe(gpkg, layer="PONNOT", columns=["COD_ID"])
+    with pedidos.open(encoding="utf-8", newline="") as fh:
+        row = next(r for r in csv.DictReader(fh) if r["protocolo"] == IMPROVEMENT)
+    to_utm = Transformer.from_crs("EPSG:4674", UTM_CRS, always_xy=True)
+    rx, ry = to_utm.transform(float(row["longitude"]), float(row["latitude"]))
+    lamps = pip.loc[pip["POT_LAMP"] == 70.0].drop_duplicates("PN_CON", keep=False)
+    merged = lamps.merge(poles, left_on="PN_CON", right_on="COD_ID", suffixes=("", "_poste"))
+    joined = gpd.GeoDataFrame(merged, geometry="geometry", crs=poles.crs)
+    xs, ys = to_utm.transform(joined.geometry.x.to_numpy(), joined.geometry.y.to_numpy())
+    joined["dist"] = np.hypot(np.asarray(xs) - rx, np.asarray(ys) - ry)
+    joined = joined.sort_values(["dist", "COD_ID"], kind="stable")
+    return [
+        (str(r.COD_ID), str(r.PN_CON), round(r.geometry.y, 7), round(r.geometry.x, 7))
+        for r in joined.head(4).itertuples()
+    ]
+
+
+def make_cadastre_files(
+    gpkg: Path = GPKG_PATH, pedidos: Path = PEDIDOS_PATH
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Executed works and removed points of the demo, good and deliberately bad rows.
+
+    The improvement request replaces three old 70 W lamps (removed) by LED 40 W on the
+    same poles (as-built); three other protocols have no as-built points, so the
+    cadastre takes them from the assessment's proposed poles. Reads the generated
+    grid and requests only: every other generated file stays byte for byte the same.
+    """
+    old = _old_lamps(gpkg, pedidos)
+
+    def obra(protocolo: str, data: str, **extra: str) -> dict[str, str]:
+        return {"protocolo": protocolo, "data_execucao": data, **extra}
+
+    obras = [
+        obra("PED-2026-0140", "2026-11-23", observacao="sem as-built: postes da avaliação"),
+        obra("PED-2026-0130", "25/11/2026", tipo_lampada="LED", potencia_w="100"),
+        obra("PED-2026-0105", "2026-11-26", observacao="estratégico (Art. 11): fora do orçamento"),
+        *(
+            obra(IMPROVEMENT, "2026-11-24", latitude=f"{lat:.7f}", longitude=f"{lon:.7f}",
+                 tipo_lampada="LED", potencia_w="40", poste=pole)
+            for _, pole, lat, lon in old[:3]
+        ),
+        obra("PED-2026-9999", "2026-11-24", observacao="[teste] protocolo inexistente"),
+        obra("PED-2026-0136", "2099-01-15", observacao="[teste] data no futuro"),
+        obra("PED-2026-0138", "2026-11-25", latitude=f"{old[3][2]:.7f}",
+             longitude=f"{old[3][3]:.7f}", tipo_lampada="LED", potencia_w="0",
+             observacao="[teste] potência zero"),
+        obra("PED-2026-0120", "2026-11-25", latitude="-22.9072", tipo_lampada="LED",
+             potencia_w="60", observacao="[teste] latitude sem longitude"),
+        obra("", "2026-11-25", observacao="[teste] sem protocolo"),
+        obra("PED-2026-0132", "31/02/2026", observacao="[teste] data inexistente"),
+        obra("PED-2026-0140", "2026-11-23", observacao="[teste] protocolo repetido"),
+    ]  # fmt: skip
+    (a, _, _, _), (b, _, _, _), (_, _, lat_c, lon_c), (d, _, _, _) = old
+    removidos = [
+        {"id_ponto": a, "potencia_w": "70", "data_remocao": "2026-11-24",
+         "protocolo": IMPROVEMENT, "motivo": "substituída por LED 40 W"},
+        {"id_ponto": b, "potencia_w": "70", "tipo_lampada": "9", "data_remocao": "2026-11-24",
+         "protocolo": IMPROVEMENT, "motivo": "substituída por LED 40 W"},
+        {"latitude": f"{lat_c:.7f}", "longitude": f"{lon_c:.7f}", "potencia_w": "70",
+         "data_remocao": "2026-11-24", "protocolo": IMPROVEMENT,
+         "motivo": "substituída por LED 40 W (identificada pelas coordenadas)"},
+        {"id_ponto": "99999", "potencia_w": "100", "motivo": "[teste] ponto inexistente"},
+        {"id_ponto": d, "potencia_w": "-70", "motivo": "[teste] potência negativa"},
+        {"id_ponto": a, "potencia_w": "70", "motivo": "[teste] ponto repetido"},
+        {"motivo": "[teste] sem código nem coordenadas"},
+    ]  # fmt: skip
+    return obras, removidos
+
+
 def write_csv(path: Path, header: Sequence[str], rows: list[dict[str, str]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(header), lineterminator="\n")
@@ -2011,6 +2103,9 @@ def main(log: Callable[[str], None] = print) -> None:
     write_csv(OCORRENCIAS_PATH, OCORRENCIAS_HEADER, make_occurrences(net))
     write_csv(DECISOES_PATH, DECISOES_HEADER, make_decisions())
     write_csv(BENEFICIOS_PATH, BENEFICIOS_HEADER, make_history())
+    obras, removidos = make_cadastre_files()
+    write_csv(OBRAS_PATH, OBRAS_HEADER, obras)
+    write_csv(REMOVIDOS_PATH, REMOVIDOS_HEADER, removidos)
     log(
         f"{OSM_PATH.name}: {len(osm.nodes)} nós, {len(osm.ways)} vias, {len(osm.relations)} relação"
     )
@@ -2027,6 +2122,7 @@ def main(log: Callable[[str], None] = print) -> None:
         + ", ".join(f"{k} {v}" for k, v in by_geo.items())
         + f"); gabarito em {GABARITO_PATH.name}"
     )
+    log(f"{OBRAS_PATH.name}: {len(obras)} linhas; {REMOVIDOS_PATH.name}: {len(removidos)} linhas")
 
 
 if __name__ == "__main__":
