@@ -315,6 +315,7 @@ def _write_xlsx(assessment: Assessment, out: Path) -> None:
             ]
         ),
         "Não aproveitado": _not_used(assessment),
+        **({"CIP e orçamento": _cip_sheet(assessment.cip)} if assessment.cip else {}),
         "Regras": _rules_rows(assessment),
         "Proveniência": pd.DataFrame(
             [
@@ -334,6 +335,23 @@ def _write_xlsx(assessment: Assessment, out: Path) -> None:
                     sheet.write_row(r, 0, [_cell(v) for v in row])
         finally:
             book.close()
+
+
+CIP_ROWS = {
+    "arrecadacao_cip_anual_rs": "Arrecadação anual da CIP (R$)",
+    "custo_iluminacao_atual_anual_rs": "Custo anual da energia da iluminação hoje (R$)",
+    "custo_iluminacao_projetado_anual_rs": "Custo anual da energia com as obras selecionadas (R$)",
+    "folga_anual_rs": "Folga anual: arrecadação menos energia projetada (R$)",
+    "orcamento_rs": "Orçamento informado para as obras (R$)",
+    "custo_municipio_selecionado_rs": "Parte do Município nas obras selecionadas (R$)",
+}
+
+
+def _cip_sheet(cip: dict[str, Any]) -> pd.DataFrame:
+    """List the main CIP figures beside the budget, then the warnings (no consumer line)."""
+    rows = [{"item": label, "valor": cip.get(key)} for key, label in CIP_ROWS.items()]
+    rows += [{"item": "Aviso", "valor": text} for text in cip.get("avisos", [])]
+    return pd.DataFrame(rows, columns=["item", "valor"])
 
 
 def _not_used(assessment: Assessment) -> pd.DataFrame:
@@ -574,6 +592,11 @@ def write_outputs(
             {"proveniencia": assessment.provenance, "pedidos": evidence_records(assessment)}, p
         ),
         "proveniencia.json": lambda p: _write_json(assessment.provenance, p),
+        **(
+            {"cip_programa.json": lambda p: _write_json(assessment.cip, p)}
+            if assessment.cip
+            else {}
+        ),
     }
     written = []
     for name, write in files.items():

@@ -75,6 +75,9 @@ class Assessment:
         Rows of the optional input files that were not used, with the reason.
     occurrences : geopandas.GeoDataFrame or None
         The occurrences read (every row, with ``situacao`` and ``motivo``).
+    cip : dict or None
+        CIP revenue and lighting energy cost next to the budget
+        (:func:`geo_ip._assess_cip.program_cip`), when asked for.
     provenance : dict
         Tool version, rules (file, version, hash), input files, territory
         metadata, CRS, time of run, attribution.
@@ -93,6 +96,7 @@ class Assessment:
     rules: Rules
     territory: Path
     occurrences: gpd.GeoDataFrame | None = None
+    cip: dict[str, Any] | None = None
 
 
 def _dem_path(territory: Path, dem: str | Path | None) -> Path | None:

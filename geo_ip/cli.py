@@ -240,6 +240,10 @@ def demo_cmd(
     from geo_ip.cli_assess import summary_table
 
     console.print(summary_table(assessment, limit=10))
+    if assessment.cip:
+        from geo_ip.cli_assess import cip_lines
+
+        console.print(cip_lines(assessment.cip), highlight=False, soft_wrap=True)
     console.print(f"\nArquivos gerados em [bold]{out}[/]:")
     for line in output_listing(out):
         console.print(f"  {line}", highlight=False, soft_wrap=True)
@@ -265,7 +269,7 @@ def output_listing(folder: Path) -> list[str]:
             continue
         if path.is_file():
             lines.append(str(path))
-        elif path.is_dir() and (path / "ranking.csv").is_file():
+        elif path.is_dir() and (path / "proveniencia.json").is_file():
             lines.extend(output_listing(path))
         elif path.is_dir():
             count = sum(1 for p in path.rglob("*") if p.is_file())
@@ -297,7 +301,7 @@ DEMO_BUDGET_RS = 300_000.0
 
 
 def _demo_assessment(out: Path, territory: Path, rules: Rules) -> Assessment:
-    """Assess the demo requests with its occurrences, decisions and history of benefits."""
+    """Assess the demo requests (occurrences, decisions, history, CIP) and its cadastre."""
     from geo_ip._assess_outputs import write_outputs
     from geo_ip.assess import assess
     from geo_ip.privacy import load_key
@@ -315,7 +319,19 @@ def _demo_assessment(out: Path, territory: Path, rules: Rules) -> Assessment:
             key=load_key(None, create_at=out / ".chave_lgpd"),
             progress=step,
         )
+    from geo_ip._assess_cip import program_cip
+    from geo_ip.cadastre import build_cadastre, write_cadastre
+
+    assessment.cip = program_cip(assessment, "municipio_demo", demo / "consumidores.csv")
     write_outputs(assessment, out / "avaliacao")
+    # after the works: the utility's cadastre package for the executed ones
+    cadastre = build_cadastre(
+        out / "avaliacao",
+        demo / "obras_executadas.csv",
+        rules,
+        removed=demo / "pontos_removidos.csv",
+    )
+    write_cadastre(cadastre, out / "cadastro")
     return assessment
 
 

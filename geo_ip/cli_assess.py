@@ -87,6 +87,28 @@ def summary_table(assessment: Assessment, limit: int = 20) -> Table:
     return table
 
 
+def cip_lines(cip: dict[str, object]) -> str:
+    """Format the CIP figures of an assessment as terminal lines (Portuguese).
+
+    Parameters
+    ----------
+    cip : dict
+        :attr:`geo_ip.assess.Assessment.cip`.
+
+    Returns
+    -------
+    str
+        Revenue, energy cost today and projected, headroom and budget.
+    """
+    from geo_ip._assess_outputs import CIP_ROWS
+
+    lines = ["CIP e orçamento:"]
+    for key, label in CIP_ROWS.items():
+        lines.append(f"  {label}: {_money(cip.get(key))}")
+    lines += [f"  [yellow]Aviso:[/] {w}" for w in cip.get("avisos", [])]  # type: ignore[attr-defined]
+    return "\n".join(lines)
+
+
 def _reference_date(text: str | None) -> date | None:
     if text is None:
         return None
@@ -152,6 +174,25 @@ def assess_cmd(
             "anterior.",
         ),
     ] = None,
+    cip_rules: Annotated[
+        str | None,
+        typer.Option(
+            "--cip-regras",
+            help="Regras da CIP do município (nome em data/cip ou TOML): mostra a "
+            "arrecadação, o custo da energia da iluminação e a folga ao lado do orçamento.",
+        ),
+    ] = None,
+    cip_consumers: Annotated[
+        Path | None,
+        typer.Option(
+            "--cip-consumidores",
+            help="Unidades consumidoras para a CIP: CSV/XLSX ou a BDGD (tabela UCBT_tab).",
+        ),
+    ] = None,
+    cip_tariffs: Annotated[
+        str | None,
+        typer.Option("--cip-tarifas", help="Tarifas por classe para a CIP (TOML)."),
+    ] = None,
     no_maps: Annotated[
         bool, typer.Option("--sem-mapas", help="Não grava os mapas (mapa.html e mapas/).")
     ] = False,
@@ -193,6 +234,14 @@ def assess_cmd(
                 today=today,
                 progress=step,
             )
+        if (cip_rules is None) != (cip_consumers is None):
+            raise GeoIPError(
+                "informe --cip-regras e --cip-consumidores juntos", field="--cip-regras"
+            )
+        if cip_rules is not None and cip_consumers is not None:
+            from geo_ip._assess_cip import program_cip
+
+            result.cip = program_cip(result, cip_rules, cip_consumers, cip_tariffs)
         files = write_outputs(result, out, maps=not no_maps, sheets=not no_sheets)
     except GeoIPError as exc:
         raise _fail(exc) from exc
@@ -213,6 +262,8 @@ def assess_cmd(
                 "(motivos na aba 'Não aproveitado' de ranking.xlsx)",
                 highlight=False,
             )
+    if result.cip:
+        console.print(cip_lines(result.cip), highlight=False, soft_wrap=True)
     from geo_ip.cli import output_listing
 
     console.print(f"{len(files)} arquivo(s) gravado(s) em [bold]{escape(str(out))}[/]:")

@@ -434,3 +434,37 @@ def test_reference_date_option(demo_territory: Path, tmp_path: Path) -> None:
     bad = runner.invoke(app, [*base, "--data-referencia", "20/11/2026"])
     assert bad.exit_code != 0
     assert "use AAAA-MM-DD" in bad.output
+
+
+def test_cip_next_to_the_budget(demo: Assessment) -> None:
+    from geo_ip._assess_cip import added_lighting_kwh_month, lighting_kwh_month, program_cip
+    from geo_ip.cip import compute_cip
+
+    rules = demo.rules
+    assert rules.cadastro is not None
+    hours, days = rules.iluminacao.horas_por_dia.valor, rules.cadastro.dias_por_mes.valor
+    assert (hours, days, rules.iluminacao.potencia_padrao.valor) == (11.8667, 30, 60)
+    chosen = demo.table["selecionado_orcamento"].astype(bool)
+    lights = int(demo.table.loc[chosen, "luminarias"].sum())
+    assert added_lighting_kwh_month(demo) == pytest.approx(lights * 60 * 11.8667 * 30 / 1000)
+    lamps = read_layer(demo.territory, "pontos_ip")
+    assert lighting_kwh_month(demo) == pytest.approx(lamps["energia_kwh_ano"].sum() / 12)
+    cip = program_cip(demo, "municipio_demo", DEMO / "consumidores.csv")
+    total = compute_cip("municipio_demo", DEMO / "consumidores.csv", None).total_rs
+    assert cip["arrecadacao_cip_anual_rs"] == pytest.approx(total, abs=0.01)
+    assert cip["orcamento_rs"] == BUDGET
+    selected = demo.table.loc[chosen, "custo_municipio_rs"].sum()
+    assert cip["custo_municipio_selecionado_rs"] == pytest.approx(selected, abs=0.01)
+    assert cip["custo_iluminacao_projetado_anual_rs"] > cip["custo_iluminacao_atual_anual_rs"]
+    assert any("TARIFAS DE EXEMPLO" in w for w in cip["avisos"])
+
+
+def test_cip_options_go_together(demo_territory: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["assess", "--territory", str(demo_territory), "--requests", str(DEMO / "pedidos.csv"),
+         "--rules", "demo", "--out", str(tmp_path / "x"), "--cip-regras", "municipio_demo",
+         "--sem-mapas", "--sem-fichas"],
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "informe --cip-regras e --cip-consumidores juntos" in result.output

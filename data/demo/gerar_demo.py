@@ -2078,6 +2078,40 @@ def make_cadastre_files(
     return obras, removidos
 
 
+# ---------------------------------------------------------------------------
+# Consumer units for the CIP (data/cip/municipio_demo.toml)
+# ---------------------------------------------------------------------------
+CONSUMIDORES_PATH = OUT / "consumidores.csv"
+CONSUMIDORES_HEADER = ("unidade", "classe", *(f"ENE_{m:02d}" for m in range(1, 13)))
+# class: (units, median kWh/month, spread of the lognormal)
+CONSUMER_CLASSES = {
+    "residencial": (640, 140.0, 0.7),
+    "comercial": (80, 450.0, 0.9),
+    "industrial": (8, 6000.0, 0.8),
+    "rural": (45, 250.0, 0.8),
+    "poder_publico": (12, 900.0, 0.6),
+    "servico_publico": (4, 2500.0, 0.5),
+    "consumo_proprio": (2, 300.0, 0.3),
+}
+
+
+def make_consumers() -> list[dict[str, str]]:
+    """Fictional consumer units with twelve months of consumption (kWh), seeded."""
+    rng = np.random.default_rng(SEED + 7)
+    rows = []
+    n = 0
+    for kind, (units, median, spread) in CONSUMER_CLASSES.items():
+        base = median * np.exp(rng.normal(0.0, spread, units))
+        season = 1.0 + 0.12 * np.cos(2 * np.pi * (np.arange(12) - 1) / 12)  # hotter summer
+        months = np.rint(base[:, None] * season[None, :] * rng.uniform(0.85, 1.15, (units, 12)))
+        for values in months.astype(int):
+            n += 1
+            row = {"unidade": f"UC-DEMO-{n:05d}", "classe": kind}
+            row |= {f"ENE_{m:02d}": str(v) for m, v in enumerate(values, start=1)}
+            rows.append(row)
+    return rows
+
+
 def write_csv(path: Path, header: Sequence[str], rows: list[dict[str, str]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(header), lineterminator="\n")
@@ -2103,6 +2137,7 @@ def main(log: Callable[[str], None] = print) -> None:
     write_csv(OCORRENCIAS_PATH, OCORRENCIAS_HEADER, make_occurrences(net))
     write_csv(DECISOES_PATH, DECISOES_HEADER, make_decisions())
     write_csv(BENEFICIOS_PATH, BENEFICIOS_HEADER, make_history())
+    write_csv(CONSUMIDORES_PATH, CONSUMIDORES_HEADER, make_consumers())
     obras, removidos = make_cadastre_files()
     write_csv(OBRAS_PATH, OBRAS_HEADER, obras)
     write_csv(REMOVIDOS_PATH, REMOVIDOS_HEADER, removidos)
