@@ -1,64 +1,128 @@
 """Benchmarks of geo_ip: wall time and peak memory per stage, median of N runs.
 
-Run ``python -m benchmarks`` (all scales available) or ``python -m benchmarks --smoke``
-(the bundled demo only, one run: what CI does so the harness cannot rot). Each run
-happens in a fresh subprocess (:mod:`benchmarks.stages`) so that peak memory
-(``ru_maxrss``) is that run's own. Results are printed as a table and, except in
-smoke mode, written to ``benchmarks/results/<date>.json``.
+``python -m benchmarks`` runs every scale available; ``python -m benchmarks --smoke``
+only the smallest synthetic one, once (what CI does, so the harness cannot rot);
+``--escalas sintetico_20k,poa`` picks scales, ``--runs N`` the runs per measure
+(median; default 3). Each run is a fresh child process (:mod:`benchmarks.stages`), so
+peak memory is that run's own. The table is printed and, except in smoke mode,
+written with the machine and the versions to ``benchmarks/results/<time>.json``.
 
-Stages: ``territory`` (build the GeoPackage), ``geocode`` (offline geocoding of
-synthetic addresses written from the territory's real street names: gazetteer
-build + matching), ``snap`` (vectorised snapping of random points: index build
-+ query), ``assess`` (the whole assessment of synthetic requests with coordinates,
-intake to ranking, then the output folder) and ``grid_paths`` (the one-pass path
-to the grid against a naive per-request networkx Dijkstra on a 200-request sample,
-extrapolated: the ratio is printed). Throughput is items per second of the
-measured part.
+Scales
+------
+``poa``             Porto Alegre OSM extract (``../shared/data/poa``; skipped when absent):
+                    the territory is built from OSM (``build_territory``), 10,000 requests
+``sintetico_20k``   synthetic territory of ~20k road edges, 1,000 requests
+``sintetico_200k``  ~200k edges, 10,000 requests
+``sintetico_1m``    ~1M edges, 10,000 requests, and the whole assessment of 100,000
+                    (the memory target); the naive baseline on a 50-request sample
+
+Synthetic territories are written by :func:`geo_ip._synthetic.write_synthetic_territory`
+(stage ``territorio``, reported as "escrita do território sintético": it is not the OSM
+path). Requests come with coordinates (:func:`geo_ip._synthetic.synthetic_requests`);
+geocoding is measured apart, on addresses written from the street names.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
-DEMO = ROOT / "data" / "demo"
+POA = SHARED / "poa"
+
+_LABELS = {
+    "territorio": "construção do território (OSM)",
+    "territorio_sintetico": "escrita do território sintético",
+    "geocodificacao": "geocodificação (endereços)",
+    "ligacao_malha": "ligação à malha viária (snap)",
+    "rede": "ligação da rede elétrica às vias",
+    "distancia_rede": "distância à rede (uma passada)",
+    "ingenuo": "busca ingênua por pedido (networkx, extrapolada)",
+    "assess": "assess completo, sem mapas",
+    "preparo": "  preparo (leitura das vias)",
+    "localizacao": "  conferência, geocodificação e snap",
+    "distancia_rede_assess": "  distância à rede",
+    "evidencias": "  evidências (entorno)",
+    "materiais": "  materiais e custos",
+    "pontuacao": "  pontuação, elegibilidade, decisões",
+    "classificacao": "  classificação",
+    "gpkg": "gravação do GeoPackage",
+    "tabelas": "tabelas de saída (CSV, XLSX, QGIS, JSON)",
+    "panorama": "mapa panorama (render + gravação)",
+}
 
 
-def _scales(smoke: bool) -> list[dict[str, Any]]:
-    scales: list[dict[str, Any]] = [
-        {
-            "scale": "demo",
-            "osm": str(DEMO / "municipio_demo.osm"),
-            "grids": [str(DEMO / "rede_demo.gpkg")],
-            "dem": str(DEMO / "mdt_demo.tif"),
-            "rules": "demo",
-            "requests": 200 if smoke else 1_000,
-        }
+@dataclass
+class Job:
+    """One measure: a stage of ``benchmarks.stages`` with its arguments."""
+
+    name: str
+    stage: str
+    args: dict[str, Any]
+
+
+@dataclass
+class Scale:
+    """A territory and the measures made on it."""
+
+    name: str
+    build: Job
+    jobs: list[Job] = field(default_factory=list)
+
+
+def _jobs(base: dict[str, Any], n: int, sample: int, also: list[int]) -> list[Job]:
+    """The measures of one territory: ``n`` requests, the naive search on ``sample``."""
+    jobs = [
+        Job("geocodificacao", "geocode", base | {"n": n}),
+        Job("ligacao_malha", "snap", base | {"n": n}),
+        Job("distancia_rede", "grid", base | {"n": n, "sample": sample}),
+        # the overview of 1,000 requests: in the assessment run when it has 1,000
+        Job("assess", "assess", base | {"n": n, "overview": n == 1000}),
     ]
-    poa = SHARED / "poa" / "poa_osm.pbf"
-    if not smoke and poa.exists():
-        scales.append(
-            {
-                "scale": "porto_alegre",
-                "osm": str(poa),
-                "grids": [],
-                "dem": str(SHARED / "poa" / "poa_elevation.tif"),
-                "rules": "extrema",
-                "requests": 10_000,
-            }
-        )
-    elif not smoke:
-        print(f"(Porto Alegre pulado: {poa} ausente)")
+    if n != 1000:
+        jobs.append(Job("panorama", "overview", base | {"n": 1000}))
+    jobs += [Job("assess", "assess", base | {"n": big}) for big in also]
+    return jobs
+
+
+def _scales(names: list[str], folder: Path, smoke: bool) -> list[Scale]:
+    scales = []
+    synthetic = {
+        "sintetico_20k": (20_000, 1_000, 50 if smoke else 200, []),
+        "sintetico_200k": (200_000, 10_000, 200, []),
+        "sintetico_1m": (1_000_000, 10_000, 50, [100_000]),
+    }
+    for name in names:
+        if name == "poa":
+            pbf = POA / "poa_osm.pbf"
+            if not pbf.exists():
+                print(f"(Porto Alegre pulado: {pbf} ausente)")
+                continue
+            path = str(folder / "poa.gpkg")
+            build = {"osm": str(pbf), "grids": [], "dem": str(POA / "poa_elevation.tif"),
+                     "rules": "extrema", "out": path}  # fmt: skip
+            jobs = _jobs({"territory": path, "rules": "extrema"}, 10_000, 200, [])
+            scales.append(Scale("poa", Job("territorio", "territory", build), jobs))
+        elif name in synthetic:
+            edges, n, sample, also = synthetic[name]
+            path = str(folder / f"{name}.gpkg")
+            build = Job("territorio_sintetico", "synthetic", {"out": path, "edges": edges})
+            scales.append(Scale(name, build, _jobs({"territory": path, "rules": "demo"}, n,
+                                                   sample, also)))  # fmt: skip
+        else:
+            raise SystemExit(f"escala desconhecida: {name}")
     return scales
 
 
@@ -76,74 +140,161 @@ def _run_once(stage: str, args: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _row(stage: str, scale: str, results: list[dict[str, Any]]) -> dict[str, Any]:
-    seconds = statistics.median(float(r["seconds"]) for r in results)
-    items = int(results[-1].get("items", 0))
-    row = {
-        "stage": stage,
-        "scale": scale,
-        "runs": len(results),
-        "seconds_median": seconds,
-        "peak_mb_median": statistics.median(float(r["peak_mb"]) for r in results),
-        "items": items,
-        "items_per_s": items / seconds if seconds > 0 else None,
-    }
-    for extra in ("build_s", "match_s", "found", "ratio"):
+def _median(results: list[dict[str, Any]], key: str) -> float:
+    return float(statistics.median(float(r[key]) for r in results))
+
+
+def _rows(scale: str, job: Job, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Table rows of one measure: the stage, then its steps (``assess``)."""
+    row: dict[str, Any] = {
+        "escala": scale, "etapa": job.name, "pedidos": job.args.get("n"),
+        "execucoes": len(results), "tempo_s": _median(results, "seconds"),
+        "pico_mb": _median(results, "peak_mb"), "itens": results[-1].get("items"),
+    }  # fmt: skip
+    for extra in ("rede_s", "gerar_s", "gravar_s", "indice_s", "busca_s", "html_mb",
+                  "por_pedido_s", "amostra", "encontrados", "com_distancia"):  # fmt: skip
         if extra in results[-1]:
-            row[extra] = statistics.median(float(r[extra]) for r in results)
-    return row
+            row[extra] = _median(results, extra)
+    if "html_mb" in row and job.stage == "assess":
+        del row["html_mb"]  # shown on the panorama step
+    rows = [row]
+    naive = [r for r in results if "ingenuo_s" in r]
+    if naive:
+        rows.append(
+            {
+                "escala": scale, "etapa": "ingenuo", "pedidos": job.args.get("n"),
+                "execucoes": len(naive), "tempo_s": naive[0]["ingenuo_s"],
+                "pico_mb": naive[0]["peak_mb"], "amostra": naive[0]["amostra"],
+                "por_pedido_s": naive[0]["por_pedido_s"],
+                "razao": naive[0]["ingenuo_s"] / row["tempo_s"],
+            }
+        )  # fmt: skip
+    for step in results[-1].get("steps", {}):
+        name = "distancia_rede_assess" if step == "distancia_rede" else step
+        rows.append(
+            {
+                "escala": scale, "etapa": name, "pedidos": job.args.get("n"),
+                "execucoes": len(results),
+                "tempo_s": statistics.median(r["steps"][step]["seconds"] for r in results),
+                "pico_mb": statistics.median(r["steps"][step]["peak_mb"] for r in results),
+                **({"html_mb": _median(results, "html_mb")} if step == "panorama" else {}),
+            }
+        )  # fmt: skip
+    return rows
+
+
+def _print(rows: list[dict[str, Any]]) -> None:
+    header = ("escala", "etapa", "pedidos", "exec.", "tempo (s)", "pico (MB)", "")
+    print("{:<15} {:<48} {:>8} {:>5} {:>10} {:>10}  {}".format(*header))
+    for r in rows:
+        notes = []
+        if "rede_s" in r:
+            notes.append(f"+ rede {r['rede_s']:.2f} s")
+        if "gravar_s" in r:
+            notes.append(f"gerar {r['gerar_s']:.1f} s + gravar {r['gravar_s']:.1f} s")
+        if "html_mb" in r:
+            notes.append(f"{r['html_mb']:.2f} MB de HTML")
+        if "por_pedido_s" in r:
+            notes.append(f"amostra {int(r['amostra'])}, {r['por_pedido_s'] * 1000:.0f} ms/pedido")
+        if "razao" in r:
+            notes.append(f"{r['razao']:,.0f}× a uma passada".replace(",", "."))
+        pedidos = "" if r.get("pedidos") is None else f"{int(r['pedidos']):,}".replace(",", ".")
+        print(
+            f"{r['escala']:<15} {_LABELS.get(r['etapa'], r['etapa']):<48} {pedidos:>8} "
+            f"{r['execucoes']:>5} {r['tempo_s']:>10.2f} {r['pico_mb']:>10.0f}  {'; '.join(notes)}"
+        )
+
+
+def _targets(rows: list[dict[str, Any]]) -> list[str]:
+    """The issue's targets met or missed, from the rows measured."""
+
+    def find(scale: str, stage: str, n: int | None = None) -> dict[str, Any] | None:
+        for r in rows:
+            if r["escala"] == scale and r["etapa"] == stage and (n is None or r["pedidos"] == n):
+                return r
+        return None
+
+    out = []
+    s2, s1 = "sintetico_200k", "sintetico_1m"
+    checks = [
+        (s2, "assess", 10_000, "tempo_s", 10.0, "assess de 10.000 pedidos em ~200k arestas", "s"),
+        (s1, "distancia_rede", 10_000, "tempo_s", 0.5, "distância à rede, 10.000 em ~1M", "s"),
+        (s1, "assess", 100_000, "pico_mb", 4096, "100.000 pedidos em ~1M arestas (pico)", "MB"),
+        (s1, "territorio_sintetico", None, "tempo_s", 60.0, "escrita do território ~1M", "s"),
+        (s1, "territorio_sintetico", None, "pico_mb", 3072, "escrita do território ~1M", "MB"),
+    ]
+    for scale, stage, n, key, limit, what, unit in checks:
+        r = find(scale, stage, n)
+        if r is not None:
+            ok = "atingida" if r[key] <= limit else "NÃO atingida"
+            out.append(f"{what}: {r[key]:.2f} {unit} (meta ≤ {limit:g} {unit}) — {ok}")
+    for r in rows:
+        if r["etapa"] == "panorama":
+            ok = "atingida" if r["html_mb"] <= 5 else "NÃO atingida"
+            out.append(f"panorama de 1.000 pedidos, {r['escala']}: {r['html_mb']:.2f} MB "
+                       f"(meta ≤ 5 MB) — {ok}")  # fmt: skip
+    return out
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for name in ("geo-ip", "numpy", "pandas", "shapely", "geopandas", "pyogrio", "scipy",
+                 "igraph", "networkx", "osmnx", "folium"):  # fmt: skip
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "?"
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks and print the table."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--smoke", action="store_true", help="só o demo, uma execução (CI)")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--smoke", action="store_true",
+                        help="só a menor escala sintética, uma execução (CI)")  # fmt: skip
     parser.add_argument("--runs", type=int, default=3, help="execuções por medida (mediana)")
+    parser.add_argument("--escalas", default="poa,sintetico_20k,sintetico_200k,sintetico_1m",
+                        help="escalas separadas por vírgula")  # fmt: skip
+    parser.add_argument("--json", type=Path, help="arquivo JSON dos resultados")
     opts = parser.parse_args(argv)
     runs = 1 if opts.smoke else opts.runs
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for spec in _scales(opts.smoke):
-            out = str(Path(tmp) / f"{spec['scale']}.gpkg")
-            build = {k: spec[k] for k in ("osm", "grids", "dem", "rules")} | {"out": out}
-            built = [_run_once("territory", build) for _ in range(runs)]
-            rows.append(_row("territory", spec["scale"], built))
-            for stage in ("geocode", "snap", "assess", "grid_paths"):
-                args = {"territory": out, "n": spec["requests"], "rules": spec["rules"]}
-                args["sample"] = 200
-                results = [_run_once(stage, args) for _ in range(runs)]
-                rows.append(_row(stage, spec["scale"], results))
-    header = ("etapa", "escala", "exec.", "tempo (s)", "pico (MB)", "itens", "itens/s")
-    print("{:<10} {:<14} {:>5} {:>10} {:>10} {:>9} {:>11}".format(*header))
-    for r in rows:
-        rate = f"{r['items_per_s']:,.0f}".replace(",", ".") if r["items_per_s"] else "-"
-        print(
-            f"{r['stage']:<10} {r['scale']:<14} {r['runs']:>5} {r['seconds_median']:>10.2f} "
-            f"{r['peak_mb_median']:>10.0f} {r['items']:>9} {rate:>11}"
-        )
-    for r in rows:
-        if r["stage"] == "assess":
-            print(
-                f"assess {r['scale']}: avaliação {r['build_s']:.2f} s + arquivos de saída "
-                f"{r['match_s']:.2f} s para {r['items']} pedidos"
-            )
-        if r["stage"] == "grid_paths":
-            print(
-                f"caminho até a rede {r['scale']}: uma passada {r['build_s']:.2f} s; busca "
-                f"ingênua por pedido (amostra de 200, extrapolada) {r['match_s']:.1f} s; "
-                f"razão {r['ratio']:.0f}×"
-            )
-    if not opts.smoke:
-        results_dir = ROOT / "benchmarks" / "results"
-        results_dir.mkdir(exist_ok=True)
+    names = ["sintetico_20k"] if opts.smoke else [s for s in opts.escalas.split(",") if s]
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="geo_ip_bench_") as tmp:
+        for scale in _scales(names, Path(tmp), opts.smoke):
+            built = [_run_once(scale.build.stage, scale.build.args) for _ in range(runs)]
+            rows += _rows(scale.name, scale.build, built)
+            for job in scale.jobs:
+                # the naive search (slow by design) runs once, in the first run
+                results = [
+                    _run_once(job.stage, job.args if k == 0 else job.args | {"sample": 0})
+                    for k in range(runs)
+                ]
+                rows += _rows(scale.name, job, results)
+    print(f"geo_ip {_versions()['geo-ip']} — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — "
+          f"{os.cpu_count()} núcleos")  # fmt: skip
+    _print(rows)
+    for line in _targets(rows):
+        print(line)
+    if not opts.smoke or opts.json:
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ")
+        target = opts.json or ROOT / "benchmarks" / "results" / f"{stamp}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
         payload = {
-            "when": stamp,
+            "quando": stamp,
             "python": platform.python_version(),
-            "machine": platform.machine(),
-            "rows": rows,
+            "maquina": platform.machine(),
+            "nucleos": os.cpu_count(),
+            "versoes": _versions(),
+            "linhas": rows,
+            "metas": _targets(rows),
         }
-        (results_dir / f"{stamp}.json").write_text(json.dumps(payload, indent=2))
+        target.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+        print(f"resultados em {target}")
     return 0
 
 

@@ -2,7 +2,22 @@
 
 ``python -m benchmarks.stages <stage> '<json args>'`` runs one stage once and prints
 one JSON line: ``seconds`` (wall time of the measured part only, setup excluded),
-``peak_mb`` (peak resident memory of the process) and stage-specific figures.
+``peak_mb`` (the process's peak resident memory during the measured part: the kernel's
+high-water mark is reset when it starts, Linux ``/proc/self/clear_refs``) and
+stage-specific figures. A stage that measures several steps (``assess``) gives each
+its own ``steps`` entry with ``seconds`` and ``peak_mb``.
+
+Stages
+------
+``territory``        build the territory GeoPackage from OSM (``build_territory``)
+``synthetic``        write a synthetic territory (:mod:`geo_ip._synthetic`)
+``geocode``          offline geocoding of addresses written from the street names
+``snap``             vectorised snapping of points (index build + query)
+``assess``           :func:`geo_ip.assess.assess` of synthetic requests, step by step,
+                     then the GeoPackage and the other output tables
+``grid``             the grid network (attachments), the one-pass path to the grid and,
+                     in the same run, per-request networkx Dijkstra on a sample
+``overview``         the overview web map of the requests (HTML size)
 """
 
 from __future__ import annotations
@@ -10,8 +25,10 @@ from __future__ import annotations
 import json
 import resource
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,27 +36,52 @@ import numpy as np
 import pandas as pd
 import shapely
 
+_KEY = b"b" * 32
+_TODAY = date(2026, 11, 20)
+
 
 def _peak_mb() -> float:
+    """Peak RSS since the last :func:`_reset_peak` (whole process when unsupported)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def territory(args: dict[str, Any]) -> dict[str, Any]:
-    """Build a territory GeoPackage (the measured part is the whole build)."""
-    from geo_ip.config import load_rules
-    from geo_ip.territory import GridSource, build_territory
+def _reset_peak() -> None:
+    """Start a new peak-memory measure (Linux: reset VmHWM)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        pass
 
-    t0 = time.perf_counter()
-    report = build_territory(
-        Path(args["out"]),
-        rules=load_rules(args["rules"]),
-        osm=args["osm"],
-        grids=[GridSource(Path(g)) for g in args["grids"]],
-        dem=args["dem"],
-        force=True,
-    )
-    return {"seconds": time.perf_counter() - t0, "items": report.counts.get("vias", 0)}
 
+class _Clock:
+    """Wall time and peak memory of consecutive steps."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, dict[str, float]] = {}
+        self._name: str | None = None
+        self._t = 0.0
+
+    def start(self, name: str) -> None:
+        self.stop()
+        _reset_peak()
+        self._name, self._t = name, time.perf_counter()
+
+    def stop(self) -> None:
+        if self._name is not None:
+            seconds = time.perf_counter() - self._t
+            self.steps[self._name] = {"seconds": seconds, "peak_mb": _peak_mb()}
+        self._name = None
+
+
+# --------------------------------------------------------------------------- inputs
 
 _ABBREVIATIONS = {"Rua ": "R. ", "Avenida ": "Av. ", "Travessa ": "Trav. ", "Doutor ": "Dr. "}
 
@@ -50,10 +92,12 @@ def synthetic_addresses(territory_path: str, n: int, seed: int = 7) -> pd.DataFr
     Street names are drawn from the ``vias`` layer; a third are abbreviated, a
     third upper-cased without accents, the rest as they are; numbers 1–2000.
     """
-    from geo_ip.address import normalize_text
-    from geo_ip.territory import read_layer
+    import pyogrio
 
-    names = read_layer(territory_path, "vias")["name"].dropna().astype(str)
+    from geo_ip.address import normalize_text
+
+    names = pyogrio.read_dataframe(territory_path, layer="vias", columns=["name"],
+                                   read_geometry=False)["name"].dropna().astype(str)  # fmt: skip
     names = names[~names.str.contains("/")].drop_duplicates().sort_values().to_numpy()
     rng = np.random.default_rng(seed)
     chosen = rng.choice(names, size=n)
@@ -77,53 +121,12 @@ def synthetic_addresses(territory_path: str, n: int, seed: int = 7) -> pd.DataFr
     )
 
 
-def geocode(args: dict[str, Any]) -> dict[str, Any]:
-    """Offline geocoding of ``n`` synthetic addresses (gazetteer build + matching)."""
-    from geo_ip.geocode import Gazetteer
-    from geo_ip.geocode import geocode as run
-
-    requests = synthetic_addresses(args["territory"], int(args["n"]))
-    t0 = time.perf_counter()
-    gazetteer = Gazetteer.from_territory(args["territory"])
-    t1 = time.perf_counter()
-    out = run(requests, gazetteer)
-    t2 = time.perf_counter()
-    found = int((out["geocodificacao"] != "falhou").sum())
-    return {
-        "seconds": t2 - t0,
-        "items": len(requests),
-        "build_s": t1 - t0,
-        "match_s": t2 - t1,
-        "found": found,
-    }
-
-
-def snap(args: dict[str, Any]) -> dict[str, Any]:
-    """Snap ``n`` random points inside the territory's road extent (index build + query)."""
-    from geo_ip.network import RoadIndex
-    from geo_ip.territory import read_layer
-
-    roads = read_layer(args["territory"], "vias")
-    xmin, ymin, xmax, ymax = roads.total_bounds
-    rng = np.random.default_rng(11)
-    n = int(args["n"])
-    x, y = rng.uniform(xmin, xmax, n), rng.uniform(ymin, ymax, n)
-    t0 = time.perf_counter()
-    index = RoadIndex(roads)
-    t1 = time.perf_counter()
-    out = index.snap(x, y, 150.0)
-    t2 = time.perf_counter()
-    return {
-        "seconds": t2 - t0,
-        "items": n,
-        "build_s": t1 - t0,
-        "match_s": t2 - t1,
-        "found": int((~out["fora_da_malha"]).sum()),
-    }
-
-
 def synthetic_requests(territory_path: str, n: int, out: Path, seed: int = 3) -> Path:
-    """Write ``n`` requests with coordinates a few metres off random road points."""
+    """Write ``n`` requests with coordinates a few metres off random road points.
+
+    (The requests of the territory-agnostic tests; the benchmark's own requests come
+    from :func:`geo_ip._synthetic.synthetic_requests`, with the eligibility fields.)
+    """
     import geopandas as gpd
 
     from geo_ip.territory import read_layer
@@ -149,101 +152,249 @@ def synthetic_requests(territory_path: str, n: int, out: Path, seed: int = 3) ->
     return out
 
 
-def assess(args: dict[str, Any]) -> dict[str, Any]:
-    """Whole assessment of ``n`` requests (intake to ranking), then its tables and GeoPackage.
-
-    The per-request maps and sheets are left out: they scale with the number of
-    requests (one file each) and are measured by their own tests.
-    """
-    import tempfile
-    from datetime import date
-
-    from geo_ip._assess_outputs import write_outputs
-    from geo_ip.assess import assess as run
-    from geo_ip.config import load_rules
-
-    with tempfile.TemporaryDirectory() as tmp:
-        requests = synthetic_requests(args["territory"], int(args["n"]), Path(tmp) / "p.csv")
-        t0 = time.perf_counter()
-        result = run(
-            args["territory"], requests, load_rules(args["rules"]), key=b"b" * 32,
-            today=date(2026, 11, 20),
-        )  # fmt: skip
-        t1 = time.perf_counter()
-        write_outputs(result, Path(tmp) / "out", maps=False, sheets=False)
-        t2 = time.perf_counter()
-    return {
-        "seconds": t1 - t0,
-        "items": int(args["n"]),
-        "build_s": t1 - t0,
-        "match_s": t2 - t1,
-        "found": int(result.table["distancia_rede_m"].notna().sum()),
-    }
-
-
-def grid_paths(args: dict[str, Any]) -> dict[str, Any]:
-    """One-pass paths to the grid for ``n`` requests versus a naive per-request search.
-
-    The naive search (networkx Dijkstra from each request's edge ends until the nearest
-    attached grid node, node to node) runs on a sample of ``sample`` requests and is
-    extrapolated to ``n``; ``ratio`` = naive extrapolated / one pass.
-    """
-    import networkx as nx
-
-    from geo_ip.config import load_rules
-    from geo_ip.gridpath import GridNetwork
+def _snapped_points(args: dict[str, Any]) -> tuple[Any, Any, pd.DataFrame]:
+    """Roads, grid and ``n`` points on random roads, snapped (setup of ``grid``/``naive``)."""
     from geo_ip.network import RoadIndex
     from geo_ip.territory import read_layer
 
-    rules = load_rules(args["rules"])
     roads = read_layer(args["territory"], "vias")
-    grid = read_layer(args["territory"], "rede_existente")
-    n, sample = int(args["n"]), int(args["sample"])
+    grid = read_layer(args["territory"], "rede_existente", missing_ok=True)
+    n = int(args["n"])
     rng = np.random.default_rng(3)
     picked = roads.geometry.iloc[rng.integers(0, len(roads), n)]
     points = picked.interpolate(rng.uniform(0, 1, n), normalized=True)
-    snapped = RoadIndex(roads).snap(points.x.to_numpy(), points.y.to_numpy(), 150.0)
-    snapped["x"], snapped["y"] = points.x.to_numpy(), points.y.to_numpy()
-    net = rules.rede
+    x, y = points.x.to_numpy(), points.y.to_numpy()
+    snapped = RoadIndex(roads).snap(x, y, 150.0)
+    snapped["x"], snapped["y"] = x, y
+    return roads, grid, snapped
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def territory(args: dict[str, Any]) -> dict[str, Any]:
+    """Build a territory GeoPackage from OSM (the measured part is the whole build)."""
+    from geo_ip.config import load_rules
+    from geo_ip.territory import GridSource, build_territory
+
+    _reset_peak()
     t0 = time.perf_counter()
-    network = GridNetwork(roads, grid, max_attach_m=net.distancia_maxima_rede_via.valor)
-    table, _ = network.paths(
+    report = build_territory(
+        Path(args["out"]),
+        rules=load_rules(args["rules"]),
+        osm=args["osm"],
+        grids=[GridSource(Path(g)) for g in args["grids"]],
+        dem=args["dem"],
+        force=True,
+    )
+    return {"seconds": time.perf_counter() - t0, "items": report.counts.get("vias", 0)}
+
+
+def synthetic(args: dict[str, Any]) -> dict[str, Any]:
+    """Write a synthetic territory of about ``edges`` road edges."""
+    from geo_ip._synthetic import write_synthetic_territory
+
+    _reset_peak()
+    t0 = time.perf_counter()
+    report = write_synthetic_territory(args["out"], edges=int(args["edges"]), seed=0)
+    return {
+        "seconds": time.perf_counter() - t0,
+        "items": report.counts["vias"],
+        "gerar_s": report.seconds["gerar_s"],
+        "gravar_s": report.seconds["gravar_s"],
+    }
+
+
+def geocode(args: dict[str, Any]) -> dict[str, Any]:
+    """Offline geocoding of ``n`` addresses (gazetteer build + matching)."""
+    from geo_ip.geocode import Gazetteer
+    from geo_ip.geocode import geocode as run
+
+    requests = synthetic_addresses(args["territory"], int(args["n"]))
+    _reset_peak()
+    t0 = time.perf_counter()
+    gazetteer = Gazetteer.from_territory(args["territory"])
+    t1 = time.perf_counter()
+    out = run(requests, gazetteer)
+    t2 = time.perf_counter()
+    found = int((out["geocodificacao"] != "falhou").sum())
+    return {"seconds": t2 - t0, "items": len(requests), "indice_s": t1 - t0, "busca_s": t2 - t1,
+            "encontrados": found}  # fmt: skip
+
+
+def snap(args: dict[str, Any]) -> dict[str, Any]:
+    """Snap ``n`` random points inside the territory's road extent (index build + query)."""
+    from geo_ip.network import RoadIndex
+    from geo_ip.territory import read_layer
+
+    roads = read_layer(args["territory"], "vias")
+    xmin, ymin, xmax, ymax = roads.total_bounds
+    rng = np.random.default_rng(11)
+    n = int(args["n"])
+    x, y = rng.uniform(xmin, xmax, n), rng.uniform(ymin, ymax, n)
+    _reset_peak()
+    t0 = time.perf_counter()
+    index = RoadIndex(roads)
+    t1 = time.perf_counter()
+    out = index.snap(x, y, 150.0)
+    t2 = time.perf_counter()
+    return {"seconds": t2 - t0, "items": n, "indice_s": t1 - t0, "busca_s": t2 - t1,
+            "encontrados": int((~out["fora_da_malha"]).sum())}  # fmt: skip
+
+
+_ASSESS_STEPS = {
+    "Conferindo, geocodificando e ligando os pedidos à malha": "localizacao",
+    "Traçando as extensões até a rede existente": "distancia_rede",
+    "Reunindo as evidências do entorno": "evidencias",
+    "Materiais, custos e beneficiários": "materiais",
+    "Pontuação sugerida, elegibilidade e decisões da Comissão": "pontuacao",
+    "Classificação, participação do Município e orçamento": "classificacao",
+}
+"""The progress texts of :func:`geo_ip.assess.assess` and the step each one starts."""
+
+
+def assess(args: dict[str, Any]) -> dict[str, Any]:
+    """Whole assessment of ``n`` requests, step by step, then its GeoPackage and tables.
+
+    The steps are timed through ``assess``'s own progress callback, so the figures are
+    those of the real pipeline: ``preparo`` (reading the roads), ``localizacao``
+    (intake, geocoding, snapping), ``distancia_rede``, ``evidencias``, ``materiais``,
+    ``pontuacao`` (suggestions, eligibility, decisions) and ``classificacao``; then
+    ``gpkg`` (the public GeoPackage), ``tabelas`` (every output file but maps and
+    sheets: CSV, XLSX, GeoPackage again, QGIS project, JSON) and, with ``overview``,
+    ``panorama`` (the overview web map).
+    """
+    from geo_ip._assess_outputs import _write_gpkg, public_ranking, write_outputs
+    from geo_ip._synthetic import write_synthetic_requests
+    from geo_ip.assess import assess as run
+    from geo_ip.config import load_rules
+
+    rules = load_rules(args["rules"])
+    with tempfile.TemporaryDirectory() as tmp:
+        requests = write_synthetic_requests(args["territory"], int(args["n"]), Path(tmp) / "p.csv")
+        clock = _Clock()
+        clock.start("preparo")
+        t0 = time.perf_counter()
+        result = run(
+            args["territory"], requests, rules, key=_KEY, today=_TODAY,
+            progress=lambda text: clock.start(_ASSESS_STEPS.get(text, text)),
+        )  # fmt: skip
+        clock.stop()
+        total = time.perf_counter() - t0
+        out = Path(tmp) / "out"
+        out.mkdir()
+        clock.start("gpkg")
+        _write_gpkg(result, out / "avaliacao.gpkg", public_ranking(result))
+        clock.start("tabelas")
+        write_outputs(result, out, maps=False, sheets=False)
+        clock.stop()
+        size = None
+        if args.get("overview"):
+            clock.start("panorama")
+            size = _overview(result, out).stat().st_size
+            clock.stop()
+    steps = clock.steps
+    return {
+        "seconds": total,
+        "peak_mb": max(s["peak_mb"] for k, s in steps.items() if k not in ("gpkg", "tabelas")),
+        "items": int(args["n"]),
+        "steps": steps,
+        "com_distancia": int(result.table["distancia_rede_m"].notna().sum()),
+        **({"html_mb": size / 1e6} if size is not None else {}),
+    }
+
+
+def _overview(result: Any, folder: Path) -> Path:
+    from geo_ip.webmap import MapSources, overview_map, save_map
+
+    sources = MapSources.from_assessment(result)
+    return save_map(overview_map(result, sources=sources), folder / "mapa.html")
+
+
+def grid(args: dict[str, Any]) -> dict[str, Any]:
+    """The grid network, the one-pass path to the grid and (``sample`` > 0) the naive search.
+
+    ``seconds`` is the path search for ``n`` requests with the network ready (shortest-
+    path forest from the grid, per-request costs, path geometries); ``rede_s`` the
+    network build (road arrays, grid samples attached to their nearest edge). With
+    ``sample`` > 0, the same requests' naive search follows in the same run: from each
+    request's edge end, a full networkx single-source Dijkstra, then the nearest node a
+    low-voltage element is attached to (what one would write without the one-pass
+    method), on ``sample`` requests, extrapolated to ``n`` (``ingenuo_s``).
+    """
+    from geo_ip.config import load_rules
+    from geo_ip.gridpath import GridNetwork
+
+    net = load_rules(args["rules"]).rede
+    roads, grid_layer, snapped = _snapped_points(args)
+    _reset_peak()
+    t0 = time.perf_counter()
+    network = GridNetwork(roads, grid_layer, max_attach_m=net.distancia_maxima_rede_via.valor)
+    t1 = time.perf_counter()
+    table, _paths = network.paths(
         snapped, lv_reach_m=net.alcance_bt.valor, detour_factor=net.fator_desvio.valor,
         allow_mt=net.usar_mt_com_transformador,
     )  # fmt: skip
-    one_pass = time.perf_counter() - t0
+    t2 = time.perf_counter()
+    out = {"seconds": t2 - t1, "items": int(args["n"]), "rede_s": t1 - t0, "peak_mb": _peak_mb(),
+           "com_distancia": int(table["distancia_rede_m"].notna().sum())}  # fmt: skip
+    if int(args.get("sample", 0)) > 0:
+        out |= _naive(args, roads, grid_layer, snapped)
+    return out
 
+
+def _naive(args: dict[str, Any], roads: Any, grid_layer: Any, snapped: Any) -> dict[str, Any]:
+    """Per-request networkx Dijkstra on ``sample`` requests, extrapolated to ``n``."""
+    import networkx as nx
+
+    from geo_ip.config import load_rules
+    from geo_ip.territory import read_layer
+
+    net = load_rules(args["rules"]).rede
     graph = nx.Graph()
     for u, v, length in zip(roads["u"], roads["v"], roads["length"], strict=True):
         if not graph.has_edge(u, v) or graph[u][v]["w"] > length:
             graph.add_edge(int(u), int(v), w=float(length))
     nodes = read_layer(args["territory"], "nos")
     tree = shapely.STRtree(nodes.geometry.values)
-    lv = grid[grid["tipo"] != "mt"]
+    lv = grid_layer[grid_layer["tipo"] != "mt"]
     near = tree.query_nearest(lv.geometry.values, max_distance=net.distancia_maxima_rede_via.valor)
     targets = set(nodes["osmid"].to_numpy()[near[1]].tolist())
-    t1 = time.perf_counter()
-    for i in range(min(sample, n)):
+    n, sample = int(args["n"]), min(int(args["sample"]), int(args["n"]))
+    t0 = time.perf_counter()
+    for i in range(sample):
         source = int(snapped["aresta_u"].iloc[i])
         lengths = nx.single_source_dijkstra_path_length(graph, source, weight="w")
         min((d for node, d in lengths.items() if node in targets), default=float("inf"))
-    naive = (time.perf_counter() - t1) * n / min(sample, n)
-    return {
-        "seconds": one_pass,
-        "items": n,
-        "build_s": one_pass,
-        "match_s": naive,
-        "found": int(table["distancia_rede_m"].notna().sum()),
-        "ratio": naive / one_pass,
-    }
+    per_request = (time.perf_counter() - t0) / sample
+    return {"ingenuo_s": per_request * n, "amostra": sample, "por_pedido_s": per_request}
+
+
+def overview(args: dict[str, Any]) -> dict[str, Any]:
+    """The overview web map of ``n`` assessed requests (build + write), and its size."""
+    from geo_ip._synthetic import write_synthetic_requests
+    from geo_ip.assess import assess as run
+    from geo_ip.config import load_rules
+
+    with tempfile.TemporaryDirectory() as tmp:
+        requests = write_synthetic_requests(args["territory"], int(args["n"]), Path(tmp) / "p.csv")
+        result = run(args["territory"], requests, load_rules(args["rules"]), key=_KEY,
+                     today=_TODAY)  # fmt: skip
+        _reset_peak()
+        t0 = time.perf_counter()
+        size = _overview(result, Path(tmp)).stat().st_size
+        seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "items": int(args["n"]), "html_mb": size / 1e6}
 
 
 STAGES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "territory": territory,
+    "synthetic": synthetic,
     "geocode": geocode,
     "snap": snap,
     "assess": assess,
-    "grid_paths": grid_paths,
+    "grid": grid,
+    "overview": overview,
 }
 
 
@@ -251,7 +402,7 @@ def main() -> None:
     """Run the stage named in ``argv[1]`` with the JSON arguments of ``argv[2]``."""
     stage, args = sys.argv[1], json.loads(sys.argv[2])
     result = STAGES[stage](args)
-    result["peak_mb"] = _peak_mb()
+    result.setdefault("peak_mb", _peak_mb())
     print(json.dumps(result))
 
 

@@ -9,15 +9,71 @@ result to networkx's normalisation.
 
 from __future__ import annotations
 
+import logging
+
 import igraph as ig
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["edge_betweenness"]
+from geo_ip._parallel import cores, start
+
+__all__ = ["PARALLEL_ABOVE_EDGES", "edge_betweenness"]
+
+log = logging.getLogger("geo_ip")
+
+PARALLEL_ABOVE_EDGES = 50_000
+"""Networks with more undirected edges than this (beyond a municipality's size) have the
+sources split in two halves, counted on both cores and added (igraph holds the GIL)."""
 
 _MIN_EDGE_LENGTH_M = 1e-3
 """Zero-length edges get this length: igraph needs positive weights, and shortest
 paths stay strictly ordered."""
+
+
+def _source_counts(
+    graph: ig.Graph, weights: npt.NDArray[np.float64], sources: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """Count, per edge, the shortest paths from ``sources`` (igraph; ties split evenly)."""
+    counts = graph.edge_betweenness(
+        directed=False, weights=weights.tolist(), sources=sources.tolist(), targets=None
+    )
+    return np.asarray(counts, dtype="float64")
+
+
+def _counts_in_worker(
+    shared: tuple[int, npt.NDArray[np.int64], npt.NDArray[np.float64]],
+    sources: npt.NDArray[np.int64],
+) -> npt.NDArray[np.float64]:
+    """:func:`_source_counts` on the graph rebuilt in a worker process."""
+    n, edges, weights = shared
+    return _source_counts(ig.Graph(n=n, edges=edges, directed=False), weights, sources)
+
+
+def _halves(
+    n: int,
+    edges: npt.NDArray[np.int64],
+    weights: npt.NDArray[np.float64],
+    sources: npt.NDArray[np.int64],
+    graph: ig.Graph,
+) -> npt.NDArray[np.float64]:
+    """Add the counts of the first half of ``sources`` to those of the second half.
+
+    The second half runs in a worker process when there are two cores; the sum is the
+    same either way (a failed worker's half is counted here).
+    """
+    first, second = sources[: len(sources) // 2], sources[len(sources) // 2 :]
+    if cores() < 2:
+        return _source_counts(graph, weights, first) + _source_counts(graph, weights, second)
+    running = start(
+        "geo_ip._betweenness._counts_in_worker", (n, edges, weights), [second],
+        what="intermediação",
+    )  # fmt: skip
+    mine = _source_counts(graph, weights, first)
+    (theirs,) = running.collect()
+    if theirs is None:
+        theirs = _source_counts(graph, weights, second)
+    return mine + np.asarray(theirs, dtype="float64")
 
 
 def edge_betweenness(
@@ -41,6 +97,10 @@ def edge_betweenness(
     normalized=True, weight="length")`` when every node is a source: the share of the
     shortest paths from the sources that use the edge. Sampling makes it an estimate
     whose ranking of the busy edges is stable, which is what the percentile uses.
+    Beyond :data:`PARALLEL_ABOVE_EDGES` undirected edges the counts are those of the
+    first half of the sources plus those of the second half, counted on the two cores:
+    the same numbers on any machine (and, sums of path counts being integers but for
+    ties, the same as one pass in practice).
 
     Parameters
     ----------
@@ -86,13 +146,13 @@ def edge_betweenness(
         sources = np.arange(n)
     else:
         sources = np.sort(np.random.default_rng(seed).choice(n, size=sample, replace=False))
-    counts = graph.edge_betweenness(
-        directed=False,
-        weights=unique["length"].to_list(),
-        sources=sources.tolist(),
-        targets=None,
-    )
-    values = 2.0 * np.asarray(counts, dtype="float64") / (len(sources) * (n - 1))
+    edges = unique[["lo", "hi"]].to_numpy(dtype="int64")
+    weights = unique["length"].to_numpy(dtype="float64")
+    if len(unique) <= PARALLEL_ABOVE_EDGES or len(sources) < 2:
+        counts = _source_counts(graph, weights, sources)
+    else:
+        counts = _halves(n, edges, weights, sources, graph)
+    values = 2.0 * counts / (len(sources) * (n - 1))
     lookup = pd.MultiIndex.from_frame(unique[["lo", "hi"]])
     at = lookup.get_indexer(pd.MultiIndex.from_frame(pairs[["lo", "hi"]]))
     per_row = np.where(at >= 0, values[np.maximum(at, 0)] if len(values) else 0.0, 0.0)

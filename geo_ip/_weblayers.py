@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, overload
 
 import geopandas as gpd
 import numpy as np
@@ -83,15 +83,48 @@ def clean(value: Any) -> Any:
     return text or None
 
 
-def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
-    present = [c for c in columns if c in frame.columns]
-    out: list[dict[str, Any]] = [{} for _ in range(len(frame))]
-    for column in present:
-        for i, value in enumerate(frame[column].tolist()):
-            v = clean(value)
+class _Records(Sequence[dict[str, Any]]):
+    """The :func:`clean` properties of each row of a frame, made when first asked for.
+
+    A city's roads are many and a map shows a few of them: cleaning every cell up front
+    would cost more than the map.
+    """
+
+    def __init__(self, frame: pd.DataFrame, columns: Sequence[str]) -> None:
+        self.columns = [c for c in columns if c in frame.columns]
+        self._values = [frame[c].tolist() for c in self.columns]
+        self._n = len(frame)
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self._n))]
+        out: dict[str, Any] = {}
+        for column, values in zip(self.columns, self._values, strict=True):
+            v = clean(values[i])
             if v is not None:
-                out[i][column] = v
-    return out
+                out[column] = v
+        return out
+
+    def fields(self, rows: np.ndarray) -> tuple[str, ...]:
+        """Columns with a value in at least one of ``rows`` (sorted)."""
+        found = []
+        for column, values in zip(self.columns, self._values, strict=True):
+            if any(clean(values[i]) is not None for i in rows.tolist()):
+                found.append(column)
+        return tuple(sorted(found))
+
+
+def _records(frame: pd.DataFrame, columns: Sequence[str]) -> _Records:
+    return _Records(frame, columns)
 
 
 def _safe(text: str) -> str:
@@ -120,7 +153,8 @@ class LayerData:
     fields : tuple of str
         Property names, in the order of each feature's values.
     features : numpy.ndarray of str
-        One ``[geometry,[values]]`` per feature (WGS 84, rounded).
+        One ``[geometry,[values]]`` per feature (WGS 84, rounded), each serialised the
+        first time a map takes it (a city's roads are many; a map takes a few).
     geometry : numpy.ndarray of shapely.Geometry
         The same features in the territory's metric CRS.
     owner : numpy.ndarray of int
@@ -130,10 +164,30 @@ class LayerData:
     """
 
     fields: tuple[str, ...]
-    features: np.ndarray
     geometry: np.ndarray
     owner: np.ndarray
     tree: shapely.STRtree
+    _crs: str
+    _props: Sequence[dict[str, Any]]  # one per input row
+    _rows: np.ndarray  # input row of each feature
+    _json: np.ndarray  # serialised features, filled as they are first asked for
+    _done: np.ndarray  # which of them are
+
+    @property
+    def features(self) -> np.ndarray:
+        """One ``[geometry,[values]]`` string per feature (every feature serialised)."""
+        return self._features(np.arange(len(self.geometry)))
+
+    def _features(self, positions: np.ndarray) -> np.ndarray:
+        """Return the features at ``positions``, each serialised once for all maps."""
+        todo = np.unique(positions[~self._done[positions]])
+        if len(todo):
+            wgs = _to_wgs84(self.geometry[todo], self._crs)
+            for i, g in zip(todo.tolist(), wgs, strict=True):
+                props = self._props[int(self._rows[i])]
+                self._json[i] = f"[{_geometry_json(g)},{_values(props, self.fields)}]"
+            self._done[todo] = True
+        return self._json[positions]
 
     @classmethod
     def build(
@@ -143,7 +197,7 @@ class LayerData:
         crs: str,
         owner: Sequence[int] | np.ndarray | None = None,
     ) -> LayerData:
-        """Serialise features once.
+        """Prepare features to be serialised once, when a map first needs them.
 
         Parameters
         ----------
@@ -165,18 +219,18 @@ class LayerData:
         keys = np.full(len(geoms), -1, dtype=np.int64) if owner is None else np.asarray(owner)
         keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
         geoms, keys = geoms[keep], keys[keep]
-        props = [p for p, k in zip(properties, keep, strict=True) if k]
-        fields = tuple(sorted({k for p in props for k, v in p.items() if v is not None}))
-        wgs = _to_wgs84(geoms, crs)
-        features = np.asarray(
-            [
-                f"[{_geometry_json(g)},{_values(p, fields)}]"
-                for g, p in zip(wgs, props, strict=True)
-            ],
-            dtype=object,
-        )
+        if len(properties) != len(keep):
+            raise ValueError(f"{len(properties)} propriedades para {len(keep)} geometrias")
+        rows = np.flatnonzero(keep)
+        if isinstance(properties, _Records):
+            fields = properties.fields(rows)
+        else:
+            kept = [properties[i] for i in rows.tolist()]
+            fields = tuple(sorted({k for p in kept for k, v in p.items() if v is not None}))
         tree = shapely.STRtree(geoms)
-        return cls(fields=fields, features=features, geometry=geoms, owner=keys, tree=tree)
+        pending = np.full(len(geoms), None, dtype=object)
+        done = np.zeros(len(geoms), bool)
+        return cls(fields, geoms, keys, tree, crs, properties, rows, pending, done)
 
     def select(
         self, area: shapely.Geometry | None = None, owner: int | None = None, *, other: bool = False
@@ -201,7 +255,7 @@ class LayerData:
             Positions in :attr:`features`.
         """
         if area is None:
-            found = np.arange(len(self.features))
+            found = np.arange(len(self.geometry))
         else:
             found = np.sort(self.tree.query(area, predicate="intersects"))
         if owner is not None:
@@ -211,11 +265,33 @@ class LayerData:
 
     def json(self, positions: np.ndarray | None = None) -> str:
         """Compact JSON of the features at ``positions`` (all when None), script-safe."""
-        parts = self.features if positions is None else self.features[positions]
+        parts = self.features if positions is None else self._features(np.asarray(positions))
         return collection(self.fields, parts.tolist())
 
+    def near(self, geometries: np.ndarray, distance: float) -> np.ndarray:
+        """Return the positions of the features within ``distance`` of any of ``geometries``.
+
+        Parameters
+        ----------
+        geometries : numpy.ndarray of shapely.Geometry
+            In the metric CRS (None entries are ignored).
+        distance : float
+            Metres.
+
+        Returns
+        -------
+        numpy.ndarray of int
+            Positions in :attr:`features`, in order.
+        """
+        geoms = np.asarray(geometries, dtype=object)
+        geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+        if not len(geoms) or not len(self.geometry):
+            return np.zeros(0, dtype=np.int64)
+        _, hit = self.tree.query(geoms, predicate="dwithin", distance=distance)
+        return np.unique(hit).astype(np.int64)
+
     def __len__(self) -> int:
-        return len(self.features)
+        return len(self.geometry)
 
 
 @cache

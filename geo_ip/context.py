@@ -88,6 +88,8 @@ CONTEXT_COLUMNS = (
     "via_rural",
 )  # fmt: skip
 """Columns returned by :meth:`Context.for_requests`, in order."""
+_ROAD_FIELDS = ("u", "v", "key", "length", "surface", "highway", "rural", "declividade_pct")
+"""Columns of ``vias`` the context reads (the others are not used here)."""
 
 # ------------------------------------------------------------------------------ helpers
 
@@ -259,15 +261,22 @@ class Context:
         """
         names = {str(n) for n in pyogrio.list_layers(path)[:, 0]} if Path(path).is_file() else {}
 
-        def optional(layer: str) -> gpd.GeoDataFrame | None:
-            return read_layer(path, layer) if layer in names else None
+        def layer(name: str, columns: Sequence[str]) -> gpd.GeoDataFrame | None:
+            """Read the layer with only the columns used here (None when absent)."""
+            if name not in names:
+                return None
+            fields = {str(f) for f in pyogrio.read_info(path, layer=name)["fields"]}
+            return pyogrio.read_dataframe(
+                path, layer=name, columns=[c for c in columns if c in fields]
+            )
 
+        roads = layer("vias", _ROAD_FIELDS) if "vias" in names else read_layer(path, "vias")
         return cls(
-            read_layer(path, "vias"),
-            facilities=optional("equipamentos"),
-            footprints=optional("equipamentos_pegada"),
-            lamps=optional("pontos_ip"),
-            buildings=optional("edificacoes"),
+            roads,
+            facilities=layer("equipamentos", ("osm_id", "categoria", "vulneravel", "nome")),
+            footprints=layer("equipamentos_pegada", ("osm_id",)),
+            lamps=layer("pontos_ip", ()),
+            buildings=layer("edificacoes", ()),
             betweenness_sample=betweenness_sample,
             seed=seed,
             dem=dem,
@@ -645,16 +654,15 @@ class Context:
         deg_u = self._degree.reindex(u, fill_value=0).to_numpy()
         deg_v = self._degree.reindex(v, fill_value=0).to_numpy()
         out["via_de_passagem"] = column((deg_u >= 2) & (deg_v >= 2), "boolean", pd.NA)
-        blank = pd.Series([""] * len(roads), dtype=object)
-        surface = _text(roads.get("surface", blank))[at]
-        highway = _text(roads.get("highway", blank))[at]
-        unpaved = np.array(
-            [
-                bool(_tokens(s) & UNPAVED_SURFACES) or "track" in _tokens(h)
-                for s, h in zip(surface, highway, strict=True)
-            ],
-            dtype=bool,
-        )
+        blank = pd.Series([""] * len(at), dtype=object)
+        surface = _text(roads["surface"].iloc[at]) if "surface" in roads else _text(blank)
+        highway = _text(roads["highway"].iloc[at]) if "highway" in roads else _text(blank)
+        # a few distinct values: each one's tokens are looked at once
+        surfaces, surface_at = np.unique(surface.astype(str), return_inverse=True)
+        highways, highway_at = np.unique(highway.astype(str), return_inverse=True)
+        unpaved_surface = np.array([bool(_tokens(v) & UNPAVED_SURFACES) for v in surfaces], bool)
+        track = np.array(["track" in _tokens(v) for v in highways], bool)
+        unpaved = unpaved_surface[surface_at] | track[highway_at] if len(at) else np.zeros(0, bool)
         out["superficie_via"] = column(surface.astype(str), "str", "")
         out["via_sem_pavimento"] = column(unpaved, "boolean", pd.NA)
         rural = (

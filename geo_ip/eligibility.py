@@ -41,9 +41,12 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from geo_ip._parse import category, cell_text, date_problems, parse_dates, slug, to_number, yes_no
@@ -265,116 +268,235 @@ def read_history(
 _ASK = "a Comissão pode solicitar documentos (Art. 4 §2, III)"
 
 
-def _use_and_hardship(row: dict[str, object], rules: Rules) -> tuple[list[str], list[str]]:
-    """Reasons and warnings of Art. 5, I and Art. 4 §2 for one request."""
+def _map(values: pd.Series, convert: Callable[[Any], Any]) -> np.ndarray:
+    """``convert`` of every cell, once per distinct text when the column holds text only.
+
+    Other columns (numbers, booleans, dates mixed in) are converted cell by cell: two
+    cells equal for pandas (``1`` and ``True``) may read differently.
+    """
+    column = pd.Series(values, dtype=object).reset_index(drop=True)
+    out = np.empty(len(column), dtype=object)
+    if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
+        codes, uniques = pd.factorize(column)
+        converted = np.empty(len(uniques) + 1, dtype=object)
+        converted[:-1] = [convert(v) for v in uniques]
+        converted[-1] = convert(None)  # code -1: a missing cell
+        out[:] = converted[codes]
+    else:
+        out[:] = [convert(v) for v in column]
+    return out
+
+
+def _joined(parts: Sequence[np.ndarray], n: int) -> np.ndarray:
+    """Join, row by row, the non-empty texts of ``parts`` with ``" | "``."""
+    out = np.full(n, "", dtype=object)
+    for part in parts:
+        filled = part != ""
+        both = filled & (out != "")
+        out[both] = out[both] + " | " + part[both]
+        only = filled & ~both
+        out[only] = part[only]
+    return out
+
+
+def _use_and_hardship(
+    data: dict[str, pd.Series], rules: Rules
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Art. 5, I and Art. 4 §2 for every request: (reason, use note, hardship note)."""
+    n = len(data["protocolo"])
     el = rules.elegibilidade
     limit = el.renda_per_capita_maxima.valor
     limit_text = _money(limit)
-    use, mei, cad = slug(cell_text(row["uso_imovel"])), yes_no(row["mei"]), yes_no(row["cadunico"])
-    income, people = _number(row["renda_familiar"]), _number(row["moradores"])
-    homes = _number(row["residencias"])
-    family = people / homes if homes > 1 else people
-    per_capita = income / family if family > 0 else math.nan
+    use = _map(data["uso_imovel"], lambda v: slug(cell_text(v)))
+    mei = _map(data["mei"], yes_no)
+    cad = _map(data["cadunico"], yes_no)
+    income = _map(data["renda_familiar"], _number).astype(float)
+    people = _map(data["moradores"], _number).astype(float)
+    homes = _map(data["residencias"], _number).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        family = np.where(homes > 1, people / homes, people)
+        per_capita = np.where(family > 0, income / family, np.nan)
     income_ok = per_capita <= limit + 1e-9
-    how = "inscrição no CadÚnico" if cad is True else "renda per capita declarada"
-    reasons: list[str] = []
-    notes: list[str] = []
-    if use in {slug(u) for u in el.usos_inelegiveis}:
-        label = _USE_LABELS.get(use, use)
-        if mei is True and (cad is True or income_ok):
-            notes.append(
-                f"Art. 5, I: imóvel de uso {label} de MEI em hipossuficiência comprovada "
-                f"({how}): elegível pela exceção; a Comissão confere"
-            )
-        elif mei is True:
-            reasons.append(
-                f"Art. 5, I: imóvel de uso {label}; o solicitante é MEI, mas sem "
-                "hipossuficiência comprovada (nem inscrição no CadÚnico nem renda per capita "
-                f"declarada até {limit_text})"
-            )
-            return reasons, notes  # the reason already says what Art. 4 §2 would
-        else:
-            who = "não é MEI" if mei is False else "não informou se é MEI"
-            reasons.append(f"Art. 5, I: imóvel de uso {label} e o solicitante {who}")
-    elif use == "misto":
-        notes.append(
-            "Art. 5, I: imóvel de uso misto; elegível se a obra atende a moradia, a Comissão "
-            "verifica o uso"
+    is_mei, not_mei = mei == True, mei == False  # noqa: E712 (None: not informed)
+    on_cad = cad == True  # noqa: E712
+    how = np.where(on_cad, "inscrição no CadÚnico", "renda per capita declarada")
+
+    reason = np.full(n, "", dtype=object)
+    use_note = np.full(n, "", dtype=object)
+    listed = np.isin(use, [slug(u) for u in el.usos_inelegiveis])
+    label = np.array([_USE_LABELS.get(u, u) for u in use], dtype=object) if n else use
+    exception = listed & is_mei & (on_cad | income_ok)
+    use_note[exception] = (
+        "Art. 5, I: imóvel de uso " + label[exception] + " de MEI em hipossuficiência "
+        "comprovada (" + how[exception] + "): elegível pela exceção; a Comissão confere"
+    )
+    # the reason already says what Art. 4 §2 would: no hardship note for these
+    mei_without_proof = listed & is_mei & ~exception
+    reason[mei_without_proof] = (
+        "Art. 5, I: imóvel de uso " + label[mei_without_proof] + "; o solicitante é MEI, mas "
+        "sem hipossuficiência comprovada (nem inscrição no CadÚnico nem renda per capita "
+        f"declarada até {limit_text})"
+    )
+    other = listed & ~is_mei
+    who = np.where(not_mei, "não é MEI", "não informou se é MEI").astype(object)
+    reason[other] = "Art. 5, I: imóvel de uso " + label[other] + " e o solicitante " + who[other]
+    mixed = ~listed & (use == "misto")
+    use_note[mixed] = (
+        "Art. 5, I: imóvel de uso misto; elegível se a obra atende a moradia, a Comissão "
+        "verifica o uso"
+    )
+    blank = ~listed & (use == "")
+    use_note[blank] = "Art. 5, I: uso do imóvel não informado; considerado residencial"
+    unknown = ~listed & ~mixed & ~blank & (use != "residencial")
+    if unknown.any():
+        shown = _map(data["uso_imovel"][unknown], lambda v: cell_text(v)[:40])
+        use_note[unknown] = (
+            "Art. 5, I: uso do imóvel não reconhecido ('" + shown + "'); a Comissão verifica"
         )
-    elif not use:
-        notes.append("Art. 5, I: uso do imóvel não informado; considerado residencial")
-    elif use != "residencial":
-        shown = cell_text(row["uso_imovel"])[:40]
-        notes.append(f"Art. 5, I: uso do imóvel não reconhecido ('{shown}'); a Comissão verifica")
 
     # Art. 4 §2 — proof of hardship: warnings only (§2, III lets the commission ask).
-    if cad is True:
-        if per_capita > limit + 1e-9:
-            notes.append(
-                "Art. 4 §2: inscrito no CadÚnico, mas a renda per capita declarada passa do "
-                f"limite de {limit_text} (Art. 2, IV); a Comissão confere"
-            )
-    elif income_ok:
-        pass
-    elif not math.isnan(per_capita):
-        notes.append(
-            "Art. 4 §2: sem inscrição no CadÚnico e com renda per capita declarada acima do "
-            f"limite de {limit_text} (Art. 2, IV): hipossuficiência não comprovada; {_ASK}"
-        )
-    elif not math.isnan(income):
-        notes.append(
-            "Art. 4 §2: renda familiar declarada sem o número de moradores, renda per capita "
-            f"não calculada: hipossuficiência não comprovada; {_ASK}"
-        )
-    else:
-        notes.append(
-            "Art. 4 §2: hipossuficiência não comprovada (sem inscrição no CadÚnico nem "
-            f"declaração de renda); {_ASK}"
-        )
-    return reasons, notes
+    hardship = np.full(n, "", dtype=object)
+    has_per_capita, has_income = ~np.isnan(per_capita), ~np.isnan(income)
+    over = on_cad & (per_capita > limit + 1e-9)
+    hardship[over] = (
+        "Art. 4 §2: inscrito no CadÚnico, mas a renda per capita declarada passa do "
+        f"limite de {limit_text} (Art. 2, IV); a Comissão confere"
+    )
+    unproven = ~on_cad & ~income_ok
+    hardship[unproven & has_per_capita] = (
+        "Art. 4 §2: sem inscrição no CadÚnico e com renda per capita declarada acima do "
+        f"limite de {limit_text} (Art. 2, IV): hipossuficiência não comprovada; {_ASK}"
+    )
+    hardship[unproven & ~has_per_capita & has_income] = (
+        "Art. 4 §2: renda familiar declarada sem o número de moradores, renda per capita "
+        f"não calculada: hipossuficiência não comprovada; {_ASK}"
+    )
+    hardship[unproven & ~has_per_capita & ~has_income] = (
+        "Art. 4 §2: hipossuficiência não comprovada (sem inscrição no CadÚnico nem "
+        f"declaração de renda); {_ASK}"
+    )
+    hardship[mei_without_proof] = ""
+    return reason, use_note, hardship
 
 
 def _previous_benefit(
-    row: dict[str, object],
-    events: list[tuple[date, str, str]] | None,
+    data: dict[str, pd.Series],
+    hashes: np.ndarray,
+    history: pd.DataFrame | None,
     start: date,
     years: float,
-) -> tuple[list[str], list[str]]:
-    """Reasons and warnings of Art. 5, II for one request (``events``: its CPF's history)."""
-    reasons: list[str] = []
-    notes: list[str] = []
-    found: list[tuple[date, str]] = []
-    own = _as_date(row["beneficio_anterior_data"])
-    if own is not None:
-        found.append((own, "declarado no pedido; tipo presumido idêntico"))
-    kind = cell_text(row["tipo"])
-    for day, tipo, protocol in events or []:
-        where = f"histórico, protocolo {protocol}" if protocol else "histórico"
-        if not tipo:
-            found.append((day, f"{where}; tipo não informado, presumido idêntico"))
-        elif tipo == kind:
-            found.append((day, where))
-        elif day >= start:
-            notes.append(
-                f"Art. 5, II: benefício de outro tipo ({tipo}) em {day.isoformat()} ({where}): "
-                "não é idêntico"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Art. 5, II for every request: (reason, notes on other benefits, identical note).
+
+    A benefit counts when declared in the request (``beneficio_anterior_data``) or in
+    the history under the same CPF hash with the same or no type; among those since
+    ``start`` the latest one is cited (the first of equals, the request's own first).
+    """
+    n = len(hashes)
+    own = _map(data["beneficio_anterior_data"], _as_date)
+    kind = _map(data["tipo"], cell_text)
+    found = [
+        pd.DataFrame(
+            {
+                "row": np.arange(n),
+                "seq": 0,
+                "day": own,
+                "source": "declarado no pedido; tipo presumido idêntico",
+            }
+        )
+    ]
+    other_notes = np.full(n, "", dtype=object)
+    if history is not None and len(history):
+        requests = pd.DataFrame({"row": np.arange(n), "cpf_hash": hashes, "kind": kind})
+        events = requests[requests["cpf_hash"] != ""].merge(history, on="cpf_hash")
+        events = events.sort_values(["row", "seq"], kind="stable")
+        where = np.where(
+            events["protocol"] != "", "histórico, protocolo " + events["protocol"], "histórico"
+        ).astype(object)
+        untyped = (events["tipo"] == "").to_numpy()
+        same = ~untyped & (events["tipo"] == events["kind"]).to_numpy()
+        day = events["day"].to_numpy(dtype=object)
+        recent = np.array([d >= start for d in day], dtype=bool)
+        found.append(
+            pd.DataFrame(
+                {
+                    "row": events["row"].to_numpy(),
+                    "seq": events["seq"].to_numpy() + 1,
+                    "day": day,
+                    "source": np.where(
+                        untyped, where + "; tipo não informado, presumido idêntico", where
+                    ),
+                }
+            )[untyped | same]
+        )
+        other = ~untyped & ~same & recent
+        if other.any():
+            iso = np.array([d.isoformat() for d in day[other]], dtype=object)
+            text = (
+                "Art. 5, II: benefício de outro tipo ("
+                + events["tipo"].to_numpy(dtype=object)[other]
+                + ") em "
+                + iso
+                + " ("
+                + where[other]
+                + "): não é idêntico"
             )
-    recent = [e for e in found if e[0] >= start]
-    if recent:
-        day, source = max(recent, key=lambda e: e[0])
+            per_row = pd.Series(text).groupby(events["row"].to_numpy()[other], sort=False)
+            joined = per_row.agg(" | ".join)
+            other_notes[joined.index.to_numpy(dtype="int64")] = joined.to_numpy(dtype=object)
+    benefits = pd.concat(found, ignore_index=True)
+    benefits = benefits[benefits["day"].notna()]
+    benefits = benefits[np.array([d >= start for d in benefits["day"]], dtype=bool)]
+    reason = np.full(n, "", dtype=object)
+    note = np.full(n, "", dtype=object)
+    if len(benefits):
+        ordinal = np.array([d.toordinal() for d in benefits["day"]], dtype="int64")
+        latest = benefits.iloc[np.lexsort((benefits["seq"].to_numpy(), -ordinal))]
+        latest = latest.drop_duplicates("row")
+        rows = latest["row"].to_numpy(dtype="int64")
         n_years = f"{years:g}".replace(".", ",")
-        when = f"em {day.isoformat()} ({source}), nos últimos {n_years} anos"
-        if cell_text(row["beneficio_anterior_justificativa"]):
-            notes.append(
-                f"Art. 5, II: benefício idêntico {when}; fato superveniente justificado — a "
-                "Comissão decide"
+        iso = np.array([d.isoformat() for d in latest["day"]], dtype=object)
+        when = "em " + iso + " (" + latest["source"].to_numpy(dtype=object) + ")"
+        when = when + f", nos últimos {n_years} anos"
+        justified = _map(data["beneficio_anterior_justificativa"], cell_text)[rows] != ""
+        note[rows[justified]] = (
+            "Art. 5, II: benefício idêntico "
+            + when[justified]
+            + "; fato superveniente justificado — a Comissão decide"
+        )
+        reason[rows[~justified]] = (
+            "Art. 5, II: benefício idêntico concedido "
+            + when[~justified]
+            + ", sem justificativa de fato superveniente (campo "
+            "'beneficio_anterior_justificativa')"
+        )
+    return reason, other_notes, note
+
+
+def _same_applicant(hashes: np.ndarray, protocols: np.ndarray) -> np.ndarray:
+    """Note of the requests whose CPF appears in other rows (their protocols, in order)."""
+    n = len(hashes)
+    out = np.full(n, "", dtype=object)
+    frame = pd.DataFrame({"h": hashes, "p": protocols, "row": np.arange(n)})
+    frame = frame[frame["h"] != ""]
+    shared = frame[frame.duplicated("h", keep=False)]
+    # one pass per applicant with several requests: each lists the protocols of the
+    # applicant but the first one equal to its own (its own, unless a protocol repeats)
+    for _h, group in shared.groupby("h", sort=False):
+        listed = group["p"].tolist()
+        first: dict[str, int] = {}
+        for i, p in enumerate(listed):
+            first.setdefault(p, i)
+        texts: dict[int, str] = {}
+        for row, p in zip(group["row"].tolist(), listed, strict=True):
+            f = first[p]
+            if f not in texts:
+                texts[f] = ", ".join(listed[:f] + listed[f + 1 :])
+            out[row] = (
+                "Art. 5, II: o mesmo solicitante (CPF) tem outro(s) pedido(s) nesta planilha: "
+                f"{texts[f]}; a Comissão verifica"
             )
-        else:
-            reasons.append(
-                f"Art. 5, II: benefício idêntico concedido {when}, sem justificativa de fato "
-                "superveniente (campo 'beneficio_anterior_justificativa')"
-            )
-    return reasons, notes
+    return out
 
 
 _INPUT_COLUMNS = (
@@ -422,69 +544,67 @@ def check(
     pandas.DataFrame
         A copy of ``requests`` with :data:`RESULT_COLUMNS` added (rules in the module
         docstring). No text contains a CPF, a name or an income figure.
+
+    Notes
+    -----
+    Every rule is applied to all rows at once (each cell is read once per distinct
+    text); the reasons and warnings of a row come in the order of the rules above.
     """
     out = requests.copy()
     n = len(out)
     years = rules.elegibilidade.anos_beneficio_identico.valor
     start = years_before(reference_date, years)
-    data = {c: _column(out, c) for c in _INPUT_COLUMNS}
-    hashes = cpf_hashes(pd.Series(data["cpf_solicitante"], dtype=object), key).tolist()
-    past = _history_events(history, key)
+    data = {
+        c: out[c].reset_index(drop=True)
+        if c in out.columns
+        else pd.Series([None] * n, dtype=object)
+        for c in _INPUT_COLUMNS
+    }
+    hashes = cpf_hashes(pd.Series(list(data["cpf_solicitante"]), dtype=object), key).to_numpy(
+        dtype=object
+    )
+    past = _history_table(history, key)
     if past is None:
         log.info("elegibilidade sem histórico de benefícios: Art. 5, II só pelo pedido")
-    same_cpf: dict[str, list[str]] = {}
-    for h, protocol in zip(hashes, data["protocolo"], strict=True):
-        if h:
-            same_cpf.setdefault(h, []).append(cell_text(protocol))
+    use_reason, use_note, hardship = _use_and_hardship(data, rules)
+    benefit_reason, other_benefits, identical = _previous_benefit(data, hashes, past, start, years)
+    unchecked = np.full(n, "", dtype=object)
+    if past is not None:
+        unchecked[hashes == ""] = (
+            "Art. 5, II: CPF ausente ou inválido; benefício anterior não verificado no histórico"
+        )
+    same = _same_applicant(hashes, _map(data["protocolo"], cell_text))
+    flagged = _map(data["estrategico"], yes_no) == True  # noqa: E712
+    justified = _map(data["justificativa_estrategica"], cell_text) != ""
+    art11 = np.full(n, "", dtype=object)
+    art11[flagged & ~justified] = (
+        "Art. 11: marcado como estratégico sem a justificativa técnica e administrativa "
+        "expressa; não é tratado como Art. 11"
+    )
+    reasons = _joined([use_reason, benefit_reason], n)
+    notes = _joined([use_note, hardship, other_benefits, identical, unchecked, same, art11], n)
+    articles = np.full(n, "", dtype=object)
+    articles[use_reason != ""] = "Art. 5, I"
+    both = (use_reason != "") & (benefit_reason != "")
+    articles[both] = "Art. 5, I; Art. 5, II"
+    articles[(use_reason == "") & (benefit_reason != "")] = "Art. 5, II"
 
-    reasons: list[list[str]] = []
-    notes: list[list[str]] = []
-    strategic: list[bool] = []
-    for i in range(n):
-        row = {c: values[i] for c, values in data.items()}
-        why, note = _use_and_hardship(row, rules)
-        events = past.get(hashes[i], []) if past is not None and hashes[i] else None
-        why2, note2 = _previous_benefit(row, events, start, years)
-        why, note = why + why2, note + note2
-        if past is not None and not hashes[i]:
-            note.append(
-                "Art. 5, II: CPF ausente ou inválido; benefício anterior não verificado no "
-                "histórico"
-            )
-        others = list(same_cpf.get(hashes[i], []))
-        if others:
-            others.remove(cell_text(row["protocolo"]))
-        if others:
-            note.append(
-                "Art. 5, II: o mesmo solicitante (CPF) tem outro(s) pedido(s) nesta planilha: "
-                f"{', '.join(others)}; a Comissão verifica"
-            )
-        flagged = yes_no(row["estrategico"]) is True
-        justified = bool(cell_text(row["justificativa_estrategica"]))
-        if flagged and not justified:
-            note.append(
-                "Art. 11: marcado como estratégico sem a justificativa técnica e administrativa "
-                "expressa; não é tratado como Art. 11"
-            )
-        reasons.append(why)
-        notes.append(note)
-        strategic.append(flagged and justified)
+    def column(values: np.ndarray, dtype: type) -> pd.Series:
+        return pd.Series(list(values), index=out.index, dtype=dtype)
 
-    def column(values: list[object], dtype: type) -> pd.Series:
-        return pd.Series(values, index=out.index, dtype=dtype)
-
-    out["elegivel"] = column([not r for r in reasons], bool)
-    out["motivos_inelegibilidade"] = column([" | ".join(r) for r in reasons], str)
-    articles = ["; ".join(dict.fromkeys(x.split(":")[0] for x in r)) for r in reasons]
-    out["fundamento_inelegibilidade"] = column(list(articles), str)
-    out["avisos_elegibilidade"] = column([" | ".join(x) for x in notes], str)
-    out["estrategico_art11"] = column(list(strategic), bool)
-    out["cpf_hash"] = column(list(hashes), str)
+    out["elegivel"] = column(reasons == "", bool)
+    out["motivos_inelegibilidade"] = column(reasons, str)
+    out["fundamento_inelegibilidade"] = column(articles, str)
+    out["avisos_elegibilidade"] = column(notes, str)
+    out["estrategico_art11"] = column(flagged & justified, bool)
+    out["cpf_hash"] = column(hashes, str)
     if mask and "cpf_solicitante" in out.columns:
-        out["cpf_solicitante"] = [
-            cell_text(v) if cell_text(v).startswith("***") else mask_cpf(v)
-            for v in out["cpf_solicitante"]
-        ]
+        out["cpf_solicitante"] = list(
+            _map(
+                out["cpf_solicitante"],
+                lambda v: cell_text(v) if cell_text(v).startswith("***") else mask_cpf(v),
+            )
+        )
     log.info(
         "elegibilidade: %d pedido(s) elegível(is), %d inelegível(is), %d estratégico(s) (Art. 11)",
         int(out["elegivel"].sum()),
@@ -494,10 +614,12 @@ def check(
     return out
 
 
-def _history_events(
-    history: pd.DataFrame | None, key: bytes
-) -> dict[str, list[tuple[date, str, str]]] | None:
-    """Benefits by CPF hash: (date, canonical type or "", protocol)."""
+def _history_table(history: pd.DataFrame | None, key: bytes) -> pd.DataFrame | None:
+    """List the benefits with a CPF hash and a date, in the history's order.
+
+    Columns ``cpf_hash``, ``day``, ``tipo`` (canonical or ``""``), ``protocol`` and
+    ``seq`` (position in the history).
+    """
     if history is None:
         return None
     if "cpf_hash" in history.columns:
@@ -506,18 +628,21 @@ def _history_events(
         hashes = cpf_hashes(history["cpf"], key).tolist()
     else:
         raise ValueError("history needs a 'cpf_hash' or 'cpf' column")
-    events: dict[str, list[tuple[date, str, str]]] = {}
-    rows = zip(
+    rows = []
+    events = zip(
         hashes,
         _column(history, "data"),
         _column(history, "tipo"),
         _column(history, "protocolo"),
         strict=True,
     )
-    for h, day_v, tipo_v, protocol_v in rows:
+    for h, day_v, tipo_v, protocol_v in events:
         day = _as_date(day_v)
         if not h or day is None:
             continue
-        tipo = _tipo(cell_text(tipo_v)) or ""
-        events.setdefault(h, []).append((day, tipo, cell_text(protocol_v)))
-    return events
+        rows.append((h, day, _tipo(cell_text(tipo_v)) or "", cell_text(protocol_v)))
+    table = pd.DataFrame(rows, columns=["cpf_hash", "day", "tipo", "protocol"])
+    table = table.astype({"cpf_hash": object, "tipo": object, "protocol": object})
+    table["day"] = table["day"].astype(object)
+    table["seq"] = np.arange(len(table), dtype="int64")
+    return table

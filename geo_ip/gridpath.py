@@ -31,6 +31,14 @@ from pyproj import CRS
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from geo_ip._gridpath_kernels import (
+    EdgeArrays,
+    _closest_per_group,
+    assemble_paths,
+    nearest,
+    twin_groups,
+)
+
 log = logging.getLogger("geo_ip")
 
 GRIDPATH_COLUMNS = [
@@ -80,7 +88,11 @@ class _Tree:
     pred: IntArray  # (N,) predecessor node; -1 at roots and unreachable nodes
     pred_edge: IntArray  # (N,) edge from pred to the node; -1 where pred is -1
     root_sample: IntArray  # (N,) attached sample that starts the path (-1: unreachable)
-    samples: pd.DataFrame  # attached samples of the class: sample, edge, s, attach
+    # attached samples of the class, sorted by edge (stable): sample, edge, s, attach
+    sample: IntArray
+    sample_edge: IntArray
+    sample_s: FloatArray
+    sample_attach: FloatArray
 
 
 def _choose(
@@ -101,17 +113,30 @@ def _numbers(values: pd.Series) -> FloatArray:
     return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
+def _unique_points(xy: FloatArray) -> tuple[FloatArray, IntArray]:
+    """Distinct points of ``(n, 2)`` coordinates and the position of each among them."""
+    as_complex = np.ascontiguousarray(xy, dtype="float64").view(np.complex128).reshape(-1)
+    unique, inverse = np.unique(as_complex, return_inverse=True)
+    return np.column_stack([unique.real, unique.imag]), inverse.reshape(-1).astype("int64")
+
+
 def _nearest(
-    tree: shapely.STRtree, points: npt.NDArray[np.object_], max_distance: float | None
+    tree: shapely.STRtree, xy: FloatArray, max_distance: float | None
 ) -> tuple[IntArray, IntArray, FloatArray]:
-    """Nearest tree geometry of each point: (point, geometry, distance), lowest index on ties."""
-    (src, hit), d = tree.query_nearest(
-        points, max_distance=max_distance, return_distance=True, all_matches=True
-    )
-    order = np.lexsort((hit, src))
-    src, hit, d = src[order], hit[order], d[order]
-    first = np.r_[True, src[1:] != src[:-1]] if len(src) else np.zeros(0, bool)
-    return src[first].astype("int64"), hit[first].astype("int64"), d[first]
+    """Nearest tree geometry of each point: (point, geometry, distance), lowest index on ties.
+
+    Identical points are searched once (grid lines share their vertices with poles).
+    """
+    if len(xy) == 0:
+        empty = np.zeros(0, "int64")
+        return empty, empty.copy(), np.zeros(0)
+    unique, inverse = _unique_points(xy)
+    src, hit, d = nearest(tree, unique[:, 0], unique[:, 1], max_distance)
+    found = np.full(len(unique), -1, "int64")
+    found[src] = np.arange(len(src))
+    at = found[inverse]
+    points = np.flatnonzero(at >= 0)
+    return points.astype("int64"), hit[at[points]], d[at[points]]
 
 
 class GridNetwork:
@@ -172,9 +197,7 @@ class GridNetwork:
         if rev.any():
             oriented[rev] = shapely.reverse(geoms[rev])
         lo, hi = np.minimum(u, v), np.maximum(u, v)
-        rounded = shapely.to_wkb(shapely.transform(oriented, lambda c: np.round(c, 3)))
-        keys = pd.DataFrame({"lo": lo, "hi": hi, "g": rounded})
-        group = keys.groupby(["lo", "hi", "g"], sort=False).ngroup().to_numpy(dtype="int64")
+        group = twin_groups(lo, hi, oriented)
         _, first = np.unique(group, return_index=True)
         self._directed = pd.DataFrame(
             {"edge": group, "rev": rev},
@@ -195,6 +218,7 @@ class GridNetwork:
         self._cum = cs - cs[self._off[idx]] if len(xy) else cs[:0]
         self._len = self._cum[self._off[1:] - 1] if n_edges else np.zeros(0)
         self._edge_tree = shapely.STRtree(self._geom)
+        self._edges = EdgeArrays(self._xy, self._off, self._cum, self._len, self._a, self._b)
         # One weight per node pair (the shortest parallel edge), both directions.
         n = len(self.nodes)
         proper = np.flatnonzero(self._a != self._b)
@@ -236,19 +260,28 @@ class GridNetwork:
         # Lines become their vertices at most `step` apart; points stay as they are.
         dense = shapely.segmentize(self._el_geom, step)
         sxy, sel = shapely.get_coordinates(dense, return_index=True)
-        points: npt.NDArray[np.object_] = np.asarray(shapely.points(sxy), dtype=object)
-        n_s = len(points)
+        n_s = len(sxy)
         self._s_elem = sel.astype("int64")
         self._s_xy = sxy
         self._s_edge = np.full(n_s, -1, "int64")
         self._s_pos = np.full(n_s, np.nan)
         self._s_attach = np.full(n_s, np.inf)
         if n_s and len(self._geom):
-            si, ei, d = _nearest(self._edge_tree, points, max_attach_m)
-            self._s_edge[si] = ei
-            self._s_attach[si] = d
-            along = shapely.line_locate_point(self._geom[ei], points[si])
-            self._s_pos[si] = np.clip(along, 0.0, self._len[ei])
+            # identical samples (a line's vertex, its pole, the lamp on it) are located once
+            unique, inverse = _unique_points(sxy)
+            points = np.asarray(shapely.points(unique), dtype=object)
+            ui, ei, d = nearest(
+                self._edge_tree, unique[:, 0], unique[:, 1], max_attach_m, points=points
+            )
+            along = shapely.line_locate_point(self._geom[ei], points[ui])
+            found = np.full(len(unique), -1, "int64")
+            found[ui] = np.arange(len(ui))
+            at = found[inverse]
+            si = np.flatnonzero(at >= 0)
+            e = ei[at[si]]
+            self._s_edge[si] = e
+            self._s_attach[si] = d[at[si]]
+            self._s_pos[si] = np.clip(along[at[si]], 0.0, self._len[e])
         attached = np.zeros(len(self._el_geom), bool)
         attached[self._s_elem[self._s_edge >= 0]] = True
         if (~attached).any():
@@ -270,21 +303,18 @@ class GridNetwork:
             return None
         n = len(self.nodes)
         e, s, attach = self._s_edge[q], self._s_pos[q], self._s_attach[q]
-        starts = pd.DataFrame(
-            {
-                "node": np.r_[self._a[e], self._b[e]],
-                "w": np.r_[attach + s, attach + self._len[e] - s],
-                "sample": np.r_[q, q],
-            }
-        )
         # Keep the cheapest attachment per node (lowest sample on ties): no summed duplicates.
-        starts = starts.sort_values(["node", "w", "sample"], kind="stable")
-        starts = starts.drop_duplicates("node")
-        snode = starts["node"].to_numpy(dtype="int64")
+        node = np.r_[self._a[e], self._b[e]]
+        weight = np.r_[attach + s, attach + self._len[e] - s]
+        sample = np.r_[q, q]
+        order = np.argsort(node, kind="stable")
+        node, weight, sample = node[order], weight[order], sample[order]
+        first = _closest_per_group(node, weight, sample)
+        snode, sweight, ssample = node[first], weight[first], sample[first]
         rows, cols, w = self._road_coo
         graph = csr_matrix(
             (
-                np.r_[w, np.maximum(starts["w"].to_numpy(dtype="float64"), _EPS)],
+                np.r_[w, np.maximum(sweight, _EPS)],
                 (np.r_[rows, np.full(len(snode), n)], np.r_[cols, snode]),
             ),
             shape=(n + 1, n + 1),
@@ -301,57 +331,18 @@ class GridNetwork:
                 break
             root = nxt
         best = np.full(n, -1, "int64")
-        best[snode] = starts["sample"].to_numpy(dtype="int64")
+        best[snode] = ssample
         root_sample = np.where(reach, best[root], -1)
         pred_edge = np.full(n, -1, "int64")
         child = np.flatnonzero(pred >= 0)
         key = np.minimum(pred[child], child) * n + np.maximum(pred[child], child)
         pred_edge[child] = self._pair_edge[np.searchsorted(self._pair_key, key)]
-        same = pd.DataFrame({"sample": q, "edge": e, "s": s, "attach": attach})
-        self._trees[mt] = _Tree(dist, pred, pred_edge, root_sample, same)
+        by_edge = np.argsort(e, kind="stable")
+        self._trees[mt] = _Tree(
+            dist, pred, pred_edge, root_sample, q[by_edge], e[by_edge], s[by_edge],
+            attach[by_edge],
+        )  # fmt: skip
         return self._trees[mt]
-
-    # ------------------------------------------------------------------ geometry
-
-    def _partial(self, edge: int, start: float, end: float) -> FloatArray:
-        """Coordinates of ``edge`` from position ``start`` to ``end`` (reversed if end < start)."""
-        o0, o1 = self._off[edge], self._off[edge + 1]
-        xy, cum = self._xy[o0:o1], self._cum[o0:o1]
-        lo, hi = min(start, end), max(start, end)
-        inner = xy[(cum > lo) & (cum < hi)]
-        ends = np.column_stack(
-            [np.interp([lo, hi], cum, xy[:, 0]), np.interp([lo, hi], cum, xy[:, 1])]
-        )
-        out = np.vstack([ends[:1], inner, ends[1:]])
-        return out if start <= end else out[::-1]
-
-    def _from_sample(self, sample: int, to: float) -> FloatArray:
-        """Element position → attachment point → along its edge to position ``to``."""
-        edge = int(self._s_edge[sample])
-        return np.vstack([self._s_xy[sample], self._partial(edge, self._s_pos[sample], to)])
-
-    def _to_node(self, tree: _Tree, node: int, cache: dict[int, FloatArray]) -> FloatArray:
-        """Coordinates from the element whose path reaches ``node`` to ``node`` (memoised)."""
-        if node in cache:
-            return cache[node]
-        chain: list[int] = []
-        n = node
-        while n not in cache and tree.pred[n] >= 0:
-            chain.append(n)
-            n = int(tree.pred[n])
-        if n in cache:
-            parts = [cache[n]]
-        else:  # n is the root: leave the attachment towards the end of its edge that is n
-            q = int(tree.root_sample[n])
-            e = int(self._s_edge[q])
-            via_a = self._a[e] == n and (self._b[e] != n or self._s_pos[q] <= self._len[e] / 2)
-            parts = [self._from_sample(q, 0.0 if via_a else float(self._len[e]))]
-        for child in reversed(chain):
-            e = int(tree.pred_edge[child])
-            xy = self._xy[self._off[e] : self._off[e + 1]]
-            parts.append(xy if self._b[e] == child else xy[::-1])
-        cache[node] = np.vstack(parts)
-        return cache[node]
 
     # ------------------------------------------------------------------ requests
 
@@ -396,15 +387,17 @@ class GridNetwork:
             ]
         )
         sample = np.full(k, -1, "int64")
-        same = pd.DataFrame({"row": np.arange(k), "edge": edge, "t": t}).merge(
-            tree.samples, on="edge"
-        )
-        if len(same):
-            same["c"] = same["attach"] + (same["s"] - same["t"]).abs()
-            same = same.sort_values(["row", "c", "sample"], kind="stable").drop_duplicates("row")
-            hit = same["row"].to_numpy(dtype="int64")
-            cand[hit, _SAME_EDGE] = same["c"].to_numpy(dtype="float64")
-            sample[hit] = same["sample"].to_numpy(dtype="int64")
+        # every attached sample on the request's own edge: the cheapest, lowest on ties
+        lo = np.searchsorted(tree.sample_edge, edge, side="left")
+        count = np.searchsorted(tree.sample_edge, edge, side="right") - lo
+        row = np.repeat(np.arange(k, dtype="int64"), count)
+        at = lo[row] + (np.arange(len(row)) - (np.cumsum(count) - count)[row])
+        if len(row):
+            c = tree.sample_attach[at] + np.abs(tree.sample_s[at] - t[row])
+            best = _closest_per_group(row, c, tree.sample[at])
+            hit = row[best]
+            cand[hit, _SAME_EDGE] = c[best]
+            sample[hit] = tree.sample[at][best]
         mode = np.argmin(cand, axis=1).astype("int64")  # ties: same edge, then start, then end
         cost = cand[np.arange(k), mode]
         node = np.where(mode == _VIA_START, self._a[edge], self._b[edge])
@@ -433,7 +426,8 @@ class GridNetwork:
             out.cost[on_road], out.mode[on_road], out.start[on_road] = along
         members = self._el_of_class[mt]
         if members.size and located.any():
-            src, hit, d = _nearest(self._el_index[mt], origin[located], None)
+            xy = shapely.get_coordinates(origin[located])
+            src, hit, d = _nearest(self._el_index[mt], xy, None)
             rows = np.flatnonzero(located)[src]
             out.straight[rows], out.near[rows] = d, members[hit]
         return out
@@ -553,30 +547,34 @@ class GridNetwork:
         self, mt: BoolArray, mode: IntArray, edge: IntArray, t: FloatArray, sample: IntArray
     ) -> npt.NDArray[np.object_]:
         """Path geometries of requests reached along the roads (element → snapped point)."""
-        caches: dict[bool, dict[int, FloatArray]] = {False: {}, True: {}}
-        pieces = []
-        for use_mt, md, e, ti, q in zip(
-            mt.tolist(), mode.tolist(), edge.tolist(), t.tolist(), sample.tolist(), strict=True
-        ):
+        owners: list[IntArray] = []
+        blocks: list[FloatArray] = []
+        for use_mt in (False, True):
+            rows = np.flatnonzero(mt == use_mt)
+            if rows.size == 0:
+                continue
             tree = self._trees[use_mt]
             assert tree is not None
-            if md == _SAME_EDGE:
-                pieces.append(self._from_sample(q, ti))
-                continue
-            node, end = (self._a[e], 0.0) if md == _VIA_START else (self._b[e], self._len[e])
-            cache = caches[use_mt]
-            pieces.append(
-                np.vstack([self._to_node(tree, int(node), cache), self._partial(e, end, ti)])
-            )
-        if not pieces:
+            e, md = edge[rows], mode[rows]
+            start = md == _VIA_START
+            owner, xy = assemble_paths(
+                self._edges, self._s_xy, self._s_edge, self._s_pos, tree.pred, tree.pred_edge,
+                via=md != _SAME_EDGE, node=np.where(start, self._a[e], self._b[e]), edge=e,
+                t=t[rows], end=np.where(start, 0.0, self._len[e]), sample=sample[rows],
+            )  # fmt: skip
+            owners.append(rows[owner])
+            blocks.append(xy)
+        if not owners:
             return np.empty(0, dtype=object)
-        coords = np.vstack(pieces)
-        idx = np.repeat(np.arange(len(pieces)), [len(p) for p in pieces])
+        idx = np.concatenate(owners)
+        order = np.argsort(idx, kind="stable")
+        idx, coords = idx[order], np.vstack(blocks)[order]
+        n_paths = len(edge)
         step = np.diff(idx) != 0
         keep = np.r_[True, step | np.any(np.diff(coords, axis=0) != 0, axis=1)]
         coords, idx = coords[keep], idx[keep]
         # A request exactly at an element on the road: zero-length, two-point path.
-        single = np.flatnonzero(np.bincount(idx, minlength=len(pieces)) == 1)
+        single = np.flatnonzero(np.bincount(idx, minlength=n_paths) == 1)
         first = np.searchsorted(idx, single)
         coords, idx = np.vstack([coords, coords[first]]), np.r_[idx, single]
         order = np.argsort(idx, kind="stable")

@@ -94,46 +94,68 @@ def _day(value: Any) -> int | None:
         return None
 
 
-def _desc(value: float) -> tuple[bool, float]:
-    """Key for "larger first, NaN last"."""
-    return (math.isnan(value), 0.0 if math.isnan(value) else -value)
-
-
-def _asc(value: float) -> tuple[bool, float]:
-    """Key for "smaller first, NaN last"."""
-    return (math.isnan(value), 0.0 if math.isnan(value) else value)
-
-
-_Row = dict[str, Any]
-_TieKey = Callable[[_Row], tuple[bool, float]]
-_TIE_KEYS: dict[str, _TieKey] = {
-    # Art. 10 §1: "maior número de beneficiários" — the estimated residents, not the points.
-    "beneficiarios": lambda row: _desc(_number(row["moradores_estimados"])),
-    # "maior pontuação em segurança pública e segurança viária".
-    "seguranca": lambda row: _desc(_number(row["pont_seguranca"])),
-    # "melhor relação de custo-benefício": the lower cost per beneficiary.
-    "custo_beneficio": lambda row: _asc(_number(row["custo_por_beneficiario_rs"])),
-    # "antiguidade do protocolo": the older protocol first.
-    "antiguidade_protocolo": lambda row: _asc(
-        math.nan if (day := _day(row["data_protocolo"])) is None else float(day)
-    ),
-}
-
-
-def _sort_key(row: _Row, order: tuple[str, ...]) -> tuple[Any, ...]:
-    """Full ranking key of a row: total, the tie-break keys in order, protocol number."""
-    keys: list[Any] = [_desc(_number(row["pontuacao_total"]))]
-    keys.extend(_TIE_KEYS[name](row) for name in order)
-    keys.append(_natural(str(row["protocolo"])))
-    return tuple(keys)
-
-
 def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
-    """Natural order of protocol numbers: ``PED-99`` before ``PED-100``."""
-    return tuple(
+    """Natural order of protocol numbers: ``PED-99`` before ``PED-100``.
+
+    The text itself closes the key, so two distinct protocols never compare equal
+    (``PED-01`` before ``PED-1``, ``ped-1`` after ``PED-1``): a complete tie never
+    depends on the order of the input rows.
+    """
+    parts = tuple(
         (0, int(part)) if part.isdigit() else (1, part.casefold())
         for part in re.findall(r"\d+|\D+", text)
     )
+    return (*parts, (2, text))
+
+
+def _per_value(values: Any, convert: Callable[[Any], Any]) -> list[Any]:
+    """``[convert(v) for v in values]``, calling ``convert`` once per distinct value."""
+    series = pd.Series(np.asarray(values, dtype=object), dtype=object)
+    codes, uniques = pd.factorize(series)
+    converted = np.empty(len(uniques) + 1, dtype=object)
+    converted[:-1] = [convert(v) for v in uniques]
+    converted[-1] = convert(None)  # code -1: a missing value
+    return list(converted[codes])
+
+
+def _numbers(values: Any) -> np.ndarray:
+    """:func:`_number` of every cell (float array)."""
+    if isinstance(values, pd.Series) and pd.api.types.is_float_dtype(values.dtype):
+        raw = values.to_numpy(dtype="float64", na_value=np.nan)
+        finite = np.isfinite(raw)
+        out = raw.copy()
+        if finite.any():
+            distinct, inverse = np.unique(raw[finite], return_inverse=True)
+            rounded = np.array([round(float(v), _DECIMALS) for v in distinct], dtype=float)
+            out[finite] = rounded[inverse.reshape(-1)]
+        return out
+    return np.array(_per_value(values, _number), dtype=float).reshape(len(values))
+
+
+def _key(values: np.ndarray, larger_first: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Sort key of :func:`_desc` / :func:`_asc` as two arrays: (is NaN, value)."""
+    nan = np.isnan(values)
+    value = np.where(nan, 0.0, -values if larger_first else values)
+    return nan, value
+
+
+def _days(values: Any) -> np.ndarray:
+    """Ordinal day of each protocol date, NaN when unknown (see :func:`_day`)."""
+    days = _per_value(values, _day)
+    return np.array([np.nan if d is None else float(d) for d in days], dtype=float)
+
+
+_TIE_COLUMNS = {
+    # Art. 10 §1: "maior número de beneficiários" — the estimated residents, not the points.
+    "beneficiarios": ("moradores_estimados", True),
+    # "maior pontuação em segurança pública e segurança viária".
+    "seguranca": ("pont_seguranca", True),
+    # "melhor relação de custo-benefício": the lower cost per beneficiary.
+    "custo_beneficio": ("custo_por_beneficiario_rs", False),
+    # "antiguidade do protocolo": the older protocol first.
+    "antiguidade_protocolo": ("data_protocolo", False),
+}
+"""Tie-break keys of Art. 10 §1: the column and whether the larger value comes first."""
 
 
 def cents(value: np.ndarray) -> np.ndarray:
@@ -152,87 +174,65 @@ def cents(value: np.ndarray) -> np.ndarray:
     return np.floor(np.asarray(value, dtype=float) * 100 + 0.5 + 1e-9) / 100
 
 
-def _tie_text(name: str, ahead: _Row, row: _Row) -> str:
-    """Why ``ahead`` comes before ``row`` on tie-break key ``name`` (Portuguese)."""
-    if name == "beneficiarios":
-        a, b = _number(ahead["moradores_estimados"]), _number(row["moradores_estimados"])
-        return (
-            f"maior número de beneficiários ({format_number(a)} contra "
-            f"{format_number(b)} moradores estimados)"
-        )
-    if name == "seguranca":
-        a, b = _number(ahead["pont_seguranca"]), _number(row["pont_seguranca"])
-        return f"maior pontuação em segurança ({format_number(a)} contra {format_number(b)})"
-    if name == "custo_beneficio":
-        a, b = (
-            _number(ahead["custo_por_beneficiario_rs"]),
-            _number(row["custo_por_beneficiario_rs"]),
-        )
-        return (
-            f"melhor relação de custo-benefício ({format_brl(a)} contra {format_brl(b)} "
-            "por beneficiário)"
-        )
-    days = [_day(ahead["data_protocolo"]), _day(row["data_protocolo"])]
-    shown = [
-        date.fromordinal(d).strftime("%d/%m/%Y") if d is not None else "sem data" for d in days
-    ]
-    return f"protocolo mais antigo ({shown[0]} contra {shown[1]})"
-
-
-# ---------------------------------------------------------------------------
-# Situation of each row
-# ---------------------------------------------------------------------------
 def _flag(table: pd.DataFrame, name: str, default: bool) -> np.ndarray:
     """Boolean array of a flag column; NA becomes ``default``."""
-    values = [default if pd.isna(v) else bool(v) for v in table[name].astype("object")]
+    column = table[name]
+    if pd.api.types.is_bool_dtype(column.dtype):
+        return column.astype("boolean").fillna(default).to_numpy(dtype=bool).reshape(len(table))
+    values = _per_value(column, lambda v: default if v is None or pd.isna(v) else bool(v))
     return np.array(values, dtype=bool).reshape(len(table))
 
 
-def _text(table: pd.DataFrame, name: str) -> list[str]:
+def _text(table: pd.DataFrame, name: str) -> np.ndarray:
     """Strings of an optional column (``""`` when absent or NA)."""
     if name not in table:
-        return [""] * len(table)
-    return ["" if pd.isna(v) else str(v).strip() for v in table[name].astype("object")]
+        return np.full(len(table), "", dtype=object)
+    values = _per_value(table[name], lambda v: "" if v is None or pd.isna(v) else str(v).strip())
+    return np.asarray(values, dtype=object).reshape(len(table))
 
 
-def _with_detail(text: str, detail: str) -> str:
-    return f"{text}: {detail}" if detail else text
+def _with_detail(text: str, detail: np.ndarray) -> np.ndarray:
+    """``text: detail``, or ``text`` where the detail is empty (element-wise)."""
+    out = np.full(len(detail), text, dtype=object)
+    filled = detail != ""
+    out[filled] = text + ": " + detail[filled]
+    return out
 
 
-def _apart_reasons(table: pd.DataFrame) -> dict[str, list[str]]:
-    """Reason texts of the rows that are not ranked, by situation."""
-    problems = _text(table, "problemas")
-    ineligible = _text(table, "motivos_inelegibilidade")
-    art11 = _text(table, "justificativa_estrategica")
-    art12 = _text(table, "motivo_art12")
-    return {
+def _apart_reasons(table: pd.DataFrame, situation: np.ndarray) -> np.ndarray:
+    """Reason text of each row that is not ranked (``""`` for the ranked ones)."""
+    out = np.full(len(table), "", dtype=object)
+    rows = {kind: np.flatnonzero(situation == kind) for kind in SITUACOES}
+    if len(rows["erro"]):
         # the problems themselves are in the problemas column, beside this one
-        "erro": [
-            "Pedido com erro, não classificado (ver problemas)"
-            if p
-            else "Pedido com erro, não classificado"
-            for p in problems
-        ],
-        "inelegivel": [
-            _with_detail("Inelegível ao custeio municipal (Art. 5)", m) for m in ineligible
-        ],
-        "estrategico_art11": [
-            _with_detail(
-                "Interesse estratégico (Art. 11): análise direta pela Comissão, sem "
-                "submissão obrigatória à pontuação; listado à parte da classificação",
-                j,
-            )
-            for j in art11
-        ],
-        "candidato_art12": [
-            _with_detail(
-                "Via rural de alto fluxo (Art. 12): o Poder Executivo pode executar "
-                "diretamente, em procedimento próprio; listado à parte da classificação",
-                m.rstrip("."),
-            )
-            for m in art12
-        ],
-    }
+        problems = _text(table.iloc[rows["erro"]], "problemas")
+        out[rows["erro"]] = np.where(
+            problems != "",
+            "Pedido com erro, não classificado (ver problemas)",
+            "Pedido com erro, não classificado",
+        )
+    parts = (
+        ("inelegivel", "motivos_inelegibilidade", "Inelegível ao custeio municipal (Art. 5)"),
+        (
+            "estrategico_art11",
+            "justificativa_estrategica",
+            "Interesse estratégico (Art. 11): análise direta pela Comissão, sem "
+            "submissão obrigatória à pontuação; listado à parte da classificação",
+        ),
+        (
+            "candidato_art12",
+            "motivo_art12",
+            "Via rural de alto fluxo (Art. 12): o Poder Executivo pode executar "
+            "diretamente, em procedimento próprio; listado à parte da classificação",
+        ),
+    )
+    for kind, column, text in parts:
+        if len(rows[kind]):
+            detail = _text(table.iloc[rows[kind]], column)
+            if kind == "candidato_art12":
+                detail = np.array([d.rstrip(".") for d in detail], dtype=object)
+            out[rows[kind]] = _with_detail(text, detail)
+    return out
 
 
 def _situation(table: pd.DataFrame) -> np.ndarray:
@@ -251,12 +251,20 @@ def _situation(table: pd.DataFrame) -> np.ndarray:
     )
 
 
-def _share(total: Any, rules: Rules) -> float:
-    """Municipal percentage for a total score (NaN when the score is unknown)."""
-    score = _number(total)
-    if math.isnan(score):
-        return math.nan
-    return float(rules.participacao.share_for(max(score, 0.0)))
+def _shares(totals: np.ndarray, rules: Rules) -> np.ndarray:
+    """Municipal percentage for each total score (NaN when the score is unknown)."""
+    out = np.full(len(totals), np.nan)
+    known = ~np.isnan(totals)
+    if known.any():
+        distinct, inverse = np.unique(totals[known], return_inverse=True)
+        share = [float(rules.participacao.share_for(max(float(t), 0.0))) for t in distinct]
+        out[known] = np.asarray(share, dtype=float)[inverse.reshape(-1)]
+    return out
+
+
+def _formatted(values: np.ndarray, fmt: Callable[[float], str]) -> np.ndarray:
+    """``fmt`` of each value, computed once per distinct value (NaN included)."""
+    return np.asarray(_per_value(values, lambda v: fmt(math.nan if v is None else v)), object)
 
 
 # ---------------------------------------------------------------------------
@@ -315,6 +323,12 @@ def rank(table: pd.DataFrame, rules: Rules, budget: float | None) -> pd.DataFram
         If ``budget`` is negative or not a number.
     GeoIPError
         If a required column is missing.
+
+    Notes
+    -----
+    Every column is computed for all rows at once (sort keys with
+    :func:`numpy.lexsort`, texts from formatted columns); only the walk down the
+    budget, where each selection depends on the ones before, is a loop, over numbers.
     """
     if budget is not None and (math.isnan(budget) or budget < 0):
         what = "negativo" if budget < 0 else "inválido (não é um número)"
@@ -326,61 +340,68 @@ def rank(table: pd.DataFrame, rules: Rules, budget: float | None) -> pd.DataFram
     rows = table.reset_index(drop=True)
     n = len(rows)
     situation = _situation(rows).astype(object)
-    reasons = _apart_reasons(rows)
-    motive = [reasons[s][i] + "." if s else "" for i, s in enumerate(situation)]
+    motive = np.full(n, "", dtype=object)
+    apart = situation != ""
+    motive[apart] = _apart_reasons(rows, situation)[apart] + "."
 
     # Art. 4 §1 ties the share to the score: only ranked rows have one. Art. 11 and 12
     # requests skip the points, so their share is the commission's (left blank).
-    share = np.full(n, np.nan)
-    for i in range(n):
-        if situation[i] == "":
-            share[i] = _share(rows.at[i, "pontuacao_total"], rules)
-    cost = np.array([_number(v) for v in rows["custo_estimado_rs"]], dtype=float)
+    total = _numbers(rows["pontuacao_total"])
+    share = np.where(~apart, _shares(np.where(apart, np.nan, total), rules), np.nan)
+    cost = _numbers(rows["custo_estimado_rs"])
     municipal = cents(share / 100.0 * cost)
 
     order = tuple(rules.desempate.ordem)
-    ranked = [i for i in range(n) if situation[i] == ""]
-    records: list[_Row] = [{str(k): v for k, v in r.items()} for r in rows.to_dict("records")]
-    ranked.sort(key=lambda i: _sort_key(records[i], order))
+    values = {
+        name: _days(rows[column]) if name == "antiguidade_protocolo" else _numbers(rows[column])
+        for name, (column, _larger) in _TIE_COLUMNS.items()
+    }
+    keys = [_key(total, True)] + [_key(values[k], _TIE_COLUMNS[k][1]) for k in order]
+    protocols = np.asarray(rows["protocolo"].astype(object), dtype=object)
+    text_protocol = np.array([str(p) for p in protocols], dtype=object) if n else protocols
+    natural = _per_value(text_protocol, lambda t: _natural("None" if t is None else t))
+    distinct = sorted(set(natural))
+    place_of = {key: i for i, key in enumerate(distinct)}
+    natural_rank = np.array([place_of[k] for k in natural], dtype="int64")
+
+    candidates = np.flatnonzero(~apart)
+    flat = [a for pair in keys for a in pair]  # (nan, value) of each key, most significant first
+    sort_keys = [natural_rank[candidates]] + [k[candidates] for k in reversed(flat)]
+    ranked = candidates[np.lexsort(sort_keys)]
+    k = len(ranked)
     position = pd.array([pd.NA] * n, dtype="Int64")
+    position[ranked] = np.arange(1, k + 1)
+
+    # the budget, walked in ranking order (each selection depends on the previous ones)
     selected = np.zeros(n, dtype=bool)
-    remaining = math.inf if budget is None else float(budget)
-    stopped_at: str | None = None
-    for place, i in enumerate(ranked, start=1):
-        position[i] = place
-        text = _ranked_text(records, ranked, place, order, rules)
-        amount = municipal[i]
-        if budget is None:
-            situation[i], selected[i] = "classificado", True
-            shown = "desconhecido" if math.isnan(amount) else format_brl(amount)
-            text += f"; custo municipal {shown} (sem limite de orçamento informado)"
-        elif stopped_at is not None:
-            situation[i] = "aguardando_orcamento"
-            text += (
-                f"; aguarda orçamento: seleção interrompida no protocolo {stopped_at} "
-                "(orçamento estrito, Art. 13)"
-            )
-        elif math.isnan(amount):
-            situation[i] = "aguardando_orcamento"
-            text += "; aguarda orçamento: custo municipal desconhecido (estime o custo da obra)"
-            if rules.orcamento.estrito:
-                stopped_at = str(records[i]["protocolo"])
-        elif amount <= remaining + _EPSILON:
-            remaining = max(remaining - amount, 0.0)
-            situation[i], selected[i] = "classificado", True
-            text += (
-                f"; selecionado no orçamento: custo municipal {format_brl(amount)}, "
-                f"saldo restante {format_brl(remaining)}"
-            )
-        else:
-            situation[i] = "aguardando_orcamento"
-            text += (
-                f"; aguarda orçamento: custo municipal {format_brl(amount)} excede o saldo de "
-                f"{format_brl(remaining)}"
-            )
-            if rules.orcamento.estrito:
-                stopped_at = str(records[i]["protocolo"])
-        motive[i] = text + "."
+    outcome = np.zeros(k, dtype="int64")  # 0 no limit, 1 stopped, 2 unknown, 3 selected, 4 waits
+    balance = np.full(k, np.nan)
+    stopped = np.full(k, "", dtype=object)
+    if budget is None:
+        selected[ranked] = True
+    else:
+        remaining = float(budget)
+        stop_at: str | None = None
+        strict = rules.orcamento.estrito
+        for j, amount in enumerate(municipal[ranked].tolist()):
+            if stop_at is not None:
+                outcome[j], stopped[j] = 1, stop_at
+            elif math.isnan(amount):
+                outcome[j] = 2
+                stop_at = text_protocol[ranked[j]] if strict else None
+            elif amount <= remaining + _EPSILON:
+                remaining = max(remaining - amount, 0.0)
+                outcome[j], balance[j] = 3, remaining
+            else:
+                outcome[j], balance[j] = 4, remaining
+                stop_at = text_protocol[ranked[j]] if strict else None
+        selected[ranked[outcome == 3]] = True
+    situation[ranked] = np.where(selected[ranked], "classificado", "aguardando_orcamento")
+    motive[ranked] = (
+        _ranked_texts(rows, ranked, total, share, keys, values, order, text_protocol)
+        + _budget_texts(municipal[ranked], outcome, balance, stopped, budget is None)
+        + "."
+    )
 
     out = table.copy()
     out["situacao"] = pd.Series(situation, index=table.index, dtype="object")
@@ -388,35 +409,134 @@ def rank(table: pd.DataFrame, rules: Rules, budget: float | None) -> pd.DataFram
     out["percentual_municipio"] = pd.Series(share, index=table.index, dtype="float64")
     out["custo_municipio_rs"] = pd.Series(municipal, index=table.index, dtype="float64")
     out["selecionado_orcamento"] = pd.Series(selected, index=table.index, dtype="bool")
-    out["motivo_situacao"] = pd.Series(motive, index=table.index, dtype="object")
+    out["motivo_situacao"] = pd.Series(list(motive), index=table.index, dtype="object")
     return out
 
 
-def _ranked_text(
-    records: list[_Row], ranked: list[int], place: int, order: tuple[str, ...], rules: Rules
-) -> str:
-    """Reason text of a ranked row: position, points, share and any tie-break decided."""
-    i = ranked[place - 1]
-    row = records[i]
-    total = _number(row["pontuacao_total"])
-    share = _share(total, rules)
+def _budget_texts(
+    amount: np.ndarray,
+    outcome: np.ndarray,
+    balance: np.ndarray,
+    stopped: np.ndarray,
+    unlimited: bool,
+) -> np.ndarray:
+    """Write the budget part of each ranked row's reason (see :func:`rank`)."""
+    k = len(amount)
+    out = np.full(k, "", dtype=object)
+    if unlimited:
+        shown = _formatted(amount, format_brl)
+        shown[np.isnan(amount)] = "desconhecido"
+        return "; custo municipal " + shown + " (sem limite de orçamento informado)"
+    money, left = _formatted(amount, format_brl), _formatted(balance, format_brl)
+    stop = outcome == 1
+    out[stop] = (
+        "; aguarda orçamento: seleção interrompida no protocolo "
+        + stopped[stop]
+        + " (orçamento estrito, Art. 13)"
+    )
+    out[outcome == 2] = "; aguarda orçamento: custo municipal desconhecido (estime o custo da obra)"
+    chosen = outcome == 3
+    out[chosen] = (
+        "; selecionado no orçamento: custo municipal "
+        + money[chosen]
+        + ", saldo restante "
+        + left[chosen]
+    )
+    waits = outcome == 4
+    out[waits] = (
+        "; aguarda orçamento: custo municipal " + money[waits] + " excede o saldo de " + left[waits]
+    )
+    return out
+
+
+def _dates_text(days: np.ndarray) -> np.ndarray:
+    return _formatted(
+        days,
+        lambda d: "sem data" if math.isnan(d) else date.fromordinal(int(d)).strftime("%d/%m/%Y"),
+    )
+
+
+def _ranked_texts(
+    rows: pd.DataFrame,
+    ranked: np.ndarray,
+    total: np.ndarray,
+    share: np.ndarray,
+    keys: list[tuple[np.ndarray, np.ndarray]],
+    values: dict[str, np.ndarray],
+    order: tuple[str, ...],
+    protocol: np.ndarray,
+) -> np.ndarray:
+    """Reason of each ranked row: position, points, share and any tie-break decided."""
+    k = len(ranked)
+    if k == 0:
+        return np.zeros(0, dtype=object)
+    places = np.arange(1, k + 1).astype(str).astype(object)
     text = (
-        f"{place}º na classificação por pontuação (Art. 13), com "
-        f"{format_number(total)} pontos; participação do Município de "
-        f"{format_number(share)} % (Art. 4 §1)"
+        places
+        + "º na classificação por pontuação (Art. 13), com "
+        + _formatted(total[ranked], format_number)
+        + " pontos; participação do Município de "
+        + _formatted(share[ranked], format_number)
+        + " % (Art. 4 §1)"
     )
-    if place == 1:
+    if k == 1:
         return text
-    ahead = records[ranked[place - 2]]
-    if _desc(_number(ahead["pontuacao_total"])) != _desc(total):
-        return text
-    for name in order:
-        if _TIE_KEYS[name](ahead) != _TIE_KEYS[name](row):
-            return (
-                f"{text}; empatado com o protocolo {ahead['protocolo']}, que fica à frente por "
-                f"{_tie_text(name, ahead, row)} (Art. 10 §1)"
+    # ties with the row just ahead: on the total, then the first tie-break key that differs
+    row, ahead = ranked[1:], ranked[:-1]
+
+    def differs(key: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        nan, value = key
+        return (nan[row] != nan[ahead]) | (value[row] != value[ahead])
+
+    tied = ~differs(keys[0])
+    decided = np.full(k - 1, -1, dtype="int64")
+    for i, key in enumerate(keys[1:]):
+        decided = np.where((decided < 0) & tied & differs(key), i, decided)
+    tail = np.full(k - 1, "", dtype=object)
+    all_tied = tied & (decided < 0)
+    tail[all_tied] = (
+        "; empatado com o protocolo "
+        + protocol[ahead[all_tied]]
+        + " em todos os critérios de desempate do Art. 10 §1, fica atrás pelo número do "
+        "protocolo (regra técnica)"
+    )
+    for i, name in enumerate(order):
+        hit = np.flatnonzero(tied & (decided == i))
+        if hit.size == 0:
+            continue
+        a, b = values[name][ahead[hit]], values[name][row[hit]]
+        if name == "beneficiarios":
+            why = (
+                "maior número de beneficiários ("
+                + _formatted(a, format_number)
+                + " contra "
+                + _formatted(b, format_number)
+                + " moradores estimados)"
             )
-    return (
-        f"{text}; empatado com o protocolo {ahead['protocolo']} em todos os critérios de "
-        "desempate do Art. 10 §1, fica atrás pelo número do protocolo (regra técnica)"
-    )
+        elif name == "seguranca":
+            why = (
+                "maior pontuação em segurança ("
+                + _formatted(a, format_number)
+                + " contra "
+                + _formatted(b, format_number)
+                + ")"
+            )
+        elif name == "custo_beneficio":
+            why = (
+                "melhor relação de custo-benefício ("
+                + _formatted(a, format_brl)
+                + " contra "
+                + _formatted(b, format_brl)
+                + " por beneficiário)"
+            )
+        else:
+            why = "protocolo mais antigo (" + _dates_text(a) + " contra " + _dates_text(b) + ")"
+        tail[hit] = (
+            "; empatado com o protocolo "
+            + protocol[ahead[hit]]
+            + ", que fica à frente por "
+            + why
+            + " (Art. 10 §1)"
+        )
+    text[1:] = text[1:] + tail
+    return text

@@ -14,6 +14,7 @@ the requests spreadsheet) get 0 points and a motivation saying why.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -82,12 +83,26 @@ def format_number(value: float, decimals: int = 1, *, trim: bool = True) -> str:
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "?"
-    text = f"{float(value):,.{decimals}f}"
+    number = float(value)
+    if number == 0.0 and math.copysign(1.0, number) < 0:  # -0.0 == 0.0 for the cache
+        return _format(number, decimals, trim)
+    return _format_cached(number, decimals, trim)
+
+
+_SWAP_SEPARATORS = str.maketrans({",": ".", ".": ","})
+
+
+def _format(number: float, decimals: int, trim: bool) -> str:
+    text = f"{number:,.{decimals}f}"
     if trim and "." in text:
         text = text.rstrip("0").rstrip(".")
     if text in ("-0", ""):
         text = "0"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text.translate(_SWAP_SEPARATORS)
+
+
+_format_cached = functools.lru_cache(maxsize=1 << 16)(_format)
+"""Counts, points and levels repeat across thousands of motivations: format them once."""
 
 
 def format_brl(value: float) -> str:

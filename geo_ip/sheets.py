@@ -43,6 +43,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from geo_ip._io import atomic_path
+from geo_ip._parallel import PARALLEL_ABOVE, cores, start
 from geo_ip._paths import resource_dir
 from geo_ip._sheet_content import SECTIONS, Sheet, build_sheets
 from geo_ip._sheet_pdf import write_pdf
@@ -138,6 +139,59 @@ def render_html(sheet: Sheet, environment: Environment | None = None) -> str:
     return env.get_template(_TEMPLATE).render(sheet=sheet, mapa=image)
 
 
+def _write_one(sheet: Sheet, renderer: MapRenderer, env: Environment, folder: Path) -> bytes:
+    """Draw the map of one sheet and write its HTML and PDF; return the map (PNG)."""
+    sheet.mapa_png = renderer.render(sheet.indice)
+    with atomic_path(folder / f"{sheet.arquivo}.html") as tmp:
+        tmp.write_text(render_html(sheet, env), encoding="utf-8")
+    with atomic_path(folder / f"{sheet.arquivo}.pdf") as tmp:
+        write_pdf([sheet], tmp, title=f"Ficha técnica {sheet.protocolo} (Art. 10)")
+    return sheet.mapa_png
+
+
+def _sheets_chunk(shared: tuple[Assessment, str], positions: list[int]) -> list[bytes]:
+    """Worker of :func:`_sheet_files`: the sheets at ``positions``, their maps back."""
+    assessment, folder = shared
+    sheets = build_sheets(assessment)
+    renderer, env = MapRenderer(assessment), _environment()
+    return [_write_one(sheets[i], renderer, env, Path(folder)) for i in positions]
+
+
+def _sheet_files(
+    assessment: Assessment, sheets: list[Sheet], folder: Path, done: Callable[[], None]
+) -> list[bytes]:
+    """Write every sheet's HTML and PDF, on all cores when there are many.
+
+    Returns each sheet's map, in the sheets' order; ``done()`` is called after each
+    sheet. Sheets are dealt to the cores in turn, this process taking the first share;
+    a share whose helper process failed is written again here (a real error is then
+    raised as it would be without helpers).
+    """
+    renderer, env = MapRenderer(assessment), _environment()
+    n_cores = cores()
+    if len(sheets) <= PARALLEL_ABOVE or n_cores < 2:
+        maps = []
+        for sheet in sheets:
+            maps.append(_write_one(sheet, renderer, env, folder))
+            done()
+        return maps
+    shares = [list(range(k, len(sheets), n_cores)) for k in range(n_cores)]
+    running = start(
+        "geo_ip.sheets._sheets_chunk", (assessment, str(folder)), shares[1:],
+        what="fichas técnicas",
+    )  # fmt: skip
+    png: dict[int, bytes] = {}
+    for i in shares[0]:
+        png[i] = _write_one(sheets[i], renderer, env, folder)
+        done()
+    for share, images in zip(shares[1:], running.collect(), strict=True):
+        for k, i in enumerate(share):
+            drawn = images[k] if images is not None else None
+            png[i] = drawn if drawn is not None else _write_one(sheets[i], renderer, env, folder)
+            done()
+    return [png[i] for i in range(len(sheets))]
+
+
 def write_sheets(
     assessment: Assessment,
     out_dir: str | Path,
@@ -155,6 +209,11 @@ def write_sheets(
     progress : callable, optional
         Called as ``progress(done, total)`` after each sheet.
 
+    Notes
+    -----
+    Above :data:`geo_ip._parallel.PARALLEL_ABOVE` requests the sheets are drawn on
+    every core (the same files; ``todas.pdf`` is written here, in ranking order).
+
     Returns
     -------
     list of Path
@@ -168,22 +227,18 @@ def write_sheets(
     started = time.perf_counter()
     folder = Path(out_dir) / SHEETS_DIR
     sheets = build_sheets(assessment)
-    renderer = MapRenderer(assessment)
-    env = _environment()
     written: list[Path] = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for done, sheet in enumerate(sheets, start=1):
-            sheet.mapa_png = renderer.render(sheet.indice)
-            html = folder / f"{sheet.arquivo}.html"
-            with atomic_path(html) as tmp:
-                tmp.write_text(render_html(sheet, env), encoding="utf-8")
-            pdf = folder / f"{sheet.arquivo}.pdf"
-            with atomic_path(pdf) as tmp:
-                write_pdf([sheet], tmp, title=f"Ficha técnica {sheet.protocolo} (Art. 10)")
-            written += [html, pdf]
+        count = iter(range(1, len(sheets) + 1))
+
+        def done() -> None:
             if progress is not None:
-                progress(done, len(sheets))
+                progress(next(count), len(sheets))
+
+        for sheet, png in zip(sheets, _sheet_files(assessment, sheets, folder, done), strict=True):
+            sheet.mapa_png = png
+            written += [folder / f"{sheet.arquivo}.html", folder / f"{sheet.arquivo}.pdf"]
         every = folder / ALL_SHEETS
         with atomic_path(every) as tmp:
             pages = write_pdf(sheets, tmp, title="Fichas técnicas de avaliação (Art. 10)")

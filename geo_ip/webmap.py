@@ -42,6 +42,7 @@ from geo_ip import _webparts as parts
 from geo_ip import privacy
 from geo_ip._io import atomic_path
 from geo_ip._maps import SPECIAL_LAYERS, MapLayer, MapSpec, load_map
+from geo_ip._parallel import PARALLEL_ABOVE, cores, start
 from geo_ip._webassets import copy_assets, localise, remote_links
 from geo_ip._weblayers import (
     LayerData,
@@ -59,7 +60,15 @@ from geo_ip.errors import GeoIPError, InputFileError
 from geo_ip.styles import LayerStyle, layer_style
 from geo_ip.territory import read_layer
 
-__all__ = ["OSM_TILES", "MapSources", "overview_map", "request_map", "save_map", "write_maps"]
+__all__ = [
+    "OSM_TILES",
+    "PARALLEL_ABOVE",
+    "MapSources",
+    "overview_map",
+    "request_map",
+    "save_map",
+    "write_maps",
+]
 
 log = logging.getLogger("geo_ip")
 
@@ -73,6 +82,14 @@ OSM_BASE_MAP = "OpenStreetMap"
 _TERRITORY = ("vias", "rede_existente", "pontos_ip", "equipamentos")
 _MARKERS = {"pedidos": "pedido", "equipamentos": "icone", "ocorrencias": "icone"}
 _REQUEST_HEADER = {"protocolo", "posicao", "situacao", "pontuacao_total"}
+_OWN_LAYERS = ("pedidos", "extensoes")
+"""Layers of the assessment itself: the overview always shows every feature."""
+OVERVIEW_CONTEXT_FEATURES = 15_000
+"""Most features of the territory layers (roads, grid, lamps, facilities, occurrences)
+the overview carries in the requests' extent; beyond, only those near the requests."""
+OVERVIEW_NEAR_M = 100.0
+"""Distance (m) from a request or its extension within which a city-scale overview
+shows the territory's features."""
 
 
 def _dedupe_roads(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -366,6 +383,41 @@ def _title(text: str, assessment: Assessment, extra: str = "") -> str:
     return f"<b>{html.escape(text)}</b> — {municipality}{extra}{badge}"
 
 
+def _context_positions(
+    spec: MapSpec,
+    sources: MapSources,
+    fields: dict[str, list[str]],
+    area: shapely.Geometry,
+    extent: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Features of the territory layers the overview shows, when a city's are too many.
+
+    Within the requests' extent (plus the composition's margin) when they are at most
+    :data:`OVERVIEW_CONTEXT_FEATURES`; otherwise those within :data:`OVERVIEW_NEAR_M`
+    of a request or of its extension, so the page stays a few megabytes. ``{}`` means
+    "the extent": the caller selects.
+    """
+    layers = [
+        layer.camada
+        for layer in spec.camadas
+        if layer.camada in sources.frames and layer.camada not in _OWN_LAYERS
+    ]
+    data = {name: sources.data(name, fields[name]) for name in dict.fromkeys(layers)}
+    inside = {name: d.select(area) for name, d in data.items()}
+    total = sum(len(p) for p in inside.values())
+    if total <= OVERVIEW_CONTEXT_FEATURES:
+        return inside
+    near = {name: d.near(extent, OVERVIEW_NEAR_M) for name, d in data.items()}
+    log.info(
+        "panorama: %d feições do território na extensão dos pedidos; mostradas as %d a "
+        "menos de %g m de um pedido ou da sua extensão",
+        total,
+        sum(len(p) for p in near.values()),
+        OVERVIEW_NEAR_M,
+    )
+    return near
+
+
 def overview_map(
     assessment: Assessment, spec: MapSpec | None = None, *, sources: MapSources | None = None
 ) -> folium.Map:
@@ -397,6 +449,7 @@ def overview_map(
     area = shapely.box(*shapely.total_bounds(extent)).buffer(spec.margem_m, join_style="mitre")
     m = base_map(spec, wgs84_bounds(extent, assessment.crs))
     fields = _map_fields(spec, sources.catalog)
+    chosen = _context_positions(spec, sources, fields, area, extent)
     legend: list[parts.LegendEntry] = []
     shared: dict[str, parts.Layer] = {}
     search = None
@@ -404,7 +457,9 @@ def overview_map(
         if layer.camada not in sources.frames:
             continue
         data = sources.data(layer.camada, fields[layer.camada])
-        positions = data.select(None if layer.camada in ("pedidos", "extensoes") else area)
+        positions = chosen.get(layer.camada)
+        if positions is None:
+            positions = data.select(None if layer.camada in _OWN_LAYERS else area)
         js, style = catalog_spec(layer, spec, sources, count=len(positions), link="mapas/")
         group = folium.FeatureGroup(name=js["titulo"], show=layer.visivel)
         first = shared.get(layer.camada)
@@ -528,6 +583,64 @@ def save_map(m: folium.Map, path: str | Path, prefix: str = "assets/") -> Path:
     return path
 
 
+def _maps_of(
+    assessment: Assessment,
+    spec: MapSpec | None,
+    folder: Path,
+    work: Sequence[tuple[int, str]],
+    sources: MapSources,
+) -> list[tuple[str, str | None]]:
+    """Write the maps of ``work`` (row, file name): (file name, problem or None) each."""
+    done: list[tuple[str, str | None]] = []
+    for index, name in work:
+        try:
+            m = request_map(assessment, index, spec, sources=sources)
+            save_map(m, folder / name, "../assets/")
+        except GeoIPError as exc:
+            done.append((name, str(exc)))
+            continue
+        done.append((name, None))
+    return done
+
+
+def _maps_chunk(
+    shared: tuple[Assessment, MapSpec | None, str], work: list[tuple[int, str]]
+) -> list[tuple[str, str | None]]:
+    """Worker of :func:`_request_maps`: read the layers once, write the maps of ``work``."""
+    assessment, spec, folder = shared
+    return _maps_of(assessment, spec, Path(folder), work, MapSources.from_assessment(assessment))
+
+
+def _request_maps(
+    assessment: Assessment,
+    spec: MapSpec | None,
+    folder: Path,
+    work: list[tuple[int, str]],
+    sources: MapSources,
+) -> list[tuple[str, str | None]]:
+    """Write every request map, on all cores when there are many, in ``work`` order.
+
+    The requests are dealt to the cores in turn (this process takes the first share);
+    a share whose helper process failed is drawn again here, so a crash loses nothing
+    and a real error is raised as it would be without helpers.
+    """
+    n_cores = cores()
+    if len(work) <= PARALLEL_ABOVE or n_cores < 2:
+        return _maps_of(assessment, spec, folder, work, sources)
+    shares = [work[k::n_cores] for k in range(n_cores)]
+    running = start(
+        "geo_ip.webmap._maps_chunk", (assessment, spec, str(folder)), shares[1:],
+        what="mapas dos pedidos",
+    )  # fmt: skip
+    results = [_maps_of(assessment, spec, folder, shares[0], sources)]
+    for share, result in zip(shares[1:], running.collect(), strict=True):
+        results.append(result if result is not None else _maps_of(
+            assessment, spec, folder, share, sources
+        ))  # fmt: skip
+    by_name = {name: problem for result in results for name, problem in result}
+    return [(name, by_name[name]) for _index, name in work]
+
+
 def write_maps(
     assessment: Assessment,
     out_dir: str | Path,
@@ -540,6 +653,8 @@ def write_maps(
     ``out_dir/mapa.html``, ``out_dir/mapas/<protocolo>.html`` and ``out_dir/assets/``
     (scripts, styles, fonts, licences). Request maps of an earlier run that are not
     rewritten (a protocol no longer in the spreadsheet) are removed from ``mapas/``.
+    Above :data:`PARALLEL_ABOVE` requests the request maps are drawn on every core:
+    the same files under the same names, listed in the same order.
 
     Parameters
     ----------
@@ -571,13 +686,12 @@ def write_maps(
         folder = out_dir / "mapas"
         folder.mkdir(parents=True, exist_ok=True)
         requests = sources.frames["pedidos"].sort_values("indice")
-        for index, name in zip(requests["indice"], requests["mapa"], strict=True):
-            target = folder / str(name)
-            try:
-                m = request_map(assessment, int(index), per_request, sources=sources)
-                save_map(m, target, "../assets/")
-            except GeoIPError as exc:  # one request's map never stops the others
-                log.warning("mapa do pedido '%s' não gerado: %s", target.stem, exc)
+        pairs = zip(requests["indice"], requests["mapa"], strict=True)
+        work = [(int(index), str(name)) for index, name in pairs]
+        for name, problem in _request_maps(assessment, per_request, folder, work, sources):
+            target = folder / name
+            if problem is not None:  # one request's map never stops the others
+                log.warning("mapa do pedido '%s' não gerado: %s", target.stem, problem)
                 continue
             written.append(target)
         keep = set(written)
