@@ -40,7 +40,7 @@ import pyogrio
 import shapely
 
 from geo_ip import privacy
-from geo_ip._io import atomic_path
+from geo_ip._io import atomic_path, staged_dir
 from geo_ip.assess import Assessment, criteria_columns
 from geo_ip.config import CRITERIA
 from geo_ip.errors import InputFileError
@@ -263,13 +263,21 @@ def _rules_rows(assessment: Assessment) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["parametro", "valor", "unidade", "fonte"])
 
 
+def _names(assessment: Assessment) -> list[object]:
+    """Return the applicants' names, to redact from tables without them (LGPD)."""
+    table = assessment.table
+    return list(table["nome_solicitante"]) if "nome_solicitante" in table.columns else []
+
+
 def _criteria_sheet(assessment: Assessment) -> pd.DataFrame:
     table = _ordered(assessment.table)
     columns = ["protocolo", "posicao", "situacao", "pontuacao_total"]
     for c in CRITERIA:
         columns += [f"sugerido_{c}", f"nivel_{c}", f"pont_{c}", f"motivacao_{c}", f"decisao_{c}"]
     columns += ["candidato_art12", "motivo_art12"]
-    view = privacy.internal_view(table[[c for c in columns if c in table.columns]])
+    view = privacy.internal_view(
+        table[[c for c in columns if c in table.columns]], names=_names(assessment)
+    )
     return _export(view)
 
 
@@ -364,7 +372,8 @@ def _not_used(assessment: Assessment) -> pd.DataFrame:
         if frame is not None and "situacao" in frame.columns:
             frame = frame[frame["situacao"].astype(str) != "ok"]
         if frame is not None and len(frame):
-            frames.append(privacy.internal_view(frame).assign(arquivo_de=label))
+            view = privacy.internal_view(frame, names=_names(assessment))
+            frames.append(view.assign(arquivo_de=label))
     if not frames:
         return pd.DataFrame({"arquivo_de": [], "motivo": []})
     return _export(pd.concat(frames, ignore_index=True))
@@ -552,6 +561,10 @@ def write_outputs(
 ) -> list[Path]:
     """Write every file of the assessment folder.
 
+    Every file is written into a hidden staging folder first and moved into ``out_dir``
+    only when all of them were written (:func:`geo_ip._io.staged_dir`): an interrupted
+    run leaves the previous results untouched.
+
     Parameters
     ----------
     assessment : Assessment
@@ -573,8 +586,28 @@ def write_outputs(
     InputFileError
         When the folder or a file cannot be written.
     """
-    out_dir = Path(out_dir)
+    final_dir = Path(out_dir)
     public = public_ranking(assessment)
+    with staged_dir(final_dir) as stage:
+        try:
+            written = _write_all(assessment, public, stage, final_dir, maps=maps, sheets=sheets)
+        except InputFileError as exc:  # name the file as the user knows it, not its stage
+            if exc.path is None or not exc.path.is_relative_to(stage):
+                raise
+            raise InputFileError(exc.message, path=final_dir / exc.path.relative_to(stage)) from exc
+    return [final_dir / path.relative_to(stage) for path in written]
+
+
+def _write_all(
+    assessment: Assessment,
+    public: pd.DataFrame,
+    out_dir: Path,
+    final_dir: Path,
+    *,
+    maps: bool,
+    sheets: bool,
+) -> list[Path]:
+    """Write every file into ``out_dir``, the staging folder of ``final_dir``."""
     files = {
         "ranking.csv": lambda p: _write_csv(public, p),
         "ranking.xlsx": lambda p: _write_xlsx(assessment, p),
@@ -605,7 +638,7 @@ def write_outputs(
             write(path)
         except OSError as exc:
             raise InputFileError(
-                f"não foi possível gravar o arquivo ({exc.strerror or exc})", path=path
+                f"não foi possível gravar o arquivo ({exc.strerror or exc})", path=final_dir / name
             ) from exc
         written.append(path)
     if maps:

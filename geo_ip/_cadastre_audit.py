@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,11 +51,11 @@ from scipy.spatial import cKDTree
 import geo_ip
 from geo_ip._cadastre_inputs import GEOGRAPHIC_CRS, coordinates, power_values, texts
 from geo_ip._grid_common import as_text, gdal_errors, layer_names, require_exists
-from geo_ip._io import atomic_path
+from geo_ip._io import atomic_path, staged_dir
 from geo_ip._tables import GEOMETRY_PROBLEM, Schema, aliases_of, read_sheet
 from geo_ip.catalog import load_catalog
 from geo_ip.config import Rules
-from geo_ip.errors import GridError
+from geo_ip.errors import GeoIPError, GridError, InputFileError
 from geo_ip.provenance import FICTIONAL_LABEL, stamp
 
 log = logging.getLogger("geo_ip")
@@ -404,9 +406,16 @@ def audit_cadastre(
     Returns
     -------
     Audit
+
+    Raises
+    ------
+    GeoIPError
+        A tariff that is not a positive number; unreadable inputs (its subclasses).
     """
     from geo_ip.cadastre import _file_record, cadastre_rules
 
+    if tariff is not None and not (math.isfinite(tariff) and tariff > 0):  # as build_cadastre
+        raise GeoIPError(f"tarifa inválida ({tariff}): informe R$/kWh > 0", field="--tarifa")
     started = datetime.now(UTC)
     cad = cadastre_rules(rules)
     inv, errors, notes = read_inventory(inventory)
@@ -584,23 +593,12 @@ def write_audit(audit: Audit, out_dir: str | Path) -> list[Path]:
     stamp_text = str(audit.provenance["carimbo"])
     points = audit.points
     csv_rounding = {"diferenca_kwh_mes": 3, "diferenca_rs_mes": 2, "energia_faturada_kwh_mes": 3}
-    written = []
-    target = out / "auditoria_pontos.csv"
-    with atomic_path(target) as tmp:
-        pd.DataFrame(points.drop(columns="geometry")).round(csv_rounding).assign(
-            proveniencia=stamp_text
-        ).to_csv(tmp, index=False, encoding="utf-8")
-    written.append(target)
-    target = out / "auditoria_resumo.csv"
-    with atomic_path(target) as tmp:
-        audit.summary.round(3).assign(proveniencia=stamp_text).to_csv(tmp, index=False)
-    written.append(target)
-    target = out / "auditoria.gpkg"
     meta = pd.DataFrame(
         [{"chave": k, "valor": json.dumps(v, ensure_ascii=False, default=str)}
          for k, v in audit.provenance.items()]
     )  # fmt: skip
-    with atomic_path(target) as tmp:
+
+    def gpkg(tmp: Path) -> None:
         for status in STATUSES[:-1]:
             layer = points.loc[(points["situacao"] == status) & points.geometry.notna()]
             pyogrio.write_dataframe(
@@ -608,12 +606,32 @@ def write_audit(audit: Audit, out_dir: str | Path) -> list[Path]:
                 geometry_type="Point",
             )  # fmt: skip
         pyogrio.write_dataframe(meta, tmp, layer="metadados", driver="GPKG")
-    written.append(target)
-    target = out / "proveniencia.json"
-    with atomic_path(target) as tmp:
-        tmp.write_text(
+
+    files: dict[str, Callable[[Path], object]] = {
+        "auditoria_pontos.csv": lambda tmp: (
+            pd.DataFrame(points.drop(columns="geometry"))
+            .round(csv_rounding)
+            .assign(proveniencia=stamp_text)
+            .to_csv(tmp, index=False, encoding="utf-8")
+        ),
+        "auditoria_resumo.csv": lambda tmp: (
+            audit.summary.round(3).assign(proveniencia=stamp_text).to_csv(tmp, index=False)
+        ),
+        "auditoria.gpkg": gpkg,
+        "proveniencia.json": lambda tmp: tmp.write_text(
             json.dumps(audit.provenance, ensure_ascii=False, indent=1, default=str),
             encoding="utf-8",
-        )
-    written.append(target)
+        ),
+    }
+    written = []
+    with staged_dir(out) as stage:  # all files or none: never a mix of two runs
+        for name, write in files.items():
+            try:
+                with atomic_path(stage / name) as tmp:
+                    write(tmp)
+            except OSError as exc:
+                raise InputFileError(
+                    f"não foi possível gravar o arquivo ({exc.strerror or exc})", path=out / name
+                ) from exc
+            written.append(out / name)
     return written

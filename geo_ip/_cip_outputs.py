@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from geo_ip._io import atomic_path
+from geo_ip._io import atomic_path, staged_dir
 from geo_ip.errors import InputFileError
 
 if TYPE_CHECKING:
@@ -163,13 +163,13 @@ def write_cip_outputs(result: CipResult, out_dir: str | Path) -> list[Path]:
         "cip.json": lambda p: _write_text(json.dumps(payload, ensure_ascii=False, indent=1), p),
     }
     written = []
-    for name, write in files.items():
-        path = out / name
-        try:
-            write(path)
-        except OSError as exc:
-            raise InputFileError(
-                f"não foi possível gravar o arquivo ({exc.strerror or exc})", path=path
-            ) from exc
-        written.append(path)
+    with staged_dir(out) as stage:  # all files or none: never a mix of two runs
+        for name, write in files.items():
+            try:
+                write(stage / name)
+            except OSError as exc:
+                raise InputFileError(
+                    f"não foi possível gravar o arquivo ({exc.strerror or exc})", path=out / name
+                ) from exc
+            written.append(out / name)
     return written

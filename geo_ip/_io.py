@@ -1,12 +1,31 @@
-"""Atomic output files: write to a temporary name beside the target, then move into place."""
+"""Atomic output files: write to a temporary name beside the target, then move into place.
+
+:func:`atomic_path` does it for one file; :func:`staged_dir` for a whole output folder
+(``geo-ip assess``, ``cadastre``, ``cip``): every file is first written into a hidden
+folder inside the output folder and moved into place only when all of them were
+written, so an interrupted run leaves the previous results as they were — never a
+mix of files from two runs.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from geo_ip.errors import InputFileError
+
+__all__ = ["STAGING_PREFIX", "atomic_path", "staged_dir"]
+
+STAGING_PREFIX = ".geo_ip-"
+"""Prefix of the temporary names (hidden files and folders, removed on any failure)."""
+
+
+def _cannot_write(exc: OSError, path: Path) -> InputFileError:
+    return InputFileError(f"não foi possível gravar o arquivo ({exc.strerror or exc})", path=path)
 
 
 @contextmanager
@@ -26,9 +45,19 @@ def atomic_path(out: Path) -> Iterator[Path]:
     ------
     Path
         Where to write.
+
+    Raises
+    ------
+    InputFileError
+        When the folder cannot be created or written (e.g. ``out`` lies under a file).
     """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=f".tmp{out.suffix}", dir=out.parent)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(
+            prefix=f".{out.name}.", suffix=f".tmp{out.suffix}", dir=out.parent
+        )
+    except OSError as exc:
+        raise _cannot_write(exc, out) from exc
     os.close(fd)
     tmp = Path(name)
     tmp.unlink()
@@ -38,3 +67,51 @@ def atomic_path(out: Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def staged_dir(out_dir: Path) -> Iterator[Path]:
+    """Yield a hidden staging folder inside ``out_dir``; on success move its content there.
+
+    Files written into the staging folder replace those of the same name in
+    ``out_dir``; a subfolder (``mapas/``, ``fichas/``...) replaces the subfolder of the
+    same name as a whole. Files of ``out_dir`` that the run does not write are kept.
+    On any exception the staging folder is removed and ``out_dir`` is left untouched.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The output folder; created if needed.
+
+    Yields
+    ------
+    Path
+        The folder to write into (same layout as ``out_dir``).
+
+    Raises
+    ------
+    InputFileError
+        When the folder cannot be created or the files cannot be moved into place.
+    """
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, suffix=".tmp", dir=out_dir))
+    except OSError as exc:
+        message = f"não foi possível criar a pasta de saída ({exc.strerror or exc})"
+        raise InputFileError(message, path=out_dir) from exc
+    try:
+        yield stage
+        old = stage / f"{STAGING_PREFIX}anteriores"
+        for entry in sorted(stage.iterdir()):
+            if entry == old:
+                continue
+            target = out_dir / entry.name
+            try:
+                if entry.is_dir() and target.is_dir():
+                    old.mkdir(exist_ok=True)
+                    os.replace(target, old / entry.name)  # removed with the staging folder
+                os.replace(entry, target)
+            except OSError as exc:
+                raise _cannot_write(exc, target) from exc
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

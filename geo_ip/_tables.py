@@ -357,11 +357,14 @@ def _read_xlsx(path: Path, schema: Schema) -> pd.DataFrame:
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        with warnings.catch_warnings():
+        # our own handle: openpyxl leaves its file open when the workbook is damaged
+        with warnings.catch_warnings(), path.open("rb") as handle:
             # openpyxl warns about unsupported extensions (data validation, styles...).
             warnings.simplefilter("ignore", UserWarning)
-            book = load_workbook(path, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            book = load_workbook(handle, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError,
+            SyntaxError) as exc:  # fmt: skip
+        # SyntaxError: the XML parsers' ParseError, for a damaged member of a valid zip
         raise schema.fail(
             f"planilha XLSX{schema.of} corrompida ou ilegível ({type(exc).__name__}: {exc})", path
         ) from exc
@@ -427,11 +430,15 @@ def _header_end(
 # --- GeoJSON / GeoPackage -------------------------------------------------------------------
 
 
-def _read_geo(path: Path, schema: Schema) -> pd.DataFrame:
+def _read_geo(path: Path, schema: Schema) -> pd.DataFrame | None:
+    """Read a point file; ``None`` when a file recognised only by its content is no such file."""
     of = schema.of
+    sniffed = path.suffix.lower() not in _GEO_SUFFIXES
     try:
         layers = pyogrio.list_layers(path)
     except pyogrio.errors.DataSourceError as exc:
+        if sniffed:
+            return None
         raise schema.fail(f"arquivo geográfico{of} ilegível ({exc})", path) from exc
     if len(layers) == 0:
         raise schema.fail(f"o arquivo{of} não tem camadas", path)
@@ -442,8 +449,18 @@ def _read_geo(path: Path, schema: Schema) -> pd.DataFrame:
         log.info("arquivo '%s': usando a camada '%s' de %d", path, layer, len(names))
     try:
         gdf = pyogrio.read_dataframe(path, layer=layer, fid_as_index=True)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, UnicodeError) as exc:
+        if sniffed:
+            return None
         raise schema.fail(f"camada '{layer}' ilegível ({exc})", path) from exc
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        if sniffed:
+            return None  # a text table that merely starts like JSON: read it as CSV
+        raise schema.fail(
+            f"a camada '{layer}' do arquivo{of} não tem geometria; grave os pontos com "
+            "geometria ou use um CSV/XLSX com latitude e longitude",
+            path,
+        )
     if gdf.crs is None:
         raise schema.fail(
             f"o arquivo{of} não tem sistema de coordenadas (CRS); grave-o com o CRS definido "
@@ -529,5 +546,7 @@ def read_sheet(path: str | Path, schema: Schema) -> pd.DataFrame:
     if schema.layer is not None and (
         suffix in _GEO_SUFFIXES or raw.startswith((b"SQLite format 3\x00", b"{"))
     ):
-        return _read_geo(path, schema)
+        table = _read_geo(path, schema)
+        if table is not None:
+            return table
     return _read_csv(path, raw, schema)

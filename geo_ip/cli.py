@@ -17,7 +17,7 @@ from rich.table import Table
 import geo_ip
 from geo_ip._paths import resource_dir
 from geo_ip.config import Rules, load_rules
-from geo_ip.errors import GeoIPError
+from geo_ip.errors import GeoIPError, InputFileError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -186,6 +186,9 @@ def territory_cmd(
             )
     except GeoIPError as exc:
         raise _fail(exc) from exc
+    except OSError as exc:  # e.g. disk full while writing: the previous file is kept
+        message = f"não foi possível gravar o território ({exc.strerror or exc})"
+        raise _fail(InputFileError(message, path=out)) from exc
     status = "reaproveitado do cache" if report.reused else "gravado"
     if not _STATE["quiet"]:
         console.print(

@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from geo_ip._io import atomic_path
 from geo_ip.config import load_rules
 from geo_ip.errors import GeoIPError, InputFileError
 
@@ -70,8 +71,8 @@ def check_cmd(
         checked = validate_requests(read_requests(pedidos), rules_obj, boundary=boundary)
         report = requests_report(checked)
         try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            report.to_csv(out, index=False, encoding="utf-8")
+            with atomic_path(out) as tmp:  # never a half-written report
+                report.to_csv(tmp, index=False, encoding="utf-8")
         except OSError as exc:
             raise InputFileError(
                 f"não foi possível gravar o relatório ({exc.strerror})", path=out

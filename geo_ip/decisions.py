@@ -53,8 +53,8 @@ log = logging.getLogger("geo_ip")
 
 DECISION_COLUMNS = ("linha", "protocolo", "criterio", "pontos", "motivacao", "membro", "data")
 """Columns of the valid decisions table."""
-REJECTED_COLUMNS = ("arquivo", "linha", "protocolo", "criterio", "motivo")
-"""Columns of the rejected rows report."""
+REJECTED_COLUMNS = ("arquivo", "linha", "protocolo", "criterio", "pontos", "motivacao", "motivo")
+"""Columns of the rejected rows report (the row as written, then why it was refused)."""
 _SYNONYMS: dict[str, tuple[str, ...]] = {
     "protocolo": ("no_protocolo", "n_protocolo", "numero_protocolo", "nr_protocolo",
                   "num_protocolo", "numero_do_protocolo"),
@@ -262,6 +262,8 @@ def read_decisions(
             "linha": pd.Series([lines[i] for i in bad], dtype="int64"),
             "protocolo": pd.Series([text["protocolo"].iloc[i] for i in bad], dtype=str),
             "criterio": pd.Series([text["criterio"].iloc[i] for i in bad], dtype=str),
+            "pontos": pd.Series([text["pontos"].iloc[i] for i in bad], dtype=str),
+            "motivacao": pd.Series([text["motivacao"].iloc[i] for i in bad], dtype=str),
             "motivo": pd.Series(
                 [f"arquivo '{path}', linha {lines[i]}: " + " | ".join(problems[i]) for i in bad],
                 dtype=str,

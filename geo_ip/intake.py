@@ -407,7 +407,7 @@ def validate_requests(
 
 
 def requests_report(checked: pd.DataFrame) -> pd.DataFrame:
-    """Select the report columns of a validated table, with the CPF masked and no names.
+    """Select the report columns of a validated table: CPF masked, no names, no income.
 
     Parameters
     ----------
@@ -419,9 +419,11 @@ def requests_report(checked: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         Columns of :data:`REPORT_COLUMNS` present in ``checked``; dates as ISO text.
     """
-    report = checked[[c for c in REPORT_COLUMNS if c in checked.columns]].copy()
-    if "cpf_solicitante" in report:
-        report["cpf_solicitante"] = smap(report["cpf_solicitante"], mask_cpf)
+    from geo_ip.privacy import internal_view  # imports this module
+
+    # names and CPF-like numbers redacted from the address and the problems (LGPD)
+    view = internal_view(checked)
+    report = view[[c for c in REPORT_COLUMNS if c in view.columns]].copy()
     if "data_protocolo" in report:
         report["data_protocolo"] = smap(report["data_protocolo"], iso)
     return report

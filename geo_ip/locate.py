@@ -17,12 +17,12 @@ import pandas as pd
 import shapely
 
 from geo_ip import geocode as geocode_mod
-from geo_ip import intake
+from geo_ip import intake, privacy
 from geo_ip._geocode_online import Geocoder, geocode_online
 from geo_ip._io import atomic_path
 from geo_ip.config import Rules
 from geo_ip.errors import InputFileError
-from geo_ip.network import RoadIndex
+from geo_ip.network import SNAP_COLUMNS, RoadIndex
 from geo_ip.territory import read_layer
 
 log = logging.getLogger("geo_ip")
@@ -175,8 +175,10 @@ def located_report(located: pd.DataFrame, provenance: str | None = None) -> pd.D
     """Rows of :func:`locate_requests` as written to ``geocodificados.csv``.
 
     Every row is kept, in order. Personal data stays out (LGPD): names, income
-    and CadÚnico are dropped, the CPF is masked (``***.456.789-**``) and 11-digit
-    sequences in free text are redacted. Dates are ISO text, yes/no fields
+    and CadÚnico are dropped, the CPF is masked (``***.456.789-**``), and CPF-like
+    numbers and the applicants' names are redacted from free text (observations,
+    justifications, address, problems and any column of the spreadsheet that geo_ip
+    does not know, see :func:`geo_ip.privacy.internal_view`). Dates are ISO text, yes/no fields
     ``sim``/``não``, distances rounded to 0.1 m and coordinates to 7 decimals.
 
     Parameters
@@ -191,20 +193,19 @@ def located_report(located: pd.DataFrame, provenance: str | None = None) -> pd.D
     pandas.DataFrame
         The report, the main columns first.
     """
-    report = located.drop(columns=[c for c in REPORT_DROPPED if c in located.columns])
-    if "cpf_solicitante" in report:
-        report["cpf_solicitante"] = report["cpf_solicitante"].map(intake.mask_cpf)
+    # LGPD: CPF masked; the applicants' names and CPF-like numbers (CPF, mobile phone)
+    # redacted from every free-text column, the spreadsheet's own extra columns included.
+    known = {"linha", "latitude_corrigida", "longitude_corrigida", *intake.CANONICAL,
+             *geocode_mod.GEOCODE_COLUMNS, *SNAP_COLUMNS, *LOCATED_COLUMNS}  # fmt: skip
+    extra = [c for c in located.columns if c not in known]
+    view = privacy.internal_view(located, free_text=("beneficio_anterior_justificativa", *extra))
+    report = view.drop(columns=[c for c in REPORT_DROPPED if c in view.columns])
     for column in report.columns:
         values = report[column]
         if values.dtype == object and values.map(lambda v: isinstance(v, date)).any():
             report[column] = values.map(lambda v: v.isoformat() if isinstance(v, date) else "")
         elif str(values.dtype) == "boolean" or values.dtype == bool:
             report[column] = values.map(_yes_no)
-    for column in ("observacoes", "problemas", "beneficio_anterior_justificativa"):
-        if column in report:
-            report[column] = (
-                report[column].astype(str).str.replace(_CPF_LIKE, "***********", regex=True)
-            )
     for column in ("distancia_via_m", "posicao_aresta_m", "x_via", "y_via"):
         if column in report:
             report[column] = report[column].round(1)
@@ -216,9 +217,6 @@ def located_report(located: pd.DataFrame, provenance: str | None = None) -> pd.D
     if provenance is not None:
         report = report.assign(proveniencia=provenance)
     return report
-
-
-_CPF_LIKE = r"\b\d{3}\.?\d{3}\.?\d{3}-?\d{2}\b"
 
 
 def write_csv(table: pd.DataFrame, out: str | Path) -> Path:

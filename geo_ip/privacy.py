@@ -85,7 +85,14 @@ ELIGIBILITY_DETAIL = ("avisos_elegibilidade", "motivos_inelegibilidade")
 
 Public outputs keep ``elegivel`` and ``fundamento_inelegibilidade`` (the articles only).
 """
-FREE_TEXT_COLUMNS = ("observacoes", "justificativa_estrategica", "problemas", "endereco")
+FREE_TEXT_COLUMNS = (
+    "observacoes",
+    "justificativa_estrategica",
+    "problemas",
+    "endereco",
+    "motivacao",
+    "descricao",
+)
 """Free-text columns redacted by the views; also any column starting with a prefix below."""
 FREE_TEXT_PREFIXES = ("motivacao_", "decisao_", "justificativa", "motivo", "avisos", "parecer")
 REDACTED = "[dado pessoal omitido]"
@@ -147,7 +154,8 @@ def load_key(path: str | Path | None = None, *, create_at: str | Path | None = N
     Raises
     ------
     InputFileError
-        ``path`` missing or unreadable, or a key file with a key that is too short.
+        ``path`` missing or unreadable, a key file with a key that is too short, or a
+        new key that cannot be written at ``create_at``.
     GeoIPError
         :data:`KEY_ENV` set to a key that is too short.
     """
@@ -173,11 +181,16 @@ def load_key(path: str | Path | None = None, *, create_at: str | Path | None = N
     target = Path(create_at)
     if target.is_file():
         return _key_from_text(_read_key_file(target), "arquivo da chave", target)
-    target.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key + "\n")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(key + "\n")
+    except OSError as exc:
+        raise InputFileError(
+            f"não foi possível gravar a chave LGPD ({exc.strerror or exc})", path=target
+        ) from exc
     log.warning(
         "chave LGPD nova gerada em '%s': guarde-a com os registros do programa (sem ela os "
         "benefícios anteriores não são reconhecidos nas próximas análises) e não a publique",
@@ -324,9 +337,13 @@ def _free_text_columns(df: pd.DataFrame, extra: Sequence[str]) -> list[str]:
 
 
 def _redacted_copy(
-    df: pd.DataFrame, drop: Sequence[str], item_fields: Sequence[str], extra: Sequence[str]
+    df: pd.DataFrame,
+    drop: Sequence[str],
+    item_fields: Sequence[str],
+    extra: Sequence[str],
+    more_names: Iterable[object] = (),
 ) -> pd.DataFrame:
-    names: Iterable[object] = df["nome_solicitante"] if "nome_solicitante" in df.columns else ()
+    names = [*(df["nome_solicitante"] if "nome_solicitante" in df.columns else ()), *more_names]
     pattern = _name_pattern(names)
     out = df.drop(columns=[c for c in drop if c in df.columns]).copy()
     for column in _free_text_columns(out, extra):
@@ -347,7 +364,9 @@ def _redacted_copy(
     return out
 
 
-def public_view(df: pd.DataFrame, *, free_text: Sequence[str] = ()) -> pd.DataFrame:
+def public_view(
+    df: pd.DataFrame, *, free_text: Sequence[str] = (), names: Iterable[object] = ()
+) -> pd.DataFrame:
     """Return the table as public outputs may show it: no personal data (LGPD).
 
     Drops :data:`PERSONAL_COLUMNS`, :data:`PSEUDONYMOUS_COLUMNS` and
@@ -363,6 +382,9 @@ def public_view(df: pd.DataFrame, *, free_text: Sequence[str] = ()) -> pd.DataFr
         Any table of the pipeline (a GeoDataFrame stays one).
     free_text : sequence of str, optional
         More columns to redact.
+    names : iterable of str, optional
+        More names to redact, besides those of ``df["nome_solicitante"]`` (for a
+        table without that column: a subset of the columns, a file of decisions).
 
     Returns
     -------
@@ -370,10 +392,12 @@ def public_view(df: pd.DataFrame, *, free_text: Sequence[str] = ()) -> pd.DataFr
         A new table; ``df`` is not modified.
     """
     drop = (*PERSONAL_COLUMNS, *PSEUDONYMOUS_COLUMNS, *ELIGIBILITY_DETAIL)
-    return _redacted_copy(df, drop, PERSONAL_COLUMNS, free_text)
+    return _redacted_copy(df, drop, PERSONAL_COLUMNS, free_text, names)
 
 
-def internal_view(df: pd.DataFrame, *, free_text: Sequence[str] = ()) -> pd.DataFrame:
+def internal_view(
+    df: pd.DataFrame, *, free_text: Sequence[str] = (), names: Iterable[object] = ()
+) -> pd.DataFrame:
     """Return the table as the commission's internal outputs show it (LGPD).
 
     CPF masked (:func:`geo_ip.intake.mask_cpf`; an already masked value is kept);
@@ -389,6 +413,8 @@ def internal_view(df: pd.DataFrame, *, free_text: Sequence[str] = ()) -> pd.Data
         Any table of the pipeline.
     free_text : sequence of str, optional
         More columns to redact.
+    names : iterable of str, optional
+        More names to redact, as in :func:`public_view`.
 
     Returns
     -------
@@ -400,6 +426,7 @@ def internal_view(df: pd.DataFrame, *, free_text: Sequence[str] = ()) -> pd.Data
         ("nome_solicitante", "renda_familiar"),
         ("nome_solicitante", "renda_familiar"),
         free_text,
+        names,
     )
     if "cpf_solicitante" in out.columns:
         out["cpf_solicitante"] = [

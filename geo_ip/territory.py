@@ -323,12 +323,15 @@ def read_layer(path: str | Path, layer: str, *, missing_ok: bool = False) -> gpd
     Raises
     ------
     TerritoryError
-        If the file or the layer is missing.
+        If the file or the layer is missing, or the file is not a GeoPackage.
     """
     path = Path(path)
     if not path.is_file():
         raise TerritoryError("território não encontrado", path=path)
-    names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+    try:
+        names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+    except pyogrio.errors.DataSourceError as exc:
+        raise TerritoryError(f"território ilegível ({exc})", path=path) from exc
     if layer not in names and missing_ok and layer in OPTIONAL_LAYER_COLUMNS:
         log.warning(
             "arquivo '%s': a camada '%s' não existe no território; seguindo sem ela", path, layer
