@@ -51,11 +51,11 @@ from scipy.spatial import cKDTree
 import geo_ip
 from geo_ip._cadastre_inputs import GEOGRAPHIC_CRS, coordinates, power_values, texts
 from geo_ip._grid_common import as_text, gdal_errors, layer_names, require_exists
-from geo_ip._io import atomic_path, staged_dir
+from geo_ip._io import atomic_path, write_staged
 from geo_ip._tables import GEOMETRY_PROBLEM, Schema, aliases_of, read_sheet
 from geo_ip.catalog import load_catalog
 from geo_ip.config import Rules
-from geo_ip.errors import GeoIPError, GridError, InputFileError
+from geo_ip.errors import GeoIPError, GridError
 from geo_ip.provenance import FICTIONAL_LABEL, stamp
 
 log = logging.getLogger("geo_ip")
@@ -623,15 +623,13 @@ def write_audit(audit: Audit, out_dir: str | Path) -> list[Path]:
             encoding="utf-8",
         ),
     }
-    written = []
-    with staged_dir(out) as stage:  # all files or none: never a mix of two runs
-        for name, write in files.items():
-            try:
-                with atomic_path(stage / name) as tmp:
-                    write(tmp)
-            except OSError as exc:
-                raise InputFileError(
-                    f"não foi possível gravar o arquivo ({exc.strerror or exc})", path=out / name
-                ) from exc
-            written.append(out / name)
-    return written
+
+    def atomic(write: Callable[[Path], object]) -> Callable[[Path], None]:
+        def to(path: Path) -> None:
+            with atomic_path(path) as tmp:
+                write(tmp)
+
+        return to
+
+    # all files or none: never a mix of two runs
+    return write_staged(out, {name: atomic(write) for name, write in files.items()})

@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from geo_ip._io import atomic_path, staged_dir
-from geo_ip.errors import InputFileError
+from geo_ip._io import atomic_path, write_staged
 
 if TYPE_CHECKING:
     from geo_ip.cip import CipResult
@@ -162,14 +161,4 @@ def write_cip_outputs(result: CipResult, out_dir: str | Path) -> list[Path]:
         "cip.xlsx": lambda p: _write_xlsx(sheets, p),
         "cip.json": lambda p: _write_text(json.dumps(payload, ensure_ascii=False, indent=1), p),
     }
-    written = []
-    with staged_dir(out) as stage:  # all files or none: never a mix of two runs
-        for name, write in files.items():
-            try:
-                write(stage / name)
-            except OSError as exc:
-                raise InputFileError(
-                    f"não foi possível gravar o arquivo ({exc.strerror or exc})", path=out / name
-                ) from exc
-            written.append(out / name)
-    return written
+    return write_staged(out, files)  # all files or none: never a mix of two runs

@@ -12,13 +12,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 from geo_ip.errors import InputFileError
 
-__all__ = ["STAGING_PREFIX", "atomic_path", "staged_dir"]
+__all__ = ["STAGING_PREFIX", "atomic_path", "staged_dir", "write_staged"]
 
 STAGING_PREFIX = ".geo_ip-"
 """Prefix of the temporary names (hidden files and folders, removed on any failure)."""
@@ -115,3 +115,35 @@ def staged_dir(out_dir: Path) -> Iterator[Path]:
                 raise _cannot_write(exc, target) from exc
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def write_staged(out_dir: Path, files: Mapping[str, Callable[[Path], object]]) -> list[Path]:
+    """Write a whole output folder through :func:`staged_dir`: all files or none.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The output folder.
+    files : mapping of str to callable
+        File name → function writing that file at the path it is given (inside the
+        staging folder), in writing order.
+
+    Returns
+    -------
+    list of Path
+        The files written, under ``out_dir``, in the order of ``files``.
+
+    Raises
+    ------
+    InputFileError
+        When a file cannot be written (naming it as it would be in ``out_dir``).
+    """
+    written = []
+    with staged_dir(out_dir) as stage:
+        for name, write in files.items():
+            try:
+                write(stage / name)
+            except OSError as exc:
+                raise _cannot_write(exc, out_dir / name) from exc
+            written.append(out_dir / name)
+    return written

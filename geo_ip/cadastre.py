@@ -57,9 +57,9 @@ from geo_ip import _oficio
 from geo_ip._cadastre_audit import Audit, audit_cadastre, read_utility_cadastre, write_audit
 from geo_ip._cadastre_executed import check_executed
 from geo_ip._cadastre_inputs import GEOGRAPHIC_CRS, AssessmentFolder, check_removed, load_assessment
-from geo_ip._io import atomic_path, staged_dir
+from geo_ip._io import atomic_path, write_staged
 from geo_ip.config import CadastreRules, Rules
-from geo_ip.errors import GeoIPError, InputFileError, RulesError
+from geo_ip.errors import GeoIPError, RulesError
 from geo_ip.provenance import FICTIONAL_LABEL, OSM_ATTRIBUTION, stamp
 
 log = logging.getLogger("geo_ip")
@@ -624,14 +624,4 @@ def write_cadastre(cadastre: Cadastre, out_dir: str | Path) -> list[Path]:
             json.dumps(cadastre.provenance, ensure_ascii=False, indent=1, default=str),
             encoding="utf-8")),
     }  # fmt: skip
-    written = []
-    with staged_dir(out) as stage:  # all files or none: never a mix of two runs
-        for name, write in files.items():
-            try:
-                write(stage / name)
-            except OSError as exc:
-                raise InputFileError(
-                    f"não foi possível gravar o arquivo ({exc.strerror or exc})", path=out / name
-                ) from exc
-            written.append(out / name)
-    return written
+    return write_staged(out, files)  # all files or none: never a mix of two runs
