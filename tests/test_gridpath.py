@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,6 +16,7 @@ from geo_ip.gridpath import GRIDPATH_COLUMNS, GridNetwork, grid_paths
 from geo_ip.network import RoadIndex
 from geo_ip.territory import GridSource, build_territory, read_layer
 from tests.conftest import DEMO
+from tests.nx_reference import LV, MT, NxReference
 
 CRS = "EPSG:31983"
 RULES = {"lv_reach_m": 300.0, "detour_factor": 1.3, "allow_mt": True}
@@ -411,49 +410,8 @@ def naive_distances(
     step: float = 10.0,
 ) -> list[float]:
     """Oracle: split the roads at every attachment, one networkx Dijkstra per request."""
-    lo = np.minimum(roads["u"], roads["v"]).tolist()
-    hi = np.maximum(roads["u"], roads["v"]).tolist()
-    edges: dict[tuple[int, int], LineString] = {}
-    for a, b, geom, u in zip(lo, hi, roads.geometry, roads["u"], strict=True):
-        edges.setdefault((a, b), geom if u == a else geom.reverse())
-    keys = list(edges)
-    lines = np.array([edges[k] for k in keys], dtype=object)
-    chosen = grid[grid["tipo"].isin(["mt"] if mt else ["bt", "poste", "ponto_ip", "transformador"])]
-    splits: dict[int, list[tuple[float, object]]] = {i: [] for i in range(len(keys))}
-    for geom in shapely.segmentize(chosen.geometry.to_numpy(), step):
-        for x, y in shapely.get_coordinates(geom):
-            d = shapely.distance(lines, Point(x, y))
-            i = int(np.argmin(d))
-            if d[i] <= max_attach_m:
-                s = lines[i].project(Point(x, y))
-                splits[i].append((s, ("el", float(d[i]), float(x), float(y))))
-    graph = nx.Graph()
-    chains: dict[int, list[tuple[float, object]]] = {}
-    for i, (a, b) in enumerate(keys):
-        chain = sorted([(0.0, a), (lines[i].length, b), *splits[i]], key=lambda c: c[0])
-        chains[i] = chain
-        for (s0, n0), (s1, n1) in itertools.pairwise(chain):
-            if n0 != n1:
-                w = s1 - s0
-                if graph.has_edge(n0, n1):
-                    w = min(w, graph[n0][n1]["weight"])
-                graph.add_edge(n0, n1, weight=w)
-    out = []
-    for r in requests.itertuples():
-        u, v, t = int(r.aresta_u), int(r.aresta_v), float(r.posicao_aresta_m)
-        i = keys.index((min(u, v), max(u, v)))
-        t = t if u < v else lines[i].length - t
-        chain = chains[i]
-        k = max(j for j, c in enumerate(chain) if c[0] <= t)
-        k = min(k, len(chain) - 2)
-        for node, w in ((chain[k][1], t - chain[k][0]), (chain[k + 1][1], chain[k + 1][0] - t)):
-            if not graph.has_edge("R", node) or graph["R"][node]["weight"] > w:
-                graph.add_edge("R", node, weight=w)
-        lengths = nx.single_source_dijkstra_path_length(graph, "R", weight="weight")
-        graph.remove_node("R")
-        best = [d + n[1] for n, d in lengths.items() if isinstance(n, tuple)]
-        out.append(min(best) if best else math.inf)
-    return out
+    ref = NxReference(roads, grid, MT if mt else LV, max_attach_m=max_attach_m, step=step)
+    return [r.cost for r in ref.distances(roads, requests)]
 
 
 def test_demo_one_pass_equals_naive_search(

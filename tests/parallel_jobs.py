@@ -1,0 +1,29 @@
+"""Module-level functions for the tests of :mod:`geo_ip._parallel` (run in its workers).
+
+The workers are fresh ``python -m geo_ip._parallel`` processes started in the caller's
+working directory, which ``-m`` puts first on ``sys.path``: with the project root as the
+working directory (as pytest runs it) they import ``tests.parallel_jobs``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+
+def power(shared: dict[str, Any], chunk: tuple[int, float, str]) -> dict[str, Any]:
+    """``chunk = (value, seconds, action)``: sleep, then square, raise or die."""
+    value, seconds, action = chunk
+    time.sleep(seconds)
+    if action == "raise":
+        raise ValueError(f"pedaço {value} falhou de propósito")
+    if action == "exit":
+        os._exit(3)  # the process dies without a traceback
+    return {
+        "value": value ** shared["exponent"],
+        "label": shared["label"],
+        "pid": os.getpid(),
+        "path0": sys.path[0],
+    }
