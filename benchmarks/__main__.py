@@ -16,6 +16,12 @@ Scales
 ``sintetico_1m``    ~1M edges, 10,000 requests, and the whole assessment of 100,000
                     (the memory target); the naive baseline on a 50-request sample
 
+At each synthetic scale the territory is also built from OSM: the same street pattern
+written as an OSM PBF (:func:`geo_ip._synthetic.write_synthetic_osm`, setup, not
+measured), then the real ``build_territory`` from it, GeoPackage write included
+(stage ``territorio_osm``). ``--etapas territorio_osm`` measures only that (no
+synthetic territory is written when no chosen measure needs it).
+
 Synthetic territories are written by :func:`geo_ip._synthetic.write_synthetic_territory`
 (stage ``territorio``, reported as "escrita do território sintético": it is not the OSM
 path). Requests come with coordinates (:func:`geo_ip._synthetic.synthetic_requests`);
@@ -45,6 +51,7 @@ POA = SHARED / "poa"
 _LABELS = {
     "territorio": "construção do território (OSM)",
     "territorio_sintetico": "escrita do território sintético",
+    "territorio_osm": "construção do território a partir do OSM",
     "geocodificacao": "geocodificação (endereços)",
     "ligacao_malha": "ligação à malha viária (snap)",
     "rede": "ligação da rede elétrica às vias",
@@ -71,6 +78,7 @@ class Job:
     name: str
     stage: str
     args: dict[str, Any]
+    needs_territory: bool = True
 
 
 @dataclass
@@ -119,8 +127,9 @@ def _scales(names: list[str], folder: Path, smoke: bool) -> list[Scale]:
             edges, n, sample, also = synthetic[name]
             path = str(folder / f"{name}.gpkg")
             build = Job("territorio_sintetico", "synthetic", {"out": path, "edges": edges})
-            scales.append(Scale(name, build, _jobs({"territory": path, "rules": "demo"}, n,
-                                                   sample, also)))  # fmt: skip
+            from_osm = Job("territorio_osm", "osm_territory", {"edges": edges}, False)
+            scales.append(Scale(name, build, [from_osm, *_jobs({"territory": path, "rules": "demo"},
+                                                               n, sample, also)]))  # fmt: skip
         else:
             raise SystemExit(f"escala desconhecida: {name}")
     return scales
@@ -222,6 +231,8 @@ def _targets(rows: list[dict[str, Any]]) -> list[str]:
         (s1, "assess", 100_000, "pico_mb", 4096, "100.000 pedidos em ~1M arestas (pico)", "MB"),
         (s1, "territorio_sintetico", None, "tempo_s", 60.0, "escrita do território ~1M", "s"),
         (s1, "territorio_sintetico", None, "pico_mb", 3072, "escrita do território ~1M", "MB"),
+        (s1, "territorio_osm", None, "tempo_s", 60.0, "território do OSM, ~1M arestas", "s"),
+        (s1, "territorio_osm", None, "pico_mb", 3072, "território do OSM, ~1M arestas", "MB"),
     ]
     for scale, stage, n, key, limit, what, unit in checks:
         r = find(scale, stage, n)
@@ -259,16 +270,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="execuções por medida (mediana)")
     parser.add_argument("--escalas", default="poa,sintetico_20k,sintetico_200k,sintetico_1m",
                         help="escalas separadas por vírgula")  # fmt: skip
+    parser.add_argument(
+        "--etapas", default="", help="só estas medidas, separadas por vírgula (ex.: territorio_osm)"
+    )
     parser.add_argument("--json", type=Path, help="arquivo JSON dos resultados")
     opts = parser.parse_args(argv)
     runs = 1 if opts.smoke else opts.runs
     names = ["sintetico_20k"] if opts.smoke else [s for s in opts.escalas.split(",") if s]
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="geo_ip_bench_") as tmp:
+        only = {s for s in opts.etapas.split(",") if s}
         for scale in _scales(names, Path(tmp), opts.smoke):
-            built = [_run_once(scale.build.stage, scale.build.args) for _ in range(runs)]
-            rows += _rows(scale.name, scale.build, built)
-            for job in scale.jobs:
+            jobs = [j for j in scale.jobs if not only or j.name in only]
+            if not only or scale.build.name in only or any(j.needs_territory for j in jobs):
+                built = [_run_once(scale.build.stage, scale.build.args) for _ in range(runs)]
+                rows += _rows(scale.name, scale.build, built)
+            for job in jobs:
                 # the naive search (slow by design) runs once, in the first run
                 results = [
                     _run_once(job.stage, job.args if k == 0 else job.args | {"sample": 0})

@@ -11,6 +11,8 @@ Stages
 ------
 ``territory``        build the territory GeoPackage from OSM (``build_territory``)
 ``synthetic``        write a synthetic territory (:mod:`geo_ip._synthetic`)
+``osm_territory``    write a synthetic OSM file (setup), then build the territory from it
+                     (``build_territory``, the GeoPackage write included)
 ``geocode``          offline geocoding of addresses written from the street names
 ``snap``             vectorised snapping of points (index build + query)
 ``assess``           :func:`geo_ip.assess.assess` of synthetic requests, step by step,
@@ -205,6 +207,30 @@ def synthetic(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def osm_territory(args: dict[str, Any]) -> dict[str, Any]:
+    """Build a territory from a synthetic OSM file of about ``edges`` road edges.
+
+    The file (:func:`geo_ip._synthetic.write_synthetic_osm`) is written first, in
+    the setup; the measured part is the whole :func:`geo_ip.territory.build_territory`
+    from it, GeoPackage write included, without grid files or DEM.
+    """
+    from geo_ip._synthetic import write_synthetic_osm
+    from geo_ip.config import load_rules
+    from geo_ip.territory import build_territory
+
+    with tempfile.TemporaryDirectory(prefix="geo_ip_osm_") as tmp:
+        osm = write_synthetic_osm(Path(tmp) / "sintetico.osm.pbf", edges=int(args["edges"]))
+        _reset_peak()
+        t0 = time.perf_counter()
+        report = build_territory(
+            Path(tmp) / "territorio.gpkg", rules=load_rules("demo"), osm=osm.path, force=True
+        )
+        seconds = time.perf_counter() - t0
+        peak = _peak_mb()
+    return {"seconds": seconds, "peak_mb": peak, "items": report.counts["vias"],
+            "vias_osm": osm.counts["vias"]}  # fmt: skip
+
+
 def geocode(args: dict[str, Any]) -> dict[str, Any]:
     """Offline geocoding of ``n`` addresses (gazetteer build + matching)."""
     from geo_ip.geocode import Gazetteer
@@ -390,6 +416,7 @@ def overview(args: dict[str, Any]) -> dict[str, Any]:
 STAGES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "territory": territory,
     "synthetic": synthetic,
+    "osm_territory": osm_territory,
     "geocode": geocode,
     "snap": snap,
     "assess": assess,

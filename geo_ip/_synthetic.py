@@ -57,8 +57,10 @@ from geo_ip.territory import (
 __all__ = [
     "SPACING_M",
     "TILE",
+    "SyntheticOsm",
     "SyntheticTerritory",
     "synthetic_requests",
+    "write_synthetic_osm",
     "write_synthetic_requests",
     "write_synthetic_territory",
 ]
@@ -700,6 +702,226 @@ def write_synthetic_territory(
         out, crs, counts, (kx, ky),
         {"gerar_s": generated - started, "gravar_s": written - generated},
     )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- OSM file
+
+OSM_TIMESTAMP = "2026-01-01T00:00:00Z"
+"""Replication timestamp written in the header of :func:`write_synthetic_osm` files."""
+
+
+@dataclass(frozen=True)
+class SyntheticOsm:
+    """What :func:`write_synthetic_osm` wrote.
+
+    Attributes
+    ----------
+    path : Path
+        The OSM file.
+    counts : dict of str to int
+        ``nos`` (OSM nodes), ``vias`` (OSM ways with ``highway``), ``trechos``
+        (street segments between junctions: the territory has twice as many road
+        edges) and ``enderecos``, ``equipamentos``, ``postes``, ``areas_urbanas``.
+    tiles : tuple of int
+        Tiles along x and y.
+    """
+
+    path: Path
+    counts: dict[str, int]
+    tiles: tuple[int, int]
+
+
+def _street_ways(roads: _Roads) -> tuple[IntArray, IntArray]:
+    """Chain the segments of each street run into ways: segment order and way starts."""
+    a_xy = roads.node_xy[roads.a]
+    order = np.lexsort((a_xy[:, 0] + a_xy[:, 1], roads.street))
+    a, b, street = roads.a[order], roads.b[order], roads.street[order]
+    joined = (street[1:] == street[:-1]) & (a[1:] == b[:-1])
+    starts = np.r_[0, np.flatnonzero(~joined) + 1]
+    return order, starts
+
+
+def write_synthetic_osm(out: str | Path, *, edges: int, seed: int = 0) -> SyntheticOsm:
+    """Write the street pattern of :func:`write_synthetic_territory` as an OSM file.
+
+    The same tiles and streets, in lon/lat around :data:`CENTRE_LONLAT`: one way per
+    street run (``highway``, ``name``, ``surface``, ``maxspeed``, avenues with
+    ``lit=yes`` and ``lanes=2``), each block drawn through its bent middle vertex;
+    rural tiles' local streets are ``unclassified`` and their cul-de-sacs
+    ``track``. Besides the streets: an address node (``addr:street``,
+    ``addr:housenumber``) for every third building of
+    :func:`write_synthetic_territory`, the facilities of urban tiles (``amenity``),
+    bus stops, poles with lamps (``power=pole``, ``highway=street_lamp``) and one
+    ``landuse=residential`` area per urban tile. Deterministic: the same arguments
+    write the same objects, and the header carries :data:`OSM_TIMESTAMP`.
+
+    Parameters
+    ----------
+    out : str or Path
+        File to write (``.osm.pbf``, ``.osm`` ...; replaced when it exists).
+    edges : int
+        Road edges wanted in the territory built from the file (rows of ``vias``,
+        both directions of a street counted); the result is within a tile of it.
+    seed : int, default 0
+        Seed of the pattern and of the tile kinds.
+
+    Returns
+    -------
+    SyntheticOsm
+        Path, counts and tiles.
+
+    Raises
+    ------
+    ValueError
+        If ``edges`` < 1.
+    """
+    import osmium
+    from osmium.osm import mutable
+
+    if edges < 1:
+        raise ValueError(f"número de arestas inválido: {edges!r} (>= 1)")
+    crs = "EPSG:31983"
+    to_crs = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    to_lonlat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    x0, y0 = to_crs.transform(*CENTRE_LONLAT)
+    pattern = _pattern(seed)
+    kx, ky = _tiles_for(edges, pattern)
+    side = TILE * SPACING_M
+    origin = (round(x0 - kx * side / 2, 0), round(y0 - ky * side / 2, 0))
+    draw = np.random.default_rng([seed, 4]).random(kx * ky)
+    kinds = np.where(draw < 0.1, _RURAL, np.where(draw < 0.75, _SERVED, _UNSERVED)).astype("int64")
+    if kx * ky == 1:
+        kinds[:] = _SERVED
+    roads = _roads(pattern, kx, ky, origin, seed)
+    n_junctions, n_segments = len(roads.node_xy), len(roads.a)
+
+    def lonlat(xy: FloatArray) -> FloatArray:
+        lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
+        return np.round(np.column_stack([lon, lat]), 7)
+
+    # nodes: junctions (ids 1..N), then each block's middle vertex
+    node_ll = lonlat(np.vstack([roads.node_xy, roads.coords[:, 1]]))
+    junction_id = np.arange(1, n_junctions + 1, dtype=np.int64)
+    mid_id = n_junctions + 1 + np.arange(n_segments, dtype=np.int64)
+    kind = kinds[roads.tile]
+    rural = kind == _RURAL
+    highway = _HIGHWAY[roads.cls].copy()
+    highway[rural & (roads.cls == _LOCAL)] = "unclassified"
+    highway[rural & roads.spur] = "track"
+    surface = np.where(rural & (roads.cls != _PRINCIPAL), "unpaved", "asphalt")
+    maxspeed = np.where(roads.cls == _PRINCIPAL, "60", np.where(rural, "40", "30"))
+    names = _names(roads.street, roads.cls, roads.spur)
+    order, starts = _street_ways(roads)
+    bounds = np.r_[starts, len(order)]
+
+    # other features: addresses, facilities, bus stops, poles with lamps, urban areas
+    homes = np.where(rural, roads.homes // 2, roads.homes)
+    edge = np.repeat(np.arange(n_segments), homes)
+    k = np.arange(len(edge)) - (np.cumsum(homes) - homes)[edge]
+    share = (k + 0.5) / np.maximum(homes[edge], 1)
+    pa, pb = roads.coords[edge, 0], roads.coords[edge, 2]
+    d = pb - pa
+    normal = (
+        np.column_stack([-d[:, 1], d[:, 0]]) / np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-9)[:, None]
+    )
+    side_m = np.where(k % 2 == 0, 1.0, -1.0) * 14.0
+    home_xy = pa + d * share[:, None] + normal * side_m[:, None]
+    address = k % 3 == 0
+    address_ll = lonlat(home_xy[address])
+    address_street = names[edge[address]]
+    address_number = (2 * np.round(share[address] * 50) + (k[address] % 2) + 1).astype("int64")
+    urban_tiles = np.flatnonzero(kinds != _RURAL)
+    tx, ty = urban_tiles % kx, urban_tiles // kx
+    facilities = []
+    for amenity, prefix, (ox_, oy_) in (
+        ("school", "Escola Municipal", (4.4, 4.6)),
+        ("kindergarten", "Creche Municipal", (11.5, 4.4)),
+        ("clinic", "Unidade Básica de Saúde", (4.5, 11.6)),
+        ("community_centre", "Centro Comunitário", (8.5, 2.6)),
+    ):
+        xy = np.column_stack(
+            [origin[0] + (tx * TILE + ox_) * SPACING_M, origin[1] + (ty * TILE + oy_) * SPACING_M]
+        )
+        for t, ll in zip(urban_tiles.tolist(), lonlat(xy).tolist(), strict=True):
+            facilities.append((ll, {"amenity": amenity, "name": f"{prefix} {t + 1}"}))
+    stops = np.flatnonzero(roads.stop & ~rural)
+    stop_ll = lonlat(roads.coords[stops, 1] + 7.0)
+    served = np.flatnonzero(roads.bt & (kind == _SERVED) & ~roads.spur)
+    pole_ll = lonlat(roads.coords[served, 1] + [0.0, 9.0])
+    lamp = np.random.default_rng([seed, 3]).random(len(served)) < _LAMP_SHARE
+    box_xy = np.stack(
+        [
+            np.column_stack([origin[0] + (tx + dx) * side, origin[1] + (ty + dy) * side])
+            for dx, dy in ((0, 0), (1, 0), (1, 1), (0, 1))
+        ],
+        axis=1,
+    )
+    box_ll = lonlat(box_xy.reshape(-1, 2)).reshape(-1, 4, 2)
+
+    header = osmium.io.Header()
+    header.set("generator", "geo_ip._synthetic")
+    header.set("osmosis_replication_timestamp", OSM_TIMESTAMP)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.unlink(missing_ok=True)
+    next_id = int(mid_id[-1]) + 1 if n_segments else n_junctions + 1
+    with osmium.SimpleWriter(str(out), header=header) as writer:
+        ids = np.r_[junction_id, mid_id].tolist()
+        for node_id, ll in zip(ids, node_ll.tolist(), strict=True):
+            writer.add_node(mutable.Node(id=node_id, location=(ll[0], ll[1])))
+        point_tags: list[tuple[list[float], dict[str, str]]] = []
+        for ll, street, number in zip(
+            address_ll.tolist(), address_street.tolist(), address_number.tolist(), strict=True
+        ):
+            point_tags.append(
+                (ll, {"addr:street": street, "addr:housenumber": str(number), "building": "yes"})
+            )
+        point_tags += facilities
+        point_tags += [(ll, {"highway": "bus_stop"}) for ll in stop_ll.tolist()]
+        for ll, lit in zip(pole_ll.tolist(), lamp.tolist(), strict=True):
+            tags = {"power": "pole"} | ({"highway": "street_lamp"} if lit else {})
+            point_tags.append((ll, tags))
+        for ll, tags in point_tags:
+            writer.add_node(mutable.Node(id=next_id, location=(ll[0], ll[1]), tags=tags))
+            next_id += 1
+        box_ids = []
+        for corners in box_ll.tolist():
+            first = next_id
+            for ll in corners:
+                writer.add_node(mutable.Node(id=next_id, location=(ll[0], ll[1])))
+                next_id += 1
+            box_ids.append([first, first + 1, first + 2, first + 3, first])
+        way_id = 1
+        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            segs = order[lo:hi]
+            refs = [int(junction_id[roads.a[segs[0]]])]
+            for s_ in segs.tolist():
+                refs += [int(mid_id[s_]), int(junction_id[roads.b[s_]])]
+            s0 = int(segs[0])
+            tags = {
+                "highway": str(highway[s0]),
+                "name": str(names[s0]),
+                "surface": str(surface[s0]),
+                "maxspeed": str(maxspeed[s0]),
+            }
+            if roads.cls[s0] == _PRINCIPAL:
+                tags |= {"lit": "yes", "lanes": "2"}
+            writer.add_way(mutable.Way(id=way_id, nodes=refs, tags=tags))
+            way_id += 1
+        for refs in box_ids:
+            writer.add_way(mutable.Way(id=way_id, nodes=refs, tags={"landuse": "residential"}))
+            way_id += 1
+    counts = {
+        "nos": next_id - 1,
+        "vias": len(starts),
+        "trechos": n_segments,
+        "enderecos": int(address.sum()),
+        "equipamentos": len(facilities) + len(stops),
+        "postes": len(served),
+        "areas_urbanas": len(box_ids),
+    }
+    log.info("arquivo OSM sintético: %s em %s", counts, out)
+    return SyntheticOsm(out, counts, (kx, ky))
 
 
 def _cpfs(rng: np.random.Generator, n: int) -> ObjArray:
