@@ -194,6 +194,21 @@ class RoadArrays:
         sizes = np.bincount(node_comp[self.u_row], minlength=count)
         return node_comp, {int(i) for i in np.flatnonzero(sizes <= max_edges)}
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the edge geometries as one coordinate array (fast), not one WKB each."""
+        state = dict(self.__dict__)
+        if len(self.geometry):
+            state["geometry"] = shapely.to_ragged_array(self.geometry)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Rebuild the edge geometries pickled by :meth:`__getstate__`."""
+        if isinstance(state["geometry"], tuple):
+            state["geometry"] = np.asarray(
+                shapely.from_ragged_array(*state["geometry"]), dtype=object
+            )
+        self.__dict__.update(state)
+
     def to_graph(self) -> nx.MultiDiGraph:
         """Convert to a networkx MultiDiGraph (osmnx conventions).
 
@@ -305,6 +320,48 @@ def read_road_arrays(path: str | Path, roads: RoadsLayer) -> RoadArrays:
     return arrays
 
 
+class _Records(logging.Handler):
+    """Keep the log records of a helper process, to replay them in the caller."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.msg, record.args = record.getMessage(), None  # picklable whatever the args
+        record.exc_info = record.exc_text = None
+        self.records.append(record)
+
+
+def read_job(roads: RoadsLayer, path: Path) -> tuple[RoadArrays, list[logging.LogRecord]]:
+    """Run :func:`read_road_arrays` in a helper process (:func:`geo_ip._parallel.start`).
+
+    Parameters
+    ----------
+    roads : RoadsLayer
+        The ``vias`` entry of the layer catalog.
+    path : Path
+        The OSM file.
+
+    Returns
+    -------
+    arrays : RoadArrays
+        As :func:`read_road_arrays` returns them.
+    records : list of logging.LogRecord
+        What the reading logged (INFO and above), for the caller to replay with
+        ``logging.getLogger("geo_ip").handle``.
+    """
+    handler = _Records()
+    level = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        return read_road_arrays(path, roads), handler.records
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+
+
 # --------------------------------------------------------------------------- topology
 
 
@@ -378,7 +435,7 @@ def _build(raw: _Raw, roads: RoadsLayer, path: Path) -> RoadArrays:
     n = n_nodes
     out_deg = np.bincount(src, minlength=n)
     in_deg = np.bincount(dst, minlength=n)
-    pair = np.unique(np.concatenate([src, dst]) * n + np.concatenate([dst, src]))
+    pair = _unique(np.concatenate([src, dst]) * n + np.concatenate([dst, src]))
     pair_a, pair_b = pair // n, pair % n
     neighbours = np.bincount(pair_a, minlength=n)
     self_loop = np.zeros(n, dtype=bool)
@@ -481,6 +538,20 @@ def _build(raw: _Raw, roads: RoadsLayer, path: Path) -> RoadArrays:
         tags=attrs,
         ways=len(ways),
     )
+
+
+def _unique(values: IntArray) -> IntArray:
+    """Return the sorted distinct values, by sorting.
+
+    numpy 2.3+'s hash-based ``np.unique`` is several times slower on millions of
+    int64 keys.
+    """
+    ordered = np.sort(values)
+    if len(ordered) == 0:
+        return ordered
+    fresh = np.ones(len(ordered), dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=fresh[1:])
+    return ordered[fresh]
 
 
 def _ranges(starts: IntArray, lengths: IntArray) -> IntArray:
@@ -587,7 +658,7 @@ def _attributes(
     np.logical_and.at(rev_c, step_chain, e_rev[step_edge])
 
     # the distinct ways of each chain; most chains follow a single way
-    pairs = np.unique(step_chain * (len(way_id) + 1) + step_way)
+    pairs = _unique(step_chain * (len(way_id) + 1) + step_way)
     p_chain, p_way = pairs // (len(way_id) + 1), pairs % (len(way_id) + 1)
     n_ways = np.bincount(p_chain, minlength=n_chain)
     single = n_ways == 1
@@ -632,7 +703,7 @@ def _street_count(u_row: IntArray, v_row: IntArray, n: int) -> IntArray:
     loop = u_row == v_row
     counts = np.zeros(n, dtype=np.int64)
     # a self-looping node: +2, however many loops
-    counts[np.unique(u_row[loop])] += 2
+    counts[_unique(u_row[loop])] += 2
     a, b = u_row[~loop], v_row[~loop]
     # per unordered pair: keys of u->v and v->u merge, so max of the two counts
     lo, hi = np.minimum(a, b), np.maximum(a, b)

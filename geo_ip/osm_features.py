@@ -298,6 +298,16 @@ def _is_polygon(tags: Mapping[str, str] | osmium.osm.TagList) -> bool:
     return False
 
 
+def _wanted_way(
+    tags: osmium.osm.TagList, any_value: list[str], some_values: Mapping[str, frozenset[str]]
+) -> bool:
+    """Whether a way has a key of ``any_value`` or a tag of ``some_values``."""
+    for key in any_value:
+        if key in tags:
+            return True
+    return any(tags.get(key) in values for key, values in some_values.items())
+
+
 # --------------------------------------------------------------------------- file
 
 
@@ -346,11 +356,23 @@ def _read_elements(path: Path, catalog: Catalog) -> gpd.GeoDataFrame:
     relations come from osmium's area assembly; other ways are linestrings.
     """
     keep = _kept_keys(catalog)
-    prefilter = list(feature_tags(catalog))
+    wanted = feature_tags(catalog)
+    prefilter = list(wanted)
+    # a way passes when one of these keys is present, or one of these tags (the
+    # C++ key filter lets every road through for ``highway=street_lamp``)
+    any_value = [key for key, values in wanted.items() if values is True or key == "lit"]
+    some_values = {
+        key: frozenset(values)
+        for key, values in wanted.items()
+        if key not in any_value and isinstance(values, list)
+    }
     factory = osmium.geom.WKBFactory()
     ids: list[str] = []
     tags: list[dict[str, str]] = []
-    wkbs: list[str] = []
+    wkbs: list[str | None] = []  # None: a node, its point built from lon / lat below
+    node_rows: list[int] = []
+    lons: list[float] = []
+    lats: list[float] = []
     # closed area-ways waiting for their osmium area: way id -> (tags, linestring wkb)
     pending: dict[int, tuple[dict[str, str], str]] = {}
     area_relations: set[int] = set()  # multipolygon / boundary relations read
@@ -367,8 +389,16 @@ def _read_elements(path: Path, catalog: Catalog) -> gpd.GeoDataFrame:
     for obj in processor:
         try:
             if isinstance(obj, osmium.osm.Node):
-                osm_id, wkb = f"node/{obj.id}", factory.create_point(obj)
+                location = obj.location
+                if not location.valid():
+                    raise osmium.InvalidLocationError("invalid location")
+                osm_id, wkb = f"node/{obj.id}", None
+                node_rows.append(len(ids))
+                lons.append(location.lon)
+                lats.append(location.lat)
             elif isinstance(obj, osmium.osm.Way):
+                if not _wanted_way(obj.tags, any_value, some_values):
+                    continue  # a road without any tag the layers use
                 osm_id, wkb = f"way/{obj.id}", factory.create_linestring(obj)
                 if obj.is_closed() and _is_polygon(obj.tags):
                     pending[obj.id] = (_kept(obj.tags, keep), wkb)
@@ -396,7 +426,15 @@ def _read_elements(path: Path, catalog: Catalog) -> gpd.GeoDataFrame:
         tags.append(_kept(obj.tags, keep))
         wkbs.append(wkb)
 
-    geometries = shapely.from_wkb(wkbs) if wkbs else np.empty(0, dtype=object)
+    geometries = np.empty(len(wkbs), dtype=object)
+    is_node = np.zeros(len(wkbs), dtype=bool)
+    if node_rows:
+        is_node[node_rows] = True
+        geometries[is_node] = shapely.points(
+            np.asarray(lons, dtype=np.float64), np.asarray(lats, dtype=np.float64)
+        )
+    if not is_node.all():
+        geometries[~is_node] = shapely.from_wkb([w for w in wkbs if w is not None])
     for way_id in area_ways:
         pending.pop(way_id, None)
     if pending:

@@ -32,10 +32,10 @@ from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_utm_crs_info
 
 import geo_ip
+from geo_ip import _parallel, osm_features
 from geo_ip import dem as dem_mod
 from geo_ip import grid as grid_mod
 from geo_ip import osm as osm_mod
-from geo_ip import osm_features
 from geo_ip._io import atomic_path
 from geo_ip._osm_arrays import RoadArrays, read_road_arrays
 from geo_ip._paths import resource_dir
@@ -243,6 +243,37 @@ def _tables_from_arrays(roads: RoadArrays, max_edges: int) -> _RoadTables:
 
 
 # ------------------------------------------------------------------------ helpers
+
+PARALLEL_OSM_BYTES = 3_000_000
+"""OSM PBF files at least this large have their road graph read in a helper process
+while the main one reads the other layers (both cores). Reading the roads of a 3 MB
+PBF (about 400k road edges) takes some 8 s, against about 2 s to start the helper
+and to pickle the arrays back; below, the helper would cost more than it saves."""
+_XML_FACTOR = 10
+"""An XML (or compressed XML) file holds about this many times fewer elements per
+byte than a PBF: its threshold is :data:`PARALLEL_OSM_BYTES` times this."""
+
+
+def _start_road_helper(path: Path, roads: RoadsLayer) -> _parallel.Running | None:
+    """Start reading the road graph in a helper process, when the file is large."""
+    factor = 1 if path.name.lower().endswith(".pbf") else _XML_FACTOR
+    if _parallel.cores() < 2 or path.stat().st_size < PARALLEL_OSM_BYTES * factor:
+        return None
+    return _parallel.start(
+        "geo_ip._osm_arrays.read_job", roads, [path], what="leitura das vias do OSM"
+    )
+
+
+def _road_arrays(helper: _parallel.Running | None, path: Path, roads: RoadsLayer) -> RoadArrays:
+    """Return the helper's road graph (its log replayed), or read it here (no helper/failed)."""
+    if helper is not None:
+        (result,) = helper.collect()
+        if result is not None:
+            arrays, records = result
+            for record in records:
+                log.handle(record)
+            return arrays
+    return read_road_arrays(path, roads)
 
 
 def _file_digest(path: Path) -> str:
@@ -499,9 +530,14 @@ def build_territory(
     max_small = catalog.vias.grafo.componente_pequena_max_arestas
     if osm_path is not None:
         # arrays, not osmnx: the same graph (tests/test_osm_arrays.py) at any scale
-        road_tables = _tables_from_arrays(read_road_arrays(osm_path, catalog.vias), max_small)
+        helper = _start_road_helper(osm_path, catalog.vias)
         step("Lendo equipamentos, edificações e rede do OpenStreetMap")
-        features = osm_features.read_osm_features(osm_path, catalog)
+        try:
+            features = osm_features.read_osm_features(osm_path, catalog)
+        except GeoIPError:
+            _road_arrays(helper, osm_path, catalog.vias)  # its error comes first, as in series
+            raise
+        road_tables = _tables_from_arrays(_road_arrays(helper, osm_path, catalog.vias), max_small)
         osm_time = osm_mod.osm_timestamp(osm_path)
     else:
         assert place is not None
@@ -663,20 +699,45 @@ def _description(name: str, rules: Rules) -> str:
     return f"geo_ip {geo_ip.__version__}: camada '{name}'. {OSM_ATTRIBUTION}{label}"
 
 
+def _arrow_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Turn object columns of mixed types into text, as pyogrio does without Arrow.
+
+    Without Arrow pyogrio writes every non-null value of an object column as
+    ``str(value)``; Arrow refuses mixed columns (``osmid``: way ids and the
+    ``;``-joined ids of merged ways), so they get the same text first.
+    """
+    mixed = [
+        name
+        for name, dtype in gdf.dtypes.items()
+        if pd.api.types.is_object_dtype(dtype)
+        and name != gdf.geometry.name
+        and pd.api.types.infer_dtype(gdf[name], skipna=True) not in ("string", "empty")
+    ]
+    if not mixed:
+        return gdf
+    gdf = gdf.copy()
+    for name in mixed:
+        values = gdf[name].to_numpy(dtype=object)
+        text = [None if v is None or v is pd.NA or v != v else str(v) for v in values]
+        gdf[name] = pd.Series(text, index=gdf.index, dtype=object)
+    return gdf
+
+
 def _write_atomic(
     out: Path, layers: dict[str, gpd.GeoDataFrame], metadata: dict[str, Any], rules: Rules
 ) -> None:
     with atomic_path(out) as tmp:
         for name in LAYERS:
             geometry_type = "Unknown" if name == "rede_existente" else None
+            arrow = _ARROW and len(layers[name]) >= _ARROW_MIN_ROWS
             pyogrio.write_dataframe(
-                layers[name],
+                _arrow_ready(layers[name]) if arrow else layers[name],
                 tmp,
                 layer=name,
                 driver="GPKG",
                 geometry_type=geometry_type,
                 layer_options={"DESCRIPTION": _description(name, rules)},
-                use_arrow=_ARROW and len(layers[name]) >= _ARROW_MIN_ROWS,
+                use_arrow=arrow,
             )
         table = pd.DataFrame(
             {

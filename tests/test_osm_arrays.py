@@ -260,3 +260,39 @@ def test_poa_equals_osmnx() -> None:
     arrays = assert_same_as_osmnx(POA_PBF)
     assert arrays.n_edges == 25_749
     assert len(arrays.node_id) == 10_957
+
+
+def test_pickle_round_trip_keeps_the_geometries(tmp_path: Path) -> None:
+    import pickle
+
+    nodes = {1: (0, 0), 2: (1, 0), 3: (2, 1)}
+    arrays = read_road_arrays(
+        write_osm(tmp_path, nodes, {10: ([1, 2, 3], {"highway": "residential"})}), ROADS
+    )
+    back = pickle.loads(pickle.dumps(arrays))
+    assert back.geometry.dtype == object
+    assert shapely.equals_exact(back.geometry, arrays.geometry, 0).all()
+    assert shapely.get_coordinates(back.geometry[0]).tolist() == [
+        [0, 0],
+        [0.001, 0],
+        [0.002, 0.001],
+    ]
+    assert back.u.tolist() == arrays.u.tolist() and back.osmid.tolist() == arrays.osmid.tolist()
+
+
+def test_roads_read_in_a_helper_process_replay_their_log(
+    tmp_path: Path, caplog: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geo_ip import territory
+
+    nodes = {1: (0, 0), 2: (1, 0), 3: (2, 0)}
+    path = write_osm(tmp_path, nodes, {10: ([1, 2, 99, 3], {"highway": "residential"})})
+    assert territory._start_road_helper(path, ROADS) is None  # small file: no helper
+    monkeypatch.setattr(territory, "PARALLEL_OSM_BYTES", 1)
+    monkeypatch.setattr(territory._parallel, "cores", lambda: 2)
+    helper = territory._start_road_helper(path, ROADS)
+    assert helper is not None
+    with caplog.at_level(logging.WARNING, logger="geo_ip"):
+        arrays = territory._road_arrays(helper, path, ROADS)
+    assert "1 nós de vias sem coordenadas" in caplog.text  # logged in the helper
+    assert by_pair(arrays) == {(1, 3): [pytest.approx(2 * EQ)], (3, 1): [pytest.approx(2 * EQ)]}

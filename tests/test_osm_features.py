@@ -586,3 +586,15 @@ def test_poa_counts(catalog: Catalog) -> None:
     assert shapely.box(-51.266, -30.113, -51.132, -29.988).contains(
         features.pontos_ip_osm.geometry.union_all()
     )
+
+
+def test_way_prefilter_keeps_only_ways_with_a_used_tag() -> None:
+    from geo_ip.osm_features import _wanted_way
+
+    any_value = ["building", "lit"]
+    some_values = {"highway": frozenset({"street_lamp"}), "power": frozenset({"line"})}
+    assert not _wanted_way({"highway": "residential"}, any_value, some_values)  # type: ignore[arg-type]
+    assert _wanted_way({"highway": "residential", "lit": "Yes "}, any_value, some_values)  # type: ignore[arg-type]
+    assert _wanted_way({"power": "line"}, any_value, some_values)  # type: ignore[arg-type]
+    assert _wanted_way({"building": "no"}, any_value, some_values)  # type: ignore[arg-type]
+    assert not _wanted_way({"power": "cable_distribution"}, any_value, some_values)  # type: ignore[arg-type]

@@ -208,3 +208,26 @@ def test_poa_territory(poa: TerritoryReport) -> None:
     assert meta["osm_data"] == "2020-08-12T19:31:51Z"
     assert meta["dados_ficticios"] is False
     assert 0.8 < meta["mde"]["cobertura"] < 0.9
+
+
+def test_arrow_ready_writes_mixed_columns_as_pyogrio_would() -> None:
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from geo_ip.territory import _arrow_ready
+
+    frame = gpd.GeoDataFrame(
+        {
+            "osmid": pd.Series([10, "11;12", None], dtype=object),
+            "name": pd.Series(["a", None, "c"], dtype=object),
+        },
+        geometry=[shapely.Point(0, 0)] * 3,
+        crs="EPSG:4326",
+    )
+    ready = _arrow_ready(frame)
+    assert ready["osmid"].tolist() == ["10", "11;12", None]
+    assert ready["name"].tolist() == ["a", None, "c"]
+    assert frame["osmid"].tolist() == [10, "11;12", None]  # the input is left alone
+    only_text = frame[["name", "geometry"]]
+    assert _arrow_ready(only_text) is only_text  # nothing to convert: no copy
