@@ -41,11 +41,12 @@ import shapely
 
 from geo_ip import privacy
 from geo_ip._io import atomic_path, staged_dir
+from geo_ip._parallel import cores, start
 from geo_ip.assess import Assessment, criteria_columns
 from geo_ip.config import CRITERIA
 from geo_ip.errors import InputFileError
 from geo_ip.qgis import style_geopackage, write_project
-from geo_ip.territory import read_layer
+from geo_ip.territory import read_layer, write_dataframe
 
 log = logging.getLogger("geo_ip")
 
@@ -311,6 +312,19 @@ def _format_sheet(book: Any, sheet: Any, frame: pd.DataFrame) -> None:
         sheet.autofilter(0, 0, len(frame), max(len(frame.columns) - 1, 0))
 
 
+XLSX_PARALLEL_ABOVE = 2_000
+"""Requests above which ``ranking.xlsx`` is written by a helper process on the other core
+while this one writes the other files: xlsxwriter writes cell by cell in Python (about
+a second per 100,000 cells; 10,000 requests are over a million), and starting the
+helper costs a second or two."""
+
+
+def _xlsx_in_worker(assessment: Assessment, path: str) -> bool:
+    """Worker of :func:`_write_all` (:mod:`geo_ip._parallel`): write the workbook."""
+    _write_xlsx(assessment, Path(path))
+    return True
+
+
 def _write_xlsx(assessment: Assessment, out: Path) -> None:
     import xlsxwriter
 
@@ -458,7 +472,7 @@ def _write_gpkg(assessment: Assessment, out: Path, public: pd.DataFrame) -> list
     )
     with atomic_path(out) as tmp:
         for name, frame in layers:
-            pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
+            write_dataframe(frame, tmp, name)
         pyogrio.write_dataframe(meta, tmp, layer="metadados", driver="GPKG")
         style_geopackage(tmp)
     return [name for name, _ in layers]
@@ -631,6 +645,13 @@ def _write_all(
             else {}
         ),
     }
+    workbook = None  # the internal workbook, drawn on the other core when it is large
+    if len(assessment.table) > XLSX_PARALLEL_ABOVE and cores() >= 2:
+        del files["ranking.xlsx"]
+        workbook = start(
+            "geo_ip._assess_outputs._xlsx_in_worker", assessment, [str(out_dir / "ranking.xlsx")],
+            what="planilha interna (ranking.xlsx)",
+        )  # fmt: skip
     written = []
     for name, write in files.items():
         path = out_dir / name
@@ -641,6 +662,17 @@ def _write_all(
                 f"não foi possível gravar o arquivo ({exc.strerror or exc})", path=final_dir / name
             ) from exc
         written.append(path)
+    if workbook is not None:
+        path = out_dir / "ranking.xlsx"
+        if workbook.collect() != [True]:  # the helper failed: written here, errors and all
+            try:
+                _write_xlsx(assessment, path)
+            except OSError as exc:
+                raise InputFileError(
+                    f"não foi possível gravar o arquivo ({exc.strerror or exc})",
+                    path=final_dir / path.name,
+                ) from exc
+        written.insert(1, path)
     if maps:
         from geo_ip.webmap import write_maps
 

@@ -18,13 +18,28 @@ import pandas as pd
 
 from geo_ip._parallel import cores, start
 
-__all__ = ["PARALLEL_ABOVE_EDGES", "edge_betweenness"]
+__all__ = [
+    "METADATA_KEY",
+    "PARALLEL_ABOVE_EDGES",
+    "STORED_COLUMNS",
+    "add_betweenness",
+    "betweenness_record",
+    "edge_betweenness",
+    "stored_betweenness",
+]
 
 log = logging.getLogger("geo_ip")
 
 PARALLEL_ABOVE_EDGES = 50_000
 """Networks with more undirected edges than this (beyond a municipality's size) have the
 sources split in two halves, counted on both cores and added (igraph holds the GIL)."""
+
+STORED_COLUMNS = ("intermediacao", "intermediacao_percentil")
+"""Columns of the territory's ``vias`` layer holding the betweenness computed at build
+time (:func:`edge_betweenness` per row), so that every assessment reads it instead of
+recomputing it: it depends on the road network only."""
+METADATA_KEY = "intermediacao"
+"""Key of the territory metadata recording how the stored betweenness was computed."""
 
 _MIN_EDGE_LENGTH_M = 1e-3
 """Zero-length edges get this length: igraph needs positive weights, and shortest
@@ -159,3 +174,87 @@ def edge_betweenness(
     ranked = np.sort(values)
     percentile = 100.0 * np.searchsorted(ranked, per_row, side="right") / max(len(ranked), 1)
     return per_row, percentile
+
+
+def betweenness_record(roads: pd.DataFrame, *, sample: int, seed: int = 0) -> dict[str, int]:
+    """Describe how the betweenness stored in a territory was computed (its metadata).
+
+    Parameters
+    ----------
+    roads : pandas.DataFrame
+        The ``vias`` layer the values belong to.
+    sample : int
+        Number of source nodes used.
+    seed : int, default 0
+        Seed of the sampling.
+
+    Returns
+    -------
+    dict
+        ``{"amostra": sample, "semente": seed, "arestas": len(roads)}``.
+    """
+    return {"amostra": int(sample), "semente": int(seed), "arestas": len(roads)}
+
+
+def stored_betweenness(
+    roads: pd.DataFrame, record: object, *, sample: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return the betweenness stored in the territory, if it is what would be computed.
+
+    The values are used only when the territory's record says they were computed
+    with the same ``sample`` and ``seed`` on a layer of as many rows, and every row
+    has them; otherwise ``None`` (the caller computes them with
+    :func:`edge_betweenness`).
+
+    Parameters
+    ----------
+    roads : pandas.DataFrame
+        The ``vias`` layer as read from the territory.
+    record : object
+        The territory metadata under :data:`METADATA_KEY` (``None`` when absent).
+    sample : int
+        Number of source nodes the rules ask for.
+    seed : int, default 0
+        Seed of the sampling.
+
+    Returns
+    -------
+    tuple of numpy.ndarray or None
+        ``(betweenness, percentile)`` per row, as :func:`edge_betweenness` returns.
+    """
+    expected = betweenness_record(roads, sample=sample, seed=seed)
+    if record != expected or not all(c in roads.columns for c in STORED_COLUMNS):
+        return None
+    values, percentile = (
+        pd.to_numeric(roads[c], errors="coerce").to_numpy(dtype="float64") for c in STORED_COLUMNS
+    )
+    if not (np.isfinite(values).all() and np.isfinite(percentile).all()):
+        return None
+    return values, percentile
+
+
+def add_betweenness(roads: pd.DataFrame, *, sample: int, seed: int = 0) -> dict[str, int]:
+    """Compute the betweenness of a territory's roads and store it in the table.
+
+    Called when the territory is built: the values depend on the road network only,
+    so every later assessment reads them (:func:`stored_betweenness`) instead of
+    computing them again.
+
+    Parameters
+    ----------
+    roads : pandas.DataFrame
+        The ``vias`` layer; :data:`STORED_COLUMNS` are added (or replaced) in place.
+    sample : int
+        Number of source nodes (rules: ``amostra_intermediacao``).
+    seed : int, default 0
+        Seed of the sampling.
+
+    Returns
+    -------
+    dict
+        The metadata record to store under :data:`METADATA_KEY`.
+    """
+    values, percentile = edge_betweenness(roads, sample=sample, seed=seed)
+    roads[STORED_COLUMNS[0]] = values
+    roads[STORED_COLUMNS[1]] = percentile
+    return betweenness_record(roads, sample=sample, seed=seed)

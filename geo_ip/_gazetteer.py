@@ -178,7 +178,12 @@ class Gazetteer:
 
     @classmethod
     def from_territory(
-        cls, path: str | Path, *, cnefe: str | Path | None = None, streets: bool = True
+        cls,
+        path: str | Path,
+        *,
+        cnefe: str | Path | None = None,
+        streets: bool = True,
+        roads: gpd.GeoDataFrame | None = None,
     ) -> Gazetteer:
         """Index a territory GeoPackage (and optionally a CNEFE file) for geocoding.
 
@@ -193,6 +198,8 @@ class Gazetteer:
             Index the streets and address points. ``False`` gives a gazetteer of
             bairros only, enough when every request has coordinates (much faster on
             a large territory).
+        roads : GeoDataFrame, optional
+            The ``vias`` layer, when the caller has already read it.
 
         Returns
         -------
@@ -207,7 +214,7 @@ class Gazetteer:
             If the CNEFE file cannot be read.
         """
         path = Path(path)
-        vias = read_layer(path, "vias")
+        vias = read_layer(path, "vias") if roads is None else roads
         crs = vias.crs.to_string()
         fontes = ["OpenStreetMap (vias, addr:*)"]
         bairros = build_bairros(path, crs)

@@ -64,9 +64,13 @@ class Problems:
             for i in rows:
                 self.items[i].append((level, message))
         else:
-            texts = list(message)
+            # a numpy copy: iterating Arrow-backed strings one by one is slow
+            texts = np.asarray(
+                message.to_numpy(dtype=object) if isinstance(message, pd.Series) else message,
+                dtype=object,
+            )
             for i in rows:
-                self.items[i].append((level, texts[i]))
+                self.items[i].append((level, str(texts[i])))
 
     def situacao(self) -> list[str]:
         """Return ``"erro"``, ``"aviso"`` or ``"ok"`` per row."""
@@ -95,7 +99,8 @@ def iso(value: object) -> str:
 
 def smap(values: pd.Series, func: Callable[[Any], Any], dtype: Any = str) -> pd.Series:
     """Apply ``func`` to each value; the result keeps ``dtype`` even when empty."""
-    return pd.Series([func(v) for v in values], index=values.index, dtype=dtype)
+    cells = values.to_numpy(dtype=object)  # iterating Arrow-backed strings is slow
+    return pd.Series([func(v) for v in cells], index=values.index, dtype=dtype)
 
 
 def date_checks(

@@ -42,6 +42,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 import geo_ip
+from geo_ip._betweenness import METADATA_KEY, add_betweenness
 from geo_ip.config import Rules, load_rules
 from geo_ip.provenance import FICTIONAL_LABEL, OSM_ATTRIBUTION
 from geo_ip.territory import (
@@ -667,6 +668,8 @@ def write_synthetic_territory(
     key = hashlib.sha256(
         json.dumps({**params, "versao": geo_ip.__version__}, sort_keys=True).encode()
     ).hexdigest()
+    sample = int(rules.avaliacao.amostra_intermediacao.valor)
+    betweenness = add_betweenness(vias, sample=sample)  # as build_territory stores it
     when = (created or datetime.now(UTC)).isoformat(timespec="seconds")
     metadata: dict[str, Any] = {
         "ferramenta": "geo_ip",
@@ -689,6 +692,7 @@ def write_synthetic_territory(
         "dados_ficticios": True,
         "rotulo": FICTIONAL_LABEL,
         "chave_cache": key,
+        METADATA_KEY: betweenness,
     }
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -244,7 +244,7 @@ def assess(
         past, rejected_history = eligibility.read_history(history, key, today=today)
 
     step("Conferindo, geocodificando e ligando os pedidos à malha")
-    located = locate_requests(requests, territory, rules, cnefe=cnefe, today=today)
+    located = locate_requests(requests, territory, rules, cnefe=cnefe, today=today, roads=roads)
     rejected_decisions = pd.DataFrame(columns=list(decisions_mod.REJECTED_COLUMNS))
     chosen = pd.DataFrame(columns=list(decisions_mod.DECISION_COLUMNS))
     if decisions is not None:
@@ -270,6 +270,7 @@ def assess(
         territory,
         betweenness_sample=int(av.amostra_intermediacao.valor),
         dem=_dem_path(territory, dem),
+        roads=roads,
     )
     surroundings, items = context.for_requests(
         located,

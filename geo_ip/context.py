@@ -31,7 +31,12 @@ import shapely
 from pyproj import CRS
 
 from geo_ip import dem as dem_mod
-from geo_ip._betweenness import edge_betweenness
+from geo_ip._betweenness import (
+    METADATA_KEY,
+    STORED_COLUMNS,
+    edge_betweenness,
+    stored_betweenness,
+)
 from geo_ip._occurrences import (
     OCCURRENCE_TYPES,
     in_period,
@@ -41,8 +46,8 @@ from geo_ip._occurrences import (
     read_occurrences,
 )
 from geo_ip.catalog import Catalog, load_catalog
-from geo_ip.errors import DemError
-from geo_ip.territory import read_layer
+from geo_ip.errors import DemError, TerritoryError
+from geo_ip.territory import METADATA_TABLE, read_dataframe, read_layer, read_metadata
 
 __all__ = [
     "CONTEXT_COLUMNS",
@@ -88,7 +93,17 @@ CONTEXT_COLUMNS = (
     "via_rural",
 )  # fmt: skip
 """Columns returned by :meth:`Context.for_requests`, in order."""
-_ROAD_FIELDS = ("u", "v", "key", "length", "surface", "highway", "rural", "declividade_pct")
+_ROAD_FIELDS = (
+    "u",
+    "v",
+    "key",
+    "length",
+    "surface",
+    "highway",
+    "rural",
+    "declividade_pct",
+    *STORED_COLUMNS,
+)
 """Columns of ``vias`` the context reads (the others are not used here)."""
 
 # ------------------------------------------------------------------------------ helpers
@@ -178,6 +193,9 @@ class Context:
     catalog : Catalog, optional
         Layer catalog (facility flags, labels of unnamed facilities); the bundled one
         by default.
+    betweenness : tuple of numpy.ndarray, optional
+        ``(betweenness, percentile)`` per row of ``roads`` when already known (stored
+        in the territory at build time); computed otherwise.
     """
 
     def __init__(
@@ -192,6 +210,7 @@ class Context:
         seed: int = 0,
         dem: str | Path | None = None,
         catalog: Catalog | None = None,
+        betweenness: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
         self.catalog = catalog or load_catalog()
         self.crs = roads.crs
@@ -200,9 +219,9 @@ class Context:
         self._edge_index = pd.MultiIndex.from_arrays(
             [self.roads[c].to_numpy(dtype="int64") for c in ("u", "v", "key")]
         )
-        self.betweenness, self.betweenness_percentile = edge_betweenness(
-            self.roads, sample=betweenness_sample, seed=seed
-        )
+        if betweenness is None:
+            betweenness = edge_betweenness(self.roads, sample=betweenness_sample, seed=seed)
+        self.betweenness, self.betweenness_percentile = betweenness
         u = self.roads["u"].to_numpy(dtype="int64")
         v = self.roads["v"].to_numpy(dtype="int64")
         ends = pd.DataFrame({"a": np.concatenate([u, v]), "b": np.concatenate([v, u])})
@@ -233,6 +252,7 @@ class Context:
         seed: int = 0,
         dem: str | Path | None = None,
         catalog: Catalog | None = None,
+        roads: gpd.GeoDataFrame | None = None,
     ) -> Context:
         """Read the layers of a territory GeoPackage once and index them.
 
@@ -248,6 +268,8 @@ class Context:
             Elevation model (see :class:`Context`).
         catalog : Catalog, optional
             Layer catalog.
+        roads : GeoDataFrame, optional
+            The ``vias`` layer, when the caller has already read it.
 
         Returns
         -------
@@ -266,11 +288,24 @@ class Context:
             if name not in names:
                 return None
             fields = {str(f) for f in pyogrio.read_info(path, layer=name)["fields"]}
-            return pyogrio.read_dataframe(
-                path, layer=name, columns=[c for c in columns if c in fields]
-            )
+            return read_dataframe(path, name, columns=[c for c in columns if c in fields])
 
-        roads = layer("vias", _ROAD_FIELDS) if "vias" in names else read_layer(path, "vias")
+        if roads is not None:
+            roads = roads[[c for c in (*_ROAD_FIELDS, roads.geometry.name) if c in roads]]
+        elif "vias" in names:
+            roads = layer("vias", _ROAD_FIELDS)
+        else:
+            roads = read_layer(path, "vias")
+        assert roads is not None  # "vias" is in names
+        stored = None
+        if METADATA_TABLE in names:
+            try:
+                record = read_metadata(path).get(METADATA_KEY)
+            except TerritoryError:
+                record = None
+            stored = stored_betweenness(roads, record, sample=betweenness_sample, seed=seed)
+        if stored is not None:
+            log.info("intermediação das vias lida do território (calculada na sua construção)")
         return cls(
             roads,
             facilities=layer("equipamentos", ("osm_id", "categoria", "vulneravel", "nome")),
@@ -281,6 +316,7 @@ class Context:
             seed=seed,
             dem=dem,
             catalog=catalog,
+            betweenness=stored,
         )
 
     # ------------------------------------------------------------------------ setup

@@ -285,8 +285,11 @@ def validate_requests(
     # Every row of a repeated protocol is an error, the first one too: which of them is
     # the real request is for the clerk to say, never for the order of the rows.
     key = protocol.str.upper().where(protocol != "")
-    lines = out["linha"].astype(str).groupby(key).transform(lambda s: ", ".join(s))
     repeated = key.notna() & key.duplicated(keep=False)
+    # the rows of each repeated protocol, joined once per protocol (only the repeated)
+    line_text = out["linha"].astype(str)
+    joined = line_text[repeated].groupby(key[repeated], sort=False).agg(", ".join)
+    lines = pd.Series(key.map(joined), index=key.index, dtype=object).fillna("").astype(str)
     problems.add(
         repeated,
         "erro",

