@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -243,8 +244,18 @@ def assess(
     if history is not None:
         past, rejected_history = eligibility.read_history(history, key, today=today)
 
-    step("Conferindo, geocodificando e ligando os pedidos à malha")
-    located = locate_requests(requests, territory, rules, cnefe=cnefe, today=today, roads=roads)
+    # The grid network (attaching every grid element to the roads: shapely, which
+    # releases the GIL) is built in a thread while the requests are read and located
+    # (pandas, which holds it): both cores, the same result.
+    grid = read_layer(territory, "rede_existente", missing_ok=True)
+    net = rules.rede
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="geo_ip_rede") as pool:
+        building = pool.submit(
+            GridNetwork, roads, grid, max_attach_m=net.distancia_maxima_rede_via.valor
+        )
+        step("Conferindo, geocodificando e ligando os pedidos à malha")
+        located = locate_requests(requests, territory, rules, cnefe=cnefe, today=today, roads=roads)
+        network = building.result()
     rejected_decisions = pd.DataFrame(columns=list(decisions_mod.REJECTED_COLUMNS))
     chosen = pd.DataFrame(columns=list(decisions_mod.DECISION_COLUMNS))
     if decisions is not None:
@@ -254,9 +265,6 @@ def assess(
         )
 
     step("Traçando as extensões até a rede existente")
-    grid = read_layer(territory, "rede_existente", missing_ok=True)
-    net = rules.rede
-    network = GridNetwork(roads, grid, max_attach_m=net.distancia_maxima_rede_via.valor)
     path_table, paths = network.paths(
         located,
         lv_reach_m=net.alcance_bt.valor,

@@ -247,9 +247,10 @@ def _tables_from_arrays(roads: RoadArrays, max_edges: int) -> _RoadTables:
 
 PARALLEL_OSM_BYTES = 3_000_000
 """OSM PBF files at least this large have their road graph read in a helper process
-while the main one reads the other layers (both cores). Reading the roads of a 3 MB
-PBF (about 400k road edges) takes some 8 s, against about 2 s to start the helper
-and to pickle the arrays back; below, the helper would cost more than it saves."""
+while the main one reads the other layers (both cores). Measured on the synthetic PBF
+files of the benchmarks (denser than real extracts: a 3 MB one holds about 400k road
+edges), reading the roads at this size takes some 8 s against about 2 s to start the
+helper and pickle the arrays back; below, the helper would cost more than it saves."""
 _XML_FACTOR = 10
 """An XML (or compressed XML) file holds about this many times fewer elements per
 byte than a PBF: its threshold is :data:`PARALLEL_OSM_BYTES` times this."""
