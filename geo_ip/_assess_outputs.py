@@ -653,15 +653,21 @@ def _write_all(
             what="planilha interna (ranking.xlsx)",
         )  # fmt: skip
     written = []
-    for name, write in files.items():
-        path = out_dir / name
-        try:
-            write(path)
-        except OSError as exc:
-            raise InputFileError(
-                f"não foi possível gravar o arquivo ({exc.strerror or exc})", path=final_dir / name
-            ) from exc
-        written.append(path)
+    try:
+        for name, write in files.items():
+            path = out_dir / name
+            try:
+                write(path)
+            except OSError as exc:
+                raise InputFileError(
+                    f"não foi possível gravar o arquivo ({exc.strerror or exc})",
+                    path=final_dir / name,
+                ) from exc
+            written.append(path)
+    except BaseException:
+        if workbook is not None:  # let the helper end before its folder is removed
+            workbook.collect()
+        raise
     if workbook is not None:
         path = out_dir / "ranking.xlsx"
         if workbook.collect() != [True]:  # the helper failed: written here, errors and all

@@ -806,3 +806,36 @@ def test_failed_workbook_helper_is_redone_here(
     outputs.write_outputs(demo_assessment, tmp_path, maps=False, sheets=False)
     book = pd.read_excel(tmp_path / "ranking.xlsx", sheet_name="Classificação", dtype=str)
     assert len(book) == len(demo_assessment.table)
+
+
+def test_failure_beside_the_workbook_helper_waits_for_it_and_keeps_nothing(
+    demo_assessment: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer failing while the helper writes ranking.xlsx: it is waited for, no stage left."""
+    from geo_ip import _assess_outputs as outputs
+
+    collected: list[bool] = []
+    real_start = outputs.start
+
+    def spy(function: str, *args: Any, **kwargs: Any) -> Any:
+        running = real_start(function, *args, **kwargs)
+        real_collect = running.collect
+
+        def collect() -> list[Any]:
+            collected.append(True)
+            return real_collect()
+
+        running.collect = collect  # type: ignore[method-assign]
+        return running
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(outputs, "XLSX_PARALLEL_ABOVE", 0)
+    monkeypatch.setattr(outputs, "cores", lambda: 2)
+    monkeypatch.setattr(outputs, "start", spy)
+    monkeypatch.setattr(outputs, "_write_json", broken)
+    with pytest.raises(outputs.InputFileError, match="No space left on device"):
+        outputs.write_outputs(demo_assessment, tmp_path, maps=False, sheets=False)
+    assert collected == [True]
+    assert not any(p.name.startswith(".geo_ip-") for p in tmp_path.iterdir())
