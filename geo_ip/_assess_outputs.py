@@ -29,6 +29,7 @@ import json
 import logging
 import math
 import re
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ import pyogrio
 import shapely
 
 from geo_ip import privacy
-from geo_ip._io import atomic_path, staged_dir
+from geo_ip._io import atomic_path, cannot_write, staged_dir
 from geo_ip._parallel import cores, start
 from geo_ip.assess import Assessment, criteria_columns
 from geo_ip.config import CRITERIA
@@ -652,33 +653,24 @@ def _write_all(
             "geo_ip._assess_outputs._xlsx_in_worker", assessment, [str(out_dir / "ranking.xlsx")],
             what="planilha interna (ranking.xlsx)",
         )  # fmt: skip
-    written = []
+
+    def write_one(name: str, write: Callable[[Path], object]) -> Path:
+        try:
+            write(out_dir / name)
+        except OSError as exc:
+            raise cannot_write(exc, final_dir / name) from exc
+        return out_dir / name
+
     try:
-        for name, write in files.items():
-            path = out_dir / name
-            try:
-                write(path)
-            except OSError as exc:
-                raise InputFileError(
-                    f"não foi possível gravar o arquivo ({exc.strerror or exc})",
-                    path=final_dir / name,
-                ) from exc
-            written.append(path)
+        written = [write_one(name, write) for name, write in files.items()]
     except BaseException:
         if workbook is not None:  # let the helper end before its folder is removed
             workbook.collect()
         raise
     if workbook is not None:
-        path = out_dir / "ranking.xlsx"
         if workbook.collect() != [True]:  # the helper failed: written here, errors and all
-            try:
-                _write_xlsx(assessment, path)
-            except OSError as exc:
-                raise InputFileError(
-                    f"não foi possível gravar o arquivo ({exc.strerror or exc})",
-                    path=final_dir / path.name,
-                ) from exc
-        written.insert(1, path)
+            write_one("ranking.xlsx", lambda p: _write_xlsx(assessment, p))
+        written.insert(1, out_dir / "ranking.xlsx")
     if maps:
         from geo_ip.webmap import write_maps
 

@@ -18,13 +18,27 @@ from pathlib import Path
 
 from geo_ip.errors import InputFileError
 
-__all__ = ["STAGING_PREFIX", "atomic_path", "staged_dir", "write_staged"]
+__all__ = ["STAGING_PREFIX", "atomic_path", "cannot_write", "staged_dir", "write_staged"]
 
 STAGING_PREFIX = ".geo_ip-"
 """Prefix of the temporary names (hidden files and folders, removed on any failure)."""
 
 
-def _cannot_write(exc: OSError, path: Path) -> InputFileError:
+def cannot_write(exc: OSError, path: Path) -> InputFileError:
+    """Return the error naming ``path`` for an ``OSError`` raised while writing it.
+
+    Parameters
+    ----------
+    exc : OSError
+        The error of the writer.
+    path : Path
+        The file as the user knows it (not its temporary name).
+
+    Returns
+    -------
+    InputFileError
+        To raise ``from exc``.
+    """
     return InputFileError(f"não foi possível gravar o arquivo ({exc.strerror or exc})", path=path)
 
 
@@ -57,7 +71,7 @@ def atomic_path(out: Path) -> Iterator[Path]:
             prefix=f".{out.name}.", suffix=f".tmp{out.suffix}", dir=out.parent
         )
     except OSError as exc:
-        raise _cannot_write(exc, out) from exc
+        raise cannot_write(exc, out) from exc
     os.close(fd)
     tmp = Path(name)
     tmp.unlink()
@@ -112,7 +126,7 @@ def staged_dir(out_dir: Path) -> Iterator[Path]:
                     os.replace(target, old / entry.name)  # removed with the staging folder
                 os.replace(entry, target)
             except OSError as exc:
-                raise _cannot_write(exc, target) from exc
+                raise cannot_write(exc, target) from exc
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
@@ -144,6 +158,6 @@ def write_staged(out_dir: Path, files: Mapping[str, Callable[[Path], object]]) -
             try:
                 write(stage / name)
             except OSError as exc:
-                raise _cannot_write(exc, out_dir / name) from exc
+                raise cannot_write(exc, out_dir / name) from exc
             written.append(out_dir / name)
     return written
