@@ -16,12 +16,13 @@ sub-headers in XLSX; accents, case, separators and synonyms in the headers.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import logging
 import warnings
 import zipfile
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -430,12 +431,29 @@ def _header_end(
 # --- GeoJSON / GeoPackage -------------------------------------------------------------------
 
 
-def _read_geo(path: Path, schema: Schema) -> pd.DataFrame | None:
-    """Read a point file; ``None`` when a file recognised only by its content is no such file."""
+@contextlib.contextmanager
+def _gdal_warnings_ignored(ignored: bool) -> Iterator[None]:
+    """Silence GDAL's warnings (RuntimeWarning through pyogrio) when ``ignored``."""
+    with warnings.catch_warnings():
+        if ignored:
+            warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def _read_geo(path: Path, raw: bytes, schema: Schema) -> pd.DataFrame | None:
+    """Read a point file; ``None`` when a file recognised only by its content is no such file.
+
+    A file recognised by its content (a ``.csv`` that starts like JSON or SQLite) is handed
+    to GDAL as bytes, so that only the content drivers see it (under its own name the CSV
+    driver would claim it), and GDAL's warnings about it (the in-memory name has no
+    ``.gpkg`` extension) are silenced: they concern a guess, not the user's file.
+    """
     of = schema.of
     sniffed = path.suffix.lower() not in _GEO_SUFFIXES
+    src: Path | bytes = raw if sniffed else path
     try:
-        layers = pyogrio.list_layers(path)
+        with _gdal_warnings_ignored(sniffed):
+            layers = pyogrio.list_layers(src)
     except pyogrio.errors.DataSourceError as exc:
         if sniffed:
             return None
@@ -448,7 +466,9 @@ def _read_geo(path: Path, schema: Schema) -> pd.DataFrame | None:
     if len(names) > 1:
         log.info("arquivo '%s': usando a camada '%s' de %d", path, layer, len(names))
     try:
-        gdf = pyogrio.read_dataframe(path, layer=layer, fid_as_index=True)
+        with _gdal_warnings_ignored(sniffed):
+            # by index: bytes get a fresh in-memory name, and so a fresh layer name, per call
+            gdf = pyogrio.read_dataframe(src, layer=names.index(layer), fid_as_index=True)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, UnicodeError) as exc:
         if sniffed:
             return None
@@ -546,7 +566,7 @@ def read_sheet(path: str | Path, schema: Schema) -> pd.DataFrame:
     if schema.layer is not None and (
         suffix in _GEO_SUFFIXES or raw.startswith((b"SQLite format 3\x00", b"{"))
     ):
-        table = _read_geo(path, schema)
+        table = _read_geo(path, raw, schema)
         if table is not None:
             return table
     return _read_csv(path, raw, schema)

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import shapely
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -108,6 +108,10 @@ def test_any_bytes_give_a_table_or_a_clear_error(tmp_path: Path, data: bytes, su
     tail=st.binary(max_size=60),
     suffix=st.sampled_from([".csv", ".txt", ".xlsx", ".json", ".gpkg"]),
 )
+# GDAL's CSV driver used to claim the first and warn from inside its error handler (an
+# unraisable exception, CI of stop 11); the GPKG driver warns about the second's extension.
+@example(data=b"{", tail=b"a,b;c\n1,2;3\n", suffix=".csv")
+@example(data=b"SQLite format 3\x00", tail=b"\x00" * 60, suffix=".txt")
 def test_files_that_start_like_another_format(
     tmp_path: Path, data: bytes, tail: bytes, suffix: str
 ) -> None:
