@@ -342,7 +342,8 @@ def grid(args: dict[str, Any]) -> dict[str, Any]:
 
     ``seconds`` is the path search for ``n`` requests with the network ready (shortest-
     path forest from the grid, per-request costs, path geometries); ``rede_s`` the
-    network build (road arrays, grid samples attached to their nearest edge). With
+    network build (road arrays; the grid samples' attachment to their nearest edge,
+    read from the territory where it was computed at build time). With
     ``sample`` > 0, the same requests' naive search follows in the same run: from each
     request's edge end, a full networkx single-source Dijkstra, then the nearest node a
     low-voltage element is attached to (what one would write without the one-pass
@@ -350,12 +351,16 @@ def grid(args: dict[str, Any]) -> dict[str, Any]:
     """
     from geo_ip.config import load_rules
     from geo_ip.gridpath import GridNetwork
+    from geo_ip.territory import read_grid_attachment
 
     net = load_rules(args["rules"]).rede
     roads, grid_layer, snapped = _snapped_points(args)
     _reset_peak()
     t0 = time.perf_counter()
-    network = GridNetwork(roads, grid_layer, max_attach_m=net.distancia_maxima_rede_via.valor)
+    network = GridNetwork(
+        roads, grid_layer, max_attach_m=net.distancia_maxima_rede_via.valor,
+        stored=read_grid_attachment(args["territory"]),
+    )  # fmt: skip
     t1 = time.perf_counter()
     table, _paths = network.paths(
         snapped, lv_reach_m=net.alcance_bt.valor, detour_factor=net.fator_desvio.valor,

@@ -44,6 +44,7 @@ from scipy.sparse.csgraph import connected_components
 import geo_ip
 from geo_ip._betweenness import METADATA_KEY, add_betweenness
 from geo_ip.config import Rules, load_rules
+from geo_ip.gridpath import ATTACHMENT_KEY, ATTACHMENT_TABLE
 from geo_ip.provenance import FICTIONAL_LABEL, OSM_ATTRIBUTION
 from geo_ip.territory import (
     GRID_COLUMNS,
@@ -53,6 +54,7 @@ from geo_ip.territory import (
     OPTIONAL_LAYER_COLUMNS,
     ROAD_COLUMNS,
     _write_atomic,
+    grid_attachment,
 )
 
 __all__ = [
@@ -670,6 +672,7 @@ def write_synthetic_territory(
     ).hexdigest()
     sample = int(rules.avaliacao.amostra_intermediacao.valor)
     betweenness = add_betweenness(vias, sample=sample)  # as build_territory stores it
+    attachment = grid_attachment(vias, grid, rules)  # likewise
     when = (created or datetime.now(UTC)).isoformat(timespec="seconds")
     metadata: dict[str, Any] = {
         "ferramenta": "geo_ip",
@@ -693,10 +696,11 @@ def write_synthetic_territory(
         "rotulo": FICTIONAL_LABEL,
         "chave_cache": key,
         METADATA_KEY: betweenness,
+        ATTACHMENT_KEY: attachment.record,
     }
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out, layers, metadata, rules)
+    _write_atomic(out, layers, metadata, rules, {ATTACHMENT_TABLE: attachment.table})
     written = time.perf_counter()
     log.info(
         "território sintético: %d vias, %d nós, %d elementos de rede em %s (%.1f s)",

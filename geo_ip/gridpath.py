@@ -4,12 +4,15 @@ The roads are an undirected graph (a power line ignores traffic direction): the
 two directions of a street are merged, parallel edges with different geometry
 are kept, lengths are geometry lengths in metres. Grid elements are attached to
 their nearest road edge within ``max_attach_m`` (points as they are, lines
-densified every ``sample_step_m``). A super-source joined to both ends of every
-attachment's edge gives, in one :func:`scipy.sparse.csgraph.dijkstra` call per
-source class (low / medium voltage), the distance from the grid to every node
-and the shortest-path tree. A request at position ``t`` of edge ``(a, b)``
-costs ``min(dist[a] + t, dist[b] + L - t, attach + |s - t|)``, the last term for
-elements attached on its own edge at ``s``. Paths run from the grid element
+densified every ``sample_step_m``); the territory stores that attachment
+(:data:`ATTACHMENT_TABLE`, computed at build time) and a network built on the same
+roads, grid and parameters reads it instead of searching again. A super-source
+joined to both ends of every attachment's edge gives, in one
+:func:`scipy.sparse.csgraph.dijkstra` call per source class (low / medium
+voltage), the distance from the grid to every node and the shortest-path tree.
+A request at position ``t`` of edge ``(a, b)`` costs ``min(dist[a] + t,
+dist[b] + L - t, attach + |s - t|)``, the last term for elements attached on its
+own edge at ``s``. Paths run from the grid element
 (its own position, then the attachment segment) to the request's snapped point.
 Requests no road connects to the grid (not snapped, ``fora_da_malha``, or in a
 road component without grid) get the straight line to the nearest element times
@@ -18,9 +21,10 @@ the detour factor. Columns: ``docs/assessment.md``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -55,6 +59,15 @@ DEFAULT_MAX_ATTACH_M = 60.0
 """Default farthest distance (m) from a grid element to a road for it to be attached."""
 DEFAULT_SAMPLE_STEP_M = 10.0
 """Default densification step (m) of grid lines."""
+
+ATTACHMENT_TABLE = "rede_ligacao"
+"""Table of the territory with every grid sample's road attachment (one row per sample,
+:data:`ATTACHMENT_COLUMNS`), computed when the territory is built: it depends on the
+roads, the grid and two parameters only, and is the slow part of building the network."""
+ATTACHMENT_KEY = "rede_ligacao"
+"""Key of the territory metadata recording how the stored attachment was computed."""
+ATTACHMENT_COLUMNS = ("aresta", "posicao_m", "distancia_m")
+"""Undirected edge (-1: none within reach), position along it and attachment distance."""
 
 _EPS = 1e-6
 """Weight (m) of zero-length edges: some scipy versions drop explicit zeros from graphs."""
@@ -93,6 +106,34 @@ class _Tree:
     sample_edge: IntArray
     sample_s: FloatArray
     sample_attach: FloatArray
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """Road attachment of every grid sample, as stored in a territory.
+
+    Attributes
+    ----------
+    record : dict
+        Parameters (``distancia_maxima_m``, ``passo_m``) and fingerprints of the
+        roads and grid samples it was computed on (``vias``, ``amostras``).
+    table : DataFrame
+        One row per grid sample, in the network's sample order, columns
+        :data:`ATTACHMENT_COLUMNS`.
+    """
+
+    record: dict[str, Any]
+    table: pd.DataFrame
+
+
+def _digest(*arrays: npt.NDArray[Any]) -> str:
+    """Fingerprint of arrays (their bytes and lengths, in order)."""
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        c = np.ascontiguousarray(a)
+        h.update(str((c.dtype.str, c.shape)).encode())
+        h.update(c.data)
+    return h.hexdigest()
 
 
 def _choose(
@@ -157,6 +198,10 @@ class GridNetwork:
         attached to the network; they still count for the straight-line method.
     sample_step_m : float, optional
         Densification step of grid lines.
+    stored : Attachment, optional
+        The attachment stored in the territory (:meth:`attachment` at build
+        time). Used only when it was computed with the same parameters on the
+        same roads and grid samples (fingerprints); otherwise computed again.
 
     Raises
     ------
@@ -171,6 +216,7 @@ class GridNetwork:
         *,
         max_attach_m: float = DEFAULT_MAX_ATTACH_M,
         sample_step_m: float = DEFAULT_SAMPLE_STEP_M,
+        stored: Attachment | None = None,
     ) -> None:
         if max_attach_m < 0 or not sample_step_m > 0:
             raise ValueError("max_attach_m deve ser >= 0 e sample_step_m > 0")
@@ -178,7 +224,7 @@ class GridNetwork:
             raise ValueError(f"vias ({roads.crs}) e rede ({grid.crs}) em CRSs diferentes")
         self.crs = roads.crs
         self._build_roads(roads)
-        self._build_grid(grid, max_attach_m, sample_step_m)
+        self._build_grid(grid, max_attach_m, sample_step_m, stored)
         self._trees: dict[bool, _Tree | None] = {}
 
     # ------------------------------------------------------------------ building
@@ -218,6 +264,7 @@ class GridNetwork:
         self._cum = cs - cs[self._off[idx]] if len(xy) else cs[:0]
         self._len = self._cum[self._off[1:] - 1] if n_edges else np.zeros(0)
         self._edge_tree = shapely.STRtree(self._geom)
+        self._roads_digest = _digest(u, v, roads["key"].to_numpy(dtype="int64"), xy, self._off)
         self._edges = EdgeArrays(self._xy, self._off, self._cum, self._len, self._a, self._b)
         # One weight per node pair (the shortest parallel edge), both directions.
         n = len(self.nodes)
@@ -232,7 +279,13 @@ class GridNetwork:
         w = np.maximum(pairs["w"].to_numpy(dtype="float64"), _EPS)
         self._road_coo = (np.r_[pa, pb], np.r_[pb, pa], np.r_[w, w])
 
-    def _build_grid(self, grid: gpd.GeoDataFrame, max_attach_m: float, step: float) -> None:
+    def _build_grid(
+        self,
+        grid: gpd.GeoDataFrame,
+        max_attach_m: float,
+        step: float,
+        stored: Attachment | None,
+    ) -> None:
         """Keep usable elements, densify lines, attach every sample to its nearest edge."""
         grid = grid.reset_index(drop=True)
         tipo = grid["tipo"].astype("object").where(grid["tipo"].notna(), "").astype(str)
@@ -266,7 +319,21 @@ class GridNetwork:
         self._s_edge = np.full(n_s, -1, "int64")
         self._s_pos = np.full(n_s, np.nan)
         self._s_attach = np.full(n_s, np.inf)
-        if n_s and len(self._geom):
+        self._record: dict[str, Any] = {
+            "distancia_maxima_m": float(max_attach_m),
+            "passo_m": float(step),
+            "vias": self._roads_digest,
+            "amostras": _digest(sxy, self._s_elem),
+        }
+        if self._use_stored(stored):
+            assert stored is not None
+            table = stored.table
+            self._s_edge = table["aresta"].to_numpy(dtype="int64", copy=True)
+            self._s_pos = table["posicao_m"].to_numpy(dtype="float64", copy=True)
+            self._s_attach = table["distancia_m"].to_numpy(dtype="float64", copy=True)
+            self._s_attach[self._s_edge < 0] = np.inf
+            log.info("ligação da rede existente às vias lida do território")
+        elif n_s and len(self._geom):
             # identical samples (a line's vertex, its pole, the lamp on it) are located once
             unique, inverse = _unique_points(sxy)
             points = np.asarray(shapely.points(unique), dtype=object)
@@ -292,6 +359,43 @@ class GridNetwork:
                 len(attached),
                 max_attach_m,
             )
+
+    def _use_stored(self, stored: Attachment | None) -> bool:
+        """Whether ``stored`` is what this network would compute (logs why not)."""
+        if stored is None:
+            return False
+        table = stored.table
+        if (
+            stored.record == self._record
+            and len(table) == len(self._s_xy)
+            and all(c in table.columns for c in ATTACHMENT_COLUMNS)
+        ):
+            edge = pd.to_numeric(table["aresta"], errors="coerce").to_numpy(dtype="float64")
+            if np.isfinite(edge).all() and ((edge >= -1) & (edge < len(self._geom))).all():
+                return True
+        log.info(
+            "ligação da rede às vias gravada no território não corresponde às vias, à rede "
+            "ou às regras atuais: recalculada"
+        )
+        return False
+
+    def attachment(self) -> Attachment:
+        """Return the road attachment of every grid sample, to be stored in the territory.
+
+        Returns
+        -------
+        Attachment
+            Its record (parameters and fingerprints) and table, which a later
+            network built on the same roads and grid accepts as ``stored``.
+        """
+        table = pd.DataFrame(
+            {
+                "aresta": self._s_edge,
+                "posicao_m": self._s_pos,
+                "distancia_m": np.where(self._s_edge >= 0, self._s_attach, np.nan),
+            }
+        )
+        return Attachment(dict(self._record), table)
 
     def _tree(self, mt: bool) -> _Tree | None:
         """Dijkstra from a super-source joined to the LV (or MT) attachments, cached."""

@@ -43,6 +43,7 @@ from geo_ip._paths import resource_dir
 from geo_ip.catalog import Catalog, RoadsLayer, load_catalog
 from geo_ip.config import Rules
 from geo_ip.errors import DemError, GeoIPError, GridError, TerritoryError
+from geo_ip.gridpath import ATTACHMENT_KEY, ATTACHMENT_TABLE, Attachment, GridNetwork
 from geo_ip.provenance import FICTIONAL_LABEL, OSM_ATTRIBUTION
 
 log = logging.getLogger("geo_ip")
@@ -684,6 +685,9 @@ def build_territory(
     sample = int(rules.avaliacao.amostra_intermediacao.valor)
     betweenness = add_betweenness(layers["vias"], sample=sample)
 
+    step("Ligando a rede existente às vias")
+    attachment = grid_attachment(layers["vias"], layers["rede_existente"], rules)
+
     counts = {name: len(layers[name]) for name in LAYERS}
     counts.update(
         {f"vias_{h}": int((layers["vias"]["hierarquia"] == h).sum()) for h in catalog.vias.classes}
@@ -714,9 +718,10 @@ def build_territory(
         "rotulo": FICTIONAL_LABEL if rules.municipio.ficticio else None,
         "chave_cache": key,
         METADATA_KEY: betweenness,
+        ATTACHMENT_KEY: attachment.record,
     }
     step("Gravando o GeoPackage")
-    _write_atomic(out, layers, metadata, rules)
+    _write_atomic(out, layers, metadata, rules, {ATTACHMENT_TABLE: attachment.table})
     return TerritoryReport(out, False, crs, counts, warnings)
 
 
@@ -781,8 +786,66 @@ def write_dataframe(frame: pd.DataFrame, path: Path, layer: str, **options: Any)
     )
 
 
+def grid_attachment(roads: gpd.GeoDataFrame, grid: gpd.GeoDataFrame, rules: Rules) -> Attachment:
+    """Attach the existing grid to the roads once, for every assessment to read.
+
+    Parameters
+    ----------
+    roads : geopandas.GeoDataFrame
+        The territory's ``vias`` layer, as it is written.
+    grid : geopandas.GeoDataFrame
+        The territory's ``rede_existente`` layer, as it is written.
+    rules : Rules
+        Municipality rules (``rede.distancia_maxima_rede_via``).
+
+    Returns
+    -------
+    Attachment
+        What :class:`geo_ip.gridpath.GridNetwork` accepts as ``stored`` on the same
+        layers read back from the territory.
+    """
+    max_attach_m = rules.rede.distancia_maxima_rede_via.valor
+    return GridNetwork(roads, grid, max_attach_m=max_attach_m).attachment()
+
+
+def read_grid_attachment(path: str | Path) -> Attachment | None:
+    """Return the grid attachment stored in a territory, or ``None`` when it has none.
+
+    Parameters
+    ----------
+    path : str or Path
+        Territory GeoPackage.
+
+    Returns
+    -------
+    Attachment or None
+        Record and table as :func:`grid_attachment` computed them (territories
+        built before the table existed have none: the network computes it).
+    """
+    try:
+        names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+        if ATTACHMENT_TABLE not in names or METADATA_TABLE not in names:
+            return None
+        record = _read_metadata(Path(path)).get(ATTACHMENT_KEY)
+        if not isinstance(record, dict):
+            return None
+        return Attachment(record, read_dataframe(path, ATTACHMENT_TABLE))
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError):
+        return None
+
+
+_TABLE_DESCRIPTIONS = {
+    ATTACHMENT_TABLE: "ligação de cada amostra da rede existente à via mais próxima "
+    "(aresta, posição e distância), calculada na montagem do território",
+}
+
+
 def _write_atomic(
-    out: Path, layers: dict[str, gpd.GeoDataFrame], metadata: dict[str, Any], rules: Rules
+    out: Path,
+    layers: dict[str, gpd.GeoDataFrame],
+    metadata: dict[str, Any],
+    rules: Rules,
+    tables: dict[str, pd.DataFrame],
 ) -> None:
     with atomic_path(out) as tmp:
         for name in LAYERS:
@@ -794,6 +857,9 @@ def _write_atomic(
                 geometry_type=geometry_type,
                 layer_options={"DESCRIPTION": _description(name, rules)},
             )
+        for name, table in tables.items():
+            description = f"geo_ip {geo_ip.__version__}: {_TABLE_DESCRIPTIONS[name]}"
+            write_dataframe(table, tmp, name, layer_options={"DESCRIPTION": description})
         table = pd.DataFrame(
             {
                 "chave": list(metadata),
@@ -814,8 +880,10 @@ __all__ = [
     "build_territory",
     "choose_crs",
     "classify_roads",
+    "grid_attachment",
     "load_graph",
     "read_dataframe",
+    "read_grid_attachment",
     "read_layer",
     "read_metadata",
     "write_dataframe",

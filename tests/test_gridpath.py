@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 import shapely
 from shapely.geometry import LineString, Point
 
 from geo_ip.config import load_rules
-from geo_ip.gridpath import GRIDPATH_COLUMNS, GridNetwork, grid_paths
+from geo_ip.gridpath import (
+    ATTACHMENT_KEY,
+    ATTACHMENT_TABLE,
+    GRIDPATH_COLUMNS,
+    Attachment,
+    GridNetwork,
+    grid_paths,
+)
 from geo_ip.network import RoadIndex
-from geo_ip.territory import GridSource, build_territory, read_layer
+from geo_ip.territory import (
+    GridSource,
+    build_territory,
+    read_grid_attachment,
+    read_layer,
+    read_metadata,
+)
 from tests.conftest import DEMO
 from tests.nx_reference import LV, MT, NxReference
 
@@ -456,3 +471,102 @@ def test_demo_straight_never_exceeds_network(
     isolated = roads.loc[roads["componente"] != 0, "u"]
     reta = table["metodo_distancia"].eq("reta_fator_desvio") & ~far
     assert requests.loc[reta, "aresta_u"].isin(isolated).all()
+
+
+# --- attachment stored in the territory ---------------------------------------------------
+
+BT_LINE = ("bt", "L1", LineString([(10, 205), (30, 205)]))  # 5 m north of street 21-22
+
+
+def test_attachment_table_holds_each_sample_on_its_edge() -> None:
+    network = GridNetwork(ROADS, make_grid(POLE, BT_LINE))
+    stored = network.attachment()
+    table = stored.table
+    assert list(table.columns) == ["aresta", "posicao_m", "distancia_m"]
+    # the pole, then the line's two vertices and its sample at 10 m (step 10 m)
+    assert len(table) == 4
+    ends = [
+        (int(network.nodes[network._a[e]]), int(network.nodes[network._b[e]]))
+        for e in table["aresta"]
+    ]
+    assert ends == [(2, 3), (21, 22), (21, 22), (21, 22)]
+    assert table["posicao_m"].tolist() == pytest.approx([50, 10, 20, 30])
+    assert table["distancia_m"].tolist() == pytest.approx([5, 5, 5, 5])
+    assert set(stored.record) == {"distancia_maxima_m", "passo_m", "vias", "amostras"}
+    assert (stored.record["distancia_maxima_m"], stored.record["passo_m"]) == (60.0, 10.0)
+
+
+def test_stored_attachment_is_used_and_gives_the_same_paths(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    grid = make_grid(POLE, BT_LINE)
+    requests = snap([(50, 103), (250, 195), (1050, 4)])
+    fresh = GridNetwork(ROADS, grid)
+    want, want_paths = fresh.paths(requests, **RULES)
+    stored = fresh.attachment()
+    stored = Attachment(dict(stored.record), stored.table.copy())
+    with caplog.at_level("INFO", logger="geo_ip"):
+        network = GridNetwork(ROADS, grid, stored=stored)
+    assert "ligação da rede existente às vias lida do território" in caplog.text
+    got, got_paths = network.paths(requests, **RULES)
+    pd.testing.assert_frame_equal(got, want)
+    assert got["metodo_distancia"].tolist() == ["via", "via", "reta_fator_desvio"]
+    assert got_paths.geom_equals_exact(want_paths, 0).all()
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["pole moved", "road removed", "reach", "step", "edge out of range", "rows missing"],
+)
+def test_stale_stored_attachment_is_recomputed(
+    change: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    grid, roads = make_grid(POLE, BT_LINE), ROADS
+    stored = GridNetwork(roads, grid).attachment()
+    table = stored.table.copy()
+    options: dict[str, float] = {}
+    if change == "pole moved":
+        grid = make_grid(("poste", "P1", Point(150, 195)), BT_LINE)  # now on street 22-23
+    elif change == "road removed":
+        roads = ROADS[~((ROADS["u"] == 100) & (ROADS["v"] == 101))]
+    elif change == "reach":
+        options = {"max_attach_m": 4.0}  # every element is 5 m away: none attached
+    elif change == "step":
+        options = {"sample_step_m": 5.0}
+    elif change == "edge out of range":
+        table.loc[0, "aresta"] = 10_000
+    else:
+        table = table.iloc[:-1]
+    with caplog.at_level("INFO", logger="geo_ip"):
+        network = GridNetwork(roads, grid, stored=Attachment(stored.record, table), **options)
+    assert "não corresponde às vias, à rede ou às regras atuais: recalculada" in caplog.text
+    requests = snap([(50, 103), (250, 195)], roads)
+    got, _ = network.paths(requests, **RULES)
+    want, _ = GridNetwork(roads, grid, **options).paths(requests, **RULES)
+    pd.testing.assert_frame_equal(got, want)
+    if change == "pole moved":  # along street 22-23 from (150, 200) to (250, 200): 5 + 100
+        assert got["distancia_rede_m"].iloc[1] == pytest.approx(105)
+    if change == "reach":
+        assert got["metodo_distancia"].tolist() == ["reta_fator_desvio"] * 2
+
+
+def test_territory_stores_the_attachment_the_assessment_reads(
+    demo_territory: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    stored = read_grid_attachment(demo_territory)
+    assert stored is not None
+    assert read_metadata(demo_territory)[ATTACHMENT_KEY] == stored.record
+    assert (
+        stored.record["distancia_maxima_m"]
+        == load_rules("demo").rede.distancia_maxima_rede_via.valor
+    )
+    roads, grid = read_layer(demo_territory, "vias"), read_layer(demo_territory, "rede_existente")
+    fresh = GridNetwork(roads, grid).attachment()
+    assert stored.record == fresh.record
+    pd.testing.assert_frame_equal(stored.table, fresh.table, check_dtype=False)
+    assert (stored.table["aresta"] >= 0).sum() > 100
+    with caplog.at_level("INFO", logger="geo_ip"):
+        GridNetwork(roads, grid, stored=stored)
+    assert "lida do território" in caplog.text
+    info = pyogrio.read_info(demo_territory, layer=ATTACHMENT_TABLE)
+    assert info["geometry_type"] is None and info["features"] == len(fresh.table)

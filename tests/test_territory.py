@@ -46,7 +46,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> TerritoryReport:
 def test_demo_layers_and_counts(demo: TerritoryReport) -> None:
     assert demo.crs == "EPSG:31983"
     names = {str(n) for n in pyogrio.list_layers(demo.path)[:, 0]}
-    assert names == {*LAYERS, "metadados"}
+    assert names == {*LAYERS, "metadados", "rede_ligacao"}
     counts = demo.counts
     # Figures of the generated demo (data/demo/LEIAME.md and the generator's report).
     assert counts["vias"] == 388
