@@ -98,9 +98,21 @@ def iso(value: object) -> str:
 
 
 def smap(values: pd.Series, func: Callable[[Any], Any], dtype: Any = str) -> pd.Series:
-    """Apply ``func`` to each value; the result keeps ``dtype`` even when empty."""
+    """Apply ``func`` (a pure function) to each value; the result keeps ``dtype`` even when empty.
+
+    Each distinct value is computed once: a column of a clerk's spreadsheet repeats a
+    few values (``sim``, a type, a neighbourhood) over thousands of rows.
+    """
     cells = values.to_numpy(dtype=object)  # iterating Arrow-backed strings is slow
-    return pd.Series([func(v) for v in cells], index=values.index, dtype=dtype)
+    try:  # keyed by type too: 1, 1.0 and True are equal keys but different cells
+        done: dict[tuple[type, Any], Any] = {}
+        out = [
+            done[k] if (k := (v.__class__, v)) in done else done.setdefault(k, func(v))
+            for v in cells
+        ]
+    except TypeError:  # an unhashable cell
+        out = [func(v) for v in cells]
+    return pd.Series(out, index=values.index, dtype=dtype)
 
 
 def date_checks(

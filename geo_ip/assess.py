@@ -47,6 +47,7 @@ from geo_ip.territory import (
     FICTIONAL_LABEL,
     OSM_ATTRIBUTION,
     _file_digest,
+    read_grid_attachment,
     read_layer,
     read_metadata,
 )
@@ -174,6 +175,17 @@ def _file_record(kind: str, path: str | Path | None) -> dict[str, Any] | None:
     }
 
 
+def _grid_network(territory: Path, roads: gpd.GeoDataFrame, rules: Rules) -> GridNetwork:
+    """Build the territory's grid network, with the attachment stored at build time if valid."""
+    grid = read_layer(territory, "rede_existente", missing_ok=True)
+    return GridNetwork(
+        roads,
+        grid,
+        max_attach_m=rules.rede.distancia_maxima_rede_via.valor,
+        stored=read_grid_attachment(territory),
+    )
+
+
 def assess(
     territory: str | Path,
     requests: str | Path,
@@ -244,42 +256,42 @@ def assess(
     if history is not None:
         past, rejected_history = eligibility.read_history(history, key, today=today)
 
-    # The grid network (attaching every grid element to the roads: shapely, which
-    # releases the GIL) is built in a thread while the requests are read and located
-    # (pandas, which holds it): both cores, the same result.
-    grid = read_layer(territory, "rede_existente", missing_ok=True)
+    # The grid network (reading the grid and its attachment to the roads, stored in the
+    # territory or computed again) and then the surroundings (reading the facilities,
+    # lamps and buildings) are prepared in a thread while the requests are read and
+    # located: pyogrio and shapely release the GIL, the requests' checks (pandas) hold it.
     net = rules.rede
+    av = rules.avaliacao
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="geo_ip_rede") as pool:
-        building = pool.submit(
-            GridNetwork, roads, grid, max_attach_m=net.distancia_maxima_rede_via.valor
+        building = pool.submit(_grid_network, territory, roads, rules)
+        reading = pool.submit(
+            Context.from_territory,
+            territory,
+            betweenness_sample=int(av.amostra_intermediacao.valor),
+            dem=_dem_path(territory, dem),
+            roads=roads,
         )
         step("Conferindo, geocodificando e ligando os pedidos à malha")
         located = locate_requests(requests, territory, rules, cnefe=cnefe, today=today, roads=roads)
         network = building.result()
-    rejected_decisions = pd.DataFrame(columns=list(decisions_mod.REJECTED_COLUMNS))
-    chosen = pd.DataFrame(columns=list(decisions_mod.DECISION_COLUMNS))
-    if decisions is not None:
-        protocols = {str(p) for p in located["protocolo"] if str(p)}
-        chosen, rejected_decisions = decisions_mod.read_decisions(
-            decisions, rules, protocols, today=today
+        rejected_decisions = pd.DataFrame(columns=list(decisions_mod.REJECTED_COLUMNS))
+        chosen = pd.DataFrame(columns=list(decisions_mod.DECISION_COLUMNS))
+        if decisions is not None:
+            protocols = {str(p) for p in located["protocolo"] if str(p)}
+            chosen, rejected_decisions = decisions_mod.read_decisions(
+                decisions, rules, protocols, today=today
+            )
+
+        step("Traçando as extensões até a rede existente")
+        path_table, paths = network.paths(
+            located,
+            lv_reach_m=net.alcance_bt.valor,
+            detour_factor=net.fator_desvio.valor,
+            allow_mt=net.usar_mt_com_transformador,
         )
 
-    step("Traçando as extensões até a rede existente")
-    path_table, paths = network.paths(
-        located,
-        lv_reach_m=net.alcance_bt.valor,
-        detour_factor=net.fator_desvio.valor,
-        allow_mt=net.usar_mt_com_transformador,
-    )
-
-    step("Reunindo as evidências do entorno")
-    av = rules.avaliacao
-    context = Context.from_territory(
-        territory,
-        betweenness_sample=int(av.amostra_intermediacao.valor),
-        dem=_dem_path(territory, dem),
-        roads=roads,
-    )
+        step("Reunindo as evidências do entorno")
+        context = reading.result()
     surroundings, items = context.for_requests(
         located,
         paths,

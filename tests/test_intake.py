@@ -826,3 +826,25 @@ def test_real_points_of_interest_of_porto_alegre(tmp_path: Path) -> None:
     assert swapped.tolist() == [i in (3, 7) for i in range(15)]
     assert out["situacao"].tolist() == ["erro" if i in (3, 7) else "ok" for i in range(15)]
     np.testing.assert_allclose(out.loc[[3, 7], "latitude_corrigida"], poi.loc[[3, 7], "lat"])
+
+
+def test_smap_computes_each_distinct_cell_once_and_keeps_types_apart() -> None:
+    from geo_ip._intake_checks import smap
+
+    calls: list[object] = []
+
+    def show(value: object) -> str:
+        calls.append(value)
+        return f"{type(value).__name__}:{value}"
+
+    cells = pd.Series(["sim", 1, "sim", 1.0, True, 1, None, None, "sim"], dtype=object)
+    out = smap(cells, show)
+    assert out.tolist() == [
+        "str:sim", "int:1", "str:sim", "float:1.0", "bool:True", "int:1", "NoneType:None",
+        "NoneType:None", "str:sim",
+    ]  # fmt: skip
+    assert calls == ["sim", 1, 1.0, True, None]
+    # an unhashable cell: every cell computed, same result
+    assert smap(pd.Series([[1], "a", "a"], dtype=object), show).tolist() == [
+        "list:[1]", "str:a", "str:a",
+    ]  # fmt: skip
