@@ -133,9 +133,11 @@ def _safe(text: str) -> str:
 
 
 def _geometry_json(geom: Any) -> str:
-    """Serialise a point as ``[lon,lat]``, any other geometry as GeoJSON."""
+    """Serialise a point as ``[lon,lat]``, a line as ``[[lon,lat],...]``, else as GeoJSON."""
     if geom.geom_type == "Point":
         return json.dumps([geom.x, geom.y], separators=(",", ":"))
+    if geom.geom_type == "LineString":  # most of a map: roads, grid lines, extensions
+        return json.dumps(shapely.get_coordinates(geom).tolist(), separators=(",", ":"))
     return json.dumps(shapely.geometry.mapping(geom), separators=(",", ":"))
 
 
@@ -146,6 +148,7 @@ class LayerData:
     The layer's JSON is compact (``geoIp.expande`` in ``mapa.js`` turns it into a
     GeoJSON FeatureCollection): ``{"campos": [field, ...], "feicoes": [[geometry,
     [value, ...]], ...]}``, field names written once, a point as ``[lon, lat]``, a
+    line as its coordinates ``[[lon, lat], ...]`` (other geometries as GeoJSON), a
     missing value as ``null`` and trailing ones left out.
 
     Attributes
@@ -355,7 +358,8 @@ def expand(data: dict[str, Any]) -> dict[str, Any]:
     features = []
     for geometry, values in data["feicoes"]:
         if isinstance(geometry, list):
-            geometry = {"type": "Point", "coordinates": geometry}
+            kind = "LineString" if geometry and isinstance(geometry[0], list) else "Point"
+            geometry = {"type": kind, "coordinates": geometry}
         props = {k: v for k, v in zip(data["campos"], values, strict=False) if v is not None}
         features.append({"type": "Feature", "geometry": geometry, "properties": props})
     return {"type": "FeatureCollection", "features": features}

@@ -443,6 +443,30 @@ def test_layer_data_is_compact_and_safe_inside_a_script() -> None:
     assert collection(("a",), []) == '{"campos":["a"],"feicoes":[]}'
 
 
+def test_points_and_lines_are_bare_coordinates_other_geometries_geojson() -> None:
+    import shapely
+
+    wgs84 = "EPSG:4326"  # no reprojection: coordinates as written, rounded to 5 decimals
+    data = LayerData.build(
+        [
+            shapely.Point(-46.1234567, -22.7654321),
+            shapely.LineString([(-46.0, -22.0), (-46.000011, -22.0), (-46.1, -22.2)]),
+            shapely.Polygon([(-46, -22), (-46.1, -22), (-46.1, -22.1)]),
+        ],
+        [{"n": 1}, {"n": 2}, {}],
+        wgs84,
+    )
+    text = data.json()
+    assert text == (
+        '{"campos":["n"],"feicoes":[[[-46.12346,-22.76543],[1]],'
+        "[[[-46.0,-22.0],[-46.00001,-22.0],[-46.1,-22.2]],[2]],"
+        '[{"type":"Polygon","coordinates":[[[-46.0,-22.0],[-46.1,-22.0],[-46.1,-22.1],'
+        "[-46.0,-22.0]]]},[]]]}"
+    )
+    kinds = [f["geometry"]["type"] for f in expand(json.loads(text))["features"]]
+    assert kinds == ["Point", "LineString", "Polygon"]
+
+
 def test_clean_and_format_values() -> None:
     assert clean(np.float64(12.0)) == 12 and isinstance(clean(12.0), int)
     assert clean(12.345) == 12.35

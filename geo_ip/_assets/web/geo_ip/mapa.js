@@ -163,7 +163,9 @@
       for (var i = 0; i < v.length; i++) {
         if (v[i] !== null) { p[d.campos[i]] = v[i]; }
       }
-      if (Array.isArray(g)) { g = { type: "Point", coordinates: g }; }
+      if (Array.isArray(g)) {  /* [lon, lat]: ponto; [[lon, lat], ...]: linha */
+        g = { type: Array.isArray(g[0]) ? "LineString" : "Point", coordinates: g };
+      }
       return { type: "Feature", geometry: g, properties: p };
     });
     return { type: "FeatureCollection", features: fs };
