@@ -272,7 +272,13 @@ def assess(
             roads=roads,
         )
         step("Conferindo, geocodificando e ligando os pedidos à malha")
-        located = locate_requests(requests, territory, rules, cnefe=cnefe, today=today, roads=roads)
+        try:
+            located = locate_requests(
+                requests, territory, rules, cnefe=cnefe, today=today, roads=roads
+            )
+        except BaseException:
+            reading.cancel()  # a bad requests file: its message without waiting for it
+            raise
         network = building.result()
         rejected_decisions = pd.DataFrame(columns=list(decisions_mod.REJECTED_COLUMNS))
         chosen = pd.DataFrame(columns=list(decisions_mod.DECISION_COLUMNS))
