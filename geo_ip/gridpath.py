@@ -109,6 +109,21 @@ class _Tree:
 
 
 @dataclass(frozen=True)
+class _Sources:
+    """Attached grid samples of one source class (low / medium voltage)."""
+
+    # sorted by edge (stable): sample, edge, position s, attachment distance
+    sample: IntArray
+    sample_edge: IntArray
+    sample_s: FloatArray
+    sample_attach: FloatArray
+    # the cheapest attachment of each road node an attached edge ends at
+    node: IntArray
+    weight: FloatArray  # attach + s (or attach + L - s)
+    node_sample: IntArray
+
+
+@dataclass(frozen=True)
 class Attachment:
     """Road attachment of every grid sample, as stored in a territory.
 
@@ -225,6 +240,7 @@ class GridNetwork:
         self.crs = roads.crs
         self._build_roads(roads)
         self._build_grid(grid, max_attach_m, sample_step_m, stored)
+        self._sources = {mt: self._class_sources(mt) for mt in (False, True)}
         self._trees: dict[bool, _Tree | None] = {}
 
     # ------------------------------------------------------------------ building
@@ -397,15 +413,15 @@ class GridNetwork:
         )
         return Attachment(dict(self._record), table)
 
-    def _tree(self, mt: bool) -> _Tree | None:
-        """Dijkstra from a super-source joined to the LV (or MT) attachments, cached."""
-        if mt in self._trees:
-            return self._trees[mt]
+    def _class_sources(self, mt: bool) -> _Sources | None:
+        """Attached samples of the LV (or MT) class, sorted by edge; cheapest per node.
+
+        Request-independent, so part of building the network (the shortest-path
+        forest, :meth:`_tree`, starts from it).
+        """
         q = np.flatnonzero((self._s_edge >= 0) & (self._el_mt[self._s_elem] == mt))
         if q.size == 0:
-            self._trees[mt] = None
             return None
-        n = len(self.nodes)
         e, s, attach = self._s_edge[q], self._s_pos[q], self._s_attach[q]
         # Keep the cheapest attachment per node (lowest sample on ties): no summed duplicates.
         node = np.r_[self._a[e], self._b[e]]
@@ -414,7 +430,22 @@ class GridNetwork:
         order = np.argsort(node, kind="stable")
         node, weight, sample = node[order], weight[order], sample[order]
         first = _closest_per_group(node, weight, sample)
-        snode, sweight, ssample = node[first], weight[first], sample[first]
+        by_edge = np.argsort(e, kind="stable")
+        return _Sources(
+            q[by_edge], e[by_edge], s[by_edge], attach[by_edge], node[first], weight[first],
+            sample[first],
+        )  # fmt: skip
+
+    def _tree(self, mt: bool) -> _Tree | None:
+        """Dijkstra from a super-source joined to the LV (or MT) attachments, cached."""
+        if mt in self._trees:
+            return self._trees[mt]
+        sources = self._sources[mt]
+        if sources is None:
+            self._trees[mt] = None
+            return None
+        n = len(self.nodes)
+        snode, sweight, ssample = sources.node, sources.weight, sources.node_sample
         rows, cols, w = self._road_coo
         graph = csr_matrix(
             (
@@ -441,10 +472,9 @@ class GridNetwork:
         child = np.flatnonzero(pred >= 0)
         key = np.minimum(pred[child], child) * n + np.maximum(pred[child], child)
         pred_edge[child] = self._pair_edge[np.searchsorted(self._pair_key, key)]
-        by_edge = np.argsort(e, kind="stable")
         self._trees[mt] = _Tree(
-            dist, pred, pred_edge, root_sample, q[by_edge], e[by_edge], s[by_edge],
-            attach[by_edge],
+            dist, pred, pred_edge, root_sample, sources.sample, sources.sample_edge,
+            sources.sample_s, sources.sample_attach,
         )  # fmt: skip
         return self._trees[mt]
 
@@ -516,10 +546,8 @@ class GridNetwork:
         on_road: IntArray,
         edge: IntArray,
         t: FloatArray,
-        origin: npt.NDArray[np.object_],
-        located: BoolArray,
     ) -> _Measure:
-        """Along-road and straight distances of every request to one source class."""
+        """Along-road distances of every request to one source class (straight: inf)."""
         m = len(edge)
         out = _Measure(
             np.full(m, np.inf), np.full(m, -1, "int64"), np.full(m, -1, "int64"),
@@ -528,13 +556,18 @@ class GridNetwork:
         if allow_mt or not mt:
             along = self._along(self._tree(mt), edge[on_road], t[on_road])
             out.cost[on_road], out.mode[on_road], out.start[on_road] = along
-        members = self._el_of_class[mt]
-        if members.size and located.any():
-            xy = shapely.get_coordinates(origin[located])
-            src, hit, d = _nearest(self._el_index[mt], xy, None)
-            rows = np.flatnonzero(located)[src]
-            out.straight[rows], out.near[rows] = d, members[hit]
         return out
+
+    def _straight(
+        self, out: _Measure, mt: bool, origin: npt.NDArray[np.object_], wanted: BoolArray
+    ) -> None:
+        """Fill the straight line to the nearest element of the class, for ``wanted`` rows."""
+        members = self._el_of_class[mt]
+        if members.size and wanted.any():
+            xy = shapely.get_coordinates(origin[wanted])
+            src, hit, d = _nearest(self._el_index[mt], xy, None)
+            rows = np.flatnonzero(wanted)[src]
+            out.straight[rows], out.near[rows] = d, members[hit]
 
     def paths(
         self,
@@ -594,12 +627,14 @@ class GridNetwork:
         )
         edge, t = self._edges_of(requests)
         on_road = np.flatnonzero(located & ~far & (edge >= 0))
-        lv, mt = (
-            self._measure(c, allow_mt, on_road, edge, t, origin, located) for c in (False, True)
-        )
+        lv, mt = (self._measure(c, allow_mt, on_road, edge, t) for c in (False, True))
 
         via_lv, via_mt = _choose(lv.cost, mt.cost, lv_reach_m, allow_mt)
         via = via_lv | via_mt
+        # the straight line: to the chosen class, or to both where none is along the roads
+        rest = located & ~via
+        self._straight(lv, False, origin, via_lv | rest)
+        self._straight(mt, True, origin, via_mt | (rest & allow_mt))
         fb_lv, fb_mt = _choose(
             lv.straight * detour_factor, mt.straight * detour_factor, lv_reach_m, allow_mt
         )
