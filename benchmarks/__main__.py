@@ -187,6 +187,11 @@ def _rows(scale: str, job: Job, results: list[dict[str, Any]]) -> list[dict[str,
                 "tempo_s": statistics.median(r["steps"][step]["seconds"] for r in results),
                 "pico_mb": statistics.median(r["steps"][step]["peak_mb"] for r in results),
                 **({"html_mb": _median(results, "html_mb")} if step == "panorama" else {}),
+                **(
+                    {"auxiliar_mb": max(r["steps"][step]["auxiliar_mb"] for r in results)}
+                    if all("auxiliar_mb" in r["steps"][step] for r in results)
+                    else {}
+                ),
             }
         )  # fmt: skip
     return rows
@@ -203,6 +208,8 @@ def _print(rows: list[dict[str, Any]]) -> None:
             notes.append(f"gerar {r['gerar_s']:.1f} s + gravar {r['gravar_s']:.1f} s")
         if "html_mb" in r:
             notes.append(f"{r['html_mb']:.2f} MB de HTML")
+        if "auxiliar_mb" in r:
+            notes.append(f"processo auxiliar (ranking.xlsx): pico {r['auxiliar_mb']:.0f} MB")
         if "por_pedido_s" in r:
             notes.append(f"amostra {int(r['amostra'])}, {r['por_pedido_s'] * 1000:.0f} ms/pedido")
         if "razao" in r:

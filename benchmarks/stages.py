@@ -314,6 +314,10 @@ def assess(args: dict[str, Any]) -> dict[str, Any]:
         clock.start("tabelas")
         write_outputs(result, out, maps=False, sheets=False)
         clock.stop()
+        # the internal workbook's helper process (above XLSX_PARALLEL_ABOVE requests)
+        helper_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        if helper_mb:
+            clock.steps["tabelas"]["auxiliar_mb"] = helper_mb
         size = None
         if args.get("overview"):
             clock.start("panorama")

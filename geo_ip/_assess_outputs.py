@@ -29,13 +29,14 @@ import json
 import logging
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyogrio
 import shapely
@@ -524,26 +525,22 @@ def _criterion_columns(c: str) -> tuple[str, ...]:
     return (f"sugerido_{c}", f"nivel_{c}", f"motivacao_{c}", f"pont_{c}", f"decisao_{c}")
 
 
-def evidence_records(assessment: Assessment) -> list[dict[str, Any]]:
-    """Build, per protocol, the record of the evidence behind each motivation.
+EVIDENCE_CHUNK_ROWS = 2_000
+"""Requests whose ``evidencias.json`` records are built at a time (a city's 100,000
+requests as one list of dicts took 4 GB)."""
 
-    Public: no personal data (:func:`geo_ip.privacy.public_view`).
 
-    Parameters
-    ----------
-    assessment : Assessment
-        Result of :func:`geo_ip.assess.assess`.
-
-    Returns
-    -------
-    list of dict
-        One record per request, in input order.
-    """
-    table = privacy.public_view(assessment.table)
-    lengths = shapely.length(np.asarray(assessment.paths.array, dtype=object))
+def _evidence_chunk(
+    assessment: Assessment,
+    table: pd.DataFrame,
+    lengths: npt.NDArray[np.float64],
+    start: int,
+) -> list[dict[str, Any]]:
+    """Build the evidence records of the rows ``start`` to ``start + EVIDENCE_CHUNK_ROWS``."""
     present = set(table.columns)
     records = []
-    for i, row in enumerate(table.to_dict("records")):
+    rows = table.iloc[start : start + EVIDENCE_CHUNK_ROWS].to_dict("records")
+    for i, row in enumerate(rows, start=start):
         record: dict[str, Any] = {
             k: _cell(row.get(k)) for k in ("protocolo", "linha", "situacao", "posicao")
         }
@@ -562,6 +559,49 @@ def evidence_records(assessment: Assessment) -> list[dict[str, Any]]:
         }
         records.append(record)
     return records
+
+
+def _evidence_iter(assessment: Assessment) -> Iterator[dict[str, Any]]:
+    """Yield the evidence records in input order, a chunk of rows at a time."""
+    table = privacy.public_view(assessment.table)
+    lengths = shapely.length(np.asarray(assessment.paths.array, dtype=object))
+    for first in range(0, len(table), EVIDENCE_CHUNK_ROWS):
+        yield from _evidence_chunk(assessment, table, lengths, first)
+
+
+def evidence_records(assessment: Assessment) -> list[dict[str, Any]]:
+    """Build, per protocol, the record of the evidence behind each motivation.
+
+    Public: no personal data (:func:`geo_ip.privacy.public_view`).
+
+    Parameters
+    ----------
+    assessment : Assessment
+        Result of :func:`geo_ip.assess.assess`.
+
+    Returns
+    -------
+    list of dict
+        One record per request, in input order.
+    """
+    return list(_evidence_iter(assessment))
+
+
+def _write_evidence(assessment: Assessment, out: Path) -> None:
+    """Write ``evidencias.json``: the provenance, then one request's record per line.
+
+    The records are built and written a chunk at a time, each with the C encoder, so
+    the file of a city's requests needs neither the whole list nor its text in memory.
+    """
+    provenance = json.dumps(
+        assessment.provenance, ensure_ascii=False, indent=1, default=_json_default
+    )
+    with atomic_path(out) as tmp, tmp.open("w", encoding="utf-8") as fh:
+        fh.write('{"proveniencia": ' + provenance + ',\n"pedidos": [')
+        for k, record in enumerate(_evidence_iter(assessment)):
+            fh.write(",\n" if k else "\n")
+            fh.write(json.dumps(record, ensure_ascii=False, default=_json_default))
+        fh.write("\n]}\n")
 
 
 def _write_json(data: Any, out: Path) -> None:
@@ -636,9 +676,7 @@ def _write_all(
             f"{assessment.rules.municipio.nome}",
             provenance=assessment.provenance,
         ),
-        "evidencias.json": lambda p: _write_json(
-            {"proveniencia": assessment.provenance, "pedidos": evidence_records(assessment)}, p
-        ),
+        "evidencias.json": lambda p: _write_evidence(assessment, p),
         "proveniencia.json": lambda p: _write_json(assessment.provenance, p),
         **(
             {"cip_programa.json": lambda p: _write_json(assessment.cip, p)}

@@ -216,6 +216,29 @@ def test_outputs_and_their_contents(written: Path, demo: Assessment) -> None:
     assert len(sheets["Classificação"]) == 41
 
 
+def test_evidence_file_is_written_a_chunk_at_a_time(
+    demo: Assessment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geo_ip import _assess_outputs
+
+    monkeypatch.setattr(_assess_outputs, "EVIDENCE_CHUNK_ROWS", 4)  # 41 requests: 11 chunks
+    out = tmp_path / "evidencias.json"
+    _assess_outputs._write_evidence(demo, out)
+    text = out.read_text(encoding="utf-8")
+    parsed = json.loads(text)
+    records = _assess_outputs.evidence_records(demo)
+    default = _assess_outputs._json_default
+    assert parsed["pedidos"] == json.loads(json.dumps(records, default=default))
+    assert parsed["proveniencia"] == json.loads(json.dumps(demo.provenance, default=default))
+    assert [r["protocolo"] for r in parsed["pedidos"]] == demo.table["protocolo"].tolist()
+    lines = text.splitlines()
+    # the provenance indented, then one request per line, in input order
+    assert lines[-1] == "]}"
+    assert [json.loads(line.rstrip(","))["linha"] for line in lines[-42:-1]] == list(
+        demo.table["linha"]
+    )
+
+
 def _texts(folder: Path) -> dict[str, str]:
     texts = {}
     for path in folder.rglob("*"):

@@ -161,7 +161,7 @@ ASSESS_FAILURES = [
     ("pyogrio.write_dataframe", 2),  # avaliacao.gpkg, after ranking.csv and ranking.xlsx
     ("geo_ip._assess_outputs._write_xlsx", 1),  # ranking.xlsx, after ranking.csv
     ("geo_ip._assess_outputs.write_project", 1),  # avaliacao.qgz
-    ("geo_ip._assess_outputs.evidence_records", 1),  # evidencias.json
+    ("geo_ip._assess_outputs._evidence_chunk", 1),  # evidencias.json, after its header
     ("geo_ip.webmap.atomic_path", 3),  # mapas/, after mapa.html
     ("geo_ip.sheets.write_pdf", 3),  # fichas/, after the first sheets
 ]
