@@ -69,6 +69,8 @@ ATTACHMENT_KEY = "rede_ligacao"
 ATTACHMENT_COLUMNS = ("aresta", "posicao_m", "distancia_m")
 """Undirected edge (-1: none within reach), position along it and attachment distance."""
 
+_ATTACH_BLOCK = 250_000
+"""Grid samples attached to the roads at a time (memory: their shapely points)."""
 _EPS = 1e-6
 """Weight (m) of zero-length edges: some scipy versions drop explicit zeros from graphs."""
 
@@ -352,19 +354,22 @@ class GridNetwork:
         elif n_s and len(self._geom):
             # identical samples (a line's vertex, its pole, the lamp on it) are located once
             unique, inverse = _unique_points(sxy)
-            points = np.asarray(shapely.points(unique), dtype=object)
-            ui, ei, d = nearest(
-                self._edge_tree, unique[:, 0], unique[:, 1], max_attach_m, points=points
-            )
-            along = shapely.line_locate_point(self._geom[ei], points[ui])
-            found = np.full(len(unique), -1, "int64")
-            found[ui] = np.arange(len(ui))
-            at = found[inverse]
-            si = np.flatnonzero(at >= 0)
-            e = ei[at[si]]
+            edge = np.full(len(unique), -1, "int64")
+            dist, along = np.full(len(unique), np.inf), np.full(len(unique), np.nan)
+            # in blocks: a state's millions of samples as shapely points at once cost GBs
+            for lo in range(0, len(unique), _ATTACH_BLOCK):
+                block = unique[lo : lo + _ATTACH_BLOCK]
+                points = np.asarray(shapely.points(block), dtype=object)
+                ui, ei, d = nearest(
+                    self._edge_tree, block[:, 0], block[:, 1], max_attach_m, points=points
+                )
+                edge[lo + ui], dist[lo + ui] = ei, d
+                along[lo + ui] = shapely.line_locate_point(self._geom[ei], points[ui])
+            si = np.flatnonzero(edge[inverse] >= 0)
+            e = edge[inverse[si]]
             self._s_edge[si] = e
-            self._s_attach[si] = d[at[si]]
-            self._s_pos[si] = np.clip(along[at[si]], 0.0, self._len[e])
+            self._s_attach[si] = dist[inverse[si]]
+            self._s_pos[si] = np.clip(along[inverse[si]], 0.0, self._len[e])
         attached = np.zeros(len(self._el_geom), bool)
         attached[self._s_elem[self._s_edge >= 0]] = True
         if (~attached).any():

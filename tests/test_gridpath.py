@@ -496,6 +496,18 @@ def test_attachment_table_holds_each_sample_on_its_edge() -> None:
     assert (stored.record["distancia_maxima_m"], stored.record["passo_m"]) == (60.0, 10.0)
 
 
+def test_attachment_in_blocks_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    import geo_ip.gridpath
+
+    grid = make_grid(POLE, BT_LINE, ("poste", "P2", Point(250, 104)))
+    whole = GridNetwork(ROADS, grid).attachment()
+    monkeypatch.setattr(geo_ip.gridpath, "_ATTACH_BLOCK", 2)  # 5 samples: 3 blocks
+    blocks = GridNetwork(ROADS, grid).attachment()
+    assert blocks.record == whole.record
+    pd.testing.assert_frame_equal(blocks.table, whole.table)
+    assert blocks.table["distancia_m"].tolist() == pytest.approx([5, 5, 5, 5, 4])
+
+
 def test_stored_attachment_is_used_and_gives_the_same_paths(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
