@@ -16,6 +16,8 @@ Both give exactly what the straightforward code gives (same floats, same ties):
 
 from __future__ import annotations
 
+import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +36,8 @@ _GROWTH = 8.0
 _PASSES = 2
 """Box passes, without a maximum distance, before the remaining points fall back on GEOS's
 nearest search (far points would meet too many boxes)."""
+THREADED_ABOVE = 4096
+"""Fewer points than this are searched in the calling thread (a thread's start costs more)."""
 
 
 def _first_per_group(group: IntArray, *keys: npt.NDArray[np.generic]) -> IntArray:
@@ -68,6 +72,8 @@ def nearest(
     *,
     first_radius: float = FIRST_RADIUS_M,
     points: npt.NDArray[np.object_] | None = None,
+    bound: FloatArray | None = None,
+    threads: int = 1,
 ) -> tuple[IntArray, IntArray, FloatArray]:
     """Nearest tree geometry of each point ``(x, y)``, lowest tree index on ties.
 
@@ -83,6 +89,15 @@ def nearest(
         Radius of the first pass.
     points : numpy.ndarray of shapely.Point, optional
         The points themselves, when the caller has them already.
+    bound : numpy.ndarray, optional
+        Per point, a distance within which a geometry probably lies (inf: unknown),
+        such as the length of a path from the point to one of them. Passes search no
+        farther than it, and a last pass searches exactly that far. Only a hint:
+        a point with nothing found within it goes on to the next pass, so a wrong
+        bound costs time, never exactness.
+    threads : int, optional
+        Split the points among this many threads (GEOS runs without the GIL); each
+        point's answer is the same whichever thread computes it.
 
     Returns
     -------
@@ -92,6 +107,40 @@ def nearest(
         ``tree.query_nearest(points, max_distance=..., return_distance=True,
         all_matches=True)`` reduced to the lowest tree index per point.
     """
+    n = len(x)
+    if threads > 1 and n >= THREADED_ABOVE:
+        cuts = np.linspace(0, n, min(threads, n // (THREADED_ABOVE // 2)) + 1).astype("int64")
+        spans = list(zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True))
+
+        def part(span: tuple[int, int]) -> tuple[IntArray, IntArray, FloatArray]:
+            lo, hi = span
+            got = _nearest_points(
+                tree, x[lo:hi], y[lo:hi], max_distance, first_radius,
+                None if points is None else points[lo:hi],
+                None if bound is None else bound[lo:hi],
+            )  # fmt: skip
+            return got[0] + lo, got[1], got[2]
+
+        with ThreadPoolExecutor(len(spans), thread_name_prefix="geo_ip_proximo") as pool:
+            parts = list(pool.map(part, spans))
+        return (
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]),
+        )
+    return _nearest_points(tree, x, y, max_distance, first_radius, points, bound)
+
+
+def _nearest_points(
+    tree: shapely.STRtree,
+    x: FloatArray,
+    y: FloatArray,
+    max_distance: float | None,
+    first_radius: float,
+    points: npt.NDArray[np.object_] | None,
+    bound: FloatArray | None,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """:func:`nearest` in the calling thread."""
     geoms = np.asarray(tree.geometries, dtype=object)
     n = len(x)
     empty = np.zeros(0, "int64")
@@ -102,24 +151,36 @@ def nearest(
     else:
         radii = [r for r in (first_radius, first_radius * _GROWTH) if r < max_distance]
         radii.append(float(max_distance))
+    limit = np.full(n, np.inf) if bound is None else np.array(bound, dtype=float)
+    if np.isfinite(limit).any():
+        radii.append(math.inf)  # a last pass out to each point's bound
+    searched = np.full(n, -1.0)  # radius of the point's last search (found nothing)
     pts: npt.NDArray[np.object_] = np.asarray(
         shapely.points(x, y) if points is None else points, dtype=object
     )
     pending = np.arange(n, dtype="int64")
     found: list[tuple[IntArray, IntArray, FloatArray]] = []
     for r in radii:
-        if pending.size == 0:
-            break
+        radius = np.minimum(limit[pending], r)
+        if max_distance is not None:
+            radius = np.minimum(radius, max_distance)
+        ask = np.isfinite(radius) & (radius > searched[pending])
+        if not ask.any():
+            continue
+        rows, radius = pending[ask], radius[ask]
         # dwithin on a slightly larger radius: a superset, then the exact test on distance
-        q, hit = tree.query(pts[pending], predicate="dwithin", distance=r * (1 + 1e-9) + 1e-6)
-        d = np.asarray(shapely.distance(pts[pending[q]], geoms[hit]), dtype=float)
-        ok = d <= r
+        q, hit = tree.query(pts[rows], predicate="dwithin", distance=radius * (1 + 1e-9) + 1e-6)
+        d = np.asarray(shapely.distance(pts[rows[q]], geoms[hit]), dtype=float)
+        ok = d <= radius[q]
         q, hit, d = q[ok].astype("int64"), hit[ok].astype("int64"), d[ok]
         first = _closest_per_group(q, d, hit)
-        found.append((pending[q[first]], hit[first], d[first]))
-        settled = np.zeros(len(pending), bool)
-        settled[q[first]] = True
-        pending = pending[~settled]
+        found.append((rows[q[first]], hit[first], d[first]))
+        settled = np.zeros(n, bool)
+        settled[rows[q[first]]] = True
+        missed = rows[~settled[rows]]
+        searched[missed] = radius[~settled[rows]]
+        limit[missed[limit[missed] <= searched[missed]]] = np.inf  # the hint was wrong
+        pending = pending[~settled[pending]]
     if max_distance is None and pending.size:
         (src, hit), d = tree.query_nearest(pts[pending], return_distance=True, all_matches=True)
         src, hit = src.astype("int64"), hit.astype("int64")

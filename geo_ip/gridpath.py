@@ -8,11 +8,13 @@ densified every ``sample_step_m``); the territory stores that attachment
 (:data:`ATTACHMENT_TABLE`, computed at build time) and a network built on the same
 roads, grid and parameters reads it instead of searching again. A super-source
 joined to both ends of every attachment's edge gives, in one
-:func:`scipy.sparse.csgraph.dijkstra` call per source class (low / medium
-voltage), the distance from the grid to every node and the shortest-path tree.
-A request at position ``t`` of edge ``(a, b)`` costs ``min(dist[a] + t,
-dist[b] + L - t, attach + |s - t|)``, the last term for elements attached on its
-own edge at ``s``. Paths run from the grid element
+:func:`scipy.sparse.csgraph.dijkstra` call, the distance from the grid to every
+node and the shortest-path tree: one search from the low-voltage elements out to
+the LV reach, and, for the requests beyond it when medium voltage may be used, one
+from both classes together (MT attachments weigh :data:`_MT_TIE` more, so that a
+tie goes to LV). A request at position ``t`` of edge ``(a, b)`` costs
+``min(dist[a] + t, dist[b] + L - t, attach + |s - t|)``, the last term for elements
+attached on its own edge at ``s``. Paths run from the grid element
 (its own position, then the attachment segment) to the request's snapped point.
 Requests no road connects to the grid (not snapped, ``fora_da_malha``, or in a
 road component without grid) get the straight line to the nearest element times
@@ -42,6 +44,7 @@ from geo_ip._gridpath_kernels import (
     nearest,
     twin_groups,
 )
+from geo_ip._parallel import cores
 
 log = logging.getLogger("geo_ip")
 
@@ -73,6 +76,11 @@ _ATTACH_BLOCK = 250_000
 """Grid samples attached to the roads at a time (memory: their shapely points)."""
 _EPS = 1e-6
 """Weight (m) of zero-length edges: some scipy versions drop explicit zeros from graphs."""
+_MT_TIE = 1e-6
+"""Extra weight (m) of the MT attachments in the search from both classes: a path to the
+MT network exactly as long as one to the LV network loses (MT only when shorter)."""
+_KINDS = ("bt", "bt+mt")
+"""Source sets of the searches: the LV elements; the LV and MT elements together."""
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -85,19 +93,20 @@ _REQUIRED = (
 _SAME_EDGE, _VIA_START, _VIA_END = 0, 1, 2
 
 
-class _Measure(NamedTuple):
-    """Distances of every request to one source class (inf / -1: none)."""
+class _Routes(NamedTuple):
+    """Along-road path of every request to the element the rule picks (inf / -1: none)."""
 
-    cost: FloatArray  # along the roads
+    cost: FloatArray  # metres along the roads
     mode: IntArray  # _SAME_EDGE, _VIA_START or _VIA_END
-    start: IntArray  # attached sample where the along-road path starts
-    straight: FloatArray  # straight line to the nearest element
-    near: IntArray  # that element
+    start: IntArray  # attached sample where the path starts
+    mt: BoolArray  # that sample is on the MT network
+    second: BoolArray  # the path is in trees[1], the search from both classes
+    trees: tuple[_Tree | None, _Tree | None]
 
 
 @dataclass(frozen=True)
 class _Tree:
-    """Shortest-path forest from one class of grid elements over the road nodes."""
+    """Shortest-path forest from a set of grid elements over the road nodes."""
 
     dist: FloatArray  # (N,) distance from the nearest element to each node (inf: none)
     pred: IntArray  # (N,) predecessor node; -1 at roots and unreachable nodes
@@ -112,9 +121,9 @@ class _Tree:
 
 @dataclass(frozen=True)
 class _Sources:
-    """Attached grid samples of one source class (low / medium voltage)."""
+    """Attached grid samples of one source set (:data:`_KINDS`), with their weights."""
 
-    # sorted by edge (stable): sample, edge, position s, attachment distance
+    # sorted by edge (stable): sample, edge, position s, attachment weight
     sample: IntArray
     sample_edge: IntArray
     sample_s: FloatArray
@@ -179,17 +188,27 @@ def _unique_points(xy: FloatArray) -> tuple[FloatArray, IntArray]:
 
 
 def _nearest(
-    tree: shapely.STRtree, xy: FloatArray, max_distance: float | None
+    tree: shapely.STRtree,
+    xy: FloatArray,
+    max_distance: float | None,
+    bound: FloatArray | None = None,
 ) -> tuple[IntArray, IntArray, FloatArray]:
     """Nearest tree geometry of each point: (point, geometry, distance), lowest index on ties.
 
-    Identical points are searched once (grid lines share their vertices with poles).
+    Identical points are searched once (grid lines share their vertices with poles), on
+    every core; ``bound`` is :func:`~geo_ip._gridpath_kernels.nearest`'s hint.
     """
     if len(xy) == 0:
         empty = np.zeros(0, "int64")
         return empty, empty.copy(), np.zeros(0)
     unique, inverse = _unique_points(xy)
-    src, hit, d = nearest(tree, unique[:, 0], unique[:, 1], max_distance)
+    hint = None
+    if bound is not None:  # the smallest bound of the identical points
+        hint = np.full(len(unique), np.inf)
+        np.minimum.at(hint, inverse, bound)
+    src, hit, d = nearest(
+        tree, unique[:, 0], unique[:, 1], max_distance, bound=hint, threads=cores()
+    )
     found = np.full(len(unique), -1, "int64")
     found[src] = np.arange(len(src))
     at = found[inverse]
@@ -242,8 +261,10 @@ class GridNetwork:
         self.crs = roads.crs
         self._build_roads(roads)
         self._build_grid(grid, max_attach_m, sample_step_m, stored)
-        self._sources = {mt: self._class_sources(mt) for mt in (False, True)}
-        self._trees: dict[bool, _Tree | None] = {}
+        self._sources = {kind: self._class_sources(kind) for kind in _KINDS}
+        self._mt_attached = bool((self._el_mt[self._s_elem[self._s_edge >= 0]]).any())
+        self._graph = self._build_graph()
+        self._trees: dict[tuple[str, float], _Tree | None] = {}
 
     # ------------------------------------------------------------------ building
 
@@ -361,8 +382,9 @@ class GridNetwork:
                 block = unique[lo : lo + _ATTACH_BLOCK]
                 points = np.asarray(shapely.points(block), dtype=object)
                 ui, ei, d = nearest(
-                    self._edge_tree, block[:, 0], block[:, 1], max_attach_m, points=points
-                )
+                    self._edge_tree, block[:, 0], block[:, 1], max_attach_m, points=points,
+                    threads=cores(),
+                )  # fmt: skip
                 edge[lo + ui], dist[lo + ui] = ei, d
                 along[lo + ui] = shapely.line_locate_point(self._geom[ei], points[ui])
             si = np.flatnonzero(edge[inverse] >= 0)
@@ -418,16 +440,19 @@ class GridNetwork:
         )
         return Attachment(dict(self._record), table)
 
-    def _class_sources(self, mt: bool) -> _Sources | None:
-        """Attached samples of the LV (or MT) class, sorted by edge; cheapest per node.
+    def _class_sources(self, kind: str) -> _Sources | None:
+        """Attached samples of a source set, sorted by edge; cheapest attachment per node.
 
         Request-independent, so part of building the network (the shortest-path
-        forest, :meth:`_tree`, starts from it).
+        forest, :meth:`_tree`, starts from it). In ``"bt+mt"`` the MT samples weigh
+        :data:`_MT_TIE` more.
         """
-        q = np.flatnonzero((self._s_edge >= 0) & (self._el_mt[self._s_elem] == mt))
+        mt = self._el_mt[self._s_elem]
+        q = np.flatnonzero((self._s_edge >= 0) & ~(mt & (kind == "bt")))
         if q.size == 0:
             return None
-        e, s, attach = self._s_edge[q], self._s_pos[q], self._s_attach[q]
+        e, s = self._s_edge[q], self._s_pos[q]
+        attach = self._s_attach[q] + np.where(mt[q], _MT_TIE, 0.0)
         # Keep the cheapest attachment per node (lowest sample on ties): no summed duplicates.
         node = np.r_[self._a[e], self._b[e]]
         weight = np.r_[attach + s, attach + self._len[e] - s]
@@ -441,29 +466,43 @@ class GridNetwork:
             sample[first],
         )  # fmt: skip
 
-    def _tree(self, mt: bool) -> _Tree | None:
-        """Dijkstra from a super-source joined to the LV (or MT) attachments, cached."""
-        if mt in self._trees:
-            return self._trees[mt]
-        sources = self._sources[mt]
+    def _build_graph(self) -> csr_matrix:
+        """Return the CSR graph of the roads (both ways) and of the super-sources.
+
+        Node ``n + k`` is joined to the attachments of ``_KINDS[k]``.
+        """
+        n = len(self.nodes)
+        rows, cols, w = self._road_coo
+        for k, kind in enumerate(_KINDS):
+            sources = self._sources[kind]
+            if sources is not None:
+                rows = np.r_[rows, np.full(len(sources.node), n + k)]
+                cols = np.r_[cols, sources.node]
+                w = np.r_[w, np.maximum(sources.weight, _EPS)]
+        return csr_matrix((w, (rows, cols)), shape=(n + len(_KINDS), n + len(_KINDS)))
+
+    def _tree(self, kind: str, limit: float = np.inf) -> _Tree | None:
+        """Dijkstra from the super-source of ``kind``, out to ``limit`` metres, cached.
+
+        Nodes farther than ``limit`` are unreached (inf), as if no element were there.
+        """
+        key = (kind, float(limit))
+        if key in self._trees:
+            return self._trees[key]
+        sources = self._sources[kind]
         if sources is None:
-            self._trees[mt] = None
+            self._trees[key] = None
             return None
         n = len(self.nodes)
-        snode, sweight, ssample = sources.node, sources.weight, sources.node_sample
-        rows, cols, w = self._road_coo
-        graph = csr_matrix(
-            (
-                np.r_[w, np.maximum(sweight, _EPS)],
-                (np.r_[rows, np.full(len(snode), n)], np.r_[cols, snode]),
-            ),
-            shape=(n + 1, n + 1),
+        snode, ssample = sources.node, sources.node_sample
+        source = n + _KINDS.index(kind)
+        dist, pred = dijkstra(
+            self._graph, directed=True, indices=source, return_predecessors=True, limit=limit
         )
-        dist, pred = dijkstra(graph, directed=True, indices=n, return_predecessors=True)
         dist, pred = dist[:n], pred[:n].astype("int64")
         nodes = np.arange(n, dtype="int64")
         reach = np.isfinite(dist)
-        pred = np.where((pred == n) | ~reach, -1, pred)
+        pred = np.where((pred == source) | ~reach, -1, pred)
         root = np.where(pred >= 0, pred, nodes)
         while True:  # pointer jumping up the shortest-path tree
             nxt = root[root]
@@ -475,13 +514,13 @@ class GridNetwork:
         root_sample = np.where(reach, best[root], -1)
         pred_edge = np.full(n, -1, "int64")
         child = np.flatnonzero(pred >= 0)
-        key = np.minimum(pred[child], child) * n + np.maximum(pred[child], child)
-        pred_edge[child] = self._pair_edge[np.searchsorted(self._pair_key, key)]
-        self._trees[mt] = _Tree(
+        key_pair = np.minimum(pred[child], child) * n + np.maximum(pred[child], child)
+        pred_edge[child] = self._pair_edge[np.searchsorted(self._pair_key, key_pair)]
+        self._trees[key] = _Tree(
             dist, pred, pred_edge, root_sample, sources.sample, sources.sample_edge,
             sources.sample_s, sources.sample_attach,
         )  # fmt: skip
-        return self._trees[mt]
+        return self._trees[key]
 
     # ------------------------------------------------------------------ requests
 
@@ -544,35 +583,53 @@ class GridNetwork:
         mode[~np.isfinite(cost)] = -1
         return cost, mode, sample
 
-    def _measure(
-        self,
-        mt: bool,
-        allow_mt: bool,
-        on_road: IntArray,
-        edge: IntArray,
-        t: FloatArray,
-    ) -> _Measure:
-        """Along-road distances of every request to one source class (straight: inf)."""
+    def _routes(
+        self, on_road: IntArray, edge: IntArray, t: FloatArray, lv_reach_m: float, allow_mt: bool
+    ) -> _Routes:
+        """Along-road path of every request to the grid element the rule picks.
+
+        Low voltage within ``lv_reach_m`` (a search that stops there); beyond it, when
+        MT may be used, the nearer of the two classes (one search from both, LV on a
+        tie); otherwise LV at any distance. MT costs are given without the tie weight.
+        """
         m = len(edge)
-        out = _Measure(
-            np.full(m, np.inf), np.full(m, -1, "int64"), np.full(m, -1, "int64"),
-            np.full(m, np.inf), np.full(m, -1, "int64"),
-        )  # fmt: skip
-        if allow_mt or not mt:
-            along = self._along(self._tree(mt), edge[on_road], t[on_road])
-            out.cost[on_road], out.mode[on_road], out.start[on_road] = along
-        return out
+        cost, mode = np.full(m, np.inf), np.full(m, -1, "int64")
+        start, far = np.full(m, -1, "int64"), np.zeros(m, bool)
+        split = allow_mt and self._mt_attached
+        # the search stops a hair beyond the reach: every cost up to the reach is exact
+        near = self._tree("bt", lv_reach_m * (1 + 1e-9) + 1e-6 if split else np.inf)
+        none = np.zeros(m, bool)
+        if on_road.size == 0:
+            return _Routes(cost, mode, start, none, far, (near, None))
+        cost[on_road], mode[on_road], start[on_road] = self._along(near, edge[on_road], t[on_road])
+        beyond = on_road[~(cost[on_road] <= lv_reach_m)] if split else on_road[:0]
+        if beyond.size == 0:
+            return _Routes(cost, mode, start, none, far, (near, None))
+        both = self._tree("bt+mt")
+        cost[beyond], mode[beyond], start[beyond] = self._along(both, edge[beyond], t[beyond])
+        far[beyond] = True
+        via_mt = far & (start >= 0) & self._el_mt[self._s_elem[np.maximum(start, 0)]]
+        cost[via_mt] = np.maximum(cost[via_mt] - _MT_TIE, 0.0)
+        return _Routes(cost, mode, start, via_mt, far, (near, both))
 
     def _straight(
-        self, out: _Measure, mt: bool, origin: npt.NDArray[np.object_], wanted: BoolArray
-    ) -> None:
-        """Fill the straight line to the nearest element of the class, for ``wanted`` rows."""
+        self, mt: bool, origin: npt.NDArray[np.object_], wanted: BoolArray, cost: FloatArray
+    ) -> tuple[FloatArray, IntArray]:
+        """Straight line to the nearest element of the class, for ``wanted`` rows.
+
+        Returns the distance (inf elsewhere) and the element (-1). The along-road
+        ``cost`` to an element of the class bounds it (the path is a line from the
+        request to that element): the search looks no farther, on every core.
+        """
+        m = len(origin)
+        straight, near = np.full(m, np.inf), np.full(m, -1, "int64")
         members = self._el_of_class[mt]
         if members.size and wanted.any():
             xy = shapely.get_coordinates(origin[wanted])
-            src, hit, d = _nearest(self._el_index[mt], xy, None)
+            src, hit, d = _nearest(self._el_index[mt], xy, None, bound=cost[wanted])
             rows = np.flatnonzero(wanted)[src]
-            out.straight[rows], out.near[rows] = d, members[hit]
+            straight[rows], near[rows] = d, members[hit]
+        return straight, near
 
     def paths(
         self,
@@ -613,7 +670,8 @@ class GridNetwork:
         -----
         Source choice: low voltage when its path is within ``lv_reach_m``;
         otherwise medium voltage (with a transformer) when allowed and
-        shorter; otherwise low voltage with a transformer. A request flagged
+        shorter (by more than :data:`_MT_TIE`, 1 µm: a tie goes to LV); otherwise low
+        voltage with a transformer. A request flagged
         ``fora_da_malha`` is measured from its own point, not from the road.
         """
         missing = [c for c in _REQUIRED if c not in requests.columns]
@@ -632,31 +690,32 @@ class GridNetwork:
         )
         edge, t = self._edges_of(requests)
         on_road = np.flatnonzero(located & ~far & (edge >= 0))
-        lv, mt = (self._measure(c, allow_mt, on_road, edge, t) for c in (False, True))
-
-        via_lv, via_mt = _choose(lv.cost, mt.cost, lv_reach_m, allow_mt)
-        via = via_lv | via_mt
+        route = self._routes(on_road, edge, t, lv_reach_m, allow_mt)
+        cost, start = route.cost, route.start
+        via = np.isfinite(cost)
+        via_mt, via_lv = route.mt, via & ~route.mt
         # the straight line: to the chosen class, or to both where none is along the roads
         rest = located & ~via
-        self._straight(lv, False, origin, via_lv | rest)
-        self._straight(mt, True, origin, via_mt | (rest & allow_mt))
-        fb_lv, fb_mt = _choose(
-            lv.straight * detour_factor, mt.straight * detour_factor, lv_reach_m, allow_mt
+        lv_line = self._straight(False, origin, via_lv | rest, np.where(via_lv, cost, np.inf))
+        mt_line = self._straight(
+            True, origin, via_mt | (rest & allow_mt), np.where(via_mt, cost, np.inf)
         )
+        fb_lv, fb_mt = _choose(lv_line[0] * detour_factor, mt_line[0] * detour_factor,
+                               lv_reach_m, allow_mt)  # fmt: skip
         fallback = (fb_lv | fb_mt) & located & ~via
         use_mt = via_mt | (fb_mt & fallback)
-        pick = {k: np.where(use_mt, getattr(mt, k), getattr(lv, k)) for k in lv._fields}
+        straight = np.where(use_mt, mt_line[0], lv_line[0])
         found = via | fallback
-        dist = np.select([via, fallback], [pick["cost"], pick["straight"] * detour_factor], np.nan)
-        element = np.where(fallback, pick["near"], -1)
-        element[via] = self._s_elem[pick["start"][via]]
+        dist = np.select([via, fallback], [cost, straight * detour_factor], np.nan)
+        element = np.where(fallback, np.where(use_mt, mt_line[1], lv_line[1]), -1)
+        element[via] = self._s_elem[start[via]]
         method = np.select(
             [via, fallback, located], ["via", "reta_fator_desvio", "sem_rede"], "sem_localizacao"
         )
         geometry = np.full(m, None, dtype=object)
         vr, fr = np.flatnonzero(via), np.flatnonzero(fallback)
         geometry[vr] = self._via_lines(
-            use_mt[vr], pick["mode"][vr], edge[vr], t[vr], pick["start"][vr]
+            route.trees, route.second[vr], route.mode[vr], edge[vr], t[vr], start[vr]
         )
         if fr.size:
             geometry[fr] = shapely.shortest_line(self._el_geom[element[fr]], origin[fr])
@@ -666,7 +725,7 @@ class GridNetwork:
         table = pd.DataFrame(
             {
                 "distancia_rede_m": dist,
-                "distancia_rede_reta_m": np.where(found, pick["straight"], np.nan),
+                "distancia_rede_reta_m": np.where(found, straight, np.nan),
                 "metodo_distancia": method,
                 "rede_alvo_tipo": tipo,
                 "rede_alvo_id": ident,
@@ -688,16 +747,25 @@ class GridNetwork:
         return table, gpd.GeoSeries(geometry, index=requests.index, crs=self.crs)
 
     def _via_lines(
-        self, mt: BoolArray, mode: IntArray, edge: IntArray, t: FloatArray, sample: IntArray
+        self,
+        trees: tuple[_Tree | None, _Tree | None],
+        second: BoolArray,
+        mode: IntArray,
+        edge: IntArray,
+        t: FloatArray,
+        sample: IntArray,
     ) -> npt.NDArray[np.object_]:
-        """Path geometries of requests reached along the roads (element → snapped point)."""
+        """Path geometries of requests reached along the roads (element → snapped point).
+
+        ``second``: the row's path is in ``trees[1]`` (else ``trees[0]``).
+        """
         owners: list[IntArray] = []
         blocks: list[FloatArray] = []
-        for use_mt in (False, True):
-            rows = np.flatnonzero(mt == use_mt)
+        for which in (False, True):
+            rows = np.flatnonzero(second == which)
             if rows.size == 0:
                 continue
-            tree = self._trees[use_mt]
+            tree = trees[which]
             assert tree is not None
             e, md = edge[rows], mode[rows]
             start = md == _VIA_START

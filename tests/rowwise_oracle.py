@@ -684,10 +684,6 @@ class PathOracle:
         for name in ("_off", "_xy", "_cum", "_s_edge", "_s_xy", "_s_pos", "_a", "_b", "_len"):
             setattr(self, name, getattr(network, name))
 
-    @property
-    def _trees(self) -> Any:
-        return self.net._trees
-
     def _partial(self, edge: int, start: float, end: float) -> FloatArray:
         """Coordinates of ``edge`` from position ``start`` to ``end`` (reversed if end < start)."""
         o0, o1 = self._off[edge], self._off[edge + 1]
@@ -729,21 +725,28 @@ class PathOracle:
         return cache[node]
 
     def _via_lines(
-        self, mt: BoolArray, mode: IntArray, edge: IntArray, t: FloatArray, sample: IntArray
+        self,
+        trees: tuple[_Tree | None, _Tree | None],
+        second: BoolArray,
+        mode: IntArray,
+        edge: IntArray,
+        t: FloatArray,
+        sample: IntArray,
     ) -> npt.NDArray[np.object_]:
         """Path geometries of requests reached along the roads (element → snapped point)."""
         caches: dict[bool, dict[int, FloatArray]] = {False: {}, True: {}}
         pieces = []
-        for use_mt, md, e, ti, q in zip(
-            mt.tolist(), mode.tolist(), edge.tolist(), t.tolist(), sample.tolist(), strict=True
-        ):
-            tree = self._trees[use_mt]
+        for which, md, e, ti, q in zip(
+            second.tolist(), mode.tolist(), edge.tolist(), t.tolist(), sample.tolist(),
+            strict=True,
+        ):  # fmt: skip
+            tree = trees[which]
             assert tree is not None
             if md == _SAME_EDGE:
                 pieces.append(self._from_sample(q, ti))
                 continue
             node, end = (self._a[e], 0.0) if md == _VIA_START else (self._b[e], self._len[e])
-            cache = caches[use_mt]
+            cache = caches[which]
             pieces.append(
                 np.vstack([self._to_node(tree, int(node), cache), self._partial(e, end, ti)])
             )

@@ -13,6 +13,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point
 
+from geo_ip._gridpath_kernels import nearest
 from geo_ip.config import load_rules
 from geo_ip.gridpath import (
     ATTACHMENT_KEY,
@@ -208,6 +209,31 @@ def test_mt_and_the_transformer_rule(
     got = (row.distancia_rede_m, row.rede_alvo_tipo, row.rede_alvo_id, row.transformador)
     assert got == pytest.approx(expected)
     assert row.metodo_distancia == "via"
+
+
+@pytest.mark.parametrize(
+    ("mt_start", "expected"),
+    [
+        # the MT line's sample at (150, 5) is the pole: a tie at 305 m goes to LV
+        (150.0, (305.0, "poste", "bdgd:P1")),
+        # a millimetre nearer, MT is shorter and wins (the tie weight is 1 µm)
+        (150.001, (304.999, "mt", "bdgd:M1")),
+    ],
+)
+def test_lv_wins_a_tie_with_mt_beyond_the_reach(
+    mt_start: float, expected: tuple[float, str, str]
+) -> None:
+    mt = ("mt", "M1", LineString([(mt_start, 5), (140, 5)]))
+    # the MT line first: its samples come before the pole's, so ties are not won by order
+    table, paths = grid_paths(ROADS, make_grid(mt, POLE), snap([(250, 200)]), **RULES)
+    check_invariants(table, paths)
+    row = table.iloc[0]
+    assert (row.distancia_rede_m, row.rede_alvo_tipo, row.rede_alvo_id) == (
+        pytest.approx(expected[0], abs=1e-9),
+        *expected[1:],
+    )
+    assert row.transformador and row.metodo_distancia == "via"
+    assert paths.iloc[0].coords[0] == pytest.approx((mt_start, 5))
 
 
 def test_only_mt_reachable() -> None:
@@ -582,3 +608,66 @@ def test_territory_stores_the_attachment_the_assessment_reads(
     assert "lida do território" in caplog.text
     info = pyogrio.read_info(demo_territory, layer=ATTACHMENT_TABLE)
     assert info["geometry_type"] is None and info["features"] == len(fresh.table)
+
+
+# ------------------------------------------------------------------ nearest-geometry kernel
+
+
+def _lowest_nearest(tree: shapely.STRtree, pts: np.ndarray, max_distance: float | None) -> dict:
+    """GEOS's nearest search, reduced to the lowest tree index per point (the reference)."""
+    (src, hit), d = tree.query_nearest(
+        pts, max_distance=max_distance, return_distance=True, all_matches=True
+    )
+    out: dict[int, tuple[int, float]] = {}
+    for p, h, dist in zip(src.tolist(), hit.tolist(), d.tolist(), strict=True):
+        if p not in out or h < out[p][0]:
+            out[p] = (h, dist)
+    return out
+
+
+def test_nearest_kernel_by_hand_with_a_wrong_bound() -> None:
+    # two points at the origin (a pole and its lamp) and a line at x = 10
+    geoms = [Point(0, 0), Point(0, 0), LineString([(10, -5), (10, 5)])]
+    tree = shapely.STRtree(geoms)
+    x, y = np.array([4.0, 8.0, 300.0]), np.array([0.0, 0.0, 0.0])
+    want = ([0, 1, 2], [0, 2, 2], [4.0, 2.0, 290.0])
+    for bound in (None, np.array([4.0, 2.0, 290.0]), np.array([1.0, 0.0, 3.0])):
+        point, hit, d = nearest(tree, x, y, None, bound=bound)
+        assert (point.tolist(), hit.tolist(), d.tolist()) == want
+    # a wrong bound does not hide what lies within max_distance; beyond it, nothing
+    point, hit, d = nearest(tree, x, y, 5.0, bound=np.array([1.0, 0.0, 3.0]))
+    assert (point.tolist(), hit.tolist(), d.tolist()) == ([0, 1], [0, 2], [4.0, 2.0])
+
+
+@pytest.mark.parametrize("max_distance", [None, 40.0])
+def test_nearest_kernel_equals_geos_with_bounds_and_threads(
+    max_distance: float | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import geo_ip._gridpath_kernels as kernels
+
+    rng = np.random.default_rng(11)
+    poles = rng.uniform(0, 1000, (300, 2))
+    points = [Point(p) for p in poles] + [Point(p) for p in poles[:50]]  # lamps on poles
+    starts = rng.uniform(0, 1000, (80, 2))
+    lines = [LineString([a, a + rng.normal(0, 30, 2)]) for a in starts]
+    tree = shapely.STRtree(points + lines)
+    xy_ = np.vstack([rng.uniform(-200, 1200, (400, 2)), poles[:20]])
+    pts = shapely.points(xy_)
+    want = _lowest_nearest(tree, pts, max_distance)
+    true_d = np.array([want[i][1] if i in want else np.inf for i in range(len(xy_))])
+    bounds = {
+        "none": None,
+        "loose": true_d * 1.5 + 1.0,
+        "wrong": true_d / 3,
+        "mixed": np.where(rng.uniform(size=len(xy_)) < 0.5, true_d / 3, np.inf),
+    }
+    monkeypatch.setattr(kernels, "THREADED_ABOVE", 50)  # 420 points: 2 threads
+    for bound in bounds.values():
+        for threads in (1, 2):
+            point, hit, d = nearest(
+                tree, xy_[:, 0], xy_[:, 1], max_distance, bound=bound, threads=threads
+            )
+            assert point.tolist() == sorted(want)
+            assert [(h, dd) for h, dd in zip(hit.tolist(), d.tolist(), strict=True)] == [
+                want[p] for p in point.tolist()
+            ]
