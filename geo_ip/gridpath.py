@@ -117,6 +117,7 @@ class _Tree:
     sample_edge: IntArray
     sample_s: FloatArray
     sample_attach: FloatArray
+    sample_first: IntArray  # (E + 1,) the samples of edge e are [first[e], first[e + 1])
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ class _Sources:
     sample_edge: IntArray
     sample_s: FloatArray
     sample_attach: FloatArray
+    sample_first: IntArray  # (E + 1,) the samples of edge e are [first[e], first[e + 1])
     # the cheapest attachment of each road node an attached edge ends at
     node: IntArray
     weight: FloatArray  # attach + s (or attach + L - s)
@@ -291,6 +293,8 @@ class GridNetwork:
             ),
         )
         self._directed = self._directed[~self._directed.index.duplicated()]
+        # build the (u, v, key) hash lookup now, with the network, not at the first request
+        self._directed.index.get_indexer(self._directed.index[:1])
         self.nodes, ends = np.unique(np.r_[lo[first], hi[first]], return_inverse=True)
         n_edges = len(first)
         self._a = ends[:n_edges].astype("int64")
@@ -461,9 +465,10 @@ class GridNetwork:
         node, weight, sample = node[order], weight[order], sample[order]
         first = _closest_per_group(node, weight, sample)
         by_edge = np.argsort(e, kind="stable")
+        offsets = np.r_[0, np.cumsum(np.bincount(e, minlength=len(self._len)))].astype("int64")
         return _Sources(
-            q[by_edge], e[by_edge], s[by_edge], attach[by_edge], node[first], weight[first],
-            sample[first],
+            q[by_edge], e[by_edge], s[by_edge], attach[by_edge], offsets, node[first],
+            weight[first], sample[first],
         )  # fmt: skip
 
     def _build_graph(self) -> csr_matrix:
@@ -518,7 +523,7 @@ class GridNetwork:
         pred_edge[child] = self._pair_edge[np.searchsorted(self._pair_key, key_pair)]
         self._trees[key] = _Tree(
             dist, pred, pred_edge, root_sample, sources.sample, sources.sample_edge,
-            sources.sample_s, sources.sample_attach,
+            sources.sample_s, sources.sample_attach, sources.sample_first,
         )  # fmt: skip
         return self._trees[key]
 
@@ -566,8 +571,8 @@ class GridNetwork:
         )
         sample = np.full(k, -1, "int64")
         # every attached sample on the request's own edge: the cheapest, lowest on ties
-        lo = np.searchsorted(tree.sample_edge, edge, side="left")
-        count = np.searchsorted(tree.sample_edge, edge, side="right") - lo
+        lo = tree.sample_first[edge]
+        count = tree.sample_first[edge + 1] - lo
         row = np.repeat(np.arange(k, dtype="int64"), count)
         at = lo[row] + (np.arange(len(row)) - (np.cumsum(count) - count)[row])
         if len(row):
