@@ -1,9 +1,9 @@
 """Road-network operations shared by the request and assessment steps.
 
-Snapping puts every located request on its nearest road edge in one
-vectorised STRtree query over the territory's cached edge geometries (never a
-per-request search, never ``osmnx.nearest_edges``, which rebuilds the edge table
-on every call).
+Snapping puts every located request on its nearest road edge with vectorised
+STRtree queries over the territory's cached edge geometries
+(:func:`geo_ip._gridpath_kernels.nearest`, on every core; never a per-request
+search, never ``osmnx.nearest_edges``, which rebuilds the edge table on every call).
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+from geo_ip._gridpath_kernels import nearest
+from geo_ip._parallel import cores
 
 SNAP_COLUMNS = [
     "aresta_u",
@@ -84,25 +87,24 @@ class RoadIndex:
         if located.size == 0 or len(self.roads) == 0:
             return out
         points = np.asarray(shapely.points(x[located], y[located]))
-        (src, edge), dist = self.tree.query_nearest(points, return_distance=True, all_matches=True)
-        # all_matches returns every equidistant edge; keep the lowest edge index per point.
-        order = np.lexsort((edge, src))
-        src, edge, dist = src[order], edge[order], dist[order]
-        first = np.r_[True, src[1:] != src[:-1]]
-        src, edge, dist = src[first], edge[first], dist[first]
+        # the nearest edge, the lowest edge index among equidistant ones, on every core
+        src, edge, dist = nearest(
+            self.tree, x[located], y[located], None, points=points, threads=cores()
+        )
         rows = located[src]
         lines = self.geoms[edge]
         along = shapely.line_locate_point(lines, points[src])
         on_road = shapely.line_interpolate_point(lines, along)
-        chosen = self.roads.iloc[edge]
-        out.loc[rows, "aresta_u"] = chosen["u"].to_numpy()
-        out.loc[rows, "aresta_v"] = chosen["v"].to_numpy()
-        out.loc[rows, "aresta_key"] = chosen["key"].to_numpy()
+        columns = ("u", "v", "key", "name", "hierarquia")
+        chosen = {c: self.roads[c].iloc[edge].to_numpy() for c in columns}
+        out.loc[rows, "aresta_u"] = chosen["u"]
+        out.loc[rows, "aresta_v"] = chosen["v"]
+        out.loc[rows, "aresta_key"] = chosen["key"]
         out.loc[rows, "posicao_aresta_m"] = along
         out.loc[rows, "x_via"] = shapely.get_x(on_road)
         out.loc[rows, "y_via"] = shapely.get_y(on_road)
-        out.loc[rows, "logradouro_via"] = chosen["name"].to_numpy()
-        out.loc[rows, "hierarquia_via"] = chosen["hierarquia"].to_numpy()
+        out.loc[rows, "logradouro_via"] = chosen["name"]
+        out.loc[rows, "hierarquia_via"] = chosen["hierarquia"]
         out.loc[rows, "distancia_via_m"] = dist
         out.loc[rows, "fora_da_malha"] = dist > max_distance
         return out
