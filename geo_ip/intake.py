@@ -11,6 +11,7 @@ LGPD: CPFs and names are never logged; reports show CPFs through :func:`mask_cpf
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from datetime import date, timedelta
@@ -86,6 +87,16 @@ _USO_ALIASES = {
     "uso_misto": "misto",
 }
 _CPF = CPF()
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def cpf_check_digits_ok(digits: str) -> bool:
+    """Whether 11 digits have matching CPF check digits (``validate_docbr``), memoised.
+
+    The intake check and the eligibility hash both ask for the same CPFs: the second
+    time it is a lookup.
+    """
+    return bool(_CPF.validate(digits))
 
 
 def read_requests(path: str | Path) -> pd.DataFrame:
@@ -211,7 +222,7 @@ def _cpf(problems: Problems, text: pd.Series) -> pd.Series:
             reason = f"CPF deve ter 11 dígitos (tem {len(digits)})"
         elif len(set(digits)) == 1:
             reason = f"CPF inválido, todos os dígitos iguais ({shown})"
-        elif not _CPF.validate(digits):
+        elif not cpf_check_digits_ok(digits):
             reason = f"CPF inválido, dígitos verificadores não conferem ({shown})"
         else:
             reason = ""

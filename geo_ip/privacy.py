@@ -35,11 +35,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
-from validate_docbr import CPF
 
 from geo_ip._parse import cell_text, cpf_digits, slug
 from geo_ip.errors import GeoIPError, InputFileError
-from geo_ip.intake import mask_cpf
+from geo_ip.intake import cpf_check_digits_ok, mask_cpf
 
 __all__ = [
     "ELIGIBILITY_DETAIL",
@@ -107,7 +106,6 @@ HASH_HEX_CHARS = 16
 """Hex characters kept from the HMAC (64 bits: no collision among a municipality's CPFs)."""
 HASH_PATTERN = re.compile(rf"^{HASH_PREFIX}[0-9a-f]{{{HASH_HEX_CHARS}}}$")
 
-_CPF = CPF()
 # Formatted (123.456.789-09, 123 456 789 09) or bare 11-digit runs, not inside a longer number.
 _CPF_LIKE = re.compile(r"(?<!\d)\d{3}[.\s]?\d{3}[.\s]?\d{3}[-.\s/]?\d{2}(?!\d)")
 
@@ -225,7 +223,7 @@ def valid_cpf_digits(value: object) -> str:
     if not text or re.search(r"[A-Za-z]", text):
         return ""
     digits = cpf_digits(text)
-    if len(digits) != 11 or len(set(digits)) == 1 or not _CPF.validate(digits):
+    if len(digits) != 11 or len(set(digits)) == 1 or not cpf_check_digits_ok(digits):
         return ""
     return digits
 
