@@ -42,7 +42,7 @@ import pyogrio
 import shapely
 
 from geo_ip import privacy
-from geo_ip._io import atomic_path, cannot_write, staged_dir
+from geo_ip._io import atomic_path, cannot_write, release_freed_memory, staged_dir
 from geo_ip._parallel import cores, start
 from geo_ip.assess import Assessment, criteria_columns
 from geo_ip.config import CRITERIA
@@ -330,33 +330,42 @@ def _xlsx_in_worker(assessment: Assessment, path: str) -> bool:
 def _write_xlsx(assessment: Assessment, out: Path) -> None:
     import xlsxwriter
 
-    sheets: dict[str, pd.DataFrame] = {
-        "Classificação": _internal(assessment),
-        "Critérios": _criteria_sheet(assessment),
-        "Evidências": _export(
-            _ordered(assessment.table)[
-                [c for c in _EVIDENCE_SHEET if c in assessment.table.columns]
-            ]
-        ),
-        "Não aproveitado": _not_used(assessment),
-        **({"CIP e orçamento": _cip_sheet(assessment.cip)} if assessment.cip else {}),
-        "Regras": _rules_rows(assessment),
-        "Proveniência": pd.DataFrame(
+    cip = assessment.cip
+
+    def evidence() -> pd.DataFrame:
+        table = _ordered(assessment.table)
+        return _export(table[[c for c in _EVIDENCE_SHEET if c in table.columns]])
+
+    def provenance() -> pd.DataFrame:
+        return pd.DataFrame(
             [
                 {"chave": k, "valor": json.dumps(v, ensure_ascii=False, default=str)}
                 for k, v in assessment.provenance.items()
             ]
-        ),
+        )
+
+    # each sheet's table is built when its turn comes and dropped after it: at 100,000
+    # requests a sheet is millions of cells of text, the workbook's whole memory
+    sheets: dict[str, Callable[[], pd.DataFrame]] = {
+        "Classificação": lambda: _internal(assessment),
+        "Critérios": lambda: _criteria_sheet(assessment),
+        "Evidências": evidence,
+        "Não aproveitado": lambda: _not_used(assessment),
+        **({"CIP e orçamento": lambda: _cip_sheet(cip)} if cip else {}),
+        "Regras": lambda: _rules_rows(assessment),
+        "Proveniência": provenance,
     }
     with atomic_path(out) as tmp:
         # constant_memory streams each row to disk; rows must be written in order
         book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True})
         try:
-            for name, frame in sheets.items():
+            for name, build in sheets.items():
+                frame = build()
                 sheet = book.add_worksheet(name)
                 _format_sheet(book, sheet, frame)
                 for r, row in enumerate(frame.itertuples(index=False, name=None), start=1):
                     sheet.write_row(r, 0, [_cell(v) for v in row])
+                del frame
         finally:
             book.close()
 
@@ -457,27 +466,36 @@ def _write_gpkg(assessment: Assessment, out: Path, public: pd.DataFrame) -> list
             ),
         )
     )
-    for name in _TERRITORY_LAYERS:
-        frame = read_layer(assessment.territory, name, missing_ok=True)
-        if len(frame) or name == "vias":
-            layers.append((name, frame))
+    after: list[tuple[str, gpd.GeoDataFrame]] = []  # after the territory's layers
     occ = assessment.occurrences
     if occ is not None:
         usable = occ[occ["situacao"].astype(str) != "erro"]
         # date and type only: the free-text description may name people
-        layers.append(("ocorrencias", _export(usable[["data", "tipo", "geometry"]])))
+        after.append(("ocorrencias", _export(usable[["data", "tipo", "geometry"]])))
     meta = pd.DataFrame(
         [
             {"chave": k, "valor": json.dumps(v, ensure_ascii=False, default=str)}
             for k, v in assessment.provenance.items()
         ]
     )
+    written = [name for name, _ in layers]
     with atomic_path(out) as tmp:
         for name, frame in layers:
             write_dataframe(frame, tmp, name)
+        # the territory's layers (for QGIS), one in memory at a time: a state's roads
+        # are a gigabyte, and the workbook's helper works beside this at the same time
+        for name in _TERRITORY_LAYERS:
+            frame = read_layer(assessment.territory, name, missing_ok=True)
+            if len(frame) or name == "vias":
+                write_dataframe(frame, tmp, name)
+                written.append(name)
+            del frame
+        for name, frame in after:
+            write_dataframe(frame, tmp, name)
+            written.append(name)
         pyogrio.write_dataframe(meta, tmp, layer="metadados", driver="GPKG")
         style_geopackage(tmp)
-    return [name for name, _ in layers]
+    return written
 
 
 def _json_default(value: Any) -> Any:
@@ -642,6 +660,7 @@ def write_outputs(
         When the folder or a file cannot be written.
     """
     final_dir = Path(out_dir)
+    release_freed_memory()  # what the assessment freed, before the outputs and their helper
     public = public_ranking(assessment)
     with staged_dir(final_dir) as stage:
         try:

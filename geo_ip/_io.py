@@ -9,6 +9,8 @@ mix of files from two runs.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import os
 import shutil
 import tempfile
@@ -18,10 +20,34 @@ from pathlib import Path
 
 from geo_ip.errors import InputFileError
 
-__all__ = ["STAGING_PREFIX", "atomic_path", "cannot_write", "staged_dir", "write_staged"]
+__all__ = [
+    "STAGING_PREFIX",
+    "atomic_path",
+    "cannot_write",
+    "release_freed_memory",
+    "staged_dir",
+    "write_staged",
+]
 
 STAGING_PREFIX = ".geo_ip-"
 """Prefix of the temporary names (hidden files and folders, removed on any failure)."""
+
+
+def release_freed_memory() -> None:
+    """Give the memory Python has freed back to the operating system.
+
+    glibc keeps freed heap memory for reuse: after assessing 100,000 requests on a
+    state-sized territory the process still holds some 1.5 GB that the network and
+    the surroundings used, while the output step (and the workbook's helper process
+    beside it) needs memory of its own. ``malloc_trim`` returns it; where it does not
+    exist (not glibc) nothing happens.
+    """
+    gc.collect()
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def cannot_write(exc: OSError, path: Path) -> InputFileError:
