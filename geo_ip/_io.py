@@ -4,7 +4,8 @@
 (``geo-ip assess``, ``cadastre``, ``cip``): every file is first written into a hidden
 folder inside the output folder and moved into place only when all of them were
 written, so an interrupted run leaves the previous results as they were — never a
-mix of files from two runs.
+mix of files from two runs. :func:`release_freed_memory` runs before an assessment's
+outputs are written.
 """
 
 from __future__ import annotations

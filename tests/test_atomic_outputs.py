@@ -12,6 +12,7 @@ temporary file.
 
 from __future__ import annotations
 
+import ctypes
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +23,7 @@ import pyogrio
 import pytest
 from typer.testing import CliRunner
 
-from geo_ip._io import STAGING_PREFIX, atomic_path, staged_dir
+from geo_ip._io import STAGING_PREFIX, atomic_path, release_freed_memory, staged_dir
 from geo_ip.assess import Assessment, assess
 from geo_ip.cli import app
 from geo_ip.config import load_rules
@@ -350,3 +351,31 @@ def test_half_written_report_never_replaces_the_previous_one(
     assert "disco cheio (simulado)" in result.output
     assert snapshot(tmp_path) == before
     assert leftovers(tmp_path) == []
+
+
+def test_freed_memory_is_returned_through_glibc_and_skipped_without_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    trims: list[int] = []
+
+    class Libc:
+        def malloc_trim(self, pad: int) -> int:
+            trims.append(pad)
+            return 1
+
+    asked: list[str] = []
+
+    def glibc(name: str) -> Libc:
+        asked.append(name)
+        return Libc()
+
+    monkeypatch.setattr(ctypes, "CDLL", glibc)
+    release_freed_memory()
+    assert (asked, trims) == (["libc.so.6"], [0])
+
+    def no_glibc(name: str) -> Libc:
+        raise OSError(f"{name}: cannot open shared object file")
+
+    monkeypatch.setattr(ctypes, "CDLL", no_glibc)
+    release_freed_memory()  # musl, macOS, Windows: nothing to do, no error
+    assert trims == [0]
