@@ -599,23 +599,23 @@ class GridNetwork:
         """
         m = len(edge)
         cost, mode = np.full(m, np.inf), np.full(m, -1, "int64")
-        start, far = np.full(m, -1, "int64"), np.zeros(m, bool)
+        start, second = np.full(m, -1, "int64"), np.zeros(m, bool)
         split = allow_mt and self._mt_attached
         # the search stops a hair beyond the reach: every cost up to the reach is exact
         near = self._tree("bt", lv_reach_m * (1 + 1e-9) + 1e-6 if split else np.inf)
         none = np.zeros(m, bool)
         if on_road.size == 0:
-            return _Routes(cost, mode, start, none, far, (near, None))
+            return _Routes(cost, mode, start, none, second, (near, None))
         cost[on_road], mode[on_road], start[on_road] = self._along(near, edge[on_road], t[on_road])
         beyond = on_road[~(cost[on_road] <= lv_reach_m)] if split else on_road[:0]
         if beyond.size == 0:
-            return _Routes(cost, mode, start, none, far, (near, None))
+            return _Routes(cost, mode, start, none, second, (near, None))
         both = self._tree("bt+mt")
         cost[beyond], mode[beyond], start[beyond] = self._along(both, edge[beyond], t[beyond])
-        far[beyond] = True
-        via_mt = far & (start >= 0) & self._el_mt[self._s_elem[np.maximum(start, 0)]]
+        second[beyond] = True
+        via_mt = second & (start >= 0) & self._el_mt[self._s_elem[np.maximum(start, 0)]]
         cost[via_mt] = np.maximum(cost[via_mt] - _MT_TIE, 0.0)
-        return _Routes(cost, mode, start, via_mt, far, (near, both))
+        return _Routes(cost, mode, start, via_mt, second, (near, both))
 
     def _straight(
         self, mt: bool, origin: npt.NDArray[np.object_], wanted: BoolArray, cost: FloatArray
@@ -701,18 +701,21 @@ class GridNetwork:
         via_mt, via_lv = route.mt, via & ~route.mt
         # the straight line: to the chosen class, or to both where none is along the roads
         rest = located & ~via
-        lv_line = self._straight(False, origin, via_lv | rest, np.where(via_lv, cost, np.inf))
-        mt_line = self._straight(
+        lv_straight, lv_near = self._straight(
+            False, origin, via_lv | rest, np.where(via_lv, cost, np.inf)
+        )
+        mt_straight, mt_near = self._straight(
             True, origin, via_mt | (rest & allow_mt), np.where(via_mt, cost, np.inf)
         )
-        fb_lv, fb_mt = _choose(lv_line[0] * detour_factor, mt_line[0] * detour_factor,
-                               lv_reach_m, allow_mt)  # fmt: skip
+        fb_lv, fb_mt = _choose(
+            lv_straight * detour_factor, mt_straight * detour_factor, lv_reach_m, allow_mt
+        )
         fallback = (fb_lv | fb_mt) & located & ~via
         use_mt = via_mt | (fb_mt & fallback)
-        straight = np.where(use_mt, mt_line[0], lv_line[0])
+        straight = np.where(use_mt, mt_straight, lv_straight)
         found = via | fallback
         dist = np.select([via, fallback], [cost, straight * detour_factor], np.nan)
-        element = np.where(fallback, np.where(use_mt, mt_line[1], lv_line[1]), -1)
+        element = np.where(fallback, np.where(use_mt, mt_near, lv_near), -1)
         element[via] = self._s_elem[start[via]]
         method = np.select(
             [via, fallback, located], ["via", "reta_fator_desvio", "sem_rede"], "sem_localizacao"
