@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,6 +65,32 @@ _GEOD = Geod(ellps="WGS84")
 _CRS = "EPSG:4326"
 _REGEX_SPECIAL = frozenset(".^$*+?()[]{}|\\")
 _MAGIC = {".bz2": (b"BZh", "bzip2"), ".gz": (b"\x1f\x8b", "gzip")}
+
+
+def tag_dict(tags: osmium.osm.TagList, keep: Container[str] | None = None) -> dict[str, str]:
+    """Return an osmium object's tags as a dict, only those whose key is in ``keep``.
+
+    The iteration is bounded by ``len(tags)``: ``zip`` asks ``range`` first, so
+    pyosmium's tag iterator is never asked past its end, whose ``StopIteration`` is a
+    C++ exception through pybind11 — once per object it cost more than reading the
+    tags (17 s → 7 s over the 650k tagged elements of the synthetic ~1M-edge file).
+
+    Parameters
+    ----------
+    tags : osmium.osm.TagList
+        The object's tags (``obj.tags``).
+    keep : container of str, optional
+        Keys to keep; every tag when ``None``.
+
+    Returns
+    -------
+    dict of str to str
+        Key to value.
+    """
+    pairs = (tag for _, tag in zip(range(len(tags)), tags, strict=False))
+    if keep is None:
+        return {tag.k: tag.v for tag in pairs}
+    return {tag.k: tag.v for tag in pairs if tag.k in keep}
 
 
 # --------------------------------------------------------------------------- files
@@ -222,13 +248,13 @@ def _extract_roads(
     try:
         for obj in processor:
             if isinstance(obj, osmium.osm.Node):
-                useful = {tag.k: tag.v for tag in obj.tags if tag.k in node_keys}
+                useful = tag_dict(obj.tags, node_keys)
                 if useful:
                     node_tags[obj.id] = useful
                 continue
             if not isinstance(obj, osmium.osm.Way):
                 continue
-            tags = {tag.k: tag.v for tag in obj.tags}
+            tags = tag_dict(obj.tags)
             if not grafo.accepts(tags):
                 continue
             refs = []

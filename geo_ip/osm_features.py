@@ -38,7 +38,7 @@ import shapely
 
 from geo_ip.catalog import Catalog
 from geo_ip.errors import OsmError
-from geo_ip.osm import check_osm_file
+from geo_ip.osm import check_osm_file, tag_dict
 
 log = logging.getLogger("geo_ip")
 
@@ -280,11 +280,6 @@ def _kept_keys(catalog: Catalog) -> frozenset[str]:
     return frozenset(keys)
 
 
-def _kept(tags: osmium.osm.TagList, keep: frozenset[str]) -> dict[str, str]:
-    """Return the tags of an osmium object whose key is in ``keep``."""
-    return {tag.k: tag.v for tag in tags if tag.k in keep}
-
-
 def _is_polygon(tags: Mapping[str, str] | osmium.osm.TagList) -> bool:
     """Whether a closed way with these tags is an area (osmnx rule)."""
     if tags.get("area") == "no":
@@ -401,7 +396,7 @@ def _read_elements(path: Path, catalog: Catalog) -> gpd.GeoDataFrame:
                     continue  # a road without any tag the layers use
                 osm_id, wkb = f"way/{obj.id}", factory.create_linestring(obj)
                 if obj.is_closed() and _is_polygon(obj.tags):
-                    pending[obj.id] = (_kept(obj.tags, keep), wkb)
+                    pending[obj.id] = (tag_dict(obj.tags, keep), wkb)
                     continue  # taken as the area osmium assembles from it
             elif isinstance(obj, osmium.osm.Area):
                 from_way = obj.from_way()
@@ -423,7 +418,7 @@ def _read_elements(path: Path, catalog: Catalog) -> gpd.GeoDataFrame:
             skipped += not isinstance(obj, osmium.osm.Area)
             continue
         ids.append(osm_id)
-        tags.append(_kept(obj.tags, keep))
+        tags.append(tag_dict(obj.tags, keep))
         wkbs.append(wkb)
 
     geometries = np.empty(len(wkbs), dtype=object)

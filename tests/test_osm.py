@@ -30,6 +30,7 @@ from geo_ip.osm import (
     fetch_place,
     osm_timestamp,
     read_road_graph,
+    tag_dict,
 )
 from tests.conftest import POA, require
 
@@ -607,3 +608,23 @@ def test_fetch_place_online() -> None:
         assert isinstance(data["highway"], str)
         assert isinstance(data["geometry"], shapely.LineString)
     assert str(features.crs) == "EPSG:4326"
+
+
+def test_tag_dict_reads_every_tag_or_the_kept_keys(tmp_path: Path) -> None:
+    path = tmp_path / "tags.osm"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n'
+        '<node id="1" lat="0" lon="0" version="1">'
+        '<tag k="amenity" v="school"/><tag k="name" v="Escola A"/>'
+        '<tag k="addr:street" v="Rua B"/></node>\n'
+        '<node id="2" lat="0" lon="0.001" version="1"/>\n</osm>\n',
+        encoding="utf-8",
+    )
+    seen = [
+        (tag_dict(node.tags), tag_dict(node.tags, {"name", "highway"}))
+        for node in osmium.FileProcessor(path, osmium.osm.NODE)
+    ]
+    assert seen == [
+        ({"amenity": "school", "name": "Escola A", "addr:street": "Rua B"}, {"name": "Escola A"}),
+        ({}, {}),
+    ]
