@@ -673,17 +673,18 @@ def _classify(frame: gpd.GeoDataFrame, catalog: Catalog) -> OsmFeatures:
         np.concatenate([g[mask] for mask, _, g, _ in parts]),
     )
 
-    # street lamps with their power and lamp type
-    watts = pd.Series(np.nan, index=frame.index)
+    # street lamps with their power and lamp type (parsed on the lamps only)
+    lamps = frame.loc[is_lamp]
+    watts = pd.Series(np.nan, index=lamps.index)
     for key in LAMP_POWER_KEYS:
-        watts = watts.fillna(_watts(_text(frame, key)))
+        watts = watts.fillna(_watts(_text(lamps, key)))
     pontos_ip_osm = _layer(
         "pontos_ip_osm",
         {
             "fonte": ["osm"] * int(is_lamp.sum()),
             "id_origem": osm_id[is_lamp],
-            "potencia_w": watts[is_lamp],
-            "tipo_lampada": _text(frame, *LAMP_TYPE_KEYS)[is_lamp],
+            "potencia_w": watts,
+            "tipo_lampada": _text(lamps, *LAMP_TYPE_KEYS),
         },
         points[is_lamp],
     )
