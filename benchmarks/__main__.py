@@ -257,7 +257,7 @@ def _targets(rows: list[dict[str, Any]]) -> list[str]:
 def _versions() -> dict[str, str]:
     found = {}
     for name in ("geo-ip", "numpy", "pandas", "shapely", "geopandas", "pyogrio", "scipy",
-                 "igraph", "networkx", "osmnx", "folium"):  # fmt: skip
+                 "networkx", "osmnx", "folium"):  # fmt: skip
         try:
             found[name] = version(name)
         except PackageNotFoundError:

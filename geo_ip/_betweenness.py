@@ -1,20 +1,29 @@
-"""Sampled edge betweenness of the road network, computed with igraph.
+"""Sampled edge betweenness of the road network: Brandes' algorithm on scipy.
 
-The road network is taken as undirected and length-weighted; igraph's C core
-(``Graph.edge_betweenness`` with ``sources``) does the shortest paths and the
-Brandes accumulation from a random sample of source nodes, and this module only
-builds the graph from the ``vias`` table, draws the sources and rescales the
-result to networkx's normalisation.
+The road network is taken as undirected and length-weighted. For each sampled
+source, scipy's Dijkstra (``scipy.sparse.csgraph.dijkstra``, C) gives the distances;
+the shortest-path DAG is the set of edges whose length closes the distance gap of
+their ends (within igraph's relative epsilon, so that equal paths tie as they do in
+igraph and networkx), and Brandes' two recurrences over it — the number of shortest
+paths σ in increasing distance, the dependency δ in decreasing distance — are each a
+sparse unit-triangular system in the nodes' distance order, solved by
+``scipy.sparse.linalg.spsolve_triangular`` (SuperLU, C). When no two paths tie (the
+DAG is a tree, the common case on real lengths) σ is 1 everywhere and only δ is
+solved. About 0.14 s a source on the ~1M-edge synthetic network (264k nodes), where
+igraph's ``Graph.edge_betweenness`` took 0.25 s, with the same values (it was the
+kernel before; tests compare with networkx, ties included).
 """
 
 from __future__ import annotations
 
 import logging
 
-import igraph as ig
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy.sparse import csc_matrix, csr_matrix
+from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.linalg import spsolve_triangular
 
 from geo_ip._parallel import cores, start
 
@@ -32,7 +41,7 @@ log = logging.getLogger("geo_ip")
 
 PARALLEL_ABOVE_EDGES = 50_000
 """Networks with more undirected edges than this (beyond a municipality's size) have the
-sources split in two halves, counted on both cores and added (igraph holds the GIL)."""
+sources split in two halves, counted on both cores and added."""
 
 STORED_COLUMNS = ("intermediacao", "intermediacao_percentil")
 """Columns of the territory's ``vias`` layer holding the betweenness computed at build
@@ -42,35 +51,103 @@ METADATA_KEY = "intermediacao"
 """Key of the territory metadata recording how the stored betweenness was computed."""
 
 _MIN_EDGE_LENGTH_M = 1e-3
-"""Zero-length edges get this length: igraph needs positive weights, and shortest
+"""Zero-length edges get this length: Dijkstra needs positive weights, and shortest
 paths stay strictly ordered."""
+_TIE_EPSILON = 1e-10
+"""Two path lengths ``a`` and ``b`` are equal when ``|a - b| < ε (a + b)``: igraph's
+``IGRAPH_SHORTEST_PATH_EPSILON`` and its comparison (``igraph_cmp_epsilon``)."""
+_SOURCES_PER_CALL = 16
+"""Sources whose distances one Dijkstra call returns (16 rows of n floats)."""
+
+
+def _graph(
+    n: int, lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64], w: npt.NDArray[np.float64]
+) -> csr_matrix:
+    """Both directions of every undirected edge, as scipy's CSR graph."""
+    return csr_matrix((np.r_[w, w], (np.r_[lo, hi], np.r_[hi, lo])), shape=(n, n))
+
+
+def _triangular(
+    rows: npt.NDArray[np.int64],
+    cols: npt.NDArray[np.int64],
+    values: npt.NDArray[np.float64],
+    m: int,
+) -> csc_matrix:
+    """``I - M`` with ``M[rows, cols] = values``, as CSC (the diagonal stored: fast path)."""
+    diagonal = np.arange(m)
+    return csc_matrix(
+        (np.r_[np.ones(m), -values], (np.r_[diagonal, rows], np.r_[diagonal, cols])), shape=(m, m)
+    )
+
+
+def _dependencies(
+    dist: npt.NDArray[np.float64],
+    lo: npt.NDArray[np.int64],
+    hi: npt.NDArray[np.int64],
+    w: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Brandes' edge dependencies of one source, from its distances to every node.
+
+    Returns the edges on some shortest path from the source and, for each, the sum
+    over every target of the share of the source's shortest paths to it that use the
+    edge: ``σ(p) / σ(c) · (1 + δ(c))`` for the edge from ``p`` to ``c`` (farther).
+    """
+    d_lo, d_hi = dist[lo], dist[hi]
+    with np.errstate(invalid="ignore"):  # inf - inf: both ends unreached, not on the DAG
+        ahead = d_lo + w  # the path to hi through lo
+        forward = np.isfinite(d_hi) & (np.abs(ahead - d_hi) < _TIE_EPSILON * (ahead + d_hi))
+        behind = d_hi + w
+        backward = np.isfinite(d_lo) & (np.abs(behind - d_lo) < _TIE_EPSILON * (behind + d_lo))
+    on_dag = np.r_[np.flatnonzero(forward), np.flatnonzero(backward)]
+    reached = int(np.isfinite(dist).sum())
+    order = np.argsort(dist)[:reached]  # unreached nodes (inf) last; the source first
+    rank = np.empty(len(dist), dtype=np.int64)
+    rank[order] = np.arange(reached)
+    parent = rank[np.r_[lo[forward], hi[backward]]]
+    child = rank[np.r_[hi[forward], lo[backward]]]
+    if len(on_dag) == reached - 1:  # one shortest path to every node: σ = 1
+        share = np.ones(len(on_dag))
+    else:  # σ(c) = Σ σ(p) over c's predecessors, in increasing distance
+        first = np.zeros(reached)
+        first[0] = 1.0
+        sigma = spsolve_triangular(
+            _triangular(child, parent, np.ones(len(on_dag)), reached), first,
+            lower=True, unit_diagonal=True, overwrite_A=True, overwrite_b=True,
+        )  # fmt: skip
+        share = sigma[parent] / sigma[child]
+    # δ(p) = Σ σ(p)/σ(c) (1 + δ(c)) over p's successors, in decreasing distance
+    delta = spsolve_triangular(
+        _triangular(parent, child, share, reached),
+        np.bincount(parent, weights=share, minlength=reached),
+        lower=False, unit_diagonal=True, overwrite_A=True, overwrite_b=True,
+    )  # fmt: skip
+    return on_dag, share * (1.0 + delta[child])
 
 
 def _source_counts(
-    graph: ig.Graph, weights: npt.NDArray[np.float64], sources: npt.NDArray[np.int64]
-) -> npt.NDArray[np.float64]:
-    """Count, per edge, the shortest paths from ``sources`` (igraph; ties split evenly)."""
-    counts = graph.edge_betweenness(
-        directed=False, weights=weights.tolist(), sources=sources.tolist(), targets=None
-    )
-    return np.asarray(counts, dtype="float64")
-
-
-def _counts_in_worker(
-    shared: tuple[int, npt.NDArray[np.int64], npt.NDArray[np.float64]],
+    shared: tuple[int, npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]],
     sources: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.float64]:
-    """:func:`_source_counts` on the graph rebuilt in a worker process."""
-    n, edges, weights = shared
-    return _source_counts(ig.Graph(n=n, edges=edges, directed=False), weights, sources)
+    """Add, per undirected edge, the dependencies of every source (Brandes).
+
+    ``shared`` is ``(n, lo, hi, length)``: nodes ``0 … n-1``, one row per undirected
+    edge. The result is, per edge, the sum over the sources of the share of their
+    shortest paths to every node that use it (ties split evenly).
+    """
+    n, lo, hi, w = shared
+    graph = _graph(n, lo, hi, w)
+    counts = np.zeros(len(lo))
+    for begin in range(0, len(sources), _SOURCES_PER_CALL):
+        chunk = sources[begin : begin + _SOURCES_PER_CALL]
+        for dist in np.atleast_2d(dijkstra(graph, directed=True, indices=chunk)):
+            on_dag, values = _dependencies(dist, lo, hi, w)
+            counts += np.bincount(on_dag, weights=values, minlength=len(lo))
+    return counts
 
 
 def _halves(
-    n: int,
-    edges: npt.NDArray[np.int64],
-    weights: npt.NDArray[np.float64],
+    shared: tuple[int, npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]],
     sources: npt.NDArray[np.int64],
-    graph: ig.Graph,
 ) -> npt.NDArray[np.float64]:
     """Add the counts of the first half of ``sources`` to those of the second half.
 
@@ -79,20 +156,17 @@ def _halves(
     """
     first, second = sources[: len(sources) // 2], sources[len(sources) // 2 :]
     if cores() < 2:
-        return _source_counts(graph, weights, first) + _source_counts(graph, weights, second)
-    running = start(
-        "geo_ip._betweenness._counts_in_worker", (n, edges, weights), [second],
-        what="intermediação",
-    )  # fmt: skip
-    mine = _source_counts(graph, weights, first)
+        return _source_counts(shared, first) + _source_counts(shared, second)
+    running = start("geo_ip._betweenness._source_counts", shared, [second], what="intermediação")
+    mine = _source_counts(shared, first)
     (theirs,) = running.collect()
     if theirs is None:
-        theirs = _source_counts(graph, weights, second)
+        theirs = _source_counts(shared, second)
     return mine + np.asarray(theirs, dtype="float64")
 
 
 def edge_betweenness(
-    roads: pd.DataFrame, *, sample: int, seed: int = 0
+    roads: pd.DataFrame, *, sample: int, seed: int = 0, parallel: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
     """Compute the sampled edge betweenness of the road network and its percentile rank.
 
@@ -102,20 +176,19 @@ def edge_betweenness(
     shortest path, value 0). Nodes are numbered in ascending id order and ``sample``
     of them are drawn as sources with ``numpy.random.default_rng(seed).choice(n,
     sample, replace=False)`` (every node when ``sample`` ≥ the number of nodes ``n``:
-    the exact betweenness). igraph's ``Graph.edge_betweenness(directed=False,
-    weights=length, sources=...)`` gives, per edge, the number of shortest paths from
-    the sources to every node that use it (ties split evenly), each unordered pair
-    counted once; the value returned is that count × 2 / (k × (n − 1)) for k sources,
-    which is networkx's normalisation: equal to
-    ``edge_betweenness_centrality_subset(G, sources, G.nodes, normalized=True,
-    weight="length") × n / k``, hence to ``edge_betweenness_centrality(G,
-    normalized=True, weight="length")`` when every node is a source: the share of the
-    shortest paths from the sources that use the edge. Sampling makes it an estimate
-    whose ranking of the busy edges is stable, which is what the percentile uses.
-    Beyond :data:`PARALLEL_ABOVE_EDGES` undirected edges the counts are those of the
-    first half of the sources plus those of the second half, counted on the two cores:
-    the same numbers on any machine (and, sums of path counts being integers but for
-    ties, the same as one pass in practice).
+    the exact betweenness). For each source, Brandes' dependency gives, per edge, the
+    number of shortest paths from the source to every other node that use it (ties
+    split evenly, paths tying within a relative 1e-10 as in igraph); the value
+    returned is their sum over the k sources / (k × (n − 1)), which is networkx's
+    normalisation: equal to ``edge_betweenness_centrality_subset(G, sources, G.nodes,
+    normalized=True, weight="length") × n / k``, hence to
+    ``edge_betweenness_centrality(G, normalized=True, weight="length")`` when every
+    node is a source: the share of the shortest paths from the sources that use the
+    edge. Sampling makes it an estimate whose ranking of the busy edges is stable,
+    which is what the percentile uses. With ``parallel`` and beyond
+    :data:`PARALLEL_ABOVE_EDGES` undirected edges, the sums of the first and of the
+    second half of the sources are counted on the two cores and added (equal to one
+    pass but for the last bits of rounding).
 
     Parameters
     ----------
@@ -126,6 +199,9 @@ def edge_betweenness(
         such as ``200.0`` is accepted).
     seed : int, default 0
         Seed of the source sampling (fixed: the same territory gives the same values).
+    parallel : bool, default True
+        Whether a large network may use a second process (``False`` where the caller
+        already runs in one, beside other work).
 
     Returns
     -------
@@ -156,18 +232,21 @@ def edge_betweenness(
     pairs = pd.DataFrame({"lo": lo, "hi": hi, "length": length})
     unique = pairs[(lo != hi) & np.isfinite(length)]
     unique = unique.groupby(["lo", "hi"], as_index=False, sort=True)["length"].min()
-    graph = ig.Graph(n=n, edges=unique[["lo", "hi"]].to_numpy(), directed=False)
     if sample >= n:
         sources = np.arange(n)
     else:
         sources = np.sort(np.random.default_rng(seed).choice(n, size=sample, replace=False))
-    edges = unique[["lo", "hi"]].to_numpy(dtype="int64")
-    weights = unique["length"].to_numpy(dtype="float64")
-    if len(unique) <= PARALLEL_ABOVE_EDGES or len(sources) < 2:
-        counts = _source_counts(graph, weights, sources)
+    shared = (
+        n,
+        unique["lo"].to_numpy(dtype="int64"),
+        unique["hi"].to_numpy(dtype="int64"),
+        unique["length"].to_numpy(dtype="float64"),
+    )
+    if parallel and len(unique) > PARALLEL_ABOVE_EDGES and len(sources) >= 2:
+        counts = _halves(shared, sources)
     else:
-        counts = _halves(n, edges, weights, sources, graph)
-    values = 2.0 * counts / (len(sources) * (n - 1))
+        counts = _source_counts(shared, sources)
+    values = counts / (len(sources) * (n - 1))
     lookup = pd.MultiIndex.from_frame(unique[["lo", "hi"]])
     at = lookup.get_indexer(pd.MultiIndex.from_frame(pairs[["lo", "hi"]]))
     per_row = np.where(at >= 0, values[np.maximum(at, 0)] if len(values) else 0.0, 0.0)

@@ -759,6 +759,43 @@ def test_betweenness_sample_must_be_a_positive_integer() -> None:
     assert values.max() == pytest.approx(40 / 72)
 
 
+def test_betweenness_of_two_components_and_a_zero_length_edge() -> None:
+    # 1-2-3 and 4-5-6 apart (no path between them), 2-3 of length 0 (taken as 1 mm):
+    # exact betweenness, n = 6, normalised by n (n - 1) = 30 ordered pairs. 1-2 carries
+    # 1-2, 1-3 both ways (4 / 30); 2-3 carries 1-3, 2-3 both ways (4 / 30); alike 4-5, 5-6.
+    roads = pd.DataFrame({"u": [1, 2, 4, 5], "v": [2, 3, 5, 6], "length": [10.0, 0.0, 7, 7]})
+    values, percentile = edge_betweenness(roads, sample=6)
+    np.testing.assert_allclose(values, [4 / 30] * 4, rtol=1e-12)
+    assert percentile.tolist() == [100.0] * 4
+
+
+def test_betweenness_counted_on_two_cores_equals_one_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import geo_ip._betweenness as betweenness
+
+    grid = nx.convert_node_labels_to_integers(nx.grid_2d_graph(8, 8))
+    lengths = np.random.default_rng(5).integers(1, 4, grid.number_of_edges()).astype(float)
+    roads = pd.DataFrame(
+        {"u": [a for a, _ in grid.edges()], "v": [b for _, b in grid.edges()], "length": lengths}
+    )
+    one_pass, _ = edge_betweenness(roads, sample=20, seed=1, parallel=False)
+    monkeypatch.setattr(betweenness, "PARALLEL_ABOVE_EDGES", 10)
+    monkeypatch.setattr(betweenness, "cores", lambda: 2)
+    started: list[str] = []
+    real_start = betweenness.start
+
+    def spy(function: str, *args: object, **kwargs: object) -> object:
+        started.append(function)
+        return real_start(function, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(betweenness, "start", spy)
+    halves, _ = edge_betweenness(roads, sample=20, seed=1)
+    assert started == ["geo_ip._betweenness._source_counts"]  # the second half elsewhere
+    np.testing.assert_allclose(halves, one_pass, rtol=1e-12)
+    assert halves.max() > 0
+
+
 # ------------------------------------------------------------- betweenness of the territory
 
 
