@@ -13,13 +13,15 @@ reason logged: the caller redoes it (or reports it) without losing the others.
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 import os
 import pickle
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,8 @@ __all__ = ["PARALLEL_ABOVE", "Running", "cores", "run_chunks", "start"]
 PARALLEL_ABOVE = 50
 """Request maps and sheets are drawn on every core above this many requests; below,
 starting the helper processes (a second or two each) costs more than it saves."""
+_POLL_S = 0.02
+"""How often :meth:`Running.parts` looks for the next value of a worker's generator."""
 
 
 def cores() -> int:
@@ -93,6 +97,47 @@ class Running:
             self._tmp.cleanup()
         return results
 
+    def parts(self, index: int = 0) -> Iterator[Any]:
+        """Yield, as soon as each is written, the values chunk ``index``'s generator yields.
+
+        For a function that is a generator (see :func:`start`): the caller uses the
+        first values while the worker goes on to the next. It ends when the worker
+        ends; if the worker failed, the values it did not reach are missing and
+        :meth:`collect` (still to be called, for the cleanup) logs why.
+
+        Parameters
+        ----------
+        index : int, default 0
+            The chunk.
+
+        Yields
+        ------
+        object
+            Each value, in the order yielded.
+        """
+        proc, out, _err = self._procs[index]
+        number = 0
+        while True:
+            part = _part_path(out, number)
+            if part.is_file():
+                with part.open("rb") as fh:
+                    value = pickle.load(fh)
+                part.unlink()
+                number += 1
+                yield value
+            elif proc.poll() is not None and not part.is_file():
+                return
+            else:
+                time.sleep(_POLL_S)
+
+    def stop(self) -> None:
+        """Stop every chunk still running and drop the results (no longer wanted)."""
+        for proc, _out, _err in self._procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        self._tmp.cleanup()
+
 
 def start(function: str, shared: Any, chunks: Sequence[Any], *, what: str) -> Running:
     """Start ``function(shared, chunk)`` for every chunk, each in its own process.
@@ -111,7 +156,9 @@ def start(function: str, shared: Any, chunks: Sequence[Any], *, what: str) -> Ru
     Returns
     -------
     Running
-        Call :meth:`Running.collect` for the results, in chunk order.
+        Call :meth:`Running.collect` for the results, in chunk order. When the
+        function is a generator, :meth:`Running.parts` yields its values as they come
+        and the chunk's result is how many there were.
     """
     return Running(function, shared, chunks, what)
 
@@ -138,18 +185,38 @@ def run_chunks(function: str, shared: Any, chunks: Sequence[Any], *, what: str) 
     return start(function, shared, chunks, what=what).collect()
 
 
+def _part_path(out: Path, number: int) -> Path:
+    """Where a worker writes the ``number``-th value its generator yields."""
+    return out.with_name(f"{out.stem}.{number}.pkl")
+
+
+def _dump(value: Any, path: Path) -> None:
+    """Pickle ``value`` to ``path``, which appears only once complete."""
+    partial = path.with_suffix(".part")
+    with partial.open("wb") as fh:
+        pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    partial.replace(path)
+
+
 def _main(argv: list[str]) -> int:
-    """Worker: load the shared data and the task, call the function, write the result."""
+    """Worker: load the shared data and the task, call the function, write the result.
+
+    When the function is a generator, each value it yields is written as it comes
+    (:meth:`Running.parts` reads them meanwhile) and the result is their number.
+    """
     common, task, out = (Path(a) for a in argv)
     with common.open("rb") as fh:
         shared = pickle.load(fh)
     with task.open("rb") as fh:
         function, chunk = pickle.load(fh)
     result = _function(function)(shared, chunk)
-    partial = out.with_suffix(".part")
-    with partial.open("wb") as fh:
-        pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    partial.replace(out)
+    if inspect.isgenerator(result):
+        count = 0
+        for value in result:
+            _dump(value, _part_path(out, count))
+            count += 1
+        result = count
+    _dump(result, out)
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -27,3 +28,13 @@ def power(shared: dict[str, Any], chunk: tuple[int, float, str]) -> dict[str, An
         "pid": os.getpid(),
         "path0": sys.path[0],
     }
+
+
+def countdown(shared: int, chunk: tuple[int, str]) -> Iterator[dict[str, int]]:
+    """Yield ``{"left": k}`` for k = start … 1, ``shared`` s apart; ``"raise"`` after one."""
+    start, action = chunk
+    for left in range(start, 0, -1):
+        yield {"left": left, "pid": os.getpid()}
+        if action == "raise":
+            raise ValueError("contagem interrompida de propósito")
+        time.sleep(shared)

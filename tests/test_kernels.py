@@ -18,6 +18,7 @@ import logging
 import math
 import random
 import re
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from pypdf import PdfReader
 from pyproj import Transformer
 
 from geo_ip import decisions, eligibility, ranking, scoring
-from geo_ip._parallel import run_chunks
+from geo_ip._parallel import run_chunks, start
 from geo_ip.config import CRITERIA, load_rules
 from geo_ip.evidence import beneficiaries, bill_of_materials
 from geo_ip.gridpath import GridNetwork
@@ -642,6 +643,33 @@ def test_run_chunks_of_an_unknown_function_and_of_no_chunks(
     with caplog.at_level(logging.WARNING, logger="geo_ip"):
         assert run_chunks("tests.parallel_jobs.absent", {}, [1], what="ausente") == [None]
     assert "ausente: processo auxiliar 1 falhou (código 1): AttributeError" in caplog.text
+
+
+def test_parts_of_a_generator_arrive_before_it_ends(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    running = start("tests.parallel_jobs.countdown", 1.5, [(3, ""), (3, "raise")], what="contagem")
+    parts = running.parts(0)
+    first = next(parts)
+    assert first["left"] == 3
+    assert running._procs[0][0].poll() is None  # the worker still runs: two to go
+    assert [p["left"] for p in parts] == [2, 1]
+    assert [p["left"] for p in running.parts(1)] == [3]  # it failed after the first
+    with caplog.at_level(logging.WARNING, logger="geo_ip"):
+        assert running.collect() == [3, None]  # a generator's result: how many parts
+    assert "contagem: processo auxiliar 2 falhou (código 1): ValueError: contagem" in caplog.text
+
+
+def test_stopped_workers_are_killed_and_cleaned_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    running = start("tests.parallel_jobs.countdown", 30.0, [(2, "")], what="contagem")
+    assert next(running.parts())["left"] == 2
+    folder = Path(running._tmp.name)
+    began = time.perf_counter()
+    running.stop()
+    assert time.perf_counter() - began < 10  # not the 30 s the worker sleeps
+    assert running._procs[0][0].returncode == -9 and not folder.exists()
 
 
 # ------------------------------------------------------------------ 5. parallel outputs
