@@ -14,7 +14,7 @@ import hashlib
 import importlib.util
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,9 +36,15 @@ from geo_ip import _parallel, osm_features
 from geo_ip import dem as dem_mod
 from geo_ip import grid as grid_mod
 from geo_ip import osm as osm_mod
-from geo_ip._betweenness import METADATA_KEY, add_betweenness
+from geo_ip._betweenness import (
+    METADATA_KEY,
+    STORED_COLUMNS,
+    add_betweenness,
+    betweenness_record,
+    edge_betweenness,
+)
 from geo_ip._io import atomic_path
-from geo_ip._osm_arrays import RoadArrays, read_road_arrays
+from geo_ip._osm_arrays import RoadArrays, read_job, read_road_arrays
 from geo_ip._paths import resource_dir
 from geo_ip.catalog import Catalog, RoadsLayer, load_catalog
 from geo_ip.config import Rules
@@ -257,26 +263,117 @@ _XML_FACTOR = 10
 byte than a PBF: its threshold is :data:`PARALLEL_OSM_BYTES` times this."""
 
 
-def _start_road_helper(path: Path, roads: RoadsLayer) -> _parallel.Running | None:
-    """Start reading the road graph in a helper process, when the file is large."""
+def _start_road_helper(path: Path, roads: RoadsLayer, sample: int) -> _parallel.Running | None:
+    """Start :func:`_road_job` in a helper process, when the file is large."""
     factor = 1 if path.name.lower().endswith(".pbf") else _XML_FACTOR
     if _parallel.cores() < 2 or path.stat().st_size < PARALLEL_OSM_BYTES * factor:
         return None
     return _parallel.start(
-        "geo_ip._osm_arrays.read_job", roads, [path], what="leitura das vias do OSM"
+        "geo_ip.territory._road_job", roads, [(path, sample)], what="leitura das vias do OSM"
     )
 
 
-def _road_arrays(helper: _parallel.Running | None, path: Path, roads: RoadsLayer) -> RoadArrays:
-    """Return the helper's road graph (its log replayed), or read it here (no helper/failed)."""
-    if helper is not None:
-        (result,) = helper.collect()
-        if result is not None:
-            arrays, records = result
-            for record in records:
-                log.handle(record)
-            return arrays
-    return read_road_arrays(path, roads)
+_HelperRoads = tuple[RoadArrays, list[logging.LogRecord]]
+
+
+def _road_job(roads: RoadsLayer, job: tuple[Path, int]) -> Iterator[Any]:
+    """Read the road graph, yield it, then yield the betweenness of its network.
+
+    Run in the road helper (:func:`_start_road_helper`): the caller takes the road
+    graph the moment it is read and goes on with the other layers while the helper,
+    still holding the graph, computes the betweenness on the second core.
+
+    Parameters
+    ----------
+    roads : RoadsLayer
+        The ``vias`` entry of the layer catalog.
+    job : tuple of (Path, int)
+        The OSM file and the number of betweenness sources.
+
+    Yields
+    ------
+    tuple
+        First ``(arrays, log records)`` as :func:`geo_ip._osm_arrays.read_job` returns
+        them, then ``(betweenness, percentile)`` per edge of ``arrays``, as
+        :func:`geo_ip._betweenness.edge_betweenness` returns them (seed 0).
+    """
+    path, sample = job
+    arrays, records = read_job(roads, path)
+    yield arrays, records
+    edges = pd.DataFrame({"u": arrays.u, "v": arrays.v, "length": arrays.length})
+    yield edge_betweenness(edges, sample=sample, parallel=False)
+
+
+class _RoadReading:
+    """The road graph of a large OSM file, read beside the other layers, and its betweenness.
+
+    A helper process (:func:`_road_job`) reads the roads while the caller reads the
+    other layers, hands the graph over and goes on to compute its betweenness on the
+    second core, while the caller projects, classifies, attaches the grid and writes.
+    Without a helper (small file, one core) or when it fails, the caller does the work
+    itself: :meth:`arrays` reads the roads and :meth:`betweenness` returns ``None``.
+    """
+
+    def __init__(self, path: Path, roads: RoadsLayer, sample: int) -> None:
+        self._path, self._roads, self._sample = path, roads, sample
+        self._helper = _start_road_helper(path, roads, sample)
+        self._parts = self._helper.parts() if self._helper is not None else iter(())
+        self._ends: tuple[np.ndarray, np.ndarray] | None = None  # u, v of the helper's edges
+
+    def arrays(self) -> RoadArrays:
+        """Return the road graph (the helper's log replayed here), or read it here.
+
+        Returns
+        -------
+        RoadArrays
+            As :func:`geo_ip._osm_arrays.read_road_arrays` returns it.
+        """
+        result: _HelperRoads | None = next(self._parts, None)
+        if result is None:
+            self._finish()  # the helper failed: collect logs why
+            return read_road_arrays(self._path, self._roads)
+        arrays, records = result
+        for record in records:
+            log.handle(record)
+        self._ends = (arrays.u, arrays.v)
+        return arrays
+
+    def betweenness(self, vias: pd.DataFrame) -> dict[str, int] | None:
+        """Store the helper's betweenness in ``vias``; ``None`` when there is none.
+
+        Parameters
+        ----------
+        vias : pandas.DataFrame
+            The ``vias`` layer, one row per edge of :meth:`arrays` in its order (checked
+            on ``u`` and ``v``); :data:`geo_ip._betweenness.STORED_COLUMNS` are added.
+
+        Returns
+        -------
+        dict or None
+            The metadata record, as :func:`geo_ip._betweenness.add_betweenness`
+            returns it; ``None`` when the caller must compute the betweenness (no
+            helper, a failed one, or edges that do not match).
+        """
+        if self._ends is None:
+            return None
+        result = next(self._parts, None)
+        self._finish()
+        u, v = self._ends
+        if result is None or not (np.array_equal(vias["u"], u) and np.array_equal(vias["v"], v)):
+            return None
+        vias[STORED_COLUMNS[0]], vias[STORED_COLUMNS[1]] = result
+        return betweenness_record(vias, sample=self._sample)
+
+    def _finish(self) -> None:
+        helper, self._helper = self._helper, None
+        if helper is not None:
+            helper.collect()
+
+    def stop(self) -> None:
+        """Stop the helper if it still runs (the build failed); a no-op once collected."""
+        helper, self._helper = self._helper, None
+        if helper is not None:
+            helper.stop()
 
 
 def _file_digest(path: Path) -> str:
@@ -552,21 +649,49 @@ def build_territory(
         log.info("território reaproveitado do cache: %s", out)
         return TerritoryReport(out, True, meta["crs"], meta["contagens"], meta.get("avisos", []))
 
+    sample = int(rules.avaliacao.amostra_intermediacao.valor)
+    step("Lendo vias do OpenStreetMap")
+    # arrays, not osmnx: the same graph (tests/test_osm_arrays.py) at any scale
+    reading = None if osm_path is None else _RoadReading(osm_path, catalog.vias, sample)
+    try:
+        return _assemble(
+            out, key, sources, rules=rules, catalog=catalog, osm_path=osm_path, place=place,
+            grids=grids, dem_path=dem_path, sample=sample, step=step, reading=reading,
+        )  # fmt: skip
+    finally:
+        if reading is not None:
+            reading.stop()
+
+
+def _assemble(
+    out: Path,
+    key: str,
+    sources: list[dict[str, Any]],
+    *,
+    rules: Rules,
+    catalog: Catalog,
+    osm_path: Path | None,
+    place: str | None,
+    grids: Sequence[GridSource],
+    dem_path: Path | None,
+    sample: int,
+    step: Callable[[str], None],
+    reading: _RoadReading | None,
+) -> TerritoryReport:
+    """Build the territory of :func:`build_territory` (inputs checked, cache missed)."""
     warnings: list[str] = []
 
     # 1. OSM: road graph and the other layers, in EPSG:4326.
-    step("Lendo vias do OpenStreetMap")
     max_small = catalog.vias.grafo.componente_pequena_max_arestas
     if osm_path is not None:
-        # arrays, not osmnx: the same graph (tests/test_osm_arrays.py) at any scale
-        helper = _start_road_helper(osm_path, catalog.vias)
+        assert reading is not None
         step("Lendo equipamentos, edificações e rede do OpenStreetMap")
         try:
             features = osm_features.read_osm_features(osm_path, catalog)
         except GeoIPError:
-            _road_arrays(helper, osm_path, catalog.vias)  # its error comes first, as in series
+            reading.arrays()  # its error comes first, as in series
             raise
-        road_tables = _tables_from_arrays(_road_arrays(helper, osm_path, catalog.vias), max_small)
+        road_tables = _tables_from_arrays(reading.arrays(), max_small)
         osm_time = osm_mod.osm_timestamp(osm_path)
     else:
         assert place is not None
@@ -681,12 +806,14 @@ def build_territory(
 
     layers["vias"] = _ensure(edges, ROAD_COLUMNS, crs)
     layers["nos"] = _ensure(nodes, NODE_COLUMNS, crs)
-    step("Calculando a intermediação das vias (tráfego)")
-    sample = int(rules.avaliacao.amostra_intermediacao.valor)
-    betweenness = add_betweenness(layers["vias"], sample=sample)
-
     step("Ligando a rede existente às vias")
     attachment = grid_attachment(layers["vias"], layers["rede_existente"], rules)
+
+    # after the attachment: meanwhile the road helper computes it, on the other core
+    step("Calculando a intermediação das vias (tráfego)")
+    betweenness = reading.betweenness(layers["vias"]) if reading is not None else None
+    if betweenness is None:
+        betweenness = add_betweenness(layers["vias"], sample=sample)
 
     counts = {name: len(layers[name]) for name in LAYERS}
     counts.update(

@@ -287,12 +287,14 @@ def test_roads_read_in_a_helper_process_replay_their_log(
 
     nodes = {1: (0, 0), 2: (1, 0), 3: (2, 0)}
     path = write_osm(tmp_path, nodes, {10: ([1, 2, 99, 3], {"highway": "residential"})})
-    assert territory._start_road_helper(path, ROADS) is None  # small file: no helper
+    assert territory._start_road_helper(path, ROADS, 5) is None  # small file: no helper
     monkeypatch.setattr(territory, "PARALLEL_OSM_BYTES", 1)
     monkeypatch.setattr(territory._parallel, "cores", lambda: 2)
-    helper = territory._start_road_helper(path, ROADS)
+    helper = territory._start_road_helper(path, ROADS, 5)
     assert helper is not None
+    helper.stop()
+    reading = territory._RoadReading(path, ROADS, sample=5)
     with caplog.at_level(logging.WARNING, logger="geo_ip"):
-        arrays = territory._road_arrays(helper, path, ROADS)
-    assert "1 nós de vias sem coordenadas" in caplog.text  # logged in the helper
+        arrays = reading.arrays()
+    reading.stop()
     assert by_pair(arrays) == {(1, 3): [pytest.approx(2 * EQ)], (3, 1): [pytest.approx(2 * EQ)]}

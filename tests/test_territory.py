@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import shutil
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
 import osmnx as ox
+import pandas as pd
 import pyogrio
 import pytest
 
+from geo_ip._betweenness import edge_betweenness
 from geo_ip.catalog import load_catalog
 from geo_ip.config import load_rules
 from geo_ip.osm import read_road_graph
@@ -231,3 +234,61 @@ def test_arrow_ready_writes_mixed_columns_as_pyogrio_would() -> None:
     assert frame["osmid"].tolist() == [10, "11;12", None]  # the input is left alone
     only_text = frame[["name", "geometry"]]
     assert _arrow_ready(only_text) is only_text  # nothing to convert: no copy
+
+
+def test_roads_and_betweenness_in_the_helper_give_the_same_territory(
+    demo: TerritoryReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geo_ip import territory
+
+    monkeypatch.setattr(territory, "PARALLEL_OSM_BYTES", 1)  # the demo's file is small
+    monkeypatch.setattr(territory._parallel, "cores", lambda: 2)
+    started: list[str] = []
+    real_start = territory._parallel.start
+
+    def spy(function: str, *args: Any, **kwargs: Any) -> Any:
+        started.append(function)
+        return real_start(function, *args, **kwargs)
+
+    monkeypatch.setattr(territory._parallel, "start", spy)
+    helped = build_territory(
+        tmp_path / "t.gpkg", rules=load_rules("demo"), osm=DEMO_OSM,
+        grids=[GridSource(DEMO_GRID)], dem=DEMO_DEM,
+    )  # fmt: skip
+    assert started == ["geo_ip.territory._road_job"]  # betweenness in the same helper
+    assert helped.counts == demo.counts
+    for layer in (*LAYERS, "rede_ligacao"):
+        a, b = read_layer(helped.path, layer), read_layer(demo.path, layer)
+        assert a.equals(b), layer
+    assert read_metadata(helped.path)["intermediacao"] == read_metadata(demo.path)["intermediacao"]
+    assert read_layer(helped.path, "vias")["intermediacao"].max() > 0
+
+
+def test_helper_betweenness_is_not_stored_on_other_edges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geo_ip import territory
+
+    monkeypatch.setattr(territory, "PARALLEL_OSM_BYTES", 1)
+    monkeypatch.setattr(territory._parallel, "cores", lambda: 2)
+    reading = territory._RoadReading(DEMO_OSM, load_catalog().vias, sample=20)
+    try:
+        arrays = reading.arrays()
+        vias = pd.DataFrame({"u": arrays.u, "v": arrays.v, "length": arrays.length})
+        shuffled = vias.iloc[::-1].reset_index(drop=True)
+        assert reading.betweenness(shuffled) is None  # the caller computes it instead
+        assert "intermediacao" not in shuffled.columns
+        assert reading.betweenness(vias) is None  # collected once: nothing more to give
+    finally:
+        reading.stop()
+    direct = territory._RoadReading(DEMO_OSM, load_catalog().vias, sample=20)
+    try:
+        arrays = direct.arrays()
+        vias = pd.DataFrame({"u": arrays.u, "v": arrays.v, "length": arrays.length})
+        record = direct.betweenness(vias)
+    finally:
+        direct.stop()
+    assert record == {"amostra": 20, "semente": 0, "arestas": len(vias)}
+    expected, percentile = edge_betweenness(vias, sample=20)
+    np.testing.assert_array_equal(vias["intermediacao"], expected)
+    np.testing.assert_array_equal(vias["intermediacao_percentil"], percentile)
