@@ -214,6 +214,7 @@ def _main(argv: list[str]) -> int:
         count = 0
         for value in result:
             _dump(value, _part_path(out, count))
+            del value  # written: the generator may free it before the next one
             count += 1
         result = count
     _dump(result, out)

@@ -43,7 +43,7 @@ from geo_ip._betweenness import (
     betweenness_record,
     edge_betweenness,
 )
-from geo_ip._io import atomic_path
+from geo_ip._io import atomic_path, release_freed_memory
 from geo_ip._osm_arrays import RoadArrays, read_job, read_road_arrays
 from geo_ip._paths import resource_dir
 from geo_ip.catalog import Catalog, RoadsLayer, load_catalog
@@ -299,8 +299,11 @@ def _road_job(roads: RoadsLayer, job: tuple[Path, int]) -> Iterator[Any]:
     """
     path, sample = job
     arrays, records = read_job(roads, path)
-    yield arrays, records
     edges = pd.DataFrame({"u": arrays.u, "v": arrays.v, "length": arrays.length})
+    yield arrays, records
+    # the caller has the graph: keep only what the betweenness needs, beside its memory
+    del arrays, records
+    release_freed_memory()
     yield edge_betweenness(edges, sample=sample, parallel=False)
 
 
@@ -704,6 +707,7 @@ def _assemble(
         osm_time = datetime.now(UTC).isoformat(timespec="seconds")
 
     nodes, edges, node_comp, edge_comp, small = road_tables
+    del road_tables  # the EPSG:4326 tables go once projected (memory at state scale)
     lon, lat = nodes["x"].median(), nodes["y"].median()
     crs, crs_warning = choose_crs(float(lon), float(lat), rules)
     if crs_warning:
@@ -772,6 +776,7 @@ def _assemble(
         grid = _ensure(features.rede_osm, GRID_COLUMNS, crs)
         lamps = _ensure(features.pontos_ip_osm, LIGHT_COLUMNS, crs)
         grid_desc = ["OpenStreetMap (power=*, highway=street_lamp, lit=*)"]
+    del features  # projected into ``layers``
     if grid.empty:
         warnings.append(
             "nenhum elemento de rede existente no território: as distâncias à rede ficarão "
@@ -806,6 +811,7 @@ def _assemble(
 
     layers["vias"] = _ensure(edges, ROAD_COLUMNS, crs)
     layers["nos"] = _ensure(nodes, NODE_COLUMNS, crs)
+    del edges, nodes
     step("Ligando a rede existente às vias")
     attachment = grid_attachment(layers["vias"], layers["rede_existente"], rules)
 
