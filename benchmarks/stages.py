@@ -25,9 +25,11 @@ Stages
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import date
@@ -61,6 +63,56 @@ def _reset_peak() -> None:
             fh.write("5")
     except OSError:
         pass
+
+
+def _tree_rss_mb(root: int) -> float:
+    """Resident memory of process ``root`` and all its descendants, summed (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    parent = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                total += next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            pass
+        stack += children.get(pid, [])
+    return total / 1024
+
+
+class _TreePeak:
+    """Peak of the memory of this process and its helpers together, sampled every 0.2 s.
+
+    The territory build keeps a helper process beside the main one (roads, then the
+    betweenness): the main process's own peak (``peak_mb``) leaves it out.
+    """
+
+    def __init__(self) -> None:
+        self.peak = 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while True:
+            self.peak = max(self.peak, _tree_rss_mb(os.getpid()))
+            if self._done.wait(0.2):
+                return
+
+    def __enter__(self) -> _TreePeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 class _Clock:
@@ -181,15 +233,17 @@ def territory(args: dict[str, Any]) -> dict[str, Any]:
 
     _reset_peak()
     t0 = time.perf_counter()
-    report = build_territory(
-        Path(args["out"]),
-        rules=load_rules(args["rules"]),
-        osm=args["osm"],
-        grids=[GridSource(Path(g)) for g in args["grids"]],
-        dem=args["dem"],
-        force=True,
-    )
-    return {"seconds": time.perf_counter() - t0, "items": report.counts.get("vias", 0)}
+    with _TreePeak() as tree:
+        report = build_territory(
+            Path(args["out"]),
+            rules=load_rules(args["rules"]),
+            osm=args["osm"],
+            grids=[GridSource(Path(g)) for g in args["grids"]],
+            dem=args["dem"],
+            force=True,
+        )
+    return {"seconds": time.perf_counter() - t0, "items": report.counts.get("vias", 0),
+            "soma_mb": tree.peak}  # fmt: skip
 
 
 def synthetic(args: dict[str, Any]) -> dict[str, Any]:
@@ -222,13 +276,14 @@ def osm_territory(args: dict[str, Any]) -> dict[str, Any]:
         osm = write_synthetic_osm(Path(tmp) / "sintetico.osm.pbf", edges=int(args["edges"]))
         _reset_peak()
         t0 = time.perf_counter()
-        report = build_territory(
-            Path(tmp) / "territorio.gpkg", rules=load_rules("demo"), osm=osm.path, force=True
-        )
+        with _TreePeak() as tree:
+            report = build_territory(
+                Path(tmp) / "territorio.gpkg", rules=load_rules("demo"), osm=osm.path, force=True
+            )
         seconds = time.perf_counter() - t0
         peak = _peak_mb()
     return {"seconds": seconds, "peak_mb": peak, "items": report.counts["vias"],
-            "vias_osm": osm.counts["vias"]}  # fmt: skip
+            "vias_osm": osm.counts["vias"], "soma_mb": tree.peak}  # fmt: skip
 
 
 def geocode(args: dict[str, Any]) -> dict[str, Any]:
