@@ -269,11 +269,13 @@ def _start_road_helper(path: Path, roads: RoadsLayer, sample: int) -> _parallel.
     if _parallel.cores() < 2 or path.stat().st_size < PARALLEL_OSM_BYTES * factor:
         return None
     return _parallel.start(
-        "geo_ip.territory._road_job", roads, [(path, sample)], what="leitura das vias do OSM"
+        _ROAD_JOB, roads, [(path, sample)], what="vias do OSM e sua intermediação"
     )
 
 
 _HelperRoads = tuple[RoadArrays, list[logging.LogRecord]]
+_ROAD_JOB = "geo_ip.territory._road_job"
+"""Dotted path of the road helper's function (a test puts a failing one in its place)."""
 
 
 def _road_job(roads: RoadsLayer, job: tuple[Path, int]) -> Iterator[Any]:

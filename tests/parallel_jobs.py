@@ -38,3 +38,12 @@ def countdown(shared: int, chunk: tuple[int, str]) -> Iterator[dict[str, int]]:
         if action == "raise":
             raise ValueError("contagem interrompida de propósito")
         time.sleep(shared)
+
+
+def roads_then_fail(roads: Any, job: tuple[Any, int]) -> Iterator[Any]:
+    """The territory's road helper that dies after handing over the roads."""
+    from geo_ip._osm_arrays import read_job
+
+    path, _sample = job
+    yield read_job(roads, path)
+    os._exit(9)  # killed before the betweenness (out of memory, say)

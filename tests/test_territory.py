@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from geo_ip.territory import (
     read_layer,
     read_metadata,
 )
-from tests.conftest import DEMO
+from tests.conftest import DEMO, ROOT
 
 DEMO_OSM = DEMO / "municipio_demo.osm"
 DEMO_GRID = DEMO / "rede_demo.gpkg"
@@ -292,3 +293,22 @@ def test_helper_betweenness_is_not_stored_on_other_edges(
     expected, percentile = edge_betweenness(vias, sample=20)
     np.testing.assert_array_equal(vias["intermediacao"], expected)
     np.testing.assert_array_equal(vias["intermediacao_percentil"], percentile)
+
+
+def test_helper_dying_after_the_roads_leaves_the_betweenness_to_the_build(
+    demo: TerritoryReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    from geo_ip import territory
+
+    monkeypatch.chdir(ROOT)  # the helper imports tests.parallel_jobs from the project root
+    monkeypatch.setattr(territory, "PARALLEL_OSM_BYTES", 1)
+    monkeypatch.setattr(territory._parallel, "cores", lambda: 2)
+    monkeypatch.setattr(territory, "_ROAD_JOB", "tests.parallel_jobs.roads_then_fail")
+    with caplog.at_level(logging.WARNING, logger="geo_ip"):
+        helped = build_territory(
+            tmp_path / "t.gpkg", rules=load_rules("demo"), osm=DEMO_OSM,
+            grids=[GridSource(DEMO_GRID)], dem=DEMO_DEM,
+        )  # fmt: skip
+    assert "vias do OSM e sua intermediação: processo auxiliar 1 falhou (código 9)" in caplog.text
+    for layer in ("vias", "nos"):
+        assert read_layer(helped.path, layer).equals(read_layer(demo.path, layer)), layer
