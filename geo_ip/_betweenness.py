@@ -73,15 +73,18 @@ def _unit_lower(
     cols: npt.NDArray[np.int64],
     values: npt.NDArray[np.float64],
     m: int,
+    *,
+    tree: bool,
 ) -> csc_matrix:
     """``I - M`` with ``M[rows, cols] = values`` below the diagonal, as CSC.
 
-    The diagonal is stored (the solver's fast path). When the ``m - 1`` values sit one
-    in each column but the last — a tree, every node but its root (the last) below
-    its one parent — the CSC arrays are laid out directly: column ``k`` holds 1 at
-    row ``k`` and ``-value`` at its parent's row; otherwise scipy converts them.
+    The diagonal is stored (the solver's fast path). For a ``tree`` — the ``m - 1``
+    values one in each column but the last, every node but its root (the last) below
+    its one parent, as the caller knows from the DAG — the CSC arrays are laid out
+    directly: column ``k`` holds 1 at row ``k`` and ``-value`` at its parent's row;
+    otherwise scipy converts them.
     """
-    if len(cols) != m - 1 or (m > 1 and np.bincount(cols, minlength=m)[: m - 1].min() != 1):
+    if not tree:
         diagonal = np.arange(m)
         return csc_matrix(
             (np.r_[np.ones(m), -values], (np.r_[diagonal, rows], np.r_[diagonal, cols])),
@@ -137,18 +140,21 @@ def _dependencies(
     rank[order] = np.arange(reached)
     parent = rank[np.r_[lo[forward], hi[backward]]]
     child = rank[np.r_[hi[forward], lo[backward]]]
-    if len(on_dag) == reached - 1:  # one shortest path to every node: σ = 1
+    tree = len(on_dag) == reached - 1  # one predecessor each: one shortest path, σ = 1
+    if tree:
         share = np.ones(len(on_dag))
     else:  # σ(c) = Σ σ(p) over c's predecessors, in increasing distance (c > p)
         first = np.zeros(reached)
         first[0] = 1.0
-        sigma = _solve(_unit_lower(child, parent, np.ones(len(on_dag)), reached), first)
+        ones = np.ones(len(on_dag))
+        sigma = _solve(_unit_lower(child, parent, ones, reached, tree=False), first)
         share = sigma[parent] / sigma[child]
     # δ(p) = Σ σ(p)/σ(c) (1 + δ(c)) over p's successors: lower-triangular in decreasing
     # distance, where the source comes last and each node before its predecessors
     last = reached - 1
     outflow = np.asarray(np.bincount(parent, weights=share, minlength=reached), dtype=np.float64)
-    delta = _solve(_unit_lower(last - parent, last - child, share, reached), outflow[::-1].copy())
+    matrix = _unit_lower(last - parent, last - child, share, reached, tree=tree)
+    delta = _solve(matrix, outflow[::-1].copy())
     return on_dag, share * (1.0 + delta[::-1][child])
 
 

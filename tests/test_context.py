@@ -773,12 +773,16 @@ def test_unit_lower_matrix_of_a_tree_and_of_a_dag() -> None:
     from geo_ip._betweenness import _unit_lower
 
     # a tree of 4 nodes, root 3 (last): 0 and 1 under 2, 2 under 3 (values 0.5, 2, 4)
-    tree = _unit_lower(np.array([2, 2, 3]), np.array([1, 0, 2]), np.array([2.0, 0.5, 4.0]), 4)
+    tree = _unit_lower(
+        np.array([2, 2, 3]), np.array([1, 0, 2]), np.array([2.0, 0.5, 4.0]), 4, tree=True
+    )
     expected = [[1, 0, 0, 0], [0, 1, 0, 0], [-0.5, -2, 1, 0], [0, 0, -4, 1]]
     np.testing.assert_array_equal(tree.toarray(), expected)
     assert tree.nnz == 7 and tree.has_canonical_format
     # two parents for node 0 (a tie): the general layout, the same rule
-    dag = _unit_lower(np.array([1, 2, 3]), np.array([0, 0, 1]), np.array([1.0, 1.0, 3.0]), 4)
+    dag = _unit_lower(
+        np.array([1, 2, 3]), np.array([0, 0, 1]), np.array([1.0, 1.0, 3.0]), 4, tree=False
+    )
     expected = [[1, 0, 0, 0], [-1, 1, 0, 0], [-1, 0, 1, 0], [0, -3, 0, 1]]
     np.testing.assert_array_equal(dag.toarray(), expected)
 
