@@ -335,8 +335,13 @@ class _RoadReading:
         """
         result: _HelperRoads | None = next(self._parts, None)
         if result is None:
-            self._finish()  # the helper failed: collect logs why
-            return read_road_arrays(self._path, self._roads)
+            try:
+                arrays = read_road_arrays(self._path, self._roads)
+            except BaseException:
+                self.stop()  # the same failure here: its error says it, once
+                raise
+            self._finish()  # the helper failed where this process did not: log why
+            return arrays
         arrays, records = result
         for record in records:
             log.handle(record)

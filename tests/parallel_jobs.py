@@ -47,3 +47,9 @@ def roads_then_fail(roads: Any, job: tuple[Any, int]) -> Iterator[Any]:
     path, _sample = job
     yield read_job(roads, path)
     os._exit(9)  # killed before the betweenness (out of memory, say)
+
+
+def fail_at_once(roads: Any, job: tuple[Any, int]) -> Iterator[Any]:
+    """The territory's road helper that dies before it reads anything."""
+    os._exit(9)
+    yield  # a generator, as the real job is

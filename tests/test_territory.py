@@ -18,6 +18,7 @@ import pytest
 from geo_ip._betweenness import edge_betweenness
 from geo_ip.catalog import load_catalog
 from geo_ip.config import load_rules
+from geo_ip.errors import OsmError
 from geo_ip.osm import read_road_graph
 from geo_ip.territory import (
     LAYERS,
@@ -293,6 +294,44 @@ def test_helper_betweenness_is_not_stored_on_other_edges(
     expected, percentile = edge_betweenness(vias, sample=20)
     np.testing.assert_array_equal(vias["intermediacao"], expected)
     np.testing.assert_array_equal(vias["intermediacao_percentil"], percentile)
+
+
+def test_helper_failing_before_the_roads_is_logged_once_and_the_build_reads_them(
+    demo: TerritoryReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    from geo_ip import territory
+
+    monkeypatch.chdir(ROOT)  # the helper imports tests.parallel_jobs from the project root
+    monkeypatch.setattr(territory, "PARALLEL_OSM_BYTES", 1)
+    monkeypatch.setattr(territory._parallel, "cores", lambda: 2)
+    monkeypatch.setattr(territory, "_ROAD_JOB", "tests.parallel_jobs.fail_at_once")
+    with caplog.at_level(logging.WARNING, logger="geo_ip"):
+        helped = build_territory(
+            tmp_path / "t.gpkg", rules=load_rules("demo"), osm=DEMO_OSM,
+            grids=[GridSource(DEMO_GRID)], dem=DEMO_DEM,
+        )  # fmt: skip
+    assert caplog.text.count("processo auxiliar 1 falhou (código 9): sem mensagem") == 1
+    for layer in ("vias", "nos"):
+        assert read_layer(helped.path, layer).equals(read_layer(demo.path, layer)), layer
+
+
+def test_truncated_osm_read_beside_the_helper_gives_its_error_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    from geo_ip import territory
+
+    monkeypatch.setattr(territory, "PARALLEL_OSM_BYTES", 1)
+    monkeypatch.setattr(territory._parallel, "cores", lambda: 2)
+    cut = tmp_path / "cortado.osm"
+    data = DEMO_OSM.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    out = tmp_path / "t.gpkg"
+    with caplog.at_level(logging.WARNING, logger="geo_ip"), pytest.raises(OsmError) as info:
+        build_territory(out, rules=load_rules("demo"), osm=cut, grids=[GridSource(DEMO_GRID)])
+    assert str(cut) in str(info.value)
+    assert "processo auxiliar" not in caplog.text  # the helper's failure is this error
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [cut]
 
 
 def test_helper_dying_after_the_roads_leaves_the_betweenness_to_the_build(
