@@ -238,7 +238,15 @@ def _targets(rows: list[dict[str, Any]]) -> list[str]:
     checks = [
         (s2, "assess", 10_000, "tempo_s", 10.0, "assess de 10.000 pedidos em ~200k arestas", "s"),
         (s1, "distancia_rede", 10_000, "tempo_s", 0.5, "distância à rede, 10.000 em ~1M", "s"),
-        (s1, "assess", 100_000, "pico_mb", 4096, "100.000 pedidos em ~1M arestas (pico)", "MB"),
+        (
+            s1,
+            "assess",
+            100_000,
+            "soma_mb",
+            4096,
+            "100.000 pedidos em ~1M (pico somado, saídas incluídas)",
+            "MB",
+        ),
         (s1, "territorio_sintetico", None, "tempo_s", 60.0, "escrita do território ~1M", "s"),
         (s1, "territorio_sintetico", None, "pico_mb", 3072, "escrita do território ~1M", "MB"),
         (s1, "territorio_osm", None, "tempo_s", 60.0, "território do OSM, ~1M arestas", "s"),

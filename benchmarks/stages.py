@@ -92,7 +92,8 @@ class _TreePeak:
     """Peak of the memory of this process and its helpers together, sampled every 0.2 s.
 
     The territory build keeps a helper process beside the main one (roads, then the
-    betweenness): the main process's own peak (``peak_mb``) leaves it out.
+    betweenness), and the outputs of a large assessment write the internal workbook in
+    one: the main process's own peak (``peak_mb``) leaves them out.
     """
 
     def __init__(self) -> None:
@@ -351,7 +352,7 @@ def assess(args: dict[str, Any]) -> dict[str, Any]:
     from geo_ip.config import load_rules
 
     rules = load_rules(args["rules"])
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _TreePeak() as tree:
         requests = write_synthetic_requests(args["territory"], int(args["n"]), Path(tmp) / "p.csv")
         clock = _Clock()
         clock.start("preparo")
@@ -385,6 +386,7 @@ def assess(args: dict[str, Any]) -> dict[str, Any]:
         "items": int(args["n"]),
         "steps": steps,
         "com_distancia": int(result.table["distancia_rede_m"].notna().sum()),
+        "soma_mb": tree.peak,  # the whole job, outputs and their helper included
         **({"html_mb": size / 1e6} if size is not None else {}),
     }
 
