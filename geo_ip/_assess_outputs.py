@@ -48,7 +48,7 @@ from geo_ip.assess import Assessment, criteria_columns
 from geo_ip.config import CRITERIA
 from geo_ip.errors import InputFileError
 from geo_ip.qgis import style_geopackage, write_project
-from geo_ip.territory import read_layer, write_dataframe
+from geo_ip.territory import copy_layer, read_layer, write_dataframe
 
 log = logging.getLogger("geo_ip")
 
@@ -482,14 +482,18 @@ def _write_gpkg(assessment: Assessment, out: Path, public: pd.DataFrame) -> list
     with atomic_path(out) as tmp:
         for name, frame in layers:
             write_dataframe(frame, tmp, name)
-        # the territory's layers (for QGIS), one in memory at a time: a state's roads
-        # are a gigabyte, and the workbook's helper works beside this at the same time
+        # the territory's layers (for QGIS), streamed: a state's roads are a gigabyte
+        # in memory, and the workbook's helper works beside this at the same time
+        present = {str(n) for n in pyogrio.list_layers(assessment.territory)[:, 0]}
         for name in _TERRITORY_LAYERS:
-            frame = read_layer(assessment.territory, name, missing_ok=True)
+            if name in present and pyogrio.read_info(assessment.territory, layer=name)["features"]:
+                copy_layer(assessment.territory, name, tmp)
+                written.append(name)
+                continue
+            frame = read_layer(assessment.territory, name, missing_ok=True)  # warns, or refuses
             if len(frame) or name == "vias":
                 write_dataframe(frame, tmp, name)
                 written.append(name)
-            del frame
         for name, frame in after:
             write_dataframe(frame, tmp, name)
             written.append(name)
@@ -716,6 +720,8 @@ def _write_all(
             write(out_dir / name)
         except OSError as exc:
             raise cannot_write(exc, final_dir / name) from exc
+        if workbook is not None:  # the helper beside: its memory and this one's add up
+            release_freed_memory()
         return out_dir / name
 
     try:

@@ -215,6 +215,33 @@ def test_poa_territory(poa: TerritoryReport) -> None:
     assert 0.8 < meta["mde"]["cobertura"] < 0.9
 
 
+@pytest.mark.parametrize("arrow", [True, False])
+def test_copy_layer_streams_the_rows_and_schema_in_batches(
+    demo: TerritoryReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, arrow: bool
+) -> None:
+    from geo_ip import territory
+
+    monkeypatch.setattr(territory, "_COPY_BATCH", 100)  # the demo's 388 roads: 4 batches
+    monkeypatch.setattr(territory, "_ARROW", arrow)
+    target = tmp_path / "copia.gpkg"
+    source = read_layer(demo.path, "vias")
+    assert len(source) == 388
+    territory.copy_layer(demo.path, "vias", target)
+    territory.copy_layer(demo.path, "pontos_ip", target)  # added beside the first
+    assert [str(n) for n in pyogrio.list_layers(target)[:, 0]] == ["vias", "pontos_ip"]
+    before, after = (
+        pyogrio.read_info(demo.path, layer="vias"),
+        pyogrio.read_info(target, layer="vias"),
+    )
+    for key in ("crs", "geometry_type", "features"):
+        assert after[key] == before[key], key
+    assert list(zip(after["fields"], after["dtypes"], strict=True)) == list(
+        zip(before["fields"], before["dtypes"], strict=True)
+    )
+    assert read_layer(target, "vias").equals(source)
+    assert read_layer(target, "pontos_ip").equals(read_layer(demo.path, "pontos_ip"))
+
+
 def test_arrow_ready_writes_mixed_columns_as_pyogrio_would() -> None:
     import geopandas as gpd
     import pandas as pd
