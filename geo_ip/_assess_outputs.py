@@ -48,7 +48,7 @@ from geo_ip.assess import Assessment, criteria_columns
 from geo_ip.config import CRITERIA
 from geo_ip.errors import InputFileError
 from geo_ip.qgis import style_geopackage, write_project
-from geo_ip.territory import copy_layer, read_layer, write_dataframe
+from geo_ip.territory import copy_layer, layer_names, read_layer, write_dataframe
 
 log = logging.getLogger("geo_ip")
 
@@ -484,7 +484,7 @@ def _write_gpkg(assessment: Assessment, out: Path, public: pd.DataFrame) -> list
             write_dataframe(frame, tmp, name)
         # the territory's layers (for QGIS), streamed: a state's roads are a gigabyte
         # in memory, and the workbook's helper works beside this at the same time
-        present = {str(n) for n in pyogrio.list_layers(assessment.territory)[:, 0]}
+        present = layer_names(assessment.territory)
         for name in _TERRITORY_LAYERS:
             if name in present and pyogrio.read_info(assessment.territory, layer=name)["features"]:
                 copy_layer(assessment.territory, name, tmp)

@@ -469,6 +469,33 @@ OPTIONAL_LAYER_COLUMNS: dict[str, list[str]] = {
 """Layers later steps can do without, and their columns when absent (see :func:`read_layer`)."""
 
 
+def layer_names(path: str | Path) -> set[str]:
+    """Return the names of the layers of a territory GeoPackage.
+
+    Parameters
+    ----------
+    path : str or Path
+        Territory GeoPackage.
+
+    Returns
+    -------
+    set of str
+        Its layers and tables.
+
+    Raises
+    ------
+    TerritoryError
+        If the file is missing or is not a GeoPackage.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise TerritoryError("território não encontrado", path=path)
+    try:
+        return {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+    except pyogrio.errors.DataSourceError as exc:
+        raise TerritoryError(f"território ilegível ({exc})", path=path) from exc
+
+
 def read_layer(path: str | Path, layer: str, *, missing_ok: bool = False) -> gpd.GeoDataFrame:
     """Read one layer of a territory GeoPackage.
 
@@ -494,12 +521,7 @@ def read_layer(path: str | Path, layer: str, *, missing_ok: bool = False) -> gpd
         If the file or the layer is missing, or the file is not a GeoPackage.
     """
     path = Path(path)
-    if not path.is_file():
-        raise TerritoryError("território não encontrado", path=path)
-    try:
-        names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
-    except pyogrio.errors.DataSourceError as exc:
-        raise TerritoryError(f"território ilegível ({exc})", path=path) from exc
+    names = layer_names(path)
     if layer not in names and missing_ok and layer in OPTIONAL_LAYER_COLUMNS:
         log.warning(
             "arquivo '%s': a camada '%s' não existe no território; seguindo sem ela", path, layer
@@ -1061,6 +1083,7 @@ __all__ = [
     "classify_roads",
     "copy_layer",
     "grid_attachment",
+    "layer_names",
     "load_graph",
     "read_dataframe",
     "read_grid_attachment",
