@@ -323,25 +323,6 @@ def test_helper_betweenness_is_not_stored_on_other_edges(
     np.testing.assert_array_equal(vias["intermediacao_percentil"], percentile)
 
 
-def test_helper_failing_before_the_roads_is_logged_once_and_the_build_reads_them(
-    demo: TerritoryReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
-) -> None:
-    from geo_ip import territory
-
-    monkeypatch.chdir(ROOT)  # the helper imports tests.parallel_jobs from the project root
-    monkeypatch.setattr(territory, "PARALLEL_OSM_BYTES", 1)
-    monkeypatch.setattr(territory._parallel, "cores", lambda: 2)
-    monkeypatch.setattr(territory, "_ROAD_JOB", "tests.parallel_jobs.fail_at_once")
-    with caplog.at_level(logging.WARNING, logger="geo_ip"):
-        helped = build_territory(
-            tmp_path / "t.gpkg", rules=load_rules("demo"), osm=DEMO_OSM,
-            grids=[GridSource(DEMO_GRID)], dem=DEMO_DEM,
-        )  # fmt: skip
-    assert caplog.text.count("processo auxiliar 1 falhou (código 9): sem mensagem") == 1
-    for layer in ("vias", "nos"):
-        assert read_layer(helped.path, layer).equals(read_layer(demo.path, layer)), layer
-
-
 def test_truncated_osm_read_beside_the_helper_gives_its_error_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:
@@ -361,20 +342,28 @@ def test_truncated_osm_read_beside_the_helper_gives_its_error_once(
     assert list(tmp_path.iterdir()) == [cut]
 
 
-def test_helper_dying_after_the_roads_leaves_the_betweenness_to_the_build(
-    demo: TerritoryReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
+@pytest.mark.parametrize(
+    "job",
+    [
+        "tests.parallel_jobs.fail_at_once",  # the build reads the roads itself
+        "tests.parallel_jobs.roads_then_fail",  # it computes the betweenness itself
+    ],
+)
+def test_helper_dying_is_logged_once_and_the_build_does_its_work(
+    demo: TerritoryReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any, job: str
 ) -> None:
     from geo_ip import territory
 
     monkeypatch.chdir(ROOT)  # the helper imports tests.parallel_jobs from the project root
     monkeypatch.setattr(territory, "PARALLEL_OSM_BYTES", 1)
     monkeypatch.setattr(territory._parallel, "cores", lambda: 2)
-    monkeypatch.setattr(territory, "_ROAD_JOB", "tests.parallel_jobs.roads_then_fail")
+    monkeypatch.setattr(territory, "_ROAD_JOB", job)
     with caplog.at_level(logging.WARNING, logger="geo_ip"):
         helped = build_territory(
             tmp_path / "t.gpkg", rules=load_rules("demo"), osm=DEMO_OSM,
             grids=[GridSource(DEMO_GRID)], dem=DEMO_DEM,
         )  # fmt: skip
-    assert "vias do OSM e sua intermediação: processo auxiliar 1 falhou (código 9)" in caplog.text
+    failure = "vias do OSM e sua intermediação: processo auxiliar 1 falhou (código 9): sem mensagem"
+    assert caplog.text.count(failure) == 1
     for layer in ("vias", "nos"):
         assert read_layer(helped.path, layer).equals(read_layer(demo.path, layer)), layer
