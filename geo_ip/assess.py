@@ -35,6 +35,7 @@ import pandas as pd
 import geo_ip
 from geo_ip import decisions as decisions_mod
 from geo_ip import eligibility, privacy, ranking, scoring
+from geo_ip._municipality import check_municipality
 from geo_ip.config import CRITERIA, Rules
 from geo_ip.context import Context, occurrences_report, read_occurrences
 from geo_ip.errors import BudgetError
@@ -143,9 +144,9 @@ def check_budget(budget: float | None) -> None:
         )
 
 
-_UNSCORED = ("erro", "estrategico_art11", "candidato_art12")
-"""Situations without points: errors, and the requests Art. 11 and 12 take out of the
-scoring (their suggestions stay, as evidence for the commission)."""
+_UNSCORED = ("erro", "estrategico_art11", "execucao_direta_art12")
+"""Situations without points: errors, and the works the Commission (Art. 11) or the
+Executive (Art. 12) took out of the scoring (their suggestions stay, as evidence)."""
 
 
 def _blank_unscored(table: pd.DataFrame) -> pd.DataFrame:
@@ -243,6 +244,7 @@ def assess(
     check_budget(budget)
     key = key if key is not None else privacy.load_key(None)
     roads = read_layer(territory, "vias")
+    check_municipality(territory, rules)  # never Extrema's rules on another municipality
     # the optional files are read first: a bad one stops the run before the heavy work
     occ_table = None
     occ_report = pd.DataFrame()
@@ -306,6 +308,7 @@ def assess(
         safety_radius_m=av.raio_seguranca_m.valor,
         stop_distance_m=av.distancia_parada_via_m.valor,
         occurrences_radius_m=av.raio_ocorrencias_m.valor,
+        production_radius_m=rules.art12.raio_producao_m.valor,
         occurrences_months=av.periodo_ocorrencias_meses.valor,
         reference_date=today,
         occurrences=occ_table,
@@ -321,8 +324,16 @@ def assess(
 
     step("Pontuação sugerida, elegibilidade e decisões da Comissão")
     table = scoring.suggest(evidence, rules)
-    table = eligibility.check(table, rules, history=past, reference_date=today, key=key)
+    table = eligibility.check(
+        table,
+        rules,
+        history=past,
+        reference_date=today,
+        key=key,
+        accepted=decisions_mod.accepted_hardship(chosen),
+    )
     table = decisions_mod.apply(table, chosen, rules)
+    table = decisions_mod.apply_acts(table, chosen)
 
     step("Classificação, participação do Município e orçamento")
     # ranking writes its own situacao; the request's check status is kept beside it
@@ -362,6 +373,7 @@ def assess(
         },
         "crs": str(roads.crs),
         "orcamento_rs": budget,
+        "orcamento": ranking.budget_summary(table, budget),
         "contagens": {
             "pedidos": len(table),
             **{

@@ -344,12 +344,14 @@ def _register_subcommands() -> None:
     from geo_ip.cli_cip import cip_cmd
     from geo_ip.cli_geocode import geocode_cmd
     from geo_ip.cli_requests import requests_app
+    from geo_ip.cli_rules import rules_app
 
     app.add_typer(requests_app, name="requests")
     app.command("geocode")(geocode_cmd)
     app.command("assess")(assess_cmd)
     app.command("cip")(cip_cmd)
     app.add_typer(cadastre_app, name="cadastre")
+    app.add_typer(rules_app, name="rules")
 
 
 _register_subcommands()

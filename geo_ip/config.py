@@ -29,6 +29,46 @@ from geo_ip.errors import RulesError
 CRITERIA = ("beneficiarios", "seguranca", "trafego", "custo_beneficio", "viabilidade")
 """The five criteria of Art. 9, in the law's order."""
 
+# ---------------------------------------------------------------------------
+# Numbers fixed by the law itself: a rules file must repeat them and cannot change
+# them (only what the law leaves to regulation, Art. 15, is editable).
+# ---------------------------------------------------------------------------
+LAW_NAME = "Lei 5.442/2026"
+"""The law whose fixed numbers are locked below (Extrema/MG, the model of every rules file)."""
+LAW_WEIGHTS: dict[str, float] = {
+    "beneficiarios": 40,
+    "seguranca": 15,
+    "trafego": 15,
+    "custo_beneficio": 15,
+    "viabilidade": 15,
+}
+"""Art. 9, I–V: the weight of each criterion, in points."""
+LAW_WEIGHT_ARTICLES: dict[str, str] = {
+    "beneficiarios": "Art. 9, I",
+    "seguranca": "Art. 9, II",
+    "trafego": "Art. 9, III",
+    "custo_beneficio": "Art. 9, IV",
+    "viabilidade": "Art. 9, V",
+}
+"""The article of each weight of :data:`LAW_WEIGHTS`."""
+LAW_TOTAL = 100
+"""Art. 8 (and Art. 9, caput): the scoring system has up to 100 points."""
+LAW_SHARE_BOUNDS = (50, 100)
+"""Art. 4, caput: the municipality pays from 50 % to 100 % of the work."""
+LAW_REPEAT_YEARS = 5
+"""Art. 5, II: no identical benefit to the same applicant within the last 5 years."""
+LAW_FIXED_PARAMS: dict[str, str] = {
+    **{f"criterios.{name}.peso": article for name, article in LAW_WEIGHT_ARTICLES.items()},
+    "participacao.percentual_minimo": "Art. 4, caput",
+    "participacao.percentual_maximo": "Art. 4, caput",
+    "elegibilidade.anos_beneficio_identico": "Art. 5, II",
+}
+"""Key of every rules parameter whose value the law fixes, with its article.
+
+Every other numeric parameter is left to regulation (Art. 15) or is a technical
+choice; the tie-break order (:data:`LAW_TIE_BREAK`, Art. 10 §1) is fixed as well.
+"""
+
 LevelCode = Literal["I", "II", "III"]
 """Code of a reference level of Art. 9 (§6, §8, §10, §12)."""
 LEVEL_CODES: tuple[LevelCode, ...] = ("I", "II", "III")
@@ -121,12 +161,64 @@ class Criteria(_Frozen):
     custo_beneficio: Criterion
     viabilidade: Criterion
 
+    @model_validator(mode="before")
+    @classmethod
+    def _weights_are_the_laws(cls, data: Any) -> Any:
+        # before the criteria themselves: a changed weight is reported as such, not
+        # as a level above the weight (pydantic reports unreadable weights afterwards)
+        if isinstance(data, dict):
+            weights: dict[str, float] = {}
+            for name in CRITERIA:
+                raw = data.get(name)
+                peso = raw.get("peso") if isinstance(raw, dict) else None
+                value = peso.get("valor") if isinstance(peso, dict) else None
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    weights[name] = float(value)
+            _check_law_weights(weights)
+        return data
+
     @model_validator(mode="after")
-    def _weights_sum_to_100(self) -> Criteria:
-        total = sum(getattr(self, name).peso.valor for name in CRITERIA)
-        if abs(total - 100) > 1e-9:
-            raise ValueError(f"a soma dos pesos é {total:g}, mas o Art. 9 fixa 100 pontos")
+    def _weights_sum_to_the_laws(self) -> Criteria:
+        _check_law_weights({name: getattr(self, name).peso.valor for name in CRITERIA})
         return self
+
+
+def _check_law_weights(weights: dict[str, float]) -> None:
+    """Raise :class:`KeyedRuleError` when a criterion's weight is not the law's (Art. 8, 9).
+
+    Parameters
+    ----------
+    weights : dict of str to float
+        Weight of each criterion read from the rules (criteria left out are not checked).
+
+    Raises
+    ------
+    KeyedRuleError
+        Naming ``<criterion>.peso`` of the first changed weight, its article, and the
+        total of Art. 8 when the weights no longer sum to it.
+    """
+    changed = [name for name in CRITERIA if name in weights and weights[name] != LAW_WEIGHTS[name]]
+    if not changed:
+        return
+    first = changed[0]
+    message = (
+        f"o peso do critério '{first}' é fixado em {LAW_WEIGHTS[first]:g} pontos pela "
+        f"{LAW_NAME} ({LAW_WEIGHT_ARTICLES[first]}); o arquivo de regras não pode alterá-lo "
+        f"(encontrado {weights[first]:g})"
+    )
+    others = [
+        f"'{name}' ({weights[name]:g} em vez de {LAW_WEIGHTS[name]:g}, {LAW_WEIGHT_ARTICLES[name]})"
+        for name in changed[1:]
+    ]
+    if others:
+        message += "; também alterado(s): " + ", ".join(others)
+    total = sum(weights.get(name, LAW_WEIGHTS[name]) for name in CRITERIA)
+    if abs(total - LAW_TOTAL) > 1e-9:
+        message = (
+            f"a soma dos pesos é {total:g}, mas a {LAW_NAME} fixa o total em {LAW_TOTAL} "
+            f"pontos (Art. 8); {message}"
+        )
+    raise KeyedRuleError(f"{first}.peso", message)
 
 
 LAW_TIE_BREAK = ("beneficiarios", "seguranca", "custo_beneficio", "antiguidade_protocolo")
@@ -141,11 +233,16 @@ class TieBreak(_Frozen):
     ]
     fonte: str
 
-    @model_validator(mode="after")
-    def _law_order(self) -> TieBreak:
-        if self.ordem != LAW_TIE_BREAK:
-            raise ValueError("o Art. 10 §1 fixa a ordem de desempate: " + ", ".join(LAW_TIE_BREAK))
-        return self
+    @field_validator("ordem")
+    @classmethod
+    def _law_order(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if tuple(value) != LAW_TIE_BREAK:
+            raise ValueError(
+                f"a ordem de desempate é fixada pela {LAW_NAME} (Art. 10 §1): "
+                f"{', '.join(LAW_TIE_BREAK)}; o arquivo de regras não pode alterá-la "
+                f"(encontrado: {', '.join(value) or 'nenhum'})"
+            )
+        return value
 
 
 class Band(_Frozen):
@@ -162,10 +259,33 @@ class CostShare(_Frozen):
     percentual_maximo: Param
     fonte_faixas: str
     faixas: tuple[Band, ...] = Field(min_length=1)
+    percentual_art11: Param
+    """Municipal share of a strategic work the Commission decided under Art. 11."""
+    percentual_art12: Param
+    """Municipal share of a direct execution the Executive decided under Art. 12."""
+
+    @field_validator("percentual_minimo", "percentual_maximo")
+    @classmethod
+    def _bounds_are_the_laws(cls, value: Param, info: ValidationInfo) -> Param:
+        low = info.field_name == "percentual_minimo"
+        law = LAW_SHARE_BOUNDS[0] if low else LAW_SHARE_BOUNDS[1]
+        if value.valor != law:
+            raise ValueError(
+                f"o percentual {'mínimo' if low else 'máximo'} de participação do Município é "
+                f"fixado em {law:g} % pela {LAW_NAME} (Art. 4, caput); o arquivo de regras não "
+                f"pode alterá-lo (encontrado {value.valor:g})"
+            )
+        return value
 
     @model_validator(mode="after")
     def _bands_within_law(self) -> CostShare:
         low, high = self.percentual_minimo.valor, self.percentual_maximo.valor
+        for name in ("percentual_art11", "percentual_art12"):
+            value = getattr(self, name).valor
+            if not low <= value <= high:
+                raise KeyedRuleError(
+                    name, f"{value:g} % fora do intervalo de {low:g} % a {high:g} % do Art. 4"
+                )
         for band in self.faixas:
             if not low <= band.percentual <= high:
                 raise ValueError(
@@ -203,13 +323,93 @@ class CostShare(_Frozen):
         return max(reached, key=lambda b: b.pontuacao_minima).percentual
 
 
+class OptionalParam(_Frozen):
+    """A number that may still be unknown: ``valor`` omitted means "a definir" (see ``fonte``)."""
+
+    valor: float | None = None
+    unidade: str = ""
+    fonte: str = Field(min_length=3)
+
+    @field_validator("valor")
+    @classmethod
+    def _positive_when_given(cls, value: float | None) -> float | None:
+        if value is not None and not value > 0:
+            raise ValueError(f"deve ser maior que zero (valor {value:g}); omita-o se a definir")
+        return value
+
+
 class Eligibility(_Frozen):
-    """Eligibility rules of Art. 5 and hardship threshold of Art. 2, IV."""
+    """Eligibility rules of Art. 5 (uses and the repeat window)."""
 
     anos_beneficio_identico: Param
     usos_inelegiveis: tuple[str, ...]
     fonte_usos: str
-    renda_per_capita_maxima: Param
+
+    @field_validator("anos_beneficio_identico")
+    @classmethod
+    def _window_is_the_laws(cls, value: Param) -> Param:
+        if value.valor != LAW_REPEAT_YEARS:
+            raise ValueError(
+                f"o prazo de benefício idêntico é fixado em {LAW_REPEAT_YEARS} anos pela "
+                f"{LAW_NAME} (Art. 5, II); o arquivo de regras não pode alterá-lo "
+                f"(encontrado {value.valor:g})"
+            )
+        return value
+
+
+RequestType = Literal["extensao_rede", "implantacao", "melhoria"]
+"""The three request types of Art. 2 (I, II and III)."""
+
+
+class MinimumWage(_Frozen):
+    """The national minimum wage the income limits are expressed in (value, date, source)."""
+
+    valor: float = Field(gt=0)
+    unidade: str = "R$/mês"
+    vigencia: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    fonte: str = Field(min_length=3)
+
+
+class Hardship(_Frozen):
+    """Financial hardship, the program's condition (Art. 1; Art. 2, IV; Art. 4 caput, §2).
+
+    The income limit is left to regulation (Art. 2, IV, "levando em consideração os
+    parâmetros do CadÚnico"): a monthly per-capita limit and/or a monthly family-income
+    limit, each in minimum wages. A declared income within **either** limit proves
+    hardship (§2, II); an active CadÚnico inscription proves it by itself (§2, I).
+    """
+
+    fonte: str = Field(min_length=3)
+    tipos: tuple[RequestType, ...] = Field(min_length=1)
+    fonte_tipos: str = Field(min_length=3)
+    salario_minimo: MinimumWage
+    renda_per_capita_maxima_sm: OptionalParam
+    renda_familiar_maxima_sm: OptionalParam
+
+    @model_validator(mode="after")
+    def _some_limit(self) -> Hardship:
+        if self.renda_per_capita_maxima_sm.valor is None and (
+            self.renda_familiar_maxima_sm.valor is None
+        ):
+            raise ValueError(
+                "informe ao menos um limite de renda (renda_per_capita_maxima_sm ou "
+                "renda_familiar_maxima_sm), Art. 2, IV"
+            )
+        if len(set(self.tipos)) != len(self.tipos):
+            raise ValueError("tipo de pedido repetido em hipossuficiencia.tipos")
+        return self
+
+    @property
+    def per_capita_limit_rs(self) -> float | None:
+        """Monthly per-capita income limit in R$ (``None`` when not used)."""
+        factor = self.renda_per_capita_maxima_sm.valor
+        return None if factor is None else round(factor * self.salario_minimo.valor, 2)
+
+    @property
+    def family_limit_rs(self) -> float | None:
+        """Monthly family income limit in R$ (``None`` when not used)."""
+        factor = self.renda_familiar_maxima_sm.valor
+        return None if factor is None else round(factor * self.salario_minimo.valor, 2)
 
 
 class UnitCosts(_Frozen):
@@ -446,7 +646,7 @@ class HierarchyLevels(_Frozen):
 
 
 class TrafficScoring(_Frozen):
-    """Traffic levels (Art. 9 §8) and the one-level promotion signs (§7, I and III)."""
+    """Traffic levels (Art. 9 §8): a relevant link is level I (§8, I); a bus stop promotes one."""
 
     nivel_por_hierarquia: HierarchyLevels
     intermediacao_percentil_promocao: Param
@@ -520,35 +720,72 @@ class Scoring(_Frozen):
     viabilidade: ViabilityScoring
 
 
-Art12Facility = Literal["escolas", "creches", "unidades_saude"]
-"""Evidence count columns of facilities that signal a high-flow rural road (Art. 12 §1)."""
+Art12Facility = Literal["escolas", "creches", "unidades_saude", "centros_comunitarios"]
+"""Evidence count columns of facilities whose access signals a high-flow rural road
+(Art. 12 §1: "acesso a comunidades rurais, escolas, unidades de saúde ou centros
+comunitários")."""
+Art12Sign = Literal["circulacao", "transporte", "acesso", "producao"]
+"""The four families of signs of a high-flow rural road, in the order of Art. 12 §1."""
+ART12_SIGNS: tuple[Art12Sign, ...] = ("circulacao", "transporte", "acesso", "producao")
+"""Every family of :data:`Art12Sign`, in the law's order (the default of ``art12.sinais``)."""
 
 
 class Art12(_Frozen):
-    """Detection of high-flow rural roads (Art. 12 §1): a rural road with at least one sign."""
+    """Signs of a high-flow rural road (Art. 12 §1): an indication, never a decision.
 
-    equipamentos_sinal: tuple[Art12Facility, ...] = Field(min_length=1)
-    equipamentos_minimos: Param
-    paradas_onibus_via_minimas: Param
+    A request on a rural road (``via_rural``) with at least one sign of an enabled
+    family (``sinais``) is flagged ``indicio_art12``; only the Executive, in its own
+    administrative procedure, decides the direct execution (Art. 12 §2). The families:
+
+    ``circulacao``
+        Intense circulation: the road is a relevant link (``intermediacao_percentil`` at
+        least ``intermediacao_percentil_minima``) or serves many buildings
+        (``edificacoes_trecho`` at least ``edificacoes_minimas``).
+    ``transporte``
+        School or public transport: ``paradas_onibus_via`` at least
+        ``paradas_onibus_via_minimas``.
+    ``acesso``
+        Access to schools, health units and community centres: the sum of the counts
+        ``equipamentos_sinal`` (within ``avaliacao.raio_seguranca_m``) at least
+        ``equipamentos_minimos``.
+    ``producao``
+        Rural production: ``producao_rural`` (farmland, farmyards, silos, agro-industry
+        within ``raio_producao_m``) at least ``producao_minima``.
+    """
+
+    sinais: tuple[Art12Sign, ...] = ART12_SIGNS
+    intermediacao_percentil_minima: Param
     edificacoes_minimas: Param
+    paradas_onibus_via_minimas: Param
+    equipamentos_sinal: tuple[Art12Facility, ...] = Field(
+        default=("escolas", "creches", "unidades_saude", "centros_comunitarios"), min_length=1
+    )
+    equipamentos_minimos: Param
+    raio_producao_m: Param
+    producao_minima: Param
 
     _check_positive = field_validator(
-        "equipamentos_minimos", "paradas_onibus_via_minimas", "edificacoes_minimas"
+        "intermediacao_percentil_minima",
+        "edificacoes_minimas",
+        "paradas_onibus_via_minimas",
+        "equipamentos_minimos",
+        "raio_producao_m",
+        "producao_minima",
     )(_positive)
 
-
-class OptionalParam(_Frozen):
-    """A number that may still be unknown: ``valor`` omitted means "a definir" (see ``fonte``)."""
-
-    valor: float | None = None
-    unidade: str = ""
-    fonte: str = Field(min_length=3)
-
-    @field_validator("valor")
+    @field_validator("intermediacao_percentil_minima")
     @classmethod
-    def _positive_when_given(cls, value: float | None) -> float | None:
-        if value is not None and not value > 0:
-            raise ValueError(f"deve ser maior que zero (valor {value:g}); omita-o se a definir")
+    def _percentile(cls, value: Param) -> Param:
+        if value.valor > 100:
+            raise ValueError(f"percentil acima de 100 ({value.valor:g})")
+        return value
+
+    @field_validator("sinais", "equipamentos_sinal")
+    @classmethod
+    def _no_repeats(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        repeated = sorted({v for v in value if value.count(v) > 1})
+        if repeated:
+            raise ValueError(f"valor repetido: {', '.join(repeated)}")
         return value
 
 
@@ -607,6 +844,7 @@ class Rules(_Frozen):
     desempate: TieBreak
     participacao: CostShare
     elegibilidade: Eligibility
+    hipossuficiencia: Hardship
     custos_unitarios: UnitCosts
     rede: Network
     iluminacao: Lighting

@@ -50,8 +50,11 @@ from geo_ip.errors import DemError, TerritoryError
 from geo_ip.territory import METADATA_TABLE, read_dataframe, read_layer, read_metadata
 
 __all__ = [
+    "ACCESS_CATEGORIES",
     "CONTEXT_COLUMNS",
+    "NAMED_COUNTS",
     "OCCURRENCE_TYPES",
+    "PRODUCTION_GROUP",
     "SAFETY_CATEGORIES",
     "UNPAVED_SURFACES",
     "Context",
@@ -74,6 +77,17 @@ SAFETY_CATEGORIES: dict[str, tuple[str, ...]] = {
     "pracas": ("praca",),
 }
 """Count columns within the safety radius (Art. 9 §5, III) and the categories of each."""
+ACCESS_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "centros_comunitarios": ("centro_comunitario", "assistencia_social"),
+}
+"""More count columns within the safety radius, not points of attention for road safety:
+access to community centres, a sign of a high-flow rural road (Art. 12 §1)."""
+NAMED_COUNTS: tuple[str, ...] = ("escolas", "creches", "unidades_saude", "centros_comunitarios")
+"""Counts whose facilities are also named, in ``<column>_nomes`` (the access sign of
+Art. 12 §1 cites them)."""
+PRODUCTION_GROUP = "producao_rural"
+"""Catalog group of rural production (farmland, farmyards, silos, agro-industry): counted
+in ``producao_rural`` (Art. 12 §1: relevance for moving the rural production)."""
 BUS_STOP = "ponto_onibus"
 """Category of bus stops (``paradas_onibus_via``, Art. 9 §7, III)."""
 UNPAVED_SURFACES = frozenset({
@@ -86,6 +100,8 @@ SLOPE_STEP_M = 10.0
 CONTEXT_COLUMNS = (
     "edificacoes_trecho", "equipamentos_proximos", "equipamentos_nomes", "travessias",
     "paradas_onibus", "escolas", "creches", "unidades_saude", "pracas",
+    "centros_comunitarios", *(f"{column}_nomes" for column in NAMED_COUNTS),
+    "producao_rural", "producao_rural_nomes",
     "usuarios_vulneraveis", "vulneraveis_nomes", "paradas_onibus_via", "geradores_noturnos",
     "ocorrencias", "ocorrencias_tipos", "distancia_ip_m", "intermediacao",
     "intermediacao_percentil", "via_de_passagem", "declividade_media_pct",
@@ -172,9 +188,10 @@ class Context:
     facilities : GeoDataFrame, optional
         The ``equipamentos`` layer: ``osm_id``, ``categoria``, ``vulneravel``, ``nome``
         and points (``vulneravel`` is taken from the catalog when absent). Whether a
-        category is a public or community facility (``equipamento_publico``) or a
-        night pedestrian generator (``gerador_noturno``) always comes from the catalog;
-        a category not in it is neither.
+        category is a public or community facility (``equipamento_publico``), a
+        night pedestrian generator (``gerador_noturno``) or rural production (group
+        :data:`PRODUCTION_GROUP`) always comes from the catalog; a category not in it
+        is none of these.
     footprints : GeoDataFrame, optional
         The ``equipamentos_pegada`` layer (``osm_id`` and polygons). A facility with a
         footprint is measured to its footprint (0 inside), not to its centre point, so
@@ -336,7 +353,7 @@ class Context:
         self, facilities: gpd.GeoDataFrame | None, footprints: gpd.GeoDataFrame | None
     ) -> gpd.GeoDataFrame:
         columns = ["osm_id", "categoria", "vulneravel", "equipamento_publico", "gerador_noturno"]
-        columns += ["nome", "rotulo"]
+        columns += ["producao", "nome", "rotulo"]
         if facilities is None or facilities.empty:
             return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=self.crs)
         fac = self._to_crs(facilities).reset_index(drop=True)
@@ -357,6 +374,9 @@ class Context:
             out["vulneravel"] = [c in cats and cats[c].vulneravel for c in categoria]
         for flag in ("equipamento_publico", "gerador_noturno"):
             out[flag] = np.array([c in cats and getattr(cats[c], flag) for c in categoria], bool)
+        out["producao"] = np.array(
+            [c in cats and cats[c].grupo == PRODUCTION_GROUP for c in categoria], bool
+        )
         names = _text(fac["nome"]) if "nome" in fac else np.full(len(fac), "")
         out["nome"] = names
         labels = [cats[c].rotulo if c in cats else c for c in categoria]
@@ -409,6 +429,7 @@ class Context:
         occurrences_months: float,
         reference_date: date,
         occurrences: pd.DataFrame | None = None,
+        production_radius_m: float | None = None,
     ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
         """Describe the surroundings and the road of every request.
 
@@ -427,8 +448,8 @@ class Context:
             categories with ``equipamento_publico``).
         safety_radius_m : float
             Rules ``raio_seguranca_m``: crossings, bus stops, schools, health units,
-            squares, vulnerable users and night generators (catalog categories with
-            ``vulneravel`` and ``gerador_noturno``).
+            squares, community centres, vulnerable users and night generators (catalog
+            categories with ``vulneravel`` and ``gerador_noturno``).
         stop_distance_m : float
             Rules ``distancia_parada_via_m``: bus stops along the request's edge.
         occurrences_radius_m : float
@@ -440,6 +461,10 @@ class Context:
         occurrences : pandas.DataFrame, optional
             Table from :func:`read_occurrences` (rows in ``erro`` are ignored). Without
             it ``ocorrencias`` is NA (no data, not zero).
+        production_radius_m : float, optional
+            Rules ``art12.raio_producao_m``: rural production (catalog group
+            :data:`PRODUCTION_GROUP`) counted in ``producao_rural``. Defaults to
+            ``facilities_radius_m``.
 
         Returns
         -------
@@ -452,12 +477,18 @@ class Context:
             ``declividade_fonte`` says where the slope came from: ``mde`` (sampled
             along the path every ``max(10 m, 2 DEM cells)``), ``aresta`` (the request
             edge's ``declividade_pct``) or ``""``.
+            ``<count>_nomes`` (for :data:`NAMED_COUNTS`) and ``equipamentos_nomes``,
+            ``vulneraveis_nomes`` list the facilities counted, nearest first, by name
+            (the category's label when unnamed), joined by ``"; "``;
+            ``producao_rural_nomes`` likewise, a label repeated ``n`` times given once
+            as ``"label (n)"``.
         evidence : list of dict
             Per request, in order: ``equipamentos`` (facilities counted in
             ``equipamentos_proximos``), ``seguranca`` (facilities counted in any
-            safety-radius column), ``paradas_onibus_via`` (distance to the edge) — each
-            item ``osm_id``, ``categoria``, ``nome``, ``distancia_m`` (0.1 m), nearest
-            first — and ``ocorrencias`` (``linha`` of the occurrences file, ``data``,
+            safety-radius column), ``paradas_onibus_via`` (distance to the edge),
+            ``producao_rural`` (rural production counted) — each item ``osm_id``,
+            ``categoria``, ``nome``, ``distancia_m`` (0.1 m), nearest first — and
+            ``ocorrencias`` (``linha`` of the occurrences file, ``data``,
             ``tipo``, ``distancia_m``).
         """
         r_build = _check_radius("raio_edificacoes_m", buildings_radius_m)
@@ -465,6 +496,10 @@ class Context:
         r_safe = _check_radius("raio_seguranca_m", safety_radius_m)
         r_stop = _check_radius("distancia_parada_via_m", stop_distance_m)
         r_occ = _check_radius("raio_ocorrencias_m", occurrences_radius_m)
+        r_prod = _check_radius(
+            "raio_producao_m",
+            facilities_radius_m if production_radius_m is None else production_radius_m,
+        )
         n = len(requests)
         x = pd.to_numeric(requests["x"], errors="coerce").to_numpy(dtype="float64")
         y = pd.to_numeric(requests["y"], errors="coerce").to_numpy(dtype="float64")
@@ -474,7 +509,13 @@ class Context:
         edge = self._edge_rows(requests)
         out = pd.DataFrame(index=pd.RangeIndex(n))
         evidence: list[dict[str, Any]] = [
-            {"equipamentos": [], "seguranca": [], "paradas_onibus_via": [], "ocorrencias": []}
+            {
+                "equipamentos": [],
+                "seguranca": [],
+                "paradas_onibus_via": [],
+                "producao_rural": [],
+                "ocorrencias": [],
+            }
             for _ in range(n)
         ]
 
@@ -482,7 +523,7 @@ class Context:
         out["edificacoes_trecho"] = self._buildings_near(
             points, rows, path_geoms, r_build, n, located
         )
-        self._facility_columns(out, evidence, points, rows, located, r_fac, r_safe)
+        self._facility_columns(out, evidence, points, rows, located, (r_fac, r_safe, r_prod))
         out["paradas_onibus_via"] = self._stops_along(evidence, edge, r_stop, n)
         self._occurrence_columns(
             out, evidence, points, rows, located, occurrences, r_occ, occurrences_months,
@@ -550,11 +591,12 @@ class Context:
         points: np.ndarray,
         rows: np.ndarray,
         located: np.ndarray,
-        r_fac: float,
-        r_safe: float,
+        radii: tuple[float, float, float],
     ) -> None:
+        """Facility counts and names; ``radii`` are those of facilities, safety, production."""
         n = len(out)
-        owner, idx, dist = _pairs(self._fac_tree, self._fac_geoms, points, rows, max(r_fac, r_safe))
+        r_fac, r_safe, r_prod = radii
+        owner, idx, dist = _pairs(self._fac_tree, self._fac_geoms, points, rows, max(radii))
         order = np.lexsort((idx, dist, owner))
         owner, idx, dist = owner[order], idx[order], dist[order]
         fac = self.facilities
@@ -566,30 +608,57 @@ class Context:
         out["equipamentos_proximos"] = _counts(owner[public], n, located)
         out["equipamentos_nomes"] = self._names(owner[public], idx[public], n)
         safety_any = np.zeros(len(idx), dtype=bool)
-        for column, cats in SAFETY_CATEGORIES.items():
+        for column, cats in {**SAFETY_CATEGORIES, **ACCESS_CATEGORIES}.items():
             mask = in_safe & np.isin(categoria, cats)
             out[column] = _counts(owner[mask], n, located)
+            if column in NAMED_COUNTS:
+                out[f"{column}_nomes"] = self._names(owner[mask], idx[mask], n)
             safety_any |= mask
+        production = (dist <= r_prod) & fac["producao"].to_numpy(dtype=bool)[idx]
+        out["producao_rural"] = _counts(owner[production], n, located)
+        out["producao_rural_nomes"] = self._names(owner[production], idx[production], n, tally=True)
         vulnerable = in_safe & vulneravel
         out["usuarios_vulneraveis"] = _counts(owner[vulnerable], n, located)
         out["vulneraveis_nomes"] = self._names(owner[vulnerable], idx[vulnerable], n)
         night = in_safe & fac["gerador_noturno"].to_numpy(dtype=bool)[idx]
         out["geradores_noturnos"] = _counts(owner[night], n, located)
         safety_any |= vulnerable | night
-        for key, mask in (("equipamentos", public), ("seguranca", safety_any)):
+        for key, mask in (
+            ("equipamentos", public),
+            ("seguranca", safety_any),
+            ("producao_rural", production),
+        ):
             for o, i, d in zip(owner[mask], idx[mask], dist[mask], strict=True):
                 evidence[o][key].append(self._facility_item(i, d))
 
     def _facility_item(self, i: int, distance: float) -> dict[str, Any]:
         return {**self._fac_records[int(i)], "distancia_m": round(float(distance), 1)}
 
-    def _names(self, owner: np.ndarray, idx: np.ndarray, n: int) -> pd.Series:
-        """Labels joined with "; " per request, in the (distance) order of the pairs."""
-        names = [""] * n
+    def _names(
+        self, owner: np.ndarray, idx: np.ndarray, n: int, *, tally: bool = False
+    ) -> pd.Series:
+        """Labels joined with "; " per request, in the (distance) order of the pairs.
+
+        With ``tally`` a label is given once, at its first (nearest) place, followed by
+        `` (n)`` when it occurs ``n > 1`` times (unnamed farmland: "Lavoura (3)").
+        """
         labels = self.facilities["rotulo"].to_numpy(dtype=object)[idx]
+        if not tally:
+            names = [""] * n
+            for o, label in zip(owner, labels, strict=True):
+                names[o] = f"{names[o]}; {label}" if names[o] else str(label)
+            return pd.Series(names, dtype=str)
+        seen: list[dict[str, int]] = [{} for _ in range(n)]
         for o, label in zip(owner, labels, strict=True):
-            names[o] = f"{names[o]}; {label}" if names[o] else str(label)
-        return pd.Series(names, dtype=str)
+            per = seen[o]
+            per[str(label)] = per.get(str(label), 0) + 1
+        return pd.Series(
+            [
+                "; ".join(f"{label} ({k})" if k > 1 else label for label, k in per.items())
+                for per in seen
+            ],
+            dtype=str,
+        )
 
     def _stops_along(
         self, evidence: list[dict[str, Any]], edge: np.ndarray, radius: float, n: int

@@ -17,7 +17,23 @@ pontos      yes         points, 0 to the criterion's weight (decimal comma accep
 motivacao   yes         the written motivation (Art. 9 §1, Art. 10, V)
 membro      no          who decided (commission member acting in office)
 data        no          date of the decision (dd/mm/aaaa or aaaa-mm-dd)
+procedimento no         number of the administrative procedure (required for art12)
 =========== =========== ==========================================================
+
+Besides the five criteria, three **acts** are decided in the same file, without points
+(:data:`ACTS`); for them ``pontos`` stays blank and ``membro`` and ``data`` are
+required (the audit trail says who decided and when; the date orders the budget
+reservations of Art. 11 and 12):
+
+- ``hipossuficiencia``: the Commission accepts other documents as proof of hardship
+  (Art. 4 §2, III); ``motivacao`` names the documents;
+- ``art11``: the Commission analyses a strategic request directly, without the points
+  (Art. 11); ``motivacao`` is the circumstantial technical opinion (sole paragraph);
+- ``art12``: the Executive executes the works directly on a high-flow rural road
+  (Art. 12); ``procedimento`` is the number of its own administrative procedure and
+  ``motivacao`` the technical report and the justification of public interest (§2).
+
+A request cannot be both ``art11`` and ``art12``: both rows are refused.
 
 :func:`read_decisions` never stops at a bad row: every rejected row is reported with
 the reason, naming file, row and field. Two rows for the same (protocol, criterion)
@@ -31,8 +47,11 @@ with the requests, the history of benefits and the occurrences.
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import Hashable, Mapping
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,16 +61,22 @@ from geo_ip._tables import Schema, aliases_of, read_sheet
 from geo_ip.config import CRITERIA, Rules
 
 __all__ = [
+    "ACTS",
+    "ACT_COLUMNS",
     "DECISION_COLUMNS",
     "REJECTED_COLUMNS",
+    "accepted_hardship",
     "apply",
+    "apply_acts",
     "criterion_from_label",
     "read_decisions",
 ]
 
 log = logging.getLogger("geo_ip")
 
-DECISION_COLUMNS = ("linha", "protocolo", "criterio", "pontos", "motivacao", "membro", "data")
+DECISION_COLUMNS = (
+    "linha", "protocolo", "criterio", "pontos", "motivacao", "membro", "data", "procedimento",
+)  # fmt: skip
 """Columns of the valid decisions table."""
 REJECTED_COLUMNS = ("arquivo", "linha", "protocolo", "criterio", "pontos", "motivacao", "motivo")
 """Columns of the rejected rows report (the row as written, then why it was refused)."""
@@ -65,7 +90,29 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "membro": ("membro_comissao", "membro_da_comissao", "responsavel", "avaliador",
                "servidor"),
     "data": ("data_decisao", "data_da_decisao", "data_reuniao"),
+    "procedimento": ("procedimento_administrativo", "processo", "processo_administrativo",
+                     "numero_procedimento", "numero_do_procedimento", "n_procedimento"),
 }  # fmt: skip
+ACTS = ("hipossuficiencia", "art11", "art12")
+"""Decisions without points: proof of hardship accepted (Art. 4 §2, III), strategic
+request analysed directly (Art. 11), direct execution by the Executive (Art. 12)."""
+_ACT_LABELS = {
+    "hipossuficiencia": "hipossuficiencia",
+    "hipossuficiencia_financeira": "hipossuficiencia",
+    "comprovacao_hipossuficiencia": "hipossuficiencia",
+    "art_4_2_iii": "hipossuficiencia",
+    "art_4_ss2_iii": "hipossuficiencia",
+    "art11": "art11",
+    "art_11": "art11",
+    "artigo_11": "art11",
+    "estrategico": "art11",
+    "interesse_estrategico": "art11",
+    "art12": "art12",
+    "art_12": "art12",
+    "artigo_12": "art12",
+    "execucao_direta": "art12",
+    "via_rural_alto_fluxo": "art12",
+}
 _SCHEMA = Schema(
     what="arquivo de decisões da Comissão",
     aliases=aliases_of(_SYNONYMS),
@@ -82,13 +129,24 @@ _KEYWORDS = {
     "viabilidade": "viabilidade",
 }
 _LEADING = frozenset({"art", "artigo", "9", "9o", "criterio", "inciso"})
+_ACT_TEXT = {
+    "hipossuficiencia": "aceita a comprovação da hipossuficiência, Art. 4 §2, III",
+    "art11": "análise direta sem a pontuação, Art. 11",
+    "art12": "execução direta pelo Poder Executivo, Art. 12",
+}
+_ACT_MOTIVE = {
+    "hipossuficiencia": "Art. 4 §2, III: diga quais documentos comprovam a hipossuficiência",
+    "art11": "Art. 11, parágrafo único: parecer técnico circunstanciado com os fundamentos "
+    "da dispensa da pontuação",
+    "art12": "Art. 12 §2: relatório técnico e justificativa de interesse público",
+}
 
 
 # --- criteria labels ------------------------------------------------------------------------
 
 
 def criterion_from_label(label: object) -> tuple[str | None, list[str]]:
-    """Map a criterion label onto a name of :data:`geo_ip.config.CRITERIA`.
+    """Map a criterion label onto a name of :data:`geo_ip.config.CRITERIA` or :data:`ACTS`.
 
     Parameters
     ----------
@@ -102,6 +160,9 @@ def criterion_from_label(label: object) -> tuple[str | None, list[str]]:
         The criterion (``None`` when unknown or ambiguous) and the candidates found
         (several when ambiguous, e.g. ``"II - tráfego"``).
     """
+    act = _ACT_LABELS.get(slug(label).strip("_"))
+    if act is not None:
+        return act, [act]
     tokens = [t for t in slug(label).split("_") if t and t not in STOPWORDS]
     while tokens and tokens[0] in _LEADING:
         tokens = tokens[1:]
@@ -178,7 +239,12 @@ def read_decisions(
         protocol_out.append(canon.get(value.upper()) if value else None)
 
     criterion_out: list[str | None] = []
-    options = ", ".join(CRITERIA[:-1]) + " ou " + CRITERIA[-1]
+    options = (
+        ", ".join(CRITERIA[:-1])
+        + f" ou {CRITERIA[-1]} (ou I a V, na ordem do Art. 9); ou um ato sem pontos: "
+        + ", ".join(ACTS[:-1])
+        + f" ou {ACTS[-1]}"
+    )
     for i, value in enumerate(text["criterio"]):
         name, found = criterion_from_label(value)
         if not value:
@@ -189,14 +255,20 @@ def read_decisions(
             )
         elif name is None:
             problems[i].append(
-                f"campo 'criterio': critério desconhecido {quoted(value)}; use {options} "
-                "(ou I a V, na ordem do Art. 9)"
+                f"campo 'criterio': critério desconhecido {quoted(value)}; use {options}"
             )
         criterion_out.append(name)
 
     points = to_number(text["pontos"].reset_index(drop=True), thousands=False)
     for i, (value, number) in enumerate(zip(text["pontos"], points, strict=True)):
         name = criterion_out[i]
+        if name in ACTS:
+            if value:
+                problems[i].append(
+                    f"campo 'pontos': a decisão '{name}' não tem pontos ({_ACT_TEXT[name]}); "
+                    "deixe o campo vazio"
+                )
+            continue
         if not value:
             problems[i].append("campo 'pontos': obrigatório, está vazio")
         elif not np.isfinite(number):
@@ -213,9 +285,30 @@ def read_decisions(
 
     for i, value in enumerate(text["motivacao"]):
         if not value:
+            name = criterion_out[i]
+            why = (
+                _ACT_MOTIVE[name]
+                if name in ACTS
+                else "Art. 9 §1 e Art. 10, V: toda pontuação é motivada"
+            )
+            problems[i].append(f"campo 'motivacao': obrigatória, está vazia ({why})")
+    for i, name in enumerate(criterion_out):
+        if name not in ACTS:
+            continue
+        if not text["membro"].iloc[i]:
             problems[i].append(
-                "campo 'motivacao': obrigatória, está vazia (Art. 9 §1 e Art. 10, V: toda "
-                "pontuação é motivada)"
+                f"campo 'membro': obrigatório na decisão '{name}' (quem decidiu, para o "
+                "registro da decisão)"
+            )
+        if not text["data"].iloc[i]:
+            problems[i].append(
+                f"campo 'data': obrigatória na decisão '{name}' (quando foi decidida; ordena as "
+                "reservas de orçamento dos Arts. 11 e 12)"
+            )
+        if name == "art12" and not text["procedimento"].iloc[i]:
+            problems[i].append(
+                "campo 'procedimento': obrigatório na decisão 'art12' (número do procedimento "
+                "administrativo próprio, Art. 12 §2)"
             )
 
     dates, status = parse_dates(text["data"].reset_index(drop=True), today)
@@ -240,6 +333,20 @@ def read_decisions(
                     f"e o critério '{c}' (linhas {listed}); nenhuma foi aplicada, deixe uma só"
                 )
 
+    by_protocol: dict[str, dict[str, int]] = {}
+    for (p, c), rows in pairs.items():
+        if c in ("art11", "art12"):
+            by_protocol.setdefault(p, {})[c] = rows[0]
+    for p, kinds in by_protocol.items():
+        if len(kinds) == 2:
+            listed = ", ".join(str(lines[r]) for r in sorted(kinds.values()))
+            for r in kinds.values():
+                problems[r].append(
+                    f"campo 'criterio': o protocolo '{p}' tem decisão 'art11' e 'art12' (linhas "
+                    f"{listed}); um pedido é estratégico (Art. 11) ou de execução direta "
+                    "(Art. 12), não os dois: nenhuma foi aplicada"
+                )
+
     ok = [not items for items in problems]
     decisions = pd.DataFrame(
         {
@@ -250,6 +357,7 @@ def read_decisions(
             "motivacao": text["motivacao"].reset_index(drop=True),
             "membro": text["membro"].reset_index(drop=True),
             "data": pd.Series(dates.to_numpy(dtype=object), dtype=object),
+            "procedimento": text["procedimento"].reset_index(drop=True),
         }
     )
     decisions = decisions.loc[np.array(ok, dtype=bool)].reset_index(drop=True)
@@ -372,4 +480,120 @@ def apply(table: pd.DataFrame, decisions: pd.DataFrame, rules: Rules) -> pd.Data
     out["pontuacao_total"] = total.round(6)
     n_changed = sum(int(out[f"alterado_{c}"].sum()) for c in CRITERIA)
     log.info("decisões da Comissão aplicadas: %d pontuação(ões) alterada(s)", n_changed)
+    return out
+
+
+# --- acts without points (Art. 4 §2, III; Art. 11; Art. 12) ---------------------------------
+
+ACT_COLUMNS = (
+    "art11_decidido", "art12_decidido", "ordem_ato", "decisao_art11", "decisao_art12",
+    "procedimento_art12", "decisao_hipossuficiencia",
+)  # fmt: skip
+"""Columns added by :func:`apply_acts`."""
+
+
+def _act_text(record: Mapping[Hashable, Any]) -> str:
+    """Audit text of an act: who, when, procedure and motivation."""
+    member = cell_text(record.get("membro"))
+    day = record.get("data")
+    when = day.isoformat() if isinstance(day, date) else cell_text(day)
+    head = f"decidido por {member}" if member else "decidido"
+    if when:
+        head += f" em {when}"
+    procedure = cell_text(record.get("procedimento"))
+    if procedure:
+        head += f", procedimento administrativo {procedure}"
+    return f"{head}: {cell_text(record.get('motivacao'))}"
+
+
+def accepted_hardship(decisions: pd.DataFrame) -> dict[str, str]:
+    """Protocols whose hardship the Commission accepted (``criterio = hipossuficiencia``).
+
+    Parameters
+    ----------
+    decisions : pandas.DataFrame
+        Valid decisions from :func:`read_decisions`.
+
+    Returns
+    -------
+    dict of str to str
+        Protocol → audit text (member, date, documents), for
+        :func:`geo_ip.eligibility.check`.
+    """
+    if decisions.empty:
+        return {}
+    rows = decisions[decisions["criterio"] == "hipossuficiencia"]
+    return {str(r["protocolo"]): _act_text(r) for r in rows.to_dict("records")}
+
+
+def apply_acts(table: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
+    """Add the Art. 11 and Art. 12 acts (and the hardship acceptance text) to the table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The assessment table (``protocolo``).
+    decisions : pandas.DataFrame
+        Valid decisions from :func:`read_decisions` (acts and points together).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``table`` with :data:`ACT_COLUMNS`: ``art11_decidido`` and
+        ``art12_decidido`` (bool), ``ordem_ato`` (Int64: the order of the Art. 11/12
+        decisions, by date and then by the row of the file, which is the order the
+        budget reserves them in; NA for the others), the audit texts
+        ``decisao_art11``, ``decisao_art12`` and ``decisao_hipossuficiencia``, and
+        ``procedimento_art12`` (the administrative procedure's number).
+    """
+    out = table.copy()
+    n = len(out)
+    protocols = out["protocolo"].astype(str).to_numpy(dtype=object)
+    columns: dict[str, np.ndarray] = {
+        "art11_decidido": np.zeros(n, dtype=bool),
+        "art12_decidido": np.zeros(n, dtype=bool),
+        "decisao_art11": np.full(n, "", dtype=object),
+        "decisao_art12": np.full(n, "", dtype=object),
+        "procedimento_art12": np.full(n, "", dtype=object),
+        "decisao_hipossuficiencia": np.full(n, "", dtype=object),
+    }
+    order = pd.array([pd.NA] * n, dtype="Int64")
+    acts = decisions[decisions["criterio"].isin(ACTS)] if len(decisions) else decisions
+    if len(acts):
+        where: dict[str, list[int]] = {}
+        for i, p in enumerate(protocols):
+            where.setdefault(p, []).append(i)
+        records = acts.to_dict("records")
+        budgeted = [r for r in records if r["criterio"] in ("art11", "art12")]
+        budgeted.sort(
+            key=lambda r: (
+                r["data"].toordinal() if isinstance(r["data"], date) else math.inf,
+                int(r["linha"]),
+            )
+        )
+        place = {(str(r["protocolo"]), str(r["criterio"])): k + 1 for k, r in enumerate(budgeted)}
+        for record in records:
+            kind, protocol = str(record["criterio"]), str(record["protocolo"])
+            text = _act_text(record)
+            for i in where.get(protocol, []):
+                if kind == "hipossuficiencia":
+                    columns["decisao_hipossuficiencia"][i] = text
+                    continue
+                columns[f"{kind}_decidido"][i] = True
+                columns[f"decisao_{kind}"][i] = text
+                order[i] = place[(protocol, kind)]
+                if kind == "art12":
+                    columns["procedimento_art12"][i] = cell_text(record.get("procedimento"))
+    for name in ACT_COLUMNS:
+        if name == "ordem_ato":
+            out[name] = pd.Series(order, index=out.index)
+        else:
+            dtype = bool if name.endswith("_decidido") else str
+            out[name] = pd.Series(list(columns[name]), index=out.index, dtype=dtype)
+    log.info(
+        "atos da Comissão e do Executivo: %d Art. 11, %d Art. 12, %d hipossuficiência aceita",
+        int(out["art11_decidido"].sum()),
+        int(out["art12_decidido"].sum()),
+        int((out["decisao_hipossuficiencia"] != "").sum()),
+    )
     return out

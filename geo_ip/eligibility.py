@@ -1,24 +1,37 @@
-"""Eligibility of each request (Lei 5.442/2026: Art. 2, IV; Art. 4 §2; Art. 5; Art. 11).
+"""Eligibility of each request (Lei 5.442/2026: Art. 1; Art. 2, IV; Art. 4; Art. 5; Art. 11).
 
 :func:`check` adds to the evidence table, for every row (errors included):
 
 - ``elegivel`` (bool) and ``motivos_inelegibilidade`` (every reason, ``" | "``-joined,
   each citing its article) with ``fundamento_inelegibilidade`` (the articles only,
-  ``"Art. 5, I; Art. 5, II"``: what public outputs may show);
+  ``"Art. 4, caput; Art. 2, IV; Art. 5, I"``: what public outputs may show);
 - ``avisos_elegibilidade``: what the commission should look at, without excluding;
-- ``estrategico_art11`` (bool): ``estrategico = sim`` with its justification;
+- ``hipossuficiencia``: how financial hardship stands (:data:`HARDSHIP_STATUSES`),
+  internal only; ``condicao_hipossuficiencia``: the public label (proven, pending, not
+  proven), which never says how it was proven; ``pendencia_hipossuficiencia``: what
+  proof is missing, for a pending request;
+- ``pedido_estrategico`` (bool): ``estrategico = sim`` with its justification (an
+  indication: Art. 11 is the Commission's act, :mod:`geo_ip.decisions`);
 - ``cpf_hash`` (:func:`geo_ip.privacy.cpf_hash`); ``cpf_solicitante`` comes back masked.
 
 Decisions where the law is silent (documented here, applied in :func:`check`):
 
-- **Hardship** (Art. 2, IV; Art. 4 §2) is proven by ``cadunico = sim`` (§2, I) or by a
-  declared family income (§2, II) whose per-capita value is within
-  ``elegibilidade.renda_per_capita_maxima``. Per capita = ``renda_familiar`` ÷ the
-  applicant's family size, taken as ``moradores`` when the request serves one
-  residence (or ``residencias`` is blank) and ``moradores ÷ residencias`` (the average
-  household) when it serves several, since ``moradores`` then counts every residence
-  served. Missing proof is a warning, not a reason: the commission may ask for
-  documents (§2, III). The income figure never appears in the texts.
+- **Hardship is the program's condition** (Art. 1, "para famílias em situação de
+  hipossuficiência financeira"; Art. 4, caput) for the request types of
+  ``hipossuficiencia.tipos`` (default: all three). It is proven (Art. 4 §2) by
+  ``cadunico = sim`` (I, ``cadunico``), by a declared family income within the limit
+  of the regulation (II, ``declaracao``) or by other documents the Commission accepted
+  in a decision (III, ``aceita_comissao``). The limit (Art. 2, IV) is a per-capita
+  and/or a family-income limit in minimum wages; a declaration within either proves
+  hardship. Per capita = ``renda_familiar`` ÷ the applicant's family size, taken as
+  ``moradores`` when the request serves one residence (or ``residencias`` is blank)
+  and ``moradores ÷ residencias`` (the average household) when it serves several,
+  since ``moradores`` then counts every residence served. A declaration above every
+  limit that can be tested is ``acima_do_limite``: ineligible (Art. 4, caput; Art. 2,
+  IV). Nothing to go on is ``sem_comprovacao``: the request is scored, but pending
+  (no municipal share, never selected) until proven. An active CadÚnico inscription
+  proves hardship even when the declared income is above the limit (§2, I), with a
+  warning. The income figure never appears in the texts.
 - **Art. 5, I**: a use listed in ``elegibilidade.usos_inelegiveis`` is ineligible
   unless ``mei = sim`` *and* hardship is proven (MEI blank counts as not MEI).
   ``misto`` (when not listed) is eligible with a warning: the property is also a home
@@ -34,14 +47,15 @@ Decisions where the law is silent (documented here, applied in :func:`check`):
   ``beneficio_anterior_justificativa`` (supervening fact) turns the reason into a
   warning: the commission decides. Two requests of the same CPF in the spreadsheet
   are a warning only.
-- **Art. 11**: Art. 5 still applies to strategic requests (they only skip the points).
+- **Art. 11**: Art. 4 and Art. 5 still apply to strategic requests (they only skip the
+  points).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -55,13 +69,23 @@ from geo_ip.config import Rules
 from geo_ip.intake import TIPO_ALIASES, TIPOS, mask_cpf
 from geo_ip.privacy import HASH_PATTERN, cpf_hash, cpf_hashes, cpf_problem, valid_cpf_digits
 
-__all__ = ["HISTORY_COLUMNS", "RESULT_COLUMNS", "check", "read_history"]
+__all__ = [
+    "HARDSHIP_STATUSES",
+    "HISTORY_COLUMNS",
+    "PROVEN",
+    "PUBLIC_HARDSHIP",
+    "RESULT_COLUMNS",
+    "check",
+    "missing_proof_text",
+    "read_history",
+]
 
 log = logging.getLogger("geo_ip")
 
 RESULT_COLUMNS = (
     "elegivel", "motivos_inelegibilidade", "fundamento_inelegibilidade", "avisos_elegibilidade",
-    "estrategico_art11", "cpf_hash",
+    "hipossuficiencia", "condicao_hipossuficiencia", "pendencia_hipossuficiencia",
+    "pedido_estrategico", "cpf_hash",
 )  # fmt: skip
 """Columns added by :func:`check`."""
 HISTORY_COLUMNS = ("linha", "protocolo", "data", "tipo", "cpf_hash")
@@ -299,43 +323,124 @@ def _joined(parts: Sequence[np.ndarray], n: int) -> np.ndarray:
     return out
 
 
+HARDSHIP_STATUSES = (
+    "cadunico", "declaracao", "aceita_comissao", "acima_do_limite", "sem_comprovacao",
+    "nao_exigida",
+)  # fmt: skip
+"""Values of ``hipossuficiencia`` (Art. 4 §2, I, II, III; over the limit; no proof; the
+request type is outside ``hipossuficiencia.tipos``)."""
+PROVEN = frozenset({"cadunico", "declaracao", "aceita_comissao", "nao_exigida"})
+"""Hardship statuses that let a request be funded."""
+PUBLIC_HARDSHIP = {
+    "cadunico": "comprovada",
+    "declaracao": "comprovada",
+    "aceita_comissao": "comprovada",
+    "acima_do_limite": "não comprovada",
+    "sem_comprovacao": "pendente",
+    "nao_exigida": "não exigida",
+}
+"""What public outputs may say of each status: never how it was proven (LGPD)."""
+
+
+def _limits_text(rules: Rules) -> str:
+    """Write the income limits of the rules in words (``"renda per capita até R$ 810,50 ..."``)."""
+    hs = rules.hipossuficiencia
+    parts = []
+    if hs.per_capita_limit_rs is not None:
+        parts.append(f"renda per capita até {_money(hs.per_capita_limit_rs)}")
+    if hs.family_limit_rs is not None:
+        parts.append(f"renda familiar até {_money(hs.family_limit_rs)}")
+    return " ou ".join(parts)
+
+
+def missing_proof_text(rules: Rules) -> str:
+    """Say what a request without proof of hardship must present (Art. 4 §2), in Portuguese.
+
+    Parameters
+    ----------
+    rules : Rules
+        Municipality rules (the income limits of ``[hipossuficiencia]``).
+
+    Returns
+    -------
+    str
+        The three ways of proof, with the limits; no personal data.
+    """
+    return (
+        "falta comprovar a hipossuficiência financeira (Art. 4 §2): inscrição ativa no "
+        "CadÚnico (I), declaração de composição familiar e renda dentro do limite — "
+        f"{_limits_text(rules)} (II, Art. 2, IV) — ou outros documentos aceitos pela "
+        "Comissão (III)"
+    )
+
+
 def _use_and_hardship(
-    data: dict[str, pd.Series], rules: Rules
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Art. 5, I and Art. 4 §2 for every request: (reason, use note, hardship note)."""
+    data: dict[str, pd.Series], rules: Rules, accepted: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Art. 5, I and Art. 4 §2 for every request.
+
+    Returns (Art. 5, I reason, use note, hardship note, hardship status); the status is
+    one of :data:`HARDSHIP_STATUSES`.
+    """
     n = len(data["protocolo"])
     el = rules.elegibilidade
-    limit = el.renda_per_capita_maxima.valor
-    limit_text = _money(limit)
+    hs = rules.hipossuficiencia
+    limits = _limits_text(rules)
+    pc_limit = hs.per_capita_limit_rs
+    fam_limit = hs.family_limit_rs
     use = _map(data["uso_imovel"], lambda v: slug(cell_text(v)))
     mei = _map(data["mei"], yes_no)
     cad = _map(data["cadunico"], yes_no)
     income = _map(data["renda_familiar"], _number).astype(float)
     people = _map(data["moradores"], _number).astype(float)
     homes = _map(data["residencias"], _number).astype(float)
+    kind = _map(data["tipo"], lambda v: _tipo(cell_text(v)) or "")
     with np.errstate(divide="ignore", invalid="ignore"):
         family = np.where(homes > 1, people / homes, people)
         per_capita = np.where(family > 0, income / family, np.nan)
-    income_ok = per_capita <= limit + 1e-9
+    has_per_capita, has_income = ~np.isnan(per_capita), ~np.isnan(income)
+    # §2, II: a declared income within either limit of the regulation (Art. 2, IV)
+    within_pc = has_per_capita & (per_capita <= pc_limit + 1e-9) if pc_limit else np.zeros(n, bool)
+    within_fam = has_income & (income <= fam_limit + 1e-9) if fam_limit else np.zeros(n, bool)
+    within = within_pc | within_fam
+    # over the limit: every limit that can be tested with the declaration is exceeded
+    testable_pc = has_per_capita if pc_limit else np.zeros(n, bool)
+    testable_fam = has_income if fam_limit else np.zeros(n, bool)
+    above = ~within & (testable_pc | testable_fam)
+    if pc_limit and not fam_limit:
+        above &= testable_pc
     is_mei, not_mei = mei == True, mei == False  # noqa: E712 (None: not informed)
     on_cad = cad == True  # noqa: E712
-    how = np.where(on_cad, "inscrição no CadÚnico", "renda per capita declarada")
+    required = np.isin(kind, list(hs.tipos)) | (kind == "")
+    status = np.select(
+        [~required, on_cad, within, accepted, above],
+        ["nao_exigida", "cadunico", "declaracao", "aceita_comissao", "acima_do_limite"],
+        default="sem_comprovacao",
+    ).astype(object)
+    how = np.select(
+        [on_cad, within, accepted],
+        [
+            "inscrição no CadÚnico",
+            "renda declarada dentro do limite",
+            "documentos aceitos pela Comissão",
+        ],
+        default="",
+    ).astype(object)
 
     reason = np.full(n, "", dtype=object)
     use_note = np.full(n, "", dtype=object)
     listed = np.isin(use, [slug(u) for u in el.usos_inelegiveis])
     label = np.array([_USE_LABELS.get(u, u) for u in use], dtype=object) if n else use
-    exception = listed & is_mei & (on_cad | income_ok)
+    exception = listed & is_mei & (on_cad | within | accepted)
     use_note[exception] = (
         "Art. 5, I: imóvel de uso " + label[exception] + " de MEI em hipossuficiência "
         "comprovada (" + how[exception] + "): elegível pela exceção; a Comissão confere"
     )
-    # the reason already says what Art. 4 §2 would: no hardship note for these
     mei_without_proof = listed & is_mei & ~exception
     reason[mei_without_proof] = (
         "Art. 5, I: imóvel de uso " + label[mei_without_proof] + "; o solicitante é MEI, mas "
-        "sem hipossuficiência comprovada (nem inscrição no CadÚnico nem renda per capita "
-        f"declarada até {limit_text})"
+        "sem hipossuficiência comprovada (nem inscrição no CadÚnico nem renda declarada "
+        f"dentro do limite: {limits})"
     )
     other = listed & ~is_mei
     who = np.where(not_mei, "não é MEI", "não informou se é MEI").astype(object)
@@ -354,29 +459,34 @@ def _use_and_hardship(
             "Art. 5, I: uso do imóvel não reconhecido ('" + shown + "'); a Comissão verifica"
         )
 
-    # Art. 4 §2 — proof of hardship: warnings only (§2, III lets the commission ask).
+    # Art. 4 §2 — the notes say what the status rests on, never the income figure.
     hardship = np.full(n, "", dtype=object)
-    has_per_capita, has_income = ~np.isnan(per_capita), ~np.isnan(income)
-    over = on_cad & (per_capita > limit + 1e-9)
-    hardship[over] = (
-        "Art. 4 §2: inscrito no CadÚnico, mas a renda per capita declarada passa do "
-        f"limite de {limit_text} (Art. 2, IV); a Comissão confere"
+    cad_over = (status == "cadunico") & above
+    hardship[cad_over] = (
+        "Art. 4 §2, I: inscrito no CadÚnico (comprova a hipossuficiência), mas a renda "
+        f"declarada passa do limite ({limits}, Art. 2, IV); a Comissão confere"
     )
-    unproven = ~on_cad & ~income_ok
-    hardship[unproven & has_per_capita] = (
-        "Art. 4 §2: sem inscrição no CadÚnico e com renda per capita declarada acima do "
-        f"limite de {limit_text} (Art. 2, IV): hipossuficiência não comprovada; {_ASK}"
+    hardship[status == "acima_do_limite"] = (
+        f"Art. 4, caput e Art. 2, IV: renda declarada acima do limite ({limits}), sem "
+        "inscrição no CadÚnico nem documentos aceitos pela Comissão"
     )
-    hardship[unproven & ~has_per_capita & has_income] = (
-        "Art. 4 §2: renda familiar declarada sem o número de moradores, renda per capita "
-        f"não calculada: hipossuficiência não comprovada; {_ASK}"
+    pending = status == "sem_comprovacao"
+    detail = np.full(n, "", dtype=object)
+    detail[pending & has_income & ~has_per_capita] = (
+        " (renda familiar declarada sem o número de moradores: renda per capita não calculada)"
     )
-    hardship[unproven & ~has_per_capita & ~has_income] = (
-        "Art. 4 §2: hipossuficiência não comprovada (sem inscrição no CadÚnico nem "
-        f"declaração de renda); {_ASK}"
+    detail[pending & ~has_income] = " (sem inscrição no CadÚnico nem declaração de renda)"
+    hardship[pending] = (
+        "Art. 4 §2: hipossuficiência não comprovada" + detail[pending] + "; pedido pendente "
+        f"de comprovação, sem participação do Município até lá; {_ASK}"
     )
-    hardship[mei_without_proof] = ""
-    return reason, use_note, hardship
+    hardship[accepted & (status == "aceita_comissao")] = (
+        "Art. 4 §2, III: hipossuficiência aceita pela Comissão com outros documentos"
+    )
+    # the Art. 5, I reason already says the proof is missing; an income above the limit
+    # stays, as a reason of its own (Art. 4, caput; Art. 2, IV)
+    hardship[mei_without_proof & (status != "acima_do_limite")] = ""
+    return reason, use_note, hardship, status
 
 
 def _previous_benefit(
@@ -514,8 +624,9 @@ def check(
     reference_date: date,
     key: bytes,
     mask: bool = True,
+    accepted: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Check Art. 5 eligibility, Art. 4 §2 hardship proof and the Art. 11 flag.
+    """Check hardship (Art. 4), Art. 5 eligibility and the Art. 11 marking.
 
     Parameters
     ----------
@@ -527,8 +638,9 @@ def check(
         ``beneficio_anterior_justificativa``, ``estrategico``,
         ``justificativa_estrategica``); a missing column counts as blank.
     rules : Rules
-        ``rules.elegibilidade`` gives the ineligible uses, the years of Art. 5, II and
-        the per-capita income limit.
+        ``rules.elegibilidade`` gives the ineligible uses and the years of Art. 5, II;
+        ``rules.hipossuficiencia`` the income limits and the request types they
+        apply to.
     history : pandas.DataFrame, optional
         Previous benefits from :func:`read_history` (``cpf_hash`` or ``cpf``, ``data``,
         optional ``tipo``, ``protocolo``).
@@ -538,6 +650,10 @@ def check(
         The LGPD key (:func:`geo_ip.privacy.load_key`), the same as the history's hashes.
     mask : bool, default True
         Return ``cpf_solicitante`` masked (the hash serves every later comparison).
+    accepted : mapping of str to str, optional
+        Protocols whose hardship the Commission accepted on other documents (Art. 4
+        §2, III: a decision with ``criterio = hipossuficiencia``), each with the
+        decision's audit text (member, date, documents).
 
     Returns
     -------
@@ -566,14 +682,24 @@ def check(
     past = _history_table(history, key)
     if past is None:
         log.info("elegibilidade sem histórico de benefícios: Art. 5, II só pelo pedido")
-    use_reason, use_note, hardship = _use_and_hardship(data, rules)
+    protocols = _map(data["protocolo"], cell_text)
+    decided = dict(accepted or {})
+    by_commission = np.array([p in decided for p in protocols], dtype=bool)
+    use_reason, use_note, hardship, status = _use_and_hardship(data, rules, by_commission)
+    above = status == "acima_do_limite"
+    hardship_reason = np.where(above, hardship, "").astype(object)
+    hardship_note = np.where(above, "", hardship).astype(object)
+    audit = np.full(n, "", dtype=object)
+    audit[by_commission] = [
+        "Art. 4 §2, III: decisão da Comissão — " + decided[p] for p in protocols[by_commission]
+    ]
     benefit_reason, other_benefits, identical = _previous_benefit(data, hashes, past, start, years)
     unchecked = np.full(n, "", dtype=object)
     if past is not None:
         unchecked[hashes == ""] = (
             "Art. 5, II: CPF ausente ou inválido; benefício anterior não verificado no histórico"
         )
-    same = _same_applicant(hashes, _map(data["protocolo"], cell_text))
+    same = _same_applicant(hashes, protocols)
     flagged = _map(data["estrategico"], yes_no) == True  # noqa: E712
     justified = _map(data["justificativa_estrategica"], cell_text) != ""
     art11 = np.full(n, "", dtype=object)
@@ -581,13 +707,25 @@ def check(
         "Art. 11: marcado como estratégico sem a justificativa técnica e administrativa "
         "expressa; não é tratado como Art. 11"
     )
-    reasons = _joined([use_reason, benefit_reason], n)
-    notes = _joined([use_note, hardship, other_benefits, identical, unchecked, same, art11], n)
-    articles = np.full(n, "", dtype=object)
-    articles[use_reason != ""] = "Art. 5, I"
-    both = (use_reason != "") & (benefit_reason != "")
-    articles[both] = "Art. 5, I; Art. 5, II"
-    articles[(use_reason == "") & (benefit_reason != "")] = "Art. 5, II"
+    art11[flagged & justified] = (
+        "Art. 11: marcado como estratégico, com justificativa; a dispensa da pontuação "
+        "depende de parecer técnico circunstanciado da Comissão (decisão com "
+        "criterio = art11, Art. 11, parágrafo único)"
+    )
+    reasons = _joined([hardship_reason, use_reason, benefit_reason], n)
+    notes = _joined(
+        [use_note, hardship_note, audit, other_benefits, identical, unchecked, same, art11], n
+    )
+    articles = _joined(
+        [
+            np.where(above, "Art. 4, caput; Art. 2, IV", "").astype(object),
+            np.where(use_reason != "", "Art. 5, I", "").astype(object),
+            np.where(benefit_reason != "", "Art. 5, II", "").astype(object),
+        ],
+        n,
+    )
+    articles = np.array([a.replace(" | ", "; ") for a in articles], dtype=object)
+    pending = np.where(status == "sem_comprovacao", missing_proof_text(rules), "").astype(object)
 
     def column(values: np.ndarray, dtype: type) -> pd.Series:
         return pd.Series(list(values), index=out.index, dtype=dtype)
@@ -596,7 +734,12 @@ def check(
     out["motivos_inelegibilidade"] = column(reasons, str)
     out["fundamento_inelegibilidade"] = column(articles, str)
     out["avisos_elegibilidade"] = column(notes, str)
-    out["estrategico_art11"] = column(flagged & justified, bool)
+    out["hipossuficiencia"] = column(status, str)
+    out["condicao_hipossuficiencia"] = column(
+        np.array([PUBLIC_HARDSHIP[s] for s in status], dtype=object), str
+    )
+    out["pendencia_hipossuficiencia"] = column(pending, str)
+    out["pedido_estrategico"] = column(flagged & justified, bool)
     out["cpf_hash"] = column(hashes, str)
     if mask and "cpf_solicitante" in out.columns:
         out["cpf_solicitante"] = list(
@@ -605,11 +748,12 @@ def check(
                 lambda v: cell_text(v) if cell_text(v).startswith("***") else mask_cpf(v),
             )
         )
+    counts = pd.Series(status).value_counts()
     log.info(
-        "elegibilidade: %d pedido(s) elegível(is), %d inelegível(is), %d estratégico(s) (Art. 11)",
+        "elegibilidade: %d pedido(s) elegível(is), %d inelegível(is); hipossuficiência: %s",
         int(out["elegivel"].sum()),
         int((~out["elegivel"]).sum()),
-        int(out["estrategico_art11"].sum()),
+        ", ".join(f"{k}: {int(v)}" for k, v in counts.items()) or "nenhum pedido",
     )
     return out
 

@@ -5,6 +5,14 @@ apart, subject to the budget), the tie-break of Art. 10 §1 in the order given b
 ``rules.desempate.ordem``, and the municipal share of Art. 4 §1 from
 ``rules.participacao``.
 
+Every work is charged to the budget (Art. 11, sole paragraph; Art. 13: "observada a
+disponibilidade orçamentária"): the walk first reserves the Art. 11 and Art. 12 works
+the Commission or the Executive decided, in the order of their decisions, with the
+shares ``participacao.percentual_art11`` and ``percentual_art12``; then it walks the
+ranked list with what remains. A request whose hardship is not proven
+(``pendente_comprovacao``) is scored and its would-be place is said, but it gets no
+share and is never selected.
+
 The order is a total order on the rows' contents (the request number is the last
 key), so it does not depend on the order of the input rows, and adding a request
 never changes the relative order of the others.
@@ -25,14 +33,15 @@ from geo_ip.config import CRITERIA, Rules
 from geo_ip.errors import BudgetError, GeoIPError
 from geo_ip.scoring import format_brl, format_number
 
-__all__ = ["RANKING_COLUMNS", "SITUACOES", "BudgetError", "rank"]
+__all__ = ["RANKING_COLUMNS", "RESERVED", "SITUACOES", "BudgetError", "budget_summary", "rank"]
 
 SITUACOES = (
     "classificado",
     "aguardando_orcamento",
-    "inelegivel",
+    "pendente_comprovacao",
     "estrategico_art11",
-    "candidato_art12",
+    "execucao_direta_art12",
+    "inelegivel",
     "erro",
 )
 """Values of ``situacao`` after ranking."""
@@ -57,10 +66,12 @@ REQUIRED_COLUMNS = (
     "custo_por_beneficiario_rs",
     "erro",
     "elegivel",
-    "estrategico_art11",
-    "candidato_art12",
+    "art11_decidido",
+    "art12_decidido",
 )
 """Columns :func:`rank` needs."""
+RESERVED = ("execucao_direta_art12", "estrategico_art11")
+"""Situations charged to the budget before the ranked list, in the order of their decisions."""
 
 _DECIMALS = 6
 """Scores and amounts are compared after rounding to this many decimals (float noise)."""
@@ -200,7 +211,7 @@ def _with_detail(text: str, detail: np.ndarray) -> np.ndarray:
 
 
 def _apart_reasons(table: pd.DataFrame, situation: np.ndarray) -> np.ndarray:
-    """Reason text of each row that is not ranked (``""`` for the ranked ones)."""
+    """Reason text of each row that is neither ranked nor reserved (``""`` for those)."""
     out = np.full(len(table), "", dtype=object)
     rows = {kind: np.flatnonzero(situation == kind) for kind in SITUACOES}
     if len(rows["erro"]):
@@ -211,42 +222,34 @@ def _apart_reasons(table: pd.DataFrame, situation: np.ndarray) -> np.ndarray:
             "Pedido com erro, não classificado (ver problemas)",
             "Pedido com erro, não classificado",
         )
-    parts = (
-        ("inelegivel", "motivos_inelegibilidade", "Inelegível ao custeio municipal (Art. 5)"),
-        (
-            "estrategico_art11",
-            "justificativa_estrategica",
-            "Interesse estratégico (Art. 11): análise direta pela Comissão, sem "
-            "submissão obrigatória à pontuação; listado à parte da classificação",
-        ),
-        (
-            "candidato_art12",
-            "motivo_art12",
-            "Via rural de alto fluxo (Art. 12): o Poder Executivo pode executar "
-            "diretamente, em procedimento próprio; listado à parte da classificação",
-        ),
-    )
-    for kind, column, text in parts:
-        if len(rows[kind]):
-            detail = _text(table.iloc[rows[kind]], column)
-            if kind == "candidato_art12":
-                detail = np.array([d.rstrip(".") for d in detail], dtype=object)
-            out[rows[kind]] = _with_detail(text, detail)
+    if len(rows["inelegivel"]):
+        detail = _text(table.iloc[rows["inelegivel"]], "motivos_inelegibilidade")
+        out[rows["inelegivel"]] = _with_detail("Inelegível ao custeio municipal", detail)
     return out
 
 
 def _situation(table: pd.DataFrame) -> np.ndarray:
-    """Situation before the budget: ``erro > inelegivel > estrategico_art11 > candidato_art12``.
+    """Situation before the budget, by precedence.
 
-    Rows with none of these flags are ``""`` (to be ranked).
+    ``erro`` > ``execucao_direta_art12`` (the Executive's own act on a public road, not a
+    benefit to the applicant) > ``inelegivel`` > ``pendente_comprovacao`` >
+    ``estrategico_art11`` (Art. 4 and 5 still apply to it: it only skips the points).
+    Rows with none of these are ``""`` (to be ranked).
     """
     error = _flag(table, "erro", default=False)
     eligible = _flag(table, "elegivel", default=False)
-    art11 = _flag(table, "estrategico_art11", default=False)
-    art12 = _flag(table, "candidato_art12", default=False)
+    art11 = _flag(table, "art11_decidido", default=False)
+    art12 = _flag(table, "art12_decidido", default=False)
+    pending = _text(table, "hipossuficiencia") == "sem_comprovacao"
     return np.select(
-        [error, ~eligible, art11, art12],
-        ["erro", "inelegivel", "estrategico_art11", "candidato_art12"],
+        [error, art12, ~eligible, pending, art11],
+        [
+            "erro",
+            "execucao_direta_art12",
+            "inelegivel",
+            "pendente_comprovacao",
+            "estrategico_art11",
+        ],
         default="",
     )
 
@@ -280,41 +283,47 @@ def rank(table: pd.DataFrame, rules: Rules, budget: float | None) -> pd.DataFram
         ``protocolo``, ``data_protocolo`` (date or None), the final points
         ``pont_<c>`` of the five criteria, ``pontuacao_total``,
         ``moradores_estimados``, ``custo_estimado_rs``, ``custo_por_beneficiario_rs``
-        and the flags ``erro``, ``elegivel``, ``estrategico_art11``,
-        ``candidato_art12`` (NA counts as False, and as not eligible for
-        ``elegivel``). Optional ``problemas``, ``motivos_inelegibilidade``,
-        ``justificativa_estrategica`` and ``motivo_art12`` are quoted in the reasons.
+        and the flags ``erro``, ``elegivel``, ``art11_decidido``, ``art12_decidido``
+        (NA counts as False, and as not eligible for ``elegivel``). Optional:
+        ``hipossuficiencia`` (``sem_comprovacao`` makes a request pending),
+        ``ordem_ato`` (order of the Art. 11/12 decisions), ``indicio_art12``,
+        ``procedimento_art12``, ``problemas`` and ``motivos_inelegibilidade`` (each
+        reason already names its article), quoted in the reasons.
     rules : Rules
         Municipality rules: ``desempate.ordem`` (Art. 10 §1), ``participacao``
-        (Art. 4 §1) and ``orcamento.estrito``.
+        (Art. 4 §1, and the shares of Art. 11 and 12 works) and ``orcamento.estrito``.
     budget : float or None
         Amount available for the works, in R$. It pays the **municipal part** of
         each work (``custo_municipio_rs``, Art. 4), not its total cost. ``None``
-        means no limit: every ranked request is selected.
+        means no limit: every ranked request and every Art. 11/12 work is selected.
 
     Returns
     -------
     DataFrame
         A copy of ``table`` (same index and row order) with :data:`RANKING_COLUMNS`:
 
-        - ``situacao``: ``erro`` > ``inelegivel`` > ``estrategico_art11`` >
-          ``candidato_art12`` take precedence in that order; the other rows are ranked
-          and are ``classificado`` when selected within the budget, else
-          ``aguardando_orcamento``;
+        - ``situacao``: ``erro`` > ``execucao_direta_art12`` > ``inelegivel`` >
+          ``pendente_comprovacao`` > ``estrategico_art11`` take precedence in that
+          order; the other rows are ranked and are ``classificado`` when selected
+          within the budget, else ``aguardando_orcamento``;
         - ``posicao`` (Int64): 1..k among the ranked rows, NA for the others. Order:
           ``pontuacao_total`` descending, then the keys of ``rules.desempate.ordem``
           (beneficiarios: more ``moradores_estimados``; seguranca: more
           ``pont_seguranca``; custo_beneficio: lower ``custo_por_beneficiario_rs``;
           antiguidade_protocolo: older ``data_protocolo``; unknown values last),
-          then ``protocolo`` as text;
+          then ``protocolo`` as text. A pending row's reason says the place it would
+          have;
         - ``percentual_municipio``: municipal share (%) by the total score (Art. 4
-          §1), for ranked and Art. 11/12 rows; NaN for ``erro`` and ``inelegivel``
-          rows and when the total is unknown;
+          §1) for ranked rows, ``participacao.percentual_art11``/``percentual_art12``
+          for Art. 11/12 works; NaN for ``erro``, ``inelegivel`` and
+          ``pendente_comprovacao`` rows and when the total is unknown;
         - ``custo_municipio_rs``: ``percentual_municipio / 100 × custo_estimado_rs``;
-        - ``selecionado_orcamento``: walking in ranking order, a row is selected when
-          its municipal cost fits the remaining budget; one that does not fit (or whose
-          cost is unknown) waits, and later ones are still considered unless
-          ``rules.orcamento.estrito``, in which case the selection stops there;
+        - ``selecionado_orcamento``: the Art. 11 and 12 works are reserved first, in
+          the order of their decisions, each when it fits the remaining budget; then,
+          walking in ranking order, a row is selected when its municipal cost fits
+          what remains; one that does not fit (or whose cost is unknown) waits, and
+          later ones are still considered unless ``rules.orcamento.estrito``, in which
+          case the selection stops there;
         - ``motivo_situacao``: the reason, in Portuguese.
 
     Raises
@@ -341,13 +350,18 @@ def rank(table: pd.DataFrame, rules: Rules, budget: float | None) -> pd.DataFram
     n = len(rows)
     situation = _situation(rows).astype(object)
     motive = np.full(n, "", dtype=object)
+    reserved_kind = np.isin(situation, RESERVED)
+    pending = situation == "pendente_comprovacao"
     apart = situation != ""
-    motive[apart] = _apart_reasons(rows, situation)[apart] + "."
+    plain_apart = apart & ~reserved_kind & ~pending
+    motive[plain_apart] = _apart_reasons(rows, situation)[plain_apart] + "."
 
-    # Art. 4 §1 ties the share to the score: only ranked rows have one. Art. 11 and 12
-    # requests skip the points, so their share is the commission's (left blank).
+    # Art. 4 §1 ties the share to the score: only ranked rows have one by their points;
+    # Art. 11 and 12 works have the rules' own share; pending and excluded rows none.
     total = _numbers(rows["pontuacao_total"])
     share = np.where(~apart, _shares(np.where(apart, np.nan, total), rules), np.nan)
+    share[situation == "estrategico_art11"] = rules.participacao.percentual_art11.valor
+    share[situation == "execucao_direta_art12"] = rules.participacao.percentual_art12.valor
     cost = _numbers(rows["custo_estimado_rs"])
     municipal = cents(share / 100.0 * cost)
 
@@ -364,23 +378,42 @@ def rank(table: pd.DataFrame, rules: Rules, budget: float | None) -> pd.DataFram
     place_of = {key: i for i, key in enumerate(distinct)}
     natural_rank = np.array([place_of[k] for k in natural], dtype="int64")
 
-    candidates = np.flatnonzero(~apart)
+    # the ranked and the pending rows are sorted together: a pending row's would-be place
+    # is the number of ranked rows ahead of it, plus one
+    candidates = np.flatnonzero(~apart | pending)
     flat = [a for pair in keys for a in pair]  # (nan, value) of each key, most significant first
     sort_keys = [natural_rank[candidates]] + [k[candidates] for k in reversed(flat)]
-    ranked = candidates[np.lexsort(sort_keys)]
+    in_order = candidates[np.lexsort(sort_keys)]
+    is_pending = pending[in_order]
+    ranked = in_order[~is_pending]
+    would_be = np.cumsum(~is_pending)[is_pending] + 1
     k = len(ranked)
     position = pd.array([pd.NA] * n, dtype="Int64")
     position[ranked] = np.arange(1, k + 1)
 
-    # the budget, walked in ranking order (each selection depends on the previous ones)
+    # Art. 11 and 12 works first, in the order of their decisions (Art. 11 sole paragraph,
+    # Art. 13), then the ranked list with what remains; each step depends on the previous.
+    reserved = _reservation_order(rows, np.flatnonzero(reserved_kind), natural_rank)
     selected = np.zeros(n, dtype=bool)
+    r_outcome = np.zeros(len(reserved), dtype="int64")  # 0 no limit, 2 unknown, 3 fits, 4 not
+    r_balance = np.full(len(reserved), np.nan)
     outcome = np.zeros(k, dtype="int64")  # 0 no limit, 1 stopped, 2 unknown, 3 selected, 4 waits
     balance = np.full(k, np.nan)
     stopped = np.full(k, "", dtype=object)
     if budget is None:
+        selected[reserved] = True
         selected[ranked] = True
     else:
         remaining = float(budget)
+        for j, amount in enumerate(municipal[reserved].tolist()):
+            if math.isnan(amount):
+                r_outcome[j] = 2
+            elif amount <= remaining + _EPSILON:
+                remaining = max(remaining - amount, 0.0)
+                r_outcome[j], r_balance[j] = 3, remaining
+            else:
+                r_outcome[j], r_balance[j] = 4, remaining
+        selected[reserved[r_outcome == 3]] = True
         stop_at: str | None = None
         strict = rules.orcamento.estrito
         for j, amount in enumerate(municipal[ranked].tolist()):
@@ -400,7 +433,13 @@ def rank(table: pd.DataFrame, rules: Rules, budget: float | None) -> pd.DataFram
     motive[ranked] = (
         _ranked_texts(rows, ranked, total, share, keys, values, order, text_protocol)
         + _budget_texts(municipal[ranked], outcome, balance, stopped, budget is None)
+        + _art12_sign(rows, ranked)
         + "."
+    )
+    pending_rows = in_order[is_pending]
+    motive[pending_rows] = _pending_texts(rows, pending_rows, total, would_be)
+    motive[reserved] = _reserved_texts(
+        rows, reserved, situation, share, municipal, r_outcome, r_balance, budget is None
     )
 
     out = table.copy()
@@ -447,6 +486,144 @@ def _budget_texts(
         "; aguarda orçamento: custo municipal " + money[waits] + " excede o saldo de " + left[waits]
     )
     return out
+
+
+def _reservation_order(rows: pd.DataFrame, reserved: np.ndarray, natural: np.ndarray) -> np.ndarray:
+    """Rows reserved in the budget, in the order of their decisions (``ordem_ato``).
+
+    A row without an order (NA) comes after the others, by protocol.
+    """
+    if len(reserved) == 0:
+        return reserved.astype("int64")
+    order = _numbers(rows["ordem_ato"]) if "ordem_ato" in rows else np.full(len(rows), np.nan)
+    nan, value = _key(order[reserved], False)
+    return reserved[np.lexsort((natural[reserved], value, nan))]
+
+
+def _art12_sign(rows: pd.DataFrame, ranked: np.ndarray) -> np.ndarray:
+    """``"; indício ... (Art. 12 §1)"`` for ranked rows with an Art. 12 indication."""
+    out = np.full(len(ranked), "", dtype=object)
+    if "indicio_art12" not in rows:
+        return out
+    sign = _flag(rows, "indicio_art12", default=False)[ranked]
+    out[sign] = (
+        "; indício de via rural de alto fluxo (Art. 12 §1): a execução direta depende de "
+        "decisão do Poder Executivo em procedimento administrativo próprio (Art. 12 §2)"
+    )
+    return out
+
+
+def _pending_texts(
+    rows: pd.DataFrame, pending: np.ndarray, total: np.ndarray, would_be: np.ndarray
+) -> np.ndarray:
+    """Reason of each request pending proof of hardship: its points and would-be place."""
+    if len(pending) == 0:
+        return np.zeros(0, dtype=object)
+    points = _formatted(total[pending], format_number)
+    place = would_be.astype(str).astype(object)
+    return (
+        "Pendente de comprovação da hipossuficiência (Art. 4, caput e §2): com "
+        + points
+        + " pontos, ficaria em "
+        + place
+        + "º na classificação; sem participação do Município e fora do orçamento até a "
+        "comprovação (CadÚnico, declaração de renda ou documentos aceitos pela Comissão)."
+    )
+
+
+def _reserved_texts(
+    rows: pd.DataFrame,
+    reserved: np.ndarray,
+    situation: np.ndarray,
+    share: np.ndarray,
+    municipal: np.ndarray,
+    outcome: np.ndarray,
+    balance: np.ndarray,
+    unlimited: bool,
+) -> np.ndarray:
+    """Reason of each Art. 11 / Art. 12 work: the act and its reservation in the budget."""
+    m = len(reserved)
+    if m == 0:
+        return np.zeros(0, dtype=object)
+    art12 = situation[reserved] == "execucao_direta_art12"
+    procedure = _text(rows, "procedimento_art12")[reserved]
+    head = np.where(
+        art12,
+        "Execução direta pelo Poder Executivo em via rural de alto fluxo (Art. 12), "
+        "procedimento administrativo "
+        + np.where(procedure != "", procedure, "não informado").astype(object),
+        "Interesse estratégico (Art. 11): análise direta pela Comissão, sem a pontuação, "
+        "com parecer técnico circunstanciado",
+    ).astype(object)
+    place = (np.arange(1, m + 1)).astype(str).astype(object)
+    money = _formatted(municipal[reserved], format_brl)
+    pct = _formatted(share[reserved], format_number)
+    left = _formatted(balance, format_brl)
+    charge = (
+        "; listado à parte da classificação; "
+        + place
+        + "ª reserva no orçamento (Art. 11, parágrafo único, e Art. 13): custo municipal "
+        + money
+        + " ("
+        + pct
+        + " %)"
+    )
+    tail = np.full(m, "", dtype=object)
+    if unlimited:
+        tail[:] = " (sem limite de orçamento informado)"
+    else:
+        fits = outcome == 3
+        tail[fits] = ", reservado; saldo restante " + left[fits]
+        tail[outcome == 4] = ", não cabe no saldo de " + left[outcome == 4] + ": não reservado"
+    unknown = np.isnan(municipal[reserved])
+    charge[unknown] = (
+        "; listado à parte da classificação; "
+        + place[unknown]
+        + "ª reserva no orçamento (Art. 11, parágrafo único, e Art. 13): custo municipal "
+        "desconhecido (estime o custo da obra)"
+    )
+    tail[unknown] = " (sem limite de orçamento informado)" if unlimited else ", não reservado"
+    return head + charge + tail + "."
+
+
+def budget_summary(table: pd.DataFrame, budget: float | None) -> dict[str, Any]:
+    """Sum up the budget walk of :func:`rank`: reservations, ranked selection and remainder.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The output of :func:`rank` (``situacao``, ``selecionado_orcamento``,
+        ``custo_municipio_rs``).
+    budget : float or None
+        The budget given to :func:`rank` (``None``: no limit).
+
+    Returns
+    -------
+    dict
+        ``orcamento_rs``, ``reservado_rs`` (Art. 11 and 12 works reserved),
+        ``reservas`` (their number), ``reservas_sem_saldo`` (decided works not
+        reserved), ``saldo_apos_reservas_rs``, ``classificados_rs`` (ranked works
+        selected), ``selecionados`` (their number), ``saldo_final_rs``; amounts in
+        centavos (``None`` for the balances when there is no budget).
+    """
+    situation = table["situacao"].astype(str)
+    chosen = table["selecionado_orcamento"].astype(bool)
+    cost = pd.to_numeric(table["custo_municipio_rs"], errors="coerce").fillna(0.0)
+    reserved = situation.isin(RESERVED)
+    reserved_rs = round(float(cost[reserved & chosen].sum()), 2)
+    ranked_rs = round(float(cost[~reserved & chosen].sum()), 2)
+    after = None if budget is None else round(float(budget) - reserved_rs, 2)
+    final = None if after is None else round(after - ranked_rs, 2)
+    return {
+        "orcamento_rs": budget,
+        "reservado_rs": reserved_rs,
+        "reservas": int((reserved & chosen).sum()),
+        "reservas_sem_saldo": int((reserved & ~chosen).sum()),
+        "saldo_apos_reservas_rs": after,
+        "classificados_rs": ranked_rs,
+        "selecionados": int((~reserved & chosen).sum()),
+        "saldo_final_rs": final,
+    }
 
 
 def _dates_text(days: np.ndarray) -> np.ndarray:

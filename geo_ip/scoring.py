@@ -4,7 +4,10 @@
 suggested number of points per criterion, its reference level (Art. 9 §6, §8, §10,
 §12) and a one-sentence motivation in Portuguese that cites the evidence (Art. 9
 §1 and Art. 10, V). Every threshold comes from ``rules.pontuacao`` and
-``rules.avaliacao``; the points of each level from ``rules.criterios``.
+``rules.avaliacao``; the points of each level from ``rules.criterios``. It also flags
+the indication of a high-flow rural road (Art. 12 §1, thresholds in ``rules.art12``),
+with the signs found and their evidence: an indication for the Executive, who alone
+decides the direct execution (Art. 12 §2), not a scoring situation.
 
 Unknown evidence (NaN, NA, a missing column) never raises: the condition that needs
 it counts as not met, so the level is the conservative one, and the motivation says
@@ -21,13 +24,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from geo_ip.config import CRITERIA, LEVEL_CODES, LevelCode, Rules, StepTable
+from geo_ip.config import ART12_SIGNS, CRITERIA, LEVEL_CODES, LevelCode, Rules, StepTable
 
 __all__ = ["SUGGESTION_COLUMNS", "format_brl", "format_number", "suggest"]
 
 SUGGESTION_COLUMNS: tuple[str, ...] = (
     *(f"{prefix}_{c}" for c in CRITERIA for prefix in ("sugerido", "nivel", "motivacao")),
-    "candidato_art12",
+    "indicio_art12",
+    "sinais_art12",
     "motivo_art12",
 )
 """Columns added by :func:`suggest`, in order."""
@@ -59,6 +63,19 @@ _ATTENTION_TEXT = {
     "unidades_saude": ("unidade de saúde", "unidades de saúde"),
     "pracas": ("praça", "praças"),
 }
+_ACCESS_TEXT = {
+    "escolas": ("escola", "escolas"),
+    "creches": ("creche", "creches"),
+    "unidades_saude": ("unidade de saúde", "unidades de saúde"),
+    "centros_comunitarios": ("centro comunitário", "centros comunitários"),
+}
+_PRODUCTION = ("local de produção rural", "locais de produção rural")
+_ART12_HEAD = "Indício de via rural de alto fluxo (Art. 12 §1)"
+_ART12_TAIL = (
+    "Só o Poder Executivo, em procedimento administrativo próprio, pode decidir a execução "
+    "direta (Art. 12 §2)."
+)
+_ART12_NONE = "Via rural sem sinal de alto fluxo (Art. 12 §1)."
 
 
 # ---------------------------------------------------------------------------
@@ -298,8 +315,10 @@ def _safety(ev: _Evidence, rules: Rules) -> tuple[np.ndarray, list[str]]:
     occ = np.nan_to_num(occurrences)
     kinds = ev.text("ocorrencias_tipos")
     lamp = ev.num("distancia_ip_m")
-    # no lighting points in the territory at all: darkness is unknown, not assumed
-    dark = ~np.isnan(lamp) & (np.nan_to_num(lamp) > av.distancia_escuro_m.valor)
+    # "no lighting point LESS than distancia_escuro_m away": a lamp at exactly that
+    # distance leaves the place dark. No lighting point in the territory at all:
+    # darkness is unknown, not assumed.
+    dark = ~np.isnan(lamp) & (np.nan_to_num(lamp) >= av.distancia_escuro_m.valor)
     vulnerable = np.nan_to_num(ev.num("usuarios_vulneraveis"))
     vulnerable_names = ev.text("vulneraveis_nomes")
     crossings = np.nan_to_num(ev.num("travessias"))
@@ -392,9 +411,12 @@ def _traffic(ev: _Evidence, rules: Rules) -> tuple[np.ndarray, list[str]]:
     stops = ev.num("paradas_onibus_via")
     lowest = LEVEL_CODES[-1]
     base = np.array([by_hierarchy.get(h, lowest) for h in hierarchy], dtype=object)
+    # §8, I: "via principal, estrutural ou de ligação relevante" — a relevant link is
+    # level I by itself; a bus stop (§7, III) promotes one level
     by_link = np.nan_to_num(percentile, nan=-1.0) >= cfg.intermediacao_percentil_promocao.valor
     by_bus = np.nan_to_num(stops) >= cfg.paradas_onibus_via_promocao.valor
-    promoted_rank = np.maximum(_rank(base) - (by_link | by_bus).astype(int), 0)
+    promoted_rank = np.maximum(_rank(base) - by_bus.astype(int), 0)
+    promoted_rank = np.where(by_link, 0, promoted_rank)
     levels = np.array([LEVEL_CODES[r] for r in promoted_rank], dtype=object)
 
     head = _level_text(rules, "trafego")
@@ -407,31 +429,34 @@ def _traffic(ev: _Evidence, rules: Rules) -> tuple[np.ndarray, list[str]]:
             road = "hierarquia da via desconhecida"
         if street[i]:
             road += f" ({street[i]})"
-        signs = []
-        if by_link[i]:
-            signs.append(
-                f"ligação entre bairros (intermediação no percentil "
-                f"{format_number(percentile[i], 0)}, a partir de {threshold} — §7, I)"
-            )
-        if by_bus[i]:
-            signs.append(f"{_count(stops[i], *_STOPS)} (§7, III)")
-        if signs and levels[i] != base[i]:
-            road += f", promovida do nível {base[i]} por {_join(signs)}"
-        elif signs:
-            road += f", já no nível mais alto, com {_join(signs)}"
+        link = (
+            f"via de ligação relevante (intermediação no percentil "
+            f"{format_number(percentile[i], 0)}, a partir de {threshold} — §8, I)"
+        )
+        bus = f"{_count(stops[i], *_STOPS)} (§7, III)"
+        if base[i] == LEVEL_CODES[0] and (by_link[i] or by_bus[i]):
+            signs = [link] if by_link[i] else []
+            signs += [bus] if by_bus[i] else []
+            road += f", já no nível mais alto; também {_join(signs)}"
+        elif by_link[i]:
+            road += f", nível {LEVEL_CODES[0]} como {link}"
+            if by_bus[i]:
+                road += f"; também {bus}"
+        elif by_bus[i]:
+            road += f", promovida do nível {base[i]} por {bus}"
         else:
-            link = (
+            link_text = (
                 "intermediação desconhecida"
                 if math.isnan(percentile[i])
                 else f"intermediação no percentil {format_number(percentile[i], 0)} "
-                f"(promoção a partir de {threshold})"
+                f"(via de ligação relevante a partir de {threshold})"
             )
-            bus = (
+            bus_text = (
                 "paradas de ônibus na via desconhecidas"
                 if math.isnan(stops[i])
                 else "nenhuma parada de ônibus na via"
             )
-            road += f"; {link} e {bus}"
+            road += f"; {link_text} e {bus_text}"
         texts.append(f"{head[levels[i]]}: {road}.")
     return levels, texts
 
@@ -557,46 +582,94 @@ def _viability(ev: _Evidence, rules: Rules) -> tuple[np.ndarray, list[str]]:
 # ---------------------------------------------------------------------------
 # Art. 12 — high-flow rural roads
 # ---------------------------------------------------------------------------
-def _art12(ev: _Evidence, rules: Rules) -> tuple[np.ndarray, list[str]]:
+def _at_least(minimum: float, text: str) -> str:
+    """``text`` and, when the minimum is above one, ``", a partir de <minimum>"``."""
+    return f"{text}, a partir de {format_number(minimum)}" if minimum > 1 else text
+
+
+def _art12(ev: _Evidence, rules: Rules) -> tuple[np.ndarray, list[str], list[str]]:
+    """Flag, signs found and motivation of a high-flow rural road (Art. 12 §1).
+
+    Each enabled family of signs (``rules.art12.sinais``) is tested on its evidence;
+    unknown evidence (NaN) never raises a sign.
+    """
     cfg = rules.art12
     rural, _ = ev.flag("via_rural")
+    percentile = ev.num("intermediacao_percentil")
+    buildings = ev.num("edificacoes_trecho")
+    stops = ev.num("paradas_onibus_via")
     counts = {col: ev.num(col) for col in cfg.equipamentos_sinal}
+    names = {col: ev.text(f"{col}_nomes") for col in cfg.equipamentos_sinal}
+    production = ev.num("producao_rural")
+    production_names = ev.text("producao_rural_nomes")
+
+    by_link = np.nan_to_num(percentile, nan=-1.0) >= cfg.intermediacao_percentil_minima.valor
+    by_buildings = np.nan_to_num(buildings) >= cfg.edificacoes_minimas.valor
     facilities = np.zeros(ev.n)
     for values in counts.values():
         facilities = facilities + np.nan_to_num(values)
-    stops = ev.num("paradas_onibus_via")
-    buildings = ev.num("edificacoes_trecho")
-    by_facility = facilities >= cfg.equipamentos_minimos.valor
-    by_bus = np.nan_to_num(stops) >= cfg.paradas_onibus_via_minimas.valor
-    by_buildings = np.nan_to_num(buildings) >= cfg.edificacoes_minimas.valor
-    candidate = rural & (by_facility | by_bus | by_buildings)
+    found = {
+        "circulacao": by_link | by_buildings,
+        "transporte": np.nan_to_num(stops) >= cfg.paradas_onibus_via_minimas.valor,
+        "acesso": facilities >= cfg.equipamentos_minimos.valor,
+        "producao": np.nan_to_num(production) >= cfg.producao_minima.valor,
+    }
+    enabled = [sign for sign in ART12_SIGNS if sign in cfg.sinais]
+    indication = np.zeros(ev.n, dtype=bool)
+    for sign in enabled:
+        found[sign] = found[sign] & rural
+        indication |= found[sign]
 
-    radius = format_number(rules.avaliacao.raio_seguranca_m.valor)
-    texts = []
+    radius_b = format_number(rules.avaliacao.raio_edificacoes_m.valor)
+    radius_s = format_number(rules.avaliacao.raio_seguranca_m.valor)
+    radius_p = format_number(cfg.raio_producao_m.valor)
+    texts, signs_found = [], []
     for i in range(ev.n):
         if not rural[i]:
             texts.append("")
+            signs_found.append("")
             continue
-        signs = []
-        if by_facility[i]:
-            found = [
-                _count(counts[col][i], *_ATTENTION_TEXT[col])
-                for col in cfg.equipamentos_sinal
-                if counts[col][i] >= 1
-            ]
-            signs.append(f"acesso a {_join(found)} a menos de {radius} m")
-        if by_bus[i]:
-            signs.append(f"{_count(stops[i], *_STOPS)} (transporte escolar ou coletivo)")
-        if by_buildings[i]:
-            signs.append(
-                f"{_count(buildings[i], 'edificação atendida', 'edificações atendidas')} "
-                f"(a partir de {format_number(cfg.edificacoes_minimas.valor)})"
+        here = [sign for sign in enabled if found[sign][i]]
+        signs_found.append(";".join(here))
+        parts = []
+        if "circulacao" in here:
+            why = []
+            if by_link[i]:
+                why.append(
+                    f"via de ligação relevante, intermediação no percentil "
+                    f"{format_number(percentile[i], 0)}, a partir de "
+                    f"{format_number(cfg.intermediacao_percentil_minima.valor)}"
+                )
+            if by_buildings[i]:
+                why.append(
+                    f"{_count(buildings[i], 'edificação', 'edificações')} a menos de "
+                    f"{radius_b} m do trecho atendido, a partir de "
+                    f"{format_number(cfg.edificacoes_minimas.valor)}"
+                )
+            parts.append(f"intensa circulação ({'; '.join(why)})")
+        if "transporte" in here:
+            what = _at_least(cfg.paradas_onibus_via_minimas.valor, _count(stops[i], *_STOPS))
+            parts.append(f"utilização por transporte escolar ou coletivo ({what})")
+        if "acesso" in here:
+            cols = [col for col in cfg.equipamentos_sinal if counts[col][i] >= 1]
+            what = _join([_count(counts[c][i], *_ACCESS_TEXT[c]) for c in cols])
+            listed = "; ".join(names[c][i] for c in cols if names[c][i])
+            text = f"acesso a {what} a menos de {radius_s} m"
+            text = _at_least(cfg.equipamentos_minimos.valor, text)
+            parts.append(f"{text} ({listed})" if listed else text)
+        if "producao" in here:
+            what = _at_least(
+                cfg.producao_minima.valor,
+                f"{_count(production[i], *_PRODUCTION)} a menos de {radius_p} m",
             )
-        if signs:
-            texts.append(f"Via rural de alto fluxo (Art. 12 §1): {_join(signs)}.")
+            if production_names[i]:
+                what += f": {production_names[i]}"
+            parts.append(f"relevância para o escoamento da produção rural ({what})")
+        if parts:
+            texts.append(f"{_ART12_HEAD}: {'; '.join(parts)}. {_ART12_TAIL}")
         else:
-            texts.append("Via rural sem sinal de alto fluxo (Art. 12 §1).")
-    return candidate, texts
+            texts.append(_ART12_NONE)
+    return indication, signs_found, texts
 
 
 # ---------------------------------------------------------------------------
@@ -633,9 +706,13 @@ def suggest(evidence: pd.DataFrame, rules: Rules) -> pd.DataFrame:
         :data:`SUGGESTION_COLUMNS`: for each criterion ``c``, ``sugerido_<c>``
         (float points), ``nivel_<c>`` (``"I"``/``"II"``/``"III"``, ``""`` for
         beneficiarios and for unscored rows) and ``motivacao_<c>`` (Portuguese
-        sentence citing the evidence); then ``candidato_art12`` (bool) and
-        ``motivo_art12``. Unscored rows (not located, or ``situacao == "erro"``)
-        get 0 points, no level, a motivation saying why and no Art. 12 candidacy.
+        sentence citing the evidence); then the indication of a high-flow rural road
+        (Art. 12 §1): ``indicio_art12`` (bool), ``sinais_art12`` (the families of signs
+        found, ``;``-separated, e.g. ``"circulacao;acesso"``) and ``motivo_art12``
+        (each sign with its evidence; ``""`` off rural roads). It is an indication
+        for the Executive, not a decision (Art. 12 §2). Unscored rows (not located,
+        or ``situacao == "erro"``) get 0 points, no level, a motivation saying why and
+        no Art. 12 indication.
     """
     ev = _Evidence(evidence)
     unscored, reasons = _unscored(ev)
@@ -660,12 +737,13 @@ def suggest(evidence: pd.DataFrame, rules: Rules) -> pd.DataFrame:
             "" if skip else str(code) for skip, code in zip(unscored, levels, strict=True)
         ]
         columns[f"motivacao_{criterion}"] = [r or t for r, t in zip(reasons, texts, strict=True)]
-    candidate, texts = _art12(ev, rules)
-    columns["candidato_art12"] = candidate & ~unscored
+    indication, signs, texts = _art12(ev, rules)
+    columns["indicio_art12"] = indication & ~unscored
+    columns["sinais_art12"] = ["" if skip else t for skip, t in zip(unscored, signs, strict=True)]
     columns["motivo_art12"] = ["" if skip else t for skip, t in zip(unscored, texts, strict=True)]
 
     for name in SUGGESTION_COLUMNS:
         dtype = "float64" if name.startswith("sugerido_") else "object"
-        dtype = "bool" if name == "candidato_art12" else dtype
+        dtype = "bool" if name == "indicio_art12" else dtype
         out[name] = pd.Series(columns[name], index=evidence.index, dtype=dtype)
     return out

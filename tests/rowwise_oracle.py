@@ -1,10 +1,15 @@
-"""Row-by-row implementations from before the array kernels (issue 7), kept as oracles.
+"""Row-by-row implementations of the array kernels, kept as oracles.
 
 The vectorised :func:`geo_ip.ranking.rank`, :func:`geo_ip.eligibility.check`, the path
 assembly of :class:`geo_ip.gridpath.GridNetwork` and the cached
-:func:`geo_ip.scoring.format_number` must give exactly what these gave: the code below
-is the code of geo_ip 0.1.0 before that change, verbatim but for the imports and the
-names (``rank``, ``check``, ``via_lines``, ``format_number``).
+:func:`geo_ip.scoring.format_number` must give exactly what these give.
+
+The path assembly and ``format_number`` are the code of geo_ip 0.1.0 before the array
+kernels (issue 7). ``rank`` and ``check`` were rewritten row by row for the money
+decisions of issue 16 (Art. 11/12 works reserved in the budget, hardship as the
+program's condition), from the docstrings of :mod:`geo_ip.ranking` and
+:mod:`geo_ip.eligibility`, not from their code; only the texts were copied. The cases
+where the two first disagreed (fixed in the code) are pinned in ``tests/test_kernels.py``.
 """
 
 # ruff: noqa
@@ -13,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -142,11 +147,12 @@ def _sort_key(row: _Row, order: tuple[str, ...]) -> tuple[Any, ...]:
 
 
 def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
-    """Natural order of protocol numbers: ``PED-99`` before ``PED-100``."""
-    return tuple(
+    """Natural order of protocol numbers: ``PED-99`` before ``PED-100``; the text last."""
+    parts = tuple(
         (0, int(part)) if part.isdigit() else (1, part.casefold())
         for part in re.findall(r"\d+|\D+", text)
     )
+    return (*parts, (2, text))
 
 
 def _tie_text(name: str, ahead: _Row, row: _Row) -> str:
@@ -176,76 +182,35 @@ def _tie_text(name: str, ahead: _Row, row: _Row) -> str:
     return f"protocolo mais antigo ({shown[0]} contra {shown[1]})"
 
 
-# ---------------------------------------------------------------------------
-# Situation of each row
-# ---------------------------------------------------------------------------
-def _flag(table: pd.DataFrame, name: str, default: bool) -> np.ndarray:
-    """Boolean array of a flag column; NA becomes ``default``."""
-    values = [default if pd.isna(v) else bool(v) for v in table[name].astype("object")]
-    return np.array(values, dtype=bool).reshape(len(table))
+def _flag(row: _Row, name: str, default: bool) -> bool:
+    """A flag cell; NA (or an absent column) is ``default``."""
+    value = row.get(name)
+    return default if value is None or pd.isna(value) else bool(value)
 
 
-def _text(table: pd.DataFrame, name: str) -> list[str]:
-    """Strings of an optional column (``""`` when absent or NA)."""
-    if name not in table:
-        return [""] * len(table)
-    return ["" if pd.isna(v) else str(v).strip() for v in table[name].astype("object")]
+def _text(row: _Row, name: str) -> str:
+    """Text of an optional cell (``""`` when absent or NA), stripped."""
+    value = row.get(name)
+    return "" if value is None or pd.isna(value) else str(value).strip()
 
 
-def _with_detail(text: str, detail: str) -> str:
-    return f"{text}: {detail}" if detail else text
+def _situation(row: _Row) -> str:
+    """Situation before the budget (``""``: to be ranked).
 
-
-def _apart_reasons(table: pd.DataFrame) -> dict[str, list[str]]:
-    """Reason texts of the rows that are not ranked, by situation."""
-    problems = _text(table, "problemas")
-    ineligible = _text(table, "motivos_inelegibilidade")
-    art11 = _text(table, "justificativa_estrategica")
-    art12 = _text(table, "motivo_art12")
-    return {
-        # the problems themselves are in the problemas column, beside this one
-        "erro": [
-            "Pedido com erro, não classificado (ver problemas)"
-            if p
-            else "Pedido com erro, não classificado"
-            for p in problems
-        ],
-        "inelegivel": [
-            _with_detail("Inelegível ao custeio municipal (Art. 5)", m) for m in ineligible
-        ],
-        "estrategico_art11": [
-            _with_detail(
-                "Interesse estratégico (Art. 11): análise direta pela Comissão, sem "
-                "submissão obrigatória à pontuação; listado à parte da classificação",
-                j,
-            )
-            for j in art11
-        ],
-        "candidato_art12": [
-            _with_detail(
-                "Via rural de alto fluxo (Art. 12): o Poder Executivo pode executar "
-                "diretamente, em procedimento próprio; listado à parte da classificação",
-                m.rstrip("."),
-            )
-            for m in art12
-        ],
-    }
-
-
-def _situation(table: pd.DataFrame) -> np.ndarray:
-    """Situation before the budget: ``erro > inelegivel > estrategico_art11 > candidato_art12``.
-
-    Rows with none of these flags are ``""`` (to be ranked).
+    Precedence: erro > execucao_direta_art12 > inelegivel > pendente_comprovacao >
+    estrategico_art11.
     """
-    error = _flag(table, "erro", default=False)
-    eligible = _flag(table, "elegivel", default=False)
-    art11 = _flag(table, "estrategico_art11", default=False)
-    art12 = _flag(table, "candidato_art12", default=False)
-    return np.select(
-        [error, ~eligible, art11, art12],
-        ["erro", "inelegivel", "estrategico_art11", "candidato_art12"],
-        default="",
-    )
+    if _flag(row, "erro", False):
+        return "erro"
+    if _flag(row, "art12_decidido", False):
+        return "execucao_direta_art12"
+    if not _flag(row, "elegivel", False):
+        return "inelegivel"
+    if _text(row, "hipossuficiencia") == "sem_comprovacao":
+        return "pendente_comprovacao"
+    if _flag(row, "art11_decidido", False):
+        return "estrategico_art11"
+    return ""
 
 
 def _share(total: Any, rules: Rules) -> float:
@@ -256,63 +221,23 @@ def _share(total: Any, rules: Rules) -> float:
     return float(rules.participacao.share_for(max(score, 0.0)))
 
 
-# ---------------------------------------------------------------------------
-# Public entry point
-# ---------------------------------------------------------------------------
+_ART12_SIGN = (
+    "; indício de via rural de alto fluxo (Art. 12 §1): a execução direta depende de "
+    "decisão do Poder Executivo em procedimento administrativo próprio (Art. 12 §2)"
+)
+_ART11_HEAD = (
+    "Interesse estratégico (Art. 11): análise direta pela Comissão, sem a pontuação, com "
+    "parecer técnico circunstanciado"
+)
+_ART12_HEAD = (
+    "Execução direta pelo Poder Executivo em via rural de alto fluxo (Art. 12), "
+    "procedimento administrativo "
+)
+_RESERVE = "reserva no orçamento (Art. 11, parágrafo único, e Art. 13)"
+
+
 def rank(table: pd.DataFrame, rules: Rules, budget: float | None) -> pd.DataFrame:
-    """Rank the requests, compute the municipal share and select them within the budget.
-
-    Parameters
-    ----------
-    table : DataFrame
-        One row per request with the columns of :data:`REQUIRED_COLUMNS`:
-        ``protocolo``, ``data_protocolo`` (date or None), the final points
-        ``pont_<c>`` of the five criteria, ``pontuacao_total``,
-        ``moradores_estimados``, ``custo_estimado_rs``, ``custo_por_beneficiario_rs``
-        and the flags ``erro``, ``elegivel``, ``estrategico_art11``,
-        ``candidato_art12`` (NA counts as False, and as not eligible for
-        ``elegivel``). Optional ``problemas``, ``motivos_inelegibilidade``,
-        ``justificativa_estrategica`` and ``motivo_art12`` are quoted in the reasons.
-    rules : Rules
-        Municipality rules: ``desempate.ordem`` (Art. 10 §1), ``participacao``
-        (Art. 4 §1) and ``orcamento.estrito``.
-    budget : float or None
-        Amount available for the works, in R$. It pays the **municipal part** of
-        each work (``custo_municipio_rs``, Art. 4), not its total cost. ``None``
-        means no limit: every ranked request is selected.
-
-    Returns
-    -------
-    DataFrame
-        A copy of ``table`` (same index and row order) with :data:`RANKING_COLUMNS`:
-
-        - ``situacao``: ``erro`` > ``inelegivel`` > ``estrategico_art11`` >
-          ``candidato_art12`` take precedence in that order; the other rows are ranked
-          and are ``classificado`` when selected within the budget, else
-          ``aguardando_orcamento``;
-        - ``posicao`` (Int64): 1..k among the ranked rows, NA for the others. Order:
-          ``pontuacao_total`` descending, then the keys of ``rules.desempate.ordem``
-          (beneficiarios: more ``moradores_estimados``; seguranca: more
-          ``pont_seguranca``; custo_beneficio: lower ``custo_por_beneficiario_rs``;
-          antiguidade_protocolo: older ``data_protocolo``; unknown values last),
-          then ``protocolo`` as text;
-        - ``percentual_municipio``: municipal share (%) by the total score (Art. 4
-          §1), for ranked and Art. 11/12 rows; NaN for ``erro`` and ``inelegivel``
-          rows and when the total is unknown;
-        - ``custo_municipio_rs``: ``percentual_municipio / 100 × custo_estimado_rs``;
-        - ``selecionado_orcamento``: walking in ranking order, a row is selected when
-          its municipal cost fits the remaining budget; one that does not fit (or whose
-          cost is unknown) waits, and later ones are still considered unless
-          ``rules.orcamento.estrito``, in which case the selection stops there;
-        - ``motivo_situacao``: the reason, in Portuguese.
-
-    Raises
-    ------
-    BudgetError
-        If ``budget`` is negative or not a number.
-    GeoIPError
-        If a required column is missing.
-    """
+    """Rank, share and select within the budget, one row at a time (see ``ranking.rank``)."""
     if budget is not None and (math.isnan(budget) or budget < 0):
         what = "negativo" if budget < 0 else "inválido (não é um número)"
         raise BudgetError(f"orçamento {what}: {format_brl(budget)}", field="orcamento")
@@ -322,26 +247,94 @@ def rank(table: pd.DataFrame, rules: Rules, budget: float | None) -> pd.DataFram
 
     rows = table.reset_index(drop=True)
     n = len(rows)
-    situation = _situation(rows).astype(object)
-    reasons = _apart_reasons(rows)
-    motive = [reasons[s][i] + "." if s else "" for i, s in enumerate(situation)]
+    records: list[_Row] = [{str(k): v for k, v in r.items()} for r in rows.to_dict("records")]
+    situation = [_situation(row) for row in records]
+    motive = [""] * n
 
-    # Art. 4 §1 ties the share to the score: only ranked rows have one. Art. 11 and 12
-    # requests skip the points, so their share is the commission's (left blank).
+    # the municipal share: by the points for the ranked rows (Art. 4 §1), the rules' own
+    # for the Art. 11 and 12 works, none for the others
     share = np.full(n, np.nan)
-    for i in range(n):
+    for i, row in enumerate(records):
         if situation[i] == "":
-            share[i] = _share(rows.at[i, "pontuacao_total"], rules)
-    cost = np.array([_number(v) for v in rows["custo_estimado_rs"]], dtype=float)
+            share[i] = _share(row["pontuacao_total"], rules)
+        elif situation[i] == "estrategico_art11":
+            share[i] = float(rules.participacao.percentual_art11.valor)
+        elif situation[i] == "execucao_direta_art12":
+            share[i] = float(rules.participacao.percentual_art12.valor)
+    cost = np.array([_number(row["custo_estimado_rs"]) for row in records], dtype=float)
     municipal = cents(share / 100.0 * cost)
 
-    order = tuple(rules.desempate.ordem)
-    ranked = [i for i in range(n) if situation[i] == ""]
-    records: list[_Row] = [{str(k): v for k, v in r.items()} for r in rows.to_dict("records")]
-    ranked.sort(key=lambda i: _sort_key(records[i], order))
-    position = pd.array([pd.NA] * n, dtype="Int64")
+    # rows apart from the list and from the budget: errors and ineligible requests
+    for i, row in enumerate(records):
+        if situation[i] == "erro":
+            if _text(row, "problemas"):
+                motive[i] = "Pedido com erro, não classificado (ver problemas)."
+            else:
+                motive[i] = "Pedido com erro, não classificado."
+        elif situation[i] == "inelegivel":
+            detail = _text(row, "motivos_inelegibilidade")
+            text = "Inelegível ao custeio municipal"
+            motive[i] = (f"{text}: {detail}" if detail else text) + "."
+
     selected = np.zeros(n, dtype=bool)
     remaining = math.inf if budget is None else float(budget)
+
+    # 1. the Art. 11 and 12 works, in the order of their decisions (NA last, then by protocol)
+    def decision_order(i: int) -> tuple[Any, ...]:
+        order_number = _number(records[i].get("ordem_ato"))
+        return (_asc(order_number), _natural(str(records[i]["protocolo"])))
+
+    reserved = [
+        i for i in range(n) if situation[i] in ("estrategico_art11", "execucao_direta_art12")
+    ]
+    reserved.sort(key=decision_order)
+    for place, i in enumerate(reserved, start=1):
+        row = records[i]
+        if situation[i] == "execucao_direta_art12":
+            head = _ART12_HEAD + (_text(row, "procedimento_art12") or "não informado")
+        else:
+            head = _ART11_HEAD
+        amount = municipal[i]
+        charge = (
+            f"; listado à parte da classificação; {place}ª {_RESERVE}: custo municipal "
+            f"{format_brl(amount)} ({format_number(share[i])} %)"
+        )
+        if math.isnan(amount):
+            charge = (
+                f"; listado à parte da classificação; {place}ª {_RESERVE}: custo municipal "
+                "desconhecido (estime o custo da obra)"
+            )
+        if budget is None:
+            selected[i] = True
+            charge += " (sem limite de orçamento informado)"
+        elif math.isnan(amount):
+            charge += ", não reservado"
+        elif amount <= remaining + _EPSILON:
+            remaining = max(remaining - amount, 0.0)
+            selected[i] = True
+            charge += f", reservado; saldo restante {format_brl(remaining)}"
+        else:
+            charge += f", não cabe no saldo de {format_brl(remaining)}: não reservado"
+        motive[i] = head + charge + "."
+
+    # 2. the ranked list, with the pending requests sorted among them (never selected)
+    order = tuple(rules.desempate.ordem)
+    candidates = [i for i in range(n) if situation[i] in ("", "pendente_comprovacao")]
+    candidates.sort(key=lambda i: _sort_key(records[i], order))
+    ranked = [i for i in candidates if situation[i] == ""]
+    position = pd.array([pd.NA] * n, dtype="Int64")
+    ahead = 0
+    for i in candidates:
+        if situation[i] == "pendente_comprovacao":
+            motive[i] = (
+                "Pendente de comprovação da hipossuficiência (Art. 4, caput e §2): com "
+                f"{format_number(_number(records[i]['pontuacao_total']))} pontos, ficaria em "
+                f"{ahead + 1}º na classificação; sem participação do Município e fora do "
+                "orçamento até a comprovação (CadÚnico, declaração de renda ou documentos "
+                "aceitos pela Comissão)."
+            )
+        else:
+            ahead += 1
     stopped_at: str | None = None
     for place, i in enumerate(ranked, start=1):
         position[i] = place
@@ -377,6 +370,8 @@ def rank(table: pd.DataFrame, rules: Rules, budget: float | None) -> pd.DataFram
             )
             if rules.orcamento.estrito:
                 stopped_at = str(records[i]["protocolo"])
+        if _flag(records[i], "indicio_art12", False):
+            text += _ART12_SIGN
         motive[i] = text + "."
 
     out = table.copy()
@@ -387,6 +382,41 @@ def rank(table: pd.DataFrame, rules: Rules, budget: float | None) -> pd.DataFram
     out["selecionado_orcamento"] = pd.Series(selected, index=table.index, dtype="bool")
     out["motivo_situacao"] = pd.Series(motive, index=table.index, dtype="object")
     return out
+
+
+def budget_summary(table: pd.DataFrame, budget: float | None) -> dict[str, Any]:
+    """Re-walk the budget of a ranked table row by row (see ``ranking.budget_summary``).
+
+    The reserved works first, in the order of their decisions, then the selected ranked
+    rows: the balances are what is left after each part, in centavos.
+    """
+    reserved_rs = ranked_rs = 0.0
+    reservations = unreserved = chosen = 0
+    for situation, picked, cost in zip(
+        table["situacao"], table["selecionado_orcamento"], table["custo_municipio_rs"],
+        strict=True,
+    ):  # fmt: skip
+        amount = 0.0 if pd.isna(cost) else float(cost)
+        if situation in ("estrategico_art11", "execucao_direta_art12"):
+            if picked:
+                reservations += 1
+                reserved_rs += amount
+            else:
+                unreserved += 1
+        elif picked:
+            chosen += 1
+            ranked_rs += amount
+    after = None if budget is None else round(budget - reserved_rs, 2)
+    return {
+        "orcamento_rs": budget,
+        "reservado_rs": round(reserved_rs, 2),
+        "reservas": reservations,
+        "reservas_sem_saldo": unreserved,
+        "saldo_apos_reservas_rs": after,
+        "classificados_rs": round(ranked_rs, 2),
+        "selecionados": chosen,
+        "saldo_final_rs": None if after is None else round(after - ranked_rs, 2),
+    }
 
 
 def _ranked_text(
@@ -421,74 +451,153 @@ def _ranked_text(
 
 # --- eligibility.check -------------------------------------------------------------------
 
+_PUBLIC_HARDSHIP = {
+    "cadunico": "comprovada",
+    "declaracao": "comprovada",
+    "aceita_comissao": "comprovada",
+    "acima_do_limite": "não comprovada",
+    "sem_comprovacao": "pendente",
+    "nao_exigida": "não exigida",
+}
 
-def _use_and_hardship(row: dict[str, object], rules: Rules) -> tuple[list[str], list[str]]:
-    """Reasons and warnings of Art. 5, I and Art. 4 §2 for one request."""
-    el = rules.elegibilidade
-    limit = el.renda_per_capita_maxima.valor
-    limit_text = _money(limit)
+
+def _limits_text(rules: Rules) -> str:
+    """The income limits of the regulation in words."""
+    hs = rules.hipossuficiencia
+    parts = []
+    if hs.per_capita_limit_rs is not None:
+        parts.append(f"renda per capita até {_money(hs.per_capita_limit_rs)}")
+    if hs.family_limit_rs is not None:
+        parts.append(f"renda familiar até {_money(hs.family_limit_rs)}")
+    return " ou ".join(parts)
+
+
+def _missing_proof(rules: Rules) -> str:
+    return (
+        "falta comprovar a hipossuficiência financeira (Art. 4 §2): inscrição ativa no "
+        "CadÚnico (I), declaração de composição familiar e renda dentro do limite — "
+        f"{_limits_text(rules)} (II, Art. 2, IV) — ou outros documentos aceitos pela "
+        "Comissão (III)"
+    )
+
+
+def _use_and_hardship(
+    row: dict[str, object], rules: Rules, accepted: bool
+) -> tuple[list[tuple[str, str]], list[str], list[str], str]:
+    """Art. 4 and Art. 5, I for one request.
+
+    Returns (reasons as (articles, text), use notes, hardship notes, hardship status).
+    """
+    el, hs = rules.elegibilidade, rules.hipossuficiencia
+    limits = _limits_text(rules)
+    pc_limit, fam_limit = hs.per_capita_limit_rs, hs.family_limit_rs
     use, mei, cad = slug(cell_text(row["uso_imovel"])), yes_no(row["mei"]), yes_no(row["cadunico"])
     income, people = _elig_number(row["renda_familiar"]), _elig_number(row["moradores"])
     homes = _elig_number(row["residencias"])
     family = people / homes if homes > 1 else people
     per_capita = income / family if family > 0 else math.nan
-    income_ok = per_capita <= limit + 1e-9
-    how = "inscrição no CadÚnico" if cad is True else "renda per capita declarada"
-    reasons: list[str] = []
-    notes: list[str] = []
+
+    # Art. 2, IV: within either limit proves (§2, II); above every limit that can be
+    # tested with the declaration is over the limit
+    within = False
+    testable = False
+    if pc_limit is not None and not math.isnan(per_capita):
+        testable = True
+        within = within or per_capita <= pc_limit + 1e-9
+    if fam_limit is not None and not math.isnan(income):
+        testable = True
+        within = within or income <= fam_limit + 1e-9
+    above = testable and not within
+    kind = _tipo(cell_text(row["tipo"])) or ""
+    if kind and kind not in hs.tipos:
+        status = "nao_exigida"
+    elif cad is True:
+        status = "cadunico"
+    elif within:
+        status = "declaracao"
+    elif accepted:
+        status = "aceita_comissao"
+    elif above:
+        status = "acima_do_limite"
+    else:
+        status = "sem_comprovacao"
+    if cad is True:
+        how = "inscrição no CadÚnico"
+    elif within:
+        how = "renda declarada dentro do limite"
+    elif accepted:
+        how = "documentos aceitos pela Comissão"
+    else:
+        how = ""
+
+    reasons: list[tuple[str, str]] = []
+    use_notes: list[str] = []
+    hardship_notes: list[str] = []
+    mei_without_proof = False
     if use in {slug(u) for u in el.usos_inelegiveis}:
         label = _USE_LABELS.get(use, use)
-        if mei is True and (cad is True or income_ok):
-            notes.append(
+        if mei is True and how:
+            use_notes.append(
                 f"Art. 5, I: imóvel de uso {label} de MEI em hipossuficiência comprovada "
                 f"({how}): elegível pela exceção; a Comissão confere"
             )
         elif mei is True:
+            mei_without_proof = True
             reasons.append(
-                f"Art. 5, I: imóvel de uso {label}; o solicitante é MEI, mas sem "
-                "hipossuficiência comprovada (nem inscrição no CadÚnico nem renda per capita "
-                f"declarada até {limit_text})"
+                (
+                    "Art. 5, I",
+                    f"Art. 5, I: imóvel de uso {label}; o solicitante é MEI, mas sem "
+                    "hipossuficiência comprovada (nem inscrição no CadÚnico nem renda "
+                    f"declarada dentro do limite: {limits})",
+                )
             )
-            return reasons, notes  # the reason already says what Art. 4 §2 would
         else:
             who = "não é MEI" if mei is False else "não informou se é MEI"
-            reasons.append(f"Art. 5, I: imóvel de uso {label} e o solicitante {who}")
+            reasons.append(("Art. 5, I", f"Art. 5, I: imóvel de uso {label} e o solicitante {who}"))
     elif use == "misto":
-        notes.append(
+        use_notes.append(
             "Art. 5, I: imóvel de uso misto; elegível se a obra atende a moradia, a Comissão "
             "verifica o uso"
         )
     elif not use:
-        notes.append("Art. 5, I: uso do imóvel não informado; considerado residencial")
+        use_notes.append("Art. 5, I: uso do imóvel não informado; considerado residencial")
     elif use != "residencial":
         shown = cell_text(row["uso_imovel"])[:40]
-        notes.append(f"Art. 5, I: uso do imóvel não reconhecido ('{shown}'); a Comissão verifica")
+        use_notes.append(
+            f"Art. 5, I: uso do imóvel não reconhecido ('{shown}'); a Comissão verifica"
+        )
 
-    # Art. 4 §2 — proof of hardship: warnings only (§2, III lets the commission ask).
-    if cad is True:
-        if per_capita > limit + 1e-9:
-            notes.append(
-                "Art. 4 §2: inscrito no CadÚnico, mas a renda per capita declarada passa do "
-                f"limite de {limit_text} (Art. 2, IV); a Comissão confere"
+    # Art. 4: the hardship reason comes first among the reasons
+    if status == "acima_do_limite":
+        text = (
+            f"Art. 4, caput e Art. 2, IV: renda declarada acima do limite ({limits}), sem "
+            "inscrição no CadÚnico nem documentos aceitos pela Comissão"
+        )
+        reasons.insert(0, ("Art. 4, caput; Art. 2, IV", text))
+    elif status == "sem_comprovacao" and not mei_without_proof:
+        if math.isnan(income):
+            detail = " (sem inscrição no CadÚnico nem declaração de renda)"
+        elif math.isnan(per_capita):
+            detail = (
+                " (renda familiar declarada sem o número de moradores: renda per capita não "
+                "calculada)"
             )
-    elif income_ok:
-        pass
-    elif not math.isnan(per_capita):
-        notes.append(
-            "Art. 4 §2: sem inscrição no CadÚnico e com renda per capita declarada acima do "
-            f"limite de {limit_text} (Art. 2, IV): hipossuficiência não comprovada; {_ASK}"
+        else:
+            detail = ""
+        hardship_notes.append(
+            f"Art. 4 §2: hipossuficiência não comprovada{detail}; pedido pendente de "
+            f"comprovação, sem participação do Município até lá; {_ASK}"
         )
-    elif not math.isnan(income):
-        notes.append(
-            "Art. 4 §2: renda familiar declarada sem o número de moradores, renda per capita "
-            f"não calculada: hipossuficiência não comprovada; {_ASK}"
+    elif status == "aceita_comissao":
+        hardship_notes.append(
+            "Art. 4 §2, III: hipossuficiência aceita pela Comissão com outros documentos"
         )
-    else:
-        notes.append(
-            "Art. 4 §2: hipossuficiência não comprovada (sem inscrição no CadÚnico nem "
-            f"declaração de renda); {_ASK}"
+    elif status == "cadunico" and above:
+        hardship_notes.append(
+            "Art. 4 §2, I: inscrito no CadÚnico (comprova a hipossuficiência), mas a renda "
+            f"declarada passa do limite ({limits}, Art. 2, IV); a Comissão confere"
         )
-    return reasons, notes
+    return reasons, use_notes, hardship_notes, status
 
 
 def _previous_benefit(
@@ -496,9 +605,13 @@ def _previous_benefit(
     events: list[tuple[date, str, str]] | None,
     start: date,
     years: float,
-) -> tuple[list[str], list[str]]:
-    """Reasons and warnings of Art. 5, II for one request (``events``: its CPF's history)."""
+) -> tuple[list[str], list[str], list[str]]:
+    """Art. 5, II for one request (``events``: its CPF's history).
+
+    Returns (reasons, notes on benefits of other types, note on a justified identical one).
+    """
     reasons: list[str] = []
+    others: list[str] = []
     notes: list[str] = []
     found: list[tuple[date, str]] = []
     own = _as_date(row["beneficio_anterior_data"])
@@ -512,7 +625,7 @@ def _previous_benefit(
         elif tipo == kind:
             found.append((day, where))
         elif day >= start:
-            notes.append(
+            others.append(
                 f"Art. 5, II: benefício de outro tipo ({tipo}) em {day.isoformat()} ({where}): "
                 "não é idêntico"
             )
@@ -531,7 +644,7 @@ def _previous_benefit(
                 f"Art. 5, II: benefício idêntico concedido {when}, sem justificativa de fato "
                 "superveniente (campo 'beneficio_anterior_justificativa')"
             )
-    return reasons, notes
+    return reasons, others, notes
 
 
 def check(
@@ -542,37 +655,9 @@ def check(
     reference_date: date,
     key: bytes,
     mask: bool = True,
+    accepted: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Check Art. 5 eligibility, Art. 4 §2 hardship proof and the Art. 11 flag.
-
-    Parameters
-    ----------
-    requests : pandas.DataFrame
-        The evidence table (or the validated requests) with the columns of
-        :data:`_INPUT_COLUMNS` (``protocolo``, ``tipo``, ``uso_imovel``, ``mei``,
-        ``cadunico``, ``renda_familiar``, ``moradores``, ``residencias``,
-        ``cpf_solicitante``, ``beneficio_anterior_data``,
-        ``beneficio_anterior_justificativa``, ``estrategico``,
-        ``justificativa_estrategica``); a missing column counts as blank.
-    rules : Rules
-        ``rules.elegibilidade`` gives the ineligible uses, the years of Art. 5, II and
-        the per-capita income limit.
-    history : pandas.DataFrame, optional
-        Previous benefits from :func:`read_history` (``cpf_hash`` or ``cpf``, ``data``,
-        optional ``tipo``, ``protocolo``).
-    reference_date : datetime.date
-        Date the years of Art. 5, II are counted back from.
-    key : bytes
-        The LGPD key (:func:`geo_ip.privacy.load_key`), the same as the history's hashes.
-    mask : bool, default True
-        Return ``cpf_solicitante`` masked (the hash serves every later comparison).
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy of ``requests`` with :data:`RESULT_COLUMNS` added (rules in the module
-        docstring). No text contains a CPF, a name or an income figure.
-    """
+    """Check hardship, Art. 5 and the Art. 11 marking, one row at a time (see ``check``)."""
     out = requests.copy()
     n = len(out)
     years = rules.elegibilidade.anos_beneficio_identico.valor
@@ -582,65 +667,81 @@ def check(
     past = _history_events(history, key)
     if past is None:
         log.info("elegibilidade sem histórico de benefícios: Art. 5, II só pelo pedido")
+    decided = dict(accepted or {})
     same_cpf: dict[str, list[str]] = {}
     for h, protocol in zip(hashes, data["protocolo"], strict=True):
         if h:
             same_cpf.setdefault(h, []).append(cell_text(protocol))
 
-    reasons: list[list[str]] = []
-    notes: list[list[str]] = []
-    strategic: list[bool] = []
+    columns: dict[str, list[object]] = {
+        name: []
+        for name in (
+            "elegivel", "motivos_inelegibilidade", "fundamento_inelegibilidade",
+            "avisos_elegibilidade", "hipossuficiencia", "condicao_hipossuficiencia",
+            "pendencia_hipossuficiencia", "pedido_estrategico",
+        )
+    }  # fmt: skip
     for i in range(n):
         row = {c: values[i] for c, values in data.items()}
-        why, note = _use_and_hardship(row, rules)
+        protocol = cell_text(row["protocolo"])
+        reasons, use_notes, hardship_notes, status = _use_and_hardship(
+            row, rules, protocol in decided
+        )
         events = past.get(hashes[i], []) if past is not None and hashes[i] else None
-        why2, note2 = _previous_benefit(row, events, start, years)
-        why, note = why + why2, note + note2
+        benefit_reasons, other_benefits, identical = _previous_benefit(row, events, start, years)
+        reasons += [("Art. 5, II", r) for r in benefit_reasons]
+        notes = use_notes + hardship_notes
+        if protocol in decided:
+            notes.append("Art. 4 §2, III: decisão da Comissão — " + decided[protocol])
+        notes += other_benefits + identical
         if past is not None and not hashes[i]:
-            note.append(
+            notes.append(
                 "Art. 5, II: CPF ausente ou inválido; benefício anterior não verificado no "
                 "histórico"
             )
         others = list(same_cpf.get(hashes[i], []))
         if others:
-            others.remove(cell_text(row["protocolo"]))
+            others.remove(protocol)
         if others:
-            note.append(
+            notes.append(
                 "Art. 5, II: o mesmo solicitante (CPF) tem outro(s) pedido(s) nesta planilha: "
                 f"{', '.join(others)}; a Comissão verifica"
             )
         flagged = yes_no(row["estrategico"]) is True
         justified = bool(cell_text(row["justificativa_estrategica"]))
         if flagged and not justified:
-            note.append(
+            notes.append(
                 "Art. 11: marcado como estratégico sem a justificativa técnica e administrativa "
                 "expressa; não é tratado como Art. 11"
             )
-        reasons.append(why)
-        notes.append(note)
-        strategic.append(flagged and justified)
+        elif flagged:
+            notes.append(
+                "Art. 11: marcado como estratégico, com justificativa; a dispensa da pontuação "
+                "depende de parecer técnico circunstanciado da Comissão (decisão com "
+                "criterio = art11, Art. 11, parágrafo único)"
+            )
+        columns["elegivel"].append(not reasons)
+        columns["motivos_inelegibilidade"].append(" | ".join(t for _a, t in reasons if t))
+        columns["fundamento_inelegibilidade"].append("; ".join(a for a, _text in reasons))
+        columns["avisos_elegibilidade"].append(" | ".join(notes))
+        columns["hipossuficiencia"].append(status)
+        columns["condicao_hipossuficiencia"].append(_PUBLIC_HARDSHIP[status])
+        columns["pendencia_hipossuficiencia"].append(
+            _missing_proof(rules) if status == "sem_comprovacao" else ""
+        )
+        columns["pedido_estrategico"].append(flagged and justified)
 
     def column(values: list[object], dtype: type) -> pd.Series:
         return pd.Series(values, index=out.index, dtype=dtype)
 
-    out["elegivel"] = column([not r for r in reasons], bool)
-    out["motivos_inelegibilidade"] = column([" | ".join(r) for r in reasons], str)
-    articles = ["; ".join(dict.fromkeys(x.split(":")[0] for x in r)) for r in reasons]
-    out["fundamento_inelegibilidade"] = column(list(articles), str)
-    out["avisos_elegibilidade"] = column([" | ".join(x) for x in notes], str)
-    out["estrategico_art11"] = column(list(strategic), bool)
+    for name, values in columns.items():
+        out[name] = column(values, bool if name in ("elegivel", "pedido_estrategico") else str)
     out["cpf_hash"] = column(list(hashes), str)
     if mask and "cpf_solicitante" in out.columns:
         out["cpf_solicitante"] = [
             cell_text(v) if cell_text(v).startswith("***") else mask_cpf(v)
             for v in out["cpf_solicitante"]
         ]
-    log.info(
-        "elegibilidade: %d pedido(s) elegível(is), %d inelegível(is), %d estratégico(s) (Art. 11)",
-        int(out["elegivel"].sum()),
-        int((~out["elegivel"]).sum()),
-        int(out["estrategico_art11"].sum()),
-    )
     return out
 
 

@@ -84,7 +84,15 @@ def test_facility_flags() -> None:
     night = {name for name, c in cats.items() if c.gerador_noturno}
     # Art. 9 §3, III: every category but crossings, bus stops and private doctors'
     # offices is a public or community facility.
-    assert set(cats) - public == {"travessia", "ponto_onibus", "consultorio"}
+    assert set(cats) - public == {
+        "travessia",
+        "ponto_onibus",
+        "consultorio",
+        "lavoura",
+        "terreiro",
+        "silo",
+        "agroindustria",
+    }
     # Art. 9 §7, IV: places with pedestrians at night (bus stops among them).
     assert night == {
         "escola", "universidade", "hospital", "unidade_saude", "praca", "quadra",

@@ -5,7 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from geo_ip.config import CRITERIA, load_rules, rules_path
+from geo_ip.config import (
+    CRITERIA,
+    LAW_REPEAT_YEARS,
+    LAW_SHARE_BOUNDS,
+    LAW_TOTAL,
+    LAW_WEIGHTS,
+    load_rules,
+    rules_path,
+)
 from geo_ip.errors import RulesError
 
 EXTREMA = rules_path("extrema")
@@ -82,8 +90,12 @@ def test_missing_key_is_named(tmp_path: Path) -> None:
 
 def test_weight_sum_must_be_100(tmp_path: Path) -> None:
     path = _edited(tmp_path, 'valor = 40, unidade = "pontos"', 'valor = 45, unidade = "pontos"')
-    with pytest.raises(RulesError, match="soma dos pesos é 105"):
+    with pytest.raises(RulesError, match="soma dos pesos é 105") as info:
         load_rules(path)
+    message = str(info.value)
+    assert "fixa o total em 100 pontos (Art. 8)" in message
+    assert "campo 'criterios.beneficiarios.peso'" in message
+    assert "Art. 9, I)" in message
 
 
 def test_level_above_weight_is_refused(tmp_path: Path) -> None:
@@ -350,8 +362,12 @@ def test_tie_break_order_is_the_laws(tmp_path: Path) -> None:
         '"custo_beneficio", "antiguidade_protocolo"]\nfonte = "Art. 10 §1"\n',
         encoding="utf-8",
     )
-    with pytest.raises(RulesError, match=r"desempate.*o Art. 10 §1 fixa a ordem de desempate"):
+    with pytest.raises(RulesError) as info:
         load_rules(path)
+    message = str(info.value)
+    assert "campo 'desempate.ordem'" in message
+    assert "Art. 10 §1" in message
+    assert "não pode alterá-la" in message
 
 
 def test_cost_share_never_falls_as_the_score_rises(tmp_path: Path) -> None:
@@ -363,3 +379,134 @@ def test_cost_share_never_falls_as_the_score_rises(tmp_path: Path) -> None:
     )
     with pytest.raises(RulesError, match=r"a faixa a partir de 80 pontos paga 60 %, menos que"):
         load_rules(path)
+
+
+# ---------------------------------------------------------------------------
+# Numbers fixed by the law itself cannot be changed by a rules file
+# ---------------------------------------------------------------------------
+def _inheriting(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "regras_alteradas.toml"
+    path.write_text('herda = "extrema"\n' + body, encoding="utf-8")
+    return path
+
+
+def _peso(value: float) -> str:
+    return f'peso = {{ valor = {value}, unidade = "pontos", fonte = "decreto municipal" }}\n'
+
+
+def test_law_constants_are_the_laws() -> None:
+    assert LAW_WEIGHTS == {
+        "beneficiarios": 40,
+        "seguranca": 15,
+        "trafego": 15,
+        "custo_beneficio": 15,
+        "viabilidade": 15,
+    }
+    assert sum(LAW_WEIGHTS.values()) == LAW_TOTAL == 100
+    assert LAW_SHARE_BOUNDS == (50, 100)
+    assert LAW_REPEAT_YEARS == 5
+    rules = load_rules("extrema")
+    assert {name: getattr(rules.criterios, name).peso.valor for name in CRITERIA} == LAW_WEIGHTS
+    assert rules.elegibilidade.anos_beneficio_identico.valor == LAW_REPEAT_YEARS
+
+
+def test_law_weights_cannot_be_changed(tmp_path: Path) -> None:
+    # 20/35/15/15/15 still sums to 100: only the per-criterion lock refuses it
+    path = _inheriting(
+        tmp_path,
+        "[criterios.beneficiarios]\n" + _peso(20) + "[criterios.seguranca]\n" + _peso(35),
+    )
+    with pytest.raises(RulesError) as info:
+        load_rules(path)
+    message = str(info.value)
+    assert "campo 'criterios.beneficiarios.peso'" in message
+    assert (
+        "o peso do critério 'beneficiarios' é fixado em 40 pontos pela Lei 5.442/2026 "
+        "(Art. 9, I); o arquivo de regras não pode alterá-lo (encontrado 20)"
+    ) in message
+    assert "'seguranca' (35 em vez de 15, Art. 9, II)" in message
+    assert "soma dos pesos" not in message
+
+
+def test_one_law_weight_changed_is_named(tmp_path: Path) -> None:
+    path = _inheriting(tmp_path, "[criterios.viabilidade]\n" + _peso(10))
+    with pytest.raises(RulesError) as info:
+        load_rules(path)
+    message = str(info.value)
+    assert "campo 'criterios.viabilidade.peso'" in message
+    assert "fixado em 15 pontos pela Lei 5.442/2026 (Art. 9, V)" in message
+    assert "(Art. 8)" in message  # the total is no longer 100 either
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        (
+            "percentual_minimo",
+            10,
+            "o percentual mínimo de participação do Município é fixado em 50 % pela "
+            "Lei 5.442/2026 (Art. 4, caput); o arquivo de regras não pode alterá-lo "
+            "(encontrado 10)",
+        ),
+        (
+            "percentual_maximo",
+            90,
+            "o percentual máximo de participação do Município é fixado em 100 % pela "
+            "Lei 5.442/2026 (Art. 4, caput); o arquivo de regras não pode alterá-lo "
+            "(encontrado 90)",
+        ),
+    ],
+)
+def test_law_share_bounds_cannot_be_changed(
+    tmp_path: Path, key: str, value: float, expected: str
+) -> None:
+    path = _inheriting(
+        tmp_path,
+        f'[participacao]\n{key} = {{ valor = {value}, unidade = "%", fonte = "decreto" }}\n',
+    )
+    with pytest.raises(RulesError) as info:
+        load_rules(path)
+    message = str(info.value)
+    assert f"campo 'participacao.{key}'" in message
+    assert expected in message
+
+
+def test_law_repeat_window_cannot_be_changed(tmp_path: Path) -> None:
+    path = _inheriting(
+        tmp_path,
+        "[elegibilidade]\nanos_beneficio_identico = "
+        '{ valor = 3, unidade = "anos", fonte = "decreto" }\n',
+    )
+    with pytest.raises(RulesError) as info:
+        load_rules(path)
+    message = str(info.value)
+    assert "campo 'elegibilidade.anos_beneficio_identico'" in message
+    assert "fixado em 5 anos pela Lei 5.442/2026 (Art. 5, II)" in message
+    assert "(encontrado 3)" in message
+
+
+def test_numbers_left_to_regulation_stay_editable(tmp_path: Path) -> None:
+    path = _inheriting(
+        tmp_path,
+        "[participacao]\nfaixas = [{ pontuacao_minima = 70, percentual = 100 }, "
+        "{ pontuacao_minima = 0, percentual = 60 }]\n"
+        "[rede]\n"
+        'vao_postes = { valor = 40, unidade = "m", fonte = "Decreto municipal nº 1/2026" }\n'
+        "[pontuacao.custo_beneficio]\n"
+        'nivel_i_ate_rs = { valor = 2000, unidade = "R$/morador", fonte = "Decreto nº 1" }\n',
+    )
+    rules = load_rules(path)
+    assert rules.participacao.share_for(75) == 100
+    assert rules.participacao.share_for(10) == 60
+    assert rules.rede.vao_postes.valor == 40
+    assert rules.pontuacao.custo_beneficio.nivel_i_ate_rs.valor == 2000
+    # a level's points (Art. 9 §6) are left to the decree as well
+    text = EXTREMA.read_text(encoding="utf-8")
+    level = 'descricao = "Melhoria de caráter preventivo, sem histórico expressivo", '
+    assert level in text
+    edited = _edited(
+        tmp_path,
+        level + 'fonte_descricao = "Art. 9 §6, III", pontos = { valor = 5,',
+        level + 'fonte_descricao = "Art. 9 §6, III", pontos = { valor = 3,',
+    )
+    assert load_rules(edited).level_points("seguranca")["III"] == 3

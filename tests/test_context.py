@@ -18,7 +18,7 @@ import pytest
 import rasterio
 from pyproj import Transformer
 from rasterio.transform import from_origin
-from shapely.geometry import LineString, Point, box
+from shapely.geometry import LineString, Point, Polygon, box
 
 from geo_ip.catalog import Catalog, load_catalog
 from geo_ip.config import load_rules
@@ -316,8 +316,12 @@ def test_missing_location_or_edge_gives_na(ctx: Context) -> None:
         "equipamentos": [],
         "seguranca": [],
         "paradas_onibus_via": [],
+        "producao_rural": [],
         "ocorrencias": [],
     }
+    for column in ("centros_comunitarios", "producao_rural"):
+        assert pd.isna(r4[column]) and r5[column] == 0
+    assert r4["producao_rural_nomes"] == r5["centros_comunitarios_nomes"] == ""
 
 
 def test_index_is_kept_and_inputs_checked(ctx: Context) -> None:
@@ -330,6 +334,139 @@ def test_index_is_kept_and_inputs_checked(ctx: Context) -> None:
         ctx.for_requests(requests, reference_date=REF, **{**RADII, "safety_radius_m": -1})
     with pytest.raises(ValueError, match="alinhados"):
         ctx.for_requests(requests, [None], reference_date=REF, **RADII)
+
+
+# ----------------------------------------------- Art. 12 §1: community centres, production
+
+# Seen from request R2 at (200, 0), on the rural bridge 2–5 (distances in the comments).
+ART12_FACILITIES = [
+    ("node/20", "centro_comunitario", "Centro Comunitário do Bairro Alto", (200, 100)),  # 100
+    ("node/21", "assistencia_social", "CRAS Rural", (200, -160)),  # 160: outside 150
+    ("node/22", "escola", "Escola Rural", (200, 50)),  # 50
+    ("way/23", "lavoura", None, (200, 600)),  # point 600, footprint 250
+    ("way/24", "lavoura", None, (50, -150)),  # footprint 141.4
+    ("node/25", "silo", "Silo da Cooperativa", (400, -250)),  # 320.2
+]
+ART12_FOOTPRINTS = {
+    "way/23": box(X0 + 150, Y0 + 250, X0 + 250, Y0 + 700),
+    "way/24": box(X0 + 0, Y0 - 200, X0 + 100, Y0 - 100),
+}
+
+
+def art12_context() -> Context:
+    facilities = gpd.GeoDataFrame(
+        [{"osm_id": o, "categoria": c, "nome": name} for o, c, name, _ in ART12_FACILITIES],
+        geometry=[xy(*p) for *_, p in ART12_FACILITIES],
+        crs=CRS,
+    )
+    footprints = gpd.GeoDataFrame(
+        {"osm_id": list(ART12_FOOTPRINTS)}, geometry=list(ART12_FOOTPRINTS.values()), crs=CRS
+    )
+    return Context(
+        tiny_roads(), facilities=facilities, footprints=footprints, betweenness_sample=10
+    )
+
+
+def bridge_request() -> pd.DataFrame:
+    return requests_table().iloc[[2]].reset_index(drop=True)
+
+
+def test_community_centres_and_rural_production_are_counted() -> None:
+    table, evidence = art12_context().for_requests(bridge_request(), reference_date=REF, **RADII)
+    row = table.iloc[0]
+    assert bool(row["via_rural"])
+    # the community centre at 100 m; the CRAS (assistência social) at 160 m is outside
+    assert row["centros_comunitarios"] == 1
+    assert row["centros_comunitarios_nomes"] == "Centro Comunitário do Bairro Alto"
+    assert row["escolas"] == 1 and row["escolas_nomes"] == "Escola Rural"
+    assert row["creches_nomes"] == row["unidades_saude_nomes"] == ""
+    # two farmland polygons, by their footprints (141.4 m and 250 m); the silo at 320 m is
+    # beyond the production radius (facilities_radius_m, 300 m, by default)
+    assert row["producao_rural"] == 2
+    assert row["producao_rural_nomes"] == "Lavoura / pomar / estufa (2)"
+    assert [(e["osm_id"], e["distancia_m"]) for e in evidence[0]["producao_rural"]] == [
+        ("way/24", 141.4),
+        ("way/23", 250.0),
+    ]
+    # production is not a public facility (Art. 9 §3, III), nor a point of attention
+    assert row["equipamentos_proximos"] == 3  # escola, centro comunitário, CRAS
+    assert "Lavoura" not in row["equipamentos_nomes"]
+    assert row["geradores_noturnos"] == 2  # escola, centro comunitário
+    assert row["usuarios_vulneraveis"] == 1  # the school (the CRAS is outside)
+    json.dumps(evidence)
+
+
+def test_production_radius_is_its_own() -> None:
+    ctx = art12_context()
+    wider, evidence = ctx.for_requests(
+        bridge_request(), reference_date=REF, production_radius_m=350.0, **RADII
+    )
+    assert wider.loc[0, "producao_rural"] == 3
+    assert wider.loc[0, "producao_rural_nomes"] == (
+        "Lavoura / pomar / estufa (2); Silo da Cooperativa"
+    )
+    assert evidence[0]["producao_rural"][-1]["distancia_m"] == 320.2
+    assert wider.loc[0, "equipamentos_proximos"] == 3  # the other radii are unchanged
+    narrow, _ = ctx.for_requests(
+        bridge_request(), reference_date=REF, production_radius_m=200.0, **RADII
+    )
+    assert narrow.loc[0, "producao_rural"] == 1
+    assert narrow.loc[0, "producao_rural_nomes"] == "Lavoura / pomar / estufa"
+    with pytest.raises(ValueError, match="raio_producao_m"):
+        ctx.for_requests(bridge_request(), reference_date=REF, production_radius_m=-1.0, **RADII)
+
+
+def test_osm_farmland_and_community_centre_reach_the_context() -> None:
+    """From OSM tags (as osmnx returns them) to the counts: polygons by their footprint."""
+    from geo_ip.osm_features import features_from_osmnx
+
+    def ring(x0: float, y0: float, x1: float, y1: float) -> Polygon:
+        corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+        return Polygon([_TO_WGS84.transform(X0 + x, Y0 + y) for x, y in corners])
+
+    lon, lat = _TO_WGS84.transform(X0 + 200, Y0 + 100)
+    osm = gpd.GeoDataFrame(
+        {
+            "amenity": ["community_centre", None, None, None],
+            "landuse": [None, "farmland", None, None],
+            "man_made": [None, None, "silo", None],
+            "building": [None, None, None, "barn"],
+            "name": ["Centro Comunitário", None, None, None],
+        },
+        geometry=[
+            Point(lon, lat),  # 100 m
+            ring(150, -10, 250, -200),  # the request (200, 0) is 10 m from it
+            Point(*_TO_WGS84.transform(X0 + 200, Y0 - 280)),  # 280 m
+            ring(190, 290, 210, 310),  # a barn 290 m away
+        ],
+        crs="EPSG:4326",
+        index=pd.MultiIndex.from_tuples(
+            [("node", 1), ("way", 2), ("node", 3), ("way", 4)], names=["element", "id"]
+        ),
+    )
+    features = features_from_osmnx(osm, load_catalog())
+    facilities = features.equipamentos.to_crs(CRS)
+    assert dict(zip(facilities["osm_id"], facilities["categoria"], strict=True)) == {
+        "node/1": "centro_comunitario",
+        "way/2": "lavoura",
+        "node/3": "silo",
+        "way/4": "terreiro",
+    }
+    ctx = Context(
+        tiny_roads(),
+        facilities=facilities,
+        footprints=features.equipamentos_pegada.to_crs(CRS),
+        betweenness_sample=10,
+    )
+    table, evidence = ctx.for_requests(bridge_request(), reference_date=REF, **RADII)
+    assert table.loc[0, "centros_comunitarios"] == 1
+    assert table.loc[0, "centros_comunitarios_nomes"] == "Centro Comunitário"
+    assert table.loc[0, "producao_rural"] == 3
+    assert table.loc[0, "producao_rural_nomes"] == (
+        "Lavoura / pomar / estufa; Silo / armazém rural; Terreiro / galpão rural"
+    )
+    farm = evidence[0]["producao_rural"][0]
+    assert (farm["osm_id"], farm["distancia_m"]) == ("way/2", 10.0)
 
 
 # ------------------------------------------------------------------------ lamps, buildings

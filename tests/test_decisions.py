@@ -13,9 +13,12 @@ from openpyxl import Workbook
 
 from geo_ip.config import CRITERIA, load_rules
 from geo_ip.decisions import (
+    ACT_COLUMNS,
     DECISION_COLUMNS,
     REJECTED_COLUMNS,
+    accepted_hardship,
     apply,
+    apply_acts,
     criterion_from_label,
     read_decisions,
 )
@@ -96,6 +99,7 @@ def test_valid_decisions_with_labels_decimal_comma_and_case(tmp_path: Path) -> N
             "motivacao": "mais casas do que o declarado",
             "membro": "Maria",
             "data": date(2026, 11, 20),
+            "procedimento": "",
         },
         {
             "linha": 3,
@@ -105,6 +109,7 @@ def test_valid_decisions_with_labels_decimal_comma_and_case(tmp_path: Path) -> N
             "motivacao": "ocorrências recentes",
             "membro": "",
             "data": None,
+            "procedimento": "",
         },
         {
             "linha": 4,
@@ -114,6 +119,7 @@ def test_valid_decisions_with_labels_decimal_comma_and_case(tmp_path: Path) -> N
             "motivacao": "via local",
             "membro": "João",
             "data": date(2026, 11, 19),
+            "procedimento": "",
         },
     ]
 
@@ -143,7 +149,7 @@ def test_each_rejection_reason_with_its_message(tmp_path: Path) -> None:
         2: f"{where} 2: campo 'protocolo': protocolo 'PED-9' não consta da avaliação",
         3: f"{where} 3: campo 'criterio': critério desconhecido ('iluminação'); use "
         "beneficiarios, seguranca, trafego, custo_beneficio ou viabilidade (ou I a V, na ordem "
-        "do Art. 9)",
+        "do Art. 9); ou um ato sem pontos: hipossuficiencia, art11 ou art12",
         4: f"{where} 4: campo 'pontos': não é um número ('abc')",
         5: f"{where} 5: campo 'pontos': valor negativo (-3)",
         6: f"{where} 6: campo 'pontos': 16 pontos acima do máximo de 15 do critério "
@@ -348,3 +354,96 @@ def test_apply_ignores_decisions_of_other_protocols(caplog: pytest.LogCaptureFix
         out = apply(_table(), other, RULES)
     assert out["pontuacao_total"].tolist() == [60.0, 67.0]
     assert "fora da tabela" in caplog.text
+
+
+# --- acts without points: hardship (Art. 4 §2, III), Art. 11, Art. 12 -----------------------
+
+ACTS_HEADER = "protocolo,criterio,pontos,motivacao,membro,data,procedimento\n"
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("hipossuficiencia", "hipossuficiencia"),
+        ("Hipossuficiência", "hipossuficiencia"),
+        ("art11", "art11"),
+        ("Art. 11", "art11"),
+        ("art12", "art12"),
+        ("Art. 12", "art12"),
+        ("execução direta", "art12"),
+    ],
+)
+def test_act_labels(label: str, expected: str) -> None:
+    assert criterion_from_label(label) == (expected, [expected])
+
+
+def test_acts_are_read_with_member_date_and_procedure(tmp_path: Path) -> None:
+    path = _csv(
+        tmp_path,
+        'PED-1,hipossuficiencia,,"contracheque e declaração do CRAS",Maria,2026-11-12,\n'
+        'PED-2,art12,,"relatório técnico 7/2026; interesse público: alunos",Secretário,'
+        "2026-11-14,PA-42/2026\n",
+        header=ACTS_HEADER,
+    )
+    decisions, rejected = _read(path)
+    assert rejected.empty
+    assert decisions["criterio"].tolist() == ["hipossuficiencia", "art12"]
+    assert decisions["procedimento"].tolist() == ["", "PA-42/2026"]
+    assert math.isnan(decisions["pontos"].iloc[0])
+    assert accepted_hardship(decisions) == {
+        "PED-1": "decidido por Maria em 2026-11-12: contracheque e declaração do CRAS"
+    }
+
+
+def test_acts_are_refused_without_what_the_law_requires(tmp_path: Path) -> None:
+    path = _csv(
+        tmp_path,
+        "PED-1,hipossuficiencia,5,documentos,Maria,2026-11-12,\n"
+        "PED-1,art12,,,Secretário,,\n"
+        "PED-2,art11,,parecer 1/2026,Comissão,2026-11-13,\n"
+        "PED-2,art12,,relatório,Secretário,2026-11-14,PA-1\n",
+        header=ACTS_HEADER,
+    )
+    decisions, rejected = _read(path)
+    assert decisions.empty
+    where = f"arquivo '{path}', linha"
+    assert rejected["motivo"].tolist() == [
+        f"{where} 2: campo 'pontos': a decisão 'hipossuficiencia' não tem pontos (aceita a "
+        "comprovação da hipossuficiência, Art. 4 §2, III); deixe o campo vazio",
+        f"{where} 3: campo 'motivacao': obrigatória, está vazia (Art. 12 §2: relatório técnico "
+        "e justificativa de interesse público) | campo 'data': obrigatória na decisão 'art12' "
+        "(quando foi decidida; ordena as reservas de orçamento dos Arts. 11 e 12) | campo "
+        "'procedimento': obrigatório na decisão 'art12' (número do procedimento administrativo "
+        "próprio, Art. 12 §2)",
+        f"{where} 4: campo 'criterio': o protocolo 'PED-2' tem decisão 'art11' e 'art12' "
+        "(linhas 4, 5); um pedido é estratégico (Art. 11) ou de execução direta (Art. 12), não "
+        "os dois: nenhuma foi aplicada",
+        f"{where} 5: campo 'criterio': o protocolo 'PED-2' tem decisão 'art11' e 'art12' "
+        "(linhas 4, 5); um pedido é estratégico (Art. 11) ou de execução direta (Art. 12), não "
+        "os dois: nenhuma foi aplicada",
+    ]
+
+
+def test_apply_acts_orders_reservations_by_decision_date_then_row(tmp_path: Path) -> None:
+    path = _csv(
+        tmp_path,
+        "PED-2,art11,,parecer 2/2026,Comissão,2026-11-14,\n"
+        "PED-1,art12,,relatório 7/2026,Secretário,2026-11-13,PA-9\n"
+        "PED-1,seguranca,15,vistoria,Comissão,2026-11-12,\n",
+        header=ACTS_HEADER,
+    )
+    decisions, rejected = _read(path)
+    assert rejected.empty
+    table = pd.DataFrame({"protocolo": ["PED-1", "PED-2", "PED-3"]})
+    out = apply_acts(table, decisions)
+    assert list(out.columns) == ["protocolo", *ACT_COLUMNS]
+    assert out["art12_decidido"].tolist() == [True, False, False]
+    assert out["art11_decidido"].tolist() == [False, True, False]
+    assert out["ordem_ato"].tolist() == [1, 2, pd.NA]
+    assert out["procedimento_art12"].tolist() == ["PA-9", "", ""]
+    assert out["decisao_art12"].iloc[0] == (
+        "decidido por Secretário em 2026-11-13, procedimento administrativo PA-9: relatório 7/2026"
+    )
+    assert out["decisao_art11"].iloc[1] == "decidido por Comissão em 2026-11-14: parecer 2/2026"
+    # the points decision is apply()'s, not an act
+    assert (out["decisao_hipossuficiencia"] == "").all()

@@ -24,7 +24,8 @@ CPF = "123.456.789-09"
 CPF2 = "111.444.777-35"
 YEARS = int(RULES.elegibilidade.anos_beneficio_identico.valor)
 START = REF.replace(year=REF.year - YEARS)  # 2021-11-20 with the 5 years of the rules
-LIMIT = RULES.elegibilidade.renda_per_capita_maxima.valor
+PER_CAPITA = RULES.hipossuficiencia.per_capita_limit_rs
+FAMILY = RULES.hipossuficiencia.family_limit_rs
 BASE = {
     "protocolo": "P-1",
     "data_protocolo": "2026-06-01",
@@ -56,7 +57,7 @@ def _one(history: pd.DataFrame | None = None, **fields: str) -> pd.Series:
 def test_the_rules_values_these_tests_rely_on() -> None:
     assert YEARS == 5
     assert date(2021, 11, 20) == START
-    assert LIMIT == 759
+    assert (PER_CAPITA, FAMILY) == (810.5, 4863.0)  # ½ and 3 minimum wages of R$ 1.621,00
     assert set(RULES.elegibilidade.usos_inelegiveis) == {"comercial", "industrial", "servicos"}
 
 
@@ -66,7 +67,7 @@ def test_residential_with_cadunico_is_eligible_without_notes() -> None:
     assert row["motivos_inelegibilidade"] == ""
     assert row["fundamento_inelegibilidade"] == ""
     assert row["avisos_elegibilidade"] == ""
-    assert not row["estrategico_art11"]
+    assert not row["pedido_estrategico"]
     assert row["cpf_hash"] == cpf_hash(CPF, KEY)
     assert row["cpf_solicitante"] == "***.456.789-**"
 
@@ -74,7 +75,7 @@ def test_residential_with_cadunico_is_eligible_without_notes() -> None:
 def test_result_columns_and_types() -> None:
     out = _check([{}, {"protocolo": "P-2"}])
     assert set(RESULT_COLUMNS) <= set(out.columns)
-    assert out["elegivel"].dtype == bool and out["estrategico_art11"].dtype == bool
+    assert out["elegivel"].dtype == bool and out["pedido_estrategico"].dtype == bool
 
 
 # --- Art. 5, I ------------------------------------------------------------------------------
@@ -106,23 +107,27 @@ def test_commercial_mei_with_cadunico_is_eligible_with_a_warning() -> None:
 
 
 def test_service_mei_with_declared_income_within_the_limit_is_eligible() -> None:
-    # 2000 / 3 people = 666,67 <= 759.
+    # 2000 / 3 people = 666,67 <= 810,50.
     row = _one(uso_imovel="servicos", mei="sim", cadunico="não", renda_familiar="2.000,00")
     assert row["elegivel"]
     assert row["avisos_elegibilidade"] == (
         "Art. 5, I: imóvel de uso de prestação de serviços de MEI em hipossuficiência "
-        "comprovada (renda per capita declarada): elegível pela exceção; a Comissão confere"
+        "comprovada (renda declarada dentro do limite): elegível pela exceção; a Comissão confere"
     )
 
 
 def test_mei_without_hardship_is_ineligible() -> None:
-    # 3000 / 3 people = 1000 > 759, no CadÚnico.
-    row = _one(uso_imovel="industrial", mei="sim", cadunico="não", renda_familiar="3000")
+    # 6000 / 3 people = 2000 > 810,50 and 6000 > 4863, no CadÚnico.
+    row = _one(uso_imovel="industrial", mei="sim", cadunico="não", renda_familiar="6000")
     assert not row["elegivel"]
+    # both reasons, each with its article: the income (Art. 4) and the use (Art. 5, I)
     assert row["motivos_inelegibilidade"] == (
-        "Art. 5, I: imóvel de uso industrial; o solicitante é MEI, mas sem hipossuficiência "
-        "comprovada (nem inscrição no CadÚnico nem renda per capita declarada até R$ 759,00)"
+        f"Art. 4, caput e Art. 2, IV: renda declarada acima do limite ({LIMITS}), sem inscrição "
+        "no CadÚnico nem documentos aceitos pela Comissão | Art. 5, I: imóvel de uso "
+        "industrial; o solicitante é MEI, mas sem hipossuficiência comprovada (nem inscrição no "
+        f"CadÚnico nem renda declarada dentro do limite: {LIMITS})"
     )
+    assert row["fundamento_inelegibilidade"] == "Art. 4, caput; Art. 2, IV; Art. 5, I"
     assert row["avisos_elegibilidade"] == ""  # no Art. 4 §2 repetition
 
 
@@ -158,56 +163,165 @@ def test_blank_use_is_taken_as_residential_with_a_warning() -> None:
     )
 
 
-# --- Art. 4 §2 ------------------------------------------------------------------------------
+# --- Art. 4 §2: hardship, the program's condition ------------------------------------------
+
+PENDING_NOTE = (
+    "Art. 4 §2: hipossuficiência não comprovada{detail}; pedido pendente de comprovação, sem "
+    f"participação do Município até lá; {ASK}"
+)
+LIMITS = "renda per capita até R$ 810,50 ou renda familiar até R$ 4.863,00"
 
 
-def test_income_exactly_at_the_limit_proves_hardship() -> None:
-    # 3 × 759 = 2277: per capita 759,00 <= 759.
-    assert _one(cadunico="não", renda_familiar="2277")["avisos_elegibilidade"] == ""
-
-
-def test_income_above_the_limit_without_cadunico_is_a_warning() -> None:
-    row = _one(cadunico="não", renda_familiar="2278")
-    assert row["elegivel"]
-    assert row["avisos_elegibilidade"] == (
-        "Art. 4 §2: sem inscrição no CadÚnico e com renda per capita declarada acima do limite "
-        f"de R$ 759,00 (Art. 2, IV): hipossuficiência não comprovada; {ASK}"
+def _per_capita_only() -> Rules:
+    """The rules with only the per-capita limit (the family-income limit omitted)."""
+    hs = RULES.hipossuficiencia
+    family = hs.renda_familiar_maxima_sm.model_copy(update={"valor": None})
+    return RULES.model_copy(
+        update={"hipossuficiencia": hs.model_copy(update={"renda_familiar_maxima_sm": family})}
     )
-    assert "2278" not in row["avisos_elegibilidade"]
+
+
+def test_cadunico_proves_hardship() -> None:
+    row = _one(cadunico="sim")
+    assert (row["hipossuficiencia"], row["condicao_hipossuficiencia"]) == ("cadunico", "comprovada")
+    assert row["pendencia_hipossuficiencia"] == ""
+
+
+def test_income_exactly_at_the_per_capita_limit_proves_hardship() -> None:
+    # 7 people × R$ 810,50 = R$ 5.673,50 (above the family limit of R$ 4.863,00).
+    row = _one(cadunico="não", renda_familiar="5.673,50", moradores="7")
+    assert row["hipossuficiencia"] == "declaracao"
+    assert row["elegivel"] and row["avisos_elegibilidade"] == ""
+
+
+def test_income_a_cent_above_both_limits_is_ineligible() -> None:
+    row = _one(cadunico="não", renda_familiar="5.673,51", moradores="7")
+    assert row["hipossuficiencia"] == "acima_do_limite"
+    assert row["condicao_hipossuficiencia"] == "não comprovada"
+    assert not row["elegivel"]
+    assert row["fundamento_inelegibilidade"] == "Art. 4, caput; Art. 2, IV"
+    assert row["motivos_inelegibilidade"] == (
+        f"Art. 4, caput e Art. 2, IV: renda declarada acima do limite ({LIMITS}), sem inscrição "
+        "no CadÚnico nem documentos aceitos pela Comissão"
+    )
+    texts = row["motivos_inelegibilidade"] + row["avisos_elegibilidade"]
+    assert "5.673" not in texts and "5673" not in texts
+
+
+def test_a_family_income_within_three_minimum_wages_proves_hardship() -> None:
+    # one person, R$ 4.863,00 = 3 × R$ 1.621,00: per capita far above, family at the limit.
+    assert _one(cadunico="não", renda_familiar="4.863,00", moradores="1")["hipossuficiencia"] == (
+        "declaracao"
+    )
+    assert _one(cadunico="não", renda_familiar="4.863,01", moradores="1")["hipossuficiencia"] == (
+        "acima_do_limite"
+    )
+
+
+def test_thirty_thousand_a_month_without_cadunico_is_ineligible() -> None:
+    row = _one(cadunico="não", renda_familiar="30.000,00", moradores="4")
+    assert not row["elegivel"] and row["hipossuficiencia"] == "acima_do_limite"
 
 
 def test_family_size_is_the_average_household_when_several_residences() -> None:
-    # 2 residences, 6 people: family of 3, 2400 / 3 = 800 > 759 (2400 / 6 would be 400).
-    row = _one(cadunico="não", renda_familiar="2400", residencias="2", moradores="6")
-    assert row["avisos_elegibilidade"].startswith("Art. 4 §2: sem inscrição no CadÚnico e com")
-    row = _one(cadunico="não", renda_familiar="2200", residencias="2", moradores="6")
-    assert row["avisos_elegibilidade"] == ""  # 2200 / 3 = 733,33
+    # per-capita limit only: 2 residences, 6 people → family of 3; 2400 / 3 = 800 <= 810,50,
+    # 2500 / 3 = 833,33 > 810,50 (2500 / 6 would be 416,67, within).
+    rules = _per_capita_only()
+    rows = _check(
+        [
+            {"cadunico": "não", "renda_familiar": "2400", "residencias": "2", "moradores": "6"},
+            {"cadunico": "não", "renda_familiar": "2500", "residencias": "2", "moradores": "6"},
+        ],
+        rules=rules,
+    )
+    assert rows["hipossuficiencia"].tolist() == ["declaracao", "acima_do_limite"]
 
 
-def test_no_proof_of_hardship_is_a_warning_not_a_reason() -> None:
+def test_no_proof_of_hardship_is_pending_not_ineligible() -> None:
     row = _one(cadunico="", renda_familiar="")
     assert row["elegivel"]
-    assert row["avisos_elegibilidade"] == (
-        "Art. 4 §2: hipossuficiência não comprovada (sem inscrição no CadÚnico nem declaração "
-        f"de renda); {ASK}"
+    assert (row["hipossuficiencia"], row["condicao_hipossuficiencia"]) == (
+        "sem_comprovacao",
+        "pendente",
+    )
+    assert row["avisos_elegibilidade"] == PENDING_NOTE.format(
+        detail=" (sem inscrição no CadÚnico nem declaração de renda)"
+    )
+    assert row["pendencia_hipossuficiencia"] == (
+        "falta comprovar a hipossuficiência financeira (Art. 4 §2): inscrição ativa no CadÚnico "
+        f"(I), declaração de composição familiar e renda dentro do limite — {LIMITS} (II, Art. "
+        "2, IV) — ou outros documentos aceitos pela Comissão (III)"
     )
 
 
-def test_income_without_residents_cannot_be_checked() -> None:
-    row = _one(cadunico="não", renda_familiar="900", moradores="")
-    assert row["avisos_elegibilidade"] == (
-        "Art. 4 §2: renda familiar declarada sem o número de moradores, renda per capita não "
-        f"calculada: hipossuficiência não comprovada; {ASK}"
+def test_income_without_residents_is_checked_against_the_family_limit() -> None:
+    assert _one(cadunico="não", renda_familiar="900", moradores="")["hipossuficiencia"] == (
+        "declaracao"
+    )
+    row = _check(
+        [{"cadunico": "não", "renda_familiar": "900", "moradores": ""}], rules=_per_capita_only()
+    ).iloc[0]
+    assert row["hipossuficiencia"] == "sem_comprovacao"
+    assert row["avisos_elegibilidade"] == PENDING_NOTE.format(
+        detail=" (renda familiar declarada sem o número de moradores: renda per capita não "
+        "calculada)"
     )
 
 
-def test_cadunico_with_income_above_the_limit_is_flagged() -> None:
-    row = _one(cadunico="sim", renda_familiar="9000")
-    assert row["elegivel"]
+def test_cadunico_with_income_above_the_limit_is_proven_with_a_warning() -> None:
+    row = _one(cadunico="sim", renda_familiar="9000", moradores="1")
+    assert row["elegivel"] and row["hipossuficiencia"] == "cadunico"
     assert row["avisos_elegibilidade"] == (
-        "Art. 4 §2: inscrito no CadÚnico, mas a renda per capita declarada passa do limite de "
-        "R$ 759,00 (Art. 2, IV); a Comissão confere"
+        "Art. 4 §2, I: inscrito no CadÚnico (comprova a hipossuficiência), mas a renda declarada "
+        f"passa do limite ({LIMITS}, Art. 2, IV); a Comissão confere"
     )
+
+
+def test_the_commission_accepts_other_documents() -> None:
+    table = validate_requests(
+        pd.DataFrame(
+            [
+                {**BASE, "protocolo": "P-1", "cadunico": "não"},
+                {
+                    **BASE,
+                    "protocolo": "P-2",
+                    "cadunico": "não",
+                    "renda_familiar": "30000",
+                    "cpf_solicitante": CPF2,
+                },
+                {**BASE, "protocolo": "P-3", "cadunico": "não", "cpf_solicitante": ""},
+            ]
+        ),
+        RULES,
+        today=REF,
+    )
+    audit = "decidido por Maria em 2026-11-12: contracheque e declaração do CRAS"
+    out = check(table, RULES, reference_date=REF, key=KEY, accepted={"P-1": audit, "P-2": audit})
+    assert out["hipossuficiencia"].tolist() == [
+        "aceita_comissao",
+        "aceita_comissao",
+        "sem_comprovacao",
+    ]
+    assert out["elegivel"].tolist() == [True, True, True]
+    assert out["condicao_hipossuficiencia"].tolist() == ["comprovada", "comprovada", "pendente"]
+    assert out["avisos_elegibilidade"].iloc[0] == (
+        "Art. 4 §2, III: hipossuficiência aceita pela Comissão com outros documentos | Art. 4 §2, "
+        f"III: decisão da Comissão — {audit}"
+    )
+
+
+def test_types_outside_the_rules_do_not_need_hardship() -> None:
+    hs = RULES.hipossuficiencia.model_copy(update={"tipos": ("extensao_rede",)})
+    rules = RULES.model_copy(update={"hipossuficiencia": hs})
+    rows = _check(
+        [
+            {"protocolo": "P-1", "tipo": "melhoria", "cadunico": "não"},
+            {"protocolo": "P-2", "tipo": "extensao_rede", "cadunico": "não"},
+        ],
+        rules=rules,
+    )
+    assert rows["hipossuficiencia"].tolist() == ["nao_exigida", "sem_comprovacao"]
+    assert rows["condicao_hipossuficiencia"].tolist() == ["não exigida", "pendente"]
 
 
 # --- Art. 5, II from the request ------------------------------------------------------------
@@ -438,7 +552,7 @@ def test_strategic_flag_needs_the_justification() -> None:
             {"protocolo": "P-3", "estrategico": "não"},
         ]
     )  # the three share a CPF: the Art. 11 note comes after the Art. 5, II one
-    assert out["estrategico_art11"].tolist() == [True, False, False]
+    assert out["pedido_estrategico"].tolist() == [True, False, False]
     assert out["situacao"].tolist() == ["ok", "erro", "ok"]  # intake's error, still reported
     assert out["avisos_elegibilidade"].iloc[1].split(" | ")[-1] == (
         "Art. 11: marcado como estratégico sem a justificativa técnica e administrativa "
@@ -465,10 +579,10 @@ def test_missing_columns_count_as_blank() -> None:
     row = check(table, RULES, reference_date=REF, key=KEY).iloc[0]
     assert row["elegivel"] and row["cpf_hash"] == ""
     assert row["avisos_elegibilidade"] == (
-        "Art. 5, I: uso do imóvel não informado; considerado residencial | Art. 4 §2: "
-        "hipossuficiência não comprovada (sem inscrição no CadÚnico nem declaração de renda); "
-        + ASK
+        "Art. 5, I: uso do imóvel não informado; considerado residencial | "
+        + PENDING_NOTE.format(detail=" (sem inscrição no CadÚnico nem declaração de renda)")
     )
+    assert row["hipossuficiencia"] == "sem_comprovacao"
 
 
 def test_history_rows_dated_in_the_future_are_rejected(tmp_path: Path) -> None:

@@ -299,7 +299,10 @@ _COLUMNS: dict[str, st.SearchStrategy[Any]] = {
     "via_sem_pavimento": _FLAG,
     "erro": st.booleans(),
     "elegivel": _FLAG,
-    "estrategico_art11": _FLAG,
+    "art11_decidido": _FLAG,
+    "art12_decidido": _FLAG,
+    "ordem_ato": _maybe(st.integers(1, 3)),
+    "hipossuficiencia": _maybe(st.sampled_from(["cadunico", "declaracao", "sem_comprovacao"])),
 }
 _PREFIXES = st.sampled_from(["PED-2026-", "PED-2025-", "2026/", "X"])
 
@@ -385,7 +388,7 @@ def _tied(protocol: str) -> dict[str, Any]:
         "protocolo": protocol, "data_protocolo": date(2026, 5, 6), "pontuacao_total": 50.0,
         "moradores_estimados": 10.0, "custo_estimado_rs": 1000.0,
         "custo_por_beneficiario_rs": 100.0, "erro": False, "elegivel": True,
-        "estrategico_art11": False, "candidato_art12": False,
+        "art11_decidido": False, "art12_decidido": False,
     }  # fmt: skip
     row.update({f"pont_{c}": 10.0 for c in CRITERIA})
     return row

@@ -177,8 +177,8 @@ def by_id(gdf: gpd.GeoDataFrame, column: str = "osm_id") -> gpd.GeoDataFrame:
 
 def test_tiny_counts(tiny: OsmFeatures) -> None:
     assert tiny.counts() == {
-        "equipamentos": 7,
-        "equipamentos_pegada": 2,
+        "equipamentos": 8,
+        "equipamentos_pegada": 3,
         "edificacoes": 2,
         "rede_osm": 7,
         "pontos_ip_osm": 1,
@@ -206,6 +206,7 @@ def test_tiny_equipamentos(tiny: OsmFeatures) -> None:
         "node/4": "ponto_onibus",
         "way/100": "escola",
         "way/101": "praca",
+        "way/111": "lavoura",  # farmland: rural production (Art. 12 §1)
         "way/130": "travessia",
     }
     assert eq.loc["way/100", "grupo"] == "educacao"
@@ -224,7 +225,7 @@ def test_tiny_equipamentos(tiny: OsmFeatures) -> None:
     )
     assert school.contains(eq.loc["way/100"].geometry)
     foot = by_id(tiny.equipamentos_pegada)
-    assert sorted(foot.index) == ["way/100", "way/101"]
+    assert sorted(foot.index) == ["way/100", "way/101", "way/111"]
     assert foot.loc["way/100", "categoria"] == "escola"
     assert foot.loc["way/100", "nome"] == "Escola B"
     assert foot.loc["way/100"].geometry.geom_type == "Polygon"
@@ -433,7 +434,13 @@ def test_feature_tags(catalog: Catalog) -> None:
     assert tags["power"] == sorted(
         [*catalog.rede_existente.osm.linhas, *catalog.rede_existente.osm.pontos]
     )
-    assert tags["landuse"] == sorted(catalog.vias.rural.landuse_urbano)
+    assert tags["landuse"] == sorted(
+        {
+            *catalog.vias.rural.landuse_urbano,
+            *("farmland", "farmyard", "greenhouse_horticulture", "orchard", "plant_nursery"),
+            "vineyard",
+        }
+    )
     assert tags["boundary"] == ["administrative"]
     assert "yes" in tags["lit"]
     # place=square comes from the facilities, the others from layers/bairros.toml

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from geo_ip.config import CRITERIA, Rules, load_rules, rules_path
 from geo_ip.errors import GeoIPError
-from geo_ip.ranking import RANKING_COLUMNS, BudgetError, rank
+from geo_ip.ranking import RANKING_COLUMNS, BudgetError, budget_summary, rank
 
 RULES = load_rules("extrema")
 NAN = math.nan
@@ -36,8 +36,8 @@ def request(protocolo: str, **changes: Any) -> dict[str, Any]:
         "custo_por_beneficiario_rs": 100.0,
         "erro": False,
         "elegivel": True,
-        "estrategico_art11": False,
-        "candidato_art12": False,
+        "art11_decidido": False,
+        "art12_decidido": False,
     }
     row.update(changes)
     return row
@@ -311,10 +311,9 @@ def test_negative_or_invalid_budget_is_refused(budget: float) -> None:
 @pytest.mark.parametrize(
     ("flags", "situation"),
     [
-        ({"erro": True, "elegivel": False, "estrategico_art11": True}, "erro"),
-        ({"elegivel": False, "estrategico_art11": True, "candidato_art12": True}, "inelegivel"),
-        ({"estrategico_art11": True, "candidato_art12": True}, "estrategico_art11"),
-        ({"candidato_art12": True}, "candidato_art12"),
+        ({"erro": True, "elegivel": False, "art12_decidido": True}, "erro"),
+        ({"elegivel": False, "art11_decidido": True}, "inelegivel"),
+        ({"hipossuficiencia": "sem_comprovacao", "art11_decidido": True}, "pendente_comprovacao"),
         ({"elegivel": pd.NA}, "inelegivel"),
         ({"erro": None}, "classificado"),
     ],
@@ -329,34 +328,147 @@ def test_situation_precedence(flags: dict[str, Any], situation: str) -> None:
     assert pd.isna(a["posicao"])
     assert not a["selecionado_orcamento"]
     assert by_protocol(out, "Z")["posicao"] == 1
-    # only ranked requests have a share (Art. 4 §1 ties it to the score); Art. 11 and
-    # Art. 12 requests skip the points, so theirs is the commission's to set
+    # excluded and pending requests have no municipal share
     assert math.isnan(a["percentual_municipio"])
     assert math.isnan(a["custo_municipio_rs"])
+
+
+def test_art12_is_the_executives_act_and_comes_before_eligibility() -> None:
+    out = rank(table(request("A", elegivel=False, art12_decidido=True)), RULES, None)
+    assert by_protocol(out, "A")["situacao"] == "execucao_direta_art12"
 
 
 def test_apart_rows_quote_their_reasons() -> None:
     rows = (
         request("E", erro=True, problemas="não localizado: endereço não encontrado"),
-        request("I", elegivel=False, motivos_inelegibilidade="imóvel comercial (Art. 5, I)"),
-        request("S", estrategico_art11=True, justificativa_estrategica="acesso ao Parque"),
-        request("R", candidato_art12=True, motivo_art12="Via rural de alto fluxo: 1 escola."),
+        request("I", elegivel=False, motivos_inelegibilidade="Art. 5, I: imóvel comercial"),
     )
     out = rank(table(*rows), RULES, 100.0).set_index("protocolo")["motivo_situacao"]
     # the problems stay in their own column (not repeated in the reason)
     assert out["E"] == "Pedido com erro, não classificado (ver problemas)."
-    assert out["I"] == "Inelegível ao custeio municipal (Art. 5): imóvel comercial (Art. 5, I)."
-    assert out["S"].startswith("Interesse estratégico (Art. 11)")
-    assert out["S"].endswith(": acesso ao Parque.")
-    assert out["R"].startswith("Via rural de alto fluxo (Art. 12)")
-    assert out["R"].endswith("1 escola.")
+    assert out["I"] == "Inelegível ao custeio municipal: Art. 5, I: imóvel comercial."
 
 
-def test_apart_rows_do_not_consume_the_budget() -> None:
-    rows = (request("S", estrategico_art11=True, pontuacao_total=99.0), request("A"))
-    out = rank(table(*rows), RULES, 500.0)
+# ---------------------------------------------------------------------------
+# Hardship pending proof (Art. 4, caput and §2)
+# ---------------------------------------------------------------------------
+def test_pending_request_is_scored_placed_but_never_funded() -> None:
+    rows = (
+        request("A", pontuacao_total=70.0),
+        request("P", pontuacao_total=90.0, hipossuficiencia="sem_comprovacao"),
+        request("B", pontuacao_total=60.0),
+        request("Q", pontuacao_total=65.0, hipossuficiencia="sem_comprovacao"),
+    )
+    out = rank(table(*rows), RULES, 1e9)
+    assert order(out) == ["A", "B"]
+    p = by_protocol(out, "P")
+    assert p["situacao"] == "pendente_comprovacao"
+    assert pd.isna(p["posicao"]) and not p["selecionado_orcamento"]
+    assert math.isnan(p["percentual_municipio"]) and math.isnan(p["custo_municipio_rs"])
+    assert p["motivo_situacao"] == (
+        "Pendente de comprovação da hipossuficiência (Art. 4, caput e §2): com 90 pontos, "
+        "ficaria em 1º na classificação; sem participação do Município e fora do orçamento até "
+        "a comprovação (CadÚnico, declaração de renda ou documentos aceitos pela Comissão)."
+    )
+    # Q (65) would come after A (70) and before B (60): 2nd
+    assert "ficaria em 2º na classificação" in by_protocol(out, "Q")["motivo_situacao"]
+    # proven statuses and a missing column rank normally
+    for status in ("cadunico", "declaracao", "aceita_comissao", "nao_exigida"):
+        one = rank(table(request("A", hipossuficiencia=status)), RULES, None)
+        assert one["situacao"].tolist() == ["classificado"]
+
+
+# ---------------------------------------------------------------------------
+# Art. 11 and 12 works are reserved in the budget first (Art. 11 sole §, Art. 13)
+# ---------------------------------------------------------------------------
+def test_reservations_come_first_in_the_order_of_the_decisions() -> None:
+    rows = (
+        # ranked: 50 % of R$ 1.000 each = R$ 500
+        request("A", pontuacao_total=59.0),
+        request("B", pontuacao_total=58.0),
+        # reserved at 100 % (rules' percentual_art11/art12): R$ 2.000 and R$ 1.500
+        request("S", art11_decidido=True, ordem_ato=2, custo_estimado_rs=2000.0),
+        request(
+            "R",
+            art12_decidido=True,
+            ordem_ato=1,
+            custo_estimado_rs=1500.0,
+            procedimento_art12="PA-42/2026",
+        ),
+    )
+    out = rank(table(*rows), RULES, 4000.0)
+    s, r = by_protocol(out, "S"), by_protocol(out, "R")
+    assert (s["situacao"], r["situacao"]) == ("estrategico_art11", "execucao_direta_art12")
+    assert (s["percentual_municipio"], r["percentual_municipio"]) == (100.0, 100.0)
+    assert (s["custo_municipio_rs"], r["custo_municipio_rs"]) == (2000.0, 1500.0)
+    assert s["selecionado_orcamento"] and r["selecionado_orcamento"]
+    assert pd.isna(s["posicao"]) and pd.isna(r["posicao"])
+    # R (1st decision) leaves 2.500, S leaves 500: A fits exactly, B waits
+    assert r["motivo_situacao"] == (
+        "Execução direta pelo Poder Executivo em via rural de alto fluxo (Art. 12), "
+        "procedimento administrativo PA-42/2026; listado à parte da classificação; 1ª reserva "
+        "no orçamento (Art. 11, parágrafo único, e Art. 13): custo municipal R$ 1.500,00 "
+        "(100 %), reservado; saldo restante R$ 2.500,00."
+    )
+    assert s["motivo_situacao"].endswith(
+        "2ª reserva no orçamento (Art. 11, parágrafo único, e Art. 13): custo municipal "
+        "R$ 2.000,00 (100 %), reservado; saldo restante R$ 500,00."
+    )
     assert by_protocol(out, "A")["situacao"] == "classificado"
-    assert by_protocol(out, "A")["posicao"] == 1
+    assert by_protocol(out, "B")["situacao"] == "aguardando_orcamento"
+    assert budget_summary(out, 4000.0) == {
+        "orcamento_rs": 4000.0,
+        "reservado_rs": 3500.0,
+        "reservas": 2,
+        "reservas_sem_saldo": 0,
+        "saldo_apos_reservas_rs": 500.0,
+        "classificados_rs": 500.0,
+        "selecionados": 1,
+        "saldo_final_rs": 0.0,
+    }
+
+
+def test_a_reservation_that_no_longer_fits_says_so() -> None:
+    rows = (
+        request("S1", art11_decidido=True, ordem_ato=1, custo_estimado_rs=3000.0),
+        request("S2", art11_decidido=True, ordem_ato=2, custo_estimado_rs=3000.0),
+        request("S3", art11_decidido=True, ordem_ato=3, custo_estimado_rs=500.0),
+        request("A"),
+    )
+    out = rank(table(*rows), RULES, 4000.0)
+    assert out["selecionado_orcamento"].tolist() == [True, False, True, True]
+    assert by_protocol(out, "S2")["motivo_situacao"].endswith(
+        "custo municipal R$ 3.000,00 (100 %), não cabe no saldo de R$ 1.000,00: não reservado."
+    )
+    # S3 takes 500 of the 1.000 left, A takes the other 500 (50 % of R$ 1.000)
+    assert by_protocol(out, "A")["situacao"] == "classificado"
+    summary = budget_summary(out, 4000.0)
+    assert (summary["reservas"], summary["reservas_sem_saldo"]) == (2, 1)
+    assert summary["saldo_final_rs"] == 0.0
+
+
+def test_art11_and_art12_shares_come_from_the_rules(tmp_path: Path) -> None:
+    rules = edited_rules(
+        tmp_path, "percentual_art12 = { valor = 100", "percentual_art12 = { valor = 70"
+    )
+    out = rank(table(request("R", art12_decidido=True, ordem_ato=1)), rules, None)
+    assert by_protocol(out, "R")["percentual_municipio"] == 70.0
+    assert by_protocol(out, "R")["custo_municipio_rs"] == 700.0
+    assert by_protocol(out, "R")["motivo_situacao"].endswith(
+        "custo municipal R$ 700,00 (70 %) (sem limite de orçamento informado)."
+    )
+
+
+def test_an_art12_indication_keeps_the_request_in_the_ranking() -> None:
+    out = rank(
+        table(request("A", indicio_art12=True), request("B", pontuacao_total=40.0)), RULES, None
+    )
+    a = by_protocol(out, "A")
+    assert (a["situacao"], a["posicao"]) == ("classificado", 1)
+    assert a["motivo_situacao"].endswith(
+        "; indício de via rural de alto fluxo (Art. 12 §1): a execução direta depende de decisão "
+        "do Poder Executivo em procedimento administrativo próprio (Art. 12 §2)."
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -385,7 +497,10 @@ def tables(draw: st.DrawFn, min_size: int = 1) -> pd.DataFrame:
                 custo_estimado_rs=draw(st.sampled_from([500.0, 2000.0, NAN])),
                 data_protocolo=draw(st.sampled_from(_DATES)),
                 elegivel=draw(st.booleans()) or draw(st.booleans()),
-                candidato_art12=draw(st.sampled_from([False, False, False, True])),
+                art12_decidido=draw(st.sampled_from([False, False, False, True])),
+                art11_decidido=draw(st.sampled_from([False, False, False, True])),
+                ordem_ato=draw(st.sampled_from([1, 2, 2, pd.NA])),
+                hipossuficiencia=draw(st.sampled_from(["cadunico", "cadunico", "sem_comprovacao"])),
             )
         )
     return table(*rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 
 from geo_ip.config import CRITERIA, Rules, load_rules, rules_path
+from geo_ip.errors import RulesError
 from geo_ip.scoring import SUGGESTION_COLUMNS, format_brl, format_number, suggest
 
 RULES = load_rules("extrema")
@@ -43,6 +45,8 @@ BASE: dict[str, Any] = {
     "creches": 0.0,
     "unidades_saude": 0.0,
     "pracas": 0.0,
+    "centros_comunitarios": 0.0,
+    "producao_rural": 0.0,
     # criterion III
     "hierarquia_via": "local",
     "logradouro_via": "Rua das Flores",
@@ -98,7 +102,8 @@ def test_output_columns_index_and_input_untouched() -> None:
     assert list(out.columns) == [*frame.columns, *SUGGESTION_COLUMNS]
     for c in CRITERIA:
         assert out[f"sugerido_{c}"].dtype == "float64"
-    assert out["candidato_art12"].dtype == bool
+    assert out["indicio_art12"].dtype == bool
+    assert "candidato_art12" not in out  # an indication (Art. 12 §1), not a situation
 
 
 def test_empty_table_and_missing_columns_never_crash() -> None:
@@ -112,7 +117,8 @@ def test_empty_table_and_missing_columns_never_crash() -> None:
     assert out["nivel_trafego"] == "III"
     assert "declividade desconhecida (sem modelo de elevação)" in out["motivacao_viabilidade"]
     assert "hierarquia da via desconhecida" in out["motivacao_trafego"]
-    assert not out["candidato_art12"]
+    assert not out["indicio_art12"]
+    assert out["sinais_art12"] == out["motivo_art12"] == ""
 
 
 def test_multi_row_equals_row_by_row() -> None:
@@ -302,13 +308,29 @@ def test_level_ii_by_occurrences_in_the_dark() -> None:
 def test_dark_boundary_and_unknown_lamp() -> None:
     far = RULES.avaliacao.distancia_escuro_m.valor
     assert far == 50
-    expected = {"below": "III", "at": "III", "above": "II"}
+    # dark = no lighting point LESS than 50 m away: a lamp at exactly 50 m leaves it dark
+    expected = {"below": "III", "at": "II", "above": "II"}
     for value, side in boundaries(far):
         assert one(distancia_ip_m=value, travessias=1.0)["nivel_seguranca"] == expected[side]
     # no lighting points in the territory: unknown darkness never raises the level
     out = one(distancia_ip_m=NAN, travessias=1.0)
     assert out["nivel_seguranca"] == "III"
     assert "iluminação existente desconhecida" in out["motivacao_seguranca"]
+
+
+def test_lamp_at_exactly_the_dark_distance_is_not_less_than_it() -> None:
+    at = one(distancia_ip_m=50.0, travessias=1.0)
+    # dark (lamp at 50.0 m, not less than 50 m) with a point of attention: level II
+    assert (at["nivel_seguranca"], at["sugerido_seguranca"]) == ("II", 10)
+    assert at["motivacao_seguranca"] == (
+        "Nível II (Art. 9 §6, II): sem iluminação a menos de 50 m (ponto de IP mais próximo a "
+        "50 m); 1 travessia a menos de 150 m; nenhuma ocorrência registrada em 24 meses."
+    )
+    lit = one(distancia_ip_m=49.9, travessias=1.0)
+    assert (lit["nivel_seguranca"], lit["sugerido_seguranca"]) == ("III", 5)
+    assert "ponto de IP existente a 49,9 m (menos de 50 m)" in lit["motivacao_seguranca"]
+    # dark, but no point of attention and no occurrence: preventive level III
+    assert one(distancia_ip_m=50.0)["nivel_seguranca"] == "III"
 
 
 @pytest.mark.parametrize("column", RULES.pontuacao.seguranca.pontos_de_atencao)
@@ -378,39 +400,62 @@ def test_traffic_level_by_hierarchy(hierarchy: str | None, level: str, points: f
     assert (out["nivel_trafego"], out["sugerido_trafego"]) == (level, points)
 
 
-def test_promotion_by_betweenness_boundary() -> None:
+def test_relevant_link_is_level_i_boundary() -> None:
+    # §8, I: "via principal, estrutural ou de ligação relevante" — level I by itself
     threshold = RULES.pontuacao.trafego.intermediacao_percentil_promocao.valor
     assert threshold == 90
-    expected = {"below": "III", "at": "II", "above": "II"}
+    expected = {"below": "III", "at": "I", "above": "I"}
     for value, side in boundaries(threshold):
         assert one(intermediacao_percentil=value)["nivel_trafego"] == expected[side]
     assert one(hierarquia_via="secundaria", intermediacao_percentil=95.0)["nivel_trafego"] == "I"
     assert one(hierarquia_via="principal", intermediacao_percentil=95.0)["nivel_trafego"] == "I"
+    assert one(hierarquia_via=None, intermediacao_percentil=95.0)["nivel_trafego"] == "I"
 
 
-def test_promotion_by_bus_stop_and_at_most_one_level() -> None:
+def test_local_road_that_is_a_relevant_link_gets_15_points() -> None:
+    out = one(hierarquia_via="local", intermediacao_percentil=95.0)
+    assert (out["nivel_trafego"], out["sugerido_trafego"]) == ("I", 15)
+    assert out["motivacao_trafego"] == (
+        "Nível I (Art. 9 §8, I): via local (Rua das Flores), nível I como via de ligação "
+        "relevante (intermediação no percentil 95, a partir de 90 — §8, I)."
+    )
+
+
+def test_bus_stop_promotes_one_level_only() -> None:
     assert RULES.pontuacao.trafego.paradas_onibus_via_promocao.valor == 1
     assert one(paradas_onibus_via=0.0)["nivel_trafego"] == "III"
-    assert one(paradas_onibus_via=1.0)["nivel_trafego"] == "II"
-    both = one(paradas_onibus_via=2.0, intermediacao_percentil=99.0)
-    assert both["nivel_trafego"] == "II"
+    alone = one(paradas_onibus_via=1.0, intermediacao_percentil=50.0)
+    assert (alone["nivel_trafego"], alone["sugerido_trafego"]) == ("II", 10)
+    assert alone["motivacao_trafego"] == (
+        "Nível II (Art. 9 §8, II): via local (Rua das Flores), promovida do nível III por "
+        "1 parada de ônibus na via (§7, III)."
+    )
+    assert one(paradas_onibus_via=4.0)["nivel_trafego"] == "II"
+    assert one(hierarquia_via="secundaria", paradas_onibus_via=1.0)["nivel_trafego"] == "I"
     assert one(hierarquia_via=None, paradas_onibus_via=1.0)["nivel_trafego"] == "II"
+    # with a relevant link the road is level I anyway
+    both = one(paradas_onibus_via=2.0, intermediacao_percentil=99.0)
+    assert (both["nivel_trafego"], both["sugerido_trafego"]) == ("I", 15)
+    assert "também 2 paradas de ônibus na via (§7, III)" in both["motivacao_trafego"]
 
 
 def test_traffic_motivation() -> None:
     out = one(hierarquia_via="secundaria", intermediacao_percentil=95.2, paradas_onibus_via=1.0)
     assert out["motivacao_trafego"] == (
-        "Nível I (Art. 9 §8, I): via secundária (Rua das Flores), promovida do nível II por "
-        "ligação entre bairros (intermediação no percentil 95, a partir de 90 — §7, I) e "
-        "1 parada de ônibus na via (§7, III)."
+        "Nível I (Art. 9 §8, I): via secundária (Rua das Flores), nível I como via de ligação "
+        "relevante (intermediação no percentil 95, a partir de 90 — §8, I); também 1 parada "
+        "de ônibus na via (§7, III)."
     )
     plain = one(intermediacao_percentil=40.0)["motivacao_trafego"]
     assert plain == (
         "Nível III (Art. 9 §8, III): via local (Rua das Flores); intermediação no percentil 40 "
-        "(promoção a partir de 90) e nenhuma parada de ônibus na via."
+        "(via de ligação relevante a partir de 90) e nenhuma parada de ônibus na via."
     )
     top = one(hierarquia_via="principal", paradas_onibus_via=1.0)["motivacao_trafego"]
-    assert "já no nível mais alto" in top
+    assert top == (
+        "Nível I (Art. 9 §8, I): via principal (Rua das Flores), já no nível mais alto; "
+        "também 1 parada de ônibus na via (§7, III)."
+    )
 
 
 def test_unknown_traffic_evidence() -> None:
@@ -547,39 +592,210 @@ def test_viability_motivation() -> None:
 
 
 # ---------------------------------------------------------------------------
-# Art. 12 — high-flow rural roads
+# Art. 12 — indication of a high-flow rural road (§1 signs; §2: the Executive decides)
 # ---------------------------------------------------------------------------
+ART12_TAIL = (
+    " Só o Poder Executivo, em procedimento administrativo próprio, pode decidir a execução "
+    "direta (Art. 12 §2)."
+)
+
+
+def without_sign(tmp_path: Path, family: str) -> Rules:
+    """The Extrema rules with one family of Art. 12 signs disabled."""
+    signs = ", ".join(f'"{s}"' for s in RULES.art12.sinais if s != family)
+    return edited_rules(
+        tmp_path,
+        'sinais = ["circulacao", "transporte", "acesso", "producao"]',
+        f"sinais = [{signs}]",
+    )
+
+
+def test_art12_defaults() -> None:
+    cfg = RULES.art12
+    assert cfg.sinais == ("circulacao", "transporte", "acesso", "producao")
+    assert cfg.equipamentos_sinal == (
+        "escolas",
+        "creches",
+        "unidades_saude",
+        "centros_comunitarios",
+    )
+    assert (cfg.intermediacao_percentil_minima.valor, cfg.edificacoes_minimas.valor) == (90, 10)
+    assert (cfg.paradas_onibus_via_minimas.valor, cfg.equipamentos_minimos.valor) == (1, 1)
+    assert (cfg.raio_producao_m.valor, cfg.producao_minima.valor) == (300, 1)
+    for name in ("intermediacao_percentil_minima", "raio_producao_m", "producao_minima"):
+        param = getattr(cfg, name)
+        assert param.to_be_decreed and "Art. 12 §1" in param.fonte, name
+
+
 def test_art12_needs_a_rural_road() -> None:
-    out = one(escolas=1.0, paradas_onibus_via=1.0, edificacoes_trecho=50.0)
-    assert not out["candidato_art12"]
-    assert out["motivo_art12"] == ""
-    assert not one(via_rural=None, escolas=1.0)["candidato_art12"]
+    signs = {
+        "escolas": 1.0,
+        "paradas_onibus_via": 1.0,
+        "edificacoes_trecho": 50.0,
+        "intermediacao_percentil": 99.0,
+        "producao_rural": 3.0,
+        "centros_comunitarios": 1.0,
+    }
+    out = one(**signs)
+    assert not out["indicio_art12"]
+    assert out["motivo_art12"] == out["sinais_art12"] == ""
+    assert not one(via_rural=None, **signs)["indicio_art12"]  # unknown: not rural
     quiet = one(via_rural=True)
-    assert not quiet["candidato_art12"]
+    assert not quiet["indicio_art12"]
+    assert quiet["sinais_art12"] == ""
     assert quiet["motivo_art12"] == "Via rural sem sinal de alto fluxo (Art. 12 §1)."
 
 
-@pytest.mark.parametrize("column", RULES.art12.equipamentos_sinal)
-def test_art12_facility_sign(column: str) -> None:
-    assert one(via_rural=True, **{column: 1.0})["candidato_art12"]
-
-
-def test_art12_bus_stop_and_buildings_boundaries() -> None:
-    cfg = RULES.art12
-    assert (cfg.paradas_onibus_via_minimas.valor, cfg.edificacoes_minimas.valor) == (1, 10)
-    assert one(via_rural=True, paradas_onibus_via=1.0)["candidato_art12"]
-    assert not one(via_rural=True, edificacoes_trecho=9.0)["candidato_art12"]
-    out = one(via_rural=True, edificacoes_trecho=10.0)
-    assert out["candidato_art12"]
-    assert "10 edificações atendidas (a partir de 10)" in out["motivo_art12"]
-
-
-def test_art12_motivation() -> None:
-    out = one(via_rural=True, escolas=1.0, unidades_saude=2.0, paradas_onibus_via=1.0)
+def test_art12_circulation_by_betweenness_percentile() -> None:
+    assert not one(via_rural=True, intermediacao_percentil=89.9)["indicio_art12"]
+    out = one(via_rural=True, intermediacao_percentil=95.0)
+    assert out["indicio_art12"]
+    assert out["sinais_art12"] == "circulacao"
     assert out["motivo_art12"] == (
-        "Via rural de alto fluxo (Art. 12 §1): acesso a 1 escola e 2 unidades de saúde a menos "
-        "de 150 m e 1 parada de ônibus na via (transporte escolar ou coletivo)."
+        "Indício de via rural de alto fluxo (Art. 12 §1): intensa circulação (via de ligação "
+        "relevante, intermediação no percentil 95, a partir de 90)." + ART12_TAIL
     )
+
+
+def test_art12_circulation_by_buildings_boundary() -> None:
+    assert not one(via_rural=True, edificacoes_trecho=9.0)["indicio_art12"]
+    out = one(via_rural=True, edificacoes_trecho=10.0)
+    assert out["indicio_art12"] and out["sinais_art12"] == "circulacao"
+    assert (
+        "intensa circulação (10 edificações a menos de 40 m do trecho atendido, a partir de 10)"
+        in out["motivo_art12"]
+    )
+
+
+def test_art12_transport_by_bus_stop() -> None:
+    out = one(via_rural=True, paradas_onibus_via=1.0)
+    assert out["indicio_art12"] and out["sinais_art12"] == "transporte"
+    assert out["motivo_art12"] == (
+        "Indício de via rural de alto fluxo (Art. 12 §1): utilização por transporte escolar ou "
+        "coletivo (1 parada de ônibus na via)." + ART12_TAIL
+    )
+
+
+@pytest.mark.parametrize("column", RULES.art12.equipamentos_sinal)
+def test_art12_access_sign_of_each_facility(column: str) -> None:
+    out = one(via_rural=True, **{column: 1.0})
+    assert out["indicio_art12"] and out["sinais_art12"] == "acesso"
+
+
+def test_art12_access_to_a_community_centre() -> None:
+    out = one(
+        via_rural=True,
+        centros_comunitarios=1.0,
+        centros_comunitarios_nomes="Centro Comunitário do Bairro Alto",
+    )
+    assert out["indicio_art12"] and out["sinais_art12"] == "acesso"
+    assert out["motivo_art12"] == (
+        "Indício de via rural de alto fluxo (Art. 12 §1): acesso a 1 centro comunitário a menos "
+        "de 150 m (Centro Comunitário do Bairro Alto)." + ART12_TAIL
+    )
+    # a community centre is not a point of attention of the safety criterion
+    dark = one(distancia_ip_m=DARK, centros_comunitarios=1.0)
+    assert dark["nivel_seguranca"] == "III"
+
+
+def test_art12_production_on_a_farm_road() -> None:
+    out = one(
+        via_rural=True,
+        producao_rural=2.0,
+        producao_rural_nomes="Lavoura / pomar / estufa; Silo / armazém rural",
+    )
+    assert out["indicio_art12"] and out["sinais_art12"] == "producao"
+    assert out["motivo_art12"] == (
+        "Indício de via rural de alto fluxo (Art. 12 §1): relevância para o escoamento da "
+        "produção rural (2 locais de produção rural a menos de 300 m: Lavoura / pomar / estufa; "
+        "Silo / armazém rural)." + ART12_TAIL
+    )
+    assert not one(via_rural=True, producao_rural=0.0)["indicio_art12"]
+
+
+def test_art12_every_sign_with_its_evidence() -> None:
+    out = one(
+        via_rural=True,
+        intermediacao_percentil=95.0,
+        paradas_onibus_via=2.0,
+        escolas=1.0,
+        escolas_nomes="Escola Municipal Rural",
+        centros_comunitarios=1.0,
+        centros_comunitarios_nomes="Centro Comunitário Y",
+        producao_rural=1.0,
+        producao_rural_nomes="Sítio Boa Vista",
+    )
+    assert out["sinais_art12"] == "circulacao;transporte;acesso;producao"
+    assert out["motivo_art12"] == (
+        "Indício de via rural de alto fluxo (Art. 12 §1): intensa circulação (via de ligação "
+        "relevante, intermediação no percentil 95, a partir de 90); utilização por transporte "
+        "escolar ou coletivo (2 paradas de ônibus na via); acesso a 1 escola e 1 centro "
+        "comunitário a menos de 150 m (Escola Municipal Rural; Centro Comunitário Y); "
+        "relevância para o escoamento da produção rural (1 local de produção rural a menos de "
+        "300 m: Sítio Boa Vista)." + ART12_TAIL
+    )
+
+
+def test_art12_disabled_family_does_not_fire(tmp_path: Path) -> None:
+    rules = without_sign(tmp_path, "producao")
+    assert rules.art12.sinais == ("circulacao", "transporte", "acesso")
+    farm = one(rules, via_rural=True, producao_rural=5.0)
+    assert not farm["indicio_art12"]
+    assert farm["sinais_art12"] == ""
+    assert farm["motivo_art12"] == "Via rural sem sinal de alto fluxo (Art. 12 §1)."
+    both = one(rules, via_rural=True, producao_rural=5.0, paradas_onibus_via=1.0)
+    assert both["indicio_art12"] and both["sinais_art12"] == "transporte"
+    assert "produção" not in both["motivo_art12"]
+
+
+def test_art12_unknown_evidence_never_raises_a_sign() -> None:
+    out = one(
+        via_rural=True,
+        intermediacao_percentil=NAN,
+        edificacoes_trecho=NAN,
+        paradas_onibus_via=NAN,
+        escolas=NAN,
+        creches=NAN,
+        unidades_saude=NAN,
+        centros_comunitarios=NAN,
+        producao_rural=NAN,
+    )
+    assert not out["indicio_art12"]
+    assert out["motivo_art12"] == "Via rural sem sinal de alto fluxo (Art. 12 §1)."
+    # absent columns (an evidence table of before) are unknown too
+    bare = suggest(pd.DataFrame([{"x": 0.0, "via_rural": True}]), RULES).iloc[0]
+    assert not bare["indicio_art12"] and bare["sinais_art12"] == ""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            'sinais = ["circulacao", "transporte", "acesso", "producao"]',
+            'sinais = ["circulacao", "fluxo"]',
+            "art12.sinais",
+        ),
+        (
+            'sinais = ["circulacao", "transporte", "acesso", "producao"]',
+            'sinais = ["acesso", "acesso"]',
+            "valor repetido: acesso",
+        ),
+        (
+            'equipamentos_sinal = ["escolas", "creches", "unidades_saude", "centros_comunitarios"]',
+            'equipamentos_sinal = ["escolas", "pracas"]',
+            "art12.equipamentos_sinal",
+        ),
+        (
+            "intermediacao_percentil_minima = { valor = 90,",
+            "intermediacao_percentil_minima = { valor = 101,",
+            "percentil acima de 100",
+        ),
+        ("raio_producao_m = { valor = 300,", "raio_producao_m = { valor = 0,", "raio_producao_m"),
+    ],
+)
+def test_art12_rules_are_checked(tmp_path: Path, old: str, new: str, message: str) -> None:
+    with pytest.raises(RulesError, match=re.escape(message)):
+        edited_rules(tmp_path, old, new)
 
 
 # ---------------------------------------------------------------------------
@@ -600,8 +816,8 @@ def test_not_located_row_gets_zero_and_a_reason() -> None:
         assert out[f"motivacao_{c}"] == (
             "Não pontuado: pedido não localizado (não localizado: logradouro não encontrado)."
         )
-    assert not out["candidato_art12"]
-    assert out["motivo_art12"] == ""
+    assert not out["indicio_art12"]
+    assert out["motivo_art12"] == out["sinais_art12"] == ""
 
 
 def test_spreadsheet_error_row_is_not_scored() -> None:
@@ -633,7 +849,8 @@ def test_nullable_dtypes_from_the_pipeline() -> None:
     assert "8,4 moradores estimados (2,79 por domicílio)" in out.iloc[0]["motivacao_beneficiarios"]
     assert "4 moradores estimados (declarados)" in out.iloc[1]["motivacao_beneficiarios"]
     assert list(out["nivel_trafego"]) == ["II", "III"]
-    assert list(out["candidato_art12"]) == [False, True]
+    assert list(out["indicio_art12"]) == [False, True]
+    assert list(out["sinais_art12"]) == ["", "acesso"]
 
 
 def test_declared_residences_are_cross_checked_with_the_buildings() -> None:
