@@ -6,8 +6,11 @@ file                   audience    content
 ``ranking.csv``        public      one row per request: position, situation, scores,
                                    evidence figures, cost and share; no personal data
 ``ranking.xlsx``       internal    the commission's workbook: the same list plus
-                                   eligibility (CPF masked, keyed hash), criteria with
-                                   motivations and decisions, evidence, rules, provenance
+                                   eligibility and how hardship was proven (CPF masked,
+                                   keyed hash), the acts of Art. 11 and 12, the budget
+                                   (reservations, ranked selection, balance), criteria
+                                   with motivations and decisions, evidence, rules,
+                                   provenance
 ``avaliacao.gpkg``     public      ``pedidos`` (points), ``extensoes`` (paths with
                                    materials and cost), ``postes_propostos``, and the
                                    territory layers used; table ``metadados``; default
@@ -52,7 +55,14 @@ from geo_ip.territory import copy_layer, layer_names, read_layer, write_datafram
 
 log = logging.getLogger("geo_ip")
 
-__all__ = ["PUBLIC_COLUMNS", "public_ranking", "write_outputs"]
+__all__ = [
+    "BUDGET_ROWS",
+    "HARDSHIP_LABELS",
+    "PUBLIC_COLUMNS",
+    "budget_of",
+    "public_ranking",
+    "write_outputs",
+]
 
 PUBLIC_COLUMNS = (
     "protocolo", "posicao", "situacao", "pontuacao_total",
@@ -61,22 +71,43 @@ PUBLIC_COLUMNS = (
     "distancia_rede_m", "distancia_rede_reta_m", "metodo_distancia", "postes_novos",
     "transformador", "custo_estimado_rs", "custo_por_beneficiario_rs",
     "percentual_municipio", "custo_municipio_rs", "selecionado_orcamento", "motivos",
-    "fundamento_inelegibilidade", "linha", "data_protocolo", "tipo", "geocodificacao",
-    "bairro", "latitude", "longitude",
+    "fundamento_inelegibilidade", "condicao_hipossuficiencia", "indicio_art12", "linha",
+    "data_protocolo", "tipo", "geocodificacao", "bairro", "latitude", "longitude",
 )  # fmt: skip
-"""Columns of ``ranking.csv``, in order (the first ones are those of issue 4)."""
+"""Columns of ``ranking.csv``, in order (the first ones are those of issue 4).
+
+Hardship appears only as its public condition (``condicao_hipossuficiencia``:
+comprovada, pendente, não comprovada, não exigida), never how it was proven.
+"""
 
 _GROUP_ORDER = {
     "classificado": 0,
     "aguardando_orcamento": 0,
-    "estrategico_art11": 1,
-    "candidato_art12": 2,
-    "inelegivel": 3,
-    "erro": 4,
+    "execucao_direta_art12": 1,
+    "estrategico_art11": 2,
+    "pendente_comprovacao": 3,
+    "inelegivel": 4,
+    "erro": 5,
 }
+"""Groups of the lists, in order: the ranked requests (by position), the Art. 12
+executions and the Art. 11 strategic works (each by the order of its act), the
+requests pending proof of hardship (by points), the ineligible ones and the errors."""
+_RESERVED_GROUPS = ("execucao_direta_art12", "estrategico_art11")
+HARDSHIP_LABELS = {
+    "cadunico": "Inscrição no CadÚnico (Art. 4 §2, I)",
+    "declaracao": "Declaração de renda dentro do limite (Art. 4 §2, II)",
+    "aceita_comissao": "Aceita pela Comissão (Art. 4 §2, III)",
+    "acima_do_limite": "Renda acima do limite (Art. 2, IV)",
+    "sem_comprovacao": "Sem comprovação",
+    "nao_exigida": "Não exigida",
+}
+"""Portuguese label of each ``hipossuficiencia`` status (internal workbook only)."""
 _INTERNAL_EXTRA = (
     "elegivel", "motivos_inelegibilidade", "avisos_elegibilidade", "cadunico",
-    "cpf_solicitante", "cpf_hash",
+    "hipossuficiencia", "hipossuficiencia_comprovacao", "decisao_hipossuficiencia",
+    "pendencia_hipossuficiencia", "pedido_estrategico", "motivo_art12", "sinais_art12",
+    "ordem_ato", "decisao_art11", "decisao_art12", "procedimento_art12", "cpf_solicitante",
+    "cpf_hash",
 )  # fmt: skip
 _EVIDENCE_SHEET = (
     "protocolo", "geocodificacao", "confianca", "logradouro_via", "hierarquia_via",
@@ -155,10 +186,27 @@ def request_file_stems(table: pd.DataFrame) -> list[str]:
     return stems
 
 
+def _numbers(table: pd.DataFrame, column: str) -> npt.NDArray[np.float64]:
+    """Float values of a column (NaN where missing or absent)."""
+    if column not in table.columns:
+        return np.full(len(table), np.nan)
+    values = pd.to_numeric(table[column], errors="coerce").astype("float64")
+    return np.array(values, dtype=np.float64)  # a writable copy
+
+
 def _ordered(table: pd.DataFrame) -> pd.DataFrame:
-    group = table["situacao"].map(_GROUP_ORDER).fillna(9)
-    position = pd.to_numeric(table["posicao"], errors="coerce").astype("float64").fillna(np.inf)
-    order = np.lexsort((table["linha"].to_numpy(), position.to_numpy(), group.to_numpy()))
+    """Rows in the order of the lists (:data:`_GROUP_ORDER`), then by input line."""
+    situation = table["situacao"].astype(str)
+    group = situation.map(_GROUP_ORDER).fillna(9).to_numpy()
+    # within a group: the position (ranked), the act's order (Art. 11 and 12, the order
+    # the budget reserves them in) or the points, highest first (pending requests)
+    key = _numbers(table, "posicao")
+    reserved = situation.isin(_RESERVED_GROUPS).to_numpy()
+    key[reserved] = _numbers(table, "ordem_ato")[reserved]
+    pending = (situation == "pendente_comprovacao").to_numpy()
+    key[pending] = -_numbers(table, "pontuacao_total")[pending]
+    key = np.where(np.isnan(key), np.inf, key)
+    order = np.lexsort((table["linha"].to_numpy(), key, group))
     return table.iloc[order]
 
 
@@ -186,7 +234,8 @@ def public_ranking(assessment: Assessment) -> pd.DataFrame:
     -------
     pandas.DataFrame
         :data:`PUBLIC_COLUMNS`; rows in ranking order, then the requests listed
-        apart (Art. 11, Art. 12), the ineligible ones and the errors.
+        apart (Art. 12 executions, Art. 11 strategic works, requests pending proof of
+        hardship), the ineligible ones and the errors.
     """
     base = privacy.public_view(_base(assessment.table), free_text=("motivo_situacao",))
     base["motivos"] = _motivos(base, public=True)
@@ -197,6 +246,9 @@ def public_ranking(assessment: Assessment) -> pd.DataFrame:
 def _internal(assessment: Assessment) -> pd.DataFrame:
     base = privacy.internal_view(_base(assessment.table), free_text=("motivo_situacao",))
     base["motivos"] = _motivos(base, public=False)
+    if "hipossuficiencia" in base.columns:
+        status = base["hipossuficiencia"].fillna("").astype(str)
+        base["hipossuficiencia_comprovacao"] = status.map(HARDSHIP_LABELS).fillna(status)
     columns = [c for c in (*PUBLIC_COLUMNS, *_INTERNAL_EXTRA) if c in base.columns]
     return _export(base[columns]).assign(proveniencia=assessment.provenance["carimbo"])
 
@@ -277,7 +329,7 @@ def _criteria_sheet(assessment: Assessment) -> pd.DataFrame:
     columns = ["protocolo", "posicao", "situacao", "pontuacao_total"]
     for c in CRITERIA:
         columns += [f"sugerido_{c}", f"nivel_{c}", f"pont_{c}", f"motivacao_{c}", f"decisao_{c}"]
-    columns += ["candidato_art12", "motivo_art12"]
+    columns += ["indicio_art12", "motivo_art12", "sinais_art12"]
     view = privacy.internal_view(
         table[[c for c in columns if c in table.columns]], names=_names(assessment)
     )
@@ -348,6 +400,7 @@ def _write_xlsx(assessment: Assessment, out: Path) -> None:
     # requests a sheet is millions of cells of text, the workbook's whole memory
     sheets: dict[str, Callable[[], pd.DataFrame]] = {
         "Classificação": lambda: _internal(assessment),
+        "Orçamento": lambda: _budget_sheet(assessment),
         "Critérios": lambda: _criteria_sheet(assessment),
         "Evidências": evidence,
         "Não aproveitado": lambda: _not_used(assessment),
@@ -378,6 +431,87 @@ CIP_ROWS = {
     "orcamento_rs": "Orçamento informado para as obras (R$)",
     "custo_municipio_selecionado_rs": "Parte do Município nas obras selecionadas (R$)",
 }
+
+
+BUDGET_ROWS = {
+    "orcamento_rs": "Orçamento informado para a parte do Município (R$)",
+    "reservado_rs": "Reservado para as obras dos Arts. 11 e 12 (R$)",
+    "reservas": "Obras dos Arts. 11 e 12 reservadas",
+    "reservas_sem_saldo": "Obras dos Arts. 11 e 12 que não couberam no saldo",
+    "saldo_apos_reservas_rs": "Saldo para a classificação por pontuação (R$)",
+    "selecionados": "Pedidos classificados selecionados",
+    "classificados_rs": "Parte do Município nos classificados selecionados (R$)",
+    "saldo_final_rs": "Saldo final (R$)",
+}
+"""Label of each figure of :func:`geo_ip.ranking.budget_summary`, in the order shown."""
+
+
+def budget_of(assessment: Assessment) -> dict[str, Any] | None:
+    """Return the budget walk of an assessment (:func:`geo_ip.ranking.budget_summary`).
+
+    Parameters
+    ----------
+    assessment : Assessment
+        Result of :func:`geo_ip.assess.assess`.
+
+    Returns
+    -------
+    dict or None
+        ``provenance["orcamento"]``, or the summary computed from the table when the
+        provenance lacks it; ``None`` when the table has no ranking columns.
+    """
+    stored = assessment.provenance.get("orcamento")
+    if isinstance(stored, dict):
+        return stored
+    table = assessment.table
+    if not {"situacao", "selecionado_orcamento", "custo_municipio_rs"} <= set(table.columns):
+        return None
+    from geo_ip.ranking import budget_summary
+
+    return budget_summary(table, assessment.provenance.get("orcamento_rs"))
+
+
+def _budget_sheet(assessment: Assessment) -> pd.DataFrame:
+    """List the budget walk (Art. 11 sole paragraph, Art. 13): figures, then each reservation."""
+    columns = ["item", "valor", "observacao"]
+    summary = budget_of(assessment) or {}
+    rows: list[dict[str, Any]] = []
+    for key, label in BUDGET_ROWS.items():
+        value = summary.get(key)
+        note = ""
+        if value is None and key in ("orcamento_rs", "saldo_apos_reservas_rs", "saldo_final_rs"):
+            note = "sem limite de orçamento informado"
+        rows.append({"item": label, "valor": value, "observacao": note})
+    table = assessment.table
+    if "situacao" in table.columns:
+        situation = table["situacao"].astype(str)
+        rows.append(
+            {
+                "item": "Pedidos pendentes de comprovação da hipossuficiência",
+                "valor": int((situation == "pendente_comprovacao").sum()),
+                "observacao": "pontuados, sem participação do Município até a comprovação "
+                "(Art. 4, caput e §2)",
+            }
+        )
+        reserved = _ordered(table[situation.isin(_RESERVED_GROUPS)])
+        view = privacy.internal_view(reserved, names=_names(assessment))
+        for n, row in enumerate(view.to_dict("records"), start=1):
+            art12 = row.get("situacao") == "execucao_direta_art12"
+            act = "Art. 12, execução direta" if art12 else "Art. 11, estratégico"
+            procedure = str(row.get("procedimento_art12") or "")
+            if art12 and procedure:
+                act += f", procedimento administrativo {procedure}"
+            cost = _cell(row.get("custo_municipio_rs"))
+            if _cell(row.get("selecionado_orcamento")) is True:
+                note = "reservado"
+            elif cost is None:
+                note = "custo municipal desconhecido: não reservado"
+            else:
+                note = "não coube no saldo: não reservado"
+            item = f"Reserva {n}: {row.get('protocolo')} ({act})"
+            rows.append({"item": item, "valor": cost, "observacao": note})
+    # object columns: counts stay whole numbers beside the amounts
+    return pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=object) for c in columns})
 
 
 def _cip_sheet(cip: dict[str, Any]) -> pd.DataFrame:
@@ -533,10 +667,15 @@ _RECORD_GROUPS: dict[str, tuple[str, ...]] = {
         "via_de_passagem", "declividade_media_pct", "declividade_max_pct", "declividade_fonte",
         "superficie_via", "via_sem_pavimento", "via_rural",
     ),
-    "art12": ("candidato_art12", "motivo_art12"),
+    "art11": ("pedido_estrategico", "art11_decidido", "decisao_art11"),
+    "art12": (
+        "indicio_art12", "motivo_art12", "sinais_art12", "art12_decidido", "procedimento_art12",
+        "decisao_art12",
+    ),
     "participacao": (
-        "pontuacao_total", "percentual_municipio", "custo_municipio_rs",
-        "selecionado_orcamento", "motivo_situacao",
+        "pontuacao_total", "condicao_hipossuficiencia", "pendencia_hipossuficiencia",
+        "ordem_ato", "percentual_municipio", "custo_municipio_rs", "selecionado_orcamento",
+        "motivo_situacao",
     ),
 }  # fmt: skip
 """Sections of each record of ``evidencias.json`` and their columns."""

@@ -7,11 +7,15 @@ Brazilian way (``1.234,5``, ``R$ 1.234,56``, ``dd/mm/aaaa``). The HTML template
 place these texts, so both formats always say the same.
 
 The sheet is an internal document of the commission (Art. 7 to 10): it is built from
-:func:`geo_ip.privacy.internal_view` — CPF masked, no name, no income figure.
+:func:`geo_ip.privacy.internal_view` — CPF masked, no name, no income figure. Hardship
+(Art. 4 §2) appears only as its public condition (comprovada, pendente, não
+comprovada, não exigida) and, for a pending request, the proof that is missing: the
+sheet never says how hardship was proven (the internal workbook does).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -241,7 +245,6 @@ def _request(row: dict[str, Any]) -> tuple[str, list[Item]]:
             "Uso do imóvel",
             USES.get(use, use or MISSING) + (f"; MEI: {mei}" if mei != MISSING else ""),
         ),
-        Item("CadÚnico (Art. 4 §2, I)", yes_no(row.get("cadunico"))),
         Item(
             "Estratégico (Art. 11)",
             (f"sim — {justification}" if justification else "sim, sem justificativa")
@@ -374,10 +377,27 @@ def _criteria(row: dict[str, Any], rules: Rules) -> list[CriterionRow]:
     return out
 
 
+_WOULD_BE = re.compile(r"ficaria em (\d+)º")
+
+
+def _would_be(row: dict[str, Any]) -> str:
+    """Place a pending request would have (from ``motivo_situacao``), ``""`` if unknown."""
+    match = _WOULD_BE.search(clean(row.get("motivo_situacao")))
+    return f"{match[1]}º" if match else ""
+
+
 def _final(row: dict[str, Any], labels: Labels) -> list[Item]:
     situation = clean(row.get("situacao"))
+    position = ordinal(row.get("posicao"))
+    if situation == "pendente_comprovacao":
+        place = _would_be(row)
+        position = (
+            f"{MISSING} (ficaria em {place}; pendente de comprovação da hipossuficiência)"
+            if place
+            else f"{MISSING} (pendente de comprovação da hipossuficiência)"
+        )
     return [
-        Item("Posição (Art. 13)", ordinal(row.get("posicao"))),
+        Item("Posição (Art. 13)", position),
         Item("Situação", labels.situation(situation) or MISSING),
     ]
 
@@ -398,6 +418,30 @@ def _final_sentence(row: dict[str, Any], labels: Labels) -> str:
     return f"Pontuação final: {total} de 100 pontos (sugerida pelo geo_ip: {suggested})."
 
 
+_SHARE_BASIS = {
+    "estrategico_art11": "Participação (Art. 11)",
+    "execucao_direta_art12": "Participação (Art. 12)",
+}
+"""Label of the share of an Art. 11 / Art. 12 work (the rules' own share, not §1's bands)."""
+_BALANCE = re.compile(r"(?:saldo restante|não cabe no saldo de) (R\$ [\d.]+,\d{2})")
+
+
+def _reservation(row: dict[str, Any], municipal: Any, share: Any) -> str:
+    """Say how an Art. 11 / Art. 12 work was charged to the budget, before the ranking."""
+    reason = clean(row.get("motivo_situacao"))
+    balance = _BALANCE.search(reason)
+    left = balance[1] if balance else ""
+    if is_missing(municipal):
+        return "custo municipal desconhecido: não reservado (estime o custo da obra)"
+    charge = f"custo municipal {brl(municipal)} ({num(share, 0, '%')})"
+    if yes_no(row.get("selecionado_orcamento")) == "sim":
+        text = f"reservado antes da classificação (Art. 11, parágrafo único, e Art. 13): {charge}"
+        if "sem limite de orçamento" in reason:
+            return text + "; sem limite de orçamento informado"
+        return text + (f"; saldo restante {left}" if left else "")
+    return f"não coube no saldo{f' de {left}' if left else ''}: {charge}, não reservado"
+
+
 def _costs(row: dict[str, Any]) -> list[Item]:
     cost = row.get("custo_estimado_rs")
     share = row.get("percentual_municipio")
@@ -405,48 +449,134 @@ def _costs(row: dict[str, Any]) -> list[Item]:
     rest = MISSING
     if not (is_missing(cost) or is_missing(municipal)):
         rest = brl(as_float(cost) - as_float(municipal))
-    selected = row.get("selecionado_orcamento")
+    selected = yes_no(row.get("selecionado_orcamento")) == "sim"
     situation = clean(row.get("situacao"))
     if situation in ("classificado", "aguardando_orcamento"):
-        budget = "selecionado no orçamento" if selected is True else "aguardando orçamento"
+        budget = "selecionado no orçamento" if selected else "aguardando orçamento"
+    elif situation in _SHARE_BASIS:
+        budget = _reservation(row, municipal, share)
+    elif situation == "pendente_comprovacao":
+        budget = "fora do orçamento até a comprovação da hipossuficiência (Art. 4 §2)"
     else:
         budget = "não se aplica (fora da classificação por pontuação)"
     return [
         Item("Custo estimado", brl(cost)),
         Item("Custo por beneficiário", brl(row.get("custo_por_beneficiario_rs"))),
-        Item("Participação (Art. 4 §1)", num(share, 0, "%")),
+        Item(_SHARE_BASIS.get(situation, "Participação (Art. 4 §1)"), num(share, 0, "%")),
         Item("Custo do Município", brl(municipal)),
         Item("Parcela não custeada", rest),
         Item("Orçamento (Art. 13)", budget),
     ]
 
 
+_ABOVE_LIMIT = re.compile(r"Art\. 4, caput e Art\. 2, IV: [^|]*?(?=\s*\||\.?$)")
+"""The reason of a declared income above the limit, up to the next item."""
+_PROOF_MEANS = re.compile(
+    r" \((?:inscrição no CadÚnico|renda declarada dentro do limite|"
+    r"documentos aceitos pela Comissão)\)"
+)
+"""How hardship was proven, quoted in the Art. 5, I exception note."""
+
+
+def _without_hardship_means(text: str) -> str:
+    """Remove from eligibility texts how hardship was (or was not) proven.
+
+    The hardship notes (``"Art. 4 §2..."`` items) go, the income-above-the-limit reason
+    becomes "hipossuficiência não comprovada", and the MEI exception note loses the
+    means in parentheses: the sheet's "Hipossuficiência" item says the condition.
+    """
+    items = [item for item in text.split(" | ") if not item.startswith("Art. 4 §2")]
+    kept = " | ".join(item for item in items if item)
+    kept = _ABOVE_LIMIT.sub("Art. 4, caput e Art. 2, IV: hipossuficiência não comprovada", kept)
+    return _PROOF_MEANS.sub("", kept)
+
+
+_HARDSHIP_TEXT = {
+    "comprovada": "comprovada",
+    "pendente": "pendente de comprovação",
+    "não comprovada": "não comprovada",
+    "não exigida": "não exigida para este tipo de pedido",
+}
+
+
+def _hardship(row: dict[str, Any]) -> Item:
+    """Give the public condition of hardship, and what proof is missing when pending."""
+    condition = clean(row.get("condicao_hipossuficiencia"))
+    text = _HARDSHIP_TEXT.get(condition, condition) or MISSING
+    missing = clean(row.get("pendencia_hipossuficiencia"))
+    if missing:
+        text += f" — {missing}"
+    return Item("Hipossuficiência (Art. 4 §2)", text)
+
+
+def _art11(row: dict[str, Any]) -> str:
+    if yes_no(row.get("art11_decidido")) == "sim":
+        opinion = br_dates(clean(row.get("decisao_art11")))
+        return "estratégico por decisão da Comissão: análise direta, sem a pontuação (Art. 11)" + (
+            f"; parecer técnico circunstanciado: {opinion}" if opinion else ""
+        )
+    if yes_no(row.get("pedido_estrategico")) == "sim":
+        return (
+            "marcado como estratégico; aguarda parecer da Comissão (Art. 11, parágrafo único): "
+            "até lá, segue na classificação por pontuação"
+        )
+    return ""
+
+
+def _art12(row: dict[str, Any]) -> str:
+    parts = []
+    if yes_no(row.get("indicio_art12")) == "sim":
+        reason = clean(row.get("motivo_art12")).rstrip(".")
+        parts.append(reason or "indício de via rural de alto fluxo (Art. 12 §1)")
+    if yes_no(row.get("art12_decidido")) == "sim":
+        procedure = clean(row.get("procedimento_art12")) or "não informado"
+        text = (
+            "Execução direta decidida pelo Poder Executivo (Art. 12 §2), procedimento "
+            f"administrativo {procedure}"
+        )
+        # the audit text repeats the procedure: said once
+        decision = br_dates(clean(row.get("decisao_art12"))).replace(
+            f", procedimento administrativo {procedure}", ""
+        )
+        parts.append(text + (f" — {decision}" if decision else ""))
+    return ". ".join(parts) + "." if parts else ""
+
+
 def _eligibility(row: dict[str, Any]) -> list[Item]:
     eligible = row.get("elegivel")
     items = [
         Item("Elegível (Art. 4 §2 e Art. 5)", yes_no(eligible)),
+        _hardship(row),
     ]
     basis = clean(row.get("fundamento_inelegibilidade"))
     if basis:
         items.append(Item("Fundamento", basis))
-    reasons = br_dates(clean(row.get("motivos_inelegibilidade")))
+    reasons = br_dates(_without_hardship_means(clean(row.get("motivos_inelegibilidade"))))
     items.append(Item("Inelegibilidade", reasons.replace(" | ", "; ") or "nenhum motivo"))
-    warnings = br_dates(clean(row.get("avisos_elegibilidade")))
+    warnings = br_dates(_without_hardship_means(clean(row.get("avisos_elegibilidade"))))
     items.append(Item("Avisos à Comissão", warnings.replace(" | ", "; ") or "nenhum"))
-    if row.get("estrategico_art11") is True:
-        items.append(
-            Item(
-                "Art. 11",
-                "pedido estratégico: dispensado da planilha de pontuação; exige parecer "
-                "técnico circunstanciado (Art. 11, parágrafo único)",
-            )
-        )
-    art12 = clean(row.get("motivo_art12"))
-    if row.get("candidato_art12") is True:
-        art12 += " Execução direta: procedimento administrativo próprio (Art. 12 §2)."
+    art11 = _art11(row)
+    if art11:
+        items.append(Item("Art. 11", art11))
+    art12 = _art12(row)
     if art12:
-        items.append(Item("Art. 12", art12.strip()))
+        items.append(Item("Art. 12", art12))
     return items
+
+
+def _pending_warning(row: dict[str, Any]) -> str:
+    """Write the alert of a pending request: what proof is missing, its points and place."""
+    missing = clean(row.get("pendencia_hipossuficiencia")) or (
+        "falta comprovar a hipossuficiência financeira (Art. 4 §2)"
+    )
+    text = f"Pedido pendente de comprovação da hipossuficiência: {missing}."
+    total = num(row.get("pontuacao_total"), 1)
+    place = _would_be(row)
+    if total != MISSING and place:
+        text += f" Com {total} pontos, ficaria em {place} lugar na classificação."
+    elif total != MISSING:
+        text += f" Pontuação: {total} pontos."
+    return text + " Sem participação do Município e fora do orçamento até a comprovação."
 
 
 def _provenance(assessment: Assessment) -> list[Item]:
@@ -490,8 +620,9 @@ def build_sheets(assessment: Assessment) -> list[Sheet]:
     Returns
     -------
     list of Sheet
-        Ranked requests first (by position), then Art. 11, Art. 12, ineligible and
-        error rows (the order of ``ranking.csv``); the map is not drawn here
+        Ranked requests first (by position), then the Art. 12 executions, the Art. 11
+        strategic works, the requests pending proof of hardship, the ineligible and
+        the error rows (the order of ``ranking.csv``); the map is not drawn here
         (``mapa_png`` empty).
     """
     rules = assessment.rules
@@ -518,6 +649,8 @@ def build_sheets(assessment: Assessment) -> list[Sheet]:
             ]
             reason = "; ".join(errors) or clean(row.get("motivo_situacao"))
             warning = f"Pedido não pontuado: {br_dates(reason) or 'erro no pedido'}."
+        elif situation == "pendente_comprovacao":
+            warning = _pending_warning(row)
         summary, request = _request(row)
         entries = assessment.items[index] if index < len(assessment.items) else {}
         sheets.append(
@@ -545,7 +678,7 @@ def build_sheets(assessment: Assessment) -> list[Sheet]:
                 total_final=num(row.get("pontuacao_total"), 1),
                 pontuacao_final=_final_sentence(row, labels),
                 final=_final(row, labels),
-                fundamentacao=br_dates(clean(row.get("motivo_situacao"))),
+                fundamentacao=br_dates(_without_hardship_means(clean(row.get("motivo_situacao")))),
                 custos=_costs(row),
                 elegibilidade=_eligibility(row),
                 proveniencia=provenance,

@@ -426,7 +426,8 @@ def request_frame(assessment: Assessment) -> gpd.GeoDataFrame:
     -------
     geopandas.GeoDataFrame
         :func:`public_ranking` columns plus ``indice`` (row of ``assessment.table``)
-        and ``mapa`` (file name in ``mapas/``), ranking order, metric CRS.
+        and ``mapa`` (file name in ``mapas/``), ranking order, metric CRS;
+        ``indicio_art12`` is ``"sim"`` or empty (a popup skips empty values).
     """
     table = assessment.table
     public = public_ranking(assessment)
@@ -439,6 +440,10 @@ def request_frame(assessment: Assessment) -> gpd.GeoDataFrame:
     out = public.reset_index(drop=True).assign(indice=index, mapa=[files[i] for i in index])[
         located
     ]
+    if "indicio_art12" in out.columns:
+        # a popup shows the Art. 12 §1 indication only where there is one
+        sign = out["indicio_art12"].astype(object)
+        out["indicio_art12"] = sign.where(sign.eq("sim"), None)
     return gpd.GeoDataFrame(
         out.reset_index(drop=True),
         geometry=shapely.points(x[located], y[located]),

@@ -21,6 +21,7 @@ from branca.element import Element
 
 from geo_ip import _webparts as parts
 from geo_ip._maps import MapLayer, MapSpec
+from geo_ip._sheet_format import br_dates
 from geo_ip._weblayers import LayerData, clean, to_wgs84, wgs84_bounds
 from geo_ip.config import CRITERIA
 from geo_ip.errors import GeoIPError
@@ -53,6 +54,7 @@ _LABELS = {
     "percentual_municipio": "Participação do Município (%)",
     "custo_municipio_rs": "Custo do Município (R$)",
     "selecionado_orcamento": "Selecionado no orçamento",
+    "condicao_hipossuficiencia": "Hipossuficiência (Art. 4 §2)",
     "residencias_consideradas": "Residências consideradas",
     "moradores_estimados": "Moradores estimados",
     "fonte_beneficiarios": "Fonte dos beneficiários",
@@ -92,6 +94,7 @@ _COST = (
     "percentual_municipio",
     "custo_municipio_rs",
     "selecionado_orcamento",
+    "condicao_hipossuficiencia",
 )
 _METHODS = {
     "via": "pelas vias",
@@ -391,6 +394,39 @@ def _table(rows: Sequence[tuple[str, str]]) -> str:
     return f"<table>{body}</table>"
 
 
+def _yes(value: Any) -> bool:
+    """Tell whether a flag cell is true (``bool``, NumPy bool or ``"sim"``)."""
+    return clean(value) == "sim"
+
+
+def _acts(public: pd.Series) -> list[str]:
+    """Paragraphs on hardship still to prove and on Arts. 11 and 12 (public texts only)."""
+    out = []
+    missing = fmt("pendencia_hipossuficiencia", public.get("pendencia_hipossuficiencia"))
+    if missing:
+        out.append(f"Hipossuficiência pendente de comprovação: {missing}.")
+    if _yes(public.get("art11_decidido")):
+        opinion = br_dates(fmt("decisao_art11", public.get("decisao_art11")))
+        out.append(
+            "Estratégico (Art. 11): análise direta pela Comissão, sem a pontuação"
+            + (f"; parecer: {opinion}" if opinion else "")
+            + "."
+        )
+    elif _yes(public.get("pedido_estrategico")):
+        out.append("Marcado como estratégico (Art. 11); aguarda parecer da Comissão.")
+    if _yes(public.get("indicio_art12")):
+        # the scoring's reason already opens with the indication (Art. 12 §1)
+        reason = fmt("motivo_art12", public.get("motivo_art12")).rstrip(".")
+        out.append((reason or "Indício de via rural de alto fluxo (Art. 12 §1)") + ".")
+    if _yes(public.get("art12_decidido")):
+        procedure = fmt("procedimento_art12", public.get("procedimento_art12")) or "não informado"
+        out.append(
+            "Execução direta decidida pelo Poder Executivo (Art. 12 §2), procedimento "
+            f"administrativo {procedure}."
+        )
+    return out
+
+
 def _panel(
     public: pd.Series,
     sources: MapSources,
@@ -436,8 +472,12 @@ def _panel(
         _table(rows(_EXTENSION)),
         "<h2>Beneficiários, custo e participação</h2>",
         _table(rows(_COST)),
-        "<h2>Critérios do Art. 9</h2>",
     ]
+    acts = _acts(public)
+    if acts:
+        body.append("<h2>Hipossuficiência e Arts. 11 e 12</h2>")
+        body += [f"<p>{html.escape(t)}</p>" for t in acts]
+    body.append("<h2>Critérios do Art. 9</h2>")
     for c in CRITERIA:
         suggested, final = fmt("p", public.get(f"sugerido_{c}")), fmt("p", public.get(f"pont_{c}"))
         level = fmt("n", public.get(f"nivel_{c}"))

@@ -23,11 +23,23 @@ if TYPE_CHECKING:
 _STYLE = {
     "classificado": "green",
     "aguardando_orcamento": "yellow",
+    "pendente_comprovacao": "dark_orange",
     "estrategico_art11": "cyan",
-    "candidato_art12": "cyan",
+    "execucao_direta_art12": "bright_cyan",
     "inelegivel": "magenta",
     "erro": "bold red",
 }
+"""Colour of each situation in the terminal."""
+SITUATION_LABELS = {
+    "classificado": "classificado",
+    "aguardando_orcamento": "aguardando orçamento",
+    "pendente_comprovacao": "pendente de comprovação",
+    "estrategico_art11": "estratégico (Art. 11)",
+    "execucao_direta_art12": "execução direta (Art. 12)",
+    "inelegivel": "inelegível",
+    "erro": "erro",
+}
+"""Short Portuguese label of each situation, for the terminal."""
 
 
 def _number(value: object) -> float | None:
@@ -67,7 +79,7 @@ def summary_table(assessment: Assessment, limit: int = 20) -> Table:
     for name, justify, width in (
         ("Pos.", "right", 4),
         ("Protocolo", "left", 13),
-        ("Situação", "left", 20),
+        ("Situação", "left", 25),
         ("Total", "right", 5),
         ("Custo", "right", 14),
         ("% Mun.", "right", 6),
@@ -79,12 +91,70 @@ def summary_table(assessment: Assessment, limit: int = 20) -> Table:
         table.add_row(
             "" if position is None else str(int(position)),
             Text(str(row["protocolo"])),
-            Text(str(row["situacao"]), style=_STYLE.get(str(row["situacao"]), "")),
+            Text(_situation(row["situacao"]), style=_STYLE.get(str(row["situacao"]), "")),
             "-" if total is None else f"{total:.1f}".replace(".", ","),
             _money(row["custo_estimado_rs"]),
             "-" if share is None else f"{share:g} %",
         )
     return table
+
+
+def _situation(code: object) -> str:
+    text = str(code)
+    return SITUATION_LABELS.get(text, text)
+
+
+def budget_lines(assessment: Assessment) -> str:
+    """Format the budget walk and the pending requests as terminal lines (Portuguese).
+
+    Parameters
+    ----------
+    assessment : Assessment
+        Result of :func:`geo_ip.assess.assess` (``provenance["orcamento"]``,
+        :func:`geo_ip.ranking.budget_summary`).
+
+    Returns
+    -------
+    str
+        ``"Orçamento: R$ X; reservado para obras dos Arts. 11 e 12: R$ Y (n obra(s));
+        saldo para a classificação: R$ Z; selecionados: k, R$ W; saldo final: R$ V"``
+        (``sem limite de orçamento`` without a budget), then the number of requests
+        pending proof of hardship; ``""`` when the table has no ranking.
+    """
+    from geo_ip._assess_outputs import budget_of
+
+    summary = budget_of(assessment)
+    if summary is None:
+        return ""
+    works = int(summary.get("reservas") or 0)
+    reserved = (
+        f"reservado para obras dos Arts. 11 e 12: {_money(summary.get('reservado_rs'))} "
+        f"({works} obra(s))"
+    )
+    left_out = int(summary.get("reservas_sem_saldo") or 0)
+    if left_out:
+        reserved += f"; {left_out} obra(s) dos Arts. 11 e 12 sem saldo, não reservada(s)"
+    selected = (
+        f"selecionados: {int(summary.get('selecionados') or 0)}, "
+        f"{_money(summary.get('classificados_rs'))}"
+    )
+    if summary.get("orcamento_rs") is None:
+        parts = ["Orçamento: sem limite de orçamento", reserved, selected]
+    else:
+        parts = [
+            f"Orçamento: {_money(summary.get('orcamento_rs'))}",
+            reserved,
+            f"saldo para a classificação: {_money(summary.get('saldo_apos_reservas_rs'))}",
+            selected,
+            f"saldo final: {_money(summary.get('saldo_final_rs'))}",
+        ]
+    lines = ["; ".join(parts)]
+    pending = int(assessment.table["situacao"].astype(str).eq("pendente_comprovacao").sum())
+    lines.append(
+        f"Pendentes de comprovação da hipossuficiência: {pending} pedido(s) (pontuados, sem "
+        "participação do Município até a comprovação, Art. 4 §2)"
+    )
+    return "\n".join(lines)
 
 
 def cip_lines(cip: dict[str, object]) -> str:
@@ -248,10 +318,13 @@ def assess_cmd(
     console.print(summary_table(result))
     counts = result.table["situacao"].value_counts()
     console.print(
-        "Situação: " + ", ".join(f"{k}: {int(v)}" for k, v in counts.items()),
+        "Situação: " + ", ".join(f"{_situation(k)}: {int(v)}" for k, v in counts.items()),
         highlight=False,
         soft_wrap=True,
     )
+    budget_text = budget_lines(result)
+    if budget_text:
+        console.print(escape(budget_text), highlight=False, soft_wrap=True)
     for label, frame in (
         ("decisões", result.rejected_decisions),
         ("histórico", result.rejected_history),

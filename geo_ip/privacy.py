@@ -79,10 +79,20 @@ but redacted (:data:`FREE_TEXT_COLUMNS`).
 """
 PSEUDONYMOUS_COLUMNS = ("cpf_hash",)
 """Pseudonymised personal data: kept internally, never published."""
-ELIGIBILITY_DETAIL = ("avisos_elegibilidade", "motivos_inelegibilidade")
-"""Eligibility texts that speak of the applicant's economic situation: internal only.
+ELIGIBILITY_DETAIL = (
+    "avisos_elegibilidade",
+    "motivos_inelegibilidade",
+    "hipossuficiencia",
+    "decisao_hipossuficiencia",
+)
+"""Eligibility columns that speak of the applicant's economic situation: internal only.
 
-Public outputs keep ``elegivel`` and ``fundamento_inelegibilidade`` (the articles only).
+``hipossuficiencia`` says how hardship was proven (CadÚnico, income declaration,
+documents accepted by the Commission) and ``decisao_hipossuficiencia`` names the
+applicant's documents. Public outputs keep ``elegivel``,
+``fundamento_inelegibilidade`` (the articles only), ``condicao_hipossuficiencia``
+(proven, pending, not proven: never how) and ``pendencia_hipossuficiencia`` (the
+generic list of proofs a pending request lacks).
 """
 FREE_TEXT_COLUMNS = (
     "observacoes",

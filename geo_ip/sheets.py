@@ -25,7 +25,8 @@ Files, under ``<out_dir>/fichas/``:
 ``<protocolo>.html``  the sheet as a web page, self-contained (CSS and map inside)
 ``<protocolo>.pdf``   the same sheet, one A4 page
 ``todas.pdf``         every sheet, one page each: ranked requests by position, then
-                      Art. 11, Art. 12, ineligible and error rows (as ``ranking.csv``)
+                      Art. 12 and Art. 11 works, requests pending proof of hardship,
+                      ineligible and error rows (as ``ranking.csv``)
 ====================  ================================================================
 
 A repeated or blank protocol gets ``<protocolo>_linha<n>`` or ``linha_<n>``

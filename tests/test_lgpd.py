@@ -42,6 +42,7 @@ import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
+from geo_ip._assess_outputs import HARDSHIP_LABELS
 from geo_ip.cli import app
 from geo_ip.privacy import cpf_hash, scan_for_personal_data, valid_cpf_digits
 from tests.conftest import DEMO, DEMO_KEY, ROOT
@@ -430,6 +431,25 @@ def test_the_keyed_hash_only_in_the_commissions_workbook(run: Run, texts: dict[s
         assert masked_to_hash[masked] == value
     with_hash = [n for n, t in texts.items() if HASH.search(t)]
     assert with_hash == ["avaliacao/ranking.xlsx"]
+
+
+def test_how_hardship_was_proven_only_in_the_commissions_workbook(
+    run: Run, texts: dict[str, str]
+) -> None:
+    proven = [HARDSHIP_LABELS[s] for s in ("cadunico", "declaracao", "acima_do_limite")]
+    where = sorted(n for n, t in texts.items() if any(label in t for label in proven))
+    assert where == ["avaliacao/ranking.xlsx"]
+    table = pd.read_excel(run.files["avaliacao/ranking.xlsx"], sheet_name="Classificação",
+                          dtype=str).fillna("")  # fmt: skip
+    assert set(table["hipossuficiencia"]) <= set(HARDSHIP_LABELS)
+    public = pd.read_csv(run.files["avaliacao/ranking.csv"], dtype=str, keep_default_na=False)
+    assert set(public["condicao_hipossuficiencia"]) <= {
+        "comprovada", "pendente", "não comprovada", "não exigida",
+    }  # fmt: skip
+    column = re.compile(r"(?<![\w])(?:decisao_)?hipossuficiencia(?![\w])")
+    for name, text in texts.items():
+        if _audience(name) == PUBLIC:
+            assert not column.search(text), name
 
 
 def test_the_previous_benefit_is_found_without_the_cpf(invented_run: Run) -> None:

@@ -202,6 +202,33 @@ def test_internal_view_masks_cpf_and_drops_name_and_income() -> None:
     assert again["cpf_solicitante"].tolist() == ["***.456.789-**", "***.444.777-**"]
 
 
+def test_how_hardship_was_proven_is_internal_only() -> None:
+    table = _table().assign(
+        hipossuficiencia=["cadunico", "sem_comprovacao"],
+        condicao_hipossuficiencia=["comprovada", "pendente"],
+        pendencia_hipossuficiencia=["", "falta comprovar a hipossuficiência financeira"],
+        decisao_hipossuficiencia=[
+            "",
+            "decidido por Comissão em 2026-11-12: laudo social de Benedito Teste",
+        ],
+    )
+    public = public_view(table)
+    assert "hipossuficiencia" not in public.columns
+    assert "decisao_hipossuficiencia" not in public.columns
+    assert public["condicao_hipossuficiencia"].tolist() == ["comprovada", "pendente"]
+    assert public["pendencia_hipossuficiencia"].tolist() == [
+        "",
+        "falta comprovar a hipossuficiência financeira",
+    ]
+    assert "cadunico" not in public.to_csv()
+    internal = internal_view(table)
+    assert internal["hipossuficiencia"].tolist() == ["cadunico", "sem_comprovacao"]
+    # kept for the commission, the applicant's name redacted as in any decision text
+    assert internal["decisao_hipossuficiencia"].iloc[1] == (
+        f"decidido por Comissão em 2026-11-12: laudo social de {REDACTED}"
+    )
+
+
 # --- scan and redact ------------------------------------------------------------------------
 
 

@@ -43,23 +43,23 @@ KEY = b"chave-de-teste-do-geo-ip-0123456789"
 TITLE = "Avaliação de iluminação pública — demonstração"
 
 DEFAULTS = {
-    "pedidos": ("categorizedSymbol", "situacao", 6),
+    "pedidos": ("categorizedSymbol", "situacao", 7),
     "extensoes": ("categorizedSymbol", "metodo_distancia", 2),
     "postes_propostos": ("singleSymbol", None, 1),
     "vias": ("categorizedSymbol", "hierarquia", 3),
     "rede_existente": ("RuleRenderer", None, 6),
     "pontos_ip": ("singleSymbol", None, 1),
-    "equipamentos": ("categorizedSymbol", "categoria", 14),
+    "equipamentos": ("categorizedSymbol", "categoria", 18),
     "ocorrencias": ("categorizedSymbol", "tipo", 3),
 }
 """Default style of each layer of the demo GeoPackage: renderer, field, classes."""
 
 PROJECT_LAYERS = {
-    "./avaliacao.gpkg|layername=pedidos": ("categorizedSymbol", 6),
+    "./avaliacao.gpkg|layername=pedidos": ("categorizedSymbol", 7),
     "./avaliacao.gpkg|layername=postes_propostos": ("singleSymbol", 1),
     "./avaliacao.gpkg|layername=extensoes": ("categorizedSymbol", 2),
     "./avaliacao.gpkg|layername=ocorrencias": ("categorizedSymbol", 3),
-    "./avaliacao.gpkg|layername=equipamentos": ("categorizedSymbol", 14),
+    "./avaliacao.gpkg|layername=equipamentos": ("categorizedSymbol", 18),
     "./avaliacao.gpkg|layername=pontos_ip": ("singleSymbol", 1),
     "./avaliacao.gpkg|layername=rede_existente|geometrytype=Point": ("categorizedSymbol", 3),
     "./avaliacao.gpkg|layername=rede_existente|geometrytype=LineString": ("categorizedSymbol", 3),

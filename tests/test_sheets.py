@@ -9,6 +9,7 @@ import re
 import struct
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -22,6 +23,7 @@ from geo_ip.privacy import scan_for_personal_data
 from geo_ip.scoring import format_brl
 from geo_ip.sheets import ALL_SHEETS, MAP_SIZE_PX, SHEETS_DIR, static_map, write_sheets
 from tests.conftest import DEMO
+from tests.small_assessment import MISSING_PROOF, PROCEDURE, small_assessment
 
 TODAY = date(2026, 11, 20)
 KEY = b"chave-de-teste-do-geo-ip-0123456789"
@@ -92,7 +94,8 @@ def test_todas_has_one_page_per_request_in_ranking_order(
     assert len(pages) == len(order) == 41
     for text, protocol in zip(pages, order, strict=True):
         assert protocol in text
-    assert "PED-2026-0140" in pages[0]  # 1st in the ranking
+    first = demo.table.loc[pd.to_numeric(demo.table["posicao"], errors="coerce") == 1]
+    assert str(first["protocolo"].iloc[0]) in pages[0]  # 1st in the ranking
     assert "1º lugar" in pages[0]
     # the errors close the file, each saying it was not scored
     errors = int(demo.table["situacao"].eq("erro").sum())
@@ -116,8 +119,9 @@ def test_page_has_the_five_scores_suggested_and_final(demo: Assessment, pages: l
         assert row in text, row
     assert "Total 100 44 49" in text
     assert "Pontuação final: 49 de 100 pontos (sugerida pelo geo_ip: 44)" in text
-    assert "13º" in text and "Classificado, aguardando orçamento" in text
     row = demo.table[demo.table["protocolo"] == "PED-2026-0111"].iloc[0]
+    assert row["situacao"] == "aguardando_orcamento"
+    assert f"{int(row['posicao'])}º" in text and "Classificado, aguardando orçamento" in text
     assert format_brl(row["custo_estimado_rs"]) == "R$ 171.781,03"
     assert format_brl(row["custo_estimado_rs"]) in text
     assert format_brl(row["custo_municipio_rs"]) in text and "50 %" in text
@@ -220,18 +224,36 @@ def test_static_map_is_a_png_of_the_expected_size(demo: Assessment) -> None:
         static_map(demo, len(table))
 
 
-def test_no_personal_data_in_any_sheet(written: list[Path], pages: list[str]) -> None:
+def _numbers(value: Any) -> list[float]:
+    """Every number inside a nested dump of the rules."""
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _numbers(v)]
+    if isinstance(value, list | tuple):
+        return [n for v in value for n in _numbers(v)]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return [float(value)]
+    return []
+
+
+def test_no_personal_data_in_any_sheet(
+    demo: Assessment, written: list[Path], pages: list[str]
+) -> None:
     raw = pd.read_csv(DEMO / "pedidos.csv", dtype=str, keep_default_na=False)
     cpfs, names = raw["cpf_solicitante"], raw["nome_solicitante"]
     texts = {p.name: p.read_text(encoding="utf-8") for p in written if p.suffix == ".html"}
     texts[ALL_SHEETS] = "\n".join(pages)
     for pdf in written[1:-1:2]:
         texts[pdf.name] = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+    # an income equal to an amount of the rules (e.g. R$ 1.500,00 per beneficiary, Art. 9
+    # §10) is quoted by the motivations as that amount: not checked
+    rules = {format_brl(v) for v in _numbers(demo.rules.model_dump())}
     incomes = [
         format_brl(float(v.replace(".", "").replace(",", ".")))
         for v in raw["renda_familiar"]
         if v.strip()
     ]
+    incomes = [i for i in incomes if i not in rules]
+    assert len(incomes) >= 10
     for name, text in texts.items():
         assert scan_for_personal_data(text, cpfs, names) == [], name
         assert not any(income in text for income in incomes), name
@@ -266,3 +288,123 @@ def test_no_requests_still_writes_todas(demo: Assessment, tmp_path: Path) -> Non
     assert [p.name for p in files] == [ALL_SHEETS]
     assert "Nenhum pedido" in PdfReader(files[0]).pages[0].extract_text()
     assert calls == []
+
+
+# --- every situation, on a hand-built assessment (issue 16) -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_sheets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, str]]:
+    """HTML text and PDF text of each sheet of :mod:`tests.small_assessment`, by protocol."""
+    from geo_ip._sheet_content import build_sheets
+    from geo_ip._sheet_pdf import write_pdf
+    from geo_ip.sheets import render_html
+
+    folder = tmp_path_factory.mktemp("fichas_pequenas")
+    out = {}
+    for sheet in build_sheets(small_assessment()):
+        page = render_html(sheet)
+        text = re.sub(r"<(style|script)\b.*?</\1>|<[^>]+>", " ", page, flags=re.S)
+        pdf = folder / f"{sheet.arquivo}.pdf"
+        write_pdf([sheet], pdf, title=sheet.protocolo)
+        pdf_text = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
+        out[sheet.protocolo] = (_flat(html.unescape(text)).strip(), _flat(pdf_text))
+    return out
+
+
+def test_sheets_of_every_situation_in_the_order_of_the_lists() -> None:
+    from geo_ip._sheet_content import build_sheets
+
+    sheets = build_sheets(small_assessment())
+    assert [s.protocolo for s in sheets] == [
+        "PED-1", "PED-2", "PED-4", "PED-5", "PED-8", "PED-3", "PED-6", "PED-7",
+    ]  # fmt: skip
+    assert [s.situacao for s in sheets[2:6]] == [
+        "Execução direta (Art. 12)",
+        "Estratégico (Art. 11)",
+        "Pendente de comprovação da hipossuficiência",
+        "Pendente de comprovação da hipossuficiência",
+    ]
+
+
+def test_pending_sheet_says_what_proof_is_missing(small_sheets: dict[str, tuple[str, str]]) -> None:
+    page, pdf = small_sheets["PED-3"]
+    alert = (
+        f"Pedido pendente de comprovação da hipossuficiência: {MISSING_PROOF}. Com 70 pontos, "
+        "ficaria em 2º lugar na classificação. Sem participação do Município e fora do "
+        "orçamento até a comprovação."
+    )
+    assert alert in page and alert in pdf
+    for text in (page, pdf):
+        assert f"Hipossuficiência (Art. 4 §2) pendente de comprovação — {MISSING_PROOF}" in text
+        assert "— (ficaria em 2º; pendente de comprovação da hipossuficiência)" in text
+        assert "fora do orçamento até a comprovação da hipossuficiência (Art. 4 §2)" in text
+        assert "Pontuação final: 70 de 100 pontos" in text
+    assert "ficaria em 1º lugar" in small_sheets["PED-8"][0]  # 90 points, ahead of every one
+
+
+def test_proven_hardship_never_says_how(small_sheets: dict[str, tuple[str, str]]) -> None:
+    # PED-1 was proven by its CadÚnico inscription, PED-2 by an income declaration
+    for protocol in ("PED-1", "PED-2", "PED-4", "PED-5"):
+        for text in small_sheets[protocol]:
+            assert "Hipossuficiência (Art. 4 §2) comprovada" in text, protocol
+            assert "CadÚnico" not in text, protocol
+            assert "renda declarada" not in text and "declaração de renda" not in text
+            assert "1.234,56" not in text and "Joana" not in text and "Benedito" not in text
+    # declared income above the limit: not proven, without the income
+    page, pdf = small_sheets["PED-6"]
+    for text in (page, pdf):
+        assert "Hipossuficiência (Art. 4 §2) não comprovada" in text
+        assert "Art. 4, caput e Art. 2, IV: hipossuficiência não comprovada" in text
+        assert "renda declarada acima" not in text
+
+
+def test_art12_sheet_shows_the_procedure_and_the_reservation(
+    small_sheets: dict[str, tuple[str, str]],
+) -> None:
+    for text in small_sheets["PED-4"]:
+        assert (
+            "Execução direta decidida pelo Poder Executivo (Art. 12 §2), procedimento "
+            f"administrativo {PROCEDURE} — decidido por Secretaria de Obras em 14/11/2026: "
+            "Relatório técnico 07/2026"
+        ) in text
+        assert "Indício de via rural de alto fluxo (Art. 12 §1): acesso a 1 escola" in text
+        assert "Participação (Art. 12) 100 %" in text
+        assert "Custo do Município R$ 3.000,00" in text
+        assert (
+            "reservado antes da classificação (Art. 11, parágrafo único, e Art. 13): custo "
+            "municipal R$ 3.000,00 (100 %); saldo restante R$ 7.000,00"
+        ) in text
+        assert "não se aplica" not in text
+    # an indication only: the request stays in the ranking, no execution decided
+    ranked = small_sheets["PED-2"][0]
+    assert "Indício de via rural de alto fluxo (Art. 12 §1)" in ranked
+    assert "Execução direta decidida" not in ranked
+
+
+def test_art11_sheet_shows_the_commissions_opinion(
+    small_sheets: dict[str, tuple[str, str]],
+) -> None:
+    page = small_sheets["PED-5"][0]
+    assert (
+        "Art. 11 estratégico por decisão da Comissão: análise direta, sem a pontuação (Art. 11); "
+        "parecer técnico circunstanciado: decidido por Comissão (relator fictício) em "
+        "13/11/2026: Parecer técnico circunstanciado 01/2026"
+    ) in page
+    assert "Participação (Art. 11) 100 %" in page
+    marked = small_sheets["PED-2"][0]
+    assert "Art. 11 marcado como estratégico; aguarda parecer da Comissão" in marked
+    assert "custo municipal R$ 2.000,00 (100 %); saldo restante R$ 5.000,00" in page
+
+
+def test_sheet_of_a_work_that_no_longer_fits_the_budget() -> None:
+    from geo_ip._sheet_content import build_sheets
+
+    # R$ 4.000,00: the Art. 12 work (R$ 3.000,00) is reserved first; R$ 1.000,00 is left
+    sheets = {s.protocolo: s for s in build_sheets(small_assessment(4_000.0))}
+    budget = {i.rotulo: i.valor for i in sheets["PED-5"].custos}["Orçamento (Art. 13)"]
+    assert budget == (
+        "não coube no saldo de R$ 1.000,00: custo municipal R$ 2.000,00 (100 %), não reservado"
+    )
+    marked = {i.rotulo: i.valor for i in sheets["PED-4"].elegibilidade}
+    assert "Art. 11" not in marked

@@ -29,6 +29,7 @@ from geo_ip.styles import layer_style
 from geo_ip.territory import read_layer
 from geo_ip.webmap import OSM_TILES, overview_map, write_maps
 from tests.conftest import DEMO
+from tests.small_assessment import MISSING_PROOF, PROCEDURE, small_assessment
 
 TODAY = date(2026, 11, 20)
 KEY = b"chave-de-teste-do-geo-ip-0123456789"
@@ -104,19 +105,23 @@ def test_overview_has_one_feature_per_located_request(demo: Assessment, maps: Pa
     assert spec["marcador"] == "pedido" and spec["popup"] == "pedido"
 
 
-def test_popup_data_has_the_five_scores_cost_share_and_position(maps: Path) -> None:
+def test_popup_data_has_the_five_scores_cost_share_and_position(
+    demo: Assessment, maps: Path
+) -> None:
     _, features = layers(read(maps / "mapa.html"))["Pedidos avaliados"]
-    first = next(
-        f["properties"] for f in features if f["properties"]["protocolo"] == "PED-2026-0140"
-    )
+    ranked = demo.table[pd.to_numeric(demo.table["posicao"], errors="coerce") == 1].iloc[0]
+    protocol = str(ranked["protocolo"])
+    first = next(f["properties"] for f in features if f["properties"]["protocolo"] == protocol)
     assert first["posicao"] == 1
-    assert first["pontuacao_total"] == 85
-    assert first["situacao"] == "classificado"
-    assert first["percentual_municipio"] == 100
-    assert first["custo_estimado_rs"] == pytest.approx(104638.34)
+    assert first["pontuacao_total"] == ranked["pontuacao_total"]
+    assert first["situacao"] == ranked["situacao"]
+    assert first["situacao"] in ("classificado", "aguardando_orcamento")
+    assert first["percentual_municipio"] == ranked["percentual_municipio"]
+    assert first["custo_estimado_rs"] == pytest.approx(ranked["custo_estimado_rs"], abs=0.01)
+    assert first["condicao_hipossuficiencia"] in ("comprovada", "não exigida")
     for c in CRITERIA:
         assert f"sugerido_{c}" in first and f"pont_{c}" in first
-    assert first["mapa"] == "PED-2026-0140.html"
+    assert first["mapa"] == f"{protocol}.html"
     # the commission's override of PED-2026-0103 (viabilidade 5 -> 10) is in the data
     row = next(f["properties"] for f in features if f["properties"]["protocolo"] == "PED-2026-0103")
     assert (row["sugerido_viabilidade"], row["pont_viabilidade"]) != (None, None)
@@ -271,7 +276,11 @@ def test_no_personal_data_on_any_map(demo: Assessment, maps: Path) -> None:
             assert income not in page, path.name
         for _, (spec, features) in layers(page).items():
             fields = {k for f in features for k in f["properties"]}
-            personal = {*privacy.PERSONAL_COLUMNS, *privacy.PSEUDONYMOUS_COLUMNS}
+            personal = {
+                *privacy.PERSONAL_COLUMNS,
+                *privacy.PSEUDONYMOUS_COLUMNS,
+                *privacy.ELIGIBILITY_DETAIL,
+            }
             assert not fields & personal, (path.name, spec["titulo"])
 
 
@@ -541,3 +550,69 @@ def test_composition_errors_name_the_file_and_key(
 def test_missing_composition_is_reported(tmp_path: Path) -> None:
     with pytest.raises(CatalogError, match="não encontrada"):
         load_map(tmp_path / "nada.toml")
+
+
+# --- hardship and Arts. 11 and 12 in the popups and panels (issue 16) --------------------------
+
+
+def test_request_popups_show_the_hardship_condition_and_the_art12_indication() -> None:
+    from geo_ip._weblayers import request_frame
+
+    frame = request_frame(small_assessment()).set_index("protocolo")
+    assert "hipossuficiencia" not in frame.columns
+    assert "decisao_hipossuficiencia" not in frame.columns
+    assert frame["condicao_hipossuficiencia"].to_dict() == {
+        "PED-1": "comprovada", "PED-2": "comprovada", "PED-4": "comprovada",
+        "PED-5": "comprovada", "PED-8": "pendente", "PED-3": "pendente",
+        "PED-6": "não comprovada", "PED-7": "pendente",
+    }  # fmt: skip
+    # shown only where there is an indication (a popup skips empty values)
+    signs = frame["indicio_art12"].to_dict()
+    assert {k for k, v in signs.items() if v is not None} == {"PED-2", "PED-4"}
+    assert signs["PED-2"] == "sim"
+    labels = layer_style("pedidos").campos
+    assert labels["condicao_hipossuficiencia"] == "Hipossuficiência"
+    assert labels["indicio_art12"] == "Indício de via rural de alto fluxo (Art. 12 §1)"
+    assert "hipossuficiencia" not in labels
+    for name in ("panorama", "pedido"):
+        for layer in load_map(name).camadas:
+            if layer.camada == "pedidos" and layer.filtro != "outros":
+                assert {"condicao_hipossuficiencia", "indicio_art12"} <= set(layer.campos or ())
+
+
+def test_every_situation_has_a_portuguese_label() -> None:
+    from geo_ip.ranking import SITUACOES
+
+    style = layer_style("pedidos")
+    labels = {c.valor: c.rotulo for c in style.classes}
+    assert set(labels) == set(SITUACOES)
+    assert labels["pendente_comprovacao"] == "Pendente de comprovação da hipossuficiência"
+    assert labels["execucao_direta_art12"] == "Execução direta (Art. 12)"
+    assert labels["estrategico_art11"] == "Estratégico (Art. 11)"
+    assert len({c.cor for c in style.classes}) == len(style.classes)
+
+
+def test_request_panel_says_what_is_pending_and_the_acts() -> None:
+    from geo_ip._webrequest import _acts
+
+    assessment = small_assessment()
+    public = privacy.public_view(assessment.table).set_index(assessment.table["protocolo"])
+    assert _acts(public.loc["PED-3"]) == [
+        f"Hipossuficiência pendente de comprovação: {MISSING_PROOF}."
+    ]
+    assert _acts(public.loc["PED-4"]) == [
+        "Indício de via rural de alto fluxo (Art. 12 §1): acesso a 1 escola a menos de 150 m "
+        "(Escola Rural Teste). Só o Poder Executivo, em procedimento administrativo próprio, "
+        "pode decidir a execução direta (Art. 12 §2).",
+        "Execução direta decidida pelo Poder Executivo (Art. 12 §2), procedimento "
+        f"administrativo {PROCEDURE}.",
+    ]
+    assert _acts(public.loc["PED-5"]) == [
+        "Estratégico (Art. 11): análise direta pela Comissão, sem a pontuação; parecer: "
+        "decidido por Comissão (relator fictício) em 13/11/2026: Parecer técnico "
+        "circunstanciado 01/2026: acesso noturno à escola."
+    ]
+    assert _acts(public.loc["PED-2"])[0] == (
+        "Marcado como estratégico (Art. 11); aguarda parecer da Comissão."
+    )
+    assert _acts(public.loc["PED-1"]) == []
