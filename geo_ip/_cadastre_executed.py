@@ -42,7 +42,9 @@ def _selection_warning(folder: AssessmentFolder, row: int, protocol: str) -> str
     request = folder.requests.iloc[row]
     status = str(request.get("situacao") or "")
     selected = str(request.get("selecionado_orcamento") or "").strip().lower()
-    if status == "classificado" and selected == "sim":
+    # a ranked work selected in the budget, or an Art. 11 / Art. 12 work reserved in it
+    funded = ("classificado", "estrategico_art11", "execucao_direta_art12")
+    if status in funded and selected == "sim":
         return ""
     return (
         f"campo 'protocolo': o protocolo '{protocol}' não foi selecionado na avaliação "

@@ -472,11 +472,11 @@ def test_demo_end_to_end(demo_outputs: list[Path], tmp_path: Path) -> None:
     assert "Variação da fatura de IP" in result.output
     ranking = pd.read_csv(assessment / "ranking.csv").drop_duplicates("protocolo")
     poles = ranking.set_index("protocolo")["postes_novos"]
-    proposed = {p: int(poles[p]) + 1 for p in ("PED-2026-0140", "PED-2026-0130", "PED-2026-0105")}
+    proposed = {p: int(poles[p]) + 1 for p in ("PED-2026-0106", "PED-2026-0130", "PED-2026-0105")}
     include = pd.read_csv(out / "pontos_incluir.csv", dtype={"poste": str})
     counts = include["protocolo"].value_counts().to_dict()
     assert counts == {**proposed, "PED-2026-0101": 3}
-    watts = (proposed["PED-2026-0140"] + proposed["PED-2026-0105"]) * 60.0
+    watts = (proposed["PED-2026-0106"] + proposed["PED-2026-0105"]) * 60.0
     watts += proposed["PED-2026-0130"] * 100.0 + 3 * 40.0
     exclude = pd.read_csv(out / "pontos_excluir.csv", dtype={"id_ponto": str})
     assert exclude["id_ponto"].tolist() == ["40047", "40046", "40049"]
@@ -492,6 +492,11 @@ def test_demo_end_to_end(demo_outputs: list[Path], tmp_path: Path) -> None:
     assert summary.loc["saldo", "custo_rs_mes"] == pytest.approx(kwh(net) * TARIFF, abs=0.005)
     executed = pd.read_csv(out / "conferencia_obras_executadas.csv")
     assert len(executed) == 13
+    # works funded by the program: ranked and selected, or an Art. 11 work reserved first
+    motives = executed.drop_duplicates("protocolo").set_index("protocolo")["motivo"]
+    for funded in ("PED-2026-0106", "PED-2026-0105"):
+        assert "não foi selecionado" not in motives[funded], funded
+    assert "não foi selecionado" in motives["PED-2026-0138"]  # pending proof of hardship
     assert executed["situacao"].value_counts().to_dict() == {"erro": 7, "aviso": 3, "ok": 3}
     removed = pd.read_csv(out / "conferencia_pontos_removidos.csv")
     assert removed["situacao"].tolist() == ["ok", "ok", "aviso", "erro", "erro", "erro", "erro"]
