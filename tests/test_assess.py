@@ -62,9 +62,10 @@ def test_every_request_is_in_the_output_with_a_situation(demo: Assessment) -> No
     ranking = public_ranking(demo)
     assert len(ranking) == len(raw) == 41
     assert sorted(ranking["protocolo"]) == sorted(raw["protocolo"])
-    assert set(ranking["situacao"]) <= {
-        "classificado", "aguardando_orcamento", "inelegivel", "estrategico_art11",
-        "candidato_art12", "erro",
+    # the demo shows every situation
+    assert set(ranking["situacao"]) == {
+        "classificado", "aguardando_orcamento", "pendente_comprovacao", "inelegivel",
+        "estrategico_art11", "execucao_direta_art12", "erro",
     }  # fmt: skip
 
 
@@ -78,12 +79,32 @@ def test_situations_follow_the_law(demo: Assessment) -> None:
     assert "Art. 5, II" in t.loc[10, "motivos_inelegibilidade"]
     # the history row of 6 years ago does not count (PED-2026-0111)
     assert t.loc[12, "situacao"] in ("classificado", "aguardando_orcamento")
-    # Art. 11 with justification: listed apart, not ranked
+    # Art. 11 only by the Commission's decision (PED-2026-0105); PED-2026-0119 is marked
+    # strategic with a justification but has no decision: it stays in the ranking
     assert t.loc[6, "situacao"] == "estrategico_art11"
-    assert t.loc[20, "situacao"] == "estrategico_art11"
     assert pd.isna(t.loc[6, "posicao"])
-    # Art. 12: the rural request near the Escola Rural do Bairro Alto
-    assert t.loc[34, "situacao"] == "candidato_art12"
+    assert t.loc[20, "pedido_estrategico"]
+    assert t.loc[20, "situacao"] in ("classificado", "aguardando_orcamento")
+    # Art. 12 only by the Executive's decision, with its procedure (PED-2026-0133); the
+    # software's indication keeps PED-2026-0131 in the ranking
+    assert t.loc[34, "situacao"] == "execucao_direta_art12"
+    assert t.loc[34, "procedimento_art12"] == "PA-2026/0042"
+    assert t.loc[32, "indicio_art12"] and pd.notna(t.loc[32, "posicao"])
+    # hardship (Art. 4): income above the limit (PED-2026-0110), no proof (PED-2026-0140),
+    # other documents accepted by the Commission (PED-2026-0122)
+    assert (t.loc[11, "situacao"], t.loc[11, "hipossuficiencia"]) == (
+        "inelegivel",
+        "acima_do_limite",
+    )
+    assert t.loc[11, "fundamento_inelegibilidade"] == "Art. 4, caput; Art. 2, IV"
+    assert (t.loc[41, "situacao"], t.loc[41, "hipossuficiencia"]) == (
+        "pendente_comprovacao",
+        "sem_comprovacao",
+    )
+    assert t.loc[41, "pontuacao_total"] == 85
+    assert pd.isna(t.loc[41, "percentual_municipio"]) and not t.loc[41, "selecionado_orcamento"]
+    assert t.loc[23, "hipossuficiencia"] == "aceita_comissao"
+    assert t.loc[23, "situacao"] in ("classificado", "aguardando_orcamento")
     # every check or geocoding error stays an error, with no points
     errors = [8, 14, 15, 18, 24, 28, 29, 30, 36, 38, 42]  # 28 and 42: repeated protocol
     assert sorted(t.index[t["situacao"] == "erro"]) == errors
@@ -139,16 +160,29 @@ def test_commission_decisions(demo: Assessment) -> None:
     total = sum(row[f"pont_{c}"] for c in CRITERIA)
     assert row["pontuacao_total"] == pytest.approx(total)
     reasons = demo.rejected_decisions["motivo"].tolist()
-    assert len(reasons) == 2
+    assert len(reasons) == 3
     assert "acima do máximo de 15" in reasons[0]
     assert "'PED-2026-9999' não consta da avaliação" in reasons[1]
+    assert "a decisão 'hipossuficiencia' não tem pontos" in reasons[2]
 
 
 def test_budget_is_respected_in_ranking_order(demo: Assessment) -> None:
-    ranked = demo.table[demo.table["posicao"].notna()].sort_values("posicao")
+    t = demo.table
+    # the Art. 11 and Art. 12 works are reserved first, in the order of their decisions
+    reserved = t[t["situacao"].isin(["estrategico_art11", "execucao_direta_art12"])]
+    reserved = reserved.sort_values("ordem_ato")
+    assert reserved["protocolo"].tolist() == ["PED-2026-0105", "PED-2026-0133"]
+    assert reserved["selecionado_orcamento"].all()
+    assert (reserved["percentual_municipio"] == 100).all()
+    reserved_rs = round(float(reserved["custo_municipio_rs"].sum()), 2)
+    summary = demo.provenance["orcamento"]
+    assert summary["reservado_rs"] == reserved_rs
+    assert summary["saldo_apos_reservas_rs"] == round(BUDGET - reserved_rs, 2)
+    ranked = t[t["posicao"].notna()].sort_values("posicao")
     chosen = ranked[ranked["selecionado_orcamento"].astype(bool)]
-    assert chosen["custo_municipio_rs"].sum() <= BUDGET
-    left = BUDGET
+    assert chosen["custo_municipio_rs"].sum() <= BUDGET - reserved_rs
+    assert summary["classificados_rs"] == round(float(chosen["custo_municipio_rs"].sum()), 2)
+    left = BUDGET - reserved_rs
     for _, row in ranked.iterrows():
         fits = row["custo_municipio_rs"] <= left + 1e-9
         assert bool(row["selecionado_orcamento"]) is bool(fits), row["protocolo"]
@@ -211,7 +245,8 @@ def test_outputs_and_their_contents(written: Path, demo: Assessment) -> None:
     assert all(len(e["sha256"]) == 64 for e in provenance["entradas"])
     sheets = pd.read_excel(written / "ranking.xlsx", sheet_name=None)
     assert list(sheets) == [
-        "Classificação", "Critérios", "Evidências", "Não aproveitado", "Regras", "Proveniência",
+        "Classificação", "Orçamento", "Critérios", "Evidências", "Não aproveitado", "Regras",
+        "Proveniência",
     ]  # fmt: skip
     assert len(sheets["Classificação"]) == 41
 
@@ -381,12 +416,14 @@ def test_public_reasons_of_ineligible_requests_name_only_the_article(demo: Asses
     assert motive.count("cpf_solicitante") == 1
 
 
-def test_requests_listed_apart_have_no_points_nor_share(demo: Assessment) -> None:
+def test_requests_listed_apart_have_no_points(demo: Assessment) -> None:
     t = demo.table.set_index("protocolo")
     for protocolo in ("PED-2026-0105", "PED-2026-0133"):  # Art. 11, Art. 12
         row = t.loc[protocolo]
         assert pd.isna(row["pontuacao_total"]) and pd.isna(row["pont_seguranca"])
-        assert pd.isna(row["percentual_municipio"]) and pd.isna(row["custo_municipio_rs"])
+        # charged to the budget at the rules' share (Art. 11 sole §, Art. 13)
+        assert row["percentual_municipio"] == 100
+        assert row["custo_municipio_rs"] == pytest.approx(row["custo_estimado_rs"], abs=0.01)
         assert row["sugerido_seguranca"] > 0  # the suggestion stays, as evidence
     assert pd.isna(t.loc["PED-2026-0128", "transformador"])  # not located: unknown
 

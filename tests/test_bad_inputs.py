@@ -70,7 +70,7 @@ GOOD_ROWS = [
     "P-2,2026-05-07,extensao_rede,-22.912493,-46.395050,3,,,",
     "P-3,2026-05-08,extensao_rede,-22.9,-46.38,1,,,",
 ]
-DECISIONS_HEADER = "protocolo,criterio,pontos,motivacao,membro,data"
+DECISIONS_HEADER = "protocolo,criterio,pontos,motivacao,membro,data,procedimento"
 EXECUTED_HEADER = "protocolo,data_execucao,latitude,longitude,tipo_lampada,potencia_w,poste"
 UTM_GRID = "tipo,x,y\nposte,300000,7465000\n"
 TODAY = "2026-11-20"
@@ -336,8 +336,9 @@ def _suggested_fix(folder: Path) -> None:
 
 def _every_request_ranked_as_error(folder: Path) -> None:
     ranking = pd.read_csv(folder / "avaliacao" / "ranking.csv", dtype=str, keep_default_na=False)
+    # P-1 is well formed but brings no proof of hardship (Art. 4 §2): pending, not ranked
     assert ranking.set_index("protocolo")["situacao"].to_dict() == {
-        "P-1": "classificado", "P-2": "erro", "P-3": "erro", "P-4": "erro"}  # fmt: skip
+        "P-1": "pendente_comprovacao", "P-2": "erro", "P-3": "erro", "P-4": "erro"}  # fmt: skip
 
 
 def _no_ranking_rows(folder: Path) -> None:
@@ -560,13 +561,30 @@ CASES: list[Case] = [
     Case("decisão sem motivação", "assess", _decisions("P-1,seguranca,10,,Comissão,2026-11-12"),
          0, "campo 'motivacao': obrigatória, está vazia",
          report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=1),
+    Case("decisão art12 sem procedimento administrativo", "assess",
+         _decisions("P-1,art12,,relatório técnico e interesse público,Secretário,2026-11-12,"), 0,
+         "campo 'procedimento': obrigatório na decisão 'art12' (número do procedimento "
+         "administrativo próprio, Art. 12 §2)",
+         report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=1),
+    Case("decisão de hipossuficiência com pontos", "assess",
+         _decisions("P-1,hipossuficiencia,10,declaração do CRAS,Comissão,2026-11-12,"), 0,
+         "campo 'pontos': a decisão 'hipossuficiencia' não tem pontos (aceita a comprovação da "
+         "hipossuficiência, Art. 4 §2, III); deixe o campo vazio",
+         report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=1),
+    Case("decisões art11 e art12 para o mesmo pedido", "assess",
+         _decisions("P-1,art11,,parecer 1/2026,Comissão,2026-11-12,",
+                    "P-1,art12,,relatório 2/2026,Secretário,2026-11-13,PA-7"), 0,
+         "campo 'criterio': o protocolo 'P-1' tem decisão 'art11' e 'art12' (linhas 2, 3); um "
+         "pedido é estratégico (Art. 11) ou de execução direta (Art. 12), não os dois: nenhuma "
+         "foi aplicada",
+         report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=2),
     Case("orçamento negativo", "assess", lambda env: _assess(env, "--budget", "-10"), 2,
          "campo 'orcamento': orçamento negativo (R$ -10,00): informe um valor ≥ 0"),
     Case("regras com soma dos pesos ≠ 100", "assess",
          lambda env: _assess(env, "--rules", _rules("regras.toml", "peso = { valor = 40,",
                                                     "peso = { valor = 45,")), 2,
-         "arquivo 'regras.toml', campo 'criterios': a soma dos pesos é 105, mas o Art. 9 fixa "
-         "100 pontos"),
+         "arquivo 'regras.toml', campo 'criterios.beneficiarios.peso': a soma dos pesos é 105, "
+         "mas a Lei 5.442/2026 fixa o total em 100 pontos (Art. 8)"),
     Case("data de referência em outro formato", "assess",
          lambda env: _assess(env, reference="20/11/2026"), 1,
          "campo '--data-referencia': data inválida ('20/11/2026'): use AAAA-MM-DD"),

@@ -1646,24 +1646,28 @@ def request_specs() -> list[Pedido]:
                geo="numero_exato", rua="Avenida Brasil", rua_bairro="Centro",
                nota="uso comercial de MEI (Art. 5, I): exceção a conferir na elegibilidade"),
         Pedido(mel, ("ns_0", 540, -1, 15), residencias="8", moradores="25", estrategico="sim",
+               renda="2.100,00",
                justificativa="Acesso noturno à Escola Estadual Padre Anchieta e à UBS Centro",
+               nota="estratégico com parecer da Comissão (decisão art11): reservado no orçamento",
                rua="Avenida Tiradentes", rua_bairro="Centro"),
         Pedido("Extensão de Rede", endereco="Al. dos Ipes", numero="165",
-               bairro="Jardim das Palmeiras", residencias="3", moradores="9",
+               bairro="Jardim das Palmeiras", residencias="3", moradores="9", renda="1.900,00",
                geo="numero_exato", rua="Alameda dos Ipês", rua_bairro="Jardim das Palmeiras"),
         Pedido(imp, ("vn_ns_-900", 150, -1, 12), residencias="-2", moradores="7",
                obs="[teste] residencias negativo", situacao="erro", campos="residencias",
                rua="Rua Goiás", rua_bairro="Vila Nova"),
         Pedido(ext, endereco="R. Santos Dumond", numero="776", bairro="centro",
-               residencias="2", moradores="5", cpf="digits",
+               residencias="2", moradores="5", cpf="digits", cadunico="sim",
                obs="nome da rua digitado com erro (Dumond)", geo="numero_exato",
                rua="Rua Santos Dumont", rua_bairro="Centro"),
         Pedido(ext, ("vn_ns_-1350", 500, 1, 14), residencias="5", moradores="14",
                cadunico="Sim", rua="Rua Minas Gerais", rua_bairro="Vila Nova"),
         Pedido(mel, endereco="R. Padre Anchieta, 1001", residencias="1", moradores="4",
-               geo="numero_exato", rua="Rua Padre Anchieta", rua_bairro="Centro",
-               numero_osm="1001", nota="número dentro do campo endereco"),
-        Pedido(imp, ("jp_ew_660", 200, 1, 12), residencias="3", moradores="8",
+               renda="7.200,00", geo="numero_exato", rua="Rua Padre Anchieta",
+               rua_bairro="Centro", numero_osm="1001",
+               nota="número dentro do campo endereco; renda declarada acima do limite "
+               "(Art. 2, IV): inelegível na análise de elegibilidade"),
+        Pedido(imp, ("jp_ew_660", 200, 1, 12), residencias="3", moradores="8", renda="2.300,00",
                rua="Rua das Hortênsias", rua_bairro="Jardim das Palmeiras"),
         Pedido(ext, endereco="R. Sao Joao", numero="345", bairro="vila nova", residencias="2",
                moradores="6", cadunico="sim", geo="numero_exato", rua="Rua São João",
@@ -1679,7 +1683,7 @@ def request_specs() -> list[Pedido]:
         Pedido("implantação", endereco="rua parana", numero="180", bairro="Vila Nova",
                residencias="2", moradores="7", cadunico="sim", geo="numero_exato",
                rua="Rua Paraná", rua_bairro="Vila Nova"),
-        Pedido(ext, ("projetada", 90, 1, 15), residencias="7", moradores="20",
+        Pedido(ext, ("projetada", 90, 1, 15), residencias="7", moradores="20", cadunico="sim",
                obs="loteamento novo, rua ainda sem ligação com a malha",
                rua="Rua Projetada Um"),
         Pedido(ext, endereco="Rua das Acacias", numero="251", bairro="Jardim das Palmeiras",
@@ -1697,12 +1701,15 @@ def request_specs() -> list[Pedido]:
                geo="numero_exato", rua="Estrada Municipal do Bairro Alto",
                rua_bairro="Bairro Alto"),
         Pedido(mel, endereco="R. das Flores", numero="500", bairro="Centro", residencias="3",
-               moradores="8", geo="interpolado", rua="Rua das Flores", rua_bairro="Centro"),
+               moradores="8", renda="1.500,00", geo="interpolado", rua="Rua das Flores",
+               rua_bairro="Centro"),
         Pedido(ext, ("trilha_2", -6.0, -1, 20.5), residencias="1", moradores="2",
                cadunico="sim", obs="sítio no fim da trilha", rua="", rua_bairro="Bairro Alto"),
         Pedido(ext, endereco="Rua Santa Luzia", numero="305", bairro="Vila Nova",
                residencias="2", moradores="5", geo="interpolado", rua="Rua Santa Luzia",
-               rua_bairro="Vila Nova"),
+               rua_bairro="Vila Nova",
+               nota="sem comprovação na planilha; a Comissão aceita outros documentos "
+               "(decisão hipossuficiencia, Art. 4 §2, III)"),
         Pedido(imp, ("vn_ns_-750", 200, 1, 12), coords="swap", residencias="3", moradores="9",
                obs="[teste] latitude e longitude trocadas", situacao="erro",
                campos="latitude;longitude", rua="Rua Espírito Santo", rua_bairro="Vila Nova",
@@ -1711,7 +1718,8 @@ def request_specs() -> list[Pedido]:
                residencias="1", moradores="2", geo="interpolado", rua="Avenida Brasil",
                rua_bairro="Centro", nota="uso comercial sem MEI: inelegível (Art. 5, I)"),
         Pedido(ext, endereco="Trav. São José", bairro="Centro", residencias="2",
-               moradores="5", geo="logradouro", rua="Travessa São José", rua_bairro="Centro"),
+               moradores="5", cadunico="sim", geo="logradouro", rua="Travessa São José",
+               rua_bairro="Centro"),
         Pedido(ext, ("estrada_pinheiros", 1200, 1, 30), residencias="1", moradores="3",
                cadunico="sim", renda="750", rua="Estrada Municipal dos Pinheiros"),
         Pedido(ext, endereco="Rua Bahia", numero="s/n", bairro="Vila Nova", residencias="4",
@@ -1723,16 +1731,18 @@ def request_specs() -> list[Pedido]:
                obs="[teste] ponto fora do município (cerca de 2,3 km a leste do limite)",
                situacao="erro", campos="latitude;longitude"),
         Pedido(mel, endereco="R. Dr. Carlos Chagas", bairro="Centro", residencias="6",
-               moradores="15", geo="logradouro", rua="Rua Doutor Carlos Chagas",
+               moradores="15", renda="3.000,00", geo="logradouro", rua="Rua Doutor Carlos Chagas",
                rua_bairro="Centro", nota="rua sem número no OSM, pedido sem número"),
         Pedido(imp, ("estrada_bairro_alto", 330, 1, 25), residencias="1", moradores="2",
-               rua="Estrada Municipal do Bairro Alto", rua_bairro="Bairro Alto"),
+               cadunico="sim", rua="Estrada Municipal do Bairro Alto", rua_bairro="Bairro Alto"),
         Pedido(ext, endereco="R. Prof. Joao Batista", numero="321", bairro="Centro",
-               residencias="1", moradores="3", geo="numero_exato",
+               residencias="1", moradores="3", cadunico="sim", geo="numero_exato",
                rua="Rua Professor João Batista", rua_bairro="Centro"),
         Pedido(ext, endereco="Zona rural", bairro="Bairro Alto", residencias="1",
                moradores="4", cadunico="sim", obs="perto da cachoeira, sem nome de rua",
-               geo="bairro", rua_bairro="Bairro Alto"),
+               geo="bairro", rua_bairro="Bairro Alto",
+               nota="via rural de alto fluxo: execução direta decidida pelo Executivo "
+               "(decisão art12, Art. 12)"),
         Pedido(ext, (-1600.0, 900.0), residencias="1", moradores="3", cadunico="sim",
                obs="casa isolada, sem estrada mapeada"),
         Pedido(ext, endereco="R. Cel. Antonio Prado", numero="401", bairro="Centro",
@@ -1741,8 +1751,8 @@ def request_specs() -> list[Pedido]:
                campos="data_protocolo", geo="numero_exato", rua="Rua Coronel Antônio Prado",
                rua_bairro="Centro"),
         Pedido(mel, ("ns_450", 200, 1, 10), coords="comma", residencias="5", moradores="13",
-               cpf="empty", obs="coordenadas com vírgula decimal", rua="Rua Santa Rita",
-               rua_bairro="Centro"),
+               renda="2.000,00", cpf="empty", obs="coordenadas com vírgula decimal",
+               rua="Rua Santa Rita", rua_bairro="Centro"),
         Pedido("troca de lampada", endereco="Rua São Sebastião", numero="425",
                bairro="Vila Nova", residencias="1", moradores="2",
                obs="[teste] tipo desconhecido", situacao="erro", campos="tipo",
@@ -1751,11 +1761,13 @@ def request_specs() -> list[Pedido]:
                residencias="2", moradores="4", geo="logradouro",
                rua="Rua Nossa Senhora Aparecida", rua_bairro="Centro"),
         Pedido(ext, endereco="Rua 15 de Novembro", numero="1000", residencias="3",
-               moradores="7", uso="misto", geo="interpolado", rua="Rua Quinze de Novembro",
-               rua_bairro="Centro", nota="número da rua escrito em algarismos"),
+               moradores="7", renda="1.700,00", uso="misto", geo="interpolado",
+               rua="Rua Quinze de Novembro", rua_bairro="Centro",
+               nota="número da rua escrito em algarismos"),
         Pedido(ext, endereco="Av. das Palmeiras", bairro="Jardim das Palmeiras",
                residencias="80", moradores="210",
                obs="abaixo-assinado do condomínio; contagens acima dos limites de conferência",
+               nota="sem comprovação de hipossuficiência: pendente_comprovacao na avaliação",
                situacao="aviso", campos="residencias;moradores", geo="logradouro",
                rua="Avenida das Palmeiras", rua_bairro="Jardim das Palmeiras"),
         Pedido(ext, endereco="R. Barão do Rio Branco", numero="850", bairro="Centro",
@@ -1917,7 +1929,7 @@ OCORRENCIAS_PATH = OUT / "ocorrencias.csv"
 DECISOES_PATH = OUT / "decisoes.csv"
 BENEFICIOS_PATH = OUT / "beneficios_anteriores.csv"
 OCORRENCIAS_HEADER = ("data", "tipo", "latitude", "longitude", "descricao")
-DECISOES_HEADER = ("protocolo", "criterio", "pontos", "motivacao", "membro", "data")
+DECISOES_HEADER = ("protocolo", "criterio", "pontos", "motivacao", "membro", "data", "procedimento")
 BENEFICIOS_HEADER = ("protocolo", "data", "cpf", "tipo")
 
 # (street key, s, side, offset) of each occurrence, its date and type, and a description.
@@ -1956,19 +1968,39 @@ def make_occurrences(net: Network) -> list[dict[str, str]]:
 
 
 def make_decisions() -> list[dict[str, str]]:
-    """The commission's decisions: two accepted, two rejected on purpose."""
+    """The commission's decisions: points, the three acts, and three rejected on purpose."""
+    commission = "Comissão (relator fictício)"
     return [
         {"protocolo": "PED-2026-0103", "criterio": "Segurança pública", "pontos": "15",
          "motivacao": "Vistoria noturna de 12/11/2026 confirmou trecho sem iluminação e "
-         "relatos de roubo a pedestres", "membro": "Comissão (relator fictício)",
-         "data": "2026-11-12"},
+         "relatos de roubo a pedestres", "membro": commission, "data": "2026-11-12"},
         {"protocolo": "PED-2026-0111", "criterio": "V", "pontos": "10",
          "motivacao": "Acesso pavimentado até o fim do trecho, constatado em vistoria",
-         "membro": "Comissão (relator fictício)", "data": "2026-11-12"},
+         "membro": commission, "data": "2026-11-12"},
         {"protocolo": "PED-2026-0112", "criterio": "tráfego", "pontos": "20",
          "motivacao": "[teste] acima do máximo do critério (15)", "membro": "", "data": ""},
         {"protocolo": "PED-2026-9999", "criterio": "beneficiários", "pontos": "30",
          "motivacao": "[teste] protocolo inexistente", "membro": "", "data": ""},
+        # Art. 4 §2, III: other documents accepted as proof of hardship
+        {"protocolo": "PED-2026-0122", "criterio": "hipossuficiencia", "pontos": "",
+         "motivacao": "Documentos aceitos: comprovante de recebimento de benefício "
+         "assistencial municipal e declaração do CRAS, conferidos na vistoria de 12/11/2026",
+         "membro": "Comissão (relatora fictícia)", "data": "2026-11-12"},
+        # Art. 11: the Commission's circumstantial opinion (sole paragraph)
+        {"protocolo": "PED-2026-0105", "criterio": "art11", "pontos": "",
+         "motivacao": "Parecer técnico circunstanciado 01/2026: o trecho é o acesso noturno à "
+         "Escola Estadual Padre Anchieta e à UBS Centro; dispensa da planilha de pontuação por "
+         "relevante interesse público (Art. 11)", "membro": commission, "data": "2026-11-13"},
+        # Art. 12: the Executive's direct execution, in its own procedure (§2)
+        {"protocolo": "PED-2026-0133", "criterio": "art12", "pontos": "",
+         "motivacao": "Relatório técnico 07/2026: estrada rural usada pelo transporte escolar "
+         "e de acesso à Escola Rural do Bairro Alto; justificativa de interesse público: "
+         "segurança dos alunos no trajeto noturno (Art. 12 §2)",
+         "membro": "Secretaria de Obras (fictício)", "data": "2026-11-14",
+         "procedimento": "PA-2026/0042"},
+        {"protocolo": "PED-2026-0110", "criterio": "hipossuficiencia", "pontos": "5",
+         "motivacao": "[teste] decisão de hipossuficiência com pontos", "membro": commission,
+         "data": "2026-11-12"},
     ]  # fmt: skip
 
 
@@ -2042,9 +2074,10 @@ def make_cadastre_files(
         return {"protocolo": protocolo, "data_execucao": data, **extra}
 
     obras = [
-        obra("PED-2026-0140", "2026-11-23", observacao="sem as-built: postes da avaliação"),
+        obra("PED-2026-0106", "2026-11-23", observacao="sem as-built: postes da avaliação"),
         obra("PED-2026-0130", "25/11/2026", tipo_lampada="LED", potencia_w="100"),
-        obra("PED-2026-0105", "2026-11-26", observacao="estratégico (Art. 11): fora do orçamento"),
+        obra("PED-2026-0105", "2026-11-26",
+             observacao="estratégico (Art. 11): reservado no orçamento"),
         *(
             obra(IMPROVEMENT, "2026-11-24", latitude=f"{lat:.7f}", longitude=f"{lon:.7f}",
                  tipo_lampada="LED", potencia_w="40", poste=pole)
@@ -2059,7 +2092,7 @@ def make_cadastre_files(
              potencia_w="60", observacao="[teste] latitude sem longitude"),
         obra("", "2026-11-25", observacao="[teste] sem protocolo"),
         obra("PED-2026-0132", "31/02/2026", observacao="[teste] data inexistente"),
-        obra("PED-2026-0140", "2026-11-23", observacao="[teste] protocolo repetido"),
+        obra("PED-2026-0106", "2026-11-23", observacao="[teste] protocolo repetido"),
     ]  # fmt: skip
     (a, _, _, _), (b, _, _, _), (_, _, lat_c, lon_c), (d, _, _, _) = old
     removidos = [
