@@ -101,6 +101,7 @@ FREE_TEXT_COLUMNS = (
     "endereco",
     "motivacao",
     "descricao",
+    "procedimento_art12",
 )
 """Free-text columns redacted by the views; also any column starting with a prefix below."""
 FREE_TEXT_PREFIXES = ("motivacao_", "decisao_", "justificativa", "motivo", "avisos", "parecer")

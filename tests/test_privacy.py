@@ -229,6 +229,16 @@ def test_how_hardship_was_proven_is_internal_only() -> None:
     )
 
 
+def test_the_art12_procedure_number_is_redacted_as_free_text() -> None:
+    # a hostile or careless procedure "number" carrying a CPF and the applicant's name
+    table = _table().assign(procedimento_art12=[f"PA-7/2026 ({CPF})", "PA-8/2026 Benedito Teste"])
+    public = public_view(table)
+    assert public["procedimento_art12"].tolist() == [
+        f"PA-7/2026 ({REDACTED})",
+        f"PA-8/2026 {REDACTED}",
+    ]
+
+
 # --- scan and redact ------------------------------------------------------------------------
 
 
