@@ -52,6 +52,7 @@ import geo_ip
 from geo_ip._cadastre_inputs import GEOGRAPHIC_CRS, coordinates, power_values, texts
 from geo_ip._grid_common import as_text, gdal_errors, layer_names, require_exists
 from geo_ip._io import atomic_path, write_staged
+from geo_ip._safe_cells import to_csv
 from geo_ip._tables import GEOMETRY_PROBLEM, Schema, aliases_of, read_sheet
 from geo_ip.catalog import load_catalog
 from geo_ip.config import Rules
@@ -608,14 +609,14 @@ def write_audit(audit: Audit, out_dir: str | Path) -> list[Path]:
         pyogrio.write_dataframe(meta, tmp, layer="metadados", driver="GPKG")
 
     files: dict[str, Callable[[Path], object]] = {
-        "auditoria_pontos.csv": lambda tmp: (
+        "auditoria_pontos.csv": lambda tmp: to_csv(
             pd.DataFrame(points.drop(columns="geometry"))
             .round(csv_rounding)
-            .assign(proveniencia=stamp_text)
-            .to_csv(tmp, index=False, encoding="utf-8")
+            .assign(proveniencia=stamp_text),
+            tmp,
         ),
-        "auditoria_resumo.csv": lambda tmp: (
-            audit.summary.round(3).assign(proveniencia=stamp_text).to_csv(tmp, index=False)
+        "auditoria_resumo.csv": lambda tmp: to_csv(
+            audit.summary.round(3).assign(proveniencia=stamp_text), tmp
         ),
         "auditoria.gpkg": gpkg,
         "proveniencia.json": lambda tmp: tmp.write_text(

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from geo_ip._io import atomic_path, write_staged
+from geo_ip._safe_cells import XLSX_OPTIONS, to_csv
 
 if TYPE_CHECKING:
     from geo_ip.cip import CipResult
@@ -80,7 +81,7 @@ def _write_xlsx(sheets: dict[str, pd.DataFrame], out: Path) -> None:
     import xlsxwriter
 
     with atomic_path(out) as tmp:
-        book = xlsxwriter.Workbook(str(tmp))
+        book = xlsxwriter.Workbook(str(tmp), XLSX_OPTIONS)  # strings stay text (issue 17)
         try:
             header = book.add_format(
                 {"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E78", "text_wrap": True}
@@ -152,7 +153,7 @@ def write_cip_outputs(result: CipResult, out_dir: str | Path) -> list[Path]:
         frame = sheets[name]
         if "proveniencia" not in frame:
             frame = frame.assign(proveniencia=str(result.provenance["carimbo"]))
-        return lambda p: _write_text(frame.to_csv(index=False), p)
+        return lambda p: _write_text(str(to_csv(frame)), p)
 
     files: dict[str, Callable[[Path], None]] = {
         "cip_anual.csv": csv("Anual"),

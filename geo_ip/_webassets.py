@@ -8,6 +8,14 @@ awesome-markers): the markers are drawn by ``geo_ip/mapa.js`` with plain Leaflet
 the Font Awesome solid font. A link with no local copy is an error, never a silent
 CDN fallback. The vendored files, their versions and licences are listed in
 ``geo_ip/_assets/web/LEIAME.md``.
+
+:func:`localise` also puts the :data:`CONTENT_SECURITY_POLICY` ``<meta>`` first in the
+page's ``<head>`` (issue 17): no inline event handler (``onerror=``, ``onclick=``...)
+ever runs, nothing is embedded (``object``, ``frame``), no ``<base>`` redirects the
+links and nothing is sent anywhere; images may come from the disk, ``data:`` URLs and
+``https:`` (the OpenStreetMap tiles). Folium writes each map's code in inline
+``<script>`` blocks, so ``script-src`` must allow them (``'unsafe-inline'``), and the
+vendored leaflet-measure compiles its templates at load time (``'unsafe-eval'``).
 """
 
 from __future__ import annotations
@@ -24,7 +32,14 @@ from folium.elements import JSCSSMixin
 
 from geo_ip.errors import GeoIPError
 
-__all__ = ["ASSETS_DIR", "ASSET_FOLDER", "copy_assets", "localise", "remote_links"]
+__all__ = [
+    "ASSETS_DIR",
+    "ASSET_FOLDER",
+    "CONTENT_SECURITY_POLICY",
+    "copy_assets",
+    "localise",
+    "remote_links",
+]
 
 ASSETS_DIR = Path(__file__).resolve().parent / "_assets" / "web"
 """The vendored files (inside the package, so they ship in the wheel)."""
@@ -59,6 +74,25 @@ _LOCAL: dict[str, str | None] = {
 }
 """Folium's link name → vendored file (None: not needed, dropped)."""
 
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        # folium's inline <script> blocks; leaflet-measure compiles its templates with
+        # lodash (new Function) when loaded
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+        "script-src-attr 'none'",  # never an inline event handler (onerror=...)
+        "style-src 'self' 'unsafe-inline'",  # folium's <style> blocks, Leaflet's styles
+        "img-src 'self' data: https:",  # the OpenStreetMap tiles
+        "font-src 'self' data:",
+        "connect-src 'none'",
+        "object-src 'none'",
+        "frame-src 'none'",
+        "base-uri 'none'",
+        "form-action 'none'",
+    )
+)
+"""Content-Security-Policy of every web map (a ``<meta>`` tag: a file has no headers)."""
+
 EXTRA_JS = ("geo_ip/mapa.js",)
 """geo_ip's own script, after the libraries."""
 EXTRA_CSS = ("fontawesome/css/solid.min.css", "geo_ip/mapa.css")
@@ -90,8 +124,9 @@ def localise(root: Element, prefix: str) -> None:
 
     The links of every element (``default_js`` and ``default_css``) are collected,
     mapped to the vendored files (libraries the maps do not use are dropped) and
-    written once, in order and without repeats, at the top of the page's ``<head>``;
-    the elements' own lists are emptied so that folium adds no CDN link. Must be
+    written once, in order and without repeats, at the top of the page's ``<head>``,
+    after the :data:`CONTENT_SECURITY_POLICY` ``<meta>``; the elements' own lists are
+    emptied so that folium adds no CDN link. Must be
     called once, after the map is complete and before it is rendered.
 
     Parameters
@@ -129,6 +164,8 @@ def localise(root: Element, prefix: str) -> None:
     if header is None:
         raise GeoIPError("mapa sem página (figure) para receber os recursos locais")
     header.add_child(Element("\n".join(tags)), name="geo_ip_recursos", index=0)
+    policy = f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}"/>'
+    header.add_child(Element(policy), name="geo_ip_csp", index=0)  # before any script
 
 
 def remote_links(html: str) -> list[str]:

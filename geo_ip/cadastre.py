@@ -58,6 +58,7 @@ from geo_ip._cadastre_audit import Audit, audit_cadastre, read_utility_cadastre,
 from geo_ip._cadastre_executed import check_executed
 from geo_ip._cadastre_inputs import GEOGRAPHIC_CRS, AssessmentFolder, check_removed, load_assessment
 from geo_ip._io import atomic_path, write_staged
+from geo_ip._safe_cells import to_csv
 from geo_ip.config import CadastreRules, Rules
 from geo_ip.errors import GeoIPError, RulesError
 from geo_ip.provenance import FICTIONAL_LABEL, OSM_ATTRIBUTION, stamp
@@ -557,7 +558,7 @@ def _write_csv(frame: pd.DataFrame, path: Path, stamp_text: str) -> None:
         proveniencia=stamp_text
     )
     with atomic_path(path) as tmp:
-        out.to_csv(tmp, index=False, encoding="utf-8")
+        to_csv(out, tmp)  # text cells never read as formulas (issue 17)
 
 
 def _write_gpkg(cadastre: Cadastre, path: Path) -> None:

@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from geo_ip._io import atomic_path
+from geo_ip._safe_cells import to_csv
 from geo_ip.config import load_rules
 from geo_ip.errors import GeoIPError, InputFileError
 
@@ -72,7 +73,7 @@ def check_cmd(
         report = requests_report(checked)
         try:
             with atomic_path(out) as tmp:  # never a half-written report
-                report.to_csv(tmp, index=False, encoding="utf-8")
+                to_csv(report, tmp)  # text cells never read as formulas (issue 17)
         except OSError as exc:
             raise InputFileError(
                 f"não foi possível gravar o relatório ({exc.strerror})", path=out

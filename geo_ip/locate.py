@@ -21,6 +21,7 @@ from geo_ip import geocode as geocode_mod
 from geo_ip import intake, privacy
 from geo_ip._geocode_online import Geocoder, geocode_online
 from geo_ip._io import atomic_path
+from geo_ip._safe_cells import to_csv
 from geo_ip.config import Rules
 from geo_ip.errors import InputFileError
 from geo_ip.network import SNAP_COLUMNS, RoadIndex
@@ -247,7 +248,7 @@ def write_csv(table: pd.DataFrame, out: str | Path) -> Path:
     out = Path(out)
     try:
         with atomic_path(out) as tmp:
-            table.to_csv(tmp, index=False, encoding="utf-8")
+            to_csv(table, tmp)  # text cells never read as formulas (issue 17)
     except OSError as exc:
         reason = f"não foi possível gravar o arquivo ({exc.strerror})"
         raise InputFileError(reason, path=out) from exc

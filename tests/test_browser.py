@@ -283,3 +283,84 @@ def test_overview_of_a_thousand_requests_opens(
     assert watched.page.locator(".gi-grupo").count() > 5
     assert seconds < 30, seconds  # about 1-2 s on the CI machine
     watched.check()
+
+
+# --- injection (issue 17, item 5) ----------------------------------------------------------
+
+HOSTILE = "PED-2026-0999<img src=x onerror=alert(document.title)>"
+"""A protocol number that was stored XSS in the overview's search suggestions."""
+
+
+@pytest.fixture(scope="module")
+def hostile_maps(demo_territory: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo assessed with the protocol of its first request replaced by :data:`HOSTILE`."""
+    import pandas as pd
+
+    from geo_ip.assess import assess
+    from geo_ip.config import load_rules
+    from geo_ip.webmap import write_maps
+    from tests.conftest import DEMO
+    from tests.test_webmap import KEY, TODAY
+
+    folder = tmp_path_factory.mktemp("mapa_hostil")
+    requests = pd.read_csv(DEMO / "pedidos.csv", dtype=str, keep_default_na=False)
+    requests.loc[0, "protocolo"] = HOSTILE
+    requests.to_csv(folder / "pedidos.csv", index=False)
+    assessment = assess(
+        demo_territory, folder / "pedidos.csv", load_rules("demo"), key=KEY, today=TODAY
+    )
+    write_maps(assessment, folder)
+    return folder
+
+
+def _dialogs(page: Any) -> list[str]:
+    """Every alert/confirm/prompt the page opens (dismissed), in order."""
+    opened: list[str] = []
+
+    def dismiss(dialog: Any) -> None:
+        opened.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    return opened
+
+
+def test_search_suggestion_shows_a_hostile_protocol_as_text(
+    hostile_maps: Path, watched: Watched
+) -> None:
+    page = watched.page
+    opened = _dialogs(page)
+    watched.open(hostile_maps / "mapa.html")
+    box = page.locator(".leaflet-control-search input.search-input")
+    box.press_sequentially("PED", delay=20)
+    tips = page.locator(".search-tooltip .search-tip")
+    tips.first.wait_for(state="visible")
+    page.wait_for_timeout(300)
+    assert HOSTILE in tips.all_inner_texts()  # the literal text, markup and all
+    assert page.locator(".search-tooltip img").count() == 0
+    assert opened == []
+    # the OpenStreetMap tiles still load under the Content-Security-Policy
+    assert page.locator(".leaflet-tile-pane img.leaflet-tile-loaded").count() > 0
+    watched.check()
+
+
+def test_maps_forbid_inline_event_handlers(hostile_maps: Path, watched: Watched) -> None:
+    page = watched.page
+    opened = _dialogs(page)
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security" in m.text else 0)
+    hostile_map = [p for p in (hostile_maps / "mapas").glob("*.html") if "0999" in p.name]
+    assert len(hostile_map) == 1
+    for path in (hostile_maps / "mapa.html", hostile_map[0]):
+        watched.open(path)
+        watched.check()  # the map itself runs under the policy without any error
+        # any markup that reaches the page through innerHTML cannot run a handler
+        page.evaluate(
+            "document.body.insertAdjacentHTML('beforeend', "
+            '\'<img class="gi-teste" src="x" onerror="alert(1)">\')'
+        )
+        page.wait_for_timeout(300)
+        assert opened == [], path.name
+        watched.errors.clear()  # the refused handler and the missing image "x"
+    assert HOSTILE in page.locator(".gi-painel").inner_text()  # the request map's panel
+    assert any("inline event handler" in v for v in violations), violations

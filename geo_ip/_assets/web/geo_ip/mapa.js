@@ -259,8 +259,18 @@
     mapa.attributionControl.addAttribution(texto);
   };
 
+  /* Sugestão da busca como texto, nunca como HTML: o leaflet-search monta cada sugestão
+     com innerHTML, e um protocolo "PED-1<img src=x onerror=...>" rodaria (issue 17). */
+  function sugestao(texto) {
+    var li = L.DomUtil.create("li", "");
+    li.textContent = texto;
+    return li;
+  }
+  geoIp.sugestao = sugestao;
+
   /* Busca por protocolo: abre o balão do pedido encontrado, mesmo dentro de um grupo. */
   geoIp.busca = function (mapa, controle, camada) {
+    controle.options.buildTip = sugestao;
     controle.on("search:locationfound", function (e) {
       var alvo = e.layer;
       if (!alvo) { return; }
