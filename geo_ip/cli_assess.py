@@ -281,6 +281,7 @@ def assess_cmd(
     fichas/ (ficha técnica de cada pedido, Art. 10), evidencias.json e proveniencia.json.
     """
     from geo_ip._assess_outputs import write_outputs
+    from geo_ip._io import repair_output_dir
     from geo_ip.assess import assess
     from geo_ip.cli import _fail, _steps, console
     from geo_ip.privacy import load_key
@@ -288,6 +289,7 @@ def assess_cmd(
     try:
         today = _reference_date(reference)
         rules_obj = load_rules(rules)
+        repair_output_dir(out)  # a key a killed run left swapped out is put back first
         secret = load_key(key, create_at=out / ".chave_lgpd")
         with _steps(6) as step:
             result = assess(

@@ -2,19 +2,26 @@
 
 Every output file is written under a temporary name and moved into place
 (:func:`geo_ip._io.atomic_path`), and a command that writes a folder of files writes
-them all into a hidden staging folder first (:func:`geo_ip._io.staged_dir`), so an
-interruption never leaves a half-written file nor a mix of files from two runs. Each
-test writes a first result, then makes a writer deep inside fail in the middle of a
+them all into a staging folder beside it first and swaps the two folders whole
+(:func:`geo_ip._io.staged_dir`), so an interruption never leaves a half-written file nor
+a mix of files from two runs, and nothing internal is written inside the output folder.
+Each test writes a first result, then makes a writer deep inside fail in the middle of a
 second run (``pyogrio.write_dataframe``, the XLSX writer, the sheet and map writers,
 the utility letter...) and checks that the folder holds the same bytes as before and no
-temporary file.
+temporary file. Other tests kill a process (``SIGKILL``) at each step of the final swap
+and check that the folder is always wholly the old results or wholly the new, that the
+LGPD key survives, and that the next run removes what the killed one left (issue 17).
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +30,14 @@ import pyogrio
 import pytest
 from typer.testing import CliRunner
 
-from geo_ip._io import STAGING_PREFIX, atomic_path, release_freed_memory, staged_dir
+from geo_ip import _io
+from geo_ip._io import (
+    STAGING_PREFIX,
+    atomic_path,
+    release_freed_memory,
+    repair_output_dir,
+    staged_dir,
+)
 from geo_ip.assess import Assessment, assess
 from geo_ip.cli import app
 from geo_ip.config import load_rules
@@ -58,12 +72,16 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def leftovers(folder: Path) -> list[str]:
-    """Temporary files or staging folders left anywhere under ``folder``."""
-    return [
+    """Temporary files or staging folders left anywhere under ``folder`` or beside it."""
+    inside = [
         str(p.relative_to(folder))
         for p in folder.rglob("*")
-        if ".tmp" in p.name or p.name.startswith(STAGING_PREFIX)
+        if ".tmp" in p.name or STAGING_PREFIX in p.name
     ]
+    beside = [
+        p.name for p in folder.parent.iterdir() if p.name.startswith(folder.name + STAGING_PREFIX)
+    ]
+    return inside + beside
 
 
 def fail_on_call(target: Callable[..., Any], n: int) -> Callable[..., Any]:
@@ -89,7 +107,7 @@ def test_staged_dir_moves_files_and_replaces_subfolders_whole(tmp_path: Path) ->
     (out / "ranking.csv").write_text("velho", encoding="utf-8")
     (out / "outro.txt").write_text("não é desta execução", encoding="utf-8")
     with staged_dir(out) as stage:
-        assert stage.parent == out and stage.name.startswith(STAGING_PREFIX)
+        assert stage == tmp_path / f"saida{STAGING_PREFIX}novo-{os.getpid()}"  # beside, not in
         (stage / "ranking.csv").write_text("novo", encoding="utf-8")
         (stage / "mapas").mkdir()
         (stage / "mapas" / "PED-1.html").write_text("mapa", encoding="utf-8")
@@ -123,6 +141,225 @@ def test_output_folder_that_is_a_file(tmp_path: Path) -> None:
     )
     with cannot_write, atomic_path(blocker / "r.csv"):
         pass
+
+
+def _dead_pid() -> int:
+    """The id of a process that has ended (to name what a killed run left)."""
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    return int(child.stdout)
+
+
+def test_folder_permissions_and_the_lgpd_key_survive_the_swap(tmp_path: Path) -> None:
+    out = tmp_path / "saida"
+    out.mkdir(mode=0o755)
+    out.chmod(0o755)
+    key = out / ".chave_lgpd"
+    key.write_text("segredo\n", encoding="ascii")
+    key.chmod(0o600)
+    inode = key.stat().st_ino
+    with staged_dir(out) as stage:
+        (stage / "ranking.csv").write_text("novo", encoding="utf-8")
+    assert snapshot(out) == {".chave_lgpd": b"segredo\n", "ranking.csv": b"novo"}
+    assert (out.stat().st_mode & 0o777, key.stat().st_mode & 0o777) == (0o755, 0o600)
+    assert key.stat().st_ino == inode  # hard-linked across the swap, never copied
+    assert leftovers(out) == []
+
+
+def test_a_linked_output_folder_is_swapped_where_it_lies(tmp_path: Path) -> None:
+    real = tmp_path / "publicado" / "avaliacao"
+    real.mkdir(parents=True)
+    (real / "ranking.csv").write_text("velho", encoding="utf-8")
+    link = tmp_path / "avaliacao"
+    link.symlink_to(real)
+    with staged_dir(link) as stage:
+        (stage / "ranking.csv").write_text("novo", encoding="utf-8")
+    assert link.is_symlink() and snapshot(real) == {"ranking.csv": b"novo"}
+    assert leftovers(real) == []
+
+
+@pytest.mark.parametrize("outcome", ["success", "failure"])
+def test_a_run_removes_what_interrupted_runs_left(outcome: str, tmp_path: Path) -> None:
+    out = tmp_path / "saida"
+    (out / ".geo_ip-k3j2.tmp" / "mapas").mkdir(parents=True)  # staged inside (before issue 17)
+    (out / ".geo_ip-k3j2.tmp" / "ranking.xlsx").write_text("interno", encoding="utf-8")
+    (out / ".geo_ip-k3j2.tmp" / ".geo_ip-anteriores").mkdir()
+    (out / ".geo_ip-anteriores" / "fichas").mkdir(parents=True)
+    (out / ".geo_ip-anteriores" / "fichas" / "PED-1.html").write_text("CPF", encoding="utf-8")
+    (out / "ranking.csv").write_text("velho", encoding="utf-8")
+    dead = _dead_pid()
+    for kind in ("novo", "anterior"):  # beside it, from a killed run
+        (tmp_path / f"saida{STAGING_PREFIX}{kind}-{dead}").mkdir()
+        (tmp_path / f"saida{STAGING_PREFIX}{kind}-{dead}" / "ranking.xlsx").write_text("x")
+    running = tmp_path / f"saida{STAGING_PREFIX}novo-{os.getppid()}"  # a run still running
+    running.mkdir()
+    stale = out / f".ranking.csv{STAGING_PREFIX}{dead}-a8f3.tmp.csv"  # a killed atomic_path
+    stale.write_text("meio arquivo", encoding="utf-8")
+    _io._swept.clear()
+    expected = pytest.raises(DiskFullError) if outcome == "failure" else nullcontext()
+    with expected, staged_dir(out) as stage:
+        with atomic_path(stage / "ranking.csv") as tmp:
+            tmp.write_text("novo", encoding="utf-8")
+        if outcome == "failure":
+            raise DiskFullError(28, "disco cheio (simulado)")
+    assert snapshot(out) == {"ranking.csv": b"velho" if outcome == "failure" else b"novo"}
+    assert leftovers(out) == [running.name]
+    with atomic_path(out / "ranking.csv") as tmp:  # a single file: its dead temporaries go
+        tmp.write_text("outro", encoding="utf-8")
+    assert not stale.exists()
+
+
+# the final swap, killed at each step (SIGKILL at the k-th change to the file system)
+KILLER = r"""
+import os, signal, sys
+from pathlib import Path
+from geo_ip import _io
+
+out, kill_at, exchange = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
+if not exchange:
+    _io._exchange = lambda a, b: False  # a system without RENAME_EXCHANGE
+CHANGES = {"os.rename", "os.link", "os.remove", "os.rmdir", "os.mkdir", "os.symlink",
+           "geo_ip._io.exchange"}
+steps = {"armed": False, "n": 0}
+
+def hook(event, args):
+    if steps["armed"] and event in CHANGES:
+        steps["n"] += 1
+        if steps["n"] == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+sys.addaudithook(hook)
+with _io.staged_dir(out) as stage:
+    (stage / "ranking.csv").write_text("novo", encoding="utf-8")
+    if kill_at == 0:  # while writing
+        os.kill(os.getpid(), signal.SIGKILL)
+    (stage / "avaliacao.gpkg").write_text("novo", encoding="utf-8")
+    (stage / "mapas").mkdir()
+    (stage / "mapas" / "PED-1.html").write_text("novo", encoding="utf-8")
+    steps["armed"] = True
+print(steps["n"])
+"""
+
+OLD_RESULTS = {
+    ".chave_lgpd": b"segredo\n", "avaliacao.gpkg": b"velho", "mapas/antigo.html": b"velho",
+    "outro.txt": b"do usuario", "ranking.csv": b"velho",
+}  # fmt: skip
+NEW_RESULTS = {
+    ".chave_lgpd": b"segredo\n", "avaliacao.gpkg": b"novo", "mapas/PED-1.html": b"novo",
+    "outro.txt": b"do usuario", "ranking.csv": b"novo",
+}  # fmt: skip
+
+
+def _old_folder(out: Path) -> None:
+    for name, data in OLD_RESULTS.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(data)
+
+
+def _run_killer(out: Path, kill_at: int, exchange: bool) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-c", KILLER, str(out), str(kill_at), "1" if exchange else "0"]
+    return subprocess.run(argv, capture_output=True, text=True, check=False, timeout=60)
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "two_renames"])
+def test_a_kill_at_each_step_of_the_swap_leaves_old_or_new_results(
+    exchange: bool, tmp_path: Path
+) -> None:
+    out = tmp_path / "saida"
+    _old_folder(out)
+    whole = _run_killer(out, -1, exchange)  # never killed: counts the steps
+    assert whole.returncode == 0, whole.stderr
+    assert snapshot(out) == NEW_RESULTS and leftovers(out) == []
+    steps = int(whole.stdout)
+    assert steps >= 4, steps
+    seen = set()
+    for kill_at in range(steps + 1):
+        shutil.rmtree(out)
+        _old_folder(out)
+        killed = _run_killer(out, kill_at, exchange)
+        assert killed.returncode == -9, (kill_at, killed.stderr)
+        if out.exists():
+            state = snapshot(out)
+            assert state in (OLD_RESULTS, NEW_RESULTS), (kill_at, state)
+            seen.add("old" if state == OLD_RESULTS else "new")
+        else:  # between the two renames: the old results, whole, beside it
+            assert not exchange, kill_at
+            (backup,) = tmp_path.glob(f"saida{STAGING_PREFIX}anterior-*")
+            assert snapshot(backup) == OLD_RESULTS
+            seen.add("missing")
+        assert not any(STAGING_PREFIX in p.name for p in out.rglob("*"))  # nothing inside
+        repair_output_dir(out)  # what the next run does first
+        assert snapshot(out) in (OLD_RESULTS, NEW_RESULTS), kill_at
+        assert leftovers(out) == [], kill_at
+        with staged_dir(out) as stage:  # and the next run publishes whole
+            (stage / "ranking.csv").write_text("novo", encoding="utf-8")
+            (stage / "avaliacao.gpkg").write_text("novo", encoding="utf-8")
+            (stage / "mapas").mkdir()
+            (stage / "mapas" / "PED-1.html").write_text("novo", encoding="utf-8")
+        assert snapshot(out) == NEW_RESULTS and leftovers(out) == [], kill_at
+    assert seen == ({"old", "new"} if exchange else {"old", "new", "missing"}), seen
+
+
+def test_a_mount_point_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "saida"
+    _old_folder(out)
+    monkeypatch.setattr(os.path, "ismount", lambda path: Path(path) == out)
+    refused = pytest.raises(InputFileError, match=r"ponto de montagem.*use uma subpasta")
+    with refused, staged_dir(out):
+        raise AssertionError("nothing is written")
+    assert snapshot(out) == OLD_RESULTS and leftovers(out) == []
+
+
+def test_a_failed_rename_during_the_swap_restores_the_old_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "saida"
+    _old_folder(out)
+    monkeypatch.setattr(_io, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(os, "rename", fail_on_call(os.rename, 2))  # stage → out
+    cannot_swap = pytest.raises(InputFileError, match="não foi possível substituir a pasta")
+    with cannot_swap, staged_dir(out) as stage:
+        (stage / "ranking.csv").write_text("novo", encoding="utf-8")
+    assert snapshot(out) == OLD_RESULTS
+    assert leftovers(out) == []
+
+
+def test_nothing_is_written_inside_the_assessment_folder(
+    two_runs: tuple[Assessment, Assessment], first_folder: Path, tmp_path: Path
+) -> None:
+    from geo_ip._assess_outputs import write_outputs
+
+    out = tmp_path / "avaliacao"
+    shutil.copytree(first_folder, out)
+    (out / ".chave_lgpd").write_text("segredo\n", encoding="ascii")
+    inside: list[tuple[str, str]] = []
+    watching = [True]
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if not watching or event not in ("open", "os.mkdir", "os.rename", "os.link"):
+            return
+        paths = args[:1] if event in ("open", "os.mkdir") else args[1:2]
+        if event == "open":
+            mode, flags = args[1], args[2]
+            writes = any(c in (mode or "") for c in "wax+") or flags & (
+                os.O_WRONLY | os.O_RDWR | os.O_CREAT
+            )
+            if not writes:
+                return
+        for path in paths:
+            if isinstance(path, (str, Path)) and Path(path).resolve().is_relative_to(out):
+                inside.append((event, str(path)))
+
+    sys.addaudithook(hook)  # cannot be removed: switched off below
+    try:
+        write_outputs(two_runs[1], out)
+    finally:
+        watching.clear()
+    assert inside == []
+    assert (out / ".chave_lgpd").read_text(encoding="ascii") == "segredo\n"
+    assert leftovers(out) == []
 
 
 # --- geo-ip assess ---------------------------------------------------------------------------
@@ -227,6 +464,79 @@ def test_assess_command_interrupted(
         in (" ".join(result.output.split()))
     )
     assert snapshot(out) == before
+    assert leftovers(out) == []
+
+
+KILL_ASSESS = r"""
+import os, signal, sys
+from geo_ip import _io
+from geo_ip.cli import app
+
+kill_at, exchange, args = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3:]
+if not exchange:
+    _io._exchange = lambda a, b: False
+CHANGES = {"os.rename", "os.link", "os.remove", "os.rmdir", "os.mkdir", "os.symlink",
+           "geo_ip._io.exchange"}
+steps = {"armed": False, "n": 0}
+carry_over = _io._carry_over
+
+def armed(out, stage):  # every file written: the final moves begin
+    steps["armed"] = True
+    carry_over(out, stage)
+
+def hook(event, args):
+    if steps["armed"] and event in CHANGES:
+        steps["n"] += 1
+        if steps["n"] == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+_io._carry_over = armed
+sys.addaudithook(hook)
+app(args)
+"""
+
+# (RENAME_EXCHANGE?, killed before step, what the folder then holds): step 1 hard-links the
+# key, 2 is the exchange (or the first of two renames), then the old results are removed
+ASSESS_KILLS = [
+    (True, 2, "old"), (True, 3, "new"), (False, 3, "missing"), (False, 5, "new"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("exchange", "kill_at", "state"), ASSESS_KILLS,
+    ids=[f"{'renameat2' if e else 'two_renames'}-{k}" for e, k, _ in ASSESS_KILLS],
+)  # fmt: skip
+def test_assess_command_killed_during_the_final_moves(
+    exchange: bool, kill_at: int, state: str, demo_territory: Path, tmp_path: Path
+) -> None:
+    requests = tmp_path / "pedidos.csv"
+    pd.read_csv(DEMO / "pedidos.csv", dtype=str).head(3).to_csv(requests, index=False)
+    out = tmp_path / "avaliacao"
+    args = ["-q", "assess", "--territory", str(demo_territory), "--requests", str(requests),
+            "--rules", "demo", "--out", str(out), "--sem-mapas", "--sem-fichas",
+            "--data-referencia", "2026-11-20"]  # fmt: skip
+    assert runner.invoke(app, args).exit_code == 0
+    old = snapshot(out)
+    key = old[".chave_lgpd"]
+    old_inodes = {p.stat().st_ino for p in out.rglob("*") if p.name != ".chave_lgpd"}
+    argv = [sys.executable, "-c", KILL_ASSESS, str(kill_at), "1" if exchange else "0"]
+    killed = subprocess.run([*argv, *args, "--budget", "1000"], capture_output=True,
+                            text=True, check=False, timeout=300)  # fmt: skip
+    assert killed.returncode == -9, killed.stderr
+    if state == "missing":  # between the two renames: repaired by the next run
+        assert not out.exists()
+        (backup,) = tmp_path.glob(f"avaliacao{STAGING_PREFIX}anterior-*")
+        assert snapshot(backup) == old
+    else:  # wholly the old results or wholly the new ones (no file of the old run)
+        inodes = {p.stat().st_ino for p in out.rglob("*") if p.name != ".chave_lgpd"}
+        assert set(snapshot(out)) == set(old)
+        assert snapshot(out) == old if state == "old" else not inodes & old_inodes
+        assert snapshot(out)[".chave_lgpd"] == key
+    result = runner.invoke(app, [*args, "--budget", "1000"])  # the next run repairs first
+    assert result.exit_code == 0, result.output
+    assert "chave LGPD nova" not in result.output
+    assert snapshot(out)[".chave_lgpd"] == key  # never lost, never replaced
+    assert set(snapshot(out)) == set(old)
     assert leftovers(out) == []
 
 
