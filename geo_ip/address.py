@@ -214,6 +214,10 @@ def normalize_text(text: str) -> str:
     return _SPACES.sub(" ", _PUNCT.sub(" ", upper.replace("/", " "))).strip()
 
 
+_LONGEST_SPELLED = 6
+"""Digits of the longest number written in words (enderecobr overflows at 11 digits)."""
+
+
 def _words_for_numbers(tokens: list[str]) -> list[str]:
     """Write digits and Roman numerals of a name in words (the canonical form)."""
     split: list[tuple[str, bool]] = []
@@ -224,7 +228,9 @@ def _words_for_numbers(tokens: list[str]) -> list[str]:
             split.extend((part, True) for part in _ALNUM.findall(tok))
     out: list[str] = []
     for i, (tok, part) in enumerate(split):
-        if tok.isdigit():
+        if tok.isdigit() and len(tok) > _LONGEST_SPELLED:
+            out.append(tok)  # a CPF or a phone typed as a name: no street is named so
+        elif tok.isdigit():
             out.extend(enderecobr.numero_por_extenso(int(tok)).split())
         elif tok in {"PRIMEIRO", "PRIMEIRA"} and i + 1 < len(split) and split[i + 1][0] == "DE":
             out.append("UM")  # "Primeiro de Maio" = "1º de Maio" = "1 de Maio"

@@ -200,6 +200,12 @@ def test_parse_address_fills_bairro_and_cep() -> None:
     assert parsed.tipo == "RUA" and parsed.nome == "DAS FLORES"
 
 
+def test_a_cpf_typed_as_a_neighbourhood_is_not_spelled_out() -> None:
+    """Issue 17: an 11-digit bairro (a CPF) crashed the geocoder with an OverflowError."""
+    assert normalize_bairro("52998224725") == "52998224725"
+    assert normalize_bairro("Bairro 15") == "BAIRRO QUINZE"
+
+
 def test_normalize_bairro() -> None:
     assert normalize_bairro("Jd. das Palmeiras") == "JARDIM DAS PALMEIRAS"
     assert normalize_bairro("Vl. Nova") == "VILA NOVA"

@@ -90,12 +90,21 @@ def _cpf(base9: str) -> str:
 CPF_A, CPF_B, CPF_C, CPF_D, CPF_E = (
     _cpf(b) for b in ("318274659", "402918375", "563702194", "674120983", "785230416")
 )
+CPF_F, CPF_G, CPF_H, CPF_I, CPF_J, CPF_K = (
+    _cpf(b) for b in ("529982247", "896341520", "907452631", "218563742", "329674853", "430785964")
+)
+PLANTED_CPFS = (CPF_C, CPF_F, CPF_H, CPF_I, "123.456.789-10")
+"""CPFs that are not the applicants' (one with wrong check digits), typed into other columns."""
 NAMES = (
     "Conceição Aparecida Fictícia dos Anjos",
     "João Gonçalves Inventado",
     "Maria Antônia Simulação",
     "Zé Ninguém Exemplo",
+    "Brígida Conceição Juazeirinho",
+    "Ambrosina Jovelino Arapiraca",
 )
+PARTIAL_NAMES = ("Brigida Juazeirinho", "Brígida", "Juazeirinho", "Jovelino", "Ambrosina")
+"""Parts of the applicants' names written in the address and the observations (issue 17)."""
 INCOMES = ("1.234,56", "2.345,67", "3.456,78", "4.567,89")
 PHONES = ("35998761234", "35 99876-4321")
 EXTRA_REQUESTS = [
@@ -122,6 +131,21 @@ EXTRA_REQUESTS = [
      "cpf_solicitante": CPF_E, "nome_solicitante": NAMES[3],
      "beneficio_anterior_data": "2023-01-10",
      "beneficio_anterior_justificativa": f"obra anterior destruída, segundo {NAMES[3]}"},
+    # issue 17: an address that fails geocoding, with a CPF and part of the name (its detail
+    # message quotes it), a CPF in the neighbourhood, a first name in the observations
+    {"protocolo": "PED-2026-0205", "data_protocolo": "2026-06-05", "tipo": "implantacao",
+     "endereco": f"Rua Inexistente dos Testes {CPF_F} casa de Brigida Juazeirinho",
+     "numero": "12", "bairro": re.sub(r"\D", "", CPF_H), "residencias": "1", "moradores": "2",
+     "cadunico": "sim", "uso_imovel": "residencial", "cpf_solicitante": CPF_G,
+     "nome_solicitante": NAMES[4], "observacoes": "entregar em mãos à Dona BRÍGIDA"},
+    # located by coordinates: the name parts in the address and the observations, CPFs in
+    # the number, the CEP and the neighbourhood (with and without valid check digits)
+    {"protocolo": "PED-2026-0206", "data_protocolo": "2026-06-06", "tipo": "extensao_rede",
+     "latitude": "-22.912500", "longitude": "-46.395100", "endereco": "casa de Ambrosina Arapiraca",
+     "numero": CPF_I, "bairro": "CPF 123.456.789-10", "cep": CPF_I, "residencias": "1",
+     "moradores": "3", "cadunico": "sim", "uso_imovel": "residencial", "cpf_solicitante": CPF_J,
+     "nome_solicitante": NAMES[5],
+     "observacoes": "falar com Jovelino Arapiraca ou com Dona Ambrosina"},
 ]  # fmt: skip
 TODAY = "2026-11-20"
 MASKED = re.compile(r"\*\*\*\.\d{3}\.\d{3}-\*\*")
@@ -262,13 +286,15 @@ def invented_run(demo_territory: Path, tmp_path_factory: pytest.TempPathFactory)
         "cip", "--rules-cip", "municipio_demo", "--consumers", str(DEMO / "consumidores.csv"),
         "--out", str(out / "cip"),
     ]  # fmt: skip
-    terminal = [_invoke(a) for a in (check, geocode, assess, cadastre, audit, cip)]
+    # the CPF typed into the CEP is a row error: the check exits 1, the report is written
+    terminal = [_invoke(check, ok=(0, 1))]
+    terminal += [_invoke(a) for a in (geocode, assess, cadastre, audit, cip)]
     cpfs, names = _personal(inputs["pedidos"])
     key = (out / "avaliacao" / ".chave_lgpd").read_text(encoding="ascii").strip().encode()
     demo_incomes = [i for i in DEMO_INCOMES if i in inputs["pedidos"].read_text()]
     requests_n = KEPT_DEMO_ROWS + len(EXTRA_REQUESTS)
-    return Run("inventados", _written(out), "\n".join(terminal), [*cpfs, CPF_C], names,
-               [*demo_incomes, *INCOMES], key, requests_n)  # fmt: skip
+    return Run("inventados", _written(out), "\n".join(terminal), [*cpfs, *PLANTED_CPFS],
+               [*names, *PARTIAL_NAMES], [*demo_incomes, *INCOMES], key, requests_n)  # fmt: skip
 
 
 @pytest.fixture(scope="module", params=["demo", "inventados"])
@@ -412,7 +438,7 @@ def test_internal_outputs_show_only_masked_cpfs(run: Run, texts: dict[str, str])
     for name, text in internal.items():
         assert _scan(run, text) == [], name
         assert PHONES[0] not in text, (name, "telefone de 11 dígitos")
-    valid = [c for c in run.cpfs if c != CPF_C and valid_cpf_digits(c)]
+    valid = [c for c in run.cpfs if c not in PLANTED_CPFS and valid_cpf_digits(c)]
     assert len(valid) >= 4
     for name in where:
         for cpf in valid:
@@ -475,6 +501,43 @@ def test_free_text_is_redacted_not_dropped(invented_run: Run) -> None:
     refused = pd.read_excel(invented_run.files["avaliacao/ranking.xlsx"],
                             sheet_name="Não aproveitado", dtype=str).fillna("")  # fmt: skip
     assert "pedido de [dado pessoal omitido]" in refused.to_csv()
+
+
+def test_detail_messages_are_redacted_not_dropped(invented_run: Run) -> None:
+    """Issue 17: the geocoding detail quotes the address as typed, CPF and name redacted."""
+    report = pd.read_csv(invented_run.files["geocodificados.csv"], dtype=str,
+                         keep_default_na=False).set_index("protocolo")  # fmt: skip
+    row = report.loc["PED-2026-0205"]
+    assert (
+        "Rua Inexistente dos Testes [dado pessoal omitido] casa de [dado pessoal omitido]"
+        in (row["geocodificacao_detalhe"])
+    )
+    assert row["bairro"] == "[dado pessoal omitido]"
+    assert row["observacoes"] == "entregar em mãos à Dona [dado pessoal omitido]"
+    other = report.loc["PED-2026-0206"]
+    assert other["endereco"] == "casa de [dado pessoal omitido]"
+    assert other["bairro"] == "CPF [dado pessoal omitido]"
+    assert other["numero"] == "[dado pessoal omitido]"
+    # the request's sheet (internal) keeps the observations, redacted; no public file has them
+    sheets = [t for n, t in _sheets_html(invented_run) if "PED-2026-0206" in n]
+    assert any("com Dona [dado pessoal omitido]" in t for t in sheets)
+    public = pd.read_csv(invented_run.files["avaliacao/ranking.csv"], dtype=str)
+    assert "observacoes" not in public.columns
+    evidence = invented_run.files["avaliacao/evidencias.json"].read_text(encoding="utf-8")
+    assert "observacoes" not in evidence and "justificativa_estrategica" not in evidence
+
+
+def _sheets_html(run: Run) -> list[tuple[str, str]]:
+    return [
+        (n, p.read_text(encoding="utf-8"))
+        for n, p in run.files.items()
+        if n.startswith("avaliacao/fichas/") and n.endswith(".html")
+    ]
+
+
+def test_file_names_hold_no_personal_data(run: Run) -> None:
+    names = "\n".join(run.files)
+    assert _scan(run, names) == []
 
 
 def test_secret_key_is_private(invented_run: Run) -> None:

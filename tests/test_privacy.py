@@ -22,6 +22,7 @@ from geo_ip.privacy import (
     cpf_problem,
     internal_view,
     load_key,
+    name_parts,
     public_view,
     redact_text,
     scan_for_personal_data,
@@ -167,10 +168,11 @@ def _table() -> pd.DataFrame:
 def test_public_view_drops_every_personal_column_and_redacts_free_text() -> None:
     table = _table()
     view = public_view(table)
-    assert list(view.columns) == ["protocolo", "endereco", "observacoes", "problemas", "elegivel"]
+    # the applicant's free text (observacoes) never reaches a public output (issue 17)
+    assert list(view.columns) == ["protocolo", "endereco", "problemas", "elegivel"]
     assert set(PERSONAL_COLUMNS).isdisjoint(view.columns)
     assert view["protocolo"].tolist() == ["12345678909", "P-2"]
-    assert view["observacoes"].tolist() == [
+    assert internal_view(table)["observacoes"].tolist() == [
         f"falar com {REDACTED}, CPF {REDACTED}",
         f"tel {REDACTED}",
     ]
@@ -263,3 +265,126 @@ def test_scan_finds_names_case_insensitively() -> None:
 def test_redact_text() -> None:
     assert redact_text("CPF 123 456 789 09 de Ana", ["Ana"]) == f"CPF {REDACTED} de {REDACTED}"
     assert redact_text(None) == ""
+
+
+# --- issue 17: detail messages, partial names, CPFs in every column ----------------------------
+
+
+def _attack() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "protocolo": ["P-1", "P-2", "P-3"],
+            "nome_solicitante": [
+                "Brígida Conceição de Juazeirinho",
+                "Ambrosina Jovelino Arapiraca",
+                "Hermínia dos Santos",
+            ],
+            "cpf_solicitante": ["529.982.247-25", "", "123.456.789-09"],
+            "endereco": [
+                "Rua Inexistente dos Testes 529.982.247-25, casa de Brigida Juazeirinho",
+                "Rua Arapiraca, 10",
+                "R. Santos Dumont",
+            ],
+            "bairro": ["52998224725", "Centro", "Centro"],
+            "telefone": ["", "cpf 111.444.777-35", ""],
+            "observacoes": [
+                "",
+                "falar com JOVELINO arapiraca ou com Dona Ambrosina",
+                "casa da Herminia dos Santos, na Santos Dumont",
+            ],
+            "justificativa_estrategica": ["pedido da Brígida", "", ""],
+            "geocodificacao_detalhe": [
+                "logradouro 'Rua Inexistente dos Testes 529.982.247-25, casa de Brigida "
+                "Juazeirinho' não encontrado",
+                "",
+                "número encontrado",
+            ],
+            "logradouro_encontrado": [None, None, "Rua Santos Dumont"],
+            "motivacao_trafego": [
+                "vistoria: Brígida mora no fim da rua",
+                "",
+                "via local (Rua Santos Dumont)",
+            ],
+            "cpf_hash": [cpf_hash("529.982.247-25", KEY), "", cpf_hash(CPF, KEY)],
+        }
+    )
+
+
+@pytest.mark.parametrize("view", [public_view, internal_view])
+def test_detail_messages_are_redacted_as_free_text(view: object) -> None:
+    """``geocodificacao_detalhe`` repeats the address as typed: CPF and name go (item 1)."""
+    out = view(_attack())  # type: ignore[operator]
+    assert out["geocodificacao_detalhe"].iloc[0] == (
+        f"logradouro 'Rua Inexistente dos Testes {REDACTED}, casa de {REDACTED}' não encontrado"
+    )
+
+
+@pytest.mark.parametrize("view", [public_view, internal_view])
+def test_parts_of_the_applicants_name_are_redacted(view: object) -> None:
+    """Item 2: first name + one surname, accents and case aside; street names survive."""
+    out = view(_attack())  # type: ignore[operator]
+    # address: runs of two or more parts go, a single street word shared with a name stays
+    assert out["endereco"].tolist() == [
+        f"Rua Inexistente dos Testes {REDACTED}, casa de {REDACTED}",
+        "Rua Arapiraca, 10",
+        "R. Santos Dumont",
+    ]
+    # the Commission's motivation: a single part goes, unless it names the row's street
+    assert out["motivacao_trafego"].tolist() == [
+        f"vistoria: {REDACTED} mora no fim da rua",
+        "",
+        "via local (Rua Santos Dumont)",
+    ]
+    text = out.to_csv()
+    for part in ("Brígida", "Brigida", "Juazeirinho", "Jovelino", "Ambrosina", "Herminia"):
+        assert part.lower() not in text.lower(), part
+
+
+def test_the_applicants_free_text_is_internal_only() -> None:
+    """Item 2: observations and the strategic justification never reach a public output."""
+    table = _attack()
+    assert "observacoes" not in public_view(table).columns
+    assert "justificativa_estrategica" not in public_view(table).columns
+    internal = internal_view(table)
+    assert internal["observacoes"].tolist() == [
+        "",
+        f"falar com {REDACTED} ou com Dona {REDACTED}",
+        f"casa da {REDACTED}, na Santos Dumont",
+    ]
+    assert internal["justificativa_estrategica"].iloc[0] == f"pedido da {REDACTED}"
+
+
+@pytest.mark.parametrize("view", [public_view, internal_view])
+def test_cpf_shaped_values_are_masked_in_every_column(view: object) -> None:
+    """Item 3: a CPF typed in bairro or in a column geo_ip does not know."""
+    out = view(_attack())  # type: ignore[operator]
+    assert out["bairro"].tolist() == [REDACTED, "Centro", "Centro"]
+    assert out["telefone"].tolist() == ["", f"cpf {REDACTED}", ""]
+    assert scan_for_personal_data(out.to_csv(), ["529.982.247-25", CPF, CPF2]) == []
+    assert out["protocolo"].tolist() == ["P-1", "P-2", "P-3"]
+    if "cpf_hash" in out.columns:  # the keyed hash is kept as it is (internal)
+        assert out["cpf_hash"].tolist() == _attack()["cpf_hash"].tolist()
+        assert out["cpf_solicitante"].tolist() == ["***.982.247-**", "", "***.456.789-**"]
+
+
+def test_name_parts() -> None:
+    assert name_parts("Brígida Conceição de Juazeirinho") == ("brigida", "conceicao", "juazeirinho")
+    assert name_parts("Zé da Silva e Souza") == ("ze", "silva", "souza")
+    assert name_parts("J. R. R. Tolkien") == ("tolkien",)
+    assert name_parts(None) == ()
+
+
+def test_redact_text_with_the_applicant() -> None:
+    applicant = "Brígida Juazeirinho"
+    assert redact_text("casa da BRIGIDA", applicant=applicant) == f"casa da {REDACTED}"
+    assert redact_text("Rua Juazeirinho", applicant=applicant, address=True) == "Rua Juazeirinho"
+    assert redact_text("Brigidas e Juazeirinhos", applicant=applicant) == "Brigidas e Juazeirinhos"
+    assert redact_text("Brígida de Juazeirinho", applicant=applicant, address=True) == REDACTED
+    # accents in the text, not in the name, and decomposed (NFD) accents
+    assert redact_text("Bri\u0301gida", applicant="Brigida Souza") == REDACTED
+
+
+def test_scan_finds_names_whatever_the_accents() -> None:
+    assert scan_for_personal_data("brigida JUAZEIRINHO", [], ["Brígida Juazeirinho"]) == [
+        "nome B.J."
+    ]
