@@ -28,6 +28,7 @@ Public files go through :func:`geo_ip.privacy.public_view`, internal ones throug
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -47,6 +48,7 @@ import shapely
 from geo_ip import privacy
 from geo_ip._io import atomic_path, cannot_write, release_freed_memory, staged_dir
 from geo_ip._parallel import cores, start
+from geo_ip._safe_cells import XLSX_OPTIONS, to_csv
 from geo_ip.assess import Assessment, criteria_columns
 from geo_ip.config import CRITERIA
 from geo_ip.errors import InputFileError
@@ -154,15 +156,40 @@ def _motivos(view: pd.DataFrame, public: bool) -> pd.Series:
 
 
 _BAD_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+STEM_LENGTH = 80
+"""Longest cleaned protocol kept in a file name (the hash suffix comes on top)."""
+_RESERVED_STEMS = frozenset(
+    {"todas", "con", "prn", "aux", "nul"}
+    | {f"com{n}" for n in range(10)}
+    | {f"lpt{n}" for n in range(10)}
+)
+"""Stems taken by other files (``fichas/todas.pdf``) or refused by Windows."""
 
 
 def request_file_stems(table: pd.DataFrame) -> list[str]:
     """File name (without extension) of each request's map and sheet, aligned with ``table``.
 
-    ``PED-2026-0101``: characters other than letters, digits, ``.``, ``_`` and ``-``
-    become ``_``; a blank protocol gives ``linha_<n>``; a protocol already seen in the
-    spreadsheet (rows in input order) gives ``<protocolo>_linha<n>``. The map and the
-    sheet of a request therefore always share the name, whatever the ranking.
+    One rule for the maps (``mapas/``) and the sheets (``fichas/``), so a request's map
+    and sheet always share the name, whatever the ranking:
+
+    1. the protocol, with every run of characters other than ASCII letters, digits,
+       ``.``, ``_`` and ``-`` turned into ``_`` and leading or trailing ``.``, ``_`` and
+       ``-`` removed (a name never starts with ``-`` or ``.``): ``PED-2026-0101`` stays
+       ``PED-2026-0101``, ``a/b c`` gives ``a_b_c``;
+    2. that form (``linha_<n>`` for a blank protocol, ``<n>`` its line) is the stem when
+       it is at most :data:`STEM_LENGTH` characters long, not a reserved name (``todas``,
+       taken by ``fichas/todas.pdf``, and the Windows device names ``CON``, ``NUL``,
+       ``COM1``..., also before a dot) and not already used by an earlier row (rows in
+       input order, letters compared case-insensitively);
+    3. otherwise the stem is that form cut to :data:`STEM_LENGTH` characters, then ``-``
+       and 8 hexadecimal digits of the SHA-256 of the line number and the protocol as
+       typed (dots turned into ``_`` in a reserved name), lengthened (and, should every
+       length be taken, numbered) until no earlier row has it: a duplicated ``A`` on line
+       12 gives ``A-<8 hex digits>``.
+
+    Every stem is therefore distinct (case-insensitively) by construction, made of
+    ``[A-Za-z0-9._-]`` only, starts with a letter or a digit and, in practice, has at
+    most 89 characters (80 + ``-`` + 8).
 
     Parameters
     ----------
@@ -178,9 +205,22 @@ def request_file_stems(table: pd.DataFrame) -> list[str]:
     stems = []
     for protocol, line in zip(table["protocolo"], table["linha"], strict=True):
         text = "" if protocol is None or pd.isna(protocol) else str(protocol).strip()
-        stem = _BAD_NAME.sub("_", text).strip("._") or f"linha_{line}"
-        if stem.lower() in used:
-            stem = f"{stem}_linha{line}"
+        stem = _BAD_NAME.sub("_", text).strip("._-") or f"linha_{line}"
+        key = stem.lower()
+        if len(stem) > STEM_LENGTH or key in used or key.split(".")[0] in _RESERVED_STEMS:
+            base = stem[:STEM_LENGTH].rstrip("._-")
+            if key.split(".")[0] in _RESERVED_STEMS:  # CON.x would still be CON
+                base = base.replace(".", "_")
+            digest = hashlib.sha256(f"{line}\x1f{text}".encode()).hexdigest()
+            for size in range(8, len(digest) + 1):
+                stem = f"{base}-{digest[:size]}"
+                if stem.lower() not in used:
+                    break
+            else:  # every prefix taken by earlier rows: number it
+                number = 2
+                while f"{stem}-{number}".lower() in used:
+                    number += 1
+                stem = f"{stem}-{number}"
         used.add(stem.lower())
         stems.append(stem)
     return stems
@@ -288,7 +328,7 @@ def _export(table: pd.DataFrame) -> pd.DataFrame:
 
 def _write_csv(table: pd.DataFrame, out: Path) -> None:
     with atomic_path(out) as tmp:
-        table.to_csv(tmp, index=False, encoding="utf-8")
+        to_csv(table, tmp)  # text cells never read as formulas (issue 17)
 
 
 def _rules_rows(assessment: Assessment) -> pd.DataFrame:
@@ -324,12 +364,29 @@ def _names(assessment: Assessment) -> list[object]:
     return list(table["nome_solicitante"]) if "nome_solicitante" in table.columns else []
 
 
+def _with_applicant(frame: pd.DataFrame, assessment: Assessment) -> pd.DataFrame:
+    """Add the applicant of each row's protocol, so the views redact the parts of the name.
+
+    The column is dropped by :func:`geo_ip.privacy.internal_view`; a protocol given to
+    two requests gets both names.
+    """
+    table = assessment.table
+    if "protocolo" not in frame.columns or "nome_solicitante" not in table.columns:
+        return frame
+    names: dict[str, str] = {}
+    for protocol, name in zip(table["protocolo"], table["nome_solicitante"], strict=True):
+        key, text = str(protocol), "" if pd.isna(name) else str(name)
+        names[key] = f"{names[key]} {text}".strip() if key in names else text
+    return frame.assign(nome_solicitante=frame["protocolo"].astype(str).map(names).fillna(""))
+
+
 def _criteria_sheet(assessment: Assessment) -> pd.DataFrame:
     table = _ordered(assessment.table)
     columns = ["protocolo", "posicao", "situacao", "pontuacao_total"]
     for c in CRITERIA:
         columns += [f"sugerido_{c}", f"nivel_{c}", f"pont_{c}", f"motivacao_{c}", f"decisao_{c}"]
-    columns += ["indicio_art12", "motivo_art12", "sinais_art12"]
+    # the applicant's name goes in so that its parts are redacted row by row (then dropped)
+    columns += ["indicio_art12", "motivo_art12", "sinais_art12", "nome_solicitante"]
     view = privacy.internal_view(
         table[[c for c in columns if c in table.columns]], names=_names(assessment)
     )
@@ -410,7 +467,8 @@ def _write_xlsx(assessment: Assessment, out: Path) -> None:
     }
     with atomic_path(out) as tmp:
         # constant_memory streams each row to disk; rows must be written in order
-        book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True})
+        # strings stay text: a protocol "=cmd|' /C calc'!A0" is never a formula (issue 17)
+        book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, **XLSX_OPTIONS})
         try:
             for name, build in sheets.items():
                 frame = build()
@@ -531,7 +589,9 @@ def _not_used(assessment: Assessment) -> pd.DataFrame:
         if frame is not None and "situacao" in frame.columns:
             frame = frame[frame["situacao"].astype(str) != "ok"]
         if frame is not None and len(frame):
-            view = privacy.internal_view(frame, names=_names(assessment))
+            view = privacy.internal_view(
+                _with_applicant(frame, assessment), names=_names(assessment)
+            )
             frames.append(view.assign(arquivo_de=label))
     if not frames:
         return pd.DataFrame({"arquivo_de": [], "motivo": []})
@@ -777,9 +837,10 @@ def write_outputs(
 ) -> list[Path]:
     """Write every file of the assessment folder.
 
-    Every file is written into a hidden staging folder first and moved into ``out_dir``
-    only when all of them were written (:func:`geo_ip._io.staged_dir`): an interrupted
-    run leaves the previous results untouched.
+    Every file is written into a staging folder beside ``out_dir`` (never inside it), which
+    is swapped with ``out_dir`` whole only when all of them were written
+    (:func:`geo_ip._io.staged_dir`): an interrupted or killed run leaves either the
+    previous results or the new ones, never a mix.
 
     Parameters
     ----------

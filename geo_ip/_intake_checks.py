@@ -34,10 +34,11 @@ BRAZIL_LAT = (-35.0, 6.0)
 """Latitude range of Brazil, used to detect swapped coordinates without a boundary."""
 BRAZIL_LON = (-75.0, -28.0)
 
+# ASCII digits only: Python's \d also takes Arabic-Indic digits ('١٢'), and float() reads them
 _DMS = re.compile(
-    r"^\s*(?P<h1>[NSEWLO])?\s*(?P<sign>[-+\u2212])?\s*(?P<deg>\d{1,3}(?:[.,]\d+)?)"
-    r"(?:(?:\s*[°º˚]\s*|\s+)(?:(?P<min>\d{1,2}(?:[.,]\d+)?)"
-    r"(?:(?:\s*['′’]\s*|\s+)(?:(?P<sec>\d{1,2}(?:[.,]\d+)?)\s*(?:\"|″|”|''|′′)?)?)?)?)?"
+    r"^\s*(?P<h1>[NSEWLO])?\s*(?P<sign>[-+\u2212])?\s*(?P<deg>[0-9]{1,3}(?:[.,][0-9]+)?)"
+    r"(?:(?:\s*[°º˚]\s*|\s+)(?:(?P<min>[0-9]{1,2}(?:[.,][0-9]+)?)"
+    r"(?:(?:\s*['′’]\s*|\s+)(?:(?P<sec>[0-9]{1,2}(?:[.,][0-9]+)?)\s*(?:\"|″|”|''|′′)?)?)?)?)?"
     r"\s*(?P<h2>[NSEWLO])?\s*$",
     re.IGNORECASE,
 )

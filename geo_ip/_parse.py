@@ -44,6 +44,8 @@ NO = frozenset({"nao", "n", "no", "false", "falso", "f", "0"})
 """Slugs read as no."""
 
 _TIME_SUFFIX = r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
+_TIME = r"[ T](?P<h>\d{1,2}):(?P<min>\d{2})(?::(?P<s>\d{2}))?"
+"""Hours, minutes and seconds of :data:`_TIME_SUFFIX`, to refuse ``25:00`` (issue 17)."""
 _ISO_DATE = r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})$"
 _BR_DATE = r"^(?P<d>\d{1,2})[-/.](?P<m>\d{1,2})[-/.](?P<y>\d{4}|\d{2})$"
 _TWO_DIGIT_YEAR_AHEAD = 10
@@ -173,7 +175,8 @@ def parse_dates(text: pd.Series, today: date) -> tuple[pd.Series, pd.Series]:
     Parameters
     ----------
     text : pandas.Series of str
-        Cells as read; a time after the date (``2026-03-12 09:30:00``) is ignored.
+        Cells as read; a valid time after the date (``2026-03-12 09:30:00``) is ignored,
+        an impossible one (``2026-05-06T25:00``) makes the date ``"inexistente"``.
     today : datetime.date
         Decides the century of two-digit years: ``20aa`` when at most 10 years after
         ``today``, else ``19aa``.
@@ -186,6 +189,13 @@ def parse_dates(text: pd.Series, today: date) -> tuple[pd.Series, pd.Series]:
         ``"vazio"``, ``"formato"`` (not a date), ``"inexistente"`` (e.g. 31/02) or
         ``"ok"``.
     """
+    suffix = text.str.extract("(" + _TIME_SUFFIX[:-1] + ")$")[0]
+    clock = suffix.str.extract(_TIME)
+    bad_time = (
+        (pd.to_numeric(clock["h"], errors="coerce") > 23)
+        | (pd.to_numeric(clock["min"], errors="coerce") > 59)
+        | (pd.to_numeric(clock["s"], errors="coerce") > 59)
+    ).to_numpy(dtype=bool)
     s = text.str.replace(_TIME_SUFFIX, "", regex=True).str.strip()
     iso, br = s.str.extract(_ISO_DATE), s.str.extract(_BR_DATE)
     year_text = iso["y"].fillna(br["y"])
@@ -203,7 +213,9 @@ def parse_dates(text: pd.Series, today: date) -> tuple[pd.Series, pd.Series]:
     stamps = pd.to_datetime(parts, errors="coerce")
     matched = year_text.notna()
     status = np.select(
-        [s == "", ~matched, stamps.isna()], ["vazio", "formato", "inexistente"], default="ok"
+        [s == "", ~matched, stamps.isna() | bad_time],
+        ["vazio", "formato", "inexistente"],
+        default="ok",
     )
     status_col = pd.Series(status, index=text.index, dtype=str)
     valid = pd.Series(stamps.dt.date.to_numpy(dtype=object), index=text.index, dtype="object")
@@ -227,7 +239,8 @@ def date_problems(
         What to say of an empty cell (``"obrigatório, está vazio"``); ``""``: an empty
         cell is fine.
     hint : str, optional
-        Added after the ``data inexistente`` message (``" (formato dd/mm/aaaa)"``).
+        Added after the ``data inexistente`` message (``" (formato dd/mm/aaaa)"``); for a
+        cell written as an ISO date, ``dd/mm/aaaa`` in it reads ``aaaa-mm-dd``.
 
     Returns
     -------
@@ -243,9 +256,12 @@ def date_problems(
         + quoted(text)
         + "; use dd/mm/aaaa ou aaaa-mm-dd",
     )
-    return out.mask(
-        status == "inexistente", f"campo '{field}': data inexistente " + quoted(text) + hint
-    )
+    # the format the cell was written in: an ISO date is not told to use dd/mm/aaaa
+    iso_shaped = text.str.strip().str.match(_ISO_DATE[:-1]).fillna(False).astype(bool)
+    iso_hint = hint.replace("dd/mm/aaaa", "aaaa-mm-dd")
+    missing = f"campo '{field}': data inexistente " + quoted(text)
+    out = out.mask((status == "inexistente") & ~iso_shaped, missing + hint)
+    return out.mask((status == "inexistente") & iso_shaped, missing + iso_hint)
 
 
 def cpf_digits(text: str) -> str:

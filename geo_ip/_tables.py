@@ -273,11 +273,49 @@ def _table(
     # Drop unnamed columns that hold no value at all.
     blank = [n for n, h in zip(names, header, strict=True) if not h and not frame[n].any()]
     frame = frame.drop(columns=blank)
+    frame = _merge_repeated(frame, header, names, path, schema)
     frame.insert(0, "linha", pd.Series(lines, dtype="int64"))
     if any(notes):
         frame[READ_PROBLEMS] = pd.Series(notes, dtype=str)
     for column, values in (extra or {}).items():
         frame[column] = pd.Series([values[k] for k in kept], dtype=str)
+    return frame
+
+
+def _merge_repeated(
+    frame: pd.DataFrame, header: Sequence[str], names: Sequence[str], path: Path, schema: Schema
+) -> pd.DataFrame:
+    """Merge repeated headers of a known column into it, with a warning.
+
+    ``latitude`` twice (``Latitude`` and ``LATITUDE`` too; ``lat`` twice): the canonical
+    column takes, in each row, the first non-empty value of those columns (in the file's
+    order), and the repeats are dropped; the warning names them (issue 17: they were
+    silently ignored). A synonym beside the exact name (``Logradouro`` and ``Endereço``)
+    is not a repeat: the exact name wins and the synonym stays a column of its own.
+    """
+    canonical = set(schema.aliases.values())
+    groups: dict[str, list[int]] = {}
+    for i, cell in enumerate(header):
+        key = slug(cell)
+        if key and names[i] in frame.columns:
+            groups.setdefault(key, []).append(i)
+    for key, columns in groups.items():
+        target = key if key in canonical else schema.aliases.get(key)
+        if len(columns) < 2 or target is None or target not in {names[i] for i in columns}:
+            continue
+        merged = frame[names[columns[0]]]
+        for i in columns[1:]:
+            merged = merged.where(merged != "", frame[names[i]])
+        frame[target] = merged
+        frame = frame.drop(columns=[names[i] for i in columns if names[i] != target])
+        listed = ", ".join(f"'{header[i]}' (coluna {i + 1})" for i in columns)
+        log.warning(
+            "arquivo '%s': colunas repetidas para '%s': %s; usado, em cada linha, o primeiro "
+            "valor não vazio",
+            path.name,
+            target,
+            listed,
+        )
     return frame
 
 

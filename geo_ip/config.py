@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -69,6 +70,10 @@ Every other numeric parameter is left to regulation (Art. 15) or is a technical
 choice; the tie-break order (:data:`LAW_TIE_BREAK`, Art. 10 §1) is fixed as well.
 """
 
+MAX_DECLARED_COUNT = 1_000_000
+"""Largest ``residencias`` or ``moradores`` a request may declare (beyond: a row error);
+the plausibility limits of ``[validacao]`` cannot exceed it."""
+
 LevelCode = Literal["I", "II", "III"]
 """Code of a reference level of Art. 9 (§6, §8, §10, §12)."""
 LEVEL_CODES: tuple[LevelCode, ...] = ("I", "II", "III")
@@ -78,7 +83,8 @@ Hierarchy = Literal["principal", "secundaria", "local"]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # every number of a rules file is finite: nan and inf are refused (issue 17)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Param(_Frozen):
@@ -92,6 +98,33 @@ class Param(_Frozen):
     def to_be_decreed(self) -> bool:
         """Whether the value is a technical suggestion pending the regulating decree."""
         return "a definir em decreto" in self.fonte.lower()
+
+
+def _positive(value: Param, info: ValidationInfo) -> Param:
+    """Field validator: the parameter's value must be greater than zero."""
+    if not value.valor > 0:
+        raise ValueError(f"{info.field_name} deve ser maior que zero (valor {value.valor:g})")
+    return value
+
+
+def _non_negative(value: Param, info: ValidationInfo) -> Param:
+    """Field validator: the parameter's value must not be negative."""
+    if value.valor < 0:
+        raise ValueError(f"{info.field_name} não pode ser negativo (valor {value.valor:g})")
+    return value
+
+
+def _at_most(limit: float, why: str) -> Callable[[Param, ValidationInfo], Param]:
+    """Field validator factory: the parameter's value must not exceed ``limit``."""
+
+    def check(value: Param, info: ValidationInfo) -> Param:
+        if value.valor > limit:
+            raise ValueError(
+                f"{info.field_name} deve ser no máximo {limit:g} ({why}; valor {value.valor:g})"
+            )
+        return value
+
+    return check
 
 
 class Municipality(_Frozen):
@@ -173,7 +206,10 @@ class Criteria(_Frozen):
                 peso = raw.get("peso") if isinstance(raw, dict) else None
                 value = peso.get("valor") if isinstance(peso, dict) else None
                 if isinstance(value, int | float) and not isinstance(value, bool):
-                    weights[name] = float(value)
+                    try:
+                        weights[name] = float(value)
+                    except OverflowError:  # an integer too large: pydantic reports it
+                        continue
             _check_law_weights(weights)
         return data
 
@@ -286,11 +322,12 @@ class CostShare(_Frozen):
                 raise KeyedRuleError(
                     name, f"{value:g} % fora do intervalo de {low:g} % a {high:g} % do Art. 4"
                 )
-        for band in self.faixas:
+        for index, band in enumerate(self.faixas):
             if not low <= band.percentual <= high:
-                raise ValueError(
+                raise KeyedRuleError(
+                    f"faixas[{index}].percentual",
                     f"faixa a partir de {band.pontuacao_minima:g} pontos: {band.percentual:g} % "
-                    f"fora do intervalo de {low:g} % a {high:g} % do Art. 4"
+                    f"fora do intervalo de {low:g} % a {high:g} % do Art. 4",
                 )
         if not any(band.pontuacao_minima == 0 for band in self.faixas):
             raise ValueError(
@@ -421,6 +458,8 @@ class UnitCosts(_Frozen):
     condutor_bt: Param
     transformador: Param
 
+    _check_non_negative = field_validator("*")(_non_negative)
+
 
 class Network(_Frozen):
     """Technical parameters of the network extension."""
@@ -432,6 +471,20 @@ class Network(_Frozen):
     distancia_maxima_rede_via: Param
     usar_mt_com_transformador: bool = True
 
+    _check_positive = field_validator(
+        "vao_postes", "alcance_bt", "distancia_maxima_via", "distancia_maxima_rede_via"
+    )(_positive)
+
+    @field_validator("fator_desvio")
+    @classmethod
+    def _detour_at_least_one(cls, value: Param) -> Param:
+        if not value.valor >= 1:
+            raise ValueError(
+                f"fator_desvio deve ser ao menos 1: o caminho pela via nunca é mais curto que a "
+                f"linha reta (valor {value.valor:g})"
+            )
+        return value
+
 
 class Lighting(_Frozen):
     """Lighting energy parameters."""
@@ -439,11 +492,16 @@ class Lighting(_Frozen):
     horas_por_dia: Param
     potencia_padrao: Param
 
+    _check_positive = field_validator("*")(_positive)
+    _check_hours = field_validator("horas_por_dia")(_at_most(24, "um dia tem 24 horas"))
+
 
 class Beneficiaries(_Frozen):
     """Parameters to estimate beneficiaries."""
 
     moradores_por_domicilio: Param
+
+    _check_positive = field_validator("*")(_positive)
 
 
 class Validation(_Frozen):
@@ -459,6 +517,14 @@ class Validation(_Frozen):
     idade_maxima_protocolo: Param
     residencias_por_edificacao_maxima: Param
 
+    _check_positive = field_validator("*")(_positive)
+    _check_counts = field_validator("residencias_maximas", "moradores_maximos")(
+        _at_most(
+            MAX_DECLARED_COUNT,
+            "acima disto a planilha de pedidos recusa o número como erro de digitação",
+        )
+    )
+
 
 class KeyedRuleError(ValueError):
     """A rules inconsistency detected above the key at fault (reported under ``key``)."""
@@ -466,20 +532,6 @@ class KeyedRuleError(ValueError):
     def __init__(self, key: str, message: str) -> None:
         self.key = key
         super().__init__(message)
-
-
-def _positive(value: Param, info: ValidationInfo) -> Param:
-    """Field validator: the parameter's value must be greater than zero."""
-    if not value.valor > 0:
-        raise ValueError(f"{info.field_name} deve ser maior que zero (valor {value.valor:g})")
-    return value
-
-
-def _non_negative(value: Param, info: ValidationInfo) -> Param:
-    """Field validator: the parameter's value must not be negative."""
-    if value.valor < 0:
-        raise ValueError(f"{info.field_name} não pode ser negativo (valor {value.valor:g})")
-    return value
 
 
 def _ordered(model: BaseModel, *pairs: tuple[str, str]) -> None:
@@ -965,7 +1017,10 @@ _PT_ERRORS = {
     "string_pattern_mismatch": "formato inválido",
     "string_too_short": "texto curto demais (informe a fonte)",
     "greater_than_equal": "valor abaixo do mínimo",
+    "greater_than": "valor abaixo do mínimo",
     "less_than_equal": "valor acima do máximo",
+    "less_than": "valor acima do máximo",
+    "finite_number": "deve ser um número finito (nan e inf não são aceitos)",
     "too_short": "lista vazia",
     "model_type": "deve ser uma tabela",
     "tuple_type": "deve ser uma lista",

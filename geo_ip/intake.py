@@ -39,7 +39,7 @@ from geo_ip._parse import (
     to_number,
     yes_no,
 )
-from geo_ip.config import Rules
+from geo_ip.config import MAX_DECLARED_COUNT, Rules
 from geo_ip.errors import TerritoryError
 
 __all__ = [
@@ -73,6 +73,13 @@ REPORT_COLUMNS = (
 """Columns of the check report: no names, CPF masked."""
 HULL_BUFFER_M = 500.0
 """Buffer around the road nodes when a territory has no municipal boundary."""
+MAX_COUNT = MAX_DECLARED_COUNT
+"""Largest ``residencias`` or ``moradores`` accepted (with a warning above the rules'
+``[validacao]`` maxima, which cannot exceed it); beyond it, or not finite, the row has
+an error."""
+_MAX_COUNT_TEXT = f"{MAX_COUNT:_}".replace("_", ".")
+MAX_INCOME = 10_000_000.0
+"""Largest monthly family income (``renda_familiar``, R$) accepted; beyond, an error."""
 
 TIPO_ALIASES = {"extensao": "extensao_rede", "expansao_rede": "extensao_rede"}
 """Other spellings of :data:`TIPOS` (keys: :func:`geo_ip._parse.category_key`)."""
@@ -196,10 +203,25 @@ def _boolean(problems: Problems, text: pd.Series, field: str) -> pd.Series:
 
 
 def _count(problems: Problems, text: pd.Series, field: str, limit: float, unit: str) -> pd.Series:
+    """Read a declared count: an error when not an integer, negative or too large.
+
+    Above ``limit`` (the rules' ``[validacao]``) and up to :data:`MAX_COUNT` it is a
+    warning; beyond, or not finite, an error naming the plausible range (an integer
+    that large cannot even be stored, and is a typing error anyway).
+    """
     values = to_number(text, thousands=True)
     bad = (text != "") & (values.isna() | (values != values.round()))
     problems.add(bad, "erro", f"campo '{field}': não é um número inteiro " + quoted(text))
-    counts = values.where(~bad).round().astype("Int64")
+    absurd = ~bad & ~(values.abs() <= MAX_COUNT) & values.notna()
+    problems.add(
+        absurd,
+        "erro",
+        f"campo '{field}': valor fora do intervalo plausível "
+        + quoted(text)
+        + f": informe um número inteiro de 0 a {limit:g} {unit} (até {_MAX_COUNT_TEXT} é "
+        "aceito com aviso, para conferência)",
+    )
+    counts = values.where(~bad & ~absurd).round().astype("Int64")
     shown = counts.astype(str)
     problems.add(counts < 0, "erro", f"campo '{field}': valor negativo (" + shown + ")")
     problems.add(
@@ -377,7 +399,15 @@ def validate_requests(
     problems.add(
         income < 0, "erro", "campo 'renda_familiar': valor negativo (" + smap(income, fmt) + ")"
     )
-    out["renda_familiar"] = income
+    absurd_income = income.notna() & ~(income <= MAX_INCOME)
+    problems.add(
+        absurd_income,
+        "erro",
+        "campo 'renda_familiar': valor fora do intervalo plausível "
+        + quoted(cols["renda_familiar"])
+        + ": informe a renda mensal da família, de R$ 0 a R$ 10.000.000,00",
+    )
+    out["renda_familiar"] = income.where(~absurd_income)
 
     # Use of the property (eligibility of each use is decided later, Art. 5).
     out["uso_imovel"] = _category(

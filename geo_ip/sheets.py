@@ -29,8 +29,9 @@ Files, under ``<out_dir>/fichas/``:
                       ineligible and error rows (as ``ranking.csv``)
 ====================  ================================================================
 
-A repeated or blank protocol gets ``<protocolo>_linha<n>`` or ``linha_<n>``
-(:func:`geo_ip._assess_outputs.request_file_stems`, shared with the web maps).
+The file names are those of :func:`geo_ip._assess_outputs.request_file_stems`,
+shared with the web maps: the protocol made safe, ``linha_<n>`` for a blank one, cut to
+80 characters, and a hash suffix when cut or when it would repeat another's name.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ is a check, and exits 1 when a row has an error, with the report written.
 from __future__ import annotations
 
 import bz2
+import re
 import shutil
 import warnings
 import zipfile
@@ -305,6 +306,20 @@ def _a_file() -> str:
     return "um_arquivo"
 
 
+LONG_PROTOCOL = "PED-2026-" + "7" * 291
+"""300 characters: as a file name it aborted the run ("File name too long", issue 17)."""
+
+
+def _long_and_colliding_protocols(env: Env) -> list[str]:
+    requests = _requests(
+        "pedidos.csv", GOOD_ROWS[0], GOOD_ROWS[1].replace("P-2", LONG_PROTOCOL),
+        GOOD_ROWS[2].replace("P-3", "A"), GOOD_ROWS[2].replace("P-3", "A_linha6"),
+        GOOD_ROWS[2].replace("P-3", "A"),
+    )  # fmt: skip
+    argv = _assess(env, requests=requests)
+    return [a for a in argv if a not in ("--sem-mapas", "--sem-fichas")]
+
+
 # --- extra checks ------------------------------------------------------------------------------
 
 
@@ -354,6 +369,43 @@ def _every_consumer_row_counted(folder: Path) -> None:
         "classe desconhecida ('xpto')": "rejeitada", "mês inválido ou vazio": "rejeitada",
         "consumo (kWh) não numérico": "rejeitada",
     }  # fmt: skip
+
+
+def _one_map_and_one_sheet_per_request(folder: Path) -> None:
+    out = folder / "avaliacao"
+    maps = sorted(p.name for p in (out / "mapas").glob("*.html"))
+    sheets = sorted(p.name for p in (out / "fichas").glob("*.html"))
+    assert len(maps) == 5 and maps == sheets, (maps, sheets)
+    assert len(list((out / "fichas").glob("*.pdf"))) == 6  # and todas.pdf
+    assert all(len(name) <= 94 and name[0].isalnum() for name in maps), maps
+    title = re.compile(r"<title>Ficha técnica (.*?) — ")
+    titles = {name: title.findall((out / "fichas" / name).read_text(encoding="utf-8"))
+              for name in sheets}  # fmt: skip
+    assert titles["A_linha6.html"] == ["A_linha6"] and titles["A.html"] == ["A"]
+    assert sorted(t for (t,) in titles.values()) == sorted(
+        ["P-1", LONG_PROTOCOL, "A", "A_linha6", "A"]
+    )
+
+
+def _huge_coordinates(folder: Path) -> None:
+    report = pd.read_csv(folder / "relatorio.csv", dtype=str, keep_default_na=False)
+    assert report["situacao"].tolist() == ["erro"] * 3
+    problems = report["problemas"].tolist()
+    assert problems[0].startswith("campo 'latitude': não é uma coordenada válida ('999")
+    assert "campo 'latitude': não é uma coordenada válida ('inf')" in problems[1]
+    assert "campo 'longitude': não é uma coordenada válida ('nan')" in problems[1]
+
+
+def _impossible_time(folder: Path) -> None:
+    report = pd.read_csv(folder / "relatorio.csv", dtype=str, keep_default_na=False)
+    assert report["data_protocolo"].tolist() == ["", ""]
+    assert "data inexistente ('2026-05-06T25:00') (formato aaaa-mm-dd)" in report["problemas"][0]
+
+
+def _first_non_empty(folder: Path) -> None:
+    report = pd.read_csv(folder / "relatorio.csv", dtype=str, keep_default_na=False)
+    assert report["latitude"].tolist() == ["-22.906017", "-22.912493"]
+    assert report["situacao"].tolist() == ["ok", "ok"]
 
 
 def _pip_warning_only(folder: Path) -> None:
@@ -448,6 +500,22 @@ CASES: list[Case] = [
                         "P-4,31/02/2026,melhoria,-22.906017,-46.389418,2,,,"), 1,
          "campo 'data_protocolo': data inexistente ('31/02/2026') (formato dd/mm/aaaa)",
          report="relatorio.csv", line=5, rows=4, check=_three_date_formats),
+    Case("data ISO com hora impossível e 29/02 de ano não bissexto", "requests check",
+         _requests_case("P-1,2026-05-06T25:00,melhoria,-22.906017,-46.389418,2,,,",
+                        "P-2,2026-02-29,melhoria,-22.906017,-46.389418,2,,,"), 1,
+         "campo 'data_protocolo': data inexistente ('2026-02-29') (formato aaaa-mm-dd)",
+         report="relatorio.csv", line=3, rows=2, check=_impossible_time),
+    Case("latitude em algarismos arábicos ('١٢')", "requests check",
+         _requests_case("P-1,2026-05-06,melhoria,١٢,-46.389418,2,,,"), 1,
+         "campo 'latitude': não é uma coordenada válida ('١٢')", report="relatorio.csv", line=2,
+         rows=1),
+    Case("colunas repetidas (funciona, com aviso: o primeiro valor não vazio)", "requests check",
+         _requests_case("P-1,2026-05-06,melhoria,,-46.389418,2,,,,-22.906017",
+                        "P-2,2026-05-06,melhoria,-22.912493,-46.395050,3,,,,-10",
+                        header=REQUESTS_HEADER + ",Latitude"), 0,
+         "arquivo 'pedidos.csv': colunas repetidas para 'latitude': 'latitude' (coluna 4), "
+         "'Latitude' (coluna 10); usado, em cada linha, o primeiro valor não vazio",
+         report="relatorio.csv", rows=2, check=_first_non_empty),
     Case("tipo desconhecido", "requests check",
          _requests_case("P-1,2026-05-06,poda de arvore,-22.906017,-46.389418,2,,,"), 1,
          "campo 'tipo': tipo desconhecido ('poda de arvore'); use extensao_rede, implantacao ou "
@@ -455,6 +523,18 @@ CASES: list[Case] = [
     Case("residências negativas", "requests check",
          _requests_case("P-1,2026-05-06,melhoria,-22.906017,-46.389418,-3,,,"), 1,
          "campo 'residencias': valor negativo (-3)", report="relatorio.csv", line=2, rows=1),
+    Case("residências absurdas (20 dígitos)", "requests check",
+         _requests_case("P-1,2026-05-06,melhoria,-22.906017,-46.389418,99999999999999999999,,,"),
+         1, "campo 'residencias': valor fora do intervalo plausível ('99999999999999999999'): "
+            "informe um número inteiro de 0 a 50 residências/pedido (até 1.000.000 é aceito com "
+            "aviso, para conferência)", report="relatorio.csv", line=2, rows=1),
+    Case("coordenadas e renda enormes ou infinitas", "requests check",
+         _requests_case(f"P-1,2026-05-06,melhoria,{'9' * 400},-46.389418,2,,,",
+                        "P-2,2026-05-06,melhoria,inf,nan,2,,,",
+                        f"P-3,2026-05-06,melhoria,-22.906017,-46.389418,2,,,,{'9' * 400}",
+                        header=REQUESTS_HEADER + ",renda_familiar"), 1,
+         "campo 'renda_familiar'", report="relatorio.csv", line=4, rows=3,
+         check=_huge_coordinates),
     Case("CPF com dígitos verificadores errados", "requests check",
          _requests_case("P-1,2026-05-06,melhoria,-22.906017,-46.389418,2,123.456.789-00,,"), 1,
          "campo 'cpf_solicitante': CPF inválido, dígitos verificadores não conferem "
@@ -545,6 +625,16 @@ CASES: list[Case] = [
              "P-4,2026-05-06,melhoria,-23.5,-46.6,2,,,")), 0,
          "Pedido com erro, não classificado (ver problemas).", report="avaliacao/ranking.csv",
          rows=4, check=_every_request_ranked_as_error),
+    Case("protocolo de 300 caracteres e nomes de arquivo que colidem", "assess",
+         _long_and_colliding_protocols, 0, LONG_PROTOCOL, report="avaliacao/ranking.csv",
+         line=3, rows=5, check=_one_map_and_one_sheet_per_request),
+    Case("moradores absurdos (20 dígitos): o pedido é 'erro', a avaliação sai", "assess",
+         lambda env: _assess(env, requests=_requests(
+             "pedidos.csv", *GOOD_ROWS[:2], "P-3,2026-05-08,extensao_rede,-22.9,-46.38,1,,,,"
+             "99999999999999999999", header=REQUESTS_HEADER + ",moradores")), 0,
+         "campo 'moradores': valor fora do intervalo plausível ('99999999999999999999'): "
+         "informe um número inteiro de 0 a 200 pessoas/pedido", report="avaliacao/ranking.csv",
+         line=4, rows=3),
     Case("decisão de protocolo desconhecido", "assess",
          _decisions("P-9,seguranca,5,vistoria,Comissão,2026-11-12"), 0,
          "arquivo 'decisoes.csv', linha 2: campo 'protocolo': protocolo 'P-9' não consta da "
@@ -585,6 +675,23 @@ CASES: list[Case] = [
                                                     "peso = { valor = 45,")), 2,
          "arquivo 'regras.toml', campo 'criterios.beneficiarios.peso': a soma dos pesos é 105, "
          "mas a Lei 5.442/2026 fixa o total em 100 pontos (Art. 8)"),
+    Case("regras com um número nan", "assess",
+         lambda env: _assess(env, "--rules", _rules("regras.toml", "vao_postes = { valor = 35,",
+                                                    "vao_postes = { valor = nan,")), 2,
+         "arquivo 'regras.toml', campo 'rede.vao_postes.valor': deve ser um número finito (nan e "
+         "inf não são aceitos)"),
+    Case("regras com distância negativa", "assess",
+         lambda env: _assess(env, "--rules", _rules("regras.toml",
+                                                    "distancia_maxima_via = { valor = 150,",
+                                                    "distancia_maxima_via = { valor = -150,")), 2,
+         "arquivo 'regras.toml', campo 'rede.distancia_maxima_via': distancia_maxima_via deve ser "
+         "maior que zero (valor -150)"),
+    Case("regras com faixa de participação de 150 %", "assess",
+         lambda env: _assess(env, "--rules", _rules(
+             "regras.toml", "pontuacao_minima = 80, percentual = 100",
+             "pontuacao_minima = 80, percentual = 150")), 2,
+         "arquivo 'regras.toml', campo 'participacao.faixas[0].percentual': faixa a partir de 80 "
+         "pontos: 150 % fora do intervalo de 50 % a 100 % do Art. 4"),
     Case("data de referência em outro formato", "assess",
          lambda env: _assess(env, reference="20/11/2026"), 1,
          "campo '--data-referencia': data inválida ('20/11/2026'): use AAAA-MM-DD"),

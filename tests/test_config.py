@@ -1,9 +1,18 @@
 from __future__ import annotations
 
+import copy
+import json
+import math
 import re
+import tempfile
+import tomllib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geo_ip.config import (
     CRITERIA,
@@ -510,3 +519,147 @@ def test_numbers_left_to_regulation_stay_editable(tmp_path: Path) -> None:
         level + 'fonte_descricao = "Art. 9 §6, III", pontos = { valor = 3,',
     )
     assert load_rules(edited).level_points("seguranca")["III"] == 3
+
+
+# --- every number of a rules file: finite, with its sign and range (issue 17, item 10) --------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "fragment"),
+    [
+        # NaN made every total and share NaN
+        ("peso = { valor = 40,", "peso = { valor = nan,", "criterios.beneficiarios.peso",
+         "fixado em 40 pontos"),
+        ("peso = { valor = 15,", "peso = { valor = inf,", "criterios.seguranca.peso",
+         "fixado em 15 pontos"),
+        # a share band or maximum of 150 %
+        ("pontuacao_minima = 80, percentual = 100", "pontuacao_minima = 80, percentual = 150",
+         "participacao.faixas[0].percentual", "150 % fora do intervalo de 50 % a 100 %"),
+        ('percentual_maximo = { valor = 100,', 'percentual_maximo = { valor = 150,',
+         "participacao.percentual_maximo", "fixado em 100 %"),
+        # -5 years turned Art. 5, II off
+        ("anos_beneficio_identico = { valor = 5,", "anos_beneficio_identico = { valor = -5,",
+         "elegibilidade.anos_beneficio_identico", "(encontrado -5)"),
+        ("distancia_maxima_via = { valor = 150,", "distancia_maxima_via = { valor = -150,",
+         "rede.distancia_maxima_via", "deve ser maior que zero (valor -150)"),
+        ("vao_postes = { valor = 35,", "vao_postes = { valor = nan,", "rede.vao_postes.valor",
+         "deve ser um número finito (nan e inf não são aceitos)"),
+        ("vao_postes = { valor = 35,", "vao_postes = { valor = 0,", "rede.vao_postes",
+         "deve ser maior que zero"),
+        ("alcance_bt = { valor = 300,", "alcance_bt = { valor = -inf,", "rede.alcance_bt.valor",
+         "número finito"),
+        ("fator_desvio = { valor = 1.3,", "fator_desvio = { valor = 0.5,", "rede.fator_desvio",
+         "deve ser ao menos 1"),
+        ("poste = { valor = 2800.0,", "poste = { valor = -2800.0,", "custos_unitarios.poste",
+         "não pode ser negativo"),
+        ("horas_por_dia = { valor = 11.8667,", "horas_por_dia = { valor = 25,",
+         "iluminacao.horas_por_dia", "no máximo 24"),
+        ("potencia_padrao = { valor = 60,", "potencia_padrao = { valor = -60,",
+         "iluminacao.potencia_padrao", "maior que zero"),
+        ("moradores_por_domicilio = { valor = 2.79,", "moradores_por_domicilio = { valor = 0,",
+         "beneficiarios.moradores_por_domicilio", "maior que zero"),
+        ("residencias_maximas = { valor = 50,", "residencias_maximas = { valor = -50,",
+         "validacao.residencias_maximas", "maior que zero"),
+        ("moradores_maximos = { valor = 200,", "moradores_maximos = { valor = 1e7,",
+         "validacao.moradores_maximos", "no máximo 1e+06"),
+        ("idade_maxima_protocolo = { valor = 10,", "idade_maxima_protocolo = { valor = -10,",
+         "validacao.idade_maxima_protocolo", "maior que zero"),
+        ("pontuacao_minima = 80, percentual = 100", "pontuacao_minima = nan, percentual = 100",
+         "participacao.faixas[0].pontuacao_minima", "número finito"),
+        ('vao_postes = { valor = 35,', 'vao_postes = { valor = 1' + "0" * 400 + ",",
+         "rede.vao_postes.valor", "deve ser um número"),
+    ],
+)  # fmt: skip
+def test_numbers_out_of_range_are_refused_naming_the_key(
+    tmp_path: Path, old: str, new: str, key: str, fragment: str
+) -> None:
+    with pytest.raises(RulesError) as info:
+        load_rules(_edited(tmp_path, old, new))
+    message = str(info.value)
+    assert f"campo '{key}'" in message, message
+    assert fragment in message, message
+
+
+def _every_number(value: Any) -> Iterator[float]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _every_number(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _every_number(item)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        yield float(value)
+
+
+def _numeric_paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _numeric_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _numeric_paths(item, (*path, index))
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        yield path
+
+
+def _toml_value(value: Any) -> str:
+    """A TOML value on one line (inline tables): enough to write a rules file back."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+
+
+EXTREMA_DATA = tomllib.loads(EXTREMA.read_text(encoding="utf-8"))
+NUMERIC_PATHS = sorted(_numeric_paths(EXTREMA_DATA), key=str)
+NUMBERS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.sampled_from([0, -1, 1, 0.5, 24, 25, 31, 32, 50, 100, 101, 150, -5, -150, 10**400]),
+)
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(
+    overrides=st.lists(st.tuples(st.sampled_from(NUMERIC_PATHS), NUMBERS), min_size=1, max_size=3)
+)
+def test_any_numeric_override_loads_finite_or_names_a_key(
+    overrides: list[tuple[tuple[Any, ...], float]],
+) -> None:
+    data = copy.deepcopy(EXTREMA_DATA)
+    for path, value in overrides:
+        node = data
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
+    text = "\n".join(f"{key} = {_toml_value(value)}" for key, value in data.items()) + "\n"
+    with tempfile.TemporaryDirectory() as folder:
+        rules_file = Path(folder) / "regras.toml"
+        rules_file.write_text(text, encoding="utf-8")
+        try:
+            rules = load_rules(rules_file)
+        except RulesError as exc:
+            assert exc.field, str(exc)  # the message names the key
+            assert f"campo '{exc.field}'" in str(exc)
+            return
+    assert all(math.isfinite(x) for x in _every_number(rules.model_dump()))
+
+
+def test_the_rules_writer_of_the_fuzz_test_round_trips(tmp_path: Path) -> None:
+    text = "\n".join(f"{k} = {_toml_value(v)}" for k, v in EXTREMA_DATA.items()) + "\n"
+    path = tmp_path / "regras.toml"
+    path.write_text(text, encoding="utf-8")
+    assert load_rules(path).model_dump(exclude={"arquivo", "sha256"}) == load_rules(
+        EXTREMA
+    ).model_dump(exclude={"arquivo", "sha256"})

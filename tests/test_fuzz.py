@@ -16,6 +16,7 @@ import csv
 import io
 import math
 import random
+import re
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -399,3 +400,39 @@ def test_complete_tie_between_protocols_with_leading_zeros_ignores_row_order() -
     forward = _by_protocol(ranking.rank(table, RULES, None))
     backward = _by_protocol(ranking.rank(table.iloc[::-1].reset_index(drop=True), RULES, None))
     pd.testing.assert_frame_equal(forward, backward)
+
+
+# --- file names of the per-request maps and sheets (issue 17, items 7 and 8) -----------------
+
+_STEM_PIECES = st.sampled_from(
+    ["A", "a", "A_linha12", "linha_3", "-", ".", "_", "/", " ", "..", "todas", "CON", "nul.txt",
+     "PED-2026-0101", "é", "\x00", "x" * 90, "-rf", "A-"]
+)  # fmt: skip
+_PROTOCOLS = st.one_of(
+    st.none(),
+    st.text(max_size=300),
+    st.lists(_STEM_PIECES, max_size=6).map("".join),
+)
+
+
+@FUZZ
+@given(protocols=st.lists(_PROTOCOLS, max_size=30), data=st.data())
+def test_one_distinct_safe_short_file_name_per_request(
+    protocols: list[str | None], data: st.DataObject
+) -> None:
+    from geo_ip._assess_outputs import STEM_LENGTH, request_file_stems
+
+    # copies of earlier rows' names, as typed, and of their stems make the adversarial sets
+    stems_before = request_file_stems(
+        pd.DataFrame({"protocolo": protocols, "linha": range(2, len(protocols) + 2)})
+    )
+    pool: list[str | None] = [*stems_before, *protocols, "A"]
+    rows: list[str | None] = [*protocols, *data.draw(st.lists(st.sampled_from(pool), max_size=8))]
+    table = pd.DataFrame({"protocolo": rows, "linha": range(2, len(rows) + 2)})
+    stems = request_file_stems(table)
+    assert len(stems) == len(table)
+    assert len({s.lower() for s in stems}) == len(stems)  # case-insensitive file systems too
+    for stem in stems:
+        assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", stem), stem
+        assert len(stem) <= STEM_LENGTH + 9, stem
+        assert stem.split(".")[0].lower() not in {"todas", "con", "nul", "prn", "aux"}

@@ -428,6 +428,44 @@ CASES = [
         "campo 'beneficio_anterior_data': data em formato não reconhecido",
     ),
     ({"beneficio_anterior_data": "2020-05-01"}, "ok", ""),
+    # issue 17, item 9: a number too large for an integer crashed the whole run
+    (
+        {"residencias": "99999999999999999999"},
+        "erro",
+        "campo 'residencias': valor fora do intervalo plausível ('99999999999999999999'): "
+        "informe um número inteiro de 0 a 50 residências/pedido",
+    ),
+    (
+        {"moradores": "-" + "9" * 400},
+        "erro",
+        "campo 'moradores': valor fora do intervalo plausível ('-999",
+    ),
+    ({"moradores": "1.000.001"}, "erro", "campo 'moradores': valor fora do intervalo"),
+    ({"moradores": "1.000.000"}, "aviso", "campo 'moradores': valor improvável (1000000"),
+    ({"residencias": "inf"}, "erro", "campo 'residencias': não é um número inteiro ('inf')"),
+    ({"renda_familiar": "9" * 400}, "erro", "campo 'renda_familiar': valor fora do intervalo"),
+    ({"renda_familiar": "20.000.000,00"}, "erro", "campo 'renda_familiar': valor fora do"),
+    ({"renda_familiar": "nan"}, "erro", "campo 'renda_familiar': não é um valor em reais"),
+    ({"latitude": "9" * 400}, "erro", "campo 'latitude': não é uma coordenada válida"),
+    ({"longitude": "-inf"}, "erro", "campo 'longitude': não é uma coordenada válida"),
+    # issue 17, item 12: an impossible time, the format of an ISO date, Arabic digits
+    (
+        {"data_protocolo": "2026-05-06T25:00"},
+        "erro",
+        "campo 'data_protocolo': data inexistente ('2026-05-06T25:00') (formato aaaa-mm-dd)",
+    ),
+    (
+        {"data_protocolo": "06/05/2026 09:60"},
+        "erro",
+        "campo 'data_protocolo': data inexistente ('06/05/2026 09:60') (formato dd/mm/aaaa)",
+    ),
+    ({"data_protocolo": "2026-05-06T23:59:59"}, "ok", ""),
+    (
+        {"data_protocolo": "2026-02-29"},
+        "erro",
+        "campo 'data_protocolo': data inexistente ('2026-02-29') (formato aaaa-mm-dd)",
+    ),
+    ({"latitude": "١٢"}, "erro", "campo 'latitude': não é uma coordenada válida ('١٢')"),
     ({"cep": "37640-000"}, "ok", ""),
     ({"cep": "3764"}, "aviso", "campo 'cep': CEP deve ter 8 dígitos ('3764')"),
 ]

@@ -83,7 +83,11 @@ def test_files_for_every_request(demo: Assessment, written: list[Path]) -> None:
     names = {p.name for p in written}
     assert len(names) == len(written)
     protocol, lines = _repeated(demo)
-    assert {f"{protocol}.html", f"{protocol}_linha{lines[1]}.html"} <= names
+    stem_of = dict(zip(demo.table["linha"], request_file_stems(demo.table), strict=True))
+    repeats = {f"{stem_of[n]}.html" for n in lines}
+    assert repeats <= names and f"{protocol}.html" in repeats and len(repeats) == 2
+    (other,) = repeats - {f"{protocol}.html"}
+    assert re.fullmatch(rf"{re.escape(protocol)}-[0-9a-f]{{8}}\.html", other), repeats
     assert all(p.stat().st_size > 0 for p in written)
 
 
@@ -163,7 +167,8 @@ def test_error_sheet_says_why_it_was_not_scored(demo: Assessment, written: list[
     negative = _html(written, "PED-2026-0107")
     assert "Pedido não pontuado: campo 'residencias': valor negativo (-2)." in negative
     protocol, lines = _repeated(demo)
-    for name in (protocol, f"{protocol}_linha{lines[1]}"):
+    stem_of = dict(zip(demo.table["linha"], request_file_stems(demo.table), strict=True))
+    for name in (stem_of[n] for n in lines):
         assert f"Pedido não pontuado: campo 'protocolo': protocolo '{protocol}' repetido" in (
             _html(written, name)
         )
@@ -267,7 +272,37 @@ def test_file_stems_are_safe_and_unique() -> None:
         {"protocolo": ["PED-1", "PED-1", "", "a/b c", "ped-1"], "linha": [2, 3, 4, 5, 6]}
     )
     stems = request_file_stems(table)
-    assert stems == ["PED-1", "PED-1_linha3", "linha_4", "a_b_c", "ped-1_linha6"]
+    assert stems[0] == "PED-1" and stems[2] == "linha_4" and stems[3] == "a_b_c"
+    assert re.fullmatch(r"PED-1-[0-9a-f]{8}", stems[1])
+    assert re.fullmatch(r"ped-1-[0-9a-f]{8}", stems[4])  # case-insensitive file systems
+    assert len({s.lower() for s in stems}) == 5
+
+
+def test_a_protocol_named_like_another_rows_suffix_does_not_collide() -> None:
+    # issue 17, item 8: A (row 10), A_linha12 (row 11), A again (row 12) gave 2 names
+    table = pd.DataFrame({"protocolo": ["A", "A_linha12", "A"], "linha": [10, 11, 12]})
+    stems = request_file_stems(table)
+    assert stems[:2] == ["A", "A_linha12"]
+    assert re.fullmatch(r"A-[0-9a-f]{8}", stems[2])
+
+
+def test_a_300_character_protocol_gets_a_short_hashed_name() -> None:
+    # issue 17, item 7: the full name aborted the run ("File name too long")
+    long = "PED-" + "9" * 296
+    table = pd.DataFrame({"protocolo": [long, long[:-1] + "8"], "linha": [2, 3]})
+    stems = request_file_stems(table)
+    assert all(len(s) <= 89 for s in stems)
+    assert stems[0].startswith("PED-" + "9" * 76 + "-") and stems[0] != stems[1]
+
+
+def test_stems_never_start_with_a_dash_or_a_dot_nor_take_reserved_names() -> None:
+    table = pd.DataFrame(
+        {"protocolo": ["-rf", "..", "--", ".bashrc", "todas", "CON", "nul.txt"], "linha": range(7)}
+    )
+    stems = request_file_stems(table)
+    assert stems[:4] == ["rf", "linha_1", "linha_2", "bashrc"]
+    assert [s.split("-")[0] for s in stems[4:]] == ["todas", "CON", "nul_txt"]
+    assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*-[0-9a-f]{8}", s) for s in stems[4:])
 
 
 def test_sheet_page_to_png(written: list[Path], tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 import geo_ip
 from geo_ip import privacy
+from geo_ip._assess_outputs import request_file_stems
 from geo_ip._maps import MapSpec, load_map
 from geo_ip._webassets import ASSETS_DIR, localise, remote_links
 from geo_ip._weblayers import LayerData, clean, collection, expand, map_file_names
@@ -308,17 +309,21 @@ def test_one_map_per_located_request_with_unique_names(demo: Assessment, maps: P
     repeated = where[where["protocolo"].duplicated()]
     assert len(repeated) == 1
     protocol, line = repeated.iloc[0]["protocolo"], int(repeated.iloc[0]["linha"])
-    assert f"{protocol}.html" in files and f"{protocol}_linha{line}.html" in files
-    assert map_file_names(
+    stem_of = dict(zip(demo.table["linha"], request_file_stems(demo.table), strict=True))
+    assert f"{protocol}.html" in files and f"{stem_of[line]}.html" in files
+    assert re.fullmatch(rf"{re.escape(protocol)}-[0-9a-f]{{8}}", stem_of[line])
+    names = map_file_names(
         pd.DataFrame(
             {
-                "protocolo": ["A/1", "a/1", None],
-                "linha": [2, 3, 4],
-                "x": [1.0, 2.0, 3.0],
-                "y": [1.0, 2.0, 3.0],
+                "protocolo": ["A/1", "a/1", None, "B"],
+                "linha": [2, 3, 4, 5],
+                "x": [1.0, 2.0, 3.0, np.nan],
+                "y": [1.0, 2.0, 3.0, np.nan],
             }
         )
-    ) == ["A_1.html", "a_1_linha3.html", "linha_4.html"]  # the same names as the sheets
+    )  # the same names as the sheets (issue 17: a hash suffix makes a repeat unique)
+    assert names[0] == "A_1.html" and names[2:] == ["linha_4.html", None]
+    assert re.fullmatch(r"a_1-[0-9a-f]{8}\.html", str(names[1]))
 
 
 def _request(demo: Assessment, protocol: str) -> pd.Series:
