@@ -29,6 +29,8 @@ requests_app = typer.Typer(
     add_completion=False,
 )
 
+TERMINAL_ROWS = 200
+"""Rows of the problems table printed on the terminal; the report holds them all."""
 _STYLE = {"ok": "green", "aviso": "yellow", "erro": "bold red"}
 
 
@@ -89,6 +91,10 @@ def check_cmd(
         )
     elif len(shown):
         title = f"Pedidos de {escape(pedidos.name)}: {len(shown)} de {len(report)} linha(s)"
+        if len(shown) > TERMINAL_ROWS:
+            # the report holds every row: a city's spreadsheet would print for minutes
+            title += f" (as primeiras {TERMINAL_ROWS} aqui; todas no relatório)"
+            shown = shown.head(TERMINAL_ROWS)
         table = Table(title=title)
         table.add_column("Linha", justify="right", no_wrap=True)
         table.add_column("Protocolo", no_wrap=True)

@@ -764,6 +764,20 @@ def test_cli_check_ok(tmp_path: Path) -> None:
     assert "Pedidos de p.csv: 2 de 2 linha(s)" in result.output
 
 
+def test_cli_check_prints_at_most_200_problem_rows_the_report_has_all(tmp_path: Path) -> None:
+    # 250 rows with an unknown type: the terminal shows 200 and says so, the report 250
+    rows = [f"P-{i};2026-03-10;poda;-22.9;-46.38;;;" for i in range(1, 251)]
+    pedidos = _write(tmp_path / "p.csv", rows)
+    out = tmp_path / "relatorio.csv"
+    result = runner.invoke(_cli, ["requests", "check", str(pedidos), "--out", str(out)])
+    assert result.exit_code == 1
+    flat = " ".join(result.output.split())
+    assert "250 de 250 linha(s) (as primeiras 200 aqui; todas no relatório)" in flat
+    assert "P-200" in result.output and "P-201" not in result.output
+    assert "Resumo: 0 ok, 0 com aviso, 250 com erro (250 linha(s))" in flat
+    assert len(pd.read_csv(out, dtype=str)) == 250
+
+
 def test_cli_check_errors_exit_1_and_hide_cpf(tmp_path: Path) -> None:
     pedidos = _write(
         tmp_path / "p.csv",
