@@ -407,8 +407,6 @@ def _use_and_hardship(
     testable_pc = has_per_capita if pc_limit else np.zeros(n, bool)
     testable_fam = has_income if fam_limit else np.zeros(n, bool)
     above = ~within & (testable_pc | testable_fam)
-    if pc_limit and not fam_limit:
-        above &= testable_pc
     is_mei, not_mei = mei == True, mei == False  # noqa: E712 (None: not informed)
     on_cad = cad == True  # noqa: E712
     required = np.isin(kind, list(hs.tipos)) | (kind == "")

@@ -213,7 +213,7 @@ def _with_detail(text: str, detail: np.ndarray) -> np.ndarray:
 def _apart_reasons(table: pd.DataFrame, situation: np.ndarray) -> np.ndarray:
     """Reason text of each row that is neither ranked nor reserved (``""`` for those)."""
     out = np.full(len(table), "", dtype=object)
-    rows = {kind: np.flatnonzero(situation == kind) for kind in SITUACOES}
+    rows = {kind: np.flatnonzero(situation == kind) for kind in ("erro", "inelegivel")}
     if len(rows["erro"]):
         # the problems themselves are in the problemas column, beside this one
         problems = _text(table.iloc[rows["erro"]], "problemas")
@@ -437,7 +437,7 @@ def rank(table: pd.DataFrame, rules: Rules, budget: float | None) -> pd.DataFram
         + "."
     )
     pending_rows = in_order[is_pending]
-    motive[pending_rows] = _pending_texts(rows, pending_rows, total, would_be)
+    motive[pending_rows] = _pending_texts(pending_rows, total, would_be)
     motive[reserved] = _reserved_texts(
         rows, reserved, situation, share, municipal, r_outcome, r_balance, budget is None
     )
@@ -513,9 +513,7 @@ def _art12_sign(rows: pd.DataFrame, ranked: np.ndarray) -> np.ndarray:
     return out
 
 
-def _pending_texts(
-    rows: pd.DataFrame, pending: np.ndarray, total: np.ndarray, would_be: np.ndarray
-) -> np.ndarray:
+def _pending_texts(pending: np.ndarray, total: np.ndarray, would_be: np.ndarray) -> np.ndarray:
     """Reason of each request pending proof of hardship: its points and would-be place."""
     if len(pending) == 0:
         return np.zeros(0, dtype=object)
