@@ -240,9 +240,14 @@ def demo_cmd(
         assessment = _demo_assessment(out, report.path, rules_obj)
     except GeoIPError as exc:
         raise _fail(exc) from exc
-    from geo_ip.cli_assess import summary_table
+    from rich.markup import escape
+
+    from geo_ip.cli_assess import budget_lines, summary_table
 
     console.print(summary_table(assessment, limit=10))
+    budget_text = budget_lines(assessment)
+    if budget_text:
+        console.print(escape(budget_text), highlight=False, soft_wrap=True)
     if assessment.cip:
         from geo_ip.cli_assess import cip_lines
 

@@ -217,6 +217,9 @@ def test_demo_command(tmp_path: Path) -> None:
     result = runner.invoke(app, ["-q", "demo", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "Município de Demonstração — dados fictícios" in result.output
+    # the Art. 11/12 reservations and the remainder, as geo-ip assess prints them
+    flat = " ".join(result.output.split())
+    assert "reservado para obras dos Arts. 11 e 12" in flat and "saldo final" in flat
     assert (out / "territorio.gpkg").is_file()
     assert str(out / "territorio.gpkg") in result.output
     import pandas as pd
