@@ -9,17 +9,22 @@ in the spreadsheet. What a file must hold and how the messages name it is a
 occurrences (:mod:`geo_ip._occurrences`) each have one.
 
 Tolerated: ``,`` ``;`` tab or ``|`` delimiters; UTF-8 (with or without BOM) or
-Windows-1252 (a superset of Latin-1 for text); title rows above the header (the header
-is searched among the top 30 rows); merged header cells and group titles over
-sub-headers in XLSX; accents, case, separators and synonyms in the headers.
+Windows-1252 (a superset of Latin-1 for text), and a CSV that mixes the two line by line
+(each line is read in its own encoding, with a warning naming the Latin-1 lines); title
+rows above the header (the header is searched among the top 30 rows); merged header
+cells and group titles over sub-headers in XLSX; accents, case, separators and synonyms
+in the headers. An XLSX whose contents would expand beyond :data:`XLSX_MAX_EXPANDED`
+bytes, or expand more than :data:`XLSX_MAX_RATIO` times, is refused before it is read.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import io
 import logging
+import re
 import warnings
 import zipfile
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -35,6 +40,7 @@ import shapely
 
 from geo_ip._parse import cell_text, slug
 from geo_ip.errors import InputFileError
+from geo_ip.scoring import format_number
 
 __all__ = [
     "GEOMETRY_PROBLEM",
@@ -56,8 +62,29 @@ GEOMETRY_PROBLEM = "problema_geometria"
 HEADER_SEARCH_ROWS = 30
 """How many rows to search for the header (title rows above it are tolerated)."""
 _DELIMITERS = (";", ",", "\t", "|")
-_ENCODINGS = ("utf-8-sig", "cp1252")
-"""UTF-8 (with or without BOM), then Windows-1252 (superset of Latin-1 for text)."""
+XLSX_MAX_EXPANDED = 256 * 2**20
+"""Largest total size, in bytes, of an XLSX's contents once decompressed (256 MiB).
+
+About 400,000 rows of 20 columns of sheet XML: far beyond a municipality's requests,
+and well below what would exhaust a workstation's memory. Larger tables go as CSV,
+which has no such bound.
+"""
+XLSX_MAX_RATIO = 100
+"""Largest expansion (decompressed / compressed) of one XLSX member above 1 MiB.
+
+Spreadsheet XML compresses 5 to 30 times; a member that expands hundreds of times is
+padding (a "zip bomb"), not data.
+"""
+_XLSX_RATIO_FLOOR = 2**20
+"""Members smaller than this (1 MiB decompressed) are not checked for their ratio."""
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+"""A multi-byte UTF-8 character: a file that has none is plain Windows-1252."""
+_UTF8_LATIN = re.compile(rb"[\xc2\xc3][\x80-\xbf]")
+"""UTF-8 of U+0080-U+00FF (accented Latin letters, º, ª): inside a Latin-1 line, a mix."""
+_SHOWN_LINES = 10
+"""How many line numbers a mixed-encoding warning lists."""
 _UNSUPPORTED = {
     ".xls": "formato .xls (Excel 97-2003) não suportado: salve a planilha como .xlsx ou CSV",
     ".ods": "formato .ods não suportado: salve a planilha como .xlsx ou CSV",
@@ -332,6 +359,85 @@ def _from_records(records: Sequence[Record], path: Path, schema: Schema) -> pd.D
 # --- CSV ------------------------------------------------------------------------------------
 
 
+def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: bytes that are not UTF-8 are read as Windows-1252."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start : exc.end].decode("cp1252"), exc.end
+
+
+codecs.register_error("geo_ip_cp1252", _cp1252_fallback)
+
+
+def _line_list(lines: Sequence[int]) -> str:
+    shown = ", ".join(str(n) for n in lines[:_SHOWN_LINES])
+    more = len(lines) - _SHOWN_LINES
+    return shown + (f" e mais {more}" if more > 0 else "")
+
+
+def decode_text(raw: bytes) -> tuple[str, str | None]:
+    """Decode a text file that is UTF-8, Windows-1252, or a mix of both line by line.
+
+    Parameters
+    ----------
+    raw : bytes
+        The file's contents.
+
+    Returns
+    -------
+    text : str
+        The text, every line in its own encoding: a line that is valid UTF-8 is read as
+        UTF-8, any other as Windows-1252 (a superset of Latin-1 for text); inside a
+        Latin-1 line, the UTF-8 sequences of accented letters are read as UTF-8 too.
+    warning : str or None
+        ``None`` for a file in one encoding; for a mixed file, a Portuguese sentence
+        naming the lines read as Latin-1 (numbered as physical lines, from 1).
+
+    Raises
+    ------
+    UnicodeDecodeError
+        A byte that is neither UTF-8 nor Windows-1252 (0x81, 0x8D, 0x8F, 0x90, 0x9D
+        outside a UTF-8 sequence); ``start`` is its offset in ``raw``.
+    """
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        pass
+    if _UTF8_SEQUENCE.search(raw) is None:
+        return raw.decode("cp1252"), None
+    parts: list[str] = []
+    utf8: list[int] = []
+    latin: list[int] = []
+    offset = 0
+    for number, line in enumerate(raw.splitlines(keepends=True), start=1):
+        try:
+            if line.isascii():
+                parts.append(line.decode("ascii"))
+            else:
+                try:
+                    parts.append(line.decode("utf-8-sig" if number == 1 else "utf-8"))
+                    utf8.append(number)
+                except UnicodeDecodeError:
+                    latin.append(number)
+                    if _UTF8_LATIN.search(line) is None:
+                        parts.append(line.decode("cp1252"))
+                    else:  # both encodings inside the line
+                        parts.append(line.decode("utf-8", "geo_ip_cp1252"))
+                        utf8.append(number)
+        except UnicodeDecodeError as exc:
+            raise UnicodeDecodeError(
+                "cp1252", raw, offset + exc.start, offset + exc.end, exc.reason
+            ) from exc
+        offset += len(line)
+    if not utf8:
+        return "".join(parts), None
+    return "".join(parts), (
+        f"codificação mista: {len(latin)} linha(s) em Latin-1 (Windows-1252) num arquivo "
+        f"UTF-8 (linhas {_line_list(latin)}); cada linha foi lida na sua codificação: confira "
+        "os acentos dessas linhas e salve o arquivo inteiro como CSV UTF-8"
+    )
+
+
 def _decode(raw: bytes, path: Path, schema: Schema) -> str:
     if b"\x00" in raw:
         raise schema.fail(
@@ -339,19 +445,19 @@ def _decode(raw: bytes, path: Path, schema: Schema) -> str:
             "com a extensão errada?); salve como CSV UTF-8 ou .xlsx",
             path,
         )
-    for encoding in _ENCODINGS:
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        log.debug("arquivo '%s' lido como %s", path, encoding)
-        return text
-    where = f" no arquivo{schema.of}" if schema.of else " (bytes inválidos)"
-    raise schema.fail(
-        f"codificação de caracteres não reconhecida{where}; salve o CSV em UTF-8 ou Latin-1 "
-        "(Windows-1252)",
-        path,
-    )
+    try:
+        text, warning = decode_text(raw)
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        where = f" no arquivo{schema.of}" if schema.of else ""
+        raise schema.fail(
+            f"codificação de caracteres não reconhecida{where} (byte 0x{raw[exc.start]:02X} "
+            f"na linha {line}); salve o CSV em UTF-8 ou Latin-1 (Windows-1252)",
+            path,
+        ) from exc
+    if warning is not None:
+        log.warning("arquivo '%s': %s", path.name, warning)
+    return text
 
 
 def _parse_csv(text: str, delimiter: str, limit: int | None = None) -> list[Record]:
@@ -390,11 +496,50 @@ def _read_csv(path: Path, raw: bytes, schema: Schema) -> pd.DataFrame:
 # --- XLSX -----------------------------------------------------------------------------------
 
 
+def _mib(size: int) -> str:
+    if size < 2**20:
+        return f"{format_number(size / 2**10, 1)} KB"
+    return f"{format_number(size / 2**20, 1)} MB"
+
+
+def _check_expansion(path: Path, schema: Schema) -> None:
+    """Refuse an XLSX whose members would expand beyond the bounds, before reading it.
+
+    The sizes are the zip's own declarations, which also bound what :mod:`zipfile`
+    decompresses (it stops at the declared size), so a lying header cannot get past.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # openpyxl's own reading names the damage
+    total = sum(m.file_size for m in members)
+    if total > XLSX_MAX_EXPANDED:
+        raise schema.fail(
+            f"planilha XLSX{schema.of} grande demais: descompactada ocuparia {_mib(total)} "
+            f"(limite {_mib(XLSX_MAX_EXPANDED)}); salve-a como CSV, que não tem esse limite, "
+            "ou divida-a",
+            path,
+        )
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > _XLSX_RATIO_FLOOR and ratio > XLSX_MAX_RATIO:
+            sizes = f"{_mib(member.compress_size)} → {_mib(member.file_size)}"
+            raise schema.fail(
+                f"planilha XLSX{schema.of} inflada: a parte '{member.filename[:80]}' se expande "
+                f"{format_number(ratio, 0)} vezes ({sizes}; "
+                f"limite {XLSX_MAX_RATIO} vezes), o que indica preenchimento artificial e não "
+                "dados; abra-a no Excel ou LibreOffice e salve-a de novo, ou salve como CSV",
+                path,
+            )
+
+
 def _read_xlsx(path: Path, schema: Schema) -> pd.DataFrame:
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
     from openpyxl.utils.exceptions import InvalidFileException
 
+    _check_expansion(path, schema)
     try:
         # our own handle: openpyxl leaves its file open when the workbook is damaged
         with warnings.catch_warnings(), path.open("rb") as handle:

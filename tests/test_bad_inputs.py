@@ -237,6 +237,36 @@ def _merged_header_xlsx(env: Env) -> list[str]:
     return _check("pedidos.xlsx", env)
 
 
+def _mixed_encoding_csv(env: Env) -> list[str]:
+    header = "protocolo,data_protocolo,tipo,latitude,longitude,residencias,endereco\n"
+    utf8 = "P-1,2026-05-06,melhoria,-22.906017,-46.389418,2,Rua São João\n"
+    latin1 = "P-2,2026-05-07,melhoria,-22.912493,-46.395050,3,Praça da Estação\n"
+    _text("pedidos.csv", header.encode() + utf8.encode() + latin1.encode("latin-1"))
+    return _check("pedidos.csv", env)
+
+
+def _mixed_values(folder: Path) -> None:
+    report = pd.read_csv(folder / "relatorio.csv", dtype=str, keep_default_na=False)
+    assert report["endereco"].tolist() == ["Rua São João", "Praça da Estação"]
+
+
+def _bloated_xlsx(env: Env) -> list[str]:
+    """A valid one-request workbook whose sheet XML is padded with 8 MiB of spaces."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(REQUESTS_HEADER.split(","))
+    sheet.append(GOOD_ROWS[0].split(","))
+    book.save("normal.xlsx")
+    with zipfile.ZipFile("normal.xlsx") as source, zipfile.ZipFile("pedidos.xlsx", "w") as out:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<sheetData>", b"<sheetData>" + b" " * 8 * 2**20)
+            out.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED)
+    Path("normal.xlsx").unlink()
+    return _check("pedidos.xlsx", env)
+
+
 def _check(requests: str, env: Env, *extra: str) -> list[str]:
     return ["requests", "check", requests, "--territory", str(env.territory), "--rules", "demo",
             "--out", "relatorio.csv", *extra]  # fmt: skip
@@ -473,6 +503,15 @@ CASES: list[Case] = [
              "P-1;06/05/2026;implantação;-22,906017;-46,389418;1.850,50;Família São João\n",
              encoding="latin-1")), env), 0,
          "Todos os 1 pedidos estão ok.", report="relatorio.csv", rows=1, check=_latin1_values),
+    Case("CSV que mistura linhas UTF-8 e Latin-1 (funciona, com aviso)", "requests check",
+         _mixed_encoding_csv, 0,
+         "arquivo 'pedidos.csv': codificação mista: 1 linha(s) em Latin-1 (Windows-1252) num "
+         "arquivo UTF-8 (linhas 3); cada linha foi lida na sua codificação",
+         report="relatorio.csv", rows=2, check=_mixed_values),
+    Case("XLSX inflado (megabytes de espaços comprimidos em kilobytes)", "requests check",
+         _bloated_xlsx, 3,
+         "arquivo 'pedidos.xlsx': planilha XLSX inflada: a parte "
+         "'xl/worksheets/sheet1.xml' se expande"),
     Case("XLSX com título e cabeçalho mesclado (funciona)", "requests check",
          _merged_header_xlsx, 0, "Todos os 2 pedidos estão ok.", report="relatorio.csv", rows=2,
          check=_merged_values),

@@ -32,6 +32,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from geo_ip import decisions, ranking, scoring
 from geo_ip._intake_io import CANONICAL
+from geo_ip._tables import decode_text
 from geo_ip.config import CRITERIA, load_rules
 from geo_ip.errors import GeoIPError
 from geo_ip.intake import read_requests, requests_report, validate_requests
@@ -120,6 +121,41 @@ def test_files_that_start_like_another_format(
     path = tmp_path / f"pedidos{suffix}"
     path.write_bytes(data + tail)
     _outcome(path)
+
+
+# Portuguese text: every letter and sign of a Brazilian address, in both encodings.
+_PORTUGUESE = st.text(
+    alphabet="abcçdeéêfghiíjlmnoóôõpqrstuúvxzãáàâ ÃÁÀÂÇÉÊÍÓÔÕÚ0123456789ºª°.,-/;",
+    max_size=30,
+)
+
+
+_UTF8_PAIR = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
+
+
+@FUZZ
+@given(lines=st.lists(st.tuples(_PORTUGUESE, st.booleans()), min_size=1, max_size=8))
+def test_lines_in_utf8_or_latin1_are_each_read_back(lines: list[tuple[str, bool]]) -> None:
+    """Each line written in UTF-8 or Latin-1, at random, reads back as written.
+
+    Exception, documented: a Latin-1 line holding a pair of bytes that is valid UTF-8
+    (``"Ã§"`` written in Latin-1 is the UTF-8 of ``"ç"``; ``"Çª"`` that of ``"Ǫ"``) may be
+    read as UTF-8.
+    """
+    raw = b"".join((text + "\n").encode("utf-8" if utf8 else "latin-1") for text, utf8 in lines)
+    text, warning = decode_text(raw)
+    expected = "".join(line + "\n" for line, _ in lines)
+    ambiguous = any(not utf8 and _UTF8_PAIR.search(line.encode("latin-1")) for line, utf8 in lines)
+    latin = [i for i, (line, utf8) in enumerate(lines, start=1) if not utf8 and not line.isascii()]
+    utf8_lines = [i for i, (line, utf8) in enumerate(lines, start=1) if utf8 and not line.isascii()]
+    if ambiguous:
+        return
+    assert text == expected
+    if latin and utf8_lines:
+        assert warning is not None
+        assert f"{len(latin)} linha(s) em Latin-1" in warning
+    else:
+        assert warning is None
 
 
 @st.composite

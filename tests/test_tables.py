@@ -6,6 +6,7 @@ Every file is written here, small enough to check each value by hand.
 from __future__ import annotations
 
 import math
+import zipfile
 from collections.abc import Collection
 from datetime import date, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 import shapely
 from openpyxl import Workbook
 
+from geo_ip import _tables
 from geo_ip._parse import (
     category,
     category_key,
@@ -33,6 +35,7 @@ from geo_ip._tables import (
     READ_PROBLEMS,
     Schema,
     aliases_of,
+    decode_text,
     normalise_headers,
     read_sheet,
 )
@@ -277,13 +280,60 @@ def test_text_that_is_not_a_csv(tmp_path: Path) -> None:
     # 0x81 and 0x8D are undefined in Windows-1252 (and invalid UTF-8).
     bad = _write(tmp_path / "ruim.csv", b"codigo;valor\n\x81\x8d;1\n")
     assert _error(bad) == (
-        f"arquivo '{bad}': codificação de caracteres não reconhecida (bytes inválidos); salve o "
-        "CSV em UTF-8 ou Latin-1 (Windows-1252)"
-    )
-    assert _error(bad, NAMED) == (
-        f"arquivo '{bad}': codificação de caracteres não reconhecida no arquivo de registros; "
+        f"arquivo '{bad}': codificação de caracteres não reconhecida (byte 0x81 na linha 2); "
         "salve o CSV em UTF-8 ou Latin-1 (Windows-1252)"
     )
+    assert _error(bad, NAMED) == (
+        f"arquivo '{bad}': codificação de caracteres não reconhecida no arquivo de registros "
+        "(byte 0x81 na linha 2); salve o CSV em UTF-8 ou Latin-1 (Windows-1252)"
+    )
+    # In a mixed file the offending byte is still found, with its line.
+    mixed = _write(tmp_path / "misto_ruim.csv", "codigo;valor\nC-1;Conceição\n".encode()
+                   + "C-2;São\n".encode("latin-1") + b"C-3;x\x9dy\n")  # fmt: skip
+    assert "(byte 0x9D na linha 4)" in _error(mixed)
+
+
+def test_csv_mixing_utf8_and_latin1_lines_reads_each_line_in_its_encoding(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Before: the whole file was read as cp1252, "Rua SÃ£o JoÃ£o" and no word said.
+    content = (
+        b"codigo;valor;descricao\n"
+        + "M-1;1;Rua São João\n".encode()
+        + "M-2;2;Praça da Estação\n".encode("latin-1")
+        + "M-3;3;Conceição nº 5\n".encode()
+        # one line pasted from both: Latin-1 "ã" then UTF-8 "ç"
+        + "M-4;4;São ".encode("latin-1")
+        + "Conceição\n".encode()
+        + b"M-5;5;sem acento\n"
+    )
+    path = _write(tmp_path / "misto.csv", content)
+    with caplog.at_level("WARNING", logger="geo_ip"):
+        table = read_sheet(path, SCHEMA)
+    assert table["descricao"].tolist() == [
+        "Rua São João",
+        "Praça da Estação",
+        "Conceição nº 5",
+        "São Conceição",
+        "sem acento",
+    ]
+    assert caplog.messages == [
+        "arquivo 'misto.csv': codificação mista: 2 linha(s) em Latin-1 (Windows-1252) num "
+        "arquivo UTF-8 (linhas 3, 5); cada linha foi lida na sua codificação: confira os "
+        "acentos dessas linhas e salve o arquivo inteiro como CSV UTF-8"
+    ]
+
+
+def test_decode_text_lists_at_most_ten_lines_and_keeps_plain_files_quiet() -> None:
+    latin = "Estação\n".encode("latin-1")
+    text, warning = decode_text("Conceição\n".encode() + latin * 12)
+    assert text == "Conceição\n" + "Estação\n" * 12
+    assert warning is not None
+    assert (
+        "12 linha(s)" in warning and "(linhas 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 e mais 2)" in warning
+    )
+    assert decode_text(latin * 3) == ("Estação\n" * 3, None)  # plain Latin-1: no warning
+    assert decode_text("\ufeffEstação\n".encode()) == ("Estação\n", None)  # BOM dropped
 
 
 def test_missing_required_columns_are_named(tmp_path: Path) -> None:
@@ -385,3 +435,56 @@ def test_small_value_parsers() -> None:
     assert category("Melhoria de iluminação", allowed, aliases) == "melhoria"  # first word
     assert category("", allowed, aliases) == ""
     assert category("poda", allowed, aliases) is None
+
+
+def _bloated_xlsx(path: Path, padding: int) -> Path:
+    """A valid two-row workbook whose sheet XML carries ``padding`` spaces of whitespace."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["codigo", "valor"])
+    sheet.append(["X-1", 7])
+    plain = path.with_suffix(".plain.xlsx")
+    book.save(plain)
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<sheetData>", b"<sheetData>" + b" " * padding)
+            out.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED)
+    plain.unlink()
+    return path
+
+
+def test_bloated_xlsx_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    # Before: openpyxl decompressed and parsed every byte (1.5 GB of whitespace took
+    # 1.8 GB of memory). 8 MiB of spaces compress to a few KB: a ratio in the thousands.
+    path = _bloated_xlsx(tmp_path / "inflada.xlsx", 8 * 2**20)
+    message = _error(path)
+    assert message.startswith(
+        f"arquivo '{path}': planilha XLSX inflada: a parte 'xl/worksheets/sheet1.xml' se expande "
+    )
+    assert "→ 8 MB; limite 100 vezes), o que indica preenchimento artificial" in message
+    # A little padding (below 1 MiB) is only whitespace: read as usual.
+    fine = _bloated_xlsx(tmp_path / "normal.xlsx", 2**19)
+    assert read_sheet(fine, SCHEMA)[["codigo", "valor"]].values.tolist() == [["X-1", "7"]]
+
+
+def test_xlsx_larger_than_the_bound_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "grande.xlsx"
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["codigo", "valor"])
+    for i in range(2000):
+        sheet.append([f"G-{i}", i])
+    book.save(path)
+    with zipfile.ZipFile(path) as archive:
+        total = sum(m.file_size for m in archive.infolist())
+    assert len(read_sheet(path, SCHEMA)) == 2000
+    monkeypatch.setattr(_tables, "XLSX_MAX_EXPANDED", total - 1)
+    message = _error(path)
+    assert message.startswith(f"arquivo '{path}': planilha XLSX grande demais: descompactada ")
+    assert message.endswith("; salve-a como CSV, que não tem esse limite, ou divida-a")
