@@ -4,7 +4,8 @@
 their node locations into flat numpy arrays and reproduces, with vectorised array
 operations, the topology :func:`geo_ip.osm.read_road_graph` gets from osmnx
 (``graph_from_xml(bidirectional=False, simplify=False, retain_all=True)`` then
-``simplify_graph(remove_rings=False)``) and the normalised edge attributes of
+``simplify_graph(remove_rings=False, edge_attrs_differ=["name"])``) and the normalised
+edge attributes of
 :func:`geo_ip.osm._normalise_edge`:
 
 * a way's node references without a location (outside the extract) are dropped and
@@ -13,7 +14,8 @@ operations, the topology :func:`geo_ip.osm.read_road_graph` gets from osmnx
 * one-way ways (osmnx's ``oneway`` values and ``junction=roundabout``) give edges in
   one direction only, reversed for ``oneway=-1``; the others give both directions;
 * a node is an *endpoint* by osmnx's strict rules: it has a self-loop, no incoming or
-  no outgoing edge, or not exactly two neighbours with 2 or 4 incident edges;
+  no outgoing edge, or not exactly two neighbours with 2 or 4 incident edges; and by
+  its ``edge_attrs_differ`` rule for ``name``: its incident ways carry different names;
 * every path from an endpoint through non-endpoint nodes to the next endpoint becomes
   one edge (geometry through the merged nodes; the first of parallel segments is the
   one kept, as osmnx does); edges between two endpoints stay as they are (parallel
@@ -441,11 +443,22 @@ def _build(raw: _Raw, roads: RoadsLayer, path: Path) -> RoadArrays:
     self_loop = np.zeros(n, dtype=bool)
     self_loop[src[src == dst]] = True
     degree = in_deg + out_deg
+    # osmnx's edge_attrs_differ=["name"]: a node where the street name changes (a
+    # missing name counts as a value of its own) stays an endpoint
+    name_code = pd.factorize(pd.Series(tag["name"], dtype=object), use_na_sentinel=False)[0]
+    at = np.concatenate([src, dst])
+    code = np.tile(name_code[e_way], 2)
+    low = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    high = np.full(n, -1, dtype=np.int64)
+    np.minimum.at(low, at, code)
+    np.maximum.at(high, at, code)
+    renamed = (high >= 0) & (low != high)
     endpoint = (
         self_loop
         | (out_deg == 0)
         | (in_deg == 0)
         | ~((neighbours == 2) & ((degree == 2) | (degree == 4)))
+        | renamed
     )
     # components without any endpoint (isolated rings) stay unsimplified
     matrix = coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))

@@ -350,13 +350,18 @@ def read_road_graph(path: str | Path, roads: RoadsLayer) -> nx.MultiDiGraph:
 
 
 def _simplify(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    """Simplify the topology as osmnx does, but keep isolated rings.
+    """Simplify the topology as osmnx does, but keep isolated rings and street names apart.
 
     osmnx's default drops every component that is a single closed ring (a loop
     street or roundabout cut off by the extract border, a closed block in an
     isolated subdivision); those are real roads, so they stay, unsimplified.
+
+    A node where the street name changes stays a node (``edge_attrs_differ``): an
+    edge never merges "Viaduto Leste-Oeste" with the "Avenida Radial Leste-Oeste"
+    it continues, so every edge carries one name and a point placed on a street's
+    edges lies on that street (about 3 % more nodes on Porto Alegre's extract).
     """
-    return ox.simplify_graph(graph, remove_rings=False)
+    return ox.simplify_graph(graph, remove_rings=False, edge_attrs_differ=["name"])
 
 
 def _highway_rank(roads: RoadsLayer) -> dict[str, tuple[int, int]]:

@@ -63,14 +63,15 @@ NODES = {
 }
 # Ways: id -> (node refs, tags).
 WAYS: dict[int, tuple[list[int], dict[str, str]]] = {
-    # residential 1-2-3 and tertiary 3-4 meet at a degree-2 node: merged into one edge
+    # residential 1-2-3 and tertiary 3-4 of the same street meet at a degree-2 node:
+    # merged into one edge (a change of name would keep node 3, see test_name_change_...)
     100: (
         [1, 2, 3],
         {"highway": "residential", "name": "Rua A", "surface": "asphalt", "maxspeed": "40"},
     ),
     101: (
         [3, 4],
-        {"highway": "tertiary", "name": "Avenida B", "surface": "paving_stones", "maxspeed": "40"},
+        {"highway": "tertiary", "name": "Rua A", "surface": "paving_stones", "maxspeed": "40"},
     ),
     # one-way 4 -> 5, and oneway=-1: drawn 5 -> 6 but driven 6 -> 5
     102: ([4, 5], {"highway": "residential", "oneway": "yes", "lit": "yes"}),
@@ -213,7 +214,7 @@ def test_tiny_merged_edge_attributes(tiny: Path) -> None:
     merged = edge(graph, 1, 4)
     assert merged["osmid"] == [100, 101]
     assert merged["highway"] == "tertiary"  # secundaria beats local
-    assert merged["name"] == "Avenida B / Rua A"
+    assert merged["name"] == "Rua A"
     assert merged["surface"] == "asphalt / paving_stones"
     assert merged["maxspeed"] == "40"
     assert merged["lit"] is None
@@ -258,13 +259,30 @@ def test_compressed_and_pbf_give_same_graph(tiny: Path, tmp_path: Path) -> None:
         assert sorted(graph.nodes) == [1, 4, 5, 6, 8, 12, 20, 21]
 
 
+def test_name_change_keeps_the_node(tmp_path: Path) -> None:
+    # Rua A 1-2-3 continues as Avenida B 3-4 at a degree-2 node: two edges, each with
+    # its own name and geometry, so a point placed on Avenida B's edges is on it.
+    ways = {100: WAYS[100], 101: ([3, 4], {**WAYS[101][1], "name": "Avenida B"})}
+    path = tmp_path / "nomes.osm"
+    path.write_text(osm_xml(NODES, ways), encoding="utf-8")
+    graph = read_road_graph(path, ROADS)
+    assert sorted(graph.nodes) == [1, 3, 4]
+    assert edge(graph, 1, 3)["name"] == "Rua A"
+    assert edge(graph, 3, 4)["name"] == "Avenida B"
+    assert edge(graph, 3, 4)["geometry"].equals(shapely.LineString([NODES[3], NODES[4]]))
+    # a way without a name after a named one is a change of name too
+    unnamed = {100: WAYS[100], 101: ([3, 4], {"highway": "tertiary"})}
+    path.write_text(osm_xml(NODES, unnamed), encoding="utf-8")
+    assert sorted(read_road_graph(path, ROADS).nodes) == [1, 3, 4]
+
+
 def test_isolated_rings_kept(tmp_path: Path) -> None:
     nodes = {31: (0.0, 0.0), 32: (0.001, 0.0), 33: (0.001, 0.001), 34: (0.0, 0.001)}
     nodes |= {41: (0.01, 0.0), 42: (0.011, 0.0), 43: (0.011, 0.001)}
     ways = {
         # a closed block drawn as two ways, isolated from everything else
         200: ([31, 32, 33], {"highway": "primary", "name": "Avenida Brasil"}),
-        201: ([33, 34, 31], {"highway": "residential"}),
+        201: ([33, 34, 31], {"highway": "residential", "name": "Avenida Brasil"}),
         # an isolated one-way roundabout drawn as one closed way
         202: ([41, 42, 43, 41], {"highway": "tertiary", "junction": "roundabout"}),
     }
@@ -462,22 +480,23 @@ def poa_accepted_ways() -> dict[int, tuple[str, float]]:
 @pytest.mark.slow
 def test_poa_counts(poa_graph: nx.MultiDiGraph) -> None:
     graph = poa_graph
-    # measured on poa_osm.pbf (osmnx 2.1.1); 10k nodes rather than pyrosm's 7.7k
-    # because the catalog keeps public service roads (7,929 nodes without them)
-    assert graph.number_of_nodes() == 10957
-    assert graph.number_of_edges() == 25749
+    # measured on poa_osm.pbf (osmnx 2.1.1); 11k nodes rather than pyrosm's 7.7k
+    # because the catalog keeps public service roads (7,929 nodes without them) and a
+    # node where the street name changes stays a node (330 of them, street_count 2)
+    assert graph.number_of_nodes() == 11287
+    assert graph.number_of_edges() == 26333
     assert nx.number_weakly_connected_components(graph) == 31
     assert Counter(h for _, _, h in graph.edges(data="highway")) == {
-        "residential": 9248,
-        "service": 4530,
-        "tertiary": 4395,
-        "living_street": 3704,
-        "secondary": 2455,
-        "primary": 652,
-        "track": 302,
-        "unclassified": 183,
+        "residential": 9423,
+        "service": 4733,
+        "tertiary": 4434,
+        "living_street": 3814,
+        "secondary": 2481,
+        "primary": 674,
+        "track": 306,
+        "unclassified": 187,
         "tertiary_link": 119,
-        "secondary_link": 118,
+        "secondary_link": 119,
         "primary_link": 39,
         "road": 2,
         "motorway": 1,
@@ -485,7 +504,7 @@ def test_poa_counts(poa_graph: nx.MultiDiGraph) -> None:
     }
     assert Counter(c for _, c in graph.nodes(data="street_count")) == {
         1: 2009,
-        2: 31,
+        2: 361,
         3: 6506,
         4: 2345,
         5: 63,
@@ -509,11 +528,11 @@ def test_poa_matches_osmium(
     assert len(poa_accepted_ways) == 9982
     assert in_graph == set(poa_accepted_ways)
     # every primary way counted by osmium lies on an edge classified primary;
-    # 3 more ways (2 secondary, 1 residential) were merged into primary edges
+    # 1 more way was merged into a primary edge (same name, another class)
     primary = {w for w, (h, _) in poa_accepted_ways.items() if h == "primary"}
     assert len(primary) == 529
     assert primary <= on_primary_edges
-    assert len(on_primary_edges) == 532
+    assert len(on_primary_edges) == 530
     # total street length: two-way edges are stored in both directions
     total = sum(d["length"] / (1 if d["oneway"] else 2) for _, _, d in graph.edges(data=True))
     assert total == pytest.approx(sum(length for _, length in poa_accepted_ways.values()), rel=1e-6)

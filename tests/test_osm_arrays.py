@@ -222,15 +222,29 @@ def test_merged_ways_join_their_tags(tmp_path: Path) -> None:
     nodes = {1: (0, 0), 2: (1, 0), 3: (2, 0)}
     ways: Ways = {
         20: ([1, 2], {"highway": "residential", "name": "Rua A", "surface": "asphalt"}),
-        10: ([2, 3], {"highway": "secondary", "name": "Rua B", "surface": "asphalt"}),
+        10: ([2, 3], {"highway": "secondary", "name": "Rua A", "surface": "paving_stones"}),
     }
     arrays = assert_same_as_osmnx(write_osm(tmp_path, nodes, ways))
     frame = arrays.edges_frame()
     row = frame.loc[(1, 3, 0)]
     assert row["osmid"] == [10, 20]
-    assert row["name"] == "Rua A / Rua B"
-    assert row["surface"] == "asphalt"
+    assert row["name"] == "Rua A"
+    assert row["surface"] == "asphalt / paving_stones"
     assert row["highway"] == "secondary"  # the most important class wins
+
+
+def test_a_change_of_name_keeps_the_node(tmp_path: Path) -> None:
+    nodes = {1: (0, 0), 2: (1, 0), 3: (2, 0), 4: (3, 0)}
+    ways: Ways = {
+        20: ([1, 2], {"highway": "residential", "name": "Rua A"}),
+        10: ([2, 3], {"highway": "residential", "name": "Rua B"}),
+        30: ([3, 4], {"highway": "residential"}),  # no name: a change too
+    }
+    arrays = assert_same_as_osmnx(write_osm(tmp_path, nodes, ways))
+    frame = arrays.edges_frame()
+    assert sorted(arrays.node_id.tolist()) == [1, 2, 3, 4]
+    assert frame.loc[(1, 2, 0), "name"] == "Rua A"
+    assert frame.loc[(2, 3, 0), "name"] == "Rua B"
 
 
 def test_no_accepted_way_is_an_error(tmp_path: Path) -> None:
@@ -258,8 +272,8 @@ def test_synthetic_osm_file(tmp_path: Path) -> None:
 @pytest.mark.skipif(not POA_PBF.exists(), reason=f"extrato de Porto Alegre ausente: {POA_PBF}")
 def test_poa_equals_osmnx() -> None:
     arrays = assert_same_as_osmnx(POA_PBF)
-    assert arrays.n_edges == 25_749
-    assert len(arrays.node_id) == 10_957
+    assert arrays.n_edges == 26_333
+    assert len(arrays.node_id) == 11_287
 
 
 def test_pickle_round_trip_keeps_the_geometries(tmp_path: Path) -> None:

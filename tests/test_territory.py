@@ -54,12 +54,13 @@ def test_demo_layers_and_counts(demo: TerritoryReport) -> None:
     assert names == {*LAYERS, "metadados", "rede_ligacao"}
     counts = demo.counts
     # Figures of the generated demo (data/demo/LEIAME.md and the generator's report).
-    assert counts["vias"] == 388
-    assert counts["nos"] == 123
+    # (a node where the street name changes stays a node: 11 of them on the demo)
+    assert counts["vias"] == 410
+    assert counts["nos"] == 134
     assert (counts["vias_principal"], counts["vias_secundaria"], counts["vias_local"]) == (
-        28,
+        30,
         60,
-        300,
+        320,
     )
     assert counts["rede_bt"] == 386
     assert counts["rede_mt"] == 93
@@ -144,8 +145,8 @@ def test_graph_rebuilt_from_geopackage_alone(demo: TerritoryReport, tmp_path: Pa
     shutil.copy(demo.path, copy)
     rebuilt = load_graph(copy)
     original = ox.project_graph(read_road_graph(DEMO_OSM, load_catalog().vias), to_crs="EPSG:31983")
-    assert rebuilt.number_of_nodes() == original.number_of_nodes() == 123
-    assert rebuilt.number_of_edges() == original.number_of_edges() == 388
+    assert rebuilt.number_of_nodes() == original.number_of_nodes() == 134
+    assert rebuilt.number_of_edges() == original.number_of_edges() == 410
     nodes = sorted(original.nodes)
     a, b = nodes[0], nodes[-1]
     d_rebuilt = nx.shortest_path_length(rebuilt.to_undirected(), a, b, weight="length")
@@ -195,15 +196,15 @@ def test_poa_territory(poa: TerritoryReport) -> None:
     assert any("fora da área de uso do CRS" in w for w in poa.warnings)
     counts = poa.counts
     assert counts["pontos_ip"] == 263  # highway=street_lamp nodes in the extract
-    assert counts["vias"] == 25749
+    assert counts["vias"] == 26333
     # By hand from the edge counts per highway (tests/test_osm.py):
-    # principal = primary 652 + primary_link 39 + motorway 1 + motorway_link 1
-    assert counts["vias_principal"] == 693
-    # secundaria = secondary 2455 + secondary_link 118 + tertiary 4395 + tertiary_link 119
-    assert counts["vias_secundaria"] == 7087
-    # local = residential 9248 + service 4530 + living_street 3704 + track 302
-    #         + unclassified 183 + road 2
-    assert counts["vias_local"] == 17969
+    # principal = primary 674 + primary_link 39 + motorway 1 + motorway_link 1
+    assert counts["vias_principal"] == 715
+    # secundaria = secondary 2481 + secondary_link 119 + tertiary 4434 + tertiary_link 119
+    assert counts["vias_secundaria"] == 7153
+    # local = residential 9423 + service 4733 + living_street 3814 + track 306
+    #         + unclassified 187 + road 2
+    assert counts["vias_local"] == 18465
     assert counts["rede_via_iluminada"] == 734
     roads = read_layer(poa.path, "vias")
     assert roads.crs.to_epsg() == 31982
@@ -221,11 +222,11 @@ def test_copy_layer_streams_the_rows_and_schema_in_batches(
 ) -> None:
     from geo_ip import territory
 
-    monkeypatch.setattr(territory, "_COPY_BATCH", 100)  # the demo's 388 roads: 4 batches
+    monkeypatch.setattr(territory, "_COPY_BATCH", 100)  # the demo's 410 roads: 5 batches
     monkeypatch.setattr(territory, "_ARROW", arrow)
     target = tmp_path / "copia.gpkg"
     source = read_layer(demo.path, "vias")
-    assert len(source) == 388
+    assert len(source) == 410
     territory.copy_layer(demo.path, "vias", target)
     territory.copy_layer(demo.path, "pontos_ip", target)  # added beside the first
     assert [str(n) for n in pyogrio.list_layers(target)[:, 0]] == ["vias", "pontos_ip"]
