@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
+from shapely.ops import substring
 
 from geo_ip._cnefe import read_cnefe
 from geo_ip._gazetteer_build import (
@@ -30,6 +31,7 @@ from geo_ip._gazetteer_build import (
 )
 from geo_ip.address import (
     NUMBER_WORDS,
+    PARTICLES,
     ParsedAddress,
     normalize_street,
     number_tokens,
@@ -40,15 +42,21 @@ from geo_ip.territory import read_layer
 log = logging.getLogger("geo_ip")
 
 FUZZY_CUTOFF = 85.0
-"""Minimum similarity (0–100) for a fuzzy street or bairro match: ``rapidfuzz``'s
-normalised OSA similarity (edit distance where swapping two letters counts as one
-edit) × 100; 85 accepts one edit in 7 letters, two in 14."""
+"""Minimum similarity (0–100) for a fuzzy bairro match: ``rapidfuzz``'s normalised OSA
+similarity (edit distance where swapping two letters counts as one edit) × 100; 85
+accepts one edit in 7 letters, two in 14. Street names use :data:`FUZZY_ONE_EDIT_MIN`
+and :data:`FUZZY_TWO_EDITS_MIN` instead."""
+FUZZY_ONE_EDIT_MIN = 5
+"""A street whose core (name without type, leading titles and prepositions) has at least
+this many letters is found with one typo (OSA edit: a letter wrong, missing, extra, or two
+letters swapped); shorter ones need the exact name ("Rua Dez" is not "Rua Doze", "Av. João"
+is not "Avenida Jordão")."""
+FUZZY_TWO_EDITS_MIN = 12
+"""A street whose core has at least this many letters is found with two typos
+("Romilda Valenino" finds "Rua Romilda Valentino")."""
 FUZZY_CORE_MIN = 75.0
 """A fuzzy street match also needs this similarity between the names without the type
-(or their cores), so that a shared type does not carry a short name ("Av. João" is not
-"Avenida Jordão")."""
-TIE_MARGIN = 1.0
-"""Fuzzy candidates within this many points of the best are reported as ambiguous."""
+(or their cores), so that a shared type does not carry a short name."""
 ADDRESS_MAX_DIST_M = 150.0
 """Address points farther than this from every piece of their street are not used."""
 EXTRAPOLATION_MAX_FRACTION = 0.25
@@ -56,19 +64,44 @@ EXTRAPOLATION_MAX_FRACTION = 0.25
 extrapolated, with the slope of that whole range, only when its distance (in numbers)
 to the nearest known one is at most this fraction of the range, and the position stays
 on the street; otherwise the street's mid-point is used."""
-CONFIDENCE = {
-    "coordenada_informada": 1.0,
-    "numero_exato": 0.95,
-    "interpolado": 0.85,
-    "extrapolado": 0.75,
-    "logradouro": 0.60,
-    "bairro": 0.30,
-    "falhou": 0.0,
-}
-"""Confidence factors (multiplied by the match score, see the module docstring)."""
+EXACT_UNCERTAINTY_M = 10.0
+"""Uncertainty of an address point (``numero_exato``): a house within a lot's width."""
+MIN_INTERPOLATED_M = 10.0
+"""Least uncertainty of an interpolated number (a lot's width)."""
+CONFIDENCE_SCALE_M = 100.0
+"""Uncertainty at which the confidence halves: ``confianca = s · 100 / (100 + incerteza_m)``."""
+NEAR_BAIRRO_MARGIN_M = 100.0
+"""A street that does not reach the bairro given is narrowed to its stretch within this
+distance beyond its nearest approach to the bairro."""
 BAIRRO_MISMATCH_FACTOR = 0.9
+
+
+def confidence(uncertainty_m: float, score: float = 1.0) -> float:
+    """Confidence (0–1) of a location from its uncertainty and its match score.
+
+    Parameters
+    ----------
+    uncertainty_m : float
+        Radius (m) within which the real place lies (``incerteza_m``).
+    score : float, default 1.0
+        Street or bairro match score, 0–1 (1 for an exact name).
+
+    Returns
+    -------
+    float
+        ``score · S / (S + uncertainty_m)`` with ``S`` = :data:`CONFIDENCE_SCALE_M`:
+        1 for given coordinates, 0.91 · score at 10 m, 0.5 · score at 100 m, 0.09 ·
+        score at 1 km; 0 for NaN.
+    """
+    if not np.isfinite(uncertainty_m):
+        return 0.0
+    return float(score * CONFIDENCE_SCALE_M / (CONFIDENCE_SCALE_M + max(uncertainty_m, 0.0)))
+
+
 _FUZZY_CHUNK = 512
-_FUZZY_TOP = 8
+_FUZZY_TOP = 16
+_AMBIGUOUS_SHOWN = 6
+"""Places listed in an ambiguity message (the others are counted)."""
 _SIMILARITY = OSA.normalized_similarity
 
 
@@ -89,6 +122,40 @@ def _without_numbers(text: str) -> str:
     return " ".join(keep)
 
 
+def _typo_budget(core: str) -> int:
+    """Typos (OSA edits) accepted in a street whose core is ``core``: 0, 1 or 2 by length."""
+    letters = sum(c.isalpha() for c in core)
+    if letters >= FUZZY_TWO_EDITS_MIN:
+        return 2
+    return 1 if letters >= FUZZY_ONE_EDIT_MIN else 0
+
+
+def _bare(text: str) -> frozenset[str]:
+    """Words of a normalised name or key, without prepositions."""
+    return frozenset(w for w in text.split() if w not in PARTICLES)
+
+
+_WORD_ALIASES = {"D": ("DOM", "DONA")}
+"""Query words that stand for others ("D. Silvério" is "Dom Silvério" or "Dona ...")."""
+
+
+def _words_found(query: Iterable[str], street: Iterable[str], typos: int = 0) -> bool:
+    """Whether every word of ``query`` is a word of ``street``.
+
+    With ``typos``, a word of at least :data:`FUZZY_ONE_EDIT_MIN` letters may differ by that
+    many edits.
+    """
+    words = set(street)
+    for q in query:
+        if q in words or any(a in words for a in _WORD_ALIASES.get(q, ())):
+            continue
+        if not typos or len(q) < FUZZY_ONE_EDIT_MIN:
+            return False
+        if not any(OSA.distance(q, w) <= typos for w in words):
+            return False
+    return True
+
+
 @dataclass
 class StreetMatch:
     """Result of matching one normalised street key against the gazetteer."""
@@ -101,6 +168,8 @@ class StreetMatch:
 
 @dataclass
 class Located:
+    """Where one address was placed, how, and how sure (see :func:`confidence`)."""
+
     kind: str
     xy: tuple[float, float] | None = None
     along: tuple[int, float] | None = None  # (part index, position along it)
@@ -108,6 +177,10 @@ class Located:
     bairro: str | None = None
     confianca: float = 0.0
     detalhe: str = ""
+    incerteza: float = float("nan")
+    """Radius (m) within which the real place lies; NaN when not located."""
+    trecho: Any = None
+    """The network lines where the real place may be (territory CRS), or None."""
 
 
 def _plain_list(names: Iterable[str]) -> str:
@@ -140,7 +213,7 @@ class Gazetteer:
     _bairro_index: dict[str, int] = field(default_factory=dict, repr=False)
     _street_clusters: dict[int, list[int]] = field(default_factory=dict, repr=False)
     _area_tree: shapely.STRtree | None = field(default=None, repr=False)
-    _clip_cache: dict[tuple[int, int], tuple[float, float] | None] = field(
+    _clip_cache: dict[tuple[int, int], tuple[Any, tuple[float, float]] | None] = field(
         default_factory=dict, repr=False
     )
 
@@ -173,6 +246,37 @@ class Gazetteer:
         self._b_area = self.bairros["area"].to_numpy()
         self._b_x = shapely.get_x(self.bairros.geometry.to_numpy())
         self._b_y = shapely.get_y(self.bairros.geometry.to_numpy())
+        self._b_raio = self._bairro_sizes()
+        self._c_length = self.clusters["comprimento"].to_numpy(np.float64)
+        self._cluster_tree: shapely.STRtree | None = None
+        self._roads_cache: dict[int, Any] = {}
+
+    def _bairro_sizes(self) -> np.ndarray:
+        """Radius (m) of each bairro: its farthest part from its point, within the roads.
+
+        An area is cut to the extent of the street network first (the Voronoi cells of
+        bairro points reach 50 km beyond them); a bairro without an area keeps the
+        ``raio`` of its address points (:func:`build_bairros`).
+        """
+        n = len(self.bairros)
+        raio = (
+            self.bairros["raio"].to_numpy(np.float64).copy()
+            if "raio" in self.bairros.columns
+            else np.full(n, np.nan)
+        )
+        areas = self.bairros["area"].to_numpy() if n else np.array([], dtype=object)
+        todo = np.flatnonzero(np.isnan(raio) & ~shapely.is_missing(areas))
+        if not len(todo):
+            return raio
+        area = areas[todo]
+        geoms = self.clusters.geometry.to_numpy()
+        if len(geoms):
+            area = shapely.intersection(area, shapely.box(*shapely.total_bounds(geoms)))
+        points = self.bairros.geometry.to_numpy()[todo]
+        far = shapely.hausdorff_distance(points, area)
+        whole = np.sqrt(shapely.area(areas[todo]) / np.pi)
+        raio[todo] = np.where(np.isfinite(far) & (far > 0), far, whole)
+        return raio
 
     # ------------------------------------------------------------------ build
 
@@ -299,11 +403,17 @@ class Gazetteer:
         orphan_pts = pts[pts["cluster"] < 0]
         if len(orphan_pts):
             grouped = orphan_pts.groupby("rua")[["x", "y"]].median()
+            spread = np.hypot(
+                orphan_pts["x"].to_numpy() - grouped["x"].reindex(orphan_pts["rua"]).to_numpy(),
+                orphan_pts["y"].to_numpy() - grouped["y"].reindex(orphan_pts["rua"]).to_numpy(),
+            )
+            # a street known by its address points alone: as long as they spread
+            extent = 2 * pd.Series(spread).groupby(orphan_pts["rua"].to_numpy()).max()
             first = len(self.clusters)
             new = gpd.GeoDataFrame(
                 {
                     "rua": grouped.index.to_numpy(),
-                    "comprimento": 0.0,
+                    "comprimento": extent.reindex(grouped.index).to_numpy(np.float64),
                     "mx": grouped["x"].to_numpy(),
                     "my": grouped["y"].to_numpy(),
                     "linha": False,
@@ -390,7 +500,7 @@ class Gazetteer:
         return out
 
     def match_streets(self, queries: list[tuple[str, str | None, str]]) -> list[StreetMatch]:
-        """Match normalised street keys: exact key, then core, then fuzzy (vectorised).
+        """Match normalised street keys: exact key, then name or core, then fuzzy (vectorised).
 
         Parameters
         ----------
@@ -402,10 +512,26 @@ class Gazetteer:
         list of StreetMatch
             One per query: the street ids (several when ambiguous), score 0–100,
             how it matched, and the closest name when nothing matched.
+
+        Notes
+        -----
+        After the exact key, the candidates are the streets with the same name under
+        another type (or none), the same core (name without leading titles and
+        prepositions), or whose name holds the query's type ("Vila Canadá" is "Estrada
+        Vila Canadá", "Rua Vila Nova" is "Vila Nova"). Among them the best are kept,
+        in this order: every word of the query is in the street's name ("Azevedo
+        Marques" is "Rua Azevedo Marques", not "Rua Tenente Azevedo"); the type agrees;
+        the name is the same ("Oscar Pereira" is "Rua Oscar Pereira" rather than "Avenida
+        Professor Oscar Pereira", "Ernesto da Fontoura" is not "Ernesto Fontoura").
+        Several left: all are returned (ambiguous). Score 95, or 90 when the type
+        differs. Nothing: :meth:`_fuzzy`.
         """
         results = [StreetMatch() for _ in queries]
         fuzzy: list[int] = []
         tipos = self.streets["tipo"].to_numpy()
+        keys = self.streets["chave"].astype(str).to_numpy()
+        names = self.streets["nome"].astype(str).to_numpy()
+        by_name = self.streets.groupby("nome", sort=False).indices if len(self.streets) else {}
         for i, (chave, tipo, nome) in enumerate(queries):
             if not chave:
                 continue
@@ -413,15 +539,29 @@ class Gazetteer:
             if sid is not None:
                 results[i] = StreetMatch((sid,), 100.0, "exato")
                 continue
-            ids = self._core_index.get(street_core(nome), [])
-            if ids:
-                same = [s for s in ids if tipos[s] == tipo]
-                if tipo is None or same:
-                    results[i] = StreetMatch(tuple(same or ids), 95.0, "nucleo")
-                else:
-                    results[i] = StreetMatch(tuple(ids), 90.0, "nucleo_tipo_diferente")
+            pool = set(self._core_index.get(street_core(nome), []))
+            pool.update(int(s) for s in by_name.get(nome, ()))
+            if tipo is not None:
+                pool.update(int(s) for s in by_name.get(chave, ()))  # type inside the name
+            as_key = self._key_index.get(nome)  # the query's type is not the street's
+            if as_key is not None:
+                pool.add(as_key)
+            if not pool:
+                fuzzy.append(i)
                 continue
-            fuzzy.append(i)
+            q_words = _bare(nome)
+            ranks: dict[int, tuple[bool, bool, bool]] = {}
+            for s in pool:
+                words = keys[s].split()
+                type_ok = tipo is None or tipos[s] == tipo or tipo in words[1:]
+                same = names[s] in (nome, chave) or keys[s] == nome
+                ranks[s] = (_words_found(q_words, words), type_ok, same)
+            best = max(ranks.values())
+            ids = tuple(sorted(s for s, r in ranks.items() if r == best))
+            if best[1]:
+                results[i] = StreetMatch(ids, 95.0, "nucleo")
+            else:
+                results[i] = StreetMatch(ids, 90.0, "nucleo_tipo_diferente")
         if fuzzy and len(self.streets):
             self._fuzzy(queries, fuzzy, results)
         return results
@@ -432,75 +572,117 @@ class Gazetteer:
         rows: list[int],
         results: list[StreetMatch],
     ) -> None:
-        """Fuzzy street match of ``rows`` (one ``cdist`` per chunk of queries).
+        """Fuzzy street match of ``rows`` (one ``cdist`` per chunk of queries and form).
 
-        The score is the best of the OSA similarity (edit distance counting a
-        transposition as one edit) between keys, names and cores, × 100. A
-        candidate whose name (without the type) and core (without titles and
-        prepositions) are both less similar than :data:`FUZZY_CORE_MIN` is
-        refused (``AVENIDA JOAO`` is not ``AVENIDA JORDAO``, though the shared
-        type makes the keys similar); a candidate whose name has other numbers
-        than the query's is refused
-        (``RUA DEZ`` is not ``RUA DOZE``); when both carry the same numbers the
+        Candidates are the streets most similar to the query (best normalised OSA
+        similarity between keys, names, name and core, cores: one ``cdist`` each, over
+        the unique keys). A candidate is accepted when its fewest edits (OSA: a letter
+        wrong, missing or extra, or two letters swapped) over those forms are within
+        its typo budget (:func:`_typo_budget`: 0, 1 or 2 by the length of its core,
+        :data:`FUZZY_ONE_EDIT_MIN`, :data:`FUZZY_TWO_EDITS_MIN`) and its name or core
+        is at least :data:`FUZZY_CORE_MIN` similar (a shared type does not carry a
+        short name). A candidate whose name has other numbers than the query's is
+        refused (``RUA DEZ`` is not ``RUA DOZE``); when both carry the same numbers the
         rest of the name decides (``RUA INVENTADA 483`` is not ``BECO 483A``).
+
+        The accepted candidates with the fewest edits win; when several streets are
+        left, those where every word of the query is found (up to a typo in long
+        words), then those of the query's type, are kept; still several: ambiguous.
+        The score is the best similarity × 100.
         """
-        variants = [self.streets[c].tolist() for c in ("chave", "nome", "nucleo")]
-        v_nums = [number_tokens(n) for n in variants[1]]
-        names = self.streets["nome_exibicao"].tolist()
+        forms = [self.streets[c].astype(str).tolist() for c in ("chave", "nome", "nucleo")]
+        keys, names, cores = forms
+        v_nums = [number_tokens(n) for n in names]
+        tipos = self.streets["tipo"].to_numpy()
+        shown_names = self.streets["nome_exibicao"].tolist()
         for start in range(0, len(rows), _FUZZY_CHUNK):
             chunk = rows[start : start + _FUZZY_CHUNK]
+            q_key = [queries[i][0] for i in chunk]
             q_name = [queries[i][2] for i in chunk]
-            q_variants = [[queries[i][0] for i in chunk], q_name, [street_core(n) for n in q_name]]
+            q_core = [street_core(n) for n in q_name]
+            pairs = [(q_key, keys), (q_name, names), (q_name, cores), (q_core, cores)]
             score = np.zeros((len(chunk), len(names)), dtype=np.float32)
-            for q, v in zip(q_variants, variants, strict=True):
+            for q, v in pairs:
                 np.maximum(score, process.cdist(q, v, scorer=_SIMILARITY, workers=-1), out=score)
-            score *= 100
-            top = np.argsort(-score, axis=1)[:, :_FUZZY_TOP]
+            if score.shape[1] > _FUZZY_TOP:
+                top = np.argpartition(-score, _FUZZY_TOP, axis=1)[:, :_FUZZY_TOP]
+                order = np.argsort(-np.take_along_axis(score, top, axis=1), axis=1)
+                top = np.take_along_axis(top, order, axis=1)
+            else:
+                top = np.argsort(-score, axis=1)
             for r, i in enumerate(chunk):
+                tipo = queries[i][1]
+                q_forms = (q_key[r], q_name[r], q_name[r], q_core[r])
                 q_nums = number_tokens(q_name[r])
-                # gate: names (or cores) alike, not only keys; with no type in the
-                # query its key is its name, so key against key is fair too
-                gates = [(q_variants[1], variants[1]), (q_variants[2], variants[2])]
-                if queries[i][1] is None:
-                    gates.append((q_variants[0], variants[0]))
-                accepted: list[tuple[float, int]] = []
+                accepted: list[tuple[tuple[int, int], float, int]] = []
                 shown: tuple[float, int] | None = None
-                for j in top[r]:
-                    s = float(score[r, j])
-                    if q_nums and v_nums[j]:
+                for j in (int(j) for j in top[r]):
+                    qf: tuple[str, ...] = q_forms
+                    vf: tuple[str, ...] = (keys[j], names[j], cores[j], cores[j])
+                    numbered = bool(q_nums and v_nums[j])
+                    if not numbered and 100 * score[r, j] < FUZZY_CORE_MIN:
+                        if shown is None:  # too different to pass the gate
+                            shown = (100 * float(score[r, j]), j)
+                        continue
+                    if numbered:
                         if q_nums != v_nums[j]:
                             continue
-                        s = 100 * max(
-                            _SIMILARITY(_without_numbers(q[r]), _without_numbers(v[j]))
-                            for q, v in zip(q_variants, variants, strict=True)
-                        )
-                    gate = 100 * max(_SIMILARITY(q[r], v[j]) for q, v in gates)
+                        qf = tuple(_without_numbers(f) for f in qf)
+                        vf = tuple(_without_numbers(f) for f in vf)
+                    both = list(zip(qf, vf, strict=True))
+                    sims = [_SIMILARITY(a, b) if a and b else None for a, b in both]
+                    valid = [x for x in sims if x is not None]
+                    if not valid:
+                        continue
+                    s = 100 * max(valid)
+                    # names (or cores) alike, not only keys; a typeless query's key is its name
+                    alike = [x for x in sims[1 if tipo is not None else 0 :] if x is not None]
+                    gate = 100 * max(alike, default=0.0)
                     if shown is None or min(s, gate) > shown[0]:
-                        shown = (min(s, gate), int(j))
-                    if gate >= FUZZY_CORE_MIN and s >= FUZZY_CUTOFF:
-                        accepted.append((s, int(j)))
-                accepted.sort(key=lambda c: -c[0])
-                if accepted:
-                    best = accepted[0][0]
-                    ids = tuple(j for s, j in accepted if s >= best - TIE_MARGIN)
-                    results[i] = StreetMatch(ids, round(best, 1), "aproximado")
-                else:
-                    j0 = int(top[r][0])
-                    s0, j0 = shown if shown is not None else (float(score[r, j0]), j0)
-                    results[i] = StreetMatch(suggestion=(names[j0], s0))
+                        shown = (min(s, gate), j)
+                    if gate < FUZZY_CORE_MIN:
+                        continue
+                    edits = [OSA.distance(a, b) if a and b else 99 for a, b in both]
+                    if min(edits) <= _typo_budget(vf[3]):
+                        # fewest edits, then fewest between the whole names (prepositions
+                        # and titles count: "Ernesto da Fontoura" is not "Ernesto Fontoura")
+                        accepted.append(((min(edits), min(edits[:2])), s, j))
+                if not accepted:
+                    if shown is None:
+                        j0 = int(top[r][0])
+                        shown = (float(score[r, j0]) * 100, j0)
+                    results[i] = StreetMatch(suggestion=(shown_names[shown[1]], shown[0]))
+                    continue
+                fewest = min(a[0] for a in accepted)
+                tied = [(s, j) for e, s, j in accepted if e == fewest]
+                if len(tied) > 1:
+                    q_words = _bare(q_name[r])
+                    found = [(s, j) for s, j in tied if _words_found(q_words, keys[j].split(), 1)]
+                    tied = found or tied
+                    typed = [(s, j) for s, j in tied if tipo is not None and tipos[j] == tipo]
+                    tied = typed or tied
+                ids = tuple(sorted(j for _, j in tied))
+                results[i] = StreetMatch(ids, round(max(s for s, _ in tied), 1), "aproximado")
 
     def prefer_known_name(self, parsed: ParsedAddress, endereco: str) -> ParsedAddress:
         """Read a bare trailing number as part of the name when that name exists.
 
         ``"Av. João 23"`` is parsed as number 23 of ``AVENIDA JOAO``; when that key
         is unknown but ``AVENIDA JOAO VINTE E TRES`` (Avenida João XXIII) is a
-        street of the territory, the number is the street's.
+        street of the territory, the number is the street's; likewise when only the
+        core with the number is known ("João 23" for "Avenida Papa João XXIII").
         """
         if parsed.numero is None or parsed.chave in self._key_index:
             return parsed
         tipo, nome = normalize_street(endereco)
         chave = f"{tipo} {nome}" if tipo else nome
-        if chave == parsed.chave or chave not in self._key_index:
+        if chave == parsed.chave:
+            return parsed
+        by_core = (
+            street_core(nome) in self._core_index
+            and street_core(parsed.nome) not in self._core_index
+        )
+        if chave not in self._key_index and not by_core:
             return parsed
         return replace(parsed, tipo=tipo, nome=nome, chave=chave, numero=None)
 
@@ -540,28 +722,55 @@ class Gazetteer:
 
     # -------------------------------------------------------------- locating
 
-    def _street_point(self, cid: int, bairro: int) -> tuple[float, float]:
-        """Mid-point of a cluster, of its stretch inside ``bairro`` when it crosses several."""
-        default = (float(self._mx[cid]), float(self._my[cid]))
+    def _stretch(self, cid: int, bairro: int, near: bool) -> tuple[Any, tuple[float, float]]:
+        """Return the stretch of a cluster where the place may be, and its mid-point.
+
+        The whole cluster, or its stretch inside ``bairro`` when it crosses several;
+        with ``near`` (the street does not reach the bairro), its stretch within
+        :data:`NEAR_BAIRRO_MARGIN_M` beyond its nearest approach to the bairro. A
+        point-only cluster (a street known from address points alone) has no stretch.
+        """
+        whole = self._c_geom[cid] if self._c_line[cid] else None
+        default = (whole, (float(self._mx[cid]), float(self._my[cid])))
+        if bairro < 0 or whole is None or self._b_area[bairro] is None:
+            return default
         inside = self._c_bairros[cid]
-        if bairro < 0 or not self._c_line[cid] or len(inside) < 2 or bairro not in inside:
+        if not near and (len(inside) < 2 or bairro not in inside):
             return default
         key = (cid, bairro)
         if key not in self._clip_cache:
-            point = None
             area = self._b_area[bairro]
-            if area is not None:
-                piece = shapely.intersection(self._c_geom[cid], area)
-                lines = [g for g in shapely.get_parts(piece) if g.geom_type == "LineString"]
-                if lines:
-                    merged = shapely.line_merge(shapely.multilinestrings(lines))
-                    mid = shapely.line_interpolate_point(merged, 0.5, normalized=True)
-                    point = (float(shapely.get_x(mid)), float(shapely.get_y(mid)))
-            self._clip_cache[key] = point
+            if near:
+                area = shapely.buffer(area, shapely.distance(whole, area) + NEAR_BAIRRO_MARGIN_M)
+            self._clip_cache[key] = _lines_mid(shapely.intersection(whole, area))
         return self._clip_cache[key] or default
 
-    def _interpolate(self, cid: int, numero: int) -> tuple[int, float, str] | None:
-        """Position of ``numero`` along cluster ``cid``: (part, s, description) or None.
+    def _bairro_roads(self, bairro: int) -> Any:
+        """Return the streets inside a bairro (within its radius without an area), or None."""
+        if bairro not in self._roads_cache:
+            area = self._b_area[bairro]
+            if area is None:
+                radius = float(self._b_raio[bairro])
+                if not np.isfinite(radius):
+                    self._roads_cache[bairro] = None
+                    return None
+                area = shapely.buffer(shapely.Point(self._b_x[bairro], self._b_y[bairro]), radius)
+            geoms = self._c_geom[self._c_line]
+            if self._cluster_tree is None:
+                self._cluster_tree = shapely.STRtree(geoms)
+            hit = self._cluster_tree.query(area, predicate="intersects")
+            found = _lines_mid(shapely.intersection(shapely.union_all(geoms[hit]), area))
+            self._roads_cache[bairro] = None if found is None else found[0]
+        return self._roads_cache[bairro]
+
+    def _interpolate(
+        self, cid: int, numero: int
+    ) -> tuple[int, float, str, tuple[float, float]] | None:
+        """Position of ``numero`` along cluster ``cid``: (part, s, description, span) or None.
+
+        ``span`` is the stretch of the part (positions from, to) where the number may
+        be: between the two known numbers that bracket it, or from the nearest known
+        one to the extrapolated position.
 
         On each part (continuous line) of the street, the nearest known lower and
         higher numbers of the same parity are used (any parity when the same
@@ -573,7 +782,7 @@ class Gazetteer:
         if data is None:
             return None
         nums, parts, pos = data
-        best: tuple[float, int, float, str] | None = None
+        best: tuple[float, int, float, str, tuple[float, float]] | None = None
         for part in np.unique(parts):
             sel = parts == part
             pn, ps = nums[sel], pos[sel]
@@ -593,28 +802,48 @@ class Gazetteer:
                         if between
                         else f"extrapolado a partir dos números {n1} e {n2}"
                     )
-                    best = (cost, int(part), s, text)
+                    if between:
+                        span = (min(s1, s2), max(s1, s2))
+                    else:
+                        nearest = s1 if abs(numero - n1) < abs(numero - n2) else s2
+                        span = (min(nearest, s), max(nearest, s))
+                    best = (cost, int(part), s, text, span)
                 break
-        return None if best is None else (best[1], best[2], best[3])
+        return None if best is None else (best[1], best[2], best[3], best[4])
 
     def _candidate_label(self, cid: int) -> str:
+        """Where a candidate stretch is: its bairros, else its coordinates."""
         names = sorted(str(self._b_name[b]) for b in self._c_bairros[cid])
         if names:
             return _plain_list(names)
         lon, lat = transformer(self.crs, "EPSG:4326").transform(self._mx[cid], self._my[cid])
-        return f"(perto de {lat:.5f}, {lon:.5f})"
+        return f"perto de {lat:.5f}, {lon:.5f}"
 
     def _ambiguous(self, cands: list[int], street_text: str) -> Located:
+        """Failure for a street found in several places: name them and what would decide.
+
+        The full name decides between different streets; the bairro, when the
+        candidates lie in known bairros; the CEP only when the gazetteer knows
+        postcodes of the candidates (:attr:`cluster_ceps`); otherwise the coordinates
+        of the place (or a reference point to find them). Never a silent pick.
+        """
         sids = sorted({int(self._c_street[c]) for c in cands})
+        in_bairros = any(self._c_bairros[c] for c in cands)
+        cep = " ou o CEP" if any(self.cluster_ceps.get(c) for c in cands) else ""
+        shown = cands[:_AMBIGUOUS_SHOWN]
+        more = len(cands) - len(shown)
         if len(sids) > 1:
             labels = [
-                f"'{self._display[self._c_street[c]]}' ({self._candidate_label(c)})" for c in cands
+                f"'{self._display[self._c_street[c]]}' ({self._candidate_label(c)})" for c in shown
             ]
+            if more:
+                labels.append(f"mais {more} trecho(s)")
+            ask = "o nome completo e o bairro" if in_bairros else "o nome completo"
             return Located(
                 "falhou",
                 detalhe=(
                     f"logradouro ambíguo: '{street_text}' corresponde a {_plain_list(labels)}; "
-                    "informe o nome completo e o bairro"
+                    f"informe {ask}{cep}"
                 ),
             )
         bairros = sorted({str(self._b_name[b]) for c in cands for b in self._c_bairros[c]})
@@ -622,9 +851,22 @@ class Gazetteer:
             where = f"nos bairros {_plain_list(bairros)}"
             ask = "informe o bairro"
         else:
-            labels = [self._candidate_label(c) for c in cands]
-            where = f"em {len(cands)} trechos desconectados e distantes, {_plain_list(labels)}"
-            ask = "informe o CEP"
+            to_geo = transformer(self.crs, "EPSG:4326")
+            labels = []
+            for c in shown:
+                lon, lat = to_geo.transform(self._mx[c], self._my[c])
+                labels.append(f"({lat:.5f}, {lon:.5f})")
+            if more:
+                labels.append(f"mais {more}")
+            where = f"em {len(cands)} trechos desconectados e distantes, perto de " + _plain_list(
+                labels
+            )
+            ask = (
+                "informe o CEP ou as coordenadas do local (latitude e longitude)"
+                if cep
+                else "informe as coordenadas do local (latitude e longitude) ou um ponto de "
+                "referência"
+            )
         return Located(
             "falhou",
             detalhe=f"logradouro ambíguo: '{self._display[sids[0]]}' existe {where}; {ask}",
@@ -636,22 +878,33 @@ class Gazetteer:
         street: StreetMatch,
         bairro: tuple[int, float],
         street_text: str,
+        bairro_text: str = "",
     ) -> Located:
-        """Locate one parsed address (see the module docstring for the order)."""
+        """Locate one parsed address (see the module docstring for the order).
+
+        ``street_text`` and ``bairro_text`` are the street and bairro as the request
+        wrote them, for the messages.
+        """
         b_id, b_score = bairro
+        typed_bairro = bairro_text.strip() or parsed.bairro
         b_name = str(self._b_name[b_id]) if b_id >= 0 else None
 
         def at_bairro(reason: str) -> Located:
             if b_id < 0:
                 if parsed.bairro:
-                    reason += f"; bairro '{parsed.bairro}' não encontrado"
+                    reason += f"; bairro '{typed_bairro}' não encontrado"
                 return Located("falhou", detalhe=reason)
+            radius = float(self._b_raio[b_id])
+            known = np.isfinite(radius)
+            size = f" (raio de {radius:.0f} m)" if known else " (tamanho desconhecido)"
             return Located(
                 "bairro",
                 xy=(float(self._b_x[b_id]), float(self._b_y[b_id])),
                 bairro=b_name,
-                confianca=CONFIDENCE["bairro"] * b_score / 100,
-                detalhe=f"{reason}; usada a posição do bairro '{b_name}'",
+                confianca=confidence(radius, b_score / 100),
+                detalhe=f"{reason}; usada a posição do bairro '{b_name}'{size}",
+                incerteza=radius,
+                trecho=self._bairro_roads(b_id),
             )
 
         if not parsed.chave:
@@ -666,6 +919,12 @@ class Gazetteer:
         cands = [c for sid in street.ids for c in self._street_clusters.get(sid, [])]
         notes: list[str] = []
         mismatch = False
+        unknown_bairro = b_id < 0 and bool(parsed.bairro)
+        if unknown_bairro:
+            notes.append(
+                f"bairro '{typed_bairro}' não encontrado no território: posição não "
+                "restringida ao bairro"
+            )
         if b_id >= 0 and cands:
             inside = [c for c in cands if b_id in self._c_bairros[c]]
             if inside:
@@ -709,29 +968,70 @@ class Gazetteer:
                 fonte = "no CNEFE (IBGE)" if hit[2] == "cnefe" else "no OpenStreetMap (addr:*)"
                 return done(
                     "numero_exato",
-                    CONFIDENCE["numero_exato"] * s,
+                    confidence(EXACT_UNCERTAINTY_M, s),
                     f"número {parsed.numero} encontrado {fonte}",
                     xy=(hit[0], hit[1]),
+                    incerteza=EXACT_UNCERTAINTY_M,
                 )
             found = self._interpolate(cid, parsed.numero) if self._c_line[cid] else None
             if found is not None:
-                part, pos, text = found
-                scale = CONFIDENCE["extrapolado" if text.startswith("extra") else "interpolado"]
+                part, pos, text, (lo, hi) = found
+                if text.startswith("extra"):
+                    radius = hi - lo + MIN_INTERPOLATED_M
+                else:
+                    radius = max(pos - lo, hi - pos, MIN_INTERPOLATED_M)
                 return done(
-                    "interpolado", scale * s, f"número {parsed.numero} {text}", along=(part, pos)
+                    "interpolado",
+                    confidence(radius, s),
+                    f"número {parsed.numero} {text} (± {radius:.0f} m)",
+                    along=(part, pos),
+                    incerteza=radius,
+                    trecho=substring(self.part_geoms[part], lo, hi) if hi > lo else None,
                 )
             why = f"número {parsed.numero} sem referência de numeração no logradouro"
         elif parsed.sem_numero:
             why = "endereço sem número (s/n)"
         else:
             why = "número não informado"
-        where = f" no bairro '{b_name}'" if b_id >= 0 and not mismatch else ""
+        stretch, xy = self._stretch(cid, b_id, near=mismatch)
+        length = float(shapely.length(stretch)) if stretch is not None else self._c_length[cid]
+        radius = max(length / 2, MIN_INTERPOLATED_M)
+        if mismatch:
+            where = f" no trecho mais próximo do bairro '{b_name}'"
+        elif b_id >= 0 and b_id in self._c_bairros[cid]:
+            where = f" no bairro '{b_name}'"
+        elif b_id >= 0:
+            where = ""
+            notes.append(
+                f"o território não tem os limites dos bairros: posição não restringida ao "
+                f"bairro '{b_name}'"
+            )
+        else:
+            where = "" if unknown_bairro else " (bairro não informado)"
         return done(
             "logradouro",
-            CONFIDENCE["logradouro"] * s,
-            f"{why}; ponto médio do logradouro{where}",
-            xy=self._street_point(cid, b_id),
+            confidence(radius, s),
+            f"{why}; ponto médio do logradouro{where}, num trecho de {length:.0f} m "
+            f"(± {radius:.0f} m)",
+            xy=xy,
+            incerteza=radius,
+            trecho=stretch,
         )
+
+
+def _lines_mid(geometry: Any) -> tuple[Any, tuple[float, float]] | None:
+    """Merge the line parts of a geometry; return them and their mid-point (None: no lines).
+
+    Collections (an intersection with an area) are flattened to their lines; points
+    where a street only touches the area are dropped.
+    """
+    parts = shapely.get_parts(shapely.get_parts(geometry))
+    lines = [g for g in parts if g.geom_type == "LineString" and g.length > 0]
+    if not lines:
+        return None
+    merged = shapely.line_merge(shapely.multilinestrings(lines))
+    mid = shapely.line_interpolate_point(merged, 0.5, normalized=True)
+    return merged, (float(shapely.get_x(mid)), float(shapely.get_y(mid)))
 
 
 def _bracket(

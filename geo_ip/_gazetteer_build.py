@@ -36,6 +36,8 @@ data exists); farther pieces, or pieces in different bairros, are different stre
 CNEFE_MAX_NV_GEO = 3
 """CNEFE coordinates used: ``NV_GEO_COORD`` 1–3 (address level); 4–6 (block face,
 locality, tract) are too coarse for an address."""
+BAIRRO_POINTS_QUANTILE = 0.9
+"""Share of a bairro's address points within its ``raio`` when it has no mapped area."""
 _NAME_SPLIT = re.compile(r"\s*" + re.escape(JOIN.strip()) + r"\s*|;")
 
 
@@ -63,11 +65,18 @@ def transformer(src: str, dst: str) -> Transformer:
 
 
 def build_bairros(path: Path, crs: str) -> gpd.GeoDataFrame:
-    """Bairro table: ``nome``, ``chave``, point geometry, ``area`` and ``fonte``.
+    """Bairro table: ``nome``, ``chave``, point geometry, ``area``, ``fonte`` and ``raio``.
+
+    ``raio`` (metres) is the bairro's size for the geocoder's uncertainty: NaN here for
+    bairros with an area (the gazetteer measures it against the road network), the
+    distance from the median within which :data:`BAIRRO_POINTS_QUANTILE` of the
+    address points lie for bairros known only from ``edificacoes``.
 
     Sources, in order: ``bairros_area`` polygons (points from ``bairros`` when
-    inside, else a representative point); ``bairros`` points, each with its
-    Voronoi cell as area (nearest bairro point); the ``bairro`` field of
+    inside, else a representative point) and, beside them, the bairros mapped only
+    as ``bairros`` points, each with its Voronoi cell (nearest bairro point) less the
+    polygons as area; without polygons, the ``bairros`` points with their Voronoi
+    cells; without either, the ``bairro`` field of
     ``edificacoes`` (median of its address points, no area: streets then get
     their bairros from their own address points).
     """
@@ -76,13 +85,13 @@ def build_bairros(path: Path, crs: str) -> gpd.GeoDataFrame:
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
 
-    def add(nome: Any, geom: Any, area: Any, fonte: str) -> None:
+    def add(nome: Any, geom: Any, area: Any, fonte: str, raio: float = np.nan) -> None:
         key = normalize_bairro(nome)
         if key and key not in seen and geom is not None and not geom.is_empty:
             seen.add(key)
             rows.append(
                 {"nome": str(nome).strip(), "chave": key, "geometry": geom, "area": area}
-                | {"fonte": fonte}
+                | {"fonte": fonte, "raio": raio}
             )
 
     if areas is not None:
@@ -97,17 +106,16 @@ def build_bairros(path: Path, crs: str) -> gpd.GeoDataFrame:
             if point is None or not area.contains(point):
                 point = area.representative_point()
             add(nome, point, area, "bairros_area")
+        mapped = len(rows)
+        if points is not None:  # bairros mapped only as points, beside the areas
+            for nome, geom in zip(points["nome"], points.geometry, strict=True):
+                add(nome, geom, None, "bairros")
+        if len(rows) > mapped:
+            _voronoi_areas(rows, first=mapped)
     elif points is not None:
         for nome, geom in zip(points["nome"], points.geometry, strict=True):
             add(nome, geom, None, "bairros")
-        if len(rows) >= 2:
-            multi = shapely.multipoints([r["geometry"] for r in rows])
-            extent = shapely.buffer(shapely.envelope(multi), 50_000)
-            cells = shapely.get_parts(
-                shapely.voronoi_polygons(multi, extend_to=extent, ordered=True)
-            )
-            for r, cell in zip(rows, cells, strict=True):
-                r["area"] = cell
+        _voronoi_areas(rows, first=0)
     else:
         edif = safe_layer(path, "edificacoes")
         if edif is not None and "bairro" in edif.columns:
@@ -116,11 +124,14 @@ def build_bairros(path: Path, crs: str) -> gpd.GeoDataFrame:
                 chave=edif["bairro"].map(normalize_bairro), x=edif.geometry.x, y=edif.geometry.y
             )
             for _key, g in edif[edif["chave"].notna()].groupby("chave"):
+                cx, cy = g["x"].median(), g["y"].median()
+                spread = np.hypot(g["x"].to_numpy() - cx, g["y"].to_numpy() - cy)
                 add(
                     most_common(g["bairro"]),
-                    shapely.Point(g["x"].median(), g["y"].median()),
+                    shapely.Point(cx, cy),
                     None,
                     "edificacoes",
+                    float(np.quantile(spread, BAIRRO_POINTS_QUANTILE)),
                 )
     return gpd.GeoDataFrame(
         {
@@ -128,10 +139,30 @@ def build_bairros(path: Path, crs: str) -> gpd.GeoDataFrame:
             "chave": [r["chave"] for r in rows],
             "area": np.array([r["area"] for r in rows], dtype=object),
             "fonte": [r["fonte"] for r in rows],
+            "raio": np.array([r["raio"] for r in rows], dtype=np.float64),
         },
         geometry=[r["geometry"] for r in rows],
         crs=crs,
     )
+
+
+def _voronoi_areas(rows: list[dict[str, Any]], first: int) -> None:
+    """Give ``rows[first:]`` (bairros known by a point) their Voronoi cell as area.
+
+    The cells are those of every bairro's point (nearest bairro point), less the areas
+    of the bairros mapped as areas (``rows[:first]``); with a single point and no area
+    the bairro has no cell.
+    """
+    if len(rows) < 2:
+        return
+    multi = shapely.multipoints([r["geometry"] for r in rows])
+    extent = shapely.buffer(shapely.envelope(multi), 50_000)
+    cells = shapely.get_parts(shapely.voronoi_polygons(multi, extend_to=extent, ordered=True))
+    taken = shapely.union_all([r["area"] for r in rows[:first]]) if first else None
+    for r, cell in zip(rows[first:], cells[first:], strict=True):
+        if taken is not None:
+            cell = shapely.difference(cell, taken)
+        r["area"] = None if cell.is_empty else cell
 
 
 def build_streets(
@@ -148,10 +179,24 @@ def build_streets(
     edges["tipo"] = edges["raw"].map(lambda n: parts[n][0])
     edges["nome"] = edges["raw"].map(lambda n: parts[n][1])
     edges = edges[edges["nome"] != ""]
+    # A territory built before names split the edges (geo_ip.osm._simplify) may hold
+    # edges merged across a change of name ("Rua A / Avenida B"): such an edge is left
+    # out of a street that continues it with an edge of its own name alone (its point
+    # then lies on that street), and kept where it is all there is of the street there.
+    edges = edges.reset_index(drop=False, names="_aresta")
+    shared = edges["_aresta"].duplicated(keep=False).to_numpy()
     edges["chave"] = [
         f"{t} {n}" if isinstance(t, str) else n
         for t, n in zip(edges["tipo"], edges["nome"], strict=True)
     ]
+    own = edges[~shared]
+    own_ends = pd.MultiIndex.from_arrays(
+        [np.r_[own["chave"], own["chave"]], np.r_[own["u"], own["v"]]]
+    )
+    continued = pd.MultiIndex.from_arrays([edges["chave"], edges["u"]]).isin(
+        own_ends
+    ) | pd.MultiIndex.from_arrays([edges["chave"], edges["v"]]).isin(own_ends)
+    edges = edges[~(shared & continued)].drop(columns="_aresta")
     # both directions of a two-way street are two edges: keep one
     lo = np.minimum(edges["u"].to_numpy(), edges["v"].to_numpy())
     hi = np.maximum(edges["u"].to_numpy(), edges["v"].to_numpy())

@@ -26,7 +26,7 @@ import shapely
 from rapidfuzz.distance import OSA
 
 import geo_ip
-from geo_ip._gazetteer import CONFIDENCE
+from geo_ip._gazetteer import EXACT_UNCERTAINTY_M, confidence
 from geo_ip._gazetteer_build import transformer
 from geo_ip.address import normalize_street, parse_address, street_core
 
@@ -36,7 +36,8 @@ MIN_STREET_SIMILARITY = 0.6
 """A Nominatim answer whose road name is less similar than this (normalised OSA,
 0–1, on the street cores) to the street asked for is refused."""
 ONLINE_FACTOR = 0.9
-"""Confidence of an online answer: the offline factor of its kind × this (the
+"""Confidence of an online answer: the confidence of its uncertainty (the farthest
+corner of Nominatim's bounding box, at least 10 m for a house number) × this (the
 answer's street match was checked only on its name)."""
 MIN_DELAY_S = 1.0
 """Seconds between two Nominatim requests (its usage policy: at most 1 per second)."""
@@ -81,6 +82,17 @@ def _kind(raw: dict[str, Any], has_number: bool) -> str | None:
     ):
         return "bairro"
     return None
+
+
+def _box_radius(raw: dict[str, Any], to_crs: Any, x: float, y: float) -> float:
+    """Farthest corner (m) of Nominatim's bounding box from the answer (NaN without one)."""
+    box = raw.get("boundingbox")
+    try:
+        south, north, west, east = (float(v) for v in box)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return float("nan")
+    xs, ys = to_crs.transform([west, east, west, east], [south, south, north, north])
+    return float(np.max(np.hypot(np.asarray(xs) - x, np.asarray(ys) - y)))
 
 
 def _similarity(asked: str, road: str) -> float:
@@ -175,7 +187,12 @@ def geocode_online(
         out.loc[i, ["x", "y", "latitude", "longitude"]] = [x, y, lat, lon]
         out.loc[i, "geocodificacao"] = kind
         out.loc[i, "logradouro_encontrado"] = road or None
-        out.loc[i, "confianca"] = round(CONFIDENCE[kind] * ONLINE_FACTOR, 3)
+        radius = _box_radius(raw, to_crs, x, y)
+        if kind == "numero_exato":
+            radius = max(radius if np.isfinite(radius) else 0.0, EXACT_UNCERTAINTY_M)
+        out.loc[i, "incerteza_m"] = round(radius, 1)  # NaN: unknown, never "precise"
+        out.loc[i, "trecho_candidato"] = None
+        out.loc[i, "confianca"] = round(confidence(radius) * ONLINE_FACTOR, 3)
         place = raw.get("display_name", "")
         out.loc[i, "geocodificacao_detalhe"] = (
             f"localizado online pelo Nominatim (OpenStreetMap): {place} [offline: {detail[i]}]"

@@ -2,20 +2,26 @@
 
 The heavy lifting comes from IPEA's ``enderecobr`` (Rust regex tables maintained
 for Brazilian address bases): accents, case, punctuation after abbreviations,
-street types (``R.``, ``Av.``, ``Trav.``, ``Pça.`` ...), titles (``Dr.``,
-``Prof.``, ``Cel.``, ``N. Sra.`` ...), house numbers (``s/n``, leading zeros),
-CEPs and neighbourhood names. This module adds only what the library lacks, as
-tables:
+street types (``R.``, ``Av.``, ``Tv.``, ``Trav.``, ``Vl.``, ``Ld.``, ``Pça.``,
+``Estr.``, ``Rod.``, ``Al.``, ``Bc.``, ``Pq.`` ...), titles and saints (``Dr.``,
+``Dra.``, ``Prof.``, ``Profa.``, ``Cel.``, ``Gal.``, ``Gen.``, ``Pe.``, ``Sta.``,
+``Sto.``, ``N. Sra.`` ...), house numbers (``s/n``, leading zeros), CEPs and
+neighbourhood names (``Jd.``, ``Vl.``, ``Pq.``). This module adds only what the
+library lacks, as tables:
 
 * :data:`EXTRA_STREET_RULES`: abbreviations missing from the library
-  (``Pr.`` → PRACA, ``Cap.`` → CAPITAO, ``Des.`` → DESEMBARGADOR, ``S.`` → SAO ...);
-* :data:`STREET_TYPES`: the canonical street types recognised as first word;
-* :data:`TITLES` and :data:`PARTICLES`: words dropped from the *core* of a name,
-  so that ``"R. João Pessoa"`` finds ``"Rua Doutor João Pessoa"``;
+  (``Pr.`` → PRACA, ``Lg.`` → LARGO, ``Vd.`` → VIADUTO, ``Elev.`` → ELEVADO,
+  ``Cap.`` → CAPITAO, ``Alm.`` → ALMIRANTE, ``Cmte.`` → COMANDANTE, ``Tte.`` →
+  TENENTE, ``Des.`` → DESEMBARGADOR, ``Nsra.`` → NOSSA SENHORA, ``S.`` → SAO ...);
+* :data:`STREET_TYPES`: the canonical street types recognised as first word
+  (Vila, Viela, Beco, Largo, Travessa, Elevado, Viaduto, Passarela ...);
+* :data:`TITLES` and :data:`PARTICLES`: words dropped from the *core* of a name
+  (titles only before the name proper), so that ``"R. João Pessoa"`` finds
+  ``"Rua Doutor João Pessoa"`` while ``"Azevedo Marques"`` keeps its surname;
 * the canonical form of numbers inside names: digits and Roman numerals are
   written **in words** (``"Rua 7 de Setembro"`` and ``"Rua Sete de Setembro"``
   both become ``RUA SETE DE SETEMBRO``; ``"Dom Pedro II"`` becomes
-  ``DOM PEDRO DOIS``; ordinals ``1º``/``1ª`` and "Primeiro de ..." are read as
+  ``DOM PEDRO DOIS``; ordinals ``1º``/``1ª``/``1o`` and "Primeiro de ..." are read as
   cardinals, ``UM``), with the library's ``numero_por_extenso``. The same
   function is applied to the requests and to the gazetteer, so both sides meet.
 
@@ -64,6 +70,11 @@ EXTRA_STREET_RULES: tuple[tuple[str, str], ...] = (
     (r"^CAM\b\.", "CAMINHO"),
     (r"^VIE\b\.?", "VIELA"),
     (r"^MARG\b\.?", "MARGINAL"),
+    (r"^LG\b\.?", "LARGO"),
+    (r"^(VD|VDT)\b\.?", "VIADUTO"),
+    (r"^ELEV\b\.?", "ELEVADO"),
+    (r"^PASSAR\b\.?", "PASSARELA"),
+    (r"^ROT\b\.", "ROTATORIA"),
     # titles
     (r"\bCAP\b\.?", "CAPITAO"),
     (r"\bDES\b\.?", "DESEMBARGADOR"),
@@ -73,6 +84,25 @@ EXTRA_STREET_RULES: tuple[tuple[str, str], ...] = (
     (r"\bCON\b\.", "CONEGO"),
     (r"\bFR\b\.", "FREI"),
     (r"\bVISC\b\.?", "VISCONDE"),
+    (r"\bVSC\b\.?", "VISCONDE"),
+    (r"\bALM\b\.?", "ALMIRANTE"),
+    (r"\b(CMTE|CMDT|CMT|CTE)\b\.?", "COMANDANTE"),
+    (r"\bTTE\b\.?", "TENENTE"),
+    (r"\bGRAL\b\.?", "GENERAL"),
+    (r"\bMSR\b\.?", "MONSENHOR"),
+    (r"\b(MTO|MAEST)\b\.?", "MAESTRO"),
+    (r"\bMARQ\b\.?", "MARQUES"),
+    (r"\bDNA\b\.?", "DONA"),
+    (r"\bBPO\b\.?", "BISPO"),
+    (r"\bNSRA\b\.?", "NOSSA SENHORA"),
+    (r"\bSRA\b\.?", "SENHORA"),
+    # only with the dot: without it these are words of names too
+    (r"\bSD\b\.", "SOLDADO"),
+    (r"\bCB\b\.", "CABO"),
+    (r"\b(PST|PAST)\b\.", "PASTOR"),
+    (r"\bDEL\b\.", "DELEGADO"),
+    (r"\bCARD\b\.", "CARDEAL"),
+    (r"\b(ARCEB|ARC)\b\.", "ARCEBISPO"),
     (r"\bS\. ", "SAO "),
 )
 """Substitutions added to ``enderecobr``'s street standardiser: ``(regex, replacement)``.
@@ -85,9 +115,12 @@ STREET_TYPES: frozenset[str] = _wordset(
     """RUA AVENIDA TRAVESSA ALAMEDA ESTRADA RODOVIA PRACA BECO LARGO VIELA ACESSO PASSAGEM
     VIA VILA CAMINHO SERVIDAO LADEIRA PARQUE PASSARELA VIADUTO PONTE TUNEL ESCADARIA
     CALCADAO BOULEVARD ESPLANADA MARGINAL CONTORNO RAMAL TREVO ROTATORIA QUADRA CONDOMINIO
-    LOTEAMENTO CONJUNTO NUCLEO LINHA TRAVESSAO CORREDOR"""
+    LOTEAMENTO CONJUNTO NUCLEO LINHA TRAVESSAO CORREDOR ELEVADO ELEVADA ROTULA ATALHO
+    TRINCHEIRA VARIANTE"""
 )
-"""Canonical street types recognised as the first word of a standardised street name."""
+"""Canonical street types recognised as the first word of a standardised street name.
+
+A type glued to a number (``"Beco15"``) is split from it."""
 
 TITLES: frozenset[str] = _wordset(
     """DOUTOR DOUTORA PROFESSOR PROFESSORA CORONEL PADRE MARECHAL GENERAL CAPITAO TENENTE
@@ -97,7 +130,8 @@ TITLES: frozenset[str] = _wordset(
     CARDEAL PAPA BARAO BARONESA VISCONDE CONDE CONDESSA MARQUES DUQUE COMANDANTE DELEGADO
     JUIZ CABO"""
 )
-"""Titles dropped from a street's core (``Rua Doutor João Pessoa`` → ``JOAO PESSOA``)."""
+"""Titles dropped from the start of a street's core (``Rua Doutor João Pessoa`` →
+``JOAO PESSOA``); after a name they are surnames (``Rua Azevedo Marques``) and stay."""
 
 PARTICLES: frozenset[str] = frozenset({"DA", "DAS", "DE", "DO", "DOS"})
 """Prepositions dropped from a street's core (``Rua das Flores`` → ``FLORES``)."""
@@ -110,7 +144,7 @@ COMPLEMENT_WORDS: frozenset[str] = _wordset(
 """Words that, right after a number, mark it as the house number (then a complement)."""
 
 _ALNUM = re.compile(r"\d+|[A-Z]+")
-_ORDINAL = re.compile(r"(\d)\s*[ºª°](?!\w)")  # 1º, 1ª: read as the cardinal
+_ORDINAL = re.compile(r"(\d)(?:\s*[ºª°]|[oO])(?!\w)")  # 1º, 1ª, 1o: read as the cardinal
 _ROMAN = re.compile(r"^(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
 _PUNCT = re.compile(r"[^A-Z0-9/ ]+")
 _APOSTROPHE = re.compile(r"['`´’‘]")
@@ -120,6 +154,7 @@ _MARKER = re.compile(r"(?:,\s*|\s+)N(?:\s*\.\s*O|O|R|RO|UM|UMERO)?\s*\.?\s*(\d+)
 _COMMA_NUMBER = re.compile(r"^\s*(\d+)(?:\s*-?\s*([A-Z])\b)?\s*[,\-]?\s*(.*)$")
 _HOUSE = re.compile(r"^(\d+)(?:-?([A-Z]))?$")
 _DIGITS = re.compile(r"\d+")
+_GLUED_TYPE = re.compile(r"^([A-Z]{2,})(\d+[A-Z]?)$")
 
 
 @lru_cache(maxsize=1)
@@ -180,6 +215,24 @@ class ParsedAddress:
 def _prepare(text: str) -> str:
     """Drop apostrophes and ordinal marks before standardising (``D'Ávila``, ``1º``)."""
     return _ORDINAL.sub(r"\1", _APOSTROPHE.sub("", text))
+
+
+def _standardise(text: str) -> str:
+    """Standardise a street with ``enderecobr`` (and :data:`EXTRA_STREET_RULES`).
+
+    The library reads ``"Rua R"`` as the type written twice and drops the name (``"Rua
+    R, 45"`` became ``RUA 45``, a street named 45): the letter is put back; a lone ``R``
+    (``"Rua R"`` written without its type) stays a letter.
+    """
+    raw = normalize_text(text).split()
+    if raw == ["R"]:
+        return "R"
+    standard = _street_standardiser().padronizar(_prepare(text))
+    raw = raw[:2]
+    twice = len(raw) == 2 and raw[0] in {"R", "RUA"} and raw[1] == "R"
+    if twice and standard.startswith("RUA") and not re.match(r"RUA\W+R\b", standard):
+        standard = "RUA R" + standard[3:]
+    return standard
 
 
 def _blank(value: object) -> bool:
@@ -243,6 +296,14 @@ def _words_for_numbers(tokens: list[str]) -> list[str]:
     return out
 
 
+def _unglue_type(tokens: list[str]) -> list[str]:
+    """Split a street type glued to a number in the first token (``BECO15`` → ``BECO 15``)."""
+    glued = _GLUED_TYPE.match(tokens[0]) if tokens else None
+    if glued is None or glued.group(1) not in STREET_TYPES:
+        return tokens
+    return [glued.group(1), glued.group(2), *tokens[1:]]
+
+
 def _split_type(tokens: list[str]) -> tuple[str | None, list[str]]:
     if len(tokens) > 1 and tokens[0] in STREET_TYPES:
         return tokens[0], tokens[1:]
@@ -275,13 +336,16 @@ def normalize_street(text: str) -> tuple[str | None, str]:
     """
     if _blank(text):
         return None, ""
-    standard = _street_standardiser().padronizar(_prepare(str(text)))
-    tipo, name = _split_type(normalize_text(standard).split())
+    standard = _standardise(str(text))
+    tipo, name = _split_type(_unglue_type(normalize_text(standard).split()))
     return tipo, " ".join(_words_for_numbers(name))
 
 
 def street_core(nome: str) -> str:
-    """Core of a normalised street name: without titles and prepositions.
+    """Core of a normalised street name: without leading titles and prepositions.
+
+    Titles are dropped only before the name proper (``DOUTOR JOAO PESSOA``); after it
+    a title word is a surname (``AZEVEDO MARQUES``, ``JOSE BISPO``) and stays.
 
     Parameters
     ----------
@@ -299,8 +363,14 @@ def street_core(nome: str) -> str:
     'JOAO PESSOA'
     >>> street_core("DAS FLORES")
     'FLORES'
+    >>> street_core("AZEVEDO MARQUES")
+    'AZEVEDO MARQUES'
     """
-    words = [w for w in nome.split() if w not in TITLES and w not in PARTICLES]
+    words: list[str] = []
+    for w in nome.split():
+        if w in PARTICLES or (w in TITLES and not words):
+            continue
+        words.append(w)
     return " ".join(words) if words else nome
 
 
@@ -493,9 +563,7 @@ def parse_address(
     """
     given_number, given_sn, given_rest = normalize_number(numero)
     has_number_field = given_number is not None or given_sn
-    standard = (
-        "" if _blank(endereco) else _street_standardiser().padronizar(_prepare(str(endereco)))
-    )
+    standard = "" if _blank(endereco) else _standardise(str(endereco))
     street, num, sem_numero, complemento, bare = _extract_number(standard, True)
     if has_number_field and bare and num != given_number:
         # "Rua Projetada 3" with numero=45: the trailing 3 belongs to the name

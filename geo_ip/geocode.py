@@ -25,25 +25,51 @@ point gets its Voronoi cell ("nearest bairro point"); without either layer the
    more places) and neither the bairro nor the CEP tells which — never picked
    silently.
 
-Street names are matched exactly on the normalised key (type + name), then on
-the name's core (without type, titles and prepositions: "Flores" finds "Rua
-das Flores" when unique), then fuzzily with ``rapidfuzz`` in vectorised
-``cdist`` calls over the unique keys (:data:`FUZZY_CUTOFF`).
+Street names are matched (:meth:`Gazetteer.match_streets`) exactly on the normalised
+key (type + name: abbreviations, accents, case and numbers are normalised first), then
+on the name under another type or none ("Marquês de São Vicente" finds "Avenida Marquês
+de São Vicente"; "Vila Canadá" finds "Estrada Vila Canadá") or on its core (without
+type, leading titles and prepositions: "Flores" finds "Rua das Flores"), keeping the
+candidates that hold every word written ("Azevedo Marques" is "Rua Azevedo Marques",
+not "Rua Tenente Azevedo"), then of the type written, then of the same name; then
+fuzzily with ``rapidfuzz`` in vectorised ``cdist`` calls over the unique keys, with
+typos scaled to the name's length (one edit from :data:`FUZZY_ONE_EDIT_MIN` letters, two
+from :data:`FUZZY_TWO_EDITS_MIN`; numbers never: "Rua Dez" is not "Rua Doze"). Candidates
+left equally good are all reported: the request fails as ambiguous, naming them and
+what would decide (the full name, the bairro, the CEP only where the data has
+postcodes, or the coordinates).
 
-Confidence (``confianca``, 0–1), with ``s`` the street match score / 100 (1.0
-for an exact key, 0.95 for a core match, 0.90 for a core match with another
-street type, the fuzzy OSA similarity otherwise) and ``b`` the bairro match score / 100:
+Every location has an honest size, ``incerteza_m``: the radius within which the real
+place lies, and ``trecho_candidato``, the network lines where it may be:
 
-=======================  ==========================
-coordenada_informada     1.0
-numero_exato             0.95 · s
-interpolado              0.85 · s (0.75 · s when extrapolated)
-logradouro               0.60 · s
-bairro                   0.30 · b
-falhou                   0.0
-=======================  ==========================
+=======================  =============================================  ==================
+kind                     ``incerteza_m``                                ``trecho_candidato``
+=======================  =============================================  ==================
+coordenada_informada     0                                              —
+numero_exato             10 m (a lot's width)                           —
+interpolado              distance to the farther of the two numbers     the part between
+                         around it (extrapolated: from the nearest      them
+                         known number, plus 10 m); at least 10 m
+logradouro               half the length of the stretch: the whole      the stretch
+                         street, its stretch inside the bairro given,
+                         or its stretch nearest to the bairro when it
+                         does not reach it
+bairro                   the bairro's radius (its farthest part from    its streets
+                         its point, within the road network)
+falhou                   NaN                                            —
+=======================  =============================================  ==================
 
-Each is multiplied by 0.9 when the bairro given does not contain the street found.
+A street-level point is the mid-point of its stretch, on edges that carry the street's
+own name (the road graph keeps a node wherever the name changes, see
+:func:`geo_ip.osm.read_road_graph`). When the bairro given cannot narrow the street (not
+found, or the territory has no bairro limits), ``geocodificacao_detalhe`` says so.
+
+Confidence (``confianca``, 0–1) follows from the uncertainty
+(:func:`geo_ip._gazetteer.confidence`): ``s · 100 / (100 + incerteza_m)``, with ``s`` the
+street match score / 100 (1.0 for an exact key, 0.95 for a core match, 0.90 for a core
+match with another street type, the fuzzy OSA similarity otherwise; the bairro's match
+score for a bairro location), times 0.9 when the bairro given does not contain the
+street found.
 """
 
 from __future__ import annotations
@@ -58,10 +84,13 @@ import shapely
 from geo_ip._cnefe import CNEFE_ESPECIES, read_cnefe
 from geo_ip._gazetteer import (
     ADDRESS_MAX_DIST_M,
-    CONFIDENCE,
+    CONFIDENCE_SCALE_M,
+    EXACT_UNCERTAINTY_M,
     EXTRAPOLATION_MAX_FRACTION,
     FUZZY_CORE_MIN,
     FUZZY_CUTOFF,
+    FUZZY_ONE_EDIT_MIN,
+    FUZZY_TWO_EDITS_MIN,
     Gazetteer,
     StreetMatch,
 )
@@ -73,10 +102,13 @@ __all__ = [
     "CLUSTER_GAP_M",
     "CNEFE_ESPECIES",
     "CNEFE_MAX_NV_GEO",
-    "CONFIDENCE",
+    "CONFIDENCE_SCALE_M",
+    "EXACT_UNCERTAINTY_M",
     "EXTRAPOLATION_MAX_FRACTION",
     "FUZZY_CORE_MIN",
     "FUZZY_CUTOFF",
+    "FUZZY_ONE_EDIT_MIN",
+    "FUZZY_TWO_EDITS_MIN",
     "GEOCODE_COLUMNS",
     "SAME_STREET_GAP_M",
     "Gazetteer",
@@ -88,7 +120,7 @@ log = logging.getLogger("geo_ip")
 
 GEOCODE_COLUMNS = (
     "x", "y", "latitude", "longitude", "geocodificacao", "logradouro_encontrado",
-    "bairro_encontrado", "confianca", "geocodificacao_detalhe",
+    "bairro_encontrado", "confianca", "geocodificacao_detalhe", "incerteza_m", "trecho_candidato",
 )  # fmt: skip
 """Columns added (or overwritten) by :func:`geocode`."""
 
@@ -121,7 +153,10 @@ def geocode(requests: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
         numero_exato, interpolado, logradouro, bairro or falhou),
         ``logradouro_encontrado`` (street name as written in the source),
         ``bairro_encontrado``, ``confianca`` (0–1, scale in the module
-        docstring) and ``geocodificacao_detalhe`` (Portuguese explanation).
+        docstring), ``geocodificacao_detalhe`` (Portuguese explanation),
+        ``incerteza_m`` (radius in metres within which the real place lies; NaN
+        when not located) and ``trecho_candidato`` (shapely lines in the territory
+        CRS where the place may be, or None; see the module docstring).
     """
     out = requests.copy()
     n = len(out)
@@ -140,6 +175,8 @@ def geocode(requests: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
     conf = np.zeros(n)
+    uncertainty = np.full(n, np.nan)
+    stretch = np.full(n, None, dtype=object)
     street_found: list[str | None] = [None] * n
     bairro_found: list[str | None] = [None] * n
     detail = np.full(n, "", dtype=object)
@@ -148,7 +185,8 @@ def geocode(requests: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
         gx, gy = transformer("EPSG:4326", gazetteer.crs).transform(lon_a[given], lat_a[given])
         x[given], y[given] = gx, gy
         kind[given] = "coordenada_informada"
-        conf[given] = CONFIDENCE["coordenada_informada"]
+        conf[given] = 1.0
+        uncertainty[given] = 0.0
         detail[given] = "coordenadas informadas no pedido"
 
     todo = np.flatnonzero(~given)
@@ -171,10 +209,14 @@ def geocode(requests: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
             continue
         match = matches.get((p.chave, p.tipo, p.nome), StreetMatch())
         street_text = endereco[i].split(",")[0].strip() or p.chave
-        res = gazetteer.locate(p, match, bmatch.get(p.bairro or "", (-1, 0.0)), street_text)
+        res = gazetteer.locate(
+            p, match, bmatch.get(p.bairro or "", (-1, 0.0)), street_text, bairro[i]
+        )
         kind[i] = res.kind
         conf[i] = round(res.confianca, 3)
         detail[i] = res.detalhe
+        uncertainty[i] = round(res.incerteza, 1) if res.kind != "falhou" else np.nan
+        stretch[i] = res.trecho
         street_found[i] = res.logradouro
         bairro_found[i] = res.bairro
         if res.xy is not None:
@@ -207,6 +249,8 @@ def geocode(requests: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
     out["bairro_encontrado"] = pd.Series(bairro_found, index=out.index, dtype=object)
     out["confianca"] = conf
     out["geocodificacao_detalhe"] = detail.astype(str)
+    out["incerteza_m"] = uncertainty
+    out["trecho_candidato"] = pd.Series(stretch, index=out.index, dtype=object)
     counts = out["geocodificacao"].value_counts()
     log.info(
         "geocodificação: %s",

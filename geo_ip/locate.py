@@ -33,9 +33,10 @@ LOCATED_COLUMNS = ("situacao", "problemas")
 """Status columns rewritten by :func:`locate_requests`."""
 
 _PRECISION_WARNING = {
-    "bairro": "aviso: localizado só pelo bairro (posição aproximada)",
-    "logradouro": "aviso: localizado só pelo logradouro, sem o número (posição aproximada)",
+    "bairro": "aviso: localizado só pelo bairro (posição aproximada",
+    "logradouro": "aviso: localizado só pelo logradouro, sem o número (posição aproximada",
 }
+"""Completed with the uncertainty: ``(posição aproximada, ± 350 m)``."""
 
 
 def _append(problems: pd.Series, mask: pd.Series, text: pd.Series | str) -> pd.Series:
@@ -127,8 +128,9 @@ def locate_requests(
     problems = _append(
         problems, failed, "não localizado: " + out["geocodificacao_detalhe"].fillna("").astype(str)
     )
+    radius = ", ± " + out["incerteza_m"].round(0).astype("Int64").astype(str) + " m)"
     for kind, text in _PRECISION_WARNING.items():
-        problems = _append(problems, out["geocodificacao"] == kind, text)
+        problems = _append(problems, out["geocodificacao"] == kind, text + radius)
     outside = np.isfinite(lon) & np.isfinite(lat) & ~inside
     already = problems.str.contains("fora do município", regex=False)
     problems = _append(
@@ -160,14 +162,16 @@ def locate_requests(
     return out
 
 
-REPORT_DROPPED = ("nome_solicitante", "renda_familiar", "cadunico", "x", "y")
+REPORT_DROPPED = ("nome_solicitante", "renda_familiar", "cadunico", "x", "y", "trecho_candidato")
 """Columns left out of :func:`located_report` (LGPD: names, income, CadÚnico; the
-internal projected coordinates of the request, which ``latitude``/``longitude`` give)."""
+internal projected coordinates of the request, which ``latitude``/``longitude`` give;
+the candidate stretch, a geometry, which the assessment's GeoPackage and maps carry)."""
 _FIRST = (
     "linha", "protocolo", "situacao", "problemas", "data_protocolo", "tipo", "endereco",
     "numero", "bairro", "cep", "latitude", "longitude", "geocodificacao",
-    "logradouro_encontrado", "bairro_encontrado", "confianca", "geocodificacao_detalhe",
-    "distancia_via_m", "logradouro_via", "hierarquia_via", "fora_da_malha",
+    "logradouro_encontrado", "bairro_encontrado", "confianca", "incerteza_m",
+    "geocodificacao_detalhe", "distancia_via_m", "logradouro_via", "hierarquia_via",
+    "fora_da_malha",
 )  # fmt: skip
 
 

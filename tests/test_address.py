@@ -38,6 +38,19 @@ STREETS = [
     ("Vl. Esperança", ("VILA", "ESPERANCA")),
     ("Acesso A", ("ACESSO", "A")),
     ("Viela 3", ("VIELA", "TRES")),
+    ("Lg. do Machado", ("LARGO", "DO MACHADO")),
+    ("Lg do Machado", ("LARGO", "DO MACHADO")),
+    ("Vla. Esperança", ("VILA", "ESPERANCA")),
+    ("Vie. Santo André", ("VIELA", "SANTO ANDRE")),
+    ("Ld. São João", ("LADEIRA", "SAO JOAO")),
+    ("Vd. Obirici", ("VIADUTO", "OBIRICI")),
+    ("Viad. Obirici", ("VIADUTO", "OBIRICI")),
+    ("Elev. Costa e Silva", ("ELEVADO", "COSTA E SILVA")),
+    ("Elevado Costa e Silva", ("ELEVADO", "COSTA E SILVA")),
+    ("Passar. Um", ("PASSARELA", "UM")),
+    ("Rot. do Trevo", ("ROTATORIA", "DO TREVO")),
+    ("Rótula das Cuias", ("ROTULA", "DAS CUIAS")),
+    ("Beco15", ("BECO", "QUINZE")),  # a type glued to its number (OSM in Porto Alegre)
     # titles
     ("Rua Dr. Carlos Chagas", ("RUA", "DOUTOR CARLOS CHAGAS")),
     ("R. Prof. João Batista", ("RUA", "PROFESSOR JOAO BATISTA")),
@@ -62,6 +75,26 @@ STREETS = [
     ("R. Des. André da Rocha", ("RUA", "DESEMBARGADOR ANDRE DA ROCHA")),
     ("R. Min. Salgado", ("RUA", "MINISTRO SALGADO")),
     ("R. D. Pedro I", ("RUA", "DOM PEDRO UM")),
+    ("R. Gal. Osório", ("RUA", "GENERAL OSORIO")),
+    ("Av. Dra. Ruth Cardoso", ("AVENIDA", "DOUTORA RUTH CARDOSO")),
+    ("R. Alm. Tamandaré", ("RUA", "ALMIRANTE TAMANDARE")),
+    ("R. Cmte. Lara", ("RUA", "COMANDANTE LARA")),
+    ("R. Cmt Lara", ("RUA", "COMANDANTE LARA")),
+    ("R. Tte. Ary Tarragô", ("RUA", "TENENTE ARY TARRAGO")),
+    ("R. Msr. Veras", ("RUA", "MONSENHOR VERAS")),
+    ("R. Mons. Veras", ("RUA", "MONSENHOR VERAS")),
+    ("R. Mto. Villa Lobos", ("RUA", "MAESTRO VILLA LOBOS")),
+    ("R. Marq. do Herval", ("RUA", "MARQUES DO HERVAL")),
+    ("R. Visc. do Rio Branco", ("RUA", "VISCONDE DO RIO BRANCO")),
+    ("R. Dna. Laura", ("RUA", "DONA LAURA")),
+    ("R. Sd. João", ("RUA", "SOLDADO JOAO")),
+    ("R. Cb. Rocha", ("RUA", "CABO ROCHA")),
+    ("R. Del. Pires", ("RUA", "DELEGADO PIRES")),
+    ("R. Nsra. Aparecida", ("RUA", "NOSSA SENHORA APARECIDA")),
+    ("R. N.S. Aparecida", ("RUA", "NOSSA SENHORA APARECIDA")),
+    ("R. Sra. do Carmo", ("RUA", "SENHORA DO CARMO")),
+    ("Rua Del Rey", ("RUA", "DEL REY")),  # without the dot: a word of the name
+    ("Rua Cabo Rocha", ("RUA", "CABO ROCHA")),
     # accents, case, punctuation
     ("RUA GETÚLIO VARGAS", ("RUA", "GETULIO VARGAS")),
     ("rua getulio vargas", ("RUA", "GETULIO VARGAS")),
@@ -76,12 +109,14 @@ STREETS = [
     ("Rua Dom Pedro II", ("RUA", "DOM PEDRO DOIS")),
     ("Rua Dom Pedro 2", ("RUA", "DOM PEDRO DOIS")),
     ("Rua 1º de Maio", ("RUA", "UM DE MAIO")),
+    ("Rua 1o de Maio", ("RUA", "UM DE MAIO")),
     ("Rua Primeiro de Maio", ("RUA", "UM DE MAIO")),
     ("Rua 10", ("RUA", "DEZ")),
     ("Rua Dez", ("RUA", "DEZ")),
     ("Beco 483A", ("BECO", "QUATROCENTOS E OITENTA E TRES A")),
     # single letters stay letters (loteamento streets), no type stays None
     ("Rua C", ("RUA", "C")),
+    ("Rua R", ("RUA", "R")),
     ("Rua D", ("RUA", "D")),
     ("das Flores", (None, "DAS FLORES")),
 ]
@@ -126,6 +161,24 @@ def test_street_core_drops_titles_and_prepositions() -> None:
     assert street_core("DOS") == "DOS"  # nothing left: the name itself
 
 
+def test_street_core_keeps_a_title_word_after_the_name() -> None:
+    # after a name, Marques, Bispo, Conde are surnames: "Rua Azevedo Marques" is not
+    # "Rua Tenente Azevedo"
+    assert street_core("AZEVEDO MARQUES") == "AZEVEDO MARQUES"
+    assert street_core("JOSE BISPO") == "JOSE BISPO"
+    assert street_core("TENENTE CORONEL DOUTOR ARY DA SILVA") == "ARY SILVA"
+    assert street_core("MARQUES DE SAO VICENTE") == "SAO VICENTE"
+
+
+@pytest.mark.parametrize(
+    "tipo",
+    ["VILA", "VIELA", "BECO", "LARGO", "TRAVESSA", "ELEVADO", "VIADUTO", "PASSARELA", "ESCADARIA"],
+)
+def test_street_types_are_recognised(tipo: str) -> None:
+    assert normalize_street(f"{tipo.title()} Santa Rita") == (tipo, "SANTA RITA")
+    assert parse_address(f"{tipo.lower()} santa rita, 12").chave == f"{tipo} SANTA RITA"
+
+
 # (endereco, numero field, expected chave, numero, sem_numero, complemento)
 NUMBERS = [
     ("Rua das Flores, 123", None, "RUA DAS FLORES", 123, False, None),
@@ -142,6 +195,8 @@ NUMBERS = [
         "APARTAMENTO 201",
     ),
     ("Rua das Flores, 12A", None, "RUA DAS FLORES", 12, False, "A"),
+    ("Rua R, 45", None, "RUA R", 45, False, None),  # not "Rua 45" (enderecobr drops the R)
+    ("R. R nº 45", None, "RUA R", 45, False, None),
     ("Rua 10, 45", None, "RUA DEZ", 45, False, None),
     ("Rua 10 45", None, "RUA DEZ", 45, False, None),
     ("Rua 10", None, "RUA DEZ", None, False, None),

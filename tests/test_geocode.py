@@ -154,7 +154,9 @@ def test_exact_number_lands_on_the_address_point(gaz: Gazetteer) -> None:
     assert xy(row) == (100.0, 10.0)
     assert row["logradouro_encontrado"] == "Rua das Flores"
     assert row["bairro_encontrado"] == "Centro"
-    assert row["confianca"] == pytest.approx(0.95)
+    assert row["incerteza_m"] == 10.0  # a lot's width
+    assert row["confianca"] == pytest.approx(0.909)  # 100 / (100 + 10)
+    assert row["trecho_candidato"] is None
     assert "OpenStreetMap" in row["geocodificacao_detalhe"]
 
 
@@ -163,8 +165,11 @@ def test_interpolated_number_between_known_ones(gaz: Gazetteer) -> None:
     row = one(gaz, endereco="R. das Flores", numero="150")
     assert row["geocodificacao"] == "interpolado"
     assert xy(row) == (50.0, 0.0)
-    assert row["confianca"] == pytest.approx(0.85)
-    assert "entre os números 100 e 200" in row["geocodificacao_detalhe"]
+    # the house is somewhere between 100 (x=0) and 200 (x=100): up to 50 m away
+    assert row["incerteza_m"] == 50.0
+    assert row["confianca"] == pytest.approx(0.667)  # 100 / (100 + 50)
+    assert shapely.length(row["trecho_candidato"]) == pytest.approx(100.0)
+    assert "entre os números 100 e 200 (± 50 m)" in row["geocodificacao_detalhe"]
 
 
 def test_interpolation_uses_both_sides_when_one_has_no_bracket(gaz: Gazetteer) -> None:
@@ -181,7 +186,9 @@ def test_extrapolation_only_near_the_known_range(gaz: Gazetteer) -> None:
     near = one(gaz, endereco="Rua das Flores, 210")
     assert near["geocodificacao"] == "interpolado"
     assert xy(near) == (110.0, 0.0)
-    assert near["confianca"] == pytest.approx(0.75)
+    # from the nearest known number (200 at x=100) to x=110, plus a lot: 20 m
+    assert near["incerteza_m"] == 20.0
+    assert near["confianca"] == pytest.approx(0.833)
     assert "extrapolado" in near["geocodificacao_detalhe"]
     # 5000 is far beyond: the street's mid-point instead (x=100 on a 200 m street).
     far = one(gaz, endereco="Rua das Flores, 5000")
@@ -194,14 +201,109 @@ def test_street_only_lands_on_the_street(gaz: Gazetteer) -> None:
     row = one(gaz, endereco="Rua das Flores")
     assert row["geocodificacao"] == "logradouro"
     assert xy(row) == (100.0, 0.0)  # mid-point of the 200 m street
-    assert row["confianca"] == pytest.approx(0.6)
+    assert row["incerteza_m"] == 100.0  # half its length
+    assert row["confianca"] == pytest.approx(0.5)
+    assert shapely.length(row["trecho_candidato"]) == pytest.approx(200.0)
+    assert row["geocodificacao_detalhe"] == (
+        "número não informado; ponto médio do logradouro (bairro não informado), num trecho "
+        "de 200 m (± 100 m)"
+    )
 
 
 def test_street_point_is_restricted_to_the_bairro_given(gaz: Gazetteer) -> None:
     # Avenida Brasil runs x=0..1400; its stretch in Vila Nova is x=700..1400 → x=1050.
-    assert xy(one(gaz, endereco="Av. Brasil", bairro="Vila Nova")) == (1050.0, 300.0)
+    vila = one(gaz, endereco="Av. Brasil", bairro="Vila Nova")
+    assert xy(vila) == (1050.0, 300.0)
+    assert vila["incerteza_m"] == 350.0  # half the 700 m inside the bairro
+    assert shapely.length(vila["trecho_candidato"]) == pytest.approx(700.0)
+    assert (
+        "ponto médio do logradouro no bairro 'Vila Nova', num trecho de 700 m"
+        in (vila["geocodificacao_detalhe"])
+    )
     assert xy(one(gaz, endereco="Av. Brasil", bairro="Centro")) == (350.0, 300.0)
-    assert xy(one(gaz, endereco="Av. Brasil")) == (700.0, 300.0)
+    whole = one(gaz, endereco="Av. Brasil")
+    assert xy(whole) == (700.0, 300.0)
+    assert whole["incerteza_m"] == 700.0
+    assert whole["confianca"] == pytest.approx(0.125)  # 100 / 800
+
+
+def test_a_street_that_misses_the_bairro_is_narrowed_to_its_nearest_stretch(
+    gaz: Gazetteer,
+) -> None:
+    # Rua Dez (x=1000..1200, y=-200) stops 1,800 m short of Jardim das Palmeiras
+    # (x ≥ 3000): its stretch within 1,800 + 100 m of the bairro is x=1100..1200.
+    row = one(gaz, endereco="Rua Dez", bairro="Jardim das Palmeiras")
+    assert row["geocodificacao"] == "logradouro"
+    assert xy(row) == (1150.0, -200.0)
+    assert row["incerteza_m"] == 50.0
+    assert row["confianca"] == pytest.approx(0.9 * 100 / 150, abs=1e-3)  # bairro mismatch
+    detail = row["geocodificacao_detalhe"]
+    assert "no trecho mais próximo do bairro 'Jardim das Palmeiras'" in detail
+    assert "o logradouro não passa pelo bairro informado 'Jardim das Palmeiras'" in detail
+
+
+def test_a_bairro_that_cannot_narrow_is_said(gaz: Gazetteer, tmp_path: Path) -> None:
+    row = one(gaz, endereco="Av. Brasil", bairro="Bairro Que Não Existe")
+    assert xy(row) == (700.0, 300.0)
+    assert row["incerteza_m"] == 700.0
+    assert (
+        "bairro 'Bairro Que Não Existe' não encontrado no território: posição não "
+        in (row["geocodificacao_detalhe"])
+    )
+    # bairros known only from the address points: no limits to cut the street with
+    plain = Gazetteer.from_territory(write_territory(tmp_path / "sem.gpkg", bairros=False))
+    row = one(plain, endereco="Av. Brasil", bairro="Centro")
+    assert row["incerteza_m"] == 700.0
+    assert (
+        "o território não tem os limites dos bairros: posição não restringida ao bairro "
+        in (row["geocodificacao_detalhe"])
+    )
+
+
+def test_bairros_mapped_as_points_beside_polygons_narrow_too(tmp_path: Path) -> None:
+    # Only Centro is a polygon (x < 700); Vila Nova and Jardim das Palmeiras are points.
+    # Vila Nova's cell: nearer its point (1100, 200) than Centro's (100, 200) or
+    # Jardim's (5100, 200), so x 600..3100, less Centro's polygon: x 700..3100.
+    path = write_territory(tmp_path / "misto.gpkg")
+    areas = pyogrio.read_dataframe(path, layer="bairros_area")
+    pyogrio.write_dataframe(areas.iloc[[0]], path, layer="bairros_area", driver="GPKG")
+    gazetteer = Gazetteer.from_territory(path)
+    assert sorted(gazetteer.bairros["nome"]) == ["Centro", "Jardim das Palmeiras", "Vila Nova"]
+    row = one(gazetteer, endereco="Av. Brasil", bairro="Vila Nova")
+    assert xy(row) == (1050.0, 300.0)  # Av. Brasil x 700..1400 inside the cell
+    assert row["incerteza_m"] == 350.0
+
+
+def test_a_point_on_a_merged_edge_lies_on_its_own_name(tmp_path: Path) -> None:
+    # A territory built before edges split at changes of name: "Rua Alfa / Viaduto Beta"
+    # merged x=100..1100; Rua Alfa also has its own edge x=0..100. Its point must lie on
+    # the edge named Rua Alfa alone, never on the viaduct's part.
+    vias = gpd.GeoDataFrame(
+        {"u": [1, 2], "v": [2, 3], "key": 0, "name": ["Rua Alfa", "Rua Alfa / Viaduto Beta"],
+         "highway": "residential", "hierarquia": "local"},
+        geometry=[L((0, 0), (100, 0)), L((100, 0), (1100, 0))],
+        crs=CRS,
+    )  # fmt: skip
+    path = tmp_path / "antigo.gpkg"
+    pyogrio.write_dataframe(vias, path, layer="vias", driver="GPKG")
+    gazetteer = Gazetteer.from_territory(path)
+    alfa = one(gazetteer, endereco="Rua Alfa")
+    assert xy(alfa) == (50.0, 0.0)
+    assert alfa["incerteza_m"] == 50.0
+    # the viaduct has no edge of its own: the merged edge is all there is of it
+    assert xy(one(gazetteer, endereco="Viaduto Beta")) == (600.0, 0.0)
+    # a merged edge far from Rua Alfa's own is another place of Rua Alfa: kept, and the
+    # name is then ambiguous, never picked in silence
+    far = gpd.GeoDataFrame(
+        {"u": [7], "v": [8], "key": 0, "name": ["Beco Gama / Rua Alfa"],
+         "highway": "residential", "hierarquia": "local"},
+        geometry=[L((5000, 0), (5200, 0))],
+        crs=CRS,
+    )  # fmt: skip
+    pyogrio.write_dataframe(pd.concat([vias, far]), path, layer="vias", driver="GPKG")
+    row = one(Gazetteer.from_territory(path), endereco="Rua Alfa")
+    assert row["geocodificacao"] == "falhou"
+    assert "ambíguo" in row["geocodificacao_detalhe"]
 
 
 def test_ambiguous_street_without_bairro_fails_naming_both(gaz: Gazetteer) -> None:
@@ -243,7 +345,7 @@ def test_missing_accent_and_abbreviation_match(gaz: Gazetteer) -> None:
     row = one(gaz, endereco="R. Sao Joao", bairro="Vila Nova")
     assert row["geocodificacao"] == "logradouro"
     assert row["logradouro_encontrado"] == "Rua São João"
-    assert row["confianca"] == pytest.approx(0.6)  # exact after normalisation
+    assert row["confianca"] == pytest.approx(0.5)  # exact after normalisation, ± 100 m
 
 
 def test_missing_type_matches_when_unique(gaz: Gazetteer) -> None:
@@ -271,7 +373,13 @@ def test_unknown_street_with_bairro_falls_back_to_the_bairro(gaz: Gazetteer) -> 
     row = one(gaz, endereco="Rua Inexistente, 12", bairro="Centro")
     assert row["geocodificacao"] == "bairro"
     assert xy(row) == (100.0, 200.0)
-    assert row["confianca"] == pytest.approx(0.3)
+    # Centro cut to the roads' extent (x 0..700, y -200..300): its farthest corner
+    # (700, -200) lies hypot(600, 400) = 721.1 m from its point (100, 200)
+    assert row["incerteza_m"] == pytest.approx(721.1)
+    assert row["confianca"] == pytest.approx(0.122)  # 100 / 821.1
+    # its streets: Rua das Flores (200 m) and Avenida Brasil up to x=700 (700 m)
+    assert shapely.length(row["trecho_candidato"]) == pytest.approx(900.0)
+    assert "(raio de 721 m)" in row["geocodificacao_detalhe"]
 
 
 def test_bairro_only(gaz: Gazetteer) -> None:
@@ -499,3 +607,200 @@ def test_poa_ambiguous_names(poa: tuple[Gazetteer, gpd.GeoDataFrame], query: str
     assert row["geocodificacao"] == "falhou"
     assert "ambíguo" in row["geocodificacao_detalhe"]
     assert "2 trechos" in row["geocodificacao_detalhe"]
+
+
+# ------------------------------------------------ a clerk's spelling (issue 18, parts 3–4)
+#
+# A territory without bairros: one 200 m street per name, 300 m apart along y = -3000;
+# "Travessa São Pedro" and "Rua do Porto" also 6 km away (the same name in two places),
+# "Rua do Porto" with a CEP on each piece (address points), "Travessa São Pedro" without.
+
+CLERK_STREETS = [
+    "Travessa São José",
+    "Largo do Machado",
+    "Viaduto Obirici",
+    "Elevado Costa e Silva",
+    "Passarela Um",
+    "Rua Almirante Tamandaré",
+    "Rua Comandante Lara",
+    "Rua Tenente Ary Tarragô",
+    "Rua Nossa Senhora Aparecida",
+    "Praça Dom Feliciano",
+    "Rua General Osório",
+    "Rua Primeiro de Março",
+    "Estrada Vila Canadá",
+    "Vila Bom Jesus",
+    "Viela Santo André",
+    "Beco dos Artistas",
+    "Avenida Marquês de São Vicente",
+    "Rua São Vicente",
+    "Rua Azevedo Marques",
+    "Rua Tenente Azevedo",
+    "Rua Martinho Prado",
+    "Rua Romilda Valentino",
+    "Rua Ernesto da Fontoura",
+    "Rua Ernesto Fontoura",
+    "Rua Marcílio Dias",
+    "Rua Márcio Dias",
+    "Rua Dez",
+    "Rua Doze",
+    "Avenida Jordão",
+    "Travessa São Pedro",
+    "Rua do Porto",
+]
+CLERK_TWICE = {"Travessa São Pedro": 6000.0, "Rua do Porto": 6000.0}
+
+
+def write_clerk_territory(path: Path) -> Path:
+    rows = []
+    for i, name in enumerate(CLERK_STREETS):
+        x = 300.0 * i
+        rows.append((1000 + 2 * i, 1001 + 2 * i, name, L((x, -3000), (x, -2800))))
+        if name in CLERK_TWICE:
+            far = x + CLERK_TWICE[name]
+            rows.append((5000 + 2 * i, 5001 + 2 * i, name, L((far, -3000), (far, -2800))))
+    vias = gpd.GeoDataFrame(
+        {
+            "u": [r[0] for r in rows],
+            "v": [r[1] for r in rows],
+            "key": 0,
+            "name": [r[2] for r in rows],
+            "highway": "residential",
+            "hierarquia": "local",
+        },
+        geometry=[r[3] for r in rows],
+        crs=CRS,
+    )
+    porto = 300.0 * CLERK_STREETS.index("Rua do Porto")
+    edif = gpd.GeoDataFrame(
+        {
+            "osm_id": ["node/1", "node/2"],
+            "tipo": "endereco",
+            "logradouro": "Rua do Porto",
+            "numero": ["10", "10"],
+            "cep": ["90000-001", "90000-002"],
+        },
+        geometry=[P(porto + 5, -2990), P(porto + 6005, -2990)],
+        crs=CRS,
+    )
+    pyogrio.write_dataframe(vias, path, layer="vias", driver="GPKG")
+    pyogrio.write_dataframe(edif, path, layer="edificacoes", driver="GPKG")
+    return path
+
+
+@pytest.fixture(scope="module")
+def clerk(tmp_path_factory: pytest.TempPathFactory) -> Gazetteer:
+    path = write_clerk_territory(tmp_path_factory.mktemp("clerk") / "t.gpkg")
+    return Gazetteer.from_territory(path)
+
+
+def found(gazetteer: Gazetteer, queries: list[str]) -> list[str | None]:
+    out = geocode(requests(*({"endereco": q} for q in queries)), gazetteer)
+    return [None if pd.isna(n) else str(n) for n in out["logradouro_encontrado"]]
+
+
+def test_abbreviations_of_types_titles_and_saints(clerk: Gazetteer) -> None:
+    table = [
+        ("Tv. São José", "Travessa São José"),
+        ("Trav. Sao Jose", "Travessa São José"),
+        ("Lg. do Machado", "Largo do Machado"),
+        ("LG DO MACHADO", "Largo do Machado"),
+        ("Vd. Obirici", "Viaduto Obirici"),
+        ("Viad. Obirici", "Viaduto Obirici"),
+        ("Elev. Costa e Silva", "Elevado Costa e Silva"),
+        ("Passarela 1", "Passarela Um"),
+        ("R. Alm. Tamandaré", "Rua Almirante Tamandaré"),
+        ("R. Cmte. Lara", "Rua Comandante Lara"),
+        ("R. Tte. Ary Tarrago", "Rua Tenente Ary Tarragô"),
+        ("R. Ten. Ary Tarrago", "Rua Tenente Ary Tarragô"),
+        ("R. Nsra. Aparecida", "Rua Nossa Senhora Aparecida"),
+        ("R. N. Sra. Aparecida", "Rua Nossa Senhora Aparecida"),
+        ("Pça. D. Feliciano", "Praça Dom Feliciano"),
+        ("Pç. Dom Feliciano", "Praça Dom Feliciano"),
+        ("R. Gal. Osório", "Rua General Osório"),
+        ("R. Gen. Osorio", "Rua General Osório"),
+        ("Rua 1o de Março", "Rua Primeiro de Março"),
+        ("Rua 1º de Março", "Rua Primeiro de Março"),
+    ]
+    assert found(clerk, [q for q, _ in table]) == [e for _, e in table]
+
+
+def test_vila_viela_beco_as_types_and_inside_names(clerk: Gazetteer) -> None:
+    table = [
+        ("Vila Canadá", "Estrada Vila Canadá"),  # the type word is part of the street's name
+        ("Estr. Vila Canada", "Estrada Vila Canadá"),
+        ("Vl. Bom Jesus", "Vila Bom Jesus"),
+        ("Rua Vila Bom Jesus", "Vila Bom Jesus"),  # a clerk's "Rua" before a "Vila"
+        ("Bom Jesus", "Vila Bom Jesus"),
+        ("Viela Sto. André", "Viela Santo André"),
+        ("Vie. Santo Andre", "Viela Santo André"),
+        ("Bc. dos Artistas", "Beco dos Artistas"),
+    ]
+    assert found(clerk, [q for q, _ in table]) == [e for _, e in table]
+
+
+def test_name_without_its_type_is_found_when_unique(clerk: Gazetteer) -> None:
+    # "São Vicente" is also the core of "Avenida Marquês de São Vicente": the full name decides
+    row = one(clerk, endereco="Marquês de São Vicente, 120")
+    assert row["logradouro_encontrado"] == "Avenida Marquês de São Vicente"
+    assert "interpretado como" in row["geocodificacao_detalhe"]
+    assert found(clerk, ["São Vicente", "Costa e Silva"]) == [
+        "Rua São Vicente",
+        "Elevado Costa e Silva",
+    ]
+
+
+def test_every_word_of_the_name_decides_not_one_shared_word(clerk: Gazetteer) -> None:
+    # "Marques" after a name is a surname, not a title to drop
+    assert found(clerk, ["AZEVEDO MARQUES", "Rua Azevedo Marques", "Ten. Azevedo"]) == [
+        "Rua Azevedo Marques",
+        "Rua Azevedo Marques",
+        "Rua Tenente Azevedo",
+    ]
+    # a typo in a name that differs from another only by "da": the words written decide
+    assert found(clerk, ["Erensto da Fontoura", "Erensto Fontoura"]) == [
+        "Rua Ernesto da Fontoura",
+        "Rua Ernesto Fontoura",
+    ]
+
+
+def test_typos_are_tolerated_in_proportion_to_the_name(clerk: Gazetteer) -> None:
+    accepted = [
+        ("Martinoh Prado", "Rua Martinho Prado"),  # 13 letters: two edits allowed, one used
+        ("R. Martinho Pardo", "Rua Martinho Prado"),
+        ("Romilda Valenino", "Rua Romilda Valentino"),
+        ("Rua Romlida Valenino", "Rua Romilda Valentino"),  # two edits in 16 letters
+        ("R. Alm. Tamandre", "Rua Almirante Tamandaré"),  # one edit in 9 letters
+    ]
+    assert found(clerk, [q for q, _ in accepted]) == [e for _, e in accepted]
+    refused = [
+        "R. Alm. Tamnadre",  # two edits in 9 letters
+        "Rua Mratinoh Pardo",  # three edits in 13 letters
+        "Av. João",  # "Jordão" is two edits from a 4-letter name
+    ]
+    rows = geocode(requests(*({"endereco": q} for q in refused)), clerk)
+    assert list(rows["geocodificacao"]) == ["falhou"] * 3
+    assert all("não encontrado" in d for d in rows["geocodificacao_detalhe"])
+    # numbers are never fuzzy: "Rua Dez" and "Rua Doze" are both real and distinct
+    assert found(clerk, ["Rua 10", "Rua 12", "R. Dez"]) == ["Rua Dez", "Rua Doze", "Rua Dez"]
+    assert found(clerk, ["Rua Deze"]) == [None]
+
+
+def test_ambiguity_asks_for_the_cep_only_where_postcodes_exist(clerk: Gazetteer) -> None:
+    no_cep = one(clerk, endereco="Tv. São Pedro, 12")
+    assert no_cep["geocodificacao"] == "falhou"
+    detail = no_cep["geocodificacao_detalhe"]
+    assert "ambíguo" in detail and "2 trechos" in detail
+    assert "CEP" not in detail
+    assert "coordenadas" in detail and "ponto de referência" in detail
+    with_cep = one(clerk, endereco="Rua do Porto")
+    assert "ambíguo" in with_cep["geocodificacao_detalhe"]
+    assert "CEP" in with_cep["geocodificacao_detalhe"]
+    decided = one(clerk, endereco="Rua do Porto, 10", cep="90000-002")
+    assert decided["geocodificacao"] == "numero_exato"
+    # one edit from two streets, no bairros in the territory: the full name decides
+    tie = one(clerk, endereco="R. Marcilo Dias")
+    assert tie["geocodificacao"] == "falhou"
+    detail = tie["geocodificacao_detalhe"]
+    assert "'Rua Marcílio Dias'" in detail and "'Rua Márcio Dias'" in detail
+    assert detail.endswith("informe o nome completo")

@@ -124,7 +124,8 @@ class FakeNominatim:
 
 
 def test_online_backend_fills_only_what_offline_missed(demo_territory: Path) -> None:
-    road = {"class": "highway", "addresstype": "road", "display_name": "Rua X, Demo"}
+    road = {"class": "highway", "addresstype": "road", "display_name": "Rua X, Demo",
+            "boundingbox": ["-22.9050", "-22.9030", "-46.3880", "-46.3860"]}  # fmt: skip
     fake = FakeNominatim(
         {
             # accepted: inside the municipality, a road named like the one asked for
@@ -141,7 +142,10 @@ def test_online_backend_fills_only_what_offline_missed(demo_territory: Path) -> 
     assert asked == ["100 Rua Inexistente dos Testes", "Zona rural"]
     row = out[out["linha"] == 29].iloc[0]
     assert row["geocodificacao"] == "logradouro"
-    assert row["confianca"] == pytest.approx(0.54)
+    # the box's corners lie 0.001° of latitude (110.7 m) and of longitude (102.5 m at
+    # 22.9° S) from its centre, the answer: hypot = 150.9 m; 0.9 × 100 / 250.9 = 0.359
+    assert row["incerteza_m"] == pytest.approx(150.9, abs=0.5)
+    assert row["confianca"] == pytest.approx(0.359)
     assert row["geocodificacao_detalhe"].startswith("localizado online pelo Nominatim")
     assert row["situacao"] == "aviso"
     assert row["logradouro_via"] is not None
