@@ -12,9 +12,12 @@ file                   audience    content
                                    with motivations and decisions, evidence, rules,
                                    provenance
 ``avaliacao.gpkg``     public      ``pedidos`` (points), ``extensoes`` (paths with
-                                   materials and cost), ``postes_propostos``, and the
-                                   territory layers used; table ``metadados``; default
-                                   QGIS styles in ``layer_styles``
+                                   materials and cost), ``postes_propostos``,
+                                   ``trechos_candidatos`` (where a request located
+                                   without its number may be; when there is one), and
+                                   the territory layers used; table
+                                   ``metadados``; default QGIS styles in
+                                   ``layer_styles``
 ``avaliacao.qgz``      public      QGIS project over the GeoPackage (relative paths,
                                    groups, project CRS, the same symbology)
 ``evidencias.json``    public      per protocol, every piece of evidence with its ids
@@ -53,6 +56,7 @@ from geo_ip.assess import Assessment, criteria_columns
 from geo_ip.config import CRITERIA
 from geo_ip.errors import InputFileError
 from geo_ip.qgis import style_geopackage, write_project
+from geo_ip.ranking import PENDING
 from geo_ip.territory import copy_layer, layer_names, read_layer, write_dataframe
 
 log = logging.getLogger("geo_ip")
@@ -74,12 +78,18 @@ PUBLIC_COLUMNS = (
     "transformador", "custo_estimado_rs", "custo_por_beneficiario_rs",
     "percentual_municipio", "custo_municipio_rs", "selecionado_orcamento", "motivos",
     "fundamento_inelegibilidade", "condicao_hipossuficiencia", "indicio_art12", "linha",
-    "data_protocolo", "tipo", "geocodificacao", "bairro", "latitude", "longitude",
+    "data_protocolo", "tipo", "geocodificacao", "incerteza_m", "confirmar_no_local",
+    "extensao_min_m", "extensao_max_m", "postes_min", "postes_max", "custo_min_rs",
+    "custo_max_rs", "pontuacao_sugerida_min", "pontuacao_sugerida_max", "bairro", "latitude",
+    "longitude",
 )  # fmt: skip
 """Columns of ``ranking.csv``, in order (the first ones are those of issue 4).
 
 Hardship appears only as its public condition (``condicao_hipossuficiencia``:
-comprovada, pendente, não comprovada, não exigida), never how it was proven.
+comprovada, pendente, não comprovada, não exigida), never how it was proven. The
+location's uncertainty and the ranges over the candidate stretch are public (they
+describe the place of the works, not the applicant); the stretch itself is a layer of
+the GeoPackage, never text.
 """
 
 _GROUP_ORDER = {
@@ -87,13 +97,15 @@ _GROUP_ORDER = {
     "aguardando_orcamento": 0,
     "execucao_direta_art12": 1,
     "estrategico_art11": 2,
-    "pendente_comprovacao": 3,
-    "inelegivel": 4,
-    "erro": 5,
+    "pendente_localizacao": 3,
+    "pendente_comprovacao": 4,
+    "inelegivel": 5,
+    "erro": 6,
 }
 """Groups of the lists, in order: the ranked requests (by position), the Art. 12
 executions and the Art. 11 strategic works (each by the order of its act), the
-requests pending proof of hardship (by points), the ineligible ones and the errors."""
+requests pending confirmation of their place, then those pending proof of hardship
+(both by points), the ineligible ones and the errors."""
 _RESERVED_GROUPS = ("execucao_direta_art12", "estrategico_art11")
 HARDSHIP_LABELS = {
     "cadunico": "Inscrição no CadÚnico (Art. 4 §2, I)",
@@ -108,11 +120,15 @@ _INTERNAL_EXTRA = (
     "elegivel", "motivos_inelegibilidade", "avisos_elegibilidade", "cadunico",
     "hipossuficiencia", "hipossuficiencia_comprovacao", "decisao_hipossuficiencia",
     "pendencia_hipossuficiencia", "pedido_estrategico", "motivo_art12", "sinais_art12",
-    "ordem_ato", "decisao_art11", "decisao_art12", "procedimento_art12", "cpf_solicitante",
+    "ordem_ato", "decisao_art11", "decisao_art12", "procedimento_art12",
+    "localizacao_pendente", "posicoes_avaliadas", "decisao_localizacao", "cpf_solicitante",
     "cpf_hash",
 )  # fmt: skip
 _EVIDENCE_SHEET = (
-    "protocolo", "geocodificacao", "confianca", "logradouro_via", "hierarquia_via",
+    "protocolo", "geocodificacao", "confianca", "incerteza_m", "localizacao_pendente",
+    "posicoes_avaliadas", "extensao_min_m", "extensao_max_m", "postes_min", "postes_max",
+    "custo_min_rs", "custo_max_rs", "pontuacao_sugerida_min", "pontuacao_sugerida_max",
+    "confirmar_no_local", "logradouro_via", "hierarquia_via",
     "distancia_via_m", "fora_da_malha", "rede_alvo_tipo", "rede_alvo_id", "distancia_rede_m",
     "distancia_rede_reta_m", "metodo_distancia", "transformador", "postes_novos", "bracos",
     "luminarias", "condutor_m", "transformadores", "custo_estimado_rs",
@@ -243,7 +259,7 @@ def _ordered(table: pd.DataFrame) -> pd.DataFrame:
     key = _numbers(table, "posicao")
     reserved = situation.isin(_RESERVED_GROUPS).to_numpy()
     key[reserved] = _numbers(table, "ordem_ato")[reserved]
-    pending = (situation == "pendente_comprovacao").to_numpy()
+    pending = situation.isin(PENDING).to_numpy()
     key[pending] = -_numbers(table, "pontuacao_total")[pending]
     key = np.where(np.isnan(key), np.inf, key)
     order = np.lexsort((table["linha"].to_numpy(), key, group))
@@ -277,14 +293,18 @@ def public_ranking(assessment: Assessment) -> pd.DataFrame:
         apart (Art. 12 executions, Art. 11 strategic works, requests pending proof of
         hardship), the ineligible ones and the errors.
     """
-    base = privacy.public_view(_base(assessment.table), free_text=("motivo_situacao",))
+    base = privacy.public_view(
+        _base(assessment.table), free_text=("motivo_situacao", "confirmar_no_local")
+    )
     base["motivos"] = _motivos(base, public=True)
     out = _export(base[[c for c in PUBLIC_COLUMNS if c in base.columns]])
     return out.assign(proveniencia=assessment.provenance["carimbo"])
 
 
 def _internal(assessment: Assessment) -> pd.DataFrame:
-    base = privacy.internal_view(_base(assessment.table), free_text=("motivo_situacao",))
+    base = privacy.internal_view(
+        _base(assessment.table), free_text=("motivo_situacao", "confirmar_no_local")
+    )
     base["motivos"] = _motivos(base, public=False)
     if "hipossuficiencia" in base.columns:
         status = base["hipossuficiencia"].fillna("").astype(str)
@@ -545,6 +565,15 @@ def _budget_sheet(assessment: Assessment) -> pd.DataFrame:
         situation = table["situacao"].astype(str)
         rows.append(
             {
+                "item": "Pedidos pendentes de confirmação do local",
+                "valor": int((situation == "pendente_localizacao").sum()),
+                "observacao": "localização incerta além do limite das regras: pontuados no "
+                "pior caso, sem participação do Município nem reserva até a Comissão "
+                "confirmar o local (decisão 'localizacao')",
+            }
+        )
+        rows.append(
+            {
                 "item": "Pedidos pendentes de comprovação da hipossuficiência",
                 "valor": int((situation == "pendente_comprovacao").sum()),
                 "observacao": "pontuados, sem participação do Município até a comprovação "
@@ -629,6 +658,46 @@ def proposed_poles(paths: gpd.GeoSeries, poles: pd.Series, span: float) -> pd.Da
     return pd.DataFrame({"indice": rows, "numero": number, "geometry": points})
 
 
+_STRETCH_COLUMNS = (
+    "protocolo", "situacao", "geocodificacao", "incerteza_m", "localizacao_pendente",
+    "extensao_min_m", "extensao_max_m", "custo_min_rs", "custo_max_rs", "confirmar_no_local",
+)  # fmt: skip
+
+
+def candidate_stretches(assessment: Assessment) -> gpd.GeoDataFrame:
+    """Layer ``trechos_candidatos``: where each uncertain request may be (public).
+
+    Parameters
+    ----------
+    assessment : Assessment
+        Result of :func:`geo_ip.assess.assess`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per request with a ``trecho_candidato`` (the candidate street stretch,
+        the roads of the bairro), in the order of the lists: :data:`_STRETCH_COLUMNS`
+        and ``comprimento_m`` (length of the stretch); empty when there is none.
+    """
+    table = _ordered(assessment.table)
+    geoms = (
+        table["trecho_candidato"].to_numpy(dtype=object)
+        if "trecho_candidato" in table.columns
+        else np.full(len(table), None, dtype=object)
+    )
+    has = np.array(
+        [isinstance(g, shapely.Geometry) and not shapely.is_empty(g) for g in geoms], dtype=bool
+    )
+    view = privacy.public_view(
+        table.loc[has, [c for c in _STRETCH_COLUMNS if c in table.columns]],
+        free_text=("confirmar_no_local",),
+        names=_names(assessment),
+    )
+    out = _export(view).reset_index(drop=True)
+    out["comprimento_m"] = np.round(shapely.length(geoms[has].astype(object)), 1)
+    return gpd.GeoDataFrame(out, geometry=list(geoms[has]), crs=assessment.crs)
+
+
 def _write_gpkg(assessment: Assessment, out: Path, public: pd.DataFrame) -> list[str]:
     crs = assessment.crs
     table = assessment.table
@@ -660,6 +729,9 @@ def _write_gpkg(assessment: Assessment, out: Path, public: pd.DataFrame) -> list
             ),
         )
     )
+    stretches = candidate_stretches(assessment)
+    if len(stretches):  # only when a request was located without its number
+        layers.append(("trechos_candidatos", stretches))
     after: list[tuple[str, gpd.GeoDataFrame]] = []  # after the territory's layers
     occ = assessment.occurrences
     if occ is not None:
@@ -705,7 +777,10 @@ _RECORD_GROUPS: dict[str, tuple[str, ...]] = {
     "localizacao": (
         "geocodificacao", "geocodificacao_detalhe", "confianca", "latitude", "longitude",
         "logradouro_via", "hierarquia_via", "aresta_u", "aresta_v", "aresta_key",
-        "posicao_aresta_m", "distancia_via_m", "fora_da_malha",
+        "posicao_aresta_m", "distancia_via_m", "fora_da_malha", "incerteza_m",
+        "localizacao_pendente", "posicoes_avaliadas", "extensao_min_m", "extensao_max_m",
+        "postes_min", "postes_max", "custo_min_rs", "custo_max_rs", "pontuacao_sugerida_min",
+        "pontuacao_sugerida_max", "confirmar_no_local", "decisao_localizacao",
     ),
     "rede": (
         "metodo_distancia", "distancia_rede_m", "distancia_rede_reta_m", "rede_alvo_tipo",
@@ -756,6 +831,7 @@ def _evidence_chunk(
     table: pd.DataFrame,
     lengths: npt.NDArray[np.float64],
     start: int,
+    stretches: npt.NDArray[np.float64] | None = None,
 ) -> list[dict[str, Any]]:
     """Build the evidence records of the rows ``start`` to ``start + EVIDENCE_CHUNK_ROWS``."""
     present = set(table.columns)
@@ -769,6 +845,10 @@ def _evidence_chunk(
             record[section] = {n: _cell(row.get(n)) for n in names if n in present}
         length = float(lengths[i])
         record["rede"]["comprimento_extensao_m"] = None if np.isnan(length) else round(length, 1)
+        stretch = math.nan if stretches is None else float(stretches[i])
+        record["localizacao"]["comprimento_trecho_candidato_m"] = (
+            None if np.isnan(stretch) else round(stretch, 1)
+        )
         record["itens"] = assessment.items[i] if i < len(assessment.items) else {}
         record["criterios"] = {
             c: {
@@ -784,10 +864,15 @@ def _evidence_chunk(
 
 def _evidence_iter(assessment: Assessment) -> Iterator[dict[str, Any]]:
     """Yield the evidence records in input order, a chunk of rows at a time."""
-    table = privacy.public_view(assessment.table)
+    table = privacy.public_view(assessment.table, free_text=("confirmar_no_local",))
     lengths = shapely.length(np.asarray(assessment.paths.array, dtype=object))
+    stretches = np.full(len(table), np.nan)
+    if "trecho_candidato" in table.columns:
+        geoms = table["trecho_candidato"].to_numpy(dtype=object)
+        has = np.array([isinstance(g, shapely.Geometry) for g in geoms], dtype=bool)
+        stretches[has] = shapely.length(geoms[has].astype(object))
     for first in range(0, len(table), EVIDENCE_CHUNK_ROWS):
-        yield from _evidence_chunk(assessment, table, lengths, first)
+        yield from _evidence_chunk(assessment, table, lengths, first, stretches)
 
 
 def evidence_records(assessment: Assessment) -> list[dict[str, Any]]:

@@ -11,6 +11,12 @@ The sheet is an internal document of the commission (Art. 7 to 10): it is built 
 (Art. 4 §2) appears only as its public condition (comprovada, pendente, não
 comprovada, não exigida) and, for a pending request, the proof that is missing: the
 sheet never says how hardship was proven (the internal workbook does).
+
+A request whose place is too uncertain (``pendente_localizacao``) says so at the top:
+its uncertainty, the ranges over the candidate stretch, that what the sheet shows is the
+worse case, and what to confirm on site and how (a ``localizacao`` decision with
+latitude and longitude); a place confirmed by the Commission says who confirmed it and
+when.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo_ip import privacy
 from geo_ip._assess_outputs import _ordered, request_file_stems
@@ -36,12 +43,15 @@ from geo_ip._sheet_format import (
     br_date,
     br_dates,
     brl,
+    candidate_stretch,
     clean,
     evidence_items,
     is_missing,
     num,
     or_missing,
     ordinal,
+    pending_place,
+    place_ranges,
     surface,
     timestamp,
     yes_no,
@@ -191,12 +201,63 @@ def _identification(row: dict[str, Any]) -> list[Item]:
     return items
 
 
-def _location(row: dict[str, Any], labels: Labels, crs: str) -> list[Item]:
+CONFIRMED = "localizacao_confirmada"
+"""``geocodificacao`` of a request whose place the Commission confirmed."""
+
+
+def _uncertainty(row: dict[str, Any], limit: float) -> str:
+    """How sure the place is: ``"± 360 m — acima do limite de 100 m das regras..."``."""
+    radius = row.get("incerteza_m")
+    if clean(row.get("geocodificacao")) == CONFIRMED:
+        return "0 m — local confirmado pela Comissão"
+    if is_missing(radius):
+        return MISSING
+    text = f"± {num(radius, 0, 'm')}"
+    if as_float(radius) > limit:
+        text += f" — acima do limite de {num(limit, 0, 'm')} das regras: local a confirmar"
+    return text
+
+
+def _place_items(row: dict[str, Any]) -> list[Item]:
+    """Items of a place to confirm (candidate stretch, what to check) or confirmed.
+
+    The ranges are in the alert at the top (:func:`_place_warning`) and in what to check.
+    """
+    if pending_place(row):
+        stretch = candidate_stretch(row)
+        street = clean(row.get("logradouro_encontrado"))
+        bairro = clean(row.get("bairro_encontrado"))
+        size = ""
+        if stretch is not None:
+            size = num(shapely.length(stretch), 0, "m")
+            if clean(row.get("geocodificacao")) == "bairro" and bairro:
+                size += f" de vias do bairro {bairro}"
+            elif street:
+                size += f" ao longo de {street}"
+        positions = num(row.get("posicoes_avaliadas"), 0)
+        if positions != MISSING:
+            size += ("; " if size else "") + f"{positions} posições avaliadas"
+        items = [Item("Trecho candidato", size or MISSING)]
+        check = clean(row.get("confirmar_no_local")) or (
+            "a posição do pedido; registre o local confirmado como decisão 'localizacao', com "
+            "latitude e longitude."
+        )
+        items.append(Item("O que confirmar no local", check))
+        return items
+    decision = br_dates(clean(row.get("decisao_localizacao")))
+    if clean(row.get("geocodificacao")) == CONFIRMED or decision:
+        return [Item("Local confirmado (decisão 'localizacao')", or_missing(decision))]
+    return []
+
+
+def _location(row: dict[str, Any], labels: Labels, crs: str, limit: float) -> list[Item]:
     method = clean(row.get("geocodificacao"))
     detail = clean(row.get("geocodificacao_detalhe"))
     confidence = row.get("confianca")
     geocoding = GEOCODING.get(method, method or MISSING)
-    if detail and detail != geocoding:
+    if detail.startswith(geocoding):  # the detail repeats the label: said once
+        geocoding = detail
+    elif detail and detail != geocoding:
         geocoding += f" ({detail})"
     if not is_missing(confidence):
         geocoding += f"; confiança {num(confidence, 2)}"
@@ -215,17 +276,22 @@ def _location(row: dict[str, Any], labels: Labels, crs: str) -> list[Item]:
         snapped = f"E {num(row.get('x_via'), 1)} m, N {num(row.get('y_via'), 1)} m"
         if row.get("fora_da_malha") is True:
             snapped += " — pedido fora da malha viária"
+    pending = pending_place(row)
+    if pending and located:
+        coords += " — ponto aproximado"
     return [
         Item("Endereço informado", _address(row)),
         Item("Geocodificação", geocoding),
+        Item("Incerteza da localização", _uncertainty(row, limit)),
         Item(
             "Logradouro",
             f"{road} — via {hierarchy}" if road and hierarchy else road or MISSING,
         ),
         Item("Bairro", or_missing(clean(row.get("bairro_encontrado")))),
         Item("Coordenadas", coords),
-        Item("Ponto na via", snapped),
+        Item("Ponto na via (pior caso)" if pending else "Ponto na via", snapped),
         Item("Distância à via", num(row.get("distancia_via_m"), 1, "m")),
+        *_place_items(row),
     ]
 
 
@@ -326,12 +392,17 @@ def _surveys(row: dict[str, Any], rules: Rules, labels: Labels) -> list[Item]:
             )
         )
     source = clean(row.get("fonte_beneficiarios"))
+    extension = f"{num(row.get('distancia_rede_m'), 1, 'm')} — " + METHODS.get(
+        method, method or MISSING
+    )
+    if pending_place(row):
+        low, high = row.get("extensao_min_m"), row.get("extensao_max_m")
+        extension += " (pior caso"
+        if not (is_missing(low) or is_missing(high)):
+            extension += f"; de {num(low, 1)} a {num(high, 1, 'm')} no trecho candidato"
+        extension += ")"
     return [
-        Item(
-            "Extensão até a rede",
-            f"{num(row.get('distancia_rede_m'), 1, 'm')} — "
-            + METHODS.get(method, method or MISSING),
-        ),
+        Item("Extensão até a rede", extension),
         Item("Distância em linha reta", num(row.get("distancia_rede_reta_m"), 1, "m")),
         Item(
             "Rede alcançada",
@@ -389,12 +460,16 @@ def _would_be(row: dict[str, Any]) -> str:
 def _final(row: dict[str, Any], labels: Labels) -> list[Item]:
     situation = clean(row.get("situacao"))
     position = ordinal(row.get("posicao"))
-    if situation == "pendente_comprovacao":
+    pending = {
+        "pendente_comprovacao": "pendente de comprovação da hipossuficiência",
+        "pendente_localizacao": "pendente de confirmação do local",
+    }
+    if situation in pending:
         place = _would_be(row)
         position = (
-            f"{MISSING} (ficaria em {place}; pendente de comprovação da hipossuficiência)"
+            f"{MISSING} (ficaria em {place}; {pending[situation]})"
             if place
-            else f"{MISSING} (pendente de comprovação da hipossuficiência)"
+            else f"{MISSING} ({pending[situation]})"
         )
     return [
         Item("Posição (Art. 13)", position),
@@ -415,6 +490,15 @@ def _final_sentence(row: dict[str, Any], labels: Labels) -> str:
     if total == MISSING:
         return f"Pontuação final: não atribuída — {labels.situation(situation) or situation}."
     suggested = _suggested_total(row)
+    if situation == "pendente_localizacao":
+        low = num(row.get("pontuacao_sugerida_min"), 1)
+        high = num(row.get("pontuacao_sugerida_max"), 1)
+        span = f", de {low} a {high} conforme a posição" if MISSING not in (low, high) else ""
+        return (
+            f"Pontuação final: {total} de 100 pontos no pior caso do trecho candidato "
+            f"(sugerida pelo geo_ip: {suggested}{span}); provisória até a Comissão confirmar "
+            "o local."
+        )
     return f"Pontuação final: {total} de 100 pontos (sugerida pelo geo_ip: {suggested})."
 
 
@@ -457,10 +541,19 @@ def _costs(row: dict[str, Any]) -> list[Item]:
         budget = _reservation(row, municipal, share)
     elif situation == "pendente_comprovacao":
         budget = "fora do orçamento até a comprovação da hipossuficiência (Art. 4 §2)"
+    elif situation == "pendente_localizacao":
+        budget = "fora do orçamento até a Comissão confirmar o local (decisão 'localizacao')"
     else:
         budget = "não se aplica (fora da classificação por pontuação)"
+    estimate = brl(cost)
+    if situation == "pendente_localizacao" and estimate != MISSING:
+        low, high = row.get("custo_min_rs"), row.get("custo_max_rs")
+        estimate += " (pior caso"
+        if not (is_missing(low) or is_missing(high)):
+            estimate += f"; de {brl(low)} a {brl(high)} no trecho candidato"
+        estimate += ")"
     return [
-        Item("Custo estimado", brl(cost)),
+        Item("Custo estimado", estimate),
         Item("Custo por beneficiário", brl(row.get("custo_por_beneficiario_rs"))),
         Item(_SHARE_BASIS.get(situation, "Participação (Art. 4 §1)"), num(share, 0, "%")),
         Item("Custo do Município", brl(municipal)),
@@ -579,6 +672,38 @@ def _pending_warning(row: dict[str, Any]) -> str:
     return text + " Sem participação do Município e fora do orçamento até a comprovação."
 
 
+def _place_warning(row: dict[str, Any], limit: float) -> str:
+    """Write the alert of a request pending confirmation of its place (Portuguese).
+
+    Its uncertainty, that the sheet shows the worse case with the ranges over the
+    candidate stretch, its points and would-be place, and how to confirm the place.
+    """
+    radius = row.get("incerteza_m")
+    text = "Pedido pendente de confirmação do local: "
+    if is_missing(radius):
+        text += "localização incerta"
+    else:
+        text += f"localizado com incerteza de ± {num(radius, 0, 'm')}"
+    text += f", acima do limite de {num(limit, 0, 'm')} das regras."
+    positions = num(row.get("posicoes_avaliadas"), 0)
+    among = f"entre as {positions} posições avaliadas" if positions != MISSING else "avaliado"
+    ranges = "; ".join(place_ranges(row))
+    text += f" A sugestão desta ficha é a do pior caso {among} ao longo do trecho candidato"
+    text += f" ({ranges})." if ranges else "."
+    total = num(row.get("pontuacao_total"), 1)
+    place = _would_be(row)
+    if total != MISSING and place:
+        text += f" Com {total} pontos no pior caso, ficaria em {place} lugar na classificação."
+    missing = clean(row.get("pendencia_hipossuficiencia"))
+    if missing:
+        text += f" Falta também comprovar a hipossuficiência: {missing}."
+    return text + (
+        " Sem participação do Município e fora do orçamento até a Comissão confirmar o "
+        "local: veja no item II o que confirmar no local, e registre o local confirmado como "
+        "decisão 'localizacao', com latitude e longitude."
+    )
+
+
 def _provenance(assessment: Assessment) -> list[Item]:
     p = assessment.provenance
     rules = p.get("regras") or {}
@@ -635,6 +760,7 @@ def build_sheets(assessment: Assessment) -> list[Sheet]:
     stems = [stem_of[label] for label in view.index]
     provenance = _provenance(assessment)
     fictional = str(assessment.provenance.get("rotulo", "")) if rules.municipio.ficticio else ""
+    limit = rules.avaliacao.incerteza_maxima_m.valor
     sheets = []
     for order, (label, record) in enumerate(zip(view.index, view.to_dict("records"), strict=True)):
         row: dict[str, Any] = {str(k): v for k, v in record.items()}
@@ -651,6 +777,8 @@ def build_sheets(assessment: Assessment) -> list[Sheet]:
             warning = f"Pedido não pontuado: {br_dates(reason) or 'erro no pedido'}."
         elif situation == "pendente_comprovacao":
             warning = _pending_warning(row)
+        elif pending_place(row):
+            warning = _place_warning(row, limit)
         summary, request = _request(row)
         entries = assessment.items[index] if index < len(assessment.items) else {}
         sheets.append(
@@ -666,7 +794,7 @@ def build_sheets(assessment: Assessment) -> list[Sheet]:
                 aviso=warning,
                 rotulo_ficticio=fictional,
                 identificacao=_identification(row),
-                local=_location(row, labels, assessment.crs),
+                local=_location(row, labels, assessment.crs, limit),
                 resumo=summary,
                 solicitacao=request,
                 levantamentos=_surveys(row, rules, labels),

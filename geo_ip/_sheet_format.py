@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo_ip.config import Rules
 from geo_ip.scoring import format_brl, format_number
@@ -33,12 +34,15 @@ __all__ = [
     "br_date",
     "br_dates",
     "brl",
+    "candidate_stretch",
     "clean",
     "evidence_items",
     "is_missing",
     "num",
     "or_missing",
     "ordinal",
+    "pending_place",
+    "place_ranges",
     "surface",
     "timestamp",
     "yes_no",
@@ -80,6 +84,7 @@ GEOCODING = {
     "logradouro": "ponto médio do logradouro",
     "bairro": "ponto do bairro",
     "falhou": "não localizado",
+    "localizacao_confirmada": "local confirmado pela Comissão",
 }
 METHODS = {
     "via": "pelas vias",
@@ -197,6 +202,97 @@ def or_missing(text: str) -> str:
 def ordinal(value: Any) -> str:
     """Format a position as an ordinal (``3º``)."""
     return MISSING if is_missing(value) else f"{int(value)}º"
+
+
+PENDING_PLACE = "pendente_localizacao"
+"""Situation of a request whose place is too uncertain (the Commission must confirm it)."""
+
+
+def pending_place(row: Any) -> bool:
+    """Tell whether a request waits for the Commission to confirm its place.
+
+    Parameters
+    ----------
+    row : mapping
+        A row of the assessment table (``situacao``).
+
+    Returns
+    -------
+    bool
+        ``situacao == "pendente_localizacao"``.
+    """
+    return clean(row.get("situacao")) == PENDING_PLACE
+
+
+def candidate_stretch(row: Any) -> shapely.Geometry | None:
+    """Return the line a request pending confirmation of its place is drawn as, or None.
+
+    Parameters
+    ----------
+    row : mapping
+        A row of ``Assessment.table`` (``situacao``, ``trecho_candidato``).
+
+    Returns
+    -------
+    shapely.Geometry or None
+        ``trecho_candidato`` (metric CRS) when ``situacao`` is ``pendente_localizacao``
+        and the stretch is a non-empty geometry; None for every other request (a pin).
+    """
+    stretch = row.get("trecho_candidato")
+    if not pending_place(row) or not isinstance(stretch, shapely.Geometry):
+        return None
+    return None if shapely.is_empty(stretch) else stretch
+
+
+def _span(low: Any, high: Any, fmt: Any) -> str:
+    """``"de A a B"``, ``"de A"`` when equal, ``""`` when unknown."""
+    if is_missing(low) or is_missing(high):
+        return ""
+    a, b = fmt(float(low)), fmt(float(high))
+    return f"de {a}" if a == b else f"de {a} a {b}"
+
+
+def place_ranges(row: Any) -> list[str]:
+    """Say the ranges over the candidate stretch of a request whose place is uncertain.
+
+    Parameters
+    ----------
+    row : mapping
+        A row with ``extensao_min_m``/``extensao_max_m``, ``postes_min``/``postes_max``,
+        ``custo_min_rs``/``custo_max_rs`` and ``pontuacao_sugerida_min``/``_max``.
+
+    Returns
+    -------
+    list of str
+        The phrases known, in that order, e.g. ``["extensão de 4 a 7 m", "de 1 a 2
+        postes novos", "custo de R$ 5.243,35 a R$ 5.378,19", "pontuação sugerida de 57
+        a 60"]`` (metres and poles whole, points with one decimal when not whole; one
+        value when the minimum and the maximum are the same: ``"1 poste novo"``).
+    """
+    out = []
+    extension = _span(
+        row.get("extensao_min_m"), row.get("extensao_max_m"), lambda v: format_number(v, 0)
+    )
+    if extension:
+        out.append(f"extensão {extension} m")
+    poles = _span(row.get("postes_min"), row.get("postes_max"), lambda v: format_number(v, 0))
+    if poles == "de 1":
+        out.append("1 poste novo")
+    elif poles.count(" ") == 1:  # the same number everywhere
+        out.append(f"{poles.removeprefix('de ')} postes novos")
+    elif poles:
+        out.append(f"{poles} postes novos")
+    cost = _span(row.get("custo_min_rs"), row.get("custo_max_rs"), format_brl)
+    if cost:
+        out.append(f"custo {cost}")
+    points = _span(
+        row.get("pontuacao_sugerida_min"),
+        row.get("pontuacao_sugerida_max"),
+        lambda v: format_number(v, 1),
+    )
+    if points:
+        out.append(f"pontuação sugerida {points}")
+    return out
 
 
 def surface(row: dict[str, Any]) -> str:

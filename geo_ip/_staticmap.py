@@ -3,7 +3,9 @@
 No tiles (no network, and the sheet must print the same every time): the territory
 layers — roads coloured by hierarchy, the existing grid, the lighting points, the
 facilities — the occurrences counted, the proposed extension with each new pole, the
-request and its snapped point, and the rings of the radii of the rules file. Colours
+request and its snapped point (a request pending confirmation of its place: its
+candidate stretch, dashed, and the worse position assessed along it, instead of the
+point), and the rings of the radii of the rules file. Colours
 and widths come from the layer catalog (:func:`geo_ip.styles.layer_style`), so the
 sheet agrees with the web map and with QGIS.
 
@@ -33,6 +35,7 @@ from matplotlib.patches import Polygon as MplPolygon
 from PIL import Image
 
 from geo_ip._assess_outputs import proposed_poles
+from geo_ip._sheet_format import candidate_stretch
 from geo_ip._staticmap_layers import (
     LineLayer,
     PointLayer,
@@ -62,6 +65,8 @@ _FONT = 6.0
 _LEGEND_CHARS = 26
 _LEGEND_FIRST = (
     "Pedido:",
+    "Local a confirmar",
+    "Pior caso",
     "Ponto do pedido",
     "Extensão proposta",
     "Poste novo",
@@ -73,6 +78,10 @@ _PALETTE = 128
 _HALO = [patheffects.withStroke(linewidth=1.4, foreground="white")]
 _RING_STYLES = ((0, (4, 2)), (0, (1.5, 1.5)), (0, (6, 2, 1, 2)))
 _GRID_POINT_MARKERS = {"poste": ("o", 0.5), "transformador": ("s", 1.0), "ponto_ip": ("o", 0.8)}
+STRETCH_LABEL = "Local a confirmar: trecho candidato"
+"""Legend of the candidate stretch a request pending confirmation of its place is drawn as."""
+WORST_LABEL = "Pior caso avaliado no trecho (pontuação e custo da ficha)"
+"""Legend of the worse position along the stretch, whose evidence the sheet shows."""
 
 
 class MapRenderer:
@@ -183,13 +192,16 @@ class MapRenderer:
 
     # --- drawing ------------------------------------------------------------------------
 
-    def _window(self, i: int, x: float, y: float) -> tuple[float, float, float, float]:
+    def _window(
+        self, i: int, x: float, y: float, stretch: shapely.Geometry | None = None
+    ) -> tuple[float, float, float, float]:
         reach = max(r for r, _ in self.rings) if self.rings else 150.0
         x0, y0, x1, y1 = x - reach, y - reach, x + reach, y + reach
         path = self.paths[i] if i < len(self.paths) else None
-        if path is not None and not shapely.is_missing(path) and not path.is_empty:
-            px0, py0, px1, py1 = path.bounds
-            x0, y0, x1, y1 = min(x0, px0), min(y0, py0), max(x1, px1), max(y1, py1)
+        for line in (path, stretch):
+            if line is not None and not shapely.is_missing(line) and not shapely.is_empty(line):
+                px0, py0, px1, py1 = shapely.bounds(line)
+                x0, y0, x1, y1 = min(x0, px0), min(y0, py0), max(x1, px1), max(y1, py1)
         side = max(x1 - x0, y1 - y0) * (1 + 2 * _MARGIN)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         return cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2
@@ -283,8 +295,48 @@ class MapRenderer:
         self.ax.plot(xs, ys, zorder=zorder, markersize=size, **style)
         return Line2D([], [], markersize=max(size, 2.5), **style)
 
-    def _draw_request(self, i: int, row: pd.Series, legend: dict[str, Any]) -> None:
+    @staticmethod
+    def _centre(row: pd.Series) -> tuple[float, float, shapely.Geometry | None]:
+        """Point the rings are drawn around, and the candidate stretch (or None).
+
+        A request pending confirmation of its place is assessed at the worse position
+        along its stretch (its snapped point, ``x_via``/``y_via``): the rings and the
+        evidence are those of that position, not of the approximate point.
+        """
         x, y = float(row["x"]), float(row["y"])
+        stretch = candidate_stretch(row)
+        if stretch is not None:
+            xv, yv = row.get("x_via"), row.get("y_via")
+            if xv is not None and yv is not None and np.isfinite([xv, yv]).all():
+                x, y = float(xv), float(yv)
+        return x, y, stretch
+
+    def _draw_stretch(
+        self, stretch: shapely.Geometry, x: float, y: float, legend: dict[str, Any]
+    ) -> None:
+        """Draw the candidate stretch (dashed) and the worse position assessed along it."""
+        symbol = self.styles["pedidos"].symbol_for("pendente_localizacao")
+        width = symbol.largura * _LINE_SCALE * 0.9
+        lines = [np.asarray(part.coords) for part in getattr(stretch, "geoms", [stretch])]
+        self.ax.add_collection(
+            LineCollection(
+                [c[:, :2] for c in lines if len(c) > 1],
+                colors=symbol.cor,
+                linewidths=width,
+                linestyles=[(0, (3, 2))],
+                capstyle="butt",
+                zorder=9.6,
+            )
+        )
+        legend.setdefault(
+            STRETCH_LABEL,
+            Line2D([], [], color=symbol.cor, linewidth=width, linestyle=(0, (1.5, 1))),
+        )
+        handle = self._markers([x], [y], "o", 4.0, symbol.cor, "black", 0.5, 10)
+        legend.setdefault(WORST_LABEL, handle)
+
+    def _draw_request(self, i: int, row: pd.Series, legend: dict[str, Any]) -> None:
+        x, y, candidate = self._centre(row)
         path = self.paths[i] if i < len(self.paths) else None
         has_path = path is not None and not shapely.is_missing(path) and not path.is_empty
         stretch = shapely.union(path, shapely.Point(x, y)) if has_path else shapely.Point(x, y)
@@ -364,6 +416,9 @@ class MapRenderer:
             size = symbol.largura * _MARKER_SCALE * 1.2
             handle = self._markers(poles[:, 0], poles[:, 1], "o", size, symbol.cor, "white", 0.4, 9)
             legend.setdefault(symbol.rotulo, handle)
+        if candidate is not None:  # no point: the place is somewhere along the stretch
+            self._draw_stretch(candidate, x, y, legend)
+            return
         xv, yv = row.get("x_via"), row.get("y_via")
         if xv is not None and yv is not None and np.isfinite([xv, yv]).all():
             self.ax.plot([x, xv], [y, yv], color="#1b2631", linewidth=0.5, linestyle=":", zorder=9)
@@ -525,7 +580,8 @@ class MapRenderer:
                 color="#1b2631",
             )
             return self._png()
-        bounds = self._window(i, float(x), float(y))
+        cx, cy, stretch = self._centre(row)
+        bounds = self._window(i, cx, cy, stretch)
         box = shapely.box(*bounds)
         legend: dict[str, Any] = {}
         self._draw_lines(self.grid_lines, box, 2.6, legend, only={"via_iluminada"})

@@ -27,10 +27,14 @@ from pyproj import Transformer
 
 from geo_ip import privacy
 from geo_ip._assess_outputs import proposed_poles, public_ranking, request_file_stems
+from geo_ip._sheet_format import candidate_stretch, is_missing, place_ranges
 from geo_ip.assess import Assessment
+from geo_ip.scoring import format_number
 
 __all__ = [
+    "TO_CONFIRM",
     "LayerData",
+    "candidate_stretch",
     "clean",
     "collection",
     "expand",
@@ -38,6 +42,7 @@ __all__ = [
     "layer_data",
     "map_file_names",
     "occurrence_frame",
+    "place_to_confirm",
     "pole_frame",
     "request_frame",
     "to_wgs84",
@@ -414,8 +419,38 @@ def map_file_names(table: pd.DataFrame) -> list[str | None]:
     return [f"{s}.html" if ok else None for s, ok in zip(stems, located, strict=True)]
 
 
+TO_CONFIRM = "Local a confirmar"
+"""Label of a request drawn as its candidate stretch (its place is not known well enough)."""
+
+
+def place_to_confirm(row: Any) -> str:
+    """One line on a request pending location: uncertainty and ranges (Portuguese).
+
+    Parameters
+    ----------
+    row : mapping
+        A public row (``incerteza_m`` and the ranges of :func:`place_ranges`).
+
+    Returns
+    -------
+    str
+        E.g. ``"Local a confirmar (± 360 m): extensão de 4 a 7 m; 1 poste novo;
+        custo de R$ 5.243,35 a R$ 5.378,19; pontuação sugerida de 57 a 60"``.
+    """
+    radius = row.get("incerteza_m")
+    head = TO_CONFIRM
+    if not is_missing(radius):
+        head += f" (± {format_number(float(radius), 0)} m)"
+    ranges = place_ranges(row)
+    return f"{head}: {'; '.join(ranges)}" if ranges else head
+
+
 def request_frame(assessment: Assessment) -> gpd.GeoDataFrame:
     """Public attributes of every located request, with its point and map file.
+
+    A request pending confirmation of its place (``pendente_localizacao``) with a
+    candidate stretch is the stretch (:func:`candidate_stretch`), not a point, and has
+    ``local_a_confirmar`` (:func:`place_to_confirm`).
 
     Parameters
     ----------
@@ -425,9 +460,10 @@ def request_frame(assessment: Assessment) -> gpd.GeoDataFrame:
     Returns
     -------
     geopandas.GeoDataFrame
-        :func:`public_ranking` columns plus ``indice`` (row of ``assessment.table``)
-        and ``mapa`` (file name in ``mapas/``), ranking order, metric CRS;
-        ``indicio_art12`` is ``"sim"`` or empty (a popup skips empty values).
+        :func:`public_ranking` columns plus ``indice`` (row of ``assessment.table``),
+        ``mapa`` (file name in ``mapas/``) and ``local_a_confirmar`` (None but for
+        the stretches), ranking order, metric CRS; ``indicio_art12`` is ``"sim"`` or
+        empty (a popup skips empty values).
     """
     table = assessment.table
     public = public_ranking(assessment)
@@ -444,11 +480,18 @@ def request_frame(assessment: Assessment) -> gpd.GeoDataFrame:
         # a popup shows the Art. 12 §1 indication only where there is one
         sign = out["indicio_art12"].astype(object)
         out["indicio_art12"] = sign.where(sign.eq("sim"), None)
-    return gpd.GeoDataFrame(
-        out.reset_index(drop=True),
-        geometry=shapely.points(x[located], y[located]),
-        crs=assessment.crs,
-    )
+    geometry = np.asarray(shapely.points(x[located], y[located]), dtype=object)
+    rows = table.iloc[index[located]]
+    texts = np.full(len(out), None, dtype=object)
+    for k, (row, record) in enumerate(
+        zip(rows.to_dict("records"), out.to_dict("records"), strict=True)
+    ):
+        stretch = candidate_stretch(row)
+        if stretch is not None:
+            geometry[k] = stretch
+            texts[k] = place_to_confirm(record)
+    out["local_a_confirmar"] = texts
+    return gpd.GeoDataFrame(out.reset_index(drop=True), geometry=geometry, crs=assessment.crs)
 
 
 _EXTENSION_COLUMNS = (

@@ -30,6 +30,7 @@ __all__ = [
     "js_json",
     "legend_html",
     "spec_for",
+    "stretch_entry",
 ]
 
 OSM_ATTRIBUTION_HTML = OSM_ATTRIBUTION.replace(
@@ -307,6 +308,35 @@ def style_entries(style: LayerStyle, marker: str) -> list[tuple[str, str]]:
             kind = "pedido" if marker == "pedido" else "ponto"
         rows.append((_symbol(kind, c.cor, c.largura, c.icone, c.tracejado), c.rotulo))
     return rows
+
+
+STRETCH_LABEL = "Local a confirmar: trecho candidato (pendente de confirmação do local)"
+"""Legend label of a request drawn as its candidate stretch instead of a pin."""
+STRETCH_WIDTH = 5.0
+"""Line width (px) of a candidate stretch, as ``mapa.js`` draws it."""
+
+
+def stretch_entry(requests: LayerStyle, style: LayerStyle) -> tuple[str, str]:
+    """Legend row of a request drawn as its candidate stretch (a dashed line).
+
+    Parameters
+    ----------
+    requests : LayerStyle
+        The catalog style of ``pedidos`` (its ``pendente_localizacao`` colour).
+    style : LayerStyle
+        The style the layer is drawn with: by situation, the line has the colour of
+        ``pendente_localizacao``; by another field (the score), that field's colour.
+
+    Returns
+    -------
+    (str, str)
+        Symbol HTML and label.
+    """
+    if style.campo == requests.campo:
+        colour = requests.symbol_for("pendente_localizacao").cor
+        return _symbol("linha", colour, STRETCH_WIDTH, dashed=True), STRETCH_LABEL
+    label = f"{STRETCH_LABEL}, na cor da pontuação no pior caso"
+    return _symbol("linha", "#566573", STRETCH_WIDTH, dashed=True), label
 
 
 def symbol(kind: str, colour: str, width: float = 2.0, dashed: bool = False) -> str:

@@ -22,7 +22,14 @@ from branca.element import Element
 from geo_ip import _webparts as parts
 from geo_ip._maps import MapLayer, MapSpec
 from geo_ip._sheet_format import br_dates
-from geo_ip._weblayers import LayerData, clean, to_wgs84, wgs84_bounds
+from geo_ip._weblayers import (
+    LayerData,
+    candidate_stretch,
+    clean,
+    place_to_confirm,
+    to_wgs84,
+    wgs84_bounds,
+)
 from geo_ip.config import CRITERIA
 from geo_ip.errors import GeoIPError
 from geo_ip.styles import layer_style
@@ -37,6 +44,7 @@ _LABELS = {
     "bairro_encontrado": "Bairro",
     "hierarquia_via": "Hierarquia da via",
     "geocodificacao": "Localização",
+    "incerteza_m": "Incerteza da localização",
     "distancia_via_m": "Distância do pedido à via (m)",
     "metodo_distancia": "Método da distância",
     "distancia_rede_m": "Extensão até a rede (m)",
@@ -67,6 +75,7 @@ _LOCATION = (
     "bairro_encontrado",
     "hierarquia_via",
     "geocodificacao",
+    "incerteza_m",
     "distancia_via_m",
 )
 _EXTENSION = (
@@ -103,6 +112,8 @@ _METHODS = {
     "sem_localizacao": "sem localização",
 }
 _UNKNOWN_GROUP = "#7f8c8d"
+WORST_CASE = "Pior caso avaliado no trecho candidato (pontuação, extensão e custo mostrados)"
+"""Label of the position of a request pending location whose evidence the map shows."""
 
 
 def _number(value: float, decimals: int) -> str:
@@ -228,8 +239,17 @@ def _ring_layer(
 
 
 def _road_layer(
-    layer: MapLayer, row: pd.Series, point: shapely.Point, sources: MapSources
+    layer: MapLayer,
+    row: pd.Series,
+    point: shapely.Point,
+    sources: MapSources,
+    worst: shapely.Point | None = None,
 ) -> OwnLayer:
+    """Draw the request's road edge and its link to it.
+
+    For a request pending location, the worse case's edge and position (``worst``)
+    instead of the link.
+    """
     roads = sources.roads
     colour = layer.cor or "#00bcd4"
     width = layer.largura or 10.0
@@ -247,7 +267,10 @@ def _road_layer(
             props.append({k: clean(edge.get(k)) for k in ("name", "hierarquia", "highway")})
             props[-1]["parte"] = "trecho"
     x_road, y_road = row.get("x_via"), row.get("y_via")
-    if pd.notna(x_road) and pd.notna(y_road):
+    if worst is not None:
+        geoms.append(worst)
+        props.append({"parte": "pior_caso", "name": clean(row.get("logradouro_via"))})
+    elif pd.notna(x_road) and pd.notna(y_road):
         geoms.append(shapely.LineString([(point.x, point.y), (float(x_road), float(y_road))]))
         props.append({"parte": "ligacao", "distancia_via_m": clean(row.get("distancia_via_m"))})
     classes = [
@@ -265,6 +288,7 @@ def _road_layer(
             "largura": 2.5,
             "tracejado": True,
         },
+        {"valor": "pior_caso", "rotulo": WORST_CASE, "cor": "#e67e22", "largura": 6},
     ]
     fields = [
         ("name", "Logradouro"),
@@ -278,10 +302,11 @@ def _road_layer(
         sources.assessment.crs,
     )
     js = _own_spec(layer.titulo or "", classes, fields, tip="{name}", campo="parte")
-    legend = [
-        (parts.symbol("linha", colour, 8), str(classes[0]["rotulo"])),
-        (parts.symbol("linha", colour, 2.5, dashed=True), str(classes[1]["rotulo"])),
-    ]
+    legend = [(parts.symbol("linha", colour, 8), str(classes[0]["rotulo"]))]
+    if worst is None:
+        legend.append((parts.symbol("linha", colour, 2.5, dashed=True), str(classes[1]["rotulo"])))
+    else:
+        legend.append((parts.symbol("ponto", str(classes[2]["cor"])), WORST_CASE))
     return OwnLayer([parts.Layer(data.json(), js)], legend)
 
 
@@ -427,11 +452,58 @@ def _acts(public: pd.Series) -> list[str]:
     return out
 
 
+def _place_section(public: pd.Series, stretch: bool) -> list[str]:
+    """Panel paragraphs on a place to confirm (``stretch``) or confirmed by the Commission.
+
+    Parameters
+    ----------
+    public : pandas.Series
+        The request's public row.
+    stretch : bool
+        Whether the request is drawn as its candidate stretch (pending location).
+
+    Returns
+    -------
+    list of str
+        HTML (escaped), empty for a request located as usual.
+    """
+    if stretch:
+        positions = fmt("posicoes_avaliadas", public.get("posicoes_avaliadas"))
+        among = f"entre as {positions} posições avaliadas" if positions else "entre as posições"
+        out = [
+            "<h2>Local a confirmar</h2>",
+            f'<div class="gi-local-confirmar"><b>{html.escape(place_to_confirm(public))}</b>',
+        ]
+        check = fmt("confirmar_no_local", public.get("confirmar_no_local"))
+        if check:
+            out.append(f"<p>{html.escape(check)}</p>")
+        out.append("</div>")
+        out.append(
+            '<p class="gi-nota">'
+            + html.escape(
+                "O trecho candidato aparece tracejado no mapa. A pontuação, a extensão "
+                f"proposta, os postes e o custo abaixo são os do pior caso {among} ao longo "
+                "dele (ponto laranja); os raios e as evidências são os dessa posição."
+            )
+            + "</p>"
+        )
+        return out
+    if clean(public.get("geocodificacao")) == "localizacao_confirmada":
+        decision = br_dates(fmt("decisao_localizacao", public.get("decisao_localizacao")))
+        text = "Local confirmado pela Comissão (decisão 'localizacao')"
+        return [
+            "<h2>Local confirmado</h2>",
+            f"<p>{html.escape(text + (f': {decision}' if decision else '.'))}</p>",
+        ]
+    return []
+
+
 def _panel(
     public: pd.Series,
     sources: MapSources,
     rings: Sequence[tuple[float, str, str]],
     evidence: Sequence[tuple[str, str, list[str]]],
+    stretch: bool = False,
 ) -> str:
     catalog = sources.catalog
     style = layer_style("pedidos", catalog)
@@ -446,6 +518,9 @@ def _panel(
                 text = _METHODS.get(str(value), fmt(c, value))
             elif c == "rede_alvo_tipo":
                 text = kinds[str(value)].rotulo if str(value) in kinds else fmt(c, value)
+            elif c == "incerteza_m":
+                radius = clean(value)
+                text = "" if radius is None else f"± {_number(float(radius), 0)} m"
             else:
                 text = fmt(c, value)
             out.append((_LABELS.get(c, aliases.get(c, c)), text))
@@ -463,9 +538,11 @@ def _panel(
     summary.append(
         f"<b>{html.escape(fmt('pontuacao_total', public.get('pontuacao_total')))}</b> de 100 pontos"
     )
+    if stretch:
+        summary[-1] += " no pior caso"
     head.append(f"<div>{' · '.join(summary)}</div>")
-    body = [
-        *head,
+    body = [*head, *_place_section(public, stretch)]
+    body += [
         "<h2>Localização</h2>",
         _table(rows(_LOCATION)),
         "<h2>Extensão proposta</h2>",
@@ -547,7 +624,16 @@ def request_layers(sources: MapSources, index: int, spec: MapSpec) -> RequestLay
     path = assessment.paths.iloc[index] if index < len(assessment.paths) else None
     rings = _rings(spec, sources)
     largest = max((r for r, _, _ in rings), default=100.0)
-    extent = [point.buffer(largest)]
+    stretch = candidate_stretch(row)
+    worst = None
+    if stretch is not None:
+        # pending location: the evidence is that of the worse position along the stretch
+        xv, yv = pd.to_numeric(pd.Series([row.get("x_via"), row.get("y_via")]), errors="coerce")
+        if np.isfinite(xv) and np.isfinite(yv):
+            worst = point = shapely.Point(float(xv), float(yv))
+    extent: list[shapely.Geometry] = [point.buffer(largest)]
+    if stretch is not None:
+        extent.append(stretch)
     if path is not None and not shapely.is_missing(path):
         extent.append(path)
     area = shapely.box(*shapely.total_bounds(np.asarray(extent, dtype=object))).buffer(
@@ -562,7 +648,7 @@ def request_layers(sources: MapSources, index: int, spec: MapSpec) -> RequestLay
     }
     for layer in spec.camadas:
         if layer.camada == "via_pedido":
-            own["via_pedido"] = _road_layer(layer, row, point, sources)
+            own["via_pedido"] = _road_layer(layer, row, point, sources, worst)
         elif layer.camada == "conexao":
             connection = _connection_layer(layer, row, path, sources)
             if connection is not None:
@@ -571,5 +657,5 @@ def request_layers(sources: MapSources, index: int, spec: MapSpec) -> RequestLay
         bounds=wgs84_bounds(extent, assessment.crs),
         area=area,
         own=own,
-        panel=_panel(public, sources, rings, lists),
+        panel=_panel(public, sources, rings, lists, stretch is not None),
     )

@@ -2,12 +2,16 @@
 
 One pass for all requests, in the order of ``docs/assessment.md``:
 
-1. :func:`geo_ip.locate.locate_requests` — intake, validation, geocoding, snapping;
+1. :func:`geo_ip.locate.locate_requests` — intake, validation, geocoding, snapping; then
+   the places the Commission confirmed (``localizacao`` decisions) replace the located
+   ones, and each request whose place is too uncertain gets positions along its
+   candidate stretch as extra rows (:mod:`geo_ip._uncertainty`);
 2. :class:`geo_ip.gridpath.GridNetwork` — the proposed extension along the roads;
 3. :class:`geo_ip.context.Context` — facilities, occurrences, darkness, buildings,
    betweenness, slope and access;
 4. :mod:`geo_ip.evidence` — bill of materials, cost, beneficiaries;
 5. :func:`geo_ip.scoring.suggest` — the five suggestions of Art. 9 with motivations;
+   the positions are then folded back into their request (range and worse case);
 6. :func:`geo_ip.eligibility.check` — Art. 4 §2, Art. 5 and Art. 11;
 7. :func:`geo_ip.decisions.apply` — the commission's decisions, when given;
 8. :func:`geo_ip.ranking.rank` — order (Art. 8 §2, 10 §1, 13), cost share (Art. 4 §1)
@@ -19,6 +23,7 @@ One pass for all requests, in the order of ``docs/assessment.md``:
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Callable
@@ -33,8 +38,9 @@ import numpy as np
 import pandas as pd
 
 import geo_ip
+from geo_ip import _uncertainty as uncertainty
 from geo_ip import decisions as decisions_mod
-from geo_ip import eligibility, privacy, ranking, scoring
+from geo_ip import eligibility, intake, privacy, ranking, scoring
 from geo_ip._municipality import check_municipality
 from geo_ip.config import CRITERIA, Rules
 from geo_ip.context import Context, occurrences_report, read_occurrences
@@ -42,6 +48,7 @@ from geo_ip.errors import BudgetError
 from geo_ip.evidence import beneficiaries, bill_of_materials
 from geo_ip.gridpath import GridNetwork
 from geo_ip.locate import locate_requests
+from geo_ip.network import RoadIndex
 from geo_ip.provenance import stamp
 from geo_ip.scoring import format_brl
 from geo_ip.territory import (
@@ -69,6 +76,9 @@ class Assessment:
         suggestions, eligibility, decisions and ranking columns. Holds personal
         data (it is the municipality's own working table): write it only through
         :mod:`geo_ip.privacy` views.
+        A request whose place is uncertain (``localizacao_pendente``) holds the
+        evidence of its worse position along ``trecho_candidato`` and the range over
+        its positions (:data:`geo_ip._uncertainty.RANGE_COLUMNS`).
     paths : geopandas.GeoSeries
         Proposed extension of each request (None when none), aligned with ``table``.
     items : list of dict
@@ -150,13 +160,18 @@ Executive (Art. 12) took out of the scoring (their suggestions stay, as evidence
 
 
 def _blank_unscored(table: pd.DataFrame) -> pd.DataFrame:
-    """Blank the final points of unscored rows, and evidence that was not computed."""
+    """Blank the final points of unscored rows, evidence not computed, site checks not due."""
     out = table.copy()
     unscored = out["situacao"].isin(_UNSCORED)
     out.loc[unscored, [f"pont_{c}" for c in CRITERIA]] = np.nan
     out.loc[unscored, "pontuacao_total"] = np.nan
     error = out["situacao"] == "erro"
     out.loc[error, [f"sugerido_{c}" for c in CRITERIA]] = np.nan
+    out.loc[error, ["pontuacao_sugerida_min", "pontuacao_sugerida_max"]] = np.nan
+    # only a request waiting for its place is to be checked on site (an ineligible one
+    # or one in error is not visited for it)
+    waiting = out["situacao"] == "pendente_localizacao"
+    out["confirmar_no_local"] = out["confirmar_no_local"].where(waiting, "")
     no_path = out["distancia_rede_m"].isna()
     out["transformador"] = out["transformador"].astype("boolean").mask(no_path)
     return out
@@ -287,8 +302,30 @@ def assess(
         if decisions is not None:
             protocols = {str(p) for p in located["protocolo"] if str(p)}
             chosen, rejected_decisions = decisions_mod.read_decisions(
-                decisions, rules, protocols, today=today
+                decisions,
+                rules,
+                protocols,
+                today=today,
+                boundary=intake.territory_boundary(territory, rules.municipio.codigo_ibge),
             )
+        # the places the Commission confirmed, then the positions along the candidate
+        # stretch of every request still too uncertain: extra rows, assessed with the others
+        road_index = functools.cache(lambda: RoadIndex(roads))
+        snap_limit = net.distancia_maxima_via.valor
+        located = uncertainty.confirm_places(
+            uncertainty.with_uncertainty(located),
+            chosen,
+            road_index,
+            crs=str(roads.crs),
+            max_distance_m=snap_limit,
+        )
+        n_requests = len(located)
+        located["localizacao_pendente"] = uncertainty.pending_places(
+            located, av.incerteza_maxima_m.valor
+        )
+        located, owner = uncertainty.expand(
+            located, located["localizacao_pendente"], road_index, max_distance_m=snap_limit
+        )
 
         step("Traçando as extensões até a rede existente")
         path_table, paths = network.paths(
@@ -323,7 +360,10 @@ def assess(
     evidence = evidence.loc[:, ~evidence.columns.duplicated()]
 
     step("Pontuação sugerida, elegibilidade e decisões da Comissão")
-    table = scoring.suggest(evidence, rules)
+    table, paths, items = uncertainty.collapse(
+        scoring.suggest(evidence, rules), paths, items, owner, n_requests
+    )
+    table["confirmar_no_local"] = uncertainty.site_checks(table, av.incerteza_maxima_m.valor)
     table = eligibility.check(
         table,
         rules,

@@ -298,6 +298,7 @@ class Catalog(_Frozen):
     bairros: BairrosLayer
     pontos_ip: OutputLayer
     ocorrencias: OutputLayer
+    trechos_candidatos: OutputLayer
     extensoes: OutputLayer
     postes_propostos: OutputLayer
     pedidos: OutputLayer

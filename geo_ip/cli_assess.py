@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 _STYLE = {
     "classificado": "green",
     "aguardando_orcamento": "yellow",
+    "pendente_localizacao": "orange3",
     "pendente_comprovacao": "dark_orange",
     "estrategico_art11": "cyan",
     "execucao_direta_art12": "bright_cyan",
@@ -33,6 +34,7 @@ _STYLE = {
 SITUATION_LABELS = {
     "classificado": "classificado",
     "aguardando_orcamento": "aguardando orçamento",
+    "pendente_localizacao": "pendente de confirmação do local",
     "pendente_comprovacao": "pendente de comprovação",
     "estrategico_art11": "estratégico (Art. 11)",
     "execucao_direta_art12": "execução direta (Art. 12)",
@@ -119,7 +121,8 @@ def budget_lines(assessment: Assessment) -> str:
         ``"Orçamento: R$ X; reservado para obras dos Arts. 11 e 12: R$ Y (n obra(s));
         saldo para a classificação: R$ Z; selecionados: k, R$ W; saldo final: R$ V"``
         (``sem limite de orçamento`` without a budget), then the number of requests
-        pending proof of hardship; ``""`` when the table has no ranking.
+        pending confirmation of their place (when any) and pending proof of hardship;
+        ``""`` when the table has no ranking.
     """
     from geo_ip._assess_outputs import budget_of
 
@@ -149,7 +152,15 @@ def budget_lines(assessment: Assessment) -> str:
             f"saldo final: {_money(summary.get('saldo_final_rs'))}",
         ]
     lines = ["; ".join(parts)]
-    pending = int(assessment.table["situacao"].astype(str).eq("pendente_comprovacao").sum())
+    situation = assessment.table["situacao"].astype(str)
+    place = int(situation.eq("pendente_localizacao").sum())
+    if place:
+        lines.append(
+            f"Pendentes de confirmação do local: {place} pedido(s) (localização incerta; "
+            "pontuados no pior caso, sem participação do Município até a Comissão confirmar o "
+            "local — veja confirmar_no_local)"
+        )
+    pending = int(situation.eq("pendente_comprovacao").sum())
     lines.append(
         f"Pendentes de comprovação da hipossuficiência: {pending} pedido(s) (pontuados, sem "
         "participação do Município até a comprovação, Art. 4 §2)"
@@ -209,7 +220,9 @@ def assess_cmd(
     decisions: Annotated[
         Path | None,
         typer.Option(
-            "--decisions", help="Decisões da Comissão: protocolo, critério, pontos, motivação."
+            "--decisions",
+            help="Decisões da Comissão: protocolo, critério, pontos, motivação (e os atos "
+            "sem pontos; 'localizacao' com latitude e longitude confirma o local).",
         ),
     ] = None,
     history: Annotated[

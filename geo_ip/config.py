@@ -546,7 +546,13 @@ def _ordered(model: BaseModel, *pairs: tuple[str, str]) -> None:
 
 
 class Assessment(_Frozen):
-    """Radii and periods used to gather the evidence of each request (``[avaliacao]``)."""
+    """Radii and periods used to gather the evidence of each request (``[avaliacao]``).
+
+    ``incerteza_maxima_m`` is the largest location uncertainty (``incerteza_m`` of the
+    geocoder, metres) a request may have and still be ranked: above it the evidence is
+    computed along the candidate stretch, given as a range, and the request waits for
+    the Commission to confirm the place (``pendente_localizacao``).
+    """
 
     raio_edificacoes_m: Param
     raio_equipamentos_m: Param
@@ -556,6 +562,7 @@ class Assessment(_Frozen):
     periodo_ocorrencias_meses: Param
     distancia_escuro_m: Param
     amostra_intermediacao: Param
+    incerteza_maxima_m: Param
 
     _check_positive = field_validator("*")(_positive)
 

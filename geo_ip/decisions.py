@@ -18,9 +18,13 @@ motivacao   yes         the written motivation (Art. 9 §1, Art. 10, V)
 membro      no          who decided (commission member acting in office)
 data        no          date of the decision (dd/mm/aaaa or aaaa-mm-dd)
 procedimento no         number of the administrative procedure (required for art12)
+latitude    no          confirmed position (decimal degrees, ``lat``; required for
+                        localizacao)
+longitude   no          confirmed position (decimal degrees, ``lon``/``lng``; required
+                        for localizacao)
 =========== =========== ==========================================================
 
-Besides the five criteria, three **acts** are decided in the same file, without points
+Besides the five criteria, four **acts** are decided in the same file, without points
 (:data:`ACTS`); for them ``pontos`` stays blank and ``membro`` and ``data`` are
 required (the audit trail says who decided and when; the date orders the budget
 reservations of Art. 11 and 12):
@@ -31,9 +35,15 @@ reservations of Art. 11 and 12):
   (Art. 11); ``motivacao`` is the circumstantial technical opinion (sole paragraph);
 - ``art12``: the Executive executes the works directly on a high-flow rural road
   (Art. 12); ``procedimento`` is the number of its own administrative procedure and
-  ``motivacao`` the technical report and the justification of public interest (§2).
+  ``motivacao`` the technical report and the justification of public interest (§2);
+- ``localizacao``: the Commission confirms where the request is (site inspection,
+  Art. 7, II and §1); ``latitude`` and ``longitude`` (EPSG:4326, inside the
+  municipality) replace the located point before the evidence is computed, and a request
+  whose location was too uncertain (``pendente_localizacao``) is ranked again;
+  ``motivacao`` says how the place was confirmed.
 
-A request cannot be both ``art11`` and ``art12``: both rows are refused.
+A request cannot be both ``art11`` and ``art12``: both rows are refused. Coordinates on
+a row other than ``localizacao`` are refused too (only that act moves a request).
 
 :func:`read_decisions` never stops at a bad row: every rejected row is reported with
 the reason, naming file, row and field. Two rows for the same (protocol, criterion)
@@ -55,7 +65,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
+from geo_ip._intake_checks import fmt
 from geo_ip._parse import STOPWORDS, cell_text, date_problems, parse_dates, quoted, slug, to_number
 from geo_ip._tables import Schema, aliases_of, read_sheet
 from geo_ip.config import CRITERIA, Rules
@@ -76,8 +88,10 @@ log = logging.getLogger("geo_ip")
 
 DECISION_COLUMNS = (
     "linha", "protocolo", "criterio", "pontos", "motivacao", "membro", "data", "procedimento",
+    "latitude", "longitude",
 )  # fmt: skip
-"""Columns of the valid decisions table."""
+"""Columns of the valid decisions table (``latitude``/``longitude``: float, NaN unless
+``localizacao``)."""
 REJECTED_COLUMNS = ("arquivo", "linha", "protocolo", "criterio", "pontos", "motivacao", "motivo")
 """Columns of the rejected rows report (the row as written, then why it was refused)."""
 _SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -92,10 +106,14 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "data": ("data_decisao", "data_da_decisao", "data_reuniao"),
     "procedimento": ("procedimento_administrativo", "processo", "processo_administrativo",
                      "numero_procedimento", "numero_do_procedimento", "n_procedimento"),
+    "latitude": ("lat", "latitude_confirmada", "latitude_local", "latitude_do_local"),
+    "longitude": ("lon", "lng", "long", "longitude_confirmada", "longitude_local",
+                  "longitude_do_local"),
 }  # fmt: skip
-ACTS = ("hipossuficiencia", "art11", "art12")
+ACTS = ("hipossuficiencia", "art11", "art12", "localizacao")
 """Decisions without points: proof of hardship accepted (Art. 4 §2, III), strategic
-request analysed directly (Art. 11), direct execution by the Executive (Art. 12)."""
+request analysed directly (Art. 11), direct execution by the Executive (Art. 12), the
+request's place confirmed by the Commission (Art. 7, II)."""
 _ACT_LABELS = {
     "hipossuficiencia": "hipossuficiencia",
     "hipossuficiencia_financeira": "hipossuficiencia",
@@ -112,6 +130,13 @@ _ACT_LABELS = {
     "artigo_12": "art12",
     "execucao_direta": "art12",
     "via_rural_alto_fluxo": "art12",
+    "localizacao": "localizacao",
+    "local": "localizacao",
+    "localizacao_confirmada": "localizacao",
+    "local_confirmado": "localizacao",
+    "confirmacao_localizacao": "localizacao",
+    "confirmacao_do_local": "localizacao",
+    "posicao": "localizacao",
 }
 _SCHEMA = Schema(
     what="arquivo de decisões da Comissão",
@@ -133,13 +158,17 @@ _ACT_TEXT = {
     "hipossuficiencia": "aceita a comprovação da hipossuficiência, Art. 4 §2, III",
     "art11": "análise direta sem a pontuação, Art. 11",
     "art12": "execução direta pelo Poder Executivo, Art. 12",
+    "localizacao": "confirma o local do pedido, Art. 7, II",
 }
 _ACT_MOTIVE = {
     "hipossuficiencia": "Art. 4 §2, III: diga quais documentos comprovam a hipossuficiência",
     "art11": "Art. 11, parágrafo único: parecer técnico circunstanciado com os fundamentos "
     "da dispensa da pontuação",
     "art12": "Art. 12 §2: relatório técnico e justificativa de interesse público",
+    "localizacao": "Art. 7, II e §1º: diga como o local foi confirmado (vistoria, fotos, croqui)",
 }
+_COORDINATES = ("latitude", "longitude")
+_RANGES = {"latitude": 90.0, "longitude": 180.0}
 
 
 # --- criteria labels ------------------------------------------------------------------------
@@ -188,7 +217,12 @@ def _pts(value: float) -> str:
 
 
 def read_decisions(
-    path: str | Path, rules: Rules, protocols: set[str], *, today: date | None = None
+    path: str | Path,
+    rules: Rules,
+    protocols: set[str],
+    *,
+    today: date | None = None,
+    boundary: shapely.Geometry | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read and check the commission's decisions file.
 
@@ -203,12 +237,16 @@ def read_decisions(
         with this spelling.
     today : datetime.date, optional
         Decisions dated after this are rejected; default: today.
+    boundary : shapely.Geometry, optional
+        Municipality polygon in EPSG:4326 (x = longitude): a ``localizacao`` decision
+        outside it is rejected. Without it only the ranges (±90°, ±180°) are checked.
 
     Returns
     -------
     decisions : pandas.DataFrame
-        Valid decisions, columns :data:`DECISION_COLUMNS` (``pontos`` float, ``data``
-        ``datetime.date`` or ``None``, ``criterio`` canonical), in file order.
+        Valid decisions, columns :data:`DECISION_COLUMNS` (``pontos``, ``latitude`` and
+        ``longitude`` float, ``data`` ``datetime.date`` or ``None``, ``criterio``
+        canonical), in file order.
     rejected : pandas.DataFrame
         One row per rejected file row, columns :data:`REJECTED_COLUMNS`; ``motivo``
         names file, row and every faulty field (``"arquivo 'd.csv', linha 4: campo
@@ -301,15 +339,19 @@ def read_decisions(
                 "registro da decisão)"
             )
         if not text["data"].iloc[i]:
-            problems[i].append(
-                f"campo 'data': obrigatória na decisão '{name}' (quando foi decidida; ordena as "
-                "reservas de orçamento dos Arts. 11 e 12)"
+            why = (
+                "quando o local foi confirmado, para o registro da decisão"
+                if name == "localizacao"
+                else "quando foi decidida; ordena as reservas de orçamento dos Arts. 11 e 12"
             )
+            problems[i].append(f"campo 'data': obrigatória na decisão '{name}' ({why})")
         if name == "art12" and not text["procedimento"].iloc[i]:
             problems[i].append(
                 "campo 'procedimento': obrigatório na decisão 'art12' (número do procedimento "
                 "administrativo próprio, Art. 12 §2)"
             )
+
+    coordinates = _coordinates(text, criterion_out, problems, boundary)
 
     dates, status = parse_dates(text["data"].reset_index(drop=True), today)
     date_text = date_problems(text["data"].reset_index(drop=True), status, "data")
@@ -358,6 +400,8 @@ def read_decisions(
             "membro": text["membro"].reset_index(drop=True),
             "data": pd.Series(dates.to_numpy(dtype=object), dtype=object),
             "procedimento": text["procedimento"].reset_index(drop=True),
+            "latitude": coordinates["latitude"],
+            "longitude": coordinates["longitude"],
         }
     )
     decisions = decisions.loc[np.array(ok, dtype=bool)].reset_index(drop=True)
@@ -388,6 +432,60 @@ def read_decisions(
     for message in rejected["motivo"]:
         log.warning("decisão recusada: %s", message)
     return decisions, rejected
+
+
+def _coordinates(
+    text: Mapping[str, pd.Series],
+    criteria: list[str | None],
+    problems: list[list[str]],
+    boundary: shapely.Geometry | None,
+) -> dict[str, pd.Series]:
+    """Read and check the coordinates of the ``localizacao`` rows (problems appended).
+
+    Returns the latitude and longitude of every row (float, NaN where not a number).
+    """
+    values = {
+        c: to_number(text[c].reset_index(drop=True), thousands=False).astype("float64")
+        for c in _COORDINATES
+    }
+    usable = np.ones(len(criteria), dtype=bool)
+    for column in _COORDINATES:
+        cells, numbers = text[column], values[column]
+        limit = _RANGES[column]
+        for i, (value, number) in enumerate(zip(cells, numbers, strict=True)):
+            if criteria[i] != "localizacao":
+                if value and criteria[i] is not None:
+                    problems[i].append(
+                        f"campo '{column}': só a decisão 'localizacao' tem coordenadas (a "
+                        f"decisão '{criteria[i]}' não muda o local do pedido); deixe o campo "
+                        "vazio"
+                    )
+                continue
+            if not value:
+                problems[i].append(
+                    f"campo '{column}': obrigatório na decisão 'localizacao' (o local "
+                    "confirmado pela Comissão, em graus decimais, como -22,85412)"
+                )
+                usable[i] = False
+            elif not np.isfinite(number):
+                problems[i].append(f"campo '{column}': não é um número {quoted(value)}")
+                usable[i] = False
+            elif abs(number) > limit:
+                problems[i].append(
+                    f"campo '{column}': {fmt(number)} fora do intervalo de -{limit:g} a "
+                    f"{limit:g} graus"
+                )
+                usable[i] = False
+    if boundary is not None:
+        rows = np.flatnonzero(usable & np.array([c == "localizacao" for c in criteria], dtype=bool))
+        lat, lon = values["latitude"].to_numpy(), values["longitude"].to_numpy()
+        inside = shapely.intersects_xy(boundary, lon[rows], lat[rows])
+        for i in rows[~inside]:
+            problems[i].append(
+                f"campos 'latitude'/'longitude': ponto ({fmt(lat[i])}, {fmt(lon[i])}) fora do "
+                "município"
+            )
+    return values
 
 
 # --- applying decisions ---------------------------------------------------------------------
@@ -487,13 +585,13 @@ def apply(table: pd.DataFrame, decisions: pd.DataFrame, rules: Rules) -> pd.Data
 
 ACT_COLUMNS = (
     "art11_decidido", "art12_decidido", "ordem_ato", "decisao_art11", "decisao_art12",
-    "procedimento_art12", "decisao_hipossuficiencia",
+    "procedimento_art12", "decisao_hipossuficiencia", "decisao_localizacao",
 )  # fmt: skip
 """Columns added by :func:`apply_acts`."""
 
 
 def _act_text(record: Mapping[Hashable, Any]) -> str:
-    """Audit text of an act: who, when, procedure and motivation."""
+    """Audit text of an act: who, when, procedure, confirmed place and motivation."""
     member = cell_text(record.get("membro"))
     day = record.get("data")
     when = day.isoformat() if isinstance(day, date) else cell_text(day)
@@ -503,6 +601,9 @@ def _act_text(record: Mapping[Hashable, Any]) -> str:
     procedure = cell_text(record.get("procedimento"))
     if procedure:
         head += f", procedimento administrativo {procedure}"
+    if record.get("criterio") == "localizacao":
+        lat, lon = record.get("latitude", math.nan), record.get("longitude", math.nan)
+        head += f", local confirmado em ({fmt(lat)}, {fmt(lon)})"
     return f"{head}: {cell_text(record.get('motivacao'))}"
 
 
@@ -527,7 +628,7 @@ def accepted_hardship(decisions: pd.DataFrame) -> dict[str, str]:
 
 
 def apply_acts(table: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
-    """Add the Art. 11 and Art. 12 acts (and the hardship acceptance text) to the table.
+    """Add the Art. 11 and Art. 12 acts (and the hardship and location texts) to the table.
 
     Parameters
     ----------
@@ -543,8 +644,10 @@ def apply_acts(table: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
         ``art12_decidido`` (bool), ``ordem_ato`` (Int64: the order of the Art. 11/12
         decisions, by date and then by the row of the file, which is the order the
         budget reserves them in; NA for the others), the audit texts
-        ``decisao_art11``, ``decisao_art12`` and ``decisao_hipossuficiencia``, and
-        ``procedimento_art12`` (the administrative procedure's number).
+        ``decisao_art11``, ``decisao_art12``, ``decisao_hipossuficiencia`` and
+        ``decisao_localizacao`` (who confirmed the place, when, where and how; the place
+        itself is applied before the evidence, by :func:`geo_ip._uncertainty.confirm_places`),
+        and ``procedimento_art12`` (the administrative procedure's number).
     """
     out = table.copy()
     n = len(out)
@@ -556,6 +659,7 @@ def apply_acts(table: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
         "decisao_art12": np.full(n, "", dtype=object),
         "procedimento_art12": np.full(n, "", dtype=object),
         "decisao_hipossuficiencia": np.full(n, "", dtype=object),
+        "decisao_localizacao": np.full(n, "", dtype=object),
     }
     order = pd.array([pd.NA] * n, dtype="Int64")
     acts = decisions[decisions["criterio"].isin(ACTS)] if len(decisions) else decisions
@@ -576,8 +680,8 @@ def apply_acts(table: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
             kind, protocol = str(record["criterio"]), str(record["protocolo"])
             text = _act_text(record)
             for i in where.get(protocol, []):
-                if kind == "hipossuficiencia":
-                    columns["decisao_hipossuficiencia"][i] = text
+                if kind in ("hipossuficiencia", "localizacao"):
+                    columns[f"decisao_{kind}"][i] = text
                     continue
                 columns[f"{kind}_decidido"][i] = True
                 columns[f"decisao_{kind}"][i] = text
@@ -591,9 +695,11 @@ def apply_acts(table: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
             dtype = bool if name.endswith("_decidido") else str
             out[name] = pd.Series(list(columns[name]), index=out.index, dtype=dtype)
     log.info(
-        "atos da Comissão e do Executivo: %d Art. 11, %d Art. 12, %d hipossuficiência aceita",
+        "atos da Comissão e do Executivo: %d Art. 11, %d Art. 12, %d hipossuficiência aceita, "
+        "%d local confirmado",
         int(out["art11_decidido"].sum()),
         int(out["art12_decidido"].sum()),
         int((out["decisao_hipossuficiencia"] != "").sum()),
+        int((out["decisao_localizacao"] != "").sum()),
     )
     return out

@@ -10,8 +10,10 @@ disponibilidade orçamentária"): the walk first reserves the Art. 11 and Art. 1
 the Commission or the Executive decided, in the order of their decisions, with the
 shares ``participacao.percentual_art11`` and ``percentual_art12``; then it walks the
 ranked list with what remains. A request whose hardship is not proven
-(``pendente_comprovacao``) is scored and its would-be place is said, but it gets no
-share and is never selected.
+(``pendente_comprovacao``) or whose place is too uncertain (``pendente_localizacao``:
+located only by the street or the bairro, beyond ``avaliacao.incerteza_maxima_m``,
+until a ``localizacao`` decision confirms the place) is scored and its would-be place
+is said, but it gets no share and is never selected.
 
 The order is a total order on the rows' contents (the request number is the last
 key), so it does not depend on the order of the input rows, and adding a request
@@ -33,11 +35,20 @@ from geo_ip.config import CRITERIA, Rules
 from geo_ip.errors import BudgetError, GeoIPError
 from geo_ip.scoring import format_brl, format_number
 
-__all__ = ["RANKING_COLUMNS", "RESERVED", "SITUACOES", "BudgetError", "budget_summary", "rank"]
+__all__ = [
+    "PENDING",
+    "RANKING_COLUMNS",
+    "RESERVED",
+    "SITUACOES",
+    "BudgetError",
+    "budget_summary",
+    "rank",
+]
 
 SITUACOES = (
     "classificado",
     "aguardando_orcamento",
+    "pendente_localizacao",
     "pendente_comprovacao",
     "estrategico_art11",
     "execucao_direta_art12",
@@ -72,6 +83,8 @@ REQUIRED_COLUMNS = (
 """Columns :func:`rank` needs."""
 RESERVED = ("execucao_direta_art12", "estrategico_art11")
 """Situations charged to the budget before the ranked list, in the order of their decisions."""
+PENDING = ("pendente_localizacao", "pendente_comprovacao")
+"""Situations scored and placed among the ranked requests, but never given a share."""
 
 _DECIMALS = 6
 """Scores and amounts are compared after rounding to this many decimals (float noise)."""
@@ -231,9 +244,16 @@ def _apart_reasons(table: pd.DataFrame, situation: np.ndarray) -> np.ndarray:
 def _situation(table: pd.DataFrame) -> np.ndarray:
     """Situation before the budget, by precedence.
 
-    ``erro`` > ``execucao_direta_art12`` (the Executive's own act on a public road, not a
-    benefit to the applicant) > ``inelegivel`` > ``pendente_comprovacao`` >
-    ``estrategico_art11`` (Art. 4 and 5 still apply to it: it only skips the points).
+    ``erro`` > ``pendente_localizacao`` > ``execucao_direta_art12`` (the Executive's own
+    act on a public road, not a benefit to the applicant) > ``inelegivel`` >
+    ``pendente_comprovacao`` > ``estrategico_art11`` (Art. 4 and 5 still apply to it: it
+    only skips the points), with one exception: an ineligible request whose place is
+    uncertain stays ``inelegivel`` (confirming the place would not make it eligible), unless
+    the Executive decided its direct execution (Art. 12 does not depend on eligibility).
+    No work is charged to the budget at a place the Commission has not confirmed, so
+    ``pendente_localizacao`` comes before the Art. 11 and 12 reservations; a request both
+    pending location and pending proof of hardship is ``pendente_localizacao`` (the place
+    changes the points themselves) and its reason names the missing proof as well.
     Rows with none of these are ``""`` (to be ranked).
     """
     error = _flag(table, "erro", default=False)
@@ -241,10 +261,16 @@ def _situation(table: pd.DataFrame) -> np.ndarray:
     art11 = _flag(table, "art11_decidido", default=False)
     art12 = _flag(table, "art12_decidido", default=False)
     pending = _text(table, "hipossuficiencia") == "sem_comprovacao"
+    place = (
+        _flag(table, "localizacao_pendente", default=False)
+        if "localizacao_pendente" in table
+        else np.zeros(len(table), dtype=bool)
+    )
     return np.select(
-        [error, art12, ~eligible, pending, art11],
+        [error, place & (art12 | eligible), art12, ~eligible, pending, art11],
         [
             "erro",
+            "pendente_localizacao",
             "execucao_direta_art12",
             "inelegivel",
             "pendente_comprovacao",
@@ -286,6 +312,8 @@ def rank(table: pd.DataFrame, rules: Rules, budget: float | None) -> pd.DataFram
         and the flags ``erro``, ``elegivel``, ``art11_decidido``, ``art12_decidido``
         (NA counts as False, and as not eligible for ``elegivel``). Optional:
         ``hipossuficiencia`` (``sem_comprovacao`` makes a request pending),
+        ``localizacao_pendente`` (the place is too uncertain: pending location) with
+        ``incerteza_m`` (quoted in its reason),
         ``ordem_ato`` (order of the Art. 11/12 decisions), ``indicio_art12``,
         ``procedimento_art12``, ``problemas`` and ``motivos_inelegibilidade`` (each
         reason already names its article), quoted in the reasons.
@@ -302,21 +330,24 @@ def rank(table: pd.DataFrame, rules: Rules, budget: float | None) -> pd.DataFram
     DataFrame
         A copy of ``table`` (same index and row order) with :data:`RANKING_COLUMNS`:
 
-        - ``situacao``: ``erro`` > ``execucao_direta_art12`` > ``inelegivel`` >
-          ``pendente_comprovacao`` > ``estrategico_art11`` take precedence in that
-          order; the other rows are ranked and are ``classificado`` when selected
-          within the budget, else ``aguardando_orcamento``;
+        - ``situacao``: ``erro`` > ``pendente_localizacao`` >
+          ``execucao_direta_art12`` > ``inelegivel`` > ``pendente_comprovacao`` >
+          ``estrategico_art11`` take precedence in that order (an ineligible request
+          with an uncertain place stays ``inelegivel`` unless an Art. 12 decision holds,
+          see :func:`_situation`); the other rows are ranked and are ``classificado``
+          when selected within the budget, else ``aguardando_orcamento``;
         - ``posicao`` (Int64): 1..k among the ranked rows, NA for the others. Order:
           ``pontuacao_total`` descending, then the keys of ``rules.desempate.ordem``
           (beneficiarios: more ``moradores_estimados``; seguranca: more
           ``pont_seguranca``; custo_beneficio: lower ``custo_por_beneficiario_rs``;
           antiguidade_protocolo: older ``data_protocolo``; unknown values last),
-          then ``protocolo`` as text. A pending row's reason says the place it would
-          have;
+          then ``protocolo`` as text. A pending row's (``pendente_localizacao``,
+          ``pendente_comprovacao``) reason says the place it would have;
         - ``percentual_municipio``: municipal share (%) by the total score (Art. 4
           §1) for ranked rows, ``participacao.percentual_art11``/``percentual_art12``
-          for Art. 11/12 works; NaN for ``erro``, ``inelegivel`` and
-          ``pendente_comprovacao`` rows and when the total is unknown;
+          for Art. 11/12 works; NaN for ``erro``, ``inelegivel``,
+          ``pendente_localizacao`` and ``pendente_comprovacao`` rows and when the total
+          is unknown;
         - ``custo_municipio_rs``: ``percentual_municipio / 100 × custo_estimado_rs``;
         - ``selecionado_orcamento``: the Art. 11 and 12 works are reserved first, in
           the order of their decisions, each when it fits the remaining budget; then,
@@ -351,7 +382,7 @@ def rank(table: pd.DataFrame, rules: Rules, budget: float | None) -> pd.DataFram
     situation = _situation(rows).astype(object)
     motive = np.full(n, "", dtype=object)
     reserved_kind = np.isin(situation, RESERVED)
-    pending = situation == "pendente_comprovacao"
+    pending = np.isin(situation, PENDING)
     apart = situation != ""
     plain_apart = apart & ~reserved_kind & ~pending
     motive[plain_apart] = _apart_reasons(rows, situation)[plain_apart] + "."
@@ -437,7 +468,11 @@ def rank(table: pd.DataFrame, rules: Rules, budget: float | None) -> pd.DataFram
         + "."
     )
     pending_rows = in_order[is_pending]
-    motive[pending_rows] = _pending_texts(pending_rows, total, would_be)
+    proof = situation[pending_rows] == "pendente_comprovacao"
+    motive[pending_rows[proof]] = _pending_texts(pending_rows[proof], total, would_be[proof])
+    motive[pending_rows[~proof]] = _location_texts(
+        rows, pending_rows[~proof], total, would_be[~proof], rules
+    )
     motive[reserved] = _reserved_texts(
         rows, reserved, situation, share, municipal, r_outcome, r_balance, budget is None
     )
@@ -527,6 +562,47 @@ def _pending_texts(pending: np.ndarray, total: np.ndarray, would_be: np.ndarray)
         + "º na classificação; sem participação do Município e fora do orçamento até a "
         "comprovação (CadÚnico, declaração de renda ou documentos aceitos pela Comissão)."
     )
+
+
+def _location_texts(
+    rows: pd.DataFrame, pending: np.ndarray, total: np.ndarray, would_be: np.ndarray, rules: Rules
+) -> np.ndarray:
+    """Reason of each request pending location: its uncertainty, points and would-be place.
+
+    It also names what else waits for the place: a missing proof of hardship, an Art. 11
+    or Art. 12 decision (reserved in the budget only at a confirmed place).
+    """
+    if len(pending) == 0:
+        return np.zeros(0, dtype=object)
+    radius = (
+        _numbers(rows["incerteza_m"])[pending]
+        if "incerteza_m" in rows
+        else np.full(len(pending), np.nan)
+    )
+    limit = format_number(rules.avaliacao.incerteza_maxima_m.valor)
+    text = (
+        "Pendente de confirmação do local (posição aproximada: incerteza de "
+        + _formatted(radius, lambda v: format_number(v, 0))
+        + f" m, acima do limite de {limit} m das regras): com "
+        + _formatted(total[pending], format_number)
+        + " pontos no pior caso entre as posições possíveis, ficaria em "
+        + would_be.astype(str).astype(object)
+        + "º na classificação; sem participação do Município e fora do orçamento até a "
+        "Comissão confirmar o local (decisão 'localizacao', com latitude e longitude)"
+    )
+    proof = _text(rows, "hipossuficiencia")[pending] == "sem_comprovacao"
+    art12 = _flag(rows, "art12_decidido", default=False)[pending]
+    art11 = _flag(rows, "art11_decidido", default=False)[pending] & ~art12
+    text[proof] = text[proof] + ("; falta também comprovar a hipossuficiência (Art. 4, caput e §2)")
+    text[art12] = text[art12] + (
+        "; a execução direta decidida pelo Poder Executivo (Art. 12) só é reservada no "
+        "orçamento com o local confirmado"
+    )
+    text[art11] = text[art11] + (
+        "; a análise direta decidida pela Comissão (Art. 11) só é reservada no orçamento "
+        "com o local confirmado"
+    )
+    return text + "."
 
 
 def _reserved_texts(

@@ -9,7 +9,8 @@ QGIS styles (:mod:`geo_ip.qgis`) are generated from the same data and always agr
 
 The territory layers keep their own tables (``vias.classes``, ``equipamentos.categorias``,
 ``rede_existente.tipos``); the assessment layers (``pedidos``, ``extensoes``,
-``postes_propostos``, ``pontos_ip``, ``ocorrencias``) have an ``[estilo]`` table.
+``postes_propostos``, ``trechos_candidatos``, ``pontos_ip``, ``ocorrencias``) have an
+``[estilo]`` table.
 """
 
 from __future__ import annotations
@@ -91,8 +92,8 @@ class LayerStyle(_Frozen):
 
 
 LAYER_NAMES = (
-    "vias", "rede_existente", "pontos_ip", "equipamentos", "ocorrencias", "extensoes",
-    "postes_propostos", "pedidos",
+    "vias", "rede_existente", "pontos_ip", "equipamentos", "ocorrencias",
+    "trechos_candidatos", "extensoes", "postes_propostos", "pedidos",
 )  # fmt: skip
 """Layers with a style, in drawing order (bottom to top)."""
 

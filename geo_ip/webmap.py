@@ -5,12 +5,15 @@
 - ``mapa.html`` — the overview for the commission (:func:`overview_map`, composition
   ``maps/panorama.toml``): every request coloured by situation, with the five scores
   (suggested and final), cost, municipal share and position in its popup, clustered
-  when many; the proposed extensions; the existing grid and lighting; roads by
+  when many (a request pending confirmation of its place is drawn as its candidate
+  stretch, a dashed line, "Local a confirmar", with its uncertainty, ranges and what to
+  confirm on site); the proposed extensions; the existing grid and lighting; roads by
   hierarchy; facilities, crossings and bus stops with their icons; occurrences;
 - ``mapas/<protocolo>.html`` — one map per located request for the engineers
   (:func:`request_map`, ``maps/pedido.toml``): the request, its road, the proposed path
   with every new pole, the rings of the criteria's radii, the evidence counted for each
-  criterion highlighted, and a side panel with the five motivations;
+  criterion highlighted, and a side panel with the five motivations (for a place to
+  confirm: the stretch, and the rings and evidence of the worse position along it);
 - ``assets/`` — Leaflet, its plugins, Font Awesome's solid font and geo_ip's script,
   so that the maps need the internet for nothing but the optional OpenStreetMap tiles.
 
@@ -82,6 +85,10 @@ OSM_BASE_MAP = "OpenStreetMap"
 _TERRITORY = ("vias", "rede_existente", "pontos_ip", "equipamentos")
 _MARKERS = {"pedidos": "pedido", "equipamentos": "icone", "ocorrencias": "icone"}
 _REQUEST_HEADER = {"protocolo", "posicao", "situacao", "pontuacao_total"}
+_PLACE_FIELDS = ("local_a_confirmar", "confirmar_no_local")
+"""Fields of a request drawn as its candidate stretch: the popup's own block."""
+STRETCH_TIP = "{protocolo} — {local_a_confirmar}"
+"""Hover label of a request drawn as its candidate stretch (uncertainty and ranges)."""
 _OWN_LAYERS = ("pedidos", "extensoes")
 """Layers of the assessment itself: the overview always shows every feature."""
 OVERVIEW_CONTEXT_FEATURES = 15_000
@@ -191,7 +198,12 @@ def _fields(layer: MapLayer, style: LayerStyle) -> list[str]:
     if style.campo:
         names.append(style.campo)
     if layer.camada == "pedidos":
-        names += [*_REQUEST_HEADER, "mapa", *(f for r in parts.criteria_rows(style) for f in r[1:])]
+        names += [
+            *_REQUEST_HEADER,
+            *_PLACE_FIELDS,
+            "mapa",
+            *(f for r in parts.criteria_rows(style) for f in r[1:]),
+        ]
     return names
 
 
@@ -240,7 +252,7 @@ def catalog_spec(
     if layer.camada != "pedidos":
         return parts.spec_for(style, layer, title, marker=marker, cluster=cluster), style
     rows = parts.criteria_rows(style)
-    shown = _REQUEST_HEADER | {f for r in rows for f in r[1:]}
+    shown = _REQUEST_HEADER | set(_PLACE_FIELDS) | {f for r in rows for f in r[1:]}
     fields = [f for f in (layer.campos or style.campos) if f not in shown]
     situation = parts.situation_spec(layer_style("pedidos", catalog))
     out = parts.spec_for(
@@ -254,8 +266,45 @@ def catalog_spec(
         criterios=rows,
         situacao=situation,
         link=link,
+        dica_trecho=STRETCH_TIP,
     )
     return out, style
+
+
+def _has_stretches(sources: MapSources) -> bool:
+    """Tell whether some request is drawn as its candidate stretch."""
+    requests = sources.frames["pedidos"]
+    if "local_a_confirmar" not in requests.columns:
+        return False
+    return bool(requests["local_a_confirmar"].notna().any())
+
+
+def legend_entries(
+    layer: MapLayer, js: dict[str, Any], style: LayerStyle, sources: MapSources
+) -> list[tuple[str, str]]:
+    """Legend rows of a catalog layer of a map (with the candidate stretches' row).
+
+    Parameters
+    ----------
+    layer : MapLayer
+        Composition entry.
+    js : dict
+        Its spec (:func:`catalog_spec`).
+    style : LayerStyle
+        Its style.
+    sources : MapSources
+        Data of the run.
+
+    Returns
+    -------
+    list of (str, str)
+        Symbol HTML and label; a requests layer of a run with a request pending
+        confirmation of its place ends with the dashed line it is drawn as.
+    """
+    rows = parts.style_entries(style, js["marcador"])
+    if layer.camada == "pedidos" and _has_stretches(sources):
+        rows.append(parts.stretch_entry(layer_style("pedidos", sources.catalog), style))
+    return rows
 
 
 def base_map(spec: MapSpec, bounds: list[list[float]]) -> folium.Map:
@@ -467,7 +516,7 @@ def overview_map(
         shared.setdefault(layer.camada, element)
         group.add_child(element)
         m.add_child(group)
-        legend.append((js["titulo"], parts.style_entries(style, js["marcador"]), _open(layer)))
+        legend.append((js["titulo"], legend_entries(layer, js, style, sources), _open(layer)))
         if layer.camada == "pedidos" and layer.estilo is None:
             search = group
     return finish_map(m, spec, sources, _title(spec.titulo, assessment), legend[::-1], search)
@@ -537,7 +586,7 @@ def request_map(
         group = folium.FeatureGroup(name=js["titulo"], show=layer.visivel)
         group.add_child(parts.Layer(data.json(positions), js))
         m.add_child(group)
-        legend.append((js["titulo"], parts.style_entries(style, js["marcador"]), _open(layer)))
+        legend.append((js["titulo"], legend_entries(layer, js, style, sources), _open(layer)))
     if spec.painel:
         m.add_child(parts.Call("painel", built.panel))
     back = f' · <a href="{overview}">panorama</a>' if overview else ""

@@ -197,11 +197,16 @@ def _text(row: _Row, name: str) -> str:
 def _situation(row: _Row) -> str:
     """Situation before the budget (``""``: to be ranked).
 
-    Precedence: erro > execucao_direta_art12 > inelegivel > pendente_comprovacao >
-    estrategico_art11.
+    Precedence: erro > pendente_localizacao > execucao_direta_art12 > inelegivel >
+    pendente_comprovacao > estrategico_art11, except that an ineligible request whose
+    place is uncertain stays inelegivel unless the Executive decided it (Art. 12).
     """
     if _flag(row, "erro", False):
         return "erro"
+    if _flag(row, "localizacao_pendente", False) and (
+        _flag(row, "art12_decidido", False) or _flag(row, "elegivel", False)
+    ):
+        return "pendente_localizacao"
     if _flag(row, "art12_decidido", False):
         return "execucao_direta_art12"
     if not _flag(row, "elegivel", False):
@@ -319,7 +324,8 @@ def rank(table: pd.DataFrame, rules: Rules, budget: float | None) -> pd.DataFram
 
     # 2. the ranked list, with the pending requests sorted among them (never selected)
     order = tuple(rules.desempate.ordem)
-    candidates = [i for i in range(n) if situation[i] in ("", "pendente_comprovacao")]
+    pending = ("pendente_comprovacao", "pendente_localizacao")
+    candidates = [i for i in range(n) if situation[i] in ("", *pending)]
     candidates.sort(key=lambda i: _sort_key(records[i], order))
     ranked = [i for i in candidates if situation[i] == ""]
     position = pd.array([pd.NA] * n, dtype="Int64")
@@ -333,6 +339,8 @@ def rank(table: pd.DataFrame, rules: Rules, budget: float | None) -> pd.DataFram
                 "orçamento até a comprovação (CadÚnico, declaração de renda ou documentos "
                 "aceitos pela Comissão)."
             )
+        elif situation[i] == "pendente_localizacao":
+            motive[i] = _location_text(records[i], ahead + 1, rules)
         else:
             ahead += 1
     stopped_at: str | None = None
@@ -382,6 +390,32 @@ def rank(table: pd.DataFrame, rules: Rules, budget: float | None) -> pd.DataFram
     out["selecionado_orcamento"] = pd.Series(selected, index=table.index, dtype="bool")
     out["motivo_situacao"] = pd.Series(motive, index=table.index, dtype="object")
     return out
+
+
+def _location_text(row: _Row, place: int, rules: Rules) -> str:
+    """Reason of a request pending location (see ``ranking._location_texts``)."""
+    limit = format_number(rules.avaliacao.incerteza_maxima_m.valor)
+    text = (
+        "Pendente de confirmação do local (posição aproximada: incerteza de "
+        f"{format_number(_number(row.get('incerteza_m')), 0)} m, acima do limite de {limit} m "
+        f"das regras): com {format_number(_number(row['pontuacao_total']))} pontos no pior "
+        f"caso entre as posições possíveis, ficaria em {place}º na classificação; sem "
+        "participação do Município e fora do orçamento até a Comissão confirmar o local "
+        "(decisão 'localizacao', com latitude e longitude)"
+    )
+    if _text(row, "hipossuficiencia") == "sem_comprovacao":
+        text += "; falta também comprovar a hipossuficiência (Art. 4, caput e §2)"
+    if _flag(row, "art12_decidido", False):
+        text += (
+            "; a execução direta decidida pelo Poder Executivo (Art. 12) só é reservada no "
+            "orçamento com o local confirmado"
+        )
+    elif _flag(row, "art11_decidido", False):
+        text += (
+            "; a análise direta decidida pela Comissão (Art. 11) só é reservada no orçamento "
+            "com o local confirmado"
+        )
+    return text + "."
 
 
 def budget_summary(table: pd.DataFrame, budget: float | None) -> dict[str, Any]:

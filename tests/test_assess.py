@@ -64,9 +64,43 @@ def test_every_request_is_in_the_output_with_a_situation(demo: Assessment) -> No
     assert sorted(ranking["protocolo"]) == sorted(raw["protocolo"])
     # the demo shows every situation
     assert set(ranking["situacao"]) == {
-        "classificado", "aguardando_orcamento", "pendente_comprovacao", "inelegivel",
-        "estrategico_art11", "execucao_direta_art12", "erro",
+        "classificado", "aguardando_orcamento", "pendente_localizacao", "pendente_comprovacao",
+        "inelegivel", "estrategico_art11", "execucao_direta_art12", "erro",
     }  # fmt: skip
+
+
+def test_uncertain_places_wait_until_the_commission_confirms_them(demo: Assessment) -> None:
+    t = demo.table.set_index("protocolo")
+    limit = demo.rules.avaliacao.incerteza_maxima_m.valor
+    # located only by the street, beyond the rules' limit: scored at the worse position of
+    # the street, the range over the positions, never funded
+    waiting = t[t["situacao"] == "pendente_localizacao"]
+    assert waiting.index.tolist() == ["PED-2026-0130"]  # R. Dr. Carlos Chagas, no number
+    assert waiting["incerteza_m"].round().tolist() == [360.0]  # half of its 720 m
+    assert (waiting["geocodificacao"].isin(["logradouro", "bairro"])).all()
+    assert (waiting["incerteza_m"] > limit).all() and waiting["localizacao_pendente"].all()
+    assert (waiting["posicoes_avaliadas"] == 10).all()
+    assert (waiting["pontuacao_sugerida_min"] <= waiting["pontuacao_total"]).all()
+    assert (waiting["extensao_min_m"] <= waiting["extensao_max_m"]).all()
+    assert not waiting["selecionado_orcamento"].any() and waiting["posicao"].isna().all()
+    assert waiting["confirmar_no_local"].str.startswith("Confirmar no local a posição").all()
+    # the Commission confirmed the places of PED-2026-0133 (by bairro) and PED-2026-0140 (by
+    # street) on site: given coordinates, re-snapped, back to their situations
+    for protocolo, situation in (
+        ("PED-2026-0133", "execucao_direta_art12"),
+        ("PED-2026-0140", "pendente_comprovacao"),
+    ):
+        row = t.loc[protocolo]
+        assert row["geocodificacao"] == "localizacao_confirmada"
+        assert (row["incerteza_m"], row["posicoes_avaliadas"]) == (0.0, 1)
+        assert row["situacao"] == situation
+        assert row["decisao_localizacao"].startswith("decidido por Comissão (relator fictício)")
+        assert row["confirmar_no_local"] == ""
+    # the places the requests' own coordinates give are sure: one position each
+    sure = t[t["geocodificacao"] == "coordenada_informada"]
+    assert (sure["posicoes_avaliadas"] == 1).all()
+    assert np.allclose(sure["extensao_min_m"], sure["distancia_rede_m"], atol=0.05, equal_nan=True)
+    assert (sure["extensao_min_m"].fillna(-1) == sure["extensao_max_m"].fillna(-1)).all()
 
 
 def test_situations_follow_the_law(demo: Assessment) -> None:

@@ -303,6 +303,16 @@ def _decisions(*rows: str) -> Builder:
     return build
 
 
+def _place_decisions(*rows: str, header: str = DECISIONS_HEADER + ",latitude,longitude") -> Builder:
+    """Decisions with the confirmed place of a request (``localizacao``, issue 18)."""
+
+    def build(env: Env) -> list[str]:
+        _text("decisoes.csv", "\n".join([header, *rows]) + "\n")
+        return _assess(env, "--decisions", "decisoes.csv")
+
+    return build
+
+
 def _cadastre(*rows: str, extra: tuple[str, ...] = ()) -> Builder:
     def build(env: Env) -> list[str]:
         _text("obras.csv", "\n".join([EXECUTED_HEADER, *rows]) + "\n")
@@ -707,6 +717,30 @@ CASES: list[Case] = [
          "pedido é estratégico (Art. 11) ou de execução direta (Art. 12), não os dois: nenhuma "
          "foi aplicada",
          report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=2),
+    Case("decisão de localização sem latitude", "assess",
+         _place_decisions("P-1,localizacao,,vistoria,Comissão,2026-11-12,,,-46.3894"), 0,
+         "campo 'latitude': obrigatório na decisão 'localizacao' (o local confirmado pela "
+         "Comissão, em graus decimais, como -22,85412)",
+         report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=1),
+    Case("decisão de localização fora do município", "assess",
+         _place_decisions("P-1,localizacao,,vistoria,Comissão,2026-11-12,,-23.5,-46.6",
+                          header=DECISIONS_HEADER + ",lat,lon"), 0,
+         "campos 'latitude'/'longitude': ponto (-23.5, -46.6) fora do município",
+         report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=1),
+    Case("decisão de localização com pontos", "assess",
+         _place_decisions("P-1,localizacao,10,vistoria,Comissão,2026-11-12,,-22.906,-46.3894"),
+         0, "campo 'pontos': a decisão 'localizacao' não tem pontos (confirma o local do pedido, "
+         "Art. 7, II); deixe o campo vazio",
+         report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=1),
+    Case("decisão de localização com coordenada que não é número", "assess",
+         _place_decisions("P-1,localizacao,,vistoria,Comissão,2026-11-12,,-22.906,oeste"), 0,
+         "campo 'longitude': não é um número ('oeste')",
+         report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=1),
+    Case("coordenadas numa decisão que não é de localização", "assess",
+         _place_decisions("P-1,seguranca,10,vistoria,Comissão,2026-11-12,,-22.906,-46.3894"), 0,
+         "campo 'latitude': só a decisão 'localizacao' tem coordenadas (a decisão 'seguranca' "
+         "não muda o local do pedido); deixe o campo vazio",
+         report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=1),
     Case("orçamento negativo", "assess", lambda env: _assess(env, "--budget", "-10"), 2,
          "campo 'orcamento': orçamento negativo (R$ -10,00): informe um valor ≥ 0"),
     Case("regras com soma dos pesos ≠ 100", "assess",

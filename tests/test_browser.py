@@ -183,6 +183,63 @@ def test_search_by_protocol_opens_the_request(maps: Path, watched: Watched) -> N
     watched.check()
 
 
+_FEATURES_OF = """(protocolo) => {
+  const out = [];
+  for (const [name, layer] of Object.entries(window)) {
+    if (!name.startsWith("geo_ip_layer_") || !layer || !layer.eachLayer) { continue; }
+    layer.eachLayer((l) => {
+      const p = l.feature && l.feature.properties;
+      if (!p || p.protocolo !== protocolo || !("mapa" in p)) { return; }  /* requests only */
+      const tip = l.getTooltip && l.getTooltip();
+      out.push({
+        layer: name,
+        pin: l instanceof L.Marker || l instanceof L.CircleMarker,
+        line: l instanceof L.Polyline,
+        dash: l.options.dashArray || null,
+        tip: tip ? tip.getContent() : null,
+      });
+    });
+  }
+  return out;
+}"""
+"""Every feature of a request in the page's request layers (clustered ones included)."""
+
+
+def test_a_request_pending_location_is_a_dashed_line_not_a_pin(
+    maps: Path, watched: Watched
+) -> None:
+    watched.open(maps / "mapa.html")
+    page = watched.page
+    found = page.evaluate(_FEATURES_OF, "PED-2026-0130")
+    assert len(found) == 2  # the layer by situation and the layer by score
+    for feature in found:
+        assert feature["line"] and not feature["pin"]
+        assert feature["dash"] == "10 7"
+        assert feature["tip"].startswith("PED-2026-0130 — Local a confirmar (± 360 m): extensão")
+    other = page.evaluate(_FEATURES_OF, "PED-2026-0101")
+    assert len(other) == 2 and all(f["pin"] and not f["line"] for f in other)
+    assert "Local a confirmar: trecho candidato" in page.locator(".gi-legenda").inner_text()
+    # the search finds the stretch and opens its popup (it is never in a cluster)
+    box = page.locator(".leaflet-control-search input.search-input")
+    box.press_sequentially("PED-2026-0130", delay=20)
+    page.locator(".search-tooltip .search-tip").first.wait_for(state="visible")
+    box.press("Enter")
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(state="visible", timeout=10_000)
+    text = popup.inner_text()
+    assert "PED-2026-0130" in text and "de 100 pontos no pior caso" in text
+    assert "Local a confirmar (± 360 m): extensão de 4 a 7 m; 1 poste novo" in text
+    assert "Confirmar no local a posição do pedido ao longo de Rua Doutor Carlos Chagas" in text
+    assert page.locator(".leaflet-popup-content .gi-local-confirmar").count() == 1
+    # its own map: the stretch again, and the panel says what to confirm
+    watched.open(maps / "mapas" / "PED-2026-0130.html")
+    mine = page.evaluate(_FEATURES_OF, "PED-2026-0130")
+    assert len(mine) == 1 and mine[0]["line"] and not mine[0]["pin"]
+    panel = page.locator(".gi-painel").inner_text()
+    assert "Local a confirmar" in panel and "O trecho candidato aparece tracejado" in panel
+    watched.check()
+
+
 def test_no_base_map_option_loads_no_tile(maps: Path, watched: Watched) -> None:
     watched.open(maps / "mapa.html")
     page = watched.page

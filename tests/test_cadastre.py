@@ -472,12 +472,12 @@ def test_demo_end_to_end(demo_outputs: list[Path], tmp_path: Path) -> None:
     assert "Variação da fatura de IP" in result.output
     ranking = pd.read_csv(assessment / "ranking.csv").drop_duplicates("protocolo")
     poles = ranking.set_index("protocolo")["postes_novos"]
-    proposed = {p: int(poles[p]) + 1 for p in ("PED-2026-0106", "PED-2026-0130", "PED-2026-0105")}
+    proposed = {p: int(poles[p]) + 1 for p in ("PED-2026-0106", "PED-2026-0139", "PED-2026-0105")}
     include = pd.read_csv(out / "pontos_incluir.csv", dtype={"poste": str})
     counts = include["protocolo"].value_counts().to_dict()
     assert counts == {**proposed, "PED-2026-0101": 3}
     watts = (proposed["PED-2026-0106"] + proposed["PED-2026-0105"]) * 60.0
-    watts += proposed["PED-2026-0130"] * 100.0 + 3 * 40.0
+    watts += proposed["PED-2026-0139"] * 100.0 + 3 * 40.0
     exclude = pd.read_csv(out / "pontos_excluir.csv", dtype={"id_ponto": str})
     assert exclude["id_ponto"].tolist() == ["40047", "40046", "40049"]
     assert exclude["potencia_w"].tolist() == [70.0, 70.0, 70.0]

@@ -173,6 +173,9 @@ def test_assessment_and_scoring_defaults() -> None:
     assert av.raio_seguranca_m.unidade == "m"
     assert av.distancia_escuro_m.to_be_decreed
     assert not av.amostra_intermediacao.to_be_decreed  # a method note, not a legal number
+    # issue 18: the law leaves the precision of the location open
+    assert (av.incerteza_maxima_m.valor, av.incerteza_maxima_m.unidade) == (100, "m")
+    assert av.incerteza_maxima_m.to_be_decreed
     ben = rules.pontuacao.beneficiarios
     assert [(s.a_partir_de, s.pontos) for s in ben.residencias.degraus] == [
         (1, 5),
@@ -224,6 +227,7 @@ def test_every_new_threshold_is_a_decree_suggestion() -> None:
     ("old", "key"),
     [
         ("distancia_escuro_m = {", "avaliacao.distancia_escuro_m"),
+        ("incerteza_maxima_m = {", "avaliacao.incerteza_maxima_m"),
         ("ocorrencias_nivel_ii = {", "pontuacao.seguranca.ocorrencias_nivel_ii"),
         ("paradas_onibus_via_promocao = {", "pontuacao.trafego.paradas_onibus_via_promocao"),
         ("nivel_i_ate_rs = {", "pontuacao.custo_beneficio.nivel_i_ate_rs"),
@@ -568,6 +572,11 @@ def test_numbers_left_to_regulation_stay_editable(tmp_path: Path) -> None:
          "participacao.faixas[0].pontuacao_minima", "número finito"),
         ('vao_postes = { valor = 35,', 'vao_postes = { valor = 1' + "0" * 400 + ",",
          "rede.vao_postes.valor", "deve ser um número"),
+        # issue 18: the largest location uncertainty ranked without a confirmed place
+        ("incerteza_maxima_m = { valor = 100,", "incerteza_maxima_m = { valor = 0,",
+         "avaliacao.incerteza_maxima_m", "deve ser maior que zero (valor 0)"),
+        ("incerteza_maxima_m = { valor = 100,", "incerteza_maxima_m = { valor = inf,",
+         "avaliacao.incerteza_maxima_m.valor", "número finito"),
     ],
 )  # fmt: skip
 def test_numbers_out_of_range_are_refused_naming_the_key(

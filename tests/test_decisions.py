@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import shapely
 from openpyxl import Workbook
 
 from geo_ip.config import CRITERIA, load_rules
@@ -90,7 +91,8 @@ def test_valid_decisions_with_labels_decimal_comma_and_case(tmp_path: Path) -> N
     decisions, rejected = _read(path)
     assert rejected.empty and list(rejected.columns) == list(REJECTED_COLUMNS)
     assert list(decisions.columns) == list(DECISION_COLUMNS)
-    assert decisions.to_dict("records") == [
+    assert decisions[["latitude", "longitude"]].isna().all().all()  # only localizacao has them
+    assert decisions.drop(columns=["latitude", "longitude"]).to_dict("records") == [
         {
             "linha": 2,
             "protocolo": "PED-1",
@@ -149,7 +151,7 @@ def test_each_rejection_reason_with_its_message(tmp_path: Path) -> None:
         2: f"{where} 2: campo 'protocolo': protocolo 'PED-9' não consta da avaliação",
         3: f"{where} 3: campo 'criterio': critério desconhecido ('iluminação'); use "
         "beneficiarios, seguranca, trafego, custo_beneficio ou viabilidade (ou I a V, na ordem "
-        "do Art. 9); ou um ato sem pontos: hipossuficiencia, art11 ou art12",
+        "do Art. 9); ou um ato sem pontos: hipossuficiencia, art11, art12 ou localizacao",
         4: f"{where} 4: campo 'pontos': não é um número ('abc')",
         5: f"{where} 5: campo 'pontos': valor negativo (-3)",
         6: f"{where} 6: campo 'pontos': 16 pontos acima do máximo de 15 do critério "
@@ -447,3 +449,84 @@ def test_apply_acts_orders_reservations_by_decision_date_then_row(tmp_path: Path
     assert out["decisao_art11"].iloc[1] == "decidido por Comissão em 2026-11-14: parecer 2/2026"
     # the points decision is apply()'s, not an act
     assert (out["decisao_hipossuficiencia"] == "").all()
+
+
+# --- the place confirmed by the Commission (localizacao, issue 18) ---------------------------
+
+PLACE_HEADER = "protocolo,criterio,pontos,motivacao,membro,data,lat,lon\n"
+# a square municipality around (-22.9, -46.39), in EPSG:4326 (x = longitude)
+SQUARE = shapely.box(-46.40, -22.91, -46.38, -22.89)
+
+
+def _read_places(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return read_decisions(path, RULES, PROTOCOLS, today=TODAY, boundary=SQUARE)
+
+
+@pytest.mark.parametrize(
+    "label", ["localizacao", "Localização", "local confirmado", "confirmação do local"]
+)
+def test_place_labels(label: str) -> None:
+    assert criterion_from_label(label) == ("localizacao", ["localizacao"])
+
+
+def test_place_is_read_with_its_coordinates(tmp_path: Path) -> None:
+    # "lat"/"lon" are synonyms of latitude/longitude; a decimal comma is accepted
+    path = _csv(
+        tmp_path,
+        'PED-1,localizacao,,"vistoria: casa azul no fim da rua",Maria,2026-11-12,"-22,9005",'
+        "-46.3851\n",
+        header=PLACE_HEADER,
+    )
+    decisions, rejected = _read_places(path)
+    assert rejected.empty
+    assert decisions[["criterio", "latitude", "longitude"]].to_dict("records") == [
+        {"criterio": "localizacao", "latitude": -22.9005, "longitude": -46.3851}
+    ]
+    assert math.isnan(decisions["pontos"].iloc[0])
+    out = apply_acts(pd.DataFrame({"protocolo": ["PED-1", "PED-2"]}), decisions)
+    assert out["decisao_localizacao"].tolist() == [
+        "decidido por Maria em 2026-11-12, local confirmado em (-22.9005, -46.3851): vistoria: "
+        "casa azul no fim da rua",
+        "",
+    ]
+    # no budget reservation, no Art. 11/12 flag
+    assert not out["art11_decidido"].any() and not out["art12_decidido"].any()
+    assert out["ordem_ato"].isna().all()
+
+
+def test_place_is_refused_without_what_it_needs(tmp_path: Path) -> None:
+    path = _csv(
+        tmp_path,
+        "PED-1,localizacao,,vistoria,Maria,2026-11-12,,-46.3851\n"
+        "PED-2,localizacao,,vistoria,Maria,2026-11-12,-23.5,-46.6\n"
+        "PED-1,local,5,vistoria,Maria,2026-11-12,-22.9,-46.39\n"
+        "PED-2,localização,,,,,norte,-246.39\n"
+        "PED-1,seguranca,10,vistoria,Maria,2026-11-12,-22.9,\n",
+        header=PLACE_HEADER,
+    )
+    decisions, rejected = _read_places(path)
+    assert decisions.empty
+    where = f"arquivo '{path}', linha"
+    assert rejected["motivo"].tolist() == [
+        f"{where} 2: campo 'latitude': obrigatório na decisão 'localizacao' (o local "
+        "confirmado pela Comissão, em graus decimais, como -22,85412) | campos 'protocolo' e "
+        "'criterio': decisão repetida para o protocolo 'PED-1' e o critério 'localizacao' "
+        "(linhas 2, 4); nenhuma foi aplicada, deixe uma só",
+        f"{where} 3: campos 'latitude'/'longitude': ponto (-23.5, -46.6) fora do município "
+        "| campos 'protocolo' e 'criterio': decisão repetida para o protocolo 'PED-2' e o "
+        "critério 'localizacao' (linhas 3, 5); nenhuma foi aplicada, deixe uma só",
+        f"{where} 4: campo 'pontos': a decisão 'localizacao' não tem pontos (confirma o local "
+        "do pedido, Art. 7, II); deixe o campo vazio | campos 'protocolo' e 'criterio': decisão "
+        "repetida para o protocolo 'PED-1' e o critério 'localizacao' (linhas 2, 4); nenhuma "
+        "foi aplicada, deixe uma só",
+        f"{where} 5: campo 'motivacao': obrigatória, está vazia (Art. 7, II e §1º: diga como o "
+        "local foi confirmado (vistoria, fotos, croqui)) | campo 'membro': obrigatório na "
+        "decisão 'localizacao' (quem decidiu, para o registro da decisão) | campo 'data': "
+        "obrigatória na decisão 'localizacao' (quando o local foi confirmado, para o registro "
+        "da decisão) | campo 'latitude': não é um número ('norte') | campo 'longitude': "
+        "-246.39 fora do intervalo de -180 a 180 graus | campos 'protocolo' e 'criterio': "
+        "decisão repetida para o protocolo 'PED-2' e o critério 'localizacao' (linhas 3, 5); "
+        "nenhuma foi aplicada, deixe uma só",
+        f"{where} 6: campo 'latitude': só a decisão 'localizacao' tem coordenadas (a decisão "
+        "'seguranca' não muda o local do pedido); deixe o campo vazio",
+    ]

@@ -1,10 +1,11 @@
 """QGIS deliverables: `layer_styles` in avaliacao.gpkg and the avaliacao.qgz project.
 
 The expected renderers and class counts are read off ``layers/*.toml`` by hand:
-vias 3 hierarchy classes, pedidos 6 situations (+ the graduated "pontuacao" style,
-4 ranges), equipamentos 14 categories, extensoes 2 distance methods, ocorrencias
-3 types, rede_existente 6 types (3 lines: bt, mt, via_iluminada; 3 points: poste,
-transformador, ponto_ip), single symbols for pontos_ip and postes_propostos.
+vias 3 hierarchy classes, pedidos 8 situations (+ the graduated "pontuacao" style,
+4 ranges), equipamentos 14 categories, extensoes 2 distance methods, trechos_candidatos
+2 (place to be confirmed or not), ocorrencias 3 types, rede_existente 6 types (3 lines:
+bt, mt, via_iluminada; 3 points: poste, transformador, ponto_ip), single symbols for
+pontos_ip and postes_propostos.
 
 When PyQGIS is installed for the system Python (Debian: ``apt-get install qgis
 python3-qgis``), the project and the GeoPackage are also opened by QGIS itself.
@@ -43,9 +44,10 @@ KEY = b"chave-de-teste-do-geo-ip-0123456789"
 TITLE = "Avaliação de iluminação pública — demonstração"
 
 DEFAULTS = {
-    "pedidos": ("categorizedSymbol", "situacao", 7),
+    "pedidos": ("categorizedSymbol", "situacao", 8),
     "extensoes": ("categorizedSymbol", "metodo_distancia", 2),
     "postes_propostos": ("singleSymbol", None, 1),
+    "trechos_candidatos": ("categorizedSymbol", "localizacao_pendente", 2),
     "vias": ("categorizedSymbol", "hierarquia", 3),
     "rede_existente": ("RuleRenderer", None, 6),
     "pontos_ip": ("singleSymbol", None, 1),
@@ -55,9 +57,10 @@ DEFAULTS = {
 """Default style of each layer of the demo GeoPackage: renderer, field, classes."""
 
 PROJECT_LAYERS = {
-    "./avaliacao.gpkg|layername=pedidos": ("categorizedSymbol", 7),
+    "./avaliacao.gpkg|layername=pedidos": ("categorizedSymbol", 8),
     "./avaliacao.gpkg|layername=postes_propostos": ("singleSymbol", 1),
     "./avaliacao.gpkg|layername=extensoes": ("categorizedSymbol", 2),
+    "./avaliacao.gpkg|layername=trechos_candidatos": ("categorizedSymbol", 2),
     "./avaliacao.gpkg|layername=ocorrencias": ("categorizedSymbol", 3),
     "./avaliacao.gpkg|layername=equipamentos": ("categorizedSymbol", 18),
     "./avaliacao.gpkg|layername=pontos_ip": ("singleSymbol", 1),
@@ -68,7 +71,12 @@ PROJECT_LAYERS = {
 """Map layers of the project, in layer-tree order (top first)."""
 
 GROUPS = {
-    "Pedidos": ["Pedidos avaliados", "Postes novos propostos", "Extensões propostas"],
+    "Pedidos": [
+        "Pedidos avaliados",
+        "Postes novos propostos",
+        "Extensões propostas",
+        "Trechos candidatos (localização incerta)",
+    ],
     "Segurança": ["Ocorrências (acidentes, segurança, reclamações)"],
     "Equipamentos": ["Equipamentos públicos e comunitários"],
     "Rede": [
@@ -159,7 +167,7 @@ def test_layer_styles_table_is_the_one_qgis_creates(folder: Path) -> None:
         }
     assert columns == STYLE_COLUMNS
     assert contents == [("attributes", "layer_styles", 0)]
-    assert count == (9,)  # 8 default styles + pedidos "pontuacao"
+    assert count == (10,)  # 9 default styles + pedidos "pontuacao"
     assert triggers == {
         "trigger_insert_feature_count_layer_styles",
         "trigger_delete_feature_count_layer_styles",
@@ -257,7 +265,7 @@ def test_mixed_grid_layer_gets_one_rule_per_type_with_its_geometry(folder: Path)
 def test_styling_again_replaces_the_table(folder: Path, tmp_path: Path) -> None:
     gpkg = shutil.copy(folder / "avaliacao.gpkg", tmp_path / "avaliacao.gpkg")
     assert style_geopackage(gpkg) == list(DEFAULTS)
-    assert len(_styles(gpkg)) == 9
+    assert len(_styles(gpkg)) == 10
 
 
 def test_a_failure_leaves_the_geopackage_as_it_was(

@@ -316,6 +316,21 @@ def test_negative_or_invalid_budget_is_refused(budget: float) -> None:
         ({"hipossuficiencia": "sem_comprovacao", "art11_decidido": True}, "pendente_comprovacao"),
         ({"elegivel": pd.NA}, "inelegivel"),
         ({"erro": None}, "classificado"),
+        # an uncertain place: after erro, before the works reserved in the budget and the
+        # pending proof of hardship; an ineligible request stays ineligible
+        ({"erro": True, "localizacao_pendente": True}, "erro"),
+        ({"localizacao_pendente": True, "art12_decidido": True}, "pendente_localizacao"),
+        ({"localizacao_pendente": True, "art11_decidido": True}, "pendente_localizacao"),
+        (
+            {"localizacao_pendente": True, "hipossuficiencia": "sem_comprovacao"},
+            "pendente_localizacao",
+        ),
+        ({"localizacao_pendente": True, "elegivel": False}, "inelegivel"),
+        (
+            {"localizacao_pendente": True, "elegivel": False, "art12_decidido": True},
+            "pendente_localizacao",
+        ),
+        ({"localizacao_pendente": pd.NA}, "classificado"),
     ],
 )
 def test_situation_precedence(flags: dict[str, Any], situation: str) -> None:
@@ -376,6 +391,54 @@ def test_pending_request_is_scored_placed_but_never_funded() -> None:
     for status in ("cadunico", "declaracao", "aceita_comissao", "nao_exigida"):
         one = rank(table(request("A", hipossuficiencia=status)), RULES, None)
         assert one["situacao"].tolist() == ["classificado"]
+
+
+# ---------------------------------------------------------------------------
+# Place too uncertain (issue 18): scored, placed, never funded until confirmed
+# ---------------------------------------------------------------------------
+def test_request_pending_location_is_placed_but_never_funded() -> None:
+    rows = (
+        request("A", pontuacao_total=70.0),
+        request("L", pontuacao_total=90.0, localizacao_pendente=True, incerteza_m=349.6),
+        request("B", pontuacao_total=60.0),
+        request("H", pontuacao_total=65.0, localizacao_pendente=True, incerteza_m=120.0,
+                hipossuficiencia="sem_comprovacao"),
+        request("X", pontuacao_total=95.0, localizacao_pendente=True, incerteza_m=500.0,
+                art12_decidido=True, ordem_ato=1),
+        request("C", pontuacao_total=80.0, localizacao_pendente=False, incerteza_m=60.0),
+    )  # fmt: skip
+    out = rank(table(*rows), RULES, 1e9)
+    assert order(out) == ["C", "A", "B"]
+    assert out["selecionado_orcamento"].tolist() == [True, False, True, False, False, True]
+    for protocol in ("L", "H", "X"):
+        row = by_protocol(out, protocol)
+        assert row["situacao"] == "pendente_localizacao"
+        assert pd.isna(row["posicao"]) and not row["selecionado_orcamento"]
+        assert math.isnan(row["percentual_municipio"]) and math.isnan(row["custo_municipio_rs"])
+    assert by_protocol(out, "L")["motivo_situacao"] == (
+        "Pendente de confirmação do local (posição aproximada: incerteza de 350 m, acima do "
+        "limite de 100 m das regras): com 90 pontos no pior caso entre as posições possíveis, "
+        "ficaria em 1º na classificação; sem participação do Município e fora do orçamento até "
+        "a Comissão confirmar o local (decisão 'localizacao', com latitude e longitude)."
+    )
+    # H (65) would come after C (80) and A (70); its missing proof of hardship is said too
+    h = by_protocol(out, "H")["motivo_situacao"]
+    assert "incerteza de 120 m" in h and "ficaria em 3º na classificação" in h
+    assert h.endswith("; falta também comprovar a hipossuficiência (Art. 4, caput e §2).")
+    # the Executive's work is not reserved at a place nobody confirmed
+    assert by_protocol(out, "X")["motivo_situacao"].endswith(
+        "; a execução direta decidida pelo Poder Executivo (Art. 12) só é reservada no "
+        "orçamento com o local confirmado."
+    )
+    # the budget summary counts only the ranked works selected: R$ 1.000,00 each, C at
+    # 100 % (80 points), A and B at 80 % (70 and 60 points)
+    summary = budget_summary(out, 1e9)
+    assert (summary["reservas"], summary["reservas_sem_saldo"], summary["selecionados"]) == (
+        0,
+        0,
+        3,
+    )
+    assert summary["classificados_rs"] == out["custo_municipio_rs"].sum() == 1000.0 + 2 * 800.0
 
 
 # ---------------------------------------------------------------------------
@@ -501,6 +564,8 @@ def tables(draw: st.DrawFn, min_size: int = 1) -> pd.DataFrame:
                 art11_decidido=draw(st.sampled_from([False, False, False, True])),
                 ordem_ato=draw(st.sampled_from([1, 2, 2, pd.NA])),
                 hipossuficiencia=draw(st.sampled_from(["cadunico", "cadunico", "sem_comprovacao"])),
+                localizacao_pendente=draw(st.sampled_from([False, False, False, True])),
+                incerteza_m=draw(st.sampled_from([0.0, 250.0])),
             )
         )
     return table(*rows)

@@ -443,3 +443,135 @@ def test_sheet_of_a_work_that_no_longer_fits_the_budget() -> None:
     )
     marked = {i.rotulo: i.valor for i in sheets["PED-4"].elegibilidade}
     assert "Art. 11" not in marked
+
+
+# --- a place to confirm, a place confirmed (issue 18) -------------------------------------------
+
+
+def test_sheet_of_a_request_pending_location(
+    demo: Assessment, written: list[Path], pages: list[str]
+) -> None:
+    row = demo.table.set_index("protocolo").loc["PED-2026-0130"]
+    assert row["situacao"] == "pendente_localizacao"
+    low, high = format_brl(row["custo_min_rs"]), format_brl(row["custo_max_rs"])
+    alert = (
+        "Pedido pendente de confirmação do local: localizado com incerteza de ± 360 m, acima "
+        "do limite de 100 m das regras. A sugestão desta ficha é a do pior caso entre as 10 "
+        "posições avaliadas ao longo do trecho candidato (extensão de 4 a 7 m; 1 poste novo; "
+        f"custo de {low} a {high}; pontuação sugerida de 57 a 77). Com 57 pontos no pior "
+        "caso, ficaria em 6º lugar na classificação. Sem participação do Município e fora do "
+        "orçamento até a Comissão confirmar o local: veja no item II o que confirmar no local, "
+        "e registre o local confirmado como decisão 'localizacao', com latitude e longitude."
+    )
+    text, pdf = _html(written, "PED-2026-0130"), _page_of(pages, "PED-2026-0130")
+    for page in (text, pdf):
+        assert alert in page
+        assert "Incerteza da localização ± 360 m — acima do limite de 100 m das regras" in page
+        assert "720 m ao longo de Rua Doutor Carlos Chagas; 10 posições avaliadas" in page
+        assert "O que confirmar no local Confirmar no local a posição do pedido ao longo de" in page
+        assert "— (ficaria em 6º; pendente de confirmação do local)" in page
+        assert f"(pior caso; de {low} a {high} no trecho candidato)" in page
+        assert "fora do orçamento até a Comissão confirmar o local (decisão 'localizacao')" in page
+        assert (
+            "Pontuação final: 57 de 100 pontos no pior caso do trecho candidato (sugerida pelo "
+            "geo_ip: 57, de 57 a 77 conforme a posição); provisória até a Comissão confirmar o "
+            "local."
+        ) in page
+
+
+def test_sheet_of_a_place_confirmed_by_the_commission(written: list[Path]) -> None:
+    text = _html(written, "PED-2026-0133")
+    assert (
+        "Geocodificação local confirmado pela Comissão (decisão 'localizacao', linha 9 do "
+        "arquivo de decisões); confiança 1"
+    ) in text
+    assert "Incerteza da localização 0 m — local confirmado pela Comissão" in text
+    # who confirmed it and when, from the decision
+    assert (
+        "Local confirmado (decisão 'localizacao') decidido por Comissão (relator fictício) em "
+        "13/11/2026, local confirmado em (-22.894926, -46.384813): Vistoria de 13/11/2026: casa "
+        "na Estrada Municipal do Bairro Alto"
+    ) in text
+    assert "pendente de confirmação do local" not in text
+
+
+def test_place_warning_and_location_items_hand_checked() -> None:
+    import shapely
+
+    from geo_ip._sheet_content import _location, _place_warning
+    from geo_ip._sheet_format import Labels
+
+    # Rua Comprida, 1000 m without the number: ± 500 m; 5 to 1.005 m from the pole, 1 to 29
+    # poles (ceil(1005 / 35)), R$ 5.285,00 to R$ 188.325,00 (see test_location_uncertainty)
+    row = {
+        "situacao": "pendente_localizacao", "geocodificacao": "logradouro",
+        "logradouro_encontrado": "Rua Comprida", "incerteza_m": 500.0,
+        "trecho_candidato": shapely.LineString([(0, 0), (1000, 0)]), "posicoes_avaliadas": 10,
+        "extensao_min_m": 5.0, "extensao_max_m": 1005.0, "postes_min": 1, "postes_max": 29,
+        "custo_min_rs": 5285.0, "custo_max_rs": 188325.0, "pontuacao_sugerida_min": 39.0,
+        "pontuacao_sugerida_max": 59.0, "pontuacao_total": 39.0,
+        "motivo_situacao": "Pendente de confirmação do local (...): com 39 pontos no pior caso "
+        "entre as posições possíveis, ficaria em 2º na classificação; ...",
+        "confirmar_no_local": "Confirmar no local a posição do pedido ao longo de Rua Comprida.",
+        "x": 500.0, "y": 0.0, "latitude": -22.9, "longitude": -46.39,
+    }  # fmt: skip
+    assert _place_warning(row, 100.0) == (
+        "Pedido pendente de confirmação do local: localizado com incerteza de ± 500 m, acima do "
+        "limite de 100 m das regras. A sugestão desta ficha é a do pior caso entre as 10 "
+        "posições avaliadas ao longo do trecho candidato (extensão de 5 a 1.005 m; de 1 a 29 "
+        "postes novos; custo de R$ 5.285,00 a R$ 188.325,00; pontuação sugerida de 39 a 59). "
+        "Com 39 pontos no pior caso, ficaria em 2º lugar na classificação. Sem participação do "
+        "Município e fora do orçamento até a Comissão confirmar o local: veja no item II o que "
+        "confirmar no local, e registre o local confirmado como decisão 'localizacao', com "
+        "latitude e longitude."
+    )
+    items = {i.rotulo: i.valor for i in _location(row, Labels(), "EPSG:31983", 100.0)}
+    assert items["Incerteza da localização"] == (
+        "± 500 m — acima do limite de 100 m das regras: local a confirmar"
+    )
+    assert items["Trecho candidato"] == "1.000 m ao longo de Rua Comprida; 10 posições avaliadas"
+    assert items["O que confirmar no local"] == row["confirmar_no_local"]
+    assert items["Coordenadas"].endswith("— ponto aproximado")
+    bairro = {**row, "geocodificacao": "bairro", "bairro_encontrado": "Bairro Alto"}
+    items = {i.rotulo: i.valor for i in _location(bairro, Labels(), "EPSG:31983", 100.0)}
+    assert items["Trecho candidato"] == (
+        "1.000 m de vias do bairro Bairro Alto; 10 posições avaliadas"
+    )
+    assert "Ponto na via (pior caso)" in items
+    # within the limit: the uncertainty only
+    near = {**row, "situacao": "classificado", "incerteza_m": 54.7}
+    items = {i.rotulo: i.valor for i in _location(near, Labels(), "EPSG:31983", 100.0)}
+    assert items["Incerteza da localização"] == "± 55 m"
+    assert "Trecho candidato" not in items
+    assert "Local confirmado (decisão 'localizacao')" not in items
+
+
+def test_static_map_of_a_place_to_confirm_draws_the_stretch_not_the_point(
+    demo: Assessment,
+) -> None:
+    import numpy as np
+    import shapely
+    from matplotlib.collections import LineCollection
+
+    from geo_ip._staticmap import STRETCH_LABEL, WORST_LABEL, MapRenderer
+
+    table = demo.table
+    renderer = MapRenderer(demo)
+    i = int(np.flatnonzero(table["protocolo"] == "PED-2026-0130")[0])
+    row = table.iloc[i]
+    png = renderer.render(i)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    drawn = [c for c in renderer.ax.collections if isinstance(c, LineCollection)]
+    stretch = [c for c in drawn if c.get_zorder() == 9.6]
+    assert len(stretch) == 1
+    (segment,) = stretch[0].get_segments()
+    assert segment.tolist() == shapely.get_coordinates(row["trecho_candidato"]).tolist()
+    markers = [line.get_marker() for line in renderer.ax.lines]
+    assert "*" not in markers  # no star: the request is somewhere along the stretch
+    assert {STRETCH_LABEL, WORST_LABEL} <= set(renderer._legend_rows)
+    # the rings are around the worse position, whose evidence the sheet shows
+    centres = {p.center for p in renderer.ax.patches if hasattr(p, "center")}
+    assert centres == {(row["x_via"], row["y_via"])}
+    # any other request keeps its star
+    renderer.render(int(np.flatnonzero(table["protocolo"] == "PED-2026-0101")[0]))
+    assert "*" in [line.get_marker() for line in renderer.ax.lines]

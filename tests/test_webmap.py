@@ -150,8 +150,8 @@ def test_layers_are_styled_from_the_catalog(maps: Path, demo_territory: Path) ->
     edges = read_layer(territory, "vias")
     ends = zip(edges["u"], edges["v"], edges["key"], strict=True)
     segments = {(min(u, v), max(u, v), k) for u, v, k in ends}
-    assert len(edges) == 388
-    assert len(features) == len(segments) == 200
+    assert len(edges) == 410
+    assert len(features) == len(segments) == 211
     score, shared = found["Pedidos pela pontuação total"]
     assert (score["tipo"], score["campo"]) == ("graduado", "pontuacao_total")
     assert score["classes"][0]["rotulo"] == "0 a 40 pontos"
@@ -621,3 +621,145 @@ def test_request_panel_says_what_is_pending_and_the_acts() -> None:
         "Marcado como estratégico (Art. 11); aguarda parecer da Comissão."
     )
     assert _acts(public.loc["PED-1"]) == []
+
+
+# --- a place to confirm (issue 18) -------------------------------------------------------------
+
+PENDING = "PED-2026-0130"
+"""The demo's request pending confirmation of its place: "R. Dr. Carlos Chagas", no number."""
+CONFIRMED = "PED-2026-0133"
+"""The demo's request ("Zona rural") whose place a ``localizacao`` decision confirms."""
+STRETCH_LABEL = "Local a confirmar: trecho candidato (pendente de confirmação do local)"
+
+
+def _length_m(coordinates: list[list[float]]) -> float:
+    from pyproj import Transformer
+
+    lon, lat = np.asarray(coordinates, dtype=float).T
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:31983", always_xy=True).transform(lon, lat)
+    return float(np.hypot(np.diff(x), np.diff(y)).sum())
+
+
+def test_a_request_pending_location_is_drawn_as_its_candidate_stretch(
+    demo: Assessment, maps: Path
+) -> None:
+    row = _request(demo, PENDING)
+    assert row["situacao"] == "pendente_localizacao"
+    page = read(maps / "mapa.html")
+    found = layers(page)
+    for title in ("Pedidos avaliados", "Pedidos pela pontuação total"):
+        spec, features = found[title]
+        by_protocol = {f["properties"]["protocolo"]: f for f in features}
+        mine = by_protocol[PENDING]
+        # the whole street without the number, 720 m (± 360 m around its middle), no pin
+        assert mine["geometry"]["type"] == "LineString"
+        assert _length_m(mine["geometry"]["coordinates"]) == pytest.approx(720, abs=3)
+        # every other request keeps its pin
+        others = {f["geometry"]["type"] for p, f in by_protocol.items() if p != PENDING}
+        assert others == {"Point"}
+        assert spec["dica_trecho"] == "{protocolo} — {local_a_confirmar}"
+    props = by_protocol[PENDING]["properties"]
+    # one pole whatever the position (4 to 7 m from the low-voltage grid): R$ 2.800 +
+    # 2 × (R$ 180 + R$ 950) + R$ 45/m, i.e. R$ 5.060,00 + R$ 45 × metres
+    low, high = row["extensao_min_m"], row["extensao_max_m"]
+    assert (round(low), round(high), row["postes_min"], row["postes_max"]) == (4, 7, 1, 1)
+    assert row["custo_min_rs"] == pytest.approx(5060 + 45 * low, abs=45 * 0.05)
+    assert row["custo_max_rs"] == pytest.approx(5060 + 45 * high, abs=45 * 0.05)
+    assert props["local_a_confirmar"] == (
+        f"Local a confirmar (± 360 m): extensão de 4 a 7 m; 1 poste novo; custo de "
+        f"{fmt('custo_rs', row['custo_min_rs'])} a {fmt('custo_rs', row['custo_max_rs'])}; "
+        f"pontuação sugerida de {fmt('p', row['pontuacao_sugerida_min'])} a "
+        f"{fmt('p', row['pontuacao_sugerida_max'])}"
+    )
+    assert props["confirmar_no_local"].startswith(
+        "Confirmar no local a posição do pedido ao longo de Rua Doutor Carlos Chagas (trecho "
+        "candidato de 720 m; incerteza de 360 m, acima do limite de 100 m)"
+    )
+    # the worse case is what the popup scores
+    assert props["pontuacao_total"] == row["pontuacao_sugerida_min"] == row["pontuacao_total"]
+    rest = [f["properties"] for f in features if f["properties"]["protocolo"] != PENDING]
+    assert not any("local_a_confirmar" in p for p in rest)
+    (legend,) = [args[2] for args in calls(page, "controle") if args[1] == "gi-legenda"]
+    assert legend.count(html.escape(STRETCH_LABEL) + "</span>") == 1  # the situation layer
+    assert html.escape(STRETCH_LABEL) + ", na cor da pontuação no pior caso" in legend
+    assert "dashed #e67e22" in legend  # the colour of pendente_localizacao
+
+
+def test_the_map_of_a_request_pending_location(demo: Assessment, maps: Path) -> None:
+    from pyproj import Transformer
+
+    row = _request(demo, PENDING)
+    page = read(maps / "mapas" / f"{PENDING}.html")
+    found = layers(page)
+    _, mine = found["Pedidos avaliados"]
+    assert [f["geometry"]["type"] for f in mine] == ["LineString"]
+    # the road layer shows the worse position assessed instead of the link to the road
+    _, road = found["Via do pedido (trecho ligado)"]
+    parts_ = {f["properties"]["parte"]: f for f in road}
+    assert set(parts_) == {"trecho", "pior_caso"}
+    to_wgs = Transformer.from_crs("EPSG:31983", "EPSG:4326", always_xy=True)
+    lon, lat = to_wgs.transform(row["x_via"], row["y_via"])
+    assert parts_["pior_caso"]["geometry"]["coordinates"] == pytest.approx([lon, lat], abs=2e-5)
+    # and the rings are around that position, whose evidence the map shows
+    centres = re.findall(r"L\.circle\(\s*\[([-\d.]+), ([-\d.]+)\]", page)
+    assert centres and {(float(a), float(b)) for a, b in centres} == {
+        (round(lat, 6), round(lon, 6))
+    }
+    ((panel,),) = calls(page, "painel")
+    assert "<h2>Local a confirmar</h2>" in panel
+    assert html.escape(str(row["confirmar_no_local"])) in panel
+    assert "pior caso entre as 10 posições avaliadas" in panel
+    assert "de 100 pontos no pior caso" in panel
+    assert "Incerteza da localização</th><td>± 360 m" in panel
+    (legend,) = [args[2] for args in calls(page, "controle") if args[1] == "gi-legenda"]
+    assert "Pior caso avaliado no trecho candidato" in legend
+    assert html.escape(STRETCH_LABEL) in legend
+
+
+def test_the_map_of_a_place_confirmed_by_the_commission(demo: Assessment, maps: Path) -> None:
+    row = _request(demo, CONFIRMED)
+    assert row["geocodificacao"] == "localizacao_confirmada"
+    page = read(maps / "mapas" / f"{CONFIRMED}.html")
+    _, mine = layers(page)["Pedidos avaliados"]
+    assert [f["geometry"]["type"] for f in mine] == ["Point"]  # a pin, at the confirmed place
+    assert mine[0]["geometry"]["coordinates"] == pytest.approx([-46.38481, -22.89493], abs=1e-5)
+    ((panel,),) = calls(page, "painel")
+    assert "<h2>Local confirmado</h2>" in panel
+    assert (
+        "Local confirmado pela Comissão (decisão &#x27;localizacao&#x27;): decidido por "
+        "Comissão (relator fictício) em 13/11/2026, local confirmado em (-22.894926, "
+        "-46.384813): Vistoria de 13/11/2026"
+    ) in panel
+    assert "Incerteza da localização</th><td>± 0 m" in panel
+    assert "Local a confirmar" not in panel
+
+
+def test_place_to_confirm_texts_are_portuguese_and_escaped() -> None:
+    from geo_ip._weblayers import place_to_confirm
+    from geo_ip._webrequest import _place_section
+
+    row = pd.Series(
+        {
+            "situacao": "pendente_localizacao", "incerteza_m": 359.87,
+            "extensao_min_m": 35.0, "extensao_max_m": 1005.04, "postes_min": 1,
+            "postes_max": 29, "custo_min_rs": 5285.0, "custo_max_rs": 188325.0,
+            "pontuacao_sugerida_min": 39.0, "pontuacao_sugerida_max": 59.5,
+            "posicoes_avaliadas": 10,
+            "confirmar_no_local": "Confirmar no local <img src=x onerror=alert(1)> & ver",
+        }
+    )  # fmt: skip
+    assert place_to_confirm(row) == (
+        "Local a confirmar (± 360 m): extensão de 35 a 1.005 m; de 1 a 29 postes novos; custo "
+        "de R$ 5.285,00 a R$ 188.325,00; pontuação sugerida de 39 a 59,5"
+    )
+    same = row.copy()
+    same[["postes_max", "custo_max_rs", "extensao_max_m"]] = [1, 5285.0, 35.2]
+    assert place_to_confirm(same) == (
+        "Local a confirmar (± 360 m): extensão de 35 m; 1 poste novo; custo de R$ 5.285,00; "
+        "pontuação sugerida de 39 a 59,5"
+    )
+    section = "".join(_place_section(row, True))
+    assert "<img" not in section
+    assert "Confirmar no local &lt;img src=x onerror=alert(1)&gt; &amp; ver" in section
+    assert "pior caso entre as 10 posições avaliadas" in section
+    assert _place_section(row.drop("confirmar_no_local"), False) == []

@@ -1757,9 +1757,12 @@ def request_specs() -> list[Pedido]:
                bairro="Vila Nova", residencias="1", moradores="2",
                obs="[teste] tipo desconhecido", situacao="erro", campos="tipo",
                geo="numero_exato", rua="Rua São Sebastião", rua_bairro="Vila Nova"),
-        Pedido(ext, endereco="R. N. Sra. Aparecida", numero="s/n", bairro="Centro",
-               residencias="2", moradores="4", geo="logradouro",
-               rua="Rua Nossa Senhora Aparecida", rua_bairro="Centro"),
+        Pedido(ext, ("ns_150", 300, 1, 10), endereco="R. N. Sra. Aparecida", numero="s/n",
+               bairro="Centro", residencias="2", moradores="4",
+               rua="Rua Nossa Senhora Aparecida", rua_bairro="Centro",
+               nota="casa s/n com as coordenadas do local: localizada pelas coordenadas, não "
+               "pelo logradouro (incerteza dentro do limite); sem comprovação de "
+               "hipossuficiência: pendente_comprovacao na avaliação"),
         Pedido(ext, endereco="Rua 15 de Novembro", numero="1000", residencias="3",
                moradores="7", renda="1.700,00", uso="misto", geo="interpolado",
                rua="Rua Quinze de Novembro", rua_bairro="Centro",
@@ -1929,7 +1932,10 @@ OCORRENCIAS_PATH = OUT / "ocorrencias.csv"
 DECISOES_PATH = OUT / "decisoes.csv"
 BENEFICIOS_PATH = OUT / "beneficios_anteriores.csv"
 OCORRENCIAS_HEADER = ("data", "tipo", "latitude", "longitude", "descricao")
-DECISOES_HEADER = ("protocolo", "criterio", "pontos", "motivacao", "membro", "data", "procedimento")
+DECISOES_HEADER = (
+    "protocolo", "criterio", "pontos", "motivacao", "membro", "data", "procedimento", "latitude",
+    "longitude",
+)  # fmt: skip
 BENEFICIOS_HEADER = ("protocolo", "data", "cpf", "tipo")
 
 # (street key, s, side, offset) of each occurrence, its date and type, and a description.
@@ -1968,7 +1974,7 @@ def make_occurrences(net: Network) -> list[dict[str, str]]:
 
 
 def make_decisions() -> list[dict[str, str]]:
-    """The commission's decisions: points, the three acts, and three rejected on purpose."""
+    """The commission's decisions: points, the four acts, and three rejected on purpose."""
     commission = "Comissão (relator fictício)"
     return [
         {"protocolo": "PED-2026-0103", "criterio": "Segurança pública", "pontos": "15",
@@ -1998,6 +2004,17 @@ def make_decisions() -> list[dict[str, str]]:
          "segurança dos alunos no trajeto noturno (Art. 12 §2)",
          "membro": "Secretaria de Obras (fictício)", "data": "2026-11-14",
          "procedimento": "PA-2026/0042"},
+        # Art. 7, II: the place of a request located only by its bairro (the Art. 12 work
+        # above) and of one located only by its street, confirmed on site: without them
+        # both would wait as pendente_localizacao
+        {"protocolo": "PED-2026-0133", "criterio": "localizacao", "pontos": "",
+         "motivacao": "Vistoria de 13/11/2026: casa na Estrada Municipal do Bairro Alto, "
+         "perto da cachoeira; posição marcada com GPS", "membro": commission,
+         "data": "2026-11-13", "latitude": "-22.894926", "longitude": "-46.384813"},
+        {"protocolo": "PED-2026-0140", "criterio": "localizacao", "pontos": "",
+         "motivacao": "Vistoria de 13/11/2026: portaria do condomínio na Avenida das "
+         "Palmeiras; posição marcada com GPS", "membro": commission, "data": "2026-11-13",
+         "latitude": "-22.901184", "longitude": "-46.378061"},
         {"protocolo": "PED-2026-0110", "criterio": "hipossuficiencia", "pontos": "5",
          "motivacao": "[teste] decisão de hipossuficiência com pontos", "membro": commission,
          "data": "2026-11-12"},
@@ -2075,7 +2092,7 @@ def make_cadastre_files(
 
     obras = [
         obra("PED-2026-0106", "2026-11-23", observacao="sem as-built: postes da avaliação"),
-        obra("PED-2026-0130", "25/11/2026", tipo_lampada="LED", potencia_w="100"),
+        obra("PED-2026-0139", "25/11/2026", tipo_lampada="LED", potencia_w="100"),
         obra("PED-2026-0105", "2026-11-26",
              observacao="estratégico (Art. 11): reservado no orçamento"),
         *(

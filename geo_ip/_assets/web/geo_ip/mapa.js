@@ -60,8 +60,8 @@
   }
   geoIp.classe = classe;
 
-  function dica(spec, p) {
-    var texto = spec.dica.replace(/\{(\w+)\}/g, function (_, k) { return formata(k, p[k]); });
+  function dica(p, molde) {
+    var texto = molde.replace(/\{(\w+)\}/g, function (_, k) { return formata(k, p[k]); });
     return texto.replace(/^[\s—:·-]+|[\s—:·-]+$/g, "") ? esc(texto) : "";
   }
 
@@ -92,7 +92,17 @@
     if (!vazio(p.pontuacao_total)) {
       resumo.push("<b>" + esc(formata("pontuacao_total", p.pontuacao_total)) + "</b> de 100 pontos");
     }
+    if (!vazio(p.local_a_confirmar) && resumo.length) {
+      resumo[resumo.length - 1] += " no pior caso";
+    }
     h += '<div class="gi-resumo">' + resumo.join(" · ") + "</div>";
+    /* Pedido com o local incerto: desenhado como o trecho candidato, com a incerteza,
+       as faixas e o que confirmar no local (textos do Python, sempre escapados). */
+    if (!vazio(p.local_a_confirmar)) {
+      h += '<div class="gi-local-confirmar"><b>' + esc(p.local_a_confirmar) + "</b>";
+      if (!vazio(p.confirmar_no_local)) { h += "<p>" + esc(p.confirmar_no_local) + "</p>"; }
+      h += "</div>";
+    }
     h += '<table class="gi-criterios"><tr><th>Critério</th><th>Sugerido</th><th>Final</th></tr>';
     spec.criterios.forEach(function (cr) {
       var s = p[cr[1]], f = p[cr[2]];
@@ -112,6 +122,10 @@
   function estiloLinha(c, spec) {
     if (spec.marcador === "halo") {
       return { color: c.cor, weight: 2, opacity: 0.9, dashArray: "4 6" };
+    }
+    if (spec.marcador === "pedido") {  /* local a confirmar: o trecho candidato, tracejado */
+      return { color: c.cor, weight: 5, opacity: 0.95, lineCap: "butt", lineJoin: "round",
+        dashArray: "10 7" };
     }
     return {
       color: c.cor, weight: c.largura, opacity: c.opacidade || 0.9, lineCap: "round",
@@ -191,9 +205,11 @@
           layer.bindPopup(function () { return POPUPS[spec.popup](spec, p); },
             { maxWidth: 380, minWidth: 240, maxHeight: 420, autoPanPadding: [20, 60] });
         }
-        if (spec.dica) {
-          var t = dica(spec, p);
-          if (t) { layer.bindTooltip(t, { sticky: f.geometry.type !== "Point", direction: "top" }); }
+        var ponto = f.geometry.type === "Point";
+        var molde = !ponto && spec.dica_trecho ? spec.dica_trecho : spec.dica;
+        if (molde) {
+          var t = dica(p, molde);
+          if (t) { layer.bindTooltip(t, { sticky: !ponto, direction: "top" }); }
         }
       }
     });
@@ -275,8 +291,8 @@
       var alvo = e.layer;
       if (!alvo) { return; }
       var agrupador = null;
-      camada.eachLayer(function (l) {
-        if (l.zoomToShowLayer && l.hasLayer(alvo)) { agrupador = l; }
+      camada.eachLayer(function (l) {  /* só pontos ficam em grupos; um trecho, não */
+        if (l.zoomToShowLayer && alvo.getLatLng && l.hasLayer(alvo)) { agrupador = l; }
       });
       if (agrupador) {
         agrupador.zoomToShowLayer(alvo, function () { alvo.openPopup(); });
