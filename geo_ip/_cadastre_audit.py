@@ -49,7 +49,13 @@ import pyogrio
 from scipy.spatial import cKDTree
 
 import geo_ip
-from geo_ip._cadastre_inputs import GEOGRAPHIC_CRS, coordinates, power_values, texts
+from geo_ip._cadastre_inputs import (
+    GEOGRAPHIC_CRS,
+    cadastre_rules,
+    coordinates,
+    power_values,
+    texts,
+)
 from geo_ip._grid_common import as_text, gdal_errors, layer_names, require_exists
 from geo_ip._io import atomic_path, write_staged
 from geo_ip._safe_cells import to_csv
@@ -57,7 +63,7 @@ from geo_ip._tables import GEOMETRY_PROBLEM, Schema, aliases_of, read_sheet
 from geo_ip.catalog import load_catalog
 from geo_ip.config import Rules
 from geo_ip.errors import GeoIPError, GridError
-from geo_ip.provenance import FICTIONAL_LABEL, stamp
+from geo_ip.provenance import FICTIONAL_LABEL, file_record, stamp
 
 log = logging.getLogger("geo_ip")
 
@@ -413,8 +419,6 @@ def audit_cadastre(
     GeoIPError
         A tariff that is not a positive number; unreadable inputs (its subclasses).
     """
-    from geo_ip.cadastre import _file_record, cadastre_rules
-
     if tariff is not None and not (math.isfinite(tariff) and tariff > 0):  # as build_cadastre
         raise GeoIPError(f"tarifa inválida ({tariff}): informe R$/kWh > 0", field="--tarifa")
     started = datetime.now(UTC)
@@ -524,7 +528,7 @@ def audit_cadastre(
         "versao_ferramenta": geo_ip.__version__,
         "executado_em": started.isoformat(timespec="seconds"),
         "regras": {"arquivo": rules.arquivo, "versao": rules.versao, "sha256": rules.sha256},
-        "entradas": [_file_record("inventario", Path(inventory)), _file_record("bdgd", Path(bdgd))],
+        "entradas": [file_record("inventario", Path(inventory)), file_record("bdgd", Path(bdgd))],
         "crs": GEOGRAPHIC_CRS,
         "crs_metrico": metric,
         "parametros": {

@@ -36,8 +36,8 @@ import shapely
 
 from geo_ip._parse import date_problems, parse_dates, quoted, to_number
 from geo_ip._tables import Schema, aliases_of, read_sheet
-from geo_ip.config import CadastreRules
-from geo_ip.errors import InputFileError
+from geo_ip.config import CadastreRules, Rules
+from geo_ip.errors import InputFileError, RulesError
 from geo_ip.privacy import redact_text
 
 log = logging.getLogger("geo_ip")
@@ -500,3 +500,29 @@ def check_removed(
         counts[i] = 1
     report = row_report(path, table, list(text["protocolo"]), out_ids, problems, warnings, counts)
     return Checked(point_frame(records, folder.crs), report)
+
+
+def cadastre_rules(rules: Rules) -> CadastreRules:
+    """Return the ``[cadastro]`` section of the rules, refusing rules without it.
+
+    Parameters
+    ----------
+    rules : Rules
+
+    Returns
+    -------
+    CadastreRules
+
+    Raises
+    ------
+    RulesError
+        When the rules file has no ``[cadastro]`` section.
+    """
+    if rules.cadastro is None:
+        raise RulesError(
+            "as regras não têm a seção [cadastro] (CNPJ, distribuidora, tarifa, dias por mês, "
+            "tolerâncias): copie-a de data/municipios/extrema.toml",
+            path=rules.arquivo or None,
+            field="cadastro",
+        )
+    return rules.cadastro

@@ -20,16 +20,14 @@ import json
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from geo_ip._cip_result import CipResult
 from geo_ip._io import atomic_path, write_staged
 from geo_ip._safe_cells import XLSX_OPTIONS, to_csv
-
-if TYPE_CHECKING:
-    from geo_ip.cip import CipResult
 
 __all__ = ["write_cip_outputs"]
 

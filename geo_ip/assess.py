@@ -49,12 +49,11 @@ from geo_ip.evidence import beneficiaries, bill_of_materials
 from geo_ip.gridpath import GridNetwork
 from geo_ip.locate import locate_requests
 from geo_ip.network import RoadIndex
-from geo_ip.provenance import stamp
+from geo_ip.provenance import file_record, stamp
 from geo_ip.scoring import format_brl
 from geo_ip.territory import (
     FICTIONAL_LABEL,
     OSM_ATTRIBUTION,
-    _file_digest,
     read_grid_attachment,
     read_layer,
     read_metadata,
@@ -178,17 +177,7 @@ def _blank_unscored(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _file_record(kind: str, path: str | Path | None) -> dict[str, Any] | None:
-    if path is None:
-        return None
-    path = Path(path)
-    stat = path.stat()
-    return {
-        "tipo": kind,
-        "arquivo": str(path),
-        "sha256": _file_digest(path),
-        "tamanho_bytes": stat.st_size,
-        "modificado_em": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(timespec="seconds"),
-    }
+    return None if path is None else file_record(kind, path)
 
 
 def _grid_network(territory: Path, roads: gpd.GeoDataFrame, rules: Rules) -> GridNetwork:

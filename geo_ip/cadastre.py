@@ -56,12 +56,18 @@ import geo_ip
 from geo_ip import _oficio
 from geo_ip._cadastre_audit import Audit, audit_cadastre, read_utility_cadastre, write_audit
 from geo_ip._cadastre_executed import check_executed
-from geo_ip._cadastre_inputs import GEOGRAPHIC_CRS, AssessmentFolder, check_removed, load_assessment
+from geo_ip._cadastre_inputs import (
+    GEOGRAPHIC_CRS,
+    AssessmentFolder,
+    cadastre_rules,
+    check_removed,
+    load_assessment,
+)
 from geo_ip._io import atomic_path, write_staged
 from geo_ip._safe_cells import to_csv
-from geo_ip.config import CadastreRules, Rules
-from geo_ip.errors import GeoIPError, RulesError
-from geo_ip.provenance import FICTIONAL_LABEL, OSM_ATTRIBUTION, stamp
+from geo_ip.config import Rules
+from geo_ip.errors import GeoIPError
+from geo_ip.provenance import FICTIONAL_LABEL, OSM_ATTRIBUTION, file_record, stamp
 
 log = logging.getLogger("geo_ip")
 
@@ -138,32 +144,6 @@ def validate_cnpj(text: str, *, field_name: str = "--cnpj") -> str:
             f"CNPJ inválido ('{raw}'): os dígitos verificadores não conferem", field=field_name
         )
     return f"{plain[:2]}.{plain[2:5]}.{plain[5:8]}/{plain[8:12]}-{plain[12:]}"
-
-
-def cadastre_rules(rules: Rules) -> CadastreRules:
-    """Return the ``[cadastro]`` section of the rules, refusing rules without it.
-
-    Parameters
-    ----------
-    rules : Rules
-
-    Returns
-    -------
-    CadastreRules
-
-    Raises
-    ------
-    RulesError
-        When the rules file has no ``[cadastro]`` section.
-    """
-    if rules.cadastro is None:
-        raise RulesError(
-            "as regras não têm a seção [cadastro] (CNPJ, distribuidora, tarifa, dias por mês, "
-            "tolerâncias): copie-a de data/municipios/extrema.toml",
-            path=rules.arquivo or None,
-            field="cadastro",
-        )
-    return rules.cadastro
 
 
 def invoice_change(
@@ -255,19 +235,6 @@ class Cadastre:
     def stamp(self) -> str:
         """The one-line provenance written on every CSV row."""
         return str(self.provenance["carimbo"])
-
-
-def _file_record(kind: str, path: Path) -> dict[str, Any]:
-    from geo_ip.territory import _file_digest
-
-    stat = path.stat()
-    return {
-        "tipo": kind,
-        "arquivo": str(path),
-        "sha256": _file_digest(path),
-        "tamanho_bytes": stat.st_size,
-        "modificado_em": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(timespec="seconds"),
-    }
 
 
 def _addresses(points: gpd.GeoDataFrame, folder: AssessmentFolder, rules: Rules) -> pd.Series:
@@ -392,10 +359,10 @@ def build_cadastre(
     if math.isnan(float(invoice["tarifa_rs_kwh"].iloc[0])):
         notes.append("tarifa de iluminação pública a definir: custo em reais não estimado")
     territory = folder.provenance.get("territorio") or {}
-    inputs = [_file_record("avaliacao", p) for p in folder.files]
-    inputs.append(_file_record("obras_executadas", Path(executed)))
+    inputs = [file_record("avaliacao", p) for p in folder.files]
+    inputs.append(file_record("obras_executadas", Path(executed)))
     if removed is not None:
-        inputs.append(_file_record("pontos_removidos", Path(removed)))
+        inputs.append(file_record("pontos_removidos", Path(removed)))
     provenance: dict[str, Any] = {
         "ferramenta": "geo_ip",
         "versao_ferramenta": geo_ip.__version__,

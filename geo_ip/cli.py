@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.logging import RichHandler
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import geo_ip
 from geo_ip._paths import resource_dir
+from geo_ip.cli_assess import assess_cmd, budget_lines, summary_table
+from geo_ip.cli_cadastre import cadastre_app
+from geo_ip.cli_cip import cip_cmd
+from geo_ip.cli_console import STATE, console, err_console, output_listing
+from geo_ip.cli_console import fail as _fail
+from geo_ip.cli_console import steps as _steps
+from geo_ip.cli_geocode import geocode_cmd
+from geo_ip.cli_requests import requests_app
+from geo_ip.cli_rules import rules_app
 from geo_ip.config import Rules, load_rules
 from geo_ip.errors import GeoIPError, InputFileError
 
@@ -35,10 +40,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console()
-err_console = Console(stderr=True)
 log = logging.getLogger("geo_ip")
-_STATE = {"quiet": False}
 
 
 def _version(value: bool) -> None:
@@ -65,38 +67,7 @@ def main(
     log.setLevel(level)
     # GDAL/pyogrio report every layer written at INFO: keep them out of the user's way.
     logging.getLogger("pyogrio").setLevel(max(level, logging.WARNING))
-    _STATE["quiet"] = quiet
-
-
-@contextmanager
-def _steps(total: int) -> Iterator[Callable[[str], None]]:
-    """Yield a function that advances a rich progress bar by step descriptions."""
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=_STATE["quiet"],
-        transient=False,
-    ) as progress:
-        task = progress.add_task("Iniciando", total=total)
-        started = False
-
-        def advance(description: str) -> None:
-            nonlocal started
-            if started:
-                progress.advance(task)
-            started = True
-            progress.update(task, description=description)
-
-        yield advance
-        progress.update(task, completed=total, description="Concluído")
-
-
-def _fail(exc: GeoIPError) -> typer.Exit:
-    err_console.print(f"[bold red]Erro:[/] {exc}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=exc.exit_code)
+    STATE["quiet"] = quiet
 
 
 def _counts_table(title: str, counts: dict[str, int]) -> Table:
@@ -190,7 +161,7 @@ def territory_cmd(
         message = f"não foi possível gravar o território ({exc.strerror or exc})"
         raise _fail(InputFileError(message, path=out)) from exc
     status = "reaproveitado do cache" if report.reused else "gravado"
-    if not _STATE["quiet"]:
+    if not STATE["quiet"]:
         console.print(
             _counts_table(f"Território {status}: {report.path} ({report.crs})", report.counts)
         )
@@ -242,8 +213,6 @@ def demo_cmd(
         raise _fail(exc) from exc
     from rich.markup import escape
 
-    from geo_ip.cli_assess import budget_lines, summary_table
-
     console.print(summary_table(assessment, limit=10))
     budget_text = budget_lines(assessment)
     if budget_text:
@@ -255,34 +224,6 @@ def demo_cmd(
     console.print(f"\nArquivos gerados em [bold]{out}[/]:")
     for line in output_listing(out):
         console.print(f"  {line}", highlight=False, soft_wrap=True)
-
-
-def output_listing(folder: Path) -> list[str]:
-    """List a results folder for the terminal: its files, and each subfolder in one line.
-
-    Parameters
-    ----------
-    folder : Path
-        The ``--out`` folder.
-
-    Returns
-    -------
-    list of str
-        Files directly inside, then ``<subfolder>/ (N arquivos)`` lines; inside the
-        assessment folder the same, one level down. Hidden files are left out.
-    """
-    lines: list[str] = []
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith("."):
-            continue
-        if path.is_file():
-            lines.append(str(path))
-        elif path.is_dir() and (path / "proveniencia.json").is_file():
-            lines.extend(output_listing(path))
-        elif path.is_dir():
-            count = sum(1 for p in path.rglob("*") if p.is_file())
-            lines.append(f"{path}/ ({count} arquivo(s))")
-    return lines
 
 
 def _demo_requests(out: Path, territory: Path, rules: Rules) -> pd.DataFrame:
@@ -343,23 +284,13 @@ def _demo_assessment(out: Path, territory: Path, rules: Rules) -> Assessment:
     return assessment
 
 
-def _register_subcommands() -> None:
-    from geo_ip.cli_assess import assess_cmd
-    from geo_ip.cli_cadastre import cadastre_app
-    from geo_ip.cli_cip import cip_cmd
-    from geo_ip.cli_geocode import geocode_cmd
-    from geo_ip.cli_requests import requests_app
-    from geo_ip.cli_rules import rules_app
-
-    app.add_typer(requests_app, name="requests")
-    app.command("geocode")(geocode_cmd)
-    app.command("assess")(assess_cmd)
-    app.command("cip")(cip_cmd)
-    app.add_typer(cadastre_app, name="cadastre")
-    app.add_typer(rules_app, name="rules")
-
-
-_register_subcommands()
+# the subcommands, each in its module; they share geo_ip.cli_console, never this module
+app.add_typer(requests_app, name="requests")
+app.command("geocode")(geocode_cmd)
+app.command("assess")(assess_cmd)
+app.command("cip")(cip_cmd)
+app.add_typer(cadastre_app, name="cadastre")
+app.add_typer(rules_app, name="rules")
 
 if __name__ == "__main__":  # pragma: no cover
     app()

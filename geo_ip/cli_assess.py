@@ -14,6 +14,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from geo_ip.cli_console import console, output_listing
+from geo_ip.cli_console import fail as _fail
+from geo_ip.cli_console import steps as _steps
 from geo_ip.config import load_rules
 from geo_ip.errors import GeoIPError
 
@@ -296,7 +299,6 @@ def assess_cmd(
     from geo_ip._assess_outputs import write_outputs
     from geo_ip._io import repair_output_dir
     from geo_ip.assess import assess
-    from geo_ip.cli import _fail, _steps, console
     from geo_ip.privacy import load_key
 
     try:
@@ -352,7 +354,6 @@ def assess_cmd(
             )
     if result.cip:
         console.print(cip_lines(result.cip), highlight=False, soft_wrap=True)
-    from geo_ip.cli import output_listing
 
     console.print(f"{len(files)} arquivo(s) gravado(s) em [bold]{escape(str(out))}[/]:")
     for line in output_listing(out):

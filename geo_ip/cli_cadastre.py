@@ -15,6 +15,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from geo_ip.cli_console import console, err_console, output_listing
+from geo_ip.cli_console import fail as _fail
 from geo_ip.config import load_rules
 from geo_ip.errors import GeoIPError
 
@@ -100,7 +102,6 @@ def cadastre_cmd(
     if ctx.invoked_subcommand is not None:
         return
     from geo_ip.cadastre import build_cadastre, write_cadastre
-    from geo_ip.cli import _fail, console, err_console, output_listing
 
     missing = [
         name
@@ -187,7 +188,6 @@ def audit_cmd(
     auditoria_resumo.csv, auditoria.gpkg (QGIS) e proveniencia.json.
     """
     from geo_ip.cadastre import audit_cadastre, write_audit
-    from geo_ip.cli import _fail, console
 
     try:
         rules_obj = load_rules(rules)

@@ -12,6 +12,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from geo_ip.cli_console import console, output_listing
+from geo_ip.cli_console import fail as _fail
 from geo_ip.errors import GeoIPError
 
 
@@ -97,7 +99,6 @@ def cip_cmd(
     Só totais por classe e mês: nenhuma linha por unidade consumidora (LGPD).
     """
     from geo_ip.cip import compute_cip, load_cip_rules, load_tariffs, write_cip_outputs
-    from geo_ip.cli import _fail, console, output_listing
 
     try:
         rules = load_cip_rules(rules_cip)

@@ -14,6 +14,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from geo_ip.cli_console import console
+from geo_ip.cli_console import fail as _fail
 from geo_ip.config import load_rules
 from geo_ip.errors import GeoIPError
 
@@ -66,7 +68,6 @@ def geocode_cmd(
     forma de localização, a confiança e a via mais próxima. Sai com código 0
     sempre que o CSV é gravado, mesmo com linhas em erro (elas estão no CSV).
     """
-    from geo_ip.cli import _fail, console
     from geo_ip.locate import locate_requests, located_report, write_csv
     from geo_ip.provenance import stamp
     from geo_ip.territory import read_metadata

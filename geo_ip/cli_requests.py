@@ -18,6 +18,8 @@ from rich.text import Text
 
 from geo_ip._io import atomic_path
 from geo_ip._safe_cells import to_csv
+from geo_ip.cli_console import console
+from geo_ip.cli_console import fail as _fail
 from geo_ip.config import load_rules
 from geo_ip.errors import GeoIPError, InputFileError
 
@@ -63,7 +65,6 @@ def check_cmd(
 
     Sai com código 1 se alguma linha tiver erro, 0 caso contrário.
     """
-    from geo_ip.cli import _fail, console
     from geo_ip.intake import read_requests, requests_report, territory_boundary, validate_requests
 
     try:

@@ -13,6 +13,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from geo_ip.cli_console import console
+from geo_ip.cli_console import fail as _fail
 from geo_ip.errors import GeoIPError, InputFileError
 
 __all__ = ["init_cmd", "rules_app"]
@@ -54,7 +56,6 @@ def init_cmd(
     100 % e 5 anos) e marca "a definir em decreto" todo número que a lei deixa para o
     regulamento; a lei do município (número e data) fica "a informar".
     """
-    from geo_ip.cli import _fail, console
     from geo_ip.rules_init import write_rules_template
 
     try:

@@ -66,8 +66,15 @@ import pandas as pd
 from geo_ip._parse import category, cell_text, date_problems, parse_dates, slug, to_number, yes_no
 from geo_ip._tables import Schema, aliases_of, read_sheet
 from geo_ip.config import Rules
-from geo_ip.intake import TIPO_ALIASES, TIPOS, mask_cpf
-from geo_ip.privacy import HASH_PATTERN, cpf_hash, cpf_hashes, cpf_problem, valid_cpf_digits
+from geo_ip.intake import TIPO_ALIASES, TIPOS
+from geo_ip.privacy import (
+    HASH_PATTERN,
+    cpf_hash,
+    cpf_hashes,
+    cpf_problem,
+    mask_cpf,
+    valid_cpf_digits,
+)
 
 __all__ = [
     "HARDSHIP_STATUSES",

@@ -11,7 +11,6 @@ LGPD: CPFs and names are never logged; reports show CPFs through :func:`mask_cpf
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from datetime import date, timedelta
@@ -24,7 +23,6 @@ import pyogrio
 import shapely
 from pyproj import CRS
 from rapidfuzz import fuzz, process
-from validate_docbr import CPF
 
 from geo_ip._intake_checks import BRAZIL_LAT as BRAZIL_LAT
 from geo_ip._intake_checks import BRAZIL_LON as BRAZIL_LON
@@ -41,6 +39,9 @@ from geo_ip._parse import (
 )
 from geo_ip.config import MAX_DECLARED_COUNT, Rules
 from geo_ip.errors import TerritoryError
+from geo_ip.privacy import cpf_check_digits_ok as cpf_check_digits_ok
+from geo_ip.privacy import internal_view
+from geo_ip.privacy import mask_cpf as mask_cpf
 
 __all__ = [
     "LOCATION",
@@ -93,17 +94,6 @@ _USO_ALIASES = {
     "residencial_comercial": "misto",
     "uso_misto": "misto",
 }
-_CPF = CPF()
-
-
-@functools.lru_cache(maxsize=1 << 17)
-def cpf_check_digits_ok(digits: str) -> bool:
-    """Whether 11 digits have matching CPF check digits (``validate_docbr``), memoised.
-
-    The intake check and the eligibility hash both ask for the same CPFs: the second
-    time it is a lookup.
-    """
-    return bool(_CPF.validate(digits))
 
 
 def read_requests(path: str | Path) -> pd.DataFrame:
@@ -139,29 +129,6 @@ def read_requests(path: str | Path) -> pd.DataFrame:
     else:
         log.info("arquivo '%s': %d pedido(s) lido(s)", path, len(table))
     return table
-
-
-def mask_cpf(value: object) -> str:
-    """Mask a CPF for reports (LGPD): only the six middle digits stay visible.
-
-    Parameters
-    ----------
-    value : object
-        A CPF in any layout (``"123.456.789-09"``, ``"12345678909"``, a number).
-
-    Returns
-    -------
-    str
-        ``"***.456.789-**"``; ``""`` when empty; ``"***"`` when not 11 digits.
-    """
-    text = cell_text(value)
-    if not text:
-        return ""
-    digits = cpf_digits(text)
-    return f"***.{digits[3:6]}.{digits[6:9]}-**" if len(digits) == 11 else "***"
-
-
-_cpf_digits = cpf_digits  # still imported by geo_ip.privacy
 
 
 def _category(
@@ -463,8 +430,6 @@ def requests_report(checked: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         Columns of :data:`REPORT_COLUMNS` present in ``checked``; dates as ISO text.
     """
-    from geo_ip.privacy import internal_view  # imports this module
-
     # names and CPF-like numbers redacted from the address and the problems (LGPD)
     view = internal_view(checked)
     report = view[[c for c in REPORT_COLUMNS if c in view.columns]].copy()

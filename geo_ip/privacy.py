@@ -56,6 +56,7 @@ text; tests run it over every output.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -68,10 +69,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from validate_docbr import CPF
 
 from geo_ip._parse import cell_text, cpf_digits, slug
 from geo_ip.errors import GeoIPError, InputFileError
-from geo_ip.intake import cpf_check_digits_ok, mask_cpf
 
 __all__ = [
     "ADDRESS_COLUMNS",
@@ -84,11 +85,13 @@ __all__ = [
     "PERSONAL_COLUMNS",
     "PSEUDONYMOUS_COLUMNS",
     "REDACTED",
+    "cpf_check_digits_ok",
     "cpf_hash",
     "cpf_hashes",
     "cpf_problem",
     "internal_view",
     "load_key",
+    "mask_cpf",
     "name_parts",
     "public_view",
     "redact_text",
@@ -277,6 +280,39 @@ def _read_key_file(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputFileError(f"arquivo da chave LGPD ilegível ({exc})", path=path) from exc
+
+
+_CPF = CPF()
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def cpf_check_digits_ok(digits: str) -> bool:
+    """Whether 11 digits have matching CPF check digits (``validate_docbr``), memoised.
+
+    The intake check and the eligibility hash both ask for the same CPFs: the second
+    time it is a lookup.
+    """
+    return bool(_CPF.validate(digits))
+
+
+def mask_cpf(value: object) -> str:
+    """Mask a CPF for reports (LGPD): only the six middle digits stay visible.
+
+    Parameters
+    ----------
+    value : object
+        A CPF in any layout (``"123.456.789-09"``, ``"12345678909"``, a number).
+
+    Returns
+    -------
+    str
+        ``"***.456.789-**"``; ``""`` when empty; ``"***"`` when not 11 digits.
+    """
+    text = cell_text(value)
+    if not text:
+        return ""
+    digits = cpf_digits(text)
+    return f"***.{digits[3:6]}.{digits[6:9]}-**" if len(digits) == 11 else "***"
 
 
 def valid_cpf_digits(value: object) -> str:
@@ -693,7 +729,7 @@ def internal_view(
 ) -> pd.DataFrame:
     """Return the table as the commission's internal outputs show it (LGPD).
 
-    CPF masked (:func:`geo_ip.intake.mask_cpf`; an already masked value is kept);
+    CPF masked (:func:`mask_cpf`; an already masked value is kept);
     ``nome_solicitante`` and ``renda_familiar`` dropped (the eligibility texts say
     whether the income is within the limit, without the figure); ``cadunico`` as
     ``"sim"``/``"não"``/``""``, because the commission needs it to assess hardship

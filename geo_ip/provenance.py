@@ -7,15 +7,69 @@ Files that can hold metadata (GeoPackage, JSON, XLSX) carry the full record of
 
 from __future__ import annotations
 
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import geo_ip
 from geo_ip.config import Rules
 
-__all__ = ["FICTIONAL_LABEL", "OSM_ATTRIBUTION", "stamp"]
+__all__ = ["FICTIONAL_LABEL", "OSM_ATTRIBUTION", "file_digest", "file_record", "stamp"]
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 FICTIONAL_LABEL = "Município de Demonstração — dados fictícios"
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks (``hashlib.file_digest``).
+
+    Parameters
+    ----------
+    path : str or Path
+        A file.
+
+    Returns
+    -------
+    str
+        The hex digest.
+    """
+    with Path(path).open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def file_record(
+    kind: str, path: str | Path, *, resolve: bool = False, **extra: Any
+) -> dict[str, Any]:
+    """Describe an input file for the provenance: kind, path, hash, size and time.
+
+    Parameters
+    ----------
+    kind : str
+        What the file is (``"pedidos"``, ``"osm"``, ...).
+    path : str or Path
+        The file (a folder, such as a file geodatabase, gets no hash).
+    resolve : bool, default False
+        Record the absolute path rather than the path as given.
+    **extra
+        More keys of the record.
+
+    Returns
+    -------
+    dict
+        ``tipo``, ``arquivo``, ``sha256``, ``tamanho_bytes``, ``modificado_em`` (ISO,
+        UTC) and ``extra``.
+    """
+    path = Path(path)
+    stat = path.stat()
+    return {
+        "tipo": kind,
+        "arquivo": str(path.resolve() if resolve else path),
+        "sha256": file_digest(path) if path.is_file() else None,
+        "tamanho_bytes": stat.st_size,
+        "modificado_em": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(timespec="seconds"),
+        **extra,
+    }
 
 
 def stamp(rules: Rules, territory: dict[str, Any] | None = None) -> str:

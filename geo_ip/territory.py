@@ -50,7 +50,7 @@ from geo_ip.catalog import Catalog, RoadsLayer, load_catalog
 from geo_ip.config import Rules
 from geo_ip.errors import DemError, GeoIPError, GridError, TerritoryError
 from geo_ip.gridpath import ATTACHMENT_KEY, ATTACHMENT_TABLE, Attachment, GridNetwork
-from geo_ip.provenance import FICTIONAL_LABEL, OSM_ATTRIBUTION
+from geo_ip.provenance import FICTIONAL_LABEL, OSM_ATTRIBUTION, file_record
 
 log = logging.getLogger("geo_ip")
 
@@ -386,11 +386,6 @@ class _RoadReading:
             helper.stop()
 
 
-def _file_digest(path: Path) -> str:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
 def _catalog_digest() -> str:
     h = hashlib.sha256()
     for p in sorted(resource_dir("layers").glob("*.toml")):
@@ -399,15 +394,7 @@ def _catalog_digest() -> str:
 
 
 def _source_record(kind: str, path: Path, **extra: Any) -> dict[str, Any]:
-    stat = path.stat()
-    return {
-        "tipo": kind,
-        "arquivo": str(path.resolve()),
-        "sha256": _file_digest(path) if path.is_file() else None,
-        "tamanho_bytes": stat.st_size,
-        "modificado_em": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(timespec="seconds"),
-        **extra,
-    }
+    return file_record(kind, path, resolve=True, **extra)
 
 
 def _ensure(gdf: gpd.GeoDataFrame, columns: Sequence[str], crs: str) -> gpd.GeoDataFrame:
