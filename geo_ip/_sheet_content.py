@@ -30,7 +30,6 @@ import pandas as pd
 import shapely
 
 from geo_ip import privacy
-from geo_ip._assess_outputs import _ordered, request_file_stems
 from geo_ip._sheet_format import (
     GEOCODING,
     METHODS,
@@ -58,6 +57,7 @@ from geo_ip._sheet_format import (
 )
 from geo_ip.assess import Assessment
 from geo_ip.config import CRITERIA, Rules
+from geo_ip.views import ordered_rows, request_file_stems
 
 __all__ = [
     "MISSING",
@@ -754,7 +754,7 @@ def build_sheets(assessment: Assessment) -> list[Sheet]:
     labels = Labels()
     table = assessment.table
     positions = pd.Series(np.arange(len(table)), index=table.index)
-    ordered = _ordered(table)
+    ordered = ordered_rows(table)
     view = privacy.internal_view(ordered)
     stem_of = dict(zip(table.index, request_file_stems(table), strict=True))
     stems = [stem_of[label] for label in view.index]

@@ -34,7 +34,6 @@ from matplotlib.patches import Circle, Patch
 from matplotlib.patches import Polygon as MplPolygon
 from PIL import Image
 
-from geo_ip._assess_outputs import proposed_poles
 from geo_ip._sheet_format import candidate_stretch
 from geo_ip._staticmap_layers import (
     LineLayer,
@@ -47,6 +46,7 @@ from geo_ip._staticmap_layers import (
 from geo_ip.assess import Assessment
 from geo_ip.styles import layer_style
 from geo_ip.territory import OSM_ATTRIBUTION, read_layer
+from geo_ip.views import proposed_poles
 
 __all__ = ["MAP_DPI", "MAP_SIZE_IN", "MAP_SIZE_PX", "MapRenderer"]
 

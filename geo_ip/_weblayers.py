@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from typing import Any, overload
@@ -26,10 +26,12 @@ import shapely
 from pyproj import Transformer
 
 from geo_ip import privacy
-from geo_ip._assess_outputs import proposed_poles, public_ranking, request_file_stems
 from geo_ip._sheet_format import candidate_stretch, is_missing, place_ranges
 from geo_ip.assess import Assessment
+from geo_ip.catalog import Catalog, load_catalog
 from geo_ip.scoring import format_number
+from geo_ip.territory import read_layer
+from geo_ip.views import proposed_poles, public_ranking, request_file_stems
 
 __all__ = [
     "TO_CONFIRM",
@@ -611,3 +613,83 @@ def layer_data(
     frame = frame.to_crs(crs) if frame.crs is not None and str(frame.crs) != crs else frame
     keys = frame[owner].to_numpy() if owner is not None else None
     return LayerData.build(frame.geometry.to_numpy(), _records(frame, columns), crs, keys)
+
+
+_TERRITORY = ("vias", "rede_existente", "pontos_ip", "equipamentos")
+"""Territory layers every map draws."""
+
+
+def _dedupe_roads(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One line per street segment: the graph has both directions of two-way roads."""
+    if not {"u", "v", "key"} <= set(roads.columns):
+        return roads
+    a = np.minimum(roads["u"].to_numpy(), roads["v"].to_numpy())
+    b = np.maximum(roads["u"].to_numpy(), roads["v"].to_numpy())
+    length = np.round(shapely.length(roads.geometry.to_numpy()), 1)
+    key = pd.DataFrame({"a": a, "b": b, "k": roads["key"].to_numpy(), "l": length})
+    return roads[~key.duplicated().to_numpy()]
+
+
+@dataclass
+class MapSources:
+    """The assessment's layers, read and serialised once for every map of a run.
+
+    Attributes
+    ----------
+    assessment : Assessment
+        The run.
+    catalog : Catalog
+        Layer catalog.
+    frames : dict of str to GeoDataFrame
+        Public features of each layer, in the territory's metric CRS.
+    roads : geopandas.GeoDataFrame
+        Every road edge (both directions), to find a request's own edge.
+    public : pandas.DataFrame
+        :func:`geo_ip.privacy.public_view` of ``assessment.table`` (same rows).
+    """
+
+    assessment: Assessment
+    catalog: Catalog
+    frames: dict[str, gpd.GeoDataFrame]
+    roads: gpd.GeoDataFrame
+    public: pd.DataFrame
+    _data: dict[tuple[str, tuple[str, ...]], LayerData] = field(default_factory=dict)
+
+    @classmethod
+    def from_assessment(cls, assessment: Assessment, catalog: Catalog | None = None) -> MapSources:
+        """Read the territory layers and build the public frames of the assessment.
+
+        Parameters
+        ----------
+        assessment : Assessment
+            Result of :func:`geo_ip.assess.assess`.
+        catalog : Catalog, optional
+            Layer catalog; default the bundled one.
+
+        Returns
+        -------
+        MapSources
+            The sources.
+        """
+        crs = assessment.crs
+        frames: dict[str, gpd.GeoDataFrame] = {}
+        for name in _TERRITORY:
+            frames[name] = read_layer(assessment.territory, name, missing_ok=True).to_crs(crs)
+        roads = frames["vias"]
+        frames["vias"] = _dedupe_roads(roads)
+        frames["pedidos"] = request_frame(assessment)
+        frames["extensoes"] = extension_frame(assessment)
+        frames["postes_propostos"] = pole_frame(assessment)
+        occurrences = occurrence_frame(assessment)
+        if occurrences is not None:
+            frames["ocorrencias"] = occurrences
+        public = privacy.public_view(assessment.table)
+        return cls(assessment, catalog or load_catalog(), frames, roads, public)
+
+    def data(self, name: str, fields: Sequence[str]) -> LayerData:
+        """Return the serialised features of a layer with these fields (cached)."""
+        key = (name, tuple(sorted(set(fields))))
+        if key not in self._data:
+            owner = "indice" if "indice" in self.frames[name].columns else None
+            self._data[key] = layer_data(self.frames[name], key[1], self.assessment.crs, owner)
+        return self._data[key]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import folium
 import numpy as np
@@ -24,6 +24,7 @@ from geo_ip._maps import MapLayer, MapSpec
 from geo_ip._sheet_format import br_dates
 from geo_ip._weblayers import (
     LayerData,
+    MapSources,
     candidate_stretch,
     clean,
     place_to_confirm,
@@ -33,9 +34,6 @@ from geo_ip._weblayers import (
 from geo_ip.config import CRITERIA
 from geo_ip.errors import GeoIPError
 from geo_ip.styles import layer_style
-
-if TYPE_CHECKING:
-    from geo_ip.webmap import MapSources
 
 __all__ = ["OwnLayer", "RequestLayers", "fmt", "request_layers"]
 

@@ -29,39 +29,29 @@ import html
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import folium
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from folium import plugins
 from xyzservices import TileProvider
 
 from geo_ip import _webparts as parts
-from geo_ip import privacy
 from geo_ip._io import atomic_path
 from geo_ip._maps import SPECIAL_LAYERS, MapLayer, MapSpec, load_map
 from geo_ip._parallel import PARALLEL_ABOVE, cores, start
 from geo_ip._webassets import copy_assets, localise, remote_links
 from geo_ip._weblayers import (
-    LayerData,
-    extension_frame,
-    layer_data,
-    occurrence_frame,
-    pole_frame,
-    request_frame,
+    MapSources,
     wgs84_bounds,
 )
 from geo_ip._webrequest import request_layers
 from geo_ip.assess import Assessment
-from geo_ip.catalog import Catalog, load_catalog
+from geo_ip.catalog import Catalog
 from geo_ip.errors import GeoIPError, InputFileError
 from geo_ip.styles import LayerStyle, layer_style
-from geo_ip.territory import read_layer
 
 __all__ = [
     "OSM_TILES",
@@ -82,7 +72,6 @@ _OSM_PROVIDER = TileProvider(
 )
 NO_BASE_MAP = "Sem mapa de fundo"
 OSM_BASE_MAP = "OpenStreetMap"
-_TERRITORY = ("vias", "rede_existente", "pontos_ip", "equipamentos")
 _MARKERS = {"pedidos": "pedido", "equipamentos": "icone", "ocorrencias": "icone"}
 _REQUEST_HEADER = {"protocolo", "posicao", "situacao", "pontuacao_total"}
 _PLACE_FIELDS = ("local_a_confirmar", "confirmar_no_local")
@@ -97,82 +86,6 @@ the overview carries in the requests' extent; beyond, only those near the reques
 OVERVIEW_NEAR_M = 100.0
 """Distance (m) from a request or its extension within which a city-scale overview
 shows the territory's features."""
-
-
-def _dedupe_roads(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """One line per street segment: the graph has both directions of two-way roads."""
-    if not {"u", "v", "key"} <= set(roads.columns):
-        return roads
-    a = np.minimum(roads["u"].to_numpy(), roads["v"].to_numpy())
-    b = np.maximum(roads["u"].to_numpy(), roads["v"].to_numpy())
-    length = np.round(shapely.length(roads.geometry.to_numpy()), 1)
-    key = pd.DataFrame({"a": a, "b": b, "k": roads["key"].to_numpy(), "l": length})
-    return roads[~key.duplicated().to_numpy()]
-
-
-@dataclass
-class MapSources:
-    """The assessment's layers, read and serialised once for every map of a run.
-
-    Attributes
-    ----------
-    assessment : Assessment
-        The run.
-    catalog : Catalog
-        Layer catalog.
-    frames : dict of str to GeoDataFrame
-        Public features of each layer, in the territory's metric CRS.
-    roads : geopandas.GeoDataFrame
-        Every road edge (both directions), to find a request's own edge.
-    public : pandas.DataFrame
-        :func:`geo_ip.privacy.public_view` of ``assessment.table`` (same rows).
-    """
-
-    assessment: Assessment
-    catalog: Catalog
-    frames: dict[str, gpd.GeoDataFrame]
-    roads: gpd.GeoDataFrame
-    public: pd.DataFrame
-    _data: dict[tuple[str, tuple[str, ...]], LayerData] = field(default_factory=dict)
-
-    @classmethod
-    def from_assessment(cls, assessment: Assessment, catalog: Catalog | None = None) -> MapSources:
-        """Read the territory layers and build the public frames of the assessment.
-
-        Parameters
-        ----------
-        assessment : Assessment
-            Result of :func:`geo_ip.assess.assess`.
-        catalog : Catalog, optional
-            Layer catalog; default the bundled one.
-
-        Returns
-        -------
-        MapSources
-            The sources.
-        """
-        crs = assessment.crs
-        frames: dict[str, gpd.GeoDataFrame] = {}
-        for name in _TERRITORY:
-            frames[name] = read_layer(assessment.territory, name, missing_ok=True).to_crs(crs)
-        roads = frames["vias"]
-        frames["vias"] = _dedupe_roads(roads)
-        frames["pedidos"] = request_frame(assessment)
-        frames["extensoes"] = extension_frame(assessment)
-        frames["postes_propostos"] = pole_frame(assessment)
-        occurrences = occurrence_frame(assessment)
-        if occurrences is not None:
-            frames["ocorrencias"] = occurrences
-        public = privacy.public_view(assessment.table)
-        return cls(assessment, catalog or load_catalog(), frames, roads, public)
-
-    def data(self, name: str, fields: Sequence[str]) -> LayerData:
-        """Return the serialised features of a layer with these fields (cached)."""
-        key = (name, tuple(sorted(set(fields))))
-        if key not in self._data:
-            owner = "indice" if "indice" in self.frames[name].columns else None
-            self._data[key] = layer_data(self.frames[name], key[1], self.assessment.crs, owner)
-        return self._data[key]
 
 
 def _style(layer: MapLayer, catalog: Catalog) -> LayerStyle:
