@@ -22,6 +22,8 @@ from geo_ip._parse import date_problems, parse_dates, quoted, to_number
 __all__ = [
     "BRAZIL_LAT",
     "BRAZIL_LON",
+    "TIPOS",
+    "TIPO_ALIASES",
     "Problems",
     "date_checks",
     "fmt",
@@ -33,6 +35,10 @@ __all__ = [
 BRAZIL_LAT = (-35.0, 6.0)
 """Latitude range of Brazil, used to detect swapped coordinates without a boundary."""
 BRAZIL_LON = (-75.0, -28.0)
+TIPOS = ("extensao_rede", "implantacao", "melhoria")
+"""Request types of Art. 2 (here, without I/O, for :mod:`geo_ip.eligibility` too)."""
+TIPO_ALIASES = {"extensao": "extensao_rede", "expansao_rede": "extensao_rede"}
+"""Other spellings of :data:`TIPOS` (keys: :func:`geo_ip._parse.category_key`)."""
 
 # ASCII digits only: Python's \d also takes Arabic-Indic digits ('١٢'), and float() reads them
 _DMS = re.compile(

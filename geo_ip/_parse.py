@@ -4,7 +4,8 @@ One place for what every reader of a clerk's spreadsheet needs: header and categ
 slugs, the text of a cell, dates, numbers with decimal comma and thousands dots, CPF
 digits, yes/no answers and the quoting of a value in a Portuguese message. Used by
 :mod:`geo_ip._tables` (the generic reader), :mod:`geo_ip.intake`,
-:mod:`geo_ip.decisions`, :mod:`geo_ip.eligibility` and :mod:`geo_ip._occurrences`.
+:mod:`geo_ip.decision_file`, :mod:`geo_ip.history_file`, :mod:`geo_ip.decisions`,
+:mod:`geo_ip.eligibility` and :mod:`geo_ip._occurrences`.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ into the same table: one row per data row of the file, every value a stripped st
 the headers mapped onto canonical column names, and ``linha`` = the row a clerk sees
 in the spreadsheet. What a file must hold and how the messages name it is a
 :class:`Schema`: the requests (:mod:`geo_ip._intake_io`), the commission's decisions
-(:mod:`geo_ip.decisions`), the history of benefits (:mod:`geo_ip.eligibility`) and the
-occurrences (:mod:`geo_ip._occurrences`) each have one.
+(:mod:`geo_ip.decision_file`), the history of benefits (:mod:`geo_ip.history_file`) and
+the occurrences (:mod:`geo_ip._occurrences`) each have one.
 
 Tolerated: ``,`` ``;`` tab or ``|`` delimiters; UTF-8 (with or without BOM) or
 Windows-1252 (a superset of Latin-1 for text), and a CSV that mixes the two line by line
@@ -53,7 +53,7 @@ __all__ = [
     "read_sheet",
 ]
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 READ_PROBLEMS = "problemas_leitura"
 """Column holding problems found while reading a row (e.g. more cells than the header)."""

@@ -55,7 +55,7 @@ __all__ = [
     "with_uncertainty",
 ]
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 CANDIDATE_SAMPLES = 9
 """Positions sampled along each candidate stretch (both ends included), besides the
@@ -157,7 +157,7 @@ def confirm_places(
     located : pandas.DataFrame
         Located requests (:func:`with_uncertainty` applied), index ``0..n-1``.
     decisions : pandas.DataFrame
-        Valid decisions of :func:`geo_ip.decisions.read_decisions` (``latitude`` and
+        Valid decisions of :func:`geo_ip.decision_file.read_decisions` (``latitude`` and
         ``longitude`` of the ``localizacao`` rows, inside the municipality).
     roads : callable
         Gives the road index used to snap the confirmed points.

@@ -44,9 +44,11 @@ from geo_ip import eligibility, intake, privacy, ranking, scoring
 from geo_ip._municipality import check_municipality
 from geo_ip.config import CRITERIA, Rules
 from geo_ip.context import Context, occurrences_report, read_occurrences
+from geo_ip.decision_file import REJECTED_COLUMNS, read_decisions
 from geo_ip.errors import BudgetError
 from geo_ip.evidence import beneficiaries, bill_of_materials
 from geo_ip.gridpath import GridNetwork
+from geo_ip.history_file import read_history
 from geo_ip.locate import locate_requests
 from geo_ip.network import RoadIndex
 from geo_ip.provenance import file_record, stamp
@@ -59,7 +61,7 @@ from geo_ip.territory import (
     read_metadata,
 )
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 __all__ = ["Assessment", "assess", "check_budget"]
 
@@ -260,7 +262,7 @@ def assess(
     rejected_history = pd.DataFrame()
     past = None
     if history is not None:
-        past, rejected_history = eligibility.read_history(history, key, today=today)
+        past, rejected_history = read_history(history, key, today=today)
 
     # The grid network (reading the grid and its attachment to the roads, stored in the
     # territory or computed again) and then the surroundings (reading the facilities,
@@ -286,11 +288,11 @@ def assess(
             reading.cancel()  # a bad requests file: its message without waiting for it
             raise
         network = building.result()
-        rejected_decisions = pd.DataFrame(columns=list(decisions_mod.REJECTED_COLUMNS))
+        rejected_decisions = pd.DataFrame(columns=list(REJECTED_COLUMNS))
         chosen = pd.DataFrame(columns=list(decisions_mod.DECISION_COLUMNS))
         if decisions is not None:
             protocols = {str(p) for p in located["protocolo"] if str(p)}
-            chosen, rejected_decisions = decisions_mod.read_decisions(
+            chosen, rejected_decisions = read_decisions(
                 decisions,
                 rules,
                 protocols,

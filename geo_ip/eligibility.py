@@ -57,24 +57,15 @@ import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from geo_ip._parse import category, cell_text, date_problems, parse_dates, slug, to_number, yes_no
-from geo_ip._tables import Schema, aliases_of, read_sheet
+from geo_ip._intake_checks import TIPO_ALIASES, TIPOS
+from geo_ip._parse import category, cell_text, parse_dates, slug, to_number, yes_no
 from geo_ip.config import Rules
-from geo_ip.intake import TIPO_ALIASES, TIPOS
-from geo_ip.privacy import (
-    HASH_PATTERN,
-    cpf_hash,
-    cpf_hashes,
-    cpf_problem,
-    mask_cpf,
-    valid_cpf_digits,
-)
+from geo_ip.privacy import cpf_hashes, mask_cpf
 
 __all__ = [
     "HARDSHIP_STATUSES",
@@ -84,10 +75,10 @@ __all__ = [
     "RESULT_COLUMNS",
     "check",
     "missing_proof_text",
-    "read_history",
+    "request_type",
 ]
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 RESULT_COLUMNS = (
     "elegivel", "motivos_inelegibilidade", "fundamento_inelegibilidade", "avisos_elegibilidade",
@@ -96,20 +87,8 @@ RESULT_COLUMNS = (
 )  # fmt: skip
 """Columns added by :func:`check`."""
 HISTORY_COLUMNS = ("linha", "protocolo", "data", "tipo", "cpf_hash")
-"""Columns of the history table from :func:`read_history` (never the CPF)."""
-_HISTORY_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "protocolo": ("no_protocolo", "n_protocolo", "numero_protocolo"),
-    "data": ("data_beneficio", "data_do_beneficio", "data_execucao", "data_da_execucao",
-             "data_conclusao", "data_concessao"),
-    "cpf": ("cpf_solicitante", "cpf_do_solicitante", "cpf_beneficiario", "cpf_do_beneficiario"),
-    "cpf_hash": ("hash_cpf", "hash_do_cpf"),
-    "tipo": ("tipo_beneficio", "tipo_de_beneficio", "tipo_obra", "tipo_de_obra", "tipo_pedido"),
-}  # fmt: skip
-_HISTORY = Schema(
-    what="histórico de benefícios",
-    aliases=aliases_of(_HISTORY_SYNONYMS),
-    required=("data", ("cpf", "cpf_hash")),
-)
+"""Columns of the history table from :func:`geo_ip.history_file.read_history` (never the
+CPF)."""
 _USE_LABELS = {"servicos": "de prestação de serviços"}
 
 
@@ -168,130 +147,25 @@ def _money(value: float) -> str:
     return f"R$ {text}"
 
 
-def _tipo(value: str) -> str | None:
-    """Canonical request type of a history row, ``""`` when blank, ``None`` when unknown."""
+def request_type(value: str) -> str | None:
+    """Return the canonical request type (Art. 2) of a ``tipo`` cell.
+
+    Parameters
+    ----------
+    value : str
+        The ``tipo`` of a request or of a benefit in the history
+        (:data:`geo_ip._intake_checks.TIPOS` or one of their other spellings).
+
+    Returns
+    -------
+    str or None
+        The type, ``""`` when blank, ``None`` when unknown.
+    """
     return category(value, TIPOS, TIPO_ALIASES)
 
 
 def _column(df: pd.DataFrame, name: str) -> list[object]:
     return list(df[name]) if name in df.columns else [None] * len(df)
-
-
-# --- history --------------------------------------------------------------------------------
-
-
-def read_history(
-    path: str | Path, key: bytes, *, today: date | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read the history of benefits granted by the program (for Art. 5, II).
-
-    Parameters
-    ----------
-    path : str or Path
-        CSV or XLSX, one row per benefit granted: ``data`` (date of the benefit or of
-        the works' execution; required), ``cpf`` (clear, any layout) or ``cpf_hash``
-        (from an earlier run with the same key), optional ``protocolo`` and ``tipo``
-        (extensao_rede, implantacao, melhoria; blank = presumed identical to any
-        request). Headers such as ``data_execucao``, ``cpf_beneficiario``,
-        ``tipo_obra`` are recognised. When both ``cpf`` and ``cpf_hash`` are filled,
-        the CPF wins.
-    key : bytes
-        The LGPD key (:func:`geo_ip.privacy.load_key`).
-    today : datetime.date, optional
-        Reference for two-digit years; default: today.
-
-    Returns
-    -------
-    history : pandas.DataFrame
-        Valid rows, columns :data:`HISTORY_COLUMNS` (``data`` as ``datetime.date``,
-        ``tipo`` canonical or ``""``); the CPF is not kept.
-    rejected : pandas.DataFrame
-        ``arquivo``, ``linha``, ``protocolo``, ``motivo`` (naming file, row and every
-        faulty field; CPFs masked).
-
-    Raises
-    ------
-    InputFileError
-        Missing, empty or unreadable file; no ``data`` column, or neither ``cpf`` nor
-        ``cpf_hash``.
-    """
-    path = Path(path)
-    table = read_sheet(path, _HISTORY)
-    n = len(table)
-    if n == 0:
-        log.warning("arquivo '%s': só o cabeçalho, histórico de benefícios vazio", path)
-    blank = pd.Series([""] * n, dtype=str)
-    text = {c: table[c].reset_index(drop=True) if c in table else blank for c in _HISTORY_SYNONYMS}
-    reference = today or date.today()
-    dates, status = parse_dates(text["data"], reference)
-    day_problems = date_problems(text["data"], status, "data", blank="obrigatório, está vazio")
-    future = [d is not None and not pd.isna(d) and d > reference for d in dates]
-    day_problems = day_problems.mask(
-        pd.Series(future, index=day_problems.index),
-        [f"campo 'data': data futura ({d.isoformat()})" if f else "" for d, f in
-         zip(dates, future, strict=True)],
-    )  # fmt: skip
-    rows: list[dict[str, object]] = []
-    rejected: list[dict[str, object]] = []
-    mismatched = 0
-    for i in range(n):
-        problems = [day_problems.iloc[i]] if day_problems.iloc[i] else []
-        cpf, given_hash = text["cpf"].iloc[i], text["cpf_hash"].iloc[i].strip().lower()
-        hashed = ""
-        if cpf:
-            if valid_cpf_digits(cpf):
-                hashed = cpf_hash(cpf, key)
-                mismatched += bool(given_hash) and given_hash != hashed
-            else:
-                problems.append(f"campo 'cpf': {cpf_problem(cpf)}")
-        elif given_hash:
-            if HASH_PATTERN.match(given_hash):
-                hashed = given_hash
-            else:
-                problems.append(
-                    f"campo 'cpf_hash': hash inválido ('{given_hash[:20]}'); esperado 'h:' e 16 "
-                    "caracteres hexadecimais, gerado pelo geo_ip com a chave LGPD do Município"
-                )
-        else:
-            problems.append("campos 'cpf' e 'cpf_hash': vazios; informe o CPF ou o seu hash")
-        tipo = _tipo(text["tipo"].iloc[i])
-        if tipo is None:
-            problems.append(
-                f"campo 'tipo': tipo desconhecido ('{text['tipo'].iloc[i][:60]}'); use "
-                + ", ".join(TIPOS[:-1])
-                + f" ou {TIPOS[-1]} (ou deixe em branco)"
-            )
-        line, protocol = int(table["linha"].iloc[i]), text["protocolo"].iloc[i]
-        if problems:
-            motive = f"arquivo '{path}', linha {line}: " + " | ".join(problems)
-            rejected.append(
-                {"arquivo": str(path), "linha": line, "protocolo": protocol, "motivo": motive}
-            )
-            log.warning("histórico de benefícios, linha recusada: %s", motive)
-            continue
-        values = (line, protocol, dates.iloc[i], tipo, hashed)
-        rows.append(dict(zip(HISTORY_COLUMNS, values, strict=True)))
-    if mismatched:
-        log.warning(
-            "arquivo '%s': %d linha(s) com cpf_hash diferente do hash do CPF (chave LGPD "
-            "diferente da usada antes?); valeu o CPF",
-            path,
-            mismatched,
-        )
-    history = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
-    history["linha"] = history["linha"].astype("int64")
-    for column in ("protocolo", "tipo", "cpf_hash"):
-        history[column] = history[column].astype(str)
-    history["data"] = history["data"].astype(object)
-    report = pd.DataFrame(rejected, columns=["arquivo", "linha", "protocolo", "motivo"])
-    report["linha"] = report["linha"].astype("int64")
-    log.info(
-        "histórico de benefícios '%s': %d linha(s) válida(s), %d recusada(s)",
-        path,
-        len(history),
-        len(report),
-    )
-    return history, report
 
 
 # --- check ----------------------------------------------------------------------------------
@@ -401,7 +275,7 @@ def _use_and_hardship(
     income = _map(data["renda_familiar"], _number).astype(float)
     people = _map(data["moradores"], _number).astype(float)
     homes = _map(data["residencias"], _number).astype(float)
-    kind = _map(data["tipo"], lambda v: _tipo(cell_text(v)) or "")
+    kind = _map(data["tipo"], lambda v: request_type(cell_text(v)) or "")
     with np.errstate(divide="ignore", invalid="ignore"):
         family = np.where(homes > 1, people / homes, people)
         per_capita = np.where(family > 0, income / family, np.nan)
@@ -647,8 +521,8 @@ def check(
         ``rules.hipossuficiencia`` the income limits and the request types they
         apply to.
     history : pandas.DataFrame, optional
-        Previous benefits from :func:`read_history` (``cpf_hash`` or ``cpf``, ``data``,
-        optional ``tipo``, ``protocolo``).
+        Previous benefits from :func:`geo_ip.history_file.read_history` (``cpf_hash`` or
+        ``cpf``, ``data``, optional ``tipo``, ``protocolo``).
     reference_date : datetime.date
         Date the years of Art. 5, II are counted back from.
     key : bytes
@@ -789,7 +663,7 @@ def _history_table(history: pd.DataFrame | None, key: bytes) -> pd.DataFrame | N
         day = _as_date(day_v)
         if not h or day is None:
             continue
-        rows.append((h, day, _tipo(cell_text(tipo_v)) or "", cell_text(protocol_v)))
+        rows.append((h, day, request_type(cell_text(tipo_v)) or "", cell_text(protocol_v)))
     table = pd.DataFrame(rows, columns=["cpf_hash", "day", "tipo", "protocol"])
     table = table.astype({"cpf_hash": object, "tipo": object, "protocol": object})
     table["day"] = table["day"].astype(object)

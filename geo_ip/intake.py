@@ -26,6 +26,8 @@ from rapidfuzz import fuzz, process
 
 from geo_ip._intake_checks import BRAZIL_LAT as BRAZIL_LAT
 from geo_ip._intake_checks import BRAZIL_LON as BRAZIL_LON
+from geo_ip._intake_checks import TIPO_ALIASES as TIPO_ALIASES
+from geo_ip._intake_checks import TIPOS as TIPOS
 from geo_ip._intake_checks import Problems, date_checks, fmt, iso, location_checks, smap
 from geo_ip._intake_io import CANONICAL, LOCATION, OPTIONAL, READ_PROBLEMS, REQUIRED, read_table
 from geo_ip._parse import (
@@ -59,10 +61,8 @@ __all__ = [
     "validate_requests",
 ]
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
-TIPOS = ("extensao_rede", "implantacao", "melhoria")
-"""Request types of Art. 2."""
 USOS = ("residencial", "comercial", "industrial", "servicos", "misto")
 """Accepted values of ``uso_imovel`` (eligibility of each use is decided later)."""
 SITUACOES = ("ok", "aviso", "erro")
@@ -82,8 +82,6 @@ _MAX_COUNT_TEXT = f"{MAX_COUNT:_}".replace("_", ".")
 MAX_INCOME = 10_000_000.0
 """Largest monthly family income (``renda_familiar``, R$) accepted; beyond, an error."""
 
-TIPO_ALIASES = {"extensao": "extensao_rede", "expansao_rede": "extensao_rede"}
-"""Other spellings of :data:`TIPOS` (keys: :func:`geo_ip._parse.category_key`)."""
 _USO_ALIASES = {
     "comercio": "comercial",
     "industria": "industrial",

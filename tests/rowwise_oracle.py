@@ -37,8 +37,8 @@ from geo_ip.eligibility import (
     _column,
     _money,
     _number as _elig_number,
-    _tipo,
     log,
+    request_type,
     years_before,
 )
 from geo_ip.errors import BudgetError, GeoIPError
@@ -542,7 +542,7 @@ def _use_and_hardship(
         testable = True
         within = within or income <= fam_limit + 1e-9
     above = testable and not within
-    kind = _tipo(cell_text(row["tipo"])) or ""
+    kind = request_type(cell_text(row["tipo"])) or ""
     if kind and kind not in hs.tipos:
         status = "nao_exigida"
     elif cad is True:
@@ -803,7 +803,7 @@ def _history_events(
         day = _as_date(day_v)
         if not h or day is None:
             continue
-        tipo = _tipo(cell_text(tipo_v)) or ""
+        tipo = request_type(cell_text(tipo_v)) or ""
         events.setdefault(h, []).append((day, tipo, cell_text(protocol_v)))
     return events
 

@@ -13,15 +13,14 @@ import shapely
 from openpyxl import Workbook
 
 from geo_ip.config import CRITERIA, load_rules
+from geo_ip.decision_file import REJECTED_COLUMNS, read_decisions
 from geo_ip.decisions import (
     ACT_COLUMNS,
     DECISION_COLUMNS,
-    REJECTED_COLUMNS,
     accepted_hardship,
     apply,
     apply_acts,
     criterion_from_label,
-    read_decisions,
 )
 from geo_ip.errors import InputFileError
 

@@ -11,8 +11,9 @@ import pytest
 from openpyxl import Workbook
 
 from geo_ip.config import Param, Rules, load_rules
-from geo_ip.eligibility import HISTORY_COLUMNS, RESULT_COLUMNS, check, read_history
+from geo_ip.eligibility import HISTORY_COLUMNS, RESULT_COLUMNS, check
 from geo_ip.errors import InputFileError
+from geo_ip.history_file import read_history
 from geo_ip.intake import validate_requests
 from geo_ip.privacy import cpf_hash, scan_for_personal_data
 

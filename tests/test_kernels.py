@@ -39,6 +39,7 @@ from geo_ip._parallel import run_chunks, start
 from geo_ip.config import CRITERIA, load_rules
 from geo_ip.evidence import beneficiaries, bill_of_materials
 from geo_ip.gridpath import GridNetwork
+from geo_ip.history_file import read_history
 from geo_ip.locate import locate_requests
 from geo_ip.privacy import cpf_hashes
 from geo_ip.territory import read_layer
@@ -493,7 +494,7 @@ def test_every_article_of_the_basis_has_its_reason() -> None:
 
 
 def _history(path: Path) -> pd.DataFrame:
-    past, rejected = eligibility.read_history(path, DEMO_KEY, today=DEMO_TODAY)
+    past, rejected = read_history(path, DEMO_KEY, today=DEMO_TODAY)
     assert rejected.empty or len(rejected) < len(past)
     return past
 
