@@ -24,7 +24,7 @@ from geo_ip.cip import cip_summary
 from geo_ip.errors import RulesError
 from geo_ip.territory import read_layer
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 __all__ = ["added_lighting_kwh_month", "lighting_kwh_month", "program_cip"]
 

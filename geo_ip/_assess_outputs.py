@@ -70,7 +70,7 @@ from geo_ip.views import ordered_rows as _ordered
 from geo_ip.views import plain_cell as _cell
 from geo_ip.webmap import write_maps
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 __all__ = [
     "BUDGET_ROWS",
@@ -178,6 +178,7 @@ def _criteria_sheet(assessment: Assessment) -> pd.DataFrame:
 
 def _format_sheet(book: Any, sheet: Any, frame: pd.DataFrame) -> None:
     """Header style, frozen header and first column, filter, widths and number formats."""
+    # page design: white on the band colour of the sheets (not a map layer's)
     header = book.add_format(
         {"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E78", "text_wrap": True,
          "valign": "top", "border": 1}

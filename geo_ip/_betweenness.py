@@ -38,7 +38,7 @@ __all__ = [
     "stored_betweenness",
 ]
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 PARALLEL_ABOVE_EDGES = 50_000
 """Networks with more undirected edges than this (beyond a municipality's size) have the

@@ -65,7 +65,7 @@ from geo_ip.config import Rules
 from geo_ip.errors import GeoIPError, GridError
 from geo_ip.provenance import FICTIONAL_LABEL, file_record, stamp
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 __all__ = [
     "AUDIT_COLUMNS",

@@ -33,7 +33,7 @@ from geo_ip._cadastre_inputs import (
 from geo_ip._tables import GEOMETRY_PROBLEM, read_sheet
 from geo_ip.config import CadastreRules, Rules
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 __all__ = ["check_executed"]
 

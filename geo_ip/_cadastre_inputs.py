@@ -40,7 +40,7 @@ from geo_ip.config import CadastreRules, Rules
 from geo_ip.errors import InputFileError, RulesError
 from geo_ip.privacy import redact_text
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 GEOGRAPHIC_CRS = "EPSG:4674"
 """SIRGAS 2000 geographic: the CRS of every coordinate the cadastre writes."""

@@ -81,6 +81,7 @@ def _write_xlsx(sheets: dict[str, pd.DataFrame], out: Path) -> None:
     with atomic_path(out) as tmp:
         book = xlsxwriter.Workbook(str(tmp), XLSX_OPTIONS)  # strings stay text (issue 17)
         try:
+            # page design: white on the band colour of the sheets (not a map layer's)
             header = book.add_format(
                 {"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E78", "text_wrap": True}
             )

@@ -14,7 +14,7 @@ from geo_ip.address import (
 )
 from geo_ip.errors import InputFileError
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 CNEFE_ESPECIES = {
     1: "domicílio particular",

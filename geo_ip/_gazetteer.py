@@ -39,7 +39,7 @@ from geo_ip.address import (
 )
 from geo_ip.territory import read_layer
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 FUZZY_CUTOFF = 85.0
 """Minimum similarity (0–100) for a fuzzy bairro match: ``rapidfuzz``'s normalised OSA

@@ -26,7 +26,7 @@ from geo_ip.errors import TerritoryError
 from geo_ip.osm import JOIN
 from geo_ip.territory import read_layer
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 SAME_STREET_GAP_M = 100.0
 """Disconnected pieces of a street name closer than this are always the same street."""

@@ -30,7 +30,7 @@ from geo_ip._gazetteer import EXACT_UNCERTAINTY_M, confidence
 from geo_ip._gazetteer_build import transformer
 from geo_ip.address import normalize_street, parse_address, street_core
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 MIN_STREET_SIMILARITY = 0.6
 """A Nominatim answer whose road name is less similar than this (normalised OSA,

@@ -41,7 +41,7 @@ from geo_ip._grid_common import (
 from geo_ip.catalog import GridLayer
 from geo_ip.errors import GridError
 
-logger = logging.getLogger("geo_ip")
+logger = logging.getLogger(__name__)
 
 _LINE_GEOMS = frozenset({"LineString", "MultiLineString", "LinearRing"})
 _POINT_GEOMS = frozenset({"Point", "MultiPoint"})

@@ -4,9 +4,12 @@ A composition is data, like the layer catalog: the overview for the commission
 (``maps/panorama.toml``) and the map of each request for the engineers
 (``maps/pedido.toml``) list their layers bottom to top, with options (visible on
 opening, clustered, popup fields, hover label, filter), the base maps, the tools and,
-for the request map, the distance rings of the criteria and the colours of the
-evidence counted. :func:`load_map` validates a file against the catalog, so a layer
-name, a style or a field that does not exist is refused with the file and key named.
+for the request map, the distance rings of the criteria, the colours of the evidence
+counted, the labels of its side panel and what the static map of the technical sheet
+(:mod:`geo_ip._staticmap`, the same request printed) draws besides: both draw the rings
+and the map's own layers from this one file. :func:`load_map` validates a file against
+the catalog, so a layer name, a style or a field that does not exist is refused with the
+file and key named.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import tomllib
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -31,7 +34,10 @@ __all__ = [
     "MapLayer",
     "MapSpec",
     "Ring",
+    "SheetMap",
+    "SheetStrip",
     "load_map",
+    "merged_rings",
 ]
 
 MAP_NAMES = ("panorama", "pedido")
@@ -44,6 +50,9 @@ SPECIAL_LAYERS = {
 """Layers drawn by a map itself (not in the catalog), by scope."""
 
 _COLOUR = r"^#[0-9a-fA-F]{6}$"
+Colour = Annotated[str, Field(pattern=_COLOUR)]
+COLOURED_LAYERS = ("via_pedido", "conexao")
+"""The map's own layers drawn in their ``cor`` (required for them)."""
 RADIUS_PARAMETERS = tuple(name for name in AssessmentRules.model_fields if name.endswith("_m"))
 """Distances of ``[avaliacao]`` that a ring may show."""
 
@@ -106,12 +115,15 @@ class Ring(_Frozen):
     rotulo : str
         What the radius is for (legend and hover label).
     cor : str
-        Line colour.
+        Line colour, on the web map and on the sheet's static map.
+    rotulo_ficha : str, optional
+        Short label in the legend of the sheet's static map; default :attr:`rotulo`.
     """
 
     parametro: str
     rotulo: str
     cor: str = Field(pattern=_COLOUR)
+    rotulo_ficha: str | None = None
 
 
 class EvidenceGroup(_Frozen):
@@ -131,6 +143,45 @@ class EvidenceGroup(_Frozen):
     grupo: str
     rotulo: str
     cor: str = Field(pattern=_COLOUR)
+
+
+class SheetStrip(_Frozen):
+    """The strip along the path and around the request where buildings are counted.
+
+    Attributes
+    ----------
+    parametro : str
+        Its half-width, a distance of ``[avaliacao]`` in the rules
+        (``raio_edificacoes_m``).
+    rotulo : str
+        What it is, in the legend.
+    cor, borda : str
+        Fill and outline colours.
+    """
+
+    parametro: str
+    rotulo: str
+    cor: str = Field(pattern=_COLOUR)
+    borda: str = Field(pattern=_COLOUR)
+
+
+class SheetMap(_Frozen):
+    """What the static map of the technical sheet draws beyond the layers of the map.
+
+    The sheet prints the request map without tiles: the catalog layers in their
+    catalog symbols and the rings in their colours, plus these.
+
+    Attributes
+    ----------
+    faixa : SheetStrip, optional
+        The strip of the buildings counted (not drawn when absent).
+    contornos : dict of str to str
+        Outline colour of the points of a layer (a catalog layer or ``via_pedido``, whose
+        point is the request's point on the road); no outline when absent.
+    """
+
+    faixa: SheetStrip | None = None
+    contornos: dict[str, Colour] = {}
 
 
 class MapSpec(_Frozen):
@@ -168,6 +219,11 @@ class MapSpec(_Frozen):
         Distance rings (request map).
     evidencias : tuple of EvidenceGroup
         Colours of the evidence counted (request map).
+    rotulos : dict of str to str
+        Labels of the side panel's fields where the catalog (``layers/pedidos.toml``,
+        ``layers/extensoes.toml``) has none or the panel words them otherwise.
+    ficha : SheetMap
+        What the static map of the technical sheet draws besides (request map).
     arquivo : Path, optional
         The TOML file read (set by :func:`load_map`).
     """
@@ -190,6 +246,8 @@ class MapSpec(_Frozen):
     camadas: tuple[MapLayer, ...] = Field(min_length=1)
     aneis: tuple[Ring, ...] = ()
     evidencias: tuple[EvidenceGroup, ...] = ()
+    rotulos: dict[str, str] = {}
+    ficha: SheetMap = SheetMap()
     arquivo: Path | None = None
 
     def layer_title(self, layer: MapLayer, catalog: Catalog | None = None) -> str:
@@ -220,6 +278,8 @@ def _check(spec: MapSpec, catalog: Catalog) -> None:
         if layer.camada in special:
             if not layer.titulo:
                 raise _ProblemError(f"{key}.titulo", f"a camada '{layer.camada}' precisa de título")
+            if layer.camada in COLOURED_LAYERS and not layer.cor:
+                raise _ProblemError(f"{key}.cor", f"a camada '{layer.camada}' precisa de cor")
             continue
         if layer.camada not in LAYER_NAMES:
             known = ", ".join((*LAYER_NAMES, *special))
@@ -247,13 +307,44 @@ def _check(spec: MapSpec, catalog: Catalog) -> None:
                     f"{key}.campos",
                     f"campo(s) {', '.join(unknown)} fora de 'campos' de layers/{layer.camada}.toml",
                 )
-    for i, ring in enumerate(spec.aneis):
-        if ring.parametro not in RADIUS_PARAMETERS:
+    distances = [(f"aneis[{i}].parametro", ring.parametro) for i, ring in enumerate(spec.aneis)]
+    if spec.ficha.faixa is not None:
+        distances.append(("ficha.faixa.parametro", spec.ficha.faixa.parametro))
+    for key, name in distances:
+        if name not in RADIUS_PARAMETERS:
             raise _ProblemError(
-                f"aneis[{i}].parametro",
-                f"'{ring.parametro}' não é um raio de [avaliacao] nas regras "
+                key,
+                f"'{name}' não é um raio de [avaliacao] nas regras "
                 f"({', '.join(RADIUS_PARAMETERS)})",
             )
+    for name in spec.ficha.contornos:
+        if name not in (*LAYER_NAMES, *special):
+            raise _ProblemError(f"ficha.contornos.{name}", f"camada '{name}' desconhecida")
+
+
+def merged_rings(spec: MapSpec, rules: AssessmentRules) -> list[tuple[float, tuple[Ring, ...]]]:
+    """Radii of the composition's rings, equal radii merged into one ring.
+
+    The web map and the sheet's static map both draw these: each ring in the colour of
+    its first entry in the file, with the labels of every entry.
+
+    Parameters
+    ----------
+    spec : MapSpec
+        The request map's composition.
+    rules : geo_ip.config.Assessment
+        ``[avaliacao]`` of the rules (the radii).
+
+    Returns
+    -------
+    list of (float, tuple of Ring)
+        Radius (m) and the rings of that radius in the file's order, by radius, smallest
+        first.
+    """
+    merged: dict[float, list[Ring]] = {}
+    for ring in spec.aneis:
+        merged.setdefault(float(getattr(rules, ring.parametro).valor), []).append(ring)
+    return [(radius, tuple(rings)) for radius, rings in sorted(merged.items())]
 
 
 class _ProblemError(Exception):

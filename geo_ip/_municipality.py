@@ -21,7 +21,7 @@ from geo_ip.config import Rules
 from geo_ip.errors import RulesError
 from geo_ip.territory import layer_names, read_layer
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 __all__ = ["TerritoryMunicipality", "check_municipality", "territory_municipalities"]
 

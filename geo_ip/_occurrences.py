@@ -26,7 +26,7 @@ from geo_ip._parse import date_problems, parse_dates, quoted, slug, to_number
 from geo_ip._tables import GEOMETRY_PROBLEM, Schema, aliases_of, read_sheet
 from geo_ip.errors import InputFileError
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 OCCURRENCE_TYPES = ("acidente", "ocorrencia_policial", "reclamacao")
 """Canonical occurrence types (Art. 9 §5, I and II). Other values are kept as their slug."""

@@ -41,7 +41,8 @@ from reportlab.platypus import (
 )
 
 from geo_ip._paths import resource_dir
-from geo_ip._sheet_pdf import FONT, _register_fonts
+from geo_ip._pdf_fonts import FONT
+from geo_ip._pdf_fonts import register_fonts as _register_fonts
 from geo_ip.errors import RulesError
 
 __all__ = [
@@ -64,6 +65,7 @@ LETTER_TEMPLATE = "oficio_ip.toml"
 CHECKLIST_TEMPLATE = "checklist_medida060.toml"
 _MONTHS = ("janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto",
            "setembro", "outubro", "novembro", "dezembro")  # fmt: skip
+# Page design of the letter (as the sheet's), not map layers
 _INK = colors.HexColor("#1b2631")
 _BAND = colors.HexColor("#1f4e78")
 _LINE = colors.HexColor("#aab7b8")

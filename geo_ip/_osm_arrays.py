@@ -62,7 +62,7 @@ from geo_ip.osm import (
     check_osm_file,
 )
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -351,17 +351,18 @@ def read_job(roads: RoadsLayer, path: Path) -> tuple[RoadArrays, list[logging.Lo
         As :func:`read_road_arrays` returns them.
     records : list of logging.LogRecord
         What the reading logged (INFO and above), for the caller to replay with
-        ``logging.getLogger("geo_ip").handle``.
+        the caller's logger's ``handle``.
     """
     handler = _Records()
-    level = log.level
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
+    package = logging.getLogger("geo_ip")  # every geo_ip module logs under it
+    level = package.level
+    package.addHandler(handler)
+    package.setLevel(logging.INFO)
     try:
         return read_road_arrays(path, roads), handler.records
     finally:
-        log.removeHandler(handler)
-        log.setLevel(level)
+        package.removeHandler(handler)
+        package.setLevel(level)
 
 
 # --------------------------------------------------------------------------- topology

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 __all__ = ["PARALLEL_ABOVE", "Running", "cores", "run_chunks", "start"]
 

@@ -23,7 +23,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Literal
 
-from geo_ip.styles import LayerStyle, SymbolClass
+from geo_ip.styles import NEUTRAL_COLOUR, LayerStyle, SymbolClass
 
 __all__ = [
     "QGIS_VERSION",
@@ -213,7 +213,7 @@ def _key(style: LayerStyle, *parts: str) -> str:
 
 
 def _fallback(style: LayerStyle) -> SymbolClass:
-    return SymbolClass(rotulo=style.titulo, cor="#7f8c8d", largura=2.0)
+    return SymbolClass(rotulo=style.titulo, cor=NEUTRAL_COLOUR, largura=2.0)
 
 
 def _renderer(style: LayerStyle, kind: SymbolKind | None) -> ET.Element:

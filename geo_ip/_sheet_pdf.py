@@ -19,15 +19,12 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-import matplotlib
 from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -43,13 +40,13 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from geo_ip._pdf_fonts import FONT
+from geo_ip._pdf_fonts import register_fonts as _register_fonts
 from geo_ip._sheet_content import Item, Sheet
 from geo_ip._staticmap import MAP_SIZE_PX
 
 __all__ = ["FONT", "write_pdf"]
 
-FONT = "DejaVuSans"
-"""Name of the embedded font family."""
 
 _PAGE_W, _PAGE_H = A4
 _MARGIN_X = 11 * mm
@@ -58,6 +55,7 @@ _MARGIN_BOTTOM = 11 * mm
 _WIDTH = _PAGE_W - 2 * _MARGIN_X
 _HEIGHT = _PAGE_H - _MARGIN_TOP - _MARGIN_BOTTOM
 _MAP_WIDTH = 252.0
+# Page design of the sheet (ink, band, rules, shading), not map layers (those: layers/, maps/)
 _INK = colors.HexColor("#1b2631")
 _BAND = colors.HexColor("#1f4e78")
 _LINE = colors.HexColor("#aab7b8")
@@ -67,31 +65,6 @@ _ALERT = colors.HexColor("#922b21")
 
 _FIT_STEPS = 3
 _MIN_SCALE = 0.7
-_fonts_ready = False
-
-
-def _register_fonts() -> None:
-    """Register DejaVu Sans (regular, bold, oblique, bold oblique) from matplotlib's data."""
-    global _fonts_ready
-    if _fonts_ready:
-        return
-    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    faces = {
-        FONT: "DejaVuSans.ttf",
-        f"{FONT}-Bold": "DejaVuSans-Bold.ttf",
-        f"{FONT}-Oblique": "DejaVuSans-Oblique.ttf",
-        f"{FONT}-BoldOblique": "DejaVuSans-BoldOblique.ttf",
-    }
-    for name, file in faces.items():
-        pdfmetrics.registerFont(TTFont(name, str(folder / file)))
-    pdfmetrics.registerFontFamily(
-        FONT,
-        normal=FONT,
-        bold=f"{FONT}-Bold",
-        italic=f"{FONT}-Oblique",
-        boldItalic=f"{FONT}-BoldOblique",
-    )
-    _fonts_ready = True
 
 
 def _styles(k: float) -> dict[str, ParagraphStyle]:

@@ -6,8 +6,11 @@ facilities — the occurrences counted, the proposed extension with each new pol
 request and its snapped point (a request pending confirmation of its place: its
 candidate stretch, dashed, and the worse position assessed along it, instead of the
 point), and the rings of the radii of the rules file. Colours
-and widths come from the layer catalog (:func:`geo_ip.styles.layer_style`), so the
-sheet agrees with the web map and with QGIS.
+and widths come from the layer catalog (:func:`geo_ip.styles.layer_style`) and the
+request map's composition (``maps/pedido.toml``, :func:`geo_ip._maps.load_map`: the rings,
+the request's road, the strip of buildings and the outlines of the points), so the
+sheet agrees with the web map and with QGIS. Only the page design (paper, frame, ink of
+the text) is set here.
 
 :class:`MapRenderer` reads the layers once, indexes the lines with a
 :class:`shapely.STRtree` and keeps one matplotlib figure (Agg canvas, no pyplot) that
@@ -34,8 +37,10 @@ from matplotlib.patches import Circle, Patch
 from matplotlib.patches import Polygon as MplPolygon
 from PIL import Image
 
+from geo_ip._maps import MapSpec, load_map, merged_rings
 from geo_ip._sheet_format import candidate_stretch
 from geo_ip._staticmap_layers import (
+    INK,
     LineLayer,
     PointLayer,
     draw_furniture,
@@ -44,6 +49,7 @@ from geo_ip._staticmap_layers import (
     point_layer,
 )
 from geo_ip.assess import Assessment
+from geo_ip.catalog import Catalog
 from geo_ip.styles import layer_style
 from geo_ip.territory import OSM_ATTRIBUTION, read_layer
 from geo_ip.views import proposed_poles
@@ -76,6 +82,10 @@ _LEGEND_FIRST = (
 _PALETTE = 128
 """Colours of the PNG palette: the maps are flat colours, 128 keep them and the file small."""
 _HALO = [patheffects.withStroke(linewidth=1.4, foreground="white")]
+# Page design of the printed map (not layer colours, which come from layers/ and maps/):
+_PAPER = "#fbfcfc"
+_FRAME = "#566573"
+_ALERT = "#7b241c"
 _RING_STYLES = ((0, (4, 2)), (0, (1.5, 1.5)), (0, (6, 2, 1, 2)))
 _GRID_POINT_MARKERS = {"poste": ("o", 0.5), "transformador": ("s", 1.0), "ponto_ip": ("o", 0.8)}
 STRETCH_LABEL = "Local a confirmar: trecho candidato"
@@ -91,6 +101,11 @@ class MapRenderer:
     ----------
     assessment : Assessment
         Result of :func:`geo_ip.assess.assess`; its territory layers are read once.
+    spec : MapSpec, optional
+        The request map's composition (rings, the request's road, what only the sheet
+        draws); default ``maps/pedido.toml``, the same as the web map's.
+    catalog : Catalog, optional
+        The layer catalog (symbols); default the bundled one.
 
     Examples
     --------
@@ -98,12 +113,18 @@ class MapRenderer:
     >>> png = renderer.render(0)  # doctest: +SKIP
     """
 
-    def __init__(self, assessment: Assessment) -> None:
+    def __init__(
+        self,
+        assessment: Assessment,
+        spec: MapSpec | None = None,
+        catalog: Catalog | None = None,
+    ) -> None:
         self.assessment = assessment
+        self.spec = spec = spec or load_map("pedido")
         territory = assessment.territory
         av = assessment.rules.avaliacao
         self.styles = {
-            name: layer_style(name)
+            name: layer_style(name, catalog)
             for name in (
                 "vias",
                 "rede_existente",
@@ -159,17 +180,18 @@ class MapRenderer:
         xy = shapely.get_coordinates(np.asarray(poles["geometry"], dtype=object)).reshape(-1, 2)
         order = poles["indice"].to_numpy()
         self.poles = {int(i): xy[order == i] for i in np.unique(order)}
-        radii = [
-            (av.raio_equipamentos_m.valor, "equipamentos"),
-            (av.raio_seguranca_m.valor, "segurança"),
-            (av.raio_ocorrencias_m.valor, "ocorrências"),
+        # (radius, legend label, colour) of each ring, largest first
+        self.rings = [
+            (radius, " e ".join(r.rotulo_ficha or r.rotulo for r in rings), rings[0].cor)
+            for radius, rings in reversed(merged_rings(spec, av))
         ]
-        merged: dict[float, list[str]] = {}
-        for radius, what in radii:
-            merged.setdefault(float(radius), []).append(what)
-        self.rings = sorted(((r, " e ".join(w)) for r, w in merged.items()), reverse=True)
-        self.buildings_radius = float(av.raio_edificacoes_m.valor)
+        strip = spec.ficha.faixa
+        self.buildings_radius = float(getattr(av, strip.parametro).valor) if strip else 0.0
         self.dark_radius = float(av.distancia_escuro_m.valor)
+        self.outlines = spec.ficha.contornos
+        # colour of the request's link to its road (None: the map has no via_pedido layer)
+        road = next((la for la in spec.camadas if la.camada == "via_pedido"), None)
+        self.road_colour = road.cor if road is not None else None
         width, height = MAP_SIZE_IN
         self.figure = Figure(figsize=MAP_SIZE_IN, dpi=MAP_DPI, facecolor="white")
         self.canvas = FigureCanvasAgg(self.figure)
@@ -178,10 +200,10 @@ class MapRenderer:
         )
         self.ax.set_xticks([])
         self.ax.set_yticks([])
-        self.ax.set_facecolor("#fbfcfc")
+        self.ax.set_facecolor(_PAPER)
         for spine in self.ax.spines.values():
             spine.set_linewidth(0.5)
-            spine.set_color("#566573")
+            spine.set_color(_FRAME)
         self._legend_x = round(MAP_SIZE_PX[0] * height / width)
         self._legend_figure = Figure(
             figsize=(width - height, height), dpi=MAP_DPI, facecolor="white"
@@ -195,7 +217,7 @@ class MapRenderer:
     def _window(
         self, i: int, x: float, y: float, stretch: shapely.Geometry | None = None
     ) -> tuple[float, float, float, float]:
-        reach = max(r for r, _ in self.rings) if self.rings else 150.0
+        reach = max(r for r, _, _ in self.rings) if self.rings else 150.0
         x0, y0, x1, y1 = x - reach, y - reach, x + reach, y + reach
         path = self.paths[i] if i < len(self.paths) else None
         for line in (path, stretch):
@@ -245,7 +267,6 @@ class MapRenderer:
         zorder: float,
         legend: dict[str, Any],
         marker: str = "o",
-        edge: str = "#333333",
         markers: dict[str, tuple[str, float]] | None = None,
         only: set[str] | None = None,
         scale: float = 1.0,
@@ -255,6 +276,7 @@ class MapRenderer:
         idx = layer.window(bounds)
         if not len(idx):
             return
+        edge = self._outline(layer.name)
         classes = layer.classes[idx]
         for k in np.unique(classes):
             symbol = layer.symbols[int(k)]
@@ -269,6 +291,10 @@ class MapRenderer:
                 layer.xy[chosen, 0], layer.xy[chosen, 1], mark, size, symbol.cor, edge, 0.3, zorder
             )
             legend.setdefault(symbol.rotulo, handle)
+
+    def _outline(self, layer: str) -> str:
+        """Outline colour of a layer's points (``maps/pedido.toml``, ``[ficha.contornos]``)."""
+        return self.outlines.get(layer, "none")
 
     def _markers(
         self,
@@ -332,40 +358,49 @@ class MapRenderer:
             STRETCH_LABEL,
             Line2D([], [], color=symbol.cor, linewidth=width, linestyle=(0, (1.5, 1))),
         )
-        handle = self._markers([x], [y], "o", 4.0, symbol.cor, "black", 0.5, 10)
+        edge = self._outline("pedidos")
+        handle = self._markers([x], [y], "o", 4.0, symbol.cor, edge, 0.5, 10)
         legend.setdefault(WORST_LABEL, handle)
 
-    def _draw_request(self, i: int, row: pd.Series, legend: dict[str, Any]) -> None:
-        x, y, candidate = self._centre(row)
-        path = self.paths[i] if i < len(self.paths) else None
-        has_path = path is not None and not shapely.is_missing(path) and not path.is_empty
-        stretch = shapely.union(path, shapely.Point(x, y)) if has_path else shapely.Point(x, y)
-        zone = shapely.buffer(stretch, self.buildings_radius)
+    def _draw_strip(
+        self, line: shapely.Geometry | None, face: str, edge: str, what: str, legend: dict[str, Any]
+    ) -> None:
+        """Draw the strip around the path and the request where buildings are counted."""
+        zone = shapely.buffer(line, self.buildings_radius)
         for ring in getattr(zone, "geoms", [zone]):
             if ring.geom_type == "Polygon":
                 self.ax.add_patch(
                     MplPolygon(
                         np.asarray(ring.exterior.coords),
                         closed=True,
-                        facecolor="#aed6f1",
-                        edgecolor="#5dade2",
+                        facecolor=face,
+                        edgecolor=edge,
                         alpha=0.35,
                         linewidth=0.4,
                         zorder=1.5,
                     )
                 )
         legend.setdefault(
-            f"Faixa de {metres(self.buildings_radius)} (edificações do trecho)",
-            Patch(facecolor="#aed6f1", edgecolor="#5dade2", alpha=0.6, linewidth=0.4),
+            f"Faixa de {metres(self.buildings_radius)} ({what})",
+            Patch(facecolor=face, edgecolor=edge, alpha=0.6, linewidth=0.4),
         )
-        for n, (radius, what) in enumerate(self.rings):
+
+    def _draw_request(self, i: int, row: pd.Series, legend: dict[str, Any]) -> None:
+        x, y, candidate = self._centre(row)
+        path = self.paths[i] if i < len(self.paths) else None
+        has_path = path is not None and not shapely.is_missing(path) and not path.is_empty
+        stretch = shapely.union(path, shapely.Point(x, y)) if has_path else shapely.Point(x, y)
+        strip = self.spec.ficha.faixa
+        if strip is not None:
+            self._draw_strip(stretch, strip.cor, strip.borda, strip.rotulo, legend)
+        for n, (radius, what, colour) in enumerate(self.rings):
             dash = _RING_STYLES[n % len(_RING_STYLES)]
             self.ax.add_patch(
                 Circle(
                     (x, y),
                     radius,
                     fill=False,
-                    edgecolor="#566573",
+                    edgecolor=colour,
                     linewidth=0.6,
                     linestyle=dash,
                     zorder=7,
@@ -378,13 +413,13 @@ class MapRenderer:
                 fontsize=_FONT * 0.85,
                 ha="center",
                 va="bottom",
-                color="#2c3e50",
+                color=colour,
                 zorder=7,
                 path_effects=_HALO,
             )
             legend.setdefault(
                 f"Raio de {metres(radius)} ({what})",
-                Line2D([], [], color="#566573", linewidth=0.6, linestyle=dash),
+                Line2D([], [], color=colour, linewidth=0.6, linestyle=dash),
             )
         if has_path:
             method = str(row.get("metodo_distancia", "via"))
@@ -414,18 +449,21 @@ class MapRenderer:
         if poles is not None and len(poles):
             symbol = self.styles["postes_propostos"].classes[0]
             size = symbol.largura * _MARKER_SCALE * 1.2
-            handle = self._markers(poles[:, 0], poles[:, 1], "o", size, symbol.cor, "white", 0.4, 9)
+            edge = self._outline("postes_propostos")
+            handle = self._markers(poles[:, 0], poles[:, 1], "o", size, symbol.cor, edge, 0.4, 9)
             legend.setdefault(symbol.rotulo, handle)
         if candidate is not None:  # no point: the place is somewhere along the stretch
             self._draw_stretch(candidate, x, y, legend)
             return
         xv, yv = row.get("x_via"), row.get("y_via")
-        if xv is not None and yv is not None and np.isfinite([xv, yv]).all():
-            self.ax.plot([x, xv], [y, yv], color="#1b2631", linewidth=0.5, linestyle=":", zorder=9)
-            handle = self._markers([xv], [yv], "o", 2.5, "white", "#1b2631", 0.5, 9.5)
+        road = self.road_colour
+        if road and xv is not None and yv is not None and np.isfinite([xv, yv]).all():
+            self.ax.plot([x, xv], [y, yv], color=road, linewidth=0.5, linestyle=":", zorder=9)
+            handle = self._markers([xv], [yv], "o", 2.5, "white", road, 0.5, 9.5)
             legend.setdefault("Ponto do pedido na via", handle)
         symbol = self.styles["pedidos"].symbol_for(str(row.get("situacao", "")))
-        handle = self._markers([x], [y], "*", 10.0, symbol.cor, "black", 0.5, 10)
+        edge = self._outline("pedidos")
+        handle = self._markers([x], [y], "*", 10.0, symbol.cor, edge, 0.5, 10)
         legend.setdefault(f"Pedido: {symbol.rotulo}", handle)
 
     def _label_facilities(self, i: int, bounds: tuple[float, float, float, float]) -> None:
@@ -453,7 +491,7 @@ class MapRenderer:
                 textcoords="offset points",
                 ha="right" if right else "left",
                 fontsize=_FONT * 0.8,
-                color="#1b2631",
+                color=INK,
                 zorder=9.8,
                 path_effects=_HALO,
                 annotation_clip=True,
@@ -567,7 +605,7 @@ class MapRenderer:
                 ha="center",
                 va="center",
                 fontsize=_FONT * 1.6,
-                color="#7b241c",
+                color=_ALERT,
             )
             self.ax.text(
                 0.995,
@@ -577,7 +615,7 @@ class MapRenderer:
                 ha="right",
                 va="bottom",
                 fontsize=_FONT * 0.85,
-                color="#1b2631",
+                color=INK,
             )
             return self._png()
         cx, cy, stretch = self._centre(row)
@@ -594,14 +632,11 @@ class MapRenderer:
             4.0,
             legend,
             markers=_GRID_POINT_MARKERS,
-            edge="none",
             only=grid_points,
         )
-        self._draw_points(self.lamps, bounds, 4.5, legend, edge="#7d6608")
+        self._draw_points(self.lamps, bounds, 4.5, legend)
         self._draw_points(self.facilities, bounds, 6.0, legend, marker="D", scale=0.85)
-        self._draw_points(
-            self.occurrences, bounds, 6.5, legend, marker="X", edge="white", scale=0.9
-        )
+        self._draw_points(self.occurrences, bounds, 6.5, legend, marker="X", scale=0.9)
         self._draw_request(i, row, legend)
         self._label_facilities(i, bounds)
         self.ax.set_xlim(bounds[0], bounds[2])

@@ -20,6 +20,7 @@ from geo_ip.scoring import format_number
 from geo_ip.styles import LayerStyle, SymbolClass
 
 __all__ = [
+    "INK",
     "LineLayer",
     "PointLayer",
     "class_index",
@@ -29,6 +30,9 @@ __all__ = [
     "nice_length",
     "point_layer",
 ]
+
+INK = "#1b2631"
+"""Colour of the text printed on the map (page design, as the sheet's ink; not a layer's)."""
 
 
 @dataclass
@@ -46,8 +50,9 @@ class LineLayer:
 
 @dataclass
 class PointLayer:
-    """Point features with a style class each."""
+    """Point features of a catalog layer (``name``) with a style class each."""
 
+    name: str
     xy: np.ndarray
     classes: np.ndarray
     symbols: list[SymbolClass]
@@ -90,6 +95,7 @@ def point_layer(geoms: np.ndarray, values: Any, style: LayerStyle, keys: Any = N
     xy = shapely.get_coordinates(geoms[point]).reshape(-1, 2)
     key_array = np.asarray(keys if keys is not None else np.full(len(geoms), ""), dtype=object)
     return PointLayer(
+        name=style.camada,
         xy=xy,
         classes=classes[point],
         symbols=symbols,
@@ -174,7 +180,7 @@ def draw_furniture(
         ha="right",
         va="bottom",
         fontsize=font * 0.85,
-        color="#1b2631",
+        color=INK,
         zorder=12,
         bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 1.0},
     )

@@ -68,7 +68,7 @@ __all__ = [
     "write_synthetic_territory",
 ]
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 TILE = 16
 """Junctions per side of the tiled street pattern (one principal avenue per tile side)."""

@@ -336,6 +336,7 @@ def stretch_entry(requests: LayerStyle, style: LayerStyle) -> tuple[str, str]:
         colour = requests.symbol_for("pendente_localizacao").cor
         return _symbol("linha", colour, STRETCH_WIDTH, dashed=True), STRETCH_LABEL
     label = f"{STRETCH_LABEL}, na cor da pontuação no pior caso"
+    # legend design: a neutral grey line stands for the score classes' colours
     return _symbol("linha", "#566573", STRETCH_WIDTH, dashed=True), label
 
 

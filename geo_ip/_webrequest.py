@@ -20,7 +20,7 @@ import shapely
 from branca.element import Element
 
 from geo_ip import _webparts as parts
-from geo_ip._maps import MapLayer, MapSpec
+from geo_ip._maps import MapLayer, MapSpec, merged_rings
 from geo_ip._sheet_format import br_dates
 from geo_ip._weblayers import (
     LayerData,
@@ -33,41 +33,10 @@ from geo_ip._weblayers import (
 )
 from geo_ip.config import CRITERIA
 from geo_ip.errors import GeoIPError
-from geo_ip.styles import layer_style
+from geo_ip.styles import NEUTRAL_COLOUR, layer_style
 
 __all__ = ["OwnLayer", "RequestLayers", "fmt", "request_layers"]
 
-_LABELS = {
-    "logradouro_via": "Logradouro (via ligada)",
-    "bairro_encontrado": "Bairro",
-    "hierarquia_via": "Hierarquia da via",
-    "geocodificacao": "Localização",
-    "incerteza_m": "Incerteza da localização",
-    "distancia_via_m": "Distância do pedido à via (m)",
-    "metodo_distancia": "Método da distância",
-    "distancia_rede_m": "Extensão até a rede (m)",
-    "distancia_rede_reta_m": "Distância em linha reta (m)",
-    "rede_alvo_tipo": "Rede de origem",
-    "rede_alvo_id": "Elemento de origem",
-    "transformador": "Precisa de transformador",
-    "postes_novos": "Postes novos",
-    "bracos": "Braços",
-    "luminarias": "Luminárias",
-    "condutor_m": "Condutor (m)",
-    "transformadores": "Transformadores",
-    "custo_estimado_rs": "Custo estimado (R$)",
-    "custo_por_beneficiario_rs": "Custo por beneficiário (R$)",
-    "percentual_municipio": "Participação do Município (%)",
-    "custo_municipio_rs": "Custo do Município (R$)",
-    "selecionado_orcamento": "Selecionado no orçamento",
-    "condicao_hipossuficiencia": "Hipossuficiência (Art. 4 §2)",
-    "residencias_consideradas": "Residências consideradas",
-    "moradores_estimados": "Moradores estimados",
-    "fonte_beneficiarios": "Fonte dos beneficiários",
-    "declividade_max_pct": "Declividade máxima (%)",
-    "superficie_via": "Pavimento da via",
-    "distancia_ip_m": "Ponto de IP existente mais próximo (m)",
-}
 _LOCATION = (
     "logradouro_via",
     "bairro_encontrado",
@@ -109,7 +78,6 @@ _METHODS = {
     "sem_rede": "sem rede utilizável",
     "sem_localizacao": "sem localização",
 }
-_UNKNOWN_GROUP = "#7f8c8d"
 WORST_CASE = "Pior caso avaliado no trecho candidato (pontuação, extensão e custo mostrados)"
 """Label of the position of a request pending location whose evidence the map shows."""
 
@@ -195,21 +163,23 @@ def _own_spec(
         "marcador": marker,
         "popup": "tabela",
         "agrupar": False,
-        "borda": "#ffffff",
     }
 
 
 def _rings(spec: MapSpec, sources: MapSources) -> list[tuple[float, str, str]]:
     """(radius, label, colour) of the rings, equal radii merged into one ring."""
     rules = sources.assessment.rules.avaliacao
-    merged: dict[float, tuple[list[str], str]] = {}
-    for ring in spec.aneis:
-        radius = float(getattr(rules, ring.parametro).valor)
-        if radius in merged:
-            merged[radius][0].append(ring.rotulo)
-        else:
-            merged[radius] = ([ring.rotulo], ring.cor)
-    return [(r, "; ".join(labels), colour) for r, (labels, colour) in sorted(merged.items())]
+    return [
+        (radius, "; ".join(r.rotulo for r in rings), rings[0].cor)
+        for radius, rings in merged_rings(spec, rules)
+    ]
+
+
+def _colour(layer: MapLayer) -> str:
+    """``cor`` of one of the map's own layers (:func:`geo_ip._maps.load_map` requires it)."""
+    if layer.cor is None:
+        raise GeoIPError(f"camada '{layer.camada}' do mapa sem cor")
+    return layer.cor
 
 
 def _ring_layer(
@@ -249,7 +219,7 @@ def _road_layer(
     instead of the link.
     """
     roads = sources.roads
-    colour = layer.cor or "#00bcd4"
+    colour = _colour(layer)
     width = layer.largura or 10.0
     geoms: list[Any] = []
     props: list[dict[str, Any]] = []
@@ -271,6 +241,7 @@ def _road_layer(
     elif pd.notna(x_road) and pd.notna(y_road):
         geoms.append(shapely.LineString([(point.x, point.y), (float(x_road), float(y_road))]))
         props.append({"parte": "ligacao", "distancia_via_m": clean(row.get("distancia_via_m"))})
+    worse = layer_style("pedidos", sources.catalog).symbol_for("pendente_localizacao")
     classes = [
         {
             "valor": "trecho",
@@ -286,7 +257,7 @@ def _road_layer(
             "largura": 2.5,
             "tracejado": True,
         },
-        {"valor": "pior_caso", "rotulo": WORST_CASE, "cor": "#e67e22", "largura": 6},
+        {"valor": "pior_caso", "rotulo": WORST_CASE, "cor": worse.cor, "largura": worse.largura},
     ]
     fields = [
         ("name", "Logradouro"),
@@ -321,7 +292,7 @@ def _connection_layer(
         "elemento": clean(row.get("rede_alvo_id")),
         "metodo": _METHODS.get(str(row.get("metodo_distancia"))),
     }
-    colour = layer.cor or "#000000"
+    colour = _colour(layer)
     classes = [{"rotulo": layer.titulo or "", "cor": colour, "largura": 7}]
     fields = [("rede", "Rede existente"), ("elemento", "Elemento"), ("metodo", "Traçado")]
     data = LayerData.build([start], [{k: v for k, v in props.items() if v}], sources.assessment.crs)
@@ -353,7 +324,7 @@ def _evidence(
     for key in order:
         entries = items.get(key) or []
         label = groups[key].rotulo if key in groups else key
-        colour = groups[key].cor if key in groups else _UNKNOWN_GROUP
+        colour = groups[key].cor if key in groups else NEUTRAL_COLOUR
         lines = []
         for item in entries:
             if "osm_id" in item:
@@ -388,7 +359,7 @@ def _evidence(
         {"valor": k, "rotulo": g.rotulo, "cor": g.cor, "largura": 8} for k, g in groups.items()
     ]
     classes += [
-        {"valor": k, "rotulo": k, "cor": _UNKNOWN_GROUP, "largura": 8}
+        {"valor": k, "rotulo": k, "cor": NEUTRAL_COLOUR, "largura": 8}
         for k in items
         if k not in groups
     ]
@@ -499,13 +470,15 @@ def _place_section(public: pd.Series, stretch: bool) -> list[str]:
 def _panel(
     public: pd.Series,
     sources: MapSources,
+    spec: MapSpec,
     rings: Sequence[tuple[float, str, str]],
     evidence: Sequence[tuple[str, str, list[str]]],
     stretch: bool = False,
 ) -> str:
     catalog = sources.catalog
     style = layer_style("pedidos", catalog)
-    aliases = {**_LABELS, **style.campos}
+    # field labels: the catalog's, then those of the composition (fields it lacks)
+    aliases = {**layer_style("extensoes", catalog).campos, **style.campos, **spec.rotulos}
     kinds = catalog.rede_existente.tipos
 
     def rows(columns: Sequence[str]) -> list[tuple[str, str]]:
@@ -521,7 +494,7 @@ def _panel(
                 text = "" if radius is None else f"± {_number(float(radius), 0)} m"
             else:
                 text = fmt(c, value)
-            out.append((_LABELS.get(c, aliases.get(c, c)), text))
+            out.append((aliases.get(c, c), text))
         return out
 
     situation = style.symbol_for(public.get("situacao"))
@@ -655,5 +628,5 @@ def request_layers(sources: MapSources, index: int, spec: MapSpec) -> RequestLay
         bounds=wgs84_bounds(extent, assessment.crs),
         area=area,
         own=own,
-        panel=_panel(public, sources, rings, lists, stretch is not None),
+        panel=_panel(public, sources, spec, rings, lists, stretch is not None),
     )

@@ -69,7 +69,7 @@ from geo_ip.config import Rules
 from geo_ip.errors import GeoIPError
 from geo_ip.provenance import FICTIONAL_LABEL, OSM_ATTRIBUTION, file_record, stamp
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 __all__ = [
     "EXCLUDE_COLUMNS",

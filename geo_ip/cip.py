@@ -76,7 +76,7 @@ __all__ = [
     "write_cip_outputs",
 ]
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 FORMULA = (
     "CIP = alíquota × kWh na base × tarifa da classe; kWh na base = 0 para o consumidor "

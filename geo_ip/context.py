@@ -66,7 +66,7 @@ __all__ = [
     "read_occurrences",
 ]
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 SAFETY_CATEGORIES: dict[str, tuple[str, ...]] = {
     "travessias": ("travessia",),

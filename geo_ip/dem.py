@@ -20,7 +20,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo_ip.errors import DemError
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 MIN_COVERAGE = 0.5
 """Below this fraction of the territory covered, the DEM is refused."""

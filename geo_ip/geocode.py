@@ -116,7 +116,7 @@ __all__ = [
     "read_cnefe",
 ]
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 GEOCODE_COLUMNS = (
     "x", "y", "latitude", "longitude", "geocodificacao", "logradouro_encontrado",

@@ -52,7 +52,7 @@ from geo_ip.errors import GridError
 
 __all__ = ["ELEMENT_COLUMNS", "IP_COLUMNS", "GridData", "read_bdgd", "read_grid", "read_grid_file"]
 
-logger = logging.getLogger("geo_ip")
+logger = logging.getLogger(__name__)
 
 # --- BDGD schema (PRODIST Módulo 10). Layer names and join keys come from the catalog;
 # these are the attribute fields read from those layers.

@@ -46,7 +46,7 @@ from geo_ip._gridpath_kernels import (
 )
 from geo_ip._parallel import cores
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 GRIDPATH_COLUMNS = [
     "distancia_rede_m", "distancia_rede_reta_m", "metodo_distancia", "rede_alvo_tipo",

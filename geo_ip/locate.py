@@ -27,7 +27,7 @@ from geo_ip.errors import InputFileError
 from geo_ip.network import SNAP_COLUMNS, RoadIndex
 from geo_ip.territory import read_layer
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 LOCATED_COLUMNS = ("situacao", "problemas")
 """Status columns rewritten by :func:`locate_requests`."""

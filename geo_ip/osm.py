@@ -35,7 +35,7 @@ from shapely import MultiPolygon, Polygon
 from geo_ip.catalog import GraphFilter, RoadsLayer
 from geo_ip.errors import OsmError, PlaceNotFoundError
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 USEFUL_TAGS_WAY: tuple[str, ...] = (
     "name",

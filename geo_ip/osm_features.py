@@ -40,7 +40,7 @@ from geo_ip.catalog import Catalog
 from geo_ip.errors import OsmError
 from geo_ip.osm import check_osm_file, tag_dict
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 CRS = "EPSG:4326"
 

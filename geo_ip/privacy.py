@@ -99,7 +99,7 @@ __all__ = [
     "valid_cpf_digits",
 ]
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 PERSONAL_COLUMNS = (
     "cpf_solicitante",

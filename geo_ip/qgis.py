@@ -47,7 +47,7 @@ from geo_ip._qgs_project import ProjectLayer, project_document
 from geo_ip._qml import family_of, qml_document
 from geo_ip.catalog import Catalog, OutputLayer, SymbolClass, load_catalog
 from geo_ip.errors import InputFileError
-from geo_ip.styles import LAYER_NAMES, LayerStyle, layer_style
+from geo_ip.styles import LAYER_NAMES, NEUTRAL_COLOUR, LayerStyle, layer_style
 
 __all__ = ["STYLE_TABLE", "qml_for", "style_geopackage", "write_project"]
 
@@ -122,7 +122,7 @@ def _fallback_style(layer: GpkgLayer) -> LayerStyle:
         grupo=_OTHERS_GROUP,
         tipo="simples",
         campo=None,
-        classes=(SymbolClass(rotulo=layer.table, cor="#7f8c8d", largura=2.0),),
+        classes=(SymbolClass(rotulo=layer.table, cor=NEUTRAL_COLOUR, largura=2.0),),
         campos={},
     )
 

@@ -65,7 +65,7 @@ __all__ = [
     "write_sheets",
 ]
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 SHEETS_DIR = "fichas"
 """Folder of the sheets inside the output folder."""

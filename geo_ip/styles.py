@@ -19,7 +19,18 @@ from pydantic import BaseModel, ConfigDict
 
 from geo_ip.catalog import Catalog, Geometry, OutputLayer, Renderer, SymbolClass, load_catalog
 
-__all__ = ["LAYER_NAMES", "LayerStyle", "OutputLayer", "SymbolClass", "layer_style"]
+__all__ = [
+    "LAYER_NAMES",
+    "NEUTRAL_COLOUR",
+    "LayerStyle",
+    "OutputLayer",
+    "SymbolClass",
+    "layer_style",
+]
+
+NEUTRAL_COLOUR = "#7f8c8d"
+"""Grey of what neither the catalog nor a map composition describes: a GeoPackage layer
+outside the catalog (QGIS), a class left without one, a group of evidence no map lists."""
 
 
 class _Frozen(BaseModel):

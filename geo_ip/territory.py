@@ -52,7 +52,7 @@ from geo_ip.errors import DemError, GeoIPError, GridError, TerritoryError
 from geo_ip.gridpath import ATTACHMENT_KEY, ATTACHMENT_TABLE, Attachment, GridNetwork
 from geo_ip.provenance import FICTIONAL_LABEL, OSM_ATTRIBUTION, file_record
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 
 ROAD_COLUMNS = [

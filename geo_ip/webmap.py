@@ -63,7 +63,7 @@ __all__ = [
     "write_maps",
 ]
 
-log = logging.getLogger("geo_ip")
+log = logging.getLogger(__name__)
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 """The only address a map loads from the internet (and only with the OSM base map)."""

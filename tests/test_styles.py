@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import re
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from geo_ip.catalog import load_catalog
 from geo_ip.errors import CatalogError
@@ -71,3 +76,44 @@ def test_bad_styles_are_refused(tmp_path: Path, old: str, new: str, message: str
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(CatalogError, match=message):
         load_catalog(tmp_path)
+
+
+def _near(png: bytes, colour: tuple[int, int, int]) -> int:
+    """Pixels of a PNG within a small distance of ``colour`` (the PNG is quantised)."""
+    with Image.open(io.BytesIO(png)) as image:
+        rgb = np.asarray(image.convert("RGB"), dtype=np.int64)
+    return int((np.abs(rgb - np.asarray(colour)).sum(axis=2) <= 40).sum())
+
+
+def test_a_ring_colour_in_maps_reaches_the_web_map_and_the_sheet(
+    demo_assessment: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One colour changed in ``maps/pedido.toml`` shows on the request's web map and sheet."""
+    import geo_ip._maps as maps_module
+    from geo_ip._paths import resource_dir
+    from geo_ip.sheets import static_map
+    from geo_ip.webmap import request_map
+
+    table = demo_assessment.table
+    i = int(np.flatnonzero(table["protocolo"] == "PED-2026-0103")[0])
+    assert demo_assessment.rules.avaliacao.raio_equipamentos_m.valor == 300  # a ring of its own
+    green = (0, 255, 0)
+    assert _near(static_map(demo_assessment, i), green) == 0
+    text = (resource_dir("maps") / "pedido.toml").read_text(encoding="utf-8")
+    old = 'rotulo_ficha = "equipamentos"\ncor = "#2874a6"'
+    assert text.count(old) == 1
+    new = text.replace(old, 'rotulo_ficha = "equipamentos"\ncor = "#00ff00"')
+    (tmp_path / "pedido.toml").write_text(new, encoding="utf-8")
+    monkeypatch.setattr(
+        maps_module, "resource_dir", lambda name: tmp_path if name == "maps" else resource_dir(name)
+    )
+    maps_module._bundled.cache_clear()  # the bundled compositions are read once
+    try:
+        page = request_map(demo_assessment, i).get_root().render()
+        png = static_map(demo_assessment, i)
+    finally:
+        maps_module._bundled.cache_clear()
+    circles = re.findall(r'\{[^{}]*"color": "(#\w+)"[^{}]*"radius": ([\d.]+)', page)
+    assert ("#00ff00", "300.0") in circles
+    assert "border-color:#00ff00" in page  # the legend
+    assert _near(png, green) > 200  # the ring and its legend line, in the same colour

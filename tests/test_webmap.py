@@ -538,6 +538,15 @@ def test_bundled_compositions() -> None:
             "não é um raio",
         ),
         ('[[camadas]]\ncamada = "vias"\ncor = "vermelho"\n', "camadas.1.cor", "pattern"),
+        ('[[camadas]]\ncamada = "conexao"\ntitulo = "x"\n', "camadas[1].cor", "precisa de cor"),
+        (
+            '[ficha.faixa]\nparametro = "raio_lunar_m"\nrotulo = "x"\ncor = "#000000"\n'
+            'borda = "#000000"\n',
+            "ficha.faixa.parametro",
+            "não é um raio",
+        ),
+        ('[ficha.contornos]\nestradas = "#000000"\n', "ficha.contornos.estradas", "desconhecida"),
+        ('[ficha.contornos]\nvias = "preto"\n', "ficha.contornos.vias", "pattern"),
     ],
 )
 def test_composition_errors_name_the_file_and_key(
