@@ -246,12 +246,15 @@ def pending_places(located: pd.DataFrame, limit_m: float) -> pd.Series:
     Returns
     -------
     pandas.Series of bool
-        ``localizacao_pendente``, same index.
+        ``localizacao_pendente``, same index: located (``x``/``y``) with an uncertainty
+    above the limit, or of unknown size (NaN).
     """
     x = pd.to_numeric(located["x"], errors="coerce").to_numpy(dtype=float)
     y = pd.to_numeric(located["y"], errors="coerce").to_numpy(dtype=float)
     radius = pd.to_numeric(located["incerteza_m"], errors="coerce").to_numpy(dtype=float)
-    pending = np.isfinite(x) & np.isfinite(y) & np.isfinite(radius) & (radius > limit_m)
+    # an unknown size (a lone bairro point, an online answer without its box) is not
+    # a precise place: pending too
+    pending = np.isfinite(x) & np.isfinite(y) & (~np.isfinite(radius) | (radius > limit_m))
     return pd.Series(pending, index=located.index, dtype=bool)
 
 
@@ -505,8 +508,13 @@ def site_checks(table: pd.DataFrame, limit_m: float) -> pd.Series:
             "não pôde ser estimado",
         )  # fmt: skip
         out[i] = (
-            f"Confirmar no local a posição do pedido{where} ({size}incerteza de "
-            f"{metres(radius[j])}, acima do limite de {metres(limit_m)}): {extension}, "
+            f"Confirmar no local a posição do pedido{where} ({size}incerteza "
+            + (
+                f"de {metres(radius[j])}, acima do limite de {metres(limit_m)}"
+                if np.isfinite(radius[j])
+                else "desconhecida"
+            )
+            + f"): {extension}, "
             f"{poles} e {cost}; registre o local confirmado como decisão 'localizacao', com "
             "latitude e longitude."
         )

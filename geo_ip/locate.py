@@ -128,7 +128,10 @@ def locate_requests(
     problems = _append(
         problems, failed, "não localizado: " + out["geocodificacao_detalhe"].fillna("").astype(str)
     )
-    radius = ", ± " + out["incerteza_m"].round(0).astype("Int64").astype(str) + " m)"
+    size = pd.to_numeric(out["incerteza_m"], errors="coerce")
+    radius = (", ± " + size.round(0).astype("Int64").astype(str) + " m)").where(
+        size.notna(), ", tamanho desconhecido)"
+    )
     for kind, text in _PRECISION_WARNING.items():
         problems = _append(problems, out["geocodificacao"] == kind, text + radius)
     outside = np.isfinite(lon) & np.isfinite(lat) & ~inside

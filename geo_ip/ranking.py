@@ -580,10 +580,17 @@ def _location_texts(
         else np.full(len(pending), np.nan)
     )
     limit = format_number(rules.avaliacao.incerteza_maxima_m.valor)
-    text = (
-        "Pendente de confirmação do local (posição aproximada: incerteza de "
+    size = np.where(
+        np.isfinite(radius),
+        "incerteza de "
         + _formatted(radius, lambda v: format_number(v, 0))
-        + f" m, acima do limite de {limit} m das regras): com "
+        + f" m, acima do limite de {limit} m das regras",
+        "incerteza desconhecida",
+    ).astype(object)
+    text = (
+        "Pendente de confirmação do local (posição aproximada: "
+        + size
+        + "): com "
         + _formatted(total[pending], format_number)
         + " pontos no pior caso entre as posições possíveis, ficaria em "
         + would_be.astype(str).astype(object)

@@ -395,10 +395,15 @@ def rank(table: pd.DataFrame, rules: Rules, budget: float | None) -> pd.DataFram
 def _location_text(row: _Row, place: int, rules: Rules) -> str:
     """Reason of a request pending location (see ``ranking._location_texts``)."""
     limit = format_number(rules.avaliacao.incerteza_maxima_m.valor)
+    radius = _number(row.get("incerteza_m"))
+    size = (
+        f"incerteza de {format_number(radius, 0)} m, acima do limite de {limit} m das regras"
+        if math.isfinite(radius)
+        else "incerteza desconhecida"
+    )
     text = (
-        "Pendente de confirmação do local (posição aproximada: incerteza de "
-        f"{format_number(_number(row.get('incerteza_m')), 0)} m, acima do limite de {limit} m "
-        f"das regras): com {format_number(_number(row['pontuacao_total']))} pontos no pior "
+        f"Pendente de confirmação do local (posição aproximada: {size}): com "
+        f"{format_number(_number(row['pontuacao_total']))} pontos no pior "
         f"caso entre as posições possíveis, ficaria em {place}º na classificação; sem "
         "participação do Município e fora do orçamento até a Comissão confirmar o local "
         "(decisão 'localizacao', com latitude e longitude)"

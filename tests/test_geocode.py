@@ -274,6 +274,23 @@ def test_bairros_mapped_as_points_beside_polygons_narrow_too(tmp_path: Path) -> 
     assert row["incerteza_m"] == 350.0
 
 
+def test_a_lone_bairro_point_has_no_size_and_says_so(tmp_path: Path) -> None:
+    # One place point and no area: no Voronoi cell, no radius; the location is not
+    # "precise", it is of unknown size (NaN: the assessment treats it as pending).
+    path = write_territory(tmp_path / "um.gpkg", bairros=False)
+    point = gpd.GeoDataFrame(
+        {"osm_id": ["node/900"], "nome": ["Centro"], "tipo": "suburb"},
+        geometry=[P(100, 200)],
+        crs=CRS,
+    )
+    pyogrio.write_dataframe(point, path, layer="bairros", driver="GPKG")
+    row = one(Gazetteer.from_territory(path), bairro="Centro")
+    assert row["geocodificacao"] == "bairro"
+    assert np.isnan(row["incerteza_m"])
+    assert row["confianca"] == 0.0
+    assert "(tamanho desconhecido)" in row["geocodificacao_detalhe"]
+
+
 def test_a_point_on_a_merged_edge_lies_on_its_own_name(tmp_path: Path) -> None:
     # A territory built before edges split at changes of name: "Rua Alfa / Viaduto Beta"
     # merged x=100..1100; Rua Alfa also has its own edge x=0..100. Its point must lie on

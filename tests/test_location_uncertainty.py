@@ -350,6 +350,9 @@ def test_positions_are_spread_along_the_stretch_both_ends_included() -> None:
     )
     pending = uncertainty.pending_places(located, 100.0)
     assert pending.tolist() == [True, True, True, True, False]
+    # an unknown size is not a precise place
+    unknown = located.assign(incerteza_m=[np.nan, 0.0, 100.0, 100.1, np.nan])
+    assert uncertainty.pending_places(unknown, 100.0).tolist() == [True, False, False, True, True]
     table, owner = uncertainty.expand(located, pending, index, max_distance_m=10.0, samples=5)
     # no stretch (row 2), an error (row 3) and a sure place (row 4) get no positions
     assert owner.tolist() == [0, 1, 2, 3, 4, *[0] * 5, *[1] * 5]
