@@ -10,6 +10,7 @@ digits, yes/no answers and the quoting of a value in a Portuguese message. Used 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -19,6 +20,7 @@ from numbers import Integral
 from typing import Any, overload
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 __all__ = [
@@ -30,6 +32,9 @@ __all__ = [
     "cell_text",
     "cpf_digits",
     "date_problems",
+    "format_brl",
+    "format_number",
+    "number_column",
     "parse_dates",
     "quoted",
     "slug",
@@ -350,3 +355,81 @@ def category(value: object, allowed: Sequence[str], aliases: Mapping[str, str]) 
         first = key.split("_")[0]
         canon = aliases.get(first) or next((a for a in allowed if a.split("_")[0] == first), None)
     return canon
+
+
+def format_number(value: float, decimals: int = 1, *, trim: bool = True) -> str:
+    """Format a number the Brazilian way (``1.234,5``).
+
+    Parameters
+    ----------
+    value : float
+        The number.
+    decimals : int, default 1
+        Decimal places.
+    trim : bool, default True
+        Drop trailing zeros of the decimal part (``120,0`` → ``120``).
+
+    Returns
+    -------
+    str
+        The formatted number; ``"?"`` for NaN.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "?"
+    number = float(value)
+    if number == 0.0 and math.copysign(1.0, number) < 0:  # -0.0 == 0.0 for the cache
+        return _format(number, decimals, trim)
+    return _format_cached(number, decimals, trim)
+
+
+_SWAP_SEPARATORS = str.maketrans({",": ".", ".": ","})
+
+
+def _format(number: float, decimals: int, trim: bool) -> str:
+    text = f"{number:,.{decimals}f}"
+    if trim and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    return text.translate(_SWAP_SEPARATORS)
+
+
+_format_cached = functools.lru_cache(maxsize=1 << 16)(_format)
+"""Counts, points and levels repeat across thousands of motivations: format them once."""
+
+
+def format_brl(value: float) -> str:
+    """Format an amount in reais (``R$ 12.345,00``).
+
+    Parameters
+    ----------
+    value : float
+        Amount in R$.
+
+    Returns
+    -------
+    str
+        ``"R$ 1.234,56"``; ``"R$ ?"`` for NaN.
+    """
+    return f"R$ {format_number(value, 2, trim=False)}"
+
+
+def number_column(table: pd.DataFrame, column: str) -> npt.NDArray[np.float64]:
+    """Return a column as floats (NaN where missing, not a number, or absent).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Any table.
+    column : str
+        Column name; an absent column gives all NaN.
+
+    Returns
+    -------
+    numpy.ndarray
+        A writable float64 array, one value per row.
+    """
+    if column not in table.columns:
+        return np.full(len(table), np.nan)
+    values = pd.to_numeric(table[column], errors="coerce").astype("float64")
+    return np.array(values, dtype=np.float64)

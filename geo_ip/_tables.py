@@ -38,9 +38,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geo_ip._parse import cell_text, slug
+from geo_ip._parse import cell_text, format_number, slug
 from geo_ip.errors import InputFileError
-from geo_ip.scoring import format_number
 
 __all__ = [
     "GEOMETRY_PROBLEM",

@@ -39,6 +39,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from geo_ip._parse import number_column as _numbers
 from geo_ip.config import CRITERIA
 from geo_ip.network import SNAP_COLUMNS, RoadIndex
 from geo_ip.scoring import format_brl, format_number
@@ -336,12 +337,6 @@ def expand(
         len(extra),
     )
     return table, np.concatenate([owner, np.repeat(rows, k)])
-
-
-def _numbers(table: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in table.columns:
-        return np.full(len(table), np.nan)
-    return pd.to_numeric(table[column], errors="coerce").astype("float64").to_numpy()
 
 
 def collapse(

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from geo_ip._parse import number_column as _numbers
 from geo_ip.config import Rules
 
 __all__ = ["BENEFICIARY_COLUMNS", "BOM_COLUMNS", "beneficiaries", "bill_of_materials"]
@@ -48,12 +49,6 @@ BENEFICIARY_COLUMNS = (
     "custo_por_beneficiario_rs",
 )
 """Columns added by :func:`beneficiaries`."""
-
-
-def _numbers(table: pd.DataFrame, name: str) -> np.ndarray:
-    if name not in table.columns:
-        return np.full(len(table), np.nan)
-    return pd.to_numeric(table[name], errors="coerce").astype("float64").to_numpy()
 
 
 def bill_of_materials(paths: pd.DataFrame, rules: Rules) -> pd.DataFrame:

@@ -17,13 +17,13 @@ the requests spreadsheet) get 0 points and a motivation saying why.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from geo_ip._parse import format_brl, format_number
 from geo_ip.config import ART12_SIGNS, CRITERIA, LEVEL_CODES, LevelCode, Rules, StepTable
 
 __all__ = ["SUGGESTION_COLUMNS", "format_brl", "format_number", "suggest"]
@@ -76,66 +76,6 @@ _ART12_TAIL = (
     "direta (Art. 12 §2)."
 )
 _ART12_NONE = "Via rural sem sinal de alto fluxo (Art. 12 §1)."
-
-
-# ---------------------------------------------------------------------------
-# Brazilian number formatting
-# ---------------------------------------------------------------------------
-def format_number(value: float, decimals: int = 1, *, trim: bool = True) -> str:
-    """Format a number the Brazilian way (``1.234,5``).
-
-    Parameters
-    ----------
-    value : float
-        The number.
-    decimals : int, default 1
-        Decimal places.
-    trim : bool, default True
-        Drop trailing zeros of the decimal part (``120,0`` → ``120``).
-
-    Returns
-    -------
-    str
-        The formatted number; ``"?"`` for NaN.
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "?"
-    number = float(value)
-    if number == 0.0 and math.copysign(1.0, number) < 0:  # -0.0 == 0.0 for the cache
-        return _format(number, decimals, trim)
-    return _format_cached(number, decimals, trim)
-
-
-_SWAP_SEPARATORS = str.maketrans({",": ".", ".": ","})
-
-
-def _format(number: float, decimals: int, trim: bool) -> str:
-    text = f"{number:,.{decimals}f}"
-    if trim and "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if text in ("-0", ""):
-        text = "0"
-    return text.translate(_SWAP_SEPARATORS)
-
-
-_format_cached = functools.lru_cache(maxsize=1 << 16)(_format)
-"""Counts, points and levels repeat across thousands of motivations: format them once."""
-
-
-def format_brl(value: float) -> str:
-    """Format an amount in reais (``R$ 12.345,00``).
-
-    Parameters
-    ----------
-    value : float
-        Amount in R$.
-
-    Returns
-    -------
-    str
-        ``"R$ 1.234,56"``; ``"R$ ?"`` for NaN.
-    """
-    return f"R$ {format_number(value, 2, trim=False)}"
 
 
 def _count(n: float, singular: str, plural: str) -> str:

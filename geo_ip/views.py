@@ -17,11 +17,11 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import shapely
 
 from geo_ip import privacy
+from geo_ip._parse import number_column
 from geo_ip.assess import Assessment, criteria_columns
 from geo_ip.ranking import PENDING
 
@@ -34,7 +34,6 @@ __all__ = [
     "STEM_LENGTH",
     "export_table",
     "internal_ranking",
-    "numeric_column",
     "ordered_rows",
     "plain_cell",
     "proposed_poles",
@@ -204,25 +203,17 @@ def request_file_stems(table: pd.DataFrame) -> list[str]:
     return stems
 
 
-def numeric_column(table: pd.DataFrame, column: str) -> npt.NDArray[np.float64]:
-    """Float values of a column (NaN where missing or absent)."""
-    if column not in table.columns:
-        return np.full(len(table), np.nan)
-    values = pd.to_numeric(table[column], errors="coerce").astype("float64")
-    return np.array(values, dtype=np.float64)  # a writable copy
-
-
 def ordered_rows(table: pd.DataFrame) -> pd.DataFrame:
     """Rows in the order of the lists (:data:`GROUP_ORDER`), then by input line."""
     situation = table["situacao"].astype(str)
     group = situation.map(GROUP_ORDER).fillna(9).to_numpy()
     # within a group: the position (ranked), the act's order (Art. 11 and 12, the order
     # the budget reserves them in) or the points, highest first (pending requests)
-    key = numeric_column(table, "posicao")
+    key = number_column(table, "posicao")
     reserved = situation.isin(RESERVED_GROUPS).to_numpy()
-    key[reserved] = numeric_column(table, "ordem_ato")[reserved]
+    key[reserved] = number_column(table, "ordem_ato")[reserved]
     pending = situation.isin(PENDING).to_numpy()
-    key[pending] = -numeric_column(table, "pontuacao_total")[pending]
+    key[pending] = -number_column(table, "pontuacao_total")[pending]
     key = np.where(np.isnan(key), np.inf, key)
     order = np.lexsort((table["linha"].to_numpy(), key, group))
     return table.iloc[order]
