@@ -5,7 +5,7 @@
 deterministic sample of the real street names of its ``vias`` layer (``--n``, ``--seed``),
 writes each one the way a clerk would (:func:`clerk_variant`: abbreviated type and titles,
 missing accents, upper or lower case, one typo in long names, sometimes no type, sometimes
-a house number), geocodes them all with one :func:`geo_ip.geocode.geocode` call and prints
+a house number), geocodes them all with one :func:`geo_ip.requests.geocode.geocode` call and prints
 the rate and every failure.
 
 A case is **correct** when the point returned lies within :data:`MAX_DIST_M` of a ``vias``
@@ -347,8 +347,8 @@ def evaluate(cases: list[Case], out: pd.DataFrame, vias: gpd.GeoDataFrame) -> Re
 
 def run(territory: Path, n: int = N_NAMES, seed: int = SEED) -> tuple[Result, list[Case]]:
     """Build the gazetteer of ``territory``, geocode the set in one call and score it."""
-    from geo_ip.geocode import Gazetteer, geocode
-    from geo_ip.territory import read_layer
+    from geo_ip.requests.geocode import Gazetteer, geocode
+    from geo_ip.territory.store import read_layer
 
     vias = read_layer(territory, "vias")
     gazetteer = Gazetteer.from_territory(territory, roads=vias)
@@ -399,8 +399,8 @@ def main(argv: list[str] | None = None) -> int:
             if not pbf.exists():
                 print(f"dados reais ausentes: {pbf} (veja ../shared/data/README.md)")
                 return 0
-            from geo_ip.config import load_rules
-            from geo_ip.territory import build_territory
+            from geo_ip.rules.config import load_rules
+            from geo_ip.territory.store import build_territory
 
             territory = Path(tmp) / "poa.gpkg"
             build_territory(

@@ -10,12 +10,12 @@ its own ``steps`` entry with ``seconds`` and ``peak_mb``.
 Stages
 ------
 ``territory``        build the territory GeoPackage from OSM (``build_territory``)
-``synthetic``        write a synthetic territory (:mod:`geo_ip._synthetic`)
+``synthetic``        write a synthetic territory (:mod:`geo_ip.territory.synthetic`)
 ``osm_territory``    write a synthetic OSM file (setup), then build the territory from it
                      (``build_territory``, the GeoPackage write included)
 ``geocode``          offline geocoding of addresses written from the street names
 ``snap``             vectorised snapping of points (index build + query)
-``assess``           :func:`geo_ip.assess.assess` of synthetic requests, step by step,
+``assess``           :func:`geo_ip.pipeline.assess` of synthetic requests, step by step,
                      then the GeoPackage and the other output tables
 ``grid``             the grid network (attachments), the one-pass path to the grid and,
                      in the same run, per-request networkx Dijkstra on a sample
@@ -149,7 +149,7 @@ def synthetic_addresses(territory_path: str, n: int, seed: int = 7) -> pd.DataFr
     """
     import pyogrio
 
-    from geo_ip.address import normalize_text
+    from geo_ip.requests.address import normalize_text
 
     names = pyogrio.read_dataframe(territory_path, layer="vias", columns=["name"],
                                    read_geometry=False)["name"].dropna().astype(str)  # fmt: skip
@@ -180,11 +180,11 @@ def synthetic_requests(territory_path: str, n: int, out: Path, seed: int = 3) ->
     """Write ``n`` requests with coordinates a few metres off random road points.
 
     (The requests of the territory-agnostic tests; the benchmark's own requests come
-    from :func:`geo_ip._synthetic.synthetic_requests`, with the eligibility fields.)
+    from :func:`geo_ip.territory.synthetic.synthetic_requests`, with the eligibility fields.)
     """
     import geopandas as gpd
 
-    from geo_ip.territory import read_layer
+    from geo_ip.territory.store import read_layer
 
     roads = read_layer(territory_path, "vias")
     rng = np.random.default_rng(seed)
@@ -209,8 +209,8 @@ def synthetic_requests(territory_path: str, n: int, out: Path, seed: int = 3) ->
 
 def _snapped_points(args: dict[str, Any]) -> tuple[Any, Any, pd.DataFrame]:
     """Roads, grid and ``n`` points on random roads, snapped (setup of ``grid``/``naive``)."""
-    from geo_ip.network import RoadIndex
-    from geo_ip.territory import read_layer
+    from geo_ip.network.roads import RoadIndex
+    from geo_ip.territory.store import read_layer
 
     roads = read_layer(args["territory"], "vias")
     grid = read_layer(args["territory"], "rede_existente", missing_ok=True)
@@ -229,8 +229,8 @@ def _snapped_points(args: dict[str, Any]) -> tuple[Any, Any, pd.DataFrame]:
 
 def territory(args: dict[str, Any]) -> dict[str, Any]:
     """Build a territory GeoPackage from OSM (the measured part is the whole build)."""
-    from geo_ip.config import load_rules
-    from geo_ip.territory import GridSource, build_territory
+    from geo_ip.rules.config import load_rules
+    from geo_ip.territory.store import GridSource, build_territory
 
     _reset_peak()
     t0 = time.perf_counter()
@@ -249,7 +249,7 @@ def territory(args: dict[str, Any]) -> dict[str, Any]:
 
 def synthetic(args: dict[str, Any]) -> dict[str, Any]:
     """Write a synthetic territory of about ``edges`` road edges."""
-    from geo_ip._synthetic import write_synthetic_territory
+    from geo_ip.territory.synthetic import write_synthetic_territory
 
     _reset_peak()
     t0 = time.perf_counter()
@@ -265,13 +265,13 @@ def synthetic(args: dict[str, Any]) -> dict[str, Any]:
 def osm_territory(args: dict[str, Any]) -> dict[str, Any]:
     """Build a territory from a synthetic OSM file of about ``edges`` road edges.
 
-    The file (:func:`geo_ip._synthetic.write_synthetic_osm`) is written first, in
-    the setup; the measured part is the whole :func:`geo_ip.territory.build_territory`
+    The file (:func:`geo_ip.territory.synthetic.write_synthetic_osm`) is written first, in
+    the setup; the measured part is the whole :func:`geo_ip.territory.store.build_territory`
     from it, GeoPackage write included, without grid files or DEM.
     """
-    from geo_ip._synthetic import write_synthetic_osm
-    from geo_ip.config import load_rules
-    from geo_ip.territory import build_territory
+    from geo_ip.rules.config import load_rules
+    from geo_ip.territory.store import build_territory
+    from geo_ip.territory.synthetic import write_synthetic_osm
 
     with tempfile.TemporaryDirectory(prefix="geo_ip_osm_") as tmp:
         osm = write_synthetic_osm(Path(tmp) / "sintetico.osm.pbf", edges=int(args["edges"]))
@@ -289,8 +289,8 @@ def osm_territory(args: dict[str, Any]) -> dict[str, Any]:
 
 def geocode(args: dict[str, Any]) -> dict[str, Any]:
     """Offline geocoding of ``n`` addresses (gazetteer build + matching)."""
-    from geo_ip.geocode import Gazetteer
-    from geo_ip.geocode import geocode as run
+    from geo_ip.requests.geocode import Gazetteer
+    from geo_ip.requests.geocode import geocode as run
 
     requests = synthetic_addresses(args["territory"], int(args["n"]))
     _reset_peak()
@@ -306,8 +306,8 @@ def geocode(args: dict[str, Any]) -> dict[str, Any]:
 
 def snap(args: dict[str, Any]) -> dict[str, Any]:
     """Snap ``n`` random points inside the territory's road extent (index build + query)."""
-    from geo_ip.network import RoadIndex
-    from geo_ip.territory import read_layer
+    from geo_ip.network.roads import RoadIndex
+    from geo_ip.territory.store import read_layer
 
     roads = read_layer(args["territory"], "vias")
     xmin, ymin, xmax, ymax = roads.total_bounds
@@ -332,7 +332,7 @@ _ASSESS_STEPS = {
     "Pontuação sugerida, elegibilidade e decisões da Comissão": "pontuacao",
     "Classificação, participação do Município e orçamento": "classificacao",
 }
-"""The progress texts of :func:`geo_ip.assess.assess` and the step each one starts."""
+"""The progress texts of :func:`geo_ip.pipeline.assess` and the step each one starts."""
 
 
 def assess(args: dict[str, Any]) -> dict[str, Any]:
@@ -346,10 +346,10 @@ def assess(args: dict[str, Any]) -> dict[str, Any]:
     sheets: CSV, XLSX, GeoPackage again, QGIS project, JSON) and, with ``overview``,
     ``panorama`` (the overview web map).
     """
-    from geo_ip._assess_outputs import _write_gpkg, public_ranking, write_outputs
-    from geo_ip._synthetic import write_synthetic_requests
-    from geo_ip.assess import assess as run
-    from geo_ip.config import load_rules
+    from geo_ip.outputs.files import _write_gpkg, public_ranking, write_outputs
+    from geo_ip.pipeline import assess as run
+    from geo_ip.rules.config import load_rules
+    from geo_ip.territory.synthetic import write_synthetic_requests
 
     rules = load_rules(args["rules"])
     with tempfile.TemporaryDirectory() as tmp, _TreePeak() as tree:
@@ -392,7 +392,7 @@ def assess(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _overview(result: Any, folder: Path) -> Path:
-    from geo_ip.webmap import MapSources, overview_map, save_map
+    from geo_ip.outputs.web.webmap import MapSources, overview_map, save_map
 
     sources = MapSources.from_assessment(result)
     return save_map(overview_map(result, sources=sources), folder / "mapa.html")
@@ -410,9 +410,9 @@ def grid(args: dict[str, Any]) -> dict[str, Any]:
     low-voltage element is attached to (what one would write without the one-pass
     method), on ``sample`` requests, extrapolated to ``n`` (``ingenuo_s``).
     """
-    from geo_ip.config import load_rules
-    from geo_ip.gridpath import GridNetwork
-    from geo_ip.territory import read_grid_attachment
+    from geo_ip.network.gridpath import GridNetwork
+    from geo_ip.rules.config import load_rules
+    from geo_ip.territory.store import read_grid_attachment
 
     net = load_rules(args["rules"]).rede
     roads, grid_layer, snapped = _snapped_points(args)
@@ -439,8 +439,8 @@ def _naive(args: dict[str, Any], roads: Any, grid_layer: Any, snapped: Any) -> d
     """Per-request networkx Dijkstra on ``sample`` requests, extrapolated to ``n``."""
     import networkx as nx
 
-    from geo_ip.config import load_rules
-    from geo_ip.territory import read_layer
+    from geo_ip.rules.config import load_rules
+    from geo_ip.territory.store import read_layer
 
     net = load_rules(args["rules"]).rede
     graph = nx.Graph()
@@ -464,9 +464,9 @@ def _naive(args: dict[str, Any], roads: Any, grid_layer: Any, snapped: Any) -> d
 
 def overview(args: dict[str, Any]) -> dict[str, Any]:
     """The overview web map of ``n`` assessed requests (build + write), and its size."""
-    from geo_ip._synthetic import write_synthetic_requests
-    from geo_ip.assess import assess as run
-    from geo_ip.config import load_rules
+    from geo_ip.pipeline import assess as run
+    from geo_ip.rules.config import load_rules
+    from geo_ip.territory.synthetic import write_synthetic_requests
 
     with tempfile.TemporaryDirectory() as tmp:
         requests = write_synthetic_requests(args["territory"], int(args["n"]), Path(tmp) / "p.csv")

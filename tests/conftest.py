@@ -24,8 +24,8 @@ def require(path: Path) -> Path:
 @pytest.fixture(scope="session")
 def demo_territory(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled demo territory, built once per test session (read-only for tests)."""
-    from geo_ip.config import load_rules
-    from geo_ip.territory import GridSource, build_territory
+    from geo_ip.rules.config import load_rules
+    from geo_ip.territory.store import GridSource, build_territory
 
     out = tmp_path_factory.mktemp("demo_territory") / "territorio.gpkg"
     build_territory(
@@ -44,8 +44,8 @@ def poa_territory(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
     Skips when the real data is absent. Returns the :class:`TerritoryReport`.
     """
-    from geo_ip.config import load_rules
-    from geo_ip.territory import build_territory
+    from geo_ip.rules.config import load_rules
+    from geo_ip.territory.store import build_territory
 
     pbf = require(POA / "poa_osm.pbf")
     out = tmp_path_factory.mktemp("poa_territory") / "poa.gpkg"
@@ -63,8 +63,8 @@ DEMO_BUDGET = 300_000.0
 @pytest.fixture(scope="session")
 def demo_assessment(demo_territory: Path) -> Any:
     """The demo assessed with every optional input, as ``geo-ip demo`` does (once)."""
-    from geo_ip.assess import assess
-    from geo_ip.config import load_rules
+    from geo_ip.pipeline import assess
+    from geo_ip.rules.config import load_rules
 
     return assess(
         demo_territory,
@@ -85,6 +85,6 @@ def demo_outputs(demo_assessment: Any, tmp_path_factory: pytest.TempPathFactory)
 
     Read-only for the tests: the folder is ``demo_outputs[0].parent``.
     """
-    from geo_ip._assess_outputs import write_outputs
+    from geo_ip.outputs.files import write_outputs
 
     return write_outputs(demo_assessment, tmp_path_factory.mktemp("avaliacao_demo"))

@@ -1,4 +1,4 @@
-"""Independent reference for :class:`geo_ip.gridpath.GridNetwork`: networkx, one search a request.
+"""Reference for :class:`geo_ip.network.gridpath.GridNetwork`: networkx, one search a request.
 
 The roads become an undirected networkx graph in which every road edge is split at the
 attachment of every grid sample (grid points as they are, lines densified every
@@ -24,7 +24,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import LineString
 
-from geo_ip.network import RoadIndex
+from geo_ip.network.roads import RoadIndex
 
 LV = ("bt", "poste", "ponto_ip", "transformador", "via_iluminada")
 """Grid types a low-voltage extension starts from (docs/assessment.md)."""

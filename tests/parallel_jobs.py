@@ -1,6 +1,6 @@
-"""Module-level functions for the tests of :mod:`geo_ip._parallel` (run in its workers).
+"""Module-level functions for the tests of :mod:`geo_ip._util.parallel` (run in its workers).
 
-The workers are fresh ``python -m geo_ip._parallel`` processes started in the caller's
+The workers are fresh ``python -m geo_ip._util.parallel`` processes started in the caller's
 working directory, which ``-m`` puts first on ``sys.path``: with the project root as the
 working directory (as pytest runs it) they import ``tests.parallel_jobs``.
 """
@@ -42,7 +42,7 @@ def countdown(shared: int, chunk: tuple[int, str]) -> Iterator[dict[str, int]]:
 
 def roads_then_fail(roads: Any, job: tuple[Any, int]) -> Iterator[Any]:
     """The territory's road helper that dies after handing over the roads."""
-    from geo_ip._osm_arrays import read_job
+    from geo_ip.sources.osm_arrays import read_job
 
     path, _sample = job
     yield read_job(roads, path)

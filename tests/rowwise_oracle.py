@@ -1,14 +1,14 @@
 """Row-by-row implementations of the array kernels, kept as oracles.
 
-The vectorised :func:`geo_ip.ranking.rank`, :func:`geo_ip.eligibility.check`, the path
-assembly of :class:`geo_ip.gridpath.GridNetwork` and the cached
-:func:`geo_ip.scoring.format_number` must give exactly what these give.
+The vectorised :func:`geo_ip.law.ranking.rank`, :func:`geo_ip.law.eligibility.check`, the path
+assembly of :class:`geo_ip.network.gridpath.GridNetwork` and the cached
+:func:`geo_ip.law.scoring.format_number` must give exactly what these give.
 
 The path assembly and ``format_number`` are the code of geo_ip 0.1.0 before the array
 kernels (issue 7). ``rank`` and ``check`` were rewritten row by row for the money
 decisions of issue 16 (Art. 11/12 works reserved in the budget, hardship as the
-program's condition), from the docstrings of :mod:`geo_ip.ranking` and
-:mod:`geo_ip.eligibility`, not from their code; only the texts were copied. The cases
+program's condition), from the docstrings of :mod:`geo_ip.law.ranking` and
+:mod:`geo_ip.law.eligibility`, not from their code; only the texts were copied. The cases
 where the two first disagreed (fixed in the code) are pinned in ``tests/test_kernels.py``.
 """
 
@@ -27,9 +27,9 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from geo_ip._parse import cell_text, slug, yes_no
-from geo_ip.config import Rules
-from geo_ip.eligibility import (
+from geo_ip._util.parse import cell_text, slug, yes_no
+from geo_ip.rules.config import Rules
+from geo_ip.law.eligibility import (
     _ASK,
     _USE_LABELS,
     _INPUT_COLUMNS,
@@ -38,13 +38,13 @@ from geo_ip.eligibility import (
     _money,
     _number as _elig_number,
     log,
-    request_type,
     years_before,
 )
+from geo_ip.requests.intake_checks import request_type
 from geo_ip.errors import BudgetError, GeoIPError
-from geo_ip.intake import mask_cpf
-from geo_ip.privacy import cpf_hashes
-from geo_ip.ranking import _DECIMALS, _EPSILON, REQUIRED_COLUMNS, cents
+from geo_ip.requests.intake import mask_cpf
+from geo_ip.requests.privacy import cpf_hashes
+from geo_ip.law.ranking import _DECIMALS, _EPSILON, REQUIRED_COLUMNS, cents
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

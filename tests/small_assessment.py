@@ -1,8 +1,8 @@
 """A hand-built assessment of eight requests, one of every situation (issue 16).
 
 No territory, no evidence: the table carries only what the ranking, the outputs, the
-sheets and the terminal summary read, and :func:`geo_ip.ranking.rank` writes the
-situations, shares, budget walk and reasons, as :func:`geo_ip.assess.assess` does.
+sheets and the terminal summary read, and :func:`geo_ip.law.ranking.rank` writes the
+situations, shares, budget walk and reasons, as :func:`geo_ip.pipeline.assess` does.
 
 Hand-checked with the demo rules (shares: 80 points or more → 100 %, 60 → 80 %, below
 → 50 %; Art. 11 and Art. 12 works: 100 %) and a budget of R$ 10.000,00:
@@ -35,9 +35,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo_ip import ranking
-from geo_ip.assess import Assessment
-from geo_ip.config import CRITERIA, load_rules
+from geo_ip.law import ranking
+from geo_ip.pipeline import Assessment
+from geo_ip.rules.config import CRITERIA, load_rules
 
 BUDGET = 10_000.0
 NAMES = ("Joana Exemplo Teste", "Benedito Inventado Silva")

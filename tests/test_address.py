@@ -1,10 +1,10 @@
-"""Brazilian address normalisation (geo_ip.address): hand-checked tables."""
+"""Brazilian address normalisation (geo_ip.requests.address): hand-checked tables."""
 
 from __future__ import annotations
 
 import pytest
 
-from geo_ip.address import (
+from geo_ip.requests.address import (
     normalize_bairro,
     normalize_cep,
     normalize_number,

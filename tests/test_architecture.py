@@ -22,16 +22,49 @@ def _graph() -> nx.DiGraph:
 
 def test_no_import_loops() -> None:
     graph = _graph()
-    # a package imports its own modules and they may import it back for names it
-    # re-exports: only loops between modules count (none of geo_ip is a package today)
+    # a package's __init__ re-exports names of its own modules, which never import the
+    # package back: every strongly connected component counts, packages included
     loops = [sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1]
     assert loops == [], "import loops: " + "; ".join(" ↔ ".join(c) for c in loops)
 
 
 def test_the_graph_sees_imports_inside_functions() -> None:
-    # geo_ip._municipality imports geo_ip.rules_init inside a function only, and
-    # geo_ip.cli imports geo_ip.assess under TYPE_CHECKING only: both are edges
+    # geo_ip.territory.municipality imports geo_ip.rules.init_rules inside a function only, and
+    # geo_ip.cli.app imports geo_ip.pipeline under TYPE_CHECKING only: both are edges
     graph = _graph()
-    assert graph.has_edge("geo_ip._municipality", "geo_ip.rules_init")
-    assert graph.has_edge("geo_ip.cli", "geo_ip.assess")
-    assert graph.has_edge("geo_ip.cli", "geo_ip.cli_assess")
+    assert graph.has_edge("geo_ip.territory.municipality", "geo_ip.rules.init_rules")
+    assert graph.has_edge("geo_ip.cli.app", "geo_ip.pipeline")
+    assert graph.has_edge("geo_ip.cli.app", "geo_ip.cli.assess")
+
+
+def test_old_module_paths_still_import_with_a_warning() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import warnings; warnings.simplefilter('error')\n"
+        "try:\n"
+        "    import geo_ip.assess\n"
+        "except DeprecationWarning as w:\n"
+        "    print(w)\n"
+        "warnings.simplefilter('ignore')\n"
+        "import geo_ip.assess, geo_ip.pipeline\n"
+        "from geo_ip.scoring import suggest\n"
+        "from geo_ip.law.scoring import suggest as new\n"
+        "print(geo_ip.assess is geo_ip.pipeline, suggest is new)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == [
+        "geo_ip.assess mudou para geo_ip.pipeline; o nome antigo deixa de existir na próxima "
+        "versão do geo_ip",
+        "True True",
+    ]
+
+
+def test_every_old_public_path_points_at_a_module() -> None:
+    import importlib
+
+    from geo_ip._compat import MOVED
+
+    for new in MOVED.values():
+        assert importlib.import_module(new).__name__ == new

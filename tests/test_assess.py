@@ -15,12 +15,12 @@ import pytest
 import shapely
 from typer.testing import CliRunner
 
-from geo_ip._assess_outputs import public_ranking, write_outputs
-from geo_ip.assess import Assessment, assess
-from geo_ip.cli import app
-from geo_ip.config import CRITERIA, load_rules
-from geo_ip.privacy import scan_for_personal_data
-from geo_ip.territory import read_layer
+from geo_ip.cli.app import app
+from geo_ip.outputs.files import public_ranking, write_outputs
+from geo_ip.pipeline import Assessment, assess
+from geo_ip.requests.privacy import scan_for_personal_data
+from geo_ip.rules.config import CRITERIA, load_rules
+from geo_ip.territory.store import read_layer
 from tests.conftest import DEMO
 
 runner = CliRunner()
@@ -288,7 +288,7 @@ def test_outputs_and_their_contents(written: Path, demo: Assessment) -> None:
 def test_evidence_file_is_written_a_chunk_at_a_time(
     demo: Assessment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from geo_ip import _assess_outputs
+    from geo_ip.outputs import files as _assess_outputs
 
     monkeypatch.setattr(_assess_outputs, "EVIDENCE_CHUNK_ROWS", 4)  # 41 requests: 11 chunks
     out = tmp_path / "evidencias.json"
@@ -531,8 +531,8 @@ def test_reference_date_option(demo_territory: Path, tmp_path: Path) -> None:
 
 
 def test_cip_next_to_the_budget(demo: Assessment) -> None:
-    from geo_ip._assess_cip import added_lighting_kwh_month, lighting_kwh_month, program_cip
-    from geo_ip.cip import compute_cip
+    from geo_ip.cip.budget import added_lighting_kwh_month, lighting_kwh_month, program_cip
+    from geo_ip.cip.engine import compute_cip
 
     rules = demo.rules
     assert rules.cadastro is not None

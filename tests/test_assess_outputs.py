@@ -15,14 +15,14 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from geo_ip import privacy
-from geo_ip._assess_outputs import (
+from geo_ip.cli.assess import budget_lines, summary_table
+from geo_ip.outputs.files import (
     _write_csv,
     _write_xlsx,
     evidence_records,
     public_ranking,
 )
-from geo_ip.cli_assess import budget_lines, summary_table
+from geo_ip.requests import privacy
 from tests.small_assessment import MISSING_PROOF, NAMES, PROCEDURE, small_assessment
 
 ORDER = ["PED-1", "PED-2", "PED-4", "PED-5", "PED-8", "PED-3", "PED-6", "PED-7"]

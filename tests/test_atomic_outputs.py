@@ -1,9 +1,9 @@
 """Atomic outputs: an interrupted run leaves the previous results as they were.
 
 Every output file is written under a temporary name and moved into place
-(:func:`geo_ip._io.atomic_path`), and a command that writes a folder of files writes
+(:func:`geo_ip._util.atomic.atomic_path`), and a command that writes a folder of files writes
 them all into a staging folder beside it first and swaps the two folders whole
-(:func:`geo_ip._io.staged_dir`), so an interruption never leaves a half-written file nor
+(:func:`geo_ip._util.atomic.staged_dir`), so an interruption never leaves a half-written file nor
 a mix of files from two runs, and nothing internal is written inside the output folder.
 Each test writes a first result, then makes a writer deep inside fail in the middle of a
 second run (``pyogrio.write_dataframe``, the XLSX writer, the sheet and map writers,
@@ -30,18 +30,18 @@ import pyogrio
 import pytest
 from typer.testing import CliRunner
 
-from geo_ip import _io
-from geo_ip._io import (
+from geo_ip._util import atomic as _io
+from geo_ip._util.atomic import (
     STAGING_PREFIX,
     atomic_path,
     release_freed_memory,
     repair_output_dir,
     staged_dir,
 )
-from geo_ip.assess import Assessment, assess
-from geo_ip.cli import app
-from geo_ip.config import load_rules
+from geo_ip.cli.app import app
 from geo_ip.errors import InputFileError
+from geo_ip.pipeline import Assessment, assess
+from geo_ip.rules.config import load_rules
 from tests.conftest import DEMO, DEMO_KEY, DEMO_TODAY
 
 runner = CliRunner()
@@ -213,13 +213,13 @@ def test_a_run_removes_what_interrupted_runs_left(outcome: str, tmp_path: Path) 
 KILLER = r"""
 import os, signal, sys
 from pathlib import Path
-from geo_ip import _io
+from geo_ip._util import atomic as _io
 
 out, kill_at, exchange = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
 if not exchange:
     _io._exchange = lambda a, b: False  # a system without RENAME_EXCHANGE
 CHANGES = {"os.rename", "os.link", "os.remove", "os.rmdir", "os.mkdir", "os.symlink",
-           "geo_ip._io.exchange"}
+           "geo_ip._util.atomic.exchange"}
 steps = {"armed": False, "n": 0}
 
 def hook(event, args):
@@ -329,7 +329,7 @@ def test_a_failed_rename_during_the_swap_restores_the_old_results(
 def test_nothing_is_written_inside_the_assessment_folder(
     two_runs: tuple[Assessment, Assessment], first_folder: Path, tmp_path: Path
 ) -> None:
-    from geo_ip._assess_outputs import write_outputs
+    from geo_ip.outputs.files import write_outputs
 
     out = tmp_path / "avaliacao"
     shutil.copytree(first_folder, out)
@@ -381,7 +381,7 @@ def two_runs(demo_territory: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture(scope="module")
 def first_folder(two_runs: tuple[Assessment, Assessment], tmp_path_factory: Any) -> Path:
     """The outputs of the first run, maps and sheets included (copied by each test)."""
-    from geo_ip._assess_outputs import write_outputs
+    from geo_ip.outputs.files import write_outputs
 
     out = tmp_path_factory.mktemp("primeira") / "avaliacao"
     write_outputs(two_runs[0], out)
@@ -397,11 +397,11 @@ def _patch_nth(monkeypatch: pytest.MonkeyPatch, where: str, n: int) -> None:
 # (where to fail, on which call): in the middle of every kind of file of the folder
 ASSESS_FAILURES = [
     ("pyogrio.write_dataframe", 2),  # avaliacao.gpkg, after ranking.csv and ranking.xlsx
-    ("geo_ip._assess_outputs._write_xlsx", 1),  # ranking.xlsx, after ranking.csv
-    ("geo_ip._assess_outputs.write_project", 1),  # avaliacao.qgz
-    ("geo_ip._assess_outputs._evidence_chunk", 1),  # evidencias.json, after its header
-    ("geo_ip.webmap.atomic_path", 3),  # mapas/, after mapa.html
-    ("geo_ip.sheets.write_pdf", 3),  # fichas/, after the first sheets
+    ("geo_ip.outputs.files._write_xlsx", 1),  # ranking.xlsx, after ranking.csv
+    ("geo_ip.outputs.files.write_project", 1),  # avaliacao.qgz
+    ("geo_ip.outputs.files._evidence_chunk", 1),  # evidencias.json, after its header
+    ("geo_ip.outputs.web.webmap.atomic_path", 3),  # mapas/, after mapa.html
+    ("geo_ip.outputs.sheets.sheets.write_pdf", 3),  # fichas/, after the first sheets
 ]
 
 
@@ -414,7 +414,7 @@ def test_interrupted_assessment_keeps_the_previous_results(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from geo_ip._assess_outputs import write_outputs
+    from geo_ip.outputs.files import write_outputs
 
     out = tmp_path / "avaliacao"
     shutil.copytree(first_folder, out)
@@ -432,7 +432,7 @@ def test_interrupted_assessment_keeps_the_previous_results(
 def test_the_next_run_replaces_everything(
     two_runs: tuple[Assessment, Assessment], first_folder: Path, tmp_path: Path
 ) -> None:
-    from geo_ip._assess_outputs import write_outputs
+    from geo_ip.outputs.files import write_outputs
 
     out = tmp_path / "avaliacao"
     shutil.copytree(first_folder, out)
@@ -469,14 +469,14 @@ def test_assess_command_interrupted(
 
 KILL_ASSESS = r"""
 import os, signal, sys
-from geo_ip import _io
-from geo_ip.cli import app
+from geo_ip._util import atomic as _io
+from geo_ip.cli.app import app
 
 kill_at, exchange, args = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3:]
 if not exchange:
     _io._exchange = lambda a, b: False
 CHANGES = {"os.rename", "os.link", "os.remove", "os.rmdir", "os.mkdir", "os.symlink",
-           "geo_ip._io.exchange"}
+           "geo_ip._util.atomic.exchange"}
 steps = {"armed": False, "n": 0}
 carry_over = _io._carry_over
 
@@ -563,7 +563,7 @@ def test_territory_command_interrupted(tmp_path: Path, monkeypatch: pytest.Monke
 
 @pytest.fixture(scope="module")
 def plain_assessment(two_runs: tuple[Assessment, Assessment], tmp_path_factory: Any) -> Path:
-    from geo_ip._assess_outputs import write_outputs
+    from geo_ip.outputs.files import write_outputs
 
     out = tmp_path_factory.mktemp("sem_mapas") / "avaliacao"
     write_outputs(two_runs[0], out, maps=False, sheets=False)
@@ -571,9 +571,9 @@ def plain_assessment(two_runs: tuple[Assessment, Assessment], tmp_path_factory: 
 
 
 CADASTRE_FAILURES = [
-    ("geo_ip._oficio.write_letter_pdf", 1),  # after the CSVs, the GeoPackage and the DOCX
+    ("geo_ip.cadastre.letter.write_letter_pdf", 1),  # after the CSVs, the GeoPackage and the DOCX
     ("pyogrio.write_dataframe", 2),  # cadastro_ip.gpkg, after pontos_incluir/excluir.csv
-    ("geo_ip._oficio.write_checklist_pdf", 1),  # the last but one file
+    ("geo_ip.cadastre.letter.write_checklist_pdf", 1),  # the last but one file
 ]
 
 
@@ -619,7 +619,7 @@ def test_cip_command_interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             str(DEMO / "consumidores.csv"), "--out", str(out)]  # fmt: skip
     assert runner.invoke(app, args).exit_code == 0
     before = snapshot(out)
-    _patch_nth(monkeypatch, "geo_ip._cip_outputs._write_xlsx", 1)  # after three CSVs
+    _patch_nth(monkeypatch, "geo_ip.cip.outputs._write_xlsx", 1)  # after three CSVs
     result = runner.invoke(app, [*args, "--municipio-ibge", "9999999"])
     assert result.exit_code == 3, result.output
     assert snapshot(out) == before

@@ -1,7 +1,7 @@
 """Catalogue of bad inputs across every entry point (issue 8), one row per kind.
 
 Each :class:`Case` builds its input in ``tmp_path`` (small files), runs the command line
-through ``CliRunner`` on ``geo_ip.cli.app`` in that folder (so the messages quote the
+through ``CliRunner`` on ``geo_ip.cli.app.app`` in that folder (so the messages quote the
 file names as given) and checks the exit code and the exact Portuguese message. The rule
 for each row: exit code ≠ 0 only when nothing useful can be produced (then no output
 file is left behind); otherwise the message names the row and field in the output file,
@@ -35,7 +35,7 @@ from rasterio.transform import from_origin
 from shapely.geometry import LineString, Point
 from typer.testing import CliRunner
 
-from geo_ip.cli import app
+from geo_ip.cli.app import app
 from tests.conftest import DEMO, ROOT
 
 runner = CliRunner()

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from geo_ip._maps import MapLayer, load_map
-from geo_ip._webparts import situation_spec, spec_for
-from geo_ip.catalog import load_catalog
-from geo_ip.styles import LayerStyle, layer_style
+from geo_ip.outputs.maps import MapLayer, load_map
+from geo_ip.outputs.styles import LayerStyle, layer_style
+from geo_ip.outputs.web.parts import situation_spec, spec_for
+from geo_ip.sources.catalog import load_catalog
 from tests.test_webmap import layers
 
 CHROMIUM = Path(os.environ.get("GEO_IP_CHROMIUM", "/usr/bin/chromium"))
@@ -324,10 +324,10 @@ def test_overview_of_a_thousand_requests_opens(
     demo_territory: Path, tmp_path: Path, watched: Watched
 ) -> None:
     from benchmarks.stages import synthetic_requests
-    from geo_ip._webassets import copy_assets
-    from geo_ip.assess import assess
-    from geo_ip.config import load_rules
-    from geo_ip.webmap import overview_map, save_map
+    from geo_ip.outputs.web.assets import copy_assets
+    from geo_ip.outputs.web.webmap import overview_map, save_map
+    from geo_ip.pipeline import assess
+    from geo_ip.rules.config import load_rules
     from tests.test_webmap import KEY, TODAY
 
     csv = synthetic_requests(str(demo_territory), 1000, tmp_path / "pedidos.csv")
@@ -353,9 +353,9 @@ def hostile_maps(demo_territory: Path, tmp_path_factory: pytest.TempPathFactory)
     """The demo assessed with the protocol of its first request replaced by :data:`HOSTILE`."""
     import pandas as pd
 
-    from geo_ip.assess import assess
-    from geo_ip.config import load_rules
-    from geo_ip.webmap import write_maps
+    from geo_ip.outputs.web.webmap import write_maps
+    from geo_ip.pipeline import assess
+    from geo_ip.rules.config import load_rules
     from tests.conftest import DEMO
     from tests.test_webmap import KEY, TODAY
 

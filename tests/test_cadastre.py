@@ -16,7 +16,7 @@ import typer
 from scipy.spatial import cKDTree
 from typer.testing import CliRunner
 
-from geo_ip.cadastre import (
+from geo_ip.cadastre.package import (
     audit_cadastre,
     build_cadastre,
     invoice_change,
@@ -24,10 +24,10 @@ from geo_ip.cadastre import (
     write_audit,
     write_cadastre,
 )
-from geo_ip.cli_cadastre import cadastre_app
-from geo_ip.config import load_rules
+from geo_ip.cli.cadastre import cadastre_app
 from geo_ip.errors import GeoIPError, RulesError
-from geo_ip.privacy import scan_for_personal_data
+from geo_ip.requests.privacy import scan_for_personal_data
+from geo_ip.rules.config import load_rules
 from tests.conftest import BDGD_ZIP, DEMO, require
 
 RULES = load_rules("demo")

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from geo_ip.catalog import load_catalog
 from geo_ip.errors import CatalogError
+from geo_ip.sources.catalog import load_catalog
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from geo_ip.cip import (
+from geo_ip.cip.engine import (
     CLASSES,
     NOT_INFORMED,
     CipRulesMissingError,
@@ -24,7 +24,7 @@ from geo_ip.cip import (
     read_consumers,
     write_cip_outputs,
 )
-from geo_ip.cli_cip import cip_cmd
+from geo_ip.cli.cip import cip_cmd
 from geo_ip.errors import GeoIPError, InputFileError, RulesError
 from tests.conftest import BDGD_ZIP, require
 
@@ -152,7 +152,7 @@ def test_example_tariffs_are_labelled() -> None:
 
 
 def test_bdgd_codes_and_class_names() -> None:
-    from geo_ip._cip_rules import classify
+    from geo_ip.rules.cip_rules import classify
 
     cells = {
         "RE1": "residencial", "re2": "residencial", " CO9 ": "comercial", "CO6": "comercial",

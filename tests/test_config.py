@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo_ip.config import (
+from geo_ip.errors import RulesError
+from geo_ip.rules.config import (
     CRITERIA,
     LAW_REPEAT_YEARS,
     LAW_SHARE_BOUNDS,
@@ -23,7 +24,6 @@ from geo_ip.config import (
     load_rules,
     rules_path,
 )
-from geo_ip.errors import RulesError
 
 EXTREMA = rules_path("extrema")
 

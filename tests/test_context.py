@@ -20,9 +20,8 @@ from pyproj import Transformer
 from rasterio.transform import from_origin
 from shapely.geometry import LineString, Point, Polygon, box
 
-from geo_ip.catalog import Catalog, load_catalog
-from geo_ip.config import load_rules
-from geo_ip.context import (
+from geo_ip.errors import InputFileError
+from geo_ip.evidence.context import (
     CONTEXT_COLUMNS,
     Context,
     edge_betweenness,
@@ -31,9 +30,10 @@ from geo_ip.context import (
     period_start,
     read_occurrences,
 )
-from geo_ip.errors import InputFileError
-from geo_ip.network import RoadIndex
-from geo_ip.territory import GridSource, build_territory, read_layer
+from geo_ip.network.roads import RoadIndex
+from geo_ip.rules.config import load_rules
+from geo_ip.sources.catalog import Catalog, load_catalog
+from geo_ip.territory.store import GridSource, build_territory, read_layer
 from tests.conftest import DEMO
 
 CRS = "EPSG:31983"
@@ -418,7 +418,7 @@ def test_production_radius_is_its_own() -> None:
 
 def test_osm_farmland_and_community_centre_reach_the_context() -> None:
     """From OSM tags (as osmnx returns them) to the counts: polygons by their footprint."""
-    from geo_ip.osm_features import features_from_osmnx
+    from geo_ip.sources.osm_features import features_from_osmnx
 
     def ring(x0: float, y0: float, x1: float, y1: float) -> Polygon:
         corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
@@ -907,7 +907,7 @@ def test_betweenness_of_two_components_and_a_zero_length_edge() -> None:
 
 
 def test_unit_lower_matrix_of_a_tree_and_of_a_dag() -> None:
-    from geo_ip._betweenness import _unit_lower
+    from geo_ip.network.betweenness import _unit_lower
 
     # a tree of 4 nodes, root 3 (last): 0 and 1 under 2, 2 under 3 (values 0.5, 2, 4)
     tree = _unit_lower(
@@ -927,7 +927,7 @@ def test_unit_lower_matrix_of_a_tree_and_of_a_dag() -> None:
 def test_betweenness_counted_on_two_cores_equals_one_pass(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import geo_ip._betweenness as betweenness
+    import geo_ip.network.betweenness as betweenness
 
     grid = nx.convert_node_labels_to_integers(nx.grid_2d_graph(8, 8))
     lengths = np.random.default_rng(5).integers(1, 4, grid.number_of_edges()).astype(float)
@@ -946,7 +946,7 @@ def test_betweenness_counted_on_two_cores_equals_one_pass(
 
     monkeypatch.setattr(betweenness, "start", spy)
     halves, _ = edge_betweenness(roads, sample=20, seed=1)
-    assert started == ["geo_ip._betweenness._source_counts"]  # the second half elsewhere
+    assert started == ["geo_ip.network.betweenness._source_counts"]  # the second half elsewhere
     np.testing.assert_allclose(halves, one_pass, rtol=1e-12)
     assert halves.max() > 0
 
@@ -967,7 +967,7 @@ def _tiny_roads() -> gpd.GeoDataFrame:
 
 
 def test_stored_betweenness_is_used_only_when_computed_the_same_way() -> None:
-    from geo_ip._betweenness import add_betweenness, stored_betweenness
+    from geo_ip.network.betweenness import add_betweenness, stored_betweenness
 
     roads = _tiny_roads()
     record = add_betweenness(roads, sample=5)
@@ -991,9 +991,9 @@ def test_stored_betweenness_is_used_only_when_computed_the_same_way() -> None:
 def test_territory_stores_the_betweenness_the_assessment_would_compute(
     demo_territory: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from geo_ip import context as context_mod
-    from geo_ip._betweenness import edge_betweenness
-    from geo_ip.territory import read_metadata
+    from geo_ip.evidence import context as context_mod
+    from geo_ip.network.betweenness import edge_betweenness
+    from geo_ip.territory.store import read_metadata
 
     sample = int(load_rules("demo").avaliacao.amostra_intermediacao.valor)
     vias = read_layer(demo_territory, "vias")

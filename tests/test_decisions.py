@@ -12,17 +12,11 @@ import pytest
 import shapely
 from openpyxl import Workbook
 
-from geo_ip.config import CRITERIA, load_rules
-from geo_ip.decision_file import REJECTED_COLUMNS, read_decisions
-from geo_ip.decisions import (
-    ACT_COLUMNS,
-    DECISION_COLUMNS,
-    accepted_hardship,
-    apply,
-    apply_acts,
-    criterion_from_label,
-)
 from geo_ip.errors import InputFileError
+from geo_ip.law.decisions import ACT_COLUMNS, accepted_hardship, apply, apply_acts
+from geo_ip.requests.decision_file import REJECTED_COLUMNS, criterion_from_label, read_decisions
+from geo_ip.rules.config import CRITERIA, load_rules
+from geo_ip.schema import DECISION_COLUMNS
 
 RULES = load_rules("extrema")
 TODAY = date(2026, 11, 20)

@@ -8,8 +8,8 @@ import rasterio
 import shapely
 from rasterio.transform import from_origin
 
-from geo_ip.dem import inspect_dem, sample_elevation
 from geo_ip.errors import DemError
+from geo_ip.sources.dem import inspect_dem, sample_elevation
 
 from .conftest import POA, require
 

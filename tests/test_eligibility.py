@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from geo_ip.config import Param, Rules, load_rules
-from geo_ip.eligibility import HISTORY_COLUMNS, RESULT_COLUMNS, check
 from geo_ip.errors import InputFileError
-from geo_ip.history_file import read_history
-from geo_ip.intake import validate_requests
-from geo_ip.privacy import cpf_hash, scan_for_personal_data
+from geo_ip.law.eligibility import RESULT_COLUMNS, check
+from geo_ip.requests.history_file import read_history
+from geo_ip.requests.intake import validate_requests
+from geo_ip.requests.privacy import cpf_hash, scan_for_personal_data
+from geo_ip.rules.config import Param, Rules, load_rules
+from geo_ip.schema import HISTORY_COLUMNS
 
 RULES = load_rules("extrema")
 REF = date(2026, 11, 20)

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo_ip.config import load_rules
-from geo_ip.evidence import beneficiaries, bill_of_materials
+from geo_ip.evidence.materials import beneficiaries, bill_of_materials
+from geo_ip.rules.config import load_rules
 
 RULES = load_rules("extrema")
 

@@ -30,12 +30,12 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from geo_ip import decisions, ranking, scoring
-from geo_ip._intake_io import CANONICAL
-from geo_ip._tables import decode_text
-from geo_ip.config import CRITERIA, load_rules
 from geo_ip.errors import GeoIPError
-from geo_ip.intake import read_requests, requests_report, validate_requests
+from geo_ip.law import decisions, ranking, scoring
+from geo_ip.requests.intake import read_requests, requests_report, validate_requests
+from geo_ip.requests.intake_io import CANONICAL
+from geo_ip.rules.config import CRITERIA, load_rules
+from geo_ip.sources.tables import decode_text
 
 RULES = load_rules("demo")
 TODAY = date(2026, 11, 20)
@@ -456,7 +456,7 @@ _PROTOCOLS = st.one_of(
 def test_one_distinct_safe_short_file_name_per_request(
     protocols: list[str | None], data: st.DataObject
 ) -> None:
-    from geo_ip._assess_outputs import STEM_LENGTH, request_file_stems
+    from geo_ip.outputs.files import STEM_LENGTH, request_file_stems
 
     # copies of earlier rows' names, as typed, and of their stems make the adversarial sets
     stems_before = request_file_stems(

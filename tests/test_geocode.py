@@ -1,4 +1,4 @@
-"""Offline geocoding (geo_ip.geocode) on a hand-made territory and on Porto Alegre."""
+"""Offline geocoding (geo_ip.requests.geocode) on a hand-made territory and on Porto Alegre."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, Point, box
 
-from geo_ip.geocode import (
+from geo_ip.requests.geocode import (
     CNEFE_ESPECIES,
     GEOCODE_COLUMNS,
     Gazetteer,
@@ -563,7 +563,7 @@ def test_cnefe_gives_exact_numbers_first(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def poa(poa_territory: Any) -> tuple[Gazetteer, gpd.GeoDataFrame]:
-    from geo_ip.territory import read_layer
+    from geo_ip.territory.store import read_layer
 
     out = poa_territory.path
     return Gazetteer.from_territory(out), read_layer(out, "vias")

@@ -1,4 +1,4 @@
-"""Tests of geo_ip.grid: reading the existing electric grid (BDGD and user files)."""
+"""Tests of geo_ip.sources.grid: reading the existing electric grid (BDGD and user files)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 
-from geo_ip.catalog import GridLayer, load_catalog
 from geo_ip.errors import GridError
-from geo_ip.grid import ELEMENT_COLUMNS, IP_COLUMNS, GridData, read_bdgd, read_grid
+from geo_ip.sources.catalog import GridLayer, load_catalog
+from geo_ip.sources.grid import ELEMENT_COLUMNS, IP_COLUMNS, GridData, read_bdgd, read_grid
 from tests.conftest import BDGD_ZIP, require
 
 ENERGY = [f"ENE_{m:02d}" for m in range(1, 13)]

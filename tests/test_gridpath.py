@@ -13,9 +13,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point
 
-from geo_ip._gridpath_kernels import nearest
-from geo_ip.config import load_rules
-from geo_ip.gridpath import (
+from geo_ip.network.gridpath import (
     ATTACHMENT_KEY,
     ATTACHMENT_TABLE,
     GRIDPATH_COLUMNS,
@@ -23,8 +21,10 @@ from geo_ip.gridpath import (
     GridNetwork,
     grid_paths,
 )
-from geo_ip.network import RoadIndex
-from geo_ip.territory import (
+from geo_ip.network.kernels import nearest
+from geo_ip.network.roads import RoadIndex
+from geo_ip.rules.config import load_rules
+from geo_ip.territory.store import (
     GridSource,
     build_territory,
     read_grid_attachment,
@@ -523,11 +523,11 @@ def test_attachment_table_holds_each_sample_on_its_edge() -> None:
 
 
 def test_attachment_in_blocks_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
-    import geo_ip.gridpath
+    import geo_ip.network.gridpath
 
     grid = make_grid(POLE, BT_LINE, ("poste", "P2", Point(250, 104)))
     whole = GridNetwork(ROADS, grid).attachment()
-    monkeypatch.setattr(geo_ip.gridpath, "_ATTACH_BLOCK", 2)  # 5 samples: 3 blocks
+    monkeypatch.setattr(geo_ip.network.gridpath, "_ATTACH_BLOCK", 2)  # 5 samples: 3 blocks
     blocks = GridNetwork(ROADS, grid).attachment()
     assert blocks.record == whole.record
     pd.testing.assert_frame_equal(blocks.table, whole.table)
@@ -643,7 +643,7 @@ def test_nearest_kernel_by_hand_with_a_wrong_bound() -> None:
 def test_nearest_kernel_equals_geos_with_bounds_and_threads(
     max_distance: float | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import geo_ip._gridpath_kernels as kernels
+    import geo_ip.network.kernels as kernels
 
     rng = np.random.default_rng(11)
     poles = rng.uniform(0, 1000, (300, 2))

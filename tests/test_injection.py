@@ -1,6 +1,6 @@
 """Injection into maps and spreadsheets (issue 17, items 5 and 6).
 
-Formula injection: every CSV geo_ip writes goes through :func:`geo_ip._safe_cells.to_csv`
+Formula injection: every CSV geo_ip writes goes through :func:`geo_ip._util.safe_cells.to_csv`
 (OWASP: text cells starting with ``= + - @``, tab or CR gain a leading ``'``; numbers
 stay numbers) and every workbook is written with strings as text, never as formulas.
 Stored XSS: every web map carries a Content-Security-Policy that forbids inline event
@@ -22,9 +22,9 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 import geo_ip
-from geo_ip._safe_cells import XLSX_OPTIONS, neutralise, neutralise_frame, to_csv
-from geo_ip._webassets import CONTENT_SECURITY_POLICY, localise
-from geo_ip.cli import app
+from geo_ip._util.safe_cells import XLSX_OPTIONS, neutralise, neutralise_frame, to_csv
+from geo_ip.cli.app import app
+from geo_ip.outputs.web.assets import CONTENT_SECURITY_POLICY, localise
 
 runner = CliRunner()
 
@@ -122,16 +122,18 @@ def test_workbook_options_write_formulas_as_text(tmp_path: Path) -> None:
 def test_every_csv_of_geo_ip_goes_through_the_shared_writer() -> None:
     """A ``.to_csv(`` of geo_ip's own outputs anywhere else would bypass the quoting."""
     package = Path(geo_ip.__file__).parent
-    allowed = {"_safe_cells.py", "_synthetic.py"}  # the writer; synthetic test inputs
+    allowed = {"_util/safe_cells.py", "territory/synthetic.py"}  # the writer; test inputs
+    sources = sorted(package.rglob("*.py"))
+    assert len(sources) > 80  # every module, in every sub-package
     found = [
-        f"{p.name}:{n}"
-        for p in sorted(package.glob("*.py"))
-        if p.name not in allowed
+        f"{p.relative_to(package)}:{n}"
+        for p in sources
+        if p.relative_to(package).as_posix() not in allowed
         for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
         if re.search(r"\.to_csv\(|csv\.writer|DictWriter", line)
     ]
     assert found == []
-    for source in ("_assess_outputs.py", "_cip_outputs.py"):  # every workbook writer
+    for source in ("outputs/files.py", "cip/outputs.py"):  # every workbook writer
         text = (package / source).read_text(encoding="utf-8")
         calls = re.findall(r"xlsxwriter\.Workbook\(([^\n]*)", text)
         assert calls and all("XLSX_OPTIONS" in c for c in calls), source

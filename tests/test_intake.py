@@ -16,10 +16,9 @@ from openpyxl import Workbook
 from pyproj import Transformer
 from typer.testing import CliRunner
 
-from geo_ip.cli_requests import requests_app
-from geo_ip.config import load_rules
+from geo_ip.cli.requests import requests_app
 from geo_ip.errors import InputFileError, RequestsFileError, TerritoryError
-from geo_ip.intake import (
+from geo_ip.requests.intake import (
     LOCATION,
     OPTIONAL,
     REPORT_COLUMNS,
@@ -30,6 +29,7 @@ from geo_ip.intake import (
     territory_boundary,
     validate_requests,
 )
+from geo_ip.rules.config import load_rules
 from tests.conftest import POA, require
 
 RULES = load_rules("extrema")
@@ -881,7 +881,7 @@ def test_real_points_of_interest_of_porto_alegre(tmp_path: Path) -> None:
 
 
 def test_smap_computes_each_distinct_cell_once_and_keeps_types_apart() -> None:
-    from geo_ip._intake_checks import smap
+    from geo_ip.requests.intake_checks import smap
 
     calls: list[object] = []
 

@@ -1,6 +1,6 @@
 """The array kernels of issue 7 against their references.
 
-- Grid distances on Porto Alegre: :class:`geo_ip.gridpath.GridNetwork` (one scipy
+- Grid distances on Porto Alegre: :class:`geo_ip.network.gridpath.GridNetwork` (one scipy
   Dijkstra from a super-source) against a networkx search per request
   (:mod:`tests.nx_reference`), within 1e-6 relative (1e-5 m absolute: zero-length
   edges and attachments weigh 1e-6 m in the kernel).
@@ -8,8 +8,8 @@
   against the row-by-row code they replaced (:mod:`tests.rowwise_oracle`): exactly.
 - The points of a Porto Alegre assessment against the oracles fed with the networkx
   distances.
-- :mod:`geo_ip._parallel` and the parallel request maps and sheets.
-- :mod:`geo_ip._synthetic`: deterministic, at the scale asked.
+- :mod:`geo_ip._util.parallel` and the parallel request maps and sheets.
+- :mod:`geo_ip.territory.synthetic`: deterministic, at the scale asked.
 """
 
 from __future__ import annotations
@@ -34,15 +34,16 @@ from geopandas.testing import assert_geodataframe_equal
 from pypdf import PdfReader
 from pyproj import Transformer
 
-from geo_ip import decisions, eligibility, ranking, scoring
-from geo_ip._parallel import run_chunks, start
-from geo_ip.config import CRITERIA, load_rules
-from geo_ip.evidence import beneficiaries, bill_of_materials
-from geo_ip.gridpath import GridNetwork
-from geo_ip.history_file import read_history
-from geo_ip.locate import locate_requests
-from geo_ip.privacy import cpf_hashes
-from geo_ip.territory import read_layer
+from geo_ip._util.parallel import run_chunks, start
+from geo_ip.evidence.materials import beneficiaries, bill_of_materials
+from geo_ip.law import decisions, eligibility, ranking, scoring
+from geo_ip.network.gridpath import GridNetwork
+from geo_ip.requests.history_file import read_history
+from geo_ip.requests.locate import locate_requests
+from geo_ip.requests.privacy import cpf_hashes
+from geo_ip.rules.config import CRITERIA, load_rules
+from geo_ip.schema import DECISION_COLUMNS
+from geo_ip.territory.store import read_layer
 from tests import rowwise_oracle as oracle
 from tests.conftest import DEMO, DEMO_BUDGET, DEMO_KEY, DEMO_TODAY, ROOT
 from tests.nx_reference import LV, MT, NxReference, Reached, snap
@@ -655,8 +656,8 @@ def test_poa_scores_equal_the_oracles_on_networkx_distances(
     poa_territory: Any, poa: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame], tmp_path: Path
 ) -> None:
     """An assessment with the kernels, and the oracles on the networkx distances."""
-    from geo_ip._synthetic import synthetic_requests
-    from geo_ip.assess import assess
+    from geo_ip.pipeline import assess
+    from geo_ip.territory.synthetic import synthetic_requests
 
     roads, grid = poa
     rules = load_rules("extrema")
@@ -688,7 +689,7 @@ def test_poa_scores_equal_the_oracles_on_networkx_distances(
     evidence[people.columns] = people
     table = scoring.suggest(evidence, rules)
     table = oracle.check(table, rules, reference_date=DEMO_TODAY, key=DEMO_KEY)
-    no_decisions = pd.DataFrame(columns=list(decisions.DECISION_COLUMNS))
+    no_decisions = pd.DataFrame(columns=list(DECISION_COLUMNS))
     table = decisions.apply_acts(decisions.apply(table, no_decisions, rules), no_decisions)
     table["situacao_pedido"] = table["situacao"]
     table["erro"] = table["situacao"].eq("erro").to_numpy()
@@ -790,9 +791,9 @@ def test_parallel_maps_and_sheets_equal_the_sequential_ones(
     ~30 s more). The threshold is read in this process only (the helpers are handed
     their shares), where the two modules imported it; two cores even on a one-core runner.
     """
-    import geo_ip.sheets as sheets_mod
-    import geo_ip.webmap as webmap_mod
-    from geo_ip._sheet_content import build_sheets
+    import geo_ip.outputs.sheets.sheets as sheets_mod
+    import geo_ip.outputs.web.webmap as webmap_mod
+    from geo_ip.outputs.sheets.content import build_sheets
 
     monkeypatch.chdir(ROOT)
     started: list[str] = []
@@ -820,7 +821,10 @@ def test_parallel_maps_and_sheets_equal_the_sequential_ones(
         copies = build_sheets(demo_assessment)[:6]
         images = sheets_mod._sheet_files(demo_assessment, copies, fichas, lambda: None)
         outputs[mode] = (done, images)
-    assert started == ["geo_ip.webmap._maps_chunk", "geo_ip.sheets._sheets_chunk"]
+    assert started == [
+        "geo_ip.outputs.web.webmap._maps_chunk",
+        "geo_ip.outputs.sheets.sheets._sheets_chunk",
+    ]
     assert outputs["par"] == outputs["seq"]  # the same names, problems and map images
     assert [d[1] for d in outputs["seq"][0]] == [None] * 10
     files = sorted(p.relative_to(tmp_path / "seq") for p in (tmp_path / "seq").rglob("*.*"))
@@ -843,7 +847,7 @@ def test_parallel_maps_and_sheets_equal_the_sequential_ones(
 
 
 def test_synthetic_territory_is_deterministic_and_at_scale(tmp_path: Path) -> None:
-    from geo_ip._synthetic import synthetic_requests, write_synthetic_territory
+    from geo_ip.territory.synthetic import synthetic_requests, write_synthetic_territory
 
     created = datetime(2026, 1, 1, tzinfo=UTC)
     one = write_synthetic_territory(tmp_path / "a.gpkg", edges=20_000, seed=0, created=created)
@@ -891,7 +895,7 @@ def test_large_workbook_written_by_a_helper_equals_the_sequential_one(
     demo_assessment: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Above XLSX_PARALLEL_ABOVE, ranking.xlsx comes from the other core: the same cells."""
-    from geo_ip import _assess_outputs as outputs
+    from geo_ip.outputs import files as outputs
 
     started: list[str] = []
     real_start = outputs.start
@@ -905,7 +909,7 @@ def test_large_workbook_written_by_a_helper_equals_the_sequential_one(
     monkeypatch.setattr(outputs, "cores", lambda: 2)
     monkeypatch.setattr(outputs, "start", spy)
     parallel = outputs.write_outputs(demo_assessment, tmp_path / "dois", maps=False, sheets=False)
-    assert started == ["geo_ip._assess_outputs._xlsx_in_worker"]
+    assert started == ["geo_ip.outputs.files._xlsx_in_worker"]
     assert [p.name for p in parallel] == [p.name for p in sequential]
     assert parallel[1].name == "ranking.xlsx"
     first = pd.read_excel(tmp_path / "um" / "ranking.xlsx", sheet_name=None, dtype=str)
@@ -919,7 +923,7 @@ def test_large_workbook_written_by_a_helper_equals_the_sequential_one(
 def test_failed_workbook_helper_is_redone_here(
     demo_assessment: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from geo_ip import _assess_outputs as outputs
+    from geo_ip.outputs import files as outputs
 
     class Failed:
         def collect(self) -> list[None]:
@@ -937,7 +941,7 @@ def test_failure_beside_the_workbook_helper_waits_for_it_and_keeps_nothing(
     demo_assessment: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A writer failing while the helper writes ranking.xlsx: it is waited for, no stage left."""
-    from geo_ip import _assess_outputs as outputs
+    from geo_ip.outputs import files as outputs
 
     collected: list[bool] = []
     real_start = outputs.start

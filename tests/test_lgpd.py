@@ -42,9 +42,9 @@ import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from geo_ip._assess_outputs import HARDSHIP_LABELS
-from geo_ip.cli import app
-from geo_ip.privacy import cpf_hash, scan_for_personal_data, valid_cpf_digits
+from geo_ip.cli.app import app
+from geo_ip.outputs.files import HARDSHIP_LABELS
+from geo_ip.requests.privacy import cpf_hash, scan_for_personal_data, valid_cpf_digits
 from tests.conftest import DEMO, DEMO_KEY, ROOT
 
 runner = CliRunner()
@@ -409,7 +409,7 @@ def test_every_output_has_an_audience(run: Run) -> None:
 
 def test_vendored_assets_are_unchanged_copies(run: Run) -> None:
     """``assets/`` holds only the bundled Leaflet files, never anything from the requests."""
-    from geo_ip._webassets import ASSETS_DIR
+    from geo_ip.outputs.web.assets import ASSETS_DIR
 
     assets = {n: p for n, p in run.files.items() if n.startswith("avaliacao/assets/")}
     assert assets

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from geo_ip.cli import app
-from geo_ip.config import load_rules
-from geo_ip.locate import locate_requests, located_report
+from geo_ip.cli.app import app
+from geo_ip.requests.locate import locate_requests, located_report
+from geo_ip.rules.config import load_rules
 from tests.conftest import DEMO
 
 runner = CliRunner()
@@ -227,7 +227,7 @@ def test_geocode_cli_territory_without_roads(tmp_path: Path) -> None:
 @pytest.mark.web
 def test_online_nominatim_real_answer() -> None:
     """Real Nominatim (internet): a well-known Porto Alegre address is found at street level."""
-    from geo_ip._geocode_online import geocode_online
+    from geo_ip.requests.geocode_online import geocode_online
 
     located = pd.DataFrame(
         {

@@ -30,15 +30,15 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-import geo_ip.assess as assess_mod
-from geo_ip import _uncertainty as uncertainty
-from geo_ip._assess_outputs import public_ranking, write_outputs
-from geo_ip.assess import Assessment, assess
-from geo_ip.cli_assess import SITUATION_LABELS, budget_lines
-from geo_ip.config import CRITERIA, load_rules
-from geo_ip.network import RoadIndex
-from geo_ip.scoring import format_brl
-from geo_ip.territory import GridSource, build_territory
+import geo_ip.pipeline as assess_mod
+from geo_ip.cli.assess import SITUATION_LABELS, budget_lines
+from geo_ip.law import uncertainty
+from geo_ip.law.scoring import format_brl
+from geo_ip.network.roads import RoadIndex
+from geo_ip.outputs.files import public_ranking, write_outputs
+from geo_ip.pipeline import Assessment, assess
+from geo_ip.rules.config import CRITERIA, load_rules
+from geo_ip.territory.store import GridSource, build_territory
 
 RULES = load_rules("demo")
 TODAY = date(2026, 11, 20)

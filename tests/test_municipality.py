@@ -10,11 +10,11 @@ import pytest
 import shapely
 from typer.testing import CliRunner
 
-from geo_ip._municipality import check_municipality, territory_municipalities
-from geo_ip.assess import assess
-from geo_ip.cli import app
-from geo_ip.config import Rules, load_rules
+from geo_ip.cli.app import app
 from geo_ip.errors import RulesError
+from geo_ip.pipeline import assess
+from geo_ip.rules.config import Rules, load_rules
+from geo_ip.territory.municipality import check_municipality, territory_municipalities
 from tests.conftest import DEMO_KEY
 
 runner = CliRunner()
@@ -80,7 +80,7 @@ def test_same_municipality_passes(tmp_path: Path, caplog: pytest.LogCaptureFixtu
 
 
 def test_rules_made_by_rules_init_pass(tmp_path: Path) -> None:
-    from geo_ip.rules_init import write_rules_template
+    from geo_ip.rules.init_rules import write_rules_template
 
     rules = write_rules_template(
         tmp_path / "regras_poa.toml", codigo_ibge=POA_CODE, nome="Porto Alegre", uf="RS"

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString
 
-from geo_ip.network import SNAP_COLUMNS, RoadIndex
+from geo_ip.network.roads import SNAP_COLUMNS, RoadIndex
 
 CRS = "EPSG:31983"
 

@@ -1,4 +1,4 @@
-"""Road graph from OSM files (geo_ip.osm)."""
+"""Road graph from OSM files (geo_ip.sources.osm)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ import shapely
 from osmnx._errors import InsufficientResponseError
 from pyproj import Geod
 
-from geo_ip.catalog import GraphFilter, RoadsLayer, load_catalog
 from geo_ip.errors import OsmError, PlaceNotFoundError
-from geo_ip.osm import (
+from geo_ip.sources.catalog import GraphFilter, RoadsLayer, load_catalog
+from geo_ip.sources.osm import (
     _highway_rank,
     _normalise_edge,
     _overpass_filter,

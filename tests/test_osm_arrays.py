@@ -1,4 +1,4 @@
-"""Array-built road graph (geo_ip._osm_arrays) against hand-checked values and osmnx."""
+"""Array-built road graph (geo_ip.sources.osm_arrays) against hand-checked values and osmnx."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import osmnx as ox
 import pytest
 import shapely
 
-from geo_ip._osm_arrays import RoadArrays, read_road_arrays
-from geo_ip._synthetic import OSM_TIMESTAMP, write_synthetic_osm
-from geo_ip.catalog import RoadsLayer, load_catalog
 from geo_ip.errors import OsmError
-from geo_ip.osm import osm_timestamp, read_road_graph
+from geo_ip.sources.catalog import RoadsLayer, load_catalog
+from geo_ip.sources.osm import osm_timestamp, read_road_graph
+from geo_ip.sources.osm_arrays import RoadArrays, read_road_arrays
+from geo_ip.territory.synthetic import OSM_TIMESTAMP, write_synthetic_osm
 from tests.conftest import POA
 
 ROADS: RoadsLayer = load_catalog().vias
@@ -297,7 +297,7 @@ def test_pickle_round_trip_keeps_the_geometries(tmp_path: Path) -> None:
 def test_roads_read_in_a_helper_process_replay_their_log(
     tmp_path: Path, caplog: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from geo_ip import territory
+    from geo_ip.territory import store as territory
 
     nodes = {1: (0, 0), 2: (1, 0), 3: (2, 0)}
     path = write_osm(tmp_path, nodes, {10: ([1, 2, 99, 3], {"highway": "residential"})})

@@ -1,4 +1,4 @@
-"""Tests of geo_ip.osm_features: non-road OSM layers from a file and from osmnx."""
+"""Tests of geo_ip.sources.osm_features: non-road OSM layers from a file and from osmnx."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 
-from geo_ip.catalog import Catalog, load_catalog
 from geo_ip.errors import OsmError
-from geo_ip.osm_features import (
+from geo_ip.sources.catalog import Catalog, load_catalog
+from geo_ip.sources.osm_features import (
     SCHEMAS,
     OsmFeatures,
     _watts,
@@ -596,7 +596,7 @@ def test_poa_counts(catalog: Catalog) -> None:
 
 
 def test_way_prefilter_keeps_only_ways_with_a_used_tag() -> None:
-    from geo_ip.osm_features import _wanted_way
+    from geo_ip.sources.osm_features import _wanted_way
 
     any_value = ["building", "lit"]
     some_values = {"highway": frozenset({"street_lamp"}), "power": frozenset({"line"})}

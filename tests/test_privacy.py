@@ -14,7 +14,7 @@ import pytest
 import shapely
 
 from geo_ip.errors import GeoIPError, InputFileError
-from geo_ip.privacy import (
+from geo_ip.requests.privacy import (
     KEY_ENV,
     PERSONAL_COLUMNS,
     REDACTED,

@@ -31,12 +31,12 @@ import pyogrio
 import pytest
 import shapely
 
-from geo_ip._assess_outputs import write_outputs
-from geo_ip.assess import Assessment
 from geo_ip.errors import InputFileError
-from geo_ip.privacy import scan_for_personal_data
-from geo_ip.qgis import qml_for, style_geopackage, write_project
-from geo_ip.styles import LAYER_NAMES, layer_style
+from geo_ip.outputs.files import write_outputs
+from geo_ip.outputs.qgis.project import qml_for, style_geopackage, write_project
+from geo_ip.outputs.styles import LAYER_NAMES, layer_style
+from geo_ip.pipeline import Assessment
+from geo_ip.requests.privacy import scan_for_personal_data
 from tests.conftest import DEMO
 
 TODAY = date(2026, 11, 20)
@@ -273,7 +273,7 @@ def test_a_failure_leaves_the_geopackage_as_it_was(
 ) -> None:
     gpkg = Path(shutil.copy(folder / "avaliacao.gpkg", tmp_path / "avaliacao.gpkg"))
     before = _styles(gpkg)
-    monkeypatch.setattr("geo_ip.qgis._TRIGGERS", ("CREATE TRIGGER inválido",))
+    monkeypatch.setattr("geo_ip.outputs.qgis.project._TRIGGERS", ("CREATE TRIGGER inválido",))
     with pytest.raises(InputFileError, match="estilos do QGIS"):
         style_geopackage(gpkg)
     assert _styles(gpkg) == before

@@ -1,4 +1,4 @@
-"""Ranking, tie-break, cost share and budget selection (geo_ip.ranking) on small tables."""
+"""Ranking, tie-break, cost share and budget selection (geo_ip.law.ranking) on small tables."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo_ip.config import CRITERIA, Rules, load_rules, rules_path
 from geo_ip.errors import GeoIPError
-from geo_ip.ranking import RANKING_COLUMNS, BudgetError, budget_summary, rank
+from geo_ip.law.ranking import RANKING_COLUMNS, BudgetError, budget_summary, rank
+from geo_ip.rules.config import CRITERIA, Rules, load_rules, rules_path
 
 RULES = load_rules("extrema")
 NAN = math.nan

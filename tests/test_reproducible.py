@@ -37,7 +37,7 @@ import pytest
 from geopandas.testing import assert_geodataframe_equal
 from typer.testing import CliRunner
 
-from geo_ip.cli import app
+from geo_ip.cli.app import app
 from tests.conftest import DEMO, DEMO_KEY, ROOT
 
 RUN_TIME = ("executado_em", "criado_em")
@@ -46,7 +46,7 @@ RUN_TIME = ("executado_em", "criado_em")
 DRIVER = """
 import json, sys
 from typer.testing import CliRunner
-from geo_ip.cli import app
+from geo_ip.cli.app import app
 runner = CliRunner()
 for args in json.loads(sys.argv[1]):
     result = runner.invoke(app, args)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from geo_ip.cli import app
-from geo_ip.config import LAW_FIXED_PARAMS, LAW_TIE_BREAK, LAW_WEIGHTS, Param, load_rules
+from geo_ip.cli.app import app
 from geo_ip.errors import GeoIPError
-from geo_ip.rules_init import (
+from geo_ip.rules.config import LAW_FIXED_PARAMS, LAW_TIE_BREAK, LAW_WEIGHTS, Param, load_rules
+from geo_ip.rules.init_rules import (
     _iter_params,
     _scan,
     render_rules_template,

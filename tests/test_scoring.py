@@ -1,4 +1,4 @@
-"""Suggested scores (geo_ip.scoring) on hand-built evidence rows."""
+"""Suggested scores (geo_ip.law.scoring) on hand-built evidence rows."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo_ip.config import CRITERIA, Rules, load_rules, rules_path
 from geo_ip.errors import RulesError
-from geo_ip.scoring import SUGGESTION_COLUMNS, format_brl, format_number, suggest
+from geo_ip.law.scoring import SUGGESTION_COLUMNS, format_brl, format_number, suggest
+from geo_ip.rules.config import CRITERIA, Rules, load_rules, rules_path
 
 RULES = load_rules("extrema")
 NAN = math.nan

@@ -16,12 +16,18 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from geo_ip._assess_outputs import public_ranking, request_file_stems
-from geo_ip._sheet_content import SECTIONS
-from geo_ip.assess import Assessment
-from geo_ip.privacy import scan_for_personal_data
-from geo_ip.scoring import format_brl
-from geo_ip.sheets import ALL_SHEETS, MAP_SIZE_PX, SHEETS_DIR, static_map, write_sheets
+from geo_ip.law.scoring import format_brl
+from geo_ip.outputs.files import public_ranking, request_file_stems
+from geo_ip.outputs.sheets.content import SECTIONS
+from geo_ip.outputs.sheets.sheets import (
+    ALL_SHEETS,
+    MAP_SIZE_PX,
+    SHEETS_DIR,
+    static_map,
+    write_sheets,
+)
+from geo_ip.pipeline import Assessment
+from geo_ip.requests.privacy import scan_for_personal_data
 from tests.conftest import DEMO
 from tests.small_assessment import MISSING_PROOF, PROCEDURE, small_assessment
 
@@ -307,7 +313,7 @@ def test_stems_never_start_with_a_dash_or_a_dot_nor_take_reserved_names() -> Non
 
 def test_sheet_page_to_png(written: list[Path], tmp_path: Path) -> None:
     pytest.importorskip("pypdfium2")
-    from geo_ip.sheets import sheet_png
+    from geo_ip.outputs.sheets.sheets import sheet_png
 
     out = sheet_png(written[1], tmp_path / "ficha.png", scale=1.0)
     with Image.open(out) as image:
@@ -331,9 +337,9 @@ def test_no_requests_still_writes_todas(demo: Assessment, tmp_path: Path) -> Non
 @pytest.fixture(scope="module")
 def small_sheets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, str]]:
     """HTML text and PDF text of each sheet of :mod:`tests.small_assessment`, by protocol."""
-    from geo_ip._sheet_content import build_sheets
-    from geo_ip._sheet_pdf import write_pdf
-    from geo_ip.sheets import render_html
+    from geo_ip.outputs.sheets.content import build_sheets
+    from geo_ip.outputs.sheets.pdf import write_pdf
+    from geo_ip.outputs.sheets.sheets import render_html
 
     folder = tmp_path_factory.mktemp("fichas_pequenas")
     out = {}
@@ -348,7 +354,7 @@ def small_sheets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[st
 
 
 def test_sheets_of_every_situation_in_the_order_of_the_lists() -> None:
-    from geo_ip._sheet_content import build_sheets
+    from geo_ip.outputs.sheets.content import build_sheets
 
     sheets = build_sheets(small_assessment())
     assert [s.protocolo for s in sheets] == [
@@ -433,7 +439,7 @@ def test_art11_sheet_shows_the_commissions_opinion(
 
 
 def test_sheet_of_a_work_that_no_longer_fits_the_budget() -> None:
-    from geo_ip._sheet_content import build_sheets
+    from geo_ip.outputs.sheets.content import build_sheets
 
     # R$ 4.000,00: the Art. 12 work (R$ 3.000,00) is reserved first; R$ 1.000,00 is left
     sheets = {s.protocolo: s for s in build_sheets(small_assessment(4_000.0))}
@@ -498,8 +504,8 @@ def test_sheet_of_a_place_confirmed_by_the_commission(written: list[Path]) -> No
 def test_place_warning_and_location_items_hand_checked() -> None:
     import shapely
 
-    from geo_ip._sheet_content import _location, _place_warning
-    from geo_ip._sheet_format import Labels
+    from geo_ip.outputs.format import Labels
+    from geo_ip.outputs.sheets.content import _location, _place_warning
 
     # Rua Comprida, 1000 m without the number: ± 500 m; 5 to 1.005 m from the pole, 1 to 29
     # poles (ceil(1005 / 35)), R$ 5.285,00 to R$ 188.325,00 (see test_location_uncertainty)
@@ -553,7 +559,7 @@ def test_static_map_of_a_place_to_confirm_draws_the_stretch_not_the_point(
     import shapely
     from matplotlib.collections import LineCollection
 
-    from geo_ip._staticmap import STRETCH_LABEL, WORST_LABEL, MapRenderer
+    from geo_ip.outputs.sheets.staticmap import STRETCH_LABEL, WORST_LABEL, MapRenderer
 
     table = demo.table
     renderer = MapRenderer(demo)

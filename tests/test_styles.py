@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from geo_ip.catalog import load_catalog
 from geo_ip.errors import CatalogError
-from geo_ip.styles import LAYER_NAMES, layer_style
+from geo_ip.outputs.styles import LAYER_NAMES, layer_style
+from geo_ip.sources.catalog import load_catalog
 
 
 def test_every_layer_has_a_style_with_aliases() -> None:
@@ -38,7 +38,7 @@ def test_requests_by_situation_and_by_score() -> None:
     assert style.symbol_for("desconhecida").valor == "classificado"  # first class
     score = load_catalog().pedidos.alternativos["pontuacao"]
     assert (score.tipo, score.campo) == ("graduado", "pontuacao_total")
-    from geo_ip.styles import LayerStyle
+    from geo_ip.outputs.styles import LayerStyle
 
     graded = LayerStyle(**{**style.model_dump(), "tipo": "graduado", "campo": "pontuacao_total",
                            "classes": score.classes})  # fmt: skip
@@ -89,10 +89,10 @@ def test_a_ring_colour_in_maps_reaches_the_web_map_and_the_sheet(
     demo_assessment: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One colour changed in ``maps/pedido.toml`` shows on the request's web map and sheet."""
-    import geo_ip._maps as maps_module
-    from geo_ip._paths import resource_dir
-    from geo_ip.sheets import static_map
-    from geo_ip.webmap import request_map
+    import geo_ip.outputs.maps as maps_module
+    from geo_ip._util.paths import resource_dir
+    from geo_ip.outputs.sheets.sheets import static_map
+    from geo_ip.outputs.web.webmap import request_map
 
     table = demo_assessment.table
     i = int(np.flatnonzero(table["protocolo"] == "PED-2026-0103")[0])

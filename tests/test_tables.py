@@ -1,4 +1,4 @@
-"""The generic spreadsheet reader (geo_ip._tables) and the shared value parsers (geo_ip._parse).
+"""The spreadsheet reader (geo_ip.sources.tables) and the value parsers (geo_ip._util.parse).
 
 Every file is written here, small enough to check each value by hand.
 """
@@ -17,8 +17,7 @@ import pytest
 import shapely
 from openpyxl import Workbook
 
-from geo_ip import _tables
-from geo_ip._parse import (
+from geo_ip._util.parse import (
     category,
     category_key,
     cell_text,
@@ -30,7 +29,9 @@ from geo_ip._parse import (
     to_number,
     yes_no,
 )
-from geo_ip._tables import (
+from geo_ip.errors import InputFileError, RequestsFileError
+from geo_ip.sources import tables as _tables
+from geo_ip.sources.tables import (
     GEOMETRY_PROBLEM,
     READ_PROBLEMS,
     Schema,
@@ -39,7 +40,6 @@ from geo_ip._tables import (
     normalise_headers,
     read_sheet,
 )
-from geo_ip.errors import InputFileError, RequestsFileError
 
 SYNONYMS = {
     "codigo": ("cod", "no_codigo", "n_codigo"),

@@ -15,12 +15,12 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from geo_ip._betweenness import edge_betweenness
-from geo_ip.catalog import load_catalog
-from geo_ip.config import load_rules
 from geo_ip.errors import OsmError
-from geo_ip.osm import read_road_graph
-from geo_ip.territory import (
+from geo_ip.network.betweenness import edge_betweenness
+from geo_ip.rules.config import load_rules
+from geo_ip.sources.catalog import load_catalog
+from geo_ip.sources.osm import read_road_graph
+from geo_ip.territory.store import (
     LAYERS,
     GridSource,
     TerritoryReport,
@@ -220,7 +220,7 @@ def test_poa_territory(poa: TerritoryReport) -> None:
 def test_copy_layer_streams_the_rows_and_schema_in_batches(
     demo: TerritoryReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, arrow: bool
 ) -> None:
-    from geo_ip import territory
+    from geo_ip.territory import store as territory
 
     monkeypatch.setattr(territory, "_COPY_BATCH", 100)  # the demo's 410 roads: 5 batches
     monkeypatch.setattr(territory, "_ARROW", arrow)
@@ -248,7 +248,7 @@ def test_arrow_ready_writes_mixed_columns_as_pyogrio_would() -> None:
     import pandas as pd
     import shapely
 
-    from geo_ip.territory import _arrow_ready
+    from geo_ip.territory.store import _arrow_ready
 
     frame = gpd.GeoDataFrame(
         {
@@ -269,7 +269,7 @@ def test_arrow_ready_writes_mixed_columns_as_pyogrio_would() -> None:
 def test_roads_and_betweenness_in_the_helper_give_the_same_territory(
     demo: TerritoryReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from geo_ip import territory
+    from geo_ip.territory import store as territory
 
     monkeypatch.setattr(territory, "PARALLEL_OSM_BYTES", 1)  # the demo's file is small
     monkeypatch.setattr(territory._parallel, "cores", lambda: 2)
@@ -285,7 +285,7 @@ def test_roads_and_betweenness_in_the_helper_give_the_same_territory(
         tmp_path / "t.gpkg", rules=load_rules("demo"), osm=DEMO_OSM,
         grids=[GridSource(DEMO_GRID)], dem=DEMO_DEM,
     )  # fmt: skip
-    assert started == ["geo_ip.territory._road_job"]  # betweenness in the same helper
+    assert started == ["geo_ip.territory.store._road_job"]  # betweenness in the same helper
     assert helped.counts == demo.counts
     for layer in (*LAYERS, "rede_ligacao"):
         a, b = read_layer(helped.path, layer), read_layer(demo.path, layer)
@@ -297,7 +297,7 @@ def test_roads_and_betweenness_in_the_helper_give_the_same_territory(
 def test_helper_betweenness_is_not_stored_on_other_edges(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from geo_ip import territory
+    from geo_ip.territory import store as territory
 
     monkeypatch.setattr(territory, "PARALLEL_OSM_BYTES", 1)
     monkeypatch.setattr(territory._parallel, "cores", lambda: 2)
@@ -327,7 +327,7 @@ def test_helper_betweenness_is_not_stored_on_other_edges(
 def test_truncated_osm_read_beside_the_helper_gives_its_error_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:
-    from geo_ip import territory
+    from geo_ip.territory import store as territory
 
     monkeypatch.setattr(territory, "PARALLEL_OSM_BYTES", 1)
     monkeypatch.setattr(territory._parallel, "cores", lambda: 2)
@@ -353,7 +353,7 @@ def test_truncated_osm_read_beside_the_helper_gives_its_error_once(
 def test_helper_dying_is_logged_once_and_the_build_does_its_work(
     demo: TerritoryReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any, job: str
 ) -> None:
-    from geo_ip import territory
+    from geo_ip.territory import store as territory
 
     monkeypatch.chdir(ROOT)  # the helper imports tests.parallel_jobs from the project root
     monkeypatch.setattr(territory, "PARALLEL_OSM_BYTES", 1)

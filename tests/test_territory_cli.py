@@ -11,7 +11,7 @@ import rasterio
 from rasterio.transform import from_origin
 from typer.testing import CliRunner
 
-from geo_ip.cli import app
+from geo_ip.cli.app import app
 from tests.conftest import POA, require
 
 runner = CliRunner()
@@ -185,8 +185,8 @@ def test_failure_while_writing_keeps_previous_file(
 
     monkeypatch.setattr(pyogrio, "write_dataframe", flaky)
     with pytest.raises(OSError, match="simulado"):
-        from geo_ip.config import load_rules
-        from geo_ip.territory import build_territory
+        from geo_ip.rules.config import load_rules
+        from geo_ip.territory.store import build_territory
 
         build_territory(out, rules=load_rules("demo"), osm=tiny, force=True)
     assert out.read_bytes() == before

@@ -7,9 +7,9 @@ import networkx as nx
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from geo_ip.catalog import load_catalog
-from geo_ip.config import load_rules
-from geo_ip.territory import _components, choose_crs, classify_roads
+from geo_ip.rules.config import load_rules
+from geo_ip.sources.catalog import load_catalog
+from geo_ip.territory.store import _components, choose_crs, classify_roads
 
 CRS = "EPSG:31983"
 

@@ -15,20 +15,20 @@ import pandas as pd
 import pytest
 
 import geo_ip
-from geo_ip import privacy
-from geo_ip._assess_outputs import request_file_stems
-from geo_ip._maps import MapSpec, load_map
-from geo_ip._webassets import ASSETS_DIR, localise, remote_links
-from geo_ip._weblayers import LayerData, clean, collection, expand, map_file_names
-from geo_ip._webparts import Layer
-from geo_ip._webrequest import fmt
-from geo_ip.assess import Assessment, assess
-from geo_ip.catalog import load_catalog
-from geo_ip.config import CRITERIA, load_rules
 from geo_ip.errors import CatalogError, GeoIPError
-from geo_ip.styles import layer_style
-from geo_ip.territory import read_layer
-from geo_ip.webmap import OSM_TILES, overview_map, write_maps
+from geo_ip.outputs.files import request_file_stems
+from geo_ip.outputs.maps import MapSpec, load_map
+from geo_ip.outputs.styles import layer_style
+from geo_ip.outputs.web.assets import ASSETS_DIR, localise, remote_links
+from geo_ip.outputs.web.layers import LayerData, clean, collection, expand, map_file_names
+from geo_ip.outputs.web.parts import Layer
+from geo_ip.outputs.web.request import fmt
+from geo_ip.outputs.web.webmap import OSM_TILES, overview_map, write_maps
+from geo_ip.pipeline import Assessment, assess
+from geo_ip.requests import privacy
+from geo_ip.rules.config import CRITERIA, load_rules
+from geo_ip.sources.catalog import load_catalog
+from geo_ip.territory.store import read_layer
 from tests.conftest import DEMO
 from tests.small_assessment import MISSING_PROOF, PROCEDURE, small_assessment
 
@@ -401,7 +401,7 @@ def test_request_map_has_its_road_path_poles_and_connection(demo: Assessment, ma
 
 
 def test_unlocated_request_has_no_map(demo: Assessment) -> None:
-    from geo_ip.webmap import request_map
+    from geo_ip.outputs.web.webmap import request_map
 
     index = int(np.flatnonzero(pd.to_numeric(demo.table["x"], errors="coerce").isna())[0])
     with pytest.raises(GeoIPError, match="sem localização"):
@@ -417,7 +417,7 @@ def test_overview_of_a_thousand_requests_stays_small(demo_territory: Path, tmp_p
     csv = synthetic_requests(str(demo_territory), 1000, tmp_path / "pedidos.csv")
     big = assess(demo_territory, csv, load_rules("demo"), key=KEY, today=TODAY)
     out = tmp_path / "mapa.html"
-    from geo_ip.webmap import save_map
+    from geo_ip.outputs.web.webmap import save_map
 
     save_map(overview_map(big), out, "assets/")
     size = out.stat().st_size
@@ -570,7 +570,7 @@ def test_missing_composition_is_reported(tmp_path: Path) -> None:
 
 
 def test_request_popups_show_the_hardship_condition_and_the_art12_indication() -> None:
-    from geo_ip._weblayers import request_frame
+    from geo_ip.outputs.web.layers import request_frame
 
     frame = request_frame(small_assessment()).set_index("protocolo")
     assert "hipossuficiencia" not in frame.columns
@@ -595,7 +595,7 @@ def test_request_popups_show_the_hardship_condition_and_the_art12_indication() -
 
 
 def test_every_situation_has_a_portuguese_label() -> None:
-    from geo_ip.ranking import SITUACOES
+    from geo_ip.law.ranking import SITUACOES
 
     style = layer_style("pedidos")
     labels = {c.valor: c.rotulo for c in style.classes}
@@ -607,7 +607,7 @@ def test_every_situation_has_a_portuguese_label() -> None:
 
 
 def test_request_panel_says_what_is_pending_and_the_acts() -> None:
-    from geo_ip._webrequest import _acts
+    from geo_ip.outputs.web.request import _acts
 
     assessment = small_assessment()
     public = privacy.public_view(assessment.table).set_index(assessment.table["protocolo"])
@@ -744,8 +744,8 @@ def test_the_map_of_a_place_confirmed_by_the_commission(demo: Assessment, maps: 
 
 
 def test_place_to_confirm_texts_are_portuguese_and_escaped() -> None:
-    from geo_ip._weblayers import place_to_confirm
-    from geo_ip._webrequest import _place_section
+    from geo_ip.outputs.web.layers import place_to_confirm
+    from geo_ip.outputs.web.request import _place_section
 
     row = pd.Series(
         {

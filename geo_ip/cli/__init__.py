@@ -1,0 +1,1 @@
+"""Command line of geo_ip (``geo-ip``): one module per command, a shared console."""

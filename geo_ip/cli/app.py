@@ -1,0 +1,301 @@
+"""Command line of geo_ip (``geo-ip``), in Brazilian Portuguese."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.logging import RichHandler
+from rich.table import Table
+
+from geo_ip._util.paths import resource_dir
+from geo_ip._util.version import __version__
+from geo_ip.cli.assess import assess_cmd, budget_lines, summary_table
+from geo_ip.cli.cadastre import cadastre_app
+from geo_ip.cli.cip import cip_cmd
+from geo_ip.cli.console import STATE, console, err_console, output_listing
+from geo_ip.cli.console import fail as _fail
+from geo_ip.cli.console import steps as _steps
+from geo_ip.cli.geocode import geocode_cmd
+from geo_ip.cli.requests import requests_app
+from geo_ip.cli.rules import rules_app
+from geo_ip.errors import GeoIPError, InputFileError
+from geo_ip.rules.config import Rules, load_rules
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from geo_ip.pipeline import Assessment
+
+app = typer.Typer(
+    name="geo-ip",
+    help=(
+        "geo_ip — planejamento geoespacial de extensão de rede elétrica e iluminação "
+        "pública (Lei 5.442/2026 de Extrema/MG)."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+log = logging.getLogger("geo_ip")
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"geo_ip {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Mostra mensagens detalhadas.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Mostra só avisos e erros.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Mostra a versão e sai."),
+    ] = False,
+) -> None:
+    """Configure logging for every command."""
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    handler = RichHandler(console=err_console, show_time=False, show_path=False)
+    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+    log.setLevel(level)
+    # GDAL/pyogrio report every layer written at INFO: keep them out of the user's way.
+    logging.getLogger("pyogrio").setLevel(max(level, logging.WARNING))
+    STATE["quiet"] = quiet
+
+
+def _counts_table(title: str, counts: dict[str, int]) -> Table:
+    table = Table(title=title)
+    table.add_column("Camada / classe")
+    table.add_column("Quantidade", justify="right")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}".replace(",", "."))
+    return table
+
+
+@app.command("territory")
+def territory_cmd(
+    out: Annotated[Path, typer.Option("--out", "-o", help="GeoPackage do território a gravar.")],
+    osm: Annotated[
+        Path | None,
+        typer.Option("--osm", help="Arquivo OpenStreetMap (.osm, .osm.bz2, .osm.gz ou .osm.pbf)."),
+    ] = None,
+    place: Annotated[
+        str | None,
+        typer.Option(
+            "--place", help='Lugar a baixar do OSM (online), ex.: "Extrema, Minas Gerais, Brasil".'
+        ),
+    ] = None,
+    grid: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--grid",
+            help=(
+                "Rede existente: BDGD (.gdb, .gdb.zip) ou arquivo vetorial/CSV. "
+                "Repetível, em ordem de confiança."
+            ),
+        ),
+    ] = None,
+    grid_tipo: Annotated[
+        str | None,
+        typer.Option(
+            "--grid-tipo",
+            help=(
+                "Força o tipo de todos os elementos dos arquivos vetoriais "
+                "(bt, mt, poste, transformador, ponto_ip)."
+            ),
+        ),
+    ] = None,
+    grid_coluna_tipo: Annotated[
+        str | None,
+        typer.Option(
+            "--grid-coluna-tipo",
+            help="Coluna dos arquivos vetoriais que diz o tipo de cada elemento.",
+        ),
+    ] = None,
+    grid_crs: Annotated[
+        str | None,
+        typer.Option("--grid-crs", help="CRS dos arquivos vetoriais sem CRS (ex.: EPSG:31983)."),
+    ] = None,
+    dem: Annotated[
+        Path | None,
+        typer.Option("--dem", help="Modelo digital de elevação (GeoTIFF, qualquer CRS)."),
+    ] = None,
+    rules: Annotated[
+        str,
+        typer.Option("--rules", help="Regras do município (nome em data/municipios ou caminho)."),
+    ] = "extrema",
+    force: Annotated[
+        bool, typer.Option("--forcar", help="Reconstrói mesmo que o cache esteja atualizado.")
+    ] = False,
+) -> None:
+    """Monta o território: vias classificadas, rede existente, equipamentos, edificações, relevo."""
+    from geo_ip.territory.store import GridSource, build_territory
+
+    try:
+        rules_obj = load_rules(rules)
+        sources = [
+            GridSource(p, tipo=grid_tipo, coluna_tipo=grid_coluna_tipo, crs=grid_crs)
+            for p in grid or []
+        ]
+        with _steps(7 if osm or place else 1) as step:
+            report = build_territory(
+                out,
+                rules=rules_obj,
+                osm=osm,
+                place=place,
+                grids=sources,
+                dem=dem,
+                force=force,
+                progress=step,
+            )
+    except GeoIPError as exc:
+        raise _fail(exc) from exc
+    except OSError as exc:  # e.g. disk full while writing: the previous file is kept
+        message = f"não foi possível gravar o território ({exc.strerror or exc})"
+        raise _fail(InputFileError(message, path=out)) from exc
+    status = "reaproveitado do cache" if report.reused else "gravado"
+    if not STATE["quiet"]:
+        console.print(
+            _counts_table(f"Território {status}: {report.path} ({report.crs})", report.counts)
+        )
+        for warning in report.warnings:
+            console.print(f"[yellow]Aviso:[/] {warning}", highlight=False, soft_wrap=True)
+
+
+@app.command("demo")
+def demo_cmd(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Pasta de saída da demonstração.")
+    ] = Path("saida-demo"),
+) -> None:
+    """Roda todas as etapas no conjunto de demonstração (município fictício)."""
+    from geo_ip.territory.store import FICTIONAL_LABEL, GridSource, build_territory
+
+    demo = resource_dir("data") / "demo"
+    console.print(f"[bold]{FICTIONAL_LABEL}[/]")
+    try:
+        rules_obj = load_rules("demo")
+        with _steps(7) as step:
+            report = build_territory(
+                out / "territorio.gpkg",
+                rules=rules_obj,
+                osm=demo / "municipio_demo.osm",
+                grids=[GridSource(demo / "rede_demo.gpkg")],
+                dem=demo / "mdt_demo.tif",
+                progress=step,
+            )
+    except GeoIPError as exc:
+        raise _fail(exc) from exc
+    console.print(_counts_table(f"Território: {report.path} ({report.crs})", report.counts))
+    for warning in report.warnings:
+        console.print(f"[yellow]Aviso:[/] {warning}", highlight=False, soft_wrap=True)
+    try:
+        located = _demo_requests(out, report.path, rules_obj)
+    except GeoIPError as exc:
+        raise _fail(exc) from exc
+    status = located["situacao"].value_counts()
+    console.print(
+        f"Pedidos: {len(located)} linha(s) — {int(status.get('ok', 0))} ok, "
+        f"{int(status.get('aviso', 0))} com aviso, {int(status.get('erro', 0))} com erro "
+        "(os erros de propósito estão descritos em data/demo/LEIAME.md)",
+        highlight=False,
+    )
+    try:
+        assessment = _demo_assessment(out, report.path, rules_obj)
+    except GeoIPError as exc:
+        raise _fail(exc) from exc
+    from rich.markup import escape
+
+    console.print(summary_table(assessment, limit=10))
+    budget_text = budget_lines(assessment)
+    if budget_text:
+        console.print(escape(budget_text), highlight=False, soft_wrap=True)
+    if assessment.cip:
+        from geo_ip.cli.assess import cip_lines
+
+        console.print(cip_lines(assessment.cip), highlight=False, soft_wrap=True)
+    console.print(f"\nArquivos gerados em [bold]{out}[/]:")
+    for line in output_listing(out):
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
+
+
+def _demo_requests(out: Path, territory: Path, rules: Rules) -> pd.DataFrame:
+    """Check, geocode and snap the demo requests; write both reports into ``out``."""
+    from geo_ip.requests.intake import (
+        read_requests,
+        requests_report,
+        territory_boundary,
+        validate_requests,
+    )
+    from geo_ip.requests.locate import locate_requests, located_report, write_csv
+    from geo_ip.rules.provenance import stamp
+    from geo_ip.territory.store import read_metadata
+
+    pedidos = resource_dir("data") / "demo" / "pedidos.csv"
+    boundary = territory_boundary(territory, rules.municipio.codigo_ibge)
+    checked = validate_requests(read_requests(pedidos), rules, boundary=boundary)
+    write_csv(
+        requests_report(checked).assign(proveniencia=stamp(rules)), out / "pedidos_conferidos.csv"
+    )
+    located = locate_requests(pedidos, territory, rules)
+    provenance = stamp(rules, read_metadata(territory))
+    write_csv(located_report(located, provenance), out / "pedidos_geocodificados.csv")
+    return located
+
+
+DEMO_BUDGET_RS = 300_000.0
+"""Fictional budget of the demo (R$) for the municipal part of the works."""
+
+
+def _demo_assessment(out: Path, territory: Path, rules: Rules) -> Assessment:
+    """Assess the demo requests (occurrences, decisions, history, CIP) and its cadastre."""
+    from geo_ip.outputs.files import write_outputs
+    from geo_ip.pipeline import assess
+    from geo_ip.requests.privacy import load_key
+
+    demo = resource_dir("data") / "demo"
+    with _steps(6) as step:
+        assessment = assess(
+            territory,
+            demo / "pedidos.csv",
+            rules,
+            occurrences=demo / "ocorrencias.csv",
+            decisions=demo / "decisoes.csv",
+            history=demo / "beneficios_anteriores.csv",
+            budget=DEMO_BUDGET_RS,
+            key=load_key(None, create_at=out / ".chave_lgpd"),
+            progress=step,
+        )
+    from geo_ip.cadastre.package import build_cadastre, write_cadastre
+    from geo_ip.cip.budget import program_cip
+
+    assessment.cip = program_cip(assessment, "municipio_demo", demo / "consumidores.csv")
+    write_outputs(assessment, out / "avaliacao")
+    # after the works: the utility's cadastre package for the executed ones
+    cadastre = build_cadastre(
+        out / "avaliacao",
+        demo / "obras_executadas.csv",
+        rules,
+        removed=demo / "pontos_removidos.csv",
+    )
+    write_cadastre(cadastre, out / "cadastro")
+    return assessment
+
+
+# the subcommands, each in its module; they share geo_ip.cli.console, never this module
+app.add_typer(requests_app, name="requests")
+app.command("geocode")(geocode_cmd)
+app.command("assess")(assess_cmd)
+app.command("cip")(cip_cmd)
+app.add_typer(cadastre_app, name="cadastre")
+app.add_typer(rules_app, name="rules")
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,130 @@
+"""``geo-ip cip``: CIP revenue by class and month from the municipal law's rules.
+
+The lead registers :func:`cip_cmd` on the main app (``app.command("cip")(cip_cmd)``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from geo_ip.cli.console import console, output_listing
+from geo_ip.cli.console import fail as _fail
+from geo_ip.errors import GeoIPError
+
+
+def _br(number: float, digits: int = 2) -> str:
+    """``1234567.891`` → ``1.234.567,89``."""
+    return f"{number:,.{digits}f}".replace(",", "X").replace(".", ",").replace("X", ".")
+
+
+def annual_table(by_class: object, title: str) -> Table:
+    """Show the year per class as a rich table (for the terminal).
+
+    Parameters
+    ----------
+    by_class : pandas.DataFrame
+        :attr:`geo_ip.cip.engine.CipResult.by_class`.
+    title : str
+        Table title.
+
+    Returns
+    -------
+    rich.table.Table
+    """
+    import pandas as pd
+
+    from geo_ip.cip.engine import CLASS_LABELS
+
+    assert isinstance(by_class, pd.DataFrame)
+    table = Table(title=title)
+    for name in ("Classe", "Unidades", "Faturas", "Isentas", "kWh na base", "CIP (R$)"):
+        table.add_column(name, justify="left" if name == "Classe" else "right")
+    for row in by_class.to_dict("records"):
+        label = CLASS_LABELS.get(str(row["classe"]), "Total")
+        table.add_row(
+            f"[bold]{label}[/]" if label == "Total" else label,
+            _br(float(row["unidades_consumidoras"]), 0),
+            _br(float(row["faturas"]), 0),
+            _br(float(row["faturas_isentas"]), 0),
+            _br(float(row["kwh_base"]), 0),
+            _br(float(row["cip_rs"])),
+        )
+    return table
+
+
+def cip_cmd(
+    rules_cip: Annotated[
+        str,
+        typer.Option(
+            "--rules-cip",
+            help="Regras da CIP do município: nome em data/cip (ex.: santo_antonio_do_planalto) "
+            "ou caminho de um TOML (que pode herdar um deles e informar a alíquota).",
+        ),
+    ],
+    consumers: Annotated[
+        Path,
+        typer.Option(
+            "--consumers",
+            help="Unidades consumidoras: CSV/XLSX (unidade, classe, mes e kwh, ou ENE_01 … "
+            "ENE_12) ou a BDGD da distribuidora (.gdb.zip, .gdb, .gpkg) com a tabela UCBT_tab.",
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Pasta de saída.")],
+    municipio_ibge: Annotated[
+        int | None,
+        typer.Option(
+            "--municipio-ibge",
+            help="Código IBGE (7 dígitos): usa só as unidades desse município (coluna MUN da "
+            "BDGD ou 'municipio' da planilha).",
+        ),
+    ] = None,
+    tariffs: Annotated[
+        str,
+        typer.Option(
+            "--tarifas",
+            help="Tarifas por classe (R$/kWh): TOML com a tarifa homologada da distribuidora "
+            "(Resolução Homologatória ANEEL). Padrão: tarifas_exemplo, valores ilustrativos.",
+        ),
+    ] = "tarifas_exemplo",
+) -> None:
+    """Calcula a CIP por classe e mês pelas regras da lei municipal (isenções e limites).
+
+    Grava em --out: cip_anual.csv, cip_classe_mes.csv, cip_leitura.csv (todas as linhas
+    do arquivo contadas por situação e motivo), cip.xlsx e cip.json (com a proveniência).
+    Só totais por classe e mês: nenhuma linha por unidade consumidora (LGPD).
+    """
+    from geo_ip.cip.engine import compute_cip, load_cip_rules, load_tariffs, write_cip_outputs
+
+    try:
+        rules = load_cip_rules(rules_cip)
+        rules.require_complete()  # before reading a large consumer base
+        result = compute_cip(rules, consumers, load_tariffs(tariffs), municipio_ibge=municipio_ibge)
+        files = write_cip_outputs(result, out)
+    except GeoIPError as exc:
+        raise _fail(exc) from exc
+    title = (
+        f"CIP de {result.rules.municipio.nome}/{result.rules.municipio.uf} "
+        f"({result.rules.lei.numero}; alíquota {result.rules.aliquota.valor:g} %)"
+        if result.rules.aliquota is not None
+        else "CIP"
+    )
+    console.print(annual_table(result.by_class, title))
+    console.print(f"[bold]CIP no ano: R$ {_br(result.total_rs)}[/]", highlight=False)
+    counts = result.reading.groupby("situacao")["linhas"].sum()
+    console.print(
+        "Linhas do arquivo: "
+        + ", ".join(f"{k}: {_br(float(v), 0)}" for k, v in counts.items())
+        + " (motivos em cip_leitura.csv)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for warning in result.warnings:
+        console.print(f"[yellow]Aviso:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+    console.print(f"{len(files)} arquivo(s) gravado(s) em [bold]{escape(str(out))}[/]:")
+    for line in output_listing(out):
+        console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)

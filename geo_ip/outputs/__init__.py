@@ -1,0 +1,1 @@
+"""Everything an assessment writes: shared views, tables, web maps, QGIS, technical sheets."""

@@ -1,0 +1,1 @@
+"""QGIS deliverables: styled GeoPackage layers and the project file."""

@@ -1,0 +1,435 @@
+"""The ``.qgs`` document of the QGIS project (:func:`geo_ip.outputs.qgis.project.write_project`).
+
+Private helper. The layout follows what QGIS 3.22 writes (``QgsProject.write``):
+project CRS as a full ``<spatialrefsys>``, the layer tree with one group per
+catalog ``grupo``, one ``<maplayer>`` per layer carrying its whole style (QGIS does
+not read the GeoPackage's ``layer_styles`` when it opens a project), the relative
+data source, layer metadata (title, source, rights), the project metadata (title,
+abstract with the provenance, history) and the default view extent.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+import warnings
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyproj
+
+from geo_ip.outputs.qgis.qml import QGIS_VERSION, SymbolKind, style_attributes, style_elements
+from geo_ip.outputs.styles import LayerStyle
+from geo_ip.rules.provenance import OSM_ATTRIBUTION
+
+__all__ = ["ProjectLayer", "project_document", "spatialrefsys"]
+
+_GEOMETRY_NAME = {"marker": "Point", "line": "Line", "fill": "Polygon", None: "Unknown geometry"}
+_URI_TYPE = {"marker": "Point", "line": "LineString", "fill": "Polygon"}
+_PART_TITLE = {"marker": "pontos", "line": "linhas", "fill": "áreas"}
+_WKB_NAME = {
+    "POINT": "Point", "MULTIPOINT": "MultiPoint", "LINESTRING": "LineString",
+    "MULTILINESTRING": "MultiLineString", "POLYGON": "Polygon", "MULTIPOLYGON": "MultiPolygon",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ProjectLayer:
+    """One ``<maplayer>`` of the project.
+
+    Attributes
+    ----------
+    table : str
+        GeoPackage table.
+    style : LayerStyle
+        Its catalog style.
+    geometry_type : str
+        GeoPackage geometry type name of the table.
+    family : str or None
+        The geometry family drawn by this map layer; set (with a ``geometrytype``
+        filter in the data source) for each part of a mixed table.
+    split : bool
+        Whether this is one part of a mixed table (``|geometrytype=`` in the source).
+    fields : tuple of str
+        Fields in QGIS order.
+    extent : tuple of float or None
+        Extent in the layer CRS.
+    authid : str
+        Layer CRS.
+    alternatives : tuple of (str, LayerStyle)
+        Other named styles (the style manager's list).
+    """
+
+    table: str
+    style: LayerStyle
+    geometry_type: str
+    family: SymbolKind | None
+    split: bool
+    fields: tuple[str, ...]
+    extent: tuple[float, float, float, float] | None
+    authid: str
+    alternatives: tuple[tuple[str, LayerStyle], ...] = ()
+
+    @property
+    def layer_id(self) -> str:
+        """A stable QGIS layer id (same inputs, same project)."""
+        suffix = f"|{self.family}" if self.split else ""
+        key = uuid.uuid5(uuid.NAMESPACE_URL, f"geo_ip/qgis/{self.table}{suffix}")
+        name = self.table + (
+            f"_{_URI_TYPE[self.family].lower()}" if self.split and self.family else ""
+        )
+        return f"{name}_{str(key).replace('-', '_')}"
+
+    @property
+    def title(self) -> str:
+        """Layer name in the layer tree (Portuguese)."""
+        if self.split and self.family:
+            return f"{self.style.titulo} ({_PART_TITLE[self.family]})"
+        return self.style.titulo
+
+    def source(self, gpkg: str) -> str:
+        """Return the OGR data source, relative to the project file."""
+        uri = f"{gpkg}|layername={self.table}"
+        if self.split and self.family:
+            uri += f"|geometrytype={_URI_TYPE[self.family]}"
+        return uri
+
+    @property
+    def drawn_geometry(self) -> str:
+        """Geometry type handed to the QML builder for this map layer."""
+        if self.split and self.family:
+            return {"marker": "POINT", "line": "LINESTRING", "fill": "POLYGON"}[self.family]
+        return self.geometry_type
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, attrs)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _proj4(crs: pyproj.CRS) -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        text = crs.to_proj4() or ""
+    return re.sub(r"\s*\+type=crs\b", "", text).strip()
+
+
+def spatialrefsys(crs: pyproj.CRS) -> ET.Element:
+    """Build the ``<spatialrefsys>`` QGIS writes for a CRS (WKT2 2019, PROJ string, EPSG id).
+
+    QGIS's internal ``srsid`` (its own ``srs.db`` row number) is left out: without
+    it QGIS builds the CRS from the WKT, whose ``ID["EPSG", ...]`` gives the authid.
+
+    Parameters
+    ----------
+    crs : pyproj.CRS
+        The CRS.
+
+    Returns
+    -------
+    xml.etree.ElementTree.Element
+        ``<spatialrefsys nativeFormat="Wkt">``.
+    """
+    element = ET.Element("spatialrefsys", nativeFormat="Wkt")
+    authority = crs.to_authority() or ("", "")
+    _sub(element, "wkt", crs.to_wkt("WKT2_2019"))
+    proj4 = _proj4(crs)
+    _sub(element, "proj4", proj4)
+    _sub(element, "srid", str(authority[1]) if authority[0] == "EPSG" else "0")
+    _sub(element, "authid", f"{authority[0]}:{authority[1]}" if authority[0] else "")
+    _sub(element, "description", crs.name)
+    match = re.search(r"\+proj=(\w+)", proj4)
+    _sub(element, "projectionacronym", match.group(1) if match else "")
+    ellipsoid = (crs.ellipsoid.to_json_dict().get("id") or {}) if crs.ellipsoid else {}
+    acronym = f"{ellipsoid['authority']}:{ellipsoid['code']}" if ellipsoid else ""
+    _sub(element, "ellipsoidacronym", acronym)
+    _sub(element, "geographicflag", "true" if crs.is_geographic else "false")
+    return element
+
+
+def _extent(parent: ET.Element, tag: str, box: tuple[float, float, float, float]) -> None:
+    extent = _sub(parent, tag)
+    for name, value in zip(("xmin", "ymin", "xmax", "ymax"), box, strict=True):
+        _sub(extent, name, repr(float(value)))
+
+
+def _wgs84(
+    box: tuple[float, float, float, float], crs: pyproj.CRS
+) -> tuple[float, float, float, float] | None:
+    try:
+        to_wgs84 = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        x0, y0, x1, y1 = to_wgs84.transform_bounds(*box)
+        return (float(x0), float(y0), float(x1), float(y1))
+    except pyproj.exceptions.ProjError:
+        return None
+
+
+def _layer_crs(layer: ProjectLayer, project: pyproj.CRS) -> pyproj.CRS:
+    try:
+        return pyproj.CRS.from_user_input(layer.authid) if layer.authid else project
+    except pyproj.exceptions.CRSError:
+        return project
+
+
+def _resource_metadata(layer: ProjectLayer, crs: ET.Element) -> ET.Element:
+    meta = ET.Element("resourceMetadata")
+    _sub(meta, "identifier", layer.table)
+    _sub(meta, "parentidentifier", "")
+    _sub(meta, "language", "pt-BR")
+    _sub(meta, "type", "dataset")
+    _sub(meta, "title", layer.title)
+    _sub(meta, "abstract", f"Fonte: {layer.style.fonte}" if layer.style.fonte else "")
+    _sub(meta, "links")
+    _sub(meta, "fees", "")
+    if "OpenStreetMap" in layer.style.fonte:
+        _sub(meta, "rights", OSM_ATTRIBUTION)
+    _sub(meta, "encoding", "UTF-8")
+    holder = _sub(meta, "crs")
+    holder.append(crs)
+    _sub(meta, "extent")
+    return meta
+
+
+def _maplayer(layer: ProjectLayer, gpkg: str, project_crs: pyproj.CRS) -> ET.Element:
+    crs = _layer_crs(layer, project_crs)
+    wkb = _WKB_NAME.get(layer.geometry_type, "Unknown")
+    if layer.split and layer.family:
+        wkb = _URI_TYPE[layer.family]
+    element = ET.Element(
+        "maplayer",
+        {
+            "type": "vector",
+            "geometry": _GEOMETRY_NAME[layer.family],
+            "wkbType": wkb,
+            "autoRefreshEnabled": "0",
+            "autoRefreshTime": "0",
+            "refreshOnNotifyEnabled": "0",
+            "refreshOnNotifyMessage": "",
+            "legendPlaceholderImage": "",
+            **style_attributes(layer.style),
+        },
+    )
+    if layer.extent:
+        _extent(element, "extent", layer.extent)
+        wgs84 = _wgs84(layer.extent, crs)
+        if wgs84:
+            _extent(element, "wgs84extent", wgs84)
+    _sub(element, "id", layer.layer_id)
+    _sub(element, "datasource", layer.source(gpkg))
+    keywords = _sub(element, "keywordList")
+    _sub(keywords, "value", "")
+    _sub(element, "layername", layer.title)
+    srs = _sub(element, "srs")
+    srs.append(spatialrefsys(crs))
+    element.append(_resource_metadata(layer, spatialrefsys(crs)))
+    _sub(element, "provider", "ogr", encoding="UTF-8")
+    for tag in ("vectorjoins", "layerDependencies", "dataDependencies", "expressionfields"):
+        _sub(element, tag)
+    manager = _sub(element, "map-layer-style-manager", current="default")
+    _sub(manager, "map-layer-style", name="default")
+    for name, alternative in layer.alternatives:
+        holder = _sub(manager, "map-layer-style", name=name)
+        qgis = _sub(holder, "qgis", version=QGIS_VERSION, **style_attributes(alternative))
+        qgis.extend(style_elements(alternative, layer.drawn_geometry, layer.fields))
+    element.extend(style_elements(layer.style, layer.drawn_geometry, layer.fields))
+    _sub(element, "blendMode", "0")
+    _sub(element, "featureBlendMode", "0")
+    _sub(element, "layerOpacity", "1")
+    return element
+
+
+def _abstract(provenance: Mapping[str, Any]) -> tuple[str, list[str]]:
+    rules = provenance.get("regras") or {}
+    territory = provenance.get("territorio") or {}
+    parts = [
+        "Avaliação dos pedidos de extensão de rede elétrica e iluminação pública"
+        + (f" ({rules['lei']})" if rules.get("lei") else "")
+        + (f" — {rules['municipio']}" if rules.get("municipio") else "")
+        + ".",
+        "Camadas no GeoPackage avaliacao.gpkg, ao lado deste projeto; os estilos também "
+        "estão na tabela layer_styles do GeoPackage.",
+    ]
+    history = []
+    if provenance.get("carimbo"):
+        history.append(f"Proveniência: {provenance['carimbo']}")
+    tool = provenance.get("ferramenta", "geo_ip")
+    if provenance.get("versao_ferramenta"):
+        history.append(f"Gerado por {tool} {provenance['versao_ferramenta']}")
+    if provenance.get("executado_em"):
+        history.append(f"Executado em {provenance['executado_em']}")
+    if provenance.get("data_referencia"):
+        history.append(f"Data de referência: {provenance['data_referencia']}")
+    if rules.get("versao"):
+        history.append(f"Regras {rules['versao']} (sha256 {rules.get('sha256', '')})")
+    if territory.get("osm_data"):
+        history.append(f"Dados OpenStreetMap de {territory['osm_data']}")
+    if provenance.get("crs"):
+        history.append(f"SRC: {provenance['crs']}")
+    attribution = provenance.get("atribuicao") or OSM_ATTRIBUTION
+    parts.append(f"Dados do OpenStreetMap: {attribution} (ODbL).")
+    parts.extend(history)
+    return "\n".join(parts), history
+
+
+def _tree(root: ET.Element, layers: Sequence[ProjectLayer], gpkg: str) -> None:
+    tree = _sub(root, "layer-tree-group")
+    _sub(_sub(tree, "customproperties"), "Option")
+    groups: dict[str, ET.Element] = {}
+    for layer in layers:
+        group = groups.get(layer.style.grupo)
+        if group is None:
+            group = _sub(
+                tree,
+                "layer-tree-group",
+                name=layer.style.grupo,
+                checked="Qt::Checked",
+                expanded="1",
+            )
+            _sub(_sub(group, "customproperties"), "Option")
+            groups[layer.style.grupo] = group
+        item = _sub(
+            group,
+            "layer-tree-layer",
+            id=layer.layer_id,
+            name=layer.title,
+            source=layer.source(gpkg),
+            providerKey="ogr",
+            checked="Qt::Checked",
+            expanded="1",
+            legend_exp="",
+            patch_size="-1,-1",
+            legend_split_behavior="0",
+        )
+        _sub(_sub(item, "customproperties"), "Option")
+    order = _sub(tree, "custom-order", enabled="0")
+    for layer in reversed(layers):
+        _sub(order, "item", layer.layer_id)
+
+
+def _entry(parent: ET.Element, name: str, kind: str, value: str) -> None:
+    _sub(parent, name, value, type=kind)
+
+
+def _properties(root: ET.Element, crs: pyproj.CRS, attribution: str) -> None:
+    props = _sub(root, "properties")
+    copyright_label = _sub(props, "CopyrightLabel")
+    _entry(copyright_label, "Enabled", "int", "1")
+    _entry(copyright_label, "Label", "QString", attribution)
+    ellipsoid = (crs.ellipsoid.to_json_dict().get("id") or {}) if crs.ellipsoid else {}
+    if ellipsoid:
+        _entry(
+            _sub(props, "Measure"),
+            "Ellipsoid",
+            "QString",
+            f"{ellipsoid['authority']}:{ellipsoid['code']}",
+        )
+    measurement = _sub(props, "Measurement")
+    _entry(measurement, "AreaUnits", "QString", "m2")
+    _entry(measurement, "DistanceUnits", "QString", "meters")
+    _entry(_sub(props, "Paths"), "Absolute", "bool", "false")
+    _entry(_sub(props, "SpatialRefSys"), "ProjectionsEnabled", "int", "1")
+
+
+def _union(layers: Sequence[ProjectLayer]) -> tuple[float, float, float, float] | None:
+    boxes = [layer.extent for layer in layers if layer.extent]
+    if not boxes:
+        return None
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    pad = max(x1 - x0, y1 - y0, 100.0) * 0.05
+    return (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+
+
+def project_document(
+    layers: Sequence[ProjectLayer],
+    *,
+    gpkg: str,
+    crs: pyproj.CRS,
+    title: str,
+    provenance: Mapping[str, Any],
+) -> str:
+    """Build the ``.qgs`` XML of the project.
+
+    Parameters
+    ----------
+    layers : sequence of ProjectLayer
+        Map layers, top of the drawing order first.
+    gpkg : str
+        GeoPackage path relative to the project file (``./avaliacao.gpkg``).
+    crs : pyproj.CRS
+        Project CRS.
+    title : str
+        Project title.
+    provenance : mapping
+        The assessment's provenance record (tool, rules, OSM date, CRS, time of run).
+
+    Returns
+    -------
+    str
+        The document, with its DOCTYPE line.
+    """
+    attribution = str(provenance.get("atribuicao") or OSM_ATTRIBUTION)
+    created = str(provenance.get("executado_em") or "")[:19]
+    root = ET.Element(
+        "qgis",
+        projectname=title,
+        version=QGIS_VERSION,
+        saveUser="geo_ip",
+        saveUserFull="geo_ip",
+        saveDateTime=created,
+    )
+    _sub(root, "homePath", path="")
+    _sub(root, "title", title)
+    _sub(root, "autotransaction", active="0")
+    _sub(root, "evaluateDefaultValues", active="0")
+    _sub(root, "trust", active="0")
+    _sub(root, "projectCrs").append(spatialrefsys(crs))
+    _tree(root, layers, gpkg)
+    _sub(root, "relations")
+    view = _union(layers)
+    canvas = _sub(root, "mapcanvas", name="theMapCanvas", annotationsVisible="1")
+    _sub(canvas, "units", "meters" if not crs.is_geographic else "degrees")
+    if view:
+        _extent(canvas, "extent", view)
+    _sub(canvas, "rotation", "0")
+    _sub(canvas, "destinationsrs").append(spatialrefsys(crs))
+    projectlayers = _sub(root, "projectlayers")
+    for layer in layers:
+        projectlayers.append(_maplayer(layer, gpkg, crs))
+    order = _sub(root, "layerorder")
+    for layer in layers:
+        _sub(order, "layer", id=layer.layer_id)
+    _properties(root, crs, attribution)
+    abstract, history = _abstract(provenance)
+    meta = _sub(root, "projectMetadata")
+    for tag, text in (("identifier", ""), ("parentidentifier", ""), ("language", "pt-BR"),
+                      ("type", "dataset"), ("title", title), ("abstract", abstract)):  # fmt: skip
+        _sub(meta, tag, text)
+    keywords = _sub(meta, "keywords", vocabulary="geo_ip")
+    for word in ("iluminação pública", "extensão de rede elétrica", "avaliação de pedidos"):
+        _sub(keywords, "keyword", word)
+    _sub(meta, "links")
+    for line in history:
+        _sub(meta, "history", line)
+    version = provenance.get("versao_ferramenta")
+    _sub(meta, "author", f"geo_ip {version}" if version else "geo_ip")
+    _sub(meta, "creation", created)
+    settings = _sub(root, "ProjectViewSettings", UseProjectScales="0", rotation="0")
+    _sub(settings, "Scales")
+    if view:
+        default = _sub(
+            settings,
+            "DefaultViewExtent",
+            xmin=repr(view[0]),
+            ymin=repr(view[1]),
+            xmax=repr(view[2]),
+            ymax=repr(view[3]),
+        )
+        default.append(spatialrefsys(crs))
+    ET.indent(root, space=" ")
+    body = ET.tostring(root, encoding="unicode")
+    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body + "\n"

@@ -1,0 +1,1 @@
+"""Technical sheets of each request (Art. 10): content, static map and PDF."""

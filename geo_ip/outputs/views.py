@@ -1,0 +1,358 @@
+"""The tables every writer of an assessment shares: public and internal views, file stems.
+
+The CSV and workbook writers (:mod:`geo_ip.outputs.files`), the web maps
+(:mod:`geo_ip.outputs.web.webmap`), the QGIS package and the technical sheets
+(:mod:`geo_ip.outputs.sheets.sheets`) all take the requests from here, in the same order
+and with the same redaction, and name each request's files with the same
+:func:`request_file_stems`. This module imports
+no writer, so every writer can import it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from datetime import date
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo_ip._util.parse import number_column
+from geo_ip.law.ranking import PENDING
+from geo_ip.pipeline import Assessment, criteria_columns
+from geo_ip.requests import privacy
+
+__all__ = [
+    "GROUP_ORDER",
+    "HARDSHIP_LABELS",
+    "INTERNAL_EXTRA",
+    "PUBLIC_COLUMNS",
+    "RESERVED_GROUPS",
+    "STEM_LENGTH",
+    "export_table",
+    "internal_ranking",
+    "ordered_rows",
+    "plain_cell",
+    "proposed_poles",
+    "public_ranking",
+    "request_file_stems",
+]
+
+
+PUBLIC_COLUMNS = (
+    "protocolo", "posicao", "situacao", "pontuacao_total",
+    *criteria_columns("pont_"), *criteria_columns("sugerido_"),
+    "residencias", "moradores_estimados", "hierarquia_via", "logradouro",
+    "distancia_rede_m", "distancia_rede_reta_m", "metodo_distancia", "postes_novos",
+    "transformador", "custo_estimado_rs", "custo_por_beneficiario_rs",
+    "percentual_municipio", "custo_municipio_rs", "selecionado_orcamento", "motivos",
+    "fundamento_inelegibilidade", "condicao_hipossuficiencia", "indicio_art12", "linha",
+    "data_protocolo", "tipo", "geocodificacao", "incerteza_m", "confirmar_no_local",
+    "extensao_min_m", "extensao_max_m", "postes_min", "postes_max", "custo_min_rs",
+    "custo_max_rs", "pontuacao_sugerida_min", "pontuacao_sugerida_max", "bairro", "latitude",
+    "longitude",
+)  # fmt: skip
+"""Columns of ``ranking.csv``, in order (the first ones are those of issue 4).
+
+Hardship appears only as its public condition (``condicao_hipossuficiencia``:
+comprovada, pendente, não comprovada, não exigida), never how it was proven. The
+location's uncertainty and the ranges over the candidate stretch are public (they
+describe the place of the works, not the applicant); the stretch itself is a layer of
+the GeoPackage, never text.
+"""
+
+
+GROUP_ORDER = {
+    "classificado": 0,
+    "aguardando_orcamento": 0,
+    "execucao_direta_art12": 1,
+    "estrategico_art11": 2,
+    "pendente_localizacao": 3,
+    "pendente_comprovacao": 4,
+    "inelegivel": 5,
+    "erro": 6,
+}
+"""Groups of the lists, in order: the ranked requests (by position), the Art. 12
+executions and the Art. 11 strategic works (each by the order of its act), the
+requests pending confirmation of their place, then those pending proof of hardship
+(both by points), the ineligible ones and the errors."""
+
+
+RESERVED_GROUPS = ("execucao_direta_art12", "estrategico_art11")
+
+
+HARDSHIP_LABELS = {
+    "cadunico": "Inscrição no CadÚnico (Art. 4 §2, I)",
+    "declaracao": "Declaração de renda dentro do limite (Art. 4 §2, II)",
+    "aceita_comissao": "Aceita pela Comissão (Art. 4 §2, III)",
+    "acima_do_limite": "Renda acima do limite (Art. 2, IV)",
+    "sem_comprovacao": "Sem comprovação",
+    "nao_exigida": "Não exigida",
+}
+"""Portuguese label of each ``hipossuficiencia`` status (internal workbook only)."""
+
+
+INTERNAL_EXTRA = (
+    "elegivel", "motivos_inelegibilidade", "avisos_elegibilidade", "cadunico",
+    "hipossuficiencia", "hipossuficiencia_comprovacao", "decisao_hipossuficiencia",
+    "pendencia_hipossuficiencia", "pedido_estrategico", "motivo_art12", "sinais_art12",
+    "ordem_ato", "decisao_art11", "decisao_art12", "procedimento_art12",
+    "localizacao_pendente", "posicoes_avaliadas", "decisao_localizacao", "cpf_solicitante",
+    "cpf_hash",
+)  # fmt: skip
+
+
+def _motivos(view: pd.DataFrame, public: bool) -> pd.Series:
+    """Reason of each row's situation, then its problems (from an already redacted view).
+
+    Publicly an ineligible request shows only the articles it fails
+    (``fundamento_inelegibilidade``): the detailed reasons describe the applicant's
+    situation (MEI, CadÚnico, income) and stay in the internal files.
+    """
+    empty = pd.Series("", index=view.index)
+    reason = view.get("motivo_situacao", empty).fillna("").astype(str)
+    if public:
+        basis = view.get("fundamento_inelegibilidade", empty).fillna("").astype(str)
+        ineligible = view["situacao"].astype(str) == "inelegivel"
+        reason = reason.where(
+            ~ineligible,
+            "Inelegível ao custeio municipal (" + basis.where(basis != "", "Art. 5") + ").",
+        )
+    problems = view.get("problemas", empty).fillna("").astype(str)
+    return pd.Series(
+        [" | ".join(x for x in pair if x.strip()) for pair in zip(reason, problems, strict=True)],
+        index=view.index,
+    )
+
+
+_BAD_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+STEM_LENGTH = 80
+"""Longest cleaned protocol kept in a file name (the hash suffix comes on top)."""
+
+
+_RESERVED_STEMS = frozenset(
+    {"todas", "con", "prn", "aux", "nul"}
+    | {f"com{n}" for n in range(10)}
+    | {f"lpt{n}" for n in range(10)}
+)
+"""Stems taken by other files (``fichas/todas.pdf``) or refused by Windows."""
+
+
+def request_file_stems(table: pd.DataFrame) -> list[str]:
+    """File name (without extension) of each request's map and sheet, aligned with ``table``.
+
+    One rule for the maps (``mapas/``) and the sheets (``fichas/``), so a request's map
+    and sheet always share the name, whatever the ranking:
+
+    1. the protocol, with every run of characters other than ASCII letters, digits,
+       ``.``, ``_`` and ``-`` turned into ``_`` and leading or trailing ``.``, ``_`` and
+       ``-`` removed (a name never starts with ``-`` or ``.``): ``PED-2026-0101`` stays
+       ``PED-2026-0101``, ``a/b c`` gives ``a_b_c``;
+    2. that form (``linha_<n>`` for a blank protocol, ``<n>`` its line) is the stem when
+       it is at most :data:`STEM_LENGTH` characters long, not a reserved name (``todas``,
+       taken by ``fichas/todas.pdf``, and the Windows device names ``CON``, ``NUL``,
+       ``COM1``..., also before a dot) and not already used by an earlier row (rows in
+       input order, letters compared case-insensitively);
+    3. otherwise the stem is that form cut to :data:`STEM_LENGTH` characters, then ``-``
+       and 8 hexadecimal digits of the SHA-256 of the line number and the protocol as
+       typed (dots turned into ``_`` in a reserved name), lengthened (and, should every
+       length be taken, numbered) until no earlier row has it: a duplicated ``A`` on line
+       12 gives ``A-<8 hex digits>``.
+
+    Every stem is therefore distinct (case-insensitively) by construction, made of
+    ``[A-Za-z0-9._-]`` only, starts with a letter or a digit and, in practice, has at
+    most 89 characters (80 + ``-`` + 8).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :attr:`Assessment.table` (``protocolo`` and ``linha``).
+
+    Returns
+    -------
+    list of str
+        One stem per row.
+    """
+    used: set[str] = set()
+    stems = []
+    for protocol, line in zip(table["protocolo"], table["linha"], strict=True):
+        text = "" if protocol is None or pd.isna(protocol) else str(protocol).strip()
+        stem = _BAD_NAME.sub("_", text).strip("._-") or f"linha_{line}"
+        key = stem.lower()
+        if len(stem) > STEM_LENGTH or key in used or key.split(".")[0] in _RESERVED_STEMS:
+            base = stem[:STEM_LENGTH].rstrip("._-")
+            if key.split(".")[0] in _RESERVED_STEMS:  # CON.x would still be CON
+                base = base.replace(".", "_")
+            digest = hashlib.sha256(f"{line}\x1f{text}".encode()).hexdigest()
+            for size in range(8, len(digest) + 1):
+                stem = f"{base}-{digest[:size]}"
+                if stem.lower() not in used:
+                    break
+            else:  # every prefix taken by earlier rows: number it
+                number = 2
+                while f"{stem}-{number}".lower() in used:
+                    number += 1
+                stem = f"{stem}-{number}"
+        used.add(stem.lower())
+        stems.append(stem)
+    return stems
+
+
+def ordered_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows in the order of the lists (:data:`GROUP_ORDER`), then by input line."""
+    situation = table["situacao"].astype(str)
+    group = situation.map(GROUP_ORDER).fillna(9).to_numpy()
+    # within a group: the position (ranked), the act's order (Art. 11 and 12, the order
+    # the budget reserves them in) or the points, highest first (pending requests)
+    key = number_column(table, "posicao")
+    reserved = situation.isin(RESERVED_GROUPS).to_numpy()
+    key[reserved] = number_column(table, "ordem_ato")[reserved]
+    pending = situation.isin(PENDING).to_numpy()
+    key[pending] = -number_column(table, "pontuacao_total")[pending]
+    key = np.where(np.isnan(key), np.inf, key)
+    order = np.lexsort((table["linha"].to_numpy(), key, group))
+    return table.iloc[order]
+
+
+def _base(table: pd.DataFrame) -> pd.DataFrame:
+    out = table.copy()
+    out["residencias"] = out.get("residencias_consideradas")
+    via = out.get("logradouro_via", pd.Series(None, index=out.index))
+    found = out.get("logradouro_encontrado", pd.Series(None, index=out.index))
+    out["logradouro"] = via.where(via.notna() & (via.astype(str) != ""), found)
+    out["bairro"] = out.get("bairro_encontrado")
+    for column in ("latitude", "longitude"):
+        out[column] = pd.to_numeric(out[column], errors="coerce").round(6)
+    return ordered_rows(out)
+
+
+def public_ranking(assessment: Assessment) -> pd.DataFrame:
+    """Build the transparency list: one row per request, ranked first, no personal data.
+
+    Parameters
+    ----------
+    assessment : Assessment
+        Result of :func:`geo_ip.pipeline.assess`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`PUBLIC_COLUMNS`; rows in ranking order, then the requests listed
+        apart (Art. 12 executions, Art. 11 strategic works, requests pending proof of
+        hardship), the ineligible ones and the errors.
+    """
+    base = privacy.public_view(
+        _base(assessment.table), free_text=("motivo_situacao", "confirmar_no_local")
+    )
+    base["motivos"] = _motivos(base, public=True)
+    out = export_table(base[[c for c in PUBLIC_COLUMNS if c in base.columns]])
+    return out.assign(proveniencia=assessment.provenance["carimbo"])
+
+
+def internal_ranking(assessment: Assessment) -> pd.DataFrame:
+    """Build the internal list (``ranking.xlsx``): the public columns and the internal ones.
+
+    Parameters
+    ----------
+    assessment : Assessment
+        Result of :func:`geo_ip.pipeline.assess`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`PUBLIC_COLUMNS` then :data:`INTERNAL_EXTRA`, in the order of the lists;
+        CPF masked, names redacted from free text (:func:`geo_ip.requests.privacy.internal_view`).
+    """
+    base = privacy.internal_view(
+        _base(assessment.table), free_text=("motivo_situacao", "confirmar_no_local")
+    )
+    base["motivos"] = _motivos(base, public=False)
+    if "hipossuficiencia" in base.columns:
+        status = base["hipossuficiencia"].fillna("").astype(str)
+        base["hipossuficiencia_comprovacao"] = status.map(HARDSHIP_LABELS).fillna(status)
+    columns = [c for c in (*PUBLIC_COLUMNS, *INTERNAL_EXTRA) if c in base.columns]
+    return export_table(base[columns]).assign(proveniencia=assessment.provenance["carimbo"])
+
+
+def plain_cell(value: Any) -> Any:
+    """Return a cell as a plain Python value for JSON: None for NaN, NA and infinities.
+
+    Parameters
+    ----------
+    value : object
+        A table cell.
+
+    Returns
+    -------
+    object
+        None, an ISO date, or the value (numpy scalars as Python ones).
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+_ROUNDING = (("_rs", 2), ("_m", 1), ("_pct", 1), ("percentil", 1))
+
+
+def export_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Dates as ISO text, booleans as sim/não, metres and reais rounded, for every file."""
+    out = table.copy()
+    for column in out.columns:
+        values = out[column]
+        digits = next((d for suffix, d in _ROUNDING if column.endswith(suffix)), None)
+        if digits is not None and pd.api.types.is_float_dtype(values):
+            out[column] = values.round(digits)
+            continue
+        if str(values.dtype) in ("bool", "boolean"):
+            out[column] = values.map(
+                lambda v: "" if plain_cell(v) is None else ("sim" if v else "não")
+            )
+        elif values.dtype == object:
+            out[column] = values.map(lambda v: v.isoformat() if isinstance(v, date) else v).astype(
+                object
+            )
+    return out
+
+
+def proposed_poles(paths: gpd.GeoSeries, poles: pd.Series, span: float) -> pd.DataFrame:
+    """Positions of the new poles along each extension (one every ``span`` metres).
+
+    The k-th pole stands at ``min(k × span, length)`` from the grid end of the
+    path, so the last one is at the request.
+
+    Parameters
+    ----------
+    paths : geopandas.GeoSeries
+        Extension paths (None where none).
+    poles : pandas.Series
+        Number of new poles per request (``postes_novos``), same index.
+    span : float
+        ``rede.vao_postes``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``indice`` (row of ``paths``), ``numero`` (1..n) and ``geometry`` (points).
+    """
+    counts = pd.to_numeric(poles, errors="coerce").fillna(0).astype(int).to_numpy()
+    geoms = np.asarray(paths.array, dtype=object)
+    valid = ~shapely.is_missing(geoms) & (counts > 0)
+    rows = np.repeat(np.flatnonzero(valid), counts[valid])
+    number = np.concatenate([np.arange(1, k + 1) for k in counts[valid]]) if rows.size else rows
+    lines = geoms[rows]
+    along = np.minimum(number * span, shapely.length(lines))
+    points = shapely.line_interpolate_point(lines, along)
+    return pd.DataFrame({"indice": rows, "numero": number, "geometry": points})

@@ -1,0 +1,1 @@
+"""Interactive web maps (Folium/Leaflet), readable offline."""

@@ -1,0 +1,454 @@
+"""``geo-ip assess``: from the requests spreadsheet to the commission's working list.
+
+One pass for all requests, in the order of ``docs/assessment.md``:
+
+1. :func:`geo_ip.requests.locate.locate_requests` — intake, validation, geocoding, snapping; then
+   the places the Commission confirmed (``localizacao`` decisions) replace the located
+   ones, and each request whose place is too uncertain gets positions along its
+   candidate stretch as extra rows (:mod:`geo_ip.law.uncertainty`);
+2. :class:`geo_ip.network.gridpath.GridNetwork` — the proposed extension along the roads;
+3. :class:`geo_ip.evidence.context.Context` — facilities, occurrences, darkness, buildings,
+   betweenness, slope and access;
+4. :mod:`geo_ip.evidence.materials` — bill of materials, cost, beneficiaries;
+5. :func:`geo_ip.law.scoring.suggest` — the five suggestions of Art. 9 with motivations;
+   the positions are then folded back into their request (range and worse case);
+6. :func:`geo_ip.law.eligibility.check` — Art. 4 §2, Art. 5 and Art. 11;
+7. :func:`geo_ip.law.decisions.apply` — the commission's decisions, when given;
+8. :func:`geo_ip.law.ranking.rank` — order (Art. 8 §2, 10 §1, 13), cost share (Art. 4 §1)
+   and budget.
+
+:func:`assess` returns everything in memory (:class:`Assessment`);
+:func:`geo_ip.outputs.files.write_outputs` writes the files of the ``--out`` folder.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo_ip._util.version import __version__
+from geo_ip.errors import BudgetError
+from geo_ip.evidence.context import Context, occurrences_report, read_occurrences
+from geo_ip.evidence.materials import beneficiaries, bill_of_materials
+from geo_ip.law import decisions as decisions_mod
+from geo_ip.law import eligibility, ranking, scoring, uncertainty
+from geo_ip.law.scoring import format_brl
+from geo_ip.network.gridpath import GridNetwork
+from geo_ip.network.roads import RoadIndex
+from geo_ip.requests import intake, privacy
+from geo_ip.requests.decision_file import REJECTED_COLUMNS, read_decisions
+from geo_ip.requests.history_file import read_history
+from geo_ip.requests.locate import locate_requests
+from geo_ip.rules.config import CRITERIA, Rules
+from geo_ip.rules.provenance import file_record, stamp
+from geo_ip.schema import DECISION_COLUMNS
+from geo_ip.territory.municipality import check_municipality
+from geo_ip.territory.store import (
+    FICTIONAL_LABEL,
+    OSM_ATTRIBUTION,
+    read_grid_attachment,
+    read_layer,
+    read_metadata,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Assessment", "assess", "check_budget"]
+
+
+@dataclass
+class Assessment:
+    """Everything one run of the assessment produced, in memory.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per input request, in input order: located request, evidence,
+        suggestions, eligibility, decisions and ranking columns. Holds personal
+        data (it is the municipality's own working table): write it only through
+        :mod:`geo_ip.requests.privacy` views.
+        A request whose place is uncertain (``localizacao_pendente``) holds the
+        evidence of its worse position along ``trecho_candidato`` and the range over
+        its positions (:data:`geo_ip.law.uncertainty.RANGE_COLUMNS`).
+    paths : geopandas.GeoSeries
+        Proposed extension of each request (None when none), aligned with ``table``.
+    items : list of dict
+        Per request, the evidence items counted (facilities, occurrences) with ids
+        and distances: the audit trail behind the motivations.
+    rejected_decisions, rejected_history, occurrences_report : pandas.DataFrame
+        Rows of the optional input files that were not used, with the reason.
+    occurrences : geopandas.GeoDataFrame or None
+        The occurrences read (every row, with ``situacao`` and ``motivo``).
+    cip : dict or None
+        CIP revenue and lighting energy cost next to the budget
+        (:func:`geo_ip.cip.budget.program_cip`), when asked for.
+    provenance : dict
+        Tool version, rules (file, version, hash), input files, territory
+        metadata, CRS, time of run, attribution.
+    crs : str
+        Territory CRS.
+    """
+
+    table: pd.DataFrame
+    paths: gpd.GeoSeries
+    items: list[dict[str, Any]]
+    rejected_decisions: pd.DataFrame
+    rejected_history: pd.DataFrame
+    occurrences_report: pd.DataFrame
+    provenance: dict[str, Any]
+    crs: str
+    rules: Rules
+    territory: Path
+    occurrences: gpd.GeoDataFrame | None = None
+    cip: dict[str, Any] | None = None
+
+
+def _dem_path(territory: Path, dem: str | Path | None) -> Path | None:
+    if dem is not None:
+        return Path(dem)
+    meta = read_metadata(territory)
+    ref = (meta.get("mde") or {}).get("arquivo")
+    if not ref:
+        return None
+    path = Path(ref)
+    if not path.is_file():
+        log.warning(
+            "modelo de elevação do território não encontrado (%s): declividade pelas vias", path
+        )
+        return None
+    return path
+
+
+def check_budget(budget: float | None) -> None:
+    """Refuse a budget that is negative, not a number or infinite.
+
+    Parameters
+    ----------
+    budget : float or None
+        Amount in R$ for the municipal part of the works; None = no limit.
+
+    Raises
+    ------
+    BudgetError
+        With a Portuguese message (Brazilian number format).
+    """
+    if budget is None:
+        return
+    if not math.isfinite(budget):
+        raise BudgetError(
+            "orçamento inválido: informe um valor em reais (sem limite: não informe --budget)",
+            field="orcamento",
+        )
+    if budget < 0:
+        raise BudgetError(
+            f"orçamento negativo ({format_brl(budget)}): informe um valor ≥ 0", field="orcamento"
+        )
+
+
+_UNSCORED = ("erro", "estrategico_art11", "execucao_direta_art12")
+"""Situations without points: errors, and the works the Commission (Art. 11) or the
+Executive (Art. 12) took out of the scoring (their suggestions stay, as evidence)."""
+
+
+def _blank_unscored(table: pd.DataFrame) -> pd.DataFrame:
+    """Blank the final points of unscored rows, evidence not computed, site checks not due."""
+    out = table.copy()
+    unscored = out["situacao"].isin(_UNSCORED)
+    out.loc[unscored, [f"pont_{c}" for c in CRITERIA]] = np.nan
+    out.loc[unscored, "pontuacao_total"] = np.nan
+    error = out["situacao"] == "erro"
+    out.loc[error, [f"sugerido_{c}" for c in CRITERIA]] = np.nan
+    out.loc[error, ["pontuacao_sugerida_min", "pontuacao_sugerida_max"]] = np.nan
+    # only a request waiting for its place is to be checked on site (an ineligible one
+    # or one in error is not visited for it)
+    waiting = out["situacao"] == "pendente_localizacao"
+    out["confirmar_no_local"] = out["confirmar_no_local"].where(waiting, "")
+    no_path = out["distancia_rede_m"].isna()
+    out["transformador"] = out["transformador"].astype("boolean").mask(no_path)
+    return out
+
+
+def _file_record(kind: str, path: str | Path | None) -> dict[str, Any] | None:
+    return None if path is None else file_record(kind, path)
+
+
+def _grid_network(territory: Path, roads: gpd.GeoDataFrame, rules: Rules) -> GridNetwork:
+    """Build the territory's grid network, with the attachment stored at build time if valid."""
+    grid = read_layer(territory, "rede_existente", missing_ok=True)
+    return GridNetwork(
+        roads,
+        grid,
+        max_attach_m=rules.rede.distancia_maxima_rede_via.valor,
+        stored=read_grid_attachment(territory),
+    )
+
+
+def assess(
+    territory: str | Path,
+    requests: str | Path,
+    rules: Rules,
+    *,
+    occurrences: str | Path | None = None,
+    decisions: str | Path | None = None,
+    history: str | Path | None = None,
+    budget: float | None = None,
+    cnefe: str | Path | None = None,
+    dem: str | Path | None = None,
+    key: bytes | None = None,
+    today: date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Assessment:
+    """Assess every request of a spreadsheet under the municipality's rules.
+
+    Parameters
+    ----------
+    territory : str or Path
+        Territory GeoPackage (``geo-ip territory``).
+    requests : str or Path
+        Requests spreadsheet (CSV, XLSX, GeoJSON, GeoPackage).
+    rules : Rules
+        Municipality rules.
+    occurrences : str or Path, optional
+        Accidents, police reports and complaints (points with date and type).
+    decisions : str or Path, optional
+        The commission's decisions per protocol and criterion.
+    history : str or Path, optional
+        Previous benefits (Art. 5, II).
+    budget : float, optional
+        Amount available for the municipal part of the works (R$).
+    cnefe : str or Path, optional
+        IBGE CNEFE address file for exact house numbers.
+    dem : str or Path, optional
+        Elevation model; default: the one recorded in the territory, if present.
+    key : bytes, optional
+        LGPD key for the applicants' keyed hashes (:func:`geo_ip.requests.privacy.load_key`);
+        required to compare with a history of hashes from earlier runs.
+    today : datetime.date, optional
+        Reference date (future dates, occurrence period, the 5 years of Art. 5).
+    progress : callable, optional
+        Called with a Portuguese description at the start of each step.
+
+    Returns
+    -------
+    Assessment
+        The tables and records of the run.
+    """
+    step = progress or (lambda _text: None)
+    territory = Path(territory)
+    today = today or date.today()
+    started = datetime.now(UTC)
+    check_budget(budget)
+    key = key if key is not None else privacy.load_key(None)
+    roads = read_layer(territory, "vias")
+    check_municipality(territory, rules)  # never Extrema's rules on another municipality
+    # the optional files are read first: a bad one stops the run before the heavy work
+    occ_table = None
+    occ_report = pd.DataFrame()
+    if occurrences is not None:
+        occ_table = read_occurrences(occurrences, str(roads.crs), today=today)
+        occ_report = occurrences_report(
+            occ_table, reference_date=today, months=rules.avaliacao.periodo_ocorrencias_meses.valor
+        )
+    rejected_history = pd.DataFrame()
+    past = None
+    if history is not None:
+        past, rejected_history = read_history(history, key, today=today)
+
+    # The grid network (reading the grid and its attachment to the roads, stored in the
+    # territory or computed again) and then the surroundings (reading the facilities,
+    # lamps and buildings) are prepared in a thread while the requests are read and
+    # located: pyogrio and shapely release the GIL, the requests' checks (pandas) hold it.
+    net = rules.rede
+    av = rules.avaliacao
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="geo_ip_rede") as pool:
+        building = pool.submit(_grid_network, territory, roads, rules)
+        reading = pool.submit(
+            Context.from_territory,
+            territory,
+            betweenness_sample=int(av.amostra_intermediacao.valor),
+            dem=_dem_path(territory, dem),
+            roads=roads,
+        )
+        step("Conferindo, geocodificando e ligando os pedidos à malha")
+        try:
+            located = locate_requests(
+                requests, territory, rules, cnefe=cnefe, today=today, roads=roads
+            )
+        except BaseException:
+            reading.cancel()  # a bad requests file: its message without waiting for it
+            raise
+        network = building.result()
+        rejected_decisions = pd.DataFrame(columns=list(REJECTED_COLUMNS))
+        chosen = pd.DataFrame(columns=list(DECISION_COLUMNS))
+        if decisions is not None:
+            protocols = {str(p) for p in located["protocolo"] if str(p)}
+            chosen, rejected_decisions = read_decisions(
+                decisions,
+                rules,
+                protocols,
+                today=today,
+                boundary=intake.territory_boundary(territory, rules.municipio.codigo_ibge),
+            )
+        # the places the Commission confirmed, then the positions along the candidate
+        # stretch of every request still too uncertain: extra rows, assessed with the others
+        road_index = functools.cache(lambda: RoadIndex(roads))
+        snap_limit = net.distancia_maxima_via.valor
+        located = uncertainty.confirm_places(
+            uncertainty.with_uncertainty(located),
+            chosen,
+            road_index,
+            crs=str(roads.crs),
+            max_distance_m=snap_limit,
+        )
+        n_requests = len(located)
+        located["localizacao_pendente"] = uncertainty.pending_places(
+            located, av.incerteza_maxima_m.valor
+        )
+        located, owner = uncertainty.expand(
+            located, located["localizacao_pendente"], road_index, max_distance_m=snap_limit
+        )
+
+        step("Traçando as extensões até a rede existente")
+        path_table, paths = network.paths(
+            located,
+            lv_reach_m=net.alcance_bt.valor,
+            detour_factor=net.fator_desvio.valor,
+            allow_mt=net.usar_mt_com_transformador,
+        )
+
+        step("Reunindo as evidências do entorno")
+        context = reading.result()
+    surroundings, items = context.for_requests(
+        located,
+        paths,
+        buildings_radius_m=av.raio_edificacoes_m.valor,
+        facilities_radius_m=av.raio_equipamentos_m.valor,
+        safety_radius_m=av.raio_seguranca_m.valor,
+        stop_distance_m=av.distancia_parada_via_m.valor,
+        occurrences_radius_m=av.raio_ocorrencias_m.valor,
+        production_radius_m=rules.art12.raio_producao_m.valor,
+        occurrences_months=av.periodo_ocorrencias_meses.valor,
+        reference_date=today,
+        occurrences=occ_table,
+    )
+
+    step("Materiais, custos e beneficiários")
+    bom = bill_of_materials(path_table, rules)
+    people = beneficiaries(
+        located, surroundings["edificacoes_trecho"], bom["custo_estimado_rs"], rules
+    )
+    evidence = pd.concat([located, path_table, surroundings, bom, people], axis=1)
+    evidence = evidence.loc[:, ~evidence.columns.duplicated()]
+
+    step("Pontuação sugerida, elegibilidade e decisões da Comissão")
+    table, paths, items = uncertainty.collapse(
+        scoring.suggest(evidence, rules), paths, items, owner, n_requests
+    )
+    table["confirmar_no_local"] = uncertainty.site_checks(table, av.incerteza_maxima_m.valor)
+    table = eligibility.check(
+        table,
+        rules,
+        history=past,
+        reference_date=today,
+        key=key,
+        accepted=decisions_mod.accepted_hardship(chosen),
+    )
+    table = decisions_mod.apply(table, chosen, rules)
+    table = decisions_mod.apply_acts(table, chosen)
+
+    step("Classificação, participação do Município e orçamento")
+    # ranking writes its own situacao; the request's check status is kept beside it
+    table["situacao_pedido"] = table["situacao"]
+    table["erro"] = table["situacao"].eq("erro").to_numpy()
+    table = _blank_unscored(ranking.rank(table, rules, budget))
+
+    meta = read_metadata(territory)
+    provenance = {
+        "ferramenta": "geo_ip",
+        "versao_ferramenta": __version__,
+        "executado_em": started.isoformat(timespec="seconds"),
+        "data_referencia": today.isoformat(),
+        "regras": {
+            "arquivo": rules.arquivo,
+            "versao": rules.versao,
+            "sha256": rules.sha256,
+            "municipio": rules.municipio.nome,
+            "codigo_ibge": rules.municipio.codigo_ibge,
+            "lei": rules.lei.numero,
+        },
+        "entradas": [
+            r
+            for r in (
+                _file_record("territorio", territory),
+                _file_record("pedidos", requests),
+                _file_record("ocorrencias", occurrences),
+                _file_record("decisoes", decisions),
+                _file_record("historico_beneficios", history),
+                _file_record("cnefe", cnefe),
+            )
+            if r is not None
+        ],
+        "territorio": {
+            k: meta.get(k)
+            for k in ("criado_em", "versao_ferramenta", "regras_sha256", "fontes", "osm_data")
+        },
+        "crs": str(roads.crs),
+        "orcamento_rs": budget,
+        "orcamento": ranking.budget_summary(table, budget),
+        "contagens": {
+            "pedidos": len(table),
+            **{
+                f"situacao_{k}": int(v)
+                for k, v in table["situacao"].value_counts().sort_index().items()
+            },
+        },
+        "atribuicao": OSM_ATTRIBUTION,
+        "carimbo": stamp(rules, meta),
+    }
+    if rules.municipio.ficticio:
+        provenance["rotulo"] = FICTIONAL_LABEL
+    log.info(
+        "avaliação: %d pedido(s); %s",
+        len(table),
+        ", ".join(f"{k}: {v}" for k, v in table["situacao"].value_counts().items()),
+    )
+    return Assessment(
+        table=table,
+        paths=paths,
+        items=items,
+        rejected_decisions=rejected_decisions,
+        rejected_history=rejected_history,
+        occurrences_report=occ_report,
+        provenance=provenance,
+        crs=str(roads.crs),
+        rules=rules,
+        territory=territory,
+        occurrences=occ_table,
+    )
+
+
+def criteria_columns(prefix: str) -> list[str]:
+    """Column names ``<prefix><criterion>`` for the five criteria of Art. 9.
+
+    Parameters
+    ----------
+    prefix : str
+        ``"pont_"``, ``"sugerido_"``, ``"nivel_"``, ``"motivacao_"`` or ``"decisao_"``.
+
+    Returns
+    -------
+    list of str
+        In the law's order.
+    """
+    return [f"{prefix}{c}" for c in CRITERIA]

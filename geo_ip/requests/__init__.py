@@ -1,0 +1,1 @@
+"""The requests: intake, addresses, offline geocoding, privacy, the Commission's input files."""

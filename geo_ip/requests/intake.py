@@ -1,0 +1,509 @@
+"""Intake of the municipality's requests spreadsheet (``pedidos``): reading and validation.
+
+:func:`read_requests` reads a CSV, XLSX, GeoJSON or GeoPackage file into a table of
+strings with canonical column names and ``linha`` (the row number the clerk sees).
+:func:`validate_requests` types every column and checks every row, listing every
+problem of the row, not only the first. No row is ever dropped: a row with a fatal
+problem is kept with ``situacao = "erro"``, a row with warnings with ``"aviso"``.
+
+LGPD: CPFs and names are never logged; reports show CPFs through :func:`mask_cpf`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+from rapidfuzz import fuzz, process
+
+from geo_ip._util.parse import (
+    category,
+    category_key,
+    cell_text,
+    cpf_digits,
+    quoted,
+    to_number,
+    yes_no,
+)
+from geo_ip.errors import TerritoryError
+from geo_ip.requests.intake_checks import BRAZIL_LAT as BRAZIL_LAT
+from geo_ip.requests.intake_checks import BRAZIL_LON as BRAZIL_LON
+from geo_ip.requests.intake_checks import TIPO_ALIASES as TIPO_ALIASES
+from geo_ip.requests.intake_checks import TIPOS as TIPOS
+from geo_ip.requests.intake_checks import Problems, date_checks, fmt, iso, location_checks, smap
+from geo_ip.requests.intake_io import (
+    CANONICAL,
+    LOCATION,
+    OPTIONAL,
+    READ_PROBLEMS,
+    REQUIRED,
+    read_table,
+)
+from geo_ip.requests.privacy import cpf_check_digits_ok as cpf_check_digits_ok
+from geo_ip.requests.privacy import internal_view
+from geo_ip.requests.privacy import mask_cpf as mask_cpf
+from geo_ip.rules.config import MAX_DECLARED_COUNT, Rules
+
+__all__ = [
+    "LOCATION",
+    "OPTIONAL",
+    "REPORT_COLUMNS",
+    "REQUIRED",
+    "SITUACOES",
+    "TIPOS",
+    "TIPO_ALIASES",
+    "USOS",
+    "mask_cpf",
+    "read_requests",
+    "requests_report",
+    "territory_boundary",
+    "validate_requests",
+]
+
+log = logging.getLogger(__name__)
+
+USOS = ("residencial", "comercial", "industrial", "servicos", "misto")
+"""Accepted values of ``uso_imovel`` (eligibility of each use is decided later)."""
+SITUACOES = ("ok", "aviso", "erro")
+REPORT_COLUMNS = (
+    "linha", "protocolo", "situacao", "problemas", "data_protocolo", "tipo", "latitude",
+    "longitude", "latitude_corrigida", "longitude_corrigida", "endereco", "numero", "bairro",
+    "cpf_solicitante",
+)  # fmt: skip
+"""Columns of the check report: no names, CPF masked."""
+HULL_BUFFER_M = 500.0
+"""Buffer around the road nodes when a territory has no municipal boundary."""
+MAX_COUNT = MAX_DECLARED_COUNT
+"""Largest ``residencias`` or ``moradores`` accepted (with a warning above the rules'
+``[validacao]`` maxima, which cannot exceed it); beyond it, or not finite, the row has
+an error."""
+_MAX_COUNT_TEXT = f"{MAX_COUNT:_}".replace("_", ".")
+MAX_INCOME = 10_000_000.0
+"""Largest monthly family income (``renda_familiar``, R$) accepted; beyond, an error."""
+
+_USO_ALIASES = {
+    "comercio": "comercial",
+    "industria": "industrial",
+    "servico": "servicos",
+    "prestacao_servicos": "servicos",
+    "residencia": "residencial",
+    "moradia": "residencial",
+    "residencial_comercial": "misto",
+    "uso_misto": "misto",
+}
+
+
+def read_requests(path: str | Path) -> pd.DataFrame:
+    """Read a requests file (``pedidos``) as a table of strings.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV (``,`` or ``;``; UTF-8, UTF-8 with BOM or Latin-1/Windows-1252), XLSX
+        (title rows above the header and merged header cells tolerated), GeoJSON or
+        GeoPackage of points (any CRS, converted to EPSG:4326 ``latitude``/``longitude``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``linha`` (row number in the spreadsheet: header = 1, first data row = 2; the
+        real sheet row for XLSX; the feature id for GeoPackage and the feature number
+        for other vector files) plus one string column per file column, headers mapped
+        onto :data:`REQUIRED`, :data:`LOCATION` and :data:`OPTIONAL` (case, accents,
+        separators and common synonyms tolerated). Blank rows are skipped. A file with
+        a header and no rows gives an empty table and a logged warning.
+
+    Raises
+    ------
+    RequestsFileError
+        Missing, empty, undecodable or corrupt file; missing required column (the
+        message names it and lists the columns found); vector file without CRS.
+    """
+    path = Path(path)
+    table = read_table(path)
+    if table.empty:
+        log.warning("arquivo '%s': só o cabeçalho, nenhum pedido", path)
+    else:
+        log.info("arquivo '%s': %d pedido(s) lido(s)", path, len(table))
+    return table
+
+
+def _category(
+    problems: Problems,
+    text: pd.Series,
+    field: str,
+    allowed: tuple[str, ...],
+    aliases: dict[str, str],
+    what: str,
+) -> pd.Series:
+    """Map accent/case/wording variants onto ``allowed``; unknown values are errors."""
+    mapping: dict[str, tuple[str | None, str]] = {}
+    for value in text.unique():
+        canon = category(value, allowed, aliases)
+        hint = ""
+        if canon is None:
+            key = category_key(value)
+            best = process.extractOne(key, allowed, scorer=fuzz.ratio, score_cutoff=70)
+            options = ", ".join(allowed[:-1]) + " ou " + allowed[-1]
+            hint = f"; você quis dizer '{best[0]}'?" if best else f"; use {options}"
+        mapping[value] = (canon, hint)
+    canon_col = smap(text, lambda v: mapping[v][0], object)
+    unknown = canon_col.isna()
+    problems.add(
+        unknown,
+        "erro",
+        f"campo '{field}': {what} desconhecido "
+        + quoted(text)
+        + smap(text, lambda v: mapping[v][1]),
+    )
+    return canon_col.fillna(text).astype(str)
+
+
+def _boolean(problems: Problems, text: pd.Series, field: str) -> pd.Series:
+    result = smap(text, yes_no, "boolean")
+    bad = (text != "") & result.isna()
+    problems.add(bad, "erro", f"campo '{field}': use sim ou não " + quoted(text))
+    return result
+
+
+def _count(problems: Problems, text: pd.Series, field: str, limit: float, unit: str) -> pd.Series:
+    """Read a declared count: an error when not an integer, negative or too large.
+
+    Above ``limit`` (the rules' ``[validacao]``) and up to :data:`MAX_COUNT` it is a
+    warning; beyond, or not finite, an error naming the plausible range (an integer
+    that large cannot even be stored, and is a typing error anyway).
+    """
+    values = to_number(text, thousands=True)
+    bad = (text != "") & (values.isna() | (values != values.round()))
+    problems.add(bad, "erro", f"campo '{field}': não é um número inteiro " + quoted(text))
+    absurd = ~bad & ~(values.abs() <= MAX_COUNT) & values.notna()
+    problems.add(
+        absurd,
+        "erro",
+        f"campo '{field}': valor fora do intervalo plausível "
+        + quoted(text)
+        + f": informe um número inteiro de 0 a {limit:g} {unit} (até {_MAX_COUNT_TEXT} é "
+        "aceito com aviso, para conferência)",
+    )
+    counts = values.where(~bad & ~absurd).round().astype("Int64")
+    shown = counts.astype(str)
+    problems.add(counts < 0, "erro", f"campo '{field}': valor negativo (" + shown + ")")
+    problems.add(
+        counts > limit,
+        "aviso",
+        f"campo '{field}': valor improvável (" + shown + f" > {limit:g} {unit}); confira",
+    )
+    return counts
+
+
+def _cpf(problems: Problems, text: pd.Series) -> pd.Series:
+    checked: dict[str, tuple[str, str]] = {}
+    for value in text.unique():
+        if not value:
+            checked[value] = ("", "")
+            continue
+        digits = cpf_digits(value)
+        shown = mask_cpf(value)
+        if re.search(r"[A-Za-z]", value) or len(digits) != 11:
+            reason = f"CPF deve ter 11 dígitos (tem {len(digits)})"
+        elif len(set(digits)) == 1:
+            reason = f"CPF inválido, todos os dígitos iguais ({shown})"
+        elif not cpf_check_digits_ok(digits):
+            reason = f"CPF inválido, dígitos verificadores não conferem ({shown})"
+        else:
+            reason = ""
+        if len(digits) == 11 and not re.search(r"[A-Za-z]", value):
+            value_out = f"{digits[:3]}.{digits[3:6]}.{digits[6:9]}-{digits[9:]}"
+        else:
+            value_out = value
+        checked[value] = (value_out, reason)
+    reasons = smap(text, lambda v: checked[v][1])
+    problems.add(reasons != "", "erro", "campo 'cpf_solicitante': " + reasons)
+    return smap(text, lambda v: checked[v][0])
+
+
+def _as_text(df: pd.DataFrame, column: str) -> pd.Series:
+    if column not in df.columns:
+        return pd.Series([""] * len(df), dtype=str)
+    return smap(df[column], cell_text).reset_index(drop=True)
+
+
+def validate_requests(
+    df: pd.DataFrame,
+    rules: Rules,
+    *,
+    boundary: shapely.Geometry | None = None,
+    today: date | None = None,
+) -> pd.DataFrame:
+    """Type and check every request; list every problem of every row.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Table from :func:`read_requests` (or any table with the canonical columns;
+        missing optional columns are treated as empty).
+    rules : Rules
+        Municipality rules; ``rules.validacao`` gives the plausibility limits.
+    boundary : shapely.Geometry, optional
+        Municipality polygon in EPSG:4326 (x = longitude). With it, points outside
+        are errors and swapped or unsigned coordinates that fall inside once fixed are
+        reported with a suggestion in ``latitude_corrigida``/``longitude_corrigida``.
+    today : datetime.date, optional
+        Reference date for future and old dates; default: today.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per input row, same order: ``linha``, the canonical columns typed
+        (dates as ``datetime.date``, coordinates and income as float, counts
+        ``Int64``, yes/no as ``boolean``, ``tipo`` and ``uso_imovel`` canonical when
+        recognised, CPF formatted), any other file column as text,
+        ``latitude_corrigida``, ``longitude_corrigida``, ``situacao`` (``"ok"``,
+        ``"aviso"`` or ``"erro"``) and ``problemas`` (every problem, each naming its
+        field, joined with ``" | "``; warnings start with ``"aviso: "``).
+    """
+    today = today or date.today()
+    limits = rules.validacao
+    n = len(df)
+    cols = {c: _as_text(df, c) for c in CANONICAL}
+    problems = Problems(n)
+    out = pd.DataFrame(index=pd.RangeIndex(n))
+    out["linha"] = (
+        pd.to_numeric(df["linha"], errors="coerce").astype("Int64").to_numpy()
+        if "linha" in df.columns
+        else pd.array(range(2, n + 2), dtype="Int64")
+    )
+    problems.add(_as_text(df, READ_PROBLEMS) != "", "erro", _as_text(df, READ_PROBLEMS))
+
+    # Protocol: required and unique.
+    protocol = cols["protocolo"]
+    out["protocolo"] = protocol
+    problems.add(protocol == "", "erro", "campo 'protocolo': obrigatório, está vazio")
+    # Every row of a repeated protocol is an error, the first one too: which of them is
+    # the real request is for the clerk to say, never for the order of the rows.
+    key = protocol.str.upper().where(protocol != "")
+    repeated = key.notna() & key.duplicated(keep=False)
+    # the rows of each repeated protocol, joined once per protocol (only the repeated)
+    line_text = out["linha"].astype(str)
+    joined = line_text[repeated].groupby(key[repeated], sort=False).agg(", ".join)
+    lines = pd.Series(key.map(joined), index=key.index, dtype=object).fillna("").astype(str)
+    problems.add(
+        repeated,
+        "erro",
+        "campo 'protocolo': protocolo '" + protocol + "' repetido (linhas " + lines + ")",
+    )
+
+    # Protocol date.
+    out["data_protocolo"] = date_checks(
+        problems, cols["data_protocolo"], "data_protocolo", today, required=True
+    )
+    years = limits.idade_maxima_protocolo.valor
+    oldest = today - timedelta(days=round(years * 365.25))
+    old = smap(out["data_protocolo"], lambda d: d is not None and d < oldest, bool)
+    problems.add(
+        old,
+        "aviso",
+        "campo 'data_protocolo': data antiga ("
+        + smap(out["data_protocolo"], iso)
+        + f"), mais de {years:g} anos; confira",
+    )
+
+    # Type of request (Art. 2).
+    problems.add(cols["tipo"] == "", "erro", "campo 'tipo': obrigatório, está vazio")
+    out["tipo"] = _category(problems, cols["tipo"], "tipo", TIPOS, TIPO_ALIASES, "tipo")
+
+    # Location.
+    lat, lon, fix_lat, fix_lon = location_checks(problems, cols, boundary)
+    out["latitude"], out["longitude"] = lat.astype("float64"), lon.astype("float64")
+    for column in ("endereco", "numero", "bairro"):
+        out[column] = cols[column]
+    cep = cols["cep"]
+    cep_digits = cep.str.replace(r"\D", "", regex=True)
+    cep_digits = cep_digits.where(~(cep.str.fullmatch(r"\d{7}")), cep_digits.str.zfill(8))
+    bad_cep = (cep != "") & (cep_digits.str.len() != 8)
+    problems.add(bad_cep, "aviso", "campo 'cep': CEP deve ter 8 dígitos " + quoted(cep))
+    formatted = cep_digits.str.slice(0, 5) + "-" + cep_digits.str.slice(5)
+    out["cep"] = cep.where(bad_cep | (cep == ""), formatted)
+
+    # Declared counts and income.
+    out["residencias"] = _count(
+        problems,
+        cols["residencias"],
+        "residencias",
+        limits.residencias_maximas.valor,
+        limits.residencias_maximas.unidade,
+    )
+    out["moradores"] = _count(
+        problems,
+        cols["moradores"],
+        "moradores",
+        limits.moradores_maximos.valor,
+        limits.moradores_maximos.unidade,
+    )
+    per_home = out["moradores"] / out["residencias"].where(out["residencias"] > 0)
+    crowded = (per_home > limits.moradores_por_residencia_maximo.valor).fillna(False)
+    problems.add(
+        crowded.to_numpy(dtype=bool),
+        "aviso",
+        "campo 'moradores': "
+        + out["moradores"].astype(str)
+        + " moradores em "
+        + out["residencias"].astype(str)
+        + f" residência(s), mais de {limits.moradores_por_residencia_maximo.valor:g} "
+        f"{limits.moradores_por_residencia_maximo.unidade}; confira",
+    )
+    out["cadunico"] = _boolean(problems, cols["cadunico"], "cadunico")
+    income = to_number(cols["renda_familiar"], thousands=True)
+    bad_income = (cols["renda_familiar"] != "") & income.isna()
+    problems.add(
+        bad_income,
+        "erro",
+        "campo 'renda_familiar': não é um valor em reais " + quoted(cols["renda_familiar"]),
+    )
+    problems.add(
+        income < 0, "erro", "campo 'renda_familiar': valor negativo (" + smap(income, fmt) + ")"
+    )
+    absurd_income = income.notna() & ~(income <= MAX_INCOME)
+    problems.add(
+        absurd_income,
+        "erro",
+        "campo 'renda_familiar': valor fora do intervalo plausível "
+        + quoted(cols["renda_familiar"])
+        + ": informe a renda mensal da família, de R$ 0 a R$ 10.000.000,00",
+    )
+    out["renda_familiar"] = income.where(~absurd_income)
+
+    # Use of the property (eligibility of each use is decided later, Art. 5).
+    out["uso_imovel"] = _category(
+        problems, cols["uso_imovel"], "uso_imovel", USOS, _USO_ALIASES, "uso"
+    )
+    out["mei"] = _boolean(problems, cols["mei"], "mei")
+    out["cpf_solicitante"] = _cpf(problems, cols["cpf_solicitante"])
+    out["nome_solicitante"] = cols["nome_solicitante"]
+
+    # Previous benefit (Art. 5, II) and strategic interest (Art. 11).
+    out["beneficio_anterior_data"] = date_checks(
+        problems, cols["beneficio_anterior_data"], "beneficio_anterior_data", today, required=False
+    )
+    out["beneficio_anterior_justificativa"] = cols["beneficio_anterior_justificativa"]
+    out["estrategico"] = _boolean(problems, cols["estrategico"], "estrategico")
+    out["justificativa_estrategica"] = cols["justificativa_estrategica"]
+    unjustified = out["estrategico"].fillna(False).to_numpy(dtype=bool) & (
+        cols["justificativa_estrategica"] == ""
+    )
+    problems.add(
+        unjustified,
+        "erro",
+        "campo 'justificativa_estrategica': obrigatória quando estrategico = sim (Art. 11)",
+    )
+    out["observacoes"] = cols["observacoes"]
+
+    for column in df.columns:
+        if column not in out.columns and column not in ("linha", READ_PROBLEMS):
+            out[column] = _as_text(df, column)
+    out["latitude_corrigida"], out["longitude_corrigida"] = fix_lat, fix_lon
+    out["situacao"] = pd.Series(problems.situacao(), dtype=str)
+    out["problemas"] = pd.Series(problems.text(), dtype=str)
+    counts = out["situacao"].value_counts()
+    log.info(
+        "pedidos conferidos: %d ok, %d com aviso, %d com erro",
+        counts.get("ok", 0),
+        counts.get("aviso", 0),
+        counts.get("erro", 0),
+    )
+    return out
+
+
+def requests_report(checked: pd.DataFrame) -> pd.DataFrame:
+    """Select the report columns of a validated table: CPF masked, no names, no income.
+
+    Parameters
+    ----------
+    checked : pandas.DataFrame
+        Output of :func:`validate_requests`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns of :data:`REPORT_COLUMNS` present in ``checked``; dates as ISO text.
+    """
+    # names and CPF-like numbers redacted from the address and the problems (LGPD)
+    view = internal_view(checked)
+    report = view[[c for c in REPORT_COLUMNS if c in view.columns]].copy()
+    if "data_protocolo" in report:
+        report["data_protocolo"] = smap(report["data_protocolo"], iso)
+    return report
+
+
+def territory_boundary(path: str | Path, codigo_ibge: int | None = None) -> shapely.Geometry:
+    """Municipality polygon of a territory GeoPackage, in EPSG:4326.
+
+    Parameters
+    ----------
+    path : str or Path
+        Territory GeoPackage.
+    codigo_ibge : int, optional
+        IBGE code of the municipality, matched against ``limite.codigo_ibge``.
+
+    Returns
+    -------
+    shapely.Geometry
+        Union of the ``limite`` polygons with that IBGE code; else of the
+        municipal (``admin_level`` 8) ones, or of all ``limite`` polygons when
+        none is municipal; else the convex hull of layer ``nos`` buffered by
+        :data:`HULL_BUFFER_M` metres.
+
+    Raises
+    ------
+    TerritoryError
+        Missing file, or neither a usable ``limite`` nor a ``nos`` layer.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise TerritoryError("território não encontrado", path=path)
+    try:
+        names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+    except pyogrio.errors.DataSourceError as exc:
+        raise TerritoryError(f"território ilegível ({exc})", path=path) from exc
+    if "limite" in names:
+        limits = pyogrio.read_dataframe(path, layer="limite")
+        geoms = limits.geometry.array
+        polygonal = ~shapely.is_missing(geoms) & np.isin(shapely.get_type_id(geoms), (3, 6))
+        limits = limits[polygonal]
+        if len(limits) and limits.crs is not None:
+            limits = limits.to_crs("EPSG:4326")
+            if codigo_ibge is not None and "codigo_ibge" in limits.columns:
+                codes = smap(limits["codigo_ibge"], cell_text)
+                same = limits[codes == str(codigo_ibge)]
+                if len(same):
+                    return shapely.union_all(same.geometry.array)
+                log.info(
+                    "nenhum limite com código IBGE %s; usando os limites municipais", codigo_ibge
+                )
+            # Municipal boundaries (admin_level 8) rather than a state or a bairro around them.
+            if "admin_level" in limits.columns and (limits["admin_level"] == 8).any():
+                limits = limits[limits["admin_level"] == 8]
+            return shapely.union_all(limits.geometry.array)
+    if "nos" not in names:
+        raise TerritoryError(
+            "o território não tem as camadas 'limite' nem 'nos' (camadas: "
+            f"{', '.join(sorted(names))})",
+            path=path,
+            field="nos",
+        )
+    nodes = pyogrio.read_dataframe(path, layer="nos")
+    if nodes.empty or nodes.crs is None:
+        raise TerritoryError("camada 'nos' vazia ou sem CRS", path=path, field="nos")
+    if CRS.from_user_input(nodes.crs).is_geographic:
+        nodes = nodes.to_crs(nodes.estimate_utm_crs())
+    hull = shapely.convex_hull(shapely.multipoints(nodes.geometry.array)).buffer(HULL_BUFFER_M)
+    log.info("território sem limite municipal: usando a envoltória dos nós + %g m", HULL_BUFFER_M)
+    return gpd.GeoSeries([hull], crs=nodes.crs).to_crs("EPSG:4326").iloc[0]

@@ -1,0 +1,1 @@
+"""Readers of the outside world: OpenStreetMap, the grid, terrain, spreadsheets, the catalog."""
