@@ -137,6 +137,7 @@
     if (spec.marcador === "halo") {
       return { radius: 11 + 5 * ((p && p._k) || 0), color: c.cor, weight: 3, opacity: 0.95, fill: false };
     }
+    /* contorno: o da camada em maps/cores.toml ([contornos], o mesmo da ficha); branco sem ele */
     return {
       radius: c.largura, color: spec.borda || "#ffffff", weight: 1, opacity: 1,
       fillColor: c.cor, fillOpacity: 0.95
