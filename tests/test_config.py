@@ -15,14 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo_ip.errors import RulesError
-from geo_ip.rules.config import (
+from geo_ip.rules.config import load_rules, rules_path
+from geo_ip.rules.law_locks import (
     CRITERIA,
     LAW_REPEAT_YEARS,
     LAW_SHARE_BOUNDS,
     LAW_TOTAL,
     LAW_WEIGHTS,
-    load_rules,
-    rules_path,
 )
 
 EXTREMA = rules_path("extrema")

@@ -10,14 +10,16 @@ from typer.testing import CliRunner
 
 from geo_ip.cli.app import app
 from geo_ip.errors import GeoIPError
-from geo_ip.rules.config import LAW_FIXED_PARAMS, LAW_TIE_BREAK, LAW_WEIGHTS, Param, load_rules
+from geo_ip.rules.config import load_rules
 from geo_ip.rules.init_rules import (
     _iter_params,
-    _scan,
     render_rules_template,
     unmarked_regulation_params,
     write_rules_template,
 )
+from geo_ip.rules.law_locks import LAW_FIXED_PARAMS, LAW_TIE_BREAK, LAW_WEIGHTS
+from geo_ip.rules.params import Param
+from geo_ip.rules.toml_text import scan
 
 runner = CliRunner()
 
@@ -119,6 +121,13 @@ def test_every_regulation_number_is_to_be_decreed(tmp_path: Path) -> None:
     ):
         assert "a definir em decreto" in table.fonte
     assert "a definir em decreto" in rules.participacao.fonte_faixas
+    # the road classification is the model's, marked for the municipality's decree
+    extrema = load_rules("extrema")
+    assert rules.hierarquia_viaria.classes == extrema.hierarquia_viaria.classes
+    assert rules.via_rural.highway_candidatos == extrema.via_rural.highway_candidatos
+    for source in (rules.hierarquia_viaria.fonte, rules.via_rural.fonte):
+        assert "a definir em decreto" in source
+    assert "Art. 9 §8" in rules.hierarquia_viaria.fonte
     assert unmarked_regulation_params(rules) == []
     assert dict(_iter_params(rules)).keys() == params.keys()
     # Extrema's own file does have numbers not marked (its sources are CEMIG's, IBGE's...)
@@ -185,14 +194,14 @@ def test_scanner_finds_nested_sources() -> None:
         '# c\nx = 1\n[a.b]\nk = { valor = 1, fonte = "s" } # c\n'
         'l = [\n  { codigo = "I", pontos = { valor = 2, fonte = "t" } },\n]\n'
     )
-    scan = _scan(text)
-    assert [h.table for h in scan.headers] == ["a.b"]
-    assert {(v.table, v.key) for v in scan.values} >= {
+    found = scan(text)
+    assert [h.table for h in found.headers] == ["a.b"]
+    assert {(v.table, v.key) for v in found.values} >= {
         ("", "x"),
         ("a.b.k", "fonte"),
         ("a.b.l[].pontos", "fonte"),
         ("a.b.l[]", "codigo"),
     }
-    entries = {(e.table, e.key): text[e.start : e.end] for e in scan.entries}
+    entries = {(e.table, e.key): text[e.start : e.end] for e in found.entries}
     assert entries[("a.b", "k")] == 'k = { valor = 1, fonte = "s" } # c'
     assert entries[("a.b", "l")].endswith("},\n]")

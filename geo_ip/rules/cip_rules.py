@@ -8,19 +8,18 @@ The classes (:data:`CLASSES`) and the mapping of the BDGD ``CLAS_SUB`` codes ont
 
 from __future__ import annotations
 
-import hashlib
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from geo_ip._util.parse import category
 from geo_ip._util.paths import resource_dir
 from geo_ip.errors import RulesError
-from geo_ip.rules.config import _PT_ERRORS, KeyedRuleError, Param, _key, _merge
+from geo_ip.rules.params import Frozen, Param
+from geo_ip.rules.toml_io import merge_tables, read_toml, stamped, validate
 
 __all__ = [
     "BDGD_SUBCLASSES",
@@ -177,11 +176,7 @@ class CipRulesMissingError(RulesError):
     """The CIP rules lack a rule the source document does not give (rate, class rules)."""
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-
-class Source(_Frozen):
+class Source(Frozen):
     """A rule without a number, with its source (a class exempt with any consumption)."""
 
     fonte: str = Field(min_length=3)
@@ -195,7 +190,7 @@ def _kwh_param(value: Param | None) -> Param | None:
     return value
 
 
-class ClassRule(_Frozen):
+class ClassRule(Frozen):
     """CIP rules of one consumer class; an absent key means no such rule."""
 
     limite_kwh: Param | None = None
@@ -208,7 +203,7 @@ class ClassRule(_Frozen):
     _check_kwh = field_validator("limite_kwh", "isencao_ate_kwh")(_kwh_param)
 
 
-class ClassRules(_Frozen):
+class ClassRules(Frozen):
     """Rules of each class of :data:`CLASSES` (a class not written has none)."""
 
     residencial: ClassRule = ClassRule()
@@ -220,7 +215,7 @@ class ClassRules(_Frozen):
     consumo_proprio: ClassRule = ClassRule()
 
 
-class CipMunicipality(_Frozen):
+class CipMunicipality(Frozen):
     """Identification of the municipality (the IBGE code is optional: not in the document)."""
 
     nome: str
@@ -229,7 +224,7 @@ class CipMunicipality(_Frozen):
     distribuidora: str = ""
 
 
-class CipLaw(_Frozen):
+class CipLaw(Frozen):
     """The municipal law of the CIP and its amendments as the document names them."""
 
     numero: str
@@ -248,7 +243,7 @@ def _not_informed(value: Any) -> Any:
     return value
 
 
-class CipRules(_Frozen):
+class CipRules(Frozen):
     """CIP rules of one municipality, validated and immutable.
 
     ``aliquota`` and ``classes`` are ``None`` where the source document gives no rule.
@@ -324,7 +319,7 @@ class CipRules(_Frozen):
         )
 
 
-class TariffTable(_Frozen):
+class TariffTable(Frozen):
     """Tariff of each class (R$/kWh); ``iluminacao_publica`` is the lighting (B4a) tariff."""
 
     residencial: Param | None = None
@@ -348,7 +343,7 @@ class TariffTable(_Frozen):
         return value
 
 
-class Tariffs(_Frozen):
+class Tariffs(Frozen):
     """Tariffs per class, with the ANEEL resolution they come from."""
 
     versao: str
@@ -376,13 +371,7 @@ def _cip_path(name_or_path: str | Path) -> Path:
 
 def _read(path: Path, what: str, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], bytes]:
     """Read a TOML, resolving ``herda`` (bundled name first, then beside the file)."""
-    if not path.is_file():
-        raise RulesError(f"{what} não encontrado", path=path)
-    raw = path.read_bytes()
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise RulesError(f"o {what} não é um TOML válido ({exc})", path=path) from exc
+    data, raw = read_toml(path, f"{what} não encontrado", f"o {what} não é um TOML válido")
     parent = data.pop("herda", None)
     if parent is None:
         return data, raw
@@ -398,24 +387,14 @@ def _read(path: Path, what: str, seen: tuple[Path, ...] = ()) -> tuple[dict[str,
     if parent_path.resolve() in (*seen, path.resolve()):
         raise RulesError("herança circular entre arquivos", path=path, field="herda")
     base, base_raw = _read(parent_path, what, (*seen, path.resolve()))
-    return _merge(base, data), base_raw + raw
+    return merge_tables(base, data), base_raw + raw
 
 
-def _validate(model: type[_M], data: dict[str, Any], path: Path) -> _M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = _key(tuple(first["loc"]))
-        reason = _PT_ERRORS.get(first["type"], first["msg"])
-        if first["type"] == "value_error":
-            error = first.get("ctx", {}).get("error", first["msg"])
-            reason = str(error)
-            if isinstance(error, KeyedRuleError):
-                key = ".".join(part for part in (key, error.key) if part)
-        more = len(exc.errors()) - 1
-        extra = f" (e mais {more} problema(s))" if more else ""
-        raise RulesError(f"{reason}{extra}", path=path, field=key or None) from exc
+def _load(model: type[_M], name_or_path: str | Path, what: str) -> _M:
+    """Read, validate and stamp one CIP file (``what`` names it in the errors)."""
+    path = _cip_path(name_or_path)
+    data, raw = _read(path, what)
+    return stamped(validate(model, data, path), path, raw)
 
 
 def load_cip_rules(name_or_path: str | Path) -> CipRules:
@@ -440,12 +419,7 @@ def load_cip_rules(name_or_path: str | Path) -> CipRules:
     RulesError
         Missing file, invalid TOML, a missing or invalid key (the message names it).
     """
-    path = _cip_path(name_or_path)
-    data, raw = _read(path, "arquivo de regras da CIP")
-    rules = _validate(CipRules, data, path)
-    return rules.model_copy(
-        update={"arquivo": str(path), "sha256": hashlib.sha256(raw).hexdigest()}
-    )
+    return _load(CipRules, name_or_path, "arquivo de regras da CIP")
 
 
 def load_tariffs(name_or_path: str | Path = "tarifas_exemplo") -> Tariffs:
@@ -467,9 +441,4 @@ def load_tariffs(name_or_path: str | Path = "tarifas_exemplo") -> Tariffs:
     RulesError
         Missing file, invalid TOML, a missing or invalid key (the message names it).
     """
-    path = _cip_path(name_or_path)
-    data, raw = _read(path, "arquivo de tarifas")
-    tariffs = _validate(Tariffs, data, path)
-    return tariffs.model_copy(
-        update={"arquivo": str(path), "sha256": hashlib.sha256(raw).hexdigest()}
-    )
+    return _load(Tariffs, name_or_path, "arquivo de tarifas")

@@ -12,26 +12,26 @@ that it follows whatever the bundled rules hold), keeping its comments:
 - in ``[cadastro]``, the CNPJ, the distributor and the lighting tariff are left
   "a informar";
 - the ``fonte`` of every number that the law does not fix (every
-  :class:`~geo_ip.rules.config.Param`, :class:`~geo_ip.rules.config.OptionalParam` and
-  :class:`~geo_ip.rules.config.StepTable` outside :data:`~geo_ip.rules.config.LAW_FIXED_PARAMS`)
-  says "sugestão técnica — a definir em decreto (Art. 15)"; the values stay as the
-  geo_ip technical suggestion;
+  :class:`~geo_ip.rules.params.Param`, :class:`~geo_ip.rules.params.OptionalParam` and
+  :class:`~geo_ip.rules.scoring_rules.StepTable` outside
+  :data:`~geo_ip.rules.law_locks.LAW_FIXED_PARAMS`), and of the road classification
+  (``[hierarquia_viaria]``, ``[via_rural]``), says "sugestão técnica — a definir em
+  decreto (Art. 15)"; the values stay as the geo_ip technical suggestion;
 - what the law fixes (the weights of Art. 9, the shares of Art. 4, the 5 years of
   Art. 5, II, the tie-break of Art. 10 §1, the level descriptions) is kept as is.
 
 The written file is self-contained (no ``herda``) and is loaded with
-:func:`~geo_ip.rules.config.load_rules` before it replaces ``out``.
+:func:`~geo_ip.rules.config.load_rules` before it replaces ``out``. The text is
+edited in place with :mod:`geo_ip.rules.toml_text`, so the comments stay.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 import types
 import typing
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,16 +41,11 @@ from pyproj.exceptions import CRSError
 
 from geo_ip._util.atomic import atomic_path
 from geo_ip.errors import GeoIPError, RulesError
-from geo_ip.rules.config import (
-    LAW_FIXED_PARAMS,
-    LAW_NAME,
-    OptionalParam,
-    Param,
-    Rules,
-    StepTable,
-    load_rules,
-    rules_path,
-)
+from geo_ip.rules.config import Rules, load_rules, rules_path
+from geo_ip.rules.law_locks import LAW_FIXED_PARAMS, LAW_NAME
+from geo_ip.rules.params import OptionalParam, Param
+from geo_ip.rules.scoring_rules import StepTable
+from geo_ip.rules.toml_text import apply_edits, replace_keys, scan, table_body, toml_string
 
 __all__ = [
     "DECREE_MARK",
@@ -88,7 +83,9 @@ _SOURCE_FIXES = (
 
 _SOURCE_MODELS = (Param, OptionalParam, StepTable)
 """Models whose ``fonte`` is the source of a number."""
-_EXTRA_SOURCES = frozenset({("participacao", "fonte_faixas")})
+_EXTRA_SOURCES = frozenset(
+    {("participacao", "fonte_faixas"), ("hierarquia_viaria", "fonte"), ("via_rural", "fonte")}
+)
 """Other sources of numbers left to regulation: (table, key)."""
 
 
@@ -121,7 +118,7 @@ def regulation_sources() -> frozenset[tuple[str, str]]:
     frozenset of (str, str)
         ``(table, key)`` pairs, the table written as in the file with ``[]`` for the
         elements of a list (``("criterios.seguranca.niveis[].pontos", "fonte")``); the
-        numbers fixed by the law (:data:`~geo_ip.rules.config.LAW_FIXED_PARAMS`) are left out.
+        numbers fixed by the law (:data:`~geo_ip.rules.law_locks.LAW_FIXED_PARAMS`) are left out.
     """
     found = {
         (key, "fonte")
@@ -154,8 +151,8 @@ def unmarked_regulation_params(rules: Rules) -> list[str]:
     Returns
     -------
     list of str
-        Keys (``rede.vao_postes``) of every :class:`~geo_ip.rules.config.Param` outside
-        :data:`~geo_ip.rules.config.LAW_FIXED_PARAMS` whose ``fonte`` lacks "a definir em
+        Keys (``rede.vao_postes``) of every :class:`~geo_ip.rules.params.Param` outside
+        :data:`~geo_ip.rules.law_locks.LAW_FIXED_PARAMS` whose ``fonte`` lacks "a definir em
         decreto" (or "a definir em regulamento"); empty for a fresh template.
     """
     return [
@@ -165,174 +162,7 @@ def unmarked_regulation_params(rules: Rules) -> list[str]:
     ]
 
 
-# --------------------------------------------------------------------------- TOML scanner
-@dataclass(frozen=True)
-class _Value:
-    """A ``key = value`` of the TOML text: where it is and in which table."""
-
-    table: str
-    """Dotted path of the table or inline table holding the key (``[]``: a list element)."""
-    key: str
-    start: int
-    """Where the key starts."""
-    value_start: int
-    end: int
-    """Just after the value (for a top-level entry: the end of its last line)."""
-
-
-@dataclass(frozen=True)
-class _Header:
-    """A ``[table]`` header line: the table and where its line starts and ends."""
-
-    table: str
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
-class _Scan:
-    """What :func:`_scan` found in a TOML text."""
-
-    headers: list[_Header]
-    values: list[_Value]
-    """Every string or bare value with its key, at any depth."""
-    entries: list[_Value]
-    """Every ``key = value`` written directly in a table (or before the first header)."""
-
-
-_KEY = re.compile(r"""[A-Za-z0-9_\-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'""")
-
-
-def _string_end(text: str, i: int) -> int:
-    """Index just after the TOML string starting at ``i``."""
-    quote = text[i]
-    if text.startswith(quote * 3, i):
-        j = i + 3
-        while True:
-            j = text.index(quote * 3, j)
-            if quote == "'" or text[j - 1] != "\\":
-                j += 3
-                while j < len(text) and text[j] == quote:  # up to two quotes in the content
-                    j += 1
-                return j
-            j += 1
-    j = i + 1
-    while text[j] != quote:
-        j += 2 if quote == '"' and text[j] == "\\" else 1
-    return j + 1
-
-
-def _line_end(text: str, i: int) -> int:
-    end = text.find("\n", i)
-    return len(text) if end < 0 else end
-
-
-def _scan(text: str) -> _Scan:
-    """Find the table headers and the ``key = value`` pairs of a TOML text.
-
-    Enough of TOML for the bundled rules files (tables, dotted keys, inline tables,
-    arrays, strings, comments); the result of every rewrite is checked by loading it.
-    """
-    headers: list[_Header] = []
-    values: list[_Value] = []
-    entries: list[_Value] = []
-    table: list[str] = []
-    stack: list[tuple[str, str]] = []  # ("{" or "[", path segment)
-    expect_key, line_start = True, True
-    key: str | None = None
-    key_start = 0
-    top: tuple[str, int, int] | None = None  # top-level key, its start, its value's start
-    i, n = 0, len(text)
-
-    def where() -> str:
-        return ".".join(p for p in [*table, *(seg for _, seg in stack)] if p)
-
-    def value_end(end: int, value_start: int) -> None:
-        nonlocal key, top
-        if key is not None:
-            values.append(_Value(where(), key, key_start, value_start, end))
-        key = None
-        if not stack and top is not None:
-            entries.append(_Value(".".join(table), top[0], top[1], top[2], _line_end(text, end)))
-            top = None
-
-    while i < n:
-        c = text[i]
-        if c == "\n":
-            line_start, i = True, i + 1
-            expect_key = expect_key or not stack
-            continue
-        if c in " \t\r":
-            i += 1
-            continue
-        if c == "#":
-            i = _line_end(text, i)
-            continue
-        if line_start and not stack and c == "[":
-            end = _line_end(text, i)
-            header = text[i:end].split("#", 1)[0].strip()
-            table = [p.strip().strip("\"'") for p in header.strip("[]").split(".")]
-            if header.startswith("[["):
-                table[-1] += "[]"
-            headers.append(_Header(".".join(table), i, end))
-            i, expect_key, line_start = end, True, False
-            continue
-        line_start = False
-        if expect_key:
-            parts: list[str] = []
-            j = i
-            match = _KEY.match(text, j)
-            while match is not None:
-                parts.append(match.group().strip("\"'"))
-                j = match.end()
-                while j < n and text[j] in " \t":
-                    j += 1
-                match = None
-                if j < n and text[j] == ".":
-                    j += 1
-                    while j < n and text[j] in " \t":
-                        j += 1
-                    match = _KEY.match(text, j)
-            if not parts or j >= n or text[j] != "=":
-                raise ValueError(f"chave TOML não reconhecida na posição {i}")
-            key, key_start = ".".join(parts), i
-            if not stack:
-                top = (key, i, j + 1)
-            i, expect_key = j + 1, False
-            continue
-        if c in "\"'":
-            end = _string_end(text, i)
-            value_end(end, i)
-            i = end
-        elif c in "{[":
-            stack.append((c, (key or "") if c == "{" else f"{key or ''}[]"))
-            key = None
-            i, expect_key = i + 1, c == "{"
-        elif c in "}]":
-            stack.pop()
-            i += 1
-            value_end(i, i)
-        elif c == ",":
-            expect_key = bool(stack) and stack[-1][0] == "{"
-            i += 1
-        else:
-            end = i
-            while end < n and text[end] not in ",]}\n#":
-                end += 1
-            last = end
-            while last > i and text[last - 1] in " \t\r":
-                last -= 1
-            value_end(last, i)
-            i = end
-    return _Scan(headers, values, entries)
-
-
 # --------------------------------------------------------------------------- rewriting
-def _toml_string(value: str) -> str:
-    """Write a TOML basic string (JSON escapes are valid TOML)."""
-    return json.dumps(value, ensure_ascii=False)
-
-
 def _marked(source: str) -> str:
     """Mark a source as a technical suggestion pending the municipality's decree."""
     for pattern, replacement in _SOURCE_FIXES:
@@ -348,7 +178,7 @@ def _mark_sources(text: str) -> str:
     """Mark every source of a number left to regulation (:func:`regulation_sources`)."""
     wanted = regulation_sources()
     edits: list[tuple[int, int, str]] = []
-    for value in _scan(text).values:
+    for value in scan(text).values:
         if (value.table, value.key) not in wanted:
             continue
         literal = text[value.value_start : value.end]
@@ -357,55 +187,8 @@ def _mark_sources(text: str) -> str:
         source = tomllib.loads(f"x = {literal}")["x"]
         new = _marked(source)
         if new != source:
-            edits.append((value.value_start, value.end, _toml_string(new)))
-    for start, end, replacement in sorted(edits, reverse=True):
-        text = text[:start] + replacement + text[end:]
-    return text
-
-
-def _table_body(text: str, table: str) -> tuple[int, int]:
-    """Span of the body of ``[table]`` (``""``: before the first header).
-
-    The body goes from after the header line to the end of the last key's line:
-    comments and blank lines after it belong to the next section.
-    """
-    scan = _scan(text)
-    if table == "":
-        start, limit = 0, scan.headers[0].start if scan.headers else len(text)
-    else:
-        index = next((k for k, h in enumerate(scan.headers) if h.table == table), None)
-        if index is None:
-            raise KeyError(f"tabela [{table}] ausente")
-        start = min(scan.headers[index].end + 1, len(text))
-        following = scan.headers[index + 1 :]
-        limit = following[0].start if following else len(text)
-    ends = [e.end for e in scan.entries if e.table == table and start <= e.start < limit]
-    end = max(ends) + 1 if ends else start
-    return start, min(end, limit, len(text))
-
-
-def _replace_keys(text: str, table: str, lines: dict[str, str]) -> str:
-    """Replace keys of ``[table]`` (each with the comment lines right above it).
-
-    ``lines`` maps a key to its new text (full lines, each ending in a newline); a key
-    that is not in the table is added at the end of its body.
-    """
-    _, body_end = _table_body(text, table)
-    entries = [e for e in _scan(text).entries if e.table == table and e.key in lines]
-    found = {e.key for e in entries}
-    missing = "".join(lines[k] for k in lines if k not in found)
-    edits: list[tuple[int, int, str]] = [(body_end, body_end, missing)] if missing else []
-    for entry in entries:
-        start = text.rfind("\n", 0, entry.start) + 1
-        while start > 0:  # the comment block right above the key describes the old value
-            previous = text.rfind("\n", 0, start - 1) + 1
-            if not text[previous:start].lstrip().startswith("#"):
-                break
-            start = previous
-        edits.append((start, min(entry.end + 1, len(text)), lines[entry.key]))
-    for start, end, replacement in sorted(edits, reverse=True):
-        text = text[:start] + replacement + text[end:]
-    return text
+            edits.append((value.value_start, value.end, toml_string(new)))
+    return apply_edits(text, edits)
 
 
 def _preamble(nome: str, uf: str) -> str:
@@ -432,15 +215,15 @@ def _preamble(nome: str, uf: str) -> str:
 
 def _municipality(codigo_ibge: int, nome: str, uf: str, crs: str | None) -> str:
     lines = [
-        f"nome = {_toml_string(nome)}",
-        f"uf = {_toml_string(uf)}",
+        f"nome = {toml_string(nome)}",
+        f"uf = {toml_string(uf)}",
         f"codigo_ibge = {codigo_ibge}",
     ]
     if crs:
         lines += [
-            f"crs = {_toml_string(crs)}",
+            f"crs = {toml_string(crs)}",
             "crs_fonte = "
-            + _toml_string(
+            + toml_string(
                 "informado em geo-ip rules init (--crs); SIRGAS 2000 é o referencial geodésico "
                 "oficial (IBGE, Resolução PR 1/2005): confira o fuso UTM do município"
             ),
@@ -461,9 +244,9 @@ def _law(nome: str, uf: str, ementa: str) -> str:
     return (
         f"# Modelo: {LAW_NAME} de Extrema/MG. Substitua pelo número, pela data (AAAA-MM-DD) e\n"
         "# pela ementa da lei do seu município.\n"
-        f"numero = {_toml_string(numero)}\n"
-        f"data = {_toml_string(_NOT_GIVEN)}\n"
-        f"ementa = {_toml_string(ementa)}\n"
+        f"numero = {toml_string(numero)}\n"
+        f"data = {toml_string(_NOT_GIVEN)}\n"
+        f"ementa = {toml_string(ementa)}\n"
     )
 
 
@@ -475,13 +258,13 @@ def _cadastre(nome: str, uf: str) -> dict[str, str]:
     return {
         "cnpj": '# CNPJ do Município: a informar (o geo-ip cadastre exige --cnpj).\ncnpj = ""\n',
         "fonte_cnpj": "fonte_cnpj = "
-        + _toml_string(f"{_NOT_GIVEN} pela Prefeitura (CNPJ do Município de {nome}/{uf})")
+        + toml_string(f"{_NOT_GIVEN} pela Prefeitura (CNPJ do Município de {nome}/{uf})")
         + "\n",
         "distribuidora": "# Distribuidora de energia do município (destinatária do ofício).\n"
-        f"distribuidora = {_toml_string(_NOT_GIVEN)}\n",
+        f"distribuidora = {toml_string(_NOT_GIVEN)}\n",
         "tarifa_ip": "# Sem valor: a estimativa em reais fica em branco até que a tarifa seja "
         "informada.\n"
-        f'tarifa_ip = {{ unidade = "R$/kWh", fonte = {_toml_string(tariff)} }}\n',
+        f'tarifa_ip = {{ unidade = "R$/kWh", fonte = {toml_string(tariff)} }}\n',
     }
 
 
@@ -525,6 +308,48 @@ def _check_arguments(
         )
     epsg = parsed.to_epsg()
     return int(code), f"EPSG:{epsg}" if epsg else crs
+
+
+def _rewrite(
+    text: str, data: dict[str, Any], code: int, nome: str, uf: str, crs: str | None
+) -> str:
+    """Rewrite the model's text for another municipality (see the module docstring).
+
+    Raises :class:`KeyError` or :class:`ValueError` when the text lacks a table or
+    the scanner does not read it.
+    """
+    text = _mark_sources(text)
+    for table in ("municipio", "lei"):
+        table_body(text, table)
+    # preamble: the header comment block is replaced, then versao and descricao
+    lines = text.splitlines(keepends=True)
+    skip = 0
+    while skip < len(lines) and (not lines[skip].strip() or lines[skip].lstrip()[0] == "#"):
+        skip += 1
+    text = _preamble(nome, uf) + "\n" + "".join(lines[skip:])
+    descricao = (
+        f"Regras de {nome}/{uf} — modelo gerado das regras de Extrema/MG ({LAW_NAME}); "
+        "lei municipal e decreto regulamentador a informar"
+    )
+    versao = f"{data.get('versao', '1')}-modelo"
+    text = replace_keys(
+        text,
+        "",
+        {
+            "versao": f"versao = {toml_string(versao)}\n",
+            "descricao": f"descricao = {toml_string(descricao)}\n",
+        },
+    )
+    ementa = str(data.get("lei", {}).get("ementa", ""))
+    for table, body in (
+        ("municipio", _municipality(code, nome, uf, crs)),
+        ("lei", _law(nome, uf, ementa)),
+    ):
+        start, end = table_body(text, table)
+        text = apply_edits(text, [(start, end, body)])
+    if "cadastro" in data:
+        text = replace_keys(text, "cadastro", _cadastre(nome, uf))
+    return text
 
 
 def render_rules_template(
@@ -572,43 +397,12 @@ def render_rules_template(
     if "herda" in data:
         raise RulesError("o modelo de regras herda de outro arquivo (herda)", path=path)
     try:
-        text = _mark_sources(text)
-        for table in ("municipio", "lei"):
-            _table_body(text, table)
-        # preamble: the header comment block is replaced, then versao and descricao
-        lines = text.splitlines(keepends=True)
-        skip = 0
-        while skip < len(lines) and (not lines[skip].strip() or lines[skip].lstrip()[0] == "#"):
-            skip += 1
-        text = _preamble(nome, uf) + "\n" + "".join(lines[skip:])
-        descricao = (
-            f"Regras de {nome}/{uf} — modelo gerado das regras de Extrema/MG ({LAW_NAME}); "
-            "lei municipal e decreto regulamentador a informar"
-        )
-        versao = f"{data.get('versao', '1')}-modelo"
-        text = _replace_keys(
-            text,
-            "",
-            {
-                "versao": f"versao = {_toml_string(versao)}\n",
-                "descricao": f"descricao = {_toml_string(descricao)}\n",
-            },
-        )
-        ementa = str(data.get("lei", {}).get("ementa", ""))
-        for table, body in (
-            ("municipio", _municipality(code, nome, uf, crs_text or None)),
-            ("lei", _law(nome, uf, ementa)),
-        ):
-            start, end = _table_body(text, table)
-            text = text[:start] + body + text[end:]
-        if "cadastro" in data:
-            text = _replace_keys(text, "cadastro", _cadastre(nome, uf))
+        return _rewrite(text, data, code, nome, uf, crs_text or None)
     except (KeyError, ValueError) as exc:
         raise RulesError(
             f"não foi possível montar o modelo a partir deste arquivo de regras ({exc})",
             path=path,
         ) from exc
-    return text
 
 
 def write_rules_template(

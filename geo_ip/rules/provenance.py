@@ -80,7 +80,7 @@ def stamp(rules: Rules, territory: dict[str, Any] | None = None) -> str:
     rules : Rules
         Rules used (file version and hash).
     territory : dict, optional
-        Territory metadata (:func:`geo_ip.territory.store.read_metadata`): OSM date and CRS.
+        Territory metadata (:func:`geo_ip.territory.reader.read_metadata`): OSM date and CRS.
 
     Returns
     -------
