@@ -1,29 +1,35 @@
-"""Run a function on chunks of work in fresh Python processes (both cores of a laptop).
+"""Run a function on chunks of work in helper processes (both cores of a laptop), with loky.
 
-:func:`run_chunks` starts one ``python -m geo_ip._util.parallel`` per chunk: the function
-(named by its dotted path), the data shared by every chunk and the chunk itself go
-through a pickle file, and the results come back the same way. A fresh interpreter
-never re-runs the caller's script (``multiprocessing``'s ``spawn`` imports
-``__main__`` again, ``fork`` copies the threads' locks), so this works from the
-command line, from a script without ``if __name__ == "__main__"``, from a notebook
-and under pytest alike. A chunk whose process fails comes back as ``None`` with the
-reason logged: the caller redoes it (or reports it) without losing the others.
+:func:`start` gives every chunk its own :class:`loky.ProcessPoolExecutor` of one worker:
+the data shared by every chunk is pickled once here and handed to each worker once,
+through the executor's ``initializer``; the chunk goes with the call. Callers pass
+the function itself (a module-level function of an importable module, pickled by
+reference). loky starts its workers as fresh interpreters that do not import the
+caller's ``__main__`` again (``multiprocessing``'s ``spawn`` does, ``fork`` copies the
+threads' locks), so this works from the command line, from a script without
+``if __name__ == "__main__"``, from a notebook or ``python -c`` and under pytest
+(xdist workers too) alike.
+
+A chunk whose worker fails, by an exception or by dying, comes back as ``None`` with
+the reason logged: the caller redoes it (or reports it) without losing the others,
+which run in executors of their own. When the function is a generator, its worker
+keeps it and :meth:`Running.parts` asks it for one value after the other, each
+asked for as soon as the previous one arrives: the caller uses a value while the
+worker makes the next.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 import os
 import pickle
-import subprocess
-import sys
-import tempfile
-import time
+import re
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from concurrent.futures import Future
 from typing import Any
+
+from loky import BrokenProcessPool, ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +38,9 @@ __all__ = ["PARALLEL_ABOVE", "Running", "cores", "run_chunks", "start"]
 PARALLEL_ABOVE = 50
 """Request maps and sheets are drawn on every core above this many requests; below,
 starting the helper processes (a second or two each) costs more than it saves."""
-_POLL_S = 0.02
-"""How often :meth:`Running.parts` looks for the next value of a worker's generator."""
+
+_WORKER: dict[str, Any] = {}
+"""In a worker: the shared data (``"shared"``) and the generator being read (``"parts"``)."""
 
 
 def cores() -> int:
@@ -44,65 +51,139 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def _function(path: str) -> Callable[..., Any]:
-    module, _, name = path.rpartition(".")
-    found: Callable[..., Any] = getattr(importlib.import_module(module), name)
-    return found
+class _Parts:
+    """What a worker answers when the function returned a generator (it keeps it)."""
+
+
+def _initialize(shared: bytes) -> None:
+    """Worker start: unpickle the data every call receives, once."""
+    _WORKER["shared"] = pickle.loads(shared)
+
+
+def _call(function: Callable[[Any, Any], Any], chunk: Any) -> Any:
+    """Worker: ``function(shared, chunk)``; a generator is kept for :func:`_next_part`."""
+    result = function(_WORKER["shared"], chunk)
+    if inspect.isgenerator(result):
+        _WORKER["parts"] = result
+        return _Parts()
+    return result
+
+
+def _next_part() -> tuple[bool, Any]:
+    """Worker: ``(True, value)``, the kept generator's next value; ``(False, None)`` at its end."""
+    try:
+        return True, next(_WORKER["parts"])
+    except StopIteration:
+        del _WORKER["parts"]
+        return False, None
+
+
+def _reason(exc: BaseException) -> str:
+    """One line saying why a chunk failed, e.g. ``ValueError: message``."""
+    if isinstance(exc, BrokenProcessPool):  # the worker died (killed, out of memory, ...)
+        codes = re.search(r"exit codes of the workers are \{(.*)\}", str(exc))
+        return "o processo terminou de repente" + (f" ({codes.group(1)})" if codes else "")
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[-1]}" if lines else type(exc).__name__
 
 
 class Running:
     """Chunks of work started by :func:`start`; :meth:`collect` waits for their results."""
 
-    def __init__(self, function: str, shared: Any, chunks: Sequence[Any], what: str) -> None:
+    def __init__(
+        self, function: Callable[[Any, Any], Any], shared: Any, chunks: Sequence[Any], what: str
+    ) -> None:
         self.what = what
-        self._tmp = tempfile.TemporaryDirectory(prefix="geo_ip_par_")
-        folder = Path(self._tmp.name)
-        common = folder / "shared.pkl"
-        with common.open("wb") as fh:
-            pickle.dump(shared, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        self._procs: list[tuple[subprocess.Popen[bytes], Path, Path]] = []
-        for i, chunk in enumerate(chunks):
-            task, out, err = (folder / f"{k}{i}.pkl" for k in ("task", "result", "stderr"))
-            with task.open("wb") as fh:
-                pickle.dump((function, chunk), fh, protocol=pickle.HIGHEST_PROTOCOL)
-            cmd = [sys.executable, "-m", "geo_ip._util.parallel", str(common), str(task), str(out)]
-            with err.open("wb") as fh:
-                proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=fh)
-            self._procs.append((proc, out, err))
+        blob = pickle.dumps(shared, protocol=pickle.HIGHEST_PROTOCOL)
+        self._executors: list[ProcessPoolExecutor] = []
+        self._pending: list[Future[Any] | None] = []  # the call, or a generator's next value
+        self._counts: list[int | None] = []  # values handed over, for a generator
+        self._results: list[Any] = []
+        self._failures: list[BaseException | None] = []
+        try:
+            for chunk in chunks:
+                executor = ProcessPoolExecutor(
+                    max_workers=1, initializer=_initialize, initargs=(blob,)
+                )
+                self._executors.append(executor)
+                self._pending.append(executor.submit(_call, function, chunk))
+                self._counts.append(None)
+                self._results.append(None)
+                self._failures.append(None)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _advance(self, index: int) -> tuple[bool, Any]:
+        """Wait for chunk ``index``: ``(True, value)``, a generator's next value, or the end.
+
+        At the end, ``(False, None)``: the chunk's result or failure is kept for
+        :meth:`collect`.
+        """
+        future = self._pending[index]
+        if future is None:
+            return False, None
+        try:
+            answer = future.result()
+            if isinstance(answer, _Parts):  # a generator: ask for its first value
+                self._counts[index] = 0
+                self._pending[index] = self._executors[index].submit(_next_part)
+                return self._advance(index)
+            count = self._counts[index]
+            if count is None:
+                self._pending[index] = None
+                self._results[index] = answer
+                return False, None
+            more, value = answer
+            if not more:
+                self._pending[index] = None
+                self._results[index] = count
+                return False, None
+            self._counts[index] = count + 1
+            # the worker makes the next value while the caller uses this one
+            self._pending[index] = self._executors[index].submit(_next_part)
+        except Exception as exc:  # raised in the worker, or the worker died
+            self._pending[index] = None
+            self._failures[index] = exc
+            return False, None
+        return True, value
 
     def collect(self) -> list[Any | None]:
-        """Wait for every chunk: its result, or ``None`` (logged) when its process failed."""
-        results: list[Any | None] = []
+        """Wait for every chunk: its result, or ``None`` (logged) when its worker failed.
+
+        Call it once, after the :meth:`parts` wanted: a generator's values not taken
+        yet are made and dropped. The workers end here.
+
+        Returns
+        -------
+        list
+            The result of each chunk, in order (a generator's: how many values it
+            yielded); ``None`` for a chunk whose worker failed.
+        """
         try:
-            for i, (proc, out, err) in enumerate(self._procs):
-                code = proc.wait()
-                if code == 0 and out.is_file():
-                    with out.open("rb") as fh:
-                        results.append(pickle.load(fh))
-                    continue
-                detail = err.read_text(errors="replace").strip() if err.is_file() else ""
-                log.warning(
-                    "%s: processo auxiliar %d falhou (código %s): %s",
-                    self.what,
-                    i + 1,
-                    code,
-                    detail.splitlines()[-1] if detail else "sem mensagem",
-                )
-                results.append(None)
+            for index in range(len(self._executors)):
+                while self._advance(index)[0]:
+                    pass
         finally:
-            for proc, _out, _err in self._procs:
-                if proc.poll() is None:  # pragma: no cover - only on an error above
-                    proc.kill()
-                    proc.wait()
-            self._tmp.cleanup()
+            for executor in self._executors:
+                executor.shutdown(wait=True)
+        results: list[Any | None] = []
+        for index, failure in enumerate(self._failures):
+            if failure is None:
+                results.append(self._results[index])
+                continue
+            log.warning(
+                "%s: processo auxiliar %d falhou: %s", self.what, index + 1, _reason(failure)
+            )
+            results.append(None)
         return results
 
     def parts(self, index: int = 0) -> Iterator[Any]:
-        """Yield, as soon as each is written, the values chunk ``index``'s generator yields.
+        """Yield, as soon as each arrives, the values chunk ``index``'s generator yields.
 
-        For a function that is a generator (see :func:`start`): the caller uses the
-        first values while the worker goes on to the next. It ends when the worker
-        ends; if the worker failed, the values it did not reach are missing and
+        For a function that is a generator (see :func:`start`): the caller uses a
+        value while the worker goes on to the next. It ends when the generator ends;
+        if the worker failed, the values it did not reach are missing and
         :meth:`collect` (still to be called, for the cleanup) logs why.
 
         Parameters
@@ -115,41 +196,33 @@ class Running:
         object
             Each value, in the order yielded.
         """
-        proc, out, _err = self._procs[index]
-        number = 0
         while True:
-            part = _part_path(out, number)
-            if part.is_file():
-                with part.open("rb") as fh:
-                    value = pickle.load(fh)
-                part.unlink()
-                number += 1
-                yield value
-            elif proc.poll() is not None and not part.is_file():
+            more, value = self._advance(index)
+            if not more:
                 return
-            else:
-                time.sleep(_POLL_S)
+            yield value
 
     def stop(self) -> None:
-        """Stop every chunk still running and drop the results (no longer wanted)."""
-        for proc, _out, _err in self._procs:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-        self._tmp.cleanup()
+        """Kill every worker still running and drop the results (no longer wanted)."""
+        for executor in self._executors:
+            executor.shutdown(wait=True, kill_workers=True)
+        self._pending = [None] * len(self._pending)
 
 
-def start(function: str, shared: Any, chunks: Sequence[Any], *, what: str) -> Running:
-    """Start ``function(shared, chunk)`` for every chunk, each in its own process.
+def start(
+    function: Callable[[Any, Any], Any], shared: Any, chunks: Sequence[Any], *, what: str
+) -> Running:
+    """Start ``function(shared, chunk)`` for every chunk, each in a worker process of its own.
 
     Parameters
     ----------
-    function : str
-        Dotted path of a module-level function, e.g. ``"geo_ip.outputs.web.webmap._map_chunk"``.
+    function : callable
+        A module-level function of an importable module (pickled by reference),
+        e.g. :func:`geo_ip.outputs.web.webmap._maps_chunk`.
     shared : object
-        Picklable data every call receives (written once).
+        Picklable data every call receives (pickled once, unpickled once per worker).
     chunks : sequence
-        Picklable pieces of work; one process each (give as many as there are cores).
+        Picklable pieces of work; one worker each (give as many as there are cores).
     what : str
         Portuguese name of the work, for the log.
 
@@ -163,63 +236,25 @@ def start(function: str, shared: Any, chunks: Sequence[Any], *, what: str) -> Ru
     return Running(function, shared, chunks, what)
 
 
-def run_chunks(function: str, shared: Any, chunks: Sequence[Any], *, what: str) -> list[Any | None]:
+def run_chunks(
+    function: Callable[[Any, Any], Any], shared: Any, chunks: Sequence[Any], *, what: str
+) -> list[Any | None]:
     """Run ``function(shared, chunk)`` for every chunk at once and wait (see :func:`start`).
 
     Parameters
     ----------
-    function : str
-        Dotted path of a module-level function.
+    function : callable
+        A module-level function of an importable module.
     shared : object
         Picklable data every call receives.
     chunks : sequence
-        Picklable pieces of work; one process each.
+        Picklable pieces of work; one worker each.
     what : str
         Portuguese name of the work, for the log.
 
     Returns
     -------
     list
-        The result of each chunk, in order; ``None`` for a chunk whose process failed.
+        The result of each chunk, in order; ``None`` for a chunk whose worker failed.
     """
     return start(function, shared, chunks, what=what).collect()
-
-
-def _part_path(out: Path, number: int) -> Path:
-    """Where a worker writes the ``number``-th value its generator yields."""
-    return out.with_name(f"{out.stem}.{number}.pkl")
-
-
-def _dump(value: Any, path: Path) -> None:
-    """Pickle ``value`` to ``path``, which appears only once complete."""
-    partial = path.with_suffix(".part")
-    with partial.open("wb") as fh:
-        pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    partial.replace(path)
-
-
-def _main(argv: list[str]) -> int:
-    """Worker: load the shared data and the task, call the function, write the result.
-
-    When the function is a generator, each value it yields is written as it comes
-    (:meth:`Running.parts` reads them meanwhile) and the result is their number.
-    """
-    common, task, out = (Path(a) for a in argv)
-    with common.open("rb") as fh:
-        shared = pickle.load(fh)
-    with task.open("rb") as fh:
-        function, chunk = pickle.load(fh)
-    result = _function(function)(shared, chunk)
-    if inspect.isgenerator(result):
-        count = 0
-        for value in result:
-            _dump(value, _part_path(out, count))
-            del value  # written: the generator may free it before the next one
-            count += 1
-        result = count
-    _dump(result, out)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main(sys.argv[1:]))
