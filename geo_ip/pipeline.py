@@ -17,6 +17,11 @@ One pass for all requests, in the order of ``docs/assessment.md``:
 8. :func:`geo_ip.law.ranking.rank` — order (Art. 8 §2, 10 §1, 13), cost share (Art. 4 §1)
    and budget.
 
+:func:`assess` opens the territory once (:class:`geo_ip.territory.reader.Territory`) and
+hands it to every stage, which read its layers from it (each layer is read from the file
+once and shared, the writers included). The stages pass tables: :func:`_locate_and_trace`
+(steps 1 and 2, with the grid network and the context prepared in a thread meanwhile),
+:func:`_evidence` (3 and 4), :func:`_apply_law` (5 to 8) and :func:`_provenance`.
 :func:`assess` returns everything in memory (:class:`Assessment`);
 :func:`geo_ip.outputs.files.write_outputs` writes the files of the ``--out`` folder.
 """
@@ -41,26 +46,24 @@ from geo_ip._util.version import __version__
 from geo_ip.errors import BudgetError
 from geo_ip.evidence.context import Context, occurrences_report, read_occurrences
 from geo_ip.evidence.materials import beneficiaries, bill_of_materials
+from geo_ip.law import budget as budget_mod
 from geo_ip.law import decisions as decisions_mod
 from geo_ip.law import eligibility, ranking, scoring, uncertainty
 from geo_ip.law.scoring import format_brl
 from geo_ip.network.gridpath import GridNetwork
 from geo_ip.network.roads import RoadIndex
-from geo_ip.requests import intake, privacy
+from geo_ip.requests import intake
+from geo_ip.requests.cpf import load_key
 from geo_ip.requests.decision_file import REJECTED_COLUMNS, read_decisions
 from geo_ip.requests.history_file import read_history
 from geo_ip.requests.locate import locate_requests
-from geo_ip.rules.config import CRITERIA, Rules
+from geo_ip.rules.config import Rules
+from geo_ip.rules.law_locks import CRITERIA
 from geo_ip.rules.provenance import file_record, stamp
 from geo_ip.schema import DECISION_COLUMNS
+from geo_ip.territory.build import FICTIONAL_LABEL, OSM_ATTRIBUTION
 from geo_ip.territory.municipality import check_municipality
-from geo_ip.territory.store import (
-    FICTIONAL_LABEL,
-    OSM_ATTRIBUTION,
-    read_grid_attachment,
-    read_layer,
-    read_metadata,
-)
+from geo_ip.territory.reader import Territory, TerritoryLike
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +101,10 @@ class Assessment:
         metadata, CRS, time of run, attribution.
     crs : str
         Territory CRS.
+    rules : Rules
+        The municipality's rules of the run.
+    territory : Territory
+        The territory the run read (its layers stay cached for the writers).
     """
 
     table: pd.DataFrame
@@ -109,16 +116,15 @@ class Assessment:
     provenance: dict[str, Any]
     crs: str
     rules: Rules
-    territory: Path
+    territory: Territory
     occurrences: gpd.GeoDataFrame | None = None
     cip: dict[str, Any] | None = None
 
 
-def _dem_path(territory: Path, dem: str | Path | None) -> Path | None:
+def _dem_path(territory: Territory, dem: str | Path | None) -> Path | None:
     if dem is not None:
         return Path(dem)
-    meta = read_metadata(territory)
-    ref = (meta.get("mde") or {}).get("arquivo")
+    ref = (territory.metadata.get("mde") or {}).get("arquivo")
     if not ref:
         return None
     path = Path(ref)
@@ -179,23 +185,291 @@ def _blank_unscored(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _file_record(kind: str, path: str | Path | None) -> dict[str, Any] | None:
-    return None if path is None else file_record(kind, path)
-
-
-def _grid_network(territory: Path, roads: gpd.GeoDataFrame, rules: Rules) -> GridNetwork:
+def _grid_network(territory: Territory, roads: gpd.GeoDataFrame, rules: Rules) -> GridNetwork:
     """Build the territory's grid network, with the attachment stored at build time if valid."""
-    grid = read_layer(territory, "rede_existente", missing_ok=True)
     return GridNetwork(
         roads,
-        grid,
+        territory.layer("rede_existente", missing_ok=True),
         max_attach_m=rules.rede.distancia_maxima_rede_via.valor,
-        stored=read_grid_attachment(territory),
+        stored=territory.grid_attachment(),
     )
 
 
+@dataclass
+class _Files:
+    """The input files of one run (the optional ones may be None)."""
+
+    requests: str | Path
+    occurrences: str | Path | None
+    decisions: str | Path | None
+    history: str | Path | None
+    cnefe: str | Path | None
+
+
+@dataclass
+class _Optional:
+    """The optional files read first, so that a bad one stops the run before the work."""
+
+    occurrences: gpd.GeoDataFrame | None
+    occurrences_report: pd.DataFrame
+    history: pd.DataFrame | None
+    rejected_history: pd.DataFrame
+
+
+def _read_optional(files: _Files, crs: str, rules: Rules, key: bytes, today: date) -> _Optional:
+    occ_table, occ_report = None, pd.DataFrame()
+    if files.occurrences is not None:
+        occ_table = read_occurrences(files.occurrences, crs, today=today)
+        occ_report = occurrences_report(
+            occ_table, reference_date=today, months=rules.avaliacao.periodo_ocorrencias_meses.valor
+        )
+    past, rejected_history = None, pd.DataFrame()
+    if files.history is not None:
+        past, rejected_history = read_history(files.history, key, today=today)
+    return _Optional(occ_table, occ_report, past, rejected_history)
+
+
+@dataclass
+class _Traced:
+    """Requests located (with their uncertain positions) and traced to the grid."""
+
+    located: pd.DataFrame
+    owner: np.ndarray
+    n_requests: int
+    path_table: pd.DataFrame
+    paths: gpd.GeoSeries
+    context: Context
+    chosen: pd.DataFrame
+    rejected_decisions: pd.DataFrame
+
+
+def _decisions(
+    files: _Files, located: pd.DataFrame, territory: Territory, rules: Rules, today: date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if files.decisions is None:
+        return pd.DataFrame(columns=list(DECISION_COLUMNS)), pd.DataFrame(
+            columns=list(REJECTED_COLUMNS)
+        )
+    protocols = {str(p) for p in located["protocolo"] if str(p)}
+    return read_decisions(
+        files.decisions,
+        rules,
+        protocols,
+        today=today,
+        boundary=intake.territory_boundary(territory, rules.municipio.codigo_ibge),
+    )
+
+
+def _with_positions(
+    located: pd.DataFrame, chosen: pd.DataFrame, roads: gpd.GeoDataFrame, rules: Rules
+) -> tuple[pd.DataFrame, np.ndarray, int]:
+    """Put the requests where the Commission confirmed them, then spread the uncertain ones.
+
+    Every request still too uncertain gets positions along its candidate stretch as
+    extra rows, assessed with the others (``owner`` maps them back).
+    """
+    road_index = functools.cache(lambda: RoadIndex(roads))
+    snap_limit = rules.rede.distancia_maxima_via.valor
+    located = uncertainty.confirm_places(
+        uncertainty.with_uncertainty(located),
+        chosen,
+        road_index,
+        crs=str(roads.crs),
+        max_distance_m=snap_limit,
+    )
+    n_requests = len(located)
+    located["localizacao_pendente"] = uncertainty.pending_places(
+        located, rules.avaliacao.incerteza_maxima_m.valor
+    )
+    located, owner = uncertainty.expand(
+        located, located["localizacao_pendente"], road_index, max_distance_m=snap_limit
+    )
+    return located, owner, n_requests
+
+
+def _locate_and_trace(
+    territory: Territory,
+    files: _Files,
+    rules: Rules,
+    *,
+    dem: str | Path | None,
+    today: date,
+    step: Callable[[str], None],
+) -> _Traced:
+    """Locate the requests and trace their paths to the grid.
+
+    The grid network (reading the grid and its attachment to the roads, stored in the
+    territory or computed again) and then the surroundings (reading the facilities,
+    lamps and buildings) are prepared in a thread while the requests are read and
+    located: pyogrio and shapely release the GIL, the requests' checks (pandas) hold it.
+    """
+    net = rules.rede
+    roads = territory.layer("vias")
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="geo_ip_rede") as pool:
+        building = pool.submit(_grid_network, territory, roads, rules)
+        reading = pool.submit(
+            Context.from_territory,
+            territory,
+            betweenness_sample=int(rules.avaliacao.amostra_intermediacao.valor),
+            dem=_dem_path(territory, dem),
+            roads=roads,
+        )
+        step("Conferindo, geocodificando e ligando os pedidos à malha")
+        try:
+            located = locate_requests(
+                files.requests, territory, rules, cnefe=files.cnefe, today=today, roads=roads
+            )
+        except BaseException:
+            reading.cancel()  # a bad requests file: its message without waiting for it
+            raise
+        network = building.result()
+        chosen, rejected = _decisions(files, located, territory, rules, today)
+        located, owner, n_requests = _with_positions(located, chosen, roads, rules)
+        step("Traçando as extensões até a rede existente")
+        path_table, paths = network.paths(
+            located,
+            lv_reach_m=net.alcance_bt.valor,
+            detour_factor=net.fator_desvio.valor,
+            allow_mt=net.usar_mt_com_transformador,
+        )
+        step("Reunindo as evidências do entorno")
+        context = reading.result()
+    return _Traced(located, owner, n_requests, path_table, paths, context, chosen, rejected)
+
+
+def _evidence(
+    traced: _Traced,
+    rules: Rules,
+    occurrences: gpd.GeoDataFrame | None,
+    today: date,
+    step: Callable[[str], None],
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Gather the surroundings, the bill of materials, the cost and the beneficiaries."""
+    av = rules.avaliacao
+    surroundings, items = traced.context.for_requests(
+        traced.located,
+        traced.paths,
+        buildings_radius_m=av.raio_edificacoes_m.valor,
+        facilities_radius_m=av.raio_equipamentos_m.valor,
+        safety_radius_m=av.raio_seguranca_m.valor,
+        stop_distance_m=av.distancia_parada_via_m.valor,
+        occurrences_radius_m=av.raio_ocorrencias_m.valor,
+        production_radius_m=rules.art12.raio_producao_m.valor,
+        occurrences_months=av.periodo_ocorrencias_meses.valor,
+        reference_date=today,
+        occurrences=occurrences,
+    )
+    step("Materiais, custos e beneficiários")
+    bom = bill_of_materials(traced.path_table, rules)
+    people = beneficiaries(
+        traced.located, surroundings["edificacoes_trecho"], bom["custo_estimado_rs"], rules
+    )
+    evidence = pd.concat([traced.located, traced.path_table, surroundings, bom, people], axis=1)
+    return evidence.loc[:, ~evidence.columns.duplicated()], items
+
+
+def _apply_law(
+    evidence: pd.DataFrame,
+    traced: _Traced,
+    items: list[dict[str, Any]],
+    rules: Rules,
+    *,
+    history: pd.DataFrame | None,
+    budget: float | None,
+    key: bytes,
+    today: date,
+    step: Callable[[str], None],
+) -> tuple[pd.DataFrame, gpd.GeoSeries, list[dict[str, Any]]]:
+    """Suggestions, eligibility, the Commission's decisions, ranking and budget."""
+    step("Pontuação sugerida, elegibilidade e decisões da Comissão")
+    table, paths, items = uncertainty.collapse(
+        scoring.suggest(evidence, rules), traced.paths, items, traced.owner, traced.n_requests
+    )
+    table["confirmar_no_local"] = uncertainty.site_checks(
+        table, rules.avaliacao.incerteza_maxima_m.valor
+    )
+    chosen = traced.chosen
+    table = eligibility.check(
+        table,
+        rules,
+        history=history,
+        reference_date=today,
+        key=key,
+        accepted=decisions_mod.accepted_hardship(chosen),
+    )
+    table = decisions_mod.apply(table, chosen, rules)
+    table = decisions_mod.apply_acts(table, chosen)
+
+    step("Classificação, participação do Município e orçamento")
+    # ranking writes its own situacao; the request's check status is kept beside it
+    table["situacao_pedido"] = table["situacao"]
+    table["erro"] = table["situacao"].eq("erro").to_numpy()
+    table = _blank_unscored(ranking.rank(table, rules, budget))
+    counts = table["situacao"].value_counts()
+    log.info(
+        "avaliação: %d pedido(s); %s", len(table), ", ".join(f"{k}: {v}" for k, v in counts.items())
+    )
+    return table, paths, items
+
+
+def _provenance(
+    territory: Territory,
+    files: _Files,
+    rules: Rules,
+    table: pd.DataFrame,
+    *,
+    crs: str,
+    budget: float | None,
+    started: datetime,
+    today: date,
+) -> dict[str, Any]:
+    meta = territory.metadata
+    inputs = (
+        ("territorio", territory.path),
+        ("pedidos", files.requests),
+        ("ocorrencias", files.occurrences),
+        ("decisoes", files.decisions),
+        ("historico_beneficios", files.history),
+        ("cnefe", files.cnefe),
+    )
+    provenance = {
+        "ferramenta": "geo_ip",
+        "versao_ferramenta": __version__,
+        "executado_em": started.isoformat(timespec="seconds"),
+        "data_referencia": today.isoformat(),
+        "regras": {
+            "arquivo": rules.arquivo,
+            "versao": rules.versao,
+            "sha256": rules.sha256,
+            "municipio": rules.municipio.nome,
+            "codigo_ibge": rules.municipio.codigo_ibge,
+            "lei": rules.lei.numero,
+        },
+        "entradas": [file_record(kind, path) for kind, path in inputs if path is not None],
+        "territorio": {
+            k: meta.get(k)
+            for k in ("criado_em", "versao_ferramenta", "regras_sha256", "fontes", "osm_data")
+        },
+        "crs": crs,
+        "orcamento_rs": budget,
+        "orcamento": budget_mod.budget_summary(table, budget),
+        "contagens": {
+            "pedidos": len(table),
+            **{
+                f"situacao_{k}": int(v)
+                for k, v in table["situacao"].value_counts().sort_index().items()
+            },
+        },
+        "atribuicao": OSM_ATTRIBUTION,
+        "carimbo": stamp(rules, meta),
+    }
+    if rules.municipio.ficticio:
+        provenance["rotulo"] = FICTIONAL_LABEL
+    return provenance
+
+
 def assess(
-    territory: str | Path,
+    territory: TerritoryLike,
     requests: str | Path,
     rules: Rules,
     *,
@@ -213,8 +487,8 @@ def assess(
 
     Parameters
     ----------
-    territory : str or Path
-        Territory GeoPackage (``geo-ip territory``).
+    territory : Territory, str or Path
+        The territory (``geo-ip territory``), opened once here and shared by every stage.
     requests : str or Path
         Requests spreadsheet (CSV, XLSX, GeoJSON, GeoPackage).
     rules : Rules
@@ -232,7 +506,7 @@ def assess(
     dem : str or Path, optional
         Elevation model; default: the one recorded in the territory, if present.
     key : bytes, optional
-        LGPD key for the applicants' keyed hashes (:func:`geo_ip.requests.privacy.load_key`);
+        LGPD key for the applicants' keyed hashes (:func:`geo_ip.requests.cpf.load_key`);
         required to compare with a history of hashes from earlier runs.
     today : datetime.date, optional
         Reference date (future dates, occurrence period, the 5 years of Art. 5).
@@ -245,210 +519,32 @@ def assess(
         The tables and records of the run.
     """
     step = progress or (lambda _text: None)
-    territory = Path(territory)
-    today = today or date.today()
-    started = datetime.now(UTC)
+    territory = Territory.open(territory)
+    today, started = today or date.today(), datetime.now(UTC)
     check_budget(budget)
-    key = key if key is not None else privacy.load_key(None)
-    roads = read_layer(territory, "vias")
+    key = key if key is not None else load_key(None)
+    files = _Files(requests, occurrences, decisions, history, cnefe)
+    crs = str(territory.layer("vias").crs)
     check_municipality(territory, rules)  # never Extrema's rules on another municipality
-    # the optional files are read first: a bad one stops the run before the heavy work
-    occ_table = None
-    occ_report = pd.DataFrame()
-    if occurrences is not None:
-        occ_table = read_occurrences(occurrences, str(roads.crs), today=today)
-        occ_report = occurrences_report(
-            occ_table, reference_date=today, months=rules.avaliacao.periodo_ocorrencias_meses.valor
-        )
-    rejected_history = pd.DataFrame()
-    past = None
-    if history is not None:
-        past, rejected_history = read_history(history, key, today=today)
-
-    # The grid network (reading the grid and its attachment to the roads, stored in the
-    # territory or computed again) and then the surroundings (reading the facilities,
-    # lamps and buildings) are prepared in a thread while the requests are read and
-    # located: pyogrio and shapely release the GIL, the requests' checks (pandas) hold it.
-    net = rules.rede
-    av = rules.avaliacao
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="geo_ip_rede") as pool:
-        building = pool.submit(_grid_network, territory, roads, rules)
-        reading = pool.submit(
-            Context.from_territory,
-            territory,
-            betweenness_sample=int(av.amostra_intermediacao.valor),
-            dem=_dem_path(territory, dem),
-            roads=roads,
-        )
-        step("Conferindo, geocodificando e ligando os pedidos à malha")
-        try:
-            located = locate_requests(
-                requests, territory, rules, cnefe=cnefe, today=today, roads=roads
-            )
-        except BaseException:
-            reading.cancel()  # a bad requests file: its message without waiting for it
-            raise
-        network = building.result()
-        rejected_decisions = pd.DataFrame(columns=list(REJECTED_COLUMNS))
-        chosen = pd.DataFrame(columns=list(DECISION_COLUMNS))
-        if decisions is not None:
-            protocols = {str(p) for p in located["protocolo"] if str(p)}
-            chosen, rejected_decisions = read_decisions(
-                decisions,
-                rules,
-                protocols,
-                today=today,
-                boundary=intake.territory_boundary(territory, rules.municipio.codigo_ibge),
-            )
-        # the places the Commission confirmed, then the positions along the candidate
-        # stretch of every request still too uncertain: extra rows, assessed with the others
-        road_index = functools.cache(lambda: RoadIndex(roads))
-        snap_limit = net.distancia_maxima_via.valor
-        located = uncertainty.confirm_places(
-            uncertainty.with_uncertainty(located),
-            chosen,
-            road_index,
-            crs=str(roads.crs),
-            max_distance_m=snap_limit,
-        )
-        n_requests = len(located)
-        located["localizacao_pendente"] = uncertainty.pending_places(
-            located, av.incerteza_maxima_m.valor
-        )
-        located, owner = uncertainty.expand(
-            located, located["localizacao_pendente"], road_index, max_distance_m=snap_limit
-        )
-
-        step("Traçando as extensões até a rede existente")
-        path_table, paths = network.paths(
-            located,
-            lv_reach_m=net.alcance_bt.valor,
-            detour_factor=net.fator_desvio.valor,
-            allow_mt=net.usar_mt_com_transformador,
-        )
-
-        step("Reunindo as evidências do entorno")
-        context = reading.result()
-    surroundings, items = context.for_requests(
-        located,
-        paths,
-        buildings_radius_m=av.raio_edificacoes_m.valor,
-        facilities_radius_m=av.raio_equipamentos_m.valor,
-        safety_radius_m=av.raio_seguranca_m.valor,
-        stop_distance_m=av.distancia_parada_via_m.valor,
-        occurrences_radius_m=av.raio_ocorrencias_m.valor,
-        production_radius_m=rules.art12.raio_producao_m.valor,
-        occurrences_months=av.periodo_ocorrencias_meses.valor,
-        reference_date=today,
-        occurrences=occ_table,
-    )
-
-    step("Materiais, custos e beneficiários")
-    bom = bill_of_materials(path_table, rules)
-    people = beneficiaries(
-        located, surroundings["edificacoes_trecho"], bom["custo_estimado_rs"], rules
-    )
-    evidence = pd.concat([located, path_table, surroundings, bom, people], axis=1)
-    evidence = evidence.loc[:, ~evidence.columns.duplicated()]
-
-    step("Pontuação sugerida, elegibilidade e decisões da Comissão")
-    table, paths, items = uncertainty.collapse(
-        scoring.suggest(evidence, rules), paths, items, owner, n_requests
-    )
-    table["confirmar_no_local"] = uncertainty.site_checks(table, av.incerteza_maxima_m.valor)
-    table = eligibility.check(
-        table,
-        rules,
-        history=past,
-        reference_date=today,
-        key=key,
-        accepted=decisions_mod.accepted_hardship(chosen),
-    )
-    table = decisions_mod.apply(table, chosen, rules)
-    table = decisions_mod.apply_acts(table, chosen)
-
-    step("Classificação, participação do Município e orçamento")
-    # ranking writes its own situacao; the request's check status is kept beside it
-    table["situacao_pedido"] = table["situacao"]
-    table["erro"] = table["situacao"].eq("erro").to_numpy()
-    table = _blank_unscored(ranking.rank(table, rules, budget))
-
-    meta = read_metadata(territory)
-    provenance = {
-        "ferramenta": "geo_ip",
-        "versao_ferramenta": __version__,
-        "executado_em": started.isoformat(timespec="seconds"),
-        "data_referencia": today.isoformat(),
-        "regras": {
-            "arquivo": rules.arquivo,
-            "versao": rules.versao,
-            "sha256": rules.sha256,
-            "municipio": rules.municipio.nome,
-            "codigo_ibge": rules.municipio.codigo_ibge,
-            "lei": rules.lei.numero,
-        },
-        "entradas": [
-            r
-            for r in (
-                _file_record("territorio", territory),
-                _file_record("pedidos", requests),
-                _file_record("ocorrencias", occurrences),
-                _file_record("decisoes", decisions),
-                _file_record("historico_beneficios", history),
-                _file_record("cnefe", cnefe),
-            )
-            if r is not None
-        ],
-        "territorio": {
-            k: meta.get(k)
-            for k in ("criado_em", "versao_ferramenta", "regras_sha256", "fontes", "osm_data")
-        },
-        "crs": str(roads.crs),
-        "orcamento_rs": budget,
-        "orcamento": ranking.budget_summary(table, budget),
-        "contagens": {
-            "pedidos": len(table),
-            **{
-                f"situacao_{k}": int(v)
-                for k, v in table["situacao"].value_counts().sort_index().items()
-            },
-        },
-        "atribuicao": OSM_ATTRIBUTION,
-        "carimbo": stamp(rules, meta),
-    }
-    if rules.municipio.ficticio:
-        provenance["rotulo"] = FICTIONAL_LABEL
-    log.info(
-        "avaliação: %d pedido(s); %s",
-        len(table),
-        ", ".join(f"{k}: {v}" for k, v in table["situacao"].value_counts().items()),
-    )
+    optional = _read_optional(files, crs, rules, key, today)
+    traced = _locate_and_trace(territory, files, rules, dem=dem, today=today, step=step)
+    evidence, items = _evidence(traced, rules, optional.occurrences, today, step)
+    table, paths, items = _apply_law(
+        evidence, traced, items, rules,
+        history=optional.history, budget=budget, key=key, today=today, step=step,
+    )  # fmt: skip
     return Assessment(
         table=table,
         paths=paths,
         items=items,
-        rejected_decisions=rejected_decisions,
-        rejected_history=rejected_history,
-        occurrences_report=occ_report,
-        provenance=provenance,
-        crs=str(roads.crs),
+        rejected_decisions=traced.rejected_decisions,
+        rejected_history=optional.rejected_history,
+        occurrences_report=optional.occurrences_report,
+        provenance=_provenance(
+            territory, files, rules, table, crs=crs, budget=budget, started=started, today=today
+        ),
+        crs=crs,
         rules=rules,
         territory=territory,
-        occurrences=occ_table,
+        occurrences=optional.occurrences,
     )
-
-
-def criteria_columns(prefix: str) -> list[str]:
-    """Column names ``<prefix><criterion>`` for the five criteria of Art. 9.
-
-    Parameters
-    ----------
-    prefix : str
-        ``"pont_"``, ``"sugerido_"``, ``"nivel_"``, ``"motivacao_"`` or ``"decisao_"``.
-
-    Returns
-    -------
-    list of str
-        In the law's order.
-    """
-    return [f"{prefix}{c}" for c in CRITERIA]

@@ -25,7 +25,7 @@ def require(path: Path) -> Path:
 def demo_territory(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled demo territory, built once per test session (read-only for tests)."""
     from geo_ip.rules.config import load_rules
-    from geo_ip.territory.store import GridSource, build_territory
+    from geo_ip.territory.build import GridSource, build_territory
 
     out = tmp_path_factory.mktemp("demo_territory") / "territorio.gpkg"
     build_territory(
@@ -45,7 +45,7 @@ def poa_territory(tmp_path_factory: pytest.TempPathFactory) -> Any:
     Skips when the real data is absent. Returns the :class:`TerritoryReport`.
     """
     from geo_ip.rules.config import load_rules
-    from geo_ip.territory.store import build_territory
+    from geo_ip.territory.build import build_territory
 
     pbf = require(POA / "poa_osm.pbf")
     out = tmp_path_factory.mktemp("poa_territory") / "poa.gpkg"

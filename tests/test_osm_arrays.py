@@ -16,7 +16,7 @@ from geo_ip.errors import OsmError
 from geo_ip.sources.catalog import RoadsLayer, load_catalog
 from geo_ip.sources.osm import osm_timestamp, read_road_graph
 from geo_ip.sources.osm_arrays import RoadArrays, read_road_arrays
-from geo_ip.territory.synthetic import OSM_TIMESTAMP, write_synthetic_osm
+from geo_ip.territory.synthetic_osm import OSM_TIMESTAMP, write_synthetic_osm
 from tests.conftest import POA
 
 ROADS: RoadsLayer = load_catalog().vias
@@ -297,7 +297,7 @@ def test_pickle_round_trip_keeps_the_geometries(tmp_path: Path) -> None:
 def test_roads_read_in_a_helper_process_replay_their_log(
     tmp_path: Path, caplog: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from geo_ip.territory import store as territory
+    from geo_ip.territory import roads as territory
 
     nodes = {1: (0, 0), 2: (1, 0), 3: (2, 0)}
     path = write_osm(tmp_path, nodes, {10: ([1, 2, 99, 3], {"highway": "residential"})})
@@ -307,7 +307,7 @@ def test_roads_read_in_a_helper_process_replay_their_log(
     helper = territory._start_road_helper(path, ROADS, 5)
     assert helper is not None
     helper.stop()
-    reading = territory._RoadReading(path, ROADS, sample=5)
+    reading = territory.RoadReading(path, ROADS, sample=5)
     with caplog.at_level(logging.WARNING, logger="geo_ip"):
         arrays = reading.arrays()
     reading.stop()

@@ -20,16 +20,10 @@ from geo_ip.network.betweenness import edge_betweenness
 from geo_ip.rules.config import load_rules
 from geo_ip.sources.catalog import load_catalog
 from geo_ip.sources.osm import read_road_graph
-from geo_ip.territory.store import (
-    LAYERS,
-    GridSource,
-    TerritoryReport,
-    build_territory,
-    load_graph,
-    read_layer,
-    read_metadata,
-)
-from tests.conftest import DEMO, ROOT
+from geo_ip.territory.build import GridSource, TerritoryReport, build_territory
+from geo_ip.territory.reader import LAYERS, load_graph, read_layer, read_metadata
+from tests import parallel_jobs
+from tests.conftest import DEMO
 
 DEMO_OSM = DEMO / "municipio_demo.osm"
 DEMO_GRID = DEMO / "rede_demo.gpkg"
@@ -220,10 +214,10 @@ def test_poa_territory(poa: TerritoryReport) -> None:
 def test_copy_layer_streams_the_rows_and_schema_in_batches(
     demo: TerritoryReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, arrow: bool
 ) -> None:
-    from geo_ip.territory import store as territory
+    from geo_ip.territory import writer as territory
 
     monkeypatch.setattr(territory, "_COPY_BATCH", 100)  # the demo's 410 roads: 5 batches
-    monkeypatch.setattr(territory, "_ARROW", arrow)
+    monkeypatch.setattr(territory, "ARROW", arrow)
     target = tmp_path / "copia.gpkg"
     source = read_layer(demo.path, "vias")
     assert len(source) == 410
@@ -248,7 +242,7 @@ def test_arrow_ready_writes_mixed_columns_as_pyogrio_would() -> None:
     import pandas as pd
     import shapely
 
-    from geo_ip.territory.store import _arrow_ready
+    from geo_ip.territory.writer import _arrow_ready
 
     frame = gpd.GeoDataFrame(
         {
@@ -269,15 +263,15 @@ def test_arrow_ready_writes_mixed_columns_as_pyogrio_would() -> None:
 def test_roads_and_betweenness_in_the_helper_give_the_same_territory(
     demo: TerritoryReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from geo_ip.territory import store as territory
+    from geo_ip.territory import roads as territory
 
     monkeypatch.setattr(territory, "PARALLEL_OSM_BYTES", 1)  # the demo's file is small
     monkeypatch.setattr(territory._parallel, "cores", lambda: 2)
     started: list[str] = []
     real_start = territory._parallel.start
 
-    def spy(function: str, *args: Any, **kwargs: Any) -> Any:
-        started.append(function)
+    def spy(function: Any, *args: Any, **kwargs: Any) -> Any:
+        started.append(f"{function.__module__}.{function.__qualname__}")
         return real_start(function, *args, **kwargs)
 
     monkeypatch.setattr(territory._parallel, "start", spy)
@@ -285,7 +279,7 @@ def test_roads_and_betweenness_in_the_helper_give_the_same_territory(
         tmp_path / "t.gpkg", rules=load_rules("demo"), osm=DEMO_OSM,
         grids=[GridSource(DEMO_GRID)], dem=DEMO_DEM,
     )  # fmt: skip
-    assert started == ["geo_ip.territory.store._road_job"]  # betweenness in the same helper
+    assert started == ["geo_ip.territory.roads._road_job"]  # betweenness in the same helper
     assert helped.counts == demo.counts
     for layer in (*LAYERS, "rede_ligacao"):
         a, b = read_layer(helped.path, layer), read_layer(demo.path, layer)
@@ -297,11 +291,11 @@ def test_roads_and_betweenness_in_the_helper_give_the_same_territory(
 def test_helper_betweenness_is_not_stored_on_other_edges(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from geo_ip.territory import store as territory
+    from geo_ip.territory import roads as territory
 
     monkeypatch.setattr(territory, "PARALLEL_OSM_BYTES", 1)
     monkeypatch.setattr(territory._parallel, "cores", lambda: 2)
-    reading = territory._RoadReading(DEMO_OSM, load_catalog().vias, sample=20)
+    reading = territory.RoadReading(DEMO_OSM, load_catalog().vias, sample=20)
     try:
         arrays = reading.arrays()
         vias = pd.DataFrame({"u": arrays.u, "v": arrays.v, "length": arrays.length})
@@ -311,7 +305,7 @@ def test_helper_betweenness_is_not_stored_on_other_edges(
         assert reading.betweenness(vias) is None  # collected once: nothing more to give
     finally:
         reading.stop()
-    direct = territory._RoadReading(DEMO_OSM, load_catalog().vias, sample=20)
+    direct = territory.RoadReading(DEMO_OSM, load_catalog().vias, sample=20)
     try:
         arrays = direct.arrays()
         vias = pd.DataFrame({"u": arrays.u, "v": arrays.v, "length": arrays.length})
@@ -327,7 +321,7 @@ def test_helper_betweenness_is_not_stored_on_other_edges(
 def test_truncated_osm_read_beside_the_helper_gives_its_error_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:
-    from geo_ip.territory import store as territory
+    from geo_ip.territory import roads as territory
 
     monkeypatch.setattr(territory, "PARALLEL_OSM_BYTES", 1)
     monkeypatch.setattr(territory._parallel, "cores", lambda: 2)
@@ -346,25 +340,27 @@ def test_truncated_osm_read_beside_the_helper_gives_its_error_once(
 @pytest.mark.parametrize(
     "job",
     [
-        "tests.parallel_jobs.fail_at_once",  # the build reads the roads itself
-        "tests.parallel_jobs.roads_then_fail",  # it computes the betweenness itself
+        "fail_at_once",  # the build reads the roads itself
+        "roads_then_fail",  # it computes the betweenness itself
     ],
 )
 def test_helper_dying_is_logged_once_and_the_build_does_its_work(
     demo: TerritoryReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any, job: str
 ) -> None:
-    from geo_ip.territory import store as territory
+    from geo_ip.territory import roads as territory
 
-    monkeypatch.chdir(ROOT)  # the helper imports tests.parallel_jobs from the project root
     monkeypatch.setattr(territory, "PARALLEL_OSM_BYTES", 1)
     monkeypatch.setattr(territory._parallel, "cores", lambda: 2)
-    monkeypatch.setattr(territory, "_ROAD_JOB", job)
+    monkeypatch.setattr(territory, "_road_job", getattr(parallel_jobs, job))  # by reference
     with caplog.at_level(logging.WARNING, logger="geo_ip"):
         helped = build_territory(
             tmp_path / "t.gpkg", rules=load_rules("demo"), osm=DEMO_OSM,
             grids=[GridSource(DEMO_GRID)], dem=DEMO_DEM,
         )  # fmt: skip
-    failure = "vias do OSM e sua intermediação: processo auxiliar 1 falhou (código 9): sem mensagem"
+    failure = (
+        "vias do OSM e sua intermediação: processo auxiliar 1 falhou: "
+        "o processo terminou de repente (EXIT(9))"
+    )
     assert caplog.text.count(failure) == 1
     for layer in ("vias", "nos"):
         assert read_layer(helped.path, layer).equals(read_layer(demo.path, layer)), layer

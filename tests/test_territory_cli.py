@@ -186,7 +186,7 @@ def test_failure_while_writing_keeps_previous_file(
     monkeypatch.setattr(pyogrio, "write_dataframe", flaky)
     with pytest.raises(OSError, match="simulado"):
         from geo_ip.rules.config import load_rules
-        from geo_ip.territory.store import build_territory
+        from geo_ip.territory.build import build_territory
 
         build_territory(out, rules=load_rules("demo"), osm=tiny, force=True)
     assert out.read_bytes() == before

@@ -8,8 +8,8 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from geo_ip.rules.config import load_rules
-from geo_ip.sources.catalog import load_catalog
-from geo_ip.territory.store import _components, choose_crs, classify_roads
+from geo_ip.territory.build import choose_crs
+from geo_ip.territory.roads import _components, classify_roads
 
 CRS = "EPSG:31983"
 
@@ -57,11 +57,11 @@ NO_NODES = gpd.GeoDataFrame({"street_count": [], "geometry": []}, crs=CRS)
 
 
 def test_hierarchy_and_rural_from_urban_area() -> None:
-    roads = load_catalog().vias
+    rules = load_rules("extrema")
     urban = gpd.GeoDataFrame(
         {"landuse": ["residential"], "geometry": [box(0, 0, 500, 500)]}, crs=CRS
     )
-    out, rule = classify_roads(_edges(), NO_NODES, roads, urban, EMPTY)
+    out, rule = classify_roads(_edges(), NO_NODES, rules, urban, EMPTY)
     assert out["hierarquia"].tolist() == ["principal", "local", "local", "local"]
     # Margin 100 m: x=650 is 150 m away from the box → rural; x=150 inside → urban.
     assert out["rural"].tolist() == [False, False, True, True]
@@ -71,34 +71,34 @@ def test_hierarchy_and_rural_from_urban_area() -> None:
 def test_commercial_landuse_alone_does_not_map_the_urban_area() -> None:
     # Porto Alegre's extract has only a few commercial polygons: they must not make
     # every other street rural. The fallback rule applies (tracks/unclassified only).
-    roads = load_catalog().vias
+    rules = load_rules("extrema")
     urban = gpd.GeoDataFrame({"landuse": ["commercial"], "geometry": [box(0, 0, 50, 50)]}, crs=CRS)
-    out, rule = classify_roads(_edges(), NO_NODES, roads, urban, EMPTY)
+    out, rule = classify_roads(_edges(), NO_NODES, rules, urban, EMPTY)
     assert out["rural"].tolist() == [False, False, True, True]
     assert rule.startswith("sem área urbana mapeada")
 
 
 def test_rural_from_buildings_when_no_urban_area() -> None:
-    roads = load_catalog().vias
+    rules = load_rules("extrema")
     # A house 250 m from the unclassified road's mid-point; nothing within 300 m of the track.
     houses = gpd.GeoDataFrame({"geometry": [Point(650, 350)]}, crs=CRS)
-    out, rule = classify_roads(_edges(), NO_NODES, roads, EMPTY, houses)
+    out, rule = classify_roads(_edges(), NO_NODES, rules, EMPTY, houses)
     assert out["rural"].tolist() == [False, False, True, False]
     assert "300 m" in rule
 
 
 def test_dense_junctions_mark_built_up_area() -> None:
-    roads = load_catalog().vias
+    rules = load_rules("extrema")
     # Six junctions within 300 m of the track's mid-point (2050, 100), five near the other.
     pts = [Point(2050 + 40 * i, 150) for i in range(6)] + [
         Point(650, 150 + 40 * i) for i in range(5)
     ]
     nodes = gpd.GeoDataFrame({"street_count": [3] * 11, "geometry": pts}, crs=CRS)
-    out, _ = classify_roads(_edges(), nodes, roads, EMPTY, EMPTY)
+    out, _ = classify_roads(_edges(), nodes, rules, EMPTY, EMPTY)
     assert out["rural"].tolist() == [False, False, False, True]
     # Dead ends (street_count 1) do not count as junctions.
     nodes["street_count"] = 1
-    out, _ = classify_roads(_edges(), nodes, roads, EMPTY, EMPTY)
+    out, _ = classify_roads(_edges(), nodes, rules, EMPTY, EMPTY)
     assert out["rural"].tolist() == [False, False, True, True]
 
 

@@ -13,13 +13,12 @@ import re
 import shlex
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
 from geo_ip.errors import RulesError
 from geo_ip.rules.config import Rules
-from geo_ip.territory.store import layer_names, read_layer
+from geo_ip.territory.reader import TerritoryLike, layer_names, read_layer
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +57,13 @@ def _normalized(name: str) -> str:
     return " ".join(plain.casefold().split())
 
 
-def territory_municipalities(territory: str | Path) -> list[TerritoryMunicipality]:
+def territory_municipalities(territory: TerritoryLike) -> list[TerritoryMunicipality]:
     """List the municipal boundaries of a territory GeoPackage, the largest first.
 
     Parameters
     ----------
-    territory : str or Path
-        Territory GeoPackage (``geo-ip territory``).
+    territory : Territory, str or Path
+        The territory (``geo-ip territory``), opened or as its GeoPackage.
 
     Returns
     -------
@@ -125,13 +124,13 @@ def _init_command(found: TerritoryMunicipality) -> str:
     return f"geo-ip rules init --ibge {code} --nome {name} --uf {uf} --out regras.toml"
 
 
-def check_municipality(territory: str | Path, rules: Rules) -> None:
+def check_municipality(territory: TerritoryLike, rules: Rules) -> None:
     """Refuse rules of another municipality than the territory's.
 
     Parameters
     ----------
-    territory : str or Path
-        Territory GeoPackage; its ``limite`` layer is read.
+    territory : Territory, str or Path
+        The territory, opened or as its GeoPackage; its ``limite`` layer is read.
     rules : Rules
         The municipality rules in use.
 

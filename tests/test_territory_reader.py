@@ -1,0 +1,90 @@
+"""The territory is opened once per run and each of its layers is read once (issue 19)."""
+
+from __future__ import annotations
+
+import pickle
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from geo_ip.errors import TerritoryError
+from geo_ip.pipeline import assess
+from geo_ip.rules.config import load_rules
+from geo_ip.territory import reader
+from geo_ip.territory.reader import Territory, load_graph, read_layer, read_metadata
+from tests.conftest import DEMO, DEMO_BUDGET, DEMO_KEY, DEMO_TODAY
+
+
+@pytest.fixture()
+def reads(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Count the layers read from a GeoPackage by the territory's readers."""
+    counted: Counter[str] = Counter()
+    original = reader.read_dataframe
+
+    def counting(path: Any, layer: str, **options: Any) -> Any:
+        counted[layer] += 1
+        return original(path, layer, **options)
+
+    monkeypatch.setattr(reader, "read_dataframe", counting)
+    return counted
+
+
+def test_an_opened_territory_reads_a_layer_once(demo_territory: Path, reads: Counter[str]) -> None:
+    territory = Territory(demo_territory)
+    first = territory.layer("vias")
+    assert read_layer(territory, "vias") is first  # the same table, not read again
+    assert reads == Counter({"vias": 1})
+    graph = load_graph(territory)
+    assert load_graph(territory) is graph
+    assert reads == Counter({"vias": 1, "nos": 1})
+    assert graph.number_of_edges() == len(first) == 410  # the demo's 410 road edges
+    assert read_metadata(territory) is territory.metadata
+    assert territory.crs == "EPSG:31983"  # SIRGAS 2000 / UTM 23S, Extrema's zone
+
+
+def test_a_path_is_read_every_time(demo_territory: Path, reads: Counter[str]) -> None:
+    read_layer(demo_territory, "vias")
+    read_layer(demo_territory, "vias")
+    assert reads == Counter({"vias": 2})
+
+
+def test_a_whole_assessment_reads_each_layer_at_most_once(
+    demo_territory: Path, reads: Counter[str]
+) -> None:
+    result = assess(
+        demo_territory,
+        DEMO / "pedidos.csv",
+        load_rules("demo"),
+        occurrences=DEMO / "ocorrencias.csv",
+        decisions=DEMO / "decisoes.csv",
+        history=DEMO / "beneficios_anteriores.csv",
+        budget=DEMO_BUDGET,
+        key=DEMO_KEY,
+        today=DEMO_TODAY,
+    )
+    assert isinstance(result.territory, Territory)
+    assert {"vias", "rede_existente", "equipamentos", "edificacoes"} <= set(reads)
+    assert max(reads.values()) == 1, reads
+    # the writers read from the same territory: nothing more from the file
+    read_layer(result.territory, "vias")
+    read_layer(result.territory, "pontos_ip", missing_ok=True)
+    read_layer(result.territory, "pontos_ip", missing_ok=True)
+    assert reads["vias"] == 1 and reads["pontos_ip"] == 1
+
+
+def test_a_territory_pickles_as_its_path(demo_territory: Path) -> None:
+    territory = Territory(demo_territory)
+    territory.layer("vias")
+    copy = pickle.loads(pickle.dumps(territory))
+    assert copy.path == territory.path
+    assert copy._layers == {}  # a worker process reads only what it needs
+    assert len(pickle.dumps(territory)) < 1_000
+
+
+def test_open_keeps_an_opened_territory_and_refuses_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(TerritoryError, match="território não encontrado"):
+        Territory(tmp_path / "nada.gpkg")
+    with pytest.raises(TerritoryError, match="território não encontrado"):
+        Territory.open(str(tmp_path / "nada.gpkg"))
