@@ -17,15 +17,16 @@ Scales
                     (the memory target); the naive baseline on a 50-request sample
 
 At each synthetic scale the territory is also built from OSM: the same street pattern
-written as an OSM PBF (:func:`geo_ip.territory.synthetic.write_synthetic_osm`, setup, not
+written as an OSM PBF (:func:`geo_ip.territory.synthetic_osm.write_synthetic_osm`, setup, not
 measured), then the real ``build_territory`` from it, GeoPackage write included
 (stage ``territorio_osm``). ``--etapas territorio_osm`` measures only that (no
 synthetic territory is written when no chosen measure needs it).
 
 Synthetic territories are written by :func:`geo_ip.territory.synthetic.write_synthetic_territory`
 (stage ``territorio``, reported as "escrita do território sintético": it is not the OSM
-path). Requests come with coordinates (:func:`geo_ip.territory.synthetic.synthetic_requests`);
-geocoding is measured apart, on addresses written from the street names.
+path). Requests come with coordinates
+(:func:`geo_ip.territory.synthetic_requests.synthetic_requests`); geocoding is measured
+apart, on addresses written from the street names.
 """
 
 from __future__ import annotations

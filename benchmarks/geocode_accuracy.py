@@ -348,7 +348,7 @@ def evaluate(cases: list[Case], out: pd.DataFrame, vias: gpd.GeoDataFrame) -> Re
 def run(territory: Path, n: int = N_NAMES, seed: int = SEED) -> tuple[Result, list[Case]]:
     """Build the gazetteer of ``territory``, geocode the set in one call and score it."""
     from geo_ip.requests.geocode import Gazetteer, geocode
-    from geo_ip.territory.store import read_layer
+    from geo_ip.territory.reader import read_layer
 
     vias = read_layer(territory, "vias")
     gazetteer = Gazetteer.from_territory(territory, roads=vias)
@@ -400,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"dados reais ausentes: {pbf} (veja ../shared/data/README.md)")
                 return 0
             from geo_ip.rules.config import load_rules
-            from geo_ip.territory.store import build_territory
+            from geo_ip.territory.build import build_territory
 
             territory = Path(tmp) / "poa.gpkg"
             build_territory(

@@ -180,11 +180,12 @@ def synthetic_requests(territory_path: str, n: int, out: Path, seed: int = 3) ->
     """Write ``n`` requests with coordinates a few metres off random road points.
 
     (The requests of the territory-agnostic tests; the benchmark's own requests come
-    from :func:`geo_ip.territory.synthetic.synthetic_requests`, with the eligibility fields.)
+    from :func:`geo_ip.territory.synthetic_requests.synthetic_requests`, with the eligibility
+    fields.)
     """
     import geopandas as gpd
 
-    from geo_ip.territory.store import read_layer
+    from geo_ip.territory.reader import read_layer
 
     roads = read_layer(territory_path, "vias")
     rng = np.random.default_rng(seed)
@@ -210,7 +211,7 @@ def synthetic_requests(territory_path: str, n: int, out: Path, seed: int = 3) ->
 def _snapped_points(args: dict[str, Any]) -> tuple[Any, Any, pd.DataFrame]:
     """Roads, grid and ``n`` points on random roads, snapped (setup of ``grid``/``naive``)."""
     from geo_ip.network.roads import RoadIndex
-    from geo_ip.territory.store import read_layer
+    from geo_ip.territory.reader import read_layer
 
     roads = read_layer(args["territory"], "vias")
     grid = read_layer(args["territory"], "rede_existente", missing_ok=True)
@@ -230,7 +231,7 @@ def _snapped_points(args: dict[str, Any]) -> tuple[Any, Any, pd.DataFrame]:
 def territory(args: dict[str, Any]) -> dict[str, Any]:
     """Build a territory GeoPackage from OSM (the measured part is the whole build)."""
     from geo_ip.rules.config import load_rules
-    from geo_ip.territory.store import GridSource, build_territory
+    from geo_ip.territory.build import GridSource, build_territory
 
     _reset_peak()
     t0 = time.perf_counter()
@@ -265,13 +266,13 @@ def synthetic(args: dict[str, Any]) -> dict[str, Any]:
 def osm_territory(args: dict[str, Any]) -> dict[str, Any]:
     """Build a territory from a synthetic OSM file of about ``edges`` road edges.
 
-    The file (:func:`geo_ip.territory.synthetic.write_synthetic_osm`) is written first, in
-    the setup; the measured part is the whole :func:`geo_ip.territory.store.build_territory`
+    The file (:func:`geo_ip.territory.synthetic_osm.write_synthetic_osm`) is written first, in
+    the setup; the measured part is the whole :func:`geo_ip.territory.build.build_territory`
     from it, GeoPackage write included, without grid files or DEM.
     """
     from geo_ip.rules.config import load_rules
-    from geo_ip.territory.store import build_territory
-    from geo_ip.territory.synthetic import write_synthetic_osm
+    from geo_ip.territory.build import build_territory
+    from geo_ip.territory.synthetic_osm import write_synthetic_osm
 
     with tempfile.TemporaryDirectory(prefix="geo_ip_osm_") as tmp:
         osm = write_synthetic_osm(Path(tmp) / "sintetico.osm.pbf", edges=int(args["edges"]))
@@ -307,7 +308,7 @@ def geocode(args: dict[str, Any]) -> dict[str, Any]:
 def snap(args: dict[str, Any]) -> dict[str, Any]:
     """Snap ``n`` random points inside the territory's road extent (index build + query)."""
     from geo_ip.network.roads import RoadIndex
-    from geo_ip.territory.store import read_layer
+    from geo_ip.territory.reader import read_layer
 
     roads = read_layer(args["territory"], "vias")
     xmin, ymin, xmax, ymax = roads.total_bounds
@@ -349,7 +350,7 @@ def assess(args: dict[str, Any]) -> dict[str, Any]:
     from geo_ip.outputs.files import _write_gpkg, public_ranking, write_outputs
     from geo_ip.pipeline import assess as run
     from geo_ip.rules.config import load_rules
-    from geo_ip.territory.synthetic import write_synthetic_requests
+    from geo_ip.territory.synthetic_requests import write_synthetic_requests
 
     rules = load_rules(args["rules"])
     with tempfile.TemporaryDirectory() as tmp, _TreePeak() as tree:
@@ -412,7 +413,7 @@ def grid(args: dict[str, Any]) -> dict[str, Any]:
     """
     from geo_ip.network.gridpath import GridNetwork
     from geo_ip.rules.config import load_rules
-    from geo_ip.territory.store import read_grid_attachment
+    from geo_ip.territory.reader import read_grid_attachment
 
     net = load_rules(args["rules"]).rede
     roads, grid_layer, snapped = _snapped_points(args)
@@ -440,7 +441,7 @@ def _naive(args: dict[str, Any], roads: Any, grid_layer: Any, snapped: Any) -> d
     import networkx as nx
 
     from geo_ip.rules.config import load_rules
-    from geo_ip.territory.store import read_layer
+    from geo_ip.territory.reader import read_layer
 
     net = load_rules(args["rules"]).rede
     graph = nx.Graph()
@@ -466,7 +467,7 @@ def overview(args: dict[str, Any]) -> dict[str, Any]:
     """The overview web map of ``n`` assessed requests (build + write), and its size."""
     from geo_ip.pipeline import assess as run
     from geo_ip.rules.config import load_rules
-    from geo_ip.territory.synthetic import write_synthetic_requests
+    from geo_ip.territory.synthetic_requests import write_synthetic_requests
 
     with tempfile.TemporaryDirectory() as tmp:
         requests = write_synthetic_requests(args["territory"], int(args["n"]), Path(tmp) / "p.csv")

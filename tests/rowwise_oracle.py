@@ -29,22 +29,17 @@ import shapely
 
 from geo_ip._util.parse import cell_text, slug, yes_no
 from geo_ip.rules.config import Rules
-from geo_ip.law.eligibility import (
-    _ASK,
-    _USE_LABELS,
-    _INPUT_COLUMNS,
-    _as_date,
-    _column,
-    _money,
-    _number as _elig_number,
-    log,
-    years_before,
-)
+from geo_ip.law.benefits import _as_date, _column, years_before
+from geo_ip.law.eligibility import _INPUT_COLUMNS, _USE_LABELS, log
+from geo_ip.law.hardship import _ASK, _money
+from geo_ip.law.hardship import _number as _elig_number
 from geo_ip.requests.intake_checks import request_type
 from geo_ip.errors import BudgetError, GeoIPError
 from geo_ip.requests.intake import mask_cpf
-from geo_ip.requests.privacy import cpf_hashes
-from geo_ip.law.ranking import _DECIMALS, _EPSILON, REQUIRED_COLUMNS, cents
+from geo_ip.requests.cpf import cpf_hashes
+from geo_ip.law.budget import _EPSILON, cents
+from geo_ip.law.cells import DECIMALS as _DECIMALS
+from geo_ip.law.ranking import REQUIRED_COLUMNS
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -424,7 +419,7 @@ def _location_text(row: _Row, place: int, rules: Rules) -> str:
 
 
 def budget_summary(table: pd.DataFrame, budget: float | None) -> dict[str, Any]:
-    """Re-walk the budget of a ranked table row by row (see ``ranking.budget_summary``).
+    """Re-walk the budget of a ranked table row by row (see ``budget.budget_summary``).
 
     The reserved works first, in the order of their decisions, then the selected ranked
     rows: the balances are what is left after each part, in centavos.

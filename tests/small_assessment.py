@@ -36,8 +36,10 @@ import numpy as np
 import pandas as pd
 
 from geo_ip.law import ranking
+from geo_ip.law.budget import budget_summary
 from geo_ip.pipeline import Assessment
-from geo_ip.rules.config import CRITERIA, load_rules
+from geo_ip.rules.config import load_rules
+from geo_ip.rules.law_locks import CRITERIA
 
 BUDGET = 10_000.0
 NAMES = ("Joana Exemplo Teste", "Benedito Inventado Silva")
@@ -48,7 +50,7 @@ MISSING_PROOF = (
     "(I), declaração de composição familiar e renda dentro do limite — renda per capita até "
     "R$ 810,50 (II, Art. 2, IV) — ou outros documentos aceitos pela Comissão (III)"
 )
-"""What a pending request lacks (the text of ``eligibility.missing_proof_text``)."""
+"""What a pending request lacks (the text of ``hardship.missing_proof_text``)."""
 
 _ROWS: list[dict[str, Any]] = [
     # protocolo, total, custo, hardship, flags
@@ -181,7 +183,7 @@ def small_assessment(budget: float | None = BUDGET) -> Assessment:
         provenance={
             "carimbo": "TESTE",
             "orcamento_rs": budget,
-            "orcamento": ranking.budget_summary(table, budget),
+            "orcamento": budget_summary(table, budget),
         },
         crs="EPSG:31983",
         rules=rules,

@@ -17,6 +17,12 @@ def _graph() -> nx.DiGraph:
     for module in imports.modules:
         for imported in imports.find_modules_directly_imported_by(module):
             graph.add_edge(module, imported)
+            # ``from geo_ip.pkg import module`` runs the package's __init__ first: when
+            # that __init__ imports the importer back, it is a loop too
+            package = imported.rpartition(".")[0]
+            for detail in imports.get_import_details(importer=module, imported=imported):
+                if detail["line_contents"].startswith(f"from {package} import "):
+                    graph.add_edge(module, package)
     return graph
 
 
@@ -35,6 +41,14 @@ def test_the_graph_sees_imports_inside_functions() -> None:
     assert graph.has_edge("geo_ip.territory.municipality", "geo_ip.rules.init_rules")
     assert graph.has_edge("geo_ip.cli.app", "geo_ip.pipeline")
     assert graph.has_edge("geo_ip.cli.app", "geo_ip.cli.assess")
+
+
+def test_importing_a_module_through_its_package_counts_as_importing_the_package() -> None:
+    # geo_ip.requests.locate does ``from geo_ip.requests import geocode``: the package's
+    # __init__ runs first, so an __init__ that imported locate back would be a loop
+    graph = _graph()
+    assert graph.has_edge("geo_ip.requests.locate", "geo_ip.requests")
+    assert not graph.has_edge("geo_ip.cadastre.package", "geo_ip.cadastre")
 
 
 def test_old_module_paths_still_import_with_a_warning() -> None:

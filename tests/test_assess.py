@@ -18,9 +18,10 @@ from typer.testing import CliRunner
 from geo_ip.cli.app import app
 from geo_ip.outputs.files import public_ranking, write_outputs
 from geo_ip.pipeline import Assessment, assess
-from geo_ip.requests.privacy import scan_for_personal_data
-from geo_ip.rules.config import CRITERIA, load_rules
-from geo_ip.territory.store import read_layer
+from geo_ip.requests.redaction import scan_for_personal_data
+from geo_ip.rules.config import load_rules
+from geo_ip.rules.law_locks import CRITERIA
+from geo_ip.territory.reader import read_layer
 from tests.conftest import DEMO
 
 runner = CliRunner()
@@ -288,15 +289,15 @@ def test_outputs_and_their_contents(written: Path, demo: Assessment) -> None:
 def test_evidence_file_is_written_a_chunk_at_a_time(
     demo: Assessment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from geo_ip.outputs import files as _assess_outputs
+    from geo_ip.outputs import tables as _assess_outputs
 
     monkeypatch.setattr(_assess_outputs, "EVIDENCE_CHUNK_ROWS", 4)  # 41 requests: 11 chunks
     out = tmp_path / "evidencias.json"
-    _assess_outputs._write_evidence(demo, out)
+    _assess_outputs.write_evidence(demo, out)
     text = out.read_text(encoding="utf-8")
     parsed = json.loads(text)
     records = _assess_outputs.evidence_records(demo)
-    default = _assess_outputs._json_default
+    default = _assess_outputs.json_default
     assert parsed["pedidos"] == json.loads(json.dumps(records, default=default))
     assert parsed["proveniencia"] == json.loads(json.dumps(demo.provenance, default=default))
     assert [r["protocolo"] for r in parsed["pedidos"]] == demo.table["protocolo"].tolist()

@@ -16,13 +16,9 @@ import pytest
 from rich.console import Console
 
 from geo_ip.cli.assess import budget_lines, summary_table
-from geo_ip.outputs.files import (
-    _write_csv,
-    _write_xlsx,
-    evidence_records,
-    public_ranking,
-)
-from geo_ip.requests import privacy
+from geo_ip.outputs.tables import evidence_records, write_csv, write_xlsx
+from geo_ip.outputs.views import public_ranking
+from geo_ip.requests.redaction import scan_for_personal_data
 from tests.small_assessment import MISSING_PROOF, NAMES, PROCEDURE, small_assessment
 
 ORDER = ["PED-1", "PED-2", "PED-4", "PED-5", "PED-8", "PED-3", "PED-6", "PED-7"]
@@ -32,14 +28,14 @@ ORDER = ["PED-1", "PED-2", "PED-4", "PED-5", "PED-8", "PED-3", "PED-6", "PED-7"]
 @pytest.fixture(scope="module")
 def csv_rows(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     path = tmp_path_factory.mktemp("ranking") / "ranking.csv"
-    _write_csv(public_ranking(small_assessment()), path)
+    write_csv(public_ranking(small_assessment()), path)
     return pd.read_csv(path, dtype=str, keep_default_na=False).set_index("protocolo")
 
 
 @pytest.fixture(scope="module")
 def workbook(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
     path = tmp_path_factory.mktemp("ranking") / "ranking.xlsx"
-    _write_xlsx(small_assessment(), path)
+    write_xlsx(small_assessment(), path)
     return pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
 
 
@@ -87,7 +83,7 @@ def test_public_ranking_shows_the_condition_never_how_hardship_was_proven(
     text = csv_rows.to_csv()
     assert "renda declarada" not in text and "inscrito no CadÚnico" not in text
     assert "Inscrição no CadÚnico (Art. 4 §2, I)" not in text
-    assert privacy.scan_for_personal_data(text, ["123.456.789-09"], NAMES) == []
+    assert scan_for_personal_data(text, ["123.456.789-09"], NAMES) == []
 
 
 def test_public_ranking_has_the_reservations_of_art_11_and_12(csv_rows: pd.DataFrame) -> None:
@@ -132,7 +128,7 @@ def test_internal_workbook_says_how_hardship_was_proven(
     assert {"indicio_art12", "motivo_art12", "sinais_art12"} <= set(criteria.columns)
     assert "candidato_art12" not in criteria.columns
     text = "\n".join(sheet.to_csv() for sheet in workbook.values())
-    assert privacy.scan_for_personal_data(text, ["123.456.789-09"], NAMES) == []
+    assert scan_for_personal_data(text, ["123.456.789-09"], NAMES) == []
     assert "1234.56" not in text and "1.234,56" not in text
 
 
@@ -213,7 +209,7 @@ def test_terminal_without_a_budget_and_with_a_work_that_does_not_fit() -> None:
 
 def test_budget_sheet_names_a_work_that_does_not_fit(tmp_path: Path) -> None:
     path = tmp_path / "ranking.xlsx"
-    _write_xlsx(small_assessment(4_000.0), path)
+    write_xlsx(small_assessment(4_000.0), path)
     budget = pd.read_excel(path, sheet_name="Orçamento", dtype=str, keep_default_na=False)
     reservations = budget[budget["item"].str.startswith("Reserva ")]
     assert reservations["observacao"].tolist() == [

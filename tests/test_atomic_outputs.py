@@ -397,9 +397,9 @@ def _patch_nth(monkeypatch: pytest.MonkeyPatch, where: str, n: int) -> None:
 # (where to fail, on which call): in the middle of every kind of file of the folder
 ASSESS_FAILURES = [
     ("pyogrio.write_dataframe", 2),  # avaliacao.gpkg, after ranking.csv and ranking.xlsx
-    ("geo_ip.outputs.files._write_xlsx", 1),  # ranking.xlsx, after ranking.csv
+    ("geo_ip.outputs.files.write_xlsx", 1),  # ranking.xlsx, after ranking.csv
     ("geo_ip.outputs.files.write_project", 1),  # avaliacao.qgz
-    ("geo_ip.outputs.files._evidence_chunk", 1),  # evidencias.json, after its header
+    ("geo_ip.outputs.tables._evidence_chunk", 1),  # evidencias.json, after its header
     ("geo_ip.outputs.web.webmap.atomic_path", 3),  # mapas/, after mapa.html
     ("geo_ip.outputs.sheets.sheets.write_pdf", 3),  # fichas/, after the first sheets
 ]

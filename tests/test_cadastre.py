@@ -26,7 +26,7 @@ from geo_ip.cadastre.package import (
 )
 from geo_ip.cli.cadastre import cadastre_app
 from geo_ip.errors import GeoIPError, RulesError
-from geo_ip.requests.privacy import scan_for_personal_data
+from geo_ip.requests.redaction import scan_for_personal_data
 from geo_ip.rules.config import load_rules
 from tests.conftest import BDGD_ZIP, DEMO, require
 

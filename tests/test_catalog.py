@@ -9,26 +9,6 @@ from geo_ip.sources.catalog import load_catalog
 
 
 @pytest.mark.parametrize(
-    ("highway", "expected"),
-    [
-        ("motorway", "principal"),
-        ("trunk_link", "principal"),
-        ("primary", "principal"),
-        ("secondary", "secundaria"),
-        ("tertiary_link", "secundaria"),
-        ("residential", "local"),
-        ("living_street", "local"),
-        ("unclassified", "local"),
-        ("service", "local"),
-        ("track", "local"),
-        ("footway", None),
-    ],
-)
-def test_hierarchy_crosswalk(highway: str, expected: str | None) -> None:
-    assert load_catalog().vias.hierarchy_of(highway) == expected
-
-
-@pytest.mark.parametrize(
     ("tags", "accepted"),
     [
         ({"highway": "residential"}, True),

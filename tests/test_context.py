@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -33,7 +34,8 @@ from geo_ip.evidence.context import (
 from geo_ip.network.roads import RoadIndex
 from geo_ip.rules.config import load_rules
 from geo_ip.sources.catalog import Catalog, load_catalog
-from geo_ip.territory.store import GridSource, build_territory, read_layer
+from geo_ip.territory.build import GridSource, build_territory
+from geo_ip.territory.reader import read_layer
 from tests.conftest import DEMO
 
 CRS = "EPSG:31983"
@@ -940,9 +942,9 @@ def test_betweenness_counted_on_two_cores_equals_one_pass(
     started: list[str] = []
     real_start = betweenness.start
 
-    def spy(function: str, *args: object, **kwargs: object) -> object:
-        started.append(function)
-        return real_start(function, *args, **kwargs)  # type: ignore[arg-type]
+    def spy(function: Any, *args: Any, **kwargs: Any) -> object:
+        started.append(f"{function.__module__}.{function.__qualname__}")
+        return real_start(function, *args, **kwargs)
 
     monkeypatch.setattr(betweenness, "start", spy)
     halves, _ = edge_betweenness(roads, sample=20, seed=1)
@@ -993,7 +995,7 @@ def test_territory_stores_the_betweenness_the_assessment_would_compute(
 ) -> None:
     from geo_ip.evidence import context as context_mod
     from geo_ip.network.betweenness import edge_betweenness
-    from geo_ip.territory.store import read_metadata
+    from geo_ip.territory.reader import read_metadata
 
     sample = int(load_rules("demo").avaliacao.amostra_intermediacao.valor)
     vias = read_layer(demo_territory, "vias")

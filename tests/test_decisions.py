@@ -15,7 +15,8 @@ from openpyxl import Workbook
 from geo_ip.errors import InputFileError
 from geo_ip.law.decisions import ACT_COLUMNS, accepted_hardship, apply, apply_acts
 from geo_ip.requests.decision_file import REJECTED_COLUMNS, criterion_from_label, read_decisions
-from geo_ip.rules.config import CRITERIA, load_rules
+from geo_ip.rules.config import load_rules
+from geo_ip.rules.law_locks import CRITERIA
 from geo_ip.schema import DECISION_COLUMNS
 
 RULES = load_rules("extrema")

@@ -12,10 +12,12 @@ from openpyxl import Workbook
 
 from geo_ip.errors import InputFileError
 from geo_ip.law.eligibility import RESULT_COLUMNS, check
+from geo_ip.requests.cpf import cpf_hash
 from geo_ip.requests.history_file import read_history
 from geo_ip.requests.intake import validate_requests
-from geo_ip.requests.privacy import cpf_hash, scan_for_personal_data
-from geo_ip.rules.config import Param, Rules, load_rules
+from geo_ip.requests.redaction import scan_for_personal_data
+from geo_ip.rules.config import Rules, load_rules
+from geo_ip.rules.params import Param
 from geo_ip.schema import HISTORY_COLUMNS
 
 RULES = load_rules("extrema")

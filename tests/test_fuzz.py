@@ -34,8 +34,9 @@ from geo_ip.errors import GeoIPError
 from geo_ip.law import decisions, ranking, scoring
 from geo_ip.requests.intake import read_requests, requests_report, validate_requests
 from geo_ip.requests.intake_io import CANONICAL
-from geo_ip.rules.config import CRITERIA, load_rules
-from geo_ip.sources.tables import decode_text
+from geo_ip.rules.config import load_rules
+from geo_ip.rules.law_locks import CRITERIA
+from geo_ip.sources.tables_text import decode_text
 
 RULES = load_rules("demo")
 TODAY = date(2026, 11, 20)

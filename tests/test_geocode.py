@@ -563,7 +563,7 @@ def test_cnefe_gives_exact_numbers_first(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def poa(poa_territory: Any) -> tuple[Gazetteer, gpd.GeoDataFrame]:
-    from geo_ip.territory.store import read_layer
+    from geo_ip.territory.reader import read_layer
 
     out = poa_territory.path
     return Gazetteer.from_territory(out), read_layer(out, "vias")

@@ -26,7 +26,7 @@ from geo_ip.requests.geocode import Gazetteer, geocode
 
 @pytest.fixture(scope="module")
 def poa_result(poa_territory: Any) -> tuple[Result, list[Any]]:
-    from geo_ip.territory.store import read_layer
+    from geo_ip.territory.reader import read_layer
 
     vias: gpd.GeoDataFrame = read_layer(poa_territory.path, "vias")
     gazetteer = Gazetteer.from_territory(poa_territory.path, roads=vias)

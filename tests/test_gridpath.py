@@ -13,24 +13,13 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point
 
-from geo_ip.network.gridpath import (
-    ATTACHMENT_KEY,
-    ATTACHMENT_TABLE,
-    GRIDPATH_COLUMNS,
-    Attachment,
-    GridNetwork,
-    grid_paths,
-)
+from geo_ip.network.gridgraph import ATTACHMENT_KEY, ATTACHMENT_TABLE, Attachment
+from geo_ip.network.gridpath import GRIDPATH_COLUMNS, GridNetwork, grid_paths
 from geo_ip.network.kernels import nearest
 from geo_ip.network.roads import RoadIndex
 from geo_ip.rules.config import load_rules
-from geo_ip.territory.store import (
-    GridSource,
-    build_territory,
-    read_grid_attachment,
-    read_layer,
-    read_metadata,
-)
+from geo_ip.territory.build import GridSource, build_territory
+from geo_ip.territory.reader import read_grid_attachment, read_layer, read_metadata
 from tests.conftest import DEMO
 from tests.nx_reference import LV, MT, NxReference
 
@@ -523,11 +512,11 @@ def test_attachment_table_holds_each_sample_on_its_edge() -> None:
 
 
 def test_attachment_in_blocks_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
-    import geo_ip.network.gridpath
+    import geo_ip.network.gridgraph
 
     grid = make_grid(POLE, BT_LINE, ("poste", "P2", Point(250, 104)))
     whole = GridNetwork(ROADS, grid).attachment()
-    monkeypatch.setattr(geo_ip.network.gridpath, "_ATTACH_BLOCK", 2)  # 5 samples: 3 blocks
+    monkeypatch.setattr(geo_ip.network.gridgraph, "_ATTACH_BLOCK", 2)  # 5 samples: 3 blocks
     blocks = GridNetwork(ROADS, grid).attachment()
     assert blocks.record == whole.record
     pd.testing.assert_frame_equal(blocks.table, whole.table)

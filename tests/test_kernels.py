@@ -8,18 +8,18 @@
   against the row-by-row code they replaced (:mod:`tests.rowwise_oracle`): exactly.
 - The points of a Porto Alegre assessment against the oracles fed with the networkx
   distances.
-- :mod:`geo_ip._util.parallel` and the parallel request maps and sheets.
-- :mod:`geo_ip.territory.synthetic`: deterministic, at the scale asked.
+- The request maps, sheets and workbook drawn by :mod:`geo_ip._util.parallel`'s workers
+  (the pool itself: ``tests/test_parallel.py``).
+- :mod:`geo_ip.territory.synthetic` and :mod:`~geo_ip.territory.synthetic_requests`:
+  deterministic, at the scale asked.
 """
 
 from __future__ import annotations
 
 import itertools
-import logging
 import math
 import random
 import re
-import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,16 +34,18 @@ from geopandas.testing import assert_geodataframe_equal
 from pypdf import PdfReader
 from pyproj import Transformer
 
-from geo_ip._util.parallel import run_chunks, start
 from geo_ip.evidence.materials import beneficiaries, bill_of_materials
 from geo_ip.law import decisions, eligibility, ranking, scoring
+from geo_ip.law.budget import RESERVED, budget_summary
+from geo_ip.law.hardship import HARDSHIP_STATUSES
 from geo_ip.network.gridpath import GridNetwork
+from geo_ip.requests.cpf import cpf_hashes
 from geo_ip.requests.history_file import read_history
 from geo_ip.requests.locate import locate_requests
-from geo_ip.requests.privacy import cpf_hashes
-from geo_ip.rules.config import CRITERIA, load_rules
+from geo_ip.rules.config import load_rules
+from geo_ip.rules.law_locks import CRITERIA
 from geo_ip.schema import DECISION_COLUMNS
-from geo_ip.territory.store import read_layer
+from geo_ip.territory.reader import read_layer
 from tests import rowwise_oracle as oracle
 from tests.conftest import DEMO, DEMO_BUDGET, DEMO_KEY, DEMO_TODAY, ROOT
 from tests.nx_reference import LV, MT, NxReference, Reached, snap
@@ -348,7 +350,7 @@ def test_rank_equals_rowwise_oracle_on_the_demo(demo_assessment: Any, budget: fl
         )
         got = ranking.rank(table, rules, budget)
         pd.testing.assert_frame_equal(got, oracle.rank(table, rules, budget))
-        assert ranking.budget_summary(got, budget) == oracle.budget_summary(got, budget)
+        assert budget_summary(got, budget) == oracle.budget_summary(got, budget)
     if budget == DEMO_BUDGET:  # the demo's answer: every situation occurs
         assert set(got["situacao"]) == set(ranking.SITUACOES)
 
@@ -444,14 +446,14 @@ def test_rank_equals_rowwise_oracle_on_random_tables(seed: int) -> None:
         )
         got = ranking.rank(table, rules, budget)
         pd.testing.assert_frame_equal(got, oracle.rank(table, rules, budget))
-        assert ranking.budget_summary(got, budget) == oracle.budget_summary(got, budget)
+        assert budget_summary(got, budget) == oracle.budget_summary(got, budget)
     texts = " ".join(got["motivo_situacao"])
     assert "empatado com o protocolo" in texts and "ficaria em" in texts
     assert got["posicao"].notna().sum() >= 10
     assert set(got["situacao"]) >= set(ranking.SITUACOES) - {"classificado", "aguardando_orcamento"}
     if budget in (5_000.0, 30_000.0, 7_777.77):
         # a work that does not fit is passed over, and a later one is still reserved
-        reserved = got[got["situacao"].isin(ranking.RESERVED)]
+        reserved = got[got["situacao"].isin(RESERVED)]
         place = reserved["motivo_situacao"].str.extract(r"(\d+)ª reserva")[0].astype(float)
         walk = reserved.assign(place=place).dropna(subset="place").sort_values("place")
         fits = walk["selecionado_orcamento"].tolist()
@@ -616,7 +618,7 @@ def test_check_equals_rowwise_oracle_on_random_tables(seed: int) -> None:
         assert article in notes
     assert 0 < got["elegivel"].sum() < len(got)
     every_type = rules.hipossuficiencia.tipos == DEMO_RULES.hipossuficiencia.tipos
-    statuses = set(eligibility.HARDSHIP_STATUSES) - ({"nao_exigida"} if every_type else set())
+    statuses = set(HARDSHIP_STATUSES) - ({"nao_exigida"} if every_type else set())
     assert set(got["hipossuficiencia"]) == statuses, seed
 
 
@@ -657,7 +659,7 @@ def test_poa_scores_equal_the_oracles_on_networkx_distances(
 ) -> None:
     """An assessment with the kernels, and the oracles on the networkx distances."""
     from geo_ip.pipeline import assess
-    from geo_ip.territory.synthetic import synthetic_requests
+    from geo_ip.territory.synthetic_requests import synthetic_requests
 
     roads, grid = poa
     rules = load_rules("extrema")
@@ -695,7 +697,7 @@ def test_poa_scores_equal_the_oracles_on_networkx_distances(
     table["erro"] = table["situacao"].eq("erro").to_numpy()
     table = oracle.rank(table, rules, 200_000.0)
 
-    scored = ~run["situacao"].isin(["erro", *ranking.RESERVED])
+    scored = ~run["situacao"].isin(["erro", *RESERVED])
     columns = [f"sugerido_{c}" for c in CRITERIA] + [f"nivel_{c}" for c in CRITERIA]
     columns += [f"pont_{c}" for c in CRITERIA] + ["pontuacao_total", "custo_estimado_rs"]
     pd.testing.assert_frame_equal(
@@ -706,67 +708,6 @@ def test_poa_scores_equal_the_oracles_on_networkx_distances(
                  "motivos_inelegibilidade", "avisos_elegibilidade"):  # fmt: skip
         pd.testing.assert_series_equal(table[name], run[name], check_exact=False, rtol=1e-9)
     assert run["pontuacao_total"].nunique() >= 5 and run["posicao"].notna().sum() >= 30
-
-
-# ------------------------------------------------------------------ 4. _parallel
-
-
-def test_run_chunks_keeps_order_and_survives_failures(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(ROOT)  # the workers import tests.parallel_jobs from the project root
-    shared = {"exponent": 3, "label": "comum"}
-    # the first chunk finishes last; the second raises; the fourth dies without a word
-    chunks = [(2, 0.8, ""), (3, 0.0, "raise"), (4, 0.0, ""), (5, 0.0, "exit"), (6, 0.1, "")]
-    with caplog.at_level(logging.WARNING, logger="geo_ip"):
-        results = run_chunks("tests.parallel_jobs.power", shared, chunks, what="teste de pedaços")
-    assert [r and r["value"] for r in results] == [8, None, 64, None, 216]
-    done = [r for r in results if r is not None]
-    assert {r["label"] for r in done} == {"comum"}
-    assert len({r["pid"] for r in done}) == 3  # one fresh process per chunk
-    assert {Path(r["path0"]) for r in done} == {ROOT}
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert warnings == [
-        "teste de pedaços: processo auxiliar 2 falhou (código 1): "
-        "ValueError: pedaço 3 falhou de propósito",
-        "teste de pedaços: processo auxiliar 4 falhou (código 3): sem mensagem",
-    ]
-
-
-def test_run_chunks_of_an_unknown_function_and_of_no_chunks(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    assert run_chunks("tests.parallel_jobs.power", {}, [], what="nada") == []
-    with caplog.at_level(logging.WARNING, logger="geo_ip"):
-        assert run_chunks("tests.parallel_jobs.absent", {}, [1], what="ausente") == [None]
-    assert "ausente: processo auxiliar 1 falhou (código 1): AttributeError" in caplog.text
-
-
-def test_parts_of_a_generator_arrive_before_it_ends(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(ROOT)
-    running = start("tests.parallel_jobs.countdown", 1.5, [(3, ""), (3, "raise")], what="contagem")
-    parts = running.parts(0)
-    first = next(parts)
-    assert first["left"] == 3
-    assert running._procs[0][0].poll() is None  # the worker still runs: two to go
-    assert [p["left"] for p in parts] == [2, 1]
-    assert [p["left"] for p in running.parts(1)] == [3]  # it failed after the first
-    with caplog.at_level(logging.WARNING, logger="geo_ip"):
-        assert running.collect() == [3, None]  # a generator's result: how many parts
-    assert "contagem: processo auxiliar 2 falhou (código 1): ValueError: contagem" in caplog.text
-
-
-def test_stopped_workers_are_killed_and_cleaned_up(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
-    running = start("tests.parallel_jobs.countdown", 30.0, [(2, "")], what="contagem")
-    assert next(running.parts())["left"] == 2
-    folder = Path(running._tmp.name)
-    began = time.perf_counter()
-    running.stop()
-    assert time.perf_counter() - began < 10  # not the 30 s the worker sleeps
-    assert running._procs[0][0].returncode == -9 and not folder.exists()
 
 
 # ------------------------------------------------------------------ 5. parallel outputs
@@ -800,8 +741,8 @@ def test_parallel_maps_and_sheets_equal_the_sequential_ones(
     for module in (webmap_mod, sheets_mod):
         real_start = module.start
 
-        def spy(function: str, *args: Any, _real: Any = real_start, **kw: Any) -> Any:
-            started.append(function)
+        def spy(function: Any, *args: Any, _real: Any = real_start, **kw: Any) -> Any:
+            started.append(f"{function.__module__}.{function.__qualname__}")
             return _real(function, *args, **kw)
 
         monkeypatch.setattr(module, "cores", lambda: 2)
@@ -847,7 +788,8 @@ def test_parallel_maps_and_sheets_equal_the_sequential_ones(
 
 
 def test_synthetic_territory_is_deterministic_and_at_scale(tmp_path: Path) -> None:
-    from geo_ip.territory.synthetic import synthetic_requests, write_synthetic_territory
+    from geo_ip.territory.synthetic import write_synthetic_territory
+    from geo_ip.territory.synthetic_requests import synthetic_requests
 
     created = datetime(2026, 1, 1, tzinfo=UTC)
     one = write_synthetic_territory(tmp_path / "a.gpkg", edges=20_000, seed=0, created=created)
@@ -900,8 +842,8 @@ def test_large_workbook_written_by_a_helper_equals_the_sequential_one(
     started: list[str] = []
     real_start = outputs.start
 
-    def spy(function: str, *args: Any, **kwargs: Any) -> Any:
-        started.append(function)
+    def spy(function: Any, *args: Any, **kwargs: Any) -> Any:
+        started.append(f"{function.__module__}.{function.__qualname__}")
         return real_start(function, *args, **kwargs)
 
     sequential = outputs.write_outputs(demo_assessment, tmp_path / "um", maps=False, sheets=False)
@@ -946,7 +888,7 @@ def test_failure_beside_the_workbook_helper_waits_for_it_and_keeps_nothing(
     collected: list[bool] = []
     real_start = outputs.start
 
-    def spy(function: str, *args: Any, **kwargs: Any) -> Any:
+    def spy(function: Any, *args: Any, **kwargs: Any) -> Any:
         running = real_start(function, *args, **kwargs)
         real_collect = running.collect
 
@@ -963,7 +905,7 @@ def test_failure_beside_the_workbook_helper_waits_for_it_and_keeps_nothing(
     monkeypatch.setattr(outputs, "XLSX_PARALLEL_ABOVE", 0)
     monkeypatch.setattr(outputs, "cores", lambda: 2)
     monkeypatch.setattr(outputs, "start", spy)
-    monkeypatch.setattr(outputs, "_write_json", broken)
+    monkeypatch.setattr(outputs, "write_json", broken)
     with pytest.raises(outputs.InputFileError, match="No space left on device"):
         outputs.write_outputs(demo_assessment, tmp_path, maps=False, sheets=False)
     assert collected == [True]

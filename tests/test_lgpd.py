@@ -44,7 +44,8 @@ from typer.testing import CliRunner
 
 from geo_ip.cli.app import app
 from geo_ip.outputs.files import HARDSHIP_LABELS
-from geo_ip.requests.privacy import cpf_hash, scan_for_personal_data, valid_cpf_digits
+from geo_ip.requests.cpf import cpf_hash, valid_cpf_digits
+from geo_ip.requests.redaction import scan_for_personal_data
 from tests.conftest import DEMO, DEMO_KEY, ROOT
 
 runner = CliRunner()

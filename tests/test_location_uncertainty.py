@@ -37,8 +37,9 @@ from geo_ip.law.scoring import format_brl
 from geo_ip.network.roads import RoadIndex
 from geo_ip.outputs.files import public_ranking, write_outputs
 from geo_ip.pipeline import Assessment, assess
-from geo_ip.rules.config import CRITERIA, load_rules
-from geo_ip.territory.store import GridSource, build_territory
+from geo_ip.rules.config import load_rules
+from geo_ip.rules.law_locks import CRITERIA
+from geo_ip.territory.build import GridSource, build_territory
 
 RULES = load_rules("demo")
 TODAY = date(2026, 11, 20)

@@ -23,11 +23,11 @@ from pyproj import Geod
 from geo_ip.errors import OsmError, PlaceNotFoundError
 from geo_ip.sources.catalog import GraphFilter, RoadsLayer, load_catalog
 from geo_ip.sources.osm import (
-    _highway_rank,
     _normalise_edge,
     _overpass_filter,
     check_osm_file,
     fetch_place,
+    highway_rank,
     osm_timestamp,
     read_road_graph,
     tag_dict,
@@ -313,8 +313,8 @@ def test_missing_way_nodes_are_skipped(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- normaliser
 
 
-def test_highway_rank_follows_catalog() -> None:
-    rank = _highway_rank(ROADS)
+def test_highway_rank_follows_the_graph_filter() -> None:
+    rank = highway_rank(ROADS.grafo)
     ordered = sorted(
         ["track", "primary_link", "residential", "trunk", "secondary", "primary"],
         key=rank.__getitem__,
@@ -332,9 +332,9 @@ def test_normalise_edge_dict() -> None:
         "reversed": [True, False],
         "lanes": "2",
     }
-    _normalise_edge(data, _highway_rank(ROADS))
+    _normalise_edge(data, highway_rank(ROADS.grafo))
     assert data["osmid"] == [3, 5, 7]
-    assert data["highway"] == "primary_link"  # principal class (link of primary) first
+    assert data["highway"] == "primary_link"  # first of the three in the graph filter
     assert data["name"] == "Avenida Y / Rua X"
     assert data["maxspeed"] == "40 / 60"
     assert data["oneway"] is False

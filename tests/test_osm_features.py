@@ -19,10 +19,9 @@ from shapely.geometry import LineString, Point, Polygon
 
 from geo_ip.errors import OsmError
 from geo_ip.sources.catalog import Catalog, load_catalog
+from geo_ip.sources.osm_classify import SCHEMAS, _watts
 from geo_ip.sources.osm_features import (
-    SCHEMAS,
     OsmFeatures,
-    _watts,
     feature_tags,
     features_from_osmnx,
     read_osm_features,
@@ -436,7 +435,7 @@ def test_feature_tags(catalog: Catalog) -> None:
     )
     assert tags["landuse"] == sorted(
         {
-            *catalog.vias.rural.landuse_urbano,
+            *catalog.vias.area_urbana.landuse,
             *("farmland", "farmyard", "greenhouse_horticulture", "orchard", "plant_nursery"),
             "vineyard",
         }
@@ -596,7 +595,7 @@ def test_poa_counts(catalog: Catalog) -> None:
 
 
 def test_way_prefilter_keeps_only_ways_with_a_used_tag() -> None:
-    from geo_ip.sources.osm_features import _wanted_way
+    from geo_ip.sources.osm_elements import _wanted_way
 
     any_value = ["building", "lit"]
     some_values = {"highway": frozenset({"street_lamp"}), "power": frozenset({"line"})}

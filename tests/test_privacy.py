@@ -14,19 +14,9 @@ import pytest
 import shapely
 
 from geo_ip.errors import GeoIPError, InputFileError
-from geo_ip.requests.privacy import (
-    KEY_ENV,
-    PERSONAL_COLUMNS,
-    REDACTED,
-    cpf_hash,
-    cpf_problem,
-    internal_view,
-    load_key,
-    name_parts,
-    public_view,
-    redact_text,
-    scan_for_personal_data,
-)
+from geo_ip.requests.cpf import KEY_ENV, cpf_hash, cpf_problem, load_key
+from geo_ip.requests.privacy import PERSONAL_COLUMNS, internal_view, public_view
+from geo_ip.requests.redaction import REDACTED, name_parts, redact_text, scan_for_personal_data
 
 KEY = b"chave-de-teste-0123456789"
 OTHER_KEY = b"outra-chave-de-teste-9876543210"

@@ -36,7 +36,7 @@ from geo_ip.outputs.files import write_outputs
 from geo_ip.outputs.qgis.project import qml_for, style_geopackage, write_project
 from geo_ip.outputs.styles import LAYER_NAMES, layer_style
 from geo_ip.pipeline import Assessment
-from geo_ip.requests.privacy import scan_for_personal_data
+from geo_ip.requests.redaction import scan_for_personal_data
 from tests.conftest import DEMO
 
 TODAY = date(2026, 11, 20)

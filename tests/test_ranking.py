@@ -13,8 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo_ip.errors import GeoIPError
-from geo_ip.law.ranking import RANKING_COLUMNS, BudgetError, budget_summary, rank
-from geo_ip.rules.config import CRITERIA, Rules, load_rules, rules_path
+from geo_ip.law.budget import budget_summary
+from geo_ip.law.ranking import RANKING_COLUMNS, BudgetError, rank
+from geo_ip.rules.config import Rules, load_rules, rules_path
+from geo_ip.rules.law_locks import CRITERIA
 
 RULES = load_rules("extrema")
 NAN = math.nan

@@ -13,7 +13,8 @@ import pytest
 
 from geo_ip.errors import RulesError
 from geo_ip.law.scoring import SUGGESTION_COLUMNS, format_brl, format_number, suggest
-from geo_ip.rules.config import CRITERIA, Rules, load_rules, rules_path
+from geo_ip.rules.config import Rules, load_rules, rules_path
+from geo_ip.rules.law_locks import CRITERIA
 
 RULES = load_rules("extrema")
 NAN = math.nan

@@ -27,7 +27,7 @@ from geo_ip.outputs.sheets.sheets import (
     write_sheets,
 )
 from geo_ip.pipeline import Assessment
-from geo_ip.requests.privacy import scan_for_personal_data
+from geo_ip.requests.redaction import scan_for_personal_data
 from tests.conftest import DEMO
 from tests.small_assessment import MISSING_PROOF, PROCEDURE, small_assessment
 
@@ -505,7 +505,8 @@ def test_place_warning_and_location_items_hand_checked() -> None:
     import shapely
 
     from geo_ip.outputs.format import Labels
-    from geo_ip.outputs.sheets.content import _location, _place_warning
+    from geo_ip.outputs.sheets.content import _location
+    from geo_ip.outputs.sheets.findings import _place_warning
 
     # Rua Comprida, 1000 m without the number: ± 500 m; 5 to 1.005 m from the pole, 1 to 29
     # poles (ceil(1005 / 35)), R$ 5.285,00 to R$ 188.325,00 (see test_location_uncertainty)
@@ -574,7 +575,7 @@ def test_static_map_of_a_place_to_confirm_draws_the_stretch_not_the_point(
     assert segment.tolist() == shapely.get_coordinates(row["trecho_candidato"]).tolist()
     markers = [line.get_marker() for line in renderer.ax.lines]
     assert "*" not in markers  # no star: the request is somewhere along the stretch
-    assert {STRETCH_LABEL, WORST_LABEL} <= set(renderer._legend_rows)
+    assert {STRETCH_LABEL, WORST_LABEL} <= set(renderer.legend.rows)
     # the rings are around the worse position, whose evidence the sheet shows
     centres = {p.center for p in renderer.ax.patches if hasattr(p, "center")}
     assert centres == {(row["x_via"], row["y_via"])}

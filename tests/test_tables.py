@@ -30,16 +30,16 @@ from geo_ip._util.parse import (
     yes_no,
 )
 from geo_ip.errors import InputFileError, RequestsFileError
-from geo_ip.sources import tables as _tables
-from geo_ip.sources.tables import (
+from geo_ip.sources import tables_xlsx
+from geo_ip.sources.tables import read_sheet
+from geo_ip.sources.tables_schema import (
     GEOMETRY_PROBLEM,
     READ_PROBLEMS,
     Schema,
     aliases_of,
-    decode_text,
     normalise_headers,
-    read_sheet,
 )
+from geo_ip.sources.tables_text import decode_text
 
 SYNONYMS = {
     "codigo": ("cod", "no_codigo", "n_codigo"),
@@ -484,7 +484,7 @@ def test_xlsx_larger_than_the_bound_is_refused(
     with zipfile.ZipFile(path) as archive:
         total = sum(m.file_size for m in archive.infolist())
     assert len(read_sheet(path, SCHEMA)) == 2000
-    monkeypatch.setattr(_tables, "XLSX_MAX_EXPANDED", total - 1)
+    monkeypatch.setattr(tables_xlsx, "XLSX_MAX_EXPANDED", total - 1)
     message = _error(path)
     assert message.startswith(f"arquivo '{path}': planilha XLSX grande demais: descompactada ")
     assert message.endswith("; salve-a como CSV, que não tem esse limite, ou divida-a")

@@ -20,15 +20,18 @@ from geo_ip.outputs.files import request_file_stems
 from geo_ip.outputs.maps import MapSpec, load_map
 from geo_ip.outputs.styles import layer_style
 from geo_ip.outputs.web.assets import ASSETS_DIR, localise, remote_links
-from geo_ip.outputs.web.layers import LayerData, clean, collection, expand, map_file_names
+from geo_ip.outputs.web.geojson import LayerData, clean, collection, expand
+from geo_ip.outputs.web.layers import map_file_names
+from geo_ip.outputs.web.panel import fmt
 from geo_ip.outputs.web.parts import Layer
-from geo_ip.outputs.web.request import fmt
 from geo_ip.outputs.web.webmap import OSM_TILES, overview_map, write_maps
 from geo_ip.pipeline import Assessment, assess
 from geo_ip.requests import privacy
-from geo_ip.rules.config import CRITERIA, load_rules
+from geo_ip.requests.redaction import scan_for_personal_data
+from geo_ip.rules.config import load_rules
+from geo_ip.rules.law_locks import CRITERIA
 from geo_ip.sources.catalog import load_catalog
-from geo_ip.territory.store import read_layer
+from geo_ip.territory.reader import read_layer
 from tests.conftest import DEMO
 from tests.small_assessment import MISSING_PROOF, PROCEDURE, small_assessment
 
@@ -272,7 +275,7 @@ def test_no_personal_data_on_any_map(demo: Assessment, maps: Path) -> None:
     assert len(pages) == 38
     for path in pages:
         page = read(path)
-        assert privacy.scan_for_personal_data(page, cpfs, names) == [], path.name
+        assert scan_for_personal_data(page, cpfs, names) == [], path.name
         for income in ("1.850,00", "980,50"):
             assert income not in page, path.name
         for _, (spec, features) in layers(page).items():
@@ -607,7 +610,7 @@ def test_every_situation_has_a_portuguese_label() -> None:
 
 
 def test_request_panel_says_what_is_pending_and_the_acts() -> None:
-    from geo_ip.outputs.web.request import _acts
+    from geo_ip.outputs.web.panel import _acts
 
     assessment = small_assessment()
     public = privacy.public_view(assessment.table).set_index(assessment.table["protocolo"])
@@ -745,7 +748,7 @@ def test_the_map_of_a_place_confirmed_by_the_commission(demo: Assessment, maps: 
 
 def test_place_to_confirm_texts_are_portuguese_and_escaped() -> None:
     from geo_ip.outputs.web.layers import place_to_confirm
-    from geo_ip.outputs.web.request import _place_section
+    from geo_ip.outputs.web.panel import _place_section
 
     row = pd.Series(
         {

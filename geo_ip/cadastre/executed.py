@@ -9,10 +9,12 @@ materials counts them (a luminaire on every proposed pole plus one at the reques
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import shapely
 
@@ -21,21 +23,21 @@ from geo_ip.cadastre.inputs import (
     SAME_PLACE_M,
     AssessmentFolder,
     Checked,
-    coordinates,
-    dates,
+    FileRows,
     point_frame,
-    power_values,
     request_lookup,
-    row_report,
-    texts,
     to_crs,
 )
-from geo_ip.rules.config import CadastreRules, Rules
-from geo_ip.sources.tables import GEOMETRY_PROBLEM, read_sheet
+from geo_ip.rules.config import Rules
+from geo_ip.rules.sections import CadastreRules
 
 log = logging.getLogger(__name__)
 
 __all__ = ["check_executed"]
+
+_FIELDS = ("protocolo", "data_execucao", "latitude", "longitude", "tipo_lampada",
+           "potencia_w", "poste", "endereco", "id_ponto")  # fmt: skip
+"""Columns of the executed-works file read as text."""
 
 
 def _selection_warning(folder: AssessmentFolder, row: int, protocol: str) -> str:
@@ -94,67 +96,32 @@ def check_executed(
         row per file row.
     """
     path = Path(path)
-    table = read_sheet(path, EXECUTED_SCHEMA).reset_index(drop=True)
-    n = len(table)
+    rows = FileRows.read(path, EXECUTED_SCHEMA, _FIELDS)
+    n = len(rows)
     if n == 0:
         log.warning("arquivo '%s': só o cabeçalho, nenhuma obra executada", path)
-    names = ("protocolo", "data_execucao", "latitude", "longitude", "tipo_lampada",
-             "potencia_w", "poste", "endereco", "id_ponto")  # fmt: skip
-    text = texts(table, names)
-    problems: list[list[str]] = [[] for _ in range(n)]
-    warnings: list[list[str]] = [[] for _ in range(n)]
-    if GEOMETRY_PROBLEM in table:
-        for i, problem in enumerate(table[GEOMETRY_PROBLEM].fillna("")):
-            if problem:
-                problems[i].append(f"geometria: {problem}")
+    rows.refuse_bad_geometries()
+    text, problems, warnings = rows.text, rows.problems, rows.warnings
     lookup = request_lookup(folder)
-    protocols: list[str] = []
-    for i, value in enumerate(text["protocolo"]):
-        rows = lookup.get(value.upper(), []) if value else []
-        if not value:
-            problems[i].append("campo 'protocolo': obrigatório, está vazio")
-        elif not rows:
-            problems[i].append(
-                f"campo 'protocolo': o protocolo '{value}' não consta da avaliação ({folder.path})"
-            )
-        protocols.append(str(folder.requests["protocolo"].iloc[rows[0]]) if rows else value)
-        if rows:
-            warning = _selection_warning(folder, rows[0], protocols[-1])
-            if warning:
-                warnings[i].append(warning)
-    days = dates(text["data_execucao"], "data_execucao", today, problems, required=True)
-    for i, day in enumerate(days):
-        rows = lookup.get(protocols[i].upper(), [])
-        asked = str(folder.requests["data_protocolo"].iloc[rows[0]]) if rows else ""
-        if day is not None and asked[:10] and day.isoformat() < asked[:10]:
-            warnings[i].append(
-                f"campo 'data_execucao': {day:%d/%m/%Y} é anterior à data do protocolo "
-                f"({asked[:10]}): confira"
-            )
-    lat, lon, given = coordinates(text["latitude"], text["longitude"], problems)
-    power = power_values(text["potencia_w"], problems, warnings, cadastre.potencia_maxima_w.valor)
+    protocols = _protocols(rows, folder, lookup)
+    days = rows.dates("data_execucao", today, required=True)
+    _before_protocol(rows, folder, lookup, protocols, days)
+    lat, lon, given = rows.coordinates()
+    power = rows.powers(cadastre.potencia_maxima_w.valor)
     counts = [0] * n
-    ids = list(text["id_ponto"])
     records: list[dict[str, Any]] = []
-    crs = folder.crs
     default_w = rules.iluminacao.potencia_padrao.valor
     as_built = {protocols[i].upper() for i in range(n) if given[i] and protocols[i]}
     first_row: dict[str, int] = {}
-    seen_ids: dict[str, int] = {}
-    placed: list[tuple[shapely.Point, int]] = []
+    placed = _Placed()
     for i in range(n):
         if problems[i]:
             continue
         key = protocols[i].upper()
-        rows = lookup[key]
-        base = {
-            "protocolo": protocols[i],
-            "tipo_lampada": text["tipo_lampada"][i] or cadastre.tipo_lampada_padrao,
-            "potencia_w": float(power[i]) if np.isfinite(power[i]) else default_w,
-            "data": days[i],
-            "linha_arquivo": int(table["linha"].iloc[i]),
-            "observacao": "",
-        }
+        watts = float(power[i]) if np.isfinite(power[i]) else default_w
+        lamp = text["tipo_lampada"][i] or cadastre.tipo_lampada_padrao
+        base = {"protocolo": protocols[i], "tipo_lampada": lamp, "potencia_w": watts,
+                "data": days[i], "linha_arquivo": rows.line(i), "observacao": ""}  # fmt: skip
         if key in as_built and not given[i]:
             warnings[i].append(
                 "execução registrada; os pontos deste protocolo vêm das suas linhas com "
@@ -162,79 +129,151 @@ def check_executed(
             )
             continue
         if given[i]:
-            point = to_crs(float(lon[i]), float(lat[i]), crs)
-            far = point.distance(_work_area(folder, rows, protocols[i]))
-            limit = cadastre.distancia_maxima_obra_m.valor
-            if np.isfinite(far) and far > limit:
-                warnings[i].append(
-                    f"campos 'latitude'/'longitude': ponto a {far:.0f} m do pedido e da "
-                    f"extensão proposta (mais que {limit:g} m, cadastro.distancia_maxima_obra_m): "
-                    "coordenadas trocadas ou ponto de outra obra?"
-                )
-            for other, line in placed:
-                if point.distance(other) < SAME_PLACE_M:
-                    warnings[i].append(
-                        f"campos 'latitude'/'longitude': mesma posição do ponto da linha {line} "
-                        "(dois pontos no mesmo poste?)"
-                    )
-                    break
-            placed.append((point, int(table["linha"].iloc[i])))
-            if not np.isfinite(power[i]):
-                warnings[i].append(
-                    f"campo 'potencia_w': vazio; usada a potência padrão de {default_w:g} W "
-                    "(iluminacao.potencia_padrao)"
-                )
-            record = {
-                **base,
-                "id_ponto": ids[i],
-                "endereco": text["endereco"][i],
-                "poste": text["poste"][i],
-                "origem": "as-built",
-                "geometry": point,
-            }
-            if ids[i]:
-                if ids[i].upper() in seen_ids:
-                    problems[i].append(
-                        f"campo 'id_ponto': '{ids[i]}' repetido (linha {seen_ids[ids[i].upper()]})"
-                    )
-                    continue
-                seen_ids[ids[i].upper()] = int(table["linha"].iloc[i])
-            records.append(record)
-            counts[i] = 1
+            point = to_crs(float(lon[i]), float(lat[i]), folder.crs)
+            area = _work_area(folder, lookup[key], protocols[i])
+            record = _as_built(rows, i, point, area, base, cadastre, placed)
+            if record is not None:
+                records.append(record)
+                counts[i] = 1
             continue
-        if key in first_row:
-            problems[i].append(
-                f"campo 'protocolo': protocolo '{protocols[i]}' já informado na linha "
-                f"{first_row[key]}: linha ignorada para não duplicar os pontos"
-            )
-            continue
-        first_row[key] = int(table["linha"].iloc[i])
-        built = _proposed_points(folder, rows, protocols[i], base, problems[i], warnings[i])
+        built = _proposed_points(folder, lookup[key], base, problems[i], warnings[i], first_row)
         records += built
         counts[i] = len(built)
     _number_points(records)
-    points = point_frame(records, crs)
-    report = row_report(path, table, protocols, ids, problems, warnings, counts)
-    notes = []
-    proposed = int((points["origem"] != "as-built").sum()) if len(points) else 0
-    if proposed:
-        notes.append(
-            f"{proposed} ponto(s) a incluir estimado(s) pela avaliação (um por poste proposto "
-            "mais o ponto do pedido, como na lista de materiais), não por levantamento as-built: "
-            "confira as posições em campo antes de enviar à distribuidora"
+    points = point_frame(records, folder.crs)
+    report = rows.report(protocols, list(text["id_ponto"]), counts)
+    return Checked(points, report, _estimated(points))
+
+
+def _protocols(rows: FileRows, folder: AssessmentFolder, lookup: dict[str, list[int]]) -> list[str]:
+    """Each row's protocol as the assessment writes it; refuse the blank and unknown ones."""
+    protocols: list[str] = []
+    for i, value in enumerate(rows.text["protocolo"]):
+        found = lookup.get(value.upper(), []) if value else []
+        if not value:
+            rows.problems[i].append("campo 'protocolo': obrigatório, está vazio")
+        elif not found:
+            rows.problems[i].append(
+                f"campo 'protocolo': o protocolo '{value}' não consta da avaliação ({folder.path})"
+            )
+        protocols.append(str(folder.requests["protocolo"].iloc[found[0]]) if found else value)
+        if found:
+            warning = _selection_warning(folder, found[0], protocols[-1])
+            if warning:
+                rows.warnings[i].append(warning)
+    return protocols
+
+
+def _before_protocol(
+    rows: FileRows,
+    folder: AssessmentFolder,
+    lookup: dict[str, list[int]],
+    protocols: list[str],
+    days: list[date | None],
+) -> None:
+    """Warn of the executions dated before their request was filed."""
+    for i, day in enumerate(days):
+        found = lookup.get(protocols[i].upper(), [])
+        asked = str(folder.requests["data_protocolo"].iloc[found[0]]) if found else ""
+        if day is not None and asked[:10] and day.isoformat() < asked[:10]:
+            rows.warnings[i].append(
+                f"campo 'data_execucao': {day:%d/%m/%Y} é anterior à data do protocolo "
+                f"({asked[:10]}): confira"
+            )
+
+
+@dataclass
+class _Placed:
+    """The as-built points taken so far: their positions and ids, with their file rows."""
+
+    points: list[tuple[shapely.Point, int]] = field(default_factory=list)
+    ids: dict[str, int] = field(default_factory=dict)
+
+
+def _as_built(
+    rows: FileRows,
+    i: int,
+    point: shapely.Point,
+    area: shapely.Geometry,
+    base: dict[str, Any],
+    cadastre: CadastreRules,
+    placed: _Placed,
+) -> dict[str, Any] | None:
+    """Check an as-built point (row ``i``) and return its record; None when refused."""
+    warnings, line = rows.warnings[i], rows.line(i)
+    far = point.distance(area)
+    limit = cadastre.distancia_maxima_obra_m.valor
+    if np.isfinite(far) and far > limit:
+        warnings.append(
+            f"campos 'latitude'/'longitude': ponto a {far:.0f} m do pedido e da "
+            f"extensão proposta (mais que {limit:g} m, cadastro.distancia_maxima_obra_m): "
+            "coordenadas trocadas ou ponto de outra obra?"
         )
-    return Checked(points, report, notes)
+    for other, other_line in placed.points:
+        if point.distance(other) < SAME_PLACE_M:
+            warnings.append(
+                f"campos 'latitude'/'longitude': mesma posição do ponto da linha {other_line} "
+                "(dois pontos no mesmo poste?)"
+            )
+            break
+    placed.points.append((point, line))
+    if not rows.text["potencia_w"][i]:
+        warnings.append(
+            f"campo 'potencia_w': vazio; usada a potência padrão de {base['potencia_w']:g} W "
+            "(iluminacao.potencia_padrao)"
+        )
+    ident = rows.text["id_ponto"][i]
+    if ident:
+        if ident.upper() in placed.ids:
+            rows.problems[i].append(
+                f"campo 'id_ponto': '{ident}' repetido (linha {placed.ids[ident.upper()]})"
+            )
+            return None
+        placed.ids[ident.upper()] = line
+    return {
+        **base,
+        "id_ponto": ident,
+        "endereco": rows.text["endereco"][i],
+        "poste": rows.text["poste"][i],
+        "origem": "as-built",
+        "geometry": point,
+    }
+
+
+def _estimated(points: gpd.GeoDataFrame) -> list[str]:
+    """Note on the points estimated from the assessment rather than surveyed as built."""
+    proposed = int((points["origem"] != "as-built").sum()) if len(points) else 0
+    if not proposed:
+        return []
+    return [
+        f"{proposed} ponto(s) a incluir estimado(s) pela avaliação (um por poste proposto "
+        "mais o ponto do pedido, como na lista de materiais), não por levantamento as-built: "
+        "confira as posições em campo antes de enviar à distribuidora"
+    ]
 
 
 def _proposed_points(
     folder: AssessmentFolder,
     rows: list[int],
-    protocol: str,
     base: dict[str, Any],
     problems: list[str],
     warnings: list[str],
+    first_row: dict[str, int],
 ) -> list[dict[str, Any]]:
-    """Build the points of a protocol without as-built rows: proposed poles + its point."""
+    """Build the points of a protocol without as-built rows: proposed poles + its point.
+
+    ``rows`` are the protocol's rows in the assessment, ``base`` the fields of the file's
+    row, ``first_row`` the file's row of each protocol already built (a repeated protocol
+    is refused, so that its points are not counted twice).
+    """
+    protocol = base["protocolo"]
+    if protocol.upper() in first_row:
+        problems.append(
+            f"campo 'protocolo': protocolo '{protocol}' já informado na linha "
+            f"{first_row[protocol.upper()]}: linha ignorada para não duplicar os pontos"
+        )
+        return []
+    first_row[protocol.upper()] = base["linha_arquivo"]
     if len(rows) > 1:
         problems.append(
             f"campo 'protocolo': o protocolo '{protocol}' aparece {len(rows)} vezes na avaliação "

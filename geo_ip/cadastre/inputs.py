@@ -10,7 +10,8 @@ Private helper of :mod:`geo_ip.cadastre.package`. Three sources:
 * the executed works (:data:`EXECUTED_SCHEMA`, checked by
   :func:`geo_ip.cadastre.executed.check_executed`): one row per protocol executed, or
   one row per as-built point (with ``latitude``/``longitude``);
-* the removals (:data:`REMOVED_SCHEMA`): one row per existing point taken out, by id
+* the removals (:data:`REMOVED_SCHEMA`, checked by
+  :func:`geo_ip.cadastre.removed.check_removed`): one row per existing point taken out, by id
   (``id_ponto``, the utility's code as in the territory's ``pontos_ip``) or coordinates.
 
 Both files are read by :func:`geo_ip.sources.tables.read_sheet`. No row is dropped: every row
@@ -36,9 +37,10 @@ import shapely
 
 from geo_ip._util.parse import date_problems, parse_dates, quoted, to_number
 from geo_ip.errors import InputFileError, RulesError
-from geo_ip.requests.privacy import redact_text
-from geo_ip.rules.config import CadastreRules, Rules
-from geo_ip.sources.tables import Schema, aliases_of, read_sheet
+from geo_ip.rules.config import Rules
+from geo_ip.rules.sections import CadastreRules
+from geo_ip.sources.tables import read_sheet
+from geo_ip.sources.tables_schema import GEOMETRY_PROBLEM, Schema, aliases_of
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +213,69 @@ def texts(table: pd.DataFrame, names: tuple[str, ...]) -> dict[str, list[str]]:
     return {n: table[n].fillna("").astype(str).tolist() if n in table else empty for n in names}
 
 
+@dataclass
+class FileRows:
+    """A points file being checked: its cells as text and each row's problems and warnings.
+
+    Attributes
+    ----------
+    path : Path
+        The file.
+    table : pandas.DataFrame
+        As :func:`geo_ip.sources.tables.read_sheet` read it (``linha``: the file's row).
+    text : dict of str to list of str
+        The cells of the named columns as text (:func:`texts`).
+    problems, warnings : list of list of str
+        What refuses each row, and what it is warned of, in the order found.
+    """
+
+    path: Path
+    table: pd.DataFrame
+    text: dict[str, list[str]]
+    problems: list[list[str]]
+    warnings: list[list[str]]
+
+    @classmethod
+    def read(cls, path: Path, schema: Schema, names: tuple[str, ...]) -> FileRows:
+        """Read a file of ``schema`` with the text of the columns ``names``, no problem yet."""
+        table = read_sheet(path, schema).reset_index(drop=True)
+        n = len(table)
+        return cls(path, table, texts(table, names), [[] for _ in range(n)], [[] for _ in range(n)])
+
+    def __len__(self) -> int:
+        """Rows of the file."""
+        return len(self.table)
+
+    def line(self, i: int) -> int:
+        """Row of the file (as the user counts it) of row ``i`` of the table."""
+        return int(self.table["linha"].iloc[i])
+
+    def coordinates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Parse ``latitude`` and ``longitude``: (lat, lon, given), see :func:`coordinates`."""
+        return coordinates(self.text["latitude"], self.text["longitude"], self.problems)
+
+    def powers(self, limit: float) -> np.ndarray:
+        """Parse ``potencia_w`` (NaN where blank), see :func:`power_values`."""
+        return power_values(self.text["potencia_w"], self.problems, self.warnings, limit)
+
+    def dates(self, name: str, today: date, *, required: bool) -> list[date | None]:
+        """Parse the dates of the column ``name``, see :func:`dates`."""
+        return dates(self.text[name], name, today, self.problems, required=required)
+
+    def refuse_bad_geometries(self) -> None:
+        """Refuse the rows whose geometry could not be read (a GeoJSON or GeoPackage)."""
+        if GEOMETRY_PROBLEM in self.table:
+            for i, problem in enumerate(self.table[GEOMETRY_PROBLEM].fillna("")):
+                if problem:
+                    self.problems[i].append(f"geometria: {problem}")
+
+    def report(self, protocols: list[str], ids: list[str], counts: list[int]) -> pd.DataFrame:
+        """Return the report of the rows (:func:`row_report`)."""
+        return row_report(
+            self.path, self.table, protocols, ids, self.problems, self.warnings, counts
+        )
+
+
 def coordinates(
     lat_text: list[str], lon_text: list[str], problems: list[list[str]]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -334,173 +399,6 @@ def request_lookup(folder: AssessmentFolder) -> dict[str, list[int]]:
         if protocol:
             lookup.setdefault(protocol.upper(), []).append(i)
     return lookup
-
-
-# --- removals -------------------------------------------------------------------------------
-
-
-def _existing(folder: AssessmentFolder) -> tuple[dict[str, int], gpd.GeoDataFrame]:
-    lights = folder.lights.reset_index(drop=True)
-    if "id_origem" not in lights:
-        return {}, lights
-    ids: dict[str, int] = {}
-    for i, value in enumerate(lights["id_origem"].fillna("").astype(str)):
-        if value.strip():
-            ids.setdefault(value.strip().upper(), i)
-    return ids, lights
-
-
-def check_removed(
-    path: str | Path, folder: AssessmentFolder, cadastre: CadastreRules, today: date
-) -> Checked:
-    """Read the removals and build the points to exclude (in the assessment CRS).
-
-    Each row names an existing point by ``id_ponto`` (looked up in the territory's
-    ``pontos_ip`` copied into ``avaliacao.gpkg``, which gives its position, power and
-    lamp) or by its coordinates (matched to the nearest existing point within
-    ``cadastro.tolerancia_auditoria_m``). The power of the file wins over the one
-    found, with a warning when they differ.
-
-    Parameters
-    ----------
-    path : str or Path
-        The removals file (CSV, XLSX, GeoJSON, GeoPackage).
-    folder : AssessmentFolder
-        From :func:`load_assessment`.
-    cadastre : CadastreRules
-        ``[cadastro]`` of the rules.
-    today : datetime.date
-        Reference date: later removal dates are refused.
-
-    Returns
-    -------
-    Checked
-        The points (:data:`POINT_COLUMNS`, ``data`` = removal date) and the row report.
-    """
-    path = Path(path)
-    table = read_sheet(path, REMOVED_SCHEMA).reset_index(drop=True)
-    n = len(table)
-    names = ("id_ponto", "latitude", "longitude", "potencia_w", "tipo_lampada", "poste",
-             "endereco", "data_remocao", "protocolo", "motivo")  # fmt: skip
-    text = texts(table, names)
-    problems: list[list[str]] = [[] for _ in range(n)]
-    warnings: list[list[str]] = [[] for _ in range(n)]
-    lat, lon, given = coordinates(text["latitude"], text["longitude"], problems)
-    power = power_values(text["potencia_w"], problems, warnings, cadastre.potencia_maxima_w.valor)
-    days = dates(text["data_remocao"], "data_remocao", today, problems, required=False)
-    lookup = request_lookup(folder)
-    for i, value in enumerate(text["protocolo"]):
-        if value and value.upper() not in lookup:
-            warnings[i].append(f"campo 'protocolo': o protocolo '{value}' não consta da avaliação")
-    ids_by_key, lights = _existing(folder)
-    tolerance = cadastre.tolerancia_auditoria_m.valor
-    records: list[dict[str, Any]] = []
-    counts = [0] * n
-    out_ids = list(text["id_ponto"])
-    seen: dict[str, int] = {}
-    placed: list[tuple[shapely.Point, int]] = []
-    for i in range(n):
-        line = int(table["linha"].iloc[i])
-        ident = text["id_ponto"][i]
-        if not ident and not given[i]:
-            problems[i].append(
-                "campos 'id_ponto', 'latitude' e 'longitude': vazios; informe o código do ponto "
-                "ou as suas coordenadas"
-            )
-        if problems[i]:
-            continue
-        point = to_crs(float(lon[i]), float(lat[i]), folder.crs) if given[i] else None
-        found = ids_by_key.get(ident.upper()) if ident else None
-        if ident and found is None:
-            where = "na camada 'pontos_ip' da avaliação"
-            if point is None:
-                problems[i].append(
-                    f"campo 'id_ponto': ponto '{ident}' não encontrado {where}; informe latitude "
-                    "e longitude"
-                )
-                continue
-            warnings[i].append(
-                f"campo 'id_ponto': ponto '{ident}' não encontrado {where}; usadas as "
-                "coordenadas informadas"
-            )
-        if found is None and point is not None and len(lights):
-            distances = lights.geometry.distance(point)
-            nearest = int(distances.to_numpy().argmin())
-            if distances.iloc[nearest] <= tolerance and not ident:
-                found = nearest
-                ident = str(lights["id_origem"].iloc[nearest])
-                warnings[i].append(
-                    f"identificado como o ponto existente '{ident}' (a "
-                    f"{distances.iloc[nearest]:.1f} m)"
-                )
-            elif not ident:
-                warnings[i].append(
-                    f"nenhum ponto de IP existente a menos de {tolerance:g} m "
-                    "(cadastro.tolerancia_auditoria_m): confira as coordenadas"
-                )
-        existing = lights.iloc[found] if found is not None else None
-        if existing is not None and point is not None:
-            gap = float(existing.geometry.distance(point))
-            if gap > tolerance:
-                warnings[i].append(
-                    f"campos 'latitude'/'longitude': a {gap:.0f} m do ponto '{ident}' da rede "
-                    "existente; usadas as coordenadas informadas"
-                )
-        if point is None and existing is not None:
-            point = existing.geometry
-        watts = float(power[i]) if np.isfinite(power[i]) else np.nan
-        known = float(existing["potencia_w"]) if existing is not None else np.nan
-        if not np.isfinite(watts):
-            if not np.isfinite(known):
-                problems[i].append(
-                    "campo 'potencia_w': vazio e a potência do ponto não consta da rede existente; "
-                    "informe a potência (W)"
-                )
-                continue
-            watts = known
-        elif np.isfinite(known) and abs(known - watts) > 0.5:
-            warnings[i].append(
-                f"campo 'potencia_w': {watts:g} W no arquivo e {known:g} W na rede existente; "
-                "usada a do arquivo"
-            )
-        key = ident.upper() if ident else ""
-        if key and key in seen:
-            problems[i].append(f"campo 'id_ponto': ponto '{ident}' repetido (linha {seen[key]})")
-            continue
-        assert point is not None
-        duplicate = next((ln for p, ln in placed if point.distance(p) < SAME_PLACE_M), None)
-        if duplicate is not None and not key:
-            problems[i].append(
-                f"campos 'latitude'/'longitude': mesma posição do ponto da linha {duplicate}"
-            )
-            continue
-        if key:
-            seen[key] = line
-        placed.append((point, line))
-        out_ids[i] = ident
-        lamp = text["tipo_lampada"][i]
-        pole = text["poste"][i]
-        if existing is not None:
-            lamp = lamp or str(existing.get("tipo_lampada") or "")
-            pole = pole or str(existing.get("poste_id") or "")
-        records.append(
-            {
-                "id_ponto": ident,
-                "protocolo": text["protocolo"][i],
-                "endereco": text["endereco"][i],
-                "poste": pole,
-                "tipo_lampada": lamp,
-                "potencia_w": watts,
-                "data": days[i],
-                "origem": "rede existente" if existing is not None else "arquivo de remoções",
-                "linha_arquivo": line,
-                "observacao": redact_text(text["motivo"][i]),
-                "geometry": point,
-            }
-        )
-        counts[i] = 1
-    report = row_report(path, table, list(text["protocolo"]), out_ids, problems, warnings, counts)
-    return Checked(point_frame(records, folder.crs), report)
 
 
 def cadastre_rules(rules: Rules) -> CadastreRules:

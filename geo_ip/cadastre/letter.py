@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from jinja2 import Environment, StrictUndefined
@@ -42,8 +42,12 @@ from reportlab.platypus import (
 
 from geo_ip._util.paths import resource_dir
 from geo_ip.errors import RulesError
+from geo_ip.outputs.palette import PageColours, load_palette
 from geo_ip.outputs.pdf import FONT
 from geo_ip.outputs.pdf import register_fonts as _register_fonts
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = [
     "CHECKLIST_TEMPLATE",
@@ -56,6 +60,7 @@ __all__ = [
     "checklist_markdown",
     "date_in_words",
     "number_br",
+    "points_annex",
     "write_checklist_pdf",
     "write_letter_docx",
     "write_letter_pdf",
@@ -65,12 +70,16 @@ LETTER_TEMPLATE = "oficio_ip.toml"
 CHECKLIST_TEMPLATE = "checklist_medida060.toml"
 _MONTHS = ("janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto",
            "setembro", "outubro", "novembro", "dezembro")  # fmt: skip
-# Page design of the letter (as the sheet's), not map layers
-_INK = colors.HexColor("#1b2631")
-_BAND = colors.HexColor("#1f4e78")
-_LINE = colors.HexColor("#aab7b8")
-_ALERT = colors.HexColor("#922b21")
 _MARGIN = 18 * mm
+
+
+def _page() -> PageColours:
+    """Return the page design of ``maps/cores.toml`` (ink, band, rules): the sheet's."""
+    return load_palette().pagina
+
+
+def _hex(colour: str) -> colors.Color:
+    return colors.HexColor(colour)
 
 
 def number_br(value: float, digits: int = 2) -> str:
@@ -116,6 +125,53 @@ class Table_:  # noqa: N801 - "Table" is reportlab's flowable
     vazio: str = "Nenhum ponto."
     pesos: list[float] | None = None
     """Relative column widths (default: from the text lengths)."""
+
+
+_POINT_WEIGHTS = [4.0, 15, 10.5, 10.5, 22, 15, 7, 5, 10, 13]
+"""Column widths of the attached lists (Nº, code, lat, lon, address, pole, lamp, W, date,
+protocol)."""
+
+
+def points_annex(
+    title: str, points: gpd.GeoDataFrame, date_label: str, date_name: str, digits: int
+) -> Table_:
+    """Return an attached list of points: the points to include, or to exclude.
+
+    Parameters
+    ----------
+    title : str
+        What the points are (``Pontos a incluir``); their count is added.
+    points : geopandas.GeoDataFrame
+        One row per point: ``id_ponto``, ``latitude``, ``longitude``, ``endereco``,
+        ``poste``, ``tipo_lampada``, ``potencia_w``, ``protocolo`` and the date.
+    date_label, date_name : str
+        Header and column of the date (energisation, removal).
+    digits : int
+        Decimal places of the coordinates.
+
+    Returns
+    -------
+    Table_
+        Numbered rows, in the points' order.
+    """
+    header = ["Nº", "Código", "Latitude", "Longitude", "Endereço", "Poste", "Lâmpada", "W"]
+    rows = [
+        [
+            str(n),
+            str(row.id_ponto),
+            f"{row.latitude:.{digits}f}",
+            f"{row.longitude:.{digits}f}",
+            str(row.endereco),
+            str(row.poste),
+            str(row.tipo_lampada),
+            number_br(float(row.potencia_w), 0),
+            str(getattr(row, date_name)),
+            str(row.protocolo),
+        ]
+        for n, row in enumerate(points.itertuples(index=False), start=1)
+    ]
+    header += [date_label, "Protocolo"]
+    return Table_(f"{title} ({len(points)})", header, rows, pesos=_POINT_WEIGHTS)
 
 
 @dataclass
@@ -330,7 +386,7 @@ def write_letter_docx(letter: Letter, path: Path) -> None:
         fiction = paragraph(
             letter.rotulo_ficticio.upper(), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER
         )
-        fiction.runs[0].font.color.rgb = RGBColor(0x92, 0x2B, 0x21)
+        fiction.runs[0].font.color.rgb = RGBColor.from_string(_page().alerta[1:])
     for line in letter.cabecalho:
         paragraph(line, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     paragraph(letter.numero)
@@ -378,7 +434,7 @@ def _styles() -> dict[str, ParagraphStyle]:
             fontName=extra.pop("fontName", FONT),
             fontSize=size,
             leading=size * 1.3,
-            textColor=extra.pop("textColor", _INK),
+            textColor=extra.pop("textColor", _hex(_page().tinta)),
             **extra,
         )
 
@@ -393,8 +449,10 @@ def _styles() -> dict[str, ParagraphStyle]:
         "title": style("title", 12, fontName=bold, spaceAfter=4),
         "small": style("small", 8, spaceAfter=4),
         "cell": style("cell", 6.6),
-        "cellhead": style("cellhead", 6.6, fontName=bold, textColor=colors.white),
-        "fiction": style("fiction", 10, fontName=bold, textColor=_ALERT, alignment=TA_CENTER),
+        "cellhead": style("cellhead", 6.6, fontName=bold, textColor=_hex(_page().texto_faixa)),
+        "fiction": style(
+            "fiction", 10, fontName=bold, textColor=_hex(_page().alerta), alignment=TA_CENTER
+        ),
         "step": style("step", 10, spaceAfter=2, leftIndent=14, firstLineIndent=-14),
     }
 
@@ -419,8 +477,8 @@ def _table(table: Table_, st: dict[str, ParagraphStyle], width: float) -> list[F
         TableStyle(
             [
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("GRID", (0, 0), (-1, -1), 0.25, _LINE),
-                ("BACKGROUND", (0, 0), (-1, 0), _BAND),
+                ("GRID", (0, 0), (-1, -1), 0.25, _hex(_page().linha)),
+                ("BACKGROUND", (0, 0), (-1, 0), _hex(_page().faixa)),
                 ("LEFTPADDING", (0, 0), (-1, -1), 2),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 2),
                 ("TOPPADDING", (0, 0), (-1, -1), 1),
@@ -429,6 +487,18 @@ def _table(table: Table_, st: dict[str, ParagraphStyle], width: float) -> list[F
         )
     )
     return [*out, grid, Spacer(1, 8)]
+
+
+def _start(
+    path: Path, title: str, fictional: str
+) -> tuple[SimpleDocTemplate, dict[str, ParagraphStyle], list[Flowable]]:
+    """Open a PDF: the document, its styles and the story (the fictional-data label first)."""
+    doc = _document(path, title)
+    st = _styles()
+    story: list[Flowable] = []
+    if fictional:
+        story += [_p(fictional.upper(), st["fiction"]), Spacer(1, 6)]
+    return doc, st, story
 
 
 def _document(path: Path, title: str) -> SimpleDocTemplate:
@@ -456,11 +526,7 @@ def write_letter_pdf(letter: Letter, path: Path) -> None:
     path : Path
         Output ``.pdf``.
     """
-    doc = _document(path, letter.titulo)
-    st = _styles()
-    story: list[Flowable] = []
-    if letter.rotulo_ficticio:
-        story += [_p(letter.rotulo_ficticio.upper(), st["fiction"]), Spacer(1, 6)]
+    doc, st, story = _start(path, letter.titulo, letter.rotulo_ficticio)
     story += [_p(line, st["head"]) for line in letter.cabecalho]
     story += [Spacer(1, 14), _p(letter.numero, st["plain"]), _p(letter.local_data, st["right"])]
     story += [_p(line, st["plain"]) for line in letter.destinatario]
@@ -484,15 +550,11 @@ def write_checklist_pdf(checklist: Checklist, path: Path) -> None:
     path : Path
         Output ``.pdf``.
     """
-    doc = _document(path, checklist.titulo)
-    st = _styles()
-    story: list[Flowable] = []
-    if checklist.rotulo_ficticio:
-        story += [_p(checklist.rotulo_ficticio.upper(), st["fiction"]), Spacer(1, 6)]
+    doc, st, story = _start(path, checklist.titulo, checklist.rotulo_ficticio)
     story.append(_p(checklist.titulo, st["title"]))
     if checklist.aviso:
         box = Table([[_p(checklist.aviso, st["bold"])]], colWidths=[A4[0] - 2 * _MARGIN])
-        box.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1, _ALERT)]))
+        box.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1, _hex(_page().alerta))]))
         story += [box, Spacer(1, 6)]
     story += [_p(checklist.introducao, st["body"]), Spacer(1, 4)]
     for n, (title, detail) in enumerate(checklist.passos, start=1):

@@ -36,7 +36,6 @@ The cadastre audit (municipal inventory vs. the utility's BDGD) is
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
@@ -52,22 +51,24 @@ import pandas as pd
 import pyogrio
 from validate_docbr import CNPJ
 
-from geo_ip._util.atomic import atomic_path, write_staged
+import geo_ip.cadastre.letter as _oficio
 from geo_ip._util.safe_cells import to_csv
 from geo_ip._util.version import __version__
-from geo_ip.cadastre import letter as _oficio
-from geo_ip.cadastre.audit import Audit, audit_cadastre, read_utility_cadastre, write_audit
+from geo_ip.cadastre.audit import Audit, audit_cadastre, write_audit
+from geo_ip.cadastre.audit_inputs import read_utility_cadastre
 from geo_ip.cadastre.executed import check_executed
 from geo_ip.cadastre.inputs import (
     GEOGRAPHIC_CRS,
     AssessmentFolder,
     cadastre_rules,
-    check_removed,
     load_assessment,
 )
+from geo_ip.cadastre.removed import check_removed
+from geo_ip.cadastre.writing import metadata_table, provenance_json, write_atomically
 from geo_ip.errors import GeoIPError
 from geo_ip.rules.config import Rules
 from geo_ip.rules.provenance import FICTIONAL_LABEL, OSM_ATTRIBUTION, file_record, stamp
+from geo_ip.rules.sections import CadastreRules
 
 log = logging.getLogger(__name__)
 
@@ -263,8 +264,16 @@ def _addresses(points: gpd.GeoDataFrame, folder: AssessmentFolder, rules: Rules)
     return given.where(given != "", pd.Series(built, index=points.index))
 
 
-def _public(points: gpd.GeoDataFrame, columns: tuple[str, ...], date_name: str) -> gpd.GeoDataFrame:
-    """Points in EPSG:4674 with latitude/longitude columns, in the output column order."""
+def _public(
+    points: gpd.GeoDataFrame,
+    folder: AssessmentFolder,
+    rules: Rules,
+    columns: tuple[str, ...],
+    date_name: str,
+) -> gpd.GeoDataFrame:
+    """Points in EPSG:4674 with their address and latitude/longitude, in ``columns`` order."""
+    points = points.copy()
+    points["endereco"] = _addresses(points, folder, rules)
     geo = points.to_crs(GEOGRAPHIC_CRS)
     out = pd.DataFrame(geo.drop(columns="geometry"))
     out["latitude"] = np.round(geo.geometry.y.to_numpy(), COORDINATE_DIGITS)
@@ -274,6 +283,103 @@ def _public(points: gpd.GeoDataFrame, columns: tuple[str, ...], date_name: str) 
     return gpd.GeoDataFrame(
         out[list(columns)], geometry=geo.geometry.to_numpy(), crs=GEOGRAPHIC_CRS
     )
+
+
+def _cnpj_of(cnpj: str | None, cad: CadastreRules) -> str:
+    """Return the CNPJ given (``--cnpj``) or else the rules', validated and formatted."""
+    if cnpj is None and not cad.cnpj.strip():
+        raise GeoIPError(
+            f"CNPJ da Prefeitura não informado: use --cnpj (as regras dizem: {cad.fonte_cnpj})",
+            field="--cnpj",
+        )
+    given = cnpj if cnpj is not None else cad.cnpj
+    return validate_cnpj(given, field_name="--cnpj" if cnpj is not None else "cadastro.cnpj")
+
+
+def _notes(
+    notes: list[str],
+    reports: dict[str, pd.DataFrame],
+    invoice: pd.DataFrame,
+    folder: AssessmentFolder,
+    rules: Rules,
+) -> list[str]:
+    """Return what the user must check before sending: ``notes`` and the package's own."""
+    out = list(notes)
+    used = folder.provenance.get("regras", {}).get("sha256")
+    if used and used != rules.sha256:
+        out.append(
+            f"as regras ({rules.versao}, sha256 {rules.sha256[:12]}) não são as da avaliação "
+            f"(sha256 {str(used)[:12]}): confira --rules"
+        )
+    for name, report in reports.items():
+        bad = int((report["situacao"] == "erro").sum())
+        if bad:
+            label = name.replace("_", " ")
+            out.append(f"{bad} linha(s) do arquivo de {label} recusada(s): veja a conferência")
+    if math.isnan(float(invoice["tarifa_rs_kwh"].iloc[0])):
+        out.append("tarifa de iluminação pública a definir: custo em reais não estimado")
+    return out
+
+
+def _parameters(rules: Rules, invoice: pd.DataFrame) -> dict[str, Any]:
+    """Return the parameters of the invoice change, each with its source (provenance)."""
+    rate = float(invoice["tarifa_rs_kwh"].iloc[0])
+    return {
+        "horas_por_dia": rules.iluminacao.horas_por_dia.model_dump(),
+        "dias_por_mes": cadastre_rules(rules).dias_por_mes.model_dump(),
+        "tarifa_ip": {"valor": invoice["tarifa_rs_kwh"].iloc[0] if not math.isnan(rate) else None,
+                      "unidade": "R$/kWh", "fonte": invoice["fonte_tarifa"].iloc[0]},
+        "potencia_padrao": rules.iluminacao.potencia_padrao.model_dump(),
+    }  # fmt: skip
+
+
+def _provenance(
+    rules: Rules,
+    folder: AssessmentFolder,
+    paths: dict[str, str | Path | None],
+    started: datetime,
+    today: date,
+    invoice: pd.DataFrame,
+    counts: dict[str, int],
+    reports: dict[str, pd.DataFrame],
+    notes: list[str],
+) -> dict[str, Any]:
+    """Return the provenance of the package.
+
+    Tool, rules, inputs with hashes, parameters, counts (of points and of the input rows
+    by status) and the notes.
+    """
+    cad = cadastre_rules(rules)
+    used = folder.provenance.get("regras", {}).get("sha256")
+    territory = folder.provenance.get("territorio") or {}
+    inputs = [file_record("avaliacao", p) for p in folder.files]
+    inputs += [file_record(name, Path(path)) for name, path in paths.items() if path is not None]
+    provenance: dict[str, Any] = {
+        "ferramenta": "geo_ip",
+        "versao_ferramenta": __version__,
+        "executado_em": started.isoformat(timespec="seconds"),
+        "data_referencia": today.isoformat(),
+        "regras": {"arquivo": rules.arquivo, "versao": rules.versao, "sha256": rules.sha256,
+                   "municipio": rules.municipio.nome, "codigo_ibge": rules.municipio.codigo_ibge},
+        "avaliacao": {"pasta": str(folder.path), "carimbo": folder.provenance.get("carimbo"),
+                      "regras_sha256": used},
+        "entradas": inputs,
+        "crs": GEOGRAPHIC_CRS,
+        "distribuidora": cad.distribuidora,
+        "parametros": _parameters(rules, invoice),
+        "contagens": {
+            **counts,
+            **{f"linhas_{name}": {k: int(v) for k, v in
+                                  report["situacao"].value_counts().sort_index().items()}
+               for name, report in reports.items()},
+        },
+        "avisos": notes,
+        "atribuicao": OSM_ATTRIBUTION,
+        "carimbo": stamp(rules, {"osm_data": territory.get("osm_data"), "crs": GEOGRAPHIC_CRS}),
+    }  # fmt: skip
+    if rules.municipio.ficticio:
+        provenance["rotulo"] = FICTIONAL_LABEL
+    return provenance
 
 
 def build_cadastre(
@@ -320,83 +426,26 @@ def build_cadastre(
     started = datetime.now(UTC)
     today = today or date.today()
     cad = cadastre_rules(rules)
-    if cnpj is None and not cad.cnpj.strip():
-        raise GeoIPError(
-            f"CNPJ da Prefeitura não informado: use --cnpj (as regras dizem: {cad.fonte_cnpj})",
-            field="--cnpj",
-        )
-    given = cnpj if cnpj is not None else cad.cnpj
-    number = validate_cnpj(given, field_name="--cnpj" if cnpj is not None else "cadastro.cnpj")
+    number = _cnpj_of(cnpj, cad)
     if tariff is not None and not (math.isfinite(tariff) and tariff > 0):
         raise GeoIPError(f"tarifa inválida ({tariff}): informe R$/kWh > 0", field="--tarifa")
     folder = load_assessment(assessment)
     done = check_executed(executed, folder, rules, cad, today)
     gone = check_removed(removed, folder, cad, today) if removed is not None else None
-    include = done.points.copy()
-    include["endereco"] = _addresses(include, folder, rules)
-    exclude = gone.points.copy() if gone is not None else done.points.iloc[0:0].copy()
-    exclude["endereco"] = _addresses(exclude, folder, rules)
-    include = _public(include, INCLUDE_COLUMNS, "data_energizacao")
-    exclude = _public(exclude, EXCLUDE_COLUMNS, "data_remocao")
+    include = _public(done.points, folder, rules, INCLUDE_COLUMNS, "data_energizacao")
+    gone_points = gone.points if gone is not None else done.points.iloc[0:0]
+    exclude = _public(gone_points, folder, rules, EXCLUDE_COLUMNS, "data_remocao")
     source = "informada em --tarifa" if tariff is not None else ""
     invoice = invoice_change(
         include["potencia_w"].tolist(), exclude["potencia_w"].tolist(), rules,
         tariff=tariff, tariff_source=source,
     )  # fmt: skip
     removed_report = gone.report if gone is not None else done.report.iloc[0:0].copy()
-
-    notes = list(done.notes)
-    used = folder.provenance.get("regras", {}).get("sha256")
-    if used and used != rules.sha256:
-        notes.append(
-            f"as regras ({rules.versao}, sha256 {rules.sha256[:12]}) não são as da avaliação "
-            f"(sha256 {str(used)[:12]}): confira --rules"
-        )
-    for label, report in (("obras executadas", done.report), ("pontos removidos", removed_report)):
-        bad = int((report["situacao"] == "erro").sum())
-        if bad:
-            notes.append(f"{bad} linha(s) do arquivo de {label} recusada(s): veja a conferência")
-    if math.isnan(float(invoice["tarifa_rs_kwh"].iloc[0])):
-        notes.append("tarifa de iluminação pública a definir: custo em reais não estimado")
-    territory = folder.provenance.get("territorio") or {}
-    inputs = [file_record("avaliacao", p) for p in folder.files]
-    inputs.append(file_record("obras_executadas", Path(executed)))
-    if removed is not None:
-        inputs.append(file_record("pontos_removidos", Path(removed)))
-    provenance: dict[str, Any] = {
-        "ferramenta": "geo_ip",
-        "versao_ferramenta": __version__,
-        "executado_em": started.isoformat(timespec="seconds"),
-        "data_referencia": today.isoformat(),
-        "regras": {"arquivo": rules.arquivo, "versao": rules.versao, "sha256": rules.sha256,
-                   "municipio": rules.municipio.nome, "codigo_ibge": rules.municipio.codigo_ibge},
-        "avaliacao": {"pasta": str(folder.path), "carimbo": folder.provenance.get("carimbo"),
-                      "regras_sha256": used},
-        "entradas": inputs,
-        "crs": GEOGRAPHIC_CRS,
-        "distribuidora": cad.distribuidora,
-        "parametros": {
-            "horas_por_dia": rules.iluminacao.horas_por_dia.model_dump(),
-            "dias_por_mes": cad.dias_por_mes.model_dump(),
-            "tarifa_ip": {"valor": invoice["tarifa_rs_kwh"].iloc[0]
-                          if not math.isnan(float(invoice["tarifa_rs_kwh"].iloc[0])) else None,
-                          "unidade": "R$/kWh", "fonte": invoice["fonte_tarifa"].iloc[0]},
-            "potencia_padrao": rules.iluminacao.potencia_padrao.model_dump(),
-        },
-        "contagens": {
-            "pontos_incluir": len(include),
-            "pontos_excluir": len(exclude),
-            "linhas_obras_executadas": {k: int(v) for k, v in
-                                        done.report["situacao"].value_counts().sort_index().items()},
-            "linhas_pontos_removidos": {k: int(v) for k, v in
-                                        removed_report["situacao"].value_counts().sort_index().items()},
-        },
-        "avisos": notes,
-        "atribuicao": OSM_ATTRIBUTION,
-        "carimbo": stamp(rules, {"osm_data": territory.get("osm_data"), "crs": GEOGRAPHIC_CRS}),
-    }  # fmt: skip
-    if rules.municipio.ficticio:
-        provenance["rotulo"] = FICTIONAL_LABEL
+    reports = {"obras_executadas": done.report, "pontos_removidos": removed_report}
+    notes = _notes(done.notes, reports, invoice, folder, rules)
+    counts = {"pontos_incluir": len(include), "pontos_excluir": len(exclude)}
+    paths = {"obras_executadas": executed, "pontos_removidos": removed}
+    provenance = _provenance(rules, folder, paths, started, today, invoice, counts, reports, notes)
     log.info(
         "cadastro: %d ponto(s) a incluir, %d a excluir; saldo %.3f kW",
         len(include), len(exclude), float(invoice["carga_kw"].iloc[-1]),
@@ -416,31 +465,6 @@ def build_cadastre(
 
 
 # --- writing --------------------------------------------------------------------------------
-
-
-_POINT_WEIGHTS = [4.0, 15, 10.5, 10.5, 22, 15, 7, 5, 10, 13]
-"""Column widths of the attached lists (Nº, code, lat, lon, address, pole, lamp, W, date,
-protocol)."""
-
-
-def _point_rows(points: gpd.GeoDataFrame, date_name: str) -> list[list[str]]:
-    rows = []
-    for n, row in enumerate(points.itertuples(index=False), start=1):
-        rows.append(
-            [
-                str(n),
-                str(row.id_ponto),
-                f"{row.latitude:.{COORDINATE_DIGITS}f}",
-                f"{row.longitude:.{COORDINATE_DIGITS}f}",
-                str(row.endereco),
-                str(row.poste),
-                str(row.tipo_lampada),
-                _oficio.number_br(float(row.potencia_w), 0),
-                str(getattr(row, date_name)),
-                str(row.protocolo),
-            ]
-        )
-    return rows
 
 
 def _money(value: float, digits: int = 2) -> str:
@@ -486,21 +510,12 @@ def _documents(cadastre: Cadastre) -> tuple[_oficio.Letter, _oficio.Checklist]:
         "arquivos": ["oficio.pdf (assinado)", "pontos_incluir.csv", "pontos_excluir.csv",
                      "cadastro_ip.gpkg"],
     }  # fmt: skip
-    header = ["Nº", "Código", "Latitude", "Longitude", "Endereço", "Poste", "Lâmpada", "W"]
     anexos = [
-        _oficio.Table_(
-            f"Pontos a incluir ({len(cadastre.include)})",
-            [*header, "Energização", "Protocolo"],
-            _point_rows(cadastre.include, "data_energizacao"),
-            pesos=_POINT_WEIGHTS,
-        ),
-        _oficio.Table_(
-            f"Pontos a excluir ({len(cadastre.exclude)})",
-            [*header, "Remoção", "Protocolo"],
-            _point_rows(cadastre.exclude, "data_remocao"),
-            pesos=_POINT_WEIGHTS,
-        ),
-    ]
+        _oficio.points_annex("Pontos a incluir", cadastre.include, "Energização",
+                             "data_energizacao", COORDINATE_DIGITS),
+        _oficio.points_annex("Pontos a excluir", cadastre.exclude, "Remoção", "data_remocao",
+                             COORDINATE_DIGITS),
+    ]  # fmt: skip
     resumo = _oficio.Table_(
         "Variação da fatura",
         ["Movimento", "Pontos", "Carga (kW)", "Energia (kWh/mês)", "Tarifa (R$/kWh)",
@@ -524,23 +539,16 @@ def _write_csv(frame: pd.DataFrame, path: Path, stamp_text: str) -> None:
     out = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).assign(
         proveniencia=stamp_text
     )
-    with atomic_path(path) as tmp:
-        to_csv(out, tmp)  # text cells never read as formulas (issue 17)
+    to_csv(out, path)  # text cells never read as formulas (issue 17)
 
 
 def _write_gpkg(cadastre: Cadastre, path: Path) -> None:
-    meta = pd.DataFrame(
-        [
-            {"chave": k, "valor": json.dumps(v, ensure_ascii=False, default=str)}
-            for k, v in cadastre.provenance.items()
-        ]
-    )
-    with atomic_path(path) as tmp:
-        for name, frame in (("pontos_incluir", cadastre.include),
-                            ("pontos_excluir", cadastre.exclude)):  # fmt: skip
-            layer = frame.assign(proveniencia=cadastre.stamp)
-            pyogrio.write_dataframe(layer, tmp, layer=name, driver="GPKG", geometry_type="Point")
-        pyogrio.write_dataframe(meta, tmp, layer="metadados", driver="GPKG")
+    for name, frame in (("pontos_incluir", cadastre.include),
+                        ("pontos_excluir", cadastre.exclude)):  # fmt: skip
+        layer = frame.assign(proveniencia=cadastre.stamp)
+        pyogrio.write_dataframe(layer, path, layer=name, driver="GPKG", geometry_type="Point")
+    meta = metadata_table(cadastre.provenance)
+    pyogrio.write_dataframe(meta, path, layer="metadados", driver="GPKG")
 
 
 def write_cadastre(cadastre: Cadastre, out_dir: str | Path) -> list[Path]:
@@ -563,17 +571,8 @@ def write_cadastre(cadastre: Cadastre, out_dir: str | Path) -> list[Path]:
     InputFileError
         When a file cannot be written.
     """
-    out = Path(out_dir)
     letter, checklist = _documents(cadastre)
     text = cadastre.stamp
-
-    def with_tmp(writer: Any) -> Any:
-        def write(path: Path) -> None:
-            with atomic_path(path) as tmp:
-                writer(tmp)
-
-        return write
-
     files: dict[str, Any] = {
         "pontos_incluir.csv": lambda p: _write_csv(cadastre.include, p, text),
         "pontos_excluir.csv": lambda p: _write_csv(cadastre.exclude, p, text),
@@ -582,14 +581,11 @@ def write_cadastre(cadastre: Cadastre, out_dir: str | Path) -> list[Path]:
             {"carga_kw": 3, "energia_kwh_mes": 2, "custo_rs_mes": 2}), p, text),
         "conferencia_obras_executadas.csv": lambda p: _write_csv(cadastre.executed_report, p, text),
         "conferencia_pontos_removidos.csv": lambda p: _write_csv(cadastre.removed_report, p, text),
-        "oficio.docx": with_tmp(lambda t: _oficio.write_letter_docx(letter, t)),
-        "oficio.pdf": with_tmp(lambda t: _oficio.write_letter_pdf(letter, t)),
-        "checklist_medida060.md": with_tmp(
-            lambda t: t.write_text(_oficio.checklist_markdown(checklist), encoding="utf-8")
-        ),
-        "checklist_medida060.pdf": with_tmp(lambda t: _oficio.write_checklist_pdf(checklist, t)),
-        "proveniencia.json": with_tmp(lambda t: t.write_text(
-            json.dumps(cadastre.provenance, ensure_ascii=False, indent=1, default=str),
-            encoding="utf-8")),
+        "oficio.docx": lambda t: _oficio.write_letter_docx(letter, t),
+        "oficio.pdf": lambda t: _oficio.write_letter_pdf(letter, t),
+        "checklist_medida060.md": lambda t: t.write_text(
+            _oficio.checklist_markdown(checklist), encoding="utf-8"),
+        "checklist_medida060.pdf": lambda t: _oficio.write_checklist_pdf(checklist, t),
+        "proveniencia.json": provenance_json(cadastre.provenance),
     }  # fmt: skip
-    return write_staged(out, files)  # all files or none: never a mix of two runs
+    return write_atomically(Path(out_dir), files)

@@ -22,7 +22,7 @@ import pandas as pd
 from geo_ip.cip.engine import cip_summary
 from geo_ip.errors import RulesError
 from geo_ip.pipeline import Assessment
-from geo_ip.territory.store import read_layer
+from geo_ip.territory.reader import read_layer
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,8 @@ from geo_ip._util.parse import slug, to_number
 from geo_ip.errors import InputFileError
 from geo_ip.rules.cip_rules import MONTHS, NON_PAYERS, classify
 from geo_ip.sources.grid_common import as_text, gdal_errors, layer_names
-from geo_ip.sources.tables import READ_PROBLEMS, Schema, aliases_of, read_sheet
+from geo_ip.sources.tables import read_sheet
+from geo_ip.sources.tables_schema import READ_PROBLEMS, Schema, aliases_of
 
 __all__ = ["ENERGY_COLUMNS", "SCHEMA", "ConsumerTable", "read_consumers"]
 

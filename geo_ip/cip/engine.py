@@ -189,6 +189,38 @@ def compute_cip(
         if isinstance(consumers, ConsumerTable)
         else read_consumers(consumers, municipio_ibge=municipio_ibge)
     )
+    frame, (used, code, has, exempt) = _class_months(rules, table)
+    _price(frame, rules, tariffs)
+    by_class = _by_class(frame, table, used, code, has, exempt)
+    months = int((frame.groupby("mes")["consumidores"].sum() > 0).sum())
+    warnings = _warnings(rules, tariffs, table, frame, months)
+    reading = _reading(table.records)
+    total_rs = float(frame["cip_rs"].sum())
+    provenance = _provenance(rules, tariffs, table, reading, started, total_rs)
+    log.info("CIP de %s: R$ %.2f no ano", rules.municipio.nome, total_rs)
+    return CipResult(
+        rules=rules,
+        tariffs=tariffs,
+        by_class_month=frame,
+        by_class=by_class,
+        applied=_applied(rules, tariffs),
+        reading=reading,
+        total_rs=total_rs,
+        months=months,
+        warnings=tuple(warnings),
+        provenance=provenance,
+    )
+
+
+def _class_months(
+    rules: CipRules, table: ConsumerTable
+) -> tuple[pd.DataFrame, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Sum the consumption of the units used by class and month, with the class rules.
+
+    Returns the table (``classe``, ``mes``, consumers, exempt ones, kWh consumed, exempt,
+    above the limit and in the base) and, for :func:`_by_class`, the units used, their
+    class codes and, per unit and month, whether it consumed and whether it was exempt.
+    """
     used = table.records["situacao"].eq("aproveitada").to_numpy()
     code = pd.Categorical(table.records["classe"].to_numpy()[used], categories=CLASSES).codes
     kwh = table.kwh[used]
@@ -219,6 +251,15 @@ def compute_cip(
             "kwh_base": total(np.where(pays, capped, 0.0)),
         }
     )
+    return frame, (used, code, has, exempt)
+
+
+def _price(frame: pd.DataFrame, rules: CipRules, tariffs: Tariffs) -> None:
+    """Add the tariff, the base in reais and the CIP (rate × base) to each class and month.
+
+    Raises :class:`RulesError` when a class with consumption in the base has no tariff.
+    """
+    assert rules.aliquota is not None
     tariff_of = {c: getattr(tariffs.tarifas, c) for c in CLASSES}
     needing = sorted(set(frame.loc[frame["kwh_base"] > 0, "classe"]), key=CLASSES.index)
     lacking = [c for c in needing if tariff_of[c] is None]
@@ -237,25 +278,6 @@ def compute_cip(
         frame["kwh_base"] > 0, 0.0
     )
     frame["cip_rs"] = frame["base_rs"] * rules.aliquota.valor / 100.0
-    by_class = _by_class(frame, table, used, code, has, exempt)
-    months = int((frame.groupby("mes")["consumidores"].sum() > 0).sum())
-    warnings = _warnings(rules, tariffs, table, frame, months)
-    reading = _reading(table.records)
-    total_rs = float(frame["cip_rs"].sum())
-    provenance = _provenance(rules, tariffs, table, reading, started, total_rs)
-    log.info("CIP de %s: R$ %.2f no ano", rules.municipio.nome, total_rs)
-    return CipResult(
-        rules=rules,
-        tariffs=tariffs,
-        by_class_month=frame,
-        by_class=by_class,
-        applied=_applied(rules, tariffs),
-        reading=reading,
-        total_rs=total_rs,
-        months=months,
-        warnings=tuple(warnings),
-        provenance=provenance,
-    )
 
 
 def _by_class(
@@ -372,6 +394,25 @@ def _provenance(
 # --- the program's budget ------------------------------------------------------------------
 
 
+def _lighting_tariff(given: float | None, tariffs: Tariffs) -> float:
+    """Return the public-lighting tariff (B4a): the one given, else the tariffs file's."""
+    if given is None:
+        fallback = tariffs.tarifas.iluminacao_publica
+        if fallback is None:
+            raise RulesError(
+                "sem tarifa de iluminação pública (B4a): informe-a no arquivo de tarifas ou "
+                "como argumento",
+                path=tariffs.arquivo or None,
+                field="tarifas.iluminacao_publica",
+            )
+        return fallback.valor
+    if not np.isfinite(given) or given <= 0:
+        raise GeoIPError(
+            f"tarifa de iluminação inválida ({given}): use R$/kWh > 0", field="lighting_tariff"
+        )
+    return given
+
+
 def cip_summary(
     rules_cip: CipRules | str | Path,
     consumers: ConsumerTable | str | Path,
@@ -426,21 +467,7 @@ def cip_summary(
             )
     result = compute_cip(rules_cip, consumers, tariffs, municipio_ibge=municipio_ibge)
     warnings = list(result.warnings)
-    if lighting_tariff is None:
-        fallback = result.tariffs.tarifas.iluminacao_publica
-        if fallback is None:
-            raise RulesError(
-                "sem tarifa de iluminação pública (B4a): informe-a no arquivo de tarifas ou "
-                "como argumento",
-                path=result.tariffs.arquivo or None,
-                field="tarifas.iluminacao_publica",
-            )
-        lighting_tariff = fallback.valor
-    elif not np.isfinite(lighting_tariff) or lighting_tariff <= 0:
-        raise GeoIPError(
-            f"tarifa de iluminação inválida ({lighting_tariff}): use R$/kWh > 0",
-            field="lighting_tariff",
-        )
+    lighting_tariff = _lighting_tariff(lighting_tariff, result.tariffs)
     current = lighting_energy_kwh_month * 12 * lighting_tariff
     projected = (lighting_energy_kwh_month + added_lighting_kwh_month) * 12 * lighting_tariff
     warnings.append(

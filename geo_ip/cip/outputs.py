@@ -28,6 +28,7 @@ import pandas as pd
 from geo_ip._util.atomic import atomic_path, write_staged
 from geo_ip._util.safe_cells import XLSX_OPTIONS, to_csv
 from geo_ip.cip.result import CipResult
+from geo_ip.outputs.palette import load_palette
 
 __all__ = ["write_cip_outputs"]
 
@@ -81,10 +82,7 @@ def _write_xlsx(sheets: dict[str, pd.DataFrame], out: Path) -> None:
     with atomic_path(out) as tmp:
         book = xlsxwriter.Workbook(str(tmp), XLSX_OPTIONS)  # strings stay text (issue 17)
         try:
-            # page design: white on the band colour of the sheets (not a map layer's)
-            header = book.add_format(
-                {"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E78", "text_wrap": True}
-            )
+            header = book.add_format(load_palette().workbook_header())  # maps/cores.toml
             money = book.add_format({"num_format": '"R$" #,##0.00'})
             energy = book.add_format({"num_format": "#,##0.00"})
             wrap = book.add_format({"text_wrap": True, "valign": "top"})

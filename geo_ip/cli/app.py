@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.logging import RichHandler
@@ -15,7 +16,7 @@ from geo_ip._util.version import __version__
 from geo_ip.cli.assess import assess_cmd, budget_lines, summary_table
 from geo_ip.cli.cadastre import cadastre_app
 from geo_ip.cli.cip import cip_cmd
-from geo_ip.cli.console import STATE, console, err_console, output_listing
+from geo_ip.cli.console import STATE, RulesOption, console, err_console, output_listing
 from geo_ip.cli.console import fail as _fail
 from geo_ip.cli.console import steps as _steps
 from geo_ip.cli.geocode import geocode_cmd
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from geo_ip.pipeline import Assessment
+    from geo_ip.territory import TerritoryReport
 
 app = typer.Typer(
     name="geo-ip",
@@ -70,13 +72,24 @@ def main(
     STATE["quiet"] = quiet
 
 
-def _counts_table(title: str, counts: dict[str, int]) -> Table:
+def _build_territory(out: Path, rules: Rules, steps: int, **inputs: Any) -> TerritoryReport:
+    """Build the territory with a progress bar of ``steps`` steps (``inputs``: the sources)."""
+    from geo_ip.territory.build import build_territory
+
+    with _steps(steps) as step:
+        return build_territory(out, rules=rules, progress=step, **inputs)
+
+
+def _print_territory(title: str, counts: dict[str, int], warnings: Sequence[str]) -> None:
+    """Print the count of features of each layer and class, then the warnings."""
     table = Table(title=title)
     table.add_column("Camada / classe")
     table.add_column("Quantidade", justify="right")
     for name, n in counts.items():
         table.add_row(name, f"{n:,}".replace(",", "."))
-    return table
+    console.print(table)
+    for warning in warnings:
+        console.print(f"[yellow]Aviso:[/] {warning}", highlight=False, soft_wrap=True)
 
 
 @app.command("territory")
@@ -127,34 +140,21 @@ def territory_cmd(
         Path | None,
         typer.Option("--dem", help="Modelo digital de elevação (GeoTIFF, qualquer CRS)."),
     ] = None,
-    rules: Annotated[
-        str,
-        typer.Option("--rules", help="Regras do município (nome em data/municipios ou caminho)."),
-    ] = "extrema",
+    rules: RulesOption = "extrema",
     force: Annotated[
         bool, typer.Option("--forcar", help="Reconstrói mesmo que o cache esteja atualizado.")
     ] = False,
 ) -> None:
     """Monta o território: vias classificadas, rede existente, equipamentos, edificações, relevo."""
-    from geo_ip.territory.store import GridSource, build_territory
+    from geo_ip.territory.build import GridSource
 
     try:
-        rules_obj = load_rules(rules)
         sources = [
             GridSource(p, tipo=grid_tipo, coluna_tipo=grid_coluna_tipo, crs=grid_crs)
             for p in grid or []
         ]
-        with _steps(7 if osm or place else 1) as step:
-            report = build_territory(
-                out,
-                rules=rules_obj,
-                osm=osm,
-                place=place,
-                grids=sources,
-                dem=dem,
-                force=force,
-                progress=step,
-            )
+        inputs = {"osm": osm, "place": place, "grids": sources, "dem": dem, "force": force}
+        report = _build_territory(out, load_rules(rules), 7 if osm or place else 1, **inputs)
     except GeoIPError as exc:
         raise _fail(exc) from exc
     except OSError as exc:  # e.g. disk full while writing: the previous file is kept
@@ -162,11 +162,8 @@ def territory_cmd(
         raise _fail(InputFileError(message, path=out)) from exc
     status = "reaproveitado do cache" if report.reused else "gravado"
     if not STATE["quiet"]:
-        console.print(
-            _counts_table(f"Território {status}: {report.path} ({report.crs})", report.counts)
-        )
-        for warning in report.warnings:
-            console.print(f"[yellow]Aviso:[/] {warning}", highlight=False, soft_wrap=True)
+        title = f"Território {status}: {report.path} ({report.crs})"
+        _print_territory(title, report.counts, report.warnings)
 
 
 @app.command("demo")
@@ -176,26 +173,23 @@ def demo_cmd(
     ] = Path("saida-demo"),
 ) -> None:
     """Roda todas as etapas no conjunto de demonstração (município fictício)."""
-    from geo_ip.territory.store import FICTIONAL_LABEL, GridSource, build_territory
+    from geo_ip.territory.build import FICTIONAL_LABEL, GridSource
 
     demo = resource_dir("data") / "demo"
     console.print(f"[bold]{FICTIONAL_LABEL}[/]")
     try:
         rules_obj = load_rules("demo")
-        with _steps(7) as step:
-            report = build_territory(
-                out / "territorio.gpkg",
-                rules=rules_obj,
-                osm=demo / "municipio_demo.osm",
-                grids=[GridSource(demo / "rede_demo.gpkg")],
-                dem=demo / "mdt_demo.tif",
-                progress=step,
-            )
+        report = _build_territory(
+            out / "territorio.gpkg",
+            rules_obj,
+            7,
+            osm=demo / "municipio_demo.osm",
+            grids=[GridSource(demo / "rede_demo.gpkg")],
+            dem=demo / "mdt_demo.tif",
+        )
     except GeoIPError as exc:
         raise _fail(exc) from exc
-    console.print(_counts_table(f"Território: {report.path} ({report.crs})", report.counts))
-    for warning in report.warnings:
-        console.print(f"[yellow]Aviso:[/] {warning}", highlight=False, soft_wrap=True)
+    _print_territory(f"Território: {report.path} ({report.crs})", report.counts, report.warnings)
     try:
         located = _demo_requests(out, report.path, rules_obj)
     except GeoIPError as exc:
@@ -236,7 +230,7 @@ def _demo_requests(out: Path, territory: Path, rules: Rules) -> pd.DataFrame:
     )
     from geo_ip.requests.locate import locate_requests, located_report, write_csv
     from geo_ip.rules.provenance import stamp
-    from geo_ip.territory.store import read_metadata
+    from geo_ip.territory.reader import read_metadata
 
     pedidos = resource_dir("data") / "demo" / "pedidos.csv"
     boundary = territory_boundary(territory, rules.municipio.codigo_ibge)
@@ -258,7 +252,7 @@ def _demo_assessment(out: Path, territory: Path, rules: Rules) -> Assessment:
     """Assess the demo requests (occurrences, decisions, history, CIP) and its cadastre."""
     from geo_ip.outputs.files import write_outputs
     from geo_ip.pipeline import assess
-    from geo_ip.requests.privacy import load_key
+    from geo_ip.requests.cpf import load_key
 
     demo = resource_dir("data") / "demo"
     with _steps(6) as step:

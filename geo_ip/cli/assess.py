@@ -5,7 +5,6 @@ Registered on the main app by :mod:`geo_ip.cli.app`.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,7 +13,14 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from geo_ip.cli.console import console, output_listing
+from geo_ip._util.parse import format_brl
+from geo_ip.cli.console import (
+    RulesOption,
+    TerritoryOption,
+    console,
+    print_written,
+    reference_date,
+)
 from geo_ip.cli.console import fail as _fail
 from geo_ip.cli.console import steps as _steps
 from geo_ip.errors import GeoIPError
@@ -59,7 +65,7 @@ def _money(value: object) -> str:
     number = _number(value)
     if number is None:
         return "-"
-    return "R$ " + f"{number:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+    return format_brl(number)
 
 
 def summary_table(assessment: Assessment, limit: int = 20) -> Table:
@@ -116,7 +122,7 @@ def budget_lines(assessment: Assessment) -> str:
     ----------
     assessment : Assessment
         Result of :func:`geo_ip.pipeline.assess` (``provenance["orcamento"]``,
-        :func:`geo_ip.law.ranking.budget_summary`).
+        :func:`geo_ip.law.budget.budget_summary`).
 
     Returns
     -------
@@ -127,7 +133,7 @@ def budget_lines(assessment: Assessment) -> str:
         pending confirmation of their place (when any) and pending proof of hardship;
         ``""`` when the table has no ranking.
     """
-    from geo_ip.outputs.files import budget_of
+    from geo_ip.outputs.tables import budget_of
 
     summary = budget_of(assessment)
     if summary is None:
@@ -184,7 +190,7 @@ def cip_lines(cip: dict[str, object]) -> str:
     str
         Revenue, energy cost today and projected, headroom and budget.
     """
-    from geo_ip.outputs.files import CIP_ROWS
+    from geo_ip.outputs.tables import CIP_ROWS
 
     lines = ["CIP e orçamento:"]
     for key, label in CIP_ROWS.items():
@@ -193,21 +199,10 @@ def cip_lines(cip: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
-def _reference_date(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise GeoIPError(
-            f"data inválida ('{text}'): use AAAA-MM-DD", field="--data-referencia"
-        ) from exc
-
-
+# The signature is long: its options are the command's documentation (geo-ip assess --help);
+# the work is in the helpers below it.
 def assess_cmd(
-    territory: Annotated[
-        Path, typer.Option("--territory", help="Território (GeoPackage do geo-ip territory).")
-    ],
+    territory: TerritoryOption,
     requests: Annotated[
         Path,
         typer.Option("--requests", help="Planilha de pedidos (CSV, XLSX, GeoJSON, GeoPackage)."),
@@ -285,10 +280,7 @@ def assess_cmd(
     no_sheets: Annotated[
         bool, typer.Option("--sem-fichas", help="Não grava as fichas técnicas (fichas/).")
     ] = False,
-    rules: Annotated[
-        str,
-        typer.Option("--rules", help="Regras do município (nome em data/municipios ou caminho)."),
-    ] = "extrema",
+    rules: RulesOption = "extrema",
 ) -> None:
     """Avalia os pedidos pelos cinco critérios do Art. 9 e monta a classificação.
 
@@ -299,10 +291,10 @@ def assess_cmd(
     from geo_ip._util.atomic import repair_output_dir
     from geo_ip.outputs.files import write_outputs
     from geo_ip.pipeline import assess
-    from geo_ip.requests.privacy import load_key
+    from geo_ip.requests.cpf import load_key
 
     try:
-        today = _reference_date(reference)
+        today = reference_date(reference)
         rules_obj = load_rules(rules)
         repair_output_dir(out)  # a key a killed run left swapped out is put back first
         secret = load_key(key, create_at=out / ".chave_lgpd")
@@ -321,17 +313,28 @@ def assess_cmd(
                 today=today,
                 progress=step,
             )
-        if (cip_rules is None) != (cip_consumers is None):
-            raise GeoIPError(
-                "informe --cip-regras e --cip-consumidores juntos", field="--cip-regras"
-            )
-        if cip_rules is not None and cip_consumers is not None:
-            from geo_ip.cip.budget import program_cip
-
-            result.cip = program_cip(result, cip_rules, cip_consumers, cip_tariffs)
+        _program_cip(result, cip_rules, cip_consumers, cip_tariffs)
         files = write_outputs(result, out, maps=not no_maps, sheets=not no_sheets)
     except GeoIPError as exc:
         raise _fail(exc) from exc
+    _print_assessment(result)
+    print_written(files, out)
+
+
+def _program_cip(
+    result: Assessment, rules: str | None, consumers: Path | None, tariffs: str | None
+) -> None:
+    """Put the CIP figures (``--cip-regras`` and ``--cip-consumidores``) in ``result.cip``."""
+    if (rules is None) != (consumers is None):
+        raise GeoIPError("informe --cip-regras e --cip-consumidores juntos", field="--cip-regras")
+    if rules is not None and consumers is not None:
+        from geo_ip.cip.budget import program_cip
+
+        result.cip = program_cip(result, rules, consumers, tariffs)
+
+
+def _print_assessment(result: Assessment) -> None:
+    """Print the ranking, the situations, the budget, the unused rows and the CIP."""
     console.print(summary_table(result))
     counts = result.table["situacao"].value_counts()
     console.print(
@@ -354,7 +357,3 @@ def assess_cmd(
             )
     if result.cip:
         console.print(cip_lines(result.cip), highlight=False, soft_wrap=True)
-
-    console.print(f"{len(files)} arquivo(s) gravado(s) em [bold]{escape(str(out))}[/]:")
-    for line in output_listing(out):
-        console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)

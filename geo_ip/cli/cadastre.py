@@ -7,49 +7,45 @@ and whose subcommand ``audit`` compares the municipality's inventory with the BD
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from geo_ip.cli.console import console, err_console, output_listing
+from geo_ip._util.parse import format_brl, format_number
+from geo_ip.cli.console import (
+    RulesOption,
+    command_group,
+    console,
+    err_console,
+    figures_table,
+    print_warnings,
+    print_written,
+    reference_date,
+)
 from geo_ip.cli.console import fail as _fail
 from geo_ip.errors import GeoIPError
 from geo_ip.rules.config import load_rules
 
+if TYPE_CHECKING:
+    from geo_ip.cadastre.package import Cadastre
+
 __all__ = ["audit_cmd", "cadastre_app", "cadastre_cmd"]
 
-cadastre_app = typer.Typer(
-    no_args_is_help=False,
-    rich_markup_mode="rich",
-    add_completion=False,
-)
+cadastre_app = command_group(no_args_is_help=False)
 
-_RULES_HELP = "Regras do município (nome em data/municipios ou caminho)."
-_TARIFF_HELP = "Tarifa de iluminação pública B4a (R$/kWh), no lugar da do arquivo de regras."
-
-
-def _reference_date(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise GeoIPError(
-            f"data inválida ('{text}'): use AAAA-MM-DD", field="--data-referencia"
-        ) from exc
-
-
-def _number(value: float, digits: int) -> str:
-    text = f"{value:,.{digits}f}"
-    return text.replace(",", "X").replace(".", ",").replace("X", ".")
+TariffOption = Annotated[
+    float | None,
+    typer.Option(
+        "--tarifa",
+        help="Tarifa de iluminação pública B4a (R$/kWh), no lugar da do arquivo de regras.",
+    ),
+]
 
 
 def _money(value: float) -> str:
-    return "a definir" if value != value else f"R$ {_number(value, 2)}"
+    return "a definir" if value != value else format_brl(value)
 
 
 @cadastre_app.callback(invoke_without_command=True)
@@ -81,7 +77,7 @@ def cadastre_cmd(
         str | None,
         typer.Option("--cnpj", help="CNPJ da Prefeitura (obrigatório se as regras não o trazem)."),
     ] = None,
-    tariff: Annotated[float | None, typer.Option("--tarifa", help=_TARIFF_HELP)] = None,
+    tariff: TariffOption = None,
     reference: Annotated[
         str | None,
         typer.Option(
@@ -89,7 +85,7 @@ def cadastre_cmd(
             help="Data do ofício e limite das datas de execução (AAAA-MM-DD; padrão: hoje).",
         ),
     ] = None,
-    rules: Annotated[str, typer.Option("--rules", help=_RULES_HELP)] = "extrema",
+    rules: RulesOption = "extrema",
 ) -> None:
     """Monta o pacote de cadastro de IP na distribuidora (medida 060); audit: auditoria do cadastro.
 
@@ -120,20 +116,25 @@ def cadastre_cmd(
             removed=removed,
             cnpj=cnpj,
             tariff=tariff,
-            today=_reference_date(reference),
+            today=reference_date(reference),
         )
         files = write_cadastre(result, out)
     except GeoIPError as exc:
         raise _fail(exc) from exc
-    table = Table(title=f"Variação da fatura de IP — CNPJ {result.cnpj}")
-    for name in ("Movimento", "Pontos", "Carga (kW)", "kWh/mês", "R$/mês"):
-        table.add_column(name, justify="left" if name == "Movimento" else "right")
+    _print_package(result)
+    print_written(files, out)
+
+
+def _print_package(result: Cadastre) -> None:
+    """Print the change of the lighting bill, the checks of the input files and the notes."""
+    columns = ("Movimento", "Pontos", "Carga (kW)", "kWh/mês", "R$/mês")
+    table = figures_table(f"Variação da fatura de IP — CNPJ {result.cnpj}", columns)
     for row in result.invoice.to_dict("records"):
         table.add_row(
             str(row["movimento"]),
             str(int(row["pontos"])),
-            _number(float(row["carga_kw"]), 3),
-            _number(float(row["energia_kwh_mes"]), 2),
+            format_number(float(row["carga_kw"]), 3, trim=False),
+            format_number(float(row["energia_kwh_mes"]), 2, trim=False),
             _money(float(row["custo_rs_mes"])),
         )
     console.print(table)
@@ -148,11 +149,7 @@ def cadastre_cmd(
                 + ", ".join(f"{k}: {int(v)}" for k, v in counts.items()),
                 highlight=False,
             )
-    for note in result.notes:
-        console.print(f"[yellow]Aviso:[/] {escape(note)}", highlight=False, soft_wrap=True)
-    console.print(f"{len(files)} arquivo(s) gravado(s) em [bold]{escape(str(out))}[/]:")
-    for line in output_listing(out):
-        console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
+    print_warnings(result.notes)
 
 
 @cadastre_app.command("audit")
@@ -178,8 +175,8 @@ def audit_cmd(
             help="Código IBGE do município na BDGD (campo MUN do PIP); padrão: o das regras.",
         ),
     ] = None,
-    tariff: Annotated[float | None, typer.Option("--tarifa", help=_TARIFF_HELP)] = None,
-    rules: Annotated[str, typer.Option("--rules", help=_RULES_HELP)] = "extrema",
+    tariff: TariffOption = None,
+    rules: RulesOption = "extrema",
 ) -> None:
     """Compara o inventário de IP do Município com o cadastro da distribuidora (BDGD, PIP).
 
@@ -196,17 +193,15 @@ def audit_cmd(
         files = write_audit(result, out)
     except GeoIPError as exc:
         raise _fail(exc) from exc
-    table = Table(title="Auditoria do cadastro de IP (positivo: faturado a mais)")
-    for name in ("Situação", "Pontos", "kWh/mês", "R$/mês"):
-        table.add_column(name, justify="left" if name == "Situação" else "right")
+    columns = ("Situação", "Pontos", "kWh/mês", "R$/mês")
+    table = figures_table("Auditoria do cadastro de IP (positivo: faturado a mais)", columns)
     for row in result.summary.to_dict("records"):
         table.add_row(
             str(row["situacao"]),
             str(int(row["pontos"])),
-            _number(float(row["diferenca_kwh_mes"]), 1),
+            format_number(float(row["diferenca_kwh_mes"]), 1, trim=False),
             _money(float(row["diferenca_rs_mes"])),
         )
     console.print(table)
-    for note in result.notes:
-        console.print(f"[yellow]Aviso:[/] {escape(note)}", highlight=False, soft_wrap=True)
+    print_warnings(result.notes)
     console.print(f"{len(files)} arquivo(s) gravado(s) em [bold]{escape(str(out))}[/]")

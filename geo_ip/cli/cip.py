@@ -9,17 +9,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from geo_ip.cli.console import console, output_listing
+from geo_ip._util.parse import format_number
+from geo_ip.cli.console import console, figures_table, print_warnings, print_written
 from geo_ip.cli.console import fail as _fail
 from geo_ip.errors import GeoIPError
-
-
-def _br(number: float, digits: int = 2) -> str:
-    """``1234567.891`` → ``1.234.567,89``."""
-    return f"{number:,.{digits}f}".replace(",", "X").replace(".", ",").replace("X", ".")
 
 
 def annual_table(by_class: object, title: str) -> Table:
@@ -41,18 +36,17 @@ def annual_table(by_class: object, title: str) -> Table:
     from geo_ip.cip.engine import CLASS_LABELS
 
     assert isinstance(by_class, pd.DataFrame)
-    table = Table(title=title)
-    for name in ("Classe", "Unidades", "Faturas", "Isentas", "kWh na base", "CIP (R$)"):
-        table.add_column(name, justify="left" if name == "Classe" else "right")
+    columns = ("Classe", "Unidades", "Faturas", "Isentas", "kWh na base", "CIP (R$)")
+    table = figures_table(title, columns)
     for row in by_class.to_dict("records"):
         label = CLASS_LABELS.get(str(row["classe"]), "Total")
         table.add_row(
             f"[bold]{label}[/]" if label == "Total" else label,
-            _br(float(row["unidades_consumidoras"]), 0),
-            _br(float(row["faturas"]), 0),
-            _br(float(row["faturas_isentas"]), 0),
-            _br(float(row["kwh_base"]), 0),
-            _br(float(row["cip_rs"])),
+            format_number(float(row["unidades_consumidoras"]), 0, trim=False),
+            format_number(float(row["faturas"]), 0, trim=False),
+            format_number(float(row["faturas_isentas"]), 0, trim=False),
+            format_number(float(row["kwh_base"]), 0, trim=False),
+            format_number(float(row["cip_rs"]), 2, trim=False),
         )
     return table
 
@@ -114,17 +108,15 @@ def cip_cmd(
         else "CIP"
     )
     console.print(annual_table(result.by_class, title))
-    console.print(f"[bold]CIP no ano: R$ {_br(result.total_rs)}[/]", highlight=False)
+    total = format_number(result.total_rs, 2, trim=False)
+    console.print(f"[bold]CIP no ano: R$ {total}[/]", highlight=False)
     counts = result.reading.groupby("situacao")["linhas"].sum()
     console.print(
         "Linhas do arquivo: "
-        + ", ".join(f"{k}: {_br(float(v), 0)}" for k, v in counts.items())
+        + ", ".join(f"{k}: {format_number(float(v), 0, trim=False)}" for k, v in counts.items())
         + " (motivos em cip_leitura.csv)",
         highlight=False,
         soft_wrap=True,
     )
-    for warning in result.warnings:
-        console.print(f"[yellow]Aviso:[/] {escape(warning)}", highlight=False, soft_wrap=True)
-    console.print(f"{len(files)} arquivo(s) gravado(s) em [bold]{escape(str(out))}[/]:")
-    for line in output_listing(out):
-        console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
+    print_warnings(result.warnings)
+    print_written(files, out)

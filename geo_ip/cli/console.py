@@ -6,17 +6,37 @@ imports them to register their commands.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
 
 from geo_ip.errors import GeoIPError
 
-__all__ = ["STATE", "console", "err_console", "fail", "output_listing", "steps"]
+__all__ = [
+    "STATE",
+    "RulesOption",
+    "TerritoryOption",
+    "command_group",
+    "console",
+    "err_console",
+    "fail",
+    "figures_table",
+    "output_listing",
+    "print_warnings",
+    "print_written",
+    "reference_date",
+    "row_problems_table",
+    "steps",
+]
 
 console = Console()
 """Results (standard output)."""
@@ -24,6 +44,42 @@ err_console = Console(stderr=True)
 """Progress, log messages and errors (standard error)."""
 STATE = {"quiet": False}
 """Options of the whole command line (``--quiet``), set by :func:`geo_ip.cli.app.main`."""
+
+RulesOption = Annotated[
+    str,
+    typer.Option("--rules", help="Regras do município (nome em data/municipios ou caminho)."),
+]
+"""``--rules`` of every command that reads the municipality's rules (default ``extrema``)."""
+TerritoryOption = Annotated[
+    Path, typer.Option("--territory", help="Território (GeoPackage do geo-ip territory).")
+]
+"""``--territory`` of the commands that need the territory built by ``geo-ip territory``."""
+
+
+def command_group(help_text: str | None = None, *, no_args_is_help: bool = True) -> typer.Typer:
+    """Return a group of subcommands (``geo-ip requests``, ``rules``, ``cadastre``).
+
+    Parameters
+    ----------
+    help_text : str, optional
+        Help of the group (none: the callback's docstring).
+    no_args_is_help : bool, default True
+        Print the help when the group is called without a subcommand.
+
+    Returns
+    -------
+    typer.Typer
+        Mounted by :mod:`geo_ip.cli.app` with ``app.add_typer``.
+    """
+    # without a help of its own, the group takes its callback's docstring (geo-ip cadastre)
+    options: dict[str, Any] = {} if help_text is None else {"help": help_text}
+    return typer.Typer(
+        no_args_is_help=no_args_is_help,
+        rich_markup_mode="rich",
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        **options,
+    )
 
 
 @contextmanager
@@ -56,6 +112,102 @@ def fail(exc: GeoIPError) -> typer.Exit:
     """Print a geo_ip error in Portuguese on standard error; return the exit to raise."""
     err_console.print(f"[bold red]Erro:[/] {exc}", highlight=False, soft_wrap=True)
     return typer.Exit(code=exc.exit_code)
+
+
+def reference_date(text: str | None) -> date | None:
+    """Read ``--data-referencia`` (``AAAA-MM-DD``); None when not given.
+
+    Parameters
+    ----------
+    text : str, optional
+        The option's value.
+
+    Returns
+    -------
+    datetime.date or None
+        The date.
+
+    Raises
+    ------
+    GeoIPError
+        When the text is not an ISO date (the message names the option).
+    """
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise GeoIPError(
+            f"data inválida ('{text}'): use AAAA-MM-DD", field="--data-referencia"
+        ) from exc
+
+
+def print_warnings(notes: Iterable[str]) -> None:
+    """Print each warning of a command as ``Aviso: ...`` (text, never read as markup)."""
+    for note in notes:
+        console.print(f"[yellow]Aviso:[/] {escape(note)}", highlight=False, soft_wrap=True)
+
+
+def print_written(files: Sized, out: Path) -> None:
+    """Print how many files a command wrote into ``out``, then the folder's listing."""
+    console.print(f"{len(files)} arquivo(s) gravado(s) em [bold]{escape(str(out))}[/]:")
+    for line in output_listing(out):
+        console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
+
+
+def figures_table(title: str, columns: Iterable[str]) -> Table:
+    """Empty table of figures: the first column (the label) left, the numbers right.
+
+    Parameters
+    ----------
+    title : str
+        Table title.
+    columns : iterable of str
+        Column headers, the label's first.
+
+    Returns
+    -------
+    rich.table.Table
+        Without rows.
+    """
+    table = Table(title=title)
+    for i, name in enumerate(columns):
+        table.add_column(name, justify="right" if i else "left")
+    return table
+
+
+def row_problems_table(title: str, rows: Iterable[Any], styles: Mapping[str, str]) -> Table:
+    """Table of a spreadsheet's rows with their situation and problems (for the terminal).
+
+    Parameters
+    ----------
+    title : str
+        Table title (markup already escaped).
+    rows : iterable
+        Named tuples with ``linha``, ``protocolo``, ``situacao`` and ``problemas``
+        (problems separated by ``" | "``, one per line in the table).
+    styles : mapping of str to str
+        Style of each situation (none for a situation it lacks).
+
+    Returns
+    -------
+    rich.table.Table
+        Cell values as text, never read as markup (they may hold brackets).
+    """
+    table = Table(title=title)
+    table.add_column("Linha", justify="right", no_wrap=True)
+    table.add_column("Protocolo", no_wrap=True)
+    table.add_column("Situação", no_wrap=True)
+    table.add_column("Problemas", overflow="fold")
+    for row in rows:
+        situation = str(row.situacao)
+        table.add_row(
+            str(row.linha),
+            Text(str(row.protocolo)),
+            Text(situation, style=styles.get(situation, "")),
+            Text(str(row.problemas).replace(" | ", "\n")),
+        )
+    return table
 
 
 def output_listing(folder: Path) -> list[str]:

@@ -7,17 +7,24 @@ inside the command so that ``geo-ip --help`` stays fast.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
 
-from geo_ip.cli.console import console
+from geo_ip.cli.console import (
+    RulesOption,
+    TerritoryOption,
+    console,
+    row_problems_table,
+)
 from geo_ip.cli.console import fail as _fail
 from geo_ip.errors import GeoIPError
 from geo_ip.rules.config import load_rules
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _STYLE = {"ok": "green", "aviso": "yellow", "erro": "bold red"}
 _KINDS = (
@@ -31,9 +38,7 @@ _KINDS = (
 
 
 def geocode_cmd(
-    territory: Annotated[
-        Path, typer.Option("--territory", help="Território (GeoPackage do geo-ip territory).")
-    ],
+    territory: TerritoryOption,
     pedidos: Annotated[
         Path,
         typer.Option(
@@ -57,10 +62,7 @@ def geocode_cmd(
             "localizados na via.",
         ),
     ] = False,
-    rules: Annotated[
-        str,
-        typer.Option("--rules", help="Regras do município (nome em data/municipios ou caminho)."),
-    ] = "extrema",
+    rules: RulesOption = "extrema",
 ) -> None:
     """Confere, geocodifica (sem internet) e liga à malha viária cada pedido.
 
@@ -70,7 +72,7 @@ def geocode_cmd(
     """
     from geo_ip.requests.locate import locate_requests, located_report, write_csv
     from geo_ip.rules.provenance import stamp
-    from geo_ip.territory.store import read_metadata
+    from geo_ip.territory.reader import read_metadata
 
     try:
         rules_obj = load_rules(rules)
@@ -79,7 +81,11 @@ def geocode_cmd(
         write_csv(report, out)
     except GeoIPError as exc:
         raise _fail(exc) from exc
+    _print_report(report, pedidos, out)
 
+
+def _print_report(report: pd.DataFrame, pedidos: Path, out: Path) -> None:
+    """Print the count of each way of locating, the rows with a problem and the summary."""
     kinds = Table(title=f"Geocodificação de {escape(pedidos.name)}")
     kinds.add_column("Forma de localização")
     kinds.add_column("Pedidos", justify="right")
@@ -89,20 +95,8 @@ def geocode_cmd(
     console.print(kinds)
     flagged = report[report["situacao"] != "ok"]
     if len(flagged):
-        table = Table(title=f"Pedidos com aviso ou erro: {len(flagged)} de {len(report)}")
-        table.add_column("Linha", justify="right", no_wrap=True)
-        table.add_column("Protocolo", no_wrap=True)
-        table.add_column("Situação", no_wrap=True)
-        table.add_column("Problemas", overflow="fold")
-        for row in flagged.itertuples(index=False):
-            situacao = str(row.situacao)
-            table.add_row(
-                str(row.linha),
-                Text(str(row.protocolo)),
-                Text(situacao, style=_STYLE.get(situacao, "")),
-                Text(str(row.problemas).replace(" | ", "\n")),
-            )
-        console.print(table)
+        title = f"Pedidos com aviso ou erro: {len(flagged)} de {len(report)}"
+        console.print(row_problems_table(title, flagged.itertuples(index=False), _STYLE))
     status = report["situacao"].value_counts()
     console.print(
         f"Resumo: {int(status.get('ok', 0))} ok, {int(status.get('aviso', 0))} com aviso, "

@@ -1,35 +1,30 @@
 """``geo-ip requests``: commands on the municipality's requests spreadsheet (pedidos).
 
 Mounted by :mod:`geo_ip.cli.app` with ``app.add_typer(requests_app, name="requests")``.
-The shared console and error printer of :mod:`geo_ip.cli.app` are imported inside the
-command, so that importing this module never creates an import cycle; the intake
-module (pandas, geopandas...) is imported there too, to keep ``geo-ip --help`` fast.
+The console, the error printer and the problems table are shared with the other commands
+(:mod:`geo_ip.cli.console`); the intake module (pandas, geopandas...) is imported inside
+the command, to keep ``geo-ip --help`` fast.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
 
 from geo_ip._util.atomic import atomic_path
 from geo_ip._util.safe_cells import to_csv
-from geo_ip.cli.console import console
+from geo_ip.cli.console import RulesOption, command_group, console, row_problems_table
 from geo_ip.cli.console import fail as _fail
 from geo_ip.errors import GeoIPError, InputFileError
 from geo_ip.rules.config import load_rules
 
-requests_app = typer.Typer(
-    help="Pedidos (protocolos) do Município: conferência da planilha.",
-    no_args_is_help=True,
-    rich_markup_mode="rich",
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
+if TYPE_CHECKING:
+    import pandas as pd
+
+requests_app = command_group("Pedidos (protocolos) do Município: conferência da planilha.")
 
 TERMINAL_ROWS = 200
 """Rows of the problems table printed on the terminal; the report holds them all."""
@@ -50,10 +45,7 @@ def check_cmd(
             "no município.",
         ),
     ] = None,
-    rules: Annotated[
-        str,
-        typer.Option("--rules", help="Regras do município (nome em data/municipios ou caminho)."),
-    ] = "extrema",
+    rules: RulesOption = "extrema",
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Relatório CSV a gravar (UTF-8, vírgula).")
     ] = Path("relatorio_pedidos.csv"),
@@ -65,6 +57,17 @@ def check_cmd(
 
     Sai com código 1 se alguma linha tiver erro, 0 caso contrário.
     """
+    try:
+        report = _check(pedidos, territory, rules, out)
+    except GeoIPError as exc:
+        raise _fail(exc) from exc
+    _print_report(report, pedidos, out, todas)
+    if (report["situacao"] == "erro").any():
+        raise typer.Exit(code=1)
+
+
+def _check(pedidos: Path, territory: Path | None, rules: str, out: Path) -> pd.DataFrame:
+    """Check the spreadsheet and write its report to ``out``; return the report."""
     from geo_ip.requests.intake import (
         read_requests,
         requests_report,
@@ -72,23 +75,22 @@ def check_cmd(
         validate_requests,
     )
 
+    rules_obj = load_rules(rules)
+    boundary = territory_boundary(territory, rules_obj.municipio.codigo_ibge) if territory else None
+    checked = validate_requests(read_requests(pedidos), rules_obj, boundary=boundary)
+    report = requests_report(checked)
     try:
-        rules_obj = load_rules(rules)
-        boundary = (
-            territory_boundary(territory, rules_obj.municipio.codigo_ibge) if territory else None
-        )
-        checked = validate_requests(read_requests(pedidos), rules_obj, boundary=boundary)
-        report = requests_report(checked)
-        try:
-            with atomic_path(out) as tmp:  # never a half-written report
-                to_csv(report, tmp)  # text cells never read as formulas (issue 17)
-        except OSError as exc:
-            raise InputFileError(
-                f"não foi possível gravar o relatório ({exc.strerror})", path=out
-            ) from exc
-    except GeoIPError as exc:
-        raise _fail(exc) from exc
+        with atomic_path(out) as tmp:  # never a half-written report
+            to_csv(report, tmp)  # text cells never read as formulas (issue 17)
+    except OSError as exc:
+        raise InputFileError(
+            f"não foi possível gravar o relatório ({exc.strerror})", path=out
+        ) from exc
+    return report
 
+
+def _print_report(report: pd.DataFrame, pedidos: Path, out: Path, todas: bool) -> None:
+    """Print the rows with a problem (or every row, ``todas``) and the summary."""
     counts = {s: int((report["situacao"] == s).sum()) for s in ("ok", "aviso", "erro")}
     shown = report if todas else report[report["situacao"] != "ok"]
     if len(report) == 0:
@@ -101,21 +103,8 @@ def check_cmd(
             # the report holds every row: a city's spreadsheet would print for minutes
             title += f" (as primeiras {TERMINAL_ROWS} aqui; todas no relatório)"
             shown = shown.head(TERMINAL_ROWS)
-        table = Table(title=title)
-        table.add_column("Linha", justify="right", no_wrap=True)
-        table.add_column("Protocolo", no_wrap=True)
-        table.add_column("Situação", no_wrap=True)
-        table.add_column("Problemas", overflow="fold")
-        for row in shown.itertuples(index=False):
-            situacao = str(row.situacao)
-            # Text, not markup: cell values may contain brackets. CPFs are already masked.
-            table.add_row(
-                str(row.linha),
-                Text(str(row.protocolo)),
-                Text(situacao, style=_STYLE[situacao]),
-                Text(str(row.problemas).replace(" | ", "\n")),
-            )
-        console.print(table)
+        # CPFs are already masked in the report
+        console.print(row_problems_table(title, shown.itertuples(index=False), _STYLE))
     else:
         console.print(f"[green]Todos os {len(report)} pedidos estão ok.[/]", highlight=False)
     console.print(
@@ -124,5 +113,3 @@ def check_cmd(
         highlight=False,
         soft_wrap=True,
     )
-    if counts["erro"]:
-        raise typer.Exit(code=1)

@@ -1,8 +1,7 @@
 """``geo-ip rules``: the municipality rules files (``rules init``: a new municipality).
 
-Mounted by :mod:`geo_ip.cli.app` with ``app.add_typer(rules_app, name="rules")``. The
-shared console and error printer of :mod:`geo_ip.cli.app` are imported inside the
-command, so that importing this module never creates an import cycle.
+Mounted by :mod:`geo_ip.cli.app` with ``app.add_typer(rules_app, name="rules")``; the
+console and the error printer are shared with the other commands (:mod:`geo_ip.cli.console`).
 """
 
 from __future__ import annotations
@@ -13,19 +12,13 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from geo_ip.cli.console import console
+from geo_ip.cli.console import command_group, console
 from geo_ip.cli.console import fail as _fail
 from geo_ip.errors import GeoIPError, InputFileError
 
 __all__ = ["init_cmd", "rules_app"]
 
-rules_app = typer.Typer(
-    help="Regras do município (arquivos TOML de data/municipios).",
-    no_args_is_help=True,
-    rich_markup_mode="rich",
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
+rules_app = command_group("Regras do município (arquivos TOML de data/municipios).")
 
 
 @rules_app.command("init")

@@ -28,27 +28,14 @@ import pandas as pd
 
 from geo_ip._util.parse import number_column as _numbers
 from geo_ip.rules.config import Rules
+from geo_ip.schema import BENEFICIARIES, MATERIALS
 
 __all__ = ["BENEFICIARY_COLUMNS", "BOM_COLUMNS", "beneficiaries", "bill_of_materials"]
 
-BOM_COLUMNS = (
-    "postes_novos",
-    "bracos",
-    "luminarias",
-    "condutor_m",
-    "transformadores",
-    "custo_estimado_rs",
-)
-"""Columns added by :func:`bill_of_materials`."""
-BENEFICIARY_COLUMNS = (
-    "residencias_declaradas",
-    "residencias_consideradas",
-    "moradores_declarados",
-    "moradores_estimados",
-    "fonte_beneficiarios",
-    "custo_por_beneficiario_rs",
-)
-"""Columns added by :func:`beneficiaries`."""
+BOM_COLUMNS = tuple(MATERIALS)
+"""Columns added by :func:`bill_of_materials` (:data:`geo_ip.schema.MATERIALS`)."""
+BENEFICIARY_COLUMNS = tuple(BENEFICIARIES)
+"""Columns added by :func:`beneficiaries` (:data:`geo_ip.schema.BENEFICIARIES`)."""
 
 
 def bill_of_materials(paths: pd.DataFrame, rules: Rules) -> pd.DataFrame:

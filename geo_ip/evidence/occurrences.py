@@ -24,7 +24,8 @@ from pyproj import Transformer
 
 from geo_ip._util.parse import date_problems, parse_dates, quoted, slug, to_number
 from geo_ip.errors import InputFileError
-from geo_ip.sources.tables import GEOMETRY_PROBLEM, Schema, aliases_of, read_sheet
+from geo_ip.sources.tables import read_sheet
+from geo_ip.sources.tables_schema import GEOMETRY_PROBLEM, Schema, aliases_of
 
 log = logging.getLogger(__name__)
 
@@ -190,31 +191,72 @@ def read_occurrences(path: str | Path, crs: str, *, today: date | None = None) -
             "o arquivo de ocorrências não tem nenhuma linha de dados (só o cabeçalho)", path=path
         )
 
-    n = len(table)
     lines = table["linha"]
     where = "linha " + lines.astype(str) + ", "
-    blank = pd.Series([""] * n, dtype=str)
-
-    def column(name: str) -> pd.Series:
-        return table[name] if name in table.columns else blank
-
-    date_text = column("data")
+    date_text = _column(table, "data")
     dates, status = parse_dates(date_text, today)
-    problems = [date_problems(date_text, status, "data", blank="vazio")]
-    lat_text, lon_text = column("latitude"), column("longitude")
+    lat, lon, place_problems = _coordinates(table)
+    error_text = _join([date_problems(date_text, status, "data", blank="vazio"), *place_problems])
+    error = error_text != ""
+
+    type_text = _column(table, "tipo")
+    types, warn = _types(type_text)
+    motivo = _join([error_text, warn])
+    motivo = motivo.where(motivo == "", where + motivo)
+    situacao = np.where(error, "erro", np.where(warn != "", "aviso", "ok"))
+    out = gpd.GeoDataFrame(
+        {
+            "linha": lines,
+            "data": pd.Series(dates.to_numpy(), dtype="object"),
+            "tipo": types,
+            "tipo_informado": type_text,
+            "descricao": _column(table, "descricao"),
+            "latitude": lat,
+            "longitude": lon,
+            "situacao": pd.Series(situacao, dtype=str),
+            "motivo": motivo,
+        },
+        geometry=gpd.GeoSeries(_points(lat, lon, ~error.to_numpy(), crs), crs=crs),
+    )
+    _log_counts(path, out)
+    return out
+
+
+def _log_counts(path: Path, occurrences: gpd.GeoDataFrame) -> None:
+    """Log how many rows of the file are ok, warned about and refused."""
+    counts = occurrences["situacao"].value_counts()
+    log.info(
+        "arquivo '%s': %d ocorrência(s): %d ok, %d com aviso, %d com erro (fora das contagens)",
+        path,
+        len(occurrences),
+        counts.get("ok", 0),
+        counts.get("aviso", 0),
+        counts.get("erro", 0),
+    )
+
+
+def _column(table: pd.DataFrame, name: str) -> pd.Series:
+    """Column ``name`` of the file's table; blank text when the file has none."""
+    return table[name] if name in table.columns else pd.Series([""] * len(table), dtype=str)
+
+
+def _coordinates(table: pd.DataFrame) -> tuple[pd.Series, pd.Series, list[pd.Series]]:
+    """Latitude, longitude and the problems of each row's place (as numbers, NaN if not)."""
+    lat_text, lon_text = _column(table, "latitude"), _column(table, "longitude")
     lat, lon = to_number(lat_text, thousands=False), to_number(lon_text, thousands=False)
     if GEOMETRY_PROBLEM in table.columns:  # a point file: the coordinates are the geometry's
         geometry_problem = table[GEOMETRY_PROBLEM]
-        problems.append(
-            ("campo 'geometria': " + geometry_problem).where(geometry_problem != "", "")
-        )
+        problems = [("campo 'geometria': " + geometry_problem).where(geometry_problem != "", "")]
     else:
-        problems.append(_coordinate_problems(lat_text, lat, "latitude", 90))
-        problems.append(_coordinate_problems(lon_text, lon, "longitude", 180))
-    error_text = _join(problems)
-    error = error_text != ""
+        problems = [
+            _coordinate_problems(lat_text, lat, "latitude", 90),
+            _coordinate_problems(lon_text, lon, "longitude", 180),
+        ]
+    return lat, lon, problems
 
-    type_text = column("tipo")
+
+def _types(type_text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Each row's type (:func:`normalise_type`) and its warning (blank or unknown type)."""
     types = pd.Series([normalise_type(t) for t in type_text], dtype=str)
     warn = pd.Series("", index=type_text.index, dtype=str)
     warn = warn.mask(type_text == "", f"aviso: campo 'tipo': vazio; contada como '{UNKNOWN_TYPE}'")
@@ -229,11 +271,12 @@ def read_occurrences(path: str | Path, crs: str, *, today: date | None = None) -
         + ", ".join(OCCURRENCE_TYPES)
         + ")",
     )
-    motivo = _join([error_text, warn])
-    motivo = motivo.where(motivo == "", where + motivo)
-    situacao = np.where(error, "erro", np.where(warn != "", "aviso", "ok"))
+    return types, warn
 
-    valid = ~error.to_numpy()
+
+def _points(lat: pd.Series, lon: pd.Series, valid: np.ndarray, crs: str) -> np.ndarray:
+    """Points in ``crs`` of the ``valid`` rows (``lat``/``lon`` in EPSG:4326), None elsewhere."""
+    n = len(valid)
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
     if valid.any():
@@ -241,30 +284,7 @@ def read_occurrences(path: str | Path, crs: str, *, today: date | None = None) -
         x[valid], y[valid] = to_crs.transform(lon.to_numpy()[valid], lat.to_numpy()[valid])
     geometry = np.full(n, None, dtype=object)
     geometry[valid] = shapely.points(x[valid], y[valid])
-    out = gpd.GeoDataFrame(
-        {
-            "linha": lines,
-            "data": pd.Series(dates.to_numpy(), dtype="object"),
-            "tipo": types,
-            "tipo_informado": type_text,
-            "descricao": column("descricao"),
-            "latitude": lat,
-            "longitude": lon,
-            "situacao": pd.Series(situacao, dtype=str),
-            "motivo": motivo,
-        },
-        geometry=gpd.GeoSeries(geometry, crs=crs),
-    )
-    counts = out["situacao"].value_counts()
-    log.info(
-        "arquivo '%s': %d ocorrência(s): %d ok, %d com aviso, %d com erro (fora das contagens)",
-        path,
-        n,
-        counts.get("ok", 0),
-        counts.get("aviso", 0),
-        counts.get("erro", 0),
-    )
-    return out
+    return geometry
 
 
 def _join(parts: Sequence[pd.Series]) -> pd.Series:

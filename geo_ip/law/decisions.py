@@ -42,8 +42,9 @@ import pandas as pd
 
 from geo_ip._util.parse import cell_text, format_points
 from geo_ip.requests.intake_checks import fmt
-from geo_ip.rules.config import CRITERIA, Rules
-from geo_ip.schema import ACTS, DECISION_COLUMNS
+from geo_ip.rules.config import Rules
+from geo_ip.rules.law_locks import CRITERIA
+from geo_ip.schema import ACT_RESULTS, ACTS, DECISION_COLUMNS
 
 __all__ = [
     "ACTS",
@@ -82,7 +83,7 @@ def apply(table: pd.DataFrame, decisions: pd.DataFrame, rules: Rules) -> pd.Data
     ----------
     table : pandas.DataFrame
         The evidence table with ``protocolo`` and ``sugerido_<c>`` for every criterion
-        ``c`` of :data:`geo_ip.rules.config.CRITERIA` (NaN when no suggestion was possible).
+        ``c`` of :data:`geo_ip.rules.law_locks.CRITERIA` (NaN when no suggestion was possible).
     decisions : pandas.DataFrame
         Valid decisions from :func:`geo_ip.requests.decision_file.read_decisions` (``protocolo``,
         ``criterio``, ``pontos``, ``motivacao``; optional ``membro``, ``data``). May be
@@ -153,11 +154,8 @@ def apply(table: pd.DataFrame, decisions: pd.DataFrame, rules: Rules) -> pd.Data
 
 # --- acts without points (Art. 4 §2, III; Art. 11; Art. 12) ---------------------------------
 
-ACT_COLUMNS = (
-    "art11_decidido", "art12_decidido", "ordem_ato", "decisao_art11", "decisao_art12",
-    "procedimento_art12", "decisao_hipossuficiencia", "decisao_localizacao",
-)  # fmt: skip
-"""Columns added by :func:`apply_acts`."""
+ACT_COLUMNS = tuple(ACT_RESULTS)
+"""Columns added by :func:`apply_acts`, in order (:data:`geo_ip.schema.ACT_RESULTS`)."""
 
 
 def _act_text(record: Mapping[Hashable, Any]) -> str:

@@ -42,7 +42,8 @@ from pyproj import Transformer
 from geo_ip._util.parse import number_column as _numbers
 from geo_ip.law.scoring import format_brl, format_number
 from geo_ip.network.roads import SNAP_COLUMNS, RoadIndex
-from geo_ip.rules.config import CRITERIA
+from geo_ip.rules.law_locks import CRITERIA
+from geo_ip.schema import RANGES
 
 __all__ = [
     "CANDIDATE_SAMPLES",
@@ -63,13 +64,10 @@ CANDIDATE_SAMPLES = 9
 request's own point."""
 CONFIRMED = "localizacao_confirmada"
 """``geocodificacao`` of a request whose place the Commission confirmed."""
-RANGE_COLUMNS = (
-    "posicoes_avaliadas", "extensao_min_m", "extensao_max_m", "postes_min", "postes_max",
-    "custo_min_rs", "custo_max_rs", "pontuacao_sugerida_min", "pontuacao_sugerida_max",
-)  # fmt: skip
-"""Columns added by :func:`collapse`: the positions assessed (1 when the place is sure)
-and the minimum and maximum of ``distancia_rede_m``, ``postes_novos``,
-``custo_estimado_rs`` and the suggested total over them."""
+RANGE_COLUMNS = tuple(RANGES)
+"""Columns added by :func:`collapse` (:data:`geo_ip.schema.RANGES`): the positions
+assessed (1 when the place is sure) and the minimum and maximum of ``distancia_rede_m``,
+``postes_novos``, ``custo_estimado_rs`` and the suggested total over them."""
 _LOCATION_PROBLEMS = (
     "não localizado:",
     "aviso: localizado só pelo",
@@ -176,27 +174,68 @@ def confirm_places(
         columns again, and the located point's problems replaced (a request that was an
         error only because it could not be located is ``ok`` or ``aviso`` now).
     """
-    if decisions.empty or "latitude" not in decisions.columns:
+    rows, lat, lon, lines = _confirmed_places(located, decisions)
+    if rows.size == 0:
         return located
+    out = located.copy()
+    x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    before = out["geocodificacao"].astype(str).to_numpy()[rows]
+    snapped = roads().snap(x, y, max_distance_m)
+    _write_places(out, rows, (lat, lon, lines), snapped, x, y)
+    texts, states = _confirmed_problems(
+        [str(v) for v in out["problemas"].fillna("").to_numpy()[rows]],
+        [str(v) for v in out["situacao"].to_numpy()[rows]],
+        list(before == "falhou"),
+        _far_texts(snapped, max_distance_m),
+    )
+    labels = out.index[rows]
+    out.loc[labels, "problemas"] = texts
+    out.loc[labels, "situacao"] = states
+    log.info("local confirmado pela Comissão: %d pedido(s)", rows.size)
+    return out
+
+
+def _confirmed_places(
+    located: pd.DataFrame, decisions: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """Find the rows with a ``localizacao`` decision: row, latitude, longitude, file line."""
+    none: tuple[np.ndarray, np.ndarray, np.ndarray, list[int]] = (
+        np.zeros(0, dtype="int64"),
+        np.zeros(0),
+        np.zeros(0),
+        [],
+    )
+    if decisions.empty or "latitude" not in decisions.columns:
+        return none
     chosen = decisions[decisions["criterio"].astype(str) == "localizacao"]
     if chosen.empty:
-        return located
+        return none
     place = {
         str(r["protocolo"]): (float(r["latitude"]), float(r["longitude"]), int(r["linha"]))
         for r in chosen.to_dict("records")
     }
     protocols = located["protocolo"].astype(str).to_numpy(dtype=object)
     rows = np.flatnonzero([p in place for p in protocols])
-    if rows.size == 0:
-        return located
-    out = located.copy()
     lat = np.array([place[p][0] for p in protocols[rows]], dtype=float)
     lon = np.array([place[p][1] for p in protocols[rows]], dtype=float)
-    lines = [place[p][2] for p in protocols[rows]]
-    x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    before = out["geocodificacao"].astype(str).to_numpy()[rows]
-    snapped = roads().snap(x, y, max_distance_m)
+    return rows, lat, lon, [place[p][2] for p in protocols[rows]]
+
+
+def _write_places(
+    out: pd.DataFrame,
+    rows: np.ndarray,
+    place: tuple[np.ndarray, np.ndarray, list[int]],
+    snapped: pd.DataFrame,
+    x: np.ndarray,
+    y: np.ndarray,
+) -> None:
+    """Write the confirmed places (latitude, longitude, decision line) into ``out``, in place.
+
+    The coordinates and their snapping, the geocoding as confirmed, no uncertainty and no
+    candidate stretch.
+    """
+    lat, lon, lines = place
     labels = out.index[rows]
     for column in ("latitude", "longitude"):
         out[column] = pd.to_numeric(out[column], errors="coerce").astype("float64")
@@ -214,24 +253,18 @@ def confirm_places(
     trechos = out["trecho_candidato"].to_numpy(dtype=object).copy()
     trechos[rows] = None
     out["trecho_candidato"] = pd.Series(trechos, index=out.index, dtype=object)
+
+
+def _far_texts(snapped: pd.DataFrame, max_distance_m: float) -> list[str]:
+    """Warning of each confirmed place farther than ``max_distance_m`` from every road."""
     far = snapped["fora_da_malha"].to_numpy(dtype=bool)
     distance = snapped["distancia_via_m"].to_numpy(dtype=float)
-    far_text = [
+    return [
         f"aviso: fora_da_malha — a {d:.0f} m da via mais próxima (limite {max_distance_m:g} m)"
         if f
         else ""
         for f, d in zip(far, distance, strict=True)
     ]
-    texts, states = _confirmed_problems(
-        [str(v) for v in out["problemas"].fillna("").to_numpy()[rows]],
-        [str(v) for v in out["situacao"].to_numpy()[rows]],
-        list(before == "falhou"),
-        far_text,
-    )
-    out.loc[labels, "problemas"] = texts
-    out.loc[labels, "situacao"] = states
-    log.info("local confirmado pela Comissão: %d pedido(s)", rows.size)
-    return out
 
 
 def pending_places(located: pd.DataFrame, limit_m: float) -> pd.Series:
@@ -456,61 +489,67 @@ def site_checks(table: pd.DataFrame, limit_m: float) -> pd.Series:
     pending = np.flatnonzero(table["localizacao_pendente"].to_numpy(dtype=bool) & ~errors)
     if pending.size == 0:
         return pd.Series(out, index=table.index, dtype=object)
-
-    def text(column: str) -> list[str]:
-        if column not in table.columns:
-            return [""] * len(pending)
-        return [
-            "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
-            for v in table[column].to_numpy(dtype=object)[pending]
-        ]
-
     stretch = table["trecho_candidato"].to_numpy(dtype=object)[pending]
     lengths = [
         float(shapely.length(g)) if isinstance(g, shapely.Geometry) else np.nan for g in stretch
     ]
     radius = _numbers(table, "incerteza_m")[pending]
     ranges = {c: _numbers(table, c)[pending] for c in RANGE_COLUMNS}
-
-    def metres(v: float) -> str:
-        return f"{format_number(v, 0)} m"
-
-    def count(v: float) -> str:
-        return format_number(v, 0)
-
-    for j, (i, method, street, via, bairro) in enumerate(
-        zip(
-            pending,
-            text("geocodificacao"),
-            text("logradouro_encontrado"),
-            text("logradouro_via"),
-            text("bairro_encontrado"),
-            strict=True,
-        )
-    ):
-        where = _place_text(method, street or via, bairro)
-        size = "" if np.isnan(lengths[j]) else f"trecho candidato de {metres(lengths[j])}; "
-        extension = _range_phrase(
-            "a extensão até a rede", ranges["extensao_min_m"][j], ranges["extensao_max_m"][j],
-            metres, "não pôde ser estimada",
-        )  # fmt: skip
-        poles = _range_phrase(
-            "o número de postes novos", ranges["postes_min"][j], ranges["postes_max"][j],
-            count, "não pôde ser estimado",
-        )  # fmt: skip
-        cost = _range_phrase(
-            "o custo", ranges["custo_min_rs"][j], ranges["custo_max_rs"][j], format_brl,
-            "não pôde ser estimado",
-        )  # fmt: skip
-        out[i] = (
-            f"Confirmar no local a posição do pedido{where} ({size}incerteza "
-            + (
-                f"de {metres(radius[j])}, acima do limite de {metres(limit_m)}"
-                if np.isfinite(radius[j])
-                else "desconhecida"
+    places = zip(
+        *(
+            _texts(table, column, pending)
+            for column in (
+                "geocodificacao", "logradouro_encontrado", "logradouro_via", "bairro_encontrado"
             )
-            + f"): {extension}, "
-            f"{poles} e {cost}; registre o local confirmado como decisão 'localizacao', com "
-            "latitude e longitude."
+        ),
+        strict=True,
+    )  # fmt: skip
+    for j, (method, street, via, bairro) in enumerate(places):
+        where = _place_text(method, street or via, bairro)
+        size = "" if np.isnan(lengths[j]) else f"trecho candidato de {_metres(lengths[j])}; "
+        uncertainty = (
+            f"de {_metres(radius[j])}, acima do limite de {_metres(limit_m)}"
+            if np.isfinite(radius[j])
+            else "desconhecida"
+        )
+        out[pending[j]] = (
+            f"Confirmar no local a posição do pedido{where} ({size}incerteza {uncertainty}): "
+            f"{_ranges_text(ranges, j)}; registre o local confirmado como decisão "
+            "'localizacao', com latitude e longitude."
         )
     return pd.Series(out, index=table.index, dtype=object)
+
+
+def _texts(table: pd.DataFrame, column: str, rows: np.ndarray) -> list[str]:
+    """Read a column's stripped strings at ``rows`` (``""``: None, NaN or no column)."""
+    if column not in table.columns:
+        return [""] * len(rows)
+    return [
+        "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+        for v in table[column].to_numpy(dtype=object)[rows]
+    ]
+
+
+def _metres(v: float) -> str:
+    return f"{format_number(v, 0)} m"
+
+
+def _whole(v: float) -> str:
+    return format_number(v, 0)
+
+
+def _ranges_text(ranges: dict[str, np.ndarray], j: int) -> str:
+    """Say the ranges of the ``j``-th pending request: extension, new poles and cost."""
+    extension = _range_phrase(
+        "a extensão até a rede", ranges["extensao_min_m"][j], ranges["extensao_max_m"][j],
+        _metres, "não pôde ser estimada",
+    )  # fmt: skip
+    poles = _range_phrase(
+        "o número de postes novos", ranges["postes_min"][j], ranges["postes_max"][j],
+        _whole, "não pôde ser estimado",
+    )  # fmt: skip
+    cost = _range_phrase(
+        "o custo", ranges["custo_min_rs"][j], ranges["custo_max_rs"][j], format_brl,
+        "não pôde ser estimado",
+    )  # fmt: skip
+    return f"{extension}, {poles} e {cost}"

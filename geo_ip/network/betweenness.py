@@ -191,9 +191,7 @@ def _halves(
     first, second = sources[: len(sources) // 2], sources[len(sources) // 2 :]
     if cores() < 2:
         return _source_counts(shared, first) + _source_counts(shared, second)
-    running = start(
-        "geo_ip.network.betweenness._source_counts", shared, [second], what="intermediação"
-    )
+    running = start(_source_counts, shared, [second], what="intermediação")
     mine = _source_counts(shared, first)
     (theirs,) = running.collect()
     if theirs is None:
@@ -255,19 +253,9 @@ def edge_betweenness(
     if not float(sample).is_integer() or sample < 1:
         raise ValueError(f"amostra de intermediação inválida: {sample!r} (inteiro >= 1)")
     sample = int(sample)
-    u = roads["u"].to_numpy(dtype="int64")
-    v = roads["v"].to_numpy(dtype="int64")
-    length = pd.to_numeric(roads["length"], errors="coerce").to_numpy(dtype="float64")
-    length = np.where(np.isfinite(length), np.maximum(length, _MIN_EDGE_LENGTH_M), np.inf)
-    nodes = np.unique(np.concatenate([u, v]))
-    n = len(nodes)
+    n, pairs, unique = _undirected(roads)
     if n < 2:
         return np.zeros(len(roads)), np.full(len(roads), 100.0)
-    lo = np.searchsorted(nodes, np.minimum(u, v))
-    hi = np.searchsorted(nodes, np.maximum(u, v))
-    pairs = pd.DataFrame({"lo": lo, "hi": hi, "length": length})
-    unique = pairs[(lo != hi) & np.isfinite(length)]
-    unique = unique.groupby(["lo", "hi"], as_index=False, sort=True)["length"].min()
     if sample >= n:
         sources = np.arange(n)
     else:
@@ -282,7 +270,33 @@ def edge_betweenness(
         counts = _halves(shared, sources)
     else:
         counts = _source_counts(shared, sources)
-    values = counts / (len(sources) * (n - 1))
+    return _per_row(counts / (len(sources) * (n - 1)), pairs, unique)
+
+
+def _undirected(roads: pd.DataFrame) -> tuple[int, pd.DataFrame, pd.DataFrame]:
+    """Make the network undirected, one edge per pair of nodes numbered in id order.
+
+    Returns the number of nodes, the node pair (``lo``, ``hi``) and ``length`` of every
+    row of ``roads`` (zero-length edges lengthened, no finite length: inf), and the
+    undirected edges: the shortest of each pair, self-loops and infinite lengths left out.
+    """
+    u = roads["u"].to_numpy(dtype="int64")
+    v = roads["v"].to_numpy(dtype="int64")
+    length = pd.to_numeric(roads["length"], errors="coerce").to_numpy(dtype="float64")
+    length = np.where(np.isfinite(length), np.maximum(length, _MIN_EDGE_LENGTH_M), np.inf)
+    nodes = np.unique(np.concatenate([u, v]))
+    lo = np.searchsorted(nodes, np.minimum(u, v))
+    hi = np.searchsorted(nodes, np.maximum(u, v))
+    pairs = pd.DataFrame({"lo": lo, "hi": hi, "length": length})
+    unique = pairs[(lo != hi) & np.isfinite(length)]
+    unique = unique.groupby(["lo", "hi"], as_index=False, sort=True)["length"].min()
+    return len(nodes), pairs, unique
+
+
+def _per_row(
+    values: npt.NDArray[np.float64], pairs: pd.DataFrame, unique: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """Betweenness of each row (0 off the undirected edges) and its percentile rank."""
     lookup = pd.MultiIndex.from_frame(unique[["lo", "hi"]])
     at = lookup.get_indexer(pd.MultiIndex.from_frame(pairs[["lo", "hi"]]))
     per_row = np.where(at >= 0, values[np.maximum(at, 0)] if len(values) else 0.0, 0.0)

@@ -370,23 +370,7 @@ def assemble_paths(
     """
     k = len(edge)
     requests = np.arange(k, dtype="int64")
-    # walk up the forest from every request's node at once: (request, step, child)
-    walkers = requests[via]
-    cur = node[via].astype("int64")
-    steps: list[tuple[IntArray, IntArray, IntArray]] = []
-    depth = 0
-    root = np.where(via, node, -1).astype("int64")
-    while walkers.size:
-        up = pred[cur]
-        going = up >= 0
-        steps.append((walkers[going], np.full(int(going.sum()), depth, "int64"), cur[going]))
-        root[walkers[~going]] = cur[~going]
-        walkers, cur = walkers[going], up[going]
-        depth += 1
-    owner_chain = np.concatenate([s[0] for s in steps]) if steps else np.zeros(0, "int64")
-    step_chain = np.concatenate([s[1] for s in steps]) if steps else np.zeros(0, "int64")
-    child = np.concatenate([s[2] for s in steps]) if steps else np.zeros(0, "int64")
-
+    owner_chain, step_chain, child, root = _walk_up(pred, via, node)
     # leaving the element: towards the request (same edge) or the end of the edge that is
     # the root (the 'a' end when it is both ends and the element is in its first half)
     q = sample
@@ -395,15 +379,9 @@ def assemble_paths(
     r = np.maximum(root, 0)
     via_a = (edges.a[e0] == r) & ((edges.b[e0] != r) | (s0 <= edges.length[e0] / 2))
     to0 = np.where(via, np.where(via_a, 0.0, edges.length[e0]), t)
-    # chain edges, root first: the edge from pred to child, as stored, ending at the child
-    ce = pred_edge[child] if child.size else np.zeros(0, "int64")
-    forward = edges.b[ce] == child
     n_chain = np.bincount(owner_chain, minlength=k)
     chain_rank = 2 + (n_chain[owner_chain] - 1 - step_chain)
-    cp, cv = _expand(edges, ce)
-    cpos = cv - edges.off[ce][cp]
-    csize = (edges.off[ce + 1] - edges.off[ce])[cp]
-    cpos = np.where(forward[cp], cpos, csize - 1 - cpos)
+    cp, cv, cpos = _chain_vertices(edges, pred_edge[child] if child.size else child, child)
     # cut pieces: from the attachment along its edge, and the last stretch to the request
     vr = requests[via]
     cut = _Pieces(
@@ -420,6 +398,48 @@ def assemble_paths(
     coords = np.vstack([sample_xy[q], xy, edges.xy[cv]])
     order = np.lexsort((pos, rank, owner))
     return owner[order], coords[order]
+
+
+def _walk_up(
+    pred: IntArray, via: BoolArray, node: IntArray
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """Walk up the forest from the node of every request reached through one, all at once.
+
+    Returns, for every step of every walk, the request, the step (0 at the request's
+    node) and the node left (the child of its predecessor); and the root each request's
+    walk ends at (-1 for the requests not reached through a node).
+    """
+    walkers = np.arange(len(via), dtype="int64")[via]
+    cur = node[via].astype("int64")
+    steps: list[tuple[IntArray, IntArray, IntArray]] = []
+    depth = 0
+    root = np.where(via, node, -1).astype("int64")
+    while walkers.size:
+        up = pred[cur]
+        going = up >= 0
+        steps.append((walkers[going], np.full(int(going.sum()), depth, "int64"), cur[going]))
+        root[walkers[~going]] = cur[~going]
+        walkers, cur = walkers[going], up[going]
+        depth += 1
+    owner_chain = np.concatenate([s[0] for s in steps]) if steps else np.zeros(0, "int64")
+    step_chain = np.concatenate([s[1] for s in steps]) if steps else np.zeros(0, "int64")
+    child = np.concatenate([s[2] for s in steps]) if steps else np.zeros(0, "int64")
+    return owner_chain, step_chain, child, root
+
+
+def _chain_vertices(
+    edges: EdgeArrays, chain_edge: IntArray, child: IntArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Vertices of the chain edges, each as stored, in the order that ends at its child.
+
+    Returns the chain step of each vertex, the vertex (index in ``edges.xy``) and its
+    position along the way from the predecessor to the child.
+    """
+    forward = edges.b[chain_edge] == child
+    cp, cv = _expand(edges, chain_edge)
+    cpos = cv - edges.off[chain_edge][cp]
+    csize = (edges.off[chain_edge + 1] - edges.off[chain_edge])[cp]
+    return cp, cv, np.where(forward[cp], cpos, csize - 1 - cpos)
 
 
 def _rank_within(group: IntArray) -> IntArray:

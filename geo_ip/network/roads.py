@@ -15,20 +15,10 @@ import shapely
 
 from geo_ip._util.parallel import cores
 from geo_ip.network.kernels import nearest
+from geo_ip.schema import SNAPPED
 
-SNAP_COLUMNS = [
-    "aresta_u",
-    "aresta_v",
-    "aresta_key",
-    "posicao_aresta_m",
-    "x_via",
-    "y_via",
-    "logradouro_via",
-    "hierarquia_via",
-    "distancia_via_m",
-    "fora_da_malha",
-]
-"""Columns added by :func:`snap_points`, in order."""
+SNAP_COLUMNS = list(SNAPPED)
+"""Columns added by :meth:`RoadIndex.snap`, in order (:data:`geo_ip.schema.SNAPPED`)."""
 
 
 class RoadIndex:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -45,6 +46,7 @@ __all__ = [
     "place_ranges",
     "surface",
     "timestamp",
+    "worst_case",
     "yes_no",
 ]
 
@@ -295,6 +297,29 @@ def place_ranges(row: Any) -> list[str]:
     return out
 
 
+def worst_case(text: str, low: Any, high: Any, span: Callable[[Any, Any], str]) -> str:
+    """Mark a figure of a request pending location as its worse case, with its range.
+
+    Parameters
+    ----------
+    text : str
+        The figure at the worse position (``"R$ 9.000,00"``).
+    low, high : object
+        The least and the most over the candidate stretch (cells, maybe missing).
+    span : callable
+        Formats the two as ``"A a B"``.
+
+    Returns
+    -------
+    str
+        ``"R$ 9.000,00 (pior caso; de R$ 5.000,00 a R$ 9.000,00 no trecho candidato)"``,
+        or ``"R$ 9.000,00 (pior caso)"`` when the range is unknown.
+    """
+    if is_missing(low) or is_missing(high):
+        return f"{text} (pior caso)"
+    return f"{text} (pior caso; de {span(low, high)} no trecho candidato)"
+
+
 def surface(row: dict[str, Any]) -> str:
     """Describe the road surface of a request in Portuguese (OSM ``surface`` tag)."""
     tag = clean(row.get("superficie_via"))
@@ -357,6 +382,16 @@ _ITEM_GROUPS = (
 _MAX_NAMED_ITEMS = 8
 
 
+def _first(
+    items: list[dict[str, Any]], describe: Callable[[dict[str, Any]], str], more: str = ""
+) -> list[str]:
+    """Describe the first :data:`_MAX_NAMED_ITEMS` items, then say how many more there are."""
+    parts = [describe(e) for e in items[:_MAX_NAMED_ITEMS]]
+    if len(items) > _MAX_NAMED_ITEMS:
+        parts.append(f"e mais {len(items) - _MAX_NAMED_ITEMS}{more}")
+    return parts
+
+
 def _named(rows: list[dict[str, Any]], labels: Labels) -> list[str]:
     """Named items with category and distance; unnamed ones counted per category."""
     named = [e for e in rows if clean(e.get("nome"))]
@@ -366,13 +401,14 @@ def _named(rows: list[dict[str, Any]], labels: Labels) -> list[str]:
             unnamed.setdefault(labels.facility(e.get("categoria")), []).append(
                 float(e.get("distancia_m") or 0.0)
             )
-    parts = [
-        f"{clean(e.get('nome'))} ({labels.facility(e.get('categoria')).lower()}, "
-        f"{num(e.get('distancia_m'), 1, 'm')})"
-        for e in named[:_MAX_NAMED_ITEMS]
-    ]
-    if len(named) > _MAX_NAMED_ITEMS:
-        parts.append(f"e mais {len(named) - _MAX_NAMED_ITEMS} com nome")
+    parts = _first(
+        named,
+        lambda e: (
+            f"{clean(e.get('nome'))} ({labels.facility(e.get('categoria')).lower()}, "
+            f"{num(e.get('distancia_m'), 1, 'm')})"
+        ),
+        " com nome",
+    )
     for label, distances in unnamed.items():
         span = num(min(distances), 1, "m")
         if len(distances) > 1:
@@ -421,13 +457,13 @@ def evidence_items(
         rows = [e for e in entries.get(key) or [] if isinstance(e, dict)]
         rows.sort(key=lambda e: float(e.get("distancia_m") or 0.0))
         if key == "ocorrencias":
-            parts = [
-                f"{labels.occurrence(e.get('tipo')).lower() or 'ocorrência'} em "
-                f"{br_date(e.get('data'))} a {num(e.get('distancia_m'), 1, 'm')}"
-                for e in rows[:_MAX_NAMED_ITEMS]
-            ]
-            if len(rows) > _MAX_NAMED_ITEMS:
-                parts.append(f"e mais {len(rows) - _MAX_NAMED_ITEMS}")
+            parts = _first(
+                rows,
+                lambda e: (
+                    f"{labels.occurrence(e.get('tipo')).lower() or 'ocorrência'} em "
+                    f"{br_date(e.get('data'))} a {num(e.get('distancia_m'), 1, 'm')}"
+                ),
+            )
         else:
             parts = _named(rows, labels)
         value = counts[key]

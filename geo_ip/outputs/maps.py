@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from geo_ip._util.paths import resource_dir
 from geo_ip.errors import CatalogError
 from geo_ip.outputs.styles import LAYER_NAMES, layer_style
-from geo_ip.rules.config import Assessment as AssessmentRules
+from geo_ip.rules.sections import Assessment as AssessmentRules
 from geo_ip.sources.catalog import Catalog, load_catalog
 
 __all__ = [
@@ -176,8 +176,9 @@ class SheetMap(_Frozen):
     faixa : SheetStrip, optional
         The strip of the buildings counted (not drawn when absent).
     contornos : dict of str to str
-        Outline colour of the points of a layer (a catalog layer or ``via_pedido``, whose
-        point is the request's point on the road); no outline when absent.
+        Outline colour of the points of a layer on the sheet only, over the one of
+        ``maps/cores.toml`` (``[contornos]``, shared with the web map,
+        :func:`geo_ip.outputs.palette.load_palette`); usually empty.
     """
 
     faixa: SheetStrip | None = None
@@ -332,7 +333,7 @@ def merged_rings(spec: MapSpec, rules: AssessmentRules) -> list[tuple[float, tup
     ----------
     spec : MapSpec
         The request map's composition.
-    rules : geo_ip.rules.config.Assessment
+    rules : geo_ip.rules.sections.Assessment
         ``[avaliacao]`` of the rules (the radii).
 
     Returns

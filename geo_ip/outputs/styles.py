@@ -28,16 +28,11 @@ from geo_ip.sources.catalog import (
 
 __all__ = [
     "LAYER_NAMES",
-    "NEUTRAL_COLOUR",
     "LayerStyle",
     "OutputLayer",
     "SymbolClass",
     "layer_style",
 ]
-
-NEUTRAL_COLOUR = "#7f8c8d"
-"""Grey of what neither the catalog nor a map composition describes: a GeoPackage layer
-outside the catalog (QGIS), a class left without one, a group of evidence no map lists."""
 
 
 class _Frozen(BaseModel):

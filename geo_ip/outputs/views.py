@@ -1,6 +1,6 @@
 """The tables every writer of an assessment shares: public and internal views, file stems.
 
-The CSV and workbook writers (:mod:`geo_ip.outputs.files`), the web maps
+The CSV and workbook writers (:mod:`geo_ip.outputs.tables`), the web maps
 (:mod:`geo_ip.outputs.web.webmap`), the QGIS package and the technical sheets
 (:mod:`geo_ip.outputs.sheets.sheets`) all take the requests from here, in the same order
 and with the same redaction, and name each request's files with the same
@@ -23,16 +23,18 @@ import shapely
 
 from geo_ip._util.parse import number_column
 from geo_ip.law.ranking import PENDING
-from geo_ip.pipeline import Assessment, criteria_columns
+from geo_ip.pipeline import Assessment
 from geo_ip.requests import privacy
+from geo_ip.schema import RANKING_INTERNAL, RANKING_PUBLIC
 
 __all__ = [
     "GROUP_ORDER",
     "HARDSHIP_LABELS",
-    "INTERNAL_EXTRA",
+    "INTERNAL_COLUMNS",
     "PUBLIC_COLUMNS",
     "RESERVED_GROUPS",
     "STEM_LENGTH",
+    "applicant_names",
     "export_table",
     "internal_ranking",
     "ordered_rows",
@@ -43,20 +45,9 @@ __all__ = [
 ]
 
 
-PUBLIC_COLUMNS = (
-    "protocolo", "posicao", "situacao", "pontuacao_total",
-    *criteria_columns("pont_"), *criteria_columns("sugerido_"),
-    "residencias", "moradores_estimados", "hierarquia_via", "logradouro",
-    "distancia_rede_m", "distancia_rede_reta_m", "metodo_distancia", "postes_novos",
-    "transformador", "custo_estimado_rs", "custo_por_beneficiario_rs",
-    "percentual_municipio", "custo_municipio_rs", "selecionado_orcamento", "motivos",
-    "fundamento_inelegibilidade", "condicao_hipossuficiencia", "indicio_art12", "linha",
-    "data_protocolo", "tipo", "geocodificacao", "incerteza_m", "confirmar_no_local",
-    "extensao_min_m", "extensao_max_m", "postes_min", "postes_max", "custo_min_rs",
-    "custo_max_rs", "pontuacao_sugerida_min", "pontuacao_sugerida_max", "bairro", "latitude",
-    "longitude",
-)  # fmt: skip
-"""Columns of ``ranking.csv``, in order (the first ones are those of issue 4).
+PUBLIC_COLUMNS = tuple(RANKING_PUBLIC)
+"""Columns of ``ranking.csv``, in order (:data:`geo_ip.schema.RANKING_PUBLIC`), then
+``proveniencia``; the first ones are those of issue 4.
 
 Hardship appears only as its public condition (``condicao_hipossuficiencia``:
 comprovada, pendente, não comprovada, não exigida), never how it was proven. The
@@ -96,14 +87,10 @@ HARDSHIP_LABELS = {
 """Portuguese label of each ``hipossuficiencia`` status (internal workbook only)."""
 
 
-INTERNAL_EXTRA = (
-    "elegivel", "motivos_inelegibilidade", "avisos_elegibilidade", "cadunico",
-    "hipossuficiencia", "hipossuficiencia_comprovacao", "decisao_hipossuficiencia",
-    "pendencia_hipossuficiencia", "pedido_estrategico", "motivo_art12", "sinais_art12",
-    "ordem_ato", "decisao_art11", "decisao_art12", "procedimento_art12",
-    "localizacao_pendente", "posicoes_avaliadas", "decisao_localizacao", "cpf_solicitante",
-    "cpf_hash",
-)  # fmt: skip
+INTERNAL_COLUMNS = tuple(RANKING_INTERNAL)
+"""Columns of the internal list (``ranking.xlsx``), in order
+(:data:`geo_ip.schema.RANKING_INTERNAL`: the public ones, then the internal ones), then
+``proveniencia``."""
 
 
 def _motivos(view: pd.DataFrame, public: bool) -> pd.Series:
@@ -232,13 +219,17 @@ def _base(table: pd.DataFrame) -> pd.DataFrame:
     return ordered_rows(out)
 
 
+_TOOL_TEXT = ("motivo_situacao", "confirmar_no_local")
+"""Texts of the tool that quote the request (redacted by the views as free text)."""
+
+
 def public_ranking(assessment: Assessment) -> pd.DataFrame:
     """Build the transparency list: one row per request, ranked first, no personal data.
 
     Parameters
     ----------
     assessment : Assessment
-        Result of :func:`geo_ip.pipeline.assess`.
+        Result of :func:`geo_ip.pipeline.assess` (its table, redacted for the public).
 
     Returns
     -------
@@ -247,9 +238,7 @@ def public_ranking(assessment: Assessment) -> pd.DataFrame:
         apart (Art. 12 executions, Art. 11 strategic works, requests pending proof of
         hardship), the ineligible ones and the errors.
     """
-    base = privacy.public_view(
-        _base(assessment.table), free_text=("motivo_situacao", "confirmar_no_local")
-    )
+    base = privacy.public_view(_base(assessment.table), free_text=_TOOL_TEXT)
     base["motivos"] = _motivos(base, public=True)
     out = export_table(base[[c for c in PUBLIC_COLUMNS if c in base.columns]])
     return out.assign(proveniencia=assessment.provenance["carimbo"])
@@ -261,22 +250,21 @@ def internal_ranking(assessment: Assessment) -> pd.DataFrame:
     Parameters
     ----------
     assessment : Assessment
-        Result of :func:`geo_ip.pipeline.assess`.
+        Result of :func:`geo_ip.pipeline.assess` (its table, CPF masked).
 
     Returns
     -------
     pandas.DataFrame
-        :data:`PUBLIC_COLUMNS` then :data:`INTERNAL_EXTRA`, in the order of the lists;
+        :data:`INTERNAL_COLUMNS` (the public columns, then the internal ones), rows in the
+        order of the lists;
         CPF masked, names redacted from free text (:func:`geo_ip.requests.privacy.internal_view`).
     """
-    base = privacy.internal_view(
-        _base(assessment.table), free_text=("motivo_situacao", "confirmar_no_local")
-    )
+    base = privacy.internal_view(_base(assessment.table), free_text=_TOOL_TEXT)
     base["motivos"] = _motivos(base, public=False)
     if "hipossuficiencia" in base.columns:
         status = base["hipossuficiencia"].fillna("").astype(str)
         base["hipossuficiencia_comprovacao"] = status.map(HARDSHIP_LABELS).fillna(status)
-    columns = [c for c in (*PUBLIC_COLUMNS, *INTERNAL_EXTRA) if c in base.columns]
+    columns = [c for c in INTERNAL_COLUMNS if c in base.columns]
     return export_table(base[columns]).assign(proveniencia=assessment.provenance["carimbo"])
 
 
@@ -286,7 +274,7 @@ def plain_cell(value: Any) -> Any:
     Parameters
     ----------
     value : object
-        A table cell.
+        A table cell (NumPy scalars, NA and dates included).
 
     Returns
     -------
@@ -356,3 +344,20 @@ def proposed_poles(paths: gpd.GeoSeries, poles: pd.Series, span: float) -> pd.Da
     along = np.minimum(number * span, shapely.length(lines))
     points = shapely.line_interpolate_point(lines, along)
     return pd.DataFrame({"indice": rows, "numero": number, "geometry": points})
+
+
+def applicant_names(assessment: Assessment) -> list[object]:
+    """Return the applicants' names, to redact from tables without them (LGPD).
+
+    Parameters
+    ----------
+    assessment : Assessment
+        Its table's ``nome_solicitante`` column.
+
+    Returns
+    -------
+    list
+        One name per row of ``assessment.table``; empty without the column.
+    """
+    table = assessment.table
+    return list(table["nome_solicitante"]) if "nome_solicitante" in table.columns else []

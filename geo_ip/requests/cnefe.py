@@ -85,6 +85,28 @@ def read_cnefe(path: str | Path, *, municipio_ibge: int | None = None) -> gpd.Ge
         If the file is missing, unreadable or lacks the required columns.
     """
     path = Path(path)
+    df = _read_columns(path)
+    if municipio_ibge is not None:
+        if (df["cod_municipio"] == "").all():
+            raise InputFileError(
+                "o CNEFE não tem a coluna COD_MUNICIPIO para filtrar o município", path=path
+            )
+        codes = pd.to_numeric(df["cod_municipio"], errors="coerce")
+        df = df[codes == int(municipio_ibge)]
+    lat = pd.to_numeric(df["latitude"].str.replace(",", ".", regex=False), errors="coerce")
+    lon = pd.to_numeric(df["longitude"].str.replace(",", ".", regex=False), errors="coerce")
+    valid = lat.between(-90, 90) & lon.between(-180, 180) & (lat != 0) & (lon != 0)
+    if (~valid).any():
+        log.warning(
+            "CNEFE: %d endereço(s) sem coordenadas válidas ignorado(s)", int((~valid).sum())
+        )
+    df, lat, lon = df[valid], lat[valid], lon[valid]
+    geometry = gpd.points_from_xy(lon.to_numpy(), lat.to_numpy(), crs="EPSG:4674")
+    return gpd.GeoDataFrame(_addresses(df), geometry=geometry, crs="EPSG:4674")
+
+
+def _read_columns(path: Path) -> pd.DataFrame:
+    """Read the CSV's known columns as stripped text, renamed; refuse a file that is not one."""
     if not path.is_file():
         raise InputFileError("arquivo do CNEFE não encontrado", path=path)
     try:
@@ -109,23 +131,11 @@ def read_cnefe(path: str | Path, *, municipio_ibge: int | None = None) -> gpd.Ge
         if col not in df.columns:
             df[col] = ""
     df = df.rename(columns=_CNEFE_COLUMNS)
-    df = df.apply(lambda s: s.str.strip())
-    if municipio_ibge is not None:
-        if (df["cod_municipio"] == "").all():
-            raise InputFileError(
-                "o CNEFE não tem a coluna COD_MUNICIPIO para filtrar o município", path=path
-            )
-        codes = pd.to_numeric(df["cod_municipio"], errors="coerce")
-        df = df[codes == int(municipio_ibge)]
-    lat = pd.to_numeric(df["latitude"].str.replace(",", ".", regex=False), errors="coerce")
-    lon = pd.to_numeric(df["longitude"].str.replace(",", ".", regex=False), errors="coerce")
-    valid = lat.between(-90, 90) & lon.between(-180, 180) & (lat != 0) & (lon != 0)
-    if (~valid).any():
-        log.warning(
-            "CNEFE: %d endereço(s) sem coordenadas válidas ignorado(s)", int((~valid).sum())
-        )
-    df, lat, lon = df[valid], lat[valid], lon[valid]
+    return df.apply(lambda s: s.str.strip())
 
+
+def _addresses(df: pd.DataFrame) -> pd.DataFrame:
+    """Type the text columns into those of :func:`read_cnefe` (all but the geometry)."""
     numero = pd.to_numeric(df["num_endereco"], errors="coerce").astype("Int64")
     sem_numero = df["modificador"].str.upper().str.replace(r"[^A-Z]", "", regex=True) == "SN"
     numero = numero.where((numero > 0) & ~sem_numero)
@@ -133,7 +143,7 @@ def read_cnefe(path: str | Path, *, municipio_ibge: int | None = None) -> gpd.Ge
     logradouro = joined.str.replace(r"\s+", " ", regex=True).str.strip()
     especie = pd.to_numeric(df["especie"], errors="coerce").astype("Int64")
     ceps = {c: normalize_cep(c) for c in df["cep"].unique()}
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "cod_unico_endereco": df["cod_unico_endereco"],
             "cod_municipio": df["cod_municipio"],
@@ -151,5 +161,3 @@ def read_cnefe(path: str | Path, *, municipio_ibge: int | None = None) -> gpd.Ge
             "especie_descricao": especie.map(CNEFE_ESPECIES).astype("object"),
         }
     ).reset_index(drop=True)
-    geometry = gpd.points_from_xy(lon.to_numpy(), lat.to_numpy(), crs="EPSG:4674")
-    return gpd.GeoDataFrame(out, geometry=geometry, crs="EPSG:4674")

@@ -62,9 +62,11 @@ from geo_ip._util.parse import (
     to_number,
 )
 from geo_ip.requests.intake_checks import fmt
-from geo_ip.rules.config import CRITERIA, Rules
+from geo_ip.rules.config import Rules
+from geo_ip.rules.law_locks import CRITERIA
 from geo_ip.schema import ACTS
-from geo_ip.sources.tables import Schema, aliases_of, read_sheet
+from geo_ip.sources.tables import read_sheet
+from geo_ip.sources.tables_schema import Schema, aliases_of
 
 __all__ = ["REJECTED_COLUMNS", "criterion_from_label", "read_decisions"]
 
@@ -113,7 +115,7 @@ _LEADING = frozenset({"art", "artigo", "9", "9o", "criterio", "inciso"})
 
 
 def criterion_from_label(label: object) -> tuple[str | None, list[str]]:
-    """Map a criterion label onto a name of :data:`geo_ip.rules.config.CRITERIA` or :data:`ACTS`.
+    """Map a criterion label onto a name of :data:`geo_ip.rules.law_locks.CRITERIA` or :data:`ACTS`.
 
     Parameters
     ----------
@@ -226,24 +228,107 @@ def read_decisions(
         Missing, empty or unreadable file, or a required column missing.
     """
     path = Path(path)
-    today = today or date.today()
     table = read_sheet(path, _SCHEMA)
     n = len(table)
     if n == 0:
         log.warning("arquivo '%s': só o cabeçalho, nenhuma decisão da Comissão", path)
-    empty = pd.Series([""] * n, dtype=str)
-    text = {c: table[c] if c in table.columns else empty for c in _SYNONYMS}
-    problems: list[list[str]] = [[] for _ in range(n)]
-    canon = {p.strip().upper(): p for p in protocols}
+    typed, problems = _checked(table, rules, protocols, today or date.today(), boundary)
+    ok = [not items for items in problems]
+    decisions = typed.loc[np.array(ok, dtype=bool)].reset_index(drop=True)
+    for column in ("protocolo", "criterio"):
+        decisions[column] = decisions[column].astype(str)
+    rejected = _rejected(path, table, problems)
+    if n:
+        log.info(
+            "arquivo '%s': %d decisão(ões) da Comissão válida(s), %d recusada(s)",
+            path,
+            len(decisions),
+            len(rejected),
+        )
+    for message in rejected["motivo"]:
+        log.warning("decisão recusada: %s", message)
+    return decisions, rejected
 
+
+def _text_columns(table: pd.DataFrame) -> dict[str, pd.Series]:
+    """Every column of the file as text (empty when absent)."""
+    empty = pd.Series([""] * len(table), dtype=str)
+    return {c: table[c] if c in table.columns else empty for c in _SYNONYMS}
+
+
+def _checked(
+    table: pd.DataFrame,
+    rules: Rules,
+    protocols: set[str],
+    today: date,
+    boundary: shapely.Geometry | None,
+) -> tuple[pd.DataFrame, list[list[str]]]:
+    """Check every row of the file: every row typed, and the problems of each."""
+    text = _text_columns(table)
+    problems: list[list[str]] = [[] for _ in range(len(table))]
+    protocol_out = _protocols(text["protocolo"], protocols, problems)
+    criterion_out = _criteria(text["criterio"], problems)
+    points = _points(text["pontos"], criterion_out, rules, problems)
+    _motives_and_acts(text, criterion_out, problems)
+    coordinates = _coordinates(text, criterion_out, problems, boundary)
+    dates = _dates(text["data"], today, problems)
+    lines = table["linha"].tolist()
+    _repeated(protocol_out, criterion_out, lines, problems)
+    typed = pd.DataFrame(
+        {
+            "linha": pd.Series(lines, dtype="int64"),
+            "protocolo": pd.Series(protocol_out, dtype=object),
+            "criterio": pd.Series(criterion_out, dtype=object),
+            "pontos": points.astype("float64"),
+            "motivacao": text["motivacao"].reset_index(drop=True),
+            "membro": text["membro"].reset_index(drop=True),
+            "data": pd.Series(dates.to_numpy(dtype=object), dtype=object),
+            "procedimento": text["procedimento"].reset_index(drop=True),
+            "latitude": coordinates["latitude"],
+            "longitude": coordinates["longitude"],
+        }
+    )
+    return typed, problems
+
+
+def _rejected(path: Path, table: pd.DataFrame, problems: list[list[str]]) -> pd.DataFrame:
+    """Report the rejected rows as written, each with every reason (:data:`REJECTED_COLUMNS`)."""
+    text = _text_columns(table)
+    lines = table["linha"].tolist()
+    bad = [i for i, items in enumerate(problems) if items]
+    return pd.DataFrame(
+        {
+            "arquivo": pd.Series([str(path)] * len(bad), dtype=str),
+            "linha": pd.Series([lines[i] for i in bad], dtype="int64"),
+            "protocolo": pd.Series([text["protocolo"].iloc[i] for i in bad], dtype=str),
+            "criterio": pd.Series([text["criterio"].iloc[i] for i in bad], dtype=str),
+            "pontos": pd.Series([text["pontos"].iloc[i] for i in bad], dtype=str),
+            "motivacao": pd.Series([text["motivacao"].iloc[i] for i in bad], dtype=str),
+            "motivo": pd.Series(
+                [f"arquivo '{path}', linha {lines[i]}: " + " | ".join(problems[i]) for i in bad],
+                dtype=str,
+            ),
+        }
+    )
+
+
+def _protocols(
+    values: pd.Series, protocols: set[str], problems: list[list[str]]
+) -> list[str | None]:
+    """Each row's protocol as the assessment spells it (None when blank)."""
+    canon = {p.strip().upper(): p for p in protocols}
     protocol_out: list[str | None] = []
-    for i, value in enumerate(text["protocolo"]):
+    for i, value in enumerate(values):
         if not value:
             problems[i].append("campo 'protocolo': obrigatório, está vazio")
         elif value.upper() not in canon:
             problems[i].append(f"campo 'protocolo': protocolo '{value}' não consta da avaliação")
         protocol_out.append(canon.get(value.upper()) if value else None)
+    return protocol_out
 
+
+def _criteria(values: pd.Series, problems: list[list[str]]) -> list[str | None]:
+    """Each row's criterion or act (None when blank, unknown or ambiguous)."""
     criterion_out: list[str | None] = []
     options = (
         ", ".join(CRITERIA[:-1])
@@ -251,7 +336,7 @@ def read_decisions(
         + ", ".join(ACTS[:-1])
         + f" ou {ACTS[-1]}"
     )
-    for i, value in enumerate(text["criterio"]):
+    for i, value in enumerate(values):
         name, found = criterion_from_label(value)
         if not value:
             problems[i].append("campo 'criterio': obrigatório, está vazio")
@@ -264,10 +349,16 @@ def read_decisions(
                 f"campo 'criterio': critério desconhecido {quoted(value)}; use {options}"
             )
         criterion_out.append(name)
+    return criterion_out
 
-    points = to_number(text["pontos"].reset_index(drop=True), thousands=False)
-    for i, (value, number) in enumerate(zip(text["pontos"], points, strict=True)):
-        name = criterion_out[i]
+
+def _points(
+    values: pd.Series, criteria: list[str | None], rules: Rules, problems: list[list[str]]
+) -> pd.Series:
+    """Each row's points: required for a criterion, up to its weight; none for an act."""
+    points = to_number(values.reset_index(drop=True), thousands=False)
+    for i, (value, number) in enumerate(zip(values, points, strict=True)):
+        name = criteria[i]
         if name in ACTS:
             if value:
                 problems[i].append(
@@ -288,17 +379,23 @@ def read_decisions(
                     f"campo 'pontos': {format_points(number)} pontos acima do máximo de "
                     f"{format_points(weight.valor)} do critério '{name}' ({weight.fonte})"
                 )
+    return points
 
+
+def _motives_and_acts(
+    text: Mapping[str, pd.Series], criteria: list[str | None], problems: list[list[str]]
+) -> None:
+    """Check the motivation of every row, and the member, date and procedure of the acts."""
     for i, value in enumerate(text["motivacao"]):
         if not value:
-            name = criterion_out[i]
+            name = criteria[i]
             why = (
                 _ACT_MOTIVE[name]
                 if name in ACTS
                 else "Art. 9 §1 e Art. 10, V: toda pontuação é motivada"
             )
             problems[i].append(f"campo 'motivacao': obrigatória, está vazia ({why})")
-    for i, name in enumerate(criterion_out):
+    for i, name in enumerate(criteria):
         if name not in ACTS:
             continue
         if not text["membro"].iloc[i]:
@@ -319,21 +416,30 @@ def read_decisions(
                 "administrativo próprio, Art. 12 §2)"
             )
 
-    coordinates = _coordinates(text, criterion_out, problems, boundary)
 
-    dates, status = parse_dates(text["data"].reset_index(drop=True), today)
-    date_text = date_problems(text["data"].reset_index(drop=True), status, "data")
+def _dates(values: pd.Series, today: date, problems: list[list[str]]) -> pd.Series:
+    """Each row's date (``datetime.date`` or None); not in the future."""
+    dates, status = parse_dates(values.reset_index(drop=True), today)
+    date_text = date_problems(values.reset_index(drop=True), status, "data")
     for i, (problem, day) in enumerate(zip(date_text, dates, strict=True)):
         if problem:
             problems[i].append(problem)
         elif day is not None and day > today:
             problems[i].append(f"campo 'data': data futura ({day.isoformat()})")
+    return dates
 
+
+def _repeated(
+    protocol_out: list[str | None],
+    criterion_out: list[str | None],
+    lines: list[int],
+    problems: list[list[str]],
+) -> None:
+    """Refuse every row of a repeated (protocol, criterion), and both art11 and art12."""
     pairs: dict[tuple[str, str], list[int]] = {}
     for i, (p, c) in enumerate(zip(protocol_out, criterion_out, strict=True)):
         if p is not None and c is not None:
             pairs.setdefault((p, c), []).append(i)
-    lines = table["linha"].tolist()
     for (p, c), rows in pairs.items():
         if len(rows) > 1:
             listed = ", ".join(str(lines[r]) for r in rows)
@@ -356,50 +462,6 @@ def read_decisions(
                     f"{listed}); um pedido é estratégico (Art. 11) ou de execução direta "
                     "(Art. 12), não os dois: nenhuma foi aplicada"
                 )
-
-    ok = [not items for items in problems]
-    decisions = pd.DataFrame(
-        {
-            "linha": pd.Series(lines, dtype="int64"),
-            "protocolo": pd.Series(protocol_out, dtype=object),
-            "criterio": pd.Series(criterion_out, dtype=object),
-            "pontos": points.astype("float64"),
-            "motivacao": text["motivacao"].reset_index(drop=True),
-            "membro": text["membro"].reset_index(drop=True),
-            "data": pd.Series(dates.to_numpy(dtype=object), dtype=object),
-            "procedimento": text["procedimento"].reset_index(drop=True),
-            "latitude": coordinates["latitude"],
-            "longitude": coordinates["longitude"],
-        }
-    )
-    decisions = decisions.loc[np.array(ok, dtype=bool)].reset_index(drop=True)
-    for column in ("protocolo", "criterio"):
-        decisions[column] = decisions[column].astype(str)
-    bad = [i for i, good in enumerate(ok) if not good]
-    rejected = pd.DataFrame(
-        {
-            "arquivo": pd.Series([str(path)] * len(bad), dtype=str),
-            "linha": pd.Series([lines[i] for i in bad], dtype="int64"),
-            "protocolo": pd.Series([text["protocolo"].iloc[i] for i in bad], dtype=str),
-            "criterio": pd.Series([text["criterio"].iloc[i] for i in bad], dtype=str),
-            "pontos": pd.Series([text["pontos"].iloc[i] for i in bad], dtype=str),
-            "motivacao": pd.Series([text["motivacao"].iloc[i] for i in bad], dtype=str),
-            "motivo": pd.Series(
-                [f"arquivo '{path}', linha {lines[i]}: " + " | ".join(problems[i]) for i in bad],
-                dtype=str,
-            ),
-        }
-    )
-    if n:
-        log.info(
-            "arquivo '%s': %d decisão(ões) da Comissão válida(s), %d recusada(s)",
-            path,
-            len(decisions),
-            len(rejected),
-        )
-    for message in rejected["motivo"]:
-        log.warning("decisão recusada: %s", message)
-    return decisions, rejected
 
 
 def _coordinates(

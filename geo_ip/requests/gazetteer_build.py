@@ -1,10 +1,12 @@
-"""Build steps of the geocoding gazetteer: streets, clusters, bairros, address points."""
+"""Build steps of the geocoding gazetteer: streets, clusters and bairros.
+
+The address points are read and indexed by :mod:`geo_ip.requests.gazetteer_addresses`.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -16,15 +18,9 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from geo_ip.errors import TerritoryError
-from geo_ip.requests.address import (
-    normalize_bairro,
-    normalize_cep,
-    normalize_number,
-    normalize_street,
-    street_core,
-)
+from geo_ip.requests.address import normalize_bairro, normalize_street, street_core
 from geo_ip.sources.osm import JOIN
-from geo_ip.territory.store import read_layer
+from geo_ip.territory.reader import TerritoryLike, read_layer
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +29,12 @@ SAME_STREET_GAP_M = 100.0
 CLUSTER_GAP_M = 1000.0
 """Pieces closer than this are the same street when they share a bairro (or no bairro
 data exists); farther pieces, or pieces in different bairros, are different streets."""
-CNEFE_MAX_NV_GEO = 3
-"""CNEFE coordinates used: ``NV_GEO_COORD`` 1–3 (address level); 4–6 (block face,
-locality, tract) are too coarse for an address."""
 BAIRRO_POINTS_QUANTILE = 0.9
 """Share of a bairro's address points within its ``raio`` when it has no mapped area."""
 _NAME_SPLIT = re.compile(r"\s*" + re.escape(JOIN.strip()) + r"\s*|;")
 
 
-def safe_layer(path: Path, layer: str) -> gpd.GeoDataFrame | None:
+def safe_layer(path: TerritoryLike, layer: str) -> gpd.GeoDataFrame | None:
     """Read a territory layer, or ``None`` when it is missing or unreadable."""
     try:
         gdf = read_layer(path, layer)
@@ -67,7 +60,7 @@ def transformer(src: str, dst: str) -> Transformer:
     return _TRANSFORMERS[key]
 
 
-def build_bairros(path: Path, crs: str) -> gpd.GeoDataFrame:
+def build_bairros(path: TerritoryLike, crs: str) -> gpd.GeoDataFrame:
     """Bairro table: ``nome``, ``chave``, point geometry, ``area``, ``fonte`` and ``raio``.
 
     ``raio`` (metres) is the bairro's size for the geocoder's uncertainty: NaN here for
@@ -168,10 +161,95 @@ def _voronoi_areas(rows: list[dict[str, Any]], first: int) -> None:
         r["area"] = None if cell.is_empty else cell
 
 
+def bairro_tree(bairros: gpd.GeoDataFrame) -> shapely.STRtree | None:
+    """Spatial index of the bairro areas (:func:`build_bairros`); ``None`` without any area."""
+    areas = bairros["area"].to_numpy()
+    if len(areas) and not shapely.is_missing(areas).all():
+        return shapely.STRtree(areas)
+    return None
+
+
+def bairros_of(tree: shapely.STRtree | None, points: Any) -> np.ndarray:
+    """Bairro index containing each point (nearest area when none does); -1 without data.
+
+    Parameters
+    ----------
+    tree : shapely.STRtree or None
+        The bairro areas (:func:`bairro_tree`).
+    points : array-like of shapely.Point
+        Points in the bairros' CRS.
+
+    Returns
+    -------
+    numpy.ndarray
+        One bairro row per point; -1 for every point when ``tree`` is None.
+    """
+    geoms = np.asarray(points)
+    out = np.full(len(geoms), -1, dtype=np.int64)
+    if tree is None or not len(geoms):
+        return out
+    inside = tree.query(geoms, predicate="within")
+    out[inside[0]] = inside[1]
+    missing = np.flatnonzero(out < 0)
+    if len(missing):
+        near = tree.query_nearest(geoms[missing], return_distance=False)
+        out[missing[near[0]]] = near[1]
+    return out
+
+
 def build_streets(
     vias: gpd.GeoDataFrame, bairros: gpd.GeoDataFrame
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, np.ndarray, np.ndarray]:
-    """Normalise edge names and group edges into streets and clusters."""
+    """Normalise edge names and group edges into streets and clusters.
+
+    Parameters
+    ----------
+    vias : GeoDataFrame
+        The territory's ``vias`` layer (``u``, ``v``, ``name``, line geometry).
+    bairros : GeoDataFrame
+        Bairro table (:func:`build_bairros`).
+
+    Returns
+    -------
+    streets : pandas.DataFrame
+        One row per normalised name: ``chave``, ``tipo``, ``nome``, ``nucleo``,
+        ``nome_exibicao`` (the most common spelling).
+    clusters : GeoDataFrame
+        One row per physical street (connected pieces of one name, merged when close,
+        see :data:`SAME_STREET_GAP_M` and :data:`CLUSTER_GAP_M`): ``rua``,
+        ``comprimento``, mid-point ``mx``/``my``, ``linha``, ``bairros``.
+    part_geoms, part_cluster : numpy.ndarray
+        The continuous lines of the clusters and the cluster of each.
+    """
+    edges = _named_edges(vias)
+    edges["rua"], chaves = pd.factorize(edges["chave"])
+    first = edges.drop_duplicates("rua").set_index("rua").sort_index()
+    streets = pd.DataFrame(
+        {
+            "chave": list(chaves),
+            "tipo": first["tipo"].to_numpy(),
+            "nome": first["nome"].to_numpy(),
+            "nucleo": [street_core(n) for n in first["nome"]],
+            "nome_exibicao": edges.groupby("rua")["raw"].agg(most_common).sort_index().to_numpy(),
+        }
+    )
+    streets["tipo"] = streets["tipo"].where(streets["tipo"].notna(), None)
+    if not len(edges):
+        empty = gpd.GeoDataFrame(
+            {"rua": [], "comprimento": [], "mx": [], "my": [], "linha": [], "bairros": []},
+            geometry=[],
+            crs=vias.crs,
+        )
+        return streets, empty, np.array([], dtype=object), np.array([], dtype=np.int64)
+    piece_geom, piece_street = _pieces(edges)
+    clusters, part_geoms, part_cluster = _clusters(
+        piece_geom, piece_street, _piece_bairros(piece_geom, bairros), vias.crs
+    )
+    return streets, clusters, part_geoms, part_cluster
+
+
+def _named_edges(vias: gpd.GeoDataFrame) -> pd.DataFrame:
+    """One row per edge and name it carries (``raw``, ``tipo``, ``nome``, ``chave``)."""
     named = vias[vias["name"].notna()][["u", "v", "name", "geometry"]]
     names = named["name"].astype(str).str.split(_NAME_SPLIT)
     edges = named.assign(raw=names).explode("raw")
@@ -205,28 +283,11 @@ def build_streets(
     hi = np.maximum(edges["u"].to_numpy(), edges["v"].to_numpy())
     length = np.round(shapely.length(edges.geometry.to_numpy()), 1)
     edges = edges.assign(_lo=lo, _hi=hi, _len=length)
-    edges = edges.drop_duplicates(["chave", "_lo", "_hi", "_len"]).reset_index(drop=True)
-    edges["rua"], chaves = pd.factorize(edges["chave"])
-    first = edges.drop_duplicates("rua").set_index("rua").sort_index()
-    streets = pd.DataFrame(
-        {
-            "chave": list(chaves),
-            "tipo": first["tipo"].to_numpy(),
-            "nome": first["nome"].to_numpy(),
-            "nucleo": [street_core(n) for n in first["nome"]],
-            "nome_exibicao": edges.groupby("rua")["raw"].agg(most_common).sort_index().to_numpy(),
-        }
-    )
-    streets["tipo"] = streets["tipo"].where(streets["tipo"].notna(), None)
-    if not len(edges):
-        empty = gpd.GeoDataFrame(
-            {"rua": [], "comprimento": [], "mx": [], "my": [], "linha": [], "bairros": []},
-            geometry=[],
-            crs=vias.crs,
-        )
-        return streets, empty, np.array([], dtype=object), np.array([], dtype=np.int64)
+    return edges.drop_duplicates(["chave", "_lo", "_hi", "_len"]).reset_index(drop=True)
 
-    # 1. connected pieces of each street (edges sharing a node)
+
+def _pieces(edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Return the connected pieces of each street (edges sharing a node) and their street."""
     n = len(edges)
     nodes = pd.MultiIndex.from_arrays(
         [np.r_[edges["rua"], edges["rua"]], np.r_[edges["u"], edges["v"]]]
@@ -245,9 +306,12 @@ def build_streets(
         )
     )
     piece_street = edges.groupby("peca")["rua"].first().sort_index().to_numpy()
-    n_pieces = len(piece_geom)
+    return piece_geom, piece_street
 
-    # bairros of each piece
+
+def _piece_bairros(piece_geom: np.ndarray, bairros: gpd.GeoDataFrame) -> list[set[int]]:
+    """Bairros each piece crosses (every piece in the only bairro when there is one)."""
+    n_pieces = len(piece_geom)
     area_list = bairros["area"].to_numpy() if len(bairros) else np.array([], dtype=object)
     has_areas = len(area_list) and not shapely.is_missing(area_list).all()
     piece_bairros: list[set[int]] = [set() for _ in range(n_pieces)]
@@ -258,8 +322,14 @@ def build_streets(
             piece_bairros[p].add(int(b))
     elif len(bairros) == 1:
         piece_bairros = [{0} for _ in range(n_pieces)]
+    return piece_bairros
 
-    # 2. merge pieces of one street into clusters (same physical street)
+
+def _clusters(
+    piece_geom: np.ndarray, piece_street: np.ndarray, piece_bairros: list[set[int]], crs: Any
+) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
+    """Merge pieces of one street into clusters (same physical street); split them in parts."""
+    n_pieces = len(piece_geom)
     tree = shapely.STRtree(piece_geom)
     a, b = tree.query(piece_geom, predicate="dwithin", distance=CLUSTER_GAP_M)
     keep = (a < b) & (piece_street[a] == piece_street[b])
@@ -306,65 +376,7 @@ def build_streets(
             "bairros": [tuple(sorted(s)) for s in cluster_bairros],
         },
         geometry=cluster_geom,
-        crs=vias.crs,
+        crs=crs,
     )
     part_geoms, part_cluster = shapely.get_parts(cluster_geom, return_index=True)
-    return streets, clusters, part_geoms, part_cluster.astype(np.int64)
-
-
-def _address_frame(
-    logradouro: pd.Series,
-    numero: pd.Series,
-    cep: pd.Series,
-    bairro: pd.Series,
-    xy: tuple[np.ndarray, np.ndarray],
-    fonte: str,
-) -> pd.DataFrame:
-    """Normalised address points: logradouro, chave, numero, cep, bairro, x, y, fonte."""
-    keys: dict[Any, str] = {}
-    for raw in logradouro.dropna().unique():
-        t, n = normalize_street(str(raw))
-        keys[raw] = f"{t} {n}" if t and n else n
-    nums = {raw: normalize_number(raw)[0] for raw in numero.dropna().unique()}
-    ceps = {raw: normalize_cep(raw) for raw in cep.dropna().unique()}
-    bairros = {raw: normalize_bairro(raw) for raw in bairro.dropna().unique()}
-    return pd.DataFrame(
-        {
-            "logradouro": logradouro.to_numpy(),
-            "chave": logradouro.map(keys).fillna("").to_numpy(),
-            "numero": numero.map(nums).astype("Float64").to_numpy(),
-            "cep": cep.map(ceps).to_numpy(),
-            "bairro": bairro.map(bairros).to_numpy(),
-            "x": xy[0],
-            "y": xy[1],
-            "fonte": fonte,
-        }
-    )
-
-
-def osm_address_points(path: Path) -> pd.DataFrame:
-    """Address points (street, number, x, y) of the territory's OSM buildings."""
-    edif = safe_layer(path, "edificacoes")
-    if edif is None or "logradouro" not in edif.columns:
-        return pd.DataFrame()
-    edif = edif[edif["logradouro"].notna() & edif.geometry.notna()]
-    if not len(edif):
-        return pd.DataFrame()
-
-    def col(name: str) -> pd.Series:
-        return edif[name] if name in edif.columns else pd.Series(None, index=edif.index)
-
-    xy = (edif.geometry.x.to_numpy(), edif.geometry.y.to_numpy())
-    return _address_frame(edif["logradouro"], col("numero"), col("cep"), col("bairro"), xy, "osm")
-
-
-def cnefe_address_points(cnefe: gpd.GeoDataFrame, crs: str) -> pd.DataFrame:
-    """Address points of a CNEFE table with precise coordinates, in ``crs``."""
-    good = cnefe[cnefe["nv_geo_coord"].fillna(99) <= CNEFE_MAX_NV_GEO]
-    if not len(good):
-        return pd.DataFrame()
-    lon, lat = good.geometry.x.to_numpy(), good.geometry.y.to_numpy()
-    x, y = transformer("EPSG:4674", crs).transform(lon, lat)
-    numero = good["numero"].astype("float64")
-    xy = (np.asarray(x), np.asarray(y))
-    return _address_frame(good["logradouro"], numero, good["cep"], good["localidade"], xy, "cnefe")
+    return clusters, part_geoms, part_cluster.astype(np.int64)

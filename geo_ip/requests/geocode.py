@@ -25,7 +25,8 @@ point gets its Voronoi cell ("nearest bairro point"); without either layer the
    more places) and neither the bairro nor the CEP tells which — never picked
    silently.
 
-Street names are matched (:meth:`Gazetteer.match_streets`) exactly on the normalised
+Street names are matched (:meth:`NameIndex.match_streets
+<geo_ip.requests.gazetteer_match.NameIndex.match_streets>`) exactly on the normalised
 key (type + name: abbreviations, accents, case and numbers are normalised first), then
 on the name under another type or none ("Marquês de São Vicente" finds "Avenida Marquês
 de São Vicente"; "Vila Canadá" finds "Estrada Vila Canadá") or on its core (without
@@ -65,8 +66,8 @@ own name (the road graph keeps a node wherever the name changes, see
 found, or the territory has no bairro limits), ``geocodificacao_detalhe`` says so.
 
 Confidence (``confianca``, 0–1) follows from the uncertainty
-(:func:`geo_ip.requests.gazetteer.confidence`): ``s · 100 / (100 + incerteza_m)``, with ``s`` the
-street match score / 100 (1.0 for an exact key, 0.95 for a core match, 0.90 for a core
+(:func:`geo_ip.requests.gazetteer_locate.confidence`): ``s · 100 / (100 + incerteza_m)``, with
+``s`` the street match score / 100 (1.0 for an exact key, 0.95 for a core match, 0.90 for a core
 match with another street type, the fuzzy OSA similarity otherwise; the bairro's match
 score for a bairro location), times 0.9 when the bairro given does not contain the
 street found.
@@ -75,31 +76,33 @@ street found.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from geo_ip.requests.address import parse_address
+from geo_ip.requests.address import ParsedAddress, parse_address
 from geo_ip.requests.cnefe import CNEFE_ESPECIES, read_cnefe
-from geo_ip.requests.gazetteer import (
+from geo_ip.requests.gazetteer import Gazetteer
+from geo_ip.requests.gazetteer_addresses import (
     ADDRESS_MAX_DIST_M,
+    CNEFE_MAX_NV_GEO,
+    EXTRAPOLATION_MAX_FRACTION,
+)
+from geo_ip.requests.gazetteer_build import CLUSTER_GAP_M, SAME_STREET_GAP_M, transformer
+from geo_ip.requests.gazetteer_locate import (
     CONFIDENCE_SCALE_M,
     EXACT_UNCERTAINTY_M,
-    EXTRAPOLATION_MAX_FRACTION,
+    Located,
+)
+from geo_ip.requests.gazetteer_match import (
     FUZZY_CORE_MIN,
     FUZZY_CUTOFF,
     FUZZY_ONE_EDIT_MIN,
     FUZZY_TWO_EDITS_MIN,
-    Gazetteer,
     StreetMatch,
-)
-from geo_ip.requests.gazetteer_build import (
-    CLUSTER_GAP_M,
-    CNEFE_MAX_NV_GEO,
-    SAME_STREET_GAP_M,
-    transformer,
 )
 
 __all__ = [
@@ -164,76 +167,21 @@ def geocode(requests: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
         CRS where the place may be, or None; see the module docstring).
     """
     out = requests.copy()
-    n = len(out)
-
-    def column(name: str) -> list[str]:
-        if name not in out.columns:
-            return [""] * n
-        return [_text(v) for v in out[name].tolist()]
-
     lat = pd.to_numeric(out.get("latitude", pd.Series(np.nan, index=out.index)), errors="coerce")
     lon = pd.to_numeric(out.get("longitude", pd.Series(np.nan, index=out.index)), errors="coerce")
     lat_a, lon_a = lat.to_numpy(np.float64), lon.to_numpy(np.float64)
     given = np.isfinite(lat_a) & np.isfinite(lon_a)
-
-    kind = np.full(n, "falhou", dtype=object)
-    x = np.full(n, np.nan)
-    y = np.full(n, np.nan)
-    conf = np.zeros(n)
-    uncertainty = np.full(n, np.nan)
-    stretch = np.full(n, None, dtype=object)
-    street_found: list[str | None] = [None] * n
-    bairro_found: list[str | None] = [None] * n
-    detail = np.full(n, "", dtype=object)
-
+    cols = _Columns.empty(len(out))
     if given.any():
         gx, gy = transformer("EPSG:4326", gazetteer.crs).transform(lon_a[given], lat_a[given])
-        x[given], y[given] = gx, gy
-        kind[given] = "coordenada_informada"
-        conf[given] = 1.0
-        uncertainty[given] = 0.0
-        detail[given] = "coordenadas informadas no pedido"
+        cols.x[given], cols.y[given] = gx, gy
+        cols.kind[given] = "coordenada_informada"
+        cols.conf[given] = 1.0
+        cols.uncertainty[given] = 0.0
+        cols.detail[given] = "coordenadas informadas no pedido"
+    _locate_addresses(out, np.flatnonzero(~given), gazetteer, cols)
 
-    todo = np.flatnonzero(~given)
-    endereco, numero, bairro, cep = (column(c) for c in ("endereco", "numero", "bairro", "cep"))
-    parsed = [parse_address(endereco[i], numero[i] or None, bairro[i], cep[i]) for i in todo]
-    parsed = [
-        gazetteer.prefer_known_name(p, endereco[i]) for i, p in zip(todo, parsed, strict=True)
-    ]
-    qkeys = sorted({(p.chave, p.tipo, p.nome) for p in parsed if p.chave}, key=str)
-    matches = dict(zip(qkeys, gazetteer.match_streets(list(qkeys)), strict=True))
-    bkeys = sorted({p.bairro for p in parsed if p.bairro})
-    bmatch = dict(zip(bkeys, gazetteer.match_bairros(list(bkeys)), strict=True))
-
-    along_rows: list[int] = []
-    along_part: list[int] = []
-    along_s: list[float] = []
-    for i, p in zip(todo, parsed, strict=True):
-        if not p.chave and not p.bairro:
-            detail[i] = "sem coordenadas nem endereço"
-            continue
-        match = matches.get((p.chave, p.tipo, p.nome), StreetMatch())
-        street_text = endereco[i].split(",")[0].strip() or p.chave
-        res = gazetteer.locate(
-            p, match, bmatch.get(p.bairro or "", (-1, 0.0)), street_text, bairro[i]
-        )
-        kind[i] = res.kind
-        conf[i] = round(res.confianca, 3)
-        detail[i] = res.detalhe
-        uncertainty[i] = round(res.incerteza, 1) if res.kind != "falhou" else np.nan
-        stretch[i] = res.trecho
-        street_found[i] = res.logradouro
-        bairro_found[i] = res.bairro
-        if res.xy is not None:
-            x[i], y[i] = res.xy
-        elif res.along is not None:
-            along_rows.append(int(i))
-            along_part.append(res.along[0])
-            along_s.append(res.along[1])
-    if along_rows:
-        pts = shapely.line_interpolate_point(gazetteer.part_geoms[along_part], np.array(along_s))
-        x[along_rows], y[along_rows] = shapely.get_x(pts), shapely.get_y(pts)
-
+    x, y = cols.x, cols.y
     found = np.isfinite(x) & ~given
     if found.any():
         flon, flat = transformer(gazetteer.crs, "EPSG:4326").transform(x[found], y[found])
@@ -241,24 +189,120 @@ def geocode(requests: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
         lon_a[found], lat_a[found] = flon, flat
     located = np.flatnonzero(np.isfinite(x))
     if len(located) and len(gazetteer.bairros):
-        ids = gazetteer._bairro_of(shapely.points(x[located], y[located]))
+        ids = gazetteer.bairro_of(shapely.points(x[located], y[located]))
         names = gazetteer.bairros["nome"].to_numpy()
         for i, b in zip(located, ids, strict=True):
-            if bairro_found[i] is None and b >= 0:
-                bairro_found[i] = str(names[b])
+            if cols.bairro_found[i] is None and b >= 0:
+                cols.bairro_found[i] = str(names[b])
 
     out["x"], out["y"] = x, y
     out["latitude"], out["longitude"] = lat_a, lon_a
-    out["geocodificacao"] = kind.astype(str)
-    out["logradouro_encontrado"] = pd.Series(street_found, index=out.index, dtype=object)
-    out["bairro_encontrado"] = pd.Series(bairro_found, index=out.index, dtype=object)
-    out["confianca"] = conf
-    out["geocodificacao_detalhe"] = detail.astype(str)
-    out["incerteza_m"] = uncertainty
-    out["trecho_candidato"] = pd.Series(stretch, index=out.index, dtype=object)
+    cols.write(out)
     counts = out["geocodificacao"].value_counts()
     log.info(
         "geocodificação: %s",
         ", ".join(f"{k}: {v}" for k, v in counts.items()),
     )
     return out
+
+
+@dataclass
+class _Columns:
+    """The geocoding columns being filled, one entry per request."""
+
+    kind: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    conf: np.ndarray
+    uncertainty: np.ndarray
+    stretch: np.ndarray
+    street_found: list[str | None]
+    bairro_found: list[str | None]
+    detail: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int) -> _Columns:
+        """Columns of ``n`` requests not located yet."""
+        return cls(
+            kind=np.full(n, "falhou", dtype=object),
+            x=np.full(n, np.nan),
+            y=np.full(n, np.nan),
+            conf=np.zeros(n),
+            uncertainty=np.full(n, np.nan),
+            stretch=np.full(n, None, dtype=object),
+            street_found=[None] * n,
+            bairro_found=[None] * n,
+            detail=np.full(n, "", dtype=object),
+        )
+
+    def put(self, i: int, res: Located) -> None:
+        """Record where request ``i`` was placed (its x, y when known already)."""
+        self.kind[i] = res.kind
+        self.conf[i] = round(res.confianca, 3)
+        self.detail[i] = res.detalhe
+        self.uncertainty[i] = round(res.incerteza, 1) if res.kind != "falhou" else np.nan
+        self.stretch[i] = res.trecho
+        self.street_found[i] = res.logradouro
+        self.bairro_found[i] = res.bairro
+        if res.xy is not None:
+            self.x[i], self.y[i] = res.xy
+
+    def write(self, out: pd.DataFrame) -> None:
+        """Write the columns but x, y, latitude and longitude into ``out``."""
+        out["geocodificacao"] = self.kind.astype(str)
+        out["logradouro_encontrado"] = pd.Series(self.street_found, index=out.index, dtype=object)
+        out["bairro_encontrado"] = pd.Series(self.bairro_found, index=out.index, dtype=object)
+        out["confianca"] = self.conf
+        out["geocodificacao_detalhe"] = self.detail.astype(str)
+        out["incerteza_m"] = self.uncertainty
+        out["trecho_candidato"] = pd.Series(self.stretch, index=out.index, dtype=object)
+
+
+def _locate_addresses(
+    out: pd.DataFrame, todo: np.ndarray, gazetteer: Gazetteer, cols: _Columns
+) -> None:
+    """Locate the requests ``todo`` (without coordinates) by their address."""
+    n = len(out)
+
+    def column(name: str) -> list[str]:
+        if name not in out.columns:
+            return [""] * n
+        return [_text(v) for v in out[name].tolist()]
+
+    endereco, numero, bairro, cep = (column(c) for c in ("endereco", "numero", "bairro", "cep"))
+    parsed = [parse_address(endereco[i], numero[i] or None, bairro[i], cep[i]) for i in todo]
+    parsed = [
+        gazetteer.names.prefer_known_name(p, endereco[i]) for i, p in zip(todo, parsed, strict=True)
+    ]
+    matches, bmatch = _match(parsed, gazetteer)
+    along_rows: list[int] = []
+    along_part: list[int] = []
+    along_s: list[float] = []
+    for i, p in zip(todo, parsed, strict=True):
+        if not p.chave and not p.bairro:
+            cols.detail[i] = "sem coordenadas nem endereço"
+            continue
+        match = matches.get((p.chave, p.tipo, p.nome), StreetMatch())
+        street_text = endereco[i].split(",")[0].strip() or p.chave
+        res = gazetteer.locator.locate(
+            p, match, bmatch.get(p.bairro or "", (-1, 0.0)), street_text, bairro[i]
+        )
+        cols.put(i, res)
+        if res.xy is None and res.along is not None:
+            along_rows.append(int(i))
+            along_part.append(res.along[0])
+            along_s.append(res.along[1])
+    if along_rows:
+        pts = shapely.line_interpolate_point(gazetteer.part_geoms[along_part], np.array(along_s))
+        cols.x[along_rows], cols.y[along_rows] = shapely.get_x(pts), shapely.get_y(pts)
+
+
+def _match(
+    parsed: list[ParsedAddress], gazetteer: Gazetteer
+) -> tuple[dict[tuple[str, str | None, str], StreetMatch], dict[str, tuple[int, float]]]:
+    """Street match of each distinct street, bairro match of each distinct bairro."""
+    qkeys = sorted({(p.chave, p.tipo, p.nome) for p in parsed if p.chave}, key=str)
+    matches = dict(zip(qkeys, gazetteer.names.match_streets(list(qkeys)), strict=True))
+    bkeys = sorted({p.bairro for p in parsed if p.bairro})
+    bmatch = dict(zip(bkeys, gazetteer.names.match_bairros(list(bkeys)), strict=True))
+    return matches, bmatch

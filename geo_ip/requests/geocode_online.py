@@ -26,9 +26,14 @@ import shapely
 from rapidfuzz.distance import OSA
 
 from geo_ip._util.version import __version__
-from geo_ip.requests.address import normalize_street, parse_address, street_core
-from geo_ip.requests.gazetteer import EXACT_UNCERTAINTY_M, confidence
+from geo_ip.requests.address import (
+    ParsedAddress,
+    normalize_street,
+    parse_address,
+    street_core,
+)
 from geo_ip.requests.gazetteer_build import transformer
+from geo_ip.requests.gazetteer_locate import EXACT_UNCERTAINTY_M, confidence
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +108,67 @@ def _similarity(asked: str, road: str) -> float:
     return float(OSA.normalized_similarity(a, b))
 
 
+def _query(row: pd.Series, municipio: str, uf: str) -> tuple[ParsedAddress, str, dict[str, str]]:
+    """Parse a request's address and write its Nominatim query: (parsed, street, query)."""
+    parsed = parse_address(
+        str(row.get("endereco") or ""), str(row.get("numero") or "") or None, None, None
+    )
+    street = str(row.get("endereco") or "").split(",")[0].strip()
+    number = f"{parsed.numero} " if parsed.numero is not None else ""
+    query = {"street": f"{number}{street}", "city": municipio, "state": uf, "country": "Brasil"}
+    if str(row.get("cep") or "").strip():
+        query["postalcode"] = str(row["cep"]).strip()
+    return parsed, street, query
+
+
+def _refusal(
+    kind: str | None,
+    lonlat: tuple[float, float],
+    boundary: shapely.Geometry | None,
+    streets: tuple[str, str],
+    offline: str,
+) -> str | None:
+    """Why a Nominatim answer is refused (the street asked, the road found); None: accepted."""
+    street, road = streets
+    if kind is None:
+        return "resposta imprecisa (só o município)"
+    if boundary is not None and not shapely.contains_xy(boundary, *lonlat):
+        return "resposta fora do limite municipal"
+    if kind != "bairro" and _similarity(street, road) < MIN_STREET_SIMILARITY:
+        return f"a via encontrada ('{road}') não corresponde a '{street}'"
+    if kind == "bairro" and offline == "bairro":
+        return "resposta no nível de bairro, como a offline"
+    return None
+
+
+def _accept(
+    out: pd.DataFrame,
+    i: Any,
+    found: tuple[str, str],
+    raw: dict[str, Any],
+    lonlat: tuple[float, float],
+    to_crs: Any,
+    offline: str,
+) -> None:
+    """Write an accepted answer (its kind and road, ``found``) over row ``i`` of ``out``."""
+    kind, road = found
+    lon, lat = lonlat
+    x, y = to_crs.transform(lon, lat)
+    out.loc[i, ["x", "y", "latitude", "longitude"]] = [x, y, lat, lon]
+    out.loc[i, "geocodificacao"] = kind
+    out.loc[i, "logradouro_encontrado"] = road or None
+    radius = _box_radius(raw, to_crs, x, y)
+    if kind == "numero_exato":
+        radius = max(radius if np.isfinite(radius) else 0.0, EXACT_UNCERTAINTY_M)
+    out.loc[i, "incerteza_m"] = round(radius, 1)  # NaN: unknown, never "precise"
+    out.loc[i, "trecho_candidato"] = None
+    out.loc[i, "confianca"] = round(confidence(radius) * ONLINE_FACTOR, 3)
+    place = raw.get("display_name", "")
+    out.loc[i, "geocodificacao_detalhe"] = (
+        f"localizado online pelo Nominatim (OpenStreetMap): {place} [offline: {offline}]"
+    )
+
+
 def geocode_online(
     located: pd.DataFrame,
     *,
@@ -150,14 +216,7 @@ def geocode_online(
     accepted = 0
     for i in todo:
         row = out.loc[i]
-        parsed = parse_address(
-            str(row.get("endereco") or ""), str(row.get("numero") or "") or None, None, None
-        )
-        street = str(row.get("endereco") or "").split(",")[0].strip()
-        number = f"{parsed.numero} " if parsed.numero is not None else ""
-        query = {"street": f"{number}{street}", "city": municipio, "state": uf, "country": "Brasil"}
-        if str(row.get("cep") or "").strip():
-            query["postalcode"] = str(row["cep"]).strip()
+        parsed, street, query = _query(row, municipio, uf)
         try:
             answer = geocode(query, addressdetails=True, country_codes="br", exactly_one=True)
         except Exception as exc:  # network errors: keep the offline result
@@ -170,33 +229,12 @@ def geocode_online(
         lat, lon = float(answer.latitude), float(answer.longitude)
         kind = _kind(raw, parsed.numero is not None)
         road = str((raw.get("address") or {}).get("road") or "")
-        why = None
-        if kind is None:
-            why = "resposta imprecisa (só o município)"
-        elif boundary is not None and not shapely.contains_xy(boundary, lon, lat):
-            why = "resposta fora do limite municipal"
-        elif kind != "bairro" and _similarity(street, road) < MIN_STREET_SIMILARITY:
-            why = f"a via encontrada ('{road}') não corresponde a '{street}'"
-        elif kind == "bairro" and row["geocodificacao"] == "bairro":
-            why = "resposta no nível de bairro, como a offline"
+        why = _refusal(kind, (lon, lat), boundary, (street, road), row["geocodificacao"])
         if why is not None:
             out.loc[i, "geocodificacao_detalhe"] = detail[i] + f"; Nominatim: {why}"
             continue
         assert kind is not None
-        x, y = to_crs.transform(lon, lat)
-        out.loc[i, ["x", "y", "latitude", "longitude"]] = [x, y, lat, lon]
-        out.loc[i, "geocodificacao"] = kind
-        out.loc[i, "logradouro_encontrado"] = road or None
-        radius = _box_radius(raw, to_crs, x, y)
-        if kind == "numero_exato":
-            radius = max(radius if np.isfinite(radius) else 0.0, EXACT_UNCERTAINTY_M)
-        out.loc[i, "incerteza_m"] = round(radius, 1)  # NaN: unknown, never "precise"
-        out.loc[i, "trecho_candidato"] = None
-        out.loc[i, "confianca"] = round(confidence(radius) * ONLINE_FACTOR, 3)
-        place = raw.get("display_name", "")
-        out.loc[i, "geocodificacao_detalhe"] = (
-            f"localizado online pelo Nominatim (OpenStreetMap): {place} [offline: {detail[i]}]"
-        )
+        _accept(out, i, (kind, road), raw, (lon, lat), to_crs, detail[i])
         accepted += 1
     log.info("Nominatim: %d de %d pedido(s) localizados online", accepted, len(todo))
     out["confianca"] = out["confianca"].astype(np.float64)

@@ -20,10 +20,11 @@ from pathlib import Path
 import pandas as pd
 
 from geo_ip._util.parse import date_problems, parse_dates
+from geo_ip.requests.cpf import HASH_PATTERN, cpf_hash, cpf_problem, valid_cpf_digits
 from geo_ip.requests.intake_checks import TIPOS, request_type
-from geo_ip.requests.privacy import HASH_PATTERN, cpf_hash, cpf_problem, valid_cpf_digits
 from geo_ip.schema import HISTORY_COLUMNS
-from geo_ip.sources.tables import Schema, aliases_of, read_sheet
+from geo_ip.sources.tables import read_sheet
+from geo_ip.sources.tables_schema import Schema, aliases_of
 
 __all__ = ["read_history"]
 
@@ -60,7 +61,7 @@ def read_history(
         ``tipo_obra`` are recognised. When both ``cpf`` and ``cpf_hash`` are filled,
         the CPF wins.
     key : bytes
-        The LGPD key (:func:`geo_ip.requests.privacy.load_key`).
+        The LGPD key (:func:`geo_ip.requests.cpf.load_key`).
     today : datetime.date, optional
         Reference for two-digit years; default: today.
 
@@ -86,45 +87,15 @@ def read_history(
         log.warning("arquivo '%s': só o cabeçalho, histórico de benefícios vazio", path)
     blank = pd.Series([""] * n, dtype=str)
     text = {c: table[c].reset_index(drop=True) if c in table else blank for c in _HISTORY_SYNONYMS}
-    reference = today or date.today()
-    dates, status = parse_dates(text["data"], reference)
-    day_problems = date_problems(text["data"], status, "data", blank="obrigatório, está vazio")
-    future = [d is not None and not pd.isna(d) and d > reference for d in dates]
-    day_problems = day_problems.mask(
-        pd.Series(future, index=day_problems.index),
-        [f"campo 'data': data futura ({d.isoformat()})" if f else "" for d, f in
-         zip(dates, future, strict=True)],
-    )  # fmt: skip
+    dates, day_problems = _dates(text["data"], today or date.today())
     rows: list[dict[str, object]] = []
     rejected: list[dict[str, object]] = []
     mismatched = 0
     for i in range(n):
         problems = [day_problems.iloc[i]] if day_problems.iloc[i] else []
-        cpf, given_hash = text["cpf"].iloc[i], text["cpf_hash"].iloc[i].strip().lower()
-        hashed = ""
-        if cpf:
-            if valid_cpf_digits(cpf):
-                hashed = cpf_hash(cpf, key)
-                mismatched += bool(given_hash) and given_hash != hashed
-            else:
-                problems.append(f"campo 'cpf': {cpf_problem(cpf)}")
-        elif given_hash:
-            if HASH_PATTERN.match(given_hash):
-                hashed = given_hash
-            else:
-                problems.append(
-                    f"campo 'cpf_hash': hash inválido ('{given_hash[:20]}'); esperado 'h:' e 16 "
-                    "caracteres hexadecimais, gerado pelo geo_ip com a chave LGPD do Município"
-                )
-        else:
-            problems.append("campos 'cpf' e 'cpf_hash': vazios; informe o CPF ou o seu hash")
-        tipo = request_type(text["tipo"].iloc[i])
-        if tipo is None:
-            problems.append(
-                f"campo 'tipo': tipo desconhecido ('{text['tipo'].iloc[i][:60]}'); use "
-                + ", ".join(TIPOS[:-1])
-                + f" ou {TIPOS[-1]} (ou deixe em branco)"
-            )
+        hashed, mismatch = _hash(text["cpf"].iloc[i], text["cpf_hash"].iloc[i], key, problems)
+        mismatched += mismatch
+        tipo = _tipo(text["tipo"].iloc[i], problems)
         line, protocol = int(table["linha"].iloc[i]), text["protocolo"].iloc[i]
         if problems:
             motive = f"arquivo '{path}', linha {line}: " + " | ".join(problems)
@@ -142,6 +113,65 @@ def read_history(
             path,
             mismatched,
         )
+    history, report = _tables(rows, rejected)
+    log.info(
+        "histórico de benefícios '%s': %d linha(s) válida(s), %d recusada(s)",
+        path,
+        len(history),
+        len(report),
+    )
+    return history, report
+
+
+def _dates(text: pd.Series, reference: date) -> tuple[pd.Series, pd.Series]:
+    """Each row's date and the problem with it (required, valid, not in the future)."""
+    dates, status = parse_dates(text, reference)
+    day_problems = date_problems(text, status, "data", blank="obrigatório, está vazio")
+    future = [d is not None and not pd.isna(d) and d > reference for d in dates]
+    day_problems = day_problems.mask(
+        pd.Series(future, index=day_problems.index),
+        [f"campo 'data': data futura ({d.isoformat()})" if f else "" for d, f in
+         zip(dates, future, strict=True)],
+    )  # fmt: skip
+    return dates, day_problems
+
+
+def _hash(cpf: str, given: str, key: bytes, problems: list[str]) -> tuple[str, bool]:
+    """Hash the row's CPF (it wins over a given hash): (hash, whether it differs from the given)."""
+    given_hash = given.strip().lower()
+    if cpf:
+        if valid_cpf_digits(cpf):
+            hashed = cpf_hash(cpf, key)
+            return hashed, bool(given_hash) and given_hash != hashed
+        problems.append(f"campo 'cpf': {cpf_problem(cpf)}")
+    elif given_hash:
+        if HASH_PATTERN.match(given_hash):
+            return given_hash, False
+        problems.append(
+            f"campo 'cpf_hash': hash inválido ('{given_hash[:20]}'); esperado 'h:' e 16 "
+            "caracteres hexadecimais, gerado pelo geo_ip com a chave LGPD do Município"
+        )
+    else:
+        problems.append("campos 'cpf' e 'cpf_hash': vazios; informe o CPF ou o seu hash")
+    return "", False
+
+
+def _tipo(value: str, problems: list[str]) -> str | None:
+    """Return the canonical request type of the row (``""`` when blank; None when unknown)."""
+    tipo = request_type(value)
+    if tipo is None:
+        problems.append(
+            f"campo 'tipo': tipo desconhecido ('{value[:60]}'); use "
+            + ", ".join(TIPOS[:-1])
+            + f" ou {TIPOS[-1]} (ou deixe em branco)"
+        )
+    return tipo
+
+
+def _tables(
+    rows: list[dict[str, object]], rejected: list[dict[str, object]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Type the tables of the valid rows and of the rejected ones."""
     history = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
     history["linha"] = history["linha"].astype("int64")
     for column in ("protocolo", "tipo", "cpf_hash"):
@@ -149,10 +179,4 @@ def read_history(
     history["data"] = history["data"].astype(object)
     report = pd.DataFrame(rejected, columns=["arquivo", "linha", "protocolo", "motivo"])
     report["linha"] = report["linha"].astype("int64")
-    log.info(
-        "histórico de benefícios '%s': %d linha(s) válida(s), %d recusada(s)",
-        path,
-        len(history),
-        len(report),
-    )
     return history, report

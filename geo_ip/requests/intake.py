@@ -19,7 +19,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from pyproj import CRS
 from rapidfuzz import fuzz, process
@@ -34,6 +33,8 @@ from geo_ip._util.parse import (
     yes_no,
 )
 from geo_ip.errors import TerritoryError
+from geo_ip.requests.cpf import cpf_check_digits_ok as cpf_check_digits_ok
+from geo_ip.requests.cpf import mask_cpf as mask_cpf
 from geo_ip.requests.intake_checks import BRAZIL_LAT as BRAZIL_LAT
 from geo_ip.requests.intake_checks import BRAZIL_LON as BRAZIL_LON
 from geo_ip.requests.intake_checks import TIPO_ALIASES as TIPO_ALIASES
@@ -47,10 +48,10 @@ from geo_ip.requests.intake_io import (
     REQUIRED,
     read_table,
 )
-from geo_ip.requests.privacy import cpf_check_digits_ok as cpf_check_digits_ok
 from geo_ip.requests.privacy import internal_view
-from geo_ip.requests.privacy import mask_cpf as mask_cpf
-from geo_ip.rules.config import MAX_DECLARED_COUNT, Rules
+from geo_ip.rules.config import Rules
+from geo_ip.rules.sections import MAX_DECLARED_COUNT
+from geo_ip.territory.reader import Territory, TerritoryLike
 
 __all__ = [
     "LOCATION",
@@ -271,7 +272,6 @@ def validate_requests(
         field, joined with ``" | "``; warnings start with ``"aviso: "``).
     """
     today = today or date.today()
-    limits = rules.validacao
     n = len(df)
     cols = {c: _as_text(df, c) for c in CANONICAL}
     problems = Problems(n)
@@ -282,8 +282,45 @@ def validate_requests(
         else pd.array(range(2, n + 2), dtype="Int64")
     )
     problems.add(_as_text(df, READ_PROBLEMS) != "", "erro", _as_text(df, READ_PROBLEMS))
+    _protocol_columns(problems, cols, out, today, rules)
 
-    # Protocol: required and unique.
+    # Type of request (Art. 2).
+    problems.add(cols["tipo"] == "", "erro", "campo 'tipo': obrigatório, está vazio")
+    out["tipo"] = _category(problems, cols["tipo"], "tipo", TIPOS, TIPO_ALIASES, "tipo")
+
+    # Location.
+    lat, lon, fix_lat, fix_lon = location_checks(problems, cols, boundary)
+    out["latitude"], out["longitude"] = lat.astype("float64"), lon.astype("float64")
+    for column in ("endereco", "numero", "bairro"):
+        out[column] = cols[column]
+    out["cep"] = _cep(problems, cols["cep"])
+
+    _household_columns(problems, cols, out, rules)
+    _applicant_columns(problems, cols, out, today)
+    for column in df.columns:
+        if column not in out.columns and column not in ("linha", READ_PROBLEMS):
+            out[column] = _as_text(df, column)
+    out["latitude_corrigida"], out["longitude_corrigida"] = fix_lat, fix_lon
+    out["situacao"] = pd.Series(problems.situacao(), dtype=str)
+    out["problemas"] = pd.Series(problems.text(), dtype=str)
+    counts = out["situacao"].value_counts()
+    log.info(
+        "pedidos conferidos: %d ok, %d com aviso, %d com erro",
+        counts.get("ok", 0),
+        counts.get("aviso", 0),
+        counts.get("erro", 0),
+    )
+    return out
+
+
+def _protocol_columns(
+    problems: Problems,
+    cols: dict[str, pd.Series],
+    out: pd.DataFrame,
+    today: date,
+    rules: Rules,
+) -> None:
+    """Check and type ``protocolo`` (required and unique) and ``data_protocolo`` into ``out``."""
     protocol = cols["protocolo"]
     out["protocolo"] = protocol
     problems.add(protocol == "", "erro", "campo 'protocolo': obrigatório, está vazio")
@@ -305,7 +342,7 @@ def validate_requests(
     out["data_protocolo"] = date_checks(
         problems, cols["data_protocolo"], "data_protocolo", today, required=True
     )
-    years = limits.idade_maxima_protocolo.valor
+    years = rules.validacao.idade_maxima_protocolo.valor
     oldest = today - timedelta(days=round(years * 365.25))
     old = smap(out["data_protocolo"], lambda d: d is not None and d < oldest, bool)
     problems.add(
@@ -316,24 +353,22 @@ def validate_requests(
         + f"), mais de {years:g} anos; confira",
     )
 
-    # Type of request (Art. 2).
-    problems.add(cols["tipo"] == "", "erro", "campo 'tipo': obrigatório, está vazio")
-    out["tipo"] = _category(problems, cols["tipo"], "tipo", TIPOS, TIPO_ALIASES, "tipo")
 
-    # Location.
-    lat, lon, fix_lat, fix_lon = location_checks(problems, cols, boundary)
-    out["latitude"], out["longitude"] = lat.astype("float64"), lon.astype("float64")
-    for column in ("endereco", "numero", "bairro"):
-        out[column] = cols[column]
-    cep = cols["cep"]
+def _cep(problems: Problems, cep: pd.Series) -> pd.Series:
+    """Check a CEP column; return it formatted ``00000-000`` (as typed when not 8 digits)."""
     cep_digits = cep.str.replace(r"\D", "", regex=True)
     cep_digits = cep_digits.where(~(cep.str.fullmatch(r"\d{7}")), cep_digits.str.zfill(8))
     bad_cep = (cep != "") & (cep_digits.str.len() != 8)
     problems.add(bad_cep, "aviso", "campo 'cep': CEP deve ter 8 dígitos " + quoted(cep))
     formatted = cep_digits.str.slice(0, 5) + "-" + cep_digits.str.slice(5)
-    out["cep"] = cep.where(bad_cep | (cep == ""), formatted)
+    return cep.where(bad_cep | (cep == ""), formatted)
 
-    # Declared counts and income.
+
+def _household_columns(
+    problems: Problems, cols: dict[str, pd.Series], out: pd.DataFrame, rules: Rules
+) -> None:
+    """Check and type the declared counts, CadÚnico and income into ``out``."""
+    limits = rules.validacao
     out["residencias"] = _count(
         problems,
         cols["residencias"],
@@ -381,6 +416,11 @@ def validate_requests(
     )
     out["renda_familiar"] = income.where(~absurd_income)
 
+
+def _applicant_columns(
+    problems: Problems, cols: dict[str, pd.Series], out: pd.DataFrame, today: date
+) -> None:
+    """Check and type the use, MEI, CPF, name, previous benefit and strategy into ``out``."""
     # Use of the property (eligibility of each use is decided later, Art. 5).
     out["uso_imovel"] = _category(
         problems, cols["uso_imovel"], "uso_imovel", USOS, _USO_ALIASES, "uso"
@@ -406,21 +446,6 @@ def validate_requests(
     )
     out["observacoes"] = cols["observacoes"]
 
-    for column in df.columns:
-        if column not in out.columns and column not in ("linha", READ_PROBLEMS):
-            out[column] = _as_text(df, column)
-    out["latitude_corrigida"], out["longitude_corrigida"] = fix_lat, fix_lon
-    out["situacao"] = pd.Series(problems.situacao(), dtype=str)
-    out["problemas"] = pd.Series(problems.text(), dtype=str)
-    counts = out["situacao"].value_counts()
-    log.info(
-        "pedidos conferidos: %d ok, %d com aviso, %d com erro",
-        counts.get("ok", 0),
-        counts.get("aviso", 0),
-        counts.get("erro", 0),
-    )
-    return out
-
 
 def requests_report(checked: pd.DataFrame) -> pd.DataFrame:
     """Select the report columns of a validated table: CPF masked, no names, no income.
@@ -443,13 +468,13 @@ def requests_report(checked: pd.DataFrame) -> pd.DataFrame:
     return report
 
 
-def territory_boundary(path: str | Path, codigo_ibge: int | None = None) -> shapely.Geometry:
-    """Municipality polygon of a territory GeoPackage, in EPSG:4326.
+def territory_boundary(path: TerritoryLike, codigo_ibge: int | None = None) -> shapely.Geometry:
+    """Municipality polygon of a territory, in EPSG:4326.
 
     Parameters
     ----------
-    path : str or Path
-        Territory GeoPackage.
+    path : Territory, str or Path
+        The territory, opened or as its GeoPackage.
     codigo_ibge : int, optional
         IBGE code of the municipality, matched against ``limite.codigo_ibge``.
 
@@ -466,15 +491,11 @@ def territory_boundary(path: str | Path, codigo_ibge: int | None = None) -> shap
     TerritoryError
         Missing file, or neither a usable ``limite`` nor a ``nos`` layer.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise TerritoryError("território não encontrado", path=path)
-    try:
-        names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
-    except pyogrio.errors.DataSourceError as exc:
-        raise TerritoryError(f"território ilegível ({exc})", path=path) from exc
+    territory = Territory.open(path)
+    path = territory.path
+    names = territory.names
     if "limite" in names:
-        limits = pyogrio.read_dataframe(path, layer="limite")
+        limits = territory.layer("limite")
         geoms = limits.geometry.array
         polygonal = ~shapely.is_missing(geoms) & np.isin(shapely.get_type_id(geoms), (3, 6))
         limits = limits[polygonal]
@@ -499,7 +520,7 @@ def territory_boundary(path: str | Path, codigo_ibge: int | None = None) -> shap
             path=path,
             field="nos",
         )
-    nodes = pyogrio.read_dataframe(path, layer="nos")
+    nodes = territory.layer("nos")
     if nodes.empty or nodes.crs is None:
         raise TerritoryError("camada 'nos' vazia ou sem CRS", path=path, field="nos")
     if CRS.from_user_input(nodes.crs).is_geographic:

@@ -221,6 +221,25 @@ def location_checks(
     """
     lat = _coordinate(problems, cols["latitude"], "latitude")
     lon = _coordinate(problems, cols["longitude"], "longitude")
+    _presence_checks(problems, cols)
+    has = (lat.notna() & lon.notna()).to_numpy()
+    la, lo = lat.to_numpy(), lon.to_numpy()
+    out_of_range = has & ((np.abs(la) > 90) | (np.abs(lo) > 180))
+    fix = (np.full(len(la), np.nan), np.full(len(la), np.nan))
+    pair = "(" + smap(lat, fmt) + ", " + smap(lon, fmt) + ")"
+    if boundary is not None:
+        _municipality_checks(problems, (lat, lon, pair), has, out_of_range, boundary, fix)
+    else:
+        _brazil_checks(problems, (lat, lon, pair), has, out_of_range, fix)
+    return lat, lon, pd.Series(fix[0]), pd.Series(fix[1])
+
+
+_WHERE = "campos 'latitude'/'longitude': "
+_SUGGESTION = "; sugestão em latitude_corrigida/longitude_corrigida"
+
+
+def _presence_checks(problems: Problems, cols: dict[str, pd.Series]) -> None:
+    """Add the errors (warnings with an address) of a missing coordinate."""
     lat_given, lon_given = cols["latitude"] != "", cols["longitude"] != ""
     address = cols["endereco"] != ""
     problems.add(
@@ -235,63 +254,77 @@ def location_checks(
         message = f"campo '{field}': vazio, só a outra coordenada foi informada"
         problems.add(partial & ~address, "erro", message)
         problems.add(partial & address, "aviso", message + "; será usado o endereço")
-    has = (lat.notna() & lon.notna()).to_numpy()
+
+
+def _municipality_checks(
+    problems: Problems,
+    points: tuple[pd.Series, pd.Series, pd.Series],
+    has: np.ndarray,
+    out_of_range: np.ndarray,
+    boundary: shapely.Geometry,
+    fix: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """Points outside the municipality; swapped or unsigned ones get a ``fix`` (lat, lon)."""
+    lat, lon, pair = points
     la, lo = lat.to_numpy(), lon.to_numpy()
-    out_of_range = has & ((np.abs(la) > 90) | (np.abs(lo) > 180))
-    fix_lat = np.full(len(la), np.nan)
-    fix_lon = np.full(len(la), np.nan)
-    pair = "(" + smap(lat, fmt) + ", " + smap(lon, fmt) + ")"
-    where = "campos 'latitude'/'longitude': "
-    suggestion = "; sugestão em latitude_corrigida/longitude_corrigida"
-    if boundary is not None:
-        shapely.prepare(boundary)
-        inside = has & shapely.intersects_xy(boundary, lo, la)
-        swapped = has & ~inside & shapely.intersects_xy(boundary, la, lo)
-        fix_lat[swapped], fix_lon[swapped] = lo[swapped], la[swapped]
-        unsigned = np.zeros(len(la), dtype=bool)
-        for s_lat, s_lon in ((1, -1), (-1, 1), (-1, -1)):
-            hit = has & ~inside & ~swapped & ~unsigned
-            hit &= shapely.intersects_xy(boundary, s_lon * lo, s_lat * la)
-            fix_lat[hit], fix_lon[hit] = s_lat * la[hit], s_lon * lo[hit]
-            unsigned |= hit
-        outside = has & ~inside & ~swapped & ~unsigned
-        problems.add(
-            swapped,
-            "erro",
-            where + "latitude e longitude trocadas? o ponto " + pair + " fica fora do "
-            "município e, invertido, dentro" + suggestion,
-        )
-        problems.add(
-            unsigned,
-            "erro",
-            where + "sinal negativo ausente? o ponto " + pair + " fica fora do município e, "
-            "com o sinal corrigido, dentro" + suggestion,
-        )
-        problems.add(outside & out_of_range, "erro", _range_message(lat, lon))
-        problems.add(
-            outside & ~out_of_range, "erro", where + "ponto " + pair + " fora do município"
-        )
-    else:
-        lat_br = (la >= BRAZIL_LAT[0]) & (la <= BRAZIL_LAT[1])
-        lon_as_lat = (lo >= BRAZIL_LAT[0]) & (lo <= BRAZIL_LAT[1])
-        swapped = has & ~lat_br & lon_as_lat & (np.abs(la) <= 180)
-        fix_lat[swapped], fix_lon[swapped] = lo[swapped], la[swapped]
-        problems.add(
-            swapped,
-            "erro",
-            where
-            + "latitude e longitude trocadas? a latitude "
-            + smap(lat, fmt)
-            + " está fora do Brasil e a longitude "
-            + smap(lon, fmt)
-            + " parece uma latitude"
-            + suggestion,
-        )
-        problems.add(out_of_range & ~swapped, "erro", _range_message(lat, lon))
-        lon_br = (lo >= BRAZIL_LON[0]) & (lo <= BRAZIL_LON[1])
-        abroad = has & ~swapped & ~out_of_range & ~(lat_br & lon_br)
-        problems.add(abroad, "aviso", where + "ponto " + pair + " fora do Brasil")
-    return lat, lon, pd.Series(fix_lat), pd.Series(fix_lon)
+    fix_lat, fix_lon = fix
+    shapely.prepare(boundary)
+    inside = has & shapely.intersects_xy(boundary, lo, la)
+    swapped = has & ~inside & shapely.intersects_xy(boundary, la, lo)
+    fix_lat[swapped], fix_lon[swapped] = lo[swapped], la[swapped]
+    unsigned = np.zeros(len(la), dtype=bool)
+    for s_lat, s_lon in ((1, -1), (-1, 1), (-1, -1)):
+        hit = has & ~inside & ~swapped & ~unsigned
+        hit &= shapely.intersects_xy(boundary, s_lon * lo, s_lat * la)
+        fix_lat[hit], fix_lon[hit] = s_lat * la[hit], s_lon * lo[hit]
+        unsigned |= hit
+    outside = has & ~inside & ~swapped & ~unsigned
+    problems.add(
+        swapped,
+        "erro",
+        _WHERE + "latitude e longitude trocadas? o ponto " + pair + " fica fora do "
+        "município e, invertido, dentro" + _SUGGESTION,
+    )
+    problems.add(
+        unsigned,
+        "erro",
+        _WHERE + "sinal negativo ausente? o ponto " + pair + " fica fora do município e, "
+        "com o sinal corrigido, dentro" + _SUGGESTION,
+    )
+    problems.add(outside & out_of_range, "erro", _range_message(lat, lon))
+    problems.add(outside & ~out_of_range, "erro", _WHERE + "ponto " + pair + " fora do município")
+
+
+def _brazil_checks(
+    problems: Problems,
+    points: tuple[pd.Series, pd.Series, pd.Series],
+    has: np.ndarray,
+    out_of_range: np.ndarray,
+    fix: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """Points out of range or outside Brazil; swapped ones get a ``fix`` (lat, lon)."""
+    lat, lon, pair = points
+    la, lo = lat.to_numpy(), lon.to_numpy()
+    fix_lat, fix_lon = fix
+    lat_br = (la >= BRAZIL_LAT[0]) & (la <= BRAZIL_LAT[1])
+    lon_as_lat = (lo >= BRAZIL_LAT[0]) & (lo <= BRAZIL_LAT[1])
+    swapped = has & ~lat_br & lon_as_lat & (np.abs(la) <= 180)
+    fix_lat[swapped], fix_lon[swapped] = lo[swapped], la[swapped]
+    problems.add(
+        swapped,
+        "erro",
+        _WHERE
+        + "latitude e longitude trocadas? a latitude "
+        + smap(lat, fmt)
+        + " está fora do Brasil e a longitude "
+        + smap(lon, fmt)
+        + " parece uma latitude"
+        + _SUGGESTION,
+    )
+    problems.add(out_of_range & ~swapped, "erro", _range_message(lat, lon))
+    lon_br = (lo >= BRAZIL_LON[0]) & (lo <= BRAZIL_LON[1])
+    abroad = has & ~swapped & ~out_of_range & ~(lat_br & lon_br)
+    problems.add(abroad, "aviso", _WHERE + "ponto " + pair + " fora do Brasil")
 
 
 def _range_message(lat: pd.Series, lon: pd.Series) -> pd.Series:

@@ -15,7 +15,13 @@ import pandas as pd
 
 from geo_ip._util.parse import cell_text, slug
 from geo_ip.errors import RequestsFileError
-from geo_ip.sources.tables import GEOMETRY_PROBLEM, READ_PROBLEMS, Schema, aliases_of, read_sheet
+from geo_ip.sources.tables import read_sheet
+from geo_ip.sources.tables_schema import (
+    GEOMETRY_PROBLEM,
+    READ_PROBLEMS,
+    Schema,
+    aliases_of,
+)
 
 __all__ = [
     "CANONICAL",

@@ -25,12 +25,13 @@ from geo_ip.requests import geocode as geocode_mod
 from geo_ip.requests import intake, privacy
 from geo_ip.requests.geocode_online import Geocoder, geocode_online
 from geo_ip.rules.config import Rules
-from geo_ip.territory.store import read_layer
+from geo_ip.schema import LOCATE_STATUS
+from geo_ip.territory.reader import Territory, TerritoryLike
 
 log = logging.getLogger(__name__)
 
-LOCATED_COLUMNS = ("situacao", "problemas")
-"""Status columns rewritten by :func:`locate_requests`."""
+LOCATED_COLUMNS = tuple(LOCATE_STATUS)
+"""Status columns rewritten by :func:`locate_requests` (:data:`geo_ip.schema.LOCATE_STATUS`)."""
 
 _PRECISION_WARNING = {
     "bairro": "aviso: localizado só pelo bairro (posição aproximada",
@@ -48,7 +49,7 @@ def _append(problems: pd.Series, mask: pd.Series, text: pd.Series | str) -> pd.S
 
 def locate_requests(
     requests: str | Path,
-    territory: str | Path,
+    territory: TerritoryLike,
     rules: Rules,
     *,
     cnefe: str | Path | None = None,
@@ -63,8 +64,8 @@ def locate_requests(
     ----------
     requests : str or Path
         The requests file (CSV, XLSX, GeoJSON or GeoPackage).
-    territory : str or Path
-        Territory GeoPackage written by ``geo-ip territory``.
+    territory : Territory, str or Path
+        The territory (``geo-ip territory``), opened or as its GeoPackage.
     rules : Rules
         Municipality rules (snapping threshold, validation limits).
     cnefe : str or Path, optional
@@ -91,9 +92,10 @@ def locate_requests(
         are NaN, the snapping columns empty and ``fora_da_malha`` NA (``latitude``
         and ``longitude`` keep the values of the file).
     """
+    territory = Territory.open(territory)
     boundary = intake.territory_boundary(territory, rules.municipio.codigo_ibge)
     if roads is None:
-        roads = read_layer(territory, "vias")
+        roads = territory.layer("vias")
     checked = intake.validate_requests(
         intake.read_requests(requests), rules, boundary=boundary, today=today
     )
@@ -112,6 +114,23 @@ def locate_requests(
             geocoder=geocoder,
         )
     located = located.reset_index(drop=True)
+    out, lon, lat, inside = _snap_inside(located, boundary, roads, rules)
+    out["situacao"], out["problemas"] = _status_and_problems(out, lon, lat, inside, rules)
+    counts = out["situacao"].value_counts().to_dict()
+    log.info(
+        "%d pedidos: %d ok, %d com aviso, %d com erro",
+        len(out),
+        counts.get("ok", 0),
+        counts.get("aviso", 0),
+        counts.get("erro", 0),
+    )
+    return out
+
+
+def _snap_inside(
+    located: pd.DataFrame, boundary: shapely.Geometry, roads: gpd.GeoDataFrame, rules: Rules
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Snap the requests located inside the municipality to the nearest road."""
     lon = located["longitude"].to_numpy(np.float64)
     lat = located["latitude"].to_numpy(np.float64)
     inside = np.isfinite(lon) & np.isfinite(lat) & shapely.contains_xy(boundary, lon, lat)
@@ -123,6 +142,13 @@ def locate_requests(
     snapped.loc[~inside, "fora_da_malha"] = pd.NA
     out = pd.concat([located, snapped], axis=1)
 
+    return out, lon, lat, inside
+
+
+def _status_and_problems(
+    out: pd.DataFrame, lon: np.ndarray, lat: np.ndarray, inside: np.ndarray, rules: Rules
+) -> tuple[pd.Series, pd.Series]:
+    """Add the location's warnings to each row's problems and settle its ``situacao``."""
     problems = out["problemas"].astype("object").fillna("")
     failed = out["geocodificacao"] == "falhou"
     problems = _append(
@@ -152,17 +178,7 @@ def locate_requests(
     status = out["situacao"].copy()
     status[(status == "ok") & problems.str.contains("aviso:", regex=False)] = "aviso"
     status[failed] = "erro"
-    out["situacao"] = status
-    out["problemas"] = problems
-    counts = out["situacao"].value_counts().to_dict()
-    log.info(
-        "%d pedidos: %d ok, %d com aviso, %d com erro",
-        len(out),
-        counts.get("ok", 0),
-        counts.get("aviso", 0),
-        counts.get("erro", 0),
-    )
-    return out
+    return status, problems
 
 
 REPORT_DROPPED = ("nome_solicitante", "renda_familiar", "cadunico", "x", "y", "trecho_candidato")

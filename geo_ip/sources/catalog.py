@@ -1,8 +1,10 @@
 """Layer catalog: the thematic layers described as data in ``layers/*.toml``.
 
 Folium maps and QGIS styles are both generated from this catalog, and the
-territory builder takes its OSM filters and class crosswalks from it, so a
-change in one TOML file changes every place that uses the layer.
+territory builder takes its OSM filters and category crosswalks from it, so a
+change in one TOML file changes every place that uses the layer. The legal
+classification of the roads (hierarchy, rural road) is not here: it is a rule of
+the municipality (:mod:`geo_ip.rules.road_rules`).
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ class _Frozen(BaseModel):
 
 
 class RoadClass(_Frozen):
-    """A road hierarchy class (principal, secundaria, local)."""
+    """Style of a road hierarchy class (principal, secundaria, local).
+
+    Which ``highway`` values a class takes is a rule of the municipality
+    (:class:`geo_ip.rules.road_rules.RoadHierarchy`), not part of the catalog.
+    """
 
     rotulo: str
     descricao: str
-    highway: tuple[str, ...]
     cor: str
     largura: float
 
@@ -39,6 +44,8 @@ class GraphFilter(_Frozen):
     """Which OSM ways enter the drivable graph."""
 
     highway: tuple[str, ...]
+    """The accepted values, from the most important to the least: an edge that merges
+    ways of different values keeps the first (:func:`geo_ip.sources.osm.highway_rank`)."""
     excluir: dict[str, tuple[str, ...]] = {}
     componente_pequena_max_arestas: int = Field(ge=0)
 
@@ -60,16 +67,14 @@ class GraphFilter(_Frozen):
         return not any(tags.get(key) in values for key, values in self.excluir.items())
 
 
-class RuralRule(_Frozen):
-    """Parameters of the rural-road rule (documented in ``layers/vias.toml``)."""
+class UrbanLanduse(_Frozen):
+    """OSM land uses read as the territory's ``area_urbana`` layer (``[area_urbana]``).
 
-    landuse_urbano: tuple[str, ...]
-    landuse_que_define_area_urbana: str
-    margem_area_urbana_m: float = Field(ge=0)
-    highway_candidatos: tuple[str, ...]
-    distancia_edificacao_m: float = Field(gt=0)
-    raio_cruzamentos_m: float = Field(gt=0)
-    cruzamentos_minimos: int = Field(ge=1)
+    The rural-road rule that uses the layer is a rule of the municipality
+    (:class:`geo_ip.rules.road_rules.RuralRoads`).
+    """
+
+    landuse: tuple[str, ...] = Field(min_length=1)
 
 
 class RoadsLayer(_Frozen):
@@ -80,27 +85,8 @@ class RoadsLayer(_Frozen):
     fonte: str
     geometria: str
     grafo: GraphFilter
+    area_urbana: UrbanLanduse
     classes: dict[str, RoadClass]
-    rural: RuralRule
-
-    def hierarchy_of(self, highway: str) -> str | None:
-        """Return the hierarchy class of an OSM ``highway`` value.
-
-        Parameters
-        ----------
-        highway : str
-            OSM highway value; ``*_link`` takes its parent's class.
-
-        Returns
-        -------
-        str or None
-            ``"principal"``, ``"secundaria"``, ``"local"`` or None when unknown.
-        """
-        base = highway.removesuffix("_link")
-        for name, road_class in self.classes.items():
-            if base in road_class.highway:
-                return name
-        return None
 
 
 class FacilityCategory(_Frozen):

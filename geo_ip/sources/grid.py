@@ -19,7 +19,6 @@ territory is; features crossing the mask are kept whole.
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 import zipfile
@@ -33,7 +32,7 @@ import shapely
 from pyproj import CRS
 
 from geo_ip.errors import GridError
-from geo_ip.sources.catalog import GridLayer
+from geo_ip.sources.catalog import BdgdMapping, GridLayer
 from geo_ip.sources.grid_common import (
     ELEMENT_COLUMNS,
     IP_COLUMNS,
@@ -41,6 +40,7 @@ from geo_ip.sources.grid_common import (
     as_text,
     concat_frames,
     empty_ip,
+    finish_reading,
     gdal_errors,
     layer_info,
     layer_names,
@@ -51,8 +51,6 @@ from geo_ip.sources.grid_common import (
 from geo_ip.sources.grid_files import read_grid_file
 
 __all__ = ["ELEMENT_COLUMNS", "IP_COLUMNS", "GridData", "read_bdgd", "read_grid", "read_grid_file"]
-
-logger = logging.getLogger(__name__)
 
 # --- BDGD schema (PRODIST Módulo 10). Layer names and join keys come from the catalog;
 # these are the attribute fields read from those layers.
@@ -191,23 +189,58 @@ def read_bdgd(
     src, label = dataset if dataset is not None else (str(source), source.name)
     mapping = catalog.bdgd
     layers = layer_names(src, source)
+    layer_crs = _checked_crs(src, source, layers, mapping)
     avisos: list[str] = []
+    parts, poles = _network(
+        src, source, layers, catalog, mask_for(mask, layer_crs), layer_crs, avisos
+    )
 
+    pontos = empty_ip(layer_crs)
+    lighting = _bdgd_lighting(
+        src, source, layers, poles, masked=mask is not None, catalog=catalog, avisos=avisos
+    )
+    if lighting is not None:
+        pontos, ip_tension = lighting
+        parts.append(make_elements(pontos, "bdgd", "ponto_ip", pontos["id_origem"], ip_tension))
+
+    elementos = concat_frames(parts, layer_crs)
+    if elementos.empty:
+        if mask is None:
+            raise GridError("a BDGD não tem nenhuma feição nas camadas da rede", path=source)
+        avisos.append("Nenhum elemento da rede da BDGD intersecta a área de interesse.")
+    shown = f"BDGD {label}"
+    return finish_reading(elementos, pontos, f"{shown} (ANEEL)", avisos, started, shown)
+
+
+def _checked_crs(src: str, path: Path, layers: dict[str, str], mapping: BdgdMapping) -> object:
+    """Check that the required layers (low-voltage network, poles) are there; the poles' CRS."""
     required = [name for name, kind in mapping.camadas.items() if kind == "bt"]
     required.append(mapping.camada_postes)
     for name in required:
         if name.upper() not in layers:
-            raise GridError(f"camada '{name}' da BDGD ausente", path=source)
-
+            raise GridError(f"camada '{name}' da BDGD ausente", path=path)
     poles_layer = layers[mapping.camada_postes.upper()]
-    layer_crs = layer_info(src, source, poles_layer)["crs"]
+    layer_crs = layer_info(src, path, poles_layer)["crs"]
     if layer_crs is None:
         raise GridError(
-            f"camada '{poles_layer}' sem sistema de coordenadas: BDGD incompleta", path=source
+            f"camada '{poles_layer}' sem sistema de coordenadas: BDGD incompleta", path=path
         )
-    layer_mask = mask_for(mask, layer_crs)
-    key = mapping.chave_postes  # COD_ID, the primary key of every BDGD entity
+    return layer_crs
 
+
+def _network(
+    src: str,
+    path: Path,
+    layers: dict[str, str],
+    catalog: GridLayer,
+    mask: shapely.Geometry | None,
+    crs: object,
+    avisos: list[str],
+) -> tuple[list[gpd.GeoDataFrame], gpd.GeoDataFrame]:
+    """Elements of every network layer of ``catalog.bdgd.camadas`` that is there; the poles."""
+    mapping = catalog.bdgd
+    key = mapping.chave_postes  # COD_ID, the primary key of every BDGD entity
+    poles_layer = layers[mapping.camada_postes.upper()]
     parts: list[gpd.GeoDataFrame] = []
     poles: gpd.GeoDataFrame | None = None
     for name, kind in mapping.camadas.items():
@@ -217,51 +250,19 @@ def read_bdgd(
             avisos.append(f"Camada '{name}' ausente na BDGD: {rotulo.lower()} não carregada.")
             continue
         extra = {"bt": [_BDGD_BT_TRAFO], "mt": [_BDGD_MT_CIRCUIT]}.get(kind, [])
-        frame = _read_layer(src, source, actual, [key, *extra], layer_mask, layer_crs)
+        frame = _read_layer(src, path, actual, [key, *extra], mask, crs)
         if kind == "bt":
             trafo = next((n for n, k in mapping.camadas.items() if k == "transformador"), "")
-            tension = _bt_tension(src, source, layers.get(trafo.upper()), frame, key)
+            tension = _bt_tension(src, path, layers.get(trafo.upper()), frame, key)
         elif kind == "mt":
-            tension = _mt_tension(src, source, layers, frame, key)
+            tension = _mt_tension(src, path, layers, frame, key)
         else:
             tension = np.full(len(frame), np.nan)
         parts.append(make_elements(frame, "bdgd", kind, frame[key], tension))
         if actual == poles_layer:
             poles = frame
-
-    assert poles is not None  # required above
-    pontos = empty_ip(layer_crs)
-    table = layers.get(mapping.tabela_ip.upper())
-    if table is None:
-        avisos.append(
-            f"Tabela '{mapping.tabela_ip}' ausente na BDGD: pontos de iluminação pública "
-            "não carregados."
-        )
-    else:
-        pontos, ip_tension, orphans = _bdgd_lighting(
-            src, source, layers, table, poles, key, masked=mask is not None, catalog=catalog
-        )
-        if orphans:
-            avisos.append(
-                f"{orphans} ponto(s) de iluminação da tabela {mapping.tabela_ip} sem poste "
-                f"correspondente em {mapping.camada_postes} ({mapping.chave_ip} sem "
-                f"{mapping.chave_postes} igual): descartado(s)."
-            )
-        parts.append(make_elements(pontos, "bdgd", "ponto_ip", pontos["id_origem"], ip_tension))
-
-    elementos = concat_frames(parts, layer_crs)
-    if elementos.empty:
-        if mask is None:
-            raise GridError("a BDGD não tem nenhuma feição nas camadas da rede", path=source)
-        avisos.append("Nenhum elemento da rede da BDGD intersecta a área de interesse.")
-    logger.info(
-        "BDGD %s: %d elementos, %d pontos de IP (%.2f s)",
-        label,
-        len(elementos),
-        len(pontos),
-        time.perf_counter() - started,
-    )
-    return GridData(elementos, pontos, f"BDGD {label} (ANEEL)", tuple(avisos))
+    assert poles is not None  # required by _checked_crs
+    return parts, poles
 
 
 def _bdgd_dataset(path: Path, catalog: GridLayer) -> tuple[str, str] | None:
@@ -380,15 +381,26 @@ def _bdgd_lighting(
     src: str,
     path: Path,
     layers: dict[str, str],
-    table: str,
     poles: gpd.GeoDataFrame,
-    key: str,
     *,
     masked: bool,
     catalog: GridLayer,
-) -> tuple[gpd.GeoDataFrame, np.ndarray, int]:
-    """Join PIP to the poles: (lighting points, their voltage, orphan count)."""
-    link = catalog.bdgd.chave_ip
+    avisos: list[str],
+) -> tuple[gpd.GeoDataFrame, np.ndarray] | None:
+    """Join PIP to the poles: (lighting points, their voltage); None without the table.
+
+    A missing table, and lighting points whose pole is in no layer, are warned of.
+    """
+    mapping = catalog.bdgd
+    table = layers.get(mapping.tabela_ip.upper())
+    if table is None:
+        avisos.append(
+            f"Tabela '{mapping.tabela_ip}' ausente na BDGD: pontos de iluminação pública "
+            "não carregados."
+        )
+        return None
+    key = mapping.chave_postes
+    link = mapping.chave_ip
     pip = _read_table(
         src,
         path,
@@ -403,9 +415,14 @@ def _bdgd_lighting(
     unmatched = ~pip[link].isin(located[key])
     if masked and unmatched.any():
         # Outside the mask is not an error: count only links to no pole at all.
-        every_pole = _read_table(src, path, layers[catalog.bdgd.camada_postes.upper()], [key])
+        every_pole = _read_table(src, path, layers[mapping.camada_postes.upper()], [key])
         unmatched &= ~pip[link].isin(as_text(every_pole[key]))
-    orphans = int(unmatched.sum())
+    if orphans := int(unmatched.sum()):
+        avisos.append(
+            f"{orphans} ponto(s) de iluminação da tabela {mapping.tabela_ip} sem poste "
+            f"correspondente em {mapping.camada_postes} ({mapping.chave_ip} sem "
+            f"{mapping.chave_postes} igual): descartado(s)."
+        )
 
     energy = joined[list(_BDGD_IP_ENERGY)].apply(pd.to_numeric, errors="coerce")
     pontos = gpd.GeoDataFrame(
@@ -421,4 +438,4 @@ def _bdgd_lighting(
         crs=poles.crs,
     )
     pontos = pontos[list(IP_COLUMNS)]
-    return pontos, _tten_volts(joined[_BDGD_IP_TEN]), orphans
+    return pontos, _tten_volts(joined[_BDGD_IP_TEN])

@@ -1,11 +1,14 @@
 """Pieces shared by the grid readers (:mod:`geo_ip.sources.grid`, :mod:`~.grid_files`).
 
 The output type :class:`GridData` and its column lists, GDAL error handling, the
-area-of-interest mask, and the builders of the element and lighting frames.
+area-of-interest mask, the builders of the element and lighting frames, and the last
+step of both readers (:func:`finish_reading`).
 """
 
 from __future__ import annotations
 
+import logging
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +23,8 @@ import shapely
 from pyproj import CRS, Transformer
 
 from geo_ip.errors import GridError
+
+logger = logging.getLogger(__name__)
 
 ELEMENT_COLUMNS = ("fonte", "tipo", "id_origem", "tensao_v", "geometry")
 """Columns of :attr:`GridData.elementos`."""
@@ -155,15 +160,23 @@ def make_elements(
     )
 
 
-def empty_elements(crs: object) -> gpd.GeoDataFrame:
-    """Return an empty :attr:`GridData.elementos` frame in ``crs``."""
+_DTYPES: dict[str, type] = {
+    "fonte": object,
+    "tipo": object,
+    "id_origem": object,
+    "tensao_v": float,
+    "poste_id": object,
+    "potencia_w": float,
+    "tipo_lampada": object,
+    "energia_kwh_ano": float,
+}
+"""Dtype of every column of :data:`ELEMENT_COLUMNS` and :data:`IP_COLUMNS` but geometry."""
+
+
+def _empty(columns: tuple[str, ...], crs: object) -> gpd.GeoDataFrame:
+    """Return an empty frame of ``columns`` (their dtypes, a geometry) in ``crs``."""
     return gpd.GeoDataFrame(
-        {
-            "fonte": pd.Series(dtype=object),
-            "tipo": pd.Series(dtype=object),
-            "id_origem": pd.Series(dtype=object),
-            "tensao_v": pd.Series(dtype=float),
-        },
+        {column: pd.Series(dtype=_DTYPES[column]) for column in columns if column != "geometry"},
         geometry=gpd.GeoSeries([], crs=crs),
         crs=crs,
     )
@@ -171,18 +184,7 @@ def empty_elements(crs: object) -> gpd.GeoDataFrame:
 
 def empty_ip(crs: object) -> gpd.GeoDataFrame:
     """Return an empty :attr:`GridData.pontos_ip` frame in ``crs``."""
-    return gpd.GeoDataFrame(
-        {
-            "fonte": pd.Series(dtype=object),
-            "id_origem": pd.Series(dtype=object),
-            "poste_id": pd.Series(dtype=object),
-            "potencia_w": pd.Series(dtype=float),
-            "tipo_lampada": pd.Series(dtype=object),
-            "energia_kwh_ano": pd.Series(dtype=float),
-        },
-        geometry=gpd.GeoSeries([], crs=crs),
-        crs=crs,
-    )
+    return _empty(IP_COLUMNS, crs)
 
 
 def concat_frames(
@@ -191,8 +193,31 @@ def concat_frames(
     """Concatenate frames in ``crs`` (reprojecting as needed), dropping empty ones."""
     parts = [p for p in parts if not p.empty]
     if not parts:
-        return empty_elements(crs) if columns == ELEMENT_COLUMNS else empty_ip(crs)
+        return _empty(columns, crs)
     target = CRS.from_user_input(crs)
     aligned = [p if CRS.from_user_input(p.crs).equals(target) else p.to_crs(target) for p in parts]
     joined = pd.concat([p[list(columns)] for p in aligned], ignore_index=True)
     return gpd.GeoDataFrame(joined, geometry="geometry", crs=crs)
+
+
+def finish_reading(
+    elementos: gpd.GeoDataFrame,
+    pontos: gpd.GeoDataFrame,
+    descricao: str,
+    avisos: list[str],
+    started: float,
+    shown_as: str | None = None,
+) -> GridData:
+    """Log what a reader read since ``started`` and return it as :class:`GridData`.
+
+    The log line names the source as ``shown_as`` (default: ``descricao``) and gives
+    the counts of elements and lighting points and the seconds taken.
+    """
+    logger.info(
+        "%s: %d elementos, %d pontos de IP (%.2f s)",
+        descricao if shown_as is None else shown_as,
+        len(elementos),
+        len(pontos),
+        time.perf_counter() - started,
+    )
+    return GridData(elementos, pontos, descricao, tuple(avisos))

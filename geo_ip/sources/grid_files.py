@@ -9,7 +9,6 @@ public through :mod:`geo_ip.sources.grid`.
 from __future__ import annotations
 
 import io
-import logging
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -31,8 +30,8 @@ from geo_ip.sources.grid_common import (
     GridData,
     as_text,
     concat_frames,
-    empty_ip,
     error_detail,
+    finish_reading,
     gdal_errors,
     layer_info,
     layer_names,
@@ -40,8 +39,6 @@ from geo_ip.sources.grid_common import (
     mask_for,
     require_exists,
 )
-
-logger = logging.getLogger(__name__)
 
 _LINE_GEOMS = frozenset({"LineString", "MultiLineString", "LinearRing"})
 _POINT_GEOMS = frozenset({"Point", "MultiPoint"})
@@ -148,43 +145,9 @@ def read_grid_file(
         raise GridError(
             f"tipo '{tipo}' desconhecido; use um de: {', '.join(catalog.tipos)}", path=source
         )
-    user_crs = _parse_crs(crs, source)
     avisos: list[str] = []
-    if source.suffix.lower() in _CSV_SUFFIXES:
-        layers = [_read_csv(source, user_crs, mask)]
-        descricao = f"arquivo CSV {source.name}"
-    else:
-        layers = _read_vector(source, user_crs, mask, avisos)
-        descricao = f"arquivo vetorial {source.name}"
-
-    if sum(layer.total for layer in layers) == 0:
-        raise GridError("o arquivo não tem nenhuma feição", path=source)
-    layers = _usable_geometry(layers, source, masked=mask is not None, avisos=avisos)
-
-    multi = len(layers) > 1
-    parts: list[gpd.GeoDataFrame] = []
-    ips: list[gpd.GeoDataFrame] = []
-    defaulted = False
-    for layer in layers:
-        kinds, by_geometry = _layer_types(layer, catalog, source, tipo, coluna_tipo, multi)
-        defaulted = defaulted or by_geometry
-        frame = layer.frame.assign(_tipo=kinds)
-        _check_geometry_types(frame, catalog, source, layer.name if multi else None)
-        frame = _explode_multipoints(frame)
-        ids = _column(frame, _ID_COLUMNS)
-        prefix = f"{layer.name}:" if multi else ""
-        frame["_id"] = (
-            as_text(ids).to_numpy() if ids is not None else prefix + frame["_linha"].astype(str)
-        )
-        tension = _numeric(frame, _TENSION_COLUMNS, source, layer, multi, strict=False)
-        parts.append(make_elements(frame, "arquivo", frame["_tipo"], frame["_id"], tension))
-        lights = frame[frame["_tipo"] == "ponto_ip"].reset_index(drop=True)
-        if not lights.empty:
-            ips.append(_file_lighting(lights, source, layer, multi))
-
-    target_crs = layers[0].frame.crs
-    elementos = concat_frames(parts, target_crs)
-    pontos = concat_frames(ips, target_crs, columns=IP_COLUMNS) if ips else empty_ip(target_crs)
+    layers, descricao = _read_layers(source, _parse_crs(crs, source), mask, avisos)
+    elementos, pontos, defaulted = _typed_elements(layers, catalog, source, tipo, coluna_tipo)
     if defaulted:
         avisos.append(
             f"O arquivo {source.name} não informa o tipo dos elementos (sem --grid-tipo, "
@@ -193,14 +156,7 @@ def read_grid_file(
         )
     if elementos.empty:
         avisos.append(f"Nenhum elemento de {source.name} intersecta a área de interesse.")
-    logger.info(
-        "%s: %d elementos, %d pontos de IP (%.2f s)",
-        descricao,
-        len(elementos),
-        len(pontos),
-        time.perf_counter() - started,
-    )
-    return GridData(elementos, pontos, descricao, tuple(avisos))
+    return finish_reading(elementos, pontos, descricao, avisos, started)
 
 
 @dataclass
@@ -231,6 +187,57 @@ def _norm(text: object) -> str:
     plain = unicodedata.normalize("NFKD", str(text))
     plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
     return " ".join(plain.lower().replace("_", " ").replace("-", " ").split())
+
+
+def _read_layers(
+    path: Path, user_crs: CRS | None, mask: shapely.Geometry | None, avisos: list[str]
+) -> tuple[list[_Layer], str]:
+    """Read the file's layers, minus features without usable geometry, and describe the file."""
+    if path.suffix.lower() in _CSV_SUFFIXES:
+        layers = [_read_csv(path, user_crs, mask)]
+        descricao = f"arquivo CSV {path.name}"
+    else:
+        layers = _read_vector(path, user_crs, mask, avisos)
+        descricao = f"arquivo vetorial {path.name}"
+    if sum(layer.total for layer in layers) == 0:
+        raise GridError("o arquivo não tem nenhuma feição", path=path)
+    return _usable_geometry(layers, path, masked=mask is not None, avisos=avisos), descricao
+
+
+def _typed_elements(
+    layers: list[_Layer],
+    catalog: GridLayer,
+    path: Path,
+    tipo: str | None,
+    coluna_tipo: str | None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, bool]:
+    """Elements and lighting points of all layers, in the first one's CRS.
+
+    The flag is True when some layer's types were taken from the geometry.
+    """
+    multi = len(layers) > 1
+    parts: list[gpd.GeoDataFrame] = []
+    ips: list[gpd.GeoDataFrame] = []
+    defaulted = False
+    for layer in layers:
+        kinds, by_geometry = _layer_types(layer, catalog, path, tipo, coluna_tipo, multi)
+        defaulted = defaulted or by_geometry
+        frame = layer.frame.assign(_tipo=kinds)
+        _check_geometry_types(frame, catalog, path, layer.name if multi else None)
+        frame = _explode_multipoints(frame)
+        ids = _column(frame, _ID_COLUMNS)
+        prefix = f"{layer.name}:" if multi else ""
+        frame["_id"] = (
+            as_text(ids).to_numpy() if ids is not None else prefix + frame["_linha"].astype(str)
+        )
+        tension = _numeric(frame, _TENSION_COLUMNS, path, layer, multi, strict=False)
+        parts.append(make_elements(frame, "arquivo", frame["_tipo"], frame["_id"], tension))
+        lights = frame[frame["_tipo"] == "ponto_ip"].reset_index(drop=True)
+        if not lights.empty:
+            ips.append(_file_lighting(lights, path, layer, multi))
+    target_crs = layers[0].frame.crs
+    elementos = concat_frames(parts, target_crs)
+    return elementos, concat_frames(ips, target_crs, columns=IP_COLUMNS), defaulted
 
 
 def _read_vector(
@@ -370,14 +377,19 @@ def _parse_numbers(values: pd.Series, path: Path, field_name: str, what: str) ->
     """Numbers from text (decimal comma accepted); empty → NaN; garbage → GridError."""
     if pd.api.types.is_numeric_dtype(values):
         return values.astype(float).to_numpy()
-    text = values.astype(object).where(values.notna(), "").map(lambda v: str(v).strip())
-    numbers = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+    text, numbers = _text_numbers(values)
     bad = np.flatnonzero(numbers.isna().to_numpy() & (text != "").to_numpy())
     if bad.size:
         raise GridError(
             f"{what}: '{text.iloc[bad[0]]}'", path=path, row=int(bad[0]) + 1, field=field_name
         )
     return numbers.astype(float).to_numpy()
+
+
+def _text_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Values as stripped text ("" when missing) and as numbers (decimal comma; NaN if not)."""
+    text = values.astype(object).where(values.notna(), "").map(lambda v: str(v).strip())
+    return text, pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
 
 
 def _usable_geometry(
@@ -546,12 +558,7 @@ def _numeric(
             continue
         values = frame[column]
         if not strict:
-            text = values.astype(object).where(values.notna(), "").map(lambda v: str(v).strip())
-            return (
-                pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
-                .astype(float)
-                .to_numpy()
-            )
+            return _text_numbers(values)[1].astype(float).to_numpy()
         try:
             return _parse_numbers(values, path, column, "número inválido")
         except GridError as exc:

@@ -314,9 +314,9 @@ def read_road_graph(path: str | Path, roads: RoadsLayer) -> nx.MultiDiGraph:
         ``y`` and ``street_count``. Every edge has ``geometry`` (LineString from
         ``u`` to ``v``), ``length`` (geodesic, metres, WGS84), ``osmid`` (int, or
         sorted list of ints when several ways were merged), ``highway`` (one
-        value: the most important of the merged ways), ``oneway`` and
-        ``reversed`` (bool) and the tags of :data:`USEFUL_TAGS_WAY` as str or
-        None (distinct values of merged ways joined with ``" / "``).
+        value: the most important of the merged ways, :func:`most_important`),
+        ``oneway`` and ``reversed`` (bool) and the tags of :data:`USEFUL_TAGS_WAY`
+        as str or None (distinct values of merged ways joined with ``" / "``).
 
     Raises
     ------
@@ -364,19 +364,65 @@ def _simplify(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     return ox.simplify_graph(graph, remove_rings=False, edge_attrs_differ=["name"])
 
 
-def _highway_rank(roads: RoadsLayer) -> dict[str, tuple[int, int]]:
-    """Sort key of each highway value: class order, then order in the graph filter."""
-    classes = list(roads.classes)
-    values = list(
-        dict.fromkeys(
-            [*roads.grafo.highway, *(h for c in roads.classes.values() for h in c.highway)]
-        )
-    )
-    rank = {}
-    for position, value in enumerate(values):
-        road_class = roads.hierarchy_of(value)
-        rank[value] = (classes.index(road_class) if road_class else len(classes), position)
+def highway_rank(grafo: GraphFilter) -> dict[str, int]:
+    """Return the importance of each accepted ``highway`` value: its place in the filter.
+
+    The filter lists the values from the most important to the least
+    (``layers/vias.toml``, ``[grafo]``). The importance is a fact about the OSM
+    data, apart from the legal hierarchy the territory gives every edge afterwards
+    (:class:`geo_ip.rules.road_rules.RoadHierarchy`).
+
+    Parameters
+    ----------
+    grafo : GraphFilter
+        The graph filter of the ``vias`` layer.
+
+    Returns
+    -------
+    dict of str to int
+        0 for the most important value; see :func:`most_important`.
+    """
+    rank: dict[str, int] = {}
+    for position, value in enumerate(grafo.highway):
+        rank.setdefault(value, position)
     return rank
+
+
+def most_important(highways: Iterable[str], rank: dict[str, int]) -> str | None:
+    """Return the ``highway`` a simplified edge keeps of the ways it merges.
+
+    Parameters
+    ----------
+    highways : iterable of str
+        The values of the merged ways.
+    rank : dict of str to int
+        As :func:`highway_rank` returns it; a value not in it comes after all.
+
+    Returns
+    -------
+    str or None
+        The most important value (ties, which only unknown values have, by name);
+        None when there is none.
+    """
+    values = set(highways)
+    return min(values, key=lambda h: (rank.get(h, len(rank)), h)) if values else None
+
+
+def joined(values: Iterable[Any]) -> str | None:
+    """Return the distinct values of a tag on a simplified edge, sorted and joined.
+
+    Parameters
+    ----------
+    values : iterable
+        The values of the merged ways (no None).
+
+    Returns
+    -------
+    str or None
+        The distinct values as text, joined with :data:`JOIN`; None when there is none.
+    """
+    distinct = sorted({str(v) for v in values})
+    return JOIN.join(distinct) if distinct else None
 
 
 def _distinct(value: Any) -> list[Any]:
@@ -384,27 +430,24 @@ def _distinct(value: Any) -> list[Any]:
     return [v for v in values if v is not None and not (isinstance(v, float) and np.isnan(v))]
 
 
-def _normalise_edge(data: dict[str, Any], rank: dict[str, tuple[int, int]]) -> None:
+def _normalise_edge(data: dict[str, Any], rank: dict[str, int]) -> None:
     """Make one edge's attributes scalar, in place (see :func:`read_road_graph`)."""
     osmids = sorted({int(v) for v in _distinct(data.get("osmid"))})
     data["osmid"] = osmids[0] if len(osmids) == 1 else osmids
-    highways = {str(v) for v in _distinct(data.get("highway"))}
-    fallback = (len(rank) + 1, 0)
-    data["highway"] = min(highways, key=lambda h: (rank.get(h, fallback), h)) if highways else None
+    data["highway"] = most_important((str(v) for v in _distinct(data.get("highway"))), rank)
     for flag in ("oneway", "reversed"):
         if flag in data:
             data[flag] = all(bool(v) for v in _distinct(data[flag]))
     for key in USEFUL_TAGS_WAY:
         if key in ("highway", "oneway"):
             continue
-        values = sorted({str(v) for v in _distinct(data.get(key))})
-        data[key] = JOIN.join(values) if values else None
+        data[key] = joined(_distinct(data.get(key)))
 
 
 def _normalise_graph(graph: nx.MultiDiGraph, roads: RoadsLayer) -> nx.MultiDiGraph:
     """Give every edge a geometry, a geodesic length and scalar attributes, in place."""
     graph.graph["crs"] = _CRS
-    rank = _highway_rank(roads)
+    rank = highway_rank(roads.grafo)
     edges = list(graph.edges(keys=True, data=True))
     for _, _, _, data in edges:
         _normalise_edge(data, rank)

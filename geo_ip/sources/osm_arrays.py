@@ -41,7 +41,6 @@ from typing import Any
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import numpy.typing as npt
 import osmium
 import osmium.filter
 import osmnx as ox
@@ -53,32 +52,30 @@ from scipy.sparse.csgraph import connected_components
 from geo_ip.sources.catalog import RoadsLayer
 from geo_ip.sources.osm import (
     _CRS,
-    _GEOD,
-    JOIN,
     USEFUL_TAGS_WAY,
-    _highway_rank,
     _invalid,
     _no_roads,
     check_osm_file,
+    highway_rank,
+)
+from geo_ip.sources.osm_edges import attributes, edge_keys, edge_lines, street_count
+from geo_ip.sources.osm_topology import (
+    PRECISION,
+    UNDEFINED,
+    BoolArray,
+    FloatArray,
+    IntArray,
+    ObjArray,
+    RawWays,
+    chains,
+    directed_edges,
+    endpoints,
+    located_nodes,
+    oneway_flags,
+    way_sequences,
 )
 
 log = logging.getLogger(__name__)
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
-ObjArray = npt.NDArray[np.object_]
-
-_UNDEFINED = 2147483647
-"""libosmium's fixed-point coordinate of a node reference without a location."""
-_PRECISION = 10_000_000
-"""libosmium's fixed-point coordinates per degree."""
-_ONEWAY = frozenset({"yes", "true", "1", "-1", "reverse", "T", "F"})
-"""``oneway`` values osmnx reads as one-way (``osmnx.graph._add_paths``)."""
-_REVERSED = frozenset({"-1", "reverse", "T"})
-"""``oneway`` values osmnx reads as one-way against the node order."""
-_TAGS = tuple(key for key in USEFUL_TAGS_WAY if key != "oneway")
-"""Edge tag columns (``oneway`` becomes osmnx's boolean)."""
 
 
 @dataclass
@@ -169,7 +166,7 @@ class RoadArrays:
         )
 
     def components(self, max_edges: int) -> tuple[IntArray, set[int]]:
-        """Weakly connected components, numbered as :func:`geo_ip.territory.store._components`.
+        """Weakly connected components, numbered as :func:`geo_ip.territory.build._components`.
 
         Parameters
         ----------
@@ -226,17 +223,7 @@ class RoadArrays:
 # --------------------------------------------------------------------------- reading
 
 
-@dataclass
-class _Raw:
-    way_id: IntArray  # (W,) accepted ways, file order
-    way_tags: dict[str, list[str | None]]  # tag -> value per way
-    way_ptr: IntArray  # (W + 1,) into refs
-    ref: IntArray  # (R,) node ids
-    x: IntArray  # (R,) fixed-point lon (_UNDEFINED when unknown)
-    y: IntArray
-
-
-def _read(path: Path, roads: RoadsLayer) -> _Raw:
+def _read(path: Path, roads: RoadsLayer) -> RawWays:
     """Read the accepted ways and their node references/locations."""
     grafo = roads.grafo
     keys = tuple(dict.fromkeys([*USEFUL_TAGS_WAY, *grafo.excluir]))
@@ -272,7 +259,7 @@ def _read(path: Path, roads: RoadsLayer) -> _Raw:
             ptr.append(len(refs))
     except RuntimeError as exc:
         raise _invalid(path, exc) from exc
-    return _Raw(
+    return RawWays(
         np.asarray(way_ids, dtype=np.int64),
         columns,
         np.asarray(ptr, dtype=np.int64),
@@ -368,177 +355,47 @@ def read_job(roads: RoadsLayer, path: Path) -> tuple[RoadArrays, list[logging.Lo
 # --------------------------------------------------------------------------- topology
 
 
-def _segments(ptr: IntArray) -> IntArray:
-    """Segment number of each element of a CSR-like pointer array."""
-    return np.repeat(np.arange(len(ptr) - 1, dtype=np.int64), np.diff(ptr))
-
-
-def _build(raw: _Raw, roads: RoadsLayer, path: Path) -> RoadArrays:
-    way_of_ref = _segments(raw.way_ptr)
-    located = raw.x != _UNDEFINED
-    if missing := int((~located).sum()):
+def _build(raw: RawWays, roads: RoadsLayer, path: Path) -> RoadArrays:
+    """Simplify the ways read into the road graph (:mod:`~geo_ip.sources.osm_topology` steps)."""
+    if missing := int((raw.x == UNDEFINED).sum()):
         log.warning(
             "%s: %d nós de vias sem coordenadas (fora do recorte) foram ignorados", path, missing
         )
-    # every located node of an accepted way is a graph node, even if its way adds no edge
-    node_id, first_ref = np.unique(raw.ref[located], return_index=True)
-    node_x = raw.x[located][first_ref]
-    node_y = raw.y[located][first_ref]
-    n_nodes = len(node_id)
-
-    per_way = np.bincount(way_of_ref[located], minlength=len(raw.way_id))
-    kept_way = per_way >= 2
-    if not kept_way.any():
+    node_id, node_x, node_y = located_nodes(raw)
+    n = len(node_id)
+    ways, w, nodes = way_sequences(raw, node_id)
+    if not len(ways):
         raise _no_roads(roads.grafo, path)
-    # the ways in id order (the order osmnx adds them), their located, de-duplicated nodes
-    ways = np.flatnonzero(kept_way)
-    ways = ways[np.argsort(raw.way_id[ways], kind="stable")]
-    rank_of_way = np.full(len(raw.way_id), -1, dtype=np.int64)
-    rank_of_way[ways] = np.arange(len(ways))
-    take = located & (rank_of_way[way_of_ref] >= 0)
-    sel = np.flatnonzero(take)
-    sel = sel[np.argsort(rank_of_way[way_of_ref[sel]], kind="stable")]
-    w = rank_of_way[way_of_ref[sel]]
-    nodes = np.searchsorted(node_id, raw.ref[sel])
-    fresh = np.ones(len(sel), dtype=bool)
-    fresh[1:] = (w[1:] != w[:-1]) | (nodes[1:] != nodes[:-1])
-    w, nodes = w[fresh], nodes[fresh]
-
     tag = {key: np.asarray(values, dtype=object)[ways] for key, values in raw.way_tags.items()}
-    oneway_tag = tag["oneway"]
-    is_oneway = np.fromiter((v in _ONEWAY for v in oneway_tag), dtype=bool, count=len(ways)) | (
-        tag["junction"] == "roundabout"
-    )
-    is_reversed = is_oneway & np.fromiter(
-        (v in _REVERSED for v in oneway_tag), dtype=bool, count=len(ways)
-    )
-    # reverse the node order of one-way ways against their drawing
-    ptr = np.zeros(len(ways) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(w, minlength=len(ways)), out=ptr[1:])
-    pos = np.arange(len(w))
-    flip = is_reversed[w]
-    pos[flip] = ptr[w[flip]] + ptr[w[flip] + 1] - 1 - pos[flip]
-    ordered = np.empty_like(nodes)
-    ordered[pos] = nodes
-    nodes = ordered
-
-    # raw edges in osmnx's insertion order: way by way, its forward edges, then back
-    seg = np.flatnonzero(w[1:] == w[:-1])
-    f_src, f_dst, f_way = nodes[seg], nodes[seg + 1], w[seg]
-    back = ~is_oneway[f_way]
-    src = np.concatenate([f_src, f_dst[back]])
-    dst = np.concatenate([f_dst, f_src[back]])
-    e_way = np.concatenate([f_way, f_way[back]])
-    e_rev = np.concatenate([np.zeros(len(seg), bool), np.ones(int(back.sum()), bool)])
-    e_seg = np.concatenate([seg, seg[back]])
-    order = np.lexsort((e_seg, e_rev, e_way))
-    src, dst, e_way, e_rev = src[order], dst[order], e_way[order], e_rev[order]
-
-    # osmnx's strict endpoint rules
-    n = n_nodes
-    out_deg = np.bincount(src, minlength=n)
-    in_deg = np.bincount(dst, minlength=n)
-    pair = _unique(np.concatenate([src, dst]) * n + np.concatenate([dst, src]))
-    pair_a, pair_b = pair // n, pair % n
-    neighbours = np.bincount(pair_a, minlength=n)
-    self_loop = np.zeros(n, dtype=bool)
-    self_loop[src[src == dst]] = True
-    degree = in_deg + out_deg
-    # osmnx's edge_attrs_differ=["name"]: a node where the street name changes (a
-    # missing name counts as a value of its own) stays an endpoint
-    name_code = pd.factorize(pd.Series(tag["name"], dtype=object), use_na_sentinel=False)[0]
-    at = np.concatenate([src, dst])
-    code = np.tile(name_code[e_way], 2)
-    low = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    high = np.full(n, -1, dtype=np.int64)
-    np.minimum.at(low, at, code)
-    np.maximum.at(high, at, code)
-    renamed = (high >= 0) & (low != high)
-    endpoint = (
-        self_loop
-        | (out_deg == 0)
-        | (in_deg == 0)
-        | ~((neighbours == 2) & ((degree == 2) | (degree == 4)))
-        | renamed
-    )
-    # components without any endpoint (isolated rings) stay unsimplified
-    matrix = coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
-    count, label = connected_components(matrix, directed=False)
-    has_end = np.bincount(label[endpoint], minlength=count) > 0
-    interior = ~endpoint & has_end[label]
-
-    chains_nodes, chains_edges, chain_ptr, chain_edge_ptr = _chains(
-        src, dst, endpoint, interior, pair_a, pair_b, n
-    )
-    removed = np.zeros(n, dtype=bool)
-    inner = np.ones(len(chains_nodes), dtype=bool)
-    inner[chain_ptr[:-1]] = False
-    inner[chain_ptr[1:] - 1] = False
-    removed[chains_nodes[inner]] = True
-
-    # final edges: raw edges first (their keys come first), then one per chain
-    c_src = chains_nodes[chain_ptr[:-1]]
-    c_dst = chains_nodes[chain_ptr[1:] - 1]
-    all_src = np.concatenate([src, c_src])
-    all_dst = np.concatenate([dst, c_dst])
-    pair_key = all_src * n + all_dst
-    by_pair = np.argsort(pair_key, kind="stable")
-    sorted_key = pair_key[by_pair]
-    group_start = np.r_[0, np.flatnonzero(sorted_key[1:] != sorted_key[:-1]) + 1]
-    run = np.arange(len(sorted_key)) - np.repeat(
-        group_start, np.diff(np.r_[group_start, len(sorted_key)])
-    )
-    keys = np.empty(len(pair_key), dtype=np.int64)
-    keys[by_pair] = run
-    keep = ~removed[all_src] & ~removed[all_dst]
-    raw_keep = np.flatnonzero(keep[: len(src)])
-    chain_keep = np.flatnonzero(keep[len(src) :])
-
-    # geometry and lengths: raw edges are straight; chains go through their nodes
-    c_len = np.diff(chain_ptr)[chain_keep]
-    point_nodes = np.concatenate(
-        [np.column_stack([src[raw_keep], dst[raw_keep]]).ravel(),
-         chains_nodes[_ranges(chain_ptr[chain_keep], c_len)]]
-    )  # fmt: skip
-    counts = np.concatenate([np.full(len(raw_keep), 2), c_len])
-    line_of_point = np.repeat(np.arange(len(counts)), counts)
-    lon = node_x[point_nodes] / _PRECISION
-    lat = node_y[point_nodes] / _PRECISION
-    geometry = np.asarray(
-        shapely.linestrings(np.column_stack([lon, lat]), indices=line_of_point), dtype=object
-    )
-    same = line_of_point[1:] == line_of_point[:-1]
-    _, _, dist = _GEOD.inv(lon[:-1][same], lat[:-1][same], lon[1:][same], lat[1:][same])
-    length = np.bincount(line_of_point[:-1][same], weights=dist, minlength=len(counts)).astype(
-        np.float64
-    )
-
-    attrs = _attributes(
-        raw_way=e_way[raw_keep],
-        raw_rev=e_rev[raw_keep],
-        chain_edges=chains_edges,
-        chain_edge_ptr=chain_edge_ptr,
+    is_oneway, is_reversed = oneway_flags(tag)
+    edges = directed_edges(w, nodes, is_oneway, is_reversed)
+    endpoint, interior, pair_a, pair_b = endpoints(edges, tag["name"], n)
+    found = chains(edges, endpoint, interior, pair_a, pair_b, n)
+    keys, raw_keep, chain_keep, removed = edge_keys(edges, found, n)
+    geometry, length = edge_lines(edges, found, raw_keep, chain_keep, (node_x, node_y))
+    attrs = attributes(
+        edges=edges,
+        found=found,
+        raw_keep=raw_keep,
         chain_keep=chain_keep,
-        e_way=e_way,
-        e_rev=e_rev,
         way_id=raw.way_id[ways],
         is_oneway=is_oneway,
         tag=tag,
-        roads=roads,
+        rank=highway_rank(roads.grafo),
     )
-
-    final_src = np.concatenate([src[raw_keep], c_src[chain_keep]])
-    final_dst = np.concatenate([dst[raw_keep], c_dst[chain_keep]])
-    final_key = np.concatenate([keys[: len(src)][raw_keep], keys[len(src) :][chain_keep]])
+    final_src = np.concatenate([edges.src[raw_keep], found.src[chain_keep]])
+    final_dst = np.concatenate([edges.dst[raw_keep], found.dst[chain_keep]])
+    n_raw = len(edges.src)
+    final_key = np.concatenate([keys[:n_raw][raw_keep], keys[n_raw:][chain_keep]])
     kept_nodes = np.flatnonzero(~removed)
     row = np.full(n, -1, dtype=np.int64)
     row[kept_nodes] = np.arange(len(kept_nodes))
     u_row, v_row = row[final_src], row[final_dst]
     return RoadArrays(
         node_id=node_id[kept_nodes],
-        lon=node_x[kept_nodes] / _PRECISION,
-        lat=node_y[kept_nodes] / _PRECISION,
-        street_count=_street_count(u_row, v_row, len(kept_nodes)),
+        lon=node_x[kept_nodes] / PRECISION,
+        lat=node_y[kept_nodes] / PRECISION,
+        street_count=street_count(u_row, v_row, len(kept_nodes)),
         u=node_id[final_src],
         v=node_id[final_dst],
         key=final_key,
@@ -552,184 +409,6 @@ def _build(raw: _Raw, roads: RoadsLayer, path: Path) -> RoadArrays:
         tags=attrs,
         ways=len(ways),
     )
-
-
-def _unique(values: IntArray) -> IntArray:
-    """Return the sorted distinct values, by sorting.
-
-    numpy 2.3+'s hash-based ``np.unique`` is several times slower on millions of
-    int64 keys.
-    """
-    ordered = np.sort(values)
-    if len(ordered) == 0:
-        return ordered
-    fresh = np.ones(len(ordered), dtype=bool)
-    np.not_equal(ordered[1:], ordered[:-1], out=fresh[1:])
-    return ordered[fresh]
-
-
-def _ranges(starts: IntArray, lengths: IntArray) -> IntArray:
-    """Concatenated ``arange(s, s + n)`` for each start ``s`` and length ``n``."""
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.repeat(starts - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
-    return np.arange(total, dtype=np.int64) + offsets
-
-
-def _chains(
-    src: IntArray,
-    dst: IntArray,
-    endpoint: BoolArray,
-    interior: BoolArray,
-    pair_a: IntArray,
-    pair_b: IntArray,
-    n: int,
-) -> tuple[IntArray, IntArray, IntArray, IntArray]:
-    """Paths from an endpoint through interior nodes to the next endpoint (osmnx's).
-
-    Returns the chains' node sequences (flat, with ``chain_ptr``) and the raw edge
-    used for each step (flat, with ``chain_edge_ptr``).
-    """
-    # the first raw edge of each (u, v) pair touching an interior node: osmnx keeps one
-    touches = interior[src] | interior[dst]
-    cand = np.flatnonzero(touches)
-    cand_key = src[cand] * n + dst[cand]
-    uniq_key, first = np.unique(cand_key, return_index=True)
-    prim = cand[first]  # raw edge index of each unique pair, by pair key
-    # interior nodes have exactly two neighbours: the next step goes to the other one
-    first_pair = np.searchsorted(pair_a, np.arange(n))
-    padded = np.r_[pair_b, -1, -1]
-    nb0, nb1 = padded[first_pair], padded[first_pair + 1]
-    p_src, p_dst = src[prim], dst[prim]
-    into = interior[p_dst]
-    other = np.where(nb0[p_dst] == p_src, nb1[p_dst], nb0[p_dst])
-    want = p_dst * n + other
-    at = np.minimum(np.searchsorted(uniq_key, want), len(uniq_key) - 1)
-    nxt = np.where(into & (uniq_key[at] == want) & (len(uniq_key) > 0), at, -1)
-
-    starts = np.flatnonzero(endpoint[p_src] & into)
-    cur, chain = starts, np.arange(len(starts))
-    steps_chain: list[IntArray] = []
-    steps_edge: list[IntArray] = []
-    steps_no: list[IntArray] = []
-    step = 0
-    while len(cur):
-        steps_chain.append(chain)
-        steps_edge.append(cur)
-        steps_no.append(np.full(len(cur), step))
-        go = ~endpoint[p_dst[cur]] & (nxt[cur] >= 0)
-        cur, chain = nxt[cur[go]], chain[go]
-        step += 1
-        if step > len(prim) + 1:  # pragma: no cover - a chain cannot revisit an interior node
-            raise RuntimeError("falha interna ao simplificar o grafo viário")
-    if steps_chain:
-        c = np.concatenate(steps_chain)
-        e = np.concatenate(steps_edge)
-        s = np.concatenate(steps_no)
-        order = np.lexsort((s, c))
-        c, e = c[order], e[order]
-    else:
-        c = e = np.zeros(0, dtype=np.int64)
-    edge_ptr = np.zeros(len(starts) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(c, minlength=len(starts)), out=edge_ptr[1:])
-    # nodes: each chain's first source, then every step's destination
-    node_ptr = edge_ptr + np.arange(len(starts) + 1)
-    chain_nodes = np.empty(node_ptr[-1], dtype=np.int64)
-    first_node = np.zeros(node_ptr[-1], dtype=bool)
-    first_node[node_ptr[:-1]] = True
-    chain_nodes[first_node] = p_src[e[edge_ptr[:-1]]] if len(starts) else []
-    chain_nodes[~first_node] = p_dst[e]
-    return chain_nodes, prim[e], node_ptr, edge_ptr
-
-
-def _attributes(
-    *,
-    raw_way: IntArray,
-    raw_rev: BoolArray,
-    chain_edges: IntArray,
-    chain_edge_ptr: IntArray,
-    chain_keep: IntArray,
-    e_way: IntArray,
-    e_rev: BoolArray,
-    way_id: IntArray,
-    is_oneway: BoolArray,
-    tag: dict[str, ObjArray],
-    roads: RoadsLayer,
-) -> dict[str, Any]:
-    """Edge attributes normalised as :func:`geo_ip.sources.osm._normalise_edge` does."""
-    n_raw, n_chain = len(raw_way), len(chain_keep)
-    c_start, c_stop = chain_edge_ptr[:-1][chain_keep], chain_edge_ptr[1:][chain_keep]
-    c_len = c_stop - c_start
-    flat = _ranges(c_start, c_len)
-    step_edge = chain_edges[flat]
-    step_chain = np.repeat(np.arange(n_chain), c_len)
-    step_way = e_way[step_edge]
-    # all() over the merged segments
-    oneway_c = np.ones(n_chain, dtype=bool)
-    np.logical_and.at(oneway_c, step_chain, is_oneway[step_way])
-    rev_c = np.ones(n_chain, dtype=bool)
-    np.logical_and.at(rev_c, step_chain, e_rev[step_edge])
-
-    # the distinct ways of each chain; most chains follow a single way
-    pairs = _unique(step_chain * (len(way_id) + 1) + step_way)
-    p_chain, p_way = pairs // (len(way_id) + 1), pairs % (len(way_id) + 1)
-    n_ways = np.bincount(p_chain, minlength=n_chain)
-    single = n_ways == 1
-    chain_way = np.zeros(n_chain, dtype=np.int64)
-    first_of = np.searchsorted(p_chain, np.arange(n_chain))
-    chain_way[single] = p_way[first_of[single]]
-
-    edge_way = np.concatenate([raw_way, chain_way])
-    out: dict[str, Any] = {
-        "oneway": np.concatenate([is_oneway[raw_way], oneway_c]),
-        "reversed": np.concatenate([raw_rev, rev_c]),
-    }
-    osmid = np.asarray(way_id[edge_way], dtype=object)
-    columns = {key: tag[key][edge_way] for key in _TAGS}
-    multi = np.flatnonzero(~single)
-    if len(multi):
-        rank = _highway_rank(roads)
-        fallback = (len(rank) + 1, 0)
-        bounds = np.searchsorted(p_chain, np.r_[multi, multi + 1].reshape(2, -1))
-        for chain, lo, hi in zip(
-            multi.tolist(), bounds[0].tolist(), bounds[1].tolist(), strict=True
-        ):
-            members = p_way[lo:hi]
-            i = n_raw + chain
-            osmid[i] = sorted(int(x) for x in way_id[members])
-            highways = {h for h in tag["highway"][members] if h is not None}
-            columns["highway"][i] = (
-                min(highways, key=lambda h: (rank.get(h, fallback), h)) if highways else None
-            )
-            for key in _TAGS:
-                if key == "highway":
-                    continue
-                values = sorted({v for v in tag[key][members] if v is not None})
-                columns[key][i] = JOIN.join(values) if values else None
-    out["osmid"] = osmid
-    out.update(columns)
-    return out
-
-
-def _street_count(u_row: IntArray, v_row: IntArray, n: int) -> IntArray:
-    """Streets per node as osmnx counts them: undirected segments, self-loops once."""
-    loop = u_row == v_row
-    counts = np.zeros(n, dtype=np.int64)
-    # a self-looping node: +2, however many loops
-    counts[_unique(u_row[loop])] += 2
-    a, b = u_row[~loop], v_row[~loop]
-    # per unordered pair: keys of u->v and v->u merge, so max of the two counts
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    forward = a == lo
-    key = lo * n + hi
-    pairs, inverse = np.unique(key, return_inverse=True)
-    k_fwd = np.bincount(inverse[forward], minlength=len(pairs))
-    k_back = np.bincount(inverse[~forward], minlength=len(pairs))
-    streets = np.maximum(k_fwd, k_back)
-    np.add.at(counts, pairs // n, streets)
-    np.add.at(counts, pairs % n, streets)
-    return counts
 
 
 __all__ = ["RoadArrays", "read_road_arrays"]

@@ -86,7 +86,7 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
     Parameters
     ----------
     path : Path
-        The GeoPackage.
+        The GeoPackage, opened with ``mode=ro`` (never written).
 
     Returns
     -------
@@ -153,7 +153,7 @@ def read_layers(path: Path) -> list[GpkgLayer]:
     Parameters
     ----------
     path : Path
-        The GeoPackage.
+        The GeoPackage whose spatial tables the project draws.
 
     Returns
     -------

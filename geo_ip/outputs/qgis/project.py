@@ -43,10 +43,11 @@ import pyproj
 
 from geo_ip._util.atomic import atomic_path
 from geo_ip.errors import InputFileError
+from geo_ip.outputs.palette import load_palette
 from geo_ip.outputs.qgis.gpkg_layers import GpkgLayer, read_layers
 from geo_ip.outputs.qgis.qgs import ProjectLayer, project_document
 from geo_ip.outputs.qgis.qml import family_of, qml_document
-from geo_ip.outputs.styles import LAYER_NAMES, NEUTRAL_COLOUR, LayerStyle, layer_style
+from geo_ip.outputs.styles import LAYER_NAMES, LayerStyle, layer_style
 from geo_ip.sources.catalog import Catalog, OutputLayer, SymbolClass, load_catalog
 
 __all__ = ["STYLE_TABLE", "qml_for", "style_geopackage", "write_project"]
@@ -122,7 +123,7 @@ def _fallback_style(layer: GpkgLayer) -> LayerStyle:
         grupo=_OTHERS_GROUP,
         tipo="simples",
         campo=None,
-        classes=(SymbolClass(rotulo=layer.table, cor=NEUTRAL_COLOUR, largura=2.0),),
+        classes=(SymbolClass(rotulo=layer.table, cor=load_palette().neutra, largura=2.0),),
         campos={},
     )
 

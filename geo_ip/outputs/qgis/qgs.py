@@ -20,7 +20,13 @@ from typing import Any
 
 import pyproj
 
-from geo_ip.outputs.qgis.qml import QGIS_VERSION, SymbolKind, style_attributes, style_elements
+from geo_ip.outputs.qgis.qml import (
+    QGIS_VERSION,
+    SymbolKind,
+    child,
+    style_attributes,
+    style_elements,
+)
 from geo_ip.outputs.styles import LayerStyle
 from geo_ip.rules.provenance import OSM_ATTRIBUTION
 
@@ -29,6 +35,11 @@ __all__ = ["ProjectLayer", "project_document", "spatialrefsys"]
 _GEOMETRY_NAME = {"marker": "Point", "line": "Line", "fill": "Polygon", None: "Unknown geometry"}
 _URI_TYPE = {"marker": "Point", "line": "LineString", "fill": "Polygon"}
 _PART_TITLE = {"marker": "pontos", "line": "linhas", "fill": "áreas"}
+_TREE_LAYER = {
+    "providerKey": "ogr", "checked": "Qt::Checked", "expanded": "1", "legend_exp": "",
+    "patch_size": "-1,-1", "legend_split_behavior": "0",
+}  # fmt: skip
+"""Attributes of a layer in the layer tree after its id, name and source: shown, expanded."""
 _WKB_NAME = {
     "POINT": "Point", "MULTIPOINT": "MultiPoint", "LINESTRING": "LineString",
     "MULTILINESTRING": "MultiLineString", "POLYGON": "Polygon", "MULTIPOLYGON": "MultiPolygon",
@@ -104,13 +115,6 @@ class ProjectLayer:
         return self.geometry_type
 
 
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    element = ET.SubElement(parent, tag, attrs)
-    if text is not None:
-        element.text = text
-    return element
-
-
 def _proj4(crs: pyproj.CRS) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -136,25 +140,25 @@ def spatialrefsys(crs: pyproj.CRS) -> ET.Element:
     """
     element = ET.Element("spatialrefsys", nativeFormat="Wkt")
     authority = crs.to_authority() or ("", "")
-    _sub(element, "wkt", crs.to_wkt("WKT2_2019"))
+    child(element, "wkt", crs.to_wkt("WKT2_2019"))
     proj4 = _proj4(crs)
-    _sub(element, "proj4", proj4)
-    _sub(element, "srid", str(authority[1]) if authority[0] == "EPSG" else "0")
-    _sub(element, "authid", f"{authority[0]}:{authority[1]}" if authority[0] else "")
-    _sub(element, "description", crs.name)
+    child(element, "proj4", proj4)
+    child(element, "srid", str(authority[1]) if authority[0] == "EPSG" else "0")
+    child(element, "authid", f"{authority[0]}:{authority[1]}" if authority[0] else "")
+    child(element, "description", crs.name)
     match = re.search(r"\+proj=(\w+)", proj4)
-    _sub(element, "projectionacronym", match.group(1) if match else "")
+    child(element, "projectionacronym", match.group(1) if match else "")
     ellipsoid = (crs.ellipsoid.to_json_dict().get("id") or {}) if crs.ellipsoid else {}
     acronym = f"{ellipsoid['authority']}:{ellipsoid['code']}" if ellipsoid else ""
-    _sub(element, "ellipsoidacronym", acronym)
-    _sub(element, "geographicflag", "true" if crs.is_geographic else "false")
+    child(element, "ellipsoidacronym", acronym)
+    child(element, "geographicflag", "true" if crs.is_geographic else "false")
     return element
 
 
 def _extent(parent: ET.Element, tag: str, box: tuple[float, float, float, float]) -> None:
-    extent = _sub(parent, tag)
+    extent = child(parent, tag)
     for name, value in zip(("xmin", "ymin", "xmax", "ymax"), box, strict=True):
-        _sub(extent, name, repr(float(value)))
+        child(extent, name, repr(float(value)))
 
 
 def _wgs84(
@@ -177,20 +181,20 @@ def _layer_crs(layer: ProjectLayer, project: pyproj.CRS) -> pyproj.CRS:
 
 def _resource_metadata(layer: ProjectLayer, crs: ET.Element) -> ET.Element:
     meta = ET.Element("resourceMetadata")
-    _sub(meta, "identifier", layer.table)
-    _sub(meta, "parentidentifier", "")
-    _sub(meta, "language", "pt-BR")
-    _sub(meta, "type", "dataset")
-    _sub(meta, "title", layer.title)
-    _sub(meta, "abstract", f"Fonte: {layer.style.fonte}" if layer.style.fonte else "")
-    _sub(meta, "links")
-    _sub(meta, "fees", "")
+    child(meta, "identifier", layer.table)
+    child(meta, "parentidentifier", "")
+    child(meta, "language", "pt-BR")
+    child(meta, "type", "dataset")
+    child(meta, "title", layer.title)
+    child(meta, "abstract", f"Fonte: {layer.style.fonte}" if layer.style.fonte else "")
+    child(meta, "links")
+    child(meta, "fees", "")
     if "OpenStreetMap" in layer.style.fonte:
-        _sub(meta, "rights", OSM_ATTRIBUTION)
-    _sub(meta, "encoding", "UTF-8")
-    holder = _sub(meta, "crs")
+        child(meta, "rights", OSM_ATTRIBUTION)
+    child(meta, "encoding", "UTF-8")
+    holder = child(meta, "crs")
     holder.append(crs)
-    _sub(meta, "extent")
+    child(meta, "extent")
     return meta
 
 
@@ -218,27 +222,27 @@ def _maplayer(layer: ProjectLayer, gpkg: str, project_crs: pyproj.CRS) -> ET.Ele
         wgs84 = _wgs84(layer.extent, crs)
         if wgs84:
             _extent(element, "wgs84extent", wgs84)
-    _sub(element, "id", layer.layer_id)
-    _sub(element, "datasource", layer.source(gpkg))
-    keywords = _sub(element, "keywordList")
-    _sub(keywords, "value", "")
-    _sub(element, "layername", layer.title)
-    srs = _sub(element, "srs")
+    child(element, "id", layer.layer_id)
+    child(element, "datasource", layer.source(gpkg))
+    keywords = child(element, "keywordList")
+    child(keywords, "value", "")
+    child(element, "layername", layer.title)
+    srs = child(element, "srs")
     srs.append(spatialrefsys(crs))
     element.append(_resource_metadata(layer, spatialrefsys(crs)))
-    _sub(element, "provider", "ogr", encoding="UTF-8")
+    child(element, "provider", "ogr", encoding="UTF-8")
     for tag in ("vectorjoins", "layerDependencies", "dataDependencies", "expressionfields"):
-        _sub(element, tag)
-    manager = _sub(element, "map-layer-style-manager", current="default")
-    _sub(manager, "map-layer-style", name="default")
+        child(element, tag)
+    manager = child(element, "map-layer-style-manager", current="default")
+    child(manager, "map-layer-style", name="default")
     for name, alternative in layer.alternatives:
-        holder = _sub(manager, "map-layer-style", name=name)
-        qgis = _sub(holder, "qgis", version=QGIS_VERSION, **style_attributes(alternative))
+        holder = child(manager, "map-layer-style", name=name)
+        qgis = child(holder, "qgis", version=QGIS_VERSION, **style_attributes(alternative))
         qgis.extend(style_elements(alternative, layer.drawn_geometry, layer.fields))
     element.extend(style_elements(layer.style, layer.drawn_geometry, layer.fields))
-    _sub(element, "blendMode", "0")
-    _sub(element, "featureBlendMode", "0")
-    _sub(element, "layerOpacity", "1")
+    child(element, "blendMode", "0")
+    child(element, "featureBlendMode", "0")
+    child(element, "layerOpacity", "1")
     return element
 
 
@@ -253,22 +257,18 @@ def _abstract(provenance: Mapping[str, Any]) -> tuple[str, list[str]]:
         "Camadas no GeoPackage avaliacao.gpkg, ao lado deste projeto; os estilos também "
         "estão na tabela layer_styles do GeoPackage.",
     ]
-    history = []
-    if provenance.get("carimbo"):
-        history.append(f"Proveniência: {provenance['carimbo']}")
-    tool = provenance.get("ferramenta", "geo_ip")
-    if provenance.get("versao_ferramenta"):
-        history.append(f"Gerado por {tool} {provenance['versao_ferramenta']}")
-    if provenance.get("executado_em"):
-        history.append(f"Executado em {provenance['executado_em']}")
-    if provenance.get("data_referencia"):
-        history.append(f"Data de referência: {provenance['data_referencia']}")
-    if rules.get("versao"):
-        history.append(f"Regras {rules['versao']} (sha256 {rules.get('sha256', '')})")
-    if territory.get("osm_data"):
-        history.append(f"Dados OpenStreetMap de {territory['osm_data']}")
-    if provenance.get("crs"):
-        history.append(f"SRC: {provenance['crs']}")
+    p, tool = provenance, provenance.get("ferramenta", "geo_ip")
+    version, osm = rules.get("versao"), territory.get("osm_data")
+    facts = (  # (value, line): the lines of the values the record has, in this order
+        (p.get("carimbo"), f"Proveniência: {p.get('carimbo')}"),
+        (p.get("versao_ferramenta"), f"Gerado por {tool} {p.get('versao_ferramenta')}"),
+        (p.get("executado_em"), f"Executado em {p.get('executado_em')}"),
+        (p.get("data_referencia"), f"Data de referência: {p.get('data_referencia')}"),
+        (version, f"Regras {version} (sha256 {rules.get('sha256', '')})"),
+        (osm, f"Dados OpenStreetMap de {osm}"),
+        (p.get("crs"), f"SRC: {p.get('crs')}"),
+    )
+    history = [line for value, line in facts if value]
     attribution = provenance.get("atribuicao") or OSM_ATTRIBUTION
     parts.append(f"Dados do OpenStreetMap: {attribution} (ODbL).")
     parts.extend(history)
@@ -276,62 +276,57 @@ def _abstract(provenance: Mapping[str, Any]) -> tuple[str, list[str]]:
 
 
 def _tree(root: ET.Element, layers: Sequence[ProjectLayer], gpkg: str) -> None:
-    tree = _sub(root, "layer-tree-group")
-    _sub(_sub(tree, "customproperties"), "Option")
+    tree = child(root, "layer-tree-group")
+    child(child(tree, "customproperties"), "Option")
     groups: dict[str, ET.Element] = {}
     for layer in layers:
         group = groups.get(layer.style.grupo)
         if group is None:
-            group = _sub(
+            group = child(
                 tree,
                 "layer-tree-group",
                 name=layer.style.grupo,
                 checked="Qt::Checked",
                 expanded="1",
             )
-            _sub(_sub(group, "customproperties"), "Option")
+            child(child(group, "customproperties"), "Option")
             groups[layer.style.grupo] = group
-        item = _sub(
+        item = child(
             group,
             "layer-tree-layer",
             id=layer.layer_id,
             name=layer.title,
             source=layer.source(gpkg),
-            providerKey="ogr",
-            checked="Qt::Checked",
-            expanded="1",
-            legend_exp="",
-            patch_size="-1,-1",
-            legend_split_behavior="0",
+            **_TREE_LAYER,
         )
-        _sub(_sub(item, "customproperties"), "Option")
-    order = _sub(tree, "custom-order", enabled="0")
+        child(child(item, "customproperties"), "Option")
+    order = child(tree, "custom-order", enabled="0")
     for layer in reversed(layers):
-        _sub(order, "item", layer.layer_id)
+        child(order, "item", layer.layer_id)
 
 
 def _entry(parent: ET.Element, name: str, kind: str, value: str) -> None:
-    _sub(parent, name, value, type=kind)
+    child(parent, name, value, type=kind)
 
 
 def _properties(root: ET.Element, crs: pyproj.CRS, attribution: str) -> None:
-    props = _sub(root, "properties")
-    copyright_label = _sub(props, "CopyrightLabel")
+    props = child(root, "properties")
+    copyright_label = child(props, "CopyrightLabel")
     _entry(copyright_label, "Enabled", "int", "1")
     _entry(copyright_label, "Label", "QString", attribution)
     ellipsoid = (crs.ellipsoid.to_json_dict().get("id") or {}) if crs.ellipsoid else {}
     if ellipsoid:
         _entry(
-            _sub(props, "Measure"),
+            child(props, "Measure"),
             "Ellipsoid",
             "QString",
             f"{ellipsoid['authority']}:{ellipsoid['code']}",
         )
-    measurement = _sub(props, "Measurement")
+    measurement = child(props, "Measurement")
     _entry(measurement, "AreaUnits", "QString", "m2")
     _entry(measurement, "DistanceUnits", "QString", "meters")
-    _entry(_sub(props, "Paths"), "Absolute", "bool", "false")
-    _entry(_sub(props, "SpatialRefSys"), "ProjectionsEnabled", "int", "1")
+    _entry(child(props, "Paths"), "Absolute", "bool", "false")
+    _entry(child(props, "SpatialRefSys"), "ProjectionsEnabled", "int", "1")
 
 
 def _union(layers: Sequence[ProjectLayer]) -> tuple[float, float, float, float] | None:
@@ -342,6 +337,54 @@ def _union(layers: Sequence[ProjectLayer]) -> tuple[float, float, float, float] 
     x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
     pad = max(x1 - x0, y1 - y0, 100.0) * 0.05
     return (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+
+
+def _canvas(
+    root: ET.Element, crs: pyproj.CRS, view: tuple[float, float, float, float] | None
+) -> None:
+    """Add the map canvas: units, the extent of every layer (padded), the CRS."""
+    canvas = child(root, "mapcanvas", name="theMapCanvas", annotationsVisible="1")
+    child(canvas, "units", "meters" if not crs.is_geographic else "degrees")
+    if view:
+        _extent(canvas, "extent", view)
+    child(canvas, "rotation", "0")
+    child(canvas, "destinationsrs").append(spatialrefsys(crs))
+
+
+def _metadata(root: ET.Element, title: str, provenance: Mapping[str, Any], created: str) -> None:
+    """Add the project metadata: title, abstract with the provenance, keywords, history."""
+    abstract, history = _abstract(provenance)
+    meta = child(root, "projectMetadata")
+    for tag, text in (("identifier", ""), ("parentidentifier", ""), ("language", "pt-BR"),
+                      ("type", "dataset"), ("title", title), ("abstract", abstract)):  # fmt: skip
+        child(meta, tag, text)
+    keywords = child(meta, "keywords", vocabulary="geo_ip")
+    for word in ("iluminação pública", "extensão de rede elétrica", "avaliação de pedidos"):
+        child(keywords, "keyword", word)
+    child(meta, "links")
+    for line in history:
+        child(meta, "history", line)
+    version = provenance.get("versao_ferramenta")
+    child(meta, "author", f"geo_ip {version}" if version else "geo_ip")
+    child(meta, "creation", created)
+
+
+def _view_settings(
+    root: ET.Element, crs: pyproj.CRS, view: tuple[float, float, float, float] | None
+) -> None:
+    """Add the view settings: no project scales, the default extent the project opens on."""
+    settings = child(root, "ProjectViewSettings", UseProjectScales="0", rotation="0")
+    child(settings, "Scales")
+    if view:
+        default = child(
+            settings,
+            "DefaultViewExtent",
+            xmin=repr(view[0]),
+            ymin=repr(view[1]),
+            xmax=repr(view[2]),
+            ymax=repr(view[3]),
+        )
+        default.append(spatialrefsys(crs))
 
 
 def project_document(
@@ -382,54 +425,25 @@ def project_document(
         saveUserFull="geo_ip",
         saveDateTime=created,
     )
-    _sub(root, "homePath", path="")
-    _sub(root, "title", title)
-    _sub(root, "autotransaction", active="0")
-    _sub(root, "evaluateDefaultValues", active="0")
-    _sub(root, "trust", active="0")
-    _sub(root, "projectCrs").append(spatialrefsys(crs))
+    child(root, "homePath", path="")
+    child(root, "title", title)
+    child(root, "autotransaction", active="0")
+    child(root, "evaluateDefaultValues", active="0")
+    child(root, "trust", active="0")
+    child(root, "projectCrs").append(spatialrefsys(crs))
     _tree(root, layers, gpkg)
-    _sub(root, "relations")
+    child(root, "relations")
     view = _union(layers)
-    canvas = _sub(root, "mapcanvas", name="theMapCanvas", annotationsVisible="1")
-    _sub(canvas, "units", "meters" if not crs.is_geographic else "degrees")
-    if view:
-        _extent(canvas, "extent", view)
-    _sub(canvas, "rotation", "0")
-    _sub(canvas, "destinationsrs").append(spatialrefsys(crs))
-    projectlayers = _sub(root, "projectlayers")
+    _canvas(root, crs, view)
+    projectlayers = child(root, "projectlayers")
     for layer in layers:
         projectlayers.append(_maplayer(layer, gpkg, crs))
-    order = _sub(root, "layerorder")
+    order = child(root, "layerorder")
     for layer in layers:
-        _sub(order, "layer", id=layer.layer_id)
+        child(order, "layer", id=layer.layer_id)
     _properties(root, crs, attribution)
-    abstract, history = _abstract(provenance)
-    meta = _sub(root, "projectMetadata")
-    for tag, text in (("identifier", ""), ("parentidentifier", ""), ("language", "pt-BR"),
-                      ("type", "dataset"), ("title", title), ("abstract", abstract)):  # fmt: skip
-        _sub(meta, tag, text)
-    keywords = _sub(meta, "keywords", vocabulary="geo_ip")
-    for word in ("iluminação pública", "extensão de rede elétrica", "avaliação de pedidos"):
-        _sub(keywords, "keyword", word)
-    _sub(meta, "links")
-    for line in history:
-        _sub(meta, "history", line)
-    version = provenance.get("versao_ferramenta")
-    _sub(meta, "author", f"geo_ip {version}" if version else "geo_ip")
-    _sub(meta, "creation", created)
-    settings = _sub(root, "ProjectViewSettings", UseProjectScales="0", rotation="0")
-    _sub(settings, "Scales")
-    if view:
-        default = _sub(
-            settings,
-            "DefaultViewExtent",
-            xmin=repr(view[0]),
-            ymin=repr(view[1]),
-            xmax=repr(view[2]),
-            ymax=repr(view[3]),
-        )
-        default.append(spatialrefsys(crs))
+    _metadata(root, title, provenance, created)
+    _view_settings(root, crs, view)
     ET.indent(root, space=" ")
     body = ET.tostring(root, encoding="unicode")
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body + "\n"

@@ -23,11 +23,13 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Literal
 
-from geo_ip.outputs.styles import NEUTRAL_COLOUR, LayerStyle, SymbolClass
+from geo_ip.outputs.palette import load_palette
+from geo_ip.outputs.styles import LayerStyle, SymbolClass
 
 __all__ = [
     "QGIS_VERSION",
     "SymbolKind",
+    "child",
     "family_of",
     "qml_document",
     "style_attributes",
@@ -41,10 +43,43 @@ SymbolKind = Literal["marker", "line", "fill"]
 
 _PX_MM = 25.4 / 96
 _OUTLINE = "50,50,50,255"
+"""Outline of the points of a layer without one in ``maps/cores.toml`` (QGIS's dark grey)."""
 _LABELS = {"pedidos": "protocolo"}
 """Layers labelled by default, and the field of their label."""
 _LABEL_MAX_SCALE_DENOMINATOR = 25000
 """Labels appear only when zoomed in beyond 1:25 000 (they would clutter a regional view)."""
+_TEXT_STYLE = {
+    "isExpression": "0", "fontFamily": "Sans Serif", "fontSize": "8", "fontSizeUnit": "Point",
+    "fontWeight": "50", "textColor": "35,35,35,255", "textOpacity": "1",
+    "namedStyle": "Regular", "multilineHeight": "1", "capitalization": "0", "allowHtml": "0",
+    "fontItalic": "0", "fontUnderline": "0", "fontStrikeout": "0", "blendMode": "0",
+}  # fmt: skip
+"""The labels' font (after ``fieldName``), as QGIS writes ``<text-style>``."""
+_TEXT_BUFFER = {
+    "bufferDraw": "1", "bufferSize": "0.8", "bufferSizeUnits": "MM",
+    "bufferColor": "255,255,255,255", "bufferOpacity": "0.9", "bufferNoFill": "1",
+    "bufferJoinStyle": "128", "bufferBlendMode": "0",
+}  # fmt: skip
+"""The white halo around the labels' text."""
+_TEXT_FORMAT = {
+    "wrapChar": "", "multilineAlign": "3", "formatNumbers": "0", "decimals": "3", "plussign": "0",
+}  # fmt: skip
+_PLACEMENT = {
+    "dist": "1", "distUnits": "MM", "predefinedPositionOrder": "TR,TL,BR,BL,R,L,TSR,BSR",
+    "priority": "5", "offsetType": "0", "quadOffset": "4", "xOffset": "0", "yOffset": "0",
+    "offsetUnits": "MM", "placementFlags": "10",
+}  # fmt: skip
+"""Where a label goes (after ``placement``: around a point, along a line, inside an area)."""
+# QGIS reads "scaleMax" as the minimum (most zoomed-out) scale and "scaleMin" as the
+# maximum one (names kept reversed for backward compatibility; checked on 3.22)
+_RENDERING = {
+    "drawLabels": "1", "scaleVisibility": "1", "scaleMax": str(_LABEL_MAX_SCALE_DENOMINATOR),
+    "scaleMin": "0", "obstacle": "1", "obstacleFactor": "1", "obstacleType": "1",
+    "displayAll": "0", "upsidedownLabels": "0", "labelPerPart": "0", "mergeLines": "0",
+    "minFeatureSize": "0", "limitNumLabels": "0", "maxNumLabels": "2000", "zIndex": "0",
+    "fontLimitPixelSize": "0", "fontMinPixelSize": "0", "fontMaxPixelSize": "10000",
+    "unplacedVisibility": "0",
+}  # fmt: skip
 
 _FAMILIES: dict[str, SymbolKind | None] = {
     "POINT": "marker", "MULTIPOINT": "marker",
@@ -100,7 +135,25 @@ def _mm(px: float) -> str:
     return f"{round(px * _PX_MM, 2):g}"
 
 
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+def child(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    """Add an element to ``parent``, as QGIS writes it: attributes in order, maybe a text.
+
+    Parameters
+    ----------
+    parent : xml.etree.ElementTree.Element
+        The element to add to.
+    tag : str
+        The new element's tag.
+    text : str, optional
+        Its text (none by default: an empty element).
+    **attrs : str
+        Its attributes, in the order given.
+
+    Returns
+    -------
+    xml.etree.ElementTree.Element
+        The new element.
+    """
     element = ET.SubElement(parent, tag, attrs)
     if text is not None:
         element.text = text
@@ -108,31 +161,33 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
 
 
 def _empty_properties(parent: ET.Element) -> None:
-    holder = _sub(parent, "data_defined_properties")
-    options = _sub(holder, "Option", type="Map")
-    _sub(options, "Option", type="QString", value="", name="name")
-    _sub(options, "Option", name="properties")
-    _sub(options, "Option", type="QString", value="collection", name="type")
+    holder = child(parent, "data_defined_properties")
+    options = child(holder, "Option", type="Map")
+    child(options, "Option", type="QString", value="", name="name")
+    child(options, "Option", name="properties")
+    child(options, "Option", type="QString", value="collection", name="type")
 
 
 def _symbol_layer(parent: ET.Element, layer_class: str, props: dict[str, str]) -> None:
     layer = ET.SubElement(
         parent, "layer", {"class": layer_class, "enabled": "1", "locked": "0", "pass": "0"}
     )
-    options = _sub(layer, "Option", type="Map")
+    options = child(layer, "Option", type="Map")
     for key, value in sorted(props.items()):
-        _sub(options, "Option", type="QString", value=value, name=key)
+        child(options, "Option", type="QString", value=value, name=key)
     for key, value in sorted(props.items()):
-        _sub(layer, "prop", k=key, v=value)
+        child(layer, "prop", k=key, v=value)
     _empty_properties(layer)
 
 
-def _symbol_props(cls: SymbolClass, kind: SymbolKind) -> tuple[str, dict[str, str]]:
+def _symbol_props(
+    cls: SymbolClass, kind: SymbolKind, outline: str = _OUTLINE
+) -> tuple[str, dict[str, str]]:
     color = _rgba(cls.cor)
     if kind == "marker":
         return "SimpleMarker", {
             "name": "circle", "color": color, "size": _mm(2 * cls.largura), "size_unit": "MM",
-            "outline_color": _OUTLINE, "outline_style": "solid", "outline_width": "0.2",
+            "outline_color": outline, "outline_style": "solid", "outline_width": "0.2",
             "outline_width_unit": "MM", "scale_method": "diameter", "angle": "0",
             "joinstyle": "bevel", "horizontal_anchor_point": "1", "vertical_anchor_point": "1",
             "offset": "0,0", "offset_unit": "MM",
@@ -152,12 +207,20 @@ def _symbol_props(cls: SymbolClass, kind: SymbolKind) -> tuple[str, dict[str, st
     }  # fmt: skip
 
 
-def _symbol(parent: ET.Element, cls: SymbolClass, kind: SymbolKind, name: str) -> ET.Element:
-    symbol = _sub(
+def _outline(style: LayerStyle) -> str:
+    """Return the points' outline of a layer: ``maps/cores.toml``, as on the maps and sheets."""
+    colour = load_palette().contornos.get(style.camada)
+    return _rgba(colour) if colour else _OUTLINE
+
+
+def _symbol(
+    parent: ET.Element, cls: SymbolClass, kind: SymbolKind, name: str, outline: str = _OUTLINE
+) -> ET.Element:
+    symbol = child(
         parent, "symbol", type=kind, name=name, alpha="1", clip_to_extent="1", force_rhr="0"
     )
     _empty_properties(symbol)
-    layer_class, props = _symbol_props(cls, kind)
+    layer_class, props = _symbol_props(cls, kind, outline)
     _symbol_layer(symbol, layer_class, props)
     return symbol
 
@@ -213,7 +276,7 @@ def _key(style: LayerStyle, *parts: str) -> str:
 
 
 def _fallback(style: LayerStyle) -> SymbolClass:
-    return SymbolClass(rotulo=style.titulo, cor=NEUTRAL_COLOUR, largura=2.0)
+    return SymbolClass(rotulo=style.titulo, cor=load_palette().neutra, largura=2.0)
 
 
 def _renderer(style: LayerStyle, kind: SymbolKind | None) -> ET.Element:
@@ -227,13 +290,13 @@ def _renderer(style: LayerStyle, kind: SymbolKind | None) -> ET.Element:
     field = style.campo
     if single or field is None:
         renderer = ET.Element("renderer-v2", {"type": "singleSymbol", **base})
-        _symbol(_sub(renderer, "symbols"), classes[0], kinds[0], "0")
+        _symbol(child(renderer, "symbols"), classes[0], kinds[0], "0", _outline(style))
     elif style.tipo == "categorizado":
         renderer = ET.Element("renderer-v2", {"type": "categorizedSymbol", "attr": field, **base})
-        categories = _sub(renderer, "categories")
-        symbols = _sub(renderer, "symbols")
+        categories = child(renderer, "categories")
+        symbols = child(renderer, "symbols")
         for i, cls in enumerate(classes):
-            _sub(
+            child(
                 categories,
                 "category",
                 value=str(cls.valor),
@@ -241,7 +304,7 @@ def _renderer(style: LayerStyle, kind: SymbolKind | None) -> ET.Element:
                 label=cls.rotulo,
                 render="true",
             )
-            _symbol(symbols, cls, kinds[i], str(i))
+            _symbol(symbols, cls, kinds[i], str(i), _outline(style))
     else:
         renderer = ET.Element(
             "renderer-v2",
@@ -252,11 +315,11 @@ def _renderer(style: LayerStyle, kind: SymbolKind | None) -> ET.Element:
                 **base,
             },
         )
-        ranges = _sub(renderer, "ranges")
-        symbols = _sub(renderer, "symbols")
+        ranges = child(renderer, "ranges")
+        symbols = child(renderer, "symbols")
         for i, cls in enumerate(classes):
             assert cls.minimo is not None
-            _sub(
+            child(
                 ranges,
                 "range",
                 lower=_number(cls.minimo),
@@ -265,14 +328,14 @@ def _renderer(style: LayerStyle, kind: SymbolKind | None) -> ET.Element:
                 label=cls.rotulo,
                 render="true",
             )
-            _symbol(symbols, cls, kinds[i], str(i))
-        method = _sub(renderer, "classificationMethod", id="Custom")
-        _sub(method, "symmetricMode", enabled="0", symmetrypoint="0", astride="0")
-        _sub(method, "labelFormat", format="%1 - %2", labelprecision="1", trimtrailingzeroes="1")
-        _sub(method, "parameters")
-        _sub(method, "extraInformation")
-    _sub(renderer, "rotation")
-    _sub(renderer, "sizescale")
+            _symbol(symbols, cls, kinds[i], str(i), _outline(style))
+        method = child(renderer, "classificationMethod", id="Custom")
+        child(method, "symmetricMode", enabled="0", symmetrypoint="0", astride="0")
+        child(method, "labelFormat", format="%1 - %2", labelprecision="1", trimtrailingzeroes="1")
+        child(method, "parameters")
+        child(method, "extraInformation")
+    child(renderer, "rotation")
+    child(renderer, "sizescale")
     return renderer
 
 
@@ -280,105 +343,30 @@ def _rule_renderer(
     style: LayerStyle, classes: list[SymbolClass], kinds: list[SymbolKind], base: dict[str, str]
 ) -> ET.Element:
     renderer = ET.Element("renderer-v2", {"type": "RuleRenderer", **base})
-    rules = _sub(renderer, "rules", key=_key(style, "regras"))
-    symbols = _sub(renderer, "symbols")
+    rules = child(renderer, "rules", key=_key(style, "regras"))
+    symbols = child(renderer, "symbols")
     for i, cls in enumerate(classes):
-        rule = _sub(
+        rule = child(
             rules, "rule", key=_key(style, "regra", str(i)), symbol=str(i), label=cls.rotulo
         )
         expression = _rule_filter(style, cls, i == len(classes) - 1)
         if expression:
             rule.set("filter", expression)
-        _symbol(symbols, cls, kinds[i], str(i))
+        _symbol(symbols, cls, kinds[i], str(i), _outline(style))
     return renderer
 
 
 def _labeling(field: str, kind: SymbolKind | None) -> ET.Element:
+    """Label the features with ``field``, small and haloed, only when zoomed in."""
     labeling = ET.Element("labeling", type="simple")
-    settings = _sub(labeling, "settings", calloutType="simple")
-    text = _sub(
-        settings,
-        "text-style",
-        fieldName=field,
-        isExpression="0",
-        fontFamily="Sans Serif",
-        fontSize="8",
-        fontSizeUnit="Point",
-        fontWeight="50",
-        textColor="35,35,35,255",
-        textOpacity="1",
-        namedStyle="Regular",
-        multilineHeight="1",
-        capitalization="0",
-        allowHtml="0",
-        fontItalic="0",
-        fontUnderline="0",
-        fontStrikeout="0",
-        blendMode="0",
-    )
-    _sub(
-        text,
-        "text-buffer",
-        bufferDraw="1",
-        bufferSize="0.8",
-        bufferSizeUnits="MM",
-        bufferColor="255,255,255,255",
-        bufferOpacity="0.9",
-        bufferNoFill="1",
-        bufferJoinStyle="128",
-        bufferBlendMode="0",
-    )
-    _sub(
-        settings,
-        "text-format",
-        wrapChar="",
-        multilineAlign="3",
-        formatNumbers="0",
-        decimals="3",
-        plussign="0",
-    )
+    settings = child(labeling, "settings", calloutType="simple")
+    text = child(settings, "text-style", fieldName=field, **_TEXT_STYLE)
+    child(text, "text-buffer", **_TEXT_BUFFER)
+    child(settings, "text-format", **_TEXT_FORMAT)
     placement = "6" if kind in ("marker", None) else ("2" if kind == "line" else "1")
-    _sub(
-        settings,
-        "placement",
-        placement=placement,
-        dist="1",
-        distUnits="MM",
-        predefinedPositionOrder="TR,TL,BR,BL,R,L,TSR,BSR",
-        priority="5",
-        offsetType="0",
-        quadOffset="4",
-        xOffset="0",
-        yOffset="0",
-        offsetUnits="MM",
-        placementFlags="10",
-    )
-    # QGIS reads "scaleMax" as the minimum (most zoomed-out) scale and "scaleMin" as the
-    # maximum one (names kept reversed for backward compatibility; checked on 3.22)
-    _sub(
-        settings,
-        "rendering",
-        drawLabels="1",
-        scaleVisibility="1",
-        scaleMax=str(_LABEL_MAX_SCALE_DENOMINATOR),
-        scaleMin="0",
-        obstacle="1",
-        obstacleFactor="1",
-        obstacleType="1",
-        displayAll="0",
-        upsidedownLabels="0",
-        labelPerPart="0",
-        mergeLines="0",
-        minFeatureSize="0",
-        limitNumLabels="0",
-        maxNumLabels="2000",
-        zIndex="0",
-        fontLimitPixelSize="0",
-        fontMinPixelSize="0",
-        fontMaxPixelSize="10000",
-        unplacedVisibility="0",
-    )
-    _sub(settings, "callout", type="simple")
+    child(settings, "placement", placement=placement, **_PLACEMENT)
+    child(settings, "rendering", **_RENDERING)
+    child(settings, "callout", type="simple")
     return labeling
 
 
@@ -386,10 +374,10 @@ def _aliases(style: LayerStyle, fields: Sequence[str] | None) -> ET.Element:
     aliases = ET.Element("aliases")
     if fields is None:
         for name, alias in style.campos.items():
-            _sub(aliases, "alias", field=name, name=alias)
+            child(aliases, "alias", field=name, name=alias)
         return aliases
     for i, name in enumerate(fields):
-        _sub(aliases, "alias", field=name, index=str(i), name=style.campos.get(name, ""))
+        child(aliases, "alias", field=name, index=str(i), name=style.campos.get(name, ""))
     return aliases
 
 

@@ -40,6 +40,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from geo_ip.outputs.palette import PageColours, load_palette
 from geo_ip.outputs.pdf import FONT
 from geo_ip.outputs.pdf import register_fonts as _register_fonts
 from geo_ip.outputs.sheets.content import Item, Sheet
@@ -54,17 +55,31 @@ _MARGIN_TOP = 9 * mm
 _MARGIN_BOTTOM = 11 * mm
 _WIDTH = _PAGE_W - 2 * _MARGIN_X
 _HEIGHT = _PAGE_H - _MARGIN_TOP - _MARGIN_BOTTOM
+_DOCUMENT: dict[str, Any] = {
+    "pagesize": A4, "leftMargin": _MARGIN_X, "rightMargin": _MARGIN_X,
+    "topMargin": _MARGIN_TOP, "bottomMargin": _MARGIN_BOTTOM, "author": "geo_ip",
+    "subject": "Ficha técnica de avaliação (Art. 10)", "creator": "geo_ip",
+    "invariant": 1,  # no time or random id in the file: the same sheets, the same bytes
+}  # fmt: skip
+"""Page and metadata of every sheets' PDF (beside its title)."""
 _MAP_WIDTH = 252.0
-# Page design of the sheet (ink, band, rules, shading), not map layers (those: layers/, maps/)
-_INK = colors.HexColor("#1b2631")
-_BAND = colors.HexColor("#1f4e78")
-_LINE = colors.HexColor("#aab7b8")
-_SOFT = colors.HexColor("#eaf2f8")
-_CHANGED = colors.HexColor("#fdebd0")
-_ALERT = colors.HexColor("#922b21")
+
 
 _FIT_STEPS = 3
 _MIN_SCALE = 0.7
+
+
+def _page() -> PageColours:
+    """Return the page design (ink, band, rules, shading) of ``maps/cores.toml``.
+
+    Shared with the utility letter and the workbooks; the map's layers take their colours
+    from ``layers/`` and ``maps/``.
+    """
+    return load_palette().pagina
+
+
+def _hex(colour: str) -> colors.Color:
+    return colors.HexColor(colour)
 
 
 def _styles(k: float) -> dict[str, ParagraphStyle]:
@@ -76,7 +91,7 @@ def _styles(k: float) -> dict[str, ParagraphStyle]:
             fontName=extra.pop("fontName", FONT),
             fontSize=size * k,
             leading=size * k * 1.2,
-            textColor=extra.pop("textColor", _INK),
+            textColor=extra.pop("textColor", _hex(_page().tinta)),
             **extra,
         )
 
@@ -86,13 +101,15 @@ def _styles(k: float) -> dict[str, ParagraphStyle]:
         "label": style("label", 6.6, fontName=bold),
         "key": style("key", 6.2),
         "small": style("small", 5.6),
-        "head": style("head", 7.6, fontName=bold, textColor=colors.white),
+        "head": style("head", 7.6, fontName=bold, textColor=_hex(_page().texto_faixa)),
         "title": style("title", 9.6, fontName=bold),
         "protocol": style("protocol", 12.5, fontName=bold, alignment=TA_RIGHT),
         "right": style("right", 6.6, alignment=TA_RIGHT),
         "center": style("center", 6.6, alignment=TA_CENTER),
-        "alert": style("alert", 7.4, fontName=bold, textColor=_ALERT),
-        "fiction": style("fiction", 7.2, fontName=bold, textColor=_ALERT, alignment=TA_CENTER),
+        "alert": style("alert", 7.4, fontName=bold, textColor=_hex(_page().alerta)),
+        "fiction": style(
+            "fiction", 7.2, fontName=bold, textColor=_hex(_page().alerta), alignment=TA_CENTER
+        ),
     }
 
 
@@ -109,7 +126,7 @@ def _grid(extra: Sequence[tuple[Any, ...]] = ()) -> TableStyle:
     return TableStyle(
         [
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("GRID", (0, 0), (-1, -1), 0.25, _LINE),
+            ("GRID", (0, 0), (-1, -1), 0.25, _hex(_page().linha)),
             ("LEFTPADDING", (0, 0), (-1, -1), 2),
             ("RIGHTPADDING", (0, 0), (-1, -1), 2),
             ("TOPPADDING", (0, 0), (-1, -1), 1),
@@ -124,7 +141,7 @@ def _heading(text: str, st: dict[str, ParagraphStyle], width: float = _WIDTH) ->
     table.setStyle(
         TableStyle(
             [
-                ("BACKGROUND", (0, 0), (-1, -1), _BAND),
+                ("BACKGROUND", (0, 0), (-1, -1), _hex(_page().faixa)),
                 ("LEFTPADDING", (0, 0), (-1, -1), 3),
                 ("TOPPADDING", (0, 0), (-1, -1), 1),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
@@ -145,7 +162,9 @@ def _pairs(
             row += [_p(item.rotulo, st["key"]), _p(item.valor, st["base"])]
         row += [""] * (2 * columns - len(row))
         rows.append(row)
-    shading = [("BACKGROUND", (c, 0), (c, -1), _SOFT) for c in range(0, 2 * columns, 2)]
+    shading = [
+        ("BACKGROUND", (c, 0), (c, -1), _hex(_page().suave)) for c in range(0, 2 * columns, 2)
+    ]
     table = Table(rows, colWidths=list(widths) * columns)
     table.setStyle(_grid(shading))
     return table
@@ -173,7 +192,7 @@ def _header(sheet: Sheet, st: dict[str, ParagraphStyle]) -> list[Flowable]:
         TableStyle(
             [
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.8, _BAND),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.8, _hex(_page().faixa)),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
@@ -185,7 +204,10 @@ def _header(sheet: Sheet, st: dict[str, ParagraphStyle]) -> list[Flowable]:
         box = Table([[_p(sheet.aviso, st["alert"])]], colWidths=[_WIDTH])
         box.setStyle(
             _grid(
-                [("BOX", (0, 0), (-1, -1), 0.8, _ALERT), ("BACKGROUND", (0, 0), (-1, -1), _CHANGED)]
+                [
+                    ("BOX", (0, 0), (-1, -1), 0.8, _hex(_page().alerta)),
+                    ("BACKGROUND", (0, 0), (-1, -1), _hex(_page().alterado)),
+                ]
             )
         )
         out += [Spacer(1, 2), box]
@@ -262,7 +284,7 @@ def _criteria(sheet: Sheet, st: dict[str, ParagraphStyle]) -> Table:
             ]
         )
         if c.alterado:
-            changed.append(("BACKGROUND", (4, n), (4, n), _CHANGED))
+            changed.append(("BACKGROUND", (4, n), (4, n), _hex(_page().alterado)))
     rows.append(
         [
             _p("Total", st["label"]),
@@ -282,8 +304,8 @@ def _criteria(sheet: Sheet, st: dict[str, ParagraphStyle]) -> Table:
     table.setStyle(
         _grid(
             [
-                ("BACKGROUND", (0, 0), (-1, 0), _SOFT),
-                ("BACKGROUND", (0, -1), (-1, -1), _SOFT),
+                ("BACKGROUND", (0, 0), (-1, 0), _hex(_page().suave)),
+                ("BACKGROUND", (0, -1), (-1, -1), _hex(_page().suave)),
                 *changed,
             ]
         )
@@ -315,7 +337,7 @@ def _opinion(sheet: Sheet, st: dict[str, ParagraphStyle]) -> list[Flowable]:
         ),
     ]
     lines = Table([[""]] * sheet.linhas_parecer, colWidths=[_WIDTH], rowHeights=11.5 * _k(st))
-    lines.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.4, _LINE)]))
+    lines.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.4, _hex(_page().linha))]))
     out += [
         lines,
         Spacer(1, 3),
@@ -323,7 +345,7 @@ def _opinion(sheet: Sheet, st: dict[str, ParagraphStyle]) -> list[Flowable]:
     ]
     width = _WIDTH / len(sheet.assinaturas)
     line = Table([[""]], colWidths=[width - 10], rowHeights=15 * _k(st))
-    line.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.5, _INK)]))
+    line.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.5, _hex(_page().tinta))]))
     cells = [
         [
             line,
@@ -434,7 +456,7 @@ class _NumberedCanvas(Canvas):
         for state in self._pages:
             self.__dict__.update(state)
             self.setFont(FONT, 5.6)
-            self.setFillColor(_INK)
+            self.setFillColor(_hex(_page().tinta))
             self.drawRightString(
                 _PAGE_W - _MARGIN_X, _MARGIN_BOTTOM / 2, f"página {self._pageNumber} de {total}"
             )
@@ -465,19 +487,7 @@ def write_pdf(sheets: Sequence[Sheet], path: Path, *, title: str) -> int:
         Number of pages written.
     """
     _register_fonts()
-    doc = BaseDocTemplate(
-        str(path),
-        pagesize=A4,
-        leftMargin=_MARGIN_X,
-        rightMargin=_MARGIN_X,
-        topMargin=_MARGIN_TOP,
-        bottomMargin=_MARGIN_BOTTOM,
-        title=title,
-        author="geo_ip",
-        subject="Ficha técnica de avaliação (Art. 10)",
-        creator="geo_ip",
-        invariant=1,
-    )
+    doc = BaseDocTemplate(str(path), title=title, **_DOCUMENT)
     frame = Frame(
         _MARGIN_X,
         _MARGIN_BOTTOM,

@@ -179,7 +179,7 @@ def _sheet_files(
         return maps
     shares = [list(range(k, len(sheets), n_cores)) for k in range(n_cores)]
     running = start(
-        "geo_ip.outputs.sheets.sheets._sheets_chunk", (assessment, str(folder)), shares[1:],
+        _sheets_chunk, (assessment, str(folder)), shares[1:],
         what="fichas técnicas",
     )  # fmt: skip
     png: dict[int, bytes] = {}

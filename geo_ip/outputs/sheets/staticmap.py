@@ -9,8 +9,9 @@ point), and the rings of the radii of the rules file. Colours
 and widths come from the layer catalog (:func:`geo_ip.outputs.styles.layer_style`) and the
 request map's composition (``maps/pedido.toml``, :func:`geo_ip.outputs.maps.load_map`: the rings,
 the request's road, the strip of buildings and the outlines of the points), so the
-sheet agrees with the web map and with QGIS. Only the page design (paper, frame, ink of
-the text) is set here.
+sheet agrees with the web map and with QGIS. The page design (paper, frame, ink of the
+text) and the outlines of the points come from ``maps/cores.toml``
+(:func:`geo_ip.outputs.palette.load_palette`), shared with the sheet's page and the web map.
 
 :class:`MapRenderer` reads the layers once, indexes the lines with a
 :class:`shapely.STRtree` and keeps one matplotlib figure (Agg canvas, no pyplot) that
@@ -21,14 +22,13 @@ a thousand reads of the territory.
 from __future__ import annotations
 
 import io
-import math
-import textwrap
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import shapely
 from matplotlib import patheffects
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
@@ -39,8 +39,8 @@ from PIL import Image
 
 from geo_ip.outputs.format import candidate_stretch
 from geo_ip.outputs.maps import MapSpec, load_map, merged_rings
+from geo_ip.outputs.palette import Palette, load_palette
 from geo_ip.outputs.sheets.staticmap_layers import (
-    INK,
     LineLayer,
     PointLayer,
     draw_furniture,
@@ -48,11 +48,13 @@ from geo_ip.outputs.sheets.staticmap_layers import (
     metres,
     point_layer,
 )
+from geo_ip.outputs.sheets.staticmap_legend import LegendStrip
 from geo_ip.outputs.styles import layer_style
 from geo_ip.outputs.views import proposed_poles
 from geo_ip.pipeline import Assessment
 from geo_ip.sources.catalog import Catalog
-from geo_ip.territory.store import OSM_ATTRIBUTION, read_layer
+from geo_ip.territory.build import OSM_ATTRIBUTION
+from geo_ip.territory.reader import read_layer
 
 __all__ = ["MAP_DPI", "MAP_SIZE_IN", "MAP_SIZE_PX", "MapRenderer"]
 
@@ -68,30 +70,53 @@ _LINE_SCALE = 0.45
 _MARKER_SCALE = 0.9
 _MARGIN = 0.06
 _FONT = 6.0
-_LEGEND_CHARS = 26
-_LEGEND_FIRST = (
-    "Pedido:",
-    "Local a confirmar",
-    "Pior caso",
-    "Ponto do pedido",
-    "Extensão proposta",
-    "Poste novo",
-    "Raio de",
-    "Faixa de",
-)
 _PALETTE = 128
 """Colours of the PNG palette: the maps are flat colours, 128 keep them and the file small."""
 _HALO = [patheffects.withStroke(linewidth=1.4, foreground="white")]
-# Page design of the printed map (not layer colours, which come from layers/ and maps/):
-_PAPER = "#fbfcfc"
-_FRAME = "#566573"
-_ALERT = "#7b241c"
 _RING_STYLES = ((0, (4, 2)), (0, (1.5, 1.5)), (0, (6, 2, 1, 2)))
 _GRID_POINT_MARKERS = {"poste": ("o", 0.5), "transformador": ("s", 1.0), "ponto_ip": ("o", 0.8)}
 STRETCH_LABEL = "Local a confirmar: trecho candidato"
 """Legend of the candidate stretch a request pending confirmation of its place is drawn as."""
 WORST_LABEL = "Pior caso avaliado no trecho (pontuação e custo da ficha)"
 """Legend of the worse position along the stretch, whose evidence the sheet shows."""
+
+
+_STYLED = (
+    "vias",
+    "rede_existente",
+    "pontos_ip",
+    "equipamentos",
+    "ocorrencias",
+    "extensoes",
+    "postes_propostos",
+    "pedidos",
+)
+"""Catalog layers the map draws (their styles, read once)."""
+
+
+def _poles_by_request(assessment: Assessment) -> dict[int, np.ndarray]:
+    """Coordinates of the new poles of each request's extension, by row of the table."""
+    poles = proposed_poles(
+        assessment.paths, assessment.table["postes_novos"], assessment.rules.rede.vao_postes.valor
+    )
+    xy = shapely.get_coordinates(np.asarray(poles["geometry"], dtype=object)).reshape(-1, 2)
+    order = poles["indice"].to_numpy()
+    return {int(i): xy[order == i] for i in np.unique(order)}
+
+
+def _map_axes(palette: Palette) -> tuple[Figure, FigureCanvasAgg, Axes]:
+    """Create the map's figure and its square axes: paper colour, thin frame, no ticks."""
+    width, height = MAP_SIZE_IN
+    figure = Figure(figsize=MAP_SIZE_IN, dpi=MAP_DPI, facecolor="white")
+    canvas = FigureCanvasAgg(figure)
+    ax = figure.add_axes((0.004, 0.004 * width / height, height / width - 0.008, 0.992))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_facecolor(palette.mapa_ficha.papel)
+    for spine in ax.spines.values():
+        spine.set_linewidth(0.5)
+        spine.set_color(palette.neutra_escura)
+    return figure, canvas, ax
 
 
 class MapRenderer:
@@ -121,21 +146,35 @@ class MapRenderer:
     ) -> None:
         self.assessment = assessment
         self.spec = spec = spec or load_map("pedido")
-        territory = assessment.territory
         av = assessment.rules.avaliacao
-        self.styles = {
-            name: layer_style(name, catalog)
-            for name in (
-                "vias",
-                "rede_existente",
-                "pontos_ip",
-                "equipamentos",
-                "ocorrencias",
-                "extensoes",
-                "postes_propostos",
-                "pedidos",
-            )
-        }
+        self.styles = {name: layer_style(name, catalog) for name in _STYLED}
+        self._read_territory(assessment.territory)
+        self.occurrences = self._usable_occurrences(assessment.occurrences)
+        self.paths = np.asarray(assessment.paths.array, dtype=object)
+        self.poles = _poles_by_request(assessment)
+        # (radius, legend label, colour) of each ring, largest first
+        self.rings = [
+            (radius, " e ".join(r.rotulo_ficha or r.rotulo for r in rings), rings[0].cor)
+            for radius, rings in reversed(merged_rings(spec, av))
+        ]
+        strip = spec.ficha.faixa
+        self.buildings_radius = float(getattr(av, strip.parametro).valor) if strip else 0.0
+        self.dark_radius = float(av.distancia_escuro_m.valor)
+        palette = load_palette()
+        # outlines: maps/cores.toml (as on the web map), unless the composition's [ficha] says
+        self.outlines = {**palette.contornos, **spec.ficha.contornos}
+        self.ink, self.alert = palette.pagina.tinta, palette.mapa_ficha.alerta
+        # colour of the request's link to its road (None: the map has no via_pedido layer)
+        road = next((la for la in spec.camadas if la.camada == "via_pedido"), None)
+        self.road_colour = road.cor if road is not None else None
+        self.figure, self.canvas, self.ax = _map_axes(palette)
+        width, height = MAP_SIZE_IN
+        self._legend_x = round(MAP_SIZE_PX[0] * height / width)
+        self.legend = LegendStrip((width - height, height), MAP_DPI, _FONT)
+        self._legend_image: np.ndarray | None = None
+
+    def _read_territory(self, territory: Any) -> None:
+        """Read and index the territory's layers: roads, grid, lighting points, facilities."""
         roads = read_layer(territory, "vias")
         self.roads = line_layer(
             np.asarray(roads.geometry.array, dtype=object), roads["hierarquia"], self.styles["vias"]
@@ -162,55 +201,17 @@ class MapRenderer:
                 strict=True,
             )
         )
-        occ = assessment.occurrences
-        if occ is not None and len(occ):
-            usable = occ[occ["situacao"].astype(str).eq("ok") & occ.geometry.notna()]
-            self.occurrences: PointLayer | None = point_layer(
-                np.asarray(usable.geometry.array, dtype=object),
-                usable["tipo"],
-                self.styles["ocorrencias"],
-            )
-        else:
-            self.occurrences = None
-        table = assessment.table
-        self.paths = np.asarray(assessment.paths.array, dtype=object)
-        poles = proposed_poles(
-            assessment.paths, table["postes_novos"], assessment.rules.rede.vao_postes.valor
+
+    def _usable_occurrences(self, occ: Any) -> PointLayer | None:
+        """Index the occurrences read without problems (None: the run had none)."""
+        if occ is None or not len(occ):
+            return None
+        usable = occ[occ["situacao"].astype(str).eq("ok") & occ.geometry.notna()]
+        return point_layer(
+            np.asarray(usable.geometry.array, dtype=object),
+            usable["tipo"],
+            self.styles["ocorrencias"],
         )
-        xy = shapely.get_coordinates(np.asarray(poles["geometry"], dtype=object)).reshape(-1, 2)
-        order = poles["indice"].to_numpy()
-        self.poles = {int(i): xy[order == i] for i in np.unique(order)}
-        # (radius, legend label, colour) of each ring, largest first
-        self.rings = [
-            (radius, " e ".join(r.rotulo_ficha or r.rotulo for r in rings), rings[0].cor)
-            for radius, rings in reversed(merged_rings(spec, av))
-        ]
-        strip = spec.ficha.faixa
-        self.buildings_radius = float(getattr(av, strip.parametro).valor) if strip else 0.0
-        self.dark_radius = float(av.distancia_escuro_m.valor)
-        self.outlines = spec.ficha.contornos
-        # colour of the request's link to its road (None: the map has no via_pedido layer)
-        road = next((la for la in spec.camadas if la.camada == "via_pedido"), None)
-        self.road_colour = road.cor if road is not None else None
-        width, height = MAP_SIZE_IN
-        self.figure = Figure(figsize=MAP_SIZE_IN, dpi=MAP_DPI, facecolor="white")
-        self.canvas = FigureCanvasAgg(self.figure)
-        self.ax = self.figure.add_axes(
-            (0.004, 0.004 * width / height, height / width - 0.008, 0.992)
-        )
-        self.ax.set_xticks([])
-        self.ax.set_yticks([])
-        self.ax.set_facecolor(_PAPER)
-        for spine in self.ax.spines.values():
-            spine.set_linewidth(0.5)
-            spine.set_color(_FRAME)
-        self._legend_x = round(MAP_SIZE_PX[0] * height / width)
-        self._legend_figure = Figure(
-            figsize=(width - height, height), dpi=MAP_DPI, facecolor="white"
-        )
-        self._legend_canvas = FigureCanvasAgg(self._legend_figure)
-        self._legend_rows: dict[str, np.ndarray] = {}
-        self._legend_image: np.ndarray | None = None
 
     # --- drawing ------------------------------------------------------------------------
 
@@ -293,7 +294,7 @@ class MapRenderer:
             legend.setdefault(symbol.rotulo, handle)
 
     def _outline(self, layer: str) -> str:
-        """Outline colour of a layer's points (``maps/pedido.toml``, ``[ficha.contornos]``)."""
+        """Outline colour of a layer's points (``maps/cores.toml``, ``[contornos]``)."""
         return self.outlines.get(layer, "none")
 
     def _markers(
@@ -491,7 +492,7 @@ class MapRenderer:
                 textcoords="offset points",
                 ha="right" if right else "left",
                 fontsize=_FONT * 0.8,
-                color=INK,
+                color=self.ink,
                 zorder=9.8,
                 path_effects=_HALO,
                 annotation_clip=True,
@@ -505,68 +506,6 @@ class MapRenderer:
         for artist in [*ax.collections, *ax.patches, *ax.lines, *ax.texts, *ax.images]:
             artist.remove()
         self._legend_image = None
-
-    def _legend_entry(self, label: str, handle: Any) -> np.ndarray:
-        """Bitmap of one legend row (or of the title when ``handle`` is None), cached by label.
-
-        Every distinct row is drawn once per run; each map's legend is then stacked
-        from these bitmaps, so a thousand maps do not lay out a thousand legends.
-        """
-        image = self._legend_rows.get(label)
-        if image is not None:
-            return image
-        figure = self._legend_figure
-        for old in list(figure.legends) + list(figure.texts):
-            old.remove()
-        if handle is None:
-            artist: Any = figure.text(
-                0.03, 0.5, label, fontsize=_FONT * 1.1, fontweight="bold", va="center"
-            )
-        else:
-            artist = figure.legend(
-                [handle],
-                [textwrap.fill(label, _LEGEND_CHARS)],
-                loc="center left",
-                fontsize=_FONT * 0.9,
-                frameon=False,
-                borderaxespad=0.0,
-                borderpad=0.1,
-                handlelength=1.8,
-                handletextpad=0.6,
-            )
-        self._legend_canvas.draw()
-        box = artist.get_window_extent(self._legend_canvas.get_renderer())
-        pixels = np.asarray(self._legend_canvas.buffer_rgba())[..., :3]
-        height = pixels.shape[0]
-        top = max(0, math.floor(height - box.y1) - 1)
-        bottom = min(height, math.ceil(height - box.y0) + 1)
-        image = np.array(pixels[top:bottom])
-        self._legend_rows[label] = image
-        return image
-
-    def _legend(self, entries: dict[str, Any]) -> None:
-        """Stack the legend rows of this map into the strip on the right of the map."""
-        rows = [self._legend_entry("Legenda", None)]
-        rank = {
-            k: next((i for i, p in enumerate(_LEGEND_FIRST) if k.startswith(p)), 99)
-            for k in entries
-        }
-        first = sorted((k for k in entries if rank[k] < 99), key=rank.__getitem__)
-        order = first + [k for k in entries if k not in first]
-        rows += [self._legend_entry(label, entries[label]) for label in order]
-        strip = np.full((MAP_SIZE_PX[1], rows[0].shape[1], 3), 255, dtype=np.uint8)
-        y = round(0.02 * MAP_SIZE_PX[1])
-        reserve = self._legend_entry("… e mais 0", None).shape[0]
-        for n, row in enumerate(rows):
-            room = strip.shape[0] - y - (0 if n == len(rows) - 1 else reserve)
-            if row.shape[0] > room:
-                more = self._legend_entry(f"… e mais {len(rows) - n}", None)
-                height = min(more.shape[0], strip.shape[0] - y)
-                strip[y : y + height] = more[:height]
-                break
-            strip[y : y + row.shape[0]] = row
-            y += row.shape[0]
-        self._legend_image = strip
 
     def _png(self) -> bytes:
         self.canvas.draw()
@@ -605,7 +544,7 @@ class MapRenderer:
                 ha="center",
                 va="center",
                 fontsize=_FONT * 1.6,
-                color=_ALERT,
+                color=self.alert,
             )
             self.ax.text(
                 0.995,
@@ -615,7 +554,7 @@ class MapRenderer:
                 ha="right",
                 va="bottom",
                 fontsize=_FONT * 0.85,
-                color=INK,
+                color=self.ink,
             )
             return self._png()
         cx, cy, stretch = self._centre(row)
@@ -642,6 +581,6 @@ class MapRenderer:
         self.ax.set_xlim(bounds[0], bounds[2])
         self.ax.set_ylim(bounds[1], bounds[3])
         self.ax.set_aspect("equal", adjustable="box")
-        draw_furniture(self.ax, bounds, _FONT, _HALO)
-        self._legend(legend)
+        draw_furniture(self.ax, bounds, _FONT, _HALO, self.ink)
+        self._legend_image = self.legend.stack(legend)
         return self._png()

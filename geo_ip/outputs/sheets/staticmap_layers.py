@@ -20,7 +20,6 @@ from geo_ip.outputs.styles import LayerStyle, SymbolClass
 from geo_ip.rules.provenance import OSM_ATTRIBUTION
 
 __all__ = [
-    "INK",
     "LineLayer",
     "PointLayer",
     "class_index",
@@ -30,9 +29,6 @@ __all__ = [
     "nice_length",
     "point_layer",
 ]
-
-INK = "#1b2631"
-"""Colour of the text printed on the map (page design, as the sheet's ink; not a layer's)."""
 
 
 @dataclass
@@ -122,9 +118,9 @@ def metres(value: float) -> str:
 
 
 def draw_furniture(
-    ax: Any, bounds: tuple[float, float, float, float], font: float, halo: list[Any]
+    ax: Any, bounds: tuple[float, float, float, float], font: float, halo: list[Any], ink: str
 ) -> None:
-    """Scale bar, north arrow and attribution."""
+    """Scale bar, north arrow and attribution (in ``ink``, the page's, ``maps/cores.toml``)."""
     x0, y0, x1, _ = bounds
     side = x1 - x0
     length = nice_length(side)
@@ -185,7 +181,7 @@ def draw_furniture(
         ha="right",
         va="bottom",
         fontsize=font * 0.85,
-        color=INK,
+        color=ink,
         zorder=12,
         bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 1.0},
     )

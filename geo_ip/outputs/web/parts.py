@@ -17,10 +17,11 @@ from typing import Any
 from branca.element import Element
 
 from geo_ip.outputs.maps import MapLayer
-from geo_ip.outputs.styles import LayerStyle
-from geo_ip.rules.config import CRITERIA
+from geo_ip.outputs.palette import load_palette
+from geo_ip.outputs.styles import LayerStyle, layer_style
+from geo_ip.rules.law_locks import CRITERIA
 from geo_ip.rules.provenance import FICTIONAL_LABEL, OSM_ATTRIBUTION
-from geo_ip.sources.catalog import SymbolClass
+from geo_ip.sources.catalog import Catalog, SymbolClass
 
 __all__ = [
     "OSM_ATTRIBUTION_HTML",
@@ -29,6 +30,7 @@ __all__ = [
     "footer_html",
     "js_json",
     "legend_html",
+    "palette_css",
     "spec_for",
     "stretch_entry",
 ]
@@ -223,10 +225,11 @@ def spec_for(
     Returns
     -------
     dict
-        The spec.
+        The spec; ``borda``, the outline of the layer's circles, where ``maps/cores.toml``
+        gives one (``[contornos]``, the same as on the sheet's static map).
     """
     names = list(fields if fields is not None else (layer.campos or style.campos))
-    return {
+    out = {
         "titulo": title,
         "tipo": style.tipo,
         "campo": style.campo,
@@ -236,8 +239,11 @@ def spec_for(
         "marcador": marker,
         "popup": popup,
         "agrupar": cluster,
-        **extra,
     }
+    outline = load_palette().contornos.get(style.camada)
+    if outline is not None:  # the circles' outline, as on the sheet (maps/cores.toml)
+        out["borda"] = outline
+    return {**out, **extra}
 
 
 def situation_spec(style: LayerStyle) -> dict[str, Any]:
@@ -258,7 +264,12 @@ def criteria_rows(style: LayerStyle) -> list[list[str]]:
 
 
 def _symbol(
-    kind: str, colour: str, width: float = 2.0, icon: str = "", dashed: bool = False
+    kind: str,
+    colour: str,
+    width: float = 2.0,
+    icon: str = "",
+    dashed: bool = False,
+    outline: str | None = None,
 ) -> str:
     c = html.escape(colour)
     if kind == "linha":
@@ -275,7 +286,8 @@ def _symbol(
         return f'<span class="gi-s gi-s-{kind}" style="border-color:{c}"></span>'
     if kind == "pedido":
         return f'<span class="gi-s gi-s-pedido" style="background:{c}"></span>'
-    return f'<span class="gi-s gi-s-ponto" style="background:{c}"></span>'
+    edge = f";border-color:{html.escape(outline)}" if outline else ""
+    return f'<span class="gi-s gi-s-ponto" style="background:{c}{edge}"></span>'
 
 
 LegendEntry = tuple[str, list[tuple[str, str]], bool]
@@ -298,6 +310,7 @@ def style_entries(style: LayerStyle, marker: str) -> list[tuple[str, str]]:
         Symbol HTML and label.
     """
     rows = []
+    outline = load_palette().contornos.get(style.camada)  # the circles' (see spec_for)
     for c in style.classes:
         geometry = c.geometria or style.geometria
         if geometry == "linha":
@@ -306,7 +319,7 @@ def style_entries(style: LayerStyle, marker: str) -> list[tuple[str, str]]:
             kind = "icone"
         else:
             kind = "pedido" if marker == "pedido" else "ponto"
-        rows.append((_symbol(kind, c.cor, c.largura, c.icone, c.tracejado), c.rotulo))
+        rows.append((_symbol(kind, c.cor, c.largura, c.icone, c.tracejado, outline), c.rotulo))
     return rows
 
 
@@ -336,8 +349,9 @@ def stretch_entry(requests: LayerStyle, style: LayerStyle) -> tuple[str, str]:
         colour = requests.symbol_for("pendente_localizacao").cor
         return _symbol("linha", colour, STRETCH_WIDTH, dashed=True), STRETCH_LABEL
     label = f"{STRETCH_LABEL}, na cor da pontuação no pior caso"
-    # legend design: a neutral grey line stands for the score classes' colours
-    return _symbol("linha", "#566573", STRETCH_WIDTH, dashed=True), label
+    # a dark neutral grey line stands for the score classes' colours
+    grey = load_palette().neutra_escura
+    return _symbol("linha", grey, STRETCH_WIDTH, dashed=True), label
 
 
 def symbol(kind: str, colour: str, width: float = 2.0, dashed: bool = False) -> str:
@@ -370,6 +384,46 @@ def legend_html(entries: Sequence[LegendEntry], opened: bool = True) -> str:
         )
     parts.append("</details>")
     return "".join(parts)
+
+
+# --- colours of the style sheet -------------------------------------------------------------
+
+
+def palette_css(catalog: Catalog | None = None) -> Element:
+    """Return the colours ``mapa.css`` paints with, as CSS variables (``--gi-faixa``...).
+
+    They come from ``maps/cores.toml`` (the page's ink and band, shared with the sheets,
+    the letter and the workbooks; the web maps' own colours) and from the catalog (the
+    box of a place to confirm, in the colour its candidate stretch is drawn in).
+
+    Parameters
+    ----------
+    catalog : Catalog, optional
+        The layer catalog; default the bundled one.
+
+    Returns
+    -------
+    branca.element.Element
+        A ``<style>`` block for the page's ``<head>``.
+    """
+    palette = load_palette()
+    page, web = palette.pagina, palette.mapa_web
+    band = tuple(int(page.faixa[i : i + 2], 16) for i in (1, 3, 5))
+    place = layer_style("pedidos", catalog).symbol_for("pendente_localizacao").cor
+    variables = {
+        "tinta": page.tinta,
+        "faixa": page.faixa,
+        "faixa-halo": "rgba({}, {}, {}, 0.25)".format(*band),
+        "texto-faixa": page.texto_faixa,
+        "fundo": web.fundo,
+        "ficticio": web.ficticio,
+        "alterado": web.alterado,
+        "destaque": web.destaque,
+        "decisao": web.decisao,
+        "local-confirmar": place,
+    }
+    rules = "; ".join(f"--gi-{name}: {value}" for name, value in variables.items())
+    return _Raw(f"<style>:root {{ {rules}; }}</style>")
 
 
 # --- title and footer -----------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """The map of one request: its road, grid connection, rings, evidence and side panel.
 
+The panel's HTML is written by :mod:`geo_ip.outputs.web.panel`.
+
 Layers of ``maps/pedido.toml`` that are not in the catalog
 (:data:`geo_ip.outputs.maps.SPECIAL_LAYERS`) are built here from the request's row, its
 path and ``Assessment.items`` (the facilities and occurrences counted for each criterion,
@@ -9,7 +11,6 @@ the row: no personal data.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,98 +22,19 @@ import shapely
 from branca.element import Element
 
 from geo_ip.errors import GeoIPError
-from geo_ip.outputs.format import br_dates
+from geo_ip.outputs.format import candidate_stretch
 from geo_ip.outputs.maps import MapLayer, MapSpec, merged_rings
-from geo_ip.outputs.styles import NEUTRAL_COLOUR, layer_style
+from geo_ip.outputs.palette import load_palette
+from geo_ip.outputs.styles import layer_style
 from geo_ip.outputs.web import parts
-from geo_ip.outputs.web.layers import (
-    LayerData,
-    MapSources,
-    candidate_stretch,
-    clean,
-    place_to_confirm,
-    to_wgs84,
-    wgs84_bounds,
-)
-from geo_ip.rules.config import CRITERIA
+from geo_ip.outputs.web.geojson import LayerData, clean, to_wgs84, wgs84_bounds
+from geo_ip.outputs.web.layers import MapSources
+from geo_ip.outputs.web.panel import fmt, panel_html, path_methods
 
-__all__ = ["OwnLayer", "RequestLayers", "fmt", "request_layers"]
+__all__ = ["OwnLayer", "RequestLayers", "request_layers"]
 
-_LOCATION = (
-    "logradouro_via",
-    "bairro_encontrado",
-    "hierarquia_via",
-    "geocodificacao",
-    "incerteza_m",
-    "distancia_via_m",
-)
-_EXTENSION = (
-    "metodo_distancia",
-    "distancia_rede_m",
-    "distancia_rede_reta_m",
-    "rede_alvo_tipo",
-    "rede_alvo_id",
-    "transformador",
-    "postes_novos",
-    "bracos",
-    "luminarias",
-    "condutor_m",
-    "transformadores",
-    "declividade_max_pct",
-    "superficie_via",
-    "distancia_ip_m",
-)
-_COST = (
-    "residencias_consideradas",
-    "moradores_estimados",
-    "fonte_beneficiarios",
-    "custo_estimado_rs",
-    "custo_por_beneficiario_rs",
-    "percentual_municipio",
-    "custo_municipio_rs",
-    "selecionado_orcamento",
-    "condicao_hipossuficiencia",
-)
-_METHODS = {
-    "via": "pelas vias",
-    "reta_fator_desvio": "linha reta × fator de desvio (sem via)",
-    "sem_rede": "sem rede utilizável",
-    "sem_localizacao": "sem localização",
-}
 WORST_CASE = "Pior caso avaliado no trecho candidato (pontuação, extensão e custo mostrados)"
 """Label of the position of a request pending location whose evidence the map shows."""
-
-
-def _number(value: float, decimals: int) -> str:
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
-def fmt(column: str, value: Any) -> str:
-    """Format a cell as Brazilian Portuguese text (``R$ 1.234,56``, ``80 %``, ``12,5``).
-
-    Parameters
-    ----------
-    column : str
-        Column name (its suffix decides the format).
-    value : object
-        Cell.
-
-    Returns
-    -------
-    str
-        ``""`` when empty.
-    """
-    v = clean(value)
-    if v is None:
-        return ""
-    if isinstance(v, int | float):
-        if column.endswith("_rs"):
-            return f"R$ {_number(float(v), 2)}"
-        if column == "percentual_municipio":
-            return f"{_number(float(v), 0)} %"
-        return _number(float(v), 0 if float(v).is_integer() else 1)
-    return str(v)
 
 
 @dataclass
@@ -260,10 +182,11 @@ def _road_layer(
         },
         {"valor": "pior_caso", "rotulo": WORST_CASE, "cor": worse.cor, "largura": worse.largura},
     ]
+    roads_fields = layer_style("vias", sources.catalog).campos
     fields = [
-        ("name", "Logradouro"),
-        ("hierarquia", "Hierarquia"),
-        ("highway", "Tipo OSM"),
+        ("name", layer_style("pedidos", sources.catalog).campos["logradouro"]),
+        ("hierarquia", roads_fields["hierarquia"]),
+        ("highway", roads_fields["highway"]),
         ("distancia_via_m", "Distância à via (m)"),
     ]
     data = LayerData.build(
@@ -291,11 +214,13 @@ def _connection_layer(
     props = {
         "rede": kinds[kind].rotulo if kind in kinds else kind,
         "elemento": clean(row.get("rede_alvo_id")),
-        "metodo": _METHODS.get(str(row.get("metodo_distancia"))),
+        "metodo": path_methods(sources.catalog).get(str(row.get("metodo_distancia"))),
     }
     colour = _colour(layer)
     classes = [{"rotulo": layer.titulo or "", "cor": colour, "largura": 7}]
-    fields = [("rede", "Rede existente"), ("elemento", "Elemento"), ("metodo", "Traçado")]
+    labels = layer_style("extensoes", sources.catalog).campos  # as in the extension's popup
+    columns = {"rede": "rede_alvo_tipo", "elemento": "rede_alvo_id", "metodo": "metodo_distancia"}
+    fields = [(name, labels[column]) for name, column in columns.items()]
     data = LayerData.build([start], [{k: v for k, v in props.items() if v}], sources.assessment.crs)
     js = _own_spec(layer.titulo or "", classes, fields, tip="Conexão: {rede} {elemento}")
     return OwnLayer([parts.Layer(data.json(), js)], [(parts.symbol("ponto", colour), "Conexão")])
@@ -325,7 +250,7 @@ def _evidence(
     for key in order:
         entries = items.get(key) or []
         label = groups[key].rotulo if key in groups else key
-        colour = groups[key].cor if key in groups else NEUTRAL_COLOUR
+        colour = groups[key].cor if key in groups else load_palette().neutra
         lines = []
         for item in entries:
             if "osm_id" in item:
@@ -360,7 +285,7 @@ def _evidence(
         {"valor": k, "rotulo": g.rotulo, "cor": g.cor, "largura": 8} for k, g in groups.items()
     ]
     classes += [
-        {"valor": k, "rotulo": k, "cor": NEUTRAL_COLOUR, "largura": 8}
+        {"valor": k, "rotulo": k, "cor": load_palette().neutra, "largura": 8}
         for k in items
         if k not in groups
     ]
@@ -380,189 +305,6 @@ def _evidence(
     js = _own_spec(title, classes, fields, marker="halo", tip="{nome}", campo="grupo")
     legend = [(parts.symbol("halo", c), f"{label} ({len(lines)})") for label, c, lines in panel]
     return OwnLayer([parts.Layer(data.json(), js)], legend), panel
-
-
-def _table(rows: Sequence[tuple[str, str]]) -> str:
-    body = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows if v
-    )
-    return f"<table>{body}</table>"
-
-
-def _yes(value: Any) -> bool:
-    """Tell whether a flag cell is true (``bool``, NumPy bool or ``"sim"``)."""
-    return clean(value) == "sim"
-
-
-def _acts(public: pd.Series) -> list[str]:
-    """Paragraphs on hardship still to prove and on Arts. 11 and 12 (public texts only)."""
-    out = []
-    missing = fmt("pendencia_hipossuficiencia", public.get("pendencia_hipossuficiencia"))
-    if missing:
-        out.append(f"Hipossuficiência pendente de comprovação: {missing}.")
-    if _yes(public.get("art11_decidido")):
-        opinion = br_dates(fmt("decisao_art11", public.get("decisao_art11")))
-        out.append(
-            "Estratégico (Art. 11): análise direta pela Comissão, sem a pontuação"
-            + (f"; parecer: {opinion}" if opinion else "")
-            + "."
-        )
-    elif _yes(public.get("pedido_estrategico")):
-        out.append("Marcado como estratégico (Art. 11); aguarda parecer da Comissão.")
-    if _yes(public.get("indicio_art12")):
-        # the scoring's reason already opens with the indication (Art. 12 §1)
-        reason = fmt("motivo_art12", public.get("motivo_art12")).rstrip(".")
-        out.append((reason or "Indício de via rural de alto fluxo (Art. 12 §1)") + ".")
-    if _yes(public.get("art12_decidido")):
-        procedure = fmt("procedimento_art12", public.get("procedimento_art12")) or "não informado"
-        out.append(
-            "Execução direta decidida pelo Poder Executivo (Art. 12 §2), procedimento "
-            f"administrativo {procedure}."
-        )
-    return out
-
-
-def _place_section(public: pd.Series, stretch: bool) -> list[str]:
-    """Panel paragraphs on a place to confirm (``stretch``) or confirmed by the Commission.
-
-    Parameters
-    ----------
-    public : pandas.Series
-        The request's public row.
-    stretch : bool
-        Whether the request is drawn as its candidate stretch (pending location).
-
-    Returns
-    -------
-    list of str
-        HTML (escaped), empty for a request located as usual.
-    """
-    if stretch:
-        positions = fmt("posicoes_avaliadas", public.get("posicoes_avaliadas"))
-        among = f"entre as {positions} posições avaliadas" if positions else "entre as posições"
-        out = [
-            "<h2>Local a confirmar</h2>",
-            f'<div class="gi-local-confirmar"><b>{html.escape(place_to_confirm(public))}</b>',
-        ]
-        check = fmt("confirmar_no_local", public.get("confirmar_no_local"))
-        if check:
-            out.append(f"<p>{html.escape(check)}</p>")
-        out.append("</div>")
-        out.append(
-            '<p class="gi-nota">'
-            + html.escape(
-                "O trecho candidato aparece tracejado no mapa. A pontuação, a extensão "
-                f"proposta, os postes e o custo abaixo são os do pior caso {among} ao longo "
-                "dele (ponto laranja); os raios e as evidências são os dessa posição."
-            )
-            + "</p>"
-        )
-        return out
-    if clean(public.get("geocodificacao")) == "localizacao_confirmada":
-        decision = br_dates(fmt("decisao_localizacao", public.get("decisao_localizacao")))
-        text = "Local confirmado pela Comissão (decisão 'localizacao')"
-        return [
-            "<h2>Local confirmado</h2>",
-            f"<p>{html.escape(text + (f': {decision}' if decision else '.'))}</p>",
-        ]
-    return []
-
-
-def _panel(
-    public: pd.Series,
-    sources: MapSources,
-    spec: MapSpec,
-    rings: Sequence[tuple[float, str, str]],
-    evidence: Sequence[tuple[str, str, list[str]]],
-    stretch: bool = False,
-) -> str:
-    catalog = sources.catalog
-    style = layer_style("pedidos", catalog)
-    # field labels: the catalog's, then those of the composition (fields it lacks)
-    aliases = {**layer_style("extensoes", catalog).campos, **style.campos, **spec.rotulos}
-    kinds = catalog.rede_existente.tipos
-
-    def rows(columns: Sequence[str]) -> list[tuple[str, str]]:
-        out = []
-        for c in columns:
-            value = public.get(c)
-            if c == "metodo_distancia":
-                text = _METHODS.get(str(value), fmt(c, value))
-            elif c == "rede_alvo_tipo":
-                text = kinds[str(value)].rotulo if str(value) in kinds else fmt(c, value)
-            elif c == "incerteza_m":
-                radius = clean(value)
-                text = "" if radius is None else f"± {_number(float(radius), 0)} m"
-            else:
-                text = fmt(c, value)
-            out.append((aliases.get(c, c), text))
-        return out
-
-    situation = style.symbol_for(public.get("situacao"))
-    head = [
-        f"<h1>Pedido {html.escape(fmt('protocolo', public.get('protocolo')))}</h1>",
-        f'<div class="gi-situacao"><span class="gi-chip" style="background:{situation.cor}">'
-        f"</span>{html.escape(situation.rotulo)}</div>",
-    ]
-    summary = []
-    if fmt("posicao", public.get("posicao")):
-        summary.append(f"{fmt('posicao', public.get('posicao'))}º na classificação")
-    summary.append(
-        f"<b>{html.escape(fmt('pontuacao_total', public.get('pontuacao_total')))}</b> de 100 pontos"
-    )
-    if stretch:
-        summary[-1] += " no pior caso"
-    head.append(f"<div>{' · '.join(summary)}</div>")
-    body = [*head, *_place_section(public, stretch)]
-    body += [
-        "<h2>Localização</h2>",
-        _table(rows(_LOCATION)),
-        "<h2>Extensão proposta</h2>",
-        _table(rows(_EXTENSION)),
-        "<h2>Beneficiários, custo e participação</h2>",
-        _table(rows(_COST)),
-    ]
-    acts = _acts(public)
-    if acts:
-        body.append("<h2>Hipossuficiência e Arts. 11 e 12</h2>")
-        body += [f"<p>{html.escape(t)}</p>" for t in acts]
-    body.append("<h2>Critérios do Art. 9</h2>")
-    for c in CRITERIA:
-        suggested, final = fmt("p", public.get(f"sugerido_{c}")), fmt("p", public.get(f"pont_{c}"))
-        level = fmt("n", public.get(f"nivel_{c}"))
-        points = f"sugerido {suggested} · final {final}"
-        block = [
-            '<div class="gi-criterio"><div class="gi-criterio-cab">',
-            f"<span>{html.escape(style.campos.get(f'pont_{c}', c))}</span>",
-            f'<span class="gi-criterio-pontos">{html.escape(points)}</span></div>',
-        ]
-        if level:
-            block.append(f"<div>Nível {html.escape(level)}</div>")
-        block.append(f"<p>{html.escape(fmt('m', public.get(f'motivacao_{c}')))}</p>")
-        decision = fmt("d", public.get(f"decisao_{c}"))
-        if decision:
-            block.append(
-                f'<div class="gi-decisao">Decisão da Comissão: {html.escape(decision)}</div>'
-            )
-        block.append("</div>")
-        body.append("".join(block))
-    body.append("<h2>Evidências contadas</h2>")
-    for label, colour, lines in evidence:
-        items = "".join(f"<li>{html.escape(t)}</li>" for t in lines) or "<li>nenhuma</li>"
-        body.append(
-            f'<div><span class="gi-s gi-s-halo" style="border-color:{colour}"></span> '
-            f'{html.escape(label)}<ul class="gi-evidencias">{items}</ul></div>'
-        )
-    reason = fmt("motivo_situacao", public.get("motivo_situacao"))
-    problems = fmt("problemas", public.get("problemas"))
-    if reason or problems:
-        body.append("<h2>Situação</h2>")
-        body += [f"<p>{html.escape(t)}</p>" for t in (reason, problems) if t]
-    radii = "; ".join(f"{label}: {fmt('r', r)} m" for r, label, _ in rings)
-    if radii:
-        body.append(f'<p class="gi-nota">Raios das regras do município: {html.escape(radii)}.</p>')
-    body.append('<p class="gi-nota">Dados públicos: sem dados pessoais do solicitante (LGPD).</p>')
-    return "".join(body)
 
 
 def request_layers(sources: MapSources, index: int, spec: MapSpec) -> RequestLayers:
@@ -629,5 +371,5 @@ def request_layers(sources: MapSources, index: int, spec: MapSpec) -> RequestLay
         bounds=wgs84_bounds(extent, assessment.crs),
         area=area,
         own=own,
-        panel=_panel(public, sources, spec, rings, lists, stretch is not None),
+        panel=panel_html(public, sources, spec, rings, lists, stretch is not None),
     )

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -41,17 +40,20 @@ from xyzservices import TileProvider
 from geo_ip._util.atomic import atomic_path
 from geo_ip._util.parallel import PARALLEL_ABOVE, cores, start
 from geo_ip.errors import GeoIPError, InputFileError
-from geo_ip.outputs.maps import SPECIAL_LAYERS, MapLayer, MapSpec, load_map
-from geo_ip.outputs.styles import LayerStyle, layer_style
+from geo_ip.outputs.maps import MapSpec, load_map
 from geo_ip.outputs.web import parts
 from geo_ip.outputs.web.assets import copy_assets, localise, remote_links
-from geo_ip.outputs.web.layers import (
-    MapSources,
-    wgs84_bounds,
+from geo_ip.outputs.web.geojson import wgs84_bounds
+from geo_ip.outputs.web.layer_specs import (
+    catalog_spec,
+    layer_fields,
+    legend_section,
+    map_fields,
+    map_style,
 )
+from geo_ip.outputs.web.layers import MapSources
 from geo_ip.outputs.web.request import request_layers
 from geo_ip.pipeline import Assessment
-from geo_ip.sources.catalog import Catalog
 
 __all__ = [
     "OSM_TILES",
@@ -72,12 +74,6 @@ _OSM_PROVIDER = TileProvider(
 )
 NO_BASE_MAP = "Sem mapa de fundo"
 OSM_BASE_MAP = "OpenStreetMap"
-_MARKERS = {"pedidos": "pedido", "equipamentos": "icone", "ocorrencias": "icone"}
-_REQUEST_HEADER = {"protocolo", "posicao", "situacao", "pontuacao_total"}
-_PLACE_FIELDS = ("local_a_confirmar", "confirmar_no_local")
-"""Fields of a request drawn as its candidate stretch: the popup's own block."""
-STRETCH_TIP = "{protocolo} — {local_a_confirmar}"
-"""Hover label of a request drawn as its candidate stretch (uncertainty and ranges)."""
 _OWN_LAYERS = ("pedidos", "extensoes")
 """Layers of the assessment itself: the overview always shows every feature."""
 OVERVIEW_CONTEXT_FEATURES = 15_000
@@ -86,138 +82,6 @@ the overview carries in the requests' extent; beyond, only those near the reques
 OVERVIEW_NEAR_M = 100.0
 """Distance (m) from a request or its extension within which a city-scale overview
 shows the territory's features."""
-
-
-def _style(layer: MapLayer, catalog: Catalog) -> LayerStyle:
-    style = layer_style(layer.camada, catalog)
-    if layer.estilo is None:
-        return style
-    alternative = getattr(catalog, layer.camada).alternativos[layer.estilo]
-    return LayerStyle(
-        **{
-            **style.model_dump(),
-            "tipo": alternative.tipo,
-            "campo": alternative.campo,
-            "classes": alternative.classes,
-        }
-    )
-
-
-def _fields(layer: MapLayer, style: LayerStyle) -> list[str]:
-    """Fields a layer's features must carry: popup, hover label and renderer."""
-    names = list(layer.campos or style.campos)
-    if layer.dica:
-        names += [n for n in _placeholders(layer.dica) if n not in names]
-    if style.campo:
-        names.append(style.campo)
-    if layer.camada == "pedidos":
-        names += [
-            *_REQUEST_HEADER,
-            *_PLACE_FIELDS,
-            "mapa",
-            *(f for r in parts.criteria_rows(style) for f in r[1:]),
-        ]
-    return names
-
-
-def _placeholders(template: str) -> list[str]:
-    return re.findall(r"\{(\w+)\}", template)
-
-
-def _map_fields(spec: MapSpec, catalog: Catalog) -> dict[str, list[str]]:
-    """Union of the fields of every layer of a map, per catalog layer (shared data)."""
-    out: dict[str, list[str]] = {}
-    for layer in spec.camadas:
-        if layer.camada in SPECIAL_LAYERS[spec.nome]:
-            continue
-        out.setdefault(layer.camada, []).extend(_fields(layer, _style(layer, catalog)))
-    return out
-
-
-def catalog_spec(
-    layer: MapLayer, spec: MapSpec, sources: MapSources, *, count: int, link: str | None
-) -> tuple[dict[str, Any], LayerStyle]:
-    """Build the ``geoIp.camada`` spec of a catalog layer of a map.
-
-    Parameters
-    ----------
-    layer : MapLayer
-        Composition entry.
-    spec : MapSpec
-        The map.
-    sources : MapSources
-        Catalog and data.
-    count : int
-        Features the layer shows (clustering only above ``spec.agrupar_acima_de``).
-    link : str or None
-        Prefix of the request maps' links in request popups (None: no link).
-
-    Returns
-    -------
-    (dict, LayerStyle)
-        The spec and the style used.
-    """
-    catalog = sources.catalog
-    style = _style(layer, catalog)
-    title = spec.layer_title(layer, catalog)
-    marker = _MARKERS.get(layer.camada, "circulo")
-    cluster = layer.agrupar and count > spec.agrupar_acima_de
-    if layer.camada != "pedidos":
-        return parts.spec_for(style, layer, title, marker=marker, cluster=cluster), style
-    rows = parts.criteria_rows(style)
-    shown = _REQUEST_HEADER | set(_PLACE_FIELDS) | {f for r in rows for f in r[1:]}
-    fields = [f for f in (layer.campos or style.campos) if f not in shown]
-    situation = parts.situation_spec(layer_style("pedidos", catalog))
-    out = parts.spec_for(
-        style,
-        layer,
-        title,
-        marker=marker,
-        popup="pedido",
-        fields=fields,
-        cluster=cluster,
-        criterios=rows,
-        situacao=situation,
-        link=link,
-        dica_trecho=STRETCH_TIP,
-    )
-    return out, style
-
-
-def _has_stretches(sources: MapSources) -> bool:
-    """Tell whether some request is drawn as its candidate stretch."""
-    requests = sources.frames["pedidos"]
-    if "local_a_confirmar" not in requests.columns:
-        return False
-    return bool(requests["local_a_confirmar"].notna().any())
-
-
-def legend_entries(
-    layer: MapLayer, js: dict[str, Any], style: LayerStyle, sources: MapSources
-) -> list[tuple[str, str]]:
-    """Legend rows of a catalog layer of a map (with the candidate stretches' row).
-
-    Parameters
-    ----------
-    layer : MapLayer
-        Composition entry.
-    js : dict
-        Its spec (:func:`catalog_spec`).
-    style : LayerStyle
-        Its style.
-    sources : MapSources
-        Data of the run.
-
-    Returns
-    -------
-    list of (str, str)
-        Symbol HTML and label; a requests layer of a run with a request pending
-        confirmation of its place ends with the dashed line it is drawn as.
-    """
-    rows = parts.style_entries(style, js["marcador"])
-    if layer.camada == "pedidos" and _has_stretches(sources):
-        rows.append(parts.stretch_entry(layer_style("pedidos", sources.catalog), style))
-    return rows
 
 
 def base_map(spec: MapSpec, bounds: list[list[float]]) -> folium.Map:
@@ -291,6 +155,8 @@ def finish_map(
         ``m``.
     """
     assessment = sources.assessment
+    page: Any = m.get_root()  # the figure: mapa.css's colours go in its <head>
+    page.header.add_child(parts.palette_css(sources.catalog), name="geo_ip_cores")
     folium.LayerControl(position="topright", collapsed=spec.camadas_recolhidas).add_to(m)
     if spec.tela_cheia:
         plugins.Fullscreen(
@@ -332,11 +198,6 @@ def finish_map(
     footer = parts.footer_html(assessment.provenance, fictional)
     m.add_child(parts.Call("controle", "bottomleft", "gi-rodape", footer))
     return m
-
-
-def _open(layer: MapLayer) -> bool:
-    """Legend section open on loading: the visible request layers."""
-    return layer.visivel and layer.camada in ("pedidos", "extensoes", "postes_propostos")
 
 
 def _title(text: str, assessment: Assessment, extra: str = "") -> str:
@@ -410,7 +271,7 @@ def overview_map(
         extent = sources.frames["vias"].geometry.to_numpy()
     area = shapely.box(*shapely.total_bounds(extent)).buffer(spec.margem_m, join_style="mitre")
     m = base_map(spec, wgs84_bounds(extent, assessment.crs))
-    fields = _map_fields(spec, sources.catalog)
+    fields = map_fields(spec, sources.catalog)
     chosen = _context_positions(spec, sources, fields, area, extent)
     legend: list[parts.LegendEntry] = []
     shared: dict[str, parts.Layer] = {}
@@ -429,7 +290,7 @@ def overview_map(
         shared.setdefault(layer.camada, element)
         group.add_child(element)
         m.add_child(group)
-        legend.append((js["titulo"], legend_entries(layer, js, style, sources), _open(layer)))
+        legend.append(legend_section(layer, js, style, sources))
         if layer.camada == "pedidos" and layer.estilo is None:
             search = group
     return finish_map(m, spec, sources, _title(spec.titulo, assessment), legend[::-1], search)
@@ -485,7 +346,7 @@ def request_map(
             continue
         if layer.camada not in sources.frames:
             continue
-        data = sources.data(layer.camada, _fields(layer, _style(layer, sources.catalog)))
+        data = sources.data(layer.camada, layer_fields(layer, map_style(layer, sources.catalog)))
         if layer.filtro == "pedido":
             positions = data.select(None, index)
         else:
@@ -499,7 +360,7 @@ def request_map(
         group = folium.FeatureGroup(name=js["titulo"], show=layer.visivel)
         group.add_child(parts.Layer(data.json(positions), js))
         m.add_child(group)
-        legend.append((js["titulo"], legend_entries(layer, js, style, sources), _open(layer)))
+        legend.append(legend_section(layer, js, style, sources))
     if spec.painel:
         m.add_child(parts.Call("painel", built.panel))
     back = f' · <a href="{overview}">panorama</a>' if overview else ""
@@ -591,7 +452,7 @@ def _request_maps(
         return _maps_of(assessment, spec, folder, work, sources)
     shares = [work[k::n_cores] for k in range(n_cores)]
     running = start(
-        "geo_ip.outputs.web.webmap._maps_chunk", (assessment, spec, str(folder)), shares[1:],
+        _maps_chunk, (assessment, spec, str(folder)), shares[1:],
         what="mapas dos pedidos",
     )  # fmt: skip
     results = [_maps_of(assessment, spec, folder, shares[0], sources)]
