@@ -17,7 +17,7 @@ import osmnx as ox
 import pytest
 import requests
 import shapely
-from osmnx._errors import InsufficientResponseError
+from osmnx._errors import InsufficientResponseError, ResponseStatusCodeError
 from pyproj import Geod
 
 from geo_ip.errors import OsmError, PlaceNotFoundError
@@ -613,6 +613,38 @@ def test_fetch_place_offline_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ox, "geocode_to_gdf", geocode_to_gdf)
     with pytest.raises(OsmError, match="falha ao consultar os serviços do OpenStreetMap"):
         fetch_place("Extrema, MG", ROADS, {})
+
+
+def test_fetch_place_overpass_refusal_is_an_offline_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # osmnx's own error classes (private module; geo_ip matches them by name)
+    def geocode_to_gdf(query: str) -> gpd.GeoDataFrame:
+        raise ResponseStatusCodeError("429 Too Many Requests")
+
+    monkeypatch.setattr(ox, "geocode_to_gdf", geocode_to_gdf)
+    with pytest.raises(OsmError, match="falha ao consultar os serviços do OpenStreetMap"):
+        fetch_place("Extrema, MG", ROADS, {})
+
+
+def test_fetch_place_without_roads_and_a_plain_value_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    square = shapely.Polygon([(0, 0), (0, 0.01), (0.01, 0.01), (0.01, 0)])
+    area = gpd.GeoDataFrame(geometry=[square], crs="EPSG:4326")
+    monkeypatch.setattr(ox, "geocode_to_gdf", lambda query: area)
+
+    def no_roads(*args: Any, **kwargs: Any) -> None:
+        raise InsufficientResponseError("No data elements in server response")
+
+    monkeypatch.setattr(ox, "graph_from_polygon", no_roads)
+    with pytest.raises(OsmError, match="Lugar Nenhum"):
+        fetch_place("Lugar Nenhum", ROADS, {})
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise ValueError("not an osmnx error")
+
+    monkeypatch.setattr(ox, "graph_from_polygon", broken)
+    with pytest.raises(ValueError, match="not an osmnx error"):  # a bug is not hidden
+        fetch_place("Lugar Nenhum", ROADS, {})
 
 
 @pytest.mark.web

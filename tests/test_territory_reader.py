@@ -24,7 +24,8 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     original = reader.read_dataframe
 
     def counting(path: Any, layer: str, **options: Any) -> Any:
-        counted[layer] += 1
+        columns = options.get("columns")
+        counted[layer if columns is None else f"{layer}{sorted(columns)}"] += 1
         return original(path, layer, **options)
 
     monkeypatch.setattr(reader, "read_dataframe", counting)
@@ -42,6 +43,20 @@ def test_an_opened_territory_reads_a_layer_once(demo_territory: Path, reads: Cou
     assert graph.number_of_edges() == len(first) == 410  # the demo's 410 road edges
     assert read_metadata(territory) is territory.metadata
     assert territory.crs == "EPSG:31983"  # SIRGAS 2000 / UTM 23S, Extrema's zone
+
+
+def test_some_columns_come_from_the_whole_layer_once_it_is_read(
+    demo_territory: Path, reads: Counter[str]
+) -> None:
+    territory = Territory(demo_territory)
+    lamps = territory.columns("pontos_ip", ["potencia_w", "nao_existe"])
+    assert list(lamps.columns) == ["potencia_w", "geometry"]
+    assert territory.columns("pontos_ip", ["potencia_w", "nao_existe"]) is lamps
+    assert reads == Counter({"pontos_ip['potencia_w']": 1})
+    whole = territory.layer("pontos_ip")
+    assert list(territory.columns("pontos_ip", ["fonte"]).columns) == ["fonte", "geometry"]
+    assert reads == Counter({"pontos_ip['potencia_w']": 1, "pontos_ip": 1})
+    assert len(whole) == len(lamps)
 
 
 def test_a_path_is_read_every_time(demo_territory: Path, reads: Counter[str]) -> None:
@@ -65,7 +80,9 @@ def test_a_whole_assessment_reads_each_layer_at_most_once(
         today=DEMO_TODAY,
     )
     assert isinstance(result.territory, Territory)
-    assert {"vias", "rede_existente", "equipamentos", "edificacoes"} <= set(reads)
+    # the whole layers the stages share; the context takes only the geometry of the
+    # lamps and buildings (read apart when no stage has read the whole layer yet)
+    assert {"vias", "rede_existente", "limite", "edificacoes"} <= set(reads)
     assert max(reads.values()) == 1, reads
     # the writers read from the same territory: nothing more from the file
     read_layer(result.territory, "vias")

@@ -247,8 +247,7 @@ class Context:
             """Return the layer with only the columns used here (None when absent)."""
             if name not in names:
                 return None
-            frame = territory.layer(name)
-            return frame[[c for c in (*columns, frame.geometry.name) if c in frame.columns]]
+            return territory.columns(name, columns)
 
         if roads is None:
             roads = territory.layer("vias")

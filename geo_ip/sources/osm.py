@@ -28,7 +28,6 @@ import osmnx as ox
 import requests
 import shapely
 from osmium.osm import mutable
-from osmnx._errors import InsufficientResponseError, ResponseStatusCodeError
 from pyproj import Geod
 from shapely import MultiPolygon, Polygon
 
@@ -506,6 +505,18 @@ def _overpass_filter(grafo: GraphFilter) -> str:
     return "".join(parts)
 
 
+def _osmnx_error(exc: BaseException, name: str) -> bool:
+    """Tell whether ``exc`` is osmnx's error ``name``, without importing its private module.
+
+    osmnx 2.x raises ``InsufficientResponseError`` and ``ResponseStatusCodeError`` (both
+    ``ValueError``) from ``osmnx._errors`` and exports them nowhere public, so they are
+    recognised by class name.
+    """
+    return any(
+        cls.__name__ == name and cls.__module__.startswith("osmnx") for cls in type(exc).__mro__
+    )
+
+
 def fetch_place(
     place: str,
     roads: RoadsLayer,
@@ -544,14 +555,16 @@ def fetch_place(
     """
     try:
         area = ox.geocode_to_gdf(place)
-    except (InsufficientResponseError, TypeError, ValueError) as exc:
+    except requests.RequestException as exc:
+        raise _offline(exc) from exc
+    except (TypeError, ValueError) as exc:
+        if _osmnx_error(exc, "ResponseStatusCodeError"):
+            raise _offline(exc) from exc
         raise PlaceNotFoundError(
             f"local '{place}' não encontrado como área (polígono) no OpenStreetMap; "
             "confira a grafia, inclua o estado e o país (ex.: 'Extrema, Minas Gerais, Brasil') "
             "ou use um arquivo OSM local"
         ) from exc
-    except (requests.RequestException, ResponseStatusCodeError) as exc:
-        raise _offline(exc) from exc
     boundary = area.to_crs(_CRS).geometry.iloc[0]
     if not isinstance(boundary, Polygon | MultiPolygon):
         raise PlaceNotFoundError(f"local '{place}' não tem limite (polígono) no OpenStreetMap")
@@ -563,18 +576,26 @@ def fetch_place(
                 retain_all=True,
                 simplify=False,
             )
-    except InsufficientResponseError as exc:
-        raise _no_roads(roads.grafo, where=f" em '{place}'") from exc
-    except (requests.RequestException, ResponseStatusCodeError) as exc:
+    except requests.RequestException as exc:
         raise _offline(exc) from exc
+    except ValueError as exc:
+        if _osmnx_error(exc, "InsufficientResponseError"):
+            raise _no_roads(roads.grafo, where=f" em '{place}'") from exc
+        if _osmnx_error(exc, "ResponseStatusCodeError"):
+            raise _offline(exc) from exc
+        raise
     graph = _normalise_graph(_simplify(graph), roads)
     try:
         features = ox.features_from_polygon(boundary, tags=feature_tags)
-    except InsufficientResponseError:
+    except requests.RequestException as exc:
+        raise _offline(exc) from exc
+    except ValueError as exc:
+        if _osmnx_error(exc, "ResponseStatusCodeError"):
+            raise _offline(exc) from exc
+        if not _osmnx_error(exc, "InsufficientResponseError"):
+            raise
         log.warning("nenhuma feição OSM com as etiquetas pedidas em '%s'", place)
         features = gpd.GeoDataFrame(geometry=[], crs=_CRS)
-    except (requests.RequestException, ResponseStatusCodeError) as exc:
-        raise _offline(exc) from exc
     return graph, features, boundary
 
 

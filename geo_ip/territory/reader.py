@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -186,6 +187,8 @@ class Territory:
             The layer in the territory's CRS (shared: copy it before changing it).
         """
         names = self.names
+        if name not in names and not missing_ok:
+            return _layer_of_file(self.path, name, names=names)  # raises: no such layer
         with self._lock:
             lock = self._layer_locks.setdefault(name, threading.Lock())
         with lock:
@@ -193,6 +196,39 @@ class Territory:
                 frame = _layer_of_file(self.path, name, missing_ok=missing_ok, names=names)
                 self._layers[name] = frame
             return self._layers[name]
+
+    def columns(self, name: str, columns: Sequence[str]) -> gpd.GeoDataFrame:
+        """Return some columns of a layer (and its geometry), read once.
+
+        When the whole layer has been read, its columns are taken from it; otherwise
+        only these columns are read (much faster on a large layer, such as the
+        buildings when no stage needs their addresses) and kept for the next asker.
+
+        Parameters
+        ----------
+        name : str
+            One of :data:`LAYERS` (present in the territory).
+        columns : sequence of str
+            The attribute columns wanted (those the layer lacks are left out).
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            The columns and the geometry (shared: copy it before changing it).
+        """
+        with self._lock:
+            whole = self._layers.get(name)
+        if whole is not None:
+            return whole[[c for c in (*columns, whole.geometry.name) if c in whole.columns]]
+        key = f"{name}[{','.join(columns)}]"
+        with self._lock:
+            lock = self._layer_locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._layers:
+                fields = {str(f) for f in pyogrio.read_info(self.path, layer=name)["fields"]}
+                wanted = [c for c in columns if c in fields]
+                self._layers[key] = read_dataframe(self.path, name, columns=wanted)
+            return self._layers[key]
 
     def graph(self) -> nx.MultiDiGraph:
         """Return the projected road graph, built once from ``nos`` and ``vias``."""
