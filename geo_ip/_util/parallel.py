@@ -1,8 +1,9 @@
 """Run a function on chunks of work in helper processes (both cores of a laptop), with loky.
 
 :func:`start` gives every chunk its own :class:`loky.ProcessPoolExecutor` of one worker:
-the data shared by every chunk is pickled once here and handed to each worker once,
-through the executor's ``initializer``; the chunk goes with the call. Callers pass
+the data shared by every chunk is handed to each worker once, through the executor's
+``initializer`` (pickled straight into the worker, which keeps only the object, not its
+bytes); the chunk goes with the call. Callers pass
 the function itself (a module-level function of an importable module, pickled by
 reference). loky starts its workers as fresh interpreters that do not import the
 caller's ``__main__`` again (``multiprocessing``'s ``spawn`` does, ``fork`` copies the
@@ -23,7 +24,6 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-import pickle
 import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
@@ -55,9 +55,9 @@ class _Parts:
     """What a worker answers when the function returned a generator (it keeps it)."""
 
 
-def _initialize(shared: bytes) -> None:
-    """Worker start: unpickle the data every call receives, once."""
-    _WORKER["shared"] = pickle.loads(shared)
+def _initialize(shared: Any) -> None:
+    """Worker start: keep the data every call receives (unpickled once, by loky)."""
+    _WORKER["shared"] = shared
 
 
 def _call(function: Callable[[Any, Any], Any], chunk: Any) -> Any:
@@ -94,7 +94,6 @@ class Running:
         self, function: Callable[[Any, Any], Any], shared: Any, chunks: Sequence[Any], what: str
     ) -> None:
         self.what = what
-        blob = pickle.dumps(shared, protocol=pickle.HIGHEST_PROTOCOL)
         self._executors: list[ProcessPoolExecutor] = []
         self._pending: list[Future[Any] | None] = []  # the call, or a generator's next value
         self._counts: list[int | None] = []  # values handed over, for a generator
@@ -103,7 +102,7 @@ class Running:
         try:
             for chunk in chunks:
                 executor = ProcessPoolExecutor(
-                    max_workers=1, initializer=_initialize, initargs=(blob,)
+                    max_workers=1, initializer=_initialize, initargs=(shared,)
                 )
                 self._executors.append(executor)
                 self._pending.append(executor.submit(_call, function, chunk))
@@ -220,7 +219,7 @@ def start(
         A module-level function of an importable module (pickled by reference),
         e.g. :func:`geo_ip.outputs.web.webmap._maps_chunk`.
     shared : object
-        Picklable data every call receives (pickled once, unpickled once per worker).
+        Picklable data every call receives (sent once to each worker).
     chunks : sequence
         Picklable pieces of work; one worker each (give as many as there are cores).
     what : str
