@@ -506,15 +506,8 @@ def _overpass_filter(grafo: GraphFilter) -> str:
 
 
 def _osmnx_error(exc: BaseException, name: str) -> bool:
-    """Tell whether ``exc`` is osmnx's error ``name``, without importing its private module.
-
-    osmnx 2.x raises ``InsufficientResponseError`` and ``ResponseStatusCodeError`` (both
-    ``ValueError``) from ``osmnx._errors`` and exports them nowhere public, so they are
-    recognised by class name.
-    """
-    return any(
-        cls.__name__ == name and cls.__module__.startswith("osmnx") for cls in type(exc).__mro__
-    )
+    """Tell osmnx's error ``name`` by class name: osmnx._errors is private, with no alias."""
+    return any(c.__name__ == name and c.__module__.startswith("osmnx") for c in type(exc).__mro__)
 
 
 def fetch_place(

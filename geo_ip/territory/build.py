@@ -26,6 +26,7 @@ import shapely
 from pyproj import CRS
 from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_utm_crs_info
+from shapely.geometry.base import BaseGeometry
 
 from geo_ip._util.paths import resource_dir
 from geo_ip._util.version import __version__
@@ -367,12 +368,15 @@ def _existing_grid(
     grids: Sequence[GridSource],
     catalog: Catalog,
     features: osm_features.OsmFeatures,
-    extent: shapely.Geometry,
+    extents: tuple[BaseGeometry, BaseGeometry],
     crs: str,
     warnings: list[str],
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[str]]:
-    """Read the existing grid and its lamps from the files, or take OSM's with a warning."""
-    extent_wgs84 = gpd.GeoSeries([extent], crs=crs).to_crs("EPSG:4326").iloc[0]
+    """Read the existing grid and its lamps from the files, or take OSM's with a warning.
+
+    ``extents`` is the territory's extent in ``crs`` and in EPSG:4326.
+    """
+    extent, extent_wgs84 = extents
     if grids:
         elements, lights, described = [], [], []
         for g in grids:
@@ -412,7 +416,7 @@ def _elevation(
     dem_path: Path | None,
     nodes: gpd.GeoDataFrame,
     edges: gpd.GeoDataFrame,
-    extent: shapely.Geometry,
+    extent_wgs84: BaseGeometry,
     crs: str,
     warnings: list[str],
 ) -> dict[str, Any] | None:
@@ -421,7 +425,6 @@ def _elevation(
     edges["declividade_pct"] = np.nan
     if dem_path is None:
         return None
-    extent_wgs84 = gpd.GeoSeries([extent], crs=crs).to_crs("EPSG:4326").iloc[0]
     info = dem_mod.inspect_dem(dem_path, extent_wgs84)
     warnings.extend(info.warnings)
     nodes["elevacao_m"] = dem_mod.sample_elevation(
@@ -506,12 +509,14 @@ def _assemble(
         warnings.append(f"regra de via rural: {rural_rule}")
 
     step("Lendo a rede elétrica existente")
-    grid, lamps, grid_sources = _existing_grid(grids, catalog, features, extent, crs, warnings)
+    extent_wgs84 = gpd.GeoSeries([extent], crs=crs).to_crs("EPSG:4326").iloc[0]
+    extents = (extent, extent_wgs84)
+    grid, lamps, grid_sources = _existing_grid(grids, catalog, features, extents, crs, warnings)
     del features  # projected into ``layers``
     layers["rede_existente"], layers["pontos_ip"] = grid, lamps
     if dem_path is not None:
         step("Amostrando o modelo de elevação")
-    dem_meta = _elevation(dem_path, nodes, edges, extent, crs, warnings)
+    dem_meta = _elevation(dem_path, nodes, edges, extent_wgs84, crs, warnings)
     layers["vias"] = _ensure(edges, ROAD_COLUMNS, crs)
     layers["nos"] = _ensure(nodes, NODE_COLUMNS, crs)
     del edges, nodes

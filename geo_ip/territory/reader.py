@@ -240,9 +240,14 @@ class Territory:
 
     def grid_attachment(self) -> Attachment | None:
         """Return the grid attachment stored at build (``None`` when it has none)."""
+        names = self.names  # both read once, outside the lock they take themselves
+        try:
+            metadata = self.metadata if METADATA_TABLE in names else {}
+        except TerritoryError:
+            metadata = {}
         with self._lock:
             if self._attachment is None:
-                self._attachment = (_attachment_of_file(self.path),)
+                self._attachment = (_attachment_of_file(self.path, names, metadata),)
             return self._attachment[0]
 
 
@@ -415,12 +420,18 @@ def _graph_of(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> nx.MultiDiGra
     return ox.graph_from_gdfs(nodes.set_index("osmid"), edges.set_index(["u", "v", "key"]))
 
 
-def _attachment_of_file(path: str | Path) -> Attachment | None:
+def _attachment_of_file(
+    path: str | Path, names: set[str] | None = None, metadata: dict[str, Any] | None = None
+) -> Attachment | None:
+    """Read the stored attachment; ``names`` and ``metadata`` when the caller has them."""
     try:
-        names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+        if names is None:
+            names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
         if ATTACHMENT_TABLE not in names or METADATA_TABLE not in names:
             return None
-        record = _read_metadata(Path(path)).get(ATTACHMENT_KEY)
+        if metadata is None:
+            metadata = _read_metadata(Path(path))
+        record = metadata.get(ATTACHMENT_KEY)
         if not isinstance(record, dict):
             return None
         return Attachment(record, read_dataframe(path, ATTACHMENT_TABLE))
