@@ -67,7 +67,7 @@ from geo_ip.territory.reader import Territory, TerritoryLike
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Assessment", "assess", "check_budget"]
+__all__ = ["Assessment", "assess", "check_budget", "decide"]
 
 
 @dataclass
@@ -96,6 +96,9 @@ class Assessment:
     cip : dict or None
         CIP revenue and lighting energy cost next to the budget
         (:func:`geo_ip.cip.budget.program_cip`), when asked for.
+    history : pandas.DataFrame or None
+        The previous benefits read (keyed hashes, never a CPF), when a history was given:
+        the registry keeps it to check eligibility again (:mod:`geo_ip.registry.live`).
     provenance : dict
         Tool version, rules (file, version, hash), input files, territory
         metadata, CRS, time of run, attribution.
@@ -119,6 +122,7 @@ class Assessment:
     territory: Territory
     occurrences: gpd.GeoDataFrame | None = None
     cip: dict[str, Any] | None = None
+    history: pd.DataFrame | None = None
 
 
 def _dem_path(territory: Territory, dem: str | Path | None) -> Path | None:
@@ -388,28 +392,79 @@ def _apply_law(
     table["confirmar_no_local"] = uncertainty.site_checks(
         table, rules.avaliacao.incerteza_maxima_m.valor
     )
-    chosen = traced.chosen
-    table = eligibility.check(
-        table,
-        rules,
-        history=history,
-        reference_date=today,
-        key=key,
-        accepted=decisions_mod.accepted_hardship(chosen),
-    )
-    table = decisions_mod.apply(table, chosen, rules)
-    table = decisions_mod.apply_acts(table, chosen)
-
     step("Classificação, participação do Município e orçamento")
-    # ranking writes its own situacao; the request's check status is kept beside it
-    table["situacao_pedido"] = table["situacao"]
-    table["erro"] = table["situacao"].eq("erro").to_numpy()
-    table = _blank_unscored(ranking.rank(table, rules, budget))
+    table = decide(
+        table, traced.chosen, rules, budget=budget, key=key, today=today, history=history
+    )
     counts = table["situacao"].value_counts()
     log.info(
         "avaliação: %d pedido(s); %s", len(table), ", ".join(f"{k}: {v}" for k, v in counts.items())
     )
     return table, paths, items
+
+
+def decide(
+    table: pd.DataFrame,
+    decisions: pd.DataFrame,
+    rules: Rules,
+    *,
+    budget: float | None,
+    key: bytes,
+    today: date,
+    history: pd.DataFrame | None = None,
+    check_eligibility: bool = True,
+) -> pd.DataFrame:
+    """Apply the law after the suggestions: eligibility, decisions, ranking and budget.
+
+    The one place where :func:`assess` and the Commission's registry
+    (:mod:`geo_ip.registry.live`) turn suggestions and decisions into the ranking, so
+    that the ranking of the web app is the ranking of ``geo-ip assess``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The suggested table (:func:`geo_ip.law.scoring.suggest`, positions folded back).
+        A table that went through :func:`decide` already may come back: its
+        ``situacao`` is first reset to the request's own status (``situacao_pedido``).
+    decisions : pandas.DataFrame
+        Valid decisions (:data:`geo_ip.schema.DECISION_COLUMNS`), points and acts.
+    rules : Rules
+        Municipality rules.
+    budget : float or None
+        Amount available for the municipal part of the works (R$).
+    key : bytes
+        The LGPD key of the CPF hashes (:func:`geo_ip.requests.cpf.load_key`).
+    today : datetime.date
+        Reference date of eligibility (Art. 5, II).
+    history : pandas.DataFrame, optional
+        Previous benefits (:func:`geo_ip.requests.history_file.read_history`).
+    check_eligibility : bool, default True
+        Check eligibility again (Art. 4, 5 and 11). ``False`` keeps the eligibility
+        columns the table has (a table recorded without the applicants' data).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The assessment table with eligibility, final points, acts and ranking columns.
+    """
+    table = table.copy()
+    if "situacao_pedido" in table.columns:
+        table["situacao"] = table["situacao_pedido"]
+    if check_eligibility:
+        table = eligibility.check(
+            table,
+            rules,
+            history=history,
+            reference_date=today,
+            key=key,
+            accepted=decisions_mod.accepted_hardship(decisions),
+        )
+    table = decisions_mod.apply(table, decisions, rules)
+    table = decisions_mod.apply_acts(table, decisions)
+    # ranking writes its own situacao; the request's check status is kept beside it
+    table["situacao_pedido"] = table["situacao"]
+    table["erro"] = table["situacao"].eq("erro").to_numpy()
+    return _blank_unscored(ranking.rank(table, rules, budget))
 
 
 def _provenance(
@@ -547,4 +602,5 @@ def assess(
         rules=rules,
         territory=territory,
         occurrences=optional.occurrences,
+        history=optional.history,
     )

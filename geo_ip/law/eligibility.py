@@ -322,6 +322,12 @@ def check(
     hashes = cpf_hashes(pd.Series(list(data["cpf_solicitante"]), dtype=object), key).to_numpy(
         dtype=object
     )
+    if "cpf_hash" in out.columns:
+        # a table checked before (the registry's live ranking) has its CPFs masked and
+        # keeps the keyed hashes computed then
+        kept = out["cpf_hash"].fillna("").astype(str).to_numpy(dtype=object)
+        masked = np.array([str(v).startswith("***") for v in data["cpf_solicitante"]], dtype=bool)
+        hashes = np.where(masked & (kept != ""), kept, hashes)
     past = history_table(history, key)
     if past is None:
         log.info("elegibilidade sem histórico de benefícios: Art. 5, II só pelo pedido")
