@@ -88,3 +88,91 @@ def demo_outputs(demo_assessment: Any, tmp_path_factory: pytest.TempPathFactory)
     from geo_ip.outputs.files import write_outputs
 
     return write_outputs(demo_assessment, tmp_path_factory.mktemp("avaliacao_demo"))
+
+
+# ---------------------------------------------------------------------------------------
+# The registry on both backends: a SQLite file and PostgreSQL/PostGIS (tests/pg_server.py)
+# ---------------------------------------------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``postgis`` marker (pyproject.toml lists the others)."""
+    config.addinivalue_line(
+        "markers",
+        "postgis: runs on PostgreSQL/PostGIS: the server of GEO_IP_TEST_PG_URL or a throwaway "
+        "cluster (skipped, with the reason, when none can start; deselect with -m 'not postgis')",
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Any:
+    """URL of a superuser's database on a PostgreSQL/PostGIS server, for the whole session.
+
+    The server of ``GEO_IP_TEST_PG_URL`` when set (it must answer: a failure otherwise);
+    else a throwaway cluster started here (each xdist worker its own, on a free port) and
+    stopped at the end; skips with the reason when none can start.
+    """
+    import os
+
+    from tests import pg_server
+
+    url = os.environ.get(pg_server.ENV)
+    if url:
+        try:
+            pg_server.check(url)
+        except pg_server.UnavailableError as exc:
+            pytest.fail(f"{pg_server.ENV} aponta para um servidor inutilizável: {exc}")
+        yield url
+        return
+    try:
+        cluster = pg_server.start_cluster()
+    except pg_server.UnavailableError as exc:
+        pytest.skip(f"PostgreSQL/PostGIS indisponível: {exc}")
+    try:
+        pg_server.check(cluster.url)
+    except pg_server.UnavailableError as exc:
+        cluster.stop()
+        pytest.skip(f"PostgreSQL/PostGIS indisponível: {exc}")
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+def _dispose_registry(url: str) -> None:
+    from geo_ip.registry import db
+
+    registry = db._OPEN.get(url)
+    if registry is not None:
+        registry.dispose()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgis", marks=pytest.mark.postgis),
+    ]
+)
+def registry_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """A fresh, empty registry database URL per test, on SQLite and on PostgreSQL/PostGIS.
+
+    SQLite: a file in the test's tmp folder. PostgreSQL: a new database on the session's
+    server (:func:`postgres_admin_url`), dropped afterwards. The registry opened at the
+    URL (``open_registry(url)``) is disposed after the test.
+    """
+    from geo_ip.registry.db import sqlite_url
+
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path / "registro.sqlite")
+        yield url
+        _dispose_registry(url)
+        return
+    from tests import pg_server
+
+    admin = request.getfixturevalue("postgres_admin_url")
+    url = pg_server.create_database(admin)
+    try:
+        yield url
+    finally:
+        _dispose_registry(url)
+        pg_server.drop_database(admin, url)

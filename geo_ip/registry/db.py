@@ -150,10 +150,14 @@ def open_registry(url: str | None = None, *, migrate: bool = True) -> Registry:
             return _OPEN[url]
         engine = _engine(url)
         if migrate:
-            with engine.begin() as connection:
-                config = _alembic_config()
-                config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+            try:
+                with engine.begin() as connection:
+                    config = _alembic_config()
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+            except BaseException:
+                engine.dispose()
+                raise
         registry = Registry(url, engine, sessionmaker(engine, expire_on_commit=False))
         _OPEN[url] = registry
         return registry
