@@ -258,3 +258,37 @@ def test_conflict_message_names_who_and_when() -> None:
 
     error = store.ConflictError("maria", datetime(2026, 11, 20, 14, 5, tzinfo=UTC))
     assert "alterado por maria em 20/11/2026 14:05 UTC" in str(error)
+
+
+def test_qgis_package_of_the_current_state(
+    registry_url: str, demo_run: tuple[Assessment, pd.DataFrame], tmp_path: Path
+) -> None:
+    import sqlite3
+    import zipfile
+
+    import pyogrio
+
+    from geo_ip.registry.qgis_package import write_qgis_package
+
+    registry = _recorded(registry_url, demo_run)
+    assessment, _ = demo_run
+    with registry.session() as session:
+        cycle = store.find_cycle(session)
+        ranking = live.live_ranking(
+            session, cycle, rules=live.rules_of(session, cycle), key=DEMO_KEY, today=DEMO_TODAY
+        )
+        out = write_qgis_package(session, cycle, ranking, tmp_path / "pacote.zip")
+    with zipfile.ZipFile(out) as archive:
+        assert sorted(archive.namelist()) == ["registro.gpkg", "registro.qgz"]
+        archive.extractall(tmp_path)
+    layers = dict(pyogrio.list_layers(tmp_path / "registro.gpkg"))
+    assert layers["pedidos"] == "Point" and layers["extensoes"] == "MultiLineString"
+    located = assessment.table["latitude"].notna().sum()
+    info = pyogrio.read_info(tmp_path / "registro.gpkg", layer="pedidos")
+    assert info["features"] == located and info["crs"] == assessment.crs
+    with sqlite3.connect(tmp_path / "registro.gpkg") as con:
+        styled = {r[0] for r in con.execute("select f_table_name from layer_styles")}
+    assert {"pedidos", "extensoes", "vistorias"} <= styled
+    blob = (tmp_path / "registro.gpkg").read_bytes()
+    names = {str(n) for n in assessment.table["nome_solicitante"] if str(n).strip()}
+    assert not any(name.encode() in blob for name in names)
