@@ -277,7 +277,9 @@ def test_qgis_package_of_the_current_state(
         ranking = live.live_ranking(
             session, cycle, rules=live.rules_of(session, cycle), key=DEMO_KEY, today=DEMO_TODAY
         )
-        out = write_qgis_package(session, cycle, ranking, tmp_path / "pacote.zip")
+        out = write_qgis_package(
+            session, cycle, ranking.table, ranking.run, tmp_path / "pacote.zip"
+        )
     with zipfile.ZipFile(out) as archive:
         assert sorted(archive.namelist()) == ["registro.gpkg", "registro.qgz"]
         archive.extractall(tmp_path)

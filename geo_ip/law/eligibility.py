@@ -319,15 +319,17 @@ def check(
     out = requests.copy()
     start = years_before(reference_date, rules.elegibilidade.anos_beneficio_identico.valor)
     data = _inputs(out)
-    hashes = cpf_hashes(pd.Series(list(data["cpf_solicitante"]), dtype=object), key).to_numpy(
-        dtype=object
-    )
+    cpfs = pd.Series(list(data["cpf_solicitante"]), dtype=object)
     if "cpf_hash" in out.columns:
         # a table checked before (the registry's live ranking) has its CPFs masked and
-        # keeps the keyed hashes computed then
+        # keeps the keyed hashes computed then: only the others are hashed
         kept = out["cpf_hash"].fillna("").astype(str).to_numpy(dtype=object)
-        masked = np.array([str(v).startswith("***") for v in data["cpf_solicitante"]], dtype=bool)
-        hashes = np.where(masked & (kept != ""), kept, hashes)
+        reuse = cpfs.astype(str).str.startswith("***").to_numpy(dtype=bool) & (kept != "")
+        hashes = kept.copy()
+        if not reuse.all():
+            hashes[~reuse] = cpf_hashes(cpfs[~reuse], key).to_numpy(dtype=object)
+    else:
+        hashes = cpf_hashes(cpfs, key).to_numpy(dtype=object)
     past = history_table(history, key)
     if past is None:
         log.info("elegibilidade sem histórico de benefícios: Art. 5, II só pelo pedido")

@@ -15,13 +15,20 @@ from __future__ import annotations
 
 import functools
 import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from geo_ip.law import eligibility
+from geo_ip.law.decisions import accepted_hardship
+from geo_ip.law.hardship import PUBLIC_HARDSHIP
 from geo_ip.pipeline import decide
 from geo_ip.registry.models import Cycle, RulesVersion, Run
 from geo_ip.registry.store import (
@@ -113,13 +120,18 @@ class LiveRanking:
 
 
 def _with_personal(session: Session, cycle: Cycle, table: pd.DataFrame) -> pd.DataFrame:
-    personal = dict(personal_rows(session, cycle))
-    protocols = table["protocolo"].astype(str)
-    out = table.copy()
-    for column in PERSONAL:
-        values = [personal.get(p, {}).get(column) for p in protocols]
-        if any(v is not None for v in values):
-            out[column] = pd.Series(values, index=out.index, dtype=object)
+    rows = list(personal_rows(session, cycle))
+    if not rows:
+        return table
+    personal = pd.DataFrame.from_records(
+        [data for _, data in rows], index=pd.Index([p for p, _ in rows], name="protocolo")
+    )
+    personal = personal[[c for c in PERSONAL if c in personal.columns]]
+    personal = personal[~personal.index.duplicated(keep="last")]
+    aligned = personal.reindex(table["protocolo"].astype(str).to_numpy())
+    out = table.drop(columns=[c for c in aligned.columns if c in table.columns])
+    for column in aligned.columns:
+        out[column] = pd.Series(aligned[column].to_numpy(dtype=object), index=out.index)
     return out
 
 
@@ -130,6 +142,110 @@ def _history(run: Run) -> pd.DataFrame | None:
     if "data" in history.columns:
         history["data"] = pd.to_datetime(history["data"], errors="coerce").dt.date
     return history
+
+
+_CACHE_SIZE = 4
+_BASES: OrderedDict[tuple[Any, ...], pd.DataFrame] = OrderedDict()
+_CHECKED: OrderedDict[tuple[Any, ...], pd.DataFrame] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def _cached(
+    cache: OrderedDict[tuple[Any, ...], pd.DataFrame],
+    key: tuple[Any, ...],
+    build: Callable[[], pd.DataFrame],
+) -> pd.DataFrame:
+    """Return ``cache[key]``, building it once; the tables are shared: never modified."""
+    with _LOCK:
+        found = cache.get(key)
+        if found is not None:
+            cache.move_to_end(key)
+            return found
+    built = build()
+    with _LOCK:
+        cache[key] = built
+        while len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
+    return built
+
+
+def _base(session: Session, cycle: Cycle, run: Run) -> pd.DataFrame:
+    """Return the run's table, with the applicants' data when recorded (cached per run)."""
+    url = session.get_bind().engine.url.render_as_string(hide_password=False)
+
+    def build() -> pd.DataFrame:
+        table = run_table(run)
+        if run.com_dados_pessoais:
+            return _with_personal(session, cycle, table)
+        if "hipossuficiencia" not in table.columns and (
+            "condicao_hipossuficiencia" in table.columns
+        ):
+            # a run without the applicants' data (an imported folder) keeps its
+            # eligibility; the ranking only needs to know which requests still lack the
+            # proof of hardship, which the public condition says
+            pending = table["condicao_hipossuficiencia"].astype(str).eq("pendente")
+            table["hipossuficiencia"] = pending.map({True: "sem_comprovacao", False: ""})
+        return table
+
+    return _cached(_BASES, (url, run.id), build)
+
+
+def _eligibility(
+    session: Session,
+    base: pd.DataFrame,
+    run: Run,
+    decisions: pd.DataFrame,
+    rules: Rules,
+    *,
+    key: bytes,
+    today: date,
+) -> pd.DataFrame:
+    """Eligibility checked again, cached per run and hardship decisions (Art. 4 §2, III).
+
+    Eligibility depends on the applicants' data, the history, the reference date and the
+    hardship the Commission accepted, not on the points decided: a decision on a
+    criterion reuses it, and only the ranking is computed again.
+    """
+    url = session.get_bind().engine.url.render_as_string(hide_password=False)
+    accepted = accepted_hardship(decisions)
+    cache_key = (url, run.id, rules.sha256, today, key, tuple(sorted(accepted.items())))
+
+    def build() -> pd.DataFrame:
+        table = base.copy()
+        if "situacao_pedido" in table.columns:
+            table["situacao"] = table["situacao_pedido"]
+        return eligibility.check(
+            table, rules, history=_history(run), reference_date=today, key=key,
+            accepted=accepted,
+        )  # fmt: skip
+
+    return _cached(_CHECKED, cache_key, build)
+
+
+def _accepted_without_data(table: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
+    """Apply the hardship the Commission accepted (Art. 4 §2, III) to a run without data.
+
+    Without the applicants' data eligibility is not checked again; a request still
+    lacking the proof of hardship (``sem_comprovacao``) whose proof the Commission
+    accepted is proven by that decision, as :func:`geo_ip.law.hardship.hardship_status`
+    says (``aceita_comissao``). A request over the income limit needs its data checked
+    again (a new ``geo-ip assess --db``).
+    """
+    accepted = accepted_hardship(decisions)
+    if not accepted or "hipossuficiencia" not in table.columns:
+        return table
+    rows = table["protocolo"].astype(str).isin(list(accepted)) & table["hipossuficiencia"].astype(
+        str
+    ).eq("sem_comprovacao")
+    if not rows.any():
+        return table
+    out = table.copy()
+    out.loc[rows, "hipossuficiencia"] = "aceita_comissao"
+    if "condicao_hipossuficiencia" in out.columns:
+        out.loc[rows, "condicao_hipossuficiencia"] = PUBLIC_HARDSHIP["aceita_comissao"]
+    if "pendencia_hipossuficiencia" in out.columns:
+        out.loc[rows, "pendencia_hipossuficiencia"] = ""
+    return out
 
 
 def live_ranking(
@@ -168,22 +284,19 @@ def live_ranking(
     run = latest_run(session, cycle)
     if run is None:
         raise RegistryError(f"o ciclo {cycle.nome!r} ainda não tem avaliação registrada")
-    table = run_table(run)
     decisions = current_decisions(session, cycle)
     if today is None:
         reference = str(run.proveniencia.get("data_referencia") or "")
         today = date.fromisoformat(reference) if reference else date.today()
     check = bool(run.com_dados_pessoais)
+    table = _base(session, cycle, run)
     if check:
-        table = _with_personal(session, cycle, table)
+        table = _eligibility(session, table, run, decisions, rules, key=key, today=today)
+    else:
+        table = _accepted_without_data(table, decisions)
+    # eligibility is in the table now (checked above, or as the run recorded it)
     ranked = decide(
-        table,
-        decisions,
-        rules,
-        budget=cycle.orcamento_rs,
-        key=key,
-        today=today,
-        history=_history(run) if check else None,
-        check_eligibility=check,
-    )
+        table, decisions, rules, budget=cycle.orcamento_rs, key=key, today=today,
+        check_eligibility=False,
+    )  # fmt: skip
     return LiveRanking(ranked, run, decisions, check)

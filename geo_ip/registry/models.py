@@ -44,6 +44,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -137,7 +138,10 @@ class Request(Base):
     """A request of a cycle: what may be shown to every user, and its current state."""
 
     __tablename__ = "pedidos"
-    __table_args__ = (UniqueConstraint("ciclo_id", "protocolo"),)
+    __table_args__ = (
+        UniqueConstraint("ciclo_id", "protocolo"),
+        Index("ix_pedidos_ciclo_decidida", "ciclo_id", "pontuacao_decidida"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     ciclo_id: Mapped[int] = mapped_column(ForeignKey("ciclos.id"), index=True)
     protocolo: Mapped[str] = mapped_column(String(100))

@@ -29,8 +29,7 @@ from sqlalchemy.orm import Session
 from geo_ip._util.version import __version__
 from geo_ip.outputs.qgis.project import style_geopackage, write_project
 from geo_ip.outputs.views import PUBLIC_COLUMNS, export_table
-from geo_ip.registry.live import LiveRanking
-from geo_ip.registry.models import STATUSES, Cycle, Inspection, Request, Snapshot
+from geo_ip.registry.models import STATUSES, Cycle, Inspection, Request, Run, Snapshot
 from geo_ip.registry.types import SRID
 from geo_ip.requests import privacy
 
@@ -40,9 +39,9 @@ _WGS84 = f"EPSG:{SRID}"
 
 
 def _requests_layer(
-    session: Session, cycle: Cycle, ranking: LiveRanking, crs: str
+    session: Session, cycle: Cycle, ranked: pd.DataFrame, crs: str
 ) -> gpd.GeoDataFrame:
-    table = privacy.public_view(ranking.table)
+    table = privacy.public_view(ranked)
     keep = [c for c in PUBLIC_COLUMNS if c in table.columns]
     out = export_table(table[keep]).copy()
     registry = {
@@ -62,15 +61,15 @@ def _requests_layer(
     return frame[~frame.geometry.isna()].to_crs(crs)
 
 
-def _extensions_layer(session: Session, ranking: LiveRanking, crs: str) -> gpd.GeoDataFrame:
+def _extensions_layer(
+    session: Session, ranked: pd.DataFrame, run: Run, crs: str
+) -> gpd.GeoDataFrame:
     rows = session.execute(
         select(Request.protocolo, Snapshot.extensao, Snapshot.linha)
         .join(Request, Request.id == Snapshot.pedido_id)
-        .where(Snapshot.avaliacao_id == ranking.run.id, Snapshot.extensao.is_not(None))
+        .where(Snapshot.avaliacao_id == run.id, Snapshot.extensao.is_not(None))
     ).all()
-    status = dict(
-        zip(ranking.table["protocolo"].astype(str), ranking.table["situacao"], strict=False)
-    )
+    status = dict(zip(ranked["protocolo"].astype(str), ranked["situacao"], strict=False))
     records: list[dict[str, Any]] = [
         {
             "protocolo": protocol,
@@ -126,7 +125,9 @@ def _inspections_layer(session: Session, cycle: Cycle, crs: str) -> gpd.GeoDataF
     return gpd.GeoDataFrame(frame, geometry=geoms, crs=_WGS84).to_crs(crs)
 
 
-def write_qgis_package(session: Session, cycle: Cycle, ranking: LiveRanking, out_zip: Path) -> Path:
+def write_qgis_package(
+    session: Session, cycle: Cycle, ranked: pd.DataFrame, run: Run, out_zip: Path
+) -> Path:
     """Write ``<cycle>.zip`` with ``registro.gpkg`` and ``registro.qgz`` of the current state.
 
     Parameters
@@ -135,8 +136,11 @@ def write_qgis_package(session: Session, cycle: Cycle, ranking: LiveRanking, out
         A session on the registry.
     cycle : Cycle
         The cycle.
-    ranking : LiveRanking
-        The cycle's live ranking (:func:`geo_ip.registry.live.live_ranking`).
+    ranked : pandas.DataFrame
+        The cycle's live ranking (``LiveRanking.table``,
+        :func:`geo_ip.registry.live.live_ranking`).
+    run : Run
+        The run the ranking is based on (its extensions and provenance).
     out_zip : Path
         The zip file to write.
 
@@ -145,12 +149,12 @@ def write_qgis_package(session: Session, cycle: Cycle, ranking: LiveRanking, out
     Path
         ``out_zip``.
     """
-    provenance = dict(ranking.run.proveniencia)
+    provenance = dict(run.proveniencia)
     crs = str(provenance.get("crs") or _WGS84)
     provenance.setdefault("carimbo", f"geo_ip {__version__}; registro do ciclo {cycle.nome}")
     layers = {
-        "pedidos": _requests_layer(session, cycle, ranking, crs),
-        "extensoes": _extensions_layer(session, ranking, crs),
+        "pedidos": _requests_layer(session, cycle, ranked, crs),
+        "extensoes": _extensions_layer(session, ranked, run, crs),
         "vistorias": _inspections_layer(session, cycle, crs),
     }
     with tempfile.TemporaryDirectory() as folder:

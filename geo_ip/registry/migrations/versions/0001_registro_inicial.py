@@ -215,6 +215,9 @@ def upgrade() -> None:
         op.f("ix_pedidos_pontuacao_sugerida"), "pedidos", ["pontuacao_sugerida"], unique=False
     )
     op.create_index(op.f("ix_pedidos_situacao"), "pedidos", ["situacao"], unique=False)
+    op.create_index(
+        "ix_pedidos_ciclo_decidida", "pedidos", ["ciclo_id", "pontuacao_decidida"], unique=False
+    )
     op.create_table(
         "propostas",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -503,6 +506,7 @@ def downgrade() -> None:
     op.drop_table("reunioes")
     op.drop_index(op.f("ix_propostas_ciclo_id"), table_name="propostas")
     op.drop_table("propostas")
+    op.drop_index("ix_pedidos_ciclo_decidida", table_name="pedidos")
     op.drop_index(op.f("ix_pedidos_situacao"), table_name="pedidos")
     op.drop_index(op.f("ix_pedidos_pontuacao_sugerida"), table_name="pedidos")
     op.drop_index(op.f("ix_pedidos_pontuacao_decidida"), table_name="pedidos")
