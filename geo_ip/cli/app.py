@@ -20,8 +20,11 @@ from geo_ip.cli.console import STATE, RulesOption, console, err_console, output_
 from geo_ip.cli.console import fail as _fail
 from geo_ip.cli.console import steps as _steps
 from geo_ip.cli.geocode import geocode_cmd
+from geo_ip.cli.registry import registry_app
 from geo_ip.cli.requests import requests_app
 from geo_ip.cli.rules import rules_app
+from geo_ip.cli.serve import serve_cmd
+from geo_ip.cli.users import users_app
 from geo_ip.errors import GeoIPError, InputFileError
 from geo_ip.rules.config import Rules, load_rules
 
@@ -215,9 +218,23 @@ def demo_cmd(
         from geo_ip.cli.assess import cip_lines
 
         console.print(cip_lines(assessment.cip), highlight=False, soft_wrap=True)
+    try:
+        registry_file, user_file = _demo_registry(out, assessment)
+    except GeoIPError as exc:
+        raise _fail(exc) from exc
     console.print(f"\nArquivos gerados em [bold]{out}[/]:")
     for line in output_listing(out):
         console.print(f"  {line}", highlight=False, soft_wrap=True)
+    console.print(
+        f"\nRegistro da Comissão (demonstração): [bold]{escape(str(registry_file))}[/]. "
+        "Para abrir a aplicação web:\n"
+        f"  geo-ip serve --db sqlite:///{escape(str(registry_file.resolve()))} "
+        f"--chave {escape(str((out / '.chave_lgpd').resolve()))}\n"
+        f"Usuário de demonstração: {DEMO_LOGIN} (presidente); a senha está em "
+        f"{escape(str(user_file))}.",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _demo_requests(out: Path, territory: Path, rules: Rules) -> pd.DataFrame:
@@ -283,6 +300,57 @@ def _demo_assessment(out: Path, territory: Path, rules: Rules) -> Assessment:
     return assessment
 
 
+DEMO_LOGIN = "comissao"
+"""Login of the demo registry's user (role presidente)."""
+
+
+def _demo_registry(out: Path, assessment: Assessment) -> tuple[Path, Path]:
+    """Fill ``<out>/programa.sqlite`` with the demo run and a demo user; return its files.
+
+    The registry is made anew on every run of the demo, readable by its owner only (it
+    holds the fictional applicants' data); the demo user's random password is written to
+    ``<out>/usuario_demo.txt``, readable by its owner only too.
+    """
+    import os
+    import secrets
+
+    from geo_ip.registry.db import open_registry, sqlite_url
+    from geo_ip.registry.exchange import record_assessment
+    from geo_ip.webapp.users import add_user
+
+    path = out / "programa.sqlite"
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    try:  # the registry holds the applicants' data: readable by its owner only
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as exc:
+        message = f"não foi possível criar o registro ({exc.strerror or exc})"
+        raise InputFileError(message, path=path) from exc
+    registry = open_registry(sqlite_url(path))
+    try:
+        record_assessment(registry, assessment, cycle="demo", actor="sistema:geo-ip demo")
+        password = secrets.token_urlsafe(12)
+        add_user(
+            registry, DEMO_LOGIN, "Comissão (demonstração)", "presidente", password,
+            actor="sistema:geo-ip demo",
+        )  # fmt: skip
+    finally:
+        registry.dispose()
+    user_file = out / "usuario_demo.txt"
+    user_file.unlink(missing_ok=True)
+    try:
+        fd = os.open(user_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(
+                "Usuário de demonstração da aplicação da Comissão (geo-ip serve)\n"
+                f"login: {DEMO_LOGIN}\nsenha: {password}\n"
+            )
+    except OSError as exc:
+        message = f"não foi possível gravar o usuário de demonstração ({exc.strerror or exc})"
+        raise InputFileError(message, path=user_file) from exc
+    return path, user_file
+
+
 # the subcommands, each in its module; they share geo_ip.cli.console, never this module
 app.add_typer(requests_app, name="requests")
 app.command("geocode")(geocode_cmd)
@@ -290,6 +358,9 @@ app.command("assess")(assess_cmd)
 app.command("cip")(cip_cmd)
 app.add_typer(cadastre_app, name="cadastre")
 app.add_typer(rules_app, name="rules")
+app.add_typer(registry_app, name="registry")
+app.add_typer(users_app, name="users")
+app.command("serve")(serve_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -5,6 +5,7 @@ Registered on the main app by :mod:`geo_ip.cli.app`.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -28,6 +29,7 @@ from geo_ip.rules.config import load_rules
 
 if TYPE_CHECKING:
     from geo_ip.pipeline import Assessment
+    from geo_ip.registry.db import Registry
 
 _STYLE = {
     "classificado": "green",
@@ -281,13 +283,33 @@ def assess_cmd(
         bool, typer.Option("--sem-fichas", help="Não grava as fichas técnicas (fichas/).")
     ] = False,
     rules: RulesOption = "extrema",
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Registro do programa (URL do banco: sqlite:///programa.sqlite ou "
+            "postgresql+psycopg://usuario:senha@servidor/banco): grava a avaliação nele; "
+            "sem --decisions, a avaliação usa as decisões vigentes do registro.",
+        ),
+    ] = None,
+    cycle: Annotated[
+        str | None,
+        typer.Option(
+            "--ciclo",
+            help="Ciclo do registro (com --db; padrão: o mais recente, ou o ano da data de "
+            "referência no registro vazio).",
+        ),
+    ] = None,
 ) -> None:
     """Avalia os pedidos pelos cinco critérios do Art. 9 e monta a classificação.
 
     Grava em --out: ranking.csv (lista pública), ranking.xlsx (planilha interna da
     Comissão), avaliacao.gpkg e avaliacao.qgz (QGIS), mapa.html e mapas/ (mapas web),
     fichas/ (ficha técnica de cada pedido, Art. 10), evidencias.json e proveniencia.json.
+    Com --db, grava também a avaliação no registro do programa.
     """
+    import tempfile
+
     from geo_ip._util.atomic import repair_output_dir
     from geo_ip.outputs.files import write_outputs
     from geo_ip.pipeline import assess
@@ -296,29 +318,85 @@ def assess_cmd(
     try:
         today = reference_date(reference)
         rules_obj = load_rules(rules)
+        registry = _registry_of(db)
         repair_output_dir(out)  # a key a killed run left swapped out is put back first
         secret = load_key(key, create_at=out / ".chave_lgpd")
-        with _steps(6) as step:
-            result = assess(
-                territory,
-                requests,
-                rules_obj,
-                occurrences=occurrences,
-                decisions=decisions,
-                history=history,
-                budget=budget,
-                cnefe=cnefe,
-                dem=dem,
-                key=secret,
-                today=today,
-                progress=step,
-            )
-        _program_cip(result, cip_rules, cip_consumers, cip_tariffs)
-        files = write_outputs(result, out, maps=not no_maps, sheets=not no_sheets)
+        with tempfile.TemporaryDirectory(prefix="geo_ip_decisoes_") as scratch:
+            if registry is not None:
+                cycle = _cycle_name(registry, cycle, today)
+                if decisions is None:
+                    decisions = _registry_decisions(registry, cycle, Path(scratch))
+            with _steps(6) as step:
+                result = assess(
+                    territory,
+                    requests,
+                    rules_obj,
+                    occurrences=occurrences,
+                    decisions=decisions,
+                    history=history,
+                    budget=budget,
+                    cnefe=cnefe,
+                    dem=dem,
+                    key=secret,
+                    today=today,
+                    progress=step,
+                )
+            _program_cip(result, cip_rules, cip_consumers, cip_tariffs)
+            files = write_outputs(result, out, maps=not no_maps, sheets=not no_sheets)
+            recorded = None
+            if registry is not None and cycle is not None:
+                from geo_ip.registry.exchange import record_assessment
+
+                recorded = record_assessment(
+                    registry, result, cycle=cycle, actor="sistema:geo-ip assess"
+                )
     except GeoIPError as exc:
         raise _fail(exc) from exc
     _print_assessment(result)
     print_written(files, out)
+    if registry is not None and recorded is not None:
+        console.print(
+            f"Avaliação gravada no registro {escape(registry.label())}, ciclo "
+            f"{escape(recorded.cycle)}: avaliação nº {recorded.run_id}, {recorded.requests} "
+            f"pedido(s) ({recorded.new_requests} novo(s)).",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def _registry_of(db: str | None) -> Registry | None:
+    """Open the registry of ``--db`` (None without it)."""
+    if db is None:
+        return None
+    from geo_ip.cli.registry import open_db
+
+    return open_db(db)
+
+
+def _cycle_name(registry: Registry, given: str | None, today: date | None) -> str:
+    """Return the cycle of ``--ciclo``, else the registry's latest, else the reference year."""
+    if given:
+        return given
+    from geo_ip.registry.store import RegistryError, find_cycle
+
+    with registry.session() as session:
+        try:
+            return find_cycle(session).nome
+        except RegistryError:
+            return str((today or date.today()).year)
+
+
+def _registry_decisions(registry: Registry, cycle: str, folder: Path) -> Path | None:
+    """Export the cycle's current decisions for the run (None when it has none)."""
+    from geo_ip.registry.exchange import export_decisions
+    from geo_ip.registry.store import RegistryError
+
+    path = folder / "decisoes_do_registro.csv"
+    try:
+        written = export_decisions(registry, cycle, path)
+    except RegistryError:  # a new cycle: no decisions yet
+        return None
+    return path if written else None
 
 
 def _program_cip(

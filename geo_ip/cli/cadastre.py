@@ -7,6 +7,7 @@ and whose subcommand ``audit`` compares the municipality's inventory with the BD
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -86,6 +87,18 @@ def cadastre_cmd(
         ),
     ] = None,
     rules: RulesOption = "extrema",
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Registro do programa (URL do banco): sem --executed, as obras executadas "
+            "vêm do registro (geo-ip registry obras).",
+        ),
+    ] = None,
+    cycle: Annotated[
+        str | None,
+        typer.Option("--ciclo", help="Ciclo do registro (com --db; padrão: o mais recente)."),
+    ] = None,
 ) -> None:
     """Monta o pacote de cadastro de IP na distribuidora (medida 060); audit: auditoria do cadastro.
 
@@ -99,30 +112,45 @@ def cadastre_cmd(
         return
     from geo_ip.cadastre.package import build_cadastre, write_cadastre
 
-    missing = [
-        name
-        for name, value in (("--assessment", assessment), ("--executed", executed), ("--out", out))
-        if value is None
-    ]
+    given = (("--assessment", assessment), ("--executed (ou --db)", executed or db), ("--out", out))
+    missing = [name for name, value in given if value is None]
     if missing:
         err_console.print(ctx.get_help())
         raise _fail(GeoIPError(f"informe {', '.join(missing)} (ou use: geo-ip cadastre audit)"))
-    assert assessment is not None and executed is not None and out is not None
+    assert assessment is not None and out is not None
     try:
-        result = build_cadastre(
-            assessment,
-            executed,
-            load_rules(rules),
-            removed=removed,
-            cnpj=cnpj,
-            tariff=tariff,
-            today=reference_date(reference),
-        )
-        files = write_cadastre(result, out)
+        with tempfile.TemporaryDirectory(prefix="geo_ip_obras_") as scratch:
+            if executed is None:
+                executed = _registry_works(db, cycle, Path(scratch))
+            result = build_cadastre(
+                assessment,
+                executed,
+                load_rules(rules),
+                removed=removed,
+                cnpj=cnpj,
+                tariff=tariff,
+                today=reference_date(reference),
+            )
+            files = write_cadastre(result, out)
     except GeoIPError as exc:
         raise _fail(exc) from exc
     _print_package(result)
     print_written(files, out)
+
+
+def _registry_works(db: str | None, cycle: str | None, folder: Path) -> Path:
+    """Write the registry's executed works of a cycle as the ``--executed`` file."""
+    from geo_ip.cli.registry import open_db
+    from geo_ip.registry.exchange import works_table, write_works
+
+    works = works_table(open_db(db), cycle)
+    if not len(works):
+        raise GeoIPError(
+            "o registro não tem obras executadas neste ciclo: registre-as com geo-ip registry "
+            "obras, ou informe --executed",
+            field="--db",
+        )
+    return write_works(works, folder / "obras_do_registro.csv")
 
 
 def _print_package(result: Cadastre) -> None:
