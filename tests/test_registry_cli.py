@@ -7,6 +7,7 @@ file and PostgreSQL/PostGIS (the ``registry_url`` fixture).
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import stat
 from pathlib import Path
@@ -21,7 +22,7 @@ from geo_ip.cli.app import app
 from geo_ip.pipeline import Assessment
 from geo_ip.registry import exchange, live, store
 from geo_ip.registry.db import DEFAULT_URL, Registry, open_registry
-from geo_ip.registry.models import Decision, Request, Run, User
+from geo_ip.registry.models import CadastreSubmission, Decision, Event, Request, Run, User
 from geo_ip.requests.decision_file import read_decisions
 from geo_ip.rules.config import load_rules
 from tests.conftest import DEMO, DEMO_KEY, DEMO_TODAY
@@ -79,6 +80,42 @@ def test_import_then_verify_then_a_hand_edit_is_caught(
     assert "Trilha de auditoria violada" in flat and "1 problema(s) em 10 evento(s)" in flat
     assert "evento nº 3 (avaliacao_registrada, avaliacao 1" in flat
     assert "conteúdo alterado depois de gravado" in flat
+
+
+def test_an_anchor_catches_the_last_events_deleted_with_the_head_rewound(
+    registry_url: str, demo_outputs: list[Path]
+) -> None:
+    assert _imported(registry_url, demo_outputs[0].parent).exit_code == 0
+    verified = _invoke("registry", "verify", "--db", registry_url)
+    anchor = re.search(r"Âncora para anotar: (10:[0-9a-f]{64})", _flat(verified.output))
+    assert anchor is not None, verified.output
+    registry = open_registry(registry_url)
+    with registry.session() as session:
+        ninth = session.scalar(select(Event.hash).where(Event.seq == 9))
+    # a DBA deletes the last event and rewinds the head: the chain alone looks intact
+    with registry.engine.begin() as con:
+        if registry.dialect == "sqlite":
+            con.execute(text("DROP TRIGGER eventos_somente_inclusao_DELETE"))
+        else:
+            con.execute(text("ALTER TABLE eventos DISABLE TRIGGER eventos_somente_inclusao"))
+        con.execute(text("DELETE FROM eventos WHERE seq = 10"))
+        con.execute(
+            text("UPDATE cadeia SET eventos = 9, ultimo_hash = :h WHERE id = 1"), {"h": ninth}
+        )
+    alone = _invoke("registry", "verify", "--db", registry_url)
+    assert alone.exit_code == 0
+    anchored = _invoke("registry", "verify", "--db", registry_url, "--ancora", anchor.group(1))
+    assert anchored.exit_code == 1
+    assert "evento nº 10, anotado fora do banco (âncora), não está na cadeia" in _flat(
+        anchored.output
+    )
+    bad = _invoke("registry", "verify", "--db", registry_url, "--ancora", "10:xyz")
+    assert bad.exit_code != 0 and "âncora inválida" in _flat(bad.output)
+    # the head itself deleted
+    with registry.engine.begin() as con:
+        con.execute(text("DELETE FROM cadeia"))
+    headless = _invoke("registry", "verify", "--db", registry_url)
+    assert headless.exit_code == 1 and "cabeça da cadeia" in _flat(headless.output)
 
 
 def test_import_refusals_exit_with_the_file_named(
@@ -230,6 +267,23 @@ def test_works_from_the_registry_make_the_same_cadastre(
     # 0101: its 3 as-built points; 0105, 0106, 0139: the assessment's proposed poles
     assert len(points("db")) == 23
     assert points("db") == points("arquivo")
+    # the package made from the registry is recorded as a submission, then sent
+    assert "Pacote registrado como envio nº 1 do cadastro" in _flat(from_db.output)
+    excluded = len(pd.read_csv(tmp_path / "db" / "pontos_excluir.csv"))
+    with registry.session() as session:
+        (sub,) = session.scalars(select(CadastreSubmission)).all()
+        assert (sub.situacao, sub.pontos_incluidos, sub.pontos_excluidos) == (
+            "preparado", 23, excluded,
+        )  # fmt: skip
+    sent = _invoke("registry", "envio", "--db", registry_url, "--envio", "1",
+                   "--protocolo", "CEMIG-2026-0042")  # fmt: skip
+    assert sent.exit_code == 0, sent.output
+    again = _invoke("registry", "envio", "--db", registry_url, "--envio", "1",
+                    "--protocolo", "CEMIG-2026-0043")  # fmt: skip
+    assert again.exit_code == 1 and "já foi enviado (protocolo CEMIG-2026-0042)" in again.output
+    with registry.session() as session:
+        events = [e.acao for e in session.scalars(select(Event).order_by(Event.seq))]
+    assert events[-2:] == ["cadastro_preparado", "cadastro_enviado"]
     missing = _invoke("cadastre", "--assessment", folder, "--out", str(tmp_path / "x"))
     assert missing.exit_code == 1 and "--executed (ou --db)" in missing.output
 

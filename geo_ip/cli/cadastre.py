@@ -120,6 +120,7 @@ def cadastre_cmd(
     assert assessment is not None and out is not None
     try:
         with tempfile.TemporaryDirectory(prefix="geo_ip_obras_") as scratch:
+            executed_from_db = executed is None
             if executed is None:
                 executed = _registry_works(db, cycle, Path(scratch))
             result = build_cadastre(
@@ -132,10 +133,20 @@ def cadastre_cmd(
                 today=reference_date(reference),
             )
             files = write_cadastre(result, out)
+            if db is not None and executed_from_db:
+                number = _record_submission(db, cycle, out, result)
     except GeoIPError as exc:
         raise _fail(exc) from exc
     _print_package(result)
     print_written(files, out)
+    if db is not None and executed_from_db:
+        console.print(
+            f"Pacote registrado como envio nº {number} do cadastro (situação: preparado). "
+            "Quando enviá-lo à distribuidora: geo-ip registry envio --db ... --envio "
+            f"{number} --protocolo <protocolo da distribuidora>",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _registry_works(db: str | None, cycle: str | None, folder: Path) -> Path:
@@ -151,6 +162,25 @@ def _registry_works(db: str | None, cycle: str | None, folder: Path) -> Path:
             field="--db",
         )
     return write_works(works, folder / "obras_do_registro.csv")
+
+
+def _record_submission(db: str | None, cycle: str | None, out: Path, result: Cadastre) -> int:
+    """Record the package prepared from the registry's works as a submission."""
+    from geo_ip.cli.registry import open_db
+    from geo_ip.registry.store import find_cycle
+    from geo_ip.registry.submissions import record_submission
+
+    registry = open_db(db)
+    with registry.session() as session:
+        row = record_submission(
+            session,
+            find_cycle(session, cycle),
+            folder=str(out.resolve()),
+            included=len(result.include),
+            excluded=len(result.exclude),
+            actor="sistema:cadastre",
+        )
+        return row.id
 
 
 def _print_package(result: Cadastre) -> None:

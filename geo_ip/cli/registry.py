@@ -174,18 +174,50 @@ def export_cmd(
     )
 
 
+def _anchor(text: str) -> tuple[int, str]:
+    """Parse an anchor ``NÚMERO:HASH`` (``geo-ip registry verify --ancora``)."""
+    number, _, digest = text.strip().partition(":")
+    digest = digest.strip().lower()
+    if (
+        not number.strip().isascii()
+        or not number.strip().isdigit()
+        or len(digest) != 64
+        or (set(digest) - set("0123456789abcdef"))
+    ):
+        raise GeoIPError(
+            f"âncora inválida {text[:80]!r}: use NÚMERO:HASH, como a impressa por "
+            "geo-ip registry verify (64 dígitos hexadecimais)"
+        )
+    return int(number), digest
+
+
 @registry_app.command("verify")
-def verify_cmd(db: DbOption = None) -> None:
+def verify_cmd(
+    db: DbOption = None,
+    ancora: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ancora",
+            help="Evento anotado fora do banco (NÚMERO:HASH, como impresso por este comando, "
+            "em uma ata ou processo): precisa continuar na cadeia. Pode repetir.",
+        ),
+    ] = None,
+) -> None:
     """Confere a trilha de auditoria: detecta eventos alterados, apagados ou inseridos.
 
-    Sai com código 1 e a lista dos problemas quando a cadeia de hashes está quebrada.
+    Sai com código 1 e a lista dos problemas quando a cadeia de hashes está quebrada. No
+    fim, imprime o número e o hash do último evento: anote-os fora do banco (ata,
+    processo administrativo) e confira depois com --ancora, o que revela também eventos
+    finais apagados.
     """
-    from geo_ip.registry.audit import verify
+    from geo_ip.registry.audit import head, verify
 
     try:
+        anchors = [_anchor(a) for a in ancora or []]
         registry = open_db(db)
         with registry.session() as session:
-            result = verify(session)
+            result = verify(session, anchors)
+            last, digest = head(session)
     except GeoIPError as exc:
         raise _fail(exc) from exc
     if result.ok:
@@ -195,6 +227,7 @@ def verify_cmd(db: DbOption = None) -> None:
             highlight=False,
             soft_wrap=True,
         )
+        console.print(f"Âncora para anotar: {last}:{digest}", highlight=False, soft_wrap=True)
         return
     console.print(
         f"[bold red]Trilha de auditoria violada[/] no registro {escape(registry.label())}: "
@@ -253,3 +286,33 @@ def works_cmd(
         soft_wrap=True,
     )
     print_warnings(result.rejected)
+
+
+@registry_app.command("envio")
+def sent_cmd(
+    envio: Annotated[
+        int,
+        typer.Option("--envio", help="Número do envio (impresso por geo-ip cadastre --db).", min=1),
+    ],
+    protocolo: Annotated[str, typer.Option("--protocolo", help="Protocolo da distribuidora.")],
+    db: DbOption = None,
+) -> None:
+    """Registra que o pacote do cadastro (medida 060) foi enviado à distribuidora."""
+    from geo_ip.registry.models import CadastreSubmission
+    from geo_ip.registry.submissions import mark_sent
+
+    try:
+        registry = open_db(db)
+        with registry.session() as session:
+            row = session.get(CadastreSubmission, envio)
+            if row is None:
+                raise GeoIPError(f"envio nº {envio} não existe no registro")
+            mark_sent(session, row, protocolo, actor="sistema:registry")
+    except GeoIPError as exc:
+        raise _fail(exc) from exc
+    console.print(
+        f"Envio nº {envio} registrado como enviado à distribuidora (protocolo "
+        f"{escape(protocolo.strip())}).",
+        highlight=False,
+        soft_wrap=True,
+    )

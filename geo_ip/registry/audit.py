@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from geo_ip.registry.models import ChainHead, Event
 
-__all__ = ["GENESIS", "Verification", "append", "canonical", "event_hash", "verify"]
+__all__ = ["GENESIS", "Verification", "append", "canonical", "event_hash", "head", "verify"]
 
 GENESIS = "0" * 64
 """The ``hash_anterior`` of the first event."""
@@ -143,6 +143,23 @@ def append(
     return event
 
 
+def head(session: Session) -> tuple[int, str]:
+    """Return the number and hash of the last event, to be written down as an anchor.
+
+    Parameters
+    ----------
+    session : sqlalchemy.orm.Session
+        A session on the registry.
+
+    Returns
+    -------
+    tuple of (int, str)
+        ``(0, GENESIS)`` for an empty chain.
+    """
+    row = session.get(ChainHead, 1)
+    return (int(row.eventos), str(row.ultimo_hash)) if row is not None else (0, GENESIS)
+
+
 @dataclass
 class Verification:
     """Result of :func:`verify`.
@@ -164,13 +181,20 @@ class Verification:
         return not self.problems
 
 
-def verify(session: Session) -> Verification:
+def verify(session: Session, anchors: Sequence[tuple[int, str]] = ()) -> Verification:
     """Recompute the chain and report every edited, deleted or misplaced event.
+
+    The chain alone cannot show that its last events were deleted by someone who also
+    rewrote its head. An *anchor* closes that gap: the number and hash of an event
+    written outside the database (in the minutes of a meeting, the proposal to the
+    Secretary, an administrative procedure) must still be in the chain.
 
     Parameters
     ----------
     session : sqlalchemy.orm.Session
         A session on the registry.
+    anchors : sequence of (int, str)
+        Event numbers and hashes recorded elsewhere (:func:`head`).
 
     Returns
     -------
@@ -178,6 +202,7 @@ def verify(session: Session) -> Verification:
         The number of events and the problems found.
     """
     result = Verification()
+    wanted = {int(seq): str(value).lower() for seq, value in anchors}
     previous, expected_seq = GENESIS, 1
     rows = session.execute(select(Event).order_by(Event.seq).execution_options(yield_per=2000))
     for event in rows.scalars():
@@ -200,9 +225,22 @@ def verify(session: Session) -> Verification:
                 f"evento nº {event.seq} ({event.acao}, {event.entidade} {event.entidade_id}, "
                 f"{event.em}): conteúdo alterado depois de gravado"
             )
+        if event.seq in wanted and wanted.pop(event.seq) != event.hash:
+            result.problems.append(
+                f"evento nº {event.seq}: o hash não é o anotado fora do banco (âncora)"
+            )
         previous, expected_seq = event.hash, event.seq + 1
+    for seq in sorted(wanted):
+        result.problems.append(
+            f"evento nº {seq}, anotado fora do banco (âncora), não está na cadeia: eventos apagados"
+        )
     head = session.get(ChainHead, 1)
-    if head is not None and (head.eventos != expected_seq - 1 or head.ultimo_hash != previous):
+    if head is None:
+        result.problems.append(
+            "a cabeça da cadeia (tabela cadeia) foi apagada: não há como saber se eventos "
+            "finais foram apagados"
+        )
+    elif head.eventos != expected_seq - 1 or head.ultimo_hash != previous:
         result.problems.append(
             f"a cabeça da cadeia registra {head.eventos} evento(s), mas a cadeia termina no "
             f"nº {expected_seq - 1}: evento(s) final(is) apagado(s)"
