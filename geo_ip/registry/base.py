@@ -7,6 +7,7 @@ else changed the request meanwhile.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from geo_ip.requests.privacy import (
     PERSONAL_COLUMNS,
     PSEUDONYMOUS_COLUMNS,
 )
+from geo_ip.requests.redaction import CPF_LIKE
 from geo_ip.schema import DECISION_COLUMNS
 
 __all__ = [
@@ -33,7 +35,9 @@ __all__ = [
     "change_status",
     "guard",
     "now",
+    "refuse_cpf",
     "touch",
+    "visible",
 ]
 
 PERSONAL = (*PERSONAL_COLUMNS, *PSEUDONYMOUS_COLUMNS, *APPLICANT_TEXT_COLUMNS, *ELIGIBILITY_DETAIL)
@@ -91,3 +95,65 @@ def change_status(session: Session, request: Request, status: str, actor: str, w
     session.add(StatusChange(pedido_id=request.id, situacao=status, em=now(), por=actor,
                              motivo=why))  # fmt: skip
     request.situacao = status
+
+
+_SPACES = frozenset({"Zs", "Zl", "Zp"})
+_KEPT_CONTROLS = frozenset("\t\n\r")
+
+
+def visible(text: str) -> str:
+    """Return a typed text without invisible characters, stripped.
+
+    Format characters (Unicode category Cf: zero-width space, joiners, bidirectional
+    controls, BOM...) and control characters other than tab and line breaks are dropped;
+    Unicode spaces become plain spaces and line or paragraph separators line breaks. A
+    text made only of such characters is thus empty (a required field stays required).
+
+    Parameters
+    ----------
+    text : str
+        The text typed.
+
+    Returns
+    -------
+    str
+        The visible text, without spaces around it.
+    """
+    out = []
+    for char in text or "":
+        category = unicodedata.category(char)
+        if category == "Cf" or (category == "Cc" and char not in _KEPT_CONTROLS):
+            continue
+        if category in _SPACES:
+            out.append("\n" if category != "Zs" else " ")
+        else:
+            out.append(char)
+    return "".join(out).strip()
+
+
+def refuse_cpf(text: str, what: str) -> None:
+    """Refuse a text typed by a user that holds a CPF-shaped number (LGPD).
+
+    The registry's events are append-only and hash-chained: a CPF written in a
+    motivation, a report or a reason could never be erased. Every formatted CPF layout
+    and every run of exactly 11 digits is refused
+    (:data:`geo_ip.requests.redaction.CPF_LIKE`), whatever its check digits.
+
+    Parameters
+    ----------
+    text : str
+        The text as typed.
+    what : str
+        What the text is, in Portuguese (``a motivação``), for the message.
+
+    Raises
+    ------
+    RegistryError
+        The text holds a CPF-shaped number; the message never repeats it.
+    """
+    if CPF_LIKE.search(text or ""):
+        raise RegistryError(
+            f"não escreva CPF no texto: {what} traz um número com a forma de um CPF "
+            "(11 dígitos); o registro é permanente e não pode ser apagado. Retire o número "
+            "e grave de novo"
+        )

@@ -20,7 +20,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo_ip.registry import audit
-from geo_ip.registry.base import MAX_TEXT, RegistryError, change_status, guard, now, touch
+from geo_ip.registry.base import (
+    MAX_TEXT,
+    RegistryError,
+    change_status,
+    guard,
+    now,
+    refuse_cpf,
+    touch,
+    visible,
+)
 from geo_ip.registry.models import (
     Cycle,
     Decision,
@@ -31,7 +40,35 @@ from geo_ip.rules.config import Rules
 from geo_ip.rules.law_locks import CRITERIA
 from geo_ip.schema import ACTS, DECISION_COLUMNS
 
-__all__ = ["DecisionInput", "add_decision", "current_decisions", "import_decisions"]
+__all__ = [
+    "DecisionInput",
+    "add_decision",
+    "current_decisions",
+    "import_decisions",
+    "refuse_cpf",
+    "request_state",
+]
+
+
+def request_state(request: Request) -> dict[str, Any]:
+    """Return what a change may move on a request besides its own table (for the event).
+
+    Parameters
+    ----------
+    request : Request
+        The request.
+
+    Returns
+    -------
+    dict
+        ``situacao``, ``pendencias``, ``geom`` (WKT) and ``pontuacao_decidida``.
+    """
+    return {
+        "situacao": request.situacao,
+        "pendencias": list(request.pendencias or []),
+        "geom": request.geom,
+        "pontuacao_decidida": request.pontuacao_decidida,
+    }
 
 
 @dataclass
@@ -74,11 +111,14 @@ def _check_decision(decision: DecisionInput, rules: Rules) -> None:
     what = decision.criterion
     if what not in CRITERIA and what not in ACTS:
         raise RegistryError(f"critério desconhecido: {what!r}")
-    motivation = decision.motivation.strip()
+    motivation = visible(decision.motivation)
     if not motivation:
         raise RegistryError("a motivação é obrigatória (Art. 9 §1 e Art. 10, V)")
     if len(motivation) > MAX_TEXT:
         raise RegistryError(f"a motivação passa de {MAX_TEXT} caracteres")
+    refuse_cpf(motivation, "a motivação")
+    refuse_cpf(decision.procedure, "o número do procedimento")
+    refuse_cpf(decision.vote, "a votação")
     if what in CRITERIA:
         weight = float(getattr(rules.criterios, what).peso.valor)
         points = decision.points
@@ -88,7 +128,7 @@ def _check_decision(decision: DecisionInput, rules: Rules) -> None:
             )
     elif decision.points is not None:
         raise RegistryError("esta decisão não tem pontos: deixe o campo vazio")
-    if what == "art12" and not decision.procedure.strip():
+    if what == "art12" and not visible(decision.procedure):
         raise RegistryError("a execução direta (Art. 12) exige o número do procedimento")
     if what == "localizacao":
         lat, lon = decision.latitude, decision.longitude
@@ -167,10 +207,17 @@ def add_decision(
     ConflictError
         The request changed after the user opened it.
     RegistryError
-        Points outside 0 to the weight, no motivation, an act without its data.
+        Points outside 0 to the weight, no motivation, an act without its data, a
+        CPF-shaped number in the motivation, procedure or vote (:func:`refuse_cpf`).
+
+    Notes
+    -----
+    The audit event has the decision before and after, and what it moved on the
+    request (:func:`request_state`): status, pending items, position and decided total.
     """
     guard(request, expected_version)
     _check_decision(decision, rules)
+    state_before = request_state(request)
     previous = session.scalars(
         select(Decision).where(
             Decision.pedido_id == request.id,
@@ -184,15 +231,15 @@ def add_decision(
         reuniao_id=meeting_id,
         criterio=decision.criterion,
         pontos=decision.points,
-        motivacao=decision.motivation.strip(),
-        membro=decision.member.strip() or actor,
+        motivacao=visible(decision.motivation),
+        membro=visible(decision.member) or actor,
         usuario=actor,
         data=decision.day or date.today(),
         decidido_em=now(),
-        procedimento=decision.procedure.strip(),
+        procedimento=visible(decision.procedure),
         latitude=decision.latitude,
         longitude=decision.longitude,
-        votacao=decision.vote.strip(),
+        votacao=visible(decision.vote),
         vigente=True,
     )
     session.add(row)
@@ -212,7 +259,8 @@ def add_decision(
     session.flush()
     audit.append(
         session, actor, "decisao", "pedido", request.protocolo,
-        before=_decision_state(previous), after=_decision_state(row),
+        before={**_decision_state(previous), **state_before},
+        after={**_decision_state(row), **request_state(request)},
     )  # fmt: skip
     return row
 
@@ -319,8 +367,8 @@ def _same(row: Decision, given: DecisionInput) -> bool:
     """Whether a decision file's row repeats the current decision."""
     return (
         row.pontos == given.points
-        and row.motivacao == given.motivation.strip()
-        and row.procedimento == given.procedure.strip()
+        and row.motivacao == visible(given.motivation)
+        and row.procedimento == visible(given.procedure)
         and row.latitude == given.latitude
         and row.longitude == given.longitude
         and (not given.member.strip() or row.membro == given.member.strip())

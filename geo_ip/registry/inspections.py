@@ -4,7 +4,12 @@ An inspection is recorded from the phone on site (:func:`record_inspection`). Ea
 is checked (:func:`read_photo`): at most :data:`MAX_PHOTO_BYTES`, a real JPEG, PNG or
 WebP image that Pillow can decode; its EXIF position (GPS IFD) and time
 (``DateTimeOriginal``) are read, and a thumbnail of at most :data:`THUMBNAIL_PX` pixels
-is made, re-encoded as JPEG without any metadata. The original is stored unchanged,
+is made, re-encoded as JPEG without any metadata. Decompression bombs are refused from
+the image's header, before anything is decoded: more than :data:`MAX_PIXELS` pixels, or
+a PNG or WebP of more than :data:`MAX_PIXELS_PER_BYTE` pixels per byte of file (a
+photo never compresses that much). Photos are decoded one at a time in the process
+(a JPEG only at the scale its thumbnail needs), so memory stays bounded even when
+several inspections arrive together. The original is stored unchanged,
 EXIF included: it is the evidence of the visit, shown only to users who inspect; the
 thumbnail, without metadata, is what every other user sees.
 
@@ -20,8 +25,11 @@ import hashlib
 import io
 import math
 import re
+import threading
 import unicodedata
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -37,7 +45,9 @@ from geo_ip.registry.store import (
     DecisionInput,
     RegistryError,
     add_decision,
+    refuse_cpf,
     set_status,
+    visible,
 )
 from geo_ip.rules.config import Rules
 
@@ -46,6 +56,7 @@ __all__ = [
     "MAX_PHOTOS",
     "MAX_PHOTO_BYTES",
     "MAX_PIXELS",
+    "MAX_PIXELS_PER_BYTE",
     "THUMBNAIL_PX",
     "InspectionInput",
     "PhotoInput",
@@ -63,8 +74,10 @@ MAX_PHOTO_BYTES = 15 * 1024 * 1024
 """Largest photo accepted (bytes)."""
 MAX_PHOTOS = 12
 """Most photos in one inspection."""
-MAX_PIXELS = 60_000_000
-"""Largest photo accepted (pixels): guards against decompression bombs."""
+MAX_PIXELS = 50_000_000
+"""Largest photo accepted (pixels; a 50 MP camera): guards against decompression bombs."""
+MAX_PIXELS_PER_BYTE = 400
+"""Most pixels per byte of file of a PNG or WebP photo (a bomb compresses far more)."""
 THUMBNAIL_PX = 320
 """Longest side of a thumbnail (pixels)."""
 ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -72,6 +85,9 @@ ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/web
 _MAX_TEXT = 5000
 _GPS_LATITUDE_REF, _GPS_LATITUDE, _GPS_LONGITUDE_REF, _GPS_LONGITUDE = 1, 2, 3, 4
 _DATETIME_ORIGINAL, _DATETIME = 36867, 306
+_RATIO_CHECKED = frozenset({"PNG", "WEBP"})
+_DECODING = threading.Lock()
+"""Held while a photo is decoded: one at a time in the process (bounded memory)."""
 
 
 @dataclass
@@ -238,14 +254,48 @@ def exif_time(image: Image.Image) -> str:
     return f"{y}-{mo}-{d}T{h}:{mi}:{s}"
 
 
+@contextmanager
+def _decoding() -> Iterator[None]:
+    """Decode one photo at a time, with Pillow's own bomb guard set to :data:`MAX_PIXELS`.
+
+    Pillow warns above ``Image.MAX_IMAGE_PIXELS`` and fails above twice as many; here
+    both refuse (the warning is an error), and the previous limit is restored after.
+    """
+    with _DECODING, warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        previous = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = previous
+
+
+def _check_size(label: str, kind: str, size: tuple[int, int], length: int) -> None:
+    """Refuse a decompression bomb from its header (nothing decoded yet)."""
+    width, height = size
+    pixels = width * height
+    if width <= 0 or height <= 0 or pixels > MAX_PIXELS:
+        raise RegistryError(
+            f"a foto {label!r} tem pixels demais ({width} × {height}); o máximo é "
+            f"{MAX_PIXELS // 1_000_000} megapixels: reduza a resolução da câmera"
+        )
+    if kind in _RATIO_CHECKED and pixels > MAX_PIXELS_PER_BYTE * length:
+        raise RegistryError(
+            f"a imagem {label!r} tem {width} × {height} pixels num arquivo de só "
+            f"{length} bytes: não parece uma foto e foi recusada"
+        )
+
+
 def _thumbnail(image: Image.Image) -> bytes:
+    # reduce first (a JPEG decoded at 1/2 to 1/8 of its size), then turn and convert
+    image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
     small = ImageOps.exif_transpose(image)
     if small.mode not in ("RGB", "L"):
         background = Image.new("RGB", small.size, (255, 255, 255))
         rgba = small.convert("RGBA")
         background.paste(rgba, mask=rgba.getchannel("A"))
         small = background
-    small.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
     out = io.BytesIO()
     small.save(out, format="JPEG", quality=82, optimize=True)  # no exif= : no metadata
     return out.getvalue()
@@ -281,22 +331,26 @@ def read_photo(name: str, content: bytes) -> PreparedPhoto:
             "reduza a resolução da câmera"
         )
     try:
-        with Image.open(io.BytesIO(content)) as probe:
-            kind = probe.format or ""
-            if kind not in ACCEPTED_FORMATS:
-                raise RegistryError(f"a foto {label!r} não é JPEG, PNG nem WebP")
-            if probe.size[0] * probe.size[1] > MAX_PIXELS:
-                raise RegistryError(f"a foto {label!r} tem pixels demais")
-            probe.verify()
-        with Image.open(io.BytesIO(content)) as image:
-            image.load()
-            position = exif_position(image)
-            taken = exif_time(image)
-            thumbnail = _thumbnail(image)
-            width, height = image.size
+        with _decoding():
+            with Image.open(io.BytesIO(content)) as probe:  # the header only
+                kind = probe.format or ""
+                if kind not in ACCEPTED_FORMATS:
+                    raise RegistryError(f"a foto {label!r} não é JPEG, PNG nem WebP")
+                _check_size(label, kind, probe.size, len(content))
+                probe.verify()
+            with Image.open(io.BytesIO(content), formats=[kind]) as image:
+                width, height = image.size
+                position = exif_position(image)
+                taken = exif_time(image)
+                thumbnail = _thumbnail(image)
     except RegistryError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise RegistryError(
+            f"a foto {label!r} tem pixels demais; o máximo é {MAX_PIXELS // 1_000_000} "
+            "megapixels: reduza a resolução da câmera"
+        ) from None
+    except UnidentifiedImageError:
         raise RegistryError(f"o arquivo {label!r} não é uma imagem válida") from None
     except (OSError, ValueError, SyntaxError, EOFError):
         raise RegistryError(f"a imagem {label!r} está danificada") from None
@@ -318,8 +372,10 @@ def read_photo(name: str, content: bytes) -> PreparedPhoto:
 
 
 def _check(given: InspectionInput) -> None:
-    if not given.team.strip():
+    if not visible(given.team):
         raise RegistryError("informe a equipe da vistoria")
+    refuse_cpf(given.team, "a equipe da vistoria")
+    refuse_cpf(given.findings, "as constatações da vistoria")
     if len(given.team) > 1000 or len(given.findings) > _MAX_TEXT:
         raise RegistryError(f"o texto da vistoria passa de {_MAX_TEXT} caracteres")
     if given.day > date.today():

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from geo_ip._util.version import __version__
@@ -32,7 +33,7 @@ from geo_ip.registry.models import (
     RulesVersion,
     User,
 )
-from geo_ip.registry.store import RegistryError
+from geo_ip.registry.store import RegistryError, applicants_of, refuse_cpf, visible
 from geo_ip.rules.config import Rules
 from geo_ip.rules.law_locks import CRITERIA
 
@@ -293,11 +294,15 @@ def open_meeting(session: Session, cycle: Cycle, *, title: str, place: str, acto
     Raises
     ------
     RegistryError
-        No title, texts too long, or another meeting of the cycle still open.
+        No title, texts too long, or another meeting of the cycle still open (also when
+        two are opened at the same time: the database keeps one open meeting per cycle;
+        the session must then be rolled back).
     """
-    name, where = " ".join(title.split()), " ".join(place.split())
+    name, where = " ".join(visible(title).split()), " ".join(visible(place).split())
     if not name:
         raise RegistryError("informe o título da reunião")
+    refuse_cpf(name, "o título da reunião")
+    refuse_cpf(where, "o local da reunião")
     if len(name) > _MAX_TITLE or len(where) > _MAX_TITLE:
         raise RegistryError(f"título e local da reunião: no máximo {_MAX_TITLE} caracteres")
     still = current_meeting(session, cycle)
@@ -309,7 +314,12 @@ def open_meeting(session: Session, cycle: Cycle, *, title: str, place: str, acto
         ciclo_id=cycle.id, titulo=name, local=where, aberta_em=_now(), aberta_por=actor
     )
     session.add(meeting)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # another meeting was opened at the same time (the unique index of open meetings
+        # per cycle): the caller's transaction is rolled back with this error
+        raise RegistryError("já há uma reunião aberta neste ciclo: encerre-a antes") from None
     audit.append(
         session, actor, "reuniao_aberta", "reuniao", meeting.id,
         after={"ciclo": cycle.nome, "titulo": name, "local": where},
@@ -398,7 +408,8 @@ def record_vote(
     decision = session.get(Decision, decision_id)
     if decision is None or decision.reuniao_id != meeting.id:
         raise RegistryError(f"a decisão nº {decision_id} não foi tomada nesta reunião")
-    text = " ".join(vote.split())
+    text = " ".join(visible(vote).split())
+    refuse_cpf(text, "a votação")
     if len(text) > 200:
         raise RegistryError("a votação deve ter no máximo 200 caracteres")
     before = decision.votacao
@@ -471,6 +482,7 @@ def minutes_of(
         members=members,
         decisions=decisions,
         notes=meeting.observacoes,
+        applicants=applicants_of(session, cycle) if cycle is not None else {},
         tool_version=__version__,
         rules_sha256=record.sha256 if record else (rules.sha256 if rules else ""),
     )
@@ -512,7 +524,8 @@ def close_meeting(
     _open(meeting)
     if not presences_of(session, meeting):
         raise RegistryError("marque os membros presentes antes de encerrar a reunião")
-    remarks = notes.strip()
+    remarks = visible(notes)
+    refuse_cpf(remarks, "as observações da reunião")
     if len(remarks) > _MAX_TEXT:
         raise RegistryError(f"as observações passam de {_MAX_TEXT} caracteres")
     closed = _now()

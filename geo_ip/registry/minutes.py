@@ -6,12 +6,20 @@ the meeting's title, date and place, the members present, every decision taken i
 per member present and the provenance line (tool version, rules hash). The text is the
 registry's, escaped: nothing typed by a user is read as reportlab markup. The PDF is
 built with reportlab's ``invariant`` option, so the same minutes give the same bytes.
+
+The minutes are a public document of a public process (the law makes it so) signed by
+the members: they never carry an applicant's personal data. Every text typed by a user
+(the title, the place, each motivation, the vote, the remarks) goes through
+:class:`geo_ip.registry.store.ApplicantNames`: CPF-shaped numbers always, and the names
+of the cycle's applicants given in :attr:`Minutes.applicants` (with every part of the
+name of the request a motivation is about), become ``[dado pessoal omitido]``. The
+members' names stay: they sign.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from xml.sax.saxutils import escape
@@ -32,6 +40,7 @@ from reportlab.platypus import (
 )
 
 from geo_ip.outputs.pdf import FONT, register_fonts
+from geo_ip.registry.store import ApplicantNames
 
 __all__ = ["Minutes", "MinutesDecision", "MinutesMember", "minutes_pdf"]
 
@@ -108,6 +117,10 @@ class Minutes:
         geo_ip's version.
     rules_sha256 : str
         Hash of the cycle's rules.
+    applicants : mapping of str to str
+        The cycle's applicants' names by protocol
+        (:func:`geo_ip.registry.store.applicants_of`), redacted from the texts; never
+        printed.
     """
 
     municipality: str
@@ -124,6 +137,7 @@ class Minutes:
     notes: str = ""
     tool_version: str = ""
     rules_sha256: str = ""
+    applicants: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -157,7 +171,9 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%d/%m/%Y %H:%M")
 
 
-def _decisions_table(minutes: Minutes, st: dict[str, ParagraphStyle]) -> Table:
+def _decisions_table(
+    minutes: Minutes, names: ApplicantNames, st: dict[str, ParagraphStyle]
+) -> Table:
     header = ["Protocolo", "Critério / ato", "Pontos", "Motivação", "Membro", "Votação"]
     rows: list[list[Flowable]] = [[_p(h, st["head"]) for h in header]]
     for d in minutes.decisions:
@@ -166,9 +182,9 @@ def _decisions_table(minutes: Minutes, st: dict[str, ParagraphStyle]) -> Table:
                 _p(d.protocol, st["cell"]),
                 _p(d.criterion, st["cell"]),
                 _p(d.points or "—", st["cell"]),
-                _p(d.motivation, st["cell"]),
+                _p(names.redact(d.motivation, d.protocol), st["cell"]),
                 _p(d.member, st["cell"]),
-                _p(d.vote or "não registrada", st["cell"]),
+                _p(names.redact(d.vote) or "não registrada", st["cell"]),
             ]
         )
     widths = [24 * mm, 32 * mm, 14 * mm, 60 * mm, 26 * mm, 24 * mm]
@@ -208,7 +224,7 @@ def minutes_pdf(minutes: Minutes) -> bytes:
     Parameters
     ----------
     minutes : Minutes
-        What the minutes say.
+        What the minutes say; the texts typed by users are redacted (module docstring).
 
     Returns
     -------
@@ -217,6 +233,9 @@ def minutes_pdf(minutes: Minutes) -> bytes:
     """
     register_fonts()
     st = _styles()
+    names = ApplicantNames(minutes.applicants)
+    title, place = names.redact(minutes.title), names.redact(minutes.place)
+    notes = names.redact(minutes.notes)
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
@@ -230,9 +249,9 @@ def minutes_pdf(minutes: Minutes) -> bytes:
             f"Comissão de avaliação dos pedidos de iluminação pública — {minutes.law}",
             st["subtitle"],
         ),
-        _p(f"Ata da reunião nº {minutes.number}: {minutes.title}", st["title"]),
+        _p(f"Ata da reunião nº {minutes.number}: {title}", st["title"]),
         _p(
-            f"Ciclo {minutes.cycle}. Local: {minutes.place or 'não informado'}. Aberta em "
+            f"Ciclo {minutes.cycle}. Local: {place or 'não informado'}. Aberta em "
             f"{_stamp(minutes.opened)} por {minutes.opened_by}; encerrada em "
             f"{_stamp(minutes.closed)}.",
             st["base"],
@@ -242,11 +261,11 @@ def minutes_pdf(minutes: Minutes) -> bytes:
         _p("Decisões tomadas", st["heading"]),
     ]
     if minutes.decisions:
-        story.append(_decisions_table(minutes, st))
+        story.append(_decisions_table(minutes, names, st))
     else:
         story.append(_p("Nenhuma decisão foi registrada nesta reunião.", st["base"]))
-    if minutes.notes.strip():
-        story += [_p("Observações", st["heading"]), _p(minutes.notes, st["base"])]
+    if notes.strip():
+        story += [_p("Observações", st["heading"]), _p(notes, st["base"])]
     story.append(_p("Assinaturas dos membros presentes", st["heading"]))
     story += _signatures(minutes, st)
     story += [

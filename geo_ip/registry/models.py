@@ -50,6 +50,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -302,6 +303,16 @@ class Meeting(Base):
     """A meeting of the Commission."""
 
     __tablename__ = "reunioes"
+    __table_args__ = (
+        # one open meeting per cycle, even when two are opened at the same time
+        Index(
+            "uq_reunioes_aberta_por_ciclo",
+            "ciclo_id",
+            unique=True,
+            sqlite_where=text("encerrada_em IS NULL"),
+            postgresql_where=text("encerrada_em IS NULL"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     ciclo_id: Mapped[int] = mapped_column(ForeignKey("ciclos.id"), index=True)
     titulo: Mapped[str] = mapped_column(String(300))

@@ -24,8 +24,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from geo_ip._util.version import __version__
 from geo_ip.law.budget import budget_summary
@@ -41,6 +42,7 @@ from geo_ip.rules.law_locks import CRITERIA
 __all__ = [
     "ACT_DECISIONS",
     "PROPOSAL_COLUMNS",
+    "ActAlreadyRecordedError",
     "canonical_json",
     "proposal_rows",
     "proposals_of",
@@ -276,6 +278,23 @@ def propose(
     return proposal
 
 
+class ActAlreadyRecordedError(RegistryError):
+    """Another act on the proposal was recorded at the same time (it is recorded once).
+
+    Parameters
+    ----------
+    proposal_id : int
+        The proposal.
+    """
+
+    def __init__(self, proposal_id: int) -> None:
+        self.proposal_id = proposal_id
+        super().__init__(
+            f"a proposta nº {proposal_id} já tem o ato do Secretário, registrado por outra "
+            "pessoa enquanto você preenchia o seu: recarregue a página para vê-lo"
+        )
+
+
 def record_act(
     session: Session,
     proposal: Proposal,
@@ -313,6 +332,9 @@ def record_act(
 
     Raises
     ------
+    ActAlreadyRecordedError
+        Another act was recorded after the proposal was read (two recorded at the same
+        time: the second is refused; the session must then be rolled back).
     RegistryError
         An act already recorded, a later proposal, an unknown decision or missing data.
     """
@@ -335,8 +357,20 @@ def record_act(
         raise RegistryError(
             f"a proposta nº {proposal.id} foi substituída pela proposta nº {latest.id}"
         )
-    proposal.ato_numero, proposal.ato_data = act_number, day
-    proposal.ato_decisao, proposal.ato_texto = decision, body
+    # the act is written only where none is yet: of two acts recorded at the same time,
+    # the second finds the row taken (its UPDATE waits for the first to commit)
+    taken = session.execute(
+        update(Proposal)
+        .where(Proposal.id == proposal.id, Proposal.ato_decisao == "")
+        .values(ato_numero=act_number, ato_data=day, ato_decisao=decision, ato_texto=body)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(taken, "rowcount", 0) != 1:
+        raise ActAlreadyRecordedError(proposal.id)
+    # the object in the session as the row now is, without a second UPDATE
+    for name, value in (("ato_numero", act_number), ("ato_data", day),
+                        ("ato_decisao", decision), ("ato_texto", body)):  # fmt: skip
+        set_committed_value(proposal, name, value)
     requests = _requests(session, cycle)
     reason = f"ato nº {act_number} do Secretário ({ACT_DECISIONS[decision].lower()})"
     for protocol in proposal.resumo.get("selecionados", []):

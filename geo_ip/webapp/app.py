@@ -8,8 +8,9 @@ by adding a module. Static files: ``/static`` (``geo_ip/webapp/static``) and
 works with no internet).
 
 Security (see :mod:`geo_ip.webapp.security`): server-side sessions, a CSRF check on
-every unsafe request (a dependency of the whole app), security headers on every
-response, and error pages in Portuguese that never show a stack trace.
+every unsafe request (a dependency of the whole app; a request without a session is
+refused before its body is read), a limit on the size of request bodies, security
+headers on every response, and error pages in Portuguese that never show a stack trace.
 """
 
 from __future__ import annotations
@@ -33,8 +34,12 @@ from geo_ip.errors import GeoIPError
 from geo_ip.registry.db import Registry
 from geo_ip.requests.cpf import load_key
 from geo_ip.rules.config import Rules
-from geo_ip.webapp import routes
+from geo_ip.webapp import (
+    redact,  # noqa: F401 (registers the template filter)
+    routes,
+)
 from geo_ip.webapp.security import (
+    BodyLimitMiddleware,
     LoginRequiredError,
     SecurityHeadersMiddleware,
     SessionMiddleware,
@@ -208,6 +213,7 @@ def create_app(
     app.state.registry = registry
     app.state.secure_cookies = secure_cookies
     app.state.secret = secret
+    app.state.render_error = render_error  # the middlewares' error pages
     app.state.rules = rules
     app.state.key = key if key is not None else load_key(None)
     # the more specific mount first: /static would otherwise swallow /static/vendor
@@ -223,6 +229,9 @@ def create_app(
     app.add_exception_handler(StaleDataError, _stale)
     app.add_exception_handler(GeoIPError, _geoip_error)
     app.add_exception_handler(Exception, _server_error(secure_cookies))
+    # the last added runs first: headers on every answer, then the body's size (413 before
+    # anything else), then the session (an unsafe request without one refused unread)
     app.add_middleware(SessionMiddleware, registry=registry, secret=secret, secure=secure_cookies)
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, secure=secure_cookies)
     return app

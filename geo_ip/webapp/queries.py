@@ -46,6 +46,7 @@ from geo_ip.rules.config import Rules
 from geo_ip.rules.law_locks import CRITERIA
 from geo_ip.schema import ACTS
 from geo_ip.webapp.ranking_cache import RankingEntry, RankingState, cached_ranking
+from geo_ip.webapp.security import parse_decimal, parse_whole
 
 __all__ = [
     "ACT_LABELS",
@@ -220,10 +221,10 @@ def _number_param(
     if text is None:
         return None
     try:
-        value = float(text.replace(",", ".")[:40])
+        value = parse_decimal(text)
     except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or not 0 <= value <= 100:
+        value = None
+    if value is None or not 0 <= value <= 100:
         messages.append(f"{label} inválida (use um número de 0 a 100): filtro ignorado.")
         return None
     return value
@@ -283,8 +284,10 @@ def parse_queue_filters(params: Mapping[str, str]) -> tuple[QueueFilters, list[s
     if direction not in ("asc", "desc"):
         messages.append("Sentido da ordenação desconhecido: crescente.")
         direction = "asc"
-    page_text = _text_param(params, "pagina") or "1"
-    page = int(page_text) if page_text.isdigit() and len(page_text) < 7 else 0
+    try:
+        page = parse_whole(_text_param(params, "pagina") or "1", digits=6) or 0
+    except ValueError:
+        page = 0
     if page < 1:
         messages.append("Página inválida: mostrando a primeira.")
         page = 1

@@ -5,7 +5,8 @@ Sessions are kept on the server, in table ``sessoes``. The browser holds only th
 stores the token's SHA-256, so a copy of the database opens no session. A session ends
 after :data:`IDLE` without use or :data:`LIFETIME` after it began. Anonymous visitors
 get a session too, created the first time a page needs a CSRF token (the login form);
-logging in replaces it by a new one (the cookie seen before the login opens nothing
+it lasts :data:`ANONYMOUS_IDLE` without use, and every new session purges the expired
+ones. Logging in replaces it by a new one (the cookie seen before the login opens nothing
 after it: no session fixation) and logging out deletes it.
 
 Every unsafe request (POST, PUT, PATCH, DELETE) must carry the session's CSRF token in
@@ -14,9 +15,17 @@ the header ``X-CSRF-Token``: :func:`check_csrf` is a dependency of the whole app
 route added later cannot forget it. Route modules protect their pages with
 ``Depends(current_user)`` or ``Depends(require("decidir"))``.
 
-Two pure ASGI middlewares are installed by :func:`geo_ip.webapp.app.create_app`:
-:class:`SessionMiddleware` (loads the session, sends its cookie) and
-:class:`SecurityHeadersMiddleware` (CSP and the other headers of every response).
+Three pure ASGI middlewares are installed by :func:`geo_ip.webapp.app.create_app`:
+:class:`SecurityHeadersMiddleware` (CSP and the other headers of every response),
+:class:`BodyLimitMiddleware` (a request body larger than :data:`MAX_BODY` — or
+:data:`MAX_UPLOAD_BODY` on the inspection form, which carries photos — is refused with
+413 before or while it is read) and :class:`SessionMiddleware` (loads the session,
+sends its cookie, and refuses at once, before its body is read, an unsafe request
+without a session: an anonymous visitor cannot make the server read a large upload).
+
+Form values are hostile input: :func:`parse_whole` and :func:`parse_decimal` read
+numbers (ASCII digits only, bounded, no exponent, NaN or infinity), and
+:func:`visible_text` drops invisible characters before a field is checked as filled.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,17 +44,23 @@ from urllib.parse import quote
 import anyio.to_thread
 from fastapi import Depends, HTTPException, Request
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import delete, or_, select
+from sqlalchemy import and_, delete, or_, select
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request as StarletteRequest
 from starlette.requests import cookie_parser
+from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geo_ip.registry import audit
+from geo_ip.registry.base import visible
 from geo_ip.registry.db import Registry
+from geo_ip.registry.inspections import MAX_PHOTO_BYTES, MAX_PHOTOS
 from geo_ip.registry.models import Session as SessionRow
 from geo_ip.registry.models import User
 
 __all__ = [
+    "ANONYMOUS_IDLE",
     "COOKIE",
     "CSRF_FIELD",
     "CSRF_HEADER",
@@ -52,8 +68,13 @@ __all__ = [
     "FORBIDDEN_MESSAGE",
     "IDLE",
     "LIFETIME",
+    "MAX_BODY",
+    "MAX_UPLOAD_BODY",
     "PERMISSIONS",
     "PERMISSION_LABELS",
+    "UPLOAD_PATHS",
+    "BodyLimitMiddleware",
+    "BodyTooLargeError",
     "LoginRequiredError",
     "SecurityHeadersMiddleware",
     "SessionMiddleware",
@@ -63,10 +84,13 @@ __all__ = [
     "client_address",
     "current_user",
     "make_signer",
+    "parse_decimal",
+    "parse_whole",
     "registry_of",
     "require",
     "security_headers",
     "session_of",
+    "visible_text",
 ]
 
 log = logging.getLogger(__name__)
@@ -97,6 +121,8 @@ IDLE = timedelta(hours=8)
 """A session unused for this long is over."""
 LIFETIME = timedelta(hours=24)
 """A session is over this long after it began, even if used."""
+ANONYMOUS_IDLE = timedelta(hours=1)
+"""An anonymous session (the login form's CSRF token) unused for this long is over."""
 _TOUCH = timedelta(minutes=5)
 """``vista_em`` is written at most this often (one write per page would be wasteful)."""
 
@@ -123,6 +149,14 @@ CSP = (
 
 _STATE_KEY = "geoip_sessao"
 _STATIC_PREFIX = "/static/"
+
+_MB = 1024 * 1024
+MAX_BODY = 20 * _MB
+"""Largest request body accepted (bytes), except on :data:`UPLOAD_PATHS`."""
+MAX_UPLOAD_BODY = MAX_PHOTOS * MAX_PHOTO_BYTES + 10 * _MB
+"""Largest body of the inspection form: its photos at their largest plus the fields."""
+UPLOAD_PATHS = re.compile(r"/pedidos/[0-9]{1,19}/vistoria/?")
+"""Paths whose body may reach :data:`MAX_UPLOAD_BODY` (the inspection form)."""
 
 
 def security_headers(secure: bool) -> dict[str, str]:
@@ -220,6 +254,7 @@ class SessionState:
             if (
                 seen + IDLE < now
                 or _aware(row.criada_em) + LIFETIME < now
+                or (row.usuario_id is None and seen + ANONYMOUS_IDLE < now)
                 or (row.usuario_id is not None and (user is None or not user.ativo))
             ):
                 db.delete(row)
@@ -266,7 +301,13 @@ class SessionState:
         token, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(32), _now()
         key = _digest(token)
         with self.registry.session() as db:
-            stale = [SessionRow.vista_em < now - IDLE, SessionRow.criada_em < now - LIFETIME]
+            # every new session purges the expired ones: anonymous sessions (one per
+            # visitor of the login form) do not pile up beyond ANONYMOUS_IDLE
+            stale = [
+                SessionRow.vista_em < now - IDLE,
+                SessionRow.criada_em < now - LIFETIME,
+                and_(SessionRow.usuario_id.is_(None), SessionRow.vista_em < now - ANONYMOUS_IDLE),
+            ]
             if self.id is not None:
                 stale.append(SessionRow.id == self.id)
             db.execute(delete(SessionRow).where(or_(*stale)))
@@ -338,6 +379,10 @@ class SessionMiddleware:
         if cookie:
             await anyio.to_thread.run_sync(state.load, cookie)
         scope.setdefault("state", {})[_STATE_KEY] = state
+        if scope.get("method", "GET") not in SAFE_METHODS and state.csrf is None:
+            # no session, hence no CSRF token can match: refused before the body is read
+            await _refuse(scope, receive, send, 403, CSRF_MESSAGE)
+            return
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start" and state.set_cookie:
@@ -345,6 +390,137 @@ class SessionMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
+
+
+_REFUSAL_TITLES = {400: "Pedido inválido", 403: "Acesso negado", 413: "Envio grande demais"}
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
+    """Answer an error page from a middleware (outside the app's exception handlers)."""
+    title = _REFUSAL_TITLES.get(status, f"Erro {status}")
+    try:
+        # the app's error page (geo_ip.webapp.templating.render_error, which imports this
+        # module), handed over by create_app on app.state
+        render_error = scope["app"].state.render_error
+        response: Response = render_error(StarletteRequest(scope), status, title, message)
+    except Exception:  # the templates themselves failed: a bare page
+        log.exception("falha ao mostrar a página de erro")
+        response = HTMLResponse(
+            f"<!doctype html><html lang='pt-BR'><title>{title}</title>"
+            f"<h1>{title}</h1><p>{message}</p></html>",
+            status_code=status,
+        )
+    # the body is not read: the server closes the connection instead of draining it
+    response.headers["connection"] = "close"
+    await response(scope, receive, send)
+
+
+def _body_limit_message(limit: int) -> str:
+    return (
+        f"O envio passa do limite de {limit // _MB} MB. Envie menos arquivos de cada vez "
+        "ou reduza a resolução das fotos."
+    )
+
+
+class BodyTooLargeError(StarletteHTTPException):
+    """A request body went past its limit while it was read (answered 413).
+
+    Parameters
+    ----------
+    limit : int
+        The limit (bytes).
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(status_code=413, detail=_body_limit_message(limit))
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies larger than a limit, before or while they are read.
+
+    A ``Content-Length`` above the limit is answered 413 at once, without reading the
+    body or touching the database; a body sent in chunks is counted as the app reads it
+    and cut with :class:`BodyTooLargeError` (413) as soon as it passes the limit.
+
+    Parameters
+    ----------
+    app : ASGI app
+        The app wrapped.
+    limit : int, default :data:`MAX_BODY`
+        Largest body (bytes).
+    upload_limit : int, default :data:`MAX_UPLOAD_BODY`
+        Largest body on the paths matching ``upload_paths``.
+    upload_paths : re.Pattern, default :data:`UPLOAD_PATHS`
+        Paths (full match) of the forms that upload files.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int = MAX_BODY,
+        upload_limit: int = MAX_UPLOAD_BODY,
+        upload_paths: re.Pattern[str] = UPLOAD_PATHS,
+    ) -> None:
+        self.app = app
+        self.limit = limit
+        self.upload_limit = upload_limit
+        self.upload_paths = upload_paths
+
+    def limit_of(self, path: str) -> int:
+        """Return the largest body accepted on a path.
+
+        Parameters
+        ----------
+        path : str
+            The request's path.
+
+        Returns
+        -------
+        int
+            Bytes.
+        """
+        return self.upload_limit if self.upload_paths.fullmatch(path) else self.limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one ASGI call."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_of(scope["path"])
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None:
+            if not re.fullmatch(r"[0-9]{1,19}", declared.strip()):
+                await _refuse(scope, receive, send, 400, "Tamanho do envio inválido.")
+                return
+            if int(declared) > limit:
+                await _refuse(scope, receive, send, 413, _body_limit_message(limit))
+                return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLargeError(limit)
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, watched_send)
+        except BodyTooLargeError:
+            if started:
+                raise
+            await _refuse(scope, receive, send, 413, _body_limit_message(limit))
 
 
 class SecurityHeadersMiddleware:
@@ -557,16 +733,107 @@ async def check_csrf(request: Request) -> None:
         return
     state = session_of(request)
     expected = None if state is None else state.csrf
+    if not expected:  # no session: refused before the body is read
+        raise HTTPException(status_code=403, detail=CSRF_MESSAGE)
     given: Any = request.headers.get(CSRF_HEADER)
     if not given and request.headers.get("content-type", "").startswith(_FORM_TYPES):
         try:
             form = await request.form()
+        except StarletteHTTPException:  # 413 (body too large), 400 from the parser
+            raise
         except Exception as exc:
             raise HTTPException(status_code=400, detail="Formulário ilegível.") from exc
         given = form.get(CSRF_FIELD)
-    if (
-        not expected
-        or not isinstance(given, str)
-        or not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+    if not isinstance(given, str) or not hmac.compare_digest(
+        given.encode("utf-8"), expected.encode("utf-8")
     ):
         raise HTTPException(status_code=403, detail=CSRF_MESSAGE)
+
+
+# --- hostile form values ----------------------------------------------------------------------
+
+_WHOLE = re.compile(r"[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,15}(?:[.,][0-9]{0,15})?|[.,][0-9]{1,15})")
+
+
+def parse_whole(text: str, *, digits: int = 12) -> int | None:
+    """Read a whole number typed in a form: ASCII digits only, at most ``digits`` of them.
+
+    ``str.isdigit`` and ``int`` accept ``²``, ``٣`` or ``１０``, and an unbounded number
+    overflows the database's 64-bit integers: both are refused here.
+
+    Parameters
+    ----------
+    text : str
+        The value typed (spaces around it are ignored).
+    digits : int, default 12
+        Most digits accepted.
+
+    Returns
+    -------
+    int or None
+        The number; None when the field is blank.
+
+    Raises
+    ------
+    ValueError
+        When the value is not 1 to ``digits`` ASCII digits (a sign, a decimal point,
+        an exponent or ``_`` included).
+    """
+    value = text.strip()
+    if not value:
+        return None
+    if len(value) > digits or not _WHOLE.fullmatch(value):
+        raise ValueError("not a whole number of ASCII digits")
+    return int(value)
+
+
+def parse_decimal(text: str) -> float | None:
+    """Read a decimal number typed in a form: ``-22,8531``, ``15``, ``7.5``.
+
+    ASCII digits only, an optional sign and one decimal comma or point, at most 15
+    digits on each side: no exponent, ``_``, hexadecimal, NaN or infinity, hence always
+    a finite number; ``-0`` is read as 0.
+
+    Parameters
+    ----------
+    text : str
+        The value typed (spaces around it are ignored).
+
+    Returns
+    -------
+    float or None
+        The number; None when the field is blank.
+
+    Raises
+    ------
+    ValueError
+        When the value is not such a number.
+    """
+    value = text.strip()
+    if not value:
+        return None
+    if len(value) > 40 or not _DECIMAL.fullmatch(value):
+        raise ValueError("not a decimal number")
+    return float(value.replace(",", ".")) + 0.0
+
+
+def visible_text(text: str) -> str:
+    """Return a form's text without invisible characters, stripped.
+
+    Format characters (Unicode category Cf: zero-width space, joiners, bidirectional
+    controls, BOM...) and control characters other than tab and line breaks are
+    dropped; Unicode spaces become plain spaces and line or paragraph separators line
+    breaks. A field holding only such characters is thus empty.
+
+    Parameters
+    ----------
+    text : str
+        The text typed.
+
+    Returns
+    -------
+    str
+        The visible text, without spaces around it.
+    """
+    return visible(text)

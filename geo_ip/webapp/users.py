@@ -4,10 +4,16 @@ Passwords are hashed with argon2id (argon2-cffi's defaults); only the hash is st
 and neither the password nor the hash ever goes into an audit event. Every creation,
 login and failed login is an audit event (:func:`geo_ip.registry.audit.append`).
 
-Login throttling: after :data:`MAX_FAILURES` failed attempts for the same login, or from
-the same address, within :data:`WINDOW`, :func:`authenticate` refuses every attempt,
-even with the right password, until the oldest of them leaves the window. A successful
-login clears the earlier failures of the same login from the same address only.
+Login throttling: after :data:`MAX_FAILURES` failed attempts for the same login, or
+:data:`MAX_ADDRESS_FAILURES` from the same address (higher: behind a proxy, every user
+may come from one address), within :data:`WINDOW`, :func:`authenticate` refuses every
+attempt, even with the right password, until the oldest of them leaves the window. A
+successful login clears the earlier failures of the same login from the same address
+only. Each attempt is recorded *before* its password is checked, in a transaction that
+holds the database's write lock (SQLite) or a lock per login and per address
+(PostgreSQL): attempts made in parallel are counted one after the other, and an attempt
+still being checked counts as a failure, so no more than :data:`MAX_FAILURES` passwords
+of a login are ever checked within the window.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from geo_ip.errors import GeoIPError
@@ -30,6 +36,7 @@ from geo_ip.registry.models import ROLES, LoginAttempt, User
 __all__ = [
     "BRASILIA",
     "LOGIN_PATTERN",
+    "MAX_ADDRESS_FAILURES",
     "MAX_FAILURES",
     "MIN_PASSWORD",
     "ROLE_LABELS",
@@ -59,7 +66,9 @@ MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
 """Longest password accepted (argon2 would hash anything: refuse absurd inputs)."""
 MAX_FAILURES = 5
-"""Failed attempts within :data:`WINDOW` that block further attempts."""
+"""Failed attempts on one login within :data:`WINDOW` that block further attempts."""
+MAX_ADDRESS_FAILURES = 20
+"""Failed attempts from one address within :data:`WINDOW` that block further attempts."""
 WINDOW = timedelta(minutes=15)
 """The throttling window."""
 BRASILIA = timezone(timedelta(hours=-3), "BRT")
@@ -235,12 +244,15 @@ def add_user(
     return user
 
 
-def throttled_until(db: Session, login: str, address: str, now: datetime) -> datetime | None:
+def throttled_until(
+    db: Session, login: str, address: str, now: datetime, *, exclude: int | None = None
+) -> datetime | None:
     """Return until when logins are refused for a login or an address (None: not refused).
 
     A failure counts when it is within :data:`WINDOW` and no later success of the same
-    login from the same address cleared it. Logins are refused while
-    :data:`MAX_FAILURES` failures count for ``login``, or for ``address``.
+    login from the same address cleared it (an attempt still being checked counts as a
+    failure). Logins are refused while :data:`MAX_FAILURES` failures count for
+    ``login``, or :data:`MAX_ADDRESS_FAILURES` for ``address``.
 
     Parameters
     ----------
@@ -252,6 +264,8 @@ def throttled_until(db: Session, login: str, address: str, now: datetime) -> dat
         The client's address (empty: unknown, not throttled by address).
     now : datetime
         The current time (UTC).
+    exclude : int, optional
+        Id of an attempt not to count (the one being decided).
 
     Returns
     -------
@@ -262,11 +276,14 @@ def throttled_until(db: Session, login: str, address: str, now: datetime) -> dat
     keys = [LoginAttempt.login == login]
     if address:
         keys.append(LoginAttempt.endereco == address)
-    rows = db.execute(
+    query = (
         select(LoginAttempt.login, LoginAttempt.endereco, LoginAttempt.em, LoginAttempt.sucesso)
         .where(LoginAttempt.em >= since, or_(*keys))
-        .order_by(LoginAttempt.em)
-    ).all()
+        .order_by(LoginAttempt.em, LoginAttempt.id)
+    )
+    if exclude is not None:
+        query = query.where(LoginAttempt.id != exclude)
+    rows = db.execute(query).all()
     last_success: dict[tuple[str, str], datetime] = {}
     for row in rows:
         if row.sucesso:
@@ -278,14 +295,47 @@ def throttled_until(db: Session, login: str, address: str, now: datetime) -> dat
         and _aware(row.em) >= last_success.get((row.login, row.endereco), _aware(row.em))
     ]
     until: datetime | None = None
-    for counted in (
-        [_aware(r.em) for r in failures if r.login == login],
-        [_aware(r.em) for r in failures if address and r.endereco == address],
-    ):
-        if len(counted) >= MAX_FAILURES:
-            end = counted[-MAX_FAILURES] + WINDOW
+    for counted, limit in (
+        ([_aware(r.em) for r in failures if r.login == login], MAX_FAILURES),
+        ([_aware(r.em) for r in failures if address and r.endereco == address],
+         MAX_ADDRESS_FAILURES),
+    ):  # fmt: skip
+        if len(counted) >= limit:
+            end = counted[-limit] + WINDOW
             until = end if until is None else max(until, end)
     return until
+
+
+def _lock_keys(db: Session, keys: list[str]) -> None:
+    """Serialise the attempts on the same login or address (PostgreSQL advisory locks).
+
+    SQLite needs none: the attempt's INSERT, the first statement of its transaction,
+    takes the database's write lock until the count is done and committed.
+    """
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):  # always the same order: no deadlock
+        db.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+
+
+def _record_attempt(
+    registry: Registry, attempt_key: str, address: str, now: datetime
+) -> tuple[int | None, datetime | None]:
+    """Record an attempt (pending, counted as a failure) unless throttled.
+
+    Returns the attempt's id, or None and until when attempts are refused.
+    """
+    with registry.session() as db:
+        attempt = LoginAttempt(login=attempt_key, endereco=address, em=now, sucesso=False)
+        db.add(attempt)
+        db.flush()
+        _lock_keys(db, [f"login:{attempt_key}", *([f"endereco:{address}"] if address else [])])
+        until = throttled_until(db, attempt_key, address, now, exclude=attempt.id)
+        if until is not None:
+            # a refused attempt is neither checked nor counted
+            db.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt.id))
+            return None, until
+        return attempt.id, None
 
 
 def authenticate(registry: Registry, login: str, password: str, *, address: str = "") -> User:
@@ -318,33 +368,35 @@ def authenticate(registry: Registry, login: str, password: str, *, address: str 
     key, address, now = normalize_login(login), address[:100], _now()
     with registry.session() as db:
         user = db.scalar(select(User).where(User.login == key)) if key else None
-        # an unknown login is kept only as a digest: it may be a password typed in the
-        # login field by mistake, which must land neither in the attempts nor the audit
-        attempt_key = key if user is not None else _unknown_login(key)
-        until = throttled_until(db, attempt_key, address, now)
-        if until is None:
-            usable = user is not None and user.ativo and len(password) <= MAX_PASSWORD
-            hashed = user.senha_hash if usable and user is not None else _decoy_hash()
-            ok = _verify(hashed, password[:MAX_PASSWORD]) and usable
-            db.add(LoginAttempt(login=attempt_key, endereco=address, em=now, sucesso=ok))
-            if ok and user is not None:
-                if _HASHER.check_needs_rehash(user.senha_hash):
-                    user.senha_hash = hash_password(password)
-                audit.append(
-                    db, user.login, "login", "usuario", user.login, after={"endereco": address}
-                )
-            else:
-                audit.append(
-                    db,
-                    "anonimo",
-                    "login_falhou",
-                    "usuario",
-                    user.login if user is not None else "",
-                    after={"endereco": address, "usuario_existe": user is not None},
-                )
-                user = None
+    # an unknown login is kept only as a digest: it may be a password typed in the
+    # login field by mistake, which must land neither in the attempts nor the audit
+    attempt_key = key if user is not None else _unknown_login(key)
+    attempt_id, until = _record_attempt(registry, attempt_key, address, now)
     if until is not None:
         raise LoginThrottledError(until)
-    if user is None:
-        raise LoginRefusedError()
-    return user
+    # the password is checked outside any transaction (argon2 takes a while)
+    usable = user is not None and user.ativo and len(password) <= MAX_PASSWORD
+    hashed = user.senha_hash if usable and user is not None else _decoy_hash()
+    ok = _verify(hashed, password[:MAX_PASSWORD]) and usable
+    with registry.session() as db:
+        current = db.get(User, user.id) if ok and user is not None else None
+        # still the same active user with the same password (not changed meanwhile)
+        if current is not None and current.ativo and current.senha_hash == hashed:
+            db.execute(
+                update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(sucesso=True)
+            )
+            if _HASHER.check_needs_rehash(current.senha_hash):
+                current.senha_hash = hash_password(password)
+            audit.append(
+                db, current.login, "login", "usuario", current.login, after={"endereco": address}
+            )
+            return current
+        audit.append(
+            db,
+            "anonimo",
+            "login_falhou",
+            "usuario",
+            user.login if user is not None else "",
+            after={"endereco": address, "usuario_existe": user is not None},
+        )
+    raise LoginRefusedError()

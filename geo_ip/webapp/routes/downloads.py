@@ -11,13 +11,29 @@
   (:func:`geo_ip.registry.exchange.decisions_frame`, the cells of ``geo-ip registry
   export``).
 
-The ranking comes from the cache of the ranking page (:func:`cached_ranking`). Users
-whose role may not see personal data get the tables without the applicant's columns
-(the workbook and the sheet otherwise show the CPF masked, as ``geo-ip assess`` does).
+The ranking comes from the cache of the ranking page (:func:`cached_ranking`). Personal
+data (LGPD):
+
+- users whose role may not see personal data get the tables of
+  :func:`geo_ip.requests.privacy.public_view` (no applicant's column, no eligibility
+  detail) and the decisions CSV with the applicants' names and CPF-shaped numbers
+  redacted from the motivations (:mod:`geo_ip.webapp.redact`);
+- the others get the workbook and the sheet of :func:`geo_ip.requests.privacy.internal_view`
+  (CPF masked, CadÚnico, proof of hardship; no name, no income), and each such download
+  is recorded in the audit trail (``dados_pessoais_vistos``:
+  :func:`geo_ip.registry.store.log_personal_view`);
+- in both, every applicant's name is redacted from the free text (motivations, reasons).
+
+The HTML sheet is a standalone page with its own inline ``<style>``: it is served with
+its own Content-Security-Policy (:func:`sheet_policy`), which allows that style by its
+hash and nothing else (no script, no request to any server).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path as FilePath
@@ -41,12 +57,14 @@ from geo_ip.registry.db import Registry
 from geo_ip.registry.exchange import decisions_frame
 from geo_ip.registry.models import Cycle, Snapshot, User
 from geo_ip.registry.models import Request as RequestRow
-from geo_ip.registry.store import PERSONAL, RegistryError, find_cycle
+from geo_ip.registry.store import PERSONAL, RegistryError, find_cycle, log_personal_view
+from geo_ip.requests.privacy import internal_view, public_view
 from geo_ip.rules.config import Rules
+from geo_ip.webapp.redact import cycle_names
 from geo_ip.webapp.routes.ranking import RankingState, app_key, cached_ranking, cycle_rules
 from geo_ip.webapp.security import allowed, registry_of, require
 
-__all__ = ["live_assessment", "router"]
+__all__ = ["live_assessment", "router", "sheet_policy"]
 
 router = APIRouter()
 
@@ -82,7 +100,10 @@ def live_assessment(
     rules : Rules
         The cycle's rules.
     personal : bool
-        Keep the applicant's columns (the writers mask the CPF); False drops them.
+        The table of :func:`~geo_ip.requests.privacy.internal_view` (CPF masked,
+        CadÚnico, proof of hardship); False: that of
+        :func:`~geo_ip.requests.privacy.public_view` (no applicant's column). In both,
+        the cycle's applicants' names are redacted from the free text.
     rows : pandas.Series of bool, optional
         The rows to keep (default: every row).
     items : list of dict, optional
@@ -95,6 +116,8 @@ def live_assessment(
         and the sheets read.
     """
     table = state.table if rows is None else state.table[rows]
+    view = internal_view if personal else public_view
+    table = view(table, names=state.names)
     if not personal:
         table = table.drop(columns=[c for c in PERSONAL if c in table.columns])
     table = table.reset_index(drop=True)
@@ -145,7 +168,11 @@ def ranking_workbook(
             raise HTTPException(
                 status_code=404, detail=f"Classificação indisponível: {exc}"
             ) from exc
-        assessment = live_assessment(state, cycle, rules, personal=allowed(user, "dados_pessoais"))
+        personal = allowed(user, "dados_pessoais")
+        assessment = live_assessment(state, cycle, rules, personal=personal)
+        if personal:
+            _log_view(session, user, "planilha da classificação (XLSX)", "ciclo", cycle.nome,
+                      assessment.table)  # fmt: skip
         name = f"classificacao-{cycle.nome}.xlsx"
     with tempfile.TemporaryDirectory(prefix="geoip-xlsx-") as folder:
         path = FilePath(folder) / "classificacao.xlsx"
@@ -154,7 +181,18 @@ def ranking_workbook(
     return Response(content, media_type=_XLSX, headers=_attachment(name))
 
 
-def _sheet(request: Request, session: Session, user: User, request_id: int) -> tuple[Any, str]:
+def _log_view(
+    session: Session, user: User, what: str, entity: str, entity_id: str, table: pd.DataFrame
+) -> None:
+    """Record a download with personal data in the audit trail (fields, never values)."""
+    fields = [c for c in PERSONAL if c in table.columns]
+    if fields:
+        log_personal_view(session, user.login, what, entity_id, entity=entity, fields=fields)
+
+
+def _sheet(
+    request: Request, session: Session, user: User, request_id: int, what: str
+) -> tuple[Any, str]:
     row = session.get(RequestRow, request_id)
     if row is None:
         raise HTTPException(status_code=404, detail="Pedido não encontrado.")
@@ -171,10 +209,49 @@ def _sheet(request: Request, session: Session, user: User, request_id: int) -> t
         )
     snapshot = session.get(Snapshot, row.instantaneo_id) if row.instantaneo_id else None
     evidence = dict(snapshot.evidencias) if snapshot is not None else {}
-    assessment = live_assessment(state, cycle, rules, personal=allowed(user, "dados_pessoais"),
-                                 rows=chosen, items=[evidence])  # fmt: skip
+    personal = allowed(user, "dados_pessoais")
+    assessment = live_assessment(state, cycle, rules, personal=personal, rows=chosen,
+                                 items=[evidence])  # fmt: skip
+    if personal:
+        _log_view(session, user, what, "pedido", row.protocolo, assessment.table)
     sheets = build_sheets(assessment)
     return sheets[0], row.protocolo
+
+
+_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL | re.IGNORECASE)
+
+
+def sheet_policy(html: str) -> str:
+    """Return the Content-Security-Policy of a standalone sheet page.
+
+    The sheet is the page ``geo-ip assess`` writes, with its style inline: the app's
+    policy (``style-src 'self'``) would block it. This one allows exactly the page's
+    ``<style>`` blocks, by their SHA-256, and images inline (``data:``, the map);
+    nothing else: no script, no connection, no form, no frame.
+
+    Parameters
+    ----------
+    html : str
+        The page.
+
+    Returns
+    -------
+    str
+        The policy.
+    """
+    hashes = sorted(
+        {
+            "'sha256-"
+            + base64.b64encode(hashlib.sha256(m.group(1).encode("utf-8")).digest()).decode()
+            + "'"
+            for m in _STYLE.finditer(html)
+        }
+    )
+    style = " ".join(hashes) or "'none'"
+    return (
+        f"default-src 'none'; style-src {style}; img-src data:; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'"
+    )
 
 
 @router.get("/pedidos/{pedido_id}/ficha.html")
@@ -186,10 +263,12 @@ def sheet_html(
 ) -> Response:
     """Show the technical sheet of a request (Art. 10) with the current decisions."""
     with registry.session() as session:
-        sheet, protocol = _sheet(request, session, user, pedido_id)
+        sheet, protocol = _sheet(request, session, user, pedido_id, "ficha técnica (HTML)")
+    html = render_html(sheet)
     headers = _attachment(f"ficha-{protocol}.html")
     headers["Content-Disposition"] = headers["Content-Disposition"].replace("attachment", "inline")
-    return HTMLResponse(render_html(sheet), headers=headers)
+    headers["Content-Security-Policy"] = sheet_policy(html)
+    return HTMLResponse(html, headers=headers)
 
 
 @router.get("/pedidos/{pedido_id}/ficha.pdf")
@@ -201,7 +280,7 @@ def sheet_pdf(
 ) -> Response:
     """Download the technical sheet of a request as a one-page PDF."""
     with registry.session() as session:
-        sheet, protocol = _sheet(request, session, user, pedido_id)
+        sheet, protocol = _sheet(request, session, user, pedido_id, "ficha técnica (PDF)")
     with tempfile.TemporaryDirectory(prefix="geoip-ficha-") as folder:
         path = FilePath(folder) / "ficha.pdf"
         write_pdf([sheet], path, title=f"Ficha técnica {protocol} (Art. 10)")
@@ -216,13 +295,25 @@ def decisions_csv(
     registry: Annotated[Registry, Depends(registry_of)],
     ciclo: str = "",
 ) -> Response:
-    """Download the cycle's current decisions in the ``--decisions`` CSV format."""
+    """Download the cycle's current decisions in the ``--decisions`` CSV format.
+
+    Users who may not see personal data get the motivations and procedures with the
+    applicants' names and CPF-shaped numbers redacted.
+    """
     with registry.session() as session:
         try:
             cycle = find_cycle(session, ciclo[:200] or None)
         except RegistryError as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from exc
-        text = to_csv(decisions_frame(session, cycle)) or ""
+        frame = decisions_frame(session, cycle)
+        if not allowed(user, "dados_pessoais"):
+            names = cycle_names(session, cycle)
+            for column in ("motivacao", "procedimento"):
+                frame[column] = [
+                    names.redact(text, protocol)
+                    for text, protocol in zip(frame[column], frame["protocolo"], strict=True)
+                ]
+        text = to_csv(frame) or ""
         name = f"decisoes-{cycle.nome}.csv"
     return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers=_attachment(name))  # fmt: skip

@@ -14,7 +14,6 @@ included, only to users who inspect (``vistoriar``).
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import date
 from typing import Annotated, Any
@@ -29,7 +28,13 @@ from geo_ip.registry.db import Registry
 from geo_ip.registry.models import STATUSES, Cycle, User
 from geo_ip.registry.models import Request as RequestRow
 from geo_ip.registry.store import ConflictError, RegistryError
-from geo_ip.webapp.security import registry_of, require
+from geo_ip.webapp.security import (
+    parse_decimal,
+    parse_whole,
+    registry_of,
+    require,
+    visible_text,
+)
 from geo_ip.webapp.templating import render
 
 __all__ = ["router"]
@@ -65,25 +70,17 @@ def _position(wkt: str | None) -> tuple[float, float] | None:
 
 
 def _float(text: str, what: str) -> float | None:
-    value = text.strip().replace(",", ".")
-    if not value:
-        return None
     try:
-        number = float(value[:40])
+        return parse_decimal(text)
     except ValueError:
-        raise _FormError(f"{what}: informe um número") from None
-    if not math.isfinite(number):
-        raise _FormError(f"{what}: informe um número")
-    return number
+        raise _FormError(f"{what}: informe um número (ex.: -22,85)") from None
 
 
 def _int(text: str, what: str) -> int | None:
-    value = text.strip()
-    if not value:
-        return None
-    if not value.isdigit() or len(value) > 7:
-        raise _FormError(f"{what}: informe um número inteiro ≥ 0")
-    return int(value)
+    try:
+        return parse_whole(text, digits=7)
+    except ValueError:
+        raise _FormError(f"{what}: informe um número inteiro ≥ 0") from None
 
 
 def _day(text: str) -> date:
@@ -94,10 +91,13 @@ def _day(text: str) -> date:
 
 
 def _version(text: str) -> int:
-    value = text.strip()
-    if not value.isdigit() or len(value) > 12:
+    try:
+        value = parse_whole(text)
+    except ValueError:
+        value = None
+    if value is None:
         raise _FormError("versão do pedido ausente ou inválida: recarregue a página")
-    return int(value)
+    return value
 
 
 def _photos(files: list[UploadFile] | None) -> list[inspections.PhotoInput]:
@@ -198,9 +198,9 @@ def record_inspection(
             assert cycle is not None
             given = inspections.InspectionInput(
                 day=_day(data),
-                team=equipe,
+                team=visible_text(equipe),
                 houses=_int(residencias, "residências contadas"),
-                findings=constatacoes,
+                findings=visible_text(constatacoes),
                 latitude=_float(latitude, "latitude"),
                 longitude=_float(longitude, "longitude"),
                 accuracy_m=_float(precisao, "precisão"),
@@ -245,7 +245,8 @@ def thumbnail(
         media_type="image/jpeg",
         headers={
             "Content-Disposition": f'inline; filename="miniatura-{foto_id}.jpg"',
-            "Cache-Control": "private, max-age=3600",
+            # not kept by the browser: after logging out, nobody sees it from the cache
+            "Cache-Control": "private, no-store",
         },
     )
 

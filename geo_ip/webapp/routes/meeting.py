@@ -24,7 +24,7 @@ from geo_ip.registry.db import Registry
 from geo_ip.registry.models import Cycle, Meeting, User
 from geo_ip.registry.store import RegistryError, find_cycle
 from geo_ip.rules.config import Rules
-from geo_ip.webapp.security import registry_of, require
+from geo_ip.webapp.security import parse_whole, registry_of, require, visible_text
 from geo_ip.webapp.templating import render
 
 __all__ = ["router"]
@@ -108,7 +108,8 @@ def open_meeting(
     try:
         with registry.session() as session:
             cycle = find_cycle(session, ciclo or None)
-            meeting = meetings.open_meeting(session, cycle, title=titulo, place=local,
+            meeting = meetings.open_meeting(session, cycle, title=visible_text(titulo),
+                                            place=visible_text(local),
                                             actor=user.login)  # fmt: skip
             meetings.set_presence(session, meeting, [user.login], actor=user.login)
             meeting_id = meeting.id
@@ -213,9 +214,13 @@ def vote(
     """Write the vote or consensus of a decision taken in the meeting."""
 
     def change(session: Session, meeting: Meeting) -> None:
-        if not decisao.strip().isdigit():
-            raise RegistryError("decisão não informada")
-        meetings.record_vote(session, meeting, int(decisao.strip()), votacao, actor=user.login)
+        try:
+            decision = parse_whole(decisao)
+        except ValueError:
+            decision = None
+        if decision is None:
+            raise RegistryError("decisão não informada ou inválida: recarregue a página")
+        meetings.record_vote(session, meeting, decision, visible_text(votacao), actor=user.login)
 
     return _change(request, registry, reuniao_id, "votacao", change)
 
@@ -234,7 +239,7 @@ def close(
         cycle = session.get(Cycle, meeting.ciclo_id)
         rules = _rules(request, session, cycle) if cycle is not None else None
         meetings.close_meeting(session, meeting, actor=user.login, rules=rules,
-                               notes=observacoes)  # fmt: skip
+                               notes=visible_text(observacoes))  # fmt: skip
 
     return _change(request, registry, reuniao_id, "encerrada", change)
 

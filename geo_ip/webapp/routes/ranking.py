@@ -40,7 +40,7 @@ from geo_ip.registry.store import RegistryError, find_cycle
 from geo_ip.rules.config import Rules
 from geo_ip.rules.law_locks import CRITERIA
 from geo_ip.webapp.ranking_cache import RankingState, cached_ranking
-from geo_ip.webapp.security import registry_of, require
+from geo_ip.webapp.security import registry_of, require, visible_text
 from geo_ip.webapp.templating import fmt_brl, render
 
 __all__ = [
@@ -352,8 +352,11 @@ def secretary_act(
                 day = date.fromisoformat(data.strip()[:10])
             except ValueError:
                 raise RegistryError("informe a data do ato (aaaa-mm-dd)") from None
-            proposals.record_act(session, proposal, number=numero, day=day, decision=decisao,
-                                 text=texto, actor=user.login)  # fmt: skip
+            proposals.record_act(session, proposal, number=visible_text(numero), day=day,
+                                 decision=decisao, text=visible_text(texto),
+                                 actor=user.login)  # fmt: skip
+    except proposals.ActAlreadyRecordedError as exc:  # recorded meanwhile (or twice at once)
+        return _show(request, registry, cycle_name, error=str(exc), status_code=409)
     except RegistryError as exc:
         return _show(request, registry, cycle_name, error=str(exc), status_code=422)
     query = f"?ciclo={_quote(cycle_name or '')}&gravado=ato#propostas"

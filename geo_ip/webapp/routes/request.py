@@ -11,7 +11,6 @@ back to the page, at the form's section.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable
 from datetime import UTC, date
 from typing import Annotated, Any
@@ -38,7 +37,7 @@ from geo_ip.rules.config import Rules
 from geo_ip.rules.law_locks import CRITERIA
 from geo_ip.schema import ACTS
 from geo_ip.webapp import queries
-from geo_ip.webapp.security import allowed, registry_of, require
+from geo_ip.webapp.security import allowed, parse_decimal, parse_whole, registry_of, require
 from geo_ip.webapp.templating import render
 
 __all__ = ["router"]
@@ -231,22 +230,20 @@ class _FormError(Exception):
 
 
 def _version(text: str) -> int:
-    if not text.strip().isdigit() or len(text.strip()) > 12:
+    try:
+        value = parse_whole(text)
+    except ValueError:
+        value = None
+    if value is None:
         raise _FormError("versão do pedido ausente ou inválida: recarregue a página")
-    return int(text.strip())
+    return value
 
 
 def _float(text: str, what: str) -> float | None:
-    text = text.strip().replace(",", ".")
-    if not text:
-        return None
     try:
-        value = float(text[:40])
-    except ValueError as exc:
-        raise _FormError(f"{what}: informe um número") from exc
-    if not math.isfinite(value):
-        raise _FormError(f"{what}: informe um número")
-    return value
+        return parse_decimal(text)
+    except ValueError:
+        raise _FormError(f"{what}: informe um número (ex.: 7,5)") from None
 
 
 def _date(text: str, what: str) -> date | None:

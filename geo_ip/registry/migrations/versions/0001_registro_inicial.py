@@ -258,6 +258,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_reunioes_ciclo_id"), "reunioes", ["ciclo_id"], unique=False)
+    # one open meeting per cycle
+    op.create_index(
+        "uq_reunioes_aberta_por_ciclo",
+        "reunioes",
+        ["ciclo_id"],
+        unique=True,
+        sqlite_where=sa.text("encerrada_em IS NULL"),
+        postgresql_where=sa.text("encerrada_em IS NULL"),
+    )
     op.create_table(
         "dados_pessoais",
         sa.Column("pedido_id", sa.Integer(), nullable=False),
@@ -502,6 +511,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_instantaneos_avaliacao_id"), table_name="instantaneos")
     op.drop_table("instantaneos")
     op.drop_table("dados_pessoais")
+    op.drop_index("uq_reunioes_aberta_por_ciclo", table_name="reunioes")
     op.drop_index(op.f("ix_reunioes_ciclo_id"), table_name="reunioes")
     op.drop_table("reunioes")
     op.drop_index(op.f("ix_propostas_ciclo_id"), table_name="propostas")
