@@ -509,6 +509,9 @@ def test_page_script_draws_the_map_offline_with_text_only(
         bases = page.locator(".leaflet-control-layers-base label").all_inner_texts()
         assert [b.strip() for b in bases] == ["Sem mapa de fundo", "OpenStreetMap"]
         assert tiles == []  # no base map by default: works offline
+        # the shapes drawn come from OpenStreetMap: credited even without its tiles
+        credit = page.locator(".leaflet-control-attribution").inner_text()
+        assert "© OpenStreetMap contributors" in credit
         assert page.locator(".leaflet-control-layers img").count() == 0
         # the map is fitted to the request: its point in view
         inside = page.evaluate(

@@ -24,7 +24,7 @@
 
   var OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
   var OSM_ATTRIBUTION =
-    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>';
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors';
   var NO_BASE_MAP = "Sem mapa de fundo";
   var COLOUR = /^#[0-9a-fA-F]{6}$/;
   var GREY = "#7f8c8d";
@@ -217,6 +217,8 @@
       return;
     }
     var map = L.map(target, { maxZoom: 20, zoomControl: true });
+    // the roads, grid and facilities drawn come from OpenStreetMap, with or without tiles
+    map.attributionControl.addAttribution(OSM_ATTRIBUTION);
     target.style.background = colour(data.fundo, "#f2f4f4");
     var bases = {};
     bases[escapeHtml(NO_BASE_MAP)] = L.layerGroup().addTo(map);
