@@ -12,6 +12,7 @@ behind the request just ahead when they tie on the total.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -131,9 +132,24 @@ def _protocols(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Protocol of every row as text, and its rank in natural order."""
     protocols = np.asarray(rows["protocolo"].astype(object), dtype=object)
     text = np.array([str(p) for p in protocols], dtype=object) if len(rows) else protocols
-    natural = per_value(text, lambda t: _natural("None" if t is None else t))
+    places = _natural_places(tuple(text))
+    return text, places.copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _natural_places(protocols: tuple[str, ...]) -> np.ndarray:
+    """Return the rank of every protocol in natural order.
+
+    Cached: the web app ranks the same cycle again after each decision, and its
+    protocols do not change.
+    """
+    natural = per_value(
+        np.asarray(protocols, dtype=object), lambda t: _natural("None" if t is None else t)
+    )
     place_of = {key: i for i, key in enumerate(sorted(set(natural)))}
-    return text, np.array([place_of[k] for k in natural], dtype="int64")
+    places = np.array([place_of[k] for k in natural], dtype="int64")
+    places.flags.writeable = False
+    return places
 
 
 def sort_requests(

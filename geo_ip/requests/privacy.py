@@ -75,6 +75,7 @@ from geo_ip.requests.redaction import (
     CPF_LIKE,
     REDACTED,
     folded_words,
+    merged_index,
     name_parts,
     names_index,
     redact_words,
@@ -235,7 +236,8 @@ def _redacted_copy(
         if "nome_solicitante" in df.columns
         else [""] * len(df)
     )
-    index = names_index([*applicants, *more_names])
+    more = more_names if isinstance(more_names, tuple) else list(more_names)
+    index = merged_index(names_index(applicants), names_index(more))
     parts = [name_parts(n) for n in applicants]
     places = _place_words(df) if any(parts) else [frozenset()] * len(df)
     out = df.drop(columns=[c for c in drop if c in df.columns]).copy()

@@ -8,6 +8,7 @@ CPFs and names in any text; tests run it over every output.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -21,6 +22,7 @@ __all__ = [
     "REDACTED",
     "NamesIndex",
     "folded_words",
+    "merged_index",
     "name_parts",
     "names_index",
     "redact_text",
@@ -132,6 +134,17 @@ NamesIndex = tuple[frozenset[str], frozenset[tuple[str, ...]], tuple[int, ...]]
 """First words, whole names (folded words) and their lengths, longest first."""
 
 
+@functools.lru_cache(maxsize=65_536)
+def _name_words(text: str) -> tuple[str, ...]:
+    """Return the folded words of a name (empty when it is shorter than 3 characters).
+
+    Cached: the web app redacts each page of a cycle with the names of all its
+    applicants, the same names page after page.
+    """
+    name = unicodedata.normalize("NFC", text)
+    return tuple(_WORD.findall(_fold_aligned(name))) if len(name) >= 3 else ()
+
+
 def names_index(names: Iterable[object]) -> NamesIndex:
     """Index whole names to find them word by word (:func:`redact_words`).
 
@@ -145,13 +158,45 @@ def names_index(names: Iterable[object]) -> NamesIndex:
     NamesIndex
         The first words, the whole names (folded words) and their lengths.
     """
-    found = set()
-    for name in {unicodedata.normalize("NFC", cell_text(n)) for n in names}:
-        words = tuple(_WORD.findall(_fold_aligned(name)))
-        if len(name) >= 3 and words:
-            found.add(words)
+    if isinstance(names, tuple):
+        try:
+            return _tuple_index(names)
+        except TypeError:  # an unhashable cell: not cached
+            names = list(names)
+    found = {words for words in map(_name_words, {cell_text(n) for n in names}) if words}
     lengths = tuple(sorted({len(w) for w in found}, reverse=True))
     return frozenset(w[0] for w in found), frozenset(found), lengths
+
+
+@functools.lru_cache(maxsize=16)
+def _tuple_index(names: tuple[object, ...]) -> NamesIndex:
+    """Return :func:`names_index` of a tuple.
+
+    Cached: the web app redacts every page of a cycle with the same tuple of all its
+    applicants' names.
+    """
+    return names_index(list(names))
+
+
+def merged_index(first: NamesIndex, second: NamesIndex) -> NamesIndex:
+    """Return the index of the names of both indexes.
+
+    Parameters
+    ----------
+    first, second : NamesIndex
+        Two :func:`names_index`.
+
+    Returns
+    -------
+    NamesIndex
+        Their union.
+    """
+    if not second[1]:
+        return first
+    if not first[1]:
+        return second
+    lengths = tuple(sorted({*first[2], *second[2]}, reverse=True))
+    return first[0] | second[0], first[1] | second[1], lengths
 
 
 _NAME_GAP = re.compile(r"\s+")
