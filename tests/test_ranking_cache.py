@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from geo_ip.webapp.ranking_cache import RankingState
 from tests.small_assessment import NAMES, small_assessment
 
@@ -12,7 +14,7 @@ def test_a_page_of_the_ranking_redacts_the_names_of_other_pages() -> None:
     assert table.loc[1, "nome_solicitante"] == NAMES[1]
     table.loc[1, "problemas"] = f"vizinho de {NAMES[0]}, ver pedido anterior"
     state = RankingState(
-        table=table, ordered=table, run_id=1, provenance={}, decisions=0,
+        table=table, order=np.arange(len(table)), run_id=1, provenance={}, decisions=0,
         eligibility_checked=False, summary={},
         names=tuple(sorted({str(n) for n in table["nome_solicitante"]})),
     )  # fmt: skip
@@ -22,7 +24,7 @@ def test_a_page_of_the_ranking_redacts_the_names_of_other_pages() -> None:
     assert NAMES[0] not in text and "ver pedido anterior" in text
     # without the cycle's names the other page's applicant would slip through
     unsafe = RankingState(
-        table=table, ordered=table, run_id=1, provenance={}, decisions=0,
+        table=table, order=np.arange(len(table)), run_id=1, provenance={}, decisions=0,
         eligibility_checked=False, summary={},
     )  # fmt: skip
     assert NAMES[0] in str(unsafe.public_rows(1, 2).iloc[0]["problemas"])

@@ -42,8 +42,9 @@ from geo_ip.registry.models import Cycle, Decision, Event, Request, User
 from geo_ip.rules.config import load_rules
 from geo_ip.rules.law_locks import CRITERIA
 from geo_ip.schema import DECISION_COLUMNS
-from geo_ip.webapp import queries
+from geo_ip.webapp import queries, ranking_cache
 from geo_ip.webapp.app import create_app
+from geo_ip.webapp.ranking_cache import stale_notice
 from geo_ip.webapp.users import add_user
 
 with warnings.catch_warnings():
@@ -449,24 +450,91 @@ def test_a_decision_changes_the_decided_total_and_the_ranking_position(
         ]  # fmt: skip
 
 
-def test_the_live_ranking_is_cached_until_a_decision(app: FastAPI, registry: Registry) -> None:
+def test_the_live_ranking_is_cached_until_a_decision(
+    app: FastAPI, registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with registry.session() as session:
         cycle = store.find_cycle(session, "2026")
         p02 = session.scalars(select(Request).where(Request.protocolo == "P-02")).one()
+        p01 = session.scalars(select(Request).where(Request.protocolo == "P-01")).one()
         first, state = queries.ranking_entry(session, registry, cycle, p02, RULES, KEY)
         again, same = queries.ranking_entry(session, registry, cycle, p02, RULES, KEY)
-        assert first is again and state is same and first is not None and first.posicao == 4
+        assert state is same and first == again and first is not None and first.posicao == 4
+        assert state.current and state.last_decision == 0
         given = store.DecisionInput("beneficiarios", 40.0, "Mais famílias.")
         store.add_decision(session, p02, given, RULES, actor="maria", expected_version=None)
-        # another reader may get the last ranking while the new one is computed...
-        stale, old = queries.ranking_entry(session, registry, cycle, p02, RULES, KEY)
-        assert stale is first and not old.current
-        # ...whoever needs the current one waits for it
-        after, new = queries.ranking_entry(
-            session, registry, cycle, p02, RULES, KEY, stale_ok=False
+        decision = session.scalar(select(func.max(Decision.id)))
+        assert ranking_cache.last_decision_on(session, p02.id) == decision
+        assert ranking_cache.last_decision_on(session, p01.id) == 0
+        assert ranking_cache.last_decision_by(session, cycle, "maria") == decision
+        assert ranking_cache.last_decision_by(session, cycle, "bruno") == 0
+        # while the cycle's ranking is being computed (here: said to be)...
+        monkeypatch.setattr(ranking_cache, "_BACKGROUND", {(registry.url, cycle.id)})
+        monkeypatch.setattr(ranking_cache, "refresh", lambda *a, **k: None)
+        # ...the page of another request shows the last ranking instead of waiting...
+        other, old = queries.ranking_entry(session, registry, cycle, p01, RULES, KEY)
+        assert old is not state and old.table is state.table and not old.current
+        assert old.behind == 1 and other == state.entries["P-01"]
+        assert "1 decisão salva depois ainda está sendo incluída" in stale_notice(old)
+        # ...but the page of the request decided on waits for the ranking with it
+        mine, new = queries.ranking_entry(session, registry, cycle, p02, RULES, KEY)
+        assert new.current and mine is not None and stale_notice(new) == ""
+        assert mine.posicao == 3 and mine.pontuacao == 76.0
+        assert new.last_decision == decision
+        # and whoever needs the current one (a proposal, a download) gets it
+        after, same_new = queries.ranking_entry(
+            session, registry, cycle, p02, RULES, KEY, fresh=True
         )
-        assert new.current and after is not None
-        assert after.posicao == 3 and after.pontuacao == 76.0
+        assert same_new is new and after == mine
+
+
+def _ranking_rows(html: str) -> dict[str, tuple[str, str]]:
+    """Position and total of each protocol in the ranking page's table."""
+    rows = re.findall(r'data-protocolo="([^"]+)">(.*?)</tr>', html, re.S)
+    out = {}
+    for protocol, row in rows:
+        cells = [
+            re.sub(r"<[^>]+>", "", c).strip()
+            for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)
+        ]
+        out[protocol] = (cells[0], cells[4])
+    return out
+
+
+def test_the_ranking_page_shows_each_member_their_own_decisions_at_once(
+    app: FastAPI, registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    maria, bruno = _client(app, "maria"), _client(app, "bruno")
+    first = bruno.get("/classificacao?ciclo=2026").text
+    assert 'id="classificacao-recalculando"' not in first
+    # members are deciding: the cycle's ranking is being computed in the background
+    # (here it is said to be, and never ends, so that the state is known)
+    with registry.session() as session:
+        cycle_id = store.find_cycle(session, "2026").id
+    monkeypatch.setattr(ranking_cache, "_BACKGROUND", {(registry.url, cycle_id)})
+    monkeypatch.setattr(ranking_cache, "refresh", lambda *a, **k: None)
+    monkeypatch.setattr("geo_ip.webapp.routes.request.refresh", lambda *a, **k: None)
+    request_id = _ids(registry)["P-02"]
+    answer = _decide(maria, request_id, criterio="beneficiarios", pontos="40",
+                     motivacao="Mais famílias.")  # fmt: skip
+    assert answer.status_code == 303
+    # Bruno sees the ranking computed before Maria's decision, and is told so
+    stale = bruno.get("/classificacao?ciclo=2026").text
+    notice = _text(stale, "classificacao-recalculando")
+    assert "1 decisão salva depois ainda está sendo incluída" in notice
+    assert _ranking_rows(stale) == _ranking_rows(first)
+    # Maria sees her decision at once: P-02 goes from 60 to 76 points
+    mine = maria.get("/classificacao?ciclo=2026").text
+    assert 'id="classificacao-recalculando"' not in mine
+    assert _ranking_rows(first)["P-02"] == ("4º", "60") and _ranking_rows(mine)["P-02"] == (
+        "3º",
+        "76",
+    )
+    # once computed, Bruno's next view is current too
+    again = bruno.get("/classificacao?ciclo=2026").text
+    assert 'id="classificacao-recalculando"' not in again and _ranking_rows(again) == _ranking_rows(
+        mine
+    )
 
 
 def test_a_save_over_an_old_version_is_refused_naming_who_changed_it(

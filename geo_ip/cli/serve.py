@@ -150,6 +150,7 @@ def serve_cmd(
     from geo_ip.requests.cpf import load_key
     from geo_ip.rules.config import load_rules
     from geo_ip.webapp.app import create_app
+    from geo_ip.webapp.ranking_cache import warm_up
 
     try:
         secret_path = segredo_arquivo or default_secret_path(db)
@@ -195,6 +196,8 @@ def serve_cmd(
         highlight=False,
         soft_wrap=True,
     )
+    # the ranking of the latest cycle is computed while the server starts
+    warm_up(registry, app.state.rules, app.state.key)
     uvicorn.run(
         app,
         host=host,

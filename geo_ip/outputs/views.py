@@ -193,6 +193,22 @@ def request_file_stems(table: pd.DataFrame) -> list[str]:
 
 def ordered_rows(table: pd.DataFrame) -> pd.DataFrame:
     """Rows in the order of the lists (:data:`GROUP_ORDER`), then by input line."""
+    return table.iloc[list_order(table)]
+
+
+def list_order(table: pd.DataFrame) -> np.ndarray:
+    """Return the positions of the rows in the order of the lists (see :func:`ordered_rows`).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The assessment table with ``situacao``, ``linha`` and the ranking columns.
+
+    Returns
+    -------
+    numpy.ndarray
+        Row positions (for ``table.iloc``).
+    """
     situation = table["situacao"].astype(str)
     group = situation.map(GROUP_ORDER).fillna(9).to_numpy()
     # within a group: the position (ranked), the act's order (Art. 11 and 12, the order
@@ -203,8 +219,7 @@ def ordered_rows(table: pd.DataFrame) -> pd.DataFrame:
     pending = situation.isin(PENDING).to_numpy()
     key[pending] = -number_column(table, "pontuacao_total")[pending]
     key = np.where(np.isnan(key), np.inf, key)
-    order = np.lexsort((table["linha"].to_numpy(), key, group))
-    return table.iloc[order]
+    return np.lexsort((table["linha"].to_numpy(), key, group))
 
 
 def _base(table: pd.DataFrame) -> pd.DataFrame:

@@ -45,7 +45,12 @@ from geo_ip.requests.cpf import mask_cpf
 from geo_ip.rules.config import Rules
 from geo_ip.rules.law_locks import CRITERIA
 from geo_ip.schema import ACTS
-from geo_ip.webapp.ranking_cache import RankingEntry, RankingState, cached_ranking
+from geo_ip.webapp.ranking_cache import (
+    RankingEntry,
+    RankingState,
+    cached_ranking,
+    last_decision_on,
+)
 from geo_ip.webapp.security import parse_decimal, parse_whole
 
 __all__ = [
@@ -921,7 +926,7 @@ def ranking_entry(
     rules: Rules,
     key: bytes,
     *,
-    stale_ok: bool = True,
+    fresh: bool = False,
 ) -> tuple[RankingEntry | None, RankingState]:
     """Return a request's place in the live ranking (:mod:`geo_ip.webapp.ranking_cache`).
 
@@ -939,9 +944,10 @@ def ranking_entry(
         The cycle's rules.
     key : bytes
         The LGPD key.
-    stale_ok : bool, default True
-        Accept the last ranking computed while the current one is computed in the
-        background (the page says so).
+    fresh : bool, default False
+        Wait for the current ranking. By default, while the cycle's ranking is being
+        computed, the last one computed is accepted when it holds every decision on
+        this request (the page says so).
 
     Returns
     -------
@@ -955,6 +961,12 @@ def ranking_entry(
         The cycle has no run.
     """
     state = cached_ranking(
-        session, registry.url, cycle, rules, key, stale_ok=stale_ok, registry=registry
+        session,
+        registry.url,
+        cycle,
+        rules,
+        key,
+        registry=registry,
+        must_hold=None if fresh else last_decision_on(session, request.id),
     )
     return state.entries.get(request.protocolo), state

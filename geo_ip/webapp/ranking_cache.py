@@ -1,42 +1,64 @@
 """The live ranking of each cycle, computed once per state of the registry and shared.
 
-:func:`geo_ip.registry.live.live_ranking` runs the law over the whole cycle (about a
-second for 10,000 requests). Every page that shows the ranking, a request's place in it
-or a download of it reads it from here: one computation per *state* of the cycle (its
-latest run, budget, rules and current decisions), made by one thread while the others
-wait for it (no two threads compute the same state).
+:func:`geo_ip.registry.live.live_ranking` runs the law over the whole cycle (a few
+tenths of a second for 10,000 requests). Every page that shows the ranking, a request's
+place in it or a download of it reads it from here: one computation per *state* of the
+cycle (its latest run, budget, rules and current decisions), made once while the others
+wait for it (no two threads compute the same state). It runs in one helper process
+(loky), so the server's own threads keep answering pages meanwhile; an in-memory
+registry, which no other process can open, is computed in the server.
 
-Pages that show a single request's place (the request page) may take the last ranking
-computed while a new one is computed in the background (``stale_ok=True``); the page
-then says when the ranking it shows was computed. The ranking page, the proposal to the
-Secretary and the downloads always wait for the current state.
+Saving a decision starts the computation of the new state at once, in the background
+(:func:`refresh`). While members are deciding, a page view does not wait for it: it
+shows the last ranking computed, as long as that holds the decisions the page is about
+(the ranking page: every decision of the member viewing it, who always sees their own
+decisions ranked; a request page: every decision on that request), and says that newer
+decisions are being included (:func:`stale_notice`). When nothing is being computed
+the page computes the current state and shows it. The proposal to the Secretary and the
+downloads always wait for the current state.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
+import pickle
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from loky import BrokenProcessPool, ProcessPoolExecutor
+from sqlalchemy import func, make_url, select
 from sqlalchemy.orm import Session
 
+from geo_ip.errors import GeoIPError
 from geo_ip.law.budget import budget_summary
 from geo_ip.outputs.format import Labels
-from geo_ip.outputs.views import ordered_rows
+from geo_ip.outputs.views import list_order
 from geo_ip.registry import live
-from geo_ip.registry.db import Registry
+from geo_ip.registry.db import Registry, open_registry
 from geo_ip.registry.models import Cycle, Decision, Request, Run
+from geo_ip.registry.store import RegistryError
 from geo_ip.requests.privacy import public_view
 from geo_ip.rules.config import Rules
 
-__all__ = ["RankingEntry", "RankingState", "cached_ranking"]
+__all__ = [
+    "RankingEntry",
+    "RankingState",
+    "cached_ranking",
+    "last_decision_by",
+    "last_decision_on",
+    "refresh",
+    "stale_notice",
+    "warm_up",
+]
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +106,9 @@ class RankingState:
     table : pandas.DataFrame
         The ranked table (may hold personal data: show it only through
         :func:`geo_ip.requests.privacy.public_view`).
-    ordered : pandas.DataFrame
-        The table in the order of the lists (ranking first, then the requests apart),
-        still with personal data: show its rows through :meth:`public_rows`.
+    order : numpy.ndarray
+        Positions of the table's rows in the order of the lists (ranking first, then
+        the requests apart): show them through :meth:`public_rows`.
     run_id : int
         The run it is based on.
     provenance : dict
@@ -97,7 +119,7 @@ class RankingState:
         Whether eligibility was checked again.
     summary : dict
         :func:`geo_ip.law.budget.budget_summary`.
-    entries : dict of str to RankingEntry
+    entries : Mapping of str to RankingEntry
         Each request's place, by protocol.
     computed_at : datetime
         When it was computed (UTC).
@@ -105,36 +127,67 @@ class RankingState:
         False when it is the last ranking computed and a newer state is being computed.
     names : tuple of str
         The applicants' names of the cycle, for the redaction of :meth:`public_rows`.
+    state : tuple
+        The state of the registry it was computed for: cycle, budget, rules' hash, run,
+        number of decisions and the highest decision id (it holds every decision up to
+        that one).
+    behind : int
+        When it is not current: decisions saved since it was computed.
+    situations : dict of str to int
+        Requests per ranking situation (code).
+    pages : dict
+        The pages of :meth:`public_rows` already redacted.
     """
 
     table: pd.DataFrame
-    ordered: pd.DataFrame
+    order: np.ndarray
     run_id: int
     provenance: dict[str, Any]
     decisions: int
     eligibility_checked: bool
     summary: dict[str, Any]
-    entries: dict[str, RankingEntry] = field(default_factory=dict)
+    entries: Mapping[str, RankingEntry] = field(default_factory=dict)
     computed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     current: bool = True
     names: tuple[str, ...] = ()
+    state: tuple[Any, ...] = ()
+    behind: int = 0
+    situations: dict[str, int] = field(default_factory=dict)
+    pages: dict[tuple[int, int | None], pd.DataFrame] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    @property
+    def last_decision(self) -> int:
+        """Return the highest decision id this ranking holds (0: none)."""
+        last = self.state[-1] if self.state else None
+        return int(last) if last is not None else 0
 
     def public_rows(self, start: int = 0, stop: int | None = None) -> pd.DataFrame:
         """Return rows of the ordered list through ``public_view`` (no personal data).
 
         Only the rows asked for are redacted (a page of the list, not the whole cycle),
         with the names of every applicant of the cycle: a motivation that names an
-        applicant of another page is redacted as in the whole list.
+        applicant of another page is redacted as in the whole list. Each page is
+        redacted once per ranking (kept with it, shared by its copies).
         """
-        return public_view(self.ordered.iloc[start:stop], names=self.names)
+        found = self.pages.get((start, stop))
+        if found is None:
+            found = public_view(self.table.iloc[self.order[start:stop]], names=self.names)
+            if len(self.pages) < _PAGES_KEPT:
+                self.pages[(start, stop)] = found
+        return found.copy()
 
 
 _CACHE_SIZE = 4
+_PAGES_KEPT = 200
 _CACHE: OrderedDict[tuple[Any, ...], RankingState] = OrderedDict()
 _LATEST: dict[tuple[str, int], RankingState] = {}
-_COMPUTING: dict[tuple[Any, ...], threading.Lock] = {}
+_RUNNING: set[tuple[str, int]] = set()
 _BACKGROUND: set[tuple[str, int]] = set()
-_LOCK = threading.Lock()
+_AGAIN: set[tuple[str, int]] = set()
+_LOCK = threading.RLock()
+_DONE = threading.Condition(_LOCK)
 
 
 def _state_key(session: Session, url: str, cycle: Cycle, rules: Rules) -> tuple[Any, ...]:
@@ -155,106 +208,306 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(number) else number
 
 
-def _entries(table: pd.DataFrame) -> dict[str, RankingEntry]:
-    labels = Labels()
-    ranked = int(table["posicao"].notna().sum())
-    out = {}
-    columns = ["protocolo", "posicao", "situacao", "pontuacao_total", "percentual_municipio",
-               "custo_municipio_rs", "selecionado_orcamento", "motivo_situacao"]  # fmt: skip
-    present = [c for c in columns if c in table.columns]
-    for row in table[present].to_dict("records"):
-        position = _number(row.get("posicao"))
-        out[str(row["protocolo"])] = RankingEntry(
+class _Entries(Mapping[str, RankingEntry]):
+    """Each request's place, by protocol, built when asked (a page shows one or a few)."""
+
+    _COLUMNS = ("posicao", "situacao", "pontuacao_total", "percentual_municipio",
+                "custo_municipio_rs", "selecionado_orcamento", "motivo_situacao")  # fmt: skip
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self._columns = {
+            c: table[c].to_numpy(dtype=object) for c in self._COLUMNS if c in table.columns
+        }
+        protocols = table["protocolo"].astype(str).to_numpy(dtype=object)
+        # the last row of a protocol wins, as a dict built row by row would keep it
+        self._row = {p: i for i, p in enumerate(protocols)}
+        self._ranked = int(table["posicao"].notna().sum()) if "posicao" in table.columns else 0
+
+    def __getitem__(self, protocol: str) -> RankingEntry:
+        row = self._row[protocol]
+        value = {c: values[row] for c, values in self._columns.items()}
+        position = _number(value.get("posicao"))
+        return RankingEntry(
             posicao=None if position is None else int(position),
-            situacao=labels.situation(row.get("situacao")),
-            pontuacao=_number(row.get("pontuacao_total")),
-            percentual=_number(row.get("percentual_municipio")),
-            custo_municipio=_number(row.get("custo_municipio_rs")),
-            selecionado=bool(row.get("selecionado_orcamento") is True),
-            motivo=str(row.get("motivo_situacao") or ""),
-            classificados=ranked,
+            situacao=_labels().situation(value.get("situacao")),
+            pontuacao=_number(value.get("pontuacao_total")),
+            percentual=_number(value.get("percentual_municipio")),
+            custo_municipio=_number(value.get("custo_municipio_rs")),
+            selecionado=bool(value.get("selecionado_orcamento") is True),
+            motivo=str(value.get("motivo_situacao") or ""),
+            classificados=self._ranked,
         )
-    return out
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._row)
+
+    def __len__(self) -> int:
+        return len(self._row)
+
+
+@functools.cache
+def _labels() -> Labels:
+    return Labels()
 
 
 def _compute(session: Session, cycle: Cycle, rules: Rules, key: bytes) -> RankingState:
     ranking = live.live_ranking(session, cycle, rules=rules, key=key)
+    order = list_order(ranking.table)
+    situations = ranking.table["situacao"].iloc[order].astype(str).value_counts(sort=False)
     return RankingState(
         table=ranking.table,
-        ordered=ordered_rows(ranking.table),
+        order=order,
         run_id=ranking.run.id,
         provenance=dict(ranking.run.proveniencia),
         decisions=len(ranking.decisions),
         eligibility_checked=ranking.eligibility_checked,
         summary=budget_summary(ranking.table, cycle.orcamento_rs),
-        entries=_entries(ranking.table),
-        names=tuple(
-            sorted({str(n) for n in ranking.table.get("nome_solicitante", []) if str(n).strip()})
-        ),
+        names=_names(ranking.table),
+        situations={str(k): int(n) for k, n in situations.items()},
     )
 
 
-def _store(state: tuple[Any, ...], built: RankingState) -> None:
+def _names(table: pd.DataFrame) -> tuple[str, ...]:
+    """Return the applicants' names of the cycle (distinct, sorted), for the redaction."""
+    if "nome_solicitante" not in table.columns:
+        return ()
+    names = {str(n) for n in table["nome_solicitante"].dropna().to_numpy(dtype=object)}
+    return tuple(sorted(n for n in names if n.strip()))
+
+
+# --- the helper process --------------------------------------------------------------------------
+#
+# The law over a cycle of 10,000 requests takes a few tenths of a second of pure Python.
+# Computed in the server's process it would hold the interpreter's lock that long and
+# slow every other page; it is computed in one helper process instead (its caches of the
+# run's table and eligibility kept between calls), and only the result is handed back.
+
+
+def _in_helper(
+    url: str, cycle_id: int, given: Rules, key: bytes
+) -> tuple[tuple[Any, ...], RankingState]:
+    """Compute, in the helper process, the ranking of a cycle as the registry is now.
+
+    Return the state it was computed for (read before the ranking, so the ranking
+    holds at least that state's decisions) and the ranking.
+    """
+    registry = open_registry(url, migrate=False)
+    with registry.session() as session:
+        cycle = session.get(Cycle, cycle_id)
+        if cycle is None:
+            raise RegistryError("o ciclo não existe mais no registro")
+        rules = live.rules_of(session, cycle, given)
+        state = _state_key(session, url, cycle, rules)
+        return state, dataclasses.replace(_compute(session, cycle, rules, key), state=state[1:])
+
+
+_HELPER: list[ProcessPoolExecutor] = []
+_HELPER_LOCK = threading.Lock()
+
+
+def _helper() -> ProcessPoolExecutor:
+    with _HELPER_LOCK:
+        if not _HELPER:
+            _HELPER.append(ProcessPoolExecutor(max_workers=1))
+        return _HELPER[0]
+
+
+def _shareable(url: str) -> bool:
+    """Whether another process can open the registry (not an in-memory SQLite)."""
+    parsed = make_url(url)
+    return not (parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"))
+
+
+def _remote(
+    url: str, cycle_id: int, rules: Rules, key: bytes
+) -> tuple[tuple[Any, ...], RankingState] | None:
+    """Compute in the helper process; None when it cannot (the caller computes here)."""
+    if not _shareable(url):
+        return None
+    try:
+        return _helper().submit(_in_helper, url, cycle_id, rules, key).result()
+    except BrokenProcessPool:
+        log.warning("classificação: o processo auxiliar parou; calculando no servidor")
+        with _HELPER_LOCK:
+            _HELPER.clear()
+        return None
+    except (pickle.PicklingError, AttributeError, TypeError) as exc:  # rules not picklable
+        log.warning("classificação: cálculo no servidor (%s)", type(exc).__name__)
+        return None
+
+
+# --- the cache -----------------------------------------------------------------------------------
+
+
+def _store(state: tuple[Any, ...], built: RankingState) -> RankingState:
     with _LOCK:
         _CACHE[state] = built
         _CACHE.move_to_end(state)
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
         latest = _LATEST.get((state[0], state[1]))
-        if latest is None or latest.computed_at <= built.computed_at:
+        if latest is None or latest.last_decision <= built.last_decision:
             _LATEST[(state[0], state[1])] = built
+    return built
+
+
+def _ready(state: tuple[Any, ...]) -> RankingState | None:
+    """Return a ranking computed for ``state`` or a later one holding it (lock held)."""
+    found = _CACHE.get(state)
+    if found is not None:
+        _CACHE.move_to_end(state)
+        return found
+    latest = _LATEST.get((state[0], state[1]))
+    if latest is not None and _holds((state[0], *latest.state), state):
+        return latest
+    return None
 
 
 def _compute_once(
     state: tuple[Any, ...], session: Session, cycle: Cycle, rules: Rules, key: bytes
 ) -> RankingState:
-    """Compute a state once: the first caller computes, the others wait for its result."""
-    with _LOCK:
-        found = _CACHE.get(state)
-        if found is not None:
-            _CACHE.move_to_end(state)
-            return found
-        computing = _COMPUTING.setdefault(state, threading.Lock())
-    with computing:
-        with _LOCK:
-            found = _CACHE.get(state)
-        if found is not None:
-            return found
-        try:
-            built = _compute(session, cycle, rules, key)
-        finally:
-            with _LOCK:
-                _COMPUTING.pop(state, None)
-        _store(state, built)
-        return built
+    """Compute a state, one computation per cycle at a time.
+
+    Whoever asks while the cycle's ranking is being computed waits for it; if the
+    ranking it brings does not hold the decisions asked for (they were saved after it
+    started), the first of those waiting computes the next one, which holds what all
+    of them need. The helper process never has more than one computation of a cycle
+    waiting, however fast decisions are saved.
+    """
+    cycle_key = (state[0], state[1])
+    with _DONE:
+        while True:
+            found = _ready(state)
+            if found is not None:
+                return found
+            if cycle_key not in _RUNNING:
+                _RUNNING.add(cycle_key)
+                break
+            _DONE.wait()
+    built: RankingState | None = None
+    try:
+        remote = _remote(state[0], cycle.id, rules, key)
+        if remote is not None and not _holds(remote[0], state):
+            # the caller's session sees what the helper cannot (not committed yet)
+            remote = None
+        if remote is None:
+            built = dataclasses.replace(_compute(session, cycle, rules, key), state=state[1:])
+        else:
+            built = remote[1]
+        # built here, not in the helper: a mapping of Python objects pickles slowly
+        built = dataclasses.replace(built, entries=_Entries(built.table))
+    finally:
+        with _DONE:
+            if built is not None:
+                _store(state, built)
+            _RUNNING.discard(cycle_key)
+            _DONE.notify_all()
+    assert built is not None  # else the computation raised
+    return built
 
 
-def _in_background(
-    registry: Registry, state: tuple[Any, ...], cycle_id: int, rules: Rules, key: bytes
-) -> None:
+def _holds(newer: tuple[Any, ...], state: tuple[Any, ...]) -> bool:
+    """Whether a ranking computed for ``newer`` holds every decision of ``state``.
+
+    Same registry, cycle, budget, rules and run, and no fewer decisions (ids only grow:
+    decisions are never deleted).
+    """
+    if newer[:5] != state[:5]:
+        return False
+    return int(newer[5]) >= int(state[5]) and int(newer[6] or 0) >= int(state[6] or 0)
+
+
+def refresh(registry: Registry, cycle_id: int, rules: Rules, key: bytes) -> None:
+    """Compute the cycle's ranking again in the background, until it holds every decision.
+
+    Called after a decision is saved and when a page shows an older ranking: one
+    background computation per cycle at a time; a call while it runs makes it run once
+    more when it ends, so the last decision saved is always taken.
+
+    Parameters
+    ----------
+    registry : Registry
+        The registry.
+    cycle_id : int
+        The cycle.
+    rules : Rules
+        The cycle's rules.
+    key : bytes
+        The LGPD key.
+    """
     cycle_key = (registry.url, cycle_id)
+    with _LOCK:
+        if cycle_key in _BACKGROUND:
+            _AGAIN.add(cycle_key)
+            return
+        _BACKGROUND.add(cycle_key)
 
     def work() -> None:
         try:
-            with registry.session() as session:
-                cycle = session.get(Cycle, cycle_id)
-                if cycle is not None:
-                    # the state as this session sees it (what it computes is stored under it)
-                    own = _state_key(session, registry.url, cycle, rules)
-                    _compute_once(own, session, cycle, rules, key)
+            while True:
+                with _LOCK:
+                    _AGAIN.discard(cycle_key)
+                with registry.session() as session:
+                    cycle = session.get(Cycle, cycle_id)
+                    if cycle is None:
+                        return
+                    state = _state_key(session, registry.url, cycle, rules)
+                    _compute_once(state, session, cycle, rules, key)
+                with _LOCK:
+                    if cycle_key not in _AGAIN:
+                        return
         except Exception:  # the next page view computes it again, in the foreground
             log.exception("classificação: falha ao recalcular em segundo plano")
         finally:
             with _LOCK:
                 _BACKGROUND.discard(cycle_key)
+                _AGAIN.discard(cycle_key)
 
-    with _LOCK:
-        # one background computation per cycle at a time: decisions saved meanwhile are
-        # taken by the next one (a page view after it ends starts it)
-        if state in _COMPUTING or cycle_key in _BACKGROUND:
-            return
-        _BACKGROUND.add(cycle_key)
     threading.Thread(target=work, name="geo-ip-classificacao", daemon=True).start()
+
+
+def last_decision_by(session: Session, cycle: Cycle, login: str) -> int:
+    """Return the id of the last decision ``login`` saved in a cycle (0: none).
+
+    Parameters
+    ----------
+    session : sqlalchemy.orm.Session
+        A session.
+    cycle : Cycle
+        The cycle.
+    login : str
+        The member's login.
+
+    Returns
+    -------
+    int
+        The decision's id, for ``cached_ranking(must_hold=...)``.
+    """
+    last = session.scalar(
+        select(func.max(Decision.id))
+        .join(Request, Request.id == Decision.pedido_id)
+        .where(Request.ciclo_id == cycle.id, Decision.usuario == login)
+    )
+    return int(last or 0)
+
+
+def last_decision_on(session: Session, request_id: int) -> int:
+    """Return the id of the last decision on a request, by anyone (0: none).
+
+    Parameters
+    ----------
+    session : sqlalchemy.orm.Session
+        A session.
+    request_id : int
+        The request.
+
+    Returns
+    -------
+    int
+        The decision's id, for ``cached_ranking(must_hold=...)``.
+    """
+    last = session.scalar(select(func.max(Decision.id)).where(Decision.pedido_id == request_id))
+    return int(last or 0)
 
 
 def cached_ranking(
@@ -264,7 +517,7 @@ def cached_ranking(
     rules: Rules,
     key: bytes,
     *,
-    stale_ok: bool = False,
+    must_hold: int | None = None,
     registry: Registry | None = None,
 ) -> RankingState:
     """Return the live ranking of a cycle, computed once per state of the registry.
@@ -281,9 +534,16 @@ def cached_ranking(
         The cycle's rules.
     key : bytes
         The LGPD key.
-    stale_ok : bool, default False
-        Accept the last ranking computed for the cycle while the current state is
-        computed in the background (``registry`` required); its ``current`` is False.
+    must_hold : int, optional
+        Accept an older ranking that holds every decision up to this id (``registry``
+        required): while the cycle's ranking is being computed (members are
+        deciding), the last ranking computed is shown instead of waiting when it holds
+        the decisions the page is about (:func:`last_decision_by` the member viewing
+        the ranking page, :func:`last_decision_on` the request of a request page) and
+        differs from now only by later decisions (its ``current`` is False and
+        ``behind`` says how many); the newest one is computed in the background. When
+        nothing is being computed, and when None (the proposal, the downloads), the
+        current state is awaited.
     registry : Registry, optional
         The registry, for the background computation.
 
@@ -299,11 +559,75 @@ def cached_ranking(
     """
     state = _state_key(session, url, cycle, rules)
     with _LOCK:
-        found = _CACHE.get(state)
+        found = _ready(state)
         latest = _LATEST.get((url, cycle.id))
+        busy = (url, cycle.id) in _BACKGROUND or (url, cycle.id) in _RUNNING
     if found is not None:
         return found
-    if stale_ok and registry is not None and latest is not None:
-        _in_background(registry, state, cycle.id, rules, key)
-        return dataclasses.replace(latest, current=False)
+    if (
+        busy  # quiet, the current ranking is computed now; busy, the page does not wait
+        and must_hold is not None
+        and registry is not None
+        and latest is not None
+        and latest.state[:4] == state[1:5]  # same cycle, budget, rules and run
+        and latest.last_decision >= must_hold
+    ):
+        refresh(registry, cycle.id, rules, key)
+        behind = max(0, int(state[5]) - int(latest.state[4]))
+        return dataclasses.replace(latest, current=False, behind=behind)
     return _compute_once(state, session, cycle, rules, key)
+
+
+def stale_notice(state: RankingState) -> str:
+    """Return what a page says when it shows a ranking that is not current ("" if current).
+
+    Parameters
+    ----------
+    state : RankingState
+        The ranking shown.
+
+    Returns
+    -------
+    str
+        When it was computed and how many decisions it does not hold yet, in
+        Portuguese (the page only shows it when it holds those the page is about).
+    """
+    if state.current:
+        return ""
+    when = state.computed_at.astimezone(UTC).strftime("%d/%m/%Y %H:%M:%S UTC")
+    if state.behind == 1:
+        later = "1 decisão salva depois ainda está sendo incluída"
+    elif state.behind > 1:
+        later = f"{state.behind} decisões salvas depois ainda estão sendo incluídas"
+    else:
+        later = "uma alteração recente ainda está sendo incluída"
+    return f"Classificação calculada em {when}; {later} (atualize a página em instantes)."
+
+
+def warm_up(registry: Registry, rules: Rules | None, key: bytes) -> None:
+    """Start computing the ranking of the latest cycle with a run, in the background.
+
+    ``geo-ip serve`` calls it before it answers: the helper process starts and the first
+    page that shows the ranking finds it ready.
+
+    Parameters
+    ----------
+    registry : Registry
+        The registry.
+    rules : Rules, optional
+        The rules given to ``geo-ip serve`` (None: the cycle's recorded rules).
+    key : bytes
+        The LGPD key.
+    """
+    with registry.session() as session:
+        cycle = session.scalar(
+            select(Cycle).where(Cycle.id == select(func.max(Run.ciclo_id)).scalar_subquery())
+        )
+        if cycle is None:
+            return
+        try:
+            resolved = live.rules_of(session, cycle, rules)
+        except GeoIPError as exc:  # the pages say it when they are opened
+            log.info("classificação não pré-calculada: %s", exc)
+            return
+    refresh(registry, cycle.id, resolved, key)

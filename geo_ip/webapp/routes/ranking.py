@@ -39,7 +39,12 @@ from geo_ip.registry.models import Request as RequestRow
 from geo_ip.registry.store import RegistryError, find_cycle
 from geo_ip.rules.config import Rules
 from geo_ip.rules.law_locks import CRITERIA
-from geo_ip.webapp.ranking_cache import RankingState, cached_ranking
+from geo_ip.webapp.ranking_cache import (
+    RankingState,
+    cached_ranking,
+    last_decision_by,
+    stale_notice,
+)
 from geo_ip.webapp.security import registry_of, require, visible_text
 from geo_ip.webapp.templating import fmt_brl, render
 
@@ -204,10 +209,15 @@ def _context(
     cycle: Cycle,
     rules: Rules,
     page_number: int,
+    viewer: str | None = None,
 ) -> dict[str, Any]:
     registry: Registry = request.app.state.registry
-    state = cached_ranking(session, registry.url, cycle, rules, app_key(request))
-    total = len(state.ordered)
+    # while members decide, the last ranking computed is shown if it holds every
+    # decision of the member viewing it
+    hold = None if viewer is None else last_decision_by(session, cycle, viewer)
+    state = cached_ranking(session, registry.url, cycle, rules, app_key(request),
+                           must_hold=hold, registry=registry)  # fmt: skip
+    total = len(state.order)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page_number = min(max(1, page_number), pages)
     start = (page_number - 1) * PAGE_SIZE
@@ -220,7 +230,6 @@ def _context(
         }
         for i, c in enumerate(CRITERIA)
     ]
-    situations = state.ordered["situacao"].astype(str).value_counts()
     return {
         "ciclo": cycle,
         "criterios": criteria,
@@ -231,7 +240,8 @@ def _context(
         "inicio": start,
         "orcamento": _budget_rows(state.summary),
         "resumo": state.summary,
-        "contagem": [(situation_label(s), int(n)) for s, n in situations.items()],
+        "contagem": [(situation_label(s), n) for s, n in state.situations.items()],
+        "desatualizada": stale_notice(state),
         "desempate": [TIE_LABELS.get(k, k) for k in rules.desempate.ordem],
         "fonte_desempate": rules.desempate.fonte,
         "faixas": [(b.pontuacao_minima, b.percentual) for b in rules.participacao.faixas],
@@ -254,11 +264,12 @@ def _show(
     message: str = "",
     error: str = "",
     status_code: int = 200,
+    viewer: str | None = None,
 ) -> Response:
     with registry.session() as session:
         try:
             cycle, rules = cycle_rules(request, session, name)
-            context = _context(request, session, cycle, rules, page_number)
+            context = _context(request, session, cycle, rules, page_number, viewer)
         except GeoIPError as exc:
             context = {"indisponivel": str(exc), "erro": error}
             return render(request, "classificacao.html", context, status_code=status_code)
@@ -291,7 +302,7 @@ def ranking_page(
     """Show the live ranking of a cycle (``?ciclo=`` or the latest), a page of rows."""
     page_number = max(1, min(pagina, 10**6))
     return _show(request, registry, ciclo[:200] or None, page_number,
-                 message=_SAVED.get(gravado, ""))  # fmt: skip
+                 message=_SAVED.get(gravado, ""), viewer=user.login)  # fmt: skip
 
 
 @router.post("/classificacao/proposta")

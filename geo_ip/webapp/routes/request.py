@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, date
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
@@ -37,6 +37,7 @@ from geo_ip.rules.config import Rules
 from geo_ip.rules.law_locks import CRITERIA
 from geo_ip.schema import ACTS
 from geo_ip.webapp import queries
+from geo_ip.webapp.ranking_cache import refresh, stale_notice
 from geo_ip.webapp.security import allowed, parse_decimal, parse_whole, registry_of, require
 from geo_ip.webapp.templating import render
 
@@ -94,17 +95,14 @@ def _ranking(
     registry: Registry = request.app.state.registry
     try:
         entry, state = queries.ranking_entry(
-            session, registry, cycle, row, rules, _key(request), stale_ok=not fresh
+            session, registry, cycle, row, rules, _key(request), fresh=fresh
         )
     except GeoIPError as exc:
         return None, f"Classificação indisponível: {exc}"
     except (ValueError, KeyError, TypeError) as exc:  # a run table the law cannot rank
         log.warning("classificação ao vivo falhou (%s)", type(exc).__name__)
         return None, "Classificação indisponível: a avaliação registrada não pôde ser classificada."
-    if not state.current:
-        when = state.computed_at.astimezone(UTC).strftime("%d/%m/%Y %H:%M:%S UTC")
-        return entry, f"Classificação de {when}; recalculando com as últimas decisões."
-    return entry, ""
+    return entry, stale_notice(state)
 
 
 def _meeting(session: Session, row: RequestRow, user: User) -> Meeting | None:
@@ -142,9 +140,15 @@ def _page(
     line = dict(snapshot.linha) if snapshot is not None else {}
     rules, rules_error = _rules(request, session, cycle)
     current = queries.current_decisions_of(session, row)
-    # right after the user's own change, the page waits for the ranking with it
     entry, ranking_error = _ranking(
-        request, session, cycle, row, rules, fresh=bool(saved or conflict or errors)
+        # after a conflict, the state that refused the save; else the last ranking
+        # computed, as long as it holds every decision on this request
+        request,
+        session,
+        cycle,
+        row,
+        rules,
+        fresh=bool(conflict),
     )
     people = None
     if personal and allowed(user, "dados_pessoais"):
@@ -338,9 +342,15 @@ def decide(
             session, row, given, rules, actor=user.login, expected_version=expected,
             meeting_id=meeting.id if meeting is not None else None,
         )  # fmt: skip
+        changed.append((row.ciclo_id, rules))
 
+    changed: list[tuple[int, Rules]] = []
     anchor = f"criterio-{criterio}" if criterio in CRITERIA else f"ato-{criterio}"
-    return _save(request, registry, pedido_id, user, criterio, values, change, anchor)
+    answer = _save(request, registry, pedido_id, user, criterio, values, change, anchor)
+    if answer.status_code == 303 and changed:
+        # the ranking with this decision is computed now, not at the next page view
+        refresh(registry, changed[0][0], changed[0][1], _key(request))
+    return answer
 
 
 @router.post("/pedidos/{pedido_id}/parecer")
