@@ -25,12 +25,15 @@ on a request version another accepted save had also used (a lost update) counts 
 **decisão perdida** (must be 0). The audit chain is verified too.
 
 Printed (in Portuguese): p50, p95 and maximum latency per kind of page, the decisions
-saved, the 409s, the lost decisions and the errors. Options: ``--pedidos N``
-``--usuarios U`` ``--decisoes D`` (a smaller smoke run), ``--sem-dados-pessoais``
-(record the run without the applicants' data: the live ranking does not check
-eligibility again), ``--semente``, ``--json``. Not a timed test: it reports, it does not
-fail on the latency target (p95 ≤ 300 ms); it exits 1 when a decision is lost or a
-request fails.
+saved, the 409s, the lost decisions and the errors. Members read each page before the
+next click, ``--pausa`` seconds on average (default 1 s, drawn between half and one and a
+half times that, as load tools model a person's think time); ``--pausa 0`` makes them
+click as soon as a page arrives, a stress test that keeps the server saturated.
+Options: ``--pedidos N`` ``--usuarios U`` ``--decisoes D`` (a smaller smoke run),
+``--sem-dados-pessoais`` (record the run without the applicants' data: the live ranking
+does not check eligibility again), ``--semente``, ``--json``. Not a timed test: it
+reports, it does not fail on the latency target (p95 ≤ 300 ms); it exits 1 when a
+decision is lost or a request fails.
 """
 
 from __future__ import annotations
@@ -320,10 +323,11 @@ class Member(threading.Thread):
         partner: threading.Barrier | None,
         pairs: int,
         seed: int,
+        pause: float = 0.0,
     ) -> None:
         super().__init__(name=login, daemon=True)
         self.number, self.login, self.shared, self.partner = number, login, shared, partner
-        self.pairs = pairs
+        self.pairs, self.pause = pairs, pause
         self.client = httpx.Client(base_url=base, timeout=300.0)
         self.random = random.Random(seed * 1000 + number)
         from geo_ip.rules.config import load_rules
@@ -335,7 +339,13 @@ class Member(threading.Thread):
 
     # -- HTTP, timed
 
+    def _think(self) -> None:
+        """Read the page before the next click: ``pause`` seconds on average (0.5× to 1.5×)."""
+        if self.pause > 0:
+            time.sleep(self.random.uniform(0.5, 1.5) * self.pause)
+
     def _get(self, kind: str, url: str, **params: Any) -> httpx.Response:
+        self._think()
         start = time.perf_counter()
         answer = self.client.get(url, params=params or None)
         self.shared.time(kind, (time.perf_counter() - start) * 1000)
@@ -343,7 +353,11 @@ class Member(threading.Thread):
             self.shared.error(f"{self.login}: GET {url} {params} → HTTP {answer.status_code}")
         return answer
 
-    def _post(self, kind: str, url: str, data: dict[str, str]) -> httpx.Response:
+    def _post(
+        self, kind: str, url: str, data: dict[str, str], *, think: bool = True
+    ) -> httpx.Response:
+        if think:
+            self._think()
         start = time.perf_counter()
         answer = self.client.post(url, data=data)
         self.shared.time(kind, (time.perf_counter() - start) * 1000)
@@ -353,7 +367,7 @@ class Member(threading.Thread):
         page = self.client.get("/entrar")
         found = _CSRF.search(page.text)
         token = found.group(1) if found else ""
-        answer = self._post("entrar", "/entrar", {
+        answer = self._post("entrar", "/entrar", think=False, data={
             "login": self.login, "senha": PASSWORD.format(self.number), "csrf": token,
         })  # fmt: skip
         if answer.status_code != 303:
@@ -399,13 +413,17 @@ class Member(threading.Thread):
                 self.shared.error(f"{self.login}: página do pedido {request_id} sem formulário")
                 self.shared.release()
                 return
-            if duel and attempt == 0 and self.partner is not None:
-                # both members of the pair saw the same version: they save together
+            together = duel and attempt == 0 and self.partner is not None
+            if together:
+                # both members of the pair saw the same version: they read it, then save
+                # together
+                self._think()
                 with contextlib.suppress(threading.BrokenBarrierError):
                     self.partner.wait(timeout=120)
             data = {"criterio": criterion, "pontos": points, "motivacao": motivation,
                     "versao": version.group(1), "csrf": token.group(1)}  # fmt: skip
-            answer = self._post("decisao", f"/pedidos/{request_id}/decisao", data)
+            answer = self._post("decisao", f"/pedidos/{request_id}/decisao", data,
+                                think=not together)  # fmt: skip
             if answer.status_code == 303:
                 with self.shared.lock:
                     self.shared.saved.append(Saved(request_id, criterion, points, motivation,
@@ -554,6 +572,9 @@ def print_report(opts: argparse.Namespace, built: Built, shared: Shared, check: 
     print(f"Registro SQLite de {_thousands(len(built.requests))} pedidos ({personal} dados "
           f"pessoais), montado em {built.seconds:.1f} s; {len(built.logins)} membros "
           f"simultâneos; {os.cpu_count()} núcleos; {seconds:.1f} s de uso simulado.")  # fmt: skip
+    pause = (f"{opts.pausa:g} s de leitura em média antes de cada clique" if opts.pausa
+             else "sem pausa entre cliques (estresse)")  # fmt: skip
+    print(f"Membros: {pause}.")
     busy = max(load) > (os.cpu_count() or 1)
     print(
         f"Carga média do computador (1 min) no início e no fim: {load[0]:.1f} e {load[1]:.1f}"
@@ -600,7 +621,7 @@ def run(opts: argparse.Namespace) -> int:
             members = [
                 Member(u, login, server.base, shared,
                        pairs[u // 2] if u // 2 < len(pairs) and opts.duelos else None,
-                       max(1, len(pairs)), opts.semente)
+                       max(1, len(pairs)), opts.semente, opts.pausa)
                 for u, login in enumerate(built.logins)
             ]  # fmt: skip
             print(f"Servidor em {server.base}; {len(members)} membros usando…", flush=True)
@@ -617,7 +638,8 @@ def run(opts: argparse.Namespace) -> int:
         print_report(opts, built, shared, check, rows, seconds, load)
         if opts.json:
             payload = {
-                "pedidos": opts.pedidos, "usuarios": opts.usuarios, "decisoes_pedidas":
+                "pedidos": opts.pedidos, "usuarios": opts.usuarios, "pausa_s": opts.pausa,
+                "decisoes_pedidas":
                 opts.decisoes, "dados_pessoais": not opts.sem_dados_pessoais,
                 "nucleos": os.cpu_count(), "carga_media": load, "segundos": seconds,
                 "latencias": rows,
@@ -651,11 +673,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_false",
         help="sem pares de membros salvando o mesmo pedido ao mesmo tempo",
     )
+    parser.add_argument(
+        "--pausa",
+        type=float,
+        default=1.0,
+        help="segundos de leitura antes de cada clique, em média (0,5× a 1,5×); "
+        "0: sem pausa, cada membro clica assim que a página chega (teste de estresse)",
+    )
     parser.add_argument("--semente", type=int, default=20, help="semente do sorteio")
     parser.add_argument("--json", type=Path, help="gravar os resultados neste arquivo JSON")
     opts = parser.parse_args(argv)
-    if opts.pedidos < 8 or opts.usuarios < 1 or opts.decisoes < 1:
-        parser.error("use --pedidos ≥ 8, --usuarios ≥ 1 e --decisoes ≥ 1")
+    if opts.pedidos < 8 or opts.usuarios < 1 or opts.decisoes < 1 or not 0 <= opts.pausa <= 60:
+        parser.error("use --pedidos ≥ 8, --usuarios ≥ 1, --decisoes ≥ 1 e --pausa de 0 a 60")
     return run(opts)
 
 
