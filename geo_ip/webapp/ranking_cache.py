@@ -21,33 +21,29 @@ downloads always wait for the current state.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
-import math
 import pickle
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
-import pandas as pd
 from loky import BrokenProcessPool, ProcessPoolExecutor
 from sqlalchemy import func, make_url, select
 from sqlalchemy.orm import Session
 
 from geo_ip.errors import GeoIPError
-from geo_ip.law.budget import budget_summary
-from geo_ip.outputs.format import Labels
-from geo_ip.outputs.views import list_order
 from geo_ip.registry import live
 from geo_ip.registry.db import Registry, open_registry
 from geo_ip.registry.models import Cycle, Decision, Request, Run
 from geo_ip.registry.store import RegistryError
-from geo_ip.requests.privacy import public_view
 from geo_ip.rules.config import Rules
+from geo_ip.webapp.ranking_state import (
+    RankingEntry,
+    RankingState,
+    compute,
+    entries_of,
+    stale_notice,
+)
 
 __all__ = [
     "RankingEntry",
@@ -63,124 +59,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class RankingEntry:
-    """A request in the live ranking.
-
-    Attributes
-    ----------
-    posicao : int or None
-        Position (None: not ranked).
-    situacao : str
-        The ranking's situation, labelled.
-    pontuacao : float or None
-        Final total.
-    percentual : float or None
-        Municipal share (%).
-    custo_municipio : float or None
-        Municipal cost (R$).
-    selecionado : bool
-        Selected within the budget.
-    motivo : str
-        Why the request is in this situation.
-    classificados : int
-        Requests ranked in the cycle.
-    """
-
-    posicao: int | None
-    situacao: str
-    pontuacao: float | None
-    percentual: float | None
-    custo_municipio: float | None
-    selecionado: bool
-    motivo: str
-    classificados: int
-
-
-@dataclass(frozen=True)
-class RankingState:
-    """The live ranking of a cycle at one state of the registry.
-
-    Attributes
-    ----------
-    table : pandas.DataFrame
-        The ranked table (may hold personal data: show it only through
-        :func:`geo_ip.requests.privacy.public_view`).
-    order : numpy.ndarray
-        Positions of the table's rows in the order of the lists (ranking first, then
-        the requests apart): show them through :meth:`public_rows`.
-    run_id : int
-        The run it is based on.
-    provenance : dict
-        The run's provenance.
-    decisions : int
-        Current decisions applied.
-    eligibility_checked : bool
-        Whether eligibility was checked again.
-    summary : dict
-        :func:`geo_ip.law.budget.budget_summary`.
-    entries : Mapping of str to RankingEntry
-        Each request's place, by protocol.
-    computed_at : datetime
-        When it was computed (UTC).
-    current : bool
-        False when it is the last ranking computed and a newer state is being computed.
-    names : tuple of str
-        The applicants' names of the cycle, for the redaction of :meth:`public_rows`.
-    state : tuple
-        The state of the registry it was computed for: cycle, budget, rules' hash, run,
-        number of decisions and the highest decision id (it holds every decision up to
-        that one).
-    behind : int
-        When it is not current: decisions saved since it was computed.
-    situations : dict of str to int
-        Requests per ranking situation (code).
-    pages : dict
-        The pages of :meth:`public_rows` already redacted.
-    """
-
-    table: pd.DataFrame
-    order: np.ndarray
-    run_id: int
-    provenance: dict[str, Any]
-    decisions: int
-    eligibility_checked: bool
-    summary: dict[str, Any]
-    entries: Mapping[str, RankingEntry] = field(default_factory=dict)
-    computed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    current: bool = True
-    names: tuple[str, ...] = ()
-    state: tuple[Any, ...] = ()
-    behind: int = 0
-    situations: dict[str, int] = field(default_factory=dict)
-    pages: dict[tuple[int, int | None], pd.DataFrame] = field(
-        default_factory=dict, repr=False, compare=False
-    )
-
-    @property
-    def last_decision(self) -> int:
-        """Return the highest decision id this ranking holds (0: none)."""
-        last = self.state[-1] if self.state else None
-        return int(last) if last is not None else 0
-
-    def public_rows(self, start: int = 0, stop: int | None = None) -> pd.DataFrame:
-        """Return rows of the ordered list through ``public_view`` (no personal data).
-
-        Only the rows asked for are redacted (a page of the list, not the whole cycle),
-        with the names of every applicant of the cycle: a motivation that names an
-        applicant of another page is redacted as in the whole list. Each page is
-        redacted once per ranking (kept with it, shared by its copies).
-        """
-        found = self.pages.get((start, stop))
-        if found is None:
-            found = public_view(self.table.iloc[self.order[start:stop]], names=self.names)
-            if len(self.pages) < _PAGES_KEPT:
-                self.pages[(start, stop)] = found
-        return found.copy()
-
-
 _CACHE_SIZE = 4
-_PAGES_KEPT = 200
 _CACHE: OrderedDict[tuple[Any, ...], RankingState] = OrderedDict()
 _LATEST: dict[tuple[str, int], RankingState] = {}
 _RUNNING: set[tuple[str, int]] = set()
@@ -198,81 +77,6 @@ def _state_key(session: Session, url: str, cycle: Cycle, rules: Rules) -> tuple[
     ).one()
     run = session.scalar(select(func.max(Run.id)).where(Run.ciclo_id == cycle.id))
     return (url, cycle.id, cycle.orcamento_rs, rules.sha256, run, int(count or 0), last)
-
-
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
-
-
-class _Entries(Mapping[str, RankingEntry]):
-    """Each request's place, by protocol, built when asked (a page shows one or a few)."""
-
-    _COLUMNS = ("posicao", "situacao", "pontuacao_total", "percentual_municipio",
-                "custo_municipio_rs", "selecionado_orcamento", "motivo_situacao")  # fmt: skip
-
-    def __init__(self, table: pd.DataFrame) -> None:
-        self._columns = {
-            c: table[c].to_numpy(dtype=object) for c in self._COLUMNS if c in table.columns
-        }
-        protocols = table["protocolo"].astype(str).to_numpy(dtype=object)
-        # the last row of a protocol wins, as a dict built row by row would keep it
-        self._row = {p: i for i, p in enumerate(protocols)}
-        self._ranked = int(table["posicao"].notna().sum()) if "posicao" in table.columns else 0
-
-    def __getitem__(self, protocol: str) -> RankingEntry:
-        row = self._row[protocol]
-        value = {c: values[row] for c, values in self._columns.items()}
-        position = _number(value.get("posicao"))
-        return RankingEntry(
-            posicao=None if position is None else int(position),
-            situacao=_labels().situation(value.get("situacao")),
-            pontuacao=_number(value.get("pontuacao_total")),
-            percentual=_number(value.get("percentual_municipio")),
-            custo_municipio=_number(value.get("custo_municipio_rs")),
-            selecionado=bool(value.get("selecionado_orcamento") is True),
-            motivo=str(value.get("motivo_situacao") or ""),
-            classificados=self._ranked,
-        )
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._row)
-
-    def __len__(self) -> int:
-        return len(self._row)
-
-
-@functools.cache
-def _labels() -> Labels:
-    return Labels()
-
-
-def _compute(session: Session, cycle: Cycle, rules: Rules, key: bytes) -> RankingState:
-    ranking = live.live_ranking(session, cycle, rules=rules, key=key)
-    order = list_order(ranking.table)
-    situations = ranking.table["situacao"].iloc[order].astype(str).value_counts(sort=False)
-    return RankingState(
-        table=ranking.table,
-        order=order,
-        run_id=ranking.run.id,
-        provenance=dict(ranking.run.proveniencia),
-        decisions=len(ranking.decisions),
-        eligibility_checked=ranking.eligibility_checked,
-        summary=budget_summary(ranking.table, cycle.orcamento_rs),
-        names=_names(ranking.table),
-        situations={str(k): int(n) for k, n in situations.items()},
-    )
-
-
-def _names(table: pd.DataFrame) -> tuple[str, ...]:
-    """Return the applicants' names of the cycle (distinct, sorted), for the redaction."""
-    if "nome_solicitante" not in table.columns:
-        return ()
-    names = {str(n) for n in table["nome_solicitante"].dropna().to_numpy(dtype=object)}
-    return tuple(sorted(n for n in names if n.strip()))
 
 
 # --- the helper process --------------------------------------------------------------------------
@@ -298,7 +102,7 @@ def _in_helper(
             raise RegistryError("o ciclo não existe mais no registro")
         rules = live.rules_of(session, cycle, given)
         state = _state_key(session, url, cycle, rules)
-        return state, dataclasses.replace(_compute(session, cycle, rules, key), state=state[1:])
+        return state, dataclasses.replace(compute(session, cycle, rules, key), state=state[1:])
 
 
 _HELPER: list[ProcessPoolExecutor] = []
@@ -391,11 +195,11 @@ def _compute_once(
             # the caller's session sees what the helper cannot (not committed yet)
             remote = None
         if remote is None:
-            built = dataclasses.replace(_compute(session, cycle, rules, key), state=state[1:])
+            built = dataclasses.replace(compute(session, cycle, rules, key), state=state[1:])
         else:
             built = remote[1]
         # built here, not in the helper: a mapping of Python objects pickles slowly
-        built = dataclasses.replace(built, entries=_Entries(built.table))
+        built = dataclasses.replace(built, entries=entries_of(built.table))
     finally:
         with _DONE:
             if built is not None:
@@ -576,32 +380,6 @@ def cached_ranking(
         behind = max(0, int(state[5]) - int(latest.state[4]))
         return dataclasses.replace(latest, current=False, behind=behind)
     return _compute_once(state, session, cycle, rules, key)
-
-
-def stale_notice(state: RankingState) -> str:
-    """Return what a page says when it shows a ranking that is not current ("" if current).
-
-    Parameters
-    ----------
-    state : RankingState
-        The ranking shown.
-
-    Returns
-    -------
-    str
-        When it was computed and how many decisions it does not hold yet, in
-        Portuguese (the page only shows it when it holds those the page is about).
-    """
-    if state.current:
-        return ""
-    when = state.computed_at.astimezone(UTC).strftime("%d/%m/%Y %H:%M:%S UTC")
-    if state.behind == 1:
-        later = "1 decisão salva depois ainda está sendo incluída"
-    elif state.behind > 1:
-        later = f"{state.behind} decisões salvas depois ainda estão sendo incluídas"
-    else:
-        later = "uma alteração recente ainda está sendo incluída"
-    return f"Classificação calculada em {when}; {later} (atualize a página em instantes)."
 
 
 def warm_up(registry: Registry, rules: Rules | None, key: bytes) -> None:

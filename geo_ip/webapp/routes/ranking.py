@@ -45,6 +45,7 @@ from geo_ip.webapp.ranking_cache import (
     last_decision_by,
     stale_notice,
 )
+from geo_ip.webapp.ranking_state import number
 from geo_ip.webapp.security import registry_of, require, visible_text
 from geo_ip.webapp.templating import fmt_brl, render
 
@@ -130,16 +131,6 @@ def situation_label(code: Any) -> str:
 # --- the page ----------------------------------------------------------------------------------
 
 
-def _number(value: Any) -> float | None:
-    if value is None or value is pd.NA:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
-
-
 def _rows(session: Session, cycle: Cycle, page: pd.DataFrame) -> list[dict[str, Any]]:
     protocols = [str(p) for p in page["protocolo"]]
     found = session.execute(
@@ -151,7 +142,7 @@ def _rows(session: Session, cycle: Cycle, page: pd.DataFrame) -> list[dict[str, 
     out = []
     for record in page.to_dict("records"):
         protocol = str(record.get("protocolo") or "")
-        position = _number(record.get("posicao"))
+        position = number(record.get("posicao"))
         out.append(
             {
                 "id": ids.get(protocol),
@@ -160,11 +151,11 @@ def _rows(session: Session, cycle: Cycle, page: pd.DataFrame) -> list[dict[str, 
                 "bairro": str(record.get("bairro_encontrado") or record.get("bairro") or ""),
                 "situacao": str(record.get("situacao") or ""),
                 "situacao_rotulo": situation_label(record.get("situacao")),
-                "total": _number(record.get("pontuacao_total")),
-                "pontos": [_number(record.get(f"pont_{c}")) for c in CRITERIA],
-                "custo": _number(record.get("custo_estimado_rs")),
-                "percentual": _number(record.get("percentual_municipio")),
-                "custo_municipio": _number(record.get("custo_municipio_rs")),
+                "total": number(record.get("pontuacao_total")),
+                "pontos": [number(record.get(f"pont_{c}")) for c in CRITERIA],
+                "custo": number(record.get("custo_estimado_rs")),
+                "percentual": number(record.get("percentual_municipio")),
+                "custo_municipio": number(record.get("custo_municipio_rs")),
                 "selecionado": record.get("selecionado_orcamento") is True
                 or record.get("selecionado_orcamento") == 1,
                 "motivo": str(record.get("motivo_situacao") or ""),
