@@ -106,6 +106,8 @@ def _in_helper(
 
 
 _HELPER: list[ProcessPoolExecutor] = []
+_HELPER_TIMEOUT = 300.0
+"""Seconds to wait for the helper process before computing in the server instead."""
 _HELPER_LOCK = threading.Lock()
 
 
@@ -128,12 +130,16 @@ def _remote(
     """Compute in the helper process; None when it cannot (the caller computes here)."""
     if not _shareable(url):
         return None
+    helper = _helper()
     try:
-        return _helper().submit(_in_helper, url, cycle_id, rules, key).result()
-    except BrokenProcessPool:
-        log.warning("classificação: o processo auxiliar parou; calculando no servidor")
+        return helper.submit(_in_helper, url, cycle_id, rules, key).result(_HELPER_TIMEOUT)
+    except (BrokenProcessPool, TimeoutError) as exc:
+        log.warning("classificação: o processo auxiliar %s; calculando no servidor",
+                    "parou" if isinstance(exc, BrokenProcessPool) else "não respondeu")  # fmt: skip
         with _HELPER_LOCK:
-            _HELPER.clear()
+            if _HELPER and _HELPER[0] is helper:
+                _HELPER.clear()
+        helper.shutdown(wait=False, kill_workers=True)
         return None
     except (pickle.PicklingError, AttributeError, TypeError) as exc:  # rules not picklable
         log.warning("classificação: cálculo no servidor (%s)", type(exc).__name__)
