@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo_ip._util.parse import format_brl
 from geo_ip.cip.engine import cip_summary
 from geo_ip.errors import RulesError
 from geo_ip.pipeline import Assessment
@@ -140,8 +141,8 @@ def program_cip(
     summary["orcamento_rs"] = assessment.provenance.get("orcamento_rs")
     summary["custo_municipio_selecionado_rs"] = round(float(selected), 2)
     log.info(
-        "CIP: arrecadação anual R$ %.2f; folga anual R$ %.2f",
-        summary.get("arrecadacao_cip_anual_rs", float("nan")),
-        summary.get("folga_anual_rs", float("nan")),
+        "CIP: arrecadação anual %s; folga anual %s",
+        format_brl(summary.get("arrecadacao_cip_anual_rs", float("nan"))),
+        format_brl(summary.get("folga_anual_rs", float("nan"))),
     )
     return summary

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo_ip._util.parse import format_brl
 from geo_ip._util.version import __version__
 from geo_ip.cip.consumers import ConsumerTable, read_consumers
 from geo_ip.cip.outputs import write_cip_outputs
@@ -197,7 +198,7 @@ def compute_cip(
     reading = _reading(table.records)
     total_rs = float(frame["cip_rs"].sum())
     provenance = _provenance(rules, tariffs, table, reading, started, total_rs)
-    log.info("CIP de %s: R$ %.2f no ano", rules.municipio.nome, total_rs)
+    log.info("CIP de %s: %s no ano", rules.municipio.nome, format_brl(total_rs))
     return CipResult(
         rules=rules,
         tariffs=tariffs,

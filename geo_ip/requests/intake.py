@@ -506,9 +506,10 @@ def territory_boundary(path: TerritoryLike, codigo_ibge: int | None = None) -> s
                 same = limits[codes == str(codigo_ibge)]
                 if len(same):
                     return shapely.union_all(same.geometry.array)
-                log.info(
-                    "nenhum limite com código IBGE %s; usando os limites municipais", codigo_ibge
-                )
+                # a territory whose limits carry no code at all (a hand-made or synthetic
+                # one) has nothing to compare: only a real mismatch is worth saying
+                said = log.info if (np.asarray(codes, dtype=object) != "").any() else log.debug
+                said("nenhum limite com código IBGE %s; usando os limites municipais", codigo_ibge)
             # Municipal boundaries (admin_level 8) rather than a state or a bairro around them.
             if "admin_level" in limits.columns and (limits["admin_level"] == 8).any():
                 limits = limits[limits["admin_level"] == 8]
