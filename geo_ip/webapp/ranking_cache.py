@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import pickle
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -141,7 +140,9 @@ def _remote(
                 _HELPER.clear()
         helper.shutdown(wait=False, kill_workers=True)
         return None
-    except (pickle.PicklingError, AttributeError, TypeError) as exc:  # rules not picklable
+    except Exception as exc:
+        # (rules that do not pickle, a database busy for the helper's own connection...):
+        # the server's computation raises the real error again, if there is one
         log.warning("classificação: cálculo no servidor (%s)", type(exc).__name__)
         return None
 
