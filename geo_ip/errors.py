@@ -87,7 +87,7 @@ class RequestsFileError(InputFileError):
 
 
 class PlaceNotFoundError(OsmError):
-    """A place name given to ``--place`` was not found by the geocoder."""
+    """A place name given to ``--lugar`` was not found by the geocoder."""
 
 
 class TerritoryError(GeoIPError):

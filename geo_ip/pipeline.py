@@ -23,7 +23,7 @@ once and shared, the writers included). The stages pass tables: :func:`_locate_a
 (steps 1 and 2, with the grid network and the context prepared in a thread meanwhile),
 :func:`_evidence` (3 and 4), :func:`_apply_law` (5 to 8) and :func:`_provenance`.
 :func:`assess` returns everything in memory (:class:`Assessment`);
-:func:`geo_ip.outputs.files.write_outputs` writes the files of the ``--out`` folder.
+:func:`geo_ip.outputs.files.write_outputs` writes the files of the ``--saida`` folder.
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ def check_budget(budget: float | None) -> None:
         return
     if not math.isfinite(budget):
         raise BudgetError(
-            "orçamento inválido: informe um valor em reais (sem limite: não informe --budget)",
+            "orçamento inválido: informe um valor em reais (sem limite: não informe --orcamento)",
             field="orcamento",
         )
     if budget < 0:

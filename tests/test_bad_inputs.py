@@ -36,6 +36,7 @@ from shapely.geometry import LineString, Point
 from typer.testing import CliRunner
 
 from geo_ip.cli.app import app
+from geo_ip.outputs.tables import read_sheet
 from tests.conftest import DEMO, ROOT
 
 runner = CliRunner()
@@ -472,12 +473,12 @@ CASES: list[Case] = [
     Case("arquivo OSM vazio", "territory", lambda env: _territory(str(_text("vazio.osm", b""))),
          3, "arquivo 'vazio.osm': arquivo OSM vazio (0 bytes)"),
     Case("rede em CRS desconhecido (Shapefile sem .prj)", "territory", _shapefile_without_crs, 3,
-         "arquivo 'rede_sem_prj.shp': sistema de coordenadas desconhecido: informe --grid-crs"),
-    Case("rede CSV em UTM sem --grid-crs", "territory",
+         "arquivo 'rede_sem_prj.shp': sistema de coordenadas desconhecido: informe --rede-crs"),
+    Case("rede CSV em UTM sem --rede-crs", "territory",
          lambda env: _grid_territory(str(_text("rede_utm.csv", UTM_GRID))),
          3, "arquivo 'rede_utm.csv', linha 1, campo 'y': valor 7.465e+06 fora do intervalo de "
-            "latitude (±90°); se as coordenadas forem projetadas (UTM), informe --grid-crs"),
-    Case("--grid-crs inexistente", "territory",
+            "latitude (±90°); se as coordenadas forem projetadas (UTM), informe --rede-crs"),
+    Case("--rede-crs inexistente", "territory",
          lambda env: _grid_territory(str(_text("rede.csv", UTM_GRID)),
                                      "--grid-crs", "EPSG:99999"), 3,
          "arquivo 'rede.csv': sistema de coordenadas 'EPSG:99999' inválido"),
@@ -774,7 +775,8 @@ CASES: list[Case] = [
          "caracteres)"),
     Case("saída que é um arquivo", "assess",
          lambda env: _assess(env, out=_a_file()), 3,
-         "arquivo 'um_arquivo/.chave_lgpd': não foi possível gravar a chave LGPD"),
+         "arquivo 'um_arquivo', campo '--saida': a saída precisa ser uma pasta, e este caminho "
+         "é um arquivo existente"),
     # geo-ip cadastre -------------------------------------------------------------------------
     Case("obra de protocolo que não consta da avaliação", "cadastre",
          _cadastre("P-1,2026-11-23,,,,,", "P-9,2026-11-23,,,,,"), 0,
@@ -888,7 +890,7 @@ def _read(folder: Path, report: str) -> pd.DataFrame:
     name, _, sheet = report.partition(":")
     path = folder / name
     if sheet:
-        return pd.read_excel(path, sheet_name=sheet, dtype=str).fillna("")
+        return read_sheet(path, sheet, dtype=str).fillna("")
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 

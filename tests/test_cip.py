@@ -211,11 +211,11 @@ def test_cli_refusal_and_exit_code(tmp_path: Path) -> None:
         _app(),
         [
             "cip",
-            "--rules-cip",
+            "--cip-regras",
             "colorado",
-            "--consumers",
+            "--cip-consumidores",
             str(consumers),
-            "--out",
+            "--saida",
             str(tmp_path / "out"),
         ],
     )
@@ -498,11 +498,11 @@ def test_outputs_and_cli(tmp_path: Path) -> None:
         _app(),
         [
             "cip",
-            "--rules-cip",
+            "--cip-regras",
             "santo_antonio_do_planalto",
-            "--consumers",
+            "--cip-consumidores",
             str(consumers),
-            "--out",
+            "--saida",
             str(out),
         ],
     )

@@ -151,7 +151,7 @@ def test_bdgd_as_unzipped_folder_and_renamed_zip(tmp_path: Path, catalog: GridLa
     renamed.write_bytes(BDGD_ZIP.read_bytes())
     again = read_grid(renamed, catalog, tipo="bt")
     assert counts(again) == counts(data)
-    assert any("--grid-tipo" in aviso for aviso in again.avisos)
+    assert any("--rede-tipo" in aviso for aviso in again.avisos)
 
 
 # ------------------------------------------------------------------ tiny BDGD
@@ -321,7 +321,7 @@ def test_shapefile_without_prj(tmp_path: Path, catalog: GridLayer) -> None:
     )
     pyogrio.write_dataframe(frame, path)
     path.with_suffix(".prj").unlink()
-    with pytest.raises(GridError, match="sistema de coordenadas desconhecido: informe --grid-crs"):
+    with pytest.raises(GridError, match="sistema de coordenadas desconhecido: informe --rede-crs"):
         read_grid(path, catalog)
     data = read_grid(path, catalog, crs="EPSG:31983")
     assert counts(data) == {"poste": 2}

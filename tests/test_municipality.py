@@ -63,9 +63,9 @@ def test_other_municipality_is_refused(tmp_path: Path) -> None:
     assert info.value.exit_code == 2
     assert "o território é de Porto Alegre (IBGE 4314902)" in message
     assert f"o arquivo de regras '{EXTREMA.arquivo}' é de Extrema/MG (IBGE 3125101)" in message
-    assert "Use --rules com as regras do município" in message
+    assert "Use --regras com as regras do município" in message
     assert (
-        "geo-ip rules init --ibge 4314902 --nome 'Porto Alegre' --uf RS --out regras.toml"
+        "geo-ip rules init --ibge 4314902 --nome 'Porto Alegre' --uf RS --saida regras.toml"
         in message
     )
 
@@ -122,7 +122,7 @@ def test_boundaries_without_code_compare_names(tmp_path: Path) -> None:
     message = str(info.value)
     assert "o território é de Camanducaia (sem código IBGE)" in message
     assert (
-        "geo-ip rules init --ibge <código IBGE> --nome Camanducaia --uf <UF> --out regras.toml"
+        "geo-ip rules init --ibge <código IBGE> --nome Camanducaia --uf <UF> --saida regras.toml"
         in message
     )
 
@@ -181,5 +181,5 @@ def test_cli_assess_refuses_rules_of_another_municipality(tmp_path: Path) -> Non
     )  # fmt: skip
     assert result.exit_code == 2, result.output
     output = " ".join(result.output.split())
-    assert "campo '--rules': o território é de Porto Alegre (IBGE 4314902)" in output
+    assert "campo '--regras': o território é de Porto Alegre (IBGE 4314902)" in output
     assert "geo-ip rules init --ibge 4314902 --nome 'Porto Alegre' --uf RS" in output

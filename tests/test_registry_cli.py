@@ -40,7 +40,7 @@ def _invoke(*args: str) -> Any:
 
 def _imported(url: str, folder: Path) -> Any:
     return _invoke("registry", "import", str(folder), "--db", url, "--ciclo", "demo",
-                   "--rules", "demo")  # fmt: skip
+                   "--regras", "demo")  # fmt: skip
 
 
 def _hand_edit_event(registry: Registry, seq: int) -> None:
@@ -124,11 +124,11 @@ def test_import_refusals_exit_with_the_file_named(
     empty = tmp_path / "vazia"
     empty.mkdir()
     result = _invoke("registry", "import", str(empty), "--db", registry_url, "--ciclo", "x",
-                     "--rules", "demo")  # fmt: skip
+                     "--regras", "demo")  # fmt: skip
     assert result.exit_code == 3
     assert f"arquivo '{empty / 'ranking.csv'}'" in _flat(result.output)
     other = _invoke("registry", "import", str(demo_outputs[0].parent), "--db", registry_url,
-                    "--ciclo", "x", "--rules", "extrema")  # fmt: skip
+                    "--ciclo", "x", "--regras", "extrema")  # fmt: skip
     assert other.exit_code == 2
     assert "proveniencia.json" in other.output and "outras regras" in _flat(other.output)
 
@@ -138,7 +138,7 @@ def test_export_writes_the_current_decisions(
 ) -> None:
     assert _imported(registry_url, demo_outputs[0].parent).exit_code == 0
     out = tmp_path / "decisoes.csv"
-    result = _invoke("registry", "export", "--db", registry_url, "--out", str(out))
+    result = _invoke("registry", "export", "--db", registry_url, "--saida", str(out))
     assert result.exit_code == 0, result.output
     assert "7 decisão(ões) gravada(s)" in _flat(result.output)
     registry = open_registry(registry_url)
@@ -151,7 +151,7 @@ def test_export_writes_the_current_decisions(
                "procedimento", "latitude", "longitude"]  # fmt: skip
     assert back[columns].fillna(-1).values.tolist() == current[columns].fillna(-1).values.tolist()
     unknown = _invoke("registry", "export", "--db", registry_url, "--ciclo", "1999",
-                      "--out", str(tmp_path / "x.csv"))  # fmt: skip
+                      "--saida", str(tmp_path / "x.csv"))  # fmt: skip
     assert unknown.exit_code == 1 and "ciclo '1999' não existe no registro" in unknown.output
 
 
@@ -178,10 +178,10 @@ def test_bad_db_url_is_a_portuguese_error() -> None:
 
 def _assess(url: str, territory: Path, out: Path, key: Path, *extra: str) -> Any:
     return _invoke(
-        "assess", "--territory", str(territory), "--requests", str(DEMO / "pedidos.csv"),
-        "--out", str(out), "--occurrences", str(DEMO / "ocorrencias.csv"),
-        "--history", str(DEMO / "beneficios_anteriores.csv"), "--budget", "300000",
-        "--rules", "demo", "--data-referencia", DEMO_TODAY.isoformat(), "--chave", str(key),
+        "assess", "--territorio", str(territory), "--pedidos", str(DEMO / "pedidos.csv"),
+        "--saida", str(out), "--ocorrencias", str(DEMO / "ocorrencias.csv"),
+        "--historico", str(DEMO / "beneficios_anteriores.csv"), "--orcamento", "300000",
+        "--regras", "demo", "--data-referencia", DEMO_TODAY.isoformat(), "--chave", str(key),
         "--sem-mapas", "--sem-fichas", "--db", url, *extra,
     )  # fmt: skip
 
@@ -192,7 +192,7 @@ def test_assess_db_twice_reuses_requests_and_the_registry_decisions(
     key = tmp_path / "chave"
     key.write_text(DEMO_KEY.decode() + "\n", encoding="utf-8")
     first = _assess(registry_url, demo_territory, tmp_path / "a1", key,
-                    "--decisions", str(DEMO / "decisoes.csv"))  # fmt: skip
+                    "--decisoes", str(DEMO / "decisoes.csv"))  # fmt: skip
     assert first.exit_code == 0, first.output
     assert "ciclo 2026: avaliação nº 1, 41 pedido(s) (41 novo(s))" in _flat(first.output)
     registry = open_registry(registry_url)
@@ -206,7 +206,7 @@ def test_assess_db_twice_reuses_requests_and_the_registry_decisions(
                                 DEMO_TODAY),
             rules, actor="ana", expected_version=request.versao,
         )  # fmt: skip
-    # no --decisions: the run takes the registry's 8 current decisions
+    # no --decisoes: the run takes the registry's 8 current decisions
     second = _assess(registry_url, demo_territory, tmp_path / "a2", key)
     assert second.exit_code == 0, second.output
     assert "ciclo 2026: avaliação nº 2, 41 pedido(s) (0 novo(s))" in _flat(second.output)
@@ -244,7 +244,7 @@ def test_works_from_the_registry_make_the_same_cadastre(
     registry = open_registry(registry_url)
     exchange.record_assessment(registry, demo_assessment, cycle="2026", actor="sistema:teste")
     works = _invoke(
-        "registry", "obras", "--db", registry_url, "--arquivo", str(DEMO / "obras_executadas.csv"),
+        "registry", "obras", "--db", registry_url, "--obras", str(DEMO / "obras_executadas.csv"),
         "--data-referencia", "2026-12-01",
     )  # fmt: skip
     assert works.exit_code == 0, works.output
@@ -252,11 +252,11 @@ def test_works_from_the_registry_make_the_same_cadastre(
     assert "6 obra(s) registrada(s), 1 já registrada(s), 6 linha(s) recusada(s)" in flat
     assert "protocolo 'PED-2026-9999' não consta do ciclo '2026'" in flat
     folder = str(demo_outputs[0].parent)
-    common = ["--assessment", folder, "--rules", "demo", "--data-referencia", "2026-12-01"]
-    from_file = _invoke("cadastre", *common, "--executed", str(DEMO / "obras_executadas.csv"),
-                        "--out", str(tmp_path / "arquivo"))  # fmt: skip
+    common = ["--avaliacao", folder, "--regras", "demo", "--data-referencia", "2026-12-01"]
+    from_file = _invoke("cadastre", *common, "--obras", str(DEMO / "obras_executadas.csv"),
+                        "--saida", str(tmp_path / "arquivo"))  # fmt: skip
     assert from_file.exit_code == 0, from_file.output
-    from_db = _invoke("cadastre", *common, "--db", registry_url, "--out", str(tmp_path / "db"))
+    from_db = _invoke("cadastre", *common, "--db", registry_url, "--saida", str(tmp_path / "db"))
     assert from_db.exit_code == 0, from_db.output
     columns = ["protocolo", "latitude", "longitude", "tipo_lampada", "potencia_w"]
 
@@ -284,8 +284,8 @@ def test_works_from_the_registry_make_the_same_cadastre(
     with registry.session() as session:
         events = [e.acao for e in session.scalars(select(Event).order_by(Event.seq))]
     assert events[-2:] == ["cadastro_preparado", "cadastro_enviado"]
-    missing = _invoke("cadastre", "--assessment", folder, "--out", str(tmp_path / "x"))
-    assert missing.exit_code == 1 and "--executed (ou --db)" in missing.output
+    missing = _invoke("cadastre", "--avaliacao", folder, "--saida", str(tmp_path / "x"))
+    assert missing.exit_code == 1 and "--obras (ou --db)" in missing.output
 
 
 # --------------------------------------------------------------------------- demo registry

@@ -57,13 +57,13 @@ def tiny(tmp_path: Path) -> Path:
 
 def test_tiny_territory_ok(tiny: Path, tmp_path: Path) -> None:
     out = tmp_path / "t.gpkg"
-    code, output = _run("--osm", str(tiny), "--out", str(out), "--rules", "demo")
+    code, output = _run("--osm", str(tiny), "--saida", str(out), "--regras", "demo")
     assert code == 0, output
     assert out.is_file()
     assert "EPSG:31983" in output
     # Nothing but the final file in the folder: no temporary left behind.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.gpkg", "tiny.osm"]
-    code, output = _run("--osm", str(tiny), "--out", str(out), "--rules", "demo")
+    code, output = _run("--osm", str(tiny), "--saida", str(out), "--regras", "demo")
     assert code == 0 and "reaproveitado do cache" in output
 
 
@@ -84,7 +84,7 @@ def test_bad_osm_inputs(tmp_path: Path, content: bytes | None, name: str, fragme
     if content is not None:
         path.write_bytes(content)
     out = tmp_path / "t.gpkg"
-    code, output = _run("--osm", str(path), "--out", str(out))
+    code, output = _run("--osm", str(path), "--saida", str(out))
     assert code == 3, output
     assert "Erro:" in output and fragment in output
     assert str(path.name) in output
@@ -96,7 +96,7 @@ def test_truncated_real_pbf(tmp_path: Path) -> None:
     pbf = require(POA / "poa_osm.pbf")
     cut = tmp_path / "cortado.osm.pbf"
     cut.write_bytes(pbf.read_bytes()[:200_000])
-    code, output = _run("--osm", str(cut), "--out", str(tmp_path / "t.gpkg"))
+    code, output = _run("--osm", str(cut), "--saida", str(tmp_path / "t.gpkg"))
     assert code == 3, output
     assert "truncado" in output
     assert not (tmp_path / "t.gpkg").exists()
@@ -105,14 +105,18 @@ def test_truncated_real_pbf(tmp_path: Path) -> None:
 def test_bz2_osm_is_read(tiny: Path, tmp_path: Path) -> None:
     packed = tmp_path / "tiny.osm.bz2"
     packed.write_bytes(bz2.compress(tiny.read_bytes()))
-    code, output = _run("--osm", str(packed), "--out", str(tmp_path / "t.gpkg"), "--rules", "demo")
+    code, output = _run(
+        "--osm", str(packed), "--saida", str(tmp_path / "t.gpkg"), "--regras", "demo"
+    )
     assert code == 0, output
 
 
 def test_grid_without_geometry(tiny: Path, tmp_path: Path) -> None:
     grid = tmp_path / "rede.csv"
     grid.write_text("codigo;descricao\n1;poste\n", encoding="utf-8")
-    code, output = _run("--osm", str(tiny), "--grid", str(grid), "--out", str(tmp_path / "t.gpkg"))
+    code, output = _run(
+        "--osm", str(tiny), "--rede", str(grid), "--saida", str(tmp_path / "t.gpkg")
+    )
     assert code == 3, output
     assert "rede.csv" in output
     assert not (tmp_path / "t.gpkg").exists()
@@ -128,7 +132,7 @@ def test_grid_in_unknown_crs(tiny: Path, tmp_path: Path) -> None:
     with pytest.warns(UserWarning, match="'crs' was not provided"):
         pyogrio.write_dataframe(frame, shp, driver="ESRI Shapefile")
     assert not shp.with_suffix(".prj").exists()
-    code, output = _run("--osm", str(tiny), "--grid", str(shp), "--out", str(tmp_path / "t.gpkg"))
+    code, output = _run("--osm", str(tiny), "--rede", str(shp), "--saida", str(tmp_path / "t.gpkg"))
     assert code == 3, output
     assert "sistema de coordenadas desconhecido" in output
 
@@ -141,7 +145,14 @@ def test_dem_not_covering(tiny: Path, tmp_path: Path) -> None:
     ) as dst:  # fmt: skip
         dst.write(np.ones((10, 10), dtype="float32"), 1)
     code, output = _run(
-        "--osm", str(tiny), "--dem", str(dem), "--out", str(tmp_path / "t.gpkg"), "--rules", "demo"
+        "--osm",
+        str(tiny),
+        "--relevo",
+        str(dem),
+        "--saida",
+        str(tmp_path / "t.gpkg"),
+        "--regras",
+        "demo",
     )
     assert code == 3, output
     assert "cobre só 0% do território" in output
@@ -149,7 +160,7 @@ def test_dem_not_covering(tiny: Path, tmp_path: Path) -> None:
 
 
 def test_needs_exactly_one_osm_source(tmp_path: Path) -> None:
-    code, output = _run("--out", str(tmp_path / "t.gpkg"))
+    code, output = _run("--saida", str(tmp_path / "t.gpkg"))
     assert code == 4
     assert "informe exatamente uma fonte OSM" in output
 
@@ -158,7 +169,7 @@ def test_bad_rules_file(tiny: Path, tmp_path: Path) -> None:
     rules = tmp_path / "regras.toml"
     rules.write_text("versao = 1\n", encoding="utf-8")
     code, output = _run(
-        "--osm", str(tiny), "--rules", str(rules), "--out", str(tmp_path / "t.gpkg")
+        "--osm", str(tiny), "--regras", str(rules), "--saida", str(tmp_path / "t.gpkg")
     )
     assert code == 2
     assert "regras.toml" in output
@@ -168,7 +179,7 @@ def test_failure_while_writing_keeps_previous_file(
     tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "t.gpkg"
-    code, _ = _run("--osm", str(tiny), "--out", str(out), "--rules", "demo")
+    code, _ = _run("--osm", str(tiny), "--saida", str(out), "--regras", "demo")
     assert code == 0
     before = out.read_bytes()
 
@@ -196,7 +207,7 @@ def test_failure_while_writing_keeps_previous_file(
 @pytest.mark.web
 def test_place_not_found(tmp_path: Path) -> None:
     code, output = _run(
-        "--place", "Lugar Que Não Existe Xyzzy 12345", "--out", str(tmp_path / "t.gpkg")
+        "--lugar", "Lugar Que Não Existe Xyzzy 12345", "--saida", str(tmp_path / "t.gpkg")
     )
     assert code == 3
     assert "não encontrado" in output
@@ -205,7 +216,7 @@ def test_place_not_found(tmp_path: Path) -> None:
 def test_version_and_help_in_portuguese() -> None:
     import geo_ip
 
-    result = runner.invoke(app, ["--version"])
+    result = runner.invoke(app, ["--versao"])
     assert result.exit_code == 0
     assert result.output.strip() == f"geo_ip {geo_ip.__version__}"
     result = runner.invoke(app, ["territory", "--help"])
@@ -214,7 +225,7 @@ def test_version_and_help_in_portuguese() -> None:
 
 def test_demo_command(tmp_path: Path) -> None:
     out = tmp_path / "saida"
-    result = runner.invoke(app, ["-q", "demo", "--out", str(out)])
+    result = runner.invoke(app, ["-q", "demo", "--saida", str(out)])
     assert result.exit_code == 0, result.output
     assert "Município de Demonstração — dados fictícios" in result.output
     # the Art. 11/12 reservations and the remainder, as geo-ip assess prints them

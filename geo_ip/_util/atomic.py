@@ -337,7 +337,7 @@ def staged_dir(out_dir: Path) -> Iterator[Path]:
     if os.path.ismount(final):  # cannot be renamed: refused before any work
         message = (
             "a pasta de saída é um ponto de montagem e não pode ser substituída de uma vez; "
-            "use uma subpasta dela em --out"
+            "use uma subpasta dela em --saida"
         )
         raise InputFileError(message, path=out_dir)
     try:

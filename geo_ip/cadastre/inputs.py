@@ -154,7 +154,7 @@ def load_assessment(folder: str | Path) -> AssessmentFolder:
     Parameters
     ----------
     folder : str or Path
-        The ``--out`` folder of ``geo-ip assess``.
+        The ``--saida`` folder of ``geo-ip assess``.
 
     Returns
     -------
@@ -171,7 +171,7 @@ def load_assessment(folder: str | Path) -> AssessmentFolder:
         raise InputFileError("pasta da avaliação não encontrada (rode geo-ip assess)", path=path)
     if not gpkg.is_file():
         raise InputFileError(
-            f"a pasta da avaliação não tem {ASSESSMENT_GPKG} (rode geo-ip assess --out nela)",
+            f"a pasta da avaliação não tem {ASSESSMENT_GPKG} (rode geo-ip assess --saida nela)",
             path=path,
         )
     try:

@@ -405,7 +405,7 @@ def read_consumers(path: str | Path, *, municipio_ibge: int | None = None) -> Co
     if municipio_ibge is not None and not 1_000_000 <= municipio_ibge <= 9_999_999:
         raise InputFileError(
             f"código IBGE do município inválido ({municipio_ibge}): use os 7 dígitos",
-            field="--municipio-ibge",
+            field="--ibge",
         )
     warnings: list[str] = []
     src = _gdb_source(path)
@@ -475,7 +475,7 @@ def _check(
     if municipio_ibge is not None:
         if municipio.isna().all():
             raise InputFileError(
-                "--municipio-ibge pedido, mas o arquivo não tem coluna de município (MUN ou "
+                "--ibge pedido, mas o arquivo não tem coluna de município (MUN ou "
                 "municipio com o código IBGE)",
                 path=path,
                 field="municipio",
@@ -490,7 +490,7 @@ def _check(
         if len(distinct) > 1:
             warnings.append(
                 f"o arquivo tem unidades de {len(distinct)} municípios ({', '.join(distinct)}): "
-                "todas foram somadas; use --municipio-ibge para calcular um só."
+                "todas foram somadas; use --ibge para calcular um só."
             )
     origin = base["classe_origem"].fillna("").astype(str)
     reject(classe.eq("").to_numpy(), "classe não informada")

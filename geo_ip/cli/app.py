@@ -16,10 +16,18 @@ from geo_ip._util.version import __version__
 from geo_ip.cli.assess import assess_cmd, budget_lines, summary_table
 from geo_ip.cli.cadastre import cadastre_app
 from geo_ip.cli.cip import cip_cmd
-from geo_ip.cli.console import STATE, RulesOption, console, err_console, output_listing
+from geo_ip.cli.console import (
+    STATE,
+    RulesOption,
+    check_output_dir,
+    console,
+    err_console,
+    output_listing,
+)
 from geo_ip.cli.console import fail as _fail
 from geo_ip.cli.console import steps as _steps
 from geo_ip.cli.geocode import geocode_cmd
+from geo_ip.cli.portugues import PortugueseTyper
 from geo_ip.cli.registry import registry_app
 from geo_ip.cli.requests import requests_app
 from geo_ip.cli.rules import rules_app
@@ -34,7 +42,7 @@ if TYPE_CHECKING:
     from geo_ip.pipeline import Assessment
     from geo_ip.territory import TerritoryReport
 
-app = typer.Typer(
+app = PortugueseTyper(
     name="geo-ip",
     help=(
         "geo_ip — planejamento geoespacial de extensão de rede elétrica e iluminação "
@@ -57,12 +65,14 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Mostra mensagens detalhadas.")
+        bool, typer.Option("--detalhado", "-v", help="Mostra mensagens detalhadas.")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Mostra só avisos e erros.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--silencioso", "-q", help="Mostra só avisos e erros.")
+    ] = False,
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Mostra a versão e sai."),
+        typer.Option("--versao", callback=_version, is_eager=True, help="Mostra a versão e sai."),
     ] = False,
 ) -> None:
     """Configure logging for every command."""
@@ -77,10 +87,12 @@ def main(
 
 def _build_territory(out: Path, rules: Rules, steps: int, **inputs: Any) -> TerritoryReport:
     """Build the territory with a progress bar of ``steps`` steps (``inputs``: the sources)."""
+    from geo_ip.outputs.qgis.project import style_geopackage
     from geo_ip.territory.build import build_territory
 
     with _steps(steps) as step:
-        return build_territory(out, rules=rules, progress=step, **inputs)
+        # each layer of territorio.gpkg opens styled in QGIS (its default style)
+        return build_territory(out, rules=rules, progress=step, styler=style_geopackage, **inputs)
 
 
 def _print_territory(title: str, counts: dict[str, int], warnings: Sequence[str]) -> None:
@@ -97,7 +109,7 @@ def _print_territory(title: str, counts: dict[str, int], warnings: Sequence[str]
 
 @app.command("territory")
 def territory_cmd(
-    out: Annotated[Path, typer.Option("--out", "-o", help="GeoPackage do território a gravar.")],
+    out: Annotated[Path, typer.Option("--saida", "-o", help="GeoPackage do território a gravar.")],
     osm: Annotated[
         Path | None,
         typer.Option("--osm", help="Arquivo OpenStreetMap (.osm, .osm.bz2, .osm.gz ou .osm.pbf)."),
@@ -105,13 +117,13 @@ def territory_cmd(
     place: Annotated[
         str | None,
         typer.Option(
-            "--place", help='Lugar a baixar do OSM (online), ex.: "Extrema, Minas Gerais, Brasil".'
+            "--lugar", help='Lugar a baixar do OSM (online), ex.: "Extrema, Minas Gerais, Brasil".'
         ),
     ] = None,
     grid: Annotated[
         list[Path] | None,
         typer.Option(
-            "--grid",
+            "--rede",
             help=(
                 "Rede existente: BDGD (.gdb, .gdb.zip) ou arquivo vetorial/CSV. "
                 "Repetível, em ordem de confiança."
@@ -121,7 +133,7 @@ def territory_cmd(
     grid_tipo: Annotated[
         str | None,
         typer.Option(
-            "--grid-tipo",
+            "--rede-tipo",
             help=(
                 "Força o tipo de todos os elementos dos arquivos vetoriais "
                 "(bt, mt, poste, transformador, ponto_ip)."
@@ -131,17 +143,17 @@ def territory_cmd(
     grid_coluna_tipo: Annotated[
         str | None,
         typer.Option(
-            "--grid-coluna-tipo",
+            "--rede-coluna-tipo",
             help="Coluna dos arquivos vetoriais que diz o tipo de cada elemento.",
         ),
     ] = None,
     grid_crs: Annotated[
         str | None,
-        typer.Option("--grid-crs", help="CRS dos arquivos vetoriais sem CRS (ex.: EPSG:31983)."),
+        typer.Option("--rede-crs", help="CRS dos arquivos vetoriais sem CRS (ex.: EPSG:31983)."),
     ] = None,
     dem: Annotated[
         Path | None,
-        typer.Option("--dem", help="Modelo digital de elevação (GeoTIFF, qualquer CRS)."),
+        typer.Option("--relevo", help="Modelo digital de elevação (GeoTIFF, qualquer CRS)."),
     ] = None,
     rules: RulesOption = "extrema",
     force: Annotated[
@@ -172,13 +184,17 @@ def territory_cmd(
 @app.command("demo")
 def demo_cmd(
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Pasta de saída da demonstração.")
+        Path, typer.Option("--saida", "-o", help="Pasta de saída da demonstração.")
     ] = Path("saida-demo"),
 ) -> None:
     """Roda todas as etapas no conjunto de demonstração (município fictício)."""
     from geo_ip.territory.build import FICTIONAL_LABEL, GridSource
 
     demo = resource_dir("data") / "demo"
+    try:  # a folder that cannot be written fails now, not after the territory is built
+        check_output_dir(out)
+    except GeoIPError as exc:
+        raise _fail(exc) from exc
     console.print(f"[bold]{FICTIONAL_LABEL}[/]")
     try:
         rules_obj = load_rules("demo")
@@ -210,6 +226,11 @@ def demo_cmd(
         raise _fail(exc) from exc
     from rich.markup import escape
 
+    console.print(
+        "(as linhas recusadas acima — benefícios anteriores, decisões, obras executadas e "
+        "pontos removidos — também são erros de propósito, descritos em data/demo/LEIAME.md)",
+        highlight=False,
+    )
     console.print(summary_table(assessment, limit=10))
     budget_text = budget_lines(assessment)
     if budget_text:
@@ -222,6 +243,11 @@ def demo_cmd(
         registry_file, user_file = _demo_registry(out, assessment)
     except GeoIPError as exc:
         raise _fail(exc) from exc
+    console.print(
+        "(as decisões recusadas ao gravar o registro são as mesmas, de propósito; "
+        "veja data/demo/LEIAME.md)",
+        highlight=False,
+    )
     console.print(f"\nArquivos gerados em [bold]{out}[/]:")
     for line in output_listing(out):
         console.print(f"  {line}", highlight=False, soft_wrap=True)

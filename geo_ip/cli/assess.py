@@ -18,13 +18,14 @@ from geo_ip._util.parse import format_brl
 from geo_ip.cli.console import (
     RulesOption,
     TerritoryOption,
+    check_output_dir,
     console,
     print_written,
     reference_date,
 )
 from geo_ip.cli.console import fail as _fail
 from geo_ip.cli.console import steps as _steps
-from geo_ip.errors import GeoIPError
+from geo_ip.errors import GeoIPError, InputFileError
 from geo_ip.rules.config import load_rules
 
 if TYPE_CHECKING:
@@ -195,8 +196,8 @@ def cip_lines(cip: dict[str, object]) -> str:
     from geo_ip.outputs.tables import CIP_ROWS
 
     lines = ["CIP e orçamento:"]
-    for key, label in CIP_ROWS.items():
-        lines.append(f"  {label}: {_money(cip.get(key))}")
+    for key, label in CIP_ROWS.items():  # "(R$)" of the sheet's labels: the value says it
+        lines.append(f"  {label.replace(' (R$)', '')}: {_money(cip.get(key))}")
     lines += [f"  [yellow]Aviso:[/] {w}" for w in cip.get("avisos", [])]  # type: ignore[attr-defined]
     return "\n".join(lines)
 
@@ -207,38 +208,40 @@ def assess_cmd(
     territory: TerritoryOption,
     requests: Annotated[
         Path,
-        typer.Option("--requests", help="Planilha de pedidos (CSV, XLSX, GeoJSON, GeoPackage)."),
+        typer.Option("--pedidos", help="Planilha de pedidos (CSV, XLSX, GeoJSON, GeoPackage)."),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Pasta de saída da avaliação.")],
+    out: Annotated[Path, typer.Option("--saida", "-o", help="Pasta de saída da avaliação.")],
     occurrences: Annotated[
         Path | None,
         typer.Option(
-            "--occurrences",
+            "--ocorrencias",
             help="Ocorrências (acidentes, boletins, reclamações): pontos com data e tipo.",
         ),
     ] = None,
     decisions: Annotated[
         Path | None,
         typer.Option(
-            "--decisions",
+            "--decisoes",
             help="Decisões da Comissão: protocolo, critério, pontos, motivação (e os atos "
             "sem pontos; 'localizacao' com latitude e longitude confirma o local).",
         ),
     ] = None,
     history: Annotated[
         Path | None,
-        typer.Option("--history", help="Benefícios anteriores (Art. 5, II): protocolo, data, CPF."),
+        typer.Option(
+            "--historico", help="Benefícios anteriores (Art. 5, II): protocolo, data, CPF."
+        ),
     ] = None,
     budget: Annotated[
         float | None,
-        typer.Option("--budget", help="Orçamento disponível para a parte do Município (R$)."),
+        typer.Option("--orcamento", help="Orçamento disponível para a parte do Município (R$)."),
     ] = None,
     cnefe: Annotated[
         Path | None, typer.Option("--cnefe", help="Endereços do CNEFE 2022 do IBGE (CSV ';').")
     ] = None,
     dem: Annotated[
         Path | None,
-        typer.Option("--dem", help="Modelo de elevação (padrão: o registrado no território)."),
+        typer.Option("--relevo", help="Modelo de elevação (padrão: o registrado no território)."),
     ] = None,
     key: Annotated[
         Path | None,
@@ -289,7 +292,7 @@ def assess_cmd(
             "--db",
             help="Registro do programa (URL do banco: sqlite:///programa.sqlite ou "
             "postgresql+psycopg://usuario:senha@servidor/banco): grava a avaliação nele; "
-            "sem --decisions, a avaliação usa as decisões vigentes do registro.",
+            "sem --decisoes, a avaliação usa as decisões vigentes do registro.",
         ),
     ] = None,
     cycle: Annotated[
@@ -303,7 +306,7 @@ def assess_cmd(
 ) -> None:
     """Avalia os pedidos pelos cinco critérios do Art. 9 e monta a classificação.
 
-    Grava em --out: ranking.csv (lista pública), ranking.xlsx (planilha interna da
+    Grava em --saida: ranking.csv (lista pública), ranking.xlsx (planilha interna da
     Comissão), avaliacao.gpkg e avaliacao.qgz (QGIS), mapa.html e mapas/ (mapas web),
     fichas/ (ficha técnica de cada pedido, Art. 10), evidencias.json e proveniencia.json.
     Com --db, grava também a avaliação no registro do programa.
@@ -313,14 +316,14 @@ def assess_cmd(
     from geo_ip._util.atomic import repair_output_dir
     from geo_ip.outputs.files import write_outputs
     from geo_ip.pipeline import assess
-    from geo_ip.requests.cpf import load_key
 
     try:
         today = reference_date(reference)
         rules_obj = load_rules(rules)
+        check_output_dir(out)  # before any work; creates nothing
         registry = _registry_of(db)
         repair_output_dir(out)  # a key a killed run left swapped out is put back first
-        secret = load_key(key, create_at=out / ".chave_lgpd")
+        secret, new_key_at = _lgpd_key(key, out)
         with tempfile.TemporaryDirectory(prefix="geo_ip_decisoes_") as scratch:
             if registry is not None:
                 cycle = _cycle_name(registry, cycle, today)
@@ -342,6 +345,8 @@ def assess_cmd(
                     progress=step,
                 )
             _program_cip(result, cip_rules, cip_consumers, cip_tariffs)
+            if new_key_at is not None:  # the run went well: keep its new key
+                _keep_new_key(secret, new_key_at)
             files = write_outputs(result, out, maps=not no_maps, sheets=not no_sheets)
             recorded = None
             if registry is not None and cycle is not None:
@@ -362,6 +367,46 @@ def assess_cmd(
             highlight=False,
             soft_wrap=True,
         )
+
+
+def _lgpd_key(key: Path | None, out: Path) -> tuple[bytes, Path | None]:
+    """Return the LGPD key of the run and, for a new key, the file to keep it in.
+
+    The key comes from ``GEO_IP_CHAVE_LGPD``, ``--chave`` or ``<saida>/.chave_lgpd``
+    (:func:`geo_ip.requests.cpf.load_key`). Without any of them a new key is made in
+    memory only: it is written (:func:`_keep_new_key`) once the requests are assessed,
+    so that a failed run leaves neither a new folder nor a new key behind.
+    """
+    import os
+    import secrets
+
+    from geo_ip.requests.cpf import KEY_ENV, KEY_FILE_NAME, load_key
+
+    target = out / KEY_FILE_NAME
+    if key is not None or os.environ.get(KEY_ENV) or target.is_file():
+        return load_key(key, create_at=target), None
+    return secrets.token_hex(32).encode("ascii"), target
+
+
+def _keep_new_key(secret: bytes, target: Path) -> None:
+    """Write a new LGPD key (readable by its owner only) and say that it must be kept."""
+    import logging
+    import os
+
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secret.decode("ascii") + "\n")
+    except OSError as exc:
+        raise InputFileError(
+            f"não foi possível gravar a chave LGPD ({exc.strerror or exc})", path=target
+        ) from exc
+    logging.getLogger("geo_ip.requests.cpf").warning(
+        "chave LGPD nova gerada em '%s': guarde-a com os registros do programa (sem ela os "
+        "benefícios anteriores não são reconhecidos nas próximas análises) e não a publique",
+        target,
+    )
 
 
 def _registry_of(db: str | None) -> Registry | None:

@@ -1,7 +1,7 @@
 """``geo-ip cadastre`` and ``geo-ip cadastre audit``: the utility's lighting cadastre.
 
 Registered on the main app by :mod:`geo_ip.cli.app` as a group whose callback is the
-package command itself (``geo-ip cadastre --assessment ... --executed ... --out ...``)
+package command itself (``geo-ip cadastre --avaliacao ... --obras ... --saida ...``)
 and whose subcommand ``audit`` compares the municipality's inventory with the BDGD.
 """
 
@@ -54,23 +54,23 @@ def cadastre_cmd(
     ctx: typer.Context,
     assessment: Annotated[
         Path | None,
-        typer.Option("--assessment", help="Pasta da avaliação (saída do geo-ip assess)."),
+        typer.Option("--avaliacao", help="Pasta da avaliação (saída do geo-ip assess)."),
     ] = None,
     executed: Annotated[
         Path | None,
         typer.Option(
-            "--executed",
+            "--obras",
             help="Obras executadas (CSV, XLSX, GeoJSON, GeoPackage): protocolo, data_execucao e, "
             "se houver, os pontos as-built (latitude, longitude, tipo_lampada, potencia_w, poste).",
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Pasta de saída do pacote de cadastro.")
+        Path | None, typer.Option("--saida", "-o", help="Pasta de saída do pacote de cadastro.")
     ] = None,
     removed: Annotated[
         Path | None,
         typer.Option(
-            "--removed",
+            "--removidos",
             help="Pontos de IP removidos: id_ponto ou latitude/longitude, potencia_w.",
         ),
     ] = None,
@@ -91,7 +91,7 @@ def cadastre_cmd(
         str | None,
         typer.Option(
             "--db",
-            help="Registro do programa (URL do banco): sem --executed, as obras executadas "
+            help="Registro do programa (URL do banco): sem --obras, as obras executadas "
             "vêm do registro (geo-ip registry obras).",
         ),
     ] = None,
@@ -102,7 +102,7 @@ def cadastre_cmd(
 ) -> None:
     """Monta o pacote de cadastro de IP na distribuidora (medida 060); audit: auditoria do cadastro.
 
-    Pontos a incluir e a excluir, variação da fatura, ofício e checklist. Grava em --out:
+    Pontos a incluir e a excluir, variação da fatura, ofício e checklist. Grava em --saida:
     pontos_incluir.csv, pontos_excluir.csv, cadastro_ip.gpkg (QGIS),
     resumo_fatura.csv, conferencia_obras_executadas.csv, conferencia_pontos_removidos.csv,
     oficio.docx e oficio.pdf (Ofício da Prefeitura assumindo a IP), checklist_medida060.md
@@ -112,7 +112,7 @@ def cadastre_cmd(
         return
     from geo_ip.cadastre.package import build_cadastre, write_cadastre
 
-    given = (("--assessment", assessment), ("--executed (ou --db)", executed or db), ("--out", out))
+    given = (("--avaliacao", assessment), ("--obras (ou --db)", executed or db), ("--saida", out))
     missing = [name for name, value in given if value is None]
     if missing:
         err_console.print(ctx.get_help())
@@ -150,7 +150,7 @@ def cadastre_cmd(
 
 
 def _registry_works(db: str | None, cycle: str | None, folder: Path) -> Path:
-    """Write the registry's executed works of a cycle as the ``--executed`` file."""
+    """Write the registry's executed works of a cycle as the ``--obras`` file."""
     from geo_ip.cli.registry import open_db
     from geo_ip.registry.exchange import works_table, write_works
 
@@ -158,7 +158,7 @@ def _registry_works(db: str | None, cycle: str | None, folder: Path) -> Path:
     if not len(works):
         raise GeoIPError(
             "o registro não tem obras executadas neste ciclo: registre-as com geo-ip registry "
-            "obras, ou informe --executed",
+            "obras, ou informe --obras",
             field="--db",
         )
     return write_works(works, folder / "obras_do_registro.csv")
@@ -215,7 +215,7 @@ def audit_cmd(
     inventory: Annotated[
         Path,
         typer.Option(
-            "--inventory",
+            "--inventario",
             help="Inventário do Município: território (GeoPackage do geo-ip territory, camada "
             "pontos_ip) ou arquivo de pontos (CSV/XLSX com latitude, longitude, potencia_w; "
             "GeoJSON; GeoPackage).",
@@ -225,7 +225,7 @@ def audit_cmd(
         Path,
         typer.Option("--bdgd", help="BDGD da distribuidora (.gdb, .gdb.zip ou GeoPackage)."),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Pasta de saída da auditoria.")],
+    out: Annotated[Path, typer.Option("--saida", "-o", help="Pasta de saída da auditoria.")],
     ibge: Annotated[
         int | None,
         typer.Option(

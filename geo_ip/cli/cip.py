@@ -55,7 +55,7 @@ def cip_cmd(
     rules_cip: Annotated[
         str,
         typer.Option(
-            "--rules-cip",
+            "--cip-regras",
             help="Regras da CIP do município: nome em data/cip (ex.: santo_antonio_do_planalto) "
             "ou caminho de um TOML (que pode herdar um deles e informar a alíquota).",
         ),
@@ -63,16 +63,16 @@ def cip_cmd(
     consumers: Annotated[
         Path,
         typer.Option(
-            "--consumers",
+            "--cip-consumidores",
             help="Unidades consumidoras: CSV/XLSX (unidade, classe, mes e kwh, ou ENE_01 … "
             "ENE_12) ou a BDGD da distribuidora (.gdb.zip, .gdb, .gpkg) com a tabela UCBT_tab.",
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Pasta de saída.")],
+    out: Annotated[Path, typer.Option("--saida", "-o", help="Pasta de saída.")],
     municipio_ibge: Annotated[
         int | None,
         typer.Option(
-            "--municipio-ibge",
+            "--ibge",
             help="Código IBGE (7 dígitos): usa só as unidades desse município (coluna MUN da "
             "BDGD ou 'municipio' da planilha).",
         ),
@@ -80,7 +80,7 @@ def cip_cmd(
     tariffs: Annotated[
         str,
         typer.Option(
-            "--tarifas",
+            "--cip-tarifas",
             help="Tarifas por classe (R$/kWh): TOML com a tarifa homologada da distribuidora "
             "(Resolução Homologatória ANEEL). Padrão: tarifas_exemplo, valores ilustrativos.",
         ),
@@ -88,7 +88,7 @@ def cip_cmd(
 ) -> None:
     """Calcula a CIP por classe e mês pelas regras da lei municipal (isenções e limites).
 
-    Grava em --out: cip_anual.csv, cip_classe_mes.csv, cip_leitura.csv (todas as linhas
+    Grava em --saida: cip_anual.csv, cip_classe_mes.csv, cip_leitura.csv (todas as linhas
     do arquivo contadas por situação e motivo), cip.xlsx e cip.json (com a proveniência).
     Só totais por classe e mês: nenhuma linha por unidade consumidora (LGPD).
     """

@@ -19,12 +19,14 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from geo_ip.errors import GeoIPError
+from geo_ip.cli.portugues import PortugueseTyper
+from geo_ip.errors import GeoIPError, InputFileError
 
 __all__ = [
     "STATE",
     "RulesOption",
     "TerritoryOption",
+    "check_output_dir",
     "command_group",
     "console",
     "err_console",
@@ -43,20 +45,20 @@ console = Console()
 err_console = Console(stderr=True)
 """Progress, log messages and errors (standard error)."""
 STATE = {"quiet": False}
-"""Options of the whole command line (``--quiet``), set by :func:`geo_ip.cli.app.main`."""
+"""Options of the whole command line (``--silencioso``), set by :func:`geo_ip.cli.app.main`."""
 
 RulesOption = Annotated[
     str,
-    typer.Option("--rules", help="Regras do município (nome em data/municipios ou caminho)."),
+    typer.Option("--regras", help="Regras do município (nome em data/municipios ou caminho)."),
 ]
-"""``--rules`` of every command that reads the municipality's rules (default ``extrema``)."""
+"""``--regras`` of every command that reads the municipality's rules (default ``extrema``)."""
 TerritoryOption = Annotated[
-    Path, typer.Option("--territory", help="Território (GeoPackage do geo-ip territory).")
+    Path, typer.Option("--territorio", help="Território (GeoPackage do geo-ip territory).")
 ]
-"""``--territory`` of the commands that need the territory built by ``geo-ip territory``."""
+"""``--territorio`` of the commands that need the territory built by ``geo-ip territory``."""
 
 
-def command_group(help_text: str | None = None, *, no_args_is_help: bool = True) -> typer.Typer:
+def command_group(help_text: str | None = None, *, no_args_is_help: bool = True) -> PortugueseTyper:
     """Return a group of subcommands (``geo-ip requests``, ``rules``, ``cadastre``).
 
     Parameters
@@ -68,12 +70,12 @@ def command_group(help_text: str | None = None, *, no_args_is_help: bool = True)
 
     Returns
     -------
-    typer.Typer
+    PortugueseTyper
         Mounted by :mod:`geo_ip.cli.app` with ``app.add_typer``.
     """
     # without a help of its own, the group takes its callback's docstring (geo-ip cadastre)
     options: dict[str, Any] = {} if help_text is None else {"help": help_text}
-    return typer.Typer(
+    return PortugueseTyper(
         no_args_is_help=no_args_is_help,
         rich_markup_mode="rich",
         pretty_exceptions_enable=False,
@@ -112,6 +114,52 @@ def fail(exc: GeoIPError) -> typer.Exit:
     """Print a geo_ip error in Portuguese on standard error; return the exit to raise."""
     err_console.print(f"[bold red]Erro:[/] {exc}", highlight=False, soft_wrap=True)
     return typer.Exit(code=exc.exit_code)
+
+
+def check_output_dir(folder: Path) -> None:
+    """Check, before any work, that an output folder can be written; create nothing.
+
+    Parameters
+    ----------
+    folder : Path
+        The ``--saida`` folder: an existing folder, or a new one whose nearest existing
+        parent is a folder this user can write into.
+
+    Raises
+    ------
+    InputFileError
+        When ``folder`` is a file (e.g. ``--saida /etc/passwd``), or it or its nearest
+        existing parent cannot be written.
+    """
+    import os
+    import tempfile
+
+    if folder.exists() and not folder.is_dir():
+        raise InputFileError(
+            "a saída precisa ser uma pasta, e este caminho é um arquivo existente",
+            field="--saida",
+            path=folder,
+        )
+    target = folder.absolute()
+    while not target.exists() and target.parent != target:
+        target = target.parent
+    if not target.is_dir():
+        raise InputFileError(
+            "não é possível criar a pasta de saída: um caminho acima dela é um arquivo",
+            field="--saida",
+            path=folder,
+        )
+    try:  # a probe file, removed at once: permissions, read-only disks, /proc...
+        fd, probe = tempfile.mkstemp(prefix=".geo_ip-teste-", dir=target)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        what = "na pasta de saída" if target == folder.absolute() else f"na pasta '{target}'"
+        raise InputFileError(
+            f"não é possível gravar {what} ({exc.strerror or exc})",
+            field="--saida",
+            path=folder,
+        ) from exc
 
 
 def reference_date(text: str | None) -> date | None:
@@ -216,7 +264,7 @@ def output_listing(folder: Path) -> list[str]:
     Parameters
     ----------
     folder : Path
-        The ``--out`` folder.
+        The ``--saida`` folder.
 
     Returns
     -------

@@ -42,12 +42,14 @@ def geocode_cmd(
     pedidos: Annotated[
         Path,
         typer.Option(
-            "--input", "-i", help="Planilha de pedidos: CSV, XLSX, GeoJSON ou GeoPackage de pontos."
+            "--pedidos",
+            "-i",
+            help="Planilha de pedidos: CSV, XLSX, GeoJSON ou GeoPackage de pontos.",
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="CSV de saída (UTF-8, vírgula).")] = Path(
-        "geocodificados.csv"
-    ),
+    out: Annotated[
+        Path, typer.Option("--saida", "-o", help="CSV de saída (UTF-8, vírgula).")
+    ] = Path("geocodificados.csv"),
     cnefe: Annotated[
         Path | None,
         typer.Option(

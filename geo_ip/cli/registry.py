@@ -97,7 +97,7 @@ def open_db(url: str | None) -> Registry:
 @registry_app.command("import")
 def import_cmd(
     pasta: Annotated[
-        Path, typer.Argument(help="Pasta de uma avaliação (saída do geo-ip assess --out).")
+        Path, typer.Argument(help="Pasta de uma avaliação (saída do geo-ip assess --saida).")
     ],
     ciclo: Annotated[
         str, typer.Option("--ciclo", help="Ciclo do registro em que a avaliação entra (ex.: 2026).")
@@ -151,10 +151,10 @@ def export_cmd(
     db: DbOption = None,
     ciclo: CycleOption = None,
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Arquivo CSV de decisões a gravar.")
+        Path, typer.Option("--saida", "-o", help="Arquivo CSV de decisões a gravar.")
     ] = Path("decisoes.csv"),
 ) -> None:
-    """Grava as decisões vigentes da Comissão no formato de geo-ip assess --decisions.
+    """Grava as decisões vigentes da Comissão no formato de geo-ip assess --decisoes.
 
     CSV UTF-8 com protocolo, criterio, pontos, motivacao, membro, data, procedimento,
     latitude e longitude; datas AAAA-MM-DD e decimais com ponto.
@@ -168,7 +168,7 @@ def export_cmd(
         raise _fail(exc) from exc
     console.print(
         f"{written} decisão(ões) gravada(s) em [bold]{escape(str(out))}[/] (use com "
-        "geo-ip assess --decisions).",
+        "geo-ip assess --decisoes).",
         highlight=False,
         soft_wrap=True,
     )
@@ -245,10 +245,10 @@ def works_cmd(
     arquivo: Annotated[
         Path,
         typer.Option(
-            "--arquivo",
+            "--obras",
             help="Obras executadas (CSV, XLSX, GeoJSON, GeoPackage): protocolo, data_execucao e, "
             "se houver, os pontos as-built (latitude, longitude, tipo_lampada, potencia_w, "
-            "poste), como em geo-ip cadastre --executed.",
+            "poste), como em geo-ip cadastre --obras.",
         ),
     ],
     db: DbOption = None,

@@ -40,14 +40,14 @@ def check_cmd(
     territory: Annotated[
         Path | None,
         typer.Option(
-            "--territory",
+            "--territorio",
             help="Território (GeoPackage do geo-ip territory): confere se o ponto está "
             "no município.",
         ),
     ] = None,
     rules: RulesOption = "extrema",
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Relatório CSV a gravar (UTF-8, vírgula).")
+        Path, typer.Option("--saida", "-o", help="Relatório CSV a gravar (UTF-8, vírgula).")
     ] = Path("relatorio_pedidos.csv"),
     todas: Annotated[
         bool, typer.Option("--todas", help="Mostra também as linhas sem problema.")

@@ -29,7 +29,7 @@ def init_cmd(
     nome: Annotated[str, typer.Option("--nome", help='Nome do município (ex.: "Porto Alegre").')],
     uf: Annotated[str, typer.Option("--uf", help="Sigla do estado, em maiúsculas (ex.: RS).")],
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Arquivo de regras a gravar (.toml).")
+        Path, typer.Option("--saida", "-o", help="Arquivo de regras a gravar (.toml).")
     ] = Path("regras.toml"),
     crs: Annotated[
         str | None,
@@ -75,8 +75,8 @@ def init_cmd(
         "Antes de usar: informe em \\[lei] o número e a data da lei do município (hoje "
         "'a informar'), a distribuidora e o CNPJ em \\[cadastro], e substitua os números "
         "marcados 'a definir em decreto' pelos do decreto regulamentador.\n"
-        f"Use com: geo-ip territory ... --rules {escape(str(out))}  e  "
-        f"geo-ip assess ... --rules {escape(str(out))}",
+        f"Use com: geo-ip territory ... --regras {escape(str(out))}  e  "
+        f"geo-ip assess ... --regras {escape(str(out))}",
         highlight=False,
         soft_wrap=True,
     )

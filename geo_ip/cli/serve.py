@@ -101,7 +101,8 @@ def serve_cmd(
     host: Annotated[
         str,
         typer.Option(
-            "--host", help="Endereço onde ouvir (0.0.0.0 abre para a rede; prefira um proxy HTTPS)."
+            "--endereco",
+            help="Endereço onde ouvir (0.0.0.0 abre para a rede; prefira um proxy HTTPS).",
         ),
     ] = "127.0.0.1",
     porta: Annotated[int, typer.Option("--porta", help="Porta TCP.", min=1, max=65535)] = 8000,
@@ -116,7 +117,7 @@ def serve_cmd(
     rules: Annotated[
         str | None,
         typer.Option(
-            "--rules",
+            "--regras",
             help="Arquivo de regras do município, só quando as regras gravadas no registro "
             "herdam de outro arquivo (padrão: as regras de cada ciclo).",
         ),

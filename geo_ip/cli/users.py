@@ -35,7 +35,7 @@ DbOption = Annotated[
 
 
 def quiet_migrations() -> None:
-    """Keep Alembic's start-up messages out of the terminal (unless ``--verbose``)."""
+    """Keep Alembic's start-up messages out of the terminal (unless ``--detalhado``)."""
     if logging.getLogger("geo_ip").getEffectiveLevel() > logging.DEBUG:
         logging.getLogger("alembic").setLevel(logging.WARNING)
 
@@ -57,6 +57,8 @@ def read_password(path: Path | None) -> str:
     ------
     InputFileError
         When the file cannot be read.
+    GeoIPError
+        When the password typed twice differs.
     """
     if path is not None:
         try:
@@ -68,11 +70,11 @@ def read_password(path: Path | None) -> str:
     from_env = os.environ.get(PASSWORD_ENV)
     if from_env:
         return from_env
-    password: str = typer.prompt(
-        "Senha (não aparece ao digitar)",
-        hide_input=True,
-        confirmation_prompt="Repita a senha",
-    )
+    # asked twice here, not with typer's confirmation, whose message is in English
+    password: str = typer.prompt("Senha (não aparece ao digitar)", hide_input=True)
+    again: str = typer.prompt("Repita a senha", hide_input=True)
+    if password != again:
+        raise GeoIPError("as duas senhas digitadas são diferentes; nada foi cadastrado")
     return password
 
 

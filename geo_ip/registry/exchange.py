@@ -8,10 +8,10 @@ function                       what it does
 :func:`record_assessment`      records a run of :func:`geo_ip.pipeline.assess` (``geo-ip
                                assess --db``) with the applicants' data, the decisions the
                                run used and the benefits history it read (here)
-:func:`import_folder`          imports an existing ``geo-ip assess --out`` folder (``geo-ip
+:func:`import_folder`          imports an existing ``geo-ip assess --saida`` folder (``geo-ip
                                registry import``), without personal data
                                (:mod:`geo_ip.registry.folder_import`)
-:func:`export_decisions`       writes the current decisions in the exact ``--decisions``
+:func:`export_decisions`       writes the current decisions in the exact ``--decisoes``
                                CSV format (``geo-ip registry export``); cells by
                                :func:`decisions_frame` (here)
 :func:`works_table`            the executed works in the columns ``geo-ip cadastre`` reads
@@ -236,11 +236,11 @@ def decisions_frame(session: Session, cycle: Cycle) -> pd.DataFrame:
 
 
 def export_decisions(registry: Registry, cycle: str | None, path: str | Path) -> int:
-    """Write the current decisions of a cycle in the ``--decisions`` CSV format.
+    """Write the current decisions of a cycle in the ``--decisoes`` CSV format.
 
     UTF-8, comma-separated, columns :data:`geo_ip.registry.store.EXPORT_COLUMNS`, dates
     ``AAAA-MM-DD``, decimal points; written through :func:`geo_ip._util.safe_cells.to_csv`
-    (no cell starts a formula) and atomically. ``geo-ip assess --decisions`` reads it
+    (no cell starts a formula) and atomically. ``geo-ip assess --decisoes`` reads it
     back to the same decisions.
 
     Parameters

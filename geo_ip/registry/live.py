@@ -4,7 +4,7 @@
 adds the applicants' data back when the run recorded it, and hands the table and the
 Commission's current decisions to :func:`geo_ip.pipeline.decide`, the same function
 ``geo-ip assess`` uses. The ranking the Commission sees in the web app is therefore the
-ranking ``geo-ip assess --decisions <registry export>`` writes, to the cent.
+ranking ``geo-ip assess --decisoes <registry export>`` writes, to the cent.
 
 Two things need a new run of ``geo-ip assess --db`` and are said so on the page: a place
 confirmed by the Commission (the evidence is measured again at the new place) and
@@ -53,7 +53,7 @@ def _rules_from_text(sha256: str, name: str, text: str) -> Rules:
     if rules.sha256 != sha256:
         raise RegistryError(
             "as regras gravadas no registro dependem de outro arquivo (herda = ...): "
-            "informe o arquivo de regras com --rules"
+            "informe o arquivo de regras com --regras"
         )
     return rules
 
@@ -68,7 +68,7 @@ def rules_of(session: Session, cycle: Cycle, given: Rules | None = None) -> Rule
     cycle : Cycle
         The cycle.
     given : Rules, optional
-        Rules the user passed (``--rules``): used when their hash is the cycle's.
+        Rules the user passed (``--regras``): used when their hash is the cycle's.
 
     Returns
     -------

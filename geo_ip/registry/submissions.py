@@ -42,7 +42,7 @@ def record_submission(
     cycle : Cycle
         The cycle whose works the package covers.
     folder : str
-        Where the package was written (``--out``).
+        Where the package was written (``--saida``).
     included, excluded : int
         Points to include in and to exclude from the utility's IP cadastre.
     actor : str

@@ -3,7 +3,7 @@
 :func:`record_work` records one work (audited; the request becomes ``executado``),
 :func:`import_works` every row of an executed-works file (``geo-ip registry obras``),
 :func:`works_table` and :func:`write_works` give them back in the columns
-:data:`WORK_COLUMNS` that ``geo-ip cadastre --executed`` reads. Everything public is also
+:data:`WORK_COLUMNS` that ``geo-ip cadastre --obras`` reads. Everything public is also
 importable from :mod:`geo_ip.registry.exchange`.
 """
 
@@ -40,7 +40,7 @@ WORK_COLUMNS = (
     "protocolo", "data_execucao", "latitude", "longitude", "tipo_lampada", "potencia_w",
     "poste", "observacao",
 )  # fmt: skip
-"""Columns of the executed-works file of ``geo-ip cadastre --executed`` (``obras_executadas``)."""
+"""Columns of the executed-works file of ``geo-ip cadastre --obras`` (``obras_executadas``)."""
 
 
 # --- the works of a cycle ---------------------------------------------------------------------
@@ -212,7 +212,7 @@ def import_works(
     actor: str,
     today: date | None = None,
 ) -> WorksImport:
-    """Record the executed works of a file (the ``--executed`` file of ``geo-ip cadastre``).
+    """Record the executed works of a file (the ``--obras`` file of ``geo-ip cadastre``).
 
     Every row is checked as ``geo-ip cadastre`` checks it (protocol of the cycle, date
     not in the future, both coordinates or none, power); rows with a problem are not
@@ -280,7 +280,7 @@ def import_works(
 
 
 def write_works(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write :func:`works_table` as the CSV ``geo-ip cadastre --executed`` reads.
+    """Write :func:`works_table` as the CSV ``geo-ip cadastre --obras`` reads.
 
     Parameters
     ----------

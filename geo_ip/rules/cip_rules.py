@@ -313,7 +313,7 @@ class CipRules(Frozen):
             f"{self.municipio.nome}/{self.municipio.uf}). O geo_ip não calcula a CIP sem essa "
             "regra e não a inventa: "
             f'crie um arquivo TOML com herda = "{stem}" e a regra da lei ({example}) e passe-o '
-            "em --rules-cip",
+            "em --cip-regras",
             path=self.arquivo or None,
             field=keys[0],
         )

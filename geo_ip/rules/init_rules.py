@@ -449,13 +449,13 @@ def write_rules_template(
     """
     out = Path(out)
     if out.suffix != ".toml":
-        raise GeoIPError("o arquivo de regras deve terminar em .toml", path=out, field="--out")
+        raise GeoIPError("o arquivo de regras deve terminar em .toml", path=out, field="--saida")
     if out.exists() and not overwrite:
         raise GeoIPError(
-            "o arquivo já existe; use --forcar para substituí-lo", path=out, field="--out"
+            "o arquivo já existe; use --forcar para substituí-lo", path=out, field="--saida"
         )
     if out.is_dir():
-        raise GeoIPError("é uma pasta, não um arquivo", path=out, field="--out")
+        raise GeoIPError("é uma pasta, não um arquivo", path=out, field="--saida")
     text = render_rules_template(codigo_ibge=codigo_ibge, nome=nome, uf=uf, crs=crs, model=model)
     with atomic_path(out) as tmp:
         tmp.write_text(text, encoding="utf-8")

@@ -134,11 +134,11 @@ def read_grid(
     data = read_bdgd(source, catalog, mask=mask)
     ignored = [
         name
-        for name, value in (("--grid-tipo", tipo), ("--grid-coluna-tipo", coluna_tipo))
+        for name, value in (("--rede-tipo", tipo), ("--rede-coluna-tipo", coluna_tipo))
         if value is not None
     ]
     if crs is not None:
-        ignored.append("--grid-crs")
+        ignored.append("--rede-crs")
     if not ignored:
         return data
     aviso = f"{', '.join(ignored)} ignorado(s): a BDGD já traz o tipo e o sistema de coordenadas."

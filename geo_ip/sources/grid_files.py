@@ -150,8 +150,8 @@ def read_grid_file(
     elementos, pontos, defaulted = _typed_elements(layers, catalog, source, tipo, coluna_tipo)
     if defaulted:
         avisos.append(
-            f"O arquivo {source.name} não informa o tipo dos elementos (sem --grid-tipo, "
-            "--grid-coluna-tipo ou coluna 'tipo'): linhas foram tratadas como rede de baixa "
+            f"O arquivo {source.name} não informa o tipo dos elementos (sem --rede-tipo, "
+            "--rede-coluna-tipo ou coluna 'tipo'): linhas foram tratadas como rede de baixa "
             "tensão (bt) e pontos como postes."
         )
     if elementos.empty:
@@ -255,13 +255,13 @@ def _read_vector(
         if layer_crs is None:
             if user_crs is None:
                 raise GridError(
-                    "sistema de coordenadas desconhecido: informe --grid-crs", path=path
+                    "sistema de coordenadas desconhecido: informe --rede-crs", path=path
                 )
             layer_crs = user_crs
         elif user_crs is not None and not CRS.from_user_input(layer_crs).equals(user_crs):
             avisos.append(
                 f"A camada '{name}' de {path.name} já declara o sistema de coordenadas "
-                f"{layer_crs}; --grid-crs foi ignorado para ela."
+                f"{layer_crs}; --rede-crs foi ignorado para ela."
             )
         layers.append(_read_vector_layer(src, path, name, layer_crs, mask_for(mask, layer_crs)))
     if not layers:
@@ -343,7 +343,7 @@ def _read_csv(path: Path, user_crs: CRS | None, mask: shapely.Geometry | None) -
             if bad.size:
                 raise GridError(
                     f"valor {values[bad[0]]:g} fora do intervalo de {what} (±{limit:g}°); "
-                    "se as coordenadas forem projetadas (UTM), informe --grid-crs",
+                    "se as coordenadas forem projetadas (UTM), informe --rede-crs",
                     path=path,
                     row=int(bad[0]) + 1,
                     field=column,

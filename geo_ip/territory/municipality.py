@@ -121,7 +121,7 @@ def _init_command(found: TerritoryMunicipality) -> str:
     states = {number: uf for uf, number in UF_CODES.items()}
     uf = states.get(int(code[:2]), "<UF>") if found.codigo_ibge else "<UF>"
     name = shlex.quote(found.nome) if found.nome else "'<nome do município>'"
-    return f"geo-ip rules init --ibge {code} --nome {name} --uf {uf} --out regras.toml"
+    return f"geo-ip rules init --ibge {code} --nome {name} --uf {uf} --saida regras.toml"
 
 
 def check_municipality(territory: TerritoryLike, rules: Rules) -> None:
@@ -182,7 +182,7 @@ def check_municipality(territory: TerritoryLike, rules: Rules) -> None:
     raise RulesError(
         f"o território é de {_describe(main)}{others}, mas o arquivo de regras "
         f"'{source}' é de {ours.nome}/{ours.uf} (IBGE {ours.codigo_ibge}): a avaliação sairia "
-        "com o nome, a lei e as regras de outro município. Use --rules com as regras do "
+        "com o nome, a lei e as regras de outro município. Use --regras com as regras do "
         f"município, ou crie-as com: {_init_command(main)}",
-        field="--rules",
+        field="--regras",
     )

@@ -183,7 +183,7 @@ def create_app(
     secure_cookies : bool, default False
         The app is served over HTTPS (behind a proxy): cookies ``Secure`` and HSTS.
     rules : Rules, optional
-        The municipality's rules given with ``--rules`` (when the registry's copy inherits
+        The municipality's rules given with ``--regras`` (when the registry's copy inherits
         from another file); default: the rules recorded with each cycle.
     key : bytes, optional
         The LGPD key of the CPF hashes (:func:`geo_ip.requests.cpf.load_key`); default:

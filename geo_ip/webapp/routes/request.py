@@ -62,7 +62,7 @@ _EVENT_LABELS = {
 
 
 def _rules(request: Request, session: Session, cycle: Cycle) -> tuple[Rules | None, str]:
-    """Return the cycle's rules (``serve --rules`` when they match), or why they are missing."""
+    """Return the cycle's rules (``serve --regras`` when they match), or why they are missing."""
     try:
         return live.rules_of(session, cycle, getattr(request.app.state, "rules", None)), ""
     except GeoIPError as exc:
