@@ -325,6 +325,8 @@ def test_letter_docx_and_pdf_carry_count_and_load(small: tuple[object, Path]) ->
     assert "CNPJ 99.999.999/0001-91" in body
     assert "MUNICÍPIO DE DEMONSTRAÇÃO — DADOS FICTÍCIOS" in body
     assert "-0,020 kW" in body and "-7,12 kWh por mês" in body and "R$ -3,20 por mês" in body
+    # 7,12 kWh = 0,020 kW × 11,8667 h × 30 dias: said as hours and minutes (issue 21)
+    assert "(11 h 52 min por dia e 30 dias por mês;" in body
     assert "Demonstração (dados fictícios)/MG, 1º de dezembro de 2026." in body
     assert "PED-A-IP01" in cells and "B1" in cells and "-0,280" in cells
     pdf = " ".join(
@@ -464,9 +466,9 @@ def test_demo_end_to_end(demo_outputs: list[Path], tmp_path: Path) -> None:
     out = tmp_path / "cadastro"
     result = runner.invoke(
         root,
-        ["cadastre", "--assessment", str(assessment), "--executed",
-         str(DEMO / "obras_executadas.csv"), "--removed", str(DEMO / "pontos_removidos.csv"),
-         "--rules", "demo", "--data-referencia", "2026-12-01", "--out", str(out)],
+        ["cadastre", "--avaliacao", str(assessment), "--obras",
+         str(DEMO / "obras_executadas.csv"), "--removidos", str(DEMO / "pontos_removidos.csv"),
+         "--regras", "demo", "--data-referencia", "2026-12-01", "--saida", str(out)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "Variação da fatura de IP" in result.output
@@ -512,9 +514,9 @@ def test_demo_end_to_end(demo_outputs: list[Path], tmp_path: Path) -> None:
 def test_cli_asks_for_the_missing_options(tmp_path: Path) -> None:
     root = typer.Typer()
     root.add_typer(cadastre_app, name="cadastre")
-    result = CliRunner().invoke(root, ["cadastre", "--out", str(tmp_path)])
+    result = CliRunner().invoke(root, ["cadastre", "--saida", str(tmp_path)])
     assert result.exit_code == 1
-    assert "informe --assessment, --executed" in result.output
+    assert "informe --avaliacao, --obras" in result.output
 
 
 # --- audit -------------------------------------------------------------------------------------
@@ -614,8 +616,8 @@ def test_audit_cli_and_municipality_filter(tmp_path: Path) -> None:
     root.add_typer(cadastre_app, name="cadastre")
     result = CliRunner().invoke(
         root,
-        ["cadastre", "audit", "--inventory", str(inventory), "--bdgd", str(bdgd), "--rules",
-         "extrema", "--out", str(tmp_path / "a"), "--tarifa", "0.5"],
+        ["cadastre", "audit", "--inventario", str(inventory), "--bdgd", str(bdgd), "--regras",
+         "extrema", "--saida", str(tmp_path / "a"), "--tarifa", "0.5"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     # Extrema's IBGE code is not in this BDGD: every point is compared, with a warning

@@ -84,7 +84,7 @@ GROUPS = {
         "Rede elétrica e iluminação existentes (pontos)",
         "Rede elétrica e iluminação existentes (linhas)",
     ],
-    "Vias": ["Vias (hierarquia viária)"],
+    "Fundo (offline)": ["Vias (hierarquia viária)"],
 }
 STYLE_COLUMNS = [
     "id", "f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column",
@@ -479,7 +479,10 @@ SYSTEM_PYTHON = Path("/usr/bin/python3")
 
 _CHECK = r"""
 import json, sys
-from qgis.core import QgsApplication, QgsProject, QgsRenderContext, QgsVectorLayer
+from qgis.core import (
+    QgsApplication, QgsLayoutItemLabel, QgsLayoutItemLegend, QgsLayoutItemMap,
+    QgsLayoutItemPicture, QgsLayoutItemScaleBar, QgsProject, QgsRenderContext, QgsVectorLayer,
+)
 
 qgz, gpkg, tables = sys.argv[1], sys.argv[2], sys.argv[3:]
 app = QgsApplication([], False)
@@ -528,6 +531,34 @@ report = {"read": project.read(qgz), "crs": project.crs().authid(), "title": pro
 root = project.layerTreeRoot()
 report["groups"] = [g.name() for g in root.children()]
 report["layers"] = [describe(n.layer()) for n in root.findLayers()]
+
+
+def layout_item(item):
+    info = {"kind": type(item).__name__, "uuid": item.uuid()}
+    if isinstance(item, (QgsLayoutItemLegend, QgsLayoutItemScaleBar, QgsLayoutItemPicture)):
+        linked = item.linkedMap()
+        info["map"] = linked.uuid() if linked else None
+    if isinstance(item, QgsLayoutItemLabel):
+        info["text"] = item.text()
+    if isinstance(item, QgsLayoutItemPicture):
+        info["picture"] = item.picturePath()
+    if isinstance(item, QgsLayoutItemMap):
+        extent = item.extent()
+        info["extent"] = [extent.xMinimum(), extent.yMinimum(), extent.xMaximum(),
+                          extent.yMaximum()]
+    return info
+
+
+layouts = {}
+for layout in project.layoutManager().printLayouts():
+    page = layout.pageCollection().page(0).pageSize()
+    layouts[layout.name()] = {
+        "pages": layout.pageCollection().pageCount(),
+        "page_mm": [page.width(), page.height()],
+        "items": [layout_item(i) for i in layout.items() if hasattr(i, "uuid")
+                  and type(i).__name__ != "QgsLayoutItemPage"],
+    }
+report["layouts"] = layouts
 project.clear()
 alone = {}
 for table in tables:
@@ -598,7 +629,7 @@ def test_qgis_opens_the_project(qgis_report: dict[str, Any]) -> None:
     assert qgis_report["title"] == TITLE
     assert qgis_report["groups"] == list(GROUPS)
     layers = qgis_report["layers"]
-    assert len(layers) == len(PROJECT_LAYERS) == 9
+    assert len(layers) == len(PROJECT_LAYERS) == 10
     folder = qgis_report["folder"]
     expected = list(PROJECT_LAYERS.values())
     for layer, (renderer, count) in zip(layers, expected, strict=True):
@@ -615,6 +646,27 @@ def test_qgis_opens_the_project(qgis_report: dict[str, Any]) -> None:
     assert pedidos["labels"] is True
     assert pedidos["aliases"]["protocolo"] == "Protocolo"
     assert pedidos["styles"] == ["default", "pontuacao"]
+
+
+def test_qgis_reads_the_print_layout(qgis_report: dict[str, Any]) -> None:
+    (name,) = qgis_report["layouts"]
+    assert name == "Mapa dos pedidos (A4 paisagem)"
+    layout = qgis_report["layouts"][name]
+    assert layout["pages"] == 1
+    assert layout["page_mm"] == [297.0, 210.0]
+    kinds = sorted(item["kind"] for item in layout["items"])
+    assert kinds == [
+        "QgsLayoutItemLabel", "QgsLayoutItemLabel", "QgsLayoutItemLegend",
+        "QgsLayoutItemMap", "QgsLayoutItemPicture", "QgsLayoutItemScaleBar",
+    ]  # fmt: skip
+    (map_item,) = [i for i in layout["items"] if i["kind"] == "QgsLayoutItemMap"]
+    linked = [i for i in layout["items"] if "map" in i]
+    assert len(linked) == 3 and {i["map"] for i in linked} == {map_item["uuid"]}
+    (arrow,) = [i for i in layout["items"] if i["kind"] == "QgsLayoutItemPicture"]
+    assert arrow["picture"] == ":/images/north_arrows/layout_default_north_arrow.svg"
+    texts = [i["text"] for i in layout["items"] if i["kind"] == "QgsLayoutItemLabel"]
+    assert any(t.startswith(TITLE) for t in texts)
+    assert any("© OpenStreetMap contributors" in t for t in texts)
 
 
 def test_qgis_loads_the_default_style_from_the_geopackage(qgis_report: dict[str, Any]) -> None:

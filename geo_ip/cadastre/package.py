@@ -15,8 +15,8 @@ file                                 content
                                      type, power (W), energisation date, origin
 ``pontos_excluir.csv``               per removed point: id, coordinates, address, pole, lamp,
                                      power, removal date
-``cadastro_ip.gpkg``                 both lists as point layers (EPSG:4674) for QGIS, and the
-                                     provenance in the ``metadados`` table
+``cadastro_ip.gpkg``                 both lists as point layers (EPSG:4674) for QGIS, styled
+                                     (``layer_styles``), and the provenance in ``metadados``
 ``resumo_fatura.csv``                invoice change: points, load (kW), kWh/month, R$/month,
                                      for the inclusions, the exclusions (negative) and the net
 ``conferencia_obras_executadas.csv`` every row of the executed-works file with its status
@@ -66,6 +66,8 @@ from geo_ip.cadastre.inputs import (
 from geo_ip.cadastre.removed import check_removed
 from geo_ip.cadastre.writing import metadata_table, provenance_json, write_atomically
 from geo_ip.errors import GeoIPError
+from geo_ip.outputs.format import hours_per_day
+from geo_ip.outputs.qgis.project import style_geopackage
 from geo_ip.rules.config import Rules
 from geo_ip.rules.provenance import FICTIONAL_LABEL, OSM_ATTRIBUTION, file_record, stamp
 from geo_ip.rules.sections import CadastreRules
@@ -309,7 +311,7 @@ def _notes(
     if used and used != rules.sha256:
         out.append(
             f"as regras ({rules.versao}, sha256 {rules.sha256[:12]}) não são as da avaliação "
-            f"(sha256 {str(used)[:12]}): confira --rules"
+            f"(sha256 {str(used)[:12]}): confira --regras"
         )
     for name, report in reports.items():
         bad = int((report["situacao"] == "erro").sum())
@@ -397,7 +399,7 @@ def build_cadastre(
     Parameters
     ----------
     assessment : str or Path
-        The ``--out`` folder of ``geo-ip assess``.
+        The ``--saida`` folder of ``geo-ip assess``.
     executed : str or Path
         Executed works: ``protocolo``, ``data_execucao`` and, optionally, the as-built
         points (``latitude``, ``longitude``, ``tipo_lampada``, ``potencia_w``,
@@ -496,7 +498,7 @@ def _documents(cadastre: Cadastre) -> tuple[_oficio.Letter, _oficio.Checklist]:
         "kw_excluir": _oficio.number_br(-float(inv["exclusão"]["carga_kw"]), 3),
         "kw_saldo": _oficio.number_br(float(inv["saldo"]["carga_kw"]), 3),
         "kwh_saldo": _oficio.number_br(float(inv["saldo"]["energia_kwh_mes"]), 2),
-        "horas": _oficio.number_br(rules.iluminacao.horas_por_dia.valor, 4),
+        "horas": hours_per_day(rules.iluminacao.horas_por_dia.valor),  # "11 h 52 min"
         "dias": _oficio.number_br(cad.dias_por_mes.valor, 0),
         "fonte_horas": rules.iluminacao.horas_por_dia.fonte,
         "tarifa": _money(rate, 4),
@@ -549,6 +551,7 @@ def _write_gpkg(cadastre: Cadastre, path: Path) -> None:
         pyogrio.write_dataframe(layer, path, layer=name, driver="GPKG", geometry_type="Point")
     meta = metadata_table(cadastre.provenance)
     pyogrio.write_dataframe(meta, path, layer="metadados", driver="GPKG")
+    style_geopackage(path)  # QGIS opens each layer styled (table layer_styles)
 
 
 def write_cadastre(cadastre: Cadastre, out_dir: str | Path) -> list[Path]:

@@ -27,10 +27,14 @@ from geo_ip.sources.catalog import (
 )
 
 __all__ = [
+    "BACKGROUND_GROUP",
+    "BACKGROUND_LAYERS",
+    "EXTRA_LAYER_NAMES",
     "LAYER_NAMES",
     "LayerStyle",
     "OutputLayer",
     "SymbolClass",
+    "extra_style",
     "layer_style",
 ]
 
@@ -191,3 +195,109 @@ def layer_style(name: str, catalog: Catalog | None = None) -> LayerStyle:
         classes=layer.estilo.classes,
         campos=layer.campos,
     )
+
+
+BACKGROUND_GROUP = "Fundo (offline)"
+"""QGIS layer-tree group of the territory layers that draw the municipality without internet."""
+BACKGROUND_LAYERS = (
+    "limite", "area_urbana", "bairros_area", "equipamentos_pegada", "edificacoes", "vias",
+    "bairros",
+)  # fmt: skip
+"""Territory layers of :data:`BACKGROUND_GROUP`, bottom to top (roads by hierarchy,
+buildings, neighbourhoods, urban area and municipal boundary: a map with no tiles)."""
+
+_OSM = "OpenStreetMap — © OpenStreetMap contributors"
+_POINT_FIELDS = {
+    "id_ponto": "Ponto", "protocolo": "Protocolo", "latitude": "Latitude",
+    "longitude": "Longitude", "endereco": "Endereço", "poste": "Poste",
+    "tipo_lampada": "Tipo de lâmpada", "potencia_w": "Potência (W)", "origem": "Origem",
+    "linha_arquivo": "Linha no arquivo", "observacao": "Observação",
+    "proveniencia": "Proveniência",
+}  # fmt: skip
+_EXTRA: dict[str, tuple[str, str, Geometry, str, tuple[SymbolClass, ...], dict[str, str]]] = {
+    # name: (title, source, geometry, group, classes, aliases); the colours are the
+    # quiet greys and tints of a base map, under the catalog's layers
+    "limite": (
+        "Limite do município", _OSM, "poligono", BACKGROUND_GROUP,
+        (SymbolClass(rotulo="Limite do município", cor="#c8bdb2", largura=2.5,
+                     tracejado=True),),
+        {"nome": "Nome", "admin_level": "Nível administrativo (OSM)",
+         "codigo_ibge": "Código IBGE", "osm_id": "OSM id"},
+    ),
+    "area_urbana": (
+        "Área urbana", _OSM, "poligono", BACKGROUND_GROUP,
+        (SymbolClass(rotulo="Área urbana", cor="#e4dccb", largura=0.5),),
+        {"landuse": "Uso do solo (OSM landuse)", "osm_id": "OSM id"},
+    ),
+    "bairros_area": (
+        "Bairros (áreas)", _OSM, "poligono", BACKGROUND_GROUP,
+        (SymbolClass(rotulo="Bairro", cor="#b9a7d0", largura=1.0, tracejado=True),),
+        {"nome": "Nome", "tipo": "Tipo (OSM place)", "osm_id": "OSM id"},
+    ),
+    "equipamentos_pegada": (
+        "Equipamentos (áreas)", _OSM, "poligono", BACKGROUND_GROUP,
+        (SymbolClass(rotulo="Área de equipamento", cor="#c9b48a", largura=0.5),),
+        {"nome": "Nome", "categoria": "Categoria", "osm_id": "OSM id"},
+    ),
+    "edificacoes": (
+        "Edificações", _OSM, "ponto", BACKGROUND_GROUP,  # one point per building
+        (SymbolClass(rotulo="Edificação", cor="#a8a29a", largura=1.5),),
+        {"tipo": "Tipo", "logradouro": "Logradouro", "numero": "Número", "bairro": "Bairro",
+         "cep": "CEP", "osm_id": "OSM id"},
+    ),
+    "bairros": (
+        "Bairros e localidades", _OSM, "ponto", BACKGROUND_GROUP,
+        (SymbolClass(rotulo="Bairro ou localidade", cor="#7b5fa6", largura=2.0),),
+        {"nome": "Nome", "tipo": "Tipo (OSM place)", "osm_id": "OSM id"},
+    ),
+    "nos": (
+        "Nós da rede viária", _OSM, "ponto", "Vias",
+        (SymbolClass(rotulo="Nó (cruzamento ou fim de via)", cor="#9a9a9a", largura=1.0),),
+        {"osmid": "OSM id", "street_count": "Vias no nó", "elevacao_m": "Elevação (m)"},
+    ),
+    "pontos_incluir": (
+        "Pontos de IP a incluir no cadastro", "geo_ip (obras executadas)", "ponto",
+        "Cadastro de IP",
+        (SymbolClass(rotulo="Incluir", cor="#1a9850", largura=4.0),),
+        {**_POINT_FIELDS, "data_energizacao": "Data de energização"},
+    ),
+    "pontos_excluir": (
+        "Pontos de IP a excluir do cadastro", "geo_ip (pontos removidos)", "ponto",
+        "Cadastro de IP",
+        (SymbolClass(rotulo="Excluir", cor="#d73027", largura=4.0),),
+        {**_POINT_FIELDS, "data_remocao": "Data de remoção"},
+    ),
+}  # fmt: skip
+EXTRA_LAYER_NAMES = tuple(_EXTRA)
+"""Layers the tool writes outside the catalog (territory background, cadastre package)
+that still get a style of their own rather than the neutral grey of an unknown layer."""
+
+
+def extra_style(name: str) -> LayerStyle | None:
+    """Return the style of a layer outside the catalog, or None for an unknown one.
+
+    Parameters
+    ----------
+    name : str
+        A layer of :data:`EXTRA_LAYER_NAMES` (``edificacoes``, ``bairros``,
+        ``pontos_incluir``...).
+
+    Returns
+    -------
+    LayerStyle or None
+        A single symbol with the layer's title, source, group and aliases.
+
+    Examples
+    --------
+    >>> extra_style("edificacoes").grupo
+    'Fundo (offline)'
+    >>> extra_style("quadras") is None
+    True
+    """
+    if name not in _EXTRA:
+        return None
+    title, source, geometry, group, classes, fields = _EXTRA[name]
+    return LayerStyle(
+        camada=name, titulo=title, fonte=source, geometria=geometry, grupo=group,
+        tipo="simples", campo=None, classes=classes, campos=fields,
+    )  # fmt: skip

@@ -85,7 +85,7 @@ EXTENT_MARGIN_M = 200.0
 
 @dataclass(frozen=True)
 class GridSource:
-    """One ``--grid`` input and its reading options."""
+    """One ``--rede`` input and its reading options."""
 
     path: Path
     tipo: str | None = None
@@ -242,6 +242,7 @@ def build_territory(
     catalog: Catalog | None = None,
     force: bool = False,
     progress: Callable[[str], None] | None = None,
+    styler: Callable[[Path], object] | None = None,
 ) -> TerritoryReport:
     """Build the territory GeoPackage (or reuse it when the inputs did not change).
 
@@ -267,6 +268,10 @@ def build_territory(
         Rebuild even when the cached file matches the inputs.
     progress : callable, optional
         Called with a Portuguese description at the start of each step.
+    styler : callable, optional
+        Writes the QGIS default styles into the new GeoPackage before it is moved into
+        place (:func:`geo_ip.territory.writer.write_territory_file`); a reused file is
+        left as it is.
 
     Returns
     -------
@@ -274,7 +279,7 @@ def build_territory(
         Path, whether the cache was reused, CRS, counts per layer and warnings.
     """
     if (osm is None) == (place is None):
-        raise TerritoryError("informe exatamente uma fonte OSM: --osm ARQUIVO ou --place NOME")
+        raise TerritoryError("informe exatamente uma fonte OSM: --osm ARQUIVO ou --lugar NOME")
     catalog = catalog or load_catalog()
     _check_urban_landuse(rules, catalog)
     out = Path(out)
@@ -303,6 +308,7 @@ def build_territory(
         return _assemble(
             out, key, sources, rules=rules, catalog=catalog, osm_path=osm_path, place=place,
             grids=grids, dem_path=dem_path, sample=sample, step=step, reading=reading,
+            styler=styler,
         )  # fmt: skip
     finally:
         if reading is not None:
@@ -403,7 +409,7 @@ def _existing_grid(
     if grid.empty:
         warnings.append(
             "nenhum elemento de rede existente no território: as distâncias à rede ficarão "
-            "indefinidas até que uma rede seja informada (--grid)"
+            "indefinidas até que uma rede seja informada (--rede)"
         )
     return (
         gpd.GeoDataFrame(grid, geometry="geometry", crs=crs),
@@ -486,6 +492,7 @@ def _assemble(
     sample: int,
     step: Callable[[str], None],
     reading: RoadReading | None,
+    styler: Callable[[Path], object] | None = None,
 ) -> TerritoryReport:
     """Build the territory of :func:`build_territory` (inputs checked, cache missed)."""
     warnings: list[str] = []
@@ -534,7 +541,9 @@ def _assemble(
         betweenness=betweenness, attachment=attachment,
     )  # fmt: skip
     step("Gravando o GeoPackage")
-    write_territory_file(out, layers, metadata, rules, {ATTACHMENT_TABLE: attachment.table})
+    write_territory_file(
+        out, layers, metadata, rules, {ATTACHMENT_TABLE: attachment.table}, styler=styler
+    )
     return TerritoryReport(out, False, crs, counts, warnings)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,8 @@ def write_territory_file(
     metadata: dict[str, Any],
     rules: Rules,
     tables: dict[str, pd.DataFrame],
+    *,
+    styler: Callable[[Path], object] | None = None,
 ) -> None:
     """Write a territory GeoPackage atomically: every layer, the tables, the metadata.
 
@@ -149,6 +152,11 @@ def write_territory_file(
         Municipality rules (fictional label in the layer descriptions).
     tables : dict of str to pandas.DataFrame
         Extra tables without geometry (the grid attachment).
+    styler : callable, optional
+        Called with the finished GeoPackage, still at its temporary path, before it is
+        moved into place: the command line passes
+        :func:`geo_ip.outputs.qgis.project.style_geopackage` (the QGIS default style of
+        each layer, table ``layer_styles``), which this layer cannot import.
     """
     with atomic_path(out) as tmp:
         for name in LAYERS:
@@ -172,6 +180,8 @@ def write_territory_file(
             }
         )
         pyogrio.write_dataframe(table, tmp, layer=METADATA_TABLE, driver="GPKG")
+        if styler is not None:
+            styler(tmp)
 
 
 def metadata_head(rules: Rules, crs: str, created: datetime | None = None) -> dict[str, Any]:

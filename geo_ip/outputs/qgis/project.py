@@ -15,7 +15,15 @@ as label:
   catalog (Pedidos, Segurança, Equipamentos, Rede, Vias), the GeoPackage by a path
   relative to the project, the municipality's SIRGAS 2000 / UTM CRS, the same
   styles inside each layer (QGIS ignores ``layer_styles`` when it opens a project),
-  the OSM attribution and the provenance in the project metadata.
+  the OSM attribution and the provenance in the project metadata; the territory layers
+  that draw the municipality with no internet in the group "Fundo (offline)" (also from
+  the territory's own GeoPackage, ``background=``), and a print layout, A4 landscape,
+  ready to export (:mod:`geo_ip.outputs.qgis.layout`).
+
+:func:`style_geopackage` also styles the territory (``territorio.gpkg``, through the
+``styler`` of :func:`geo_ip.territory.build.build_territory`) and the cadastre package
+(``cadastro_ip.gpkg``): the layers outside the catalog get the styles of
+:func:`geo_ip.outputs.styles.extra_style`.
 
 The mixed layer ``rede_existente`` (lines and points in one table, geometry type
 ``GEOMETRY``) gets a rule-based style in ``layer_styles``, one rule per ``tipo``
@@ -47,7 +55,14 @@ from geo_ip.outputs.palette import load_palette
 from geo_ip.outputs.qgis.gpkg_layers import GpkgLayer, read_layers
 from geo_ip.outputs.qgis.qgs import ProjectLayer, project_document
 from geo_ip.outputs.qgis.qml import family_of, qml_document
-from geo_ip.outputs.styles import LAYER_NAMES, LayerStyle, layer_style
+from geo_ip.outputs.styles import (
+    BACKGROUND_GROUP,
+    BACKGROUND_LAYERS,
+    LAYER_NAMES,
+    LayerStyle,
+    extra_style,
+    layer_style,
+)
 from geo_ip.sources.catalog import Catalog, OutputLayer, SymbolClass, load_catalog
 
 __all__ = ["STYLE_TABLE", "qml_for", "style_geopackage", "write_project"]
@@ -131,7 +146,16 @@ def _fallback_style(layer: GpkgLayer) -> LayerStyle:
 def _style_of(layer: GpkgLayer, catalog: Catalog) -> LayerStyle:
     if layer.table in LAYER_NAMES:
         return layer_style(layer.table, catalog)
-    return _fallback_style(layer)
+    return extra_style(layer.table) or _fallback_style(layer)
+
+
+def _rank(table: str) -> int:
+    """Drawing rank of a table (higher on top): catalog layers, then the base map, then others."""
+    if table in LAYER_NAMES:
+        return LAYER_NAMES.index(table)
+    if table in BACKGROUND_LAYERS:
+        return BACKGROUND_LAYERS.index(table) - len(BACKGROUND_LAYERS)
+    return -len(BACKGROUND_LAYERS) - 1
 
 
 def _alternatives(
@@ -279,13 +303,22 @@ def style_geopackage(gpkg_path: str | Path, *, catalog: Catalog | None = None) -
     return [layer.table for layer in layers]
 
 
-def _project_layers(layers: list[GpkgLayer], catalog: Catalog) -> list[ProjectLayer]:
-    """Map layers, top of the drawing order first (the catalog's order reversed)."""
-    rank = {name: i for i, name in enumerate(LAYER_NAMES)}
-    ordered = sorted(layers, key=lambda layer: -rank.get(layer.table, -1))
+def _project_layers(
+    layers: list[tuple[GpkgLayer, str | None]], catalog: Catalog
+) -> list[ProjectLayer]:
+    """Map layers, top of the drawing order first (the catalog's order reversed).
+
+    ``layers`` pairs each table with the GeoPackage holding it (None: the project's own).
+    The territory layers that draw the municipality without internet
+    (:data:`~geo_ip.outputs.styles.BACKGROUND_LAYERS`) go to the group
+    :data:`~geo_ip.outputs.styles.BACKGROUND_GROUP`, under everything else.
+    """
+    ordered = sorted(layers, key=lambda pair: -_rank(pair[0].table))
     out: list[ProjectLayer] = []
-    for layer in ordered:
+    for layer, gpkg in ordered:
         style = _style_of(layer, catalog)
+        if layer.table in BACKGROUND_LAYERS:
+            style = style.model_copy(update={"grupo": BACKGROUND_GROUP})
         alternatives = _alternatives(layer.table, style, catalog)
         families = layer.families
         mixed = family_of(layer.geometry_type) is None
@@ -306,6 +339,7 @@ def _project_layers(layers: list[GpkgLayer], catalog: Catalog) -> list[ProjectLa
                     extent=layer.extent,
                     authid=layer.authid,
                     alternatives=alternatives,
+                    gpkg=gpkg,
                 )
             )
     return out
@@ -333,8 +367,16 @@ def write_project(
     title: str,
     provenance: Mapping[str, Any],
     catalog: Catalog | None = None,
+    background: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Write a QGIS project (``.qgz``) showing every spatial layer of a GeoPackage.
+
+    The layer tree ends with the group "Fundo (offline)": the territory layers that draw
+    the municipality with no internet (roads by hierarchy, buildings, neighbourhoods,
+    urban area, boundary), styled like the rest; the project has no online layer. The
+    project carries a print layout, A4 landscape, ready to export
+    (:mod:`geo_ip.outputs.qgis.layout`): the map of the requests, legend, scale bar,
+    north arrow, title and provenance.
 
     Parameters
     ----------
@@ -353,6 +395,10 @@ def write_project(
         project metadata; input file paths do not.
     catalog : Catalog, optional
         Layer catalog; default: the bundled one.
+    background : str or path-like (a Path, an opened Territory), optional
+        The territory GeoPackage: its base-map layers that ``gpkg_path`` lacks
+        (``edificacoes``, ``bairros``...) join the "Fundo (offline)" group, by a path
+        relative to the project file.
 
     Returns
     -------
@@ -371,7 +417,17 @@ def write_project(
         project_crs = crs if isinstance(crs, pyproj.CRS) else pyproj.CRS.from_user_input(crs)
     except pyproj.exceptions.CRSError as exc:
         raise InputFileError(f"sistema de referência desconhecido: {crs!r}", path=gpkg) from exc
-    layers = _project_layers(read_layers(gpkg), catalog or load_catalog())
+    own = read_layers(gpkg)
+    pairs: list[tuple[GpkgLayer, str | None]] = [(layer, None) for layer in own]
+    if background is not None:
+        present = {layer.table for layer in own}
+        relative = _relative(Path(background), out.parent)
+        pairs += [
+            (layer, relative)
+            for layer in read_layers(Path(background))
+            if layer.table in BACKGROUND_LAYERS and layer.table not in present
+        ]
+    layers = _project_layers(pairs, catalog or load_catalog())
     document = project_document(
         layers,
         gpkg=_relative(gpkg, out.parent),

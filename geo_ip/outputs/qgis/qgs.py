@@ -5,7 +5,8 @@ project CRS as a full ``<spatialrefsys>``, the layer tree with one group per
 catalog ``grupo``, one ``<maplayer>`` per layer carrying its whole style (QGIS does
 not read the GeoPackage's ``layer_styles`` when it opens a project), the relative
 data source, layer metadata (title, source, rights), the project metadata (title,
-abstract with the provenance, history) and the default view extent.
+abstract with the provenance, history), the default view extent and the print layout
+(:mod:`geo_ip.outputs.qgis.layout`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 import pyproj
 
+from geo_ip.outputs.qgis.layout import layouts_element
 from geo_ip.outputs.qgis.qml import (
     QGIS_VERSION,
     SymbolKind,
@@ -71,6 +73,9 @@ class ProjectLayer:
         Layer CRS.
     alternatives : tuple of (str, LayerStyle)
         Other named styles (the style manager's list).
+    gpkg : str or None
+        GeoPackage of the table, relative to the project file, when it is not the
+        project's own (a base-map layer of the territory).
     """
 
     table: str
@@ -82,6 +87,7 @@ class ProjectLayer:
     extent: tuple[float, float, float, float] | None
     authid: str
     alternatives: tuple[tuple[str, LayerStyle], ...] = ()
+    gpkg: str | None = None
 
     @property
     def layer_id(self) -> str:
@@ -102,7 +108,7 @@ class ProjectLayer:
 
     def source(self, gpkg: str) -> str:
         """Return the OGR data source, relative to the project file."""
-        uri = f"{gpkg}|layername={self.table}"
+        uri = f"{self.gpkg or gpkg}|layername={self.table}"
         if self.split and self.family:
             uri += f"|geometrytype={_URI_TYPE[self.family]}"
         return uri
@@ -444,6 +450,16 @@ def project_document(
     _properties(root, crs, attribution)
     _metadata(root, title, provenance, created)
     _view_settings(root, crs, view)
+    requests = next((layer.extent for layer in layers if layer.table == "pedidos"), None)
+    root.append(
+        layouts_element(
+            title=title,
+            provenance=provenance,
+            crs=crs,
+            srs=spatialrefsys(crs),
+            requests=requests or view,
+        )
+    )
     ET.indent(root, space=" ")
     body = ET.tostring(root, encoding="unicode")
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body + "\n"
