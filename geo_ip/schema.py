@@ -413,6 +413,7 @@ RANKING_LISTS = _declare(
         "logradouro": "street of the request: logradouro_via, else logradouro_encontrado",
         "motivos": "motivo_situacao then the problems, ' | '-joined (public: articles only)",
         "hipossuficiencia_comprovacao": "Portuguese label of hipossuficiencia (internal)",
+        "alertas": "flags to check (implausible declaration, place, proof, road), '; '-joined",
     }
 )
 """Columns the ranking's views derive from the assessment table."""
@@ -425,7 +426,7 @@ STAMP = _declare(
 """Last column of every CSV (``geo_ip.rules.provenance.stamp``)."""
 
 RANKING_PUBLIC = _same(
-    "protocolo", "posicao", "situacao", "pontuacao_total",
+    "protocolo", "posicao", "situacao", "pontuacao_total", "alertas",
     *criteria_columns("pont_"), *criteria_columns("sugerido_"),
     "residencias", "moradores_estimados", "hierarquia_via", "logradouro",
     "distancia_rede_m", "distancia_rede_reta_m", "metodo_distancia", "postes_novos",
@@ -438,7 +439,8 @@ RANKING_PUBLIC = _same(
     "longitude",
 )  # fmt: skip
 """Columns of ``ranking.csv``, in order (then :data:`STAMP`); the first ones are those of
-issue 4. Hardship appears only as its public condition (``condicao_hipossuficiencia``),
+issue 4, with ``alertas`` beside the total (issue 21: the flags are not buried).
+Hardship appears only as its public condition (``condicao_hipossuficiencia``),
 never how it was proven. The place's uncertainty and the ranges over the candidate
 stretch are public (they describe the works, not the applicant)."""
 

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from geo_ip.cli.app import app
 from geo_ip.outputs.files import public_ranking, write_outputs
+from geo_ip.outputs.tables import read_sheet
 from geo_ip.pipeline import Assessment, assess
 from geo_ip.requests.redaction import scan_for_personal_data
 from geo_ip.rules.config import load_rules
@@ -239,12 +240,13 @@ def test_same_inputs_same_results(demo: Assessment, demo_territory: Path) -> Non
 def test_outputs_and_their_contents(written: Path, demo: Assessment) -> None:
     names = sorted(p.name for p in written.iterdir())
     assert names == [
-        "assets", "avaliacao.gpkg", "avaliacao.qgz", "evidencias.json", "fichas", "mapa.html",
-        "mapas", "proveniencia.json", "ranking.csv", "ranking.xlsx",
+        "assets", "avaliacao.gpkg", "avaliacao.qgz", "evidencias.json", "fichas", "fundo",
+        "mapa.html", "mapas", "proveniencia.json", "ranking.csv", "ranking.xlsx",
+        "ranking_planilha.csv",
     ]  # fmt: skip
     ranking = pd.read_csv(written / "ranking.csv", dtype=str, keep_default_na=False)
-    assert list(ranking.columns[:9]) == [
-        "protocolo", "posicao", "situacao", "pontuacao_total", "pont_beneficiarios",
+    assert list(ranking.columns[:10]) == [
+        "protocolo", "posicao", "situacao", "pontuacao_total", "alertas", "pont_beneficiarios",
         "pont_seguranca", "pont_trafego", "pont_custo_beneficio", "pont_viabilidade",
     ]  # fmt: skip
     assert (
@@ -344,7 +346,7 @@ def test_no_personal_data_in_the_outputs(written: Path) -> None:
         assert found == [], (name, found)
         for income in ("1.850,00", "980,50"):
             assert income not in text, (name, income)
-    internal = pd.read_excel(written / "ranking.xlsx", sheet_name="Classificação", dtype=str)
+    internal = read_sheet(written / "ranking.xlsx", "Classificação", dtype=str)
     masked = internal["cpf_solicitante"].dropna()
     assert masked.str.fullmatch(r"\*\*\*\.\d{3}\.\d{3}-\*\*|").all()
     assert internal["cpf_hash"].dropna().str.fullmatch(r"h:[0-9a-f]{16}|").all()
@@ -363,9 +365,9 @@ def test_assess_cli(demo_territory: Path, tmp_path: Path) -> None:
     out = tmp_path / "av"
     result = runner.invoke(
         app,
-        ["-q", "assess", "--territory", str(demo_territory), "--requests",
-         str(DEMO / "pedidos.csv"), "--rules", "demo", "--out", str(out), "--budget", "50000",
-         "--occurrences", str(DEMO / "ocorrencias.csv")],
+        ["-q", "assess", "--territorio", str(demo_territory), "--pedidos",
+         str(DEMO / "pedidos.csv"), "--regras", "demo", "--saida", str(out), "--orcamento", "50000",
+         "--ocorrencias", str(DEMO / "ocorrencias.csv")],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "Classificação (41 pedido(s)" in result.output
@@ -373,8 +375,8 @@ def test_assess_cli(demo_territory: Path, tmp_path: Path) -> None:
     assert (out / ".chave_lgpd").is_file()  # the key is kept with the internal files
     code = runner.invoke(
         app,
-        ["assess", "--territory", str(demo_territory), "--requests", str(DEMO / "pedidos.csv"),
-         "--rules", "demo", "--out", str(tmp_path / "x"), "--budget", "-5"],
+        ["assess", "--territorio", str(demo_territory), "--pedidos", str(DEMO / "pedidos.csv"),
+         "--regras", "demo", "--saida", str(tmp_path / "x"), "--orcamento", "-5"],
     )  # fmt: skip
     assert code.exit_code != 0
     assert "orçamento negativo" in code.output
@@ -385,8 +387,8 @@ def test_assess_cli_bad_occurrences_file(demo_territory: Path, tmp_path: Path) -
     empty.write_bytes(b"")
     result = runner.invoke(
         app,
-        ["assess", "--territory", str(demo_territory), "--requests", str(DEMO / "pedidos.csv"),
-         "--rules", "demo", "--out", str(tmp_path / "x"), "--occurrences", str(empty)],
+        ["assess", "--territorio", str(demo_territory), "--pedidos", str(DEMO / "pedidos.csv"),
+         "--regras", "demo", "--saida", str(tmp_path / "x"), "--ocorrencias", str(empty)],
     )  # fmt: skip
     assert result.exit_code == 3
     assert re.search(r"arquivo '.*ocorrencias\.csv'", result.output)
@@ -520,8 +522,8 @@ def test_territory_without_grid_nor_lighting_layers(demo_territory: Path, tmp_pa
 
 def test_reference_date_option(demo_territory: Path, tmp_path: Path) -> None:
     out = tmp_path / "av"
-    base = ["-q", "assess", "--territory", str(demo_territory), "--requests",
-            str(DEMO / "pedidos.csv"), "--rules", "demo", "--out", str(out)]  # fmt: skip
+    base = ["-q", "assess", "--territorio", str(demo_territory), "--pedidos",
+            str(DEMO / "pedidos.csv"), "--regras", "demo", "--saida", str(out)]  # fmt: skip
     result = runner.invoke(app, [*base, "--data-referencia", "2026-11-20"])
     assert result.exit_code == 0, result.output
     provenance = json.loads((out / "proveniencia.json").read_text(encoding="utf-8"))
@@ -557,8 +559,8 @@ def test_cip_next_to_the_budget(demo: Assessment) -> None:
 def test_cip_options_go_together(demo_territory: Path, tmp_path: Path) -> None:
     result = runner.invoke(
         app,
-        ["assess", "--territory", str(demo_territory), "--requests", str(DEMO / "pedidos.csv"),
-         "--rules", "demo", "--out", str(tmp_path / "x"), "--cip-regras", "municipio_demo",
+        ["assess", "--territorio", str(demo_territory), "--pedidos", str(DEMO / "pedidos.csv"),
+         "--regras", "demo", "--saida", str(tmp_path / "x"), "--cip-regras", "municipio_demo",
          "--sem-mapas", "--sem-fichas"],
     )  # fmt: skip
     assert result.exit_code != 0

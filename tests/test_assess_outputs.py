@@ -16,7 +16,7 @@ import pytest
 from rich.console import Console
 
 from geo_ip.cli.assess import budget_lines, summary_table
-from geo_ip.outputs.tables import evidence_records, write_csv, write_xlsx
+from geo_ip.outputs.tables import evidence_records, read_sheet, read_workbook, write_csv, write_xlsx
 from geo_ip.outputs.views import public_ranking
 from geo_ip.requests.redaction import scan_for_personal_data
 from tests.small_assessment import MISSING_PROOF, NAMES, PROCEDURE, small_assessment
@@ -36,7 +36,8 @@ def csv_rows(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
 def workbook(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
     path = tmp_path_factory.mktemp("ranking") / "ranking.xlsx"
     write_xlsx(small_assessment(), path)
-    return pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
+    # the header in labels since issue 21: read back as the columns' codes
+    return read_workbook(path, dtype=str, keep_default_na=False)
 
 
 def test_lists_keep_the_order_of_the_situations() -> None:
@@ -210,7 +211,7 @@ def test_terminal_without_a_budget_and_with_a_work_that_does_not_fit() -> None:
 def test_budget_sheet_names_a_work_that_does_not_fit(tmp_path: Path) -> None:
     path = tmp_path / "ranking.xlsx"
     write_xlsx(small_assessment(4_000.0), path)
-    budget = pd.read_excel(path, sheet_name="Orçamento", dtype=str, keep_default_na=False)
+    budget = read_sheet(path, "Orçamento", dtype=str, keep_default_na=False)
     reservations = budget[budget["item"].str.startswith("Reserva ")]
     assert reservations["observacao"].tolist() == [
         "reservado",

@@ -202,7 +202,7 @@ def test_ranking_xlsx_keeps_hostile_protocols_as_text(hostile: Path) -> None:
     for name in ("Classificação", "Critérios", "Evidências"):
         sheet = book[name]
         header = [c.value for c in next(sheet.iter_rows(max_row=1))]
-        column = header.index("protocolo")
+        column = header.index("Protocolo")
         cells = [row[column] for row in sheet.iter_rows(min_row=2)]
         assert sorted(c.value for c in cells) == sorted(ATTACKS[:3]), name
         assert {c.data_type for c in cells} == {"s"}, name

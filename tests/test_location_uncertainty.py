@@ -275,8 +275,9 @@ def test_outputs_show_the_range_and_the_stretch(pending: Assessment, tmp_path: P
     assert record["localizacao"]["posicoes_avaliadas"] == 10
     assert record["localizacao"]["comprimento_trecho_candidato_m"] == 1000.0
     budget = pd.read_excel(tmp_path / "ranking.xlsx", sheet_name="Orçamento", dtype=object)
-    row = budget[budget["item"] == "Pedidos pendentes de confirmação do local"]
-    assert row["valor"].tolist() == [2]
+    assert budget.columns.tolist() == ["Item", "Valor", "Observação"]
+    row = budget[budget["Item"] == "Pedidos pendentes de confirmação do local"]
+    assert row["Valor"].tolist() == [2]
     assert public_ranking(pending)["situacao"].tolist() == ranking["situacao"].tolist()
     assert "Pendentes de confirmação do local: 2 pedido(s)" in budget_lines(pending)
     assert SITUATION_LABELS["pendente_localizacao"] == "pendente de confirmação do local"

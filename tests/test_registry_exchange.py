@@ -361,7 +361,7 @@ def test_import_refuses_what_is_not_an_assessment_folder(
         exchange.import_folder(
             registry, folder, cycle="x", actor=ACTOR, rules=load_rules("extrema")
         )
-    assert "--rules" in str(refused.value)
+    assert "--regras" in str(refused.value)
     with registry.session() as session:
         assert session.scalar(select(func.count()).select_from(Run)) == 0
         assert session.scalar(select(func.count()).select_from(Event)) == 0

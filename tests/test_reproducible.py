@@ -113,11 +113,16 @@ def test_both_runs_wrote_the_same_files(runs: tuple[Path, Path]) -> None:
 def test_csv_files_are_identical_byte_for_byte(runs: tuple[Path, Path]) -> None:
     first, second = runs
     names = _files(first, ".csv")
-    assert len(names) == 9  # ranking, the five of the cadastre, the three of the CIP
+    # the ranking for scripts and for people, the five of the cadastre, the three of the CIP
+    assert len(names) == 10
     for name in names:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
     ranking = pd.read_csv(first / "avaliacao" / "ranking.csv", dtype=str)
     assert len(ranking) == 41 and ranking["posicao"].notna().sum() > 20
+    people = pd.read_csv(
+        first / "avaliacao" / "ranking_planilha.csv", dtype=str, sep=";", encoding="utf-8-sig"
+    )
+    assert len(people) == 41 and people["Posição"].notna().sum() > 20
 
 
 def _without_run_time(value: Any) -> Any:
@@ -176,7 +181,8 @@ def test_workbooks_hold_the_same_cells(runs: tuple[Path, Path]) -> None:
         assert list(a) == list(b), name
         for sheet in a:
             left, right = a[sheet], b[sheet]
-            if "chave" in left.columns:  # the provenance sheet: one row per key
-                left = left[~left["chave"].isin(RUN_TIME)].reset_index(drop=True)
-                right = right[~right["chave"].isin(RUN_TIME)].reset_index(drop=True)
+            key = "Chave" if "Chave" in left.columns else "chave"  # labels in ranking.xlsx
+            if key in left.columns:  # the provenance sheet: one row per key
+                left = left[~left[key].isin(RUN_TIME)].reset_index(drop=True)
+                right = right[~right[key].isin(RUN_TIME)].reset_index(drop=True)
             pd.testing.assert_frame_equal(left, right, obj=f"{name}:{sheet}")

@@ -75,18 +75,18 @@ def test_public_columns_keep_the_header_of_ranking_csv(ranking_header: list[str]
     assert ranking_header == [*schema.RANKING_PUBLIC, *schema.STAMP]
     assert list(PUBLIC_COLUMNS) == list(schema.RANKING_PUBLIC)
     # hand-checked against the header written before the schema module existed
-    assert len(ranking_header) == 50
-    assert ranking_header[:5] == [
-        "protocolo", "posicao", "situacao", "pontuacao_total", "pont_beneficiarios",
+    assert len(ranking_header) == 51
+    assert ranking_header[:6] == [
+        "protocolo", "posicao", "situacao", "pontuacao_total", "alertas", "pont_beneficiarios",
     ]  # fmt: skip
-    assert ranking_header[9] == "sugerido_beneficiarios"
-    assert ranking_header[13] == "sugerido_viabilidade"
-    assert ranking_header[14:19] == [
+    assert ranking_header[10] == "sugerido_beneficiarios"
+    assert ranking_header[14] == "sugerido_viabilidade"
+    assert ranking_header[15:20] == [
         "residencias", "moradores_estimados", "hierarquia_via", "logradouro", "distancia_rede_m",
     ]  # fmt: skip
-    assert ranking_header[28] == "motivos"
-    assert ranking_header[32:35] == ["linha", "data_protocolo", "tipo"]
-    assert ranking_header[36] == "incerteza_m"
+    assert ranking_header[29] == "motivos"
+    assert ranking_header[33:36] == ["linha", "data_protocolo", "tipo"]
+    assert ranking_header[37] == "incerteza_m"
     assert ranking_header[-4:] == ["bairro", "latitude", "longitude", "proveniencia"]
 
 
@@ -102,7 +102,7 @@ def test_internal_list_is_the_public_one_then_the_internal_columns(demo_assessme
     assert list(INTERNAL_COLUMNS) == [*schema.RANKING_PUBLIC, *schema.RANKING_INTERNAL_EXTRA]
     internal = list(internal_ranking(demo_assessment).columns)
     assert internal == [c for c in (*schema.RANKING_INTERNAL, *schema.STAMP) if c in internal]
-    assert internal[49:52] == ["elegivel", "motivos_inelegibilidade", "avisos_elegibilidade"]
+    assert internal[50:53] == ["elegivel", "motivos_inelegibilidade", "avisos_elegibilidade"]
     assert internal[-3:] == ["cpf_solicitante", "cpf_hash", "proveniencia"]
 
 

@@ -446,8 +446,9 @@ def test_ranking_workbook_and_technical_sheet(registry: Registry) -> None:
     assert workbook.sheetnames[:2] == ["Classificação", "Orçamento"]
     sheet = workbook["Classificação"]
     header = [c.value for c in sheet[1]]
+    assert header[3:5] == ["Pontuação total", "Alertas"]
     protocols = [
-        row[header.index("protocolo")] for row in sheet.iter_rows(min_row=2, values_only=True)
+        row[header.index("Protocolo")] for row in sheet.iter_rows(min_row=2, values_only=True)
     ]
     # PED-1: 80 - 12 + 15 = 83, still the only one ranked; then the Art. 12 (PED-4) and
     # Art. 11 (PED-5) works, pending place (PED-2), pending proof by points (PED-8, PED-3)

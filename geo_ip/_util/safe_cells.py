@@ -32,12 +32,23 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["FORMULA_START", "XLSX_OPTIONS", "neutralise", "neutralise_frame", "to_csv"]
+__all__ = [
+    "BR_CSV",
+    "FORMULA_START",
+    "XLSX_OPTIONS",
+    "neutralise",
+    "neutralise_frame",
+    "to_csv",
+    "to_csv_br",
+]
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a cell as a formula (OWASP)."""
 XLSX_OPTIONS: dict[str, Any] = {"strings_to_formulas": False, "strings_to_urls": False}
 """xlsxwriter ``Workbook`` options: strings are written as text, never formulas or links."""
+BR_CSV: dict[str, Any] = {"sep": ";", "decimal": ",", "encoding": "utf-8-sig"}
+"""How the CSVs people open are written (:func:`to_csv_br`): what a Brazilian Excel or
+LibreOffice reads on a double click (``;`` between cells, decimal comma, UTF-8 with BOM)."""
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)")
 
 
@@ -131,4 +142,48 @@ def to_csv(frame: pd.DataFrame, path: str | Path | None = None) -> str | None:
     if path is None:
         return safe.to_csv(index=False)
     safe.to_csv(path, index=False, encoding="utf-8")
+    return None
+
+
+def _comma_decimals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Write the floats of text columns with a decimal comma, as pandas does for float ones."""
+    out: pd.DataFrame | None = None
+    for position in range(frame.shape[1]):
+        values = frame.iloc[:, position]
+        if not pd.api.types.is_object_dtype(values.dtype):
+            continue
+        floats = values.map(lambda v: isinstance(v, float)).astype(bool)
+        if not floats.any():
+            continue
+        if out is None:
+            out = frame.copy()
+        text = values[floats].map(lambda v: "" if v != v else repr(v).replace(".", ","))
+        out.isetitem(position, values.where(~floats, text).to_numpy())
+    return frame if out is None else out
+
+
+def to_csv_br(frame: pd.DataFrame, path: str | Path | None = None) -> str | None:
+    """Write a table as the CSV a Brazilian spreadsheet opens: ``;``, decimal comma, BOM.
+
+    Text cells are neutralised as in :func:`to_csv`; numbers keep every digit and no
+    thousands separator (``147354,46``, ``-22,906017``), so that Excel and LibreOffice in
+    Portuguese read them as numbers; cells holding ``;`` are quoted. The file starts with
+    the UTF-8 byte order mark, which tells Excel the encoding (accents intact).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        What to write (its header as it is: give it the labels people read).
+    path : str or Path, optional
+        File to write; None returns the text instead (without the byte order mark).
+
+    Returns
+    -------
+    str or None
+        The CSV text when ``path`` is None.
+    """
+    safe = _comma_decimals(neutralise_frame(frame))
+    if path is None:
+        return safe.to_csv(index=False, sep=BR_CSV["sep"], decimal=BR_CSV["decimal"])
+    safe.to_csv(path, index=False, **BR_CSV)
     return None

@@ -30,7 +30,14 @@ from geo_ip.rules.config import Rules
 from geo_ip.rules.params import LEVEL_CODES, LevelCode
 from geo_ip.rules.scoring_rules import SafetyScoring, StepTable
 
-__all__ = ["beneficiaries", "cost_benefit", "safety", "traffic", "viability"]
+__all__ = [
+    "beneficiaries",
+    "cost_benefit",
+    "implausible_declaration",
+    "safety",
+    "traffic",
+    "viability",
+]
 
 _HIERARCHY_TEXT = {
     "principal": "via principal",
@@ -84,6 +91,49 @@ def _steps(table: StepTable, values: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # Criterion I — beneficiaries (Art. 9 §3)
 # ---------------------------------------------------------------------------
+def implausible_declaration(
+    declared: np.ndarray,
+    buildings: np.ndarray,
+    rules: Rules,
+    residents: np.ndarray | None = None,
+) -> np.ndarray:
+    """Tell, per request, whether its declared households or residents need checking.
+
+    A declaration is implausible when it declares more residences than
+    ``validacao.residencias_por_edificacao_maxima`` per building mapped near the served
+    stretch (at least one building mapped), or more residents per declared residence
+    than ``validacao.moradores_por_residencia_maximo``: the motivation of criterion I
+    then says "confira a declaração". Unknown figures (NaN) never flag.
+
+    Parameters
+    ----------
+    declared : numpy.ndarray
+        Residences declared in each request (``residencias_declaradas``), NaN if blank.
+    buildings : numpy.ndarray
+        Buildings mapped near the served stretch (``edificacoes_trecho``), NaN if unknown.
+    rules : Rules
+        The municipality's rules (their ``validacao`` limits).
+    residents : numpy.ndarray, optional
+        Residents declared (``moradores_declarados``), NaN if blank.
+
+    Returns
+    -------
+    numpy.ndarray
+        One boolean per request.
+    """
+    declared = np.asarray(declared, dtype=float)
+    buildings = np.asarray(buildings, dtype=float)
+    limits = rules.validacao
+    with np.errstate(invalid="ignore", divide="ignore"):
+        flagged = (buildings > 0) & (
+            declared > buildings * limits.residencias_por_edificacao_maxima.valor
+        )
+        if residents is not None:
+            per_home = np.asarray(residents, dtype=float) / np.where(declared > 0, declared, np.nan)
+            flagged |= per_home > limits.moradores_por_residencia_maximo.valor
+    return np.asarray(flagged, dtype=bool)
+
+
 def _residence_texts(
     ev: Evidence, residences: np.ndarray, awarded: np.ndarray, rules: Rules
 ) -> list[str]:
@@ -93,6 +143,7 @@ def _residence_texts(
     per_building = rules.validacao.residencias_por_edificacao_maxima.valor
     radius_b = format_number(rules.avaliacao.raio_edificacoes_m.valor)
     src = rules.pontuacao.beneficiarios.residencias.fonte_descricao
+    implausible = implausible_declaration(declared, counted, rules)
     texts = []
     for i in range(ev.n):
         if math.isnan(residences[i]):
@@ -105,7 +156,7 @@ def _residence_texts(
         else:
             seen = count(counted[i], *BUILDINGS) if counted[i] > 0 else "nenhuma edificação"
             origin = f"declaradas no pedido; {seen} a menos de {radius_b} m do trecho atendido"
-            if counted[i] > 0 and declared[i] > counted[i] * per_building:
+            if implausible[i]:
                 origin += (
                     f" — mais de {format_number(per_building)} por edificação mapeada: "
                     "confira a declaração"

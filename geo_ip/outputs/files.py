@@ -1,29 +1,34 @@
-"""Files of ``geo-ip assess --out DIR``.
+"""Files of ``geo-ip assess --saida DIR``.
 
-=====================  ==========  ================================================
-file                   audience    content
-=====================  ==========  ================================================
-``ranking.csv``        public      one row per request: position, situation, scores,
-                                   evidence figures, cost and share; no personal data
-``ranking.xlsx``       internal    the commission's workbook: the same list plus
-                                   eligibility and how hardship was proven (CPF masked,
-                                   keyed hash), the acts of Art. 11 and 12, the budget
-                                   (reservations, ranked selection, balance), criteria
-                                   with motivations and decisions, evidence, rules,
-                                   provenance
-``avaliacao.gpkg``     public      ``pedidos`` (points), ``extensoes`` (paths with
-                                   materials and cost), ``postes_propostos``,
-                                   ``trechos_candidatos`` (where a request located
-                                   without its number may be; when there is one), and
-                                   the territory layers used; table
-                                   ``metadados``; default QGIS styles in
-                                   ``layer_styles``
-``avaliacao.qgz``      public      QGIS project over the GeoPackage (relative paths,
-                                   groups, project CRS, the same symbology)
-``evidencias.json``    public      per protocol, every piece of evidence with its ids
-                                   and distances (the audit trail of the motivations)
-``proveniencia.json``  public      tool, rules hash, inputs with hashes, time of run
-=====================  ==========  ================================================
+==========================  ==========  ================================================
+file                        audience    content
+==========================  ==========  ================================================
+``ranking.csv``             public      one row per request: position, situation, flags
+                                        (``alertas``), scores, evidence figures, cost and
+                                        share; no personal data. For scripts: UTF-8, ``,``,
+                                        decimal point, the columns' codes
+``ranking_planilha.csv``    public      the same list for people: what a Brazilian Excel or
+                                        LibreOffice opens (UTF-8 with BOM, ``;``, decimal
+                                        comma, Portuguese column labels)
+``ranking.xlsx``            internal    the commission's workbook: the same list plus
+                                        eligibility and how hardship was proven (CPF masked,
+                                        keyed hash), the acts of Art. 11 and 12, the budget
+                                        (reservations, ranked selection, balance), criteria
+                                        with motivations and decisions, evidence, rules,
+                                        provenance; Portuguese column labels
+``avaliacao.gpkg``          public      ``pedidos`` (points), ``extensoes`` (paths with
+                                        materials and cost), ``postes_propostos``,
+                                        ``trechos_candidatos`` (where a request located
+                                        without its number may be; when there is one), and
+                                        the territory layers used; table
+                                        ``metadados``; default QGIS styles in
+                                        ``layer_styles``
+``avaliacao.qgz``           public      QGIS project over the GeoPackage (relative paths,
+                                        groups, project CRS, the same symbology)
+``evidencias.json``         public      per protocol, every piece of evidence with its ids
+                                        and distances (the audit trail of the motivations)
+``proveniencia.json``       public      tool, rules hash, inputs with hashes, time of run
+==========================  ==========  ================================================
 
 Public files go through :func:`geo_ip.requests.privacy.public_view`, internal ones through
 :func:`geo_ip.requests.privacy.internal_view` (LGPD).
@@ -54,6 +59,7 @@ from geo_ip.outputs.sheets.sheets import write_sheets
 from geo_ip.outputs.tables import (
     provenance_rows,
     write_csv,
+    write_csv_br,
     write_evidence,
     write_json,
     write_xlsx,
@@ -175,8 +181,9 @@ def write_outputs(
     Returns
     -------
     list of Path
-        The files written: ``ranking.csv`` first, then the workbook, the GeoPackage,
-        the project, the JSON files, the maps and the sheets.
+        The files written: ``ranking.csv`` first, then the workbook,
+        ``ranking_planilha.csv``, the GeoPackage, the project, the JSON files, the maps
+        and the sheets.
 
     Raises
     ------
@@ -209,6 +216,8 @@ def _write_all(
     files = {
         "ranking.csv": lambda p: write_csv(public, p),
         "ranking.xlsx": lambda p: write_xlsx(assessment, p),
+        # after the workbook: its place in the list when a helper writes the workbook
+        "ranking_planilha.csv": lambda p: write_csv_br(public, p),
         "avaliacao.gpkg": lambda p: _write_gpkg(assessment, p, public),
         # after the GeoPackage: the project reads its layers and extents
         "avaliacao.qgz": lambda p: write_project(

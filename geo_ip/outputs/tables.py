@@ -1,14 +1,19 @@
-"""The tables of ``geo-ip assess --out DIR``: ``ranking.csv``, ``ranking.xlsx`` and the JSON files.
+"""The tables of ``geo-ip assess --saida DIR``: ``ranking.csv``, ``ranking.xlsx``, JSON files.
 
 :func:`geo_ip.outputs.files.write_outputs` calls these writers, each writing one file
 atomically:
 
 - :func:`write_csv`: ``ranking.csv`` (public), the list of
-  :func:`geo_ip.outputs.views.public_ranking`;
+  :func:`geo_ip.outputs.views.public_ranking` for scripts and other programs: UTF-8
+  without BOM, ``,`` between cells, decimal point, the columns' codes as header;
+- :func:`write_csv_br`: ``ranking_planilha.csv`` (public), the same list for people,
+  the way a Brazilian Excel or LibreOffice opens it on a double click: UTF-8 with BOM,
+  ``;`` between cells, decimal comma (``147354,46``, no thousands separator), the
+  columns' Portuguese labels (:func:`column_labels`) as header;
 - :func:`write_xlsx`: ``ranking.xlsx`` (internal), the commission's workbook: the
   internal list, the budget walk, the criteria with motivations and decisions, the
   evidence, what was not used from the optional inputs, the CIP figures, the rules and
-  the provenance, one sheet each;
+  the provenance, one sheet each, headed by the columns' Portuguese labels;
 - :func:`write_evidence`: ``evidencias.json`` (public), per protocol the evidence behind
   each motivation (:func:`evidence_records`);
 - :func:`write_json`: ``proveniencia.json`` and ``cip_programa.json``.
@@ -31,8 +36,9 @@ import pandas as pd
 import shapely
 
 from geo_ip._util.atomic import atomic_path
-from geo_ip._util.safe_cells import XLSX_OPTIONS, to_csv
+from geo_ip._util.safe_cells import XLSX_OPTIONS, to_csv, to_csv_br
 from geo_ip.outputs.palette import load_palette
+from geo_ip.outputs.styles import layer_style
 from geo_ip.outputs.views import RESERVED_GROUPS, applicant_names
 from geo_ip.outputs.views import export_table as _export
 from geo_ip.outputs.views import internal_ranking as _internal
@@ -47,10 +53,16 @@ __all__ = [
     "CIP_ROWS",
     "EVIDENCE_CHUNK_ROWS",
     "budget_of",
+    "column_codes",
+    "column_labels",
     "evidence_records",
     "json_default",
+    "people_view",
     "provenance_rows",
+    "read_sheet",
+    "read_workbook",
     "write_csv",
+    "write_csv_br",
     "write_evidence",
     "write_json",
     "write_xlsx",
@@ -75,8 +87,239 @@ _EVIDENCE_SHEET = (
 )  # fmt: skip
 
 
+_LABELLED_LAYERS = (
+    "pedidos", "trechos_candidatos", "extensoes", "postes_propostos", "pontos_ip", "ocorrencias",
+)  # fmt: skip
+"""Output layers whose field aliases (``layers/*.toml``, ``[campos]``) label the tables' columns,
+the first one naming a column winning."""
+
+_CRITERION_NUMBER = {
+    "beneficiarios": "I", "seguranca": "II", "trafego": "III", "custo_beneficio": "IV",
+    "viabilidade": "V",
+}  # fmt: skip
+
+_MORE_LABELS = {
+    "alertas": "Alertas",
+    "elegivel": "Elegível",
+    "motivos_inelegibilidade": "Motivos da inelegibilidade",
+    "avisos_elegibilidade": "Avisos sobre a elegibilidade",
+    "cadunico": "Inscrito no CadÚnico",
+    "hipossuficiencia": "Hipossuficiência: como foi comprovada",
+    "hipossuficiencia_comprovacao": "Comprovação da hipossuficiência",
+    "decisao_hipossuficiencia": "Decisão sobre a hipossuficiência",
+    "pendencia_hipossuficiencia": "Comprovação que falta",
+    "pedido_estrategico": "Pedido estratégico (Art. 11)",
+    "motivo_art12": "Sinais de via rural de alto fluxo (Art. 12 §1)",
+    "sinais_art12": "Tipos de sinais (Art. 12 §1)",
+    "ordem_ato": "Ordem do ato (Arts. 11 e 12)",
+    "decisao_art11": "Decisão do Art. 11",
+    "decisao_art12": "Decisão do Art. 12",
+    "procedimento_art12": "Procedimento administrativo (Art. 12 §2)",
+    "posicoes_avaliadas": "Posições avaliadas",
+    "decisao_localizacao": "Confirmação do local",
+    "cpf_solicitante": "CPF (mascarado)",
+    "cpf_hash": "CPF (código protegido)",
+    "confianca": "Confiança da localização",
+    "logradouro_via": "Via mais próxima",
+    "distancia_via_m": "Distância até a via (m)",
+    "fora_da_malha": "Longe das vias",
+    "residencias_declaradas": "Residências declaradas",
+    "edificacoes_trecho": "Edificações no trecho",
+    "residencias_consideradas": "Residências consideradas",
+    "fonte_beneficiarios": "Origem dos beneficiários",
+    "equipamentos_proximos": "Equipamentos próximos",
+    "equipamentos_nomes": "Nomes dos equipamentos",
+    "travessias": "Travessias",
+    "paradas_onibus": "Paradas de ônibus",
+    "paradas_onibus_via": "Paradas de ônibus na via",
+    "escolas": "Escolas",
+    "creches": "Creches",
+    "unidades_saude": "Unidades de saúde",
+    "pracas": "Praças",
+    "usuarios_vulneraveis": "Usuários vulneráveis",
+    "vulneraveis_nomes": "Nomes dos locais de usuários vulneráveis",
+    "geradores_noturnos": "Geradores de fluxo noturno",
+    "ocorrencias": "Ocorrências",
+    "ocorrencias_tipos": "Ocorrências por tipo",
+    "distancia_ip_m": "Distância à iluminação existente (m)",
+    "intermediacao": "Intermediação da via",
+    "intermediacao_percentil": "Percentil de intermediação da via",
+    "via_de_passagem": "Via de passagem",
+    "declividade_media_pct": "Declividade média (%)",
+    "declividade_max_pct": "Declividade máxima (%)",
+    "superficie_via": "Pavimento da via",
+    "via_sem_pavimento": "Via sem pavimento",
+    "via_rural": "Via rural",
+    "item": "Item",
+    "valor": "Valor",
+    "observacao": "Observação",
+    "parametro": "Parâmetro",
+    "unidade": "Unidade",
+    "chave": "Chave",
+    "arquivo_de": "Arquivo",
+    "motivo": "Motivo",
+    "criterio": "Critério",
+    "pontos": "Pontos",
+    "motivacao": "Motivação",
+    "membro": "Membro da Comissão",
+    "procedimento": "Procedimento",
+    **{f"nivel_{c}": f"{n} nível" for c, n in _CRITERION_NUMBER.items()},
+    **{f"motivacao_{c}": f"{n} motivação" for c, n in _CRITERION_NUMBER.items()},
+    **{f"decisao_{c}": f"{n} decisão da Comissão" for c, n in _CRITERION_NUMBER.items()},
+}
+"""Labels of the columns no output layer has (the internal list's, the evidence's, the
+workbook's other sheets'); a column of a layer takes the layer's alias, never one of these."""
+
+
+def column_labels() -> dict[str, str]:
+    """Return the Portuguese label of every column a table people read may have.
+
+    The aliases of the output layers (``layers/*.toml``, ``[campos]``: the same words
+    QGIS and the web maps show), then the labels of the columns no layer has. A column
+    absent from both is shown as its code with spaces (:func:`_label`).
+
+    Returns
+    -------
+    dict of str to str
+        Column code → label.
+    """
+    labels: dict[str, str] = {}
+    for name in _LABELLED_LAYERS:
+        for code, label in layer_style(name).campos.items():
+            labels.setdefault(code, label)
+    for code, label in _MORE_LABELS.items():
+        labels.setdefault(code, label)
+    return labels
+
+
+def _label(column: str, labels: dict[str, str]) -> str:
+    text = str(column)
+    return labels.get(text) or text.replace("_", " ").strip().capitalize()
+
+
+def column_codes(labels: list[str] | pd.Index) -> list[str]:
+    """Return the column codes of a header written with :func:`column_labels` (either kind).
+
+    Parameters
+    ----------
+    labels : list of str or pandas.Index
+        A header of ``ranking.xlsx`` or ``ranking_planilha.csv`` (labels), or of a file
+        written before the labels (codes: kept as they are).
+
+    Returns
+    -------
+    list of str
+        The code of each label, or the text itself when it is no label.
+    """
+    codes = {label: code for code, label in reversed(column_labels().items())}
+    return [codes.get(str(text), str(text)) for text in labels]
+
+
+def read_sheet(path: str | Path, sheet: str | int = 0, **options: Any) -> pd.DataFrame:
+    """Read a sheet of ``ranking.xlsx`` with the columns' codes as header (for scripts).
+
+    Parameters
+    ----------
+    path : str or Path
+        The workbook (its header in labels, or in codes as written before issue 21).
+    sheet : str or int, default 0
+        The sheet's name or position.
+    **options
+        More arguments of :func:`pandas.read_excel` (``dtype=str``...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The sheet, its columns renamed to their codes (:func:`column_codes`).
+    """
+    frame = pd.read_excel(path, sheet_name=sheet, **options)
+    return frame.set_axis(column_codes(frame.columns), axis=1)
+
+
+def read_workbook(path: str | Path, **options: Any) -> dict[str, pd.DataFrame]:
+    """Read every sheet of ``ranking.xlsx`` with the columns' codes as header (for scripts).
+
+    Parameters
+    ----------
+    path : str or Path
+        The workbook.
+    **options
+        More arguments of :func:`pandas.read_excel`.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        Each sheet by name, as :func:`read_sheet` reads it.
+    """
+    sheets = pd.read_excel(path, sheet_name=None, **options)
+    return {name: f.set_axis(column_codes(f.columns), axis=1) for name, f in sheets.items()}
+
+
+def _value_labels() -> dict[str, dict[str, str]]:
+    """Return the Portuguese words of the coded cells, as the maps show them."""
+    from geo_ip.outputs.format import value_labels
+
+    return value_labels("pedidos")
+
+
+_ISO_DAY = r"^(\d{4})-(\d{2})-(\d{2})$"
+
+
+def people_view(table: pd.DataFrame) -> pd.DataFrame:
+    """Return a list as people read it: labels for headers and codes, dates dd/mm/aaaa.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A list with the columns' codes (:func:`geo_ip.outputs.views.public_ranking`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy: the header in :func:`column_labels`; the coded cells (situation, request
+        type, road hierarchy, geocoding, distance method, hardship condition...) in the
+        words of the maps (:func:`geo_ip.outputs.format.value_labels`; an unknown code
+        stays as it is); ISO days of the ``data*`` columns as dd/mm/aaaa.
+    """
+    out = table.copy()
+    for column, words in _value_labels().items():
+        if column in out.columns:
+            out[column] = out[column].map(
+                lambda v, w=words: w.get(v, v) if isinstance(v, str) else v
+            )
+    for column in out.columns:
+        if str(column).startswith("data") and not pd.api.types.is_numeric_dtype(out[column]):
+            text = out[column].map(lambda v: v if isinstance(v, str) else None)
+            days = text.str.replace(_ISO_DAY, r"\3/\2/\1", regex=True)
+            out[column] = days.where(text.notna(), out[column])
+    labels = column_labels()
+    return out.set_axis([_label(c, labels) for c in out.columns], axis=1)
+
+
+def write_csv_br(table: pd.DataFrame, out: Path) -> None:
+    """Write ``ranking_planilha.csv``: the CSV people open, the Brazilian way, atomically.
+
+    The same rows as :func:`write_csv`, as :func:`people_view` shows them (labels, words
+    for the codes, dd/mm/aaaa), written by :func:`geo_ip._util.safe_cells.to_csv_br`
+    (UTF-8 with BOM, ``;``, decimal comma; no cell a formula).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Usually :func:`geo_ip.outputs.views.public_ranking`.
+    out : Path
+        The CSV file.
+    """
+    with atomic_path(out) as tmp:
+        to_csv_br(people_view(table), tmp)
+
+
 def write_csv(table: pd.DataFrame, out: Path) -> None:
-    """Write a table as ``ranking.csv`` is written: UTF-8, atomically, no cell a formula.
+    """Write a table as ``ranking.csv`` is written: for scripts, atomically, no cell a formula.
+
+    UTF-8 without BOM, ``,`` between cells, decimal point, the columns' codes as header:
+    the machine-readable variant (the registry imports it; people open
+    :func:`write_csv_br`'s).
 
     Parameters
     ----------
@@ -145,8 +388,11 @@ def _criteria_sheet(assessment: Assessment) -> pd.DataFrame:
     return _export(view)
 
 
-def _format_sheet(book: Any, sheet: Any, frame: pd.DataFrame) -> None:
-    """Header style, frozen header and first column, filter, widths and number formats."""
+def _format_sheet(
+    book: Any, sheet: Any, frame: pd.DataFrame, labels: dict[str, str] | None = None
+) -> None:
+    """Labelled header, frozen header and first column, filter, widths and number formats."""
+    labels = column_labels() if labels is None else labels
     # the page's band colours, as the sheets' and the letter's (maps/cores.toml)
     header = book.add_format(load_palette().workbook_header(valign="top", border=1))
     formats = {
@@ -155,9 +401,10 @@ def _format_sheet(book: Any, sheet: Any, frame: pd.DataFrame) -> None:
         "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
     }
     for i, column in enumerate(frame.columns):
-        sheet.write(0, i, column, header)
+        title = _label(column, labels)
+        sheet.write_string(0, i, title, header)
         text = frame[column].head(200).map(str)
-        longest = max([len(str(column)), *(len(s) for s in text)], default=10)
+        longest = max([len(title), *(len(s) for s in text)], default=10)
         wide = any(k in column for k in ("motiv", "decisao", "nomes", "detalhe", "fonte"))
         width = min(60 if wide else 28, max(8, longest + 2))
         kind = None
@@ -230,11 +477,12 @@ def write_xlsx(assessment: Assessment, out: Path) -> None:
         # constant_memory streams each row to disk; rows must be written in order
         # strings stay text: a protocol "=cmd|' /C calc'!A0" is never a formula (issue 17)
         book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, **XLSX_OPTIONS})
+        labels = column_labels()
         try:
             for name, build in sheets.items():
                 frame = build()
                 sheet = book.add_worksheet(name)
-                _format_sheet(book, sheet, frame)
+                _format_sheet(book, sheet, frame, labels)
                 for r, row in enumerate(frame.itertuples(index=False, name=None), start=1):
                     sheet.write_row(r, 0, [_cell(v) for v in row])
                 del frame

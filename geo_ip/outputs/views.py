@@ -18,16 +18,20 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 
 from geo_ip._util.parse import number_column
+from geo_ip.law.criteria import implausible_declaration
 from geo_ip.law.ranking import PENDING
 from geo_ip.pipeline import Assessment
 from geo_ip.requests import privacy
+from geo_ip.rules.config import Rules
 from geo_ip.schema import RANKING_INTERNAL, RANKING_PUBLIC
 
 __all__ = [
+    "ALERTS",
     "GROUP_ORDER",
     "HARDSHIP_LABELS",
     "INTERNAL_COLUMNS",
@@ -41,6 +45,7 @@ __all__ = [
     "plain_cell",
     "proposed_poles",
     "public_ranking",
+    "request_alerts",
     "request_file_stems",
 ]
 
@@ -114,6 +119,94 @@ def _motivos(view: pd.DataFrame, public: bool) -> pd.Series:
         [" | ".join(x for x in pair if x.strip()) for pair in zip(reason, problems, strict=True)],
         index=view.index,
     )
+
+
+ALERTS = {
+    "declaracao": "Declaração implausível",
+    "localizacao": "Localização aproximada",
+    "comprovacao": "Comprovação pendente",
+    "malha": "Sem ligação com as vias",
+}
+"""Portuguese label of each flag of :func:`request_alerts`, in the order written."""
+
+
+def _flags(table: pd.DataFrame, column: str) -> npt.NDArray[np.bool_]:
+    """Read a yes/no column as booleans (``True`` or ``"sim"``); absent or blank is False."""
+    if column not in table.columns:
+        return np.zeros(len(table), dtype=bool)
+    values = table[column].astype(object).to_numpy()
+    return np.array([v is True or v is np.True_ or (isinstance(v, str) and v == "sim")
+                     for v in values], dtype=bool)  # fmt: skip
+
+
+def _texts(table: pd.DataFrame, column: str) -> npt.NDArray[np.object_]:
+    if column not in table.columns:
+        return np.full(len(table), "", dtype=object)
+    return table[column].fillna("").astype(str).to_numpy(dtype=object)
+
+
+def request_alerts(table: pd.DataFrame, rules: Rules) -> pd.Series:
+    """Write the short flags of each request (``alertas``), Portuguese labels ``"; "``-joined.
+
+    The flags that matter to whoever reads the lists, taken out of the long ``motivos``
+    (:data:`ALERTS`, in that order):
+
+    - *Declaração implausível*: more residences declared than the rules allow per
+      building mapped near the stretch, or more residents per residence
+      (:func:`geo_ip.law.criteria.implausible_declaration`, the check the motivation of
+      criterion I calls "confira a declaração");
+    - *Localização aproximada*: the place is too uncertain (``localizacao_pendente``,
+      unless the request is in error, or the situation ``pendente_localizacao``);
+    - *Comprovação pendente*: the proof of hardship is missing (the public condition
+      ``pendente``, unless the request is in error or ineligible, or the situation
+      ``pendente_comprovacao``);
+    - *Sem ligação com as vias*: located, but farther than the rules allow from every
+      road (``fora_da_malha``) or not snapped to any road edge.
+
+    Only public facts: the column goes into every public list.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The assessment table (or a folder's, or the registry's): absent columns never flag.
+    rules : Rules
+        The municipality's rules (the limits of the declaration).
+
+    Returns
+    -------
+    pandas.Series
+        One text per row, ``""`` when nothing is flagged; same index as ``table``.
+    """
+    situation = _texts(table, "situacao")
+    flags = {
+        "declaracao": implausible_declaration(
+            number_column(table, "residencias_declaradas"),
+            number_column(table, "edificacoes_trecho"),
+            rules,
+            number_column(table, "moradores_declarados"),
+        ),
+        "localizacao": (_flags(table, "localizacao_pendente") & (situation != "erro"))
+        | (situation == "pendente_localizacao"),
+        # an error or an ineligible request is not held up by the proof: not flagged
+        "comprovacao": (
+            (_texts(table, "condicao_hipossuficiencia") == "pendente")
+            & ~np.isin(situation, ("erro", "inelegivel"))
+        )
+        | (situation == "pendente_comprovacao"),
+    }
+    located = np.isfinite(number_column(table, "latitude")) & np.isfinite(
+        number_column(table, "longitude")
+    )
+    unlinked = _flags(table, "fora_da_malha")
+    if "aresta_u" in table.columns:
+        unlinked |= table["aresta_u"].isna().to_numpy(dtype=bool)
+    flags["malha"] = located & unlinked & (situation != "erro")
+    text = np.full(len(table), "", dtype=object)
+    for key, mask in flags.items():
+        label = ALERTS[key]
+        joined = np.where(text == "", label, text + "; " + label)
+        text = np.where(mask, joined, text)
+    return pd.Series(text, index=table.index, dtype=object)
 
 
 _BAD_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -253,7 +346,9 @@ def public_ranking(assessment: Assessment) -> pd.DataFrame:
         apart (Art. 12 executions, Art. 11 strategic works, requests pending proof of
         hardship), the ineligible ones and the errors.
     """
-    base = privacy.public_view(_base(assessment.table), free_text=_TOOL_TEXT)
+    base = _base(assessment.table)
+    base["alertas"] = request_alerts(base, assessment.rules)
+    base = privacy.public_view(base, free_text=_TOOL_TEXT)
     base["motivos"] = _motivos(base, public=True)
     out = export_table(base[[c for c in PUBLIC_COLUMNS if c in base.columns]])
     return out.assign(proveniencia=assessment.provenance["carimbo"])
@@ -274,7 +369,9 @@ def internal_ranking(assessment: Assessment) -> pd.DataFrame:
         order of the lists;
         CPF masked, names redacted from free text (:func:`geo_ip.requests.privacy.internal_view`).
     """
-    base = privacy.internal_view(_base(assessment.table), free_text=_TOOL_TEXT)
+    base = _base(assessment.table)
+    base["alertas"] = request_alerts(base, assessment.rules)
+    base = privacy.internal_view(base, free_text=_TOOL_TEXT)
     base["motivos"] = _motivos(base, public=False)
     if "hipossuficiencia" in base.columns:
         status = base["hipossuficiencia"].fillna("").astype(str)

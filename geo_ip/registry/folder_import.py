@@ -1,4 +1,4 @@
-"""Import of an existing ``geo-ip assess --out`` folder into the registry.
+"""Import of an existing ``geo-ip assess --saida`` folder into the registry.
 
 :func:`import_folder` (``geo-ip registry import``; also importable from
 :mod:`geo_ip.registry.exchange`) records the folder's run without personal data.
@@ -7,7 +7,8 @@ An imported folder is read from its public files: ``evidencias.json`` (every evi
 figure, the suggestions with their levels and motivations, typed) and ``ranking.csv``
 (the request's date, type and place), aligned by the row of the requests spreadsheet
 (``linha``), plus the eligibility flag of the internal workbook (``ranking.xlsx``, only
-that column is kept) and the extensions of ``avaliacao.gpkg``. The table recorded is the
+that column is kept; its header in Portuguese labels, or in codes as written before
+issue 21) and the extensions of ``avaliacao.gpkg``. The table recorded is the
 one :func:`geo_ip.registry.live.live_ranking` ranks again, without checking eligibility.
 
 The input files a run read are found again from its provenance here
@@ -32,6 +33,7 @@ import shapely
 
 from geo_ip._util.safe_cells import FORMULA_START
 from geo_ip.errors import InputFileError, RulesError
+from geo_ip.outputs.tables import column_codes
 from geo_ip.registry import store
 from geo_ip.registry.db import Registry
 from geo_ip.requests.decision_file import read_decisions
@@ -84,7 +86,7 @@ def _reference_day(provenance: Mapping[str, Any]) -> date | None:
 def _missing(folder: Path, name: str) -> InputFileError:
     return InputFileError(
         f"não encontrado: a pasta '{folder}' não é uma pasta de avaliação do geo-ip assess "
-        f"(--out), que tem {', '.join(FOLDER_FILES)}",
+        f"(--saida), que tem {', '.join(FOLDER_FILES)}",
         path=folder / name,
     )
 
@@ -114,7 +116,7 @@ def _folder_provenance(folder: Path, rules: Rules) -> dict[str, Any]:
         raise RulesError(
             f"a avaliação foi feita com outras regras (versão {given.get('versao')}, sha256 "
             f"{str(given['sha256'])[:12]}) que as informadas (versão {rules.versao}, sha256 "
-            f"{rules.sha256[:12]}): informe com --rules o arquivo de regras da avaliação",
+            f"{rules.sha256[:12]}): informe com --regras o arquivo de regras da avaliação",
             path=path,
         )
     return provenance
@@ -159,17 +161,41 @@ def _unquoted(text: str) -> str:
     return text
 
 
+def _read_ranking(path: Path) -> pd.DataFrame:
+    """Read a folder's ``ranking.csv``, the machine-readable list (every cell as text).
+
+    Written with ``,`` and codes as header (before issue 21 and after); a copy saved
+    again by a Brazilian spreadsheet (``;``, byte order mark, maybe the labels of
+    ``ranking_planilha.csv``) is read as well.
+    """
+    try:
+        ranking = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        if "linha" not in ranking.columns and ";" in "".join(map(str, ranking.columns)):
+            ranking = pd.read_csv(
+                path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=";"
+            )
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"não foi possível ler o CSV ({exc})", path=path) from exc
+    ranking.columns = column_codes(ranking.columns)
+    return ranking
+
+
 def _eligible(folder: Path, lines: pd.Series, situation: pd.Series) -> pd.Series:
     """``elegivel`` of each row: the workbook's column, else from the situation."""
     workbook = folder / "ranking.xlsx"
     if workbook.is_file():
         try:
             sheet = pd.read_excel(
-                workbook, sheet_name=0, usecols=lambda c: c in ("linha", "elegivel"), dtype=str
+                workbook,
+                sheet_name=0,
+                usecols=lambda c: column_codes([c])[0] in ("linha", "elegivel"),
+                dtype=str,
             )
         except (OSError, ValueError) as exc:
             log.warning("planilha interna ilegível (%s): elegibilidade pela situação", exc)
         else:
+            # labels since issue 21 ("Linha da planilha", "Elegível"), codes before
+            sheet.columns = column_codes(sheet.columns)
             if {"linha", "elegivel"} <= set(sheet.columns):
                 flags = dict(
                     zip(
@@ -192,10 +218,7 @@ def _folder_table(folder: Path) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     table = pd.DataFrame({c: _typed([row.get(c) for row in rows]) for c in columns})
     table["protocolo"] = table["protocolo"].fillna("").astype(str)
     csv_path = folder / "ranking.csv"
-    try:
-        ranking = pd.read_csv(csv_path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"não foi possível ler o CSV ({exc})", path=csv_path) from exc
+    ranking = _read_ranking(csv_path)
     if "linha" not in ranking.columns or "linha" not in table.columns:
         raise InputFileError("falta a coluna 'linha' (linha da planilha de pedidos)", path=csv_path)
     ranking["linha"] = pd.to_numeric(ranking["linha"], errors="coerce")
@@ -290,7 +313,7 @@ def import_folder(
     rules: Rules,
     decisions_file: str | Path | None = None,
 ) -> store.RunRecord:
-    """Import an existing ``geo-ip assess --out`` folder into the registry.
+    """Import an existing ``geo-ip assess --saida`` folder into the registry.
 
     The folder's public files hold no personal data: the run is recorded without it
     (eligibility is not checked again by the live ranking, the folder's is kept).

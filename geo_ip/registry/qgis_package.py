@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 
 from geo_ip._util.version import __version__
 from geo_ip.outputs.qgis.project import style_geopackage, write_project
-from geo_ip.outputs.views import PUBLIC_COLUMNS, export_table
+from geo_ip.outputs.views import PUBLIC_COLUMNS, export_table, request_alerts
+from geo_ip.registry.live import rules_of
 from geo_ip.registry.models import STATUSES, Cycle, Inspection, Request, Run, Snapshot
 from geo_ip.registry.types import SRID
 from geo_ip.requests import privacy
@@ -42,6 +43,8 @@ def _requests_layer(
     session: Session, cycle: Cycle, ranked: pd.DataFrame, crs: str
 ) -> gpd.GeoDataFrame:
     table = privacy.public_view(ranked)
+    if "alertas" not in table.columns:
+        table = table.assign(alertas=request_alerts(ranked, rules_of(session, cycle)))
     keep = [c for c in PUBLIC_COLUMNS if c in table.columns]
     out = export_table(table[keep]).copy()
     registry = {

@@ -55,7 +55,7 @@ from geo_ip.outputs.format import (
     yes_no,
 )
 from geo_ip.outputs.sheets.findings import CriterionRow, findings
-from geo_ip.outputs.views import ordered_rows, request_file_stems
+from geo_ip.outputs.views import ALERTS, ordered_rows, request_alerts, request_file_stems
 from geo_ip.pipeline import Assessment
 from geo_ip.requests import privacy
 from geo_ip.rules.config import Rules
@@ -66,6 +66,7 @@ __all__ = [
     "SIGNATURES",
     "Item",
     "Sheet",
+    "alert_items",
     "build_sheets",
 ]
 
@@ -125,9 +126,19 @@ class Sheet:
     secoes: tuple[tuple[str, str], ...] = SECTIONS
     assinaturas: tuple[str, ...] = SIGNATURES
     linhas_parecer: int = OPINION_LINES
+    alertas: list[Item] = field(default_factory=list)
+    """The request's flags (``alertas`` of the lists), each with what to check: the box
+    under the header (:func:`alert_items`)."""
     mapa_png: bytes = field(default=b"", repr=False)
     escala: float | None = None
     """Font scale that fits the sheet on one page (set by the PDF layout)."""
+
+    @property
+    def alertas_texto(self) -> str:
+        """Return the text of the alerts box (``""`` without alerts)."""
+        if not self.alertas:
+            return ""
+        return "Alertas: " + "; ".join(f"{i.rotulo} — {i.valor}" for i in self.alertas) + "."
 
     def heading(self, number: str) -> str:
         """Return the heading of an item of Art. 10 (``"I – Identificação ... (Art. 10, I)"``)."""
@@ -136,6 +147,36 @@ class Sheet:
 
 
 # --- per section ----------------------------------------------------------------------------
+
+
+def alert_items(alerts: str, rules: Rules) -> list[Item]:
+    """Explain each flag of a request's ``alertas`` (:func:`geo_ip.outputs.views.request_alerts`).
+
+    Parameters
+    ----------
+    alerts : str
+        The ``"; "``-joined labels of :data:`geo_ip.outputs.views.ALERTS`.
+    rules : Rules
+        The municipality's rules (the limits the declaration exceeds).
+
+    Returns
+    -------
+    list of Item
+        One per flag, in the order given: the label and what to check.
+    """
+    limits = rules.validacao
+    per_building = num(limits.residencias_por_edificacao_maxima.valor, 1)
+    per_home = num(limits.moradores_por_residencia_maximo.valor, 1)
+    hints = {
+        ALERTS["declaracao"]: f"mais de {per_building} residências declaradas por edificação "
+        f"mapeada perto do trecho, ou mais de {per_home} moradores por residência: confira a "
+        "declaração na vistoria",
+        ALERTS["localizacao"]: "o local exato do pedido não é conhecido: confirme-o (item II)",
+        ALERTS["comprovacao"]: "falta comprovar a hipossuficiência (Art. 4 §2)",
+        ALERTS["malha"]: "o ponto está longe de toda via mapeada: confira o local e o acesso",
+    }
+    labels = [text.strip() for text in alerts.split(";") if text.strip()]
+    return [Item(label, hints.get(label, "")) for label in labels]
 
 
 def _address(row: dict[str, Any]) -> str:
@@ -454,6 +495,7 @@ def build_sheets(assessment: Assessment) -> list[Sheet]:
     provenance = _provenance(assessment)
     fictional = str(assessment.provenance.get("rotulo", "")) if rules.municipio.ficticio else ""
     limit = rules.avaliacao.incerteza_maxima_m.valor
+    alerts = request_alerts(ordered, rules).to_numpy()
     sheets = []
     for order, (label, record) in enumerate(zip(view.index, view.to_dict("records"), strict=True)):
         row: dict[str, Any] = {str(k): v for k, v in record.items()}
@@ -482,6 +524,7 @@ def build_sheets(assessment: Assessment) -> list[Sheet]:
                 ),
                 proveniencia=provenance,
                 atribuicao=str(assessment.provenance.get("atribuicao", "")),
+                alertas=alert_items(str(alerts[order]), rules),
                 **findings(row, rules, labels),
             )
         )

@@ -211,6 +211,18 @@ def _header(sheet: Sheet, st: dict[str, ParagraphStyle]) -> list[Flowable]:
             )
         )
         out += [Spacer(1, 2), box]
+    if sheet.alertas:
+        text = "; ".join(f"<b>{escape(i.rotulo)}</b> — {escape(i.valor)}" for i in sheet.alertas)
+        alerts = Table([[Paragraph(f"<b>Alertas:</b> {text}.", st["base"])]], colWidths=[_WIDTH])
+        alerts.setStyle(
+            _grid(
+                [
+                    ("BOX", (0, 0), (-1, -1), 0.8, _hex(_page().alerta)),
+                    ("BACKGROUND", (0, 0), (-1, -1), _hex(_page().alterado)),
+                ]
+            )
+        )
+        out += [Spacer(1, 2), alerts]
     return out
 
 

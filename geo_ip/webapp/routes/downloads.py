@@ -7,7 +7,7 @@
   one request (Art. 10) with the Commission's current decisions, by the renderer of
   ``geo-ip assess`` (:mod:`geo_ip.outputs.sheets`); the registry has no territory, so
   the sheet has no static map;
-- ``/decisoes.csv``: the current decisions in the exact ``--decisions`` format
+- ``/decisoes.csv``: the current decisions in the exact ``--decisoes`` format
   (:func:`geo_ip.registry.exchange.decisions_frame`, the cells of ``geo-ip registry
   export``).
 
@@ -52,6 +52,7 @@ from geo_ip.outputs.sheets.content import build_sheets
 from geo_ip.outputs.sheets.pdf import write_pdf
 from geo_ip.outputs.sheets.sheets import render_html
 from geo_ip.outputs.tables import write_xlsx
+from geo_ip.outputs.views import request_alerts
 from geo_ip.pipeline import Assessment
 from geo_ip.registry.db import Registry
 from geo_ip.registry.exchange import decisions_frame
@@ -116,6 +117,8 @@ def live_assessment(
         and the sheets read.
     """
     table = state.table if rows is None else state.table[rows]
+    if "alertas" not in table.columns:
+        table = table.assign(alertas=request_alerts(table, rules))
     view = internal_view if personal else public_view
     table = view(table, names=state.names)
     if not personal:
@@ -295,7 +298,7 @@ def decisions_csv(
     registry: Annotated[Registry, Depends(registry_of)],
     ciclo: str = "",
 ) -> Response:
-    """Download the cycle's current decisions in the ``--decisions`` CSV format.
+    """Download the cycle's current decisions in the ``--decisoes`` CSV format.
 
     Users who may not see personal data get the motivations and procedures with the
     applicants' names and CPF-shaped numbers redacted.
