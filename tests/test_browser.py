@@ -134,10 +134,17 @@ def test_overview_opens_offline_with_every_layer_in_the_control(
 ) -> None:
     watched.open(maps / "mapa.html")
     page = watched.page
-    assert _labels(page, "base") == ["OpenStreetMap", "Sem mapa de fundo"]
+    # the territory's own background comes first and is shown: no internet needed
+    assert _labels(page, "base") == [
+        "Mapa do território (offline)", "OpenStreetMap", "Sem mapa de fundo",
+    ]  # fmt: skip
     titles = list(layers((maps / "mapa.html").read_text(encoding="utf-8")))
     assert _labels(page, "overlays") == titles
     assert page.locator(".gi-pedido").count() > 10  # markers drawn (some in clusters)
+    page.wait_for_function(
+        "document.querySelectorAll('img.leaflet-tile-loaded[src*=\"fundo/\"]').length > 0"
+    )
+    assert (maps / "fundo" / "fundo.json").is_file()
     assert page.locator(".gi-grupo").count() >= 1  # and clusters
     assert page.locator(".gi-legenda").is_visible()
     assert "dados fictícios" in page.locator(".gi-rodape").inner_text()
@@ -421,3 +428,298 @@ def test_maps_forbid_inline_event_handlers(hostile_maps: Path, watched: Watched)
         watched.errors.clear()  # the refused handler and the missing image "x"
     assert HOSTILE in page.locator(".gi-painel").inner_text()  # the request map's panel
     assert any("inline event handler" in v for v in violations), violations
+
+
+# --- every layer under every background, the legend, the search box (issue 21) ---------------
+
+_MARKERS = "() => document.querySelectorAll('.leaflet-marker-icon').length"
+"""Markers in the page: requests, clusters, facility and occurrence icons."""
+_LEGEND_SHOWN = """() => Object.fromEntries(
+  Array.from(document.querySelectorAll('.gi-legenda details[data-camada]'))
+    .map((d) => [d.getAttribute('data-camada'), !d.hidden]))"""
+"""Whether each layer's legend section is shown, by layer title."""
+
+
+def _box(page: Any, kind: str, title: str) -> Any:
+    labels = page.locator(f".leaflet-control-layers-{kind} label")
+    texts = [t.strip() for t in labels.all_inner_texts()]
+    return labels.nth(texts.index(title)).locator("input")
+
+
+@pytest.mark.parametrize("name", ["mapa.html", "mapas/PED-2026-0103.html"])
+def test_every_layer_toggled_under_every_background(
+    maps: Path, watched: Watched, name: str
+) -> None:
+    watched.open(maps / name)
+    page = watched.page
+    page.locator(".leaflet-control-layers").hover()  # a collapsed control opens
+    page.wait_for_timeout(200)
+    before = page.evaluate(_MARKERS)
+    assert before > 0
+    bases, overlays = _labels(page, "base"), _labels(page, "overlays")
+    assert {"OpenStreetMap", "Sem mapa de fundo"} <= set(bases)  # and any other base layer
+    shown = page.evaluate(_LEGEND_SHOWN)
+    for title in overlays:  # the legend opens with the layers that are on
+        if title in shown:
+            assert shown[title] == _box(page, "overlays", title).is_checked(), title
+    for base in [*bases[1:], bases[0]]:  # the one open on loading last
+        _box(page, "base", base).check()
+        page.wait_for_timeout(150)
+        assert page.evaluate(_MARKERS) == before, base
+        for title in overlays:
+            box = _box(page, "overlays", title)
+            was = box.is_checked()
+            box.click()
+            page.wait_for_timeout(150)
+            assert box.is_checked() is not was
+            if title in shown:  # the legend follows the layer control
+                assert page.evaluate(_LEGEND_SHOWN)[title] is not was, (base, title)
+            box.click()
+            page.wait_for_timeout(150)
+            assert box.is_checked() is was
+            assert page.evaluate(_MARKERS) == before, (base, title)
+        if base == "Sem mapa de fundo":
+            assert page.locator(".leaflet-tile-pane img").count() == 0
+    # a layer off on loading draws its own markers when ticked, under no background
+    _box(page, "base", "Sem mapa de fundo").check()
+    if "Pedidos pela pontuação total" in overlays:
+        score = _box(page, "overlays", "Pedidos pela pontuação total")
+        score.check()
+        page.wait_for_timeout(150)
+        assert page.evaluate(_MARKERS) > before
+        assert page.evaluate(_LEGEND_SHOWN)["Pedidos pela pontuação total"] is True
+        score.uncheck()
+        page.wait_for_timeout(150)
+        assert page.evaluate(_MARKERS) == before
+    watched.check()  # no "Map has no maxZoom specified", nothing else
+
+
+_OVERLAP = """() => {
+  const legend = document.querySelector('.gi-legenda').getBoundingClientRect();
+  return Array.from(document.querySelectorAll('.leaflet-marker-icon')).filter((m) => {
+    const r = m.getBoundingClientRect();
+    return r.left < legend.right && legend.left < r.right && r.top < legend.bottom
+      && legend.top < r.bottom;
+  }).length;
+}"""
+
+
+@pytest.mark.parametrize("name", ["mapa.html", "mapas/PED-2026-0103.html"])
+def test_the_legend_covers_no_marker_at_the_default_zoom(
+    maps: Path, watched: Watched, name: str
+) -> None:
+    watched.open(maps / name)
+    page = watched.page
+    assert page.locator(".gi-legenda").is_visible()
+    assert page.evaluate(_MARKERS) > 0
+    assert page.evaluate(_OVERLAP) == 0
+    watched.check()
+
+
+def test_search_box_after_switching_background_and_layers(maps: Path, watched: Watched) -> None:
+    watched.open(maps / "mapa.html")
+    page = watched.page
+    box = page.locator(".leaflet-control-search input.search-input")
+    assert box.get_attribute("placeholder") == "Buscar protocolo"
+    # an unknown protocol: a Portuguese message, no popup
+    box.press_sequentially("PED-2099", delay=20)
+    page.wait_for_timeout(600)
+    box.press("Enter")
+    alert = page.locator(".leaflet-control-search .search-alert")
+    alert.wait_for(state="visible")
+    assert alert.inner_text() == "Protocolo não encontrado"
+    assert page.locator(".leaflet-popup-content").count() == 0
+    box.fill("")
+    # no background, the requests layer off and on again: a clustered request still opens
+    _box(page, "base", "Sem mapa de fundo").check()
+    requests = _box(page, "overlays", "Pedidos avaliados")
+    requests.click()
+    requests.click()
+    page.wait_for_timeout(200)
+    box.press_sequentially("PED-2026-0140", delay=20)
+    page.locator(".search-tooltip .search-tip").first.wait_for(state="visible")
+    box.press("Enter")
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(state="visible", timeout=10_000)
+    assert "PED-2026-0140" in popup.inner_text()
+    watched.check()
+
+
+_VISIBLE_TEXTS = """() => {
+  const out = [];
+  const read = (where, html) => {
+    const d = document.createElement('div');
+    d.innerHTML = html;
+    d.querySelectorAll('.gi-livre').forEach((e) => e.remove());  /* the assessment's prose */
+    out.push({where, text: d.textContent,
+      cells: Array.from(d.querySelectorAll('td')).map((t) => t.textContent.trim())});
+  };
+  const content = (l, c) => (typeof c === 'function' ? c(l) : c);
+  const walk = (l) => {
+    if (l.getPopup && l.getPopup()) { read('balão', content(l, l.getPopup().getContent())); }
+    if (l.getTooltip && l.getTooltip()) { read('dica', content(l, l.getTooltip().getContent())); }
+  };
+  for (const [name, layer] of Object.entries(window)) {
+    if (name.startsWith('geo_ip_layer_') && layer && layer.eachLayer) { layer.eachLayer(walk); }
+  }
+  for (const sel of ['.gi-legenda', '.gi-painel', '.gi-titulo', '.gi-rodape']) {
+    document.querySelectorAll(sel).forEach((e) => read(sel, e.innerHTML));
+  }
+  return out;
+}"""
+"""Every text a person can read on a map: each feature's popup and hover label (drawn by
+mapa.js as when clicked), legend, panel, title and footer; the assessment's prose (the
+motivations, reasons and problems, ``.gi-livre``) left out."""
+
+RAW_CODES = (
+    "extensao_rede",
+    "iluminacao_publica",
+    "pendente_localizacao",
+    "aguardando_orcamento",
+    "pendente_comprovacao",
+    "execucao_direta_art12",
+    "estrategico_art11",
+    "reta_fator_desvio",
+    "coordenada_informada",
+    "numero_exato",
+    "living_street",
+    "paving_stones",
+    "ponto_ip",
+    "ponto_onibus",
+    "ocorrencia_policial",
+    "bdgd:",
+    "osm:",
+    "node/",
+    "way/",
+)
+"""Codes that never appear anywhere in a map's text."""
+RAW_WORDS = (
+    "secundaria",
+    "primaria",
+    "residential",
+    "asphalt",
+    "unpaved",
+    "concrete",
+    "primary",
+    "secondary",
+    "tertiary",
+    "unclassified",
+    "dirt",
+    "sett",
+    "track",
+    "service",
+)
+"""Codes (OSM tags, unaccented classes) that never appear as a word."""
+RAW_VALUES = (
+    "logradouro",
+    "classificado",
+    "inelegivel",
+    "erro",
+    "implantacao",
+    "melhoria",
+    "via",
+    "principal",
+    "local",
+    "bt",
+    "mt",
+    "poste",
+    "transformador",
+    "escola",
+    "acidente",
+    "reclamacao",
+    "comprovada",
+    "pendente",
+    "interpolado",
+    "bairro",
+    "falhou",
+    "yes",
+    "no",
+)
+"""Codes that are also words: never the whole value of a field or a hover label."""
+ISO_DATE = r"\b\d{4}-\d{2}-\d{2}\b"
+
+
+def raw_codes(items: list[dict[str, Any]]) -> set[str]:
+    """The raw codes found in a map's texts (as ``where: code``)."""
+    import re
+
+    found = set()
+    words = re.compile(rf"\b(?:{'|'.join(RAW_WORDS)})\b")
+    every = {*RAW_CODES, *RAW_WORDS, *RAW_VALUES}
+    for item in items:
+        where, text = item["where"], item["text"]
+        values = item["cells"] + ([text.strip()] if where == "dica" else [])
+        found |= {f"{where}: {c}" for c in RAW_CODES if c in text}
+        found |= {f"{where}: {w}" for t in (text, *values) for w in words.findall(t)}
+        found |= {f"{where}: {d}" for d in re.findall(ISO_DATE, text)}
+        found |= {f"{where}: = {v}" for v in values if v in every}
+    return found
+
+
+def test_no_raw_code_in_the_text_of_the_web_maps(maps: Path, watched: Watched) -> None:
+    page = watched.page
+    pages = ["mapa.html", "mapas/PED-2026-0103.html", "mapas/PED-2026-0130.html",
+             "mapas/PED-2026-0133.html"]  # fmt: skip
+    texts = []
+    for name in pages:
+        watched.open(maps / name, quick=True)
+        items = page.evaluate(_VISIBLE_TEXTS)
+        assert len(items) > 100, name
+        assert raw_codes(items) == set(), name
+        texts += [i["text"] for i in items]
+    # the words that replaced them
+    text = " ".join(texts)
+    for words in (
+        "Tipo de pedidoExtensão de rede elétrica",
+        "HierarquiaSecundária",
+        "PavimentoAsfalto",
+        "Tipo OSM (highway)Rua residencial",
+        "Elemento 30009 da BDGD da distribuidora",
+        "Rede de baixa tensão",
+        "Data do protocolo06/05/2026",
+        "LocalizaçãoCoordenadas informadas no pedido",
+    ):
+        assert words in text, words
+    # the check itself finds what issue 21 saw
+    seen = [
+        {"where": "balão", "text": "Tipo de pedidoextensao_rede", "cells": ["extensao_rede"]},
+        {"where": "balão", "text": "Localizaçãologradouro", "cells": ["logradouro"]},
+        {"where": "balão", "text": "Pavimentoasphalt", "cells": ["asphalt"]},
+        {"where": "balão", "text": "Elementobdgd:20188 em 2026-01-31", "cells": []},
+        {"where": "dica", "text": "secundaria", "cells": []},
+    ]
+    assert raw_codes(seen) == {
+        "balão: extensao_rede", "balão: = extensao_rede", "balão: = logradouro",
+        "balão: asphalt", "balão: = asphalt", "balão: bdgd:", "balão: 2026-01-31",
+        "dica: secundaria", "dica: = secundaria",
+    }  # fmt: skip
+    watched.check()
+
+
+def test_the_script_formats_values_as_the_python_does(maps: Path, watched: Watched) -> None:
+    from geo_ip.outputs.format import display, reference_words, value_labels
+
+    watched.open(maps / "mapa.html", quick=True)
+    page = watched.page
+    words = value_labels("pedidos")
+    spec = {"valores": words, "referencias": reference_words()}
+    for field, value in (
+        ("tipo", "extensao_rede"),
+        ("superficie_via", "asphalt"),
+        ("geocodificacao", "logradouro"),
+        ("hierarquia_via", "secundaria"),
+        ("rede_alvo_id", "bdgd:20188"),
+        ("id", "node/100005"),
+        ("data_protocolo", "2026-01-31"),
+        ("decisao", "em 2026-01-31T10:00:00+00:00 confirmado"),
+        ("tipo", "troca de lâmpada"),
+        ("rede_alvo_id", "xyz:1"),
+    ):
+        got = page.evaluate("([c, v, s]) => geoIp.formata(c, v, s)", [field, value, spec])
+        assert got == display(field, value, words), (field, value)
+    assert page.evaluate("geoIp.formata('tipo', 'extensao_rede')") == "extensao_rede"  # no spec
+    badges = page.evaluate("geoIp.alertas('declaração implausível;  local aproximado; ')")
+    assert badges.count('class="gi-alerta"') == 2 and "local aproximado</span>" in badges
+    assert page.evaluate("geoIp.alertas('')") == ""
+    assert page.evaluate("geoIp.alertas('<img src=x>')").count("&lt;img src=x&gt;") == 1
+    watched.check()

@@ -39,11 +39,13 @@ from pathlib import Path
 import docx
 import pandas as pd
 import pytest
+from PIL import Image
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from geo_ip.cli.app import app
 from geo_ip.outputs.files import HARDSHIP_LABELS
+from geo_ip.outputs.tables import read_sheet
 from geo_ip.requests.cpf import cpf_hash, valid_cpf_digits
 from geo_ip.requests.redaction import scan_for_personal_data
 from tests.conftest import DEMO, DEMO_KEY, ROOT
@@ -54,6 +56,7 @@ PUBLIC, INTERNAL, SECRET, VENDORED = "público", "interno", "secreto", "bibliote
 AUDIENCE: dict[str, str] = {
     # geo-ip assess --out avaliacao/
     "avaliacao/ranking.csv": PUBLIC,
+    "avaliacao/ranking_planilha.csv": PUBLIC,
     "avaliacao/avaliacao.gpkg": PUBLIC,
     "avaliacao/avaliacao.qgz": PUBLIC,
     "avaliacao/evidencias.json": PUBLIC,
@@ -61,6 +64,7 @@ AUDIENCE: dict[str, str] = {
     "avaliacao/cip_programa.json": PUBLIC,
     "avaliacao/mapa.html": PUBLIC,
     "avaliacao/mapas/*.html": PUBLIC,
+    "avaliacao/fundo/*": PUBLIC,  # the offline background: the territory's roads and grid
     "avaliacao/assets/*": VENDORED,
     "avaliacao/ranking.xlsx": INTERNAL,
     "avaliacao/fichas/*": INTERNAL,
@@ -357,6 +361,11 @@ def text_of(path: Path) -> str:
         return _docx_text(path)
     if suffix == ".qgz":
         return _qgz_text(path)
+    if suffix == ".png":
+        # a tile of the offline background, drawn from territorio.gpkg alone (no request
+        # is read to draw it): the only text a PNG can carry is in its metadata chunks
+        with Image.open(path) as image:
+            return "\n".join(f"{k}: {v}" for k, v in image.info.items() if isinstance(v, str))
     raise AssertionError(f"saída de formato não examinado: {path}")
 
 
@@ -447,7 +456,7 @@ def test_internal_outputs_show_only_masked_cpfs(run: Run, texts: dict[str, str])
 
 
 def test_the_keyed_hash_only_in_the_commissions_workbook(run: Run, texts: dict[str, str]) -> None:
-    table = pd.read_excel(run.files["avaliacao/ranking.xlsx"], sheet_name="Classificação",
+    table = read_sheet(run.files["avaliacao/ranking.xlsx"], sheet="Classificação",
                           dtype=str).fillna("")  # fmt: skip
     assert table["cpf_hash"].str.fullmatch(r"(h:[0-9a-f]{16})?").all()
     assert table["cpf_solicitante"].str.fullmatch(r"(\*\*\*\.\d{3}\.\d{3}-\*\*|\*\*\*)?").all()
@@ -466,7 +475,7 @@ def test_how_hardship_was_proven_only_in_the_commissions_workbook(
     proven = [HARDSHIP_LABELS[s] for s in ("cadunico", "declaracao", "acima_do_limite")]
     where = sorted(n for n, t in texts.items() if any(label in t for label in proven))
     assert where == ["avaliacao/ranking.xlsx"]
-    table = pd.read_excel(run.files["avaliacao/ranking.xlsx"], sheet_name="Classificação",
+    table = read_sheet(run.files["avaliacao/ranking.xlsx"], sheet="Classificação",
                           dtype=str).fillna("")  # fmt: skip
     assert set(table["hipossuficiencia"]) <= set(HARDSHIP_LABELS)
     public = pd.read_csv(run.files["avaliacao/ranking.csv"], dtype=str, keep_default_na=False)
@@ -480,8 +489,8 @@ def test_how_hardship_was_proven_only_in_the_commissions_workbook(
 
 
 def test_the_previous_benefit_is_found_without_the_cpf(invented_run: Run) -> None:
-    table = pd.read_excel(invented_run.files["avaliacao/ranking.xlsx"],
-                          sheet_name="Classificação", dtype=str).fillna("")  # fmt: skip
+    table = read_sheet(invented_run.files["avaliacao/ranking.xlsx"],
+                          sheet="Classificação", dtype=str).fillna("")  # fmt: skip
     row = table.set_index("protocolo")
     # Art. 5, II: the benefit in the history is recognised (by the CPF's hash) ...
     assert row.loc["PED-2026-0201", "situacao"] == "inelegivel"
@@ -499,8 +508,8 @@ def test_free_text_is_redacted_not_dropped(invented_run: Run) -> None:
         "CPF do cônjuge [dado pessoal omitido]; vizinho de [dado pessoal omitido]"
     )
     assert row["cpf_solicitante"] == "***.918.375-**"
-    refused = pd.read_excel(invented_run.files["avaliacao/ranking.xlsx"],
-                            sheet_name="Não aproveitado", dtype=str).fillna("")  # fmt: skip
+    refused = read_sheet(invented_run.files["avaliacao/ranking.xlsx"],
+                            sheet="Não aproveitado", dtype=str).fillna("")  # fmt: skip
     assert "pedido de [dado pessoal omitido]" in refused.to_csv()
 
 

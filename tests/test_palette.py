@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import shutil
 import zipfile
@@ -151,3 +152,46 @@ def test_a_bad_palette_is_refused_with_the_file_and_key(
     with pytest.raises(CatalogError, match=re.escape(key)) as info:
         load_palette(path)
     assert str(path) in str(info.value)
+
+
+# --- the score scale and the bus stops (issue 21, item 3) ------------------------------------
+
+PROPOSED_SCORE_SCALE = ("#1e9c89", "#2c738e", "#414487", "#440154")
+"""viridis at 0.55, 0.38, 0.20 and 0.0, lowest band first: the scale proposed for
+``alternativos.pontuacao`` of ``layers/pedidos.toml`` (issue 21)."""
+
+
+def test_contrast_ratio_follows_wcag() -> None:
+    from geo_ip.outputs.palette import contrast_ratio, relative_luminance
+
+    assert relative_luminance("#ffffff") == pytest.approx(1.0)
+    assert relative_luminance("#000000") == 0.0
+    assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
+    assert contrast_ratio("#ffffff", "#000000") == pytest.approx(21.0)
+    assert contrast_ratio("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)
+    assert contrast_ratio("#fdebd0", "#ffffff") == pytest.approx(1.17, abs=0.01)  # the old one
+
+
+def _sequential_and_readable(colours: tuple[str, ...]) -> None:
+    from geo_ip.outputs.palette import contrast_ratio, relative_luminance
+
+    background = load_palette().mapa_web.fundo
+    # the lowest band stands out from white and from the map without a base map (3:1)
+    assert contrast_ratio(colours[0], "#ffffff") >= 3.0
+    assert contrast_ratio(colours[0], background) >= 3.0
+    # darker with every band, each step visible in grey (so for any colour blindness)
+    lights = [relative_luminance(c) for c in colours]
+    assert lights == sorted(lights, reverse=True)
+    for a, b in itertools.pairwise(colours):
+        assert contrast_ratio(a, b) >= 1.5, (a, b)
+
+
+def test_the_proposed_score_scale_is_sequential_and_readable() -> None:
+    _sequential_and_readable(PROPOSED_SCORE_SCALE)
+
+
+def test_the_catalog_score_scale_is_sequential_and_readable() -> None:
+    from geo_ip.sources.catalog import load_catalog
+
+    classes = load_catalog().pedidos.alternativos["pontuacao"].classes
+    _sequential_and_readable(tuple(c.cor for c in classes))

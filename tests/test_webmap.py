@@ -133,7 +133,7 @@ def test_popup_data_has_the_five_scores_cost_share_and_position(
 
 def test_feature_groups_match_the_catalog_titles(maps: Path) -> None:
     base, overlays = control_names(read(maps / "mapa.html"))
-    assert base == ["OpenStreetMap", "Sem mapa de fundo"]
+    assert base == ["Mapa do território (offline)", "OpenStreetMap", "Sem mapa de fundo"]
     catalog = [
         layer_style(n).titulo
         for n in ("vias", "rede_existente", "pontos_ip", "equipamentos", "ocorrencias", "extensoes")
@@ -191,7 +191,8 @@ def test_title_footer_attribution_and_fictional_label(demo: Assessment, maps: Pa
     (footer,) = [args[2] for args in calls(page, "controle") if args[1] == "gi-rodape"]
     assert f"geo_ip {geo_ip.__version__}" in footer
     assert demo.rules.sha256[:12] in footer
-    assert "OSM de 2026-01-15" in footer
+    assert "OSM de 15/01/2026" in footer  # dates as dd/mm/aaaa (issue 21)
+    assert "data de referência 20/11/2026" in footer
     assert "Município de Demonstração — dados fictícios" in footer
     (title,) = calls(page, "titulo")
     assert "Panorama dos pedidos" in title[0] and "dados fictícios" in title[0]
@@ -344,10 +345,12 @@ def test_request_map_has_the_motivations_levels_and_decisions(demo: Assessment, 
     assert "Nível I" in panel  # safety, level I
     assert "sugerido 29 · final 29" in panel  # criterion I of this request
     decision = str(row["decisao_seguranca"])
-    assert decision.startswith("mantido em 15")
-    assert html.escape(decision) in panel
+    assert decision.startswith("mantido em 15 por Comissão (relator fictício) (2026-11-12)")
+    # dates as dd/mm/aaaa (issue 21)
+    assert html.escape(decision.replace("2026-11-12", "12/11/2026")) in panel
     assert "R$ 182.646,92" in panel  # cost, Brazilian format
-    assert "Rede de média tensão" in panel and "bdgd:30009" in panel
+    assert "Rede de média tensão" in panel
+    assert "Elemento 30009 da BDGD da distribuidora" in panel and "bdgd:" not in panel
 
 
 def test_request_map_has_rings_with_the_rules_radii(demo: Assessment, maps: Path) -> None:
@@ -775,3 +778,136 @@ def test_place_to_confirm_texts_are_portuguese_and_escaped() -> None:
     assert "Confirmar no local &lt;img src=x onerror=alert(1)&gt; &amp; ver" in section
     assert "pior caso entre as 10 posições avaliadas" in section
     assert _place_section(row.drop("confirmar_no_local"), False) == []
+
+
+# --- issue 21: zoom limits, words instead of codes, the legend, the title, the alerts -------
+
+
+def test_the_map_itself_has_zoom_limits_whatever_its_base_layer(maps: Path) -> None:
+    # with "Sem mapa de fundo" no tile layer gives the map a maxZoom: the clusters need one
+    assert (load_map("panorama").zoom_maximo, load_map("pedido").zoom_maximo) == (19, 20)
+    for path, deepest in ((maps / "mapa.html", 19), (maps / "mapas" / "PED-2026-0103.html", 20)):
+        page = read(path)
+        options = re.search(r"L\.map\(\s*\"\w+\",\s*\{(.*?)\}\s*\);", page, re.S)
+        assert options is not None
+        assert '"minZoom": 3' in options.group(1)
+        assert f'"maxZoom": {deepest}' in options.group(1)
+        (fit,) = calls(page, "enquadra")  # fitted again once the controls are drawn
+        assert fit[1] == deepest and len(fit[0]) == 2
+
+
+def test_codes_are_shown_as_words() -> None:
+    from geo_ip.outputs.format import display, element_reference, hours_per_day, value_labels
+
+    words = value_labels("pedidos")
+    assert words["tipo"]["extensao_rede"] == "Extensão de rede elétrica"
+    assert words["hierarquia_via"]["secundaria"] == "Secundária"
+    assert words["geocodificacao"]["logradouro"] == "Ponto médio do logradouro"
+    assert words["superficie_via"]["asphalt"] == words["surface"]["asphalt"] == "Asfalto"
+    assert words["situacao"]["inelegivel"] == "Inelegível (Art. 4 e Art. 5)"
+    assert words["rede_alvo_tipo"]["bt"] == "Rede de baixa tensão"
+    assert words["metodo_distancia"]["via"] == "Pelas vias"
+    assert words["metodo_distancia"]["sem_rede"] == "Sem rede utilizável nas proximidades"
+    assert value_labels("rede_existente")["tipo"]["mt"] == "Rede de média tensão"
+    assert value_labels("ocorrencias")["tipo"]["ocorrencia_policial"] == "Ocorrência policial"
+    assert "tipo" not in value_labels("vias")  # "tipo" means something else in each layer
+    assert element_reference("bdgd:20188") == "Elemento 20188 da BDGD da distribuidora"
+    assert element_reference("osm:77") == "Elemento 77 do OpenStreetMap"
+    assert element_reference("node/100005") == "Nó 100005 do OpenStreetMap"
+    assert element_reference("way/12") == "Linha 12 do OpenStreetMap"
+    assert element_reference("PED-1") == "PED-1" and element_reference(None) == ""
+    assert display("tipo", "extensao_rede", words) == "Extensão de rede elétrica"
+    assert display("tipo", "troca de lâmpada", words) == "troca de lâmpada"  # not a code
+    assert display("rede_alvo_id", "bdgd:20188", words) == "Elemento 20188 da BDGD da distribuidora"
+    assert display("data_protocolo", "2026-01-31", words) == "31/01/2026"
+    assert display("data_protocolo", date(2026, 1, 31), words) == "31/01/2026"
+    assert display("d", "em 2026-01-31T10:00:00+00:00, ok", words) == "em 31/01/2026, ok"
+    assert display("protocolo", "PED-2026-0101", words) == "PED-2026-0101"
+    assert display("x", None, words) == ""
+    assert hours_per_day(11.8667) == "11 h 52 min"
+    assert hours_per_day("12") == "12 h" and hours_per_day(11.999) == "12 h"
+    assert hours_per_day(0.5) == "0 h 30 min" and hours_per_day(None) == "—"
+
+
+def test_popup_specs_carry_the_words_of_their_fields(maps: Path) -> None:
+    found = layers(read(maps / "mapa.html"))
+    spec, _ = found["Pedidos avaliados"]
+    assert spec["valores"]["tipo"]["extensao_rede"] == "Extensão de rede elétrica"
+    assert "hierarquia" not in spec["valores"]  # only the fields the popup shows
+    roads, _ = found["Vias (hierarquia viária)"]
+    assert roads["valores"]["surface"]["asphalt"] == "Asfalto"
+    assert roads["valores"]["highway"]["residential"] == "Rua residencial"
+    assert "referencias" not in roads
+    page = read(maps / "mapas" / "PED-2026-0103.html")
+    extensions, _ = layers(page)["Extensões propostas"]
+    assert "rede_alvo_id" in extensions["referencias"]["campos"]
+    assert extensions["referencias"]["fontes"]["bdgd"] == "da BDGD da distribuidora"
+    ((panel,),) = calls(page, "painel")
+    assert "Coordenadas informadas no pedido" in panel
+    evidence, features = layers(page)["Evidências contadas nos critérios"]
+    assert "id" in evidence["referencias"]["campos"]
+    names = " ".join(str(f["properties"].get("nome")) for f in features)
+    assert re.search(r"\d{4}-\d{2}-\d{2}", names) is None  # occurrences "em dd/mm/aaaa"
+    assert re.search(r" em \d{2}/\d{2}/\d{4}", names)
+
+
+def test_legend_sections_follow_the_layers_and_start_hidden_when_off(maps: Path) -> None:
+    from geo_ip.outputs.web.parts import legend_html
+
+    page = read(maps / "mapa.html")
+    (legend,) = [args[2] for args in calls(page, "controle") if args[1] == "gi-legenda"]
+    assert '<details data-camada="Pedidos pela pontuação total" hidden>' in legend
+    assert '<details data-camada="Pedidos avaliados" open>' in legend
+    assert calls(page, "legenda") == [[]]
+    hostile = '"><img src=x onerror=alert(1)>'
+    box = legend_html([(hostile, [("", "a")], False)], True, [hostile])
+    assert "<img" not in box
+    assert 'data-camada="&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" hidden>' in box
+
+
+def test_facility_icons_are_not_round_like_the_requests() -> None:
+    css = (ASSETS_DIR / "geo_ip" / "mapa.css").read_text(encoding="utf-8")
+    icon = re.search(r"\.gi-icone span \{([^}]*)\}", css)
+    pin = re.search(r"\.gi-pedido span \{([^}]*)\}", css)
+    assert icon is not None and pin is not None
+    assert "border-radius: 4px" in icon.group(1)  # a bus stop is a square, a request a disc
+    assert "border-radius: 50%" in pin.group(1)
+
+
+def test_alerts_are_badges_in_the_panel_and_the_popup_data() -> None:
+    from geo_ip.outputs.web.layer_specs import layer_fields, map_style
+    from geo_ip.outputs.web.panel import alerts_html
+
+    assert alerts_html(None) == "" and alerts_html(" ; ") == "" and alerts_html(np.nan) == ""
+    badges = alerts_html("declaração implausível; local aproximado <b>")
+    assert badges.count('class="gi-alerta"') == 2
+    assert "local aproximado &lt;b&gt;</span>" in badges and "<b>" not in badges
+    layer = load_map("panorama").camadas[-1]
+    assert "alertas" in layer_fields(layer, map_style(layer, load_catalog()))
+
+
+def test_the_title_names_the_municipality_of_the_data(tmp_path: Path, demo: Assessment) -> None:
+    import geopandas as gpd
+    import shapely
+
+    from geo_ip.outputs.web.layers import data_municipality
+
+    rules = load_rules("demo")
+
+    class Run:  # what data_municipality reads of an Assessment
+        def __init__(self, territory: Any) -> None:
+            self.rules, self.territory = rules, territory
+
+    def territory(name: str, code: int | None) -> Path:
+        path = tmp_path / f"{name}.gpkg"
+        gpd.GeoDataFrame(
+            {"nome": [name], "codigo_ibge": [code], "admin_level": ["8"]},
+            geometry=[shapely.box(0, 0, 1000, 1000)],
+            crs="EPSG:31982",
+        ).to_file(path, layer="limite")
+        return path
+
+    assert data_municipality(Run(territory("Porto Alegre", 4314902))) == "Porto Alegre"
+    assert data_municipality(Run(territory("Outro nome", 9999999))) == rules.municipio.nome
+    assert data_municipality(Run(tmp_path / "nada.gpkg")) == rules.municipio.nome
+    assert data_municipality(demo) == rules.municipio.nome  # the demo's own boundary

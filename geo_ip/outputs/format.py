@@ -24,8 +24,12 @@ from geo_ip.rules.config import Rules
 
 __all__ = [
     "GEOCODING",
+    "HIGHWAYS",
     "METHODS",
     "MISSING",
+    "OSM_ELEMENTS",
+    "REFERENCE_FIELDS",
+    "SOURCES",
     "SURFACES",
     "TIPOS",
     "USES",
@@ -37,15 +41,21 @@ __all__ = [
     "brl",
     "candidate_stretch",
     "clean",
+    "display",
+    "element_reference",
     "evidence_items",
+    "hours_per_day",
     "is_missing",
     "num",
     "or_missing",
     "ordinal",
     "pending_place",
     "place_ranges",
+    "reference_words",
+    "sentence",
     "surface",
     "timestamp",
+    "value_labels",
     "worst_case",
     "yes_no",
 ]
@@ -117,6 +127,42 @@ SURFACES = {
     "sand": "areia",
     "grass": "grama",
 }
+HIGHWAYS = {
+    "motorway": "rodovia expressa",
+    "trunk": "rodovia",
+    "primary": "via primária",
+    "secondary": "via secundária",
+    "tertiary": "via terciária",
+    "unclassified": "via sem classificação",
+    "residential": "rua residencial",
+    "living_street": "via de uso compartilhado",
+    "service": "via de serviço",
+    "track": "estrada de terra (trilha)",
+    "road": "via de tipo desconhecido",
+    "pedestrian": "via de pedestres",
+    "footway": "calçada / caminho de pedestres",
+    "path": "caminho",
+    "cycleway": "ciclovia",
+    "steps": "escadaria",
+}
+"""OpenStreetMap ``highway`` values in words (the tag, as the roads' popups show it)."""
+SOURCES = {
+    "bdgd": "BDGD da distribuidora (ANEEL)",
+    "osm": "OpenStreetMap",
+    "arquivo": "arquivo do usuário",
+    "usuario": "arquivo do usuário",
+    "planilha": "planilha do usuário",
+}
+"""Sources of a grid element or a lighting point (``fonte``; the prefix of ``rede_alvo_id``)."""
+_OF_SOURCE = {
+    "bdgd": "da BDGD da distribuidora",
+    "osm": "do OpenStreetMap",
+    "arquivo": "do arquivo do usuário",
+    "usuario": "do arquivo do usuário",
+    "planilha": "da planilha do usuário",
+}
+OSM_ELEMENTS = {"node": "Nó", "way": "Linha", "relation": "Relação"}
+"""OpenStreetMap element kinds (``node/123``) in words."""
 
 
 def is_missing(value: Any) -> bool:
@@ -330,6 +376,170 @@ def surface(row: dict[str, Any]) -> str:
     elif unpaved is True and label != "sem pavimento":
         label += " (sem pavimento)"
     return label
+
+
+def sentence(text: str) -> str:
+    """Return ``text`` with its first letter in upper case (``"asfalto"`` → ``"Asfalto"``)."""
+    return text[:1].upper() + text[1:]
+
+
+def element_reference(value: Any) -> str:
+    """Describe the reference of a grid element or an OSM feature in words.
+
+    Parameters
+    ----------
+    value : object
+        ``"<fonte>:<id_origem>"`` (``rede_alvo_id``, e.g. ``"bdgd:20188"``) or an OSM
+        element (``"node/100005"``).
+
+    Returns
+    -------
+    str
+        ``"Elemento 20188 da BDGD da distribuidora"``, ``"Nó 100005 do
+        OpenStreetMap"``; any other text as it is, ``""`` when missing.
+    """
+    text = clean(value)
+    match = re.fullmatch(r"([a-z_]+):(.+)", text)
+    if match and match[1] in _OF_SOURCE:
+        return f"Elemento {match[2]} {_OF_SOURCE[match[1]]}"
+    match = re.fullmatch(r"(node|way|relation)/(\d+)", text)
+    if match:
+        return f"{OSM_ELEMENTS[match[1]]} {match[2]} do OpenStreetMap"
+    return text
+
+
+REFERENCE_FIELDS = ("rede_alvo_id", "elemento", "osm_id", "id")
+"""Fields holding an element reference (:func:`element_reference`)."""
+
+
+def reference_words() -> dict[str, Any]:
+    """Return the words of :func:`element_reference`, for the web maps' script.
+
+    Returns
+    -------
+    dict
+        ``campos`` (:data:`REFERENCE_FIELDS`), ``fontes`` (source prefix → "da BDGD da
+        distribuidora"...) and ``osm`` (element kind → "Nó"...).
+    """
+    return {"campos": list(REFERENCE_FIELDS), "fontes": dict(_OF_SOURCE), "osm": dict(OSM_ELEMENTS)}
+
+
+def value_labels(layer: str, catalog: Any = None) -> dict[str, dict[str, str]]:
+    """Words for the coded values of a layer's fields, as a person reads them on a map.
+
+    Parameters
+    ----------
+    layer : str
+        Catalog layer (``pedidos``, ``vias``, ``rede_existente``...).
+    catalog : Catalog, optional
+        Layer catalog; default the bundled one.
+
+    Returns
+    -------
+    dict of str to dict of str to str
+        Field → code → label, e.g. ``{"tipo": {"extensao_rede": "Extensão de rede
+        elétrica"}}`` for ``pedidos``; the classes of the catalog (situations, road
+        hierarchy, grid types, facility categories, occurrence types, path methods),
+        the request types, geocoding results, road surfaces, OSM ``highway`` values and
+        sources, each starting with a capital letter.
+    """
+    roads = {str(c.valor): c.rotulo for c in layer_style("vias", catalog).classes if c.valor}
+    surfaces = {k: sentence(v) for k, v in SURFACES.items()}
+    sources = {k: sentence(v) for k, v in SOURCES.items()}
+    yes_no_osm = {"yes": "sim", "no": "não"}
+    if catalog is None:
+        from geo_ip.sources.catalog import load_catalog
+
+        catalog = load_catalog()
+    grid = {k: t.rotulo for k, t in catalog.rede_existente.tipos.items()}
+    methods = {k: sentence(v) for k, v in METHODS.items()}
+    drawn = layer_style("extensoes", catalog).classes
+    methods.update({str(c.valor): c.rotulo for c in drawn if c.valor})
+    situations = {
+        str(c.valor): c.rotulo for c in layer_style("pedidos", catalog).classes if c.valor
+    }
+    common = {
+        "hierarquia": roads,
+        "hierarquia_via": roads,
+        "surface": surfaces,
+        "superficie_via": surfaces,
+        "highway": {k: sentence(v) for k, v in HIGHWAYS.items()},
+        "lit": yes_no_osm,
+        "fonte": sources,
+        "situacao": situations,
+        "metodo_distancia": methods,
+        "rede_alvo_tipo": grid,
+        "geocodificacao": {k: sentence(v) for k, v in GEOCODING.items()},
+        "categoria": {k: c.rotulo for k, c in catalog.equipamentos.categorias.items()},
+        "condicao_hipossuficiencia": {
+            "comprovada": "Comprovada",
+            "pendente": "Pendente de comprovação",
+            "não comprovada": "Não comprovada",
+            "não exigida": "Não exigida",
+        },
+    }
+    own: dict[str, dict[str, dict[str, str]]] = {
+        "pedidos": {"tipo": {k: v[0] for k, v in TIPOS.items()}},
+        "rede_existente": {"tipo": grid},
+        "ocorrencias": {
+            "tipo": {str(c.valor): c.rotulo for c in layer_style("ocorrencias", catalog).classes}
+        },
+    }
+    return {**common, **own.get(layer, {})}
+
+
+def display(field: str, value: Any, labels: dict[str, dict[str, str]]) -> str:
+    """Return a cell as a person reads it: a label for a code, dd/mm/aaaa for a date.
+
+    Parameters
+    ----------
+    field : str
+        Column name.
+    value : object
+        The cell (text; other values are returned as text).
+    labels : dict
+        :func:`value_labels` of the layer.
+
+    Returns
+    -------
+    str
+        The label of a coded value, an element reference in words
+        (:func:`element_reference`), ISO dates as ``dd/mm/aaaa``; ``""`` when missing.
+    """
+    if isinstance(value, datetime | date | pd.Timestamp):
+        return br_date(value)
+    text = clean(value)
+    if not text:
+        return ""
+    known = labels.get(field, {}).get(text)
+    if known is not None:
+        return known
+    if field in REFERENCE_FIELDS:
+        return element_reference(text)
+    return br_dates(re.sub(r"\b(\d{4}-\d{2}-\d{2})T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?", r"\1", text))
+
+
+def hours_per_day(hours: Any) -> str:
+    """Say a number of hours as hours and minutes (``11.8667`` → ``"11 h 52 min"``).
+
+    Parameters
+    ----------
+    hours : object
+        Hours (a number or its text); :data:`MISSING` when missing or not a number.
+
+    Returns
+    -------
+    str
+        ``"11 h 52 min"``, ``"12 h"`` when whole (minutes rounded; 60 min carried).
+    """
+    if is_missing(hours):
+        return MISSING
+    try:
+        minutes = round(float(hours) * 60)
+    except (TypeError, ValueError):
+        return MISSING
+    h, m = divmod(minutes, 60)
+    return f"{h} h {m} min" if m else f"{h} h"
 
 
 class Labels:

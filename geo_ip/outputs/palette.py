@@ -31,7 +31,9 @@ __all__ = [
     "Palette",
     "SheetMapColours",
     "WebColours",
+    "contrast_ratio",
     "load_palette",
+    "relative_luminance",
 ]
 
 PALETTE_FILE = "cores.toml"
@@ -226,3 +228,43 @@ def _load(path: Path) -> Palette:
             f"camada '{unknown[0]}' desconhecida", path=path, field=f"contornos.{unknown[0]}"
         )
     return palette
+
+
+def relative_luminance(colour: str) -> float:
+    """Relative luminance of a ``#rrggbb`` colour (WCAG 2.x), 0 (black) to 1 (white).
+
+    Parameters
+    ----------
+    colour : str
+        ``#rrggbb``.
+
+    Returns
+    -------
+    float
+        ``0.2126 R + 0.7152 G + 0.0722 B`` of the linearised sRGB channels.
+    """
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """Contrast ratio of two ``#rrggbb`` colours (WCAG 2.x), from 1 to 21.
+
+    A symbol needs 3:1 against what surrounds it (WCAG 2.1, 1.4.11 non-text contrast);
+    two classes of a sequential scale whose ratio is well above 1 stay apart in grey,
+    and so for every kind of colour blindness.
+
+    Parameters
+    ----------
+    first, second : str
+        ``#rrggbb`` colours (the order does not matter).
+
+    Returns
+    -------
+    float
+        ``(L1 + 0.05) / (L2 + 0.05)``, ``L1`` the lighter one's
+        :func:`relative_luminance`.
+    """
+    light, dark = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)

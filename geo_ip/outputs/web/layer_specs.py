@@ -29,7 +29,8 @@ __all__ = [
 ]
 
 _MARKERS = {"pedidos": "pedido", "equipamentos": "icone", "ocorrencias": "icone"}
-_REQUEST_HEADER = {"protocolo", "posicao", "situacao", "pontuacao_total"}
+_REQUEST_HEADER = {"protocolo", "posicao", "situacao", "pontuacao_total", "alertas"}
+"""Fields the request popup shows in its head (``alertas``: badges, when the column exists)."""
 _PLACE_FIELDS = ("local_a_confirmar", "confirmar_no_local")
 """Fields of a request drawn as its candidate stretch: the popup's own block."""
 STRETCH_TIP = "{protocolo} — {local_a_confirmar}"

@@ -20,19 +20,23 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo_ip.errors import GeoIPError
 from geo_ip.law.scoring import format_number
 from geo_ip.outputs.features import extension_frame, occurrence_frame, pole_frame
 from geo_ip.outputs.format import candidate_stretch, is_missing, place_ranges
 from geo_ip.outputs.views import public_ranking, request_file_stems
+from geo_ip.outputs.web.basemap import BasemapInfo
 from geo_ip.outputs.web.geojson import LayerData, layer_data
 from geo_ip.pipeline import Assessment
 from geo_ip.requests import privacy
 from geo_ip.sources.catalog import Catalog, load_catalog
+from geo_ip.territory.municipality import territory_municipalities
 from geo_ip.territory.reader import read_layer
 
 __all__ = [
     "TO_CONFIRM",
     "MapSources",
+    "data_municipality",
     "map_file_names",
     "place_to_confirm",
     "request_frame",
@@ -138,6 +142,48 @@ def request_frame(assessment: Assessment) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out.reset_index(drop=True), geometry=geometry, crs=assessment.crs)
 
 
+def data_municipality(assessment: Assessment) -> str:
+    """Name of the municipality the assessment's data covers (the maps' title says it).
+
+    The territory's municipal boundary (layer ``limite``) names it: the rules' own
+    name when the boundary is the rules' municipality (same IBGE code or name), the
+    largest boundary's name otherwise; without a named boundary, the municipality the
+    territory was built for (its metadata), and last the rules'.
+
+    Parameters
+    ----------
+    assessment : Assessment
+        The run (its territory and rules).
+
+    Returns
+    -------
+    str
+        E.g. ``"Porto Alegre"`` for a Porto Alegre territory, whatever the rules file.
+    """
+    rules = assessment.rules.municipio
+    try:
+        found = territory_municipalities(assessment.territory)
+    except (GeoIPError, OSError, ValueError):  # an unreadable boundary never stops a map
+        found = []
+    same = [
+        m
+        for m in found
+        if (m.codigo_ibge is not None and str(m.codigo_ibge) == str(rules.codigo_ibge))
+        or (m.nome and m.nome.casefold() == rules.nome.casefold())
+    ]
+    if same:
+        return rules.nome
+    named = [m.nome for m in found if m.nome]
+    if named:
+        return named[0]
+    try:
+        meta = getattr(assessment.territory, "metadata", None)
+    except (GeoIPError, OSError, ValueError):
+        meta = None
+    built = meta.get("municipio") if isinstance(meta, dict) else None
+    return str(built) if built else rules.nome
+
+
 _TERRITORY = ("vias", "rede_existente", "pontos_ip", "equipamentos")
 """Territory layers every map draws."""
 
@@ -169,6 +215,11 @@ class MapSources:
         Every road edge (both directions), to find a request's own edge.
     public : pandas.DataFrame
         :func:`geo_ip.requests.privacy.public_view` of ``assessment.table`` (same rows).
+    municipality : str
+        :func:`data_municipality` (the maps' title).
+    background : BasemapInfo, optional
+        The territory's offline background (:func:`geo_ip.outputs.web.basemap.write_basemap`),
+        once written next to the maps: their default base layer.
     """
 
     assessment: Assessment
@@ -176,6 +227,8 @@ class MapSources:
     frames: dict[str, gpd.GeoDataFrame]
     roads: gpd.GeoDataFrame
     public: pd.DataFrame
+    municipality: str = ""
+    background: BasemapInfo | None = None
     _data: dict[tuple[str, tuple[str, ...]], LayerData] = field(default_factory=dict)
 
     @classmethod
@@ -207,7 +260,14 @@ class MapSources:
         if occurrences is not None:
             frames["ocorrencias"] = occurrences
         public = privacy.public_view(assessment.table)
-        return cls(assessment, catalog or load_catalog(), frames, roads, public)
+        return cls(
+            assessment,
+            catalog or load_catalog(),
+            frames,
+            roads,
+            public,
+            data_municipality(assessment),
+        )
 
     def data(self, name: str, fields: Sequence[str]) -> LayerData:
         """Return the serialised features of a layer with these fields (cached)."""

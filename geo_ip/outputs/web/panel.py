@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from geo_ip.outputs.format import METHODS, br_dates
+from geo_ip.outputs.format import METHODS, br_dates, display, value_labels
 from geo_ip.outputs.maps import MapSpec
 from geo_ip.outputs.styles import LayerStyle, layer_style
 from geo_ip.outputs.web.geojson import clean
@@ -24,7 +24,7 @@ from geo_ip.outputs.web.layers import MapSources, place_to_confirm
 from geo_ip.rules.law_locks import CRITERIA
 from geo_ip.sources.catalog import Catalog
 
-__all__ = ["fmt", "panel_html", "path_methods"]
+__all__ = ["alerts_html", "fmt", "panel_html", "path_methods"]
 
 _LOCATION = (
     "logradouro_via",
@@ -200,6 +200,7 @@ def _field_rows(
     aliases = {**layer_style("extensoes", catalog).campos, **style.campos, **spec.rotulos}
     kinds = catalog.rede_existente.tipos
     methods = path_methods(catalog)
+    words = value_labels("pedidos", catalog)
     out = []
     for c in columns:
         value = public.get(c)
@@ -210,6 +211,8 @@ def _field_rows(
         elif c == "incerteza_m":
             radius = clean(value)
             text = "" if radius is None else f"± {_number(float(radius), 0)} m"
+        elif isinstance(clean(value), str):  # a code in words, a date as dd/mm/aaaa
+            text = display(c, clean(value), words)
         else:
             text = fmt(c, value)
         out.append((aliases.get(c, c), text))
@@ -233,7 +236,36 @@ def _head(public: pd.Series, style: LayerStyle, stretch: bool) -> list[str]:
     if stretch:
         summary[-1] += " no pior caso"
     head.append(f"<div>{' · '.join(summary)}</div>")
+    alerts = alerts_html(public.get("alertas"))
+    if alerts:
+        head.append(alerts)
     return head
+
+
+def alerts_html(value: Any) -> str:
+    """Badges of a request's alerts (column ``alertas``, labels separated by ``"; "``).
+
+    Parameters
+    ----------
+    value : object
+        The cell; missing, blank or absent: no badge.
+
+    Returns
+    -------
+    str
+        ``<div class="gi-alertas">`` with one escaped ``<span class="gi-alerta">`` per
+        alert (as ``geoIp.alertas`` draws them in the popups), or ``""``.
+    """
+    text = fmt("alertas", value)
+    items = [t.strip() for t in text.split(";") if t.strip()]
+    if not items:
+        return ""
+    badges = "".join(
+        '<span class="gi-alerta"><i class="fa-solid fa-triangle-exclamation"></i> '
+        f"{html.escape(t)}</span>"
+        for t in items
+    )
+    return f'<div class="gi-alertas">{badges}</div>'
 
 
 def _criterion(public: pd.Series, style: LayerStyle, c: str) -> str:
@@ -248,8 +280,9 @@ def _criterion(public: pd.Series, style: LayerStyle, c: str) -> str:
     ]
     if level:
         block.append(f"<div>Nível {html.escape(level)}</div>")
-    block.append(f"<p>{html.escape(fmt('m', public.get(f'motivacao_{c}')))}</p>")
-    decision = fmt("d", public.get(f"decisao_{c}"))
+    motivation = br_dates(fmt("m", public.get(f"motivacao_{c}")))
+    block.append(f'<p class="gi-livre">{html.escape(motivation)}</p>')
+    decision = br_dates(fmt("d", public.get(f"decisao_{c}")))
     if decision:
         block.append(f'<div class="gi-decisao">Decisão da Comissão: {html.escape(decision)}</div>')
     block.append("</div>")
@@ -271,11 +304,11 @@ def _evidence_lists(evidence: Sequence[tuple[str, str, list[str]]]) -> list[str]
 def _closing(public: pd.Series, rings: Sequence[tuple[float, str, str]]) -> list[str]:
     """Close the panel: the situation's reason and problems, the radii, the LGPD note."""
     out = []
-    reason = fmt("motivo_situacao", public.get("motivo_situacao"))
-    problems = fmt("problemas", public.get("problemas"))
+    reason = br_dates(fmt("motivo_situacao", public.get("motivo_situacao")))
+    problems = br_dates(fmt("problemas", public.get("problemas")))
     if reason or problems:
         out.append("<h2>Situação</h2>")
-        out += [f"<p>{html.escape(t)}</p>" for t in (reason, problems) if t]
+        out += [f'<p class="gi-livre">{html.escape(t)}</p>' for t in (reason, problems) if t]
     radii = "; ".join(f"{label}: {fmt('r', r)} m" for r, label, _ in rings)
     if radii:
         out.append(f'<p class="gi-nota">Raios das regras do município: {html.escape(radii)}.</p>')

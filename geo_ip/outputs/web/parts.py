@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import html
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from branca.element import Element
 
+from geo_ip.outputs.format import REFERENCE_FIELDS, br_dates, reference_words, value_labels
 from geo_ip.outputs.maps import MapLayer
 from geo_ip.outputs.palette import load_palette
 from geo_ip.outputs.styles import LayerStyle, layer_style
@@ -226,9 +228,14 @@ def spec_for(
     -------
     dict
         The spec; ``borda``, the outline of the layer's circles, where ``maps/cores.toml``
-        gives one (``[contornos]``, the same as on the sheet's static map).
+        gives one (``[contornos]``, the same as on the sheet's static map); ``valores``,
+        the words of the coded values of the popup's and hover label's fields
+        (:func:`geo_ip.outputs.format.value_labels`: ``extensao_rede`` → "Extensão de
+        rede elétrica"), which ``mapa.js`` shows instead of the codes.
     """
     names = list(fields if fields is not None else (layer.campos or style.campos))
+    shown = {*names, *extra.get("fields", ()), *_placeholders(layer.dica or "")}
+    words = {k: v for k, v in value_labels(style.camada).items() if k in shown}
     out = {
         "titulo": title,
         "tipo": style.tipo,
@@ -239,11 +246,19 @@ def spec_for(
         "marcador": marker,
         "popup": popup,
         "agrupar": cluster,
+        "valores": words,
     }
+    if shown & set(REFERENCE_FIELDS):
+        out["referencias"] = reference_words()
     outline = load_palette().contornos.get(style.camada)
     if outline is not None:  # the circles' outline, as on the sheet (maps/cores.toml)
         out["borda"] = outline
     return {**out, **extra}
+
+
+def _placeholders(template: str) -> list[str]:
+    """Field names of a hover label's template (``{protocolo} — {situacao}``)."""
+    return re.findall(r"\{(\w+)\}", template)
 
 
 def situation_spec(style: LayerStyle) -> dict[str, Any]:
@@ -359,8 +374,13 @@ def symbol(kind: str, colour: str, width: float = 2.0, dashed: bool = False) -> 
     return _symbol(kind, colour, width, dashed=dashed)
 
 
-def legend_html(entries: Sequence[LegendEntry], opened: bool = True) -> str:
+def legend_html(
+    entries: Sequence[LegendEntry], opened: bool = True, hidden: Sequence[str] = ()
+) -> str:
     """Build the legend: one collapsible section per layer, top layer first.
+
+    Each section carries its layer's title (``data-camada``), so that ``geoIp.legenda``
+    (``mapa.js``) hides it while the layer is off in the layer control.
 
     Parameters
     ----------
@@ -368,6 +388,8 @@ def legend_html(entries: Sequence[LegendEntry], opened: bool = True) -> str:
         Layer title, its rows (symbol HTML, label) and whether the section opens.
     opened : bool
         Whether the whole legend opens expanded.
+    hidden : sequence of str
+        Titles of the layers off when the map opens (their sections start hidden).
 
     Returns
     -------
@@ -379,8 +401,11 @@ def legend_html(entries: Sequence[LegendEntry], opened: bool = True) -> str:
     for title, rows, opened in entries:
         items = "".join(f"<li>{sym}<span>{html.escape(label)}</span></li>" for sym, label in rows)
         attr = " open" if opened else ""
+        attr += " hidden" if title in hidden else ""
+        name = html.escape(title, quote=True)
         parts.append(
-            f"<details{attr}><summary>{html.escape(title)}</summary><ul>{items}</ul></details>"
+            f'<details data-camada="{name}"{attr}><summary>{html.escape(title)}</summary>'
+            f"<ul>{items}</ul></details>"
         )
     parts.append("</details>")
     return "".join(parts)
@@ -420,6 +445,7 @@ def palette_css(catalog: Catalog | None = None) -> Element:
         "alterado": web.alterado,
         "destaque": web.destaque,
         "decisao": web.decisao,
+        "alerta": page.alerta,
         "local-confirmar": place,
     }
     rules = "; ".join(f"--gi-{name}: {value}" for name, value in variables.items())
@@ -455,7 +481,7 @@ def footer_html(provenance: dict[str, Any], fictional: bool) -> str:
     label = FICTIONAL_LABEL.upper() + "; "
     if stamp.startswith(label):
         stamp = stamp[len(label) :]
-    stamp = stamp.replace("; ", " · ")
+    stamp = br_dates(stamp.replace("; ", " · "))  # "OSM de 15/01/2026"
     ran = str(provenance.get("executado_em") or "")
     with contextlib.suppress(ValueError):
         ran = datetime.fromisoformat(ran).strftime("%d/%m/%Y %H:%M %Z").strip()
@@ -466,7 +492,8 @@ def footer_html(provenance: dict[str, Any], fictional: bool) -> str:
         f"<br>Avaliação de {html.escape(ran)}",
     ]
     if provenance.get("data_referencia"):
-        parts.append(f" · data de referência {html.escape(str(provenance['data_referencia']))}")
+        reference = br_dates(str(provenance["data_referencia"]))
+        parts.append(f" · data de referência {html.escape(reference)}")
     if rules.get("lei"):
         parts.append(
             f" · {html.escape(str(rules['lei']))} ({html.escape(str(rules.get('municipio', '')))})"

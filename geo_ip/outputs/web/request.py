@@ -22,7 +22,13 @@ import shapely
 from branca.element import Element
 
 from geo_ip.errors import GeoIPError
-from geo_ip.outputs.format import candidate_stretch
+from geo_ip.outputs.format import (
+    REFERENCE_FIELDS,
+    br_date,
+    candidate_stretch,
+    reference_words,
+    value_labels,
+)
 from geo_ip.outputs.maps import MapLayer, MapSpec, merged_rings
 from geo_ip.outputs.palette import load_palette
 from geo_ip.outputs.styles import layer_style
@@ -76,7 +82,8 @@ def _own_spec(
     tip: str | None = None,
     campo: str | None = None,
 ) -> dict[str, Any]:
-    return {
+    names = {f[0] for f in fields}
+    out = {
         "titulo": title,
         "tipo": "categorizado" if campo else "simples",
         "campo": campo,
@@ -86,7 +93,12 @@ def _own_spec(
         "marcador": marker,
         "popup": "tabela",
         "agrupar": False,
+        # words for the codes (road hierarchy, OSM highway...) and references
+        "valores": {k: v for k, v in value_labels("vias").items() if k in names},
     }
+    if names & set(REFERENCE_FIELDS):
+        out["referencias"] = reference_words()
+    return out
 
 
 def _rings(spec: MapSpec, sources: MapSources) -> list[tuple[float, str, str]]:
@@ -262,7 +274,8 @@ def _evidence(
                 ident = f"ocorrência (linha {item.get('linha')})"
                 geom = by_line.get(item.get("linha"))
                 kind = occ_kinds.get(str(item.get("tipo")), str(item.get("tipo", "")))
-                name = f"{kind} em {item.get('data')}" if item.get("data") else kind
+                when = br_date(item.get("data")) if item.get("data") else ""
+                name = f"{kind} em {when}" if when else kind
             distance = clean(item.get("distancia_m"))
             lines.append(f"{name} — {fmt('distancia_m', distance)} m" if distance else name)
             if geom is None:
@@ -305,6 +318,19 @@ def _evidence(
     js = _own_spec(title, classes, fields, marker="halo", tip="{nome}", campo="grupo")
     legend = [(parts.symbol("halo", c), f"{label} ({len(lines)})") for label, c, lines in panel]
     return OwnLayer([parts.Layer(data.json(), js)], legend), panel
+
+
+def _with_alerts(public: pd.Series, sources: MapSources, index: int) -> pd.Series:
+    """Add the request's ``alertas`` of the public ranking to its public row, if any."""
+    requests = sources.frames["pedidos"]
+    if "alertas" in public.index or "alertas" not in requests.columns:
+        return public
+    mine = requests.loc[requests["indice"].to_numpy() == index, "alertas"]
+    if not len(mine):
+        return public
+    out = public.copy()
+    out["alertas"] = mine.iloc[0]
+    return out
 
 
 def request_layers(sources: MapSources, index: int, spec: MapSpec) -> RequestLayers:
@@ -353,7 +379,7 @@ def request_layers(sources: MapSources, index: int, spec: MapSpec) -> RequestLay
     area = shapely.box(*shapely.total_bounds(np.asarray(extent, dtype=object))).buffer(
         spec.margem_m, join_style="mitre"
     )
-    public = sources.public.iloc[index]
+    public = _with_alerts(sources.public.iloc[index], sources, index)
     items = assessment.items[index] if index < len(assessment.items) else {}
     evidence, lists = _evidence(spec, items, point, sources)
     own: dict[str, OwnLayer] = {

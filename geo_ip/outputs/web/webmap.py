@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import html
 import logging
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,13 @@ from geo_ip.errors import GeoIPError, InputFileError
 from geo_ip.outputs.maps import MapSpec, load_map
 from geo_ip.outputs.web import parts
 from geo_ip.outputs.web.assets import copy_assets, localise, remote_links
+from geo_ip.outputs.web.basemap import (
+    BASEMAP_FOLDER,
+    BasemapInfo,
+    folium_layer,
+    read_basemap_info,
+    write_basemap,
+)
 from geo_ip.outputs.web.geojson import wgs84_bounds
 from geo_ip.outputs.web.layer_specs import (
     catalog_spec,
@@ -73,6 +81,8 @@ _OSM_PROVIDER = TileProvider(
     name="OpenStreetMap", url=OSM_TILES, attribution=parts.OSM_ATTRIBUTION_HTML, max_zoom=19
 )
 NO_BASE_MAP = "Sem mapa de fundo"
+MIN_ZOOM = 3
+"""Least zoom of every map (a continent); the deepest is the composition's ``zoom_maximo``."""
 OSM_BASE_MAP = "OpenStreetMap"
 _OWN_LAYERS = ("pedidos", "extensoes")
 """Layers of the assessment itself: the overview always shows every feature."""
@@ -84,7 +94,12 @@ OVERVIEW_NEAR_M = 100.0
 shows the territory's features."""
 
 
-def base_map(spec: MapSpec, bounds: list[list[float]]) -> folium.Map:
+def base_map(
+    spec: MapSpec,
+    bounds: list[list[float]],
+    background: BasemapInfo | None = None,
+    page_dir: Path | None = None,
+) -> folium.Map:
     """Create an empty map with the composition's base layers, fitted to ``bounds``.
 
     Parameters
@@ -93,21 +108,36 @@ def base_map(spec: MapSpec, bounds: list[list[float]]) -> folium.Map:
         The composition (base maps, zoom limit).
     bounds : list
         ``[[south, west], [north, east]]``.
+    background : BasemapInfo, optional
+        The territory's offline background: the base layer shown first, beside the
+        composition's (issue 21: the municipality's map with no internet).
+    page_dir : Path, optional
+        Folder of the page (default: the folder holding the background's tiles).
 
     Returns
     -------
     folium.Map
-        With ``OpenStreetMap`` and/or ``Sem mapa de fundo`` base layers.
+        With the offline background (when given), ``OpenStreetMap`` and/or ``Sem mapa
+        de fundo`` base layers. The map itself
+        has the zoom limits (``minZoom``, ``maxZoom``): with a base layer that has none
+        ("Sem mapa de fundo"), the clustered layers still know the deepest zoom (issue
+        21: re-adding a cluster layer threw "Map has no maxZoom specified").
     """
     center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     m = folium.Map(
         location=center,
         zoom_start=15,
         tiles=None,
-        max_zoom=spec.zoom_maximo,
         prefer_canvas=True,
         control_scale=False,
     )
+    # folium gives max_zoom only to a default tile layer: the map gets it here, so that
+    # no base layer (or one without zoom limits) leaves the map without one
+    m.options["min_zoom"] = MIN_ZOOM
+    m.options["max_zoom"] = spec.zoom_maximo
+    if background is not None:
+        folium_layer(background, page_dir, show=True).add_to(m)
+    first = 0 if background is None else -1  # the offline background is shown first
     for i, base in enumerate(spec.fundos):
         if base == "osm":
             folium.TileLayer(
@@ -116,10 +146,10 @@ def base_map(spec: MapSpec, bounds: list[list[float]]) -> folium.Map:
                 max_zoom=spec.zoom_maximo,
                 max_native_zoom=19,
                 overlay=False,
-                show=i == 0,
+                show=i == first,
             ).add_to(m)
         else:
-            folium.FeatureGroup(name=NO_BASE_MAP, overlay=False, show=i == 0).add_to(m)
+            folium.FeatureGroup(name=NO_BASE_MAP, overlay=False, show=i == first).add_to(m)
     m.fit_bounds(bounds)
     return m
 
@@ -131,6 +161,9 @@ def finish_map(
     title_html: str,
     legend: Sequence[parts.LegendEntry],
     search: folium.FeatureGroup | None = None,
+    *,
+    bounds: list[list[float]] | None = None,
+    hidden: Sequence[str] = (),
 ) -> folium.Map:
     """Add the layer control, tools, title, legend, attribution and footer.
 
@@ -148,6 +181,13 @@ def finish_map(
         Legend sections (:func:`geo_ip.outputs.web.parts.legend_html`).
     search : folium.FeatureGroup, optional
         The requests layer indexed by protocol.
+    bounds : list, optional
+        ``[[south, west], [north, east]]`` to show: fitted again once the controls are
+        drawn, so that no feature lies under the legend, the layer control, the title
+        or the footer (``geoIp.enquadra``).
+    hidden : sequence of str
+        Titles of the layers off on loading (their legend sections start hidden; the
+        legend follows the layer control, ``geoIp.legenda``).
 
     Returns
     -------
@@ -192,16 +232,21 @@ def finish_map(
     m.add_child(parts.Call("atribuicao", parts.OSM_ATTRIBUTION_HTML))
     m.add_child(parts.Call("titulo", title_html))
     if spec.legenda and legend:
-        box = parts.legend_html(legend, spec.legenda_aberta)
+        box = parts.legend_html(legend, spec.legenda_aberta, hidden)
         m.add_child(parts.Call("controle", "bottomright", "gi-legenda", box))
+        m.add_child(parts.Call("legenda"))
     fictional = assessment.rules.municipio.ficticio
     footer = parts.footer_html(assessment.provenance, fictional)
     m.add_child(parts.Call("controle", "bottomleft", "gi-rodape", footer))
+    if bounds is not None:
+        m.add_child(parts.Call("enquadra", bounds, spec.zoom_maximo))
     return m
 
 
-def _title(text: str, assessment: Assessment, extra: str = "") -> str:
-    municipality = html.escape(assessment.rules.municipio.nome)
+def _title(text: str, sources: MapSources, extra: str = "") -> str:
+    """Title bar: the map's title, the municipality of the data, a link, the demo's label."""
+    assessment = sources.assessment
+    municipality = html.escape(sources.municipality or assessment.rules.municipio.nome)
     badge = parts.fictional_badge(assessment.rules.municipio.ficticio)
     return f"<b>{html.escape(text)}</b> — {municipality}{extra}{badge}"
 
@@ -270,10 +315,12 @@ def overview_map(
     if not len(extent):
         extent = sources.frames["vias"].geometry.to_numpy()
     area = shapely.box(*shapely.total_bounds(extent)).buffer(spec.margem_m, join_style="mitre")
-    m = base_map(spec, wgs84_bounds(extent, assessment.crs))
+    bounds = wgs84_bounds(extent, assessment.crs)
+    m = base_map(spec, bounds, sources.background)
     fields = map_fields(spec, sources.catalog)
     chosen = _context_positions(spec, sources, fields, area, extent)
     legend: list[parts.LegendEntry] = []
+    hidden: list[str] = []
     shared: dict[str, parts.Layer] = {}
     search = None
     for layer in spec.camadas:
@@ -291,9 +338,12 @@ def overview_map(
         group.add_child(element)
         m.add_child(group)
         legend.append(legend_section(layer, js, style, sources))
+        if not layer.visivel:
+            hidden.append(js["titulo"])
         if layer.camada == "pedidos" and layer.estilo is None:
             search = group
-    return finish_map(m, spec, sources, _title(spec.titulo, assessment), legend[::-1], search)
+    title = _title(spec.titulo, sources)
+    return finish_map(m, spec, sources, title, legend[::-1], search, bounds=bounds, hidden=hidden)
 
 
 def request_map(
@@ -332,9 +382,16 @@ def request_map(
     spec = spec or load_map("pedido")
     sources = sources or MapSources.from_assessment(assessment)
     built = request_layers(sources, index, spec)
-    m = base_map(spec, built.bounds)
+    background = sources.background
+    m = base_map(
+        spec, built.bounds, background,
+        None if background is None else background.folder.parent / "mapas",
+    )  # fmt: skip
     legend: list[parts.LegendEntry] = []
+    hidden: list[str] = []
     for layer in spec.camadas:
+        if not layer.visivel:
+            hidden.append(spec.layer_title(layer, sources.catalog))
         own = built.own.get(layer.camada)
         if own is not None:
             group = folium.FeatureGroup(name=spec.layer_title(layer), show=layer.visivel)
@@ -365,8 +422,8 @@ def request_map(
         m.add_child(parts.Call("painel", built.panel))
     back = f' · <a href="{overview}">panorama</a>' if overview else ""
     protocol = str(assessment.table["protocolo"].iloc[index])
-    title = _title(f"{spec.titulo} {protocol}", assessment, back)
-    return finish_map(m, spec, sources, title, legend[::-1])
+    title = _title(f"{spec.titulo} {protocol}", sources, back)
+    return finish_map(m, spec, sources, title, legend[::-1], bounds=built.bounds, hidden=hidden)
 
 
 def save_map(m: folium.Map, path: str | Path, prefix: str = "assets/") -> Path:
@@ -431,7 +488,17 @@ def _maps_chunk(
 ) -> list[tuple[str, str | None]]:
     """Worker of :func:`_request_maps`: read the layers once, write the maps of ``work``."""
     assessment, spec, folder = shared
-    return _maps_of(assessment, spec, Path(folder), work, MapSources.from_assessment(assessment))
+    sources = MapSources.from_assessment(assessment)
+    sources.background = _background_of(Path(folder).parent)
+    return _maps_of(assessment, spec, Path(folder), work, sources)
+
+
+def _background_of(out_dir: Path) -> BasemapInfo | None:
+    """Return the offline background already written in ``out_dir`` (None: there is none)."""
+    try:
+        return read_basemap_info(out_dir / BASEMAP_FOLDER)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _request_maps(
@@ -462,6 +529,19 @@ def _request_maps(
         ))  # fmt: skip
     by_name = {name: problem for result in results for name, problem in result}
     return [(name, by_name[name]) for _index, name in work]
+
+
+def _write_background(assessment: Assessment, out_dir: Path) -> BasemapInfo | None:
+    """Draw the territory's offline background next to the maps (None when it cannot).
+
+    The maps still open without it, on OpenStreetMap's tiles or no background: a
+    territory that cannot be drawn is said in the log, not an error of the assessment.
+    """
+    try:
+        return write_basemap(assessment.territory.path, out_dir)
+    except (OSError, ValueError, KeyError, sqlite3.Error) as exc:
+        log.warning("mapa de fundo offline não gerado: %s", exc)
+        return None
 
 
 def write_maps(
@@ -503,6 +583,7 @@ def write_maps(
     written: list[Path] = []
     try:
         copy_assets(out_dir)
+        sources.background = _write_background(assessment, out_dir)
         target = out_dir / "mapa.html"
         save_map(overview_map(assessment, overview, sources=sources), target, "assets/")
         written.append(target)
@@ -526,5 +607,7 @@ def write_maps(
         raise InputFileError(
             f"não foi possível gravar os mapas ({exc.strerror or exc})", path=path
         ) from exc
-    log.info("mapas: %s e %d mapa(s) de pedido em %s", "mapa.html", len(written) - 1, out_dir)
+    # not the folder: an assessment writes to a staging folder renamed at the end, which
+    # the log would name after it no longer exists (issue 21)
+    log.info("mapas: mapa.html e %d mapa(s) de pedido em mapas/", len(written) - 1)
     return written

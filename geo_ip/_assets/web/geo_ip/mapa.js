@@ -27,8 +27,29 @@
     return v.toLocaleString("pt-BR", { minimumFractionDigits: casas, maximumFractionDigits: casas });
   }
 
-  /* Valor de um campo como texto: R$ para *_rs, % para a participação, vírgula decimal. */
-  function formata(campo, v) {
+  /* Datas ISO dentro de um texto como dd/mm/aaaa (como geo_ip.outputs.format.display). */
+  function datas(texto) {
+    return texto
+      .replace(/\b(\d{4}-\d{2}-\d{2})T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?/g, "$1")
+      .replace(/\b(\d{4})-(\d{2})-(\d{2})\b/g, "$3/$2/$1");
+  }
+  geoIp.datas = datas;
+
+  /* Referência de um elemento em palavras ("bdgd:20188" → "Elemento 20188 da BDGD da
+     distribuidora"; "node/5" → "Nó 5 do OpenStreetMap"), com as palavras da spec
+     (geo_ip.outputs.format.element_reference). */
+  function referencia(texto, refs) {
+    var m = /^([a-z_]+):(.+)$/.exec(texto);
+    if (m && refs.fontes[m[1]]) { return "Elemento " + m[2] + " " + refs.fontes[m[1]]; }
+    m = /^(node|way|relation)\/(\d+)$/.exec(texto);
+    if (m && refs.osm[m[1]]) { return refs.osm[m[1]] + " " + m[2] + " do OpenStreetMap"; }
+    return texto;
+  }
+
+  /* Valor de um campo como texto: R$ para *_rs, % para a participação, vírgula decimal;
+     um código pelo seu rótulo (spec.valores, de geo_ip.outputs.format.value_labels), uma
+     referência em palavras (spec.referencias) e as datas em dd/mm/aaaa. */
+  function formata(campo, v, spec) {
     if (vazio(v)) { return ""; }
     if (typeof v === "number") {
       if (/_rs$/.test(campo)) { return "R$ " + numero(v, 2); }
@@ -36,7 +57,12 @@
       if (Math.round(v) === v) { return numero(v, 0); }
       return v.toLocaleString("pt-BR", { maximumFractionDigits: 1 });
     }
-    return String(v);
+    var texto = String(v);
+    var rotulos = spec && spec.valores && spec.valores[campo];
+    if (rotulos && Object.prototype.hasOwnProperty.call(rotulos, texto)) { return rotulos[texto]; }
+    var refs = spec && spec.referencias;
+    if (refs && refs.campos.indexOf(campo) >= 0) { return referencia(texto, refs); }
+    return datas(texto);
   }
   geoIp.formata = formata;
 
@@ -60,24 +86,43 @@
   }
   geoIp.classe = classe;
 
-  function dica(p, molde) {
-    var texto = molde.replace(/\{(\w+)\}/g, function (_, k) { return formata(k, p[k]); });
+  function dica(p, molde, spec) {
+    var texto = molde.replace(/\{(\w+)\}/g, function (_, k) { return formata(k, p[k], spec); });
     return texto.replace(/^[\s—:·-]+|[\s—:·-]+$/g, "") ? esc(texto) : "";
   }
 
-  function linhas(campos, p) {
+  /* Textos corridos da avaliação (motivos, problemas): escritos pelo geo_ip, não códigos. */
+  var LIVRES = ["motivos", "problemas", "motivo_situacao", "confirmar_no_local"];
+
+  function linhas(campos, p, spec) {
     var h = "";
     campos.forEach(function (par) {
-      var v = formata(par[0], p[par[0]]);
-      if (v !== "") { h += "<tr><th>" + esc(par[1]) + "</th><td>" + esc(v) + "</td></tr>"; }
+      var v = formata(par[0], p[par[0]], spec);
+      if (v !== "") {
+        h += (LIVRES.indexOf(par[0]) >= 0 ? '<tr class="gi-livre">' : "<tr>") + "<th>" +
+          esc(par[1]) + "</th><td>" + esc(v) + "</td></tr>";
+      }
     });
     return h;
   }
 
   function popupTabela(spec, p) {
     return '<div class="gi-popup"><div class="gi-popup-titulo">' + esc(spec.titulo) +
-      "</div><table>" + linhas(spec.campos, p) + "</table></div>";
+      "</div><table>" + linhas(spec.campos, p, spec) + "</table></div>";
   }
+
+  /* Os alertas de um pedido ("declaração implausível; local aproximado"), em destaque. */
+  function alertas(texto) {
+    if (vazio(texto)) { return ""; }
+    var itens = String(texto).split(";").map(function (t) { return t.trim(); })
+      .filter(function (t) { return t !== ""; });
+    if (!itens.length) { return ""; }
+    return '<div class="gi-alertas">' + itens.map(function (t) {
+      return '<span class="gi-alerta"><i class="fa-solid fa-triangle-exclamation"></i> ' +
+        esc(t) + "</span>";
+    }).join("") + "</div>";
+  }
+  geoIp.alertas = alertas;
 
   /* Balão de um pedido: situação, posição, pontuação, os cinco critérios (sugerido e
      final), custo e participação, e o link para o mapa do pedido. */
@@ -96,6 +141,7 @@
       resumo[resumo.length - 1] += " no pior caso";
     }
     h += '<div class="gi-resumo">' + resumo.join(" · ") + "</div>";
+    h += alertas(p.alertas);
     /* Pedido com o local incerto: desenhado como o trecho candidato, com a incerteza,
        as faixas e o que confirmar no local (textos do Python, sempre escapados). */
     if (!vazio(p.local_a_confirmar)) {
@@ -110,7 +156,7 @@
       h += "<tr" + (mudou ? ' class="gi-alterado"' : "") + "><td>" + esc(cr[0]) + "</td><td>" +
         esc(formata(cr[1], s)) + "</td><td>" + esc(formata(cr[2], f)) + "</td></tr>";
     });
-    h += "</table><table>" + linhas(spec.campos, p) + "</table>";
+    h += "</table><table>" + linhas(spec.campos, p, spec) + "</table>";
     if (spec.link !== null && spec.link !== undefined && p.mapa) {
       h += '<a class="gi-link" href="' + esc(spec.link + p.mapa) + '">Abrir o mapa do pedido</a>';
     }
@@ -209,7 +255,7 @@
         var ponto = f.geometry.type === "Point";
         var molde = !ponto && spec.dica_trecho ? spec.dica_trecho : spec.dica;
         if (molde) {
-          var t = dica(p, molde);
+          var t = dica(p, molde, spec);
           if (t) { layer.bindTooltip(t, { sticky: !ponto, direction: "top" }); }
         }
       }
@@ -237,6 +283,49 @@
       }
     });
     return new C({ position: posicao }).addTo(mapa);
+  };
+
+  /* A legenda segue o controle de camadas: a seção de uma camada desligada some. */
+  geoIp.legenda = function (mapa) {
+    var caixa = mapa.getContainer().querySelector(".gi-legenda");
+    if (!caixa) { return null; }
+    function mostra(nome, visivel) {
+      caixa.querySelectorAll("details[data-camada]").forEach(function (d) {
+        if (d.getAttribute("data-camada") === nome) { d.hidden = !visivel; }
+      });
+    }
+    mapa.on("overlayadd", function (e) { mostra(e.name, true); });
+    mapa.on("overlayremove", function (e) { mostra(e.name, false); });
+    return caixa;
+  };
+
+  /* Enquadra os limites fora dos controles: nenhuma feição fica sob a legenda, o
+     controle de camadas, o título ou o rodapé. */
+  geoIp.enquadra = function (mapa, limites, zoomMax) {
+    var caixa = mapa.getContainer().getBoundingClientRect();
+    function lado(seletor, medida) {
+      var n = 0;
+      mapa.getContainer().querySelectorAll(seletor).forEach(function (el) {
+        if (el.offsetParent !== null) { n = Math.max(n, medida(el.getBoundingClientRect())); }
+      });
+      return n;
+    }
+    var direita = lado(".leaflet-top.leaflet-right > *, .leaflet-bottom.leaflet-right > .gi-legenda",
+      function (r) { return caixa.right - r.left; });
+    var topo = lado(".gi-titulo", function (r) { return r.bottom - caixa.top; });
+    var baixo = lado(".leaflet-bottom.leaflet-left > *", function (r) { return caixa.bottom - r.top; });
+    var esquerda = lado(".leaflet-top.leaflet-left > *", function (r) { return r.right - caixa.left; });
+    var folga = 12;
+    var livreX = caixa.width - direita - esquerda - 2 * folga;
+    var livreY = caixa.height - topo - baixo - 2 * folga;
+    if (livreX < 120 || livreY < 120) {  /* tela pequena: só o título e o rodapé */
+      direita = esquerda = 0;
+    }
+    mapa.fitBounds(limites, {
+      paddingTopLeft: [esquerda + folga, topo + folga],
+      paddingBottomRight: [direita + folga, baixo + folga],
+      maxZoom: zoomMax, animate: false
+    });
   };
 
   geoIp.titulo = function (mapa, html) {
@@ -288,6 +377,9 @@
   /* Busca por protocolo: abre o balão do pedido encontrado, mesmo dentro de um grupo. */
   geoIp.busca = function (mapa, controle, camada) {
     controle.options.buildTip = sugestao;
+    controle.options.textErr = "Protocolo não encontrado";
+    controle.options.textCancel = "Limpar";
+    if (controle._cancel) { controle._cancel.title = "Limpar"; }
     controle.on("search:locationfound", function (e) {
       var alvo = e.layer;
       if (!alvo) { return; }
