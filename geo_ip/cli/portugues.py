@@ -19,8 +19,9 @@ classes; every ``geo-ip`` command is registered on one.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import typer
@@ -326,7 +327,10 @@ def _translated(exc: Exception) -> Exception:
 
 
 class _Portuguese:
-    """What :class:`PortugueseCommand` and :class:`PortugueseGroup` share."""
+    """What :class:`PortugueseCommand` and :class:`PortugueseGroup` share.
+
+    Placed before Typer's class in their bases: its methods wrap Typer's (``super()``).
+    """
 
     params: list[Any]
     options_metavar: str | None
@@ -354,13 +358,9 @@ class _Portuguese:
             option.display_type_rich = lambda ctx: ""
         return option
 
-
-class PortugueseCommand(_Portuguese, TyperCommand):
-    """A ``geo-ip`` command: help, usage and errors in Portuguese, old option names kept."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._portuguese_setup()
+    def _rewrite_stop(self) -> Iterable[str]:
+        """Where the rewriting of old option names stops (a group: its subcommands)."""
+        return ()
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         """Return the usage line's pieces: ``[OPÇÕES]`` and the arguments in capitals."""
@@ -373,20 +373,37 @@ class PortugueseCommand(_Portuguese, TyperCommand):
 
     def get_help_option(self, ctx: Any) -> Any:
         """Return ``--help`` with its help in Portuguese."""
-        return self._portuguese_help(super().get_help_option(ctx))
+        return self._portuguese_help(super().get_help_option(ctx))  # type: ignore[misc]
 
     def make_context(
         self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
     ) -> Any:
         """Read the command line (old option names accepted); usage errors in Portuguese."""
-        args = _rewrite(list(args), _option_names(self))
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click_errors.UsageError as exc:
-            new = _translated(exc)
-            if new is exc:
-                raise
-            raise new from exc
+        args = _rewrite(list(args), _option_names(self), stop=self._rewrite_stop())
+        with _in_portuguese():
+            return super().make_context(  # type: ignore[misc]
+                info_name, args, parent=parent, **extra
+            )
+
+
+@contextlib.contextmanager
+def _in_portuguese() -> Iterator[None]:
+    """Raise a usage error of the block again in Portuguese (:func:`_translated`)."""
+    try:
+        yield
+    except click_errors.UsageError as exc:
+        new = _translated(exc)
+        if new is exc:
+            raise
+        raise new from exc
+
+
+class PortugueseCommand(_Portuguese, TyperCommand):
+    """A ``geo-ip`` command: help, usage and errors in Portuguese, old option names kept."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._portuguese_setup()
 
 
 class PortugueseGroup(_Portuguese, TyperGroup):
@@ -397,41 +414,17 @@ class PortugueseGroup(_Portuguese, TyperGroup):
         self.subcommand_metavar = SUBCOMMAND_METAVAR
         self._portuguese_setup()
 
+    def _rewrite_stop(self) -> Iterable[str]:
+        return self.commands
+
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         """Return the usage line's pieces: ``[OPÇÕES]`` and ``COMANDO [ARGUMENTOS]...``."""
         return [*self._usage_pieces(ctx), self.subcommand_metavar]
 
-    def format_usage(self, ctx: Any, formatter: Any) -> None:
-        """Write the usage line as ``Uso: geo-ip [OPÇÕES] COMANDO [ARGUMENTOS]...``."""
-        pieces = self.collect_usage_pieces(ctx)
-        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=USAGE_PREFIX)
-
-    def get_help_option(self, ctx: Any) -> Any:
-        """Return ``--help`` with its help in Portuguese."""
-        return self._portuguese_help(super().get_help_option(ctx))
-
-    def make_context(
-        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
-    ) -> Any:
-        """Read the group's options (old names accepted); usage errors in Portuguese."""
-        args = _rewrite(list(args), _option_names(self), stop=self.commands)
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click_errors.UsageError as exc:
-            new = _translated(exc)
-            if new is exc:
-                raise
-            raise new from exc
-
     def invoke(self, ctx: Any) -> Any:
         """Run the subcommand; a missing or unknown subcommand is reported in Portuguese."""
-        try:
+        with _in_portuguese():
             return super().invoke(ctx)
-        except click_errors.UsageError as exc:
-            new = _translated(exc)
-            if new is exc:
-                raise
-            raise new from exc
 
 
 class PortugueseTyper(typer.Typer):
