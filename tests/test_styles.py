@@ -33,7 +33,7 @@ from geo_ip.outputs.styles import (
 from geo_ip.rules.config import load_rules
 from geo_ip.sources.catalog import load_catalog
 from geo_ip.territory.build import build_territory
-from geo_ip.territory.reader import LAYERS
+from geo_ip.territory.writer import territory_layers
 from tests.conftest import DEMO
 
 
@@ -173,6 +173,11 @@ def test_every_layer_outside_the_catalog_has_a_style_of_its_own() -> None:
     for name in EXTRA_LAYER_NAMES:
         style = extra_style(name)
         assert style is not None and style.camada == name and style.campos, name
+        if name == "cursos_agua":  # rivers wider than canals, canals than streams
+            assert style.tipo == "categorizado" and style.campo == "tipo", name
+            widths = {c.valor: c.largura for c in style.classes}
+            assert widths["Rio"] > widths["Canal"] > widths["Córrego"], widths
+            continue
         assert style.tipo == "simples" and len(style.classes) == 1, name
     assert extra_style("edificacoes").grupo == BACKGROUND_GROUP  # type: ignore[union-attr]
     assert extra_style("pontos_incluir").classes[0].cor == "#1a9850"  # type: ignore[union-attr]
@@ -190,7 +195,7 @@ def territory(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_territory_opens_styled_in_qgis(territory: Path) -> None:
     styles = _layer_styles(territory)
-    assert set(styles) == set(LAYERS)
+    assert set(styles) == set(territory_layers())
     for table, rows in styles.items():  # one default style per layer, named after it
         assert (rows[0][0], rows[0][1]) == (table, 1), table
         assert sum(default for _, default, _ in rows) == 1, table

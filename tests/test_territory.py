@@ -21,7 +21,8 @@ from geo_ip.rules.config import load_rules
 from geo_ip.sources.catalog import load_catalog
 from geo_ip.sources.osm import read_road_graph
 from geo_ip.territory.build import GridSource, TerritoryReport, build_territory
-from geo_ip.territory.reader import LAYERS, load_graph, read_layer, read_metadata
+from geo_ip.territory.reader import load_graph, read_layer, read_metadata
+from geo_ip.territory.writer import territory_layers
 from tests import parallel_jobs
 from tests.conftest import DEMO
 
@@ -45,7 +46,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> TerritoryReport:
 def test_demo_layers_and_counts(demo: TerritoryReport) -> None:
     assert demo.crs == "EPSG:31983"
     names = {str(n) for n in pyogrio.list_layers(demo.path)[:, 0]}
-    assert names == {*LAYERS, "metadados", "rede_ligacao"}
+    assert names == {*territory_layers(), "metadados", "rede_ligacao"}
     counts = demo.counts
     # Figures of the generated demo (data/demo/LEIAME.md and the generator's report).
     # (a node where the street name changes stays a node: 11 of them on the demo)
@@ -68,7 +69,7 @@ def test_demo_layers_and_counts(demo: TerritoryReport) -> None:
     bairros = read_layer(demo.path, "bairros")
     assert sorted(bairros["nome"]) == ["Bairro Alto", "Centro", "Jardim das Palmeiras", "Vila Nova"]
     assert set(bairros["tipo"]) == {"neighbourhood"}
-    for name in LAYERS:
+    for name in territory_layers():
         assert len(read_layer(demo.path, name)) == counts[name]
         assert read_layer(demo.path, name).crs.to_epsg() == 31983
 
@@ -281,7 +282,7 @@ def test_roads_and_betweenness_in_the_helper_give_the_same_territory(
     )  # fmt: skip
     assert started == ["geo_ip.territory.roads._road_job"]  # betweenness in the same helper
     assert helped.counts == demo.counts
-    for layer in (*LAYERS, "rede_ligacao"):
+    for layer in (*territory_layers(), "rede_ligacao"):
         a, b = read_layer(helped.path, layer), read_layer(demo.path, layer)
         assert a.equals(b), layer
     assert read_metadata(helped.path)["intermediacao"] == read_metadata(demo.path)["intermediacao"]

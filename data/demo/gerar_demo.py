@@ -621,6 +621,33 @@ LANDUSE: list[tuple[list[Xy], Tags]] = [
     (rect(-1390, -760, -710, -320), {"landuse": "residential", "name": "Vila Nova"}),
 ]
 
+# Water (the offline background draws it): a lake south-east of the town, the river
+# along the south crossing the lake's outlet, and a stream into the lake. Away from the
+# streets, so no request, road or building changes.
+WATER_AREAS: list[tuple[list[Xy], Tags]] = [
+    (
+        [
+            (1300 + 160 * math.cos(a), -1250 + 90 * math.sin(a))
+            for a in np.linspace(0, 2 * math.pi, 16, endpoint=False)
+        ],
+        {"natural": "water", "water": "lake", "name": "Lagoa Azul"},
+    ),
+]
+RIVER: list[Xy] = [
+    (-2000, -1330), (-1200, -1380), (-400, -1300), (400, -1360), (1150, -1300), (1460, -1280),
+    (2000, -1370),
+]  # fmt: skip
+WATERWAYS: list[tuple[list[Xy], Tags]] = [
+    (
+        RIVER,
+        {"waterway": "river", "name": "Rio das Pedras"},
+    ),
+    (
+        [(1700, -700), (1560, -900), (1400, -1080), (1320, -1165)],
+        {"waterway": "stream", "name": "Córrego do Moinho"},
+    ),
+]
+
 BOUNDARY = [
     (-1990, 0),
     (-2030, 700),
@@ -1467,6 +1494,13 @@ def build_osm(
         },
     )
 
+    # Water (ways 50001+, nodes 600001+).
+    for pts, tags in WATER_AREAS:
+        osm.closed_way("water", 50001, 600001, warp_ring(pts, 40.0), tags)
+    for pts, tags in WATERWAYS:
+        line = shapely.segmentize(LineString(pts), 60.0).coords
+        osm.way("water", 50001, [osm.node("water", 600001, warp(x, y)) for x, y in line], tags)
+
     # Administrative boundary: two ways (north and south) in one relation.
     ring = warp_ring(BOUNDARY, 200.0)[:-1]
     bids = [osm.node("boundary", 500001, p) for p in ring]
@@ -2036,7 +2070,7 @@ def make_history() -> list[dict[str, str]]:
 
 
 # ---------------------------------------------------------------------------
-# Cadastre inputs (geo-ip cadastre): works executed after the assessment, points removed
+# Cadastre inputs (geo-ip cadastro): works executed after the assessment, points removed
 # ---------------------------------------------------------------------------
 OBRAS_PATH = OUT / "obras_executadas.csv"
 REMOVIDOS_PATH = OUT / "pontos_removidos.csv"

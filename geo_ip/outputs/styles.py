@@ -25,6 +25,7 @@ from geo_ip.sources.catalog import (
     SymbolClass,
     load_catalog,
 )
+from geo_ip.sources.osm_features import WATERWAYS
 
 __all__ = [
     "BACKGROUND_GROUP",
@@ -200,11 +201,11 @@ def layer_style(name: str, catalog: Catalog | None = None) -> LayerStyle:
 BACKGROUND_GROUP = "Fundo (offline)"
 """QGIS layer-tree group of the territory layers that draw the municipality without internet."""
 BACKGROUND_LAYERS = (
-    "limite", "area_urbana", "bairros_area", "equipamentos_pegada", "edificacoes", "vias",
-    "bairros",
+    "limite", "area_urbana", "agua", "cursos_agua", "bairros_area", "equipamentos_pegada",
+    "edificacoes", "vias", "bairros",
 )  # fmt: skip
 """Territory layers of :data:`BACKGROUND_GROUP`, bottom to top (roads by hierarchy,
-buildings, neighbourhoods, urban area and municipal boundary: a map with no tiles)."""
+buildings, neighbourhoods, water, urban area and municipal boundary: a map with no tiles)."""
 
 _OSM = "OpenStreetMap — © OpenStreetMap contributors"
 _POINT_FIELDS = {
@@ -214,6 +215,12 @@ _POINT_FIELDS = {
     "linha_arquivo": "Linha no arquivo", "observacao": "Observação",
     "proveniencia": "Proveniência",
 }  # fmt: skip
+_WATER_FILL, _WATER_LINE = "#aad3df", "#6fa8dc"
+_WATERWAY_WIDTHS = {"river": 2.5, "canal": 1.6, "stream": 1.0}
+"""Line width of each ``waterway`` (rivers wider than canals, canals than streams)."""
+_WATER_FIELDS = {"nome": "Nome", "tipo": "Tipo", "osm_id": "OSM id"}
+_EXTRA_FIELD = {"cursos_agua": "tipo"}
+"""Layers of :data:`_EXTRA` drawn by categories of a field (the others: one symbol)."""
 _EXTRA: dict[str, tuple[str, str, Geometry, str, tuple[SymbolClass, ...], dict[str, str]]] = {
     # name: (title, source, geometry, group, classes, aliases); the colours are the
     # quiet greys and tints of a base map, under the catalog's layers
@@ -228,6 +235,19 @@ _EXTRA: dict[str, tuple[str, str, Geometry, str, tuple[SymbolClass, ...], dict[s
         "Área urbana", _OSM, "poligono", BACKGROUND_GROUP,
         (SymbolClass(rotulo="Área urbana", cor="#e4dccb", largura=0.5),),
         {"landuse": "Uso do solo (OSM landuse)", "osm_id": "OSM id"},
+    ),
+    "agua": (
+        "Água (lagos, rios, represas)", _OSM, "poligono", BACKGROUND_GROUP,
+        (SymbolClass(rotulo="Água", cor=_WATER_FILL, largura=0.3),),
+        _WATER_FIELDS,
+    ),
+    "cursos_agua": (
+        "Cursos d'água", _OSM, "linha", BACKGROUND_GROUP,
+        tuple(
+            SymbolClass(valor=label, rotulo=label, cor=_WATER_LINE, largura=_WATERWAY_WIDTHS[key])
+            for key, label in WATERWAYS.items()
+        ),
+        _WATER_FIELDS,
     ),
     "bairros_area": (
         "Bairros (áreas)", _OSM, "poligono", BACKGROUND_GROUP,
@@ -285,7 +305,8 @@ def extra_style(name: str) -> LayerStyle | None:
     Returns
     -------
     LayerStyle or None
-        A single symbol with the layer's title, source, group and aliases.
+        The layer's title, source, group and aliases, and a single symbol (or, for
+        ``cursos_agua``, one per ``tipo``: rivers wider than streams).
 
     Examples
     --------
@@ -297,7 +318,9 @@ def extra_style(name: str) -> LayerStyle | None:
     if name not in _EXTRA:
         return None
     title, source, geometry, group, classes, fields = _EXTRA[name]
+    field = _EXTRA_FIELD.get(name)
     return LayerStyle(
         camada=name, titulo=title, fonte=source, geometria=geometry, grupo=group,
-        tipo="simples", campo=None, classes=classes, campos=fields,
+        tipo="categorizado" if field else "simples", campo=field, classes=classes,
+        campos=fields,
     )  # fmt: skip

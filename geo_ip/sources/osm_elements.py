@@ -83,7 +83,7 @@ def _is_polygon(tags: Mapping[str, str] | osmium.osm.TagList) -> bool:
 def _wanted_way(
     tags: osmium.osm.TagList, any_value: list[str], some_values: Mapping[str, frozenset[str]]
 ) -> bool:
-    """Whether a way has a key of ``any_value`` or a tag of ``some_values``."""
+    """Whether a way (or node) has a key of ``any_value`` or a tag of ``some_values``."""
     for key in any_value:
         if key in tags:
             return True
@@ -147,8 +147,9 @@ class _Pass:
     def __init__(self, keep: Collection[str], wanted: Mapping[str, bool | str | list[str]]):
         self.keep = keep
         self.prefilter = list(wanted)
-        # a way passes when one of these keys is present, or one of these tags (the
-        # C++ key filter lets every road through for ``highway=street_lamp``)
+        # a node or way passes when one of these keys is present, or one of these tags
+        # (the C++ key filter lets every road through for ``highway=street_lamp``, every
+        # tree through for ``natural=water``)
         self.any_value = [key for key, values in wanted.items() if values is True or key == "lit"]
         self.some_values = {
             key: frozenset(values)
@@ -195,6 +196,8 @@ class _Pass:
     def _take(self, obj: OSMEntity) -> tuple[str, str | None] | None:
         """Return the id and WKB of an element to keep (no WKB for a node), or None."""
         if isinstance(obj, osmium.osm.Node):
+            if not _wanted_way(obj.tags, self.any_value, self.some_values):
+                return None  # e.g. natural=tree: the key is read for natural=water areas
             location = obj.location
             if not location.valid():
                 raise osmium.InvalidLocationError("invalid location")

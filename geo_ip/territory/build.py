@@ -61,7 +61,12 @@ from geo_ip.territory.roads import (
     tables_from_arrays,
     tables_from_graph,
 )
-from geo_ip.territory.writer import metadata_head, write_territory_file
+from geo_ip.territory.writer import (
+    WATER_LAYERS,
+    metadata_head,
+    territory_layers,
+    write_territory_file,
+)
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +222,7 @@ def _cache_key(
         "catalogo": _catalog_digest(),
         "classificacao_vias": _road_rules(rules),
         "fontes": ident,
+        "camadas": list(territory_layers()),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest(), sources
 
@@ -321,25 +327,27 @@ def _read_osm(
     catalog: Catalog,
     reading: RoadReading | None,
     step: Callable[[str], None],
-) -> tuple[RoadTables, osm_features.OsmFeatures, str | None]:
-    """Read the road graph, the other OSM layers (EPSG:4326) and the date of the data."""
+) -> tuple[RoadTables, osm_features.OsmFeatures, osm_features.OsmWater, str | None]:
+    """Read the road graph, the other OSM layers and the water (EPSG:4326), and the date."""
     max_small = catalog.vias.grafo.componente_pequena_max_arestas
     if osm_path is not None:
         assert reading is not None
-        step("Lendo equipamentos, edificações e rede do OpenStreetMap")
+        step("Lendo equipamentos, edificações, água e rede do OpenStreetMap")
         try:
-            features = osm_features.read_osm_features(osm_path, catalog)
+            features, water = osm_features.read_osm_layers(osm_path, catalog)
         except GeoIPError:
             reading.arrays()  # its error comes first, as in series
             raise
         roads = tables_from_arrays(reading.arrays(), max_small)
-        return roads, features, osm_mod.osm_timestamp(osm_path)
+        return roads, features, water, osm_mod.osm_timestamp(osm_path)
     assert place is not None
-    graph, raw, _poly = osm_mod.fetch_place(place, catalog.vias, osm_features.feature_tags(catalog))
+    tags = osm_features.territory_tags(catalog)
+    graph, raw, _poly = osm_mod.fetch_place(place, catalog.vias, tags)
     roads = tables_from_graph(graph, max_small)
-    step("Classificando equipamentos, edificações e rede do OpenStreetMap")
+    step("Classificando equipamentos, edificações, água e rede do OpenStreetMap")
     features = osm_features.features_from_osmnx(raw, catalog)
-    return roads, features, datetime.now(UTC).isoformat(timespec="seconds")
+    water = osm_features.water_from_osmnx(raw, catalog)
+    return roads, features, water, datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _project_roads(
@@ -450,6 +458,7 @@ def _elevation(
 
 def _counts(layers: dict[str, gpd.GeoDataFrame], catalog: Catalog) -> dict[str, int]:
     counts = {name: len(layers[name]) for name in LAYERS}
+    counts.update({name: len(layers[name]) for name in WATER_LAYERS if name in layers})
     roads = layers["vias"]
     counts.update({f"vias_{h}": int((roads["hierarquia"] == h).sum()) for h in HIERARCHIES})
     counts["vias_rurais"] = int(roads["rural"].sum())
@@ -496,7 +505,7 @@ def _assemble(
 ) -> TerritoryReport:
     """Build the territory of :func:`build_territory` (inputs checked, cache missed)."""
     warnings: list[str] = []
-    roads, features, osm_time = _read_osm(osm_path, place, catalog, reading, step)
+    roads, features, water, osm_time = _read_osm(osm_path, place, catalog, reading, step)
     lon, lat = roads[0]["x"].median(), roads[0]["y"].median()
     crs, crs_warning = choose_crs(float(lon), float(lat), rules)
     if crs_warning:
@@ -509,6 +518,8 @@ def _assemble(
     extent = shapely.concave_hull(shapely.multipoints(nodes.geometry.values), ratio=0.3)
     extent = extent.buffer(EXTENT_MARGIN_M)
     layers = {name: getattr(features, name).to_crs(crs) for name in _FEATURE_LAYERS}
+    layers |= {name: getattr(water, name).to_crs(crs) for name in WATER_LAYERS}
+    del water
     edges, rural_rule = classify_roads(
         edges, nodes, rules, layers["area_urbana"], layers["edificacoes"]
     )

@@ -72,6 +72,8 @@ OPTIONAL_LAYER_COLUMNS: dict[str, list[str]] = {
     "equipamentos": ["osm_id", "categoria", "grupo", "vulneravel", "nome", "geometry"],
     "equipamentos_pegada": ["osm_id", "categoria", "nome", "geometry"],
     "edificacoes": ["osm_id", "tipo", "logradouro", "numero", "bairro", "cep", "geometry"],
+    "agua": ["osm_id", "tipo", "nome", "geometry"],
+    "cursos_agua": ["osm_id", "tipo", "nome", "geometry"],
 }
 """Layers later steps can do without, and their columns when absent (see :func:`read_layer`)."""
 

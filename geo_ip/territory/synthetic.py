@@ -9,7 +9,7 @@ writes a territory GeoPackage with the same layers and columns as
 :func:`geo_ip.territory.build.build_territory` (``vias`` and ``nos`` from here;
 ``rede_existente`` with low-voltage lines, poles, lighting points, medium-voltage
 lines and transformers, ``pontos_ip``, ``equipamentos``, ``edificacoes``,
-``area_urbana``, ``limite``, ``bairros`` from
+``area_urbana``, ``limite``, ``bairros``, the water ``agua`` and ``cursos_agua`` from
 :mod:`~geo_ip.territory.synthetic_layers`; and the ``metadados`` table), so that
 :func:`geo_ip.pipeline.assess` runs on it unchanged. Each tile is rural, served by
 the grid or not served (drawn per tile), so requests meet every method of
@@ -65,7 +65,7 @@ from geo_ip.territory.synthetic_streets import (
     street_tags,
     synthetic_layout,
 )
-from geo_ip.territory.writer import metadata_head, write_territory_file
+from geo_ip.territory.writer import WATER_LAYERS, metadata_head, write_territory_file
 
 __all__ = ["SyntheticTerritory", "write_synthetic_territory"]
 
@@ -187,6 +187,7 @@ def _counts(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, int]:
     """``metadados.contagens``: features per layer, roads per hierarchy, grid per kind."""
     vias, grid = layers["vias"], layers["rede_existente"]
     counts = {name: len(layers[name]) for name in LAYERS}
+    counts.update({name: len(layers[name]) for name in WATER_LAYERS})
     for h in HIERARCHIES:
         counts[f"vias_{h}"] = int((vias["hierarquia"] == h).sum())
     counts["vias_rurais"] = int(vias["rural"].sum())

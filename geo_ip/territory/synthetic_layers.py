@@ -3,10 +3,11 @@
 :func:`grid_layers` draws the existing grid of the served tiles (``rede_existente``:
 low-voltage lines, poles, lighting points, medium-voltage lines and transformers; and
 ``pontos_ip``); :func:`feature_layers` the other layers of the territory
-(``equipamentos``, ``edificacoes``, ``area_urbana``, ``limite``, ``bairros`` and the
-empty ``equipamentos_pegada`` and ``bairros_area``), with the columns of
-:func:`geo_ip.territory.build.build_territory`. Deterministic, like the roads they are
-drawn along.
+(``equipamentos``, ``edificacoes``, ``area_urbana``, ``limite``, ``bairros``, the
+empty ``equipamentos_pegada`` and ``bairros_area``, and the water: a small lake in
+``agua``, a river crossing the town and a stream into it in ``cursos_agua``), with the
+columns of :func:`geo_ip.territory.build.build_territory`. Deterministic, like the roads
+they are drawn along.
 """
 
 from __future__ import annotations
@@ -32,7 +33,15 @@ from geo_ip.territory.synthetic_streets import (
     street_names,
 )
 
-__all__ = ["choose", "feature_layers", "grid_layers", "id_column", "label_column"]
+__all__ = [
+    "choose",
+    "feature_layers",
+    "grid_layers",
+    "id_column",
+    "label_column",
+    "lake",
+    "water_courses",
+]
 
 
 def choose(mask: BoolArray, value: ObjArray | str) -> ObjArray:
@@ -51,6 +60,99 @@ def label_column(prefix: str, values: IntArray) -> ObjArray:
     """``prefix + str(value)`` for each value, built once per distinct value."""
     unique, inverse = np.unique(values, return_inverse=True)
     return np.asarray([f"{prefix}{v}" for v in unique.tolist()], dtype=object)[inverse]
+
+
+# --------------------------------------------------------------------------- water
+
+_LAKE_RADIUS_M = 40.0
+"""Largest radius of the synthetic lake (smaller when its block is narrower)."""
+_RIVER_WAVE_M = (18.0, 700.0)
+"""Amplitude and wavelength of the river's meanders."""
+
+
+def lake(layout: SyntheticLayout) -> shapely.Polygon:
+    """Draw a round lake in the block of the first tile farthest from its streets.
+
+    Only the blocks of the tile's southern half are candidates (the river runs through
+    the middle of the territory); the lake keeps 8 m from every street.
+
+    Parameters
+    ----------
+    layout : SyntheticLayout
+        The roads and tiles.
+
+    Returns
+    -------
+    shapely.Polygon
+        The lake, in the layout's CRS (radius at most 40 m).
+    """
+    roads, origin = layout.roads, layout.origin
+    streets = shapely.STRtree(shapely.linestrings(roads.coords[roads.tile == 0]))
+    ii, jj = np.meshgrid(np.arange(TILE), np.arange(TILE // 2 - 1), indexing="xy")
+    centres = np.asarray(
+        shapely.points(
+            origin[0] + (ii.ravel() + 0.5) * SPACING_M, origin[1] + (jj.ravel() + 0.5) * SPACING_M
+        ),
+        dtype=object,
+    )
+    _, distance = streets.query_nearest(centres, return_distance=True, all_matches=False)
+    best = int(np.argmax(distance))
+    radius = min(_LAKE_RADIUS_M, float(distance[best]) - 8.0)
+    return shapely.buffer(centres[best], radius, quad_segs=8)
+
+
+def water_courses(layout: SyntheticLayout) -> tuple[shapely.LineString, shapely.LineString]:
+    """Draw the river, west to east through the territory's middle, and a stream into it.
+
+    The river meanders between two rows of streets (half a block from each) and reaches
+    250 m beyond the town on both sides (inside the boundary, 300 m out); the stream
+    comes down from the north, between two columns of streets, and ends on a vertex of
+    the river.
+
+    Parameters
+    ----------
+    layout : SyntheticLayout
+        The roads and tiles.
+
+    Returns
+    -------
+    river, stream : shapely.LineString
+        In the layout's CRS, the river west to east, the stream north to south.
+    """
+    origin, (kx, ky) = layout.origin, layout.tiles
+    amplitude, wavelength = _RIVER_WAVE_M
+    side = TILE * SPACING_M
+    y_mid = origin[1] + (ky * TILE // 2 + 0.5) * SPACING_M
+    x = np.arange(origin[0] - 250.0, origin[0] + kx * side + 250.0 + 1e-6, 25.0)
+    y = y_mid + amplitude * np.sin(2 * np.pi * (x - origin[0]) / wavelength)
+    river = shapely.LineString(np.column_stack([x, y]))
+    x_end = origin[0] + (kx * TILE // 2 + 0.5) * SPACING_M
+    y_end = y_mid + amplitude * np.sin(2 * np.pi * (x_end - origin[0]) / wavelength)
+    ys = np.r_[np.arange(origin[1] + ky * side + 250.0, y_end, -25.0), y_end]
+    xs = x_end + 12.0 * np.sin((ys - y_end) / 150.0)
+    return river, shapely.LineString(np.column_stack([xs, ys]))
+
+
+def _water(layout: SyntheticLayout, crs: str) -> dict[str, gpd.GeoDataFrame]:
+    """``agua`` (one lake) and ``cursos_agua`` (a river and a stream), with fictitious names.
+
+    Not from OSM: ``osm_id`` is empty, as no OSM element stands behind them.
+    """
+    river, stream = water_courses(layout)
+    agua = gpd.GeoDataFrame(
+        {"osm_id": [None], "tipo": ["Lago ou lagoa"], "nome": ["Lagoa Sintética"]},
+        geometry=[lake(layout)], crs=crs,
+    )  # fmt: skip
+    cursos = gpd.GeoDataFrame(
+        {
+            "osm_id": [None, None], "tipo": ["Rio", "Córrego"],
+            "nome": ["Rio Sintético", "Córrego Sintético"],
+        },
+        geometry=[river, stream], crs=crs,
+    )  # fmt: skip
+    for layer in (agua, cursos):
+        layer["osm_id"] = layer["osm_id"].astype(object)
+    return {"agua": agua, "cursos_agua": cursos}
 
 
 # --------------------------------------------------------------------------- grid
@@ -257,7 +359,8 @@ def feature_layers(layout: SyntheticLayout, crs: str) -> dict[str, gpd.GeoDataFr
     -------
     dict of str to geopandas.GeoDataFrame
         ``equipamentos``, ``equipamentos_pegada`` (empty), ``edificacoes``,
-        ``area_urbana``, ``limite``, ``bairros`` and ``bairros_area`` (empty).
+        ``area_urbana``, ``limite``, ``bairros``, ``bairros_area`` (empty), ``agua``
+        (a lake) and ``cursos_agua`` (a river and a stream).
     """
     empty = {c: pd.Series(dtype=object) for c in ("osm_id", "categoria", "nome")}
     pegada = gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
@@ -271,4 +374,5 @@ def feature_layers(layout: SyntheticLayout, crs: str) -> dict[str, gpd.GeoDataFr
         "equipamentos": _equipamentos(layout, crs), "equipamentos_pegada": pegada,
         "edificacoes": _edificacoes(layout, crs), "area_urbana": areas["area_urbana"],
         "limite": areas["limite"], "bairros": areas["bairros"], "bairros_area": bairros_area,
+        **_water(layout, crs),
     }  # fmt: skip

@@ -2,8 +2,10 @@
 
 :func:`write_synthetic_osm` writes the streets of
 :func:`geo_ip.territory.synthetic.write_synthetic_territory` (the same tiles, from
-:mod:`geo_ip.territory.synthetic_streets`) with addresses, facilities, bus stops, poles
-and urban areas, in lon/lat. Deterministic: the same arguments write the same bytes.
+:mod:`geo_ip.territory.synthetic_streets`) with addresses, facilities, bus stops, poles,
+urban areas and water (the lake, river and stream of
+:mod:`~geo_ip.territory.synthetic_layers`), in lon/lat. Deterministic: the same arguments
+write the same bytes.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import osmium
+import shapely
 from osmium.osm import mutable
 from pyproj import Transformer
 
+from geo_ip.territory.synthetic_layers import lake, water_courses
 from geo_ip.territory.synthetic_streets import (
     LAMP_SHARE,
     PRINCIPAL,
@@ -62,7 +66,8 @@ class SyntheticOsm:
     counts : dict of str to int
         ``nos`` (OSM nodes), ``vias`` (OSM ways with ``highway``), ``trechos``
         (street segments between junctions: the territory has twice as many road
-        edges) and ``enderecos``, ``equipamentos``, ``postes``, ``areas_urbanas``.
+        edges) and ``enderecos``, ``equipamentos``, ``postes``, ``areas_urbanas``,
+        ``agua`` (OSM ways of water: a lake, a river and a stream).
     tiles : tuple of int
         Tiles along x and y.
     """
@@ -195,6 +200,24 @@ def _urban_boxes(layout: SyntheticLayout, lonlat: _LonLat) -> list[list[list[flo
     return boxes
 
 
+_Line = tuple[FloatArray, dict[str, str]]
+"""A line to write as an OSM way: lon/lat of its vertices (closed: first = last) and tags."""
+
+
+def _water_lines(layout: SyntheticLayout, lonlat: _LonLat) -> list[_Line]:
+    """Return the lake (a closed ring), the river and the stream: lon/lat and OSM tags."""
+    river, stream = water_courses(layout)
+    ring = shapely.get_coordinates(lake(layout).exterior)
+    return [
+        (lonlat(ring), {"natural": "water", "water": "lake", "name": "Lagoa Sintética"}),
+        (lonlat(shapely.get_coordinates(river)), {"waterway": "river", "name": "Rio Sintético"}),
+        (
+            lonlat(shapely.get_coordinates(stream)),
+            {"waterway": "stream", "name": "Córrego Sintético"},
+        ),
+    ]
+
+
 # --------------------------------------------------------------------------- file
 
 
@@ -204,8 +227,11 @@ def _write_file(
     points: list[_Point],
     boxes: list[list[list[float]]],
     ways: list[_Way],
+    water: list[_Line],
 ) -> int:
-    """Write the nodes (street nodes ``1..N``, points, box corners), then the ways.
+    """Write the nodes (street nodes ``1..N``, points, box corners, water), then the ways.
+
+    A closed water line (the lake) ends on its first node.
 
     Returns the number of nodes written.
     """
@@ -230,6 +256,15 @@ def _write_file(
             areas.append(
                 ([first, first + 1, first + 2, first + 3, first], {"landuse": "residential"})
             )
+        for line, tags in water:
+            closed = bool((line[0] == line[-1]).all())
+            vertices = line[:-1] if closed else line
+            first = next_id
+            for ll in vertices.tolist():
+                writer.add_node(mutable.Node(id=next_id, location=(ll[0], ll[1])))
+                next_id += 1
+            refs = list(range(first, next_id)) + ([first] if closed else [])
+            areas.append((refs, tags))
         for way_id, (refs, tags) in enumerate(ways + areas, start=1):
             writer.add_way(mutable.Way(id=way_id, nodes=refs, tags=tags))
     return next_id - 1
@@ -247,7 +282,9 @@ def write_synthetic_osm(out: str | Path, *, edges: int, seed: int = 0) -> Synthe
     ``addr:housenumber``) for every third building of
     :func:`~geo_ip.territory.synthetic.write_synthetic_territory`, the facilities of urban
     tiles (``amenity``), bus stops, poles with lamps (``power=pole``,
-    ``highway=street_lamp``) and one ``landuse=residential`` area per urban tile.
+    ``highway=street_lamp``), one ``landuse=residential`` area per urban tile, and
+    the water: a lake (``natural=water``, ``water=lake``), a river (``waterway=river``)
+    crossing the town and a stream (``waterway=stream``) into it.
     Deterministic: the same arguments write the same objects, and the header carries
     :data:`OSM_TIMESTAMP`.
 
@@ -282,9 +319,11 @@ def write_synthetic_osm(out: str | Path, *, edges: int, seed: int = 0) -> Synthe
     stops, poles = _stops_and_poles(layout, lonlat, seed)
     boxes = _urban_boxes(layout, lonlat)
     ways = _highway_ways(roads, rural, names)
+    water = _water_lines(layout, lonlat)
     street_ll = lonlat(np.vstack([roads.node_xy, roads.coords[:, 1]]))
     out = Path(out)
-    nodes = _write_file(out, street_ll, addresses + facilities + stops + poles, boxes, ways)
+    points = addresses + facilities + stops + poles
+    nodes = _write_file(out, street_ll, points, boxes, ways, water)
     counts = {
         "nos": nodes,
         "vias": len(ways),
@@ -293,6 +332,7 @@ def write_synthetic_osm(out: str | Path, *, edges: int, seed: int = 0) -> Synthe
         "equipamentos": len(facilities) + len(stops),
         "postes": len(poles),
         "areas_urbanas": len(boxes),
+        "agua": len(water),
     }
     log.info("arquivo OSM sintético: %s em %s", counts, out)
     return SyntheticOsm(out, counts, layout.tiles)

@@ -26,7 +26,35 @@ from geo_ip.rules.config import Rules
 from geo_ip.rules.provenance import FICTIONAL_LABEL, OSM_ATTRIBUTION
 from geo_ip.territory.reader import ARROW, ARROW_MIN_ROWS, LAYERS, METADATA_TABLE, read_dataframe
 
-__all__ = ["copy_layer", "metadata_head", "write_dataframe", "write_territory_file"]
+__all__ = [
+    "WATER_LAYERS",
+    "copy_layer",
+    "metadata_head",
+    "territory_layers",
+    "write_dataframe",
+    "write_territory_file",
+]
+
+WATER_LAYERS: dict[str, str] = {"agua": "Polygon", "cursos_agua": "LineString"}
+"""The water of the base map (:class:`geo_ip.sources.osm_features.OsmWater`): layer →
+geometry type written when it is empty. Territories written before them lack both."""
+
+
+def territory_layers() -> tuple[str, ...]:
+    """Return every layer a territory is written with, in writing order.
+
+    Returns
+    -------
+    tuple of str
+        :data:`geo_ip.territory.reader.LAYERS`, then the :data:`WATER_LAYERS` it does
+        not list.
+
+    Examples
+    --------
+    >>> territory_layers()[-2:]
+    ('agua', 'cursos_agua')
+    """
+    return (*LAYERS, *(name for name in WATER_LAYERS if name not in LAYERS))
 
 
 def _description(name: str, rules: Rules) -> str:
@@ -145,7 +173,8 @@ def write_territory_file(
     out : Path
         The GeoPackage, replaced only once the whole file is written.
     layers : dict of str to geopandas.GeoDataFrame
-        Every layer of :data:`geo_ip.territory.reader.LAYERS`.
+        Every layer of :data:`geo_ip.territory.reader.LAYERS`, and the water
+        (:data:`WATER_LAYERS`, written when given).
     metadata : dict
         Provenance metadata (key -> JSON value), the ``metadados`` table.
     rules : Rules
@@ -159,8 +188,12 @@ def write_territory_file(
         each layer, table ``layer_styles``), which this layer cannot import.
     """
     with atomic_path(out) as tmp:
-        for name in LAYERS:
+        for name in territory_layers():
+            if name in WATER_LAYERS and name not in layers:
+                continue
             geometry_type = "Unknown" if name == "rede_existente" else None
+            if name in WATER_LAYERS and layers[name].empty:
+                geometry_type = WATER_LAYERS[name]  # styled by its geometry in QGIS
             write_dataframe(
                 layers[name],
                 tmp,
