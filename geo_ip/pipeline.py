@@ -1,4 +1,4 @@
-"""``geo-ip assess``: from the requests spreadsheet to the commission's working list.
+"""``geo-ip avaliar``: from the requests spreadsheet to the commission's working list.
 
 One pass for all requests, in the order of ``docs/assessment.md``:
 
@@ -396,10 +396,7 @@ def _apply_law(
     table = decide(
         table, traced.chosen, rules, budget=budget, key=key, today=today, history=history
     )
-    counts = table["situacao"].value_counts()
-    log.info(
-        "avaliação: %d pedido(s); %s", len(table), ", ".join(f"{k}: {v}" for k, v in counts.items())
-    )
+    log.info("avaliação: %d pedido(s); %s", len(table), _status_counts(table["situacao"]))
     return table, paths, items
 
 
@@ -418,7 +415,7 @@ def decide(
 
     The one place where :func:`assess` and the Commission's registry
     (:mod:`geo_ip.registry.live`) turn suggestions and decisions into the ranking, so
-    that the ranking of the web app is the ranking of ``geo-ip assess``.
+    that the ranking of the web app is the ranking of ``geo-ip avaliar``.
 
     Parameters
     ----------
@@ -543,7 +540,7 @@ def assess(
     Parameters
     ----------
     territory : Territory, str or Path
-        The territory (``geo-ip territory``), opened once here and shared by every stage.
+        The territory (``geo-ip territorio``), opened once here and shared by every stage.
     requests : str or Path
         Requests spreadsheet (CSV, XLSX, GeoJSON, GeoPackage).
     rules : Rules
@@ -603,4 +600,16 @@ def assess(
         territory=territory,
         occurrences=optional.occurrences,
         history=optional.history,
+    )
+
+
+def _status_counts(status: pd.Series) -> str:
+    """Count the requests by status, in words (the catalog's labels, lower-case)."""
+    from geo_ip.sources.catalog import load_catalog
+
+    labels = {str(c.valor): c.rotulo for c in load_catalog().pedidos.estilo.classes if c.valor}
+    counts = status.value_counts()
+    return (
+        "; ".join(f"{labels.get(str(k), str(k)).lower()}: {int(v)}" for k, v in counts.items())
+        or "nenhum pedido"
     )

@@ -33,6 +33,7 @@ from geo_ip.law.benefits import _as_date, _column, years_before
 from geo_ip.law.eligibility import _INPUT_COLUMNS, _USE_LABELS, log
 from geo_ip.law.hardship import _ASK, _money
 from geo_ip.law.hardship import _number as _elig_number
+from geo_ip.law.phrases import REQUEST_TYPES
 from geo_ip.requests.intake_checks import request_type
 from geo_ip.errors import BudgetError, GeoIPError
 from geo_ip.requests.intake import mask_cpf
@@ -660,14 +661,15 @@ def _previous_benefit(
             found.append((day, where))
         elif day >= start:
             others.append(
-                f"Art. 5, II: benefício de outro tipo ({tipo}) em {day.isoformat()} ({where}): "
+                f"Art. 5, II: benefício de outro tipo ({REQUEST_TYPES.get(tipo, tipo)}) em "
+                f"{day.strftime('%d/%m/%Y')} ({where}): "
                 "não é idêntico"
             )
     recent = [e for e in found if e[0] >= start]
     if recent:
         day, source = max(recent, key=lambda e: e[0])
         n_years = f"{years:g}".replace(".", ",")
-        when = f"em {day.isoformat()} ({source}), nos últimos {n_years} anos"
+        when = f"em {day.strftime('%d/%m/%Y')} ({source}), nos últimos {n_years} anos"
         if cell_text(row["beneficio_anterior_justificativa"]):
             notes.append(
                 f"Art. 5, II: benefício idêntico {when}; fato superveniente justificado — a "

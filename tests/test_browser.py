@@ -23,6 +23,7 @@ from geo_ip.outputs.maps import MapLayer, load_map
 from geo_ip.outputs.styles import LayerStyle, layer_style
 from geo_ip.outputs.web.parts import situation_spec, spec_for
 from geo_ip.sources.catalog import load_catalog
+from tests.raw_codes import raw_codes
 from tests.test_webmap import layers
 
 CHROMIUM = Path(os.environ.get("GEO_IP_CHROMIUM", "/usr/bin/chromium"))
@@ -570,90 +571,6 @@ _VISIBLE_TEXTS = """() => {
 """Every text a person can read on a map: each feature's popup and hover label (drawn by
 mapa.js as when clicked), legend, panel, title and footer; the assessment's prose (the
 motivations, reasons and problems, ``.gi-livre``) left out."""
-
-RAW_CODES = (
-    "extensao_rede",
-    "iluminacao_publica",
-    "pendente_localizacao",
-    "aguardando_orcamento",
-    "pendente_comprovacao",
-    "execucao_direta_art12",
-    "estrategico_art11",
-    "reta_fator_desvio",
-    "coordenada_informada",
-    "numero_exato",
-    "living_street",
-    "paving_stones",
-    "ponto_ip",
-    "ponto_onibus",
-    "ocorrencia_policial",
-    "bdgd:",
-    "osm:",
-    "node/",
-    "way/",
-)
-"""Codes that never appear anywhere in a map's text."""
-RAW_WORDS = (
-    "secundaria",
-    "primaria",
-    "residential",
-    "asphalt",
-    "unpaved",
-    "concrete",
-    "primary",
-    "secondary",
-    "tertiary",
-    "unclassified",
-    "dirt",
-    "sett",
-    "track",
-    "service",
-)
-"""Codes (OSM tags, unaccented classes) that never appear as a word."""
-RAW_VALUES = (
-    "logradouro",
-    "classificado",
-    "inelegivel",
-    "erro",
-    "implantacao",
-    "melhoria",
-    "via",
-    "principal",
-    "local",
-    "bt",
-    "mt",
-    "poste",
-    "transformador",
-    "escola",
-    "acidente",
-    "reclamacao",
-    "comprovada",
-    "pendente",
-    "interpolado",
-    "bairro",
-    "falhou",
-    "yes",
-    "no",
-)
-"""Codes that are also words: never the whole value of a field or a hover label."""
-ISO_DATE = r"\b\d{4}-\d{2}-\d{2}\b"
-
-
-def raw_codes(items: list[dict[str, Any]]) -> set[str]:
-    """The raw codes found in a map's texts (as ``where: code``)."""
-    import re
-
-    found = set()
-    words = re.compile(rf"\b(?:{'|'.join(RAW_WORDS)})\b")
-    every = {*RAW_CODES, *RAW_WORDS, *RAW_VALUES}
-    for item in items:
-        where, text = item["where"], item["text"]
-        values = item["cells"] + ([text.strip()] if where == "dica" else [])
-        found |= {f"{where}: {c}" for c in RAW_CODES if c in text}
-        found |= {f"{where}: {w}" for t in (text, *values) for w in words.findall(t)}
-        found |= {f"{where}: {d}" for d in re.findall(ISO_DATE, text)}
-        found |= {f"{where}: = {v}" for v in values if v in every}
-    return found
 
 
 def test_no_raw_code_in_the_text_of_the_web_maps(maps: Path, watched: Watched) -> None:

@@ -726,7 +726,7 @@ def test_occurrence_counts_within_radius_and_period(ctx: Context, tmp_path: Path
         "aviso",
     ]
     assert report.loc[5, "motivo"] == (
-        "linha 9, campo 'data': fora do período considerado (2024-06-01 a 2026-06-01)"
+        "linha 9, campo 'data': fora do período considerado (01/06/2024 a 01/06/2026)"
     )
 
 

@@ -295,7 +295,7 @@ def test_apply_changes_points_and_records_who_when_why() -> None:
     out = apply(_table(), decisions, RULES)
     assert out["pont_beneficiarios"].tolist() == [30.0, 32.0]
     assert out["decisao_beneficiarios"].tolist() == [
-        "alterado de 20 para 30 por Maria (2026-11-20): mais casas do que o declarado",
+        "alterado de 20 para 30 por Maria (20/11/2026): mais casas do que o declarado",
         "",
     ]
     assert out["alterado_beneficiarios"].tolist() == [True, False]
@@ -323,7 +323,7 @@ def test_apply_round_trip_from_a_file(tmp_path: Path) -> None:
     out = apply(_table(), decisions, RULES)
     assert out["decisao_custo_beneficio"].tolist() == [
         "",
-        "alterado de 15 para 5 por Ana (2026-11-18): custo alto da travessia",
+        "alterado de 15 para 5 por Ana (18/11/2026): custo alto da travessia",
     ]
     assert out["pontuacao_total"].tolist() == [60.0, 57.0]
 
@@ -387,7 +387,7 @@ def test_acts_are_read_with_member_date_and_procedure(tmp_path: Path) -> None:
     assert decisions["procedimento"].tolist() == ["", "PA-42/2026"]
     assert math.isnan(decisions["pontos"].iloc[0])
     assert accepted_hardship(decisions) == {
-        "PED-1": "decidido por Maria em 2026-11-12: contracheque e declaração do CRAS"
+        "PED-1": "decidido por Maria em 12/11/2026: contracheque e declaração do CRAS"
     }
 
 
@@ -438,9 +438,9 @@ def test_apply_acts_orders_reservations_by_decision_date_then_row(tmp_path: Path
     assert out["ordem_ato"].tolist() == [1, 2, pd.NA]
     assert out["procedimento_art12"].tolist() == ["PA-9", "", ""]
     assert out["decisao_art12"].iloc[0] == (
-        "decidido por Secretário em 2026-11-13, procedimento administrativo PA-9: relatório 7/2026"
+        "decidido por Secretário em 13/11/2026, procedimento administrativo PA-9: relatório 7/2026"
     )
-    assert out["decisao_art11"].iloc[1] == "decidido por Comissão em 2026-11-14: parecer 2/2026"
+    assert out["decisao_art11"].iloc[1] == "decidido por Comissão em 14/11/2026: parecer 2/2026"
     # the points decision is apply()'s, not an act
     assert (out["decisao_hipossuficiencia"] == "").all()
 
@@ -479,7 +479,7 @@ def test_place_is_read_with_its_coordinates(tmp_path: Path) -> None:
     assert math.isnan(decisions["pontos"].iloc[0])
     out = apply_acts(pd.DataFrame({"protocolo": ["PED-1", "PED-2"]}), decisions)
     assert out["decisao_localizacao"].tolist() == [
-        "decidido por Maria em 2026-11-12, local confirmado em (-22.9005, -46.3851): vistoria: "
+        "decidido por Maria em 12/11/2026, local confirmado em (-22,9005; -46,3851): vistoria: "
         "casa azul no fim da rua",
         "",
     ]

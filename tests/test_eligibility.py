@@ -299,7 +299,7 @@ def test_the_commission_accepts_other_documents() -> None:
         RULES,
         today=REF,
     )
-    audit = "decidido por Maria em 2026-11-12: contracheque e declaração do CRAS"
+    audit = "decidido por Maria em 12/11/2026: contracheque e declaração do CRAS"
     out = check(table, RULES, reference_date=REF, key=KEY, accepted={"P-1": audit, "P-2": audit})
     assert out["hipossuficiencia"].tolist() == [
         "aceita_comissao",
@@ -336,7 +336,7 @@ def test_benefit_four_years_eleven_months_ago_is_ineligible() -> None:
     row = _one(beneficio_anterior_data=day.isoformat())
     assert not row["elegivel"]
     assert row["motivos_inelegibilidade"] == (
-        "Art. 5, II: benefício idêntico concedido em 2021-12-20 (declarado no pedido; tipo "
+        "Art. 5, II: benefício idêntico concedido em 20/12/2021 (declarado no pedido; tipo "
         "presumido idêntico), nos últimos 5 anos, sem justificativa de fato superveniente "
         "(campo 'beneficio_anterior_justificativa')"
     )
@@ -371,7 +371,7 @@ def test_justified_previous_benefit_is_eligible_with_a_warning() -> None:
     )
     assert row["elegivel"]
     assert row["avisos_elegibilidade"] == (
-        "Art. 5, II: benefício idêntico em 2021-12-20 (declarado no pedido; tipo presumido "
+        "Art. 5, II: benefício idêntico em 20/12/2021 (declarado no pedido; tipo presumido "
         "idêntico), nos últimos 5 anos; fato superveniente justificado — a Comissão decide"
     )
 
@@ -406,7 +406,7 @@ def test_history_match_by_clear_cpf(tmp_path: Path) -> None:
     row = _one(history)
     assert not row["elegivel"]
     assert row["motivos_inelegibilidade"] == (
-        "Art. 5, II: benefício idêntico concedido em 2023-03-10 (histórico, protocolo H-1), nos "
+        "Art. 5, II: benefício idêntico concedido em 10/03/2023 (histórico, protocolo H-1), nos "
         "últimos 5 anos, sem justificativa de fato superveniente (campo "
         "'beneficio_anterior_justificativa')"
     )
@@ -418,7 +418,7 @@ def test_history_match_by_hash(tmp_path: Path) -> None:
     history, _ = read_history(path, KEY, today=REF)
     row = _one(history)
     assert row["motivos_inelegibilidade"].startswith(
-        "Art. 5, II: benefício idêntico concedido em 2022-01-15 (histórico, protocolo H-7; tipo "
+        "Art. 5, II: benefício idêntico concedido em 15/01/2022 (histórico, protocolo H-7; tipo "
         "não informado, presumido idêntico)"
     )
 
@@ -429,8 +429,8 @@ def test_history_of_another_type_is_not_identical(tmp_path: Path) -> None:
     row = _one(history)
     assert row["elegivel"]
     assert row["avisos_elegibilidade"] == (
-        "Art. 5, II: benefício de outro tipo (melhoria) em 2023-03-10 (histórico, protocolo "
-        "H-1): não é idêntico"
+        "Art. 5, II: benefício de outro tipo (melhoria de iluminação pública) em 10/03/2023 "
+        "(histórico, protocolo H-1): não é idêntico"
     )
 
 

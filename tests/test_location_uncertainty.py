@@ -220,7 +220,7 @@ def test_a_localizacao_decision_confirms_the_place(territory: Path, tmp_path: Pa
     assert p3["custo_estimado_rs"] == pytest.approx(143_835.0, abs=0.5)
     assert p3["situacao"] == "classificado" and p3["posicao"] == 2
     assert p3["selecionado_orcamento"]
-    assert p3["decisao_localizacao"].startswith("decidido por Maria em 2026-11-10, local ")
+    assert p3["decisao_localizacao"].startswith("decidido por Maria em 10/11/2026, local ")
     assert p3["confirmar_no_local"] == ""
     assert p3["problemas"] == ""
     # P-1, not confirmed, still waits

@@ -293,7 +293,7 @@ def test_level_i_by_occurrences_boundary() -> None:
     assert out["sugerido_seguranca"] == 15
     assert "histórico relevante (a partir de 3 ocorrências)" in out["motivacao_seguranca"]
     assert (
-        "3 ocorrências registradas em 24 meses a menos de 150 m (acidente: 2; furto: 1)"
+        "3 ocorrências registradas em 24 meses a menos de 150 m (acidente de trânsito: 2; furto: 1)"
         in (out["motivacao_seguranca"])
     )
 

@@ -377,7 +377,7 @@ def test_pending_sheet_says_what_proof_is_missing(small_sheets: dict[str, tuple[
     )
     assert alert in page and alert in pdf
     for text in (page, pdf):
-        assert f"Hipossuficiência (Art. 4 §2) pendente de comprovação — {MISSING_PROOF}" in text
+        assert f"Hipossuficiência (Art. 4 §2) Pendente de comprovação — {MISSING_PROOF}" in text
         assert "— (ficaria em 2º; pendente de comprovação da hipossuficiência)" in text
         assert "fora do orçamento até a comprovação da hipossuficiência (Art. 4 §2)" in text
         assert "Pontuação final: 70 de 100 pontos" in text
@@ -388,14 +388,14 @@ def test_proven_hardship_never_says_how(small_sheets: dict[str, tuple[str, str]]
     # PED-1 was proven by its CadÚnico inscription, PED-2 by an income declaration
     for protocol in ("PED-1", "PED-2", "PED-4", "PED-5"):
         for text in small_sheets[protocol]:
-            assert "Hipossuficiência (Art. 4 §2) comprovada" in text, protocol
+            assert "Hipossuficiência (Art. 4 §2) Comprovada" in text, protocol
             assert "CadÚnico" not in text, protocol
             assert "renda declarada" not in text and "declaração de renda" not in text
             assert "1.234,56" not in text and "Joana" not in text and "Benedito" not in text
     # declared income above the limit: not proven, without the income
     page, pdf = small_sheets["PED-6"]
     for text in (page, pdf):
-        assert "Hipossuficiência (Art. 4 §2) não comprovada" in text
+        assert "Hipossuficiência (Art. 4 §2) Não comprovada" in text
         assert "Art. 4, caput e Art. 2, IV: hipossuficiência não comprovada" in text
         assert "renda declarada acima" not in text
 
@@ -495,7 +495,7 @@ def test_sheet_of_a_place_confirmed_by_the_commission(written: list[Path]) -> No
     # who confirmed it and when, from the decision
     assert (
         "Local confirmado (decisão 'localizacao') decidido por Comissão (relator fictício) em "
-        "13/11/2026, local confirmado em (-22.894926, -46.384813): Vistoria de 13/11/2026: casa "
+        "13/11/2026, local confirmado em (-22,894926; -46,384813): Vistoria de 13/11/2026: casa "
         "na Estrada Municipal do Bairro Alto"
     ) in text
     assert "pendente de confirmação do local" not in text

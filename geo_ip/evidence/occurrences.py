@@ -382,8 +382,8 @@ def occurrences_report(
     text = (
         "linha "
         + report["linha"].astype(str)
-        + f", campo 'data': fora do período considerado ({start.isoformat()} a "
-        f"{reference_date.isoformat()})"
+        + f", campo 'data': fora do período considerado ({start.strftime('%d/%m/%Y')} a "
+        f"{reference_date.strftime('%d/%m/%Y')})"
     )
     report.loc[outside, "motivo"] = np.where(
         report.loc[outside, "motivo"] == "",

@@ -17,6 +17,8 @@ import pandas as pd
 
 from geo_ip._util.parse import cell_text, parse_dates
 from geo_ip.law.cells import per_text
+from geo_ip.law.phrases import REQUEST_TYPES
+from geo_ip.law.phrases import day as say_day
 from geo_ip.requests.cpf import cpf_hashes
 from geo_ip.requests.intake_checks import request_type
 
@@ -122,10 +124,11 @@ def _other_type_notes(
     if not other.any():
         return out
     day = events["day"].to_numpy(dtype=object)
-    iso = np.array([d.isoformat() for d in day[other]], dtype=object)
+    iso = np.array([say_day(d) for d in day[other]], dtype=object)
+    kinds = [REQUEST_TYPES.get(k, k) for k in events["tipo"].to_numpy(dtype=object)[other]]
     text = (
         "Art. 5, II: benefício de outro tipo ("
-        + events["tipo"].to_numpy(dtype=object)[other]
+        + np.array(kinds, dtype=object)
         + ") em "
         + iso
         + " ("
@@ -181,7 +184,7 @@ def _identical_texts(
     latest = latest.drop_duplicates("row")
     rows = latest["row"].to_numpy(dtype="int64")
     n_years = f"{years:g}".replace(".", ",")
-    iso = np.array([d.isoformat() for d in latest["day"]], dtype=object)
+    iso = np.array([say_day(d) for d in latest["day"]], dtype=object)
     when = "em " + iso + " (" + latest["source"].to_numpy(dtype=object) + ")"
     when = when + f", nos últimos {n_years} anos"
     justified = justification[rows] != ""

@@ -11,6 +11,7 @@ condition not met. :func:`geo_ip.law.scoring.suggest` puts them together.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -19,12 +20,15 @@ from geo_ip.law.cells import Evidence
 from geo_ip.law.phrases import (
     BUILDINGS,
     FACILITIES,
+    OCCURRENCES,
     RESIDENCES,
     RESIDENTS,
+    ROAD_CLASSES,
     STOPS,
     count,
     join,
     points,
+    surface_word,
 )
 from geo_ip.rules.config import Rules
 from geo_ip.rules.params import LEVEL_CODES, LevelCode
@@ -34,16 +38,14 @@ __all__ = [
     "beneficiaries",
     "cost_benefit",
     "implausible_declaration",
+    "occurrence_words",
+    "road_words",
     "safety",
     "traffic",
     "viability",
 ]
 
-_HIERARCHY_TEXT = {
-    "principal": "via principal",
-    "secundaria": "via secundária",
-    "local": "via local",
-}
+_OCCURRENCE_COUNT = re.compile(r"^(.*?): (\d+)$")
 _NO_DISTANCE = {
     "sem_rede": "nenhuma rede elétrica utilizável encontrada (distância à rede desconhecida)",
     "sem_localizacao": "pedido sem localização (distância à rede desconhecida)",
@@ -61,6 +63,46 @@ _ATTENTION_TEXT = {
     "unidades_saude": ("unidade de saúde", "unidades de saúde"),
     "pracas": ("praça", "praças"),
 }
+
+
+def road_words(hierarchy: str) -> str:
+    """Say a road's hierarchy as the maps label it: ``"secundaria"`` → ``"via secundária"``.
+
+    Parameters
+    ----------
+    hierarchy : str
+        The class of the road (``hierarquia_via``: ``principal``, ``secundaria``, ``local``).
+
+    Returns
+    -------
+    str
+        :data:`geo_ip.law.phrases.ROAD_CLASSES` (``"via "`` and the label of the class in
+        ``layers/vias.toml``); an unknown class with its underscores as spaces.
+    """
+    return ROAD_CLASSES.get(hierarchy, f"via {hierarchy.replace('_', ' ')}")
+
+
+def occurrence_words(kinds: str) -> str:
+    """Say the occurrences by type in words (``"ocorrência policial: 2"``).
+
+    Parameters
+    ----------
+    kinds : str
+        ``ocorrencias_tipos`` of a request (``"<tipo>: <n>; ..."``, codes).
+
+    Returns
+    -------
+    str
+        Each type in the words of :data:`geo_ip.law.phrases.OCCURRENCES` (the labels of
+        ``layers/ocorrencias.toml``), an unknown type with its underscores as spaces; the
+        counts as they are.
+    """
+    parts = []
+    for part in kinds.split("; "):
+        match = _OCCURRENCE_COUNT.match(part.strip())
+        kind, n = (match[1], f": {match[2]}") if match else (part.strip(), "")
+        parts.append(OCCURRENCES.get(kind, kind.replace("_", " ")) + n)
+    return "; ".join(p for p in parts if p)
 
 
 def _rank(levels: np.ndarray) -> np.ndarray:
@@ -335,7 +377,7 @@ def _occurrence_texts(ev: Evidence, rules: Rules) -> list[str]:
         elif occ[i] == 0:
             texts.append(f"nenhuma ocorrência registrada em {months} meses")
         else:
-            detail = f" ({kinds[i]})" if kinds[i] else ""
+            detail = f" ({occurrence_words(kinds[i])})" if kinds[i] else ""
             texts.append(
                 f"{count(occ[i], 'ocorrência registrada', 'ocorrências registradas')} em "
                 f"{months} meses a menos de {radius_o} m{detail}"
@@ -372,7 +414,7 @@ def _safety_texts(
             who = vulnerable_names[i] or count(vulnerable[i], "equipamento", "equipamentos")
             parts.append(f"usuários vulneráveis: {who}")
         if high_road[i]:
-            parts.append(_HIERARCHY_TEXT.get(hierarchy[i], hierarchy[i]))
+            parts.append(road_words(hierarchy[i]))
         parts.append(occurrences[i])
         if lead[i]:
             parts.insert(0, lead[i])
@@ -460,7 +502,7 @@ def traffic(ev: Evidence, rules: Rules) -> tuple[np.ndarray, list[str]]:
     texts = []
     for i in range(ev.n):
         if hierarchy[i] in by_hierarchy:
-            road = _HIERARCHY_TEXT[hierarchy[i]]
+            road = road_words(hierarchy[i])
         else:
             road = "hierarquia da via desconhecida"
         if street[i]:
@@ -555,6 +597,7 @@ def viability(ev: Evidence, rules: Rules) -> tuple[np.ndarray, list[str]]:
     poles = ev.num("postes_novos")
     slope = ev.num("declividade_max_pct")
     unpaved, unpaved_known = ev.flag("via_sem_pavimento")
+    surfaces = ev.text("superficie_via")
     off_grid, _ = ev.flag("fora_da_malha")
 
     dist = np.nan_to_num(distance, nan=np.inf)
@@ -606,12 +649,16 @@ def viability(ev: Evidence, rules: Rules) -> tuple[np.ndarray, list[str]]:
                 f"declividade máxima de {format_number(slope[i])} % (nível I até {s1} %, "
                 f"nível II até {s2} %)"
             )
+        word = surface_word(surfaces[i])
+        what = f" ({word})" if word not in ("", "pavimentada", "sem pavimento") else ""
         if not unpaved_known[i]:
             parts.append("pavimento da via desconhecido (não permite o nível I)")
         elif unpaved[i]:
-            parts.append(f"via sem pavimento limita ao nível {cfg.nivel_maximo_sem_pavimento}")
+            parts.append(
+                f"via sem pavimento{what} limita ao nível {cfg.nivel_maximo_sem_pavimento}"
+            )
         else:
-            parts.append("via pavimentada")
+            parts.append(f"via pavimentada{what}")
         cap = cfg.nivel_maximo_sem_conexao_viaria
         if off_grid[i]:
             parts.append(f"pedido fora da malha viária limita ao nível {cap}")

@@ -41,7 +41,8 @@ import numpy as np
 import pandas as pd
 
 from geo_ip._util.parse import cell_text, format_points
-from geo_ip.requests.intake_checks import fmt
+from geo_ip.law.phrases import coordinates
+from geo_ip.law.phrases import day as say_day
 from geo_ip.rules.config import Rules
 from geo_ip.rules.law_locks import CRITERIA
 from geo_ip.schema import ACT_RESULTS, ACTS, DECISION_COLUMNS
@@ -69,10 +70,9 @@ def _decision_text(suggested: float, points: float, member: str, day: object, wh
         head = f"mantido em {format_points(points)}"
     if member:
         head += f" por {member}"
-    if isinstance(day, date):
-        head += f" ({day.isoformat()})"
-    elif cell_text(day):
-        head += f" ({cell_text(day)})"
+    when = say_day(day) if isinstance(day, date) else say_day(cell_text(day))
+    if when:
+        head += f" ({when})"
     return f"{head}: {why}"
 
 
@@ -96,7 +96,7 @@ def apply(table: pd.DataFrame, decisions: pd.DataFrame, rules: Rules) -> pd.Data
     pandas.DataFrame
         A copy of ``table`` with, per criterion, ``pont_<c>`` (decision, else the
         suggestion), ``decisao_<c>`` (``""`` when none; else e.g. ``"alterado de 10 para
-        15 por Maria (2026-11-20): <motivação>"``, ``"mantido em 10 ..."``) and
+        15 por Maria (20/11/2026): <motivação>"``, ``"mantido em 10 ..."``) and
         ``alterado_<c>`` (bool: a decision with points different from the suggestion),
         plus ``pontuacao_total`` (sum of the five; NaN when one of them is NaN).
 
@@ -170,7 +170,7 @@ def _act_text(record: Mapping[Hashable, Any]) -> str:
     """Audit text of an act: who, when, procedure, confirmed place and motivation."""
     member = cell_text(record.get("membro"))
     day = record.get("data")
-    when = day.isoformat() if isinstance(day, date) else cell_text(day)
+    when = say_day(day) if isinstance(day, date) else say_day(cell_text(day))
     head = f"decidido por {member}" if member else "decidido"
     if when:
         head += f" em {when}"
@@ -179,7 +179,8 @@ def _act_text(record: Mapping[Hashable, Any]) -> str:
         head += f", procedimento administrativo {procedure}"
     if record.get("criterio") == "localizacao":
         lat, lon = record.get("latitude", math.nan), record.get("longitude", math.nan)
-        head += f", local confirmado em ({fmt(lat)}, {fmt(lon)})"
+        lat, lon = (math.nan if pd.isna(v) else float(v) for v in (lat, lon))
+        head += f", local confirmado em ({coordinates(lat, lon)})"
     return f"{head}: {cell_text(record.get('motivacao'))}"
 
 

@@ -65,6 +65,7 @@ from geo_ip._util.parse import cell_text, slug, yes_no
 from geo_ip.law.benefits import history_table, previous_benefit, same_applicant, years_before
 from geo_ip.law.cells import per_text
 from geo_ip.law.hardship import (
+    HARDSHIP_WORDS,
     PUBLIC_HARDSHIP,
     Hardship,
     hardship_notes,
@@ -366,7 +367,8 @@ def _log_counts(eligible: pd.Series, status: np.ndarray) -> None:
         "elegibilidade: %d pedido(s) elegível(is), %d inelegível(is); hipossuficiência: %s",
         int(eligible.sum()),
         int((~eligible).sum()),
-        ", ".join(f"{k}: {int(v)}" for k, v in counts.items()) or "nenhum pedido",
+        ", ".join(f"{HARDSHIP_WORDS.get(str(k), str(k))}: {int(v)}" for k, v in counts.items())
+        or "nenhum pedido",
     )
 
 

@@ -23,6 +23,7 @@ from geo_ip.rules.config import Rules
 
 __all__ = [
     "HARDSHIP_STATUSES",
+    "HARDSHIP_WORDS",
     "PROVEN",
     "PUBLIC_HARDSHIP",
     "Hardship",
@@ -49,6 +50,15 @@ PUBLIC_HARDSHIP = {
     "nao_exigida": "não exigida",
 }
 """What public outputs may say of each status: never how it was proven (LGPD)."""
+HARDSHIP_WORDS = {
+    "cadunico": "CadÚnico",
+    "declaracao": "declaração de renda",
+    "aceita_comissao": "aceita pela Comissão",
+    "acima_do_limite": "renda acima do limite",
+    "sem_comprovacao": "sem comprovação",
+    "nao_exigida": "não exigida",
+}
+"""Each status in a few words, for the terminal's counts (internal: how it was proven)."""
 
 _ASK = "a Comissão pode solicitar documentos (Art. 4 §2, III)"
 

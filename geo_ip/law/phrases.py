@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
+from datetime import date
 
 from geo_ip._util.parse import format_number
 
-__all__ = ["BUILDINGS", "FACILITIES", "RESIDENCES", "RESIDENTS", "STOPS", "count", "join", "points"]
+__all__ = [
+    "BUILDINGS",
+    "FACILITIES",
+    "HIGHWAYS",
+    "OCCURRENCES",
+    "REQUEST_TYPES",
+    "RESIDENCES",
+    "RESIDENTS",
+    "ROAD_CLASSES",
+    "STOPS",
+    "SURFACES",
+    "coordinates",
+    "count",
+    "day",
+    "days_in",
+    "join",
+    "points",
+    "surface_word",
+]
 
 RESIDENCES = ("residência diretamente beneficiada", "residências diretamente beneficiadas")
 """Singular and plural of the residences served."""
@@ -18,6 +39,133 @@ RESIDENTS = ("morador estimado", "moradores estimados")
 """Singular and plural of the estimated residents."""
 STOPS = ("parada de ônibus na via", "paradas de ônibus na via")
 """Singular and plural of the bus stops on the road."""
+
+REQUEST_TYPES = {
+    "extensao_rede": "extensão de rede elétrica",
+    "implantacao": "implantação de iluminação pública",
+    "melhoria": "melhoria de iluminação pública",
+}
+"""The request types (Art. 2, I to III) in words, lower case."""
+ROAD_CLASSES = {"principal": "via principal", "secundaria": "via secundária", "local": "via local"}
+"""The road hierarchy (Art. 9 §8) in words: the labels of ``layers/vias.toml`` after "via"."""
+OCCURRENCES = {
+    "acidente": "acidente de trânsito",
+    "ocorrencia_policial": "ocorrência policial",
+    "reclamacao": "reclamação / relato",
+    "nao_informado": "tipo não informado",
+}
+"""Occurrence types in words: the labels of ``layers/ocorrencias.toml`` (lower case), and the
+type of a row without one."""
+
+SURFACES = {
+    "asphalt": "asfalto",
+    "concrete": "concreto",
+    "paved": "pavimentada",
+    "paving_stones": "bloquete",
+    "sett": "paralelepípedo",
+    "cobblestone": "pedra",
+    "unpaved": "sem pavimento",
+    "dirt": "terra",
+    "earth": "terra",
+    "ground": "terra",
+    "gravel": "cascalho",
+    "compacted": "terra compactada",
+    "sand": "areia",
+    "grass": "grama",
+}
+"""OpenStreetMap ``surface`` values in words (lower case), as motivations and sheets say them."""
+HIGHWAYS = {
+    "motorway": "rodovia expressa",
+    "trunk": "rodovia",
+    "primary": "via primária",
+    "secondary": "via secundária",
+    "tertiary": "via terciária",
+    "unclassified": "via sem classificação",
+    "residential": "rua residencial",
+    "living_street": "via de uso compartilhado",
+    "service": "via de serviço",
+    "track": "estrada de terra (trilha)",
+    "road": "via de tipo desconhecido",
+    "pedestrian": "via de pedestres",
+    "footway": "calçada / caminho de pedestres",
+    "path": "caminho",
+    "cycleway": "ciclovia",
+    "steps": "escadaria",
+}
+"""OpenStreetMap ``highway`` values in words (the tag, as the roads' popups show it)."""
+
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?\b")
+
+
+def day(value: object) -> str:
+    """Say a date as a person reads it: ``dd/mm/aaaa``.
+
+    Parameters
+    ----------
+    value : object
+        A :class:`datetime.date` (or datetime), or text holding an ISO date.
+
+    Returns
+    -------
+    str
+        ``"06/05/2026"``; other text as it is, ``""`` for anything else.
+    """
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return days_in(value) if isinstance(value, str) else ""
+
+
+def days_in(text: str) -> str:
+    """Rewrite the ISO dates (and date-times) inside a sentence as ``dd/mm/aaaa``.
+
+    Parameters
+    ----------
+    text : str
+        A sentence (``"data futura (2062-08-12)"``).
+
+    Returns
+    -------
+    str
+        The sentence with every ``aaaa-mm-dd`` as ``dd/mm/aaaa`` (``"data futura
+        (12/08/2062)"``); a time after the date is dropped.
+    """
+    return _ISO_DAY.sub(r"\3/\2/\1", text)
+
+
+def coordinates(lat: float, lon: float) -> str:
+    """Say a latitude and a longitude the Brazilian way: ``-22,894926; -46,384813``.
+
+    Parameters
+    ----------
+    lat, lon : float
+        Degrees (WGS 84).
+
+    Returns
+    -------
+    str
+        Up to 6 decimals each, decimal comma, ``;`` between them; ``""`` when one is NaN.
+    """
+    if math.isnan(lat) or math.isnan(lon):
+        return ""
+    return "; ".join(f"{v:.6f}".rstrip("0").rstrip(".").replace(".", ",") for v in (lat, lon))
+
+
+def surface_word(tag: str) -> str:
+    """Say an OpenStreetMap ``surface`` value in words (``"asphalt"`` → ``"asfalto"``).
+
+    Parameters
+    ----------
+    tag : str
+        The tag's value (``""`` when the road has none).
+
+    Returns
+    -------
+    str
+        The word of :data:`SURFACES`; an unknown value with its underscores as spaces;
+        ``""`` when blank.
+    """
+    text = tag.strip()
+    return SURFACES.get(text, text.replace("_", " "))
 
 
 def count(n: float, singular: str, plural: str) -> str:

@@ -27,6 +27,7 @@ from geo_ip._util.parse import format_brl, format_number
 from geo_ip.law.art12 import art12_indication
 from geo_ip.law.cells import Evidence
 from geo_ip.law.criteria import beneficiaries, cost_benefit, safety, traffic, viability
+from geo_ip.law.phrases import days_in
 from geo_ip.rules.config import Rules
 from geo_ip.schema import SUGGESTIONS
 
@@ -47,7 +48,8 @@ def _unscored(ev: Evidence) -> tuple[np.ndarray, list[str]]:
     reasons = [""] * ev.n
     for i in np.flatnonzero(mask):
         what = "pedido não localizado" if not located[i] else "pedido com erro na planilha"
-        reasons[i] = f"Não pontuado: {what}{f' ({problems[i]})' if problems[i] else ''}."
+        why = f" ({days_in(problems[i])})" if problems[i] else ""
+        reasons[i] = f"Não pontuado: {what}{why}."
     return mask, reasons
 
 

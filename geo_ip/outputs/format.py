@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo_ip.law.phrases import HIGHWAYS, SURFACES
 from geo_ip.law.scoring import format_brl, format_number
 from geo_ip.outputs.styles import layer_style
 from geo_ip.rules.config import Rules
@@ -111,41 +112,6 @@ USES = {
     "servicos": "prestação de serviços",
     "misto": "misto (residencial e outro uso)",
 }
-SURFACES = {
-    "asphalt": "asfalto",
-    "concrete": "concreto",
-    "paved": "pavimentada",
-    "paving_stones": "bloquete",
-    "sett": "paralelepípedo",
-    "cobblestone": "pedra",
-    "unpaved": "sem pavimento",
-    "dirt": "terra",
-    "earth": "terra",
-    "ground": "terra",
-    "gravel": "cascalho",
-    "compacted": "terra compactada",
-    "sand": "areia",
-    "grass": "grama",
-}
-HIGHWAYS = {
-    "motorway": "rodovia expressa",
-    "trunk": "rodovia",
-    "primary": "via primária",
-    "secondary": "via secundária",
-    "tertiary": "via terciária",
-    "unclassified": "via sem classificação",
-    "residential": "rua residencial",
-    "living_street": "via de uso compartilhado",
-    "service": "via de serviço",
-    "track": "estrada de terra (trilha)",
-    "road": "via de tipo desconhecido",
-    "pedestrian": "via de pedestres",
-    "footway": "calçada / caminho de pedestres",
-    "path": "caminho",
-    "cycleway": "ciclovia",
-    "steps": "escadaria",
-}
-"""OpenStreetMap ``highway`` values in words (the tag, as the roads' popups show it)."""
 SOURCES = {
     "bdgd": "BDGD da distribuidora (ANEEL)",
     "osm": "OpenStreetMap",

@@ -1,4 +1,4 @@
-"""The tables of ``geo-ip assess --saida DIR``: ``ranking.csv``, ``ranking.xlsx``, JSON files.
+"""The tables of ``geo-ip avaliar --saida DIR``: ``ranking.csv``, ``ranking.xlsx``, JSON files.
 
 :func:`geo_ip.outputs.files.write_outputs` calls these writers, each writing one file
 atomically:
@@ -37,6 +37,8 @@ import shapely
 
 from geo_ip._util.atomic import atomic_path
 from geo_ip._util.safe_cells import XLSX_OPTIONS, to_csv, to_csv_br
+from geo_ip.law.criteria import occurrence_words
+from geo_ip.law.phrases import days_in
 from geo_ip.outputs.palette import load_palette
 from geo_ip.outputs.styles import layer_style
 from geo_ip.outputs.views import RESERVED_GROUPS, applicant_names
@@ -263,6 +265,8 @@ def _value_labels() -> dict[str, dict[str, str]]:
 
 
 _ISO_DAY = r"^(\d{4})-(\d{2})-(\d{2})$"
+_SENTENCES = frozenset({"problemas", "proveniencia", "motivo", "motivos"})
+"""Columns of the workbook whose sentences quote dates (as dd/mm/aaaa there)."""
 
 
 def people_view(table: pd.DataFrame) -> pd.DataFrame:
@@ -279,7 +283,8 @@ def people_view(table: pd.DataFrame) -> pd.DataFrame:
         A copy: the header in :func:`column_labels`; the coded cells (situation, request
         type, road hierarchy, geocoding, distance method, hardship condition...) in the
         words of the maps (:func:`geo_ip.outputs.format.value_labels`; an unknown code
-        stays as it is); ISO days of the ``data*`` columns as dd/mm/aaaa.
+        stays as it is); ISO days of the ``data*`` columns, and inside the other texts
+        (problems, provenance), as dd/mm/aaaa.
     """
     out = table.copy()
     for column, words in _value_labels().items():
@@ -292,6 +297,8 @@ def people_view(table: pd.DataFrame) -> pd.DataFrame:
             text = out[column].map(lambda v: v if isinstance(v, str) else None)
             days = text.str.replace(_ISO_DAY, r"\3/\2/\1", regex=True)
             out[column] = days.where(text.notna(), out[column])
+        elif not pd.api.types.is_numeric_dtype(out[column]):  # dates inside sentences
+            out[column] = out[column].map(lambda v: days_in(v) if isinstance(v, str) else v)
     labels = column_labels()
     return out.set_axis([_label(c, labels) for c in out.columns], axis=1)
 
@@ -459,7 +466,12 @@ def write_xlsx(assessment: Assessment, out: Path) -> None:
 
     def evidence() -> pd.DataFrame:
         table = _ordered(assessment.table)
-        return _export(table[[c for c in _EVIDENCE_SHEET if c in table.columns]])
+        frame = _export(table[[c for c in _EVIDENCE_SHEET if c in table.columns]])
+        if "ocorrencias_tipos" in frame.columns:  # a label column: the types in words
+            frame["ocorrencias_tipos"] = frame["ocorrencias_tipos"].map(
+                lambda v: occurrence_words(v) if isinstance(v, str) else v
+            )
+        return frame
 
     # each sheet's table is built when its turn comes and dropped after it: at 100,000
     # requests a sheet is millions of cells of text, the workbook's whole memory
@@ -481,6 +493,10 @@ def write_xlsx(assessment: Assessment, out: Path) -> None:
         try:
             for name, build in sheets.items():
                 frame = build()
+                for column in _SENTENCES.intersection(frame.columns):
+                    frame[column] = frame[column].map(
+                        lambda v: days_in(v) if isinstance(v, str) else v
+                    )
                 sheet = book.add_worksheet(name)
                 _format_sheet(book, sheet, frame, labels)
                 for r, row in enumerate(frame.itertuples(index=False, name=None), start=1):

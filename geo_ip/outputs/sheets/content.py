@@ -43,6 +43,7 @@ from geo_ip.outputs.format import (
     br_dates,
     candidate_stretch,
     clean,
+    element_reference,
     evidence_items,
     is_missing,
     num,
@@ -171,7 +172,7 @@ def alert_items(alerts: str, rules: Rules) -> list[Item]:
         ALERTS["declaracao"]: f"mais de {per_building} residências declaradas por edificação "
         f"mapeada perto do trecho, ou mais de {per_home} moradores por residência: confira a "
         "declaração na vistoria",
-        ALERTS["localizacao"]: "o local exato do pedido não é conhecido: confirme-o (item II)",
+        ALERTS["localizacao"]: "o local exato do pedido não é conhecido: confirme-o na vistoria",
         ALERTS["comprovacao"]: "falta comprovar a hipossuficiência (Art. 4 §2)",
         ALERTS["malha"]: "o ponto está longe de toda via mapeada: confira o local e o acesso",
     }
@@ -363,7 +364,7 @@ def _surveys(row: dict[str, Any], rules: Rules, labels: Labels) -> list[Item]:
     av = rules.avaliacao
     method = clean(row.get("metodo_distancia"))
     target = labels.grid_type(row.get("rede_alvo_tipo"))
-    target_id = clean(row.get("rede_alvo_id"))
+    target_id = element_reference(row.get("rede_alvo_id"))
     slope = MISSING
     if not is_missing(row.get("declividade_max_pct")):
         source = {"mde": "modelo de elevação", "aresta": "declividade da via"}.get(

@@ -228,10 +228,10 @@ def _without_hardship_means(text: str) -> str:
 
 
 _HARDSHIP_TEXT = {
-    "comprovada": "comprovada",
-    "pendente": "pendente de comprovação",
-    "não comprovada": "não comprovada",
-    "não exigida": "não exigida para este tipo de pedido",
+    "comprovada": "Comprovada",
+    "pendente": "Pendente de comprovação",
+    "não comprovada": "Não comprovada",
+    "não exigida": "Não exigida para este tipo de pedido",
 }
 
 
