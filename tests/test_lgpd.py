@@ -54,7 +54,7 @@ runner = CliRunner()
 
 PUBLIC, INTERNAL, SECRET, VENDORED = "público", "interno", "secreto", "biblioteca"
 AUDIENCE: dict[str, str] = {
-    # geo-ip assess --out avaliacao/
+    # geo-ip avaliar --out avaliacao/
     "avaliacao/ranking.csv": PUBLIC,
     "avaliacao/ranking_planilha.csv": PUBLIC,
     "avaliacao/avaliacao.gpkg": PUBLIC,
@@ -69,14 +69,14 @@ AUDIENCE: dict[str, str] = {
     "avaliacao/ranking.xlsx": INTERNAL,
     "avaliacao/fichas/*": INTERNAL,
     "avaliacao/.chave_lgpd": SECRET,
-    # geo-ip requests check / geocode
+    # geo-ip pedidos conferir / geocode
     "pedidos_conferidos.csv": INTERNAL,
     "geocodificados.csv": INTERNAL,
     # after the works, and the CIP: sent to the utility or published, no personal data
     "cadastro/*": PUBLIC,
     "auditoria/*": PUBLIC,
     "cip/*": PUBLIC,
-    # geo-ip territory (OSM and the grid: no requests in it)
+    # geo-ip territorio (OSM and the grid: no requests in it)
     "territorio.gpkg": PUBLIC,
 }
 """Audience of every file the tool writes (glob patterns, relative to the run's folder)."""
@@ -237,11 +237,11 @@ def demo_run(
     out = tmp_path_factory.mktemp("lgpd_demo")
     territory, requests = str(demo_territory), str(DEMO / "pedidos.csv")
     common = ["--rules", "demo"]
-    check = ["requests", "check", requests, "--territory", territory, *common,
+    check = ["pedidos", "conferir", requests, "--territory", territory, *common,
              "--out", str(out / "pedidos_conferidos.csv")]  # fmt: skip
-    geocode = ["geocode", "--territory", territory, "--input", requests, *common,
+    geocode = ["geocodificar", "--territory", territory, "--input", requests, *common,
                "--out", str(out / "geocodificados.csv")]  # fmt: skip
-    cadastre = ["cadastre", "--assessment", str(demo_outputs[0].parent),
+    cadastre = ["cadastro", "--assessment", str(demo_outputs[0].parent),
                 "--executed", str(DEMO / "obras_executadas.csv"),
                 "--removed", str(DEMO / "pontos_removidos.csv"), *common,
                 "--out", str(out / "cadastro"), "--data-referencia", "2026-11-30"]  # fmt: skip
@@ -262,15 +262,15 @@ def invented_run(demo_territory: Path, tmp_path_factory: pytest.TempPathFactory)
     shutil.copyfile(demo_territory, out / "territorio.gpkg")
     common = ["--rules", "demo"]
     check = [
-        "requests", "check", requests, "--territory", territory, *common,
+        "pedidos", "conferir", requests, "--territory", territory, *common,
         "--out", str(out / "pedidos_conferidos.csv"),
     ]  # fmt: skip
     geocode = [
-        "geocode", "--territory", territory, "--input", requests, *common,
+        "geocodificar", "--territory", territory, "--input", requests, *common,
         "--out", str(out / "geocodificados.csv"),
     ]  # fmt: skip
     assess = [
-        "assess", "--territory", territory, "--requests", requests, *common,
+        "avaliar", "--territory", territory, "--requests", requests, *common,
         "--out", str(out / "avaliacao"), "--occurrences", str(inputs["ocorrencias"]),
         "--decisions", str(inputs["decisoes"]), "--history", str(inputs["historico"]),
         "--budget", "300000", "--data-referencia", TODAY, "--cip-regras", "municipio_demo",
@@ -279,12 +279,12 @@ def invented_run(demo_territory: Path, tmp_path_factory: pytest.TempPathFactory)
     executed = out.parent / "obras.csv"
     executed.write_text("protocolo,data_execucao\nPED-2026-0202,2026-11-23\n", encoding="utf-8")
     cadastre = [
-        "cadastre", "--assessment", str(out / "avaliacao"), "--executed", str(executed),
+        "cadastro", "--assessment", str(out / "avaliacao"), "--executed", str(executed),
         "--removed", str(DEMO / "pontos_removidos.csv"), *common,
         "--out", str(out / "cadastro"), "--data-referencia", "2026-11-30",
     ]  # fmt: skip
     audit = [
-        "cadastre", "audit", "--inventory", territory, "--bdgd", str(DEMO / "rede_demo.gpkg"),
+        "cadastro", "auditar", "--inventory", territory, "--bdgd", str(DEMO / "rede_demo.gpkg"),
         *common, "--out", str(out / "auditoria"),
     ]  # fmt: skip
     cip = [
@@ -312,10 +312,16 @@ def run(request: pytest.FixtureRequest) -> Run:
 
 def _gpkg_text(path: Path) -> str:
     """Every table of a GeoPackage but the spatial indexes (bounding boxes), without blobs."""
+    return _sqlite_text(path, "layer_styles", "metadados")
+
+
+def _sqlite_text(path: Path, *expected: str) -> str:
+    """Every table of a SQLite file (one of ``expected`` among them) but spatial indexes,
+    without blobs (an MBTiles' tiles are PNG images drawn from the territory alone)."""
     parts = []
     with sqlite3.connect(path) as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        assert "layer_styles" in tables or "metadados" in tables, tables
+        assert any(name in tables for name in expected), tables
         for table in tables:
             if table.startswith(("rtree_", "sqlite_")):
                 continue
@@ -355,6 +361,8 @@ def text_of(path: Path) -> str:
         return _xlsx_text(path)
     if suffix == ".gpkg":
         return _gpkg_text(path)
+    if suffix == ".mbtiles":
+        return _sqlite_text(path, "metadata")
     if suffix == ".pdf":
         return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
     if suffix == ".docx":
@@ -494,7 +502,7 @@ def test_the_previous_benefit_is_found_without_the_cpf(invented_run: Run) -> Non
     row = table.set_index("protocolo")
     # Art. 5, II: the benefit in the history is recognised (by the CPF's hash) ...
     assert row.loc["PED-2026-0201", "situacao"] == "inelegivel"
-    assert "2024-01-10" in row.loc["PED-2026-0201", "motivos_inelegibilidade"]
+    assert "10/01/2024" in row.loc["PED-2026-0201", "motivos_inelegibilidade"]
     # ... and the one declared in the request, justified, is left to the commission
     assert "fato superveniente justificado" in row.loc["PED-2026-0204", "avisos_elegibilidade"]
 

@@ -52,9 +52,18 @@ DEFAULTS = {
     "rede_existente": ("RuleRenderer", None, 6),
     "pontos_ip": ("singleSymbol", None, 1),
     "equipamentos": ("categorizedSymbol", "categoria", 18),
+    "limite": ("singleSymbol", None, 1),
+    "area_urbana": ("singleSymbol", None, 1),
+    "agua": ("singleSymbol", None, 1),
+    "cursos_agua": ("categorizedSymbol", "tipo", 3),
+    "equipamentos_pegada": ("singleSymbol", None, 1),
+    "edificacoes": ("singleSymbol", None, 1),
+    "bairros": ("singleSymbol", None, 1),
     "ocorrencias": ("categorizedSymbol", "tipo", 3),
 }
-"""Default style of each layer of the demo GeoPackage: renderer, field, classes."""
+"""Default style of each layer of the demo GeoPackage: renderer, field, classes (the
+territory's base map, ``limite`` to ``bairros`` with the demo's water, copied with rows:
+issue 21)."""
 
 PROJECT_LAYERS = {
     "./avaliacao.gpkg|layername=pedidos": ("categorizedSymbol", 8),
@@ -67,6 +76,13 @@ PROJECT_LAYERS = {
     "./avaliacao.gpkg|layername=rede_existente|geometrytype=Point": ("categorizedSymbol", 3),
     "./avaliacao.gpkg|layername=rede_existente|geometrytype=LineString": ("categorizedSymbol", 3),
     "./avaliacao.gpkg|layername=vias": ("categorizedSymbol", 3),
+    "./avaliacao.gpkg|layername=bairros": ("singleSymbol", 1),
+    "./avaliacao.gpkg|layername=edificacoes": ("singleSymbol", 1),
+    "./avaliacao.gpkg|layername=equipamentos_pegada": ("singleSymbol", 1),
+    "./avaliacao.gpkg|layername=cursos_agua": ("categorizedSymbol", 3),
+    "./avaliacao.gpkg|layername=agua": ("singleSymbol", 1),
+    "./avaliacao.gpkg|layername=area_urbana": ("singleSymbol", 1),
+    "./avaliacao.gpkg|layername=limite": ("singleSymbol", 1),
 }
 """Map layers of the project, in layer-tree order (top first)."""
 
@@ -84,7 +100,16 @@ GROUPS = {
         "Rede elétrica e iluminação existentes (pontos)",
         "Rede elétrica e iluminação existentes (linhas)",
     ],
-    "Fundo (offline)": ["Vias (hierarquia viária)"],
+    "Fundo (offline)": [
+        "Vias (hierarquia viária)",
+        "Bairros e localidades",
+        "Edificações",
+        "Equipamentos (áreas)",
+        "Cursos d'água",
+        "Água (lagos, rios, represas)",
+        "Área urbana",
+        "Limite do município",
+    ],
 }
 STYLE_COLUMNS = [
     "id", "f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column",
@@ -167,7 +192,7 @@ def test_layer_styles_table_is_the_one_qgis_creates(folder: Path) -> None:
         }
     assert columns == STYLE_COLUMNS
     assert contents == [("attributes", "layer_styles", 0)]
-    assert count == (10,)  # 9 default styles + pedidos "pontuacao"
+    assert count == (17,)  # 16 default styles + pedidos "pontuacao"
     assert triggers == {
         "trigger_insert_feature_count_layer_styles",
         "trigger_delete_feature_count_layer_styles",
@@ -265,7 +290,7 @@ def test_mixed_grid_layer_gets_one_rule_per_type_with_its_geometry(folder: Path)
 def test_styling_again_replaces_the_table(folder: Path, tmp_path: Path) -> None:
     gpkg = shutil.copy(folder / "avaliacao.gpkg", tmp_path / "avaliacao.gpkg")
     assert style_geopackage(gpkg) == list(DEFAULTS)
-    assert len(_styles(gpkg)) == 10
+    assert len(_styles(gpkg)) == 17
 
 
 def test_a_failure_leaves_the_geopackage_as_it_was(
@@ -629,7 +654,7 @@ def test_qgis_opens_the_project(qgis_report: dict[str, Any]) -> None:
     assert qgis_report["title"] == TITLE
     assert qgis_report["groups"] == list(GROUPS)
     layers = qgis_report["layers"]
-    assert len(layers) == len(PROJECT_LAYERS) == 10
+    assert len(layers) == len(PROJECT_LAYERS) == 15
     folder = qgis_report["folder"]
     expected = list(PROJECT_LAYERS.values())
     for layer, (renderer, count) in zip(layers, expected, strict=True):

@@ -1,4 +1,4 @@
-"""Files of ``geo-ip assess --saida DIR``.
+"""Files of ``geo-ip avaliar --saida DIR``.
 
 ==========================  ==========  ================================================
 file                        audience    content
@@ -19,12 +19,17 @@ file                        audience    content
 ``avaliacao.gpkg``          public      ``pedidos`` (points), ``extensoes`` (paths with
                                         materials and cost), ``postes_propostos``,
                                         ``trechos_candidatos`` (where a request located
-                                        without its number may be; when there is one), and
-                                        the territory layers used; table
-                                        ``metadados``; default QGIS styles in
-                                        ``layer_styles``
+                                        without its number may be; when there is one), the
+                                        territory layers used and its base-map layers
+                                        (boundary, urban area, water, districts, buildings:
+                                        the map without internet); table ``metadados``;
+                                        default QGIS styles in ``layer_styles``
 ``avaliacao.qgz``           public      QGIS project over the GeoPackage (relative paths,
-                                        groups, project CRS, the same symbology)
+                                        groups, project CRS, the same symbology) and, with
+                                        the maps, over ``fundo/fundo.mbtiles``
+``fundo/fundo.mbtiles``     public      with the maps: their offline background (the PNG
+                                        tiles of ``fundo/``) as one MBTiles file, the
+                                        project's raster layer
 ``evidencias.json``         public      per protocol, every piece of evidence with its ids
                                         and distances (the audit trail of the motivations)
 ``proveniencia.json``       public      tool, rules hash, inputs with hashes, time of run
@@ -35,13 +40,16 @@ Public files go through :func:`geo_ip.requests.privacy.public_view`, internal on
 
 :func:`write_outputs` writes them all, atomically, with the GeoPackage (its layers from
 :mod:`geo_ip.outputs.features`, shared with the web maps); the CSV, the workbook and the
-JSON files are written by :mod:`geo_ip.outputs.tables`.
+JSON files are written by :mod:`geo_ip.outputs.tables`. The project is written after the
+maps, so that it shows their background only when there is one (not with ``maps=False``,
+``--sem-mapas``, nor when the territory could not be drawn).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -54,8 +62,10 @@ from geo_ip._util.atomic import atomic_path, cannot_write, release_freed_memory,
 from geo_ip._util.parallel import cores, start
 from geo_ip.errors import InputFileError
 from geo_ip.outputs.features import candidate_stretches, extension_frame, pole_frame
+from geo_ip.outputs.qgis.mbtiles import MBTILES_FILE, write_mbtiles
 from geo_ip.outputs.qgis.project import style_geopackage, write_project
 from geo_ip.outputs.sheets.sheets import write_sheets
+from geo_ip.outputs.styles import BACKGROUND_LAYERS
 from geo_ip.outputs.tables import (
     provenance_rows,
     write_csv,
@@ -74,6 +84,7 @@ from geo_ip.outputs.views import (
 )
 from geo_ip.outputs.views import export_table as _export
 from geo_ip.outputs.views import ordered_rows as _ordered
+from geo_ip.outputs.web.basemap import BASEMAP_FOLDER, INFO_FILE
 from geo_ip.outputs.web.webmap import write_maps
 from geo_ip.pipeline import Assessment
 from geo_ip.territory.reader import layer_names, read_layer
@@ -83,8 +94,11 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "HARDSHIP_LABELS",
+    "MAPS_STEP",
     "PUBLIC_COLUMNS",
+    "SHEETS_STEP",
     "STEM_LENGTH",
+    "Progress",
     "proposed_poles",
     "public_ranking",
     "request_file_stems",
@@ -93,6 +107,18 @@ __all__ = [
 
 
 _TERRITORY_LAYERS = ("vias", "rede_existente", "pontos_ip", "equipamentos")
+CONTEXT_LAYERS = tuple(name for name in BACKGROUND_LAYERS if name not in _TERRITORY_LAYERS)
+"""The territory's base-map layers copied into ``avaliacao.gpkg`` when it has rows in them
+(``limite``, ``area_urbana``, ``agua``, ``cursos_agua``, ``bairros_area``,
+``equipamentos_pegada``, ``edificacoes``, ``bairros``): the project's "Fundo (offline)"
+group travels with the folder, with no path to the territory."""
+
+Progress = Callable[[str, int, int], None]
+"""``progress(step, done, total)``: :func:`write_outputs` reports its slow steps."""
+MAPS_STEP = "Mapas"
+"""Name of the web maps' step: the background, the overview and each request's map."""
+SHEETS_STEP = "Fichas técnicas"
+"""Name of the technical sheets' step: one per request."""
 
 
 XLSX_PARALLEL_ABOVE = 2_000
@@ -149,6 +175,10 @@ def _write_gpkg(assessment: Assessment, out: Path, public: pd.DataFrame) -> list
             if len(frame) or name == "vias":
                 write_dataframe(frame, tmp, name)
                 written.append(name)
+        for name in CONTEXT_LAYERS:  # the base map, when the territory has it
+            if name in present and pyogrio.read_info(assessment.territory, layer=name)["features"]:
+                copy_layer(assessment.territory, name, tmp)
+                written.append(name)
         for name, frame in after:
             write_dataframe(frame, tmp, name)
             written.append(name)
@@ -158,7 +188,12 @@ def _write_gpkg(assessment: Assessment, out: Path, public: pd.DataFrame) -> list
 
 
 def write_outputs(
-    assessment: Assessment, out_dir: str | Path, *, maps: bool = True, sheets: bool = True
+    assessment: Assessment,
+    out_dir: str | Path,
+    *,
+    maps: bool = True,
+    sheets: bool = True,
+    progress: Progress | None = None,
 ) -> list[Path]:
     """Write every file of the assessment folder.
 
@@ -177,13 +212,19 @@ def write_outputs(
         Also the web maps (:func:`geo_ip.outputs.web.webmap.write_maps`: ``mapa.html``, ``mapas/``).
     sheets : bool, default True
         Also the technical sheets (:func:`geo_ip.outputs.sheets.sheets.write_sheets`: ``fichas/``).
+    progress : callable, optional
+        Called in this process as ``progress(step, done, total)`` after each piece of the
+        slow steps, whichever process drew it: ``("Mapas", done, total)`` after the
+        offline background, the overview and each request's map (``total`` = located
+        requests + 2), then ``("Fichas técnicas", done, total)`` after each sheet
+        (``total`` = requests). Nothing is reported for a step not taken.
 
     Returns
     -------
     list of Path
         The files written: ``ranking.csv`` first, then the workbook,
-        ``ranking_planilha.csv``, the GeoPackage, the project, the JSON files, the maps
-        and the sheets.
+        ``ranking_planilha.csv``, the GeoPackage, the project, the JSON files, the maps,
+        the background's ``fundo/fundo.mbtiles`` (when drawn) and the sheets.
 
     Raises
     ------
@@ -195,7 +236,9 @@ def write_outputs(
     public = public_ranking(assessment)
     with staged_dir(final_dir) as stage:
         try:
-            written = _write_all(assessment, public, stage, final_dir, maps=maps, sheets=sheets)
+            written = _write_all(
+                assessment, public, stage, final_dir, maps=maps, sheets=sheets, progress=progress
+            )
         except InputFileError as exc:  # name the file as the user knows it, not its stage
             if exc.path is None or not exc.path.is_relative_to(stage):
                 raise
@@ -211,6 +254,7 @@ def _write_all(
     *,
     maps: bool,
     sheets: bool,
+    progress: Progress | None = None,
 ) -> list[Path]:
     """Write every file into ``out_dir``, the staging folder of ``final_dir``."""
     files = {
@@ -219,15 +263,7 @@ def _write_all(
         # after the workbook: its place in the list when a helper writes the workbook
         "ranking_planilha.csv": lambda p: write_csv_br(public, p),
         "avaliacao.gpkg": lambda p: _write_gpkg(assessment, p, public),
-        # after the GeoPackage: the project reads its layers and extents
-        "avaliacao.qgz": lambda p: write_project(
-            out_dir / "avaliacao.gpkg",
-            p,
-            crs=assessment.crs,
-            title="Avaliação dos pedidos de iluminação pública — "
-            f"{assessment.rules.municipio.nome}",
-            provenance=assessment.provenance,
-        ),
+        # the project (avaliacao.qgz) comes after the maps: it shows their background
         "evidencias.json": lambda p: write_evidence(assessment, p),
         "proveniencia.json": lambda p: write_json(assessment.provenance, p),
         **(
@@ -261,8 +297,43 @@ def _write_all(
         if workbook.collect() != [True]:  # the helper failed: written here, errors and all
             write_one("ranking.xlsx", lambda p: write_xlsx(assessment, p))
         written.insert(1, out_dir / "ranking.xlsx")
+    drawn: list[Path] = []
+    tiles = None
     if maps:
-        written += write_maps(assessment, out_dir)
+        step = None if progress is None else partial(progress, MAPS_STEP)
+        drawn = write_maps(assessment, out_dir, progress=step)
+        tiles = _background_tiles(out_dir)
+    # after the GeoPackage (the project reads its layers and extents) and the maps
+    project = write_one(
+        "avaliacao.qgz",
+        lambda p: write_project(
+            out_dir / "avaliacao.gpkg",
+            p,
+            crs=assessment.crs,
+            title="Avaliação dos pedidos de iluminação pública — "
+            f"{assessment.rules.municipio.nome}",
+            provenance=assessment.provenance,
+            tiles=tiles,
+        ),
+    )
+    written.insert(written.index(out_dir / "avaliacao.gpkg") + 1, project)
+    written += drawn
+    if tiles is not None:
+        written.append(tiles)
     if sheets:
-        written += write_sheets(assessment, out_dir)
+        step = None if progress is None else partial(progress, SHEETS_STEP)
+        written += write_sheets(assessment, out_dir, progress=step)
     return written
+
+
+def _background_tiles(out_dir: Path) -> Path | None:
+    """Pack the maps' offline background for QGIS (None: the maps have none).
+
+    The maps go on without a background the territory could not give
+    (:func:`geo_ip.outputs.web.webmap.write_maps` says why in the log); the project then
+    shows none.
+    """
+    folder = out_dir / BASEMAP_FOLDER
+    if not (folder / INFO_FILE).is_file():
+        return None
+    return write_mbtiles(folder, folder / MBTILES_FILE)

@@ -17,8 +17,10 @@ as label:
   styles inside each layer (QGIS ignores ``layer_styles`` when it opens a project),
   the OSM attribution and the provenance in the project metadata; the territory layers
   that draw the municipality with no internet in the group "Fundo (offline)" (also from
-  the territory's own GeoPackage, ``background=``), and a print layout, A4 landscape,
-  ready to export (:mod:`geo_ip.outputs.qgis.layout`).
+  the territory's own GeoPackage, ``background=``), under them the offline background of
+  the web maps as a raster layer (``tiles=``, its MBTiles file:
+  :mod:`geo_ip.outputs.qgis.mbtiles`), and a print layout, A4 landscape, ready to export
+  (:mod:`geo_ip.outputs.qgis.layout`).
 
 :func:`style_geopackage` also styles the territory (``territorio.gpkg``, through the
 ``styler`` of :func:`geo_ip.territory.build.build_territory`) and the cadastre package
@@ -53,7 +55,8 @@ from geo_ip._util.atomic import atomic_path
 from geo_ip.errors import InputFileError
 from geo_ip.outputs.palette import load_palette
 from geo_ip.outputs.qgis.gpkg_layers import GpkgLayer, read_layers
-from geo_ip.outputs.qgis.qgs import ProjectLayer, project_document
+from geo_ip.outputs.qgis.mbtiles import read_mbtiles
+from geo_ip.outputs.qgis.qgs import ProjectLayer, RasterLayer, project_document
 from geo_ip.outputs.qgis.qml import family_of, qml_document
 from geo_ip.outputs.styles import (
     BACKGROUND_GROUP,
@@ -368,12 +371,15 @@ def write_project(
     provenance: Mapping[str, Any],
     catalog: Catalog | None = None,
     background: str | os.PathLike[str] | None = None,
+    tiles: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Write a QGIS project (``.qgz``) showing every spatial layer of a GeoPackage.
 
     The layer tree ends with the group "Fundo (offline)": the territory layers that draw
     the municipality with no internet (roads by hierarchy, buildings, neighbourhoods,
-    urban area, boundary), styled like the rest; the project has no online layer. The
+    water, urban area, boundary), styled like the rest, and under them, when ``tiles``
+    is given, the web maps' offline background as a raster layer ("Mapa do território
+    (offline)"); the project has no online layer. The
     project carries a print layout, A4 landscape, ready to export
     (:mod:`geo_ip.outputs.qgis.layout`): the map of the requests, legend, scale bar,
     north arrow, title and provenance.
@@ -399,6 +405,12 @@ def write_project(
         The territory GeoPackage: its base-map layers that ``gpkg_path`` lacks
         (``edificacoes``, ``bairros``...) join the "Fundo (offline)" group, by a path
         relative to the project file.
+    tiles : str or path-like, optional
+        The offline background as an MBTiles file
+        (:func:`geo_ip.outputs.qgis.mbtiles.write_mbtiles`): the last layer of "Fundo
+        (offline)", by a path relative to the project file, with its name, bounds and
+        attribution ("© OpenStreetMap contributors") read from the file. Without it the
+        project has no raster layer and does not mention one.
 
     Returns
     -------
@@ -408,8 +420,8 @@ def write_project(
     Raises
     ------
     InputFileError
-        When the GeoPackage cannot be read, the CRS is unknown or the project cannot
-        be written.
+        When the GeoPackage or the MBTiles file cannot be read, the CRS is unknown or
+        the project cannot be written.
     """
     gpkg = Path(gpkg_path)
     out = Path(qgz_path)
@@ -428,12 +440,27 @@ def write_project(
             if layer.table in BACKGROUND_LAYERS and layer.table not in present
         ]
     layers = _project_layers(pairs, catalog or load_catalog())
+    rasters: list[RasterLayer] = []
+    if tiles is not None:
+        tileset = read_mbtiles(tiles)
+        rasters.append(
+            RasterLayer(
+                key="fundo",
+                source=_relative(tileset.path, out.parent),
+                title=tileset.name,
+                group=BACKGROUND_GROUP,
+                bounds=tileset.bounds,
+                attribution=tileset.attribution,
+                abstract=tileset.description,
+            )
+        )
     document = project_document(
         layers,
         gpkg=_relative(gpkg, out.parent),
         crs=project_crs,
         title=title,
         provenance=provenance,
+        rasters=rasters,
     )
     try:
         with atomic_path(out) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:

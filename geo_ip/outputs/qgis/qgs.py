@@ -6,7 +6,8 @@ catalog ``grupo``, one ``<maplayer>`` per layer carrying its whole style (QGIS d
 not read the GeoPackage's ``layer_styles`` when it opens a project), the relative
 data source, layer metadata (title, source, rights), the project metadata (title,
 abstract with the provenance, history), the default view extent and the print layout
-(:mod:`geo_ip.outputs.qgis.layout`).
+(:mod:`geo_ip.outputs.qgis.layout`). The offline background, when there is one, is a
+raster layer at the bottom of the tree (:mod:`geo_ip.outputs.qgis.raster`).
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ from geo_ip.outputs.qgis.qml import (
     style_attributes,
     style_elements,
 )
+from geo_ip.outputs.qgis.raster import RASTER_CRS, RasterLayer, raster_maplayer, tree_properties
 from geo_ip.outputs.styles import LayerStyle
 from geo_ip.rules.provenance import OSM_ATTRIBUTION
 
-__all__ = ["ProjectLayer", "project_document", "spatialrefsys"]
+__all__ = ["ProjectLayer", "RasterLayer", "project_document", "spatialrefsys"]
 
 _GEOMETRY_NAME = {"marker": "Point", "line": "Line", "fill": "Polygon", None: "Unknown geometry"}
 _URI_TYPE = {"marker": "Point", "line": "LineString", "fill": "Polygon"}
@@ -252,7 +254,9 @@ def _maplayer(layer: ProjectLayer, gpkg: str, project_crs: pyproj.CRS) -> ET.Ele
     return element
 
 
-def _abstract(provenance: Mapping[str, Any]) -> tuple[str, list[str]]:
+def _abstract(
+    provenance: Mapping[str, Any], rasters: Sequence[RasterLayer] = ()
+) -> tuple[str, list[str]]:
     rules = provenance.get("regras") or {}
     territory = provenance.get("territorio") or {}
     parts = [
@@ -263,6 +267,9 @@ def _abstract(provenance: Mapping[str, Any]) -> tuple[str, list[str]]:
         "Camadas no GeoPackage avaliacao.gpkg, ao lado deste projeto; os estilos também "
         "estão na tabela layer_styles do GeoPackage.",
     ]
+    for raster in rasters:
+        where = raster.source.removeprefix("./")
+        parts.append(f"{raster.title}: arquivo {where}, a partir da pasta deste projeto.")
     p, tool = provenance, provenance.get("ferramenta", "geo_ip")
     version, osm = rules.get("versao"), territory.get("osm_data")
     facts = (  # (value, line): the lines of the values the record has, in this order
@@ -281,24 +288,25 @@ def _abstract(provenance: Mapping[str, Any]) -> tuple[str, list[str]]:
     return "\n".join(parts), history
 
 
-def _tree(root: ET.Element, layers: Sequence[ProjectLayer], gpkg: str) -> None:
+def _tree(
+    root: ET.Element, layers: Sequence[ProjectLayer], gpkg: str, rasters: Sequence[RasterLayer]
+) -> None:
+    """Add the layer tree: one group per ``grupo``, the raster layers last (at the bottom)."""
     tree = child(root, "layer-tree-group")
     child(child(tree, "customproperties"), "Option")
     groups: dict[str, ET.Element] = {}
-    for layer in layers:
-        group = groups.get(layer.style.grupo)
+
+    def group_of(name: str) -> ET.Element:
+        group = groups.get(name)
         if group is None:
-            group = child(
-                tree,
-                "layer-tree-group",
-                name=layer.style.grupo,
-                checked="Qt::Checked",
-                expanded="1",
-            )
+            group = child(tree, "layer-tree-group", name=name, checked="Qt::Checked", expanded="1")
             child(child(group, "customproperties"), "Option")
-            groups[layer.style.grupo] = group
+            groups[name] = group
+        return group
+
+    for layer in layers:
         item = child(
-            group,
+            group_of(layer.style.grupo),
             "layer-tree-layer",
             id=layer.layer_id,
             name=layer.title,
@@ -306,7 +314,19 @@ def _tree(root: ET.Element, layers: Sequence[ProjectLayer], gpkg: str) -> None:
             **_TREE_LAYER,
         )
         child(child(item, "customproperties"), "Option")
+    for raster in rasters:
+        item = child(
+            group_of(raster.group),
+            "layer-tree-layer",
+            id=raster.layer_id,
+            name=raster.title,
+            source=raster.source,
+            **{**_TREE_LAYER, "providerKey": "gdal", "expanded": "0"},
+        )
+        tree_properties(item)
     order = child(tree, "custom-order", enabled="0")
+    for raster in reversed(rasters):
+        child(order, "item", raster.layer_id)
     for layer in reversed(layers):
         child(order, "item", layer.layer_id)
 
@@ -357,9 +377,15 @@ def _canvas(
     child(canvas, "destinationsrs").append(spatialrefsys(crs))
 
 
-def _metadata(root: ET.Element, title: str, provenance: Mapping[str, Any], created: str) -> None:
+def _metadata(
+    root: ET.Element,
+    title: str,
+    provenance: Mapping[str, Any],
+    created: str,
+    rasters: Sequence[RasterLayer],
+) -> None:
     """Add the project metadata: title, abstract with the provenance, keywords, history."""
-    abstract, history = _abstract(provenance)
+    abstract, history = _abstract(provenance, rasters)
     meta = child(root, "projectMetadata")
     for tag, text in (("identifier", ""), ("parentidentifier", ""), ("language", "pt-BR"),
                       ("type", "dataset"), ("title", title), ("abstract", abstract)):  # fmt: skip
@@ -400,6 +426,7 @@ def project_document(
     crs: pyproj.CRS,
     title: str,
     provenance: Mapping[str, Any],
+    rasters: Sequence[RasterLayer] = (),
 ) -> str:
     """Build the ``.qgs`` XML of the project.
 
@@ -415,6 +442,8 @@ def project_document(
         Project title.
     provenance : mapping
         The assessment's provenance record (tool, rules, OSM date, CRS, time of run).
+    rasters : sequence of RasterLayer, default ()
+        Raster layers (the offline background), drawn under every vector layer.
 
     Returns
     -------
@@ -437,18 +466,25 @@ def project_document(
     child(root, "evaluateDefaultValues", active="0")
     child(root, "trust", active="0")
     child(root, "projectCrs").append(spatialrefsys(crs))
-    _tree(root, layers, gpkg)
+    _tree(root, layers, gpkg, rasters)
     child(root, "relations")
     view = _union(layers)
     _canvas(root, crs, view)
     projectlayers = child(root, "projectlayers")
     for layer in layers:
         projectlayers.append(_maplayer(layer, gpkg, crs))
+    mercator = pyproj.CRS.from_user_input(RASTER_CRS)
+    for raster in rasters:
+        projectlayers.append(
+            raster_maplayer(raster, spatialrefsys(mercator), spatialrefsys(mercator))
+        )
     order = child(root, "layerorder")
     for layer in layers:
         child(order, "layer", id=layer.layer_id)
+    for raster in rasters:
+        child(order, "layer", id=raster.layer_id)
     _properties(root, crs, attribution)
-    _metadata(root, title, provenance, created)
+    _metadata(root, title, provenance, created, rasters)
     _view_settings(root, crs, view)
     requests = next((layer.extent for layer in layers if layer.table == "pedidos"), None)
     root.append(

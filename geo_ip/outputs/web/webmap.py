@@ -28,7 +28,7 @@ from __future__ import annotations
 import html
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -469,8 +469,12 @@ def _maps_of(
     folder: Path,
     work: Sequence[tuple[int, str]],
     sources: MapSources,
+    tick: Callable[[], None] | None = None,
 ) -> list[tuple[str, str | None]]:
-    """Write the maps of ``work`` (row, file name): (file name, problem or None) each."""
+    """Write the maps of ``work`` (row, file name): (file name, problem or None) each.
+
+    ``tick()`` is called after each map, written or not.
+    """
     done: list[tuple[str, str | None]] = []
     for index, name in work:
         try:
@@ -478,8 +482,10 @@ def _maps_of(
             save_map(m, folder / name, "../assets/")
         except GeoIPError as exc:
             done.append((name, str(exc)))
-            continue
-        done.append((name, None))
+        else:
+            done.append((name, None))
+        if tick is not None:
+            tick()
     return done
 
 
@@ -507,26 +513,32 @@ def _request_maps(
     folder: Path,
     work: list[tuple[int, str]],
     sources: MapSources,
+    tick: Callable[[], None] | None = None,
 ) -> list[tuple[str, str | None]]:
     """Write every request map, on all cores when there are many, in ``work`` order.
 
     The requests are dealt to the cores in turn (this process takes the first share);
     a share whose helper process failed is drawn again here, so a crash loses nothing
-    and a real error is raised as it would be without helpers.
+    and a real error is raised as it would be without helpers. ``tick()`` is called here
+    once per map: after each of this process's own, then for each map of a helper's
+    share when its results arrive (or as a failed share is redrawn here).
     """
     n_cores = cores()
     if len(work) <= PARALLEL_ABOVE or n_cores < 2:
-        return _maps_of(assessment, spec, folder, work, sources)
+        return _maps_of(assessment, spec, folder, work, sources, tick)
     shares = [work[k::n_cores] for k in range(n_cores)]
     running = start(
         _maps_chunk, (assessment, spec, str(folder)), shares[1:],
         what="mapas dos pedidos",
     )  # fmt: skip
-    results = [_maps_of(assessment, spec, folder, shares[0], sources)]
+    results = [_maps_of(assessment, spec, folder, shares[0], sources, tick)]
     for share, result in zip(shares[1:], running.collect(), strict=True):
-        results.append(result if result is not None else _maps_of(
-            assessment, spec, folder, share, sources
-        ))  # fmt: skip
+        if result is None:  # the helper failed: drawn here
+            result = _maps_of(assessment, spec, folder, share, sources, tick)
+        elif tick is not None:
+            for _ in share:
+                tick()
+        results.append(result)
     by_name = {name: problem for result in results for name, problem in result}
     return [(name, by_name[name]) for _index, name in work]
 
@@ -550,6 +562,7 @@ def write_maps(
     *,
     overview: MapSpec | None = None,
     per_request: MapSpec | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
     """Write the overview, one map per located request and the assets they need.
 
@@ -567,6 +580,11 @@ def write_maps(
         Folder (created when missing), usually the assessment's ``--out``.
     overview, per_request : MapSpec, optional
         Compositions; default ``maps/panorama.toml`` and ``maps/pedido.toml``.
+    progress : callable, optional
+        Called in this process as ``progress(done, total)``: after the offline
+        background, after the overview and after each request's map (drawn here or by a
+        helper process, counted here; a map that could not be drawn counts too), so
+        ``total`` is the located requests + 2 and the last call is ``(total, total)``.
 
     Returns
     -------
@@ -580,19 +598,29 @@ def write_maps(
     """
     out_dir = Path(out_dir)
     sources = MapSources.from_assessment(assessment)
+    requests = sources.frames["pedidos"].sort_values("indice")
+    pairs = zip(requests["indice"], requests["mapa"], strict=True)
+    work = [(int(index), str(name)) for index, name in pairs]
+    total, count = len(work) + 2, 0
+
+    def tick() -> None:
+        nonlocal count
+        count += 1
+        if progress is not None:
+            progress(count, total)
+
     written: list[Path] = []
     try:
         copy_assets(out_dir)
         sources.background = _write_background(assessment, out_dir)
+        tick()
         target = out_dir / "mapa.html"
         save_map(overview_map(assessment, overview, sources=sources), target, "assets/")
         written.append(target)
+        tick()
         folder = out_dir / "mapas"
         folder.mkdir(parents=True, exist_ok=True)
-        requests = sources.frames["pedidos"].sort_values("indice")
-        pairs = zip(requests["indice"], requests["mapa"], strict=True)
-        work = [(int(index), str(name)) for index, name in pairs]
-        for name, problem in _request_maps(assessment, per_request, folder, work, sources):
+        for name, problem in _request_maps(assessment, per_request, folder, work, sources, tick):
             target = folder / name
             if problem is not None:  # one request's map never stops the others
                 log.warning("mapa do pedido '%s' não gerado: %s", target.stem, problem)
