@@ -234,6 +234,18 @@ def test_the_commission_works_in_a_real_browser(
         "PED-1": "1º sim", "PED-2": "2º sim", "PED-3": "— não", "PED-8": "— não",
     }  # fmt: skip
 
+    # the flags (issue 21, item 10): a text badge after the total, and a filter
+    cell = page.locator('#tabela-classificacao tr[data-protocolo="PED-3"] td.alertas')
+    expect(cell.locator(".etiqueta-alerta")).to_have_count(1)
+    expect(cell.locator(".etiqueta-alerta")).to_contain_text("Comprovação pendente")
+    ped1_cell = page.locator('#tabela-classificacao tr[data-protocolo="PED-1"] td.alertas')
+    expect(ped1_cell.locator(".etiqueta-alerta")).to_have_count(0)
+    page.locator("#so-alertas").check()
+    expect(page.get_by_label("Só pedidos com alerta")).to_be_checked()
+    page.get_by_role("button", name="Filtrar").click()
+    expect(page).to_have_url(re.compile(r"/classificacao\?ciclo=2026&alertas=1"))
+    assert list(_positions(page)) == ["PED-8", "PED-3"]  # pending proof, by points
+
     # open a meeting, mark who is present
     page.get_by_role("navigation").get_by_role("link", name="Reuniões").click()
     page.get_by_label("Título").fill(MEETING)

@@ -139,8 +139,11 @@ def test_ranking_moves_when_the_commission_decides(registry: Registry) -> None:
     assert re.search(r'data-protocolo="PED-2">\s*<td class="numero">—</td>', before)
     words = text_of(before)
     # PED-2 pending its place: 50 points (20 + 4 × 7,5), no share; only PED-1 (80) is
-    # ranked, so it would be 2nd
-    assert "— PED-2 Centro Pendente de confirmação do local 50 20 7,5 7,5 7,5 7,5" in words
+    # ranked, so it would be 2nd; its flag after the total (issue 21, item 10)
+    place = (
+        "⚠ Localização aproximada : o local exato do pedido não é conhecido: confirme-o na vistoria"
+    )
+    assert f"— PED-2 Centro Pendente de confirmação do local 50 {place} 20 7,5 7,5 7,5 7,5" in words
     assert "R$ 6.000,00 — — não" in words
     assert "com 50 pontos no pior caso entre as posições possíveis, ficaria em 2º" in words
     assert "das 2 decisões vigentes" in words  # the fixture's Art. 11 and Art. 12 acts
@@ -157,11 +160,11 @@ def test_ranking_moves_when_the_commission_decides(registry: Registry) -> None:
     # be 1st, but its place is still uncertain (a points decision does not confirm it):
     # still no share and not selected; PED-1 stays 1st, R$ 4.000,00 of the R$ 5.000,00
     after = text_of(client.get("/classificacao").text)
-    assert "— PED-2 Centro Pendente de confirmação do local 85 40 15 15 7,5 7,5" in after
+    assert f"— PED-2 Centro Pendente de confirmação do local 85 {place} 40 15 15 7,5 7,5" in after
     assert "R$ 6.000,00 — — não" in after
     assert "com 85 pontos no pior caso entre as posições possíveis, ficaria em 1º" in after
     assert (
-        "1º PED-1 Centro Classificado (dentro do orçamento) 80 32 12 12 12 12 "
+        "1º PED-1 Centro Classificado (dentro do orçamento) 80 — nenhum alerta 32 12 12 12 12 "
         "R$ 4.000,00 100 % R$ 4.000,00 sim"
     ) in after
     assert "das 5 decisões vigentes" in after
@@ -418,7 +421,7 @@ def test_decisions_csv_is_the_decisions_file_format(registry: Registry) -> None:
     assert rows == [
         ["protocolo", "criterio", "pontos", "motivacao", "membro", "data", "procedimento",
          "latitude", "longitude"],
-        # the fixture's acts, by date, as geo-ip assess --decisions reads them
+        # the fixture's acts, by date, as geo-ip avaliar --decisions reads them
         ["PED-5", "art11", "", "Parecer técnico circunstanciado 01/2026: acesso noturno à escola",
          "Comissão (relator fictício)", "2026-11-13", "", "", ""],
         ["PED-4", "art12", "", "Relatório técnico 07/2026: via rural de alto fluxo, acesso à "

@@ -201,12 +201,19 @@ def request_alerts(table: pd.DataFrame, rules: Rules) -> pd.Series:
     if "aresta_u" in table.columns:
         unlinked |= table["aresta_u"].isna().to_numpy(dtype=bool)
     flags["malha"] = located & unlinked & (situation != "erro")
-    text = np.full(len(table), "", dtype=object)
-    for key, mask in flags.items():
-        label = ALERTS[key]
-        joined = np.where(text == "", label, text + "; " + label)
-        text = np.where(mask, joined, text)
-    return pd.Series(text, index=table.index, dtype=object)
+    # each row's combination of flags as a number, then one lookup of the joined texts
+    keys = list(flags)
+    code = np.zeros(len(table), dtype=np.intp)
+    for bit, key in enumerate(keys):
+        code |= np.asarray(flags[key], dtype=bool).astype(np.intp) << bit
+    texts = np.array(
+        [
+            "; ".join(ALERTS[k] for b, k in enumerate(keys) if combo >> b & 1)
+            for combo in range(1 << len(keys))
+        ],
+        dtype=object,
+    )
+    return pd.Series(texts[code], index=table.index, dtype=object)
 
 
 _BAD_NAME = re.compile(r"[^A-Za-z0-9._-]+")

@@ -42,9 +42,10 @@ _WGS84 = f"EPSG:{SRID}"
 def _requests_layer(
     session: Session, cycle: Cycle, ranked: pd.DataFrame, crs: str
 ) -> gpd.GeoDataFrame:
-    table = privacy.public_view(ranked)
-    if "alertas" not in table.columns:
-        table = table.assign(alertas=request_alerts(ranked, rules_of(session, cycle)))
+    # always from the current ranking: a stored column is stale after decisions
+    table = privacy.public_view(ranked).assign(
+        alertas=request_alerts(ranked, rules_of(session, cycle))
+    )
     keep = [c for c in PUBLIC_COLUMNS if c in table.columns]
     out = export_table(table[keep]).copy()
     registry = {

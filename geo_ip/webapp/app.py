@@ -1,4 +1,4 @@
-"""The Commission's web app (``geo-ip serve``): :func:`create_app`.
+"""The Commission's web app (``geo-ip servir``): :func:`create_app`.
 
 The app serves one registry. Its pages come from the modules of
 :mod:`geo_ip.webapp.routes`: every module there that defines ``router`` (a FastAPI

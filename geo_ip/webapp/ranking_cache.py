@@ -392,7 +392,7 @@ def cached_ranking(
 def warm_up(registry: Registry, rules: Rules | None, key: bytes) -> None:
     """Start computing the ranking of the latest cycle with a run, in the background.
 
-    ``geo-ip serve`` calls it before it answers: the helper process starts and the first
+    ``geo-ip servir`` calls it before it answers: the helper process starts and the first
     page that shows the ranking finds it ready.
 
     Parameters
@@ -400,7 +400,7 @@ def warm_up(registry: Registry, rules: Rules | None, key: bytes) -> None:
     registry : Registry
         The registry.
     rules : Rules, optional
-        The rules given to ``geo-ip serve`` (None: the cycle's recorded rules).
+        The rules given to ``geo-ip servir`` (None: the cycle's recorded rules).
     key : bytes
         The LGPD key.
     """

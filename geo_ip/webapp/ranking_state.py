@@ -1,8 +1,9 @@
 """The live ranking of a cycle as pages show it: the ranked table and each request's place.
 
 :func:`compute` runs :func:`geo_ip.registry.live.live_ranking` (the law functions of
-``geo-ip assess``) and keeps what the pages need: the list order, the budget summary,
-the count per situation and the applicants' names for the redaction.
+``geo-ip avaliar``) and keeps what the pages need: the list order, the budget summary,
+the count per situation, the applicants' names for the redaction and each request's
+flags (``alertas``, :func:`geo_ip.outputs.views.request_alerts`, once per ranking).
 :mod:`geo_ip.webapp.ranking_cache` decides when it is computed and shares it.
 """
 
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from geo_ip.law.budget import budget_summary
 from geo_ip.outputs.format import Labels
-from geo_ip.outputs.views import list_order
+from geo_ip.outputs.views import list_order, request_alerts
 from geo_ip.registry import live
 from geo_ip.registry.models import Cycle
 from geo_ip.requests.privacy import public_view
@@ -30,6 +31,7 @@ from geo_ip.rules.config import Rules
 __all__ = [
     "RankingEntry",
     "RankingState",
+    "alert_labels",
     "compute",
     "entries_of",
     "number",
@@ -62,6 +64,9 @@ class RankingEntry:
         Why the request is in this situation.
     classificados : int
         Requests ranked in the cycle.
+    alertas : tuple of str
+        The request's flags (labels of :data:`geo_ip.outputs.views.ALERTS`), in order;
+        empty when nothing is flagged.
     """
 
     posicao: int | None
@@ -72,6 +77,7 @@ class RankingEntry:
     selecionado: bool
     motivo: str
     classificados: int
+    alertas: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,8 +87,8 @@ class RankingState:
     Attributes
     ----------
     table : pandas.DataFrame
-        The ranked table (may hold personal data: show it only through
-        :func:`geo_ip.requests.privacy.public_view`).
+        The ranked table, with its ``alertas`` (may hold personal data: show it only
+        through :func:`geo_ip.requests.privacy.public_view`).
     order : numpy.ndarray
         Positions of the table's rows in the order of the lists (ranking first, then
         the requests apart): show them through :meth:`public_rows`.
@@ -114,6 +120,9 @@ class RankingState:
         Requests per ranking situation (code).
     pages : dict
         The pages of :meth:`public_rows` already redacted.
+    alerted : numpy.ndarray
+        The positions of :attr:`order` whose request has a flag (``alertas``), in the
+        same order: the list filtered to the requests with an alert.
     """
 
     table: pd.DataFrame
@@ -130,8 +139,11 @@ class RankingState:
     state: tuple[Any, ...] = ()
     behind: int = 0
     situations: dict[str, int] = field(default_factory=dict)
-    pages: dict[tuple[int, int | None], pd.DataFrame] = field(
+    pages: dict[tuple[int, int | None, bool], pd.DataFrame] = field(
         default_factory=dict, repr=False, compare=False
+    )
+    alerted: np.ndarray = field(
+        default_factory=lambda: np.empty(0, dtype=np.intp), repr=False, compare=False
     )
 
     @property
@@ -140,20 +152,45 @@ class RankingState:
         last = self.state[-1] if self.state else None
         return int(last) if last is not None else 0
 
-    def public_rows(self, start: int = 0, stop: int | None = None) -> pd.DataFrame:
+    def public_rows(
+        self, start: int = 0, stop: int | None = None, *, alerted: bool = False
+    ) -> pd.DataFrame:
         """Return rows of the ordered list through ``public_view`` (no personal data).
 
         Only the rows asked for are redacted (a page of the list, not the whole cycle),
         with the names of every applicant of the cycle: a motivation that names an
         applicant of another page is redacted as in the whole list. Each page is
-        redacted once per ranking (kept with it, shared by its copies).
+        redacted once per ranking (kept with it, shared by its copies). With
+        ``alerted``, the rows are those of the list filtered to the requests with an
+        alert (:attr:`alerted`).
         """
-        found = self.pages.get((start, stop))
+        key = (start, stop, alerted)
+        found = self.pages.get(key)
         if found is None:
-            found = public_view(self.table.iloc[self.order[start:stop]], names=self.names)
+            rows = self.alerted if alerted else self.order
+            found = public_view(self.table.iloc[rows[start:stop]], names=self.names)
             if len(self.pages) < _PAGES_KEPT:
-                self.pages[(start, stop)] = found
+                self.pages[key] = found
         return found.copy()
+
+
+def alert_labels(value: Any) -> tuple[str, ...]:
+    """Split a request's ``alertas`` cell into its labels.
+
+    Parameters
+    ----------
+    value : object
+        A cell of ``alertas``: the ``"; "``-joined labels of
+        :data:`geo_ip.outputs.views.ALERTS` (blank, None or NaN: no flag).
+
+    Returns
+    -------
+    tuple of str
+        The labels, in order.
+    """
+    if not isinstance(value, str):
+        return ()
+    return tuple(text.strip() for text in value.split(";") if text.strip())
 
 
 def number(value: Any) -> float | None:
@@ -197,7 +234,8 @@ class _Entries(Mapping[str, RankingEntry]):
     """Each request's place, by protocol, built when asked (a page shows one or a few)."""
 
     _COLUMNS = ("posicao", "situacao", "pontuacao_total", "percentual_municipio",
-                "custo_municipio_rs", "selecionado_orcamento", "motivo_situacao")  # fmt: skip
+                "custo_municipio_rs", "selecionado_orcamento", "motivo_situacao",
+                "alertas")  # fmt: skip
 
     def __init__(self, table: pd.DataFrame) -> None:
         self._columns = {
@@ -221,6 +259,7 @@ class _Entries(Mapping[str, RankingEntry]):
             selecionado=bool(value.get("selecionado_orcamento") is True),
             motivo=str(value.get("motivo_situacao") or ""),
             classificados=self._ranked,
+            alertas=alert_labels(value.get("alertas")),
         )
 
     def __iter__(self) -> Iterator[str]:
@@ -255,17 +294,22 @@ def compute(session: Session, cycle: Cycle, rules: Rules, key: bytes) -> Ranking
         The ranking, its ``state`` still empty.
     """
     ranking = live.live_ranking(session, cycle, rules=rules, key=key)
-    order = list_order(ranking.table)
-    situations = ranking.table["situacao"].iloc[order].astype(str).value_counts(sort=False)
+    # the flags once per ranking, over the whole table (the downloads read them too)
+    alerts = request_alerts(ranking.table, rules)
+    table = ranking.table.assign(alertas=alerts)
+    order = list_order(table)
+    situations = table["situacao"].iloc[order].astype(str).value_counts(sort=False)
+    flagged = alerts.to_numpy(dtype=object)[order] != ""
     return RankingState(
-        table=ranking.table,
+        table=table,
         order=order,
+        alerted=order[flagged],
         run_id=ranking.run.id,
         provenance=dict(ranking.run.proveniencia),
         decisions=len(ranking.decisions),
         eligibility_checked=ranking.eligibility_checked,
-        summary=budget_summary(ranking.table, cycle.orcamento_rs),
-        names=_names(ranking.table),
+        summary=budget_summary(table, cycle.orcamento_rs),
+        names=_names(table),
         situations={str(k): int(n) for k, n in situations.items()},
     )
 

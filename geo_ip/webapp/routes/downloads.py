@@ -1,14 +1,14 @@
 """Downloads of the current state: ranking workbook, technical sheets, decisions CSV.
 
 - ``/classificacao.xlsx``: the Commission's workbook of the live ranking, written by
-  :func:`geo_ip.outputs.tables.write_xlsx` (the ``ranking.xlsx`` of ``geo-ip assess``:
+  :func:`geo_ip.outputs.tables.write_xlsx` (the ``ranking.xlsx`` of ``geo-ip avaliar``:
   strings are never formulas);
 - ``/pedidos/{id}/ficha.html`` and ``/pedidos/{id}/ficha.pdf``: the technical sheet of
   one request (Art. 10) with the Commission's current decisions, by the renderer of
-  ``geo-ip assess`` (:mod:`geo_ip.outputs.sheets`); the registry has no territory, so
+  ``geo-ip avaliar`` (:mod:`geo_ip.outputs.sheets`); the registry has no territory, so
   the sheet has no static map;
 - ``/decisoes.csv``: the current decisions in the exact ``--decisoes`` format
-  (:func:`geo_ip.registry.exchange.decisions_frame`, the cells of ``geo-ip registry
+  (:func:`geo_ip.registry.exchange.decisions_frame`, the cells of ``geo-ip registro
   export``).
 
 The ranking comes from the cache of the ranking page (:func:`cached_ranking`). Personal
@@ -227,7 +227,7 @@ _STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL | re.IGNORECASE)
 def sheet_policy(html: str) -> str:
     """Return the Content-Security-Policy of a standalone sheet page.
 
-    The sheet is the page ``geo-ip assess`` writes, with its style inline: the app's
+    The sheet is the page ``geo-ip avaliar`` writes, with its style inline: the app's
     policy (``style-src 'self'``) would block it. This one allows exactly the page's
     ``<style>`` blocks, by their SHA-256, and images inline (``data:``, the map);
     nothing else: no script, no connection, no form, no frame.

@@ -1,12 +1,16 @@
 """The live ranking (``/classificacao``) and the proposals to the Secretary (``/propostas``).
 
 The ranking is :func:`geo_ip.registry.live.live_ranking` — the law functions of
-``geo-ip assess`` on the latest run and the Commission's current decisions — cached in
+``geo-ip avaliar`` on the latest run and the Commission's current decisions — cached in
 this process per state of the cycle (:func:`cached_ranking`): a page view reuses it, a
 new decision, run, budget or rules computes it again. The page shows the budget walk
 (:func:`geo_ip.law.budget.budget_summary`), how the Art. 11 and 12 reservations and the
 tie-breaks of Art. 10 §1 work, and one row per request through
-:func:`geo_ip.requests.privacy.public_view`: no personal data on this page.
+:func:`geo_ip.requests.privacy.public_view`: no personal data on this page. Each row
+shows its flags (``alertas``: implausible declaration, approximate location, missing
+proof, no road link) as badges after the total, computed once per ranking
+(:func:`geo_ip.webapp.ranking_state.compute`); ``?alertas=1`` lists only the requests
+with a flag.
 
 Whoever presides freezes the ranking as a signed proposal (``POST
 /classificacao/proposta``, :func:`geo_ip.registry.proposals.propose`) and records the
@@ -31,7 +35,9 @@ from starlette.responses import RedirectResponse, Response
 
 from geo_ip.errors import GeoIPError
 from geo_ip.outputs.format import Labels
+from geo_ip.outputs.sheets.content import alert_items
 from geo_ip.outputs.tables import BUDGET_ROWS
+from geo_ip.outputs.views import ALERTS
 from geo_ip.registry import live, proposals
 from geo_ip.registry.db import Registry
 from geo_ip.registry.models import Cycle, Proposal, User
@@ -45,7 +51,7 @@ from geo_ip.webapp.ranking_cache import (
     last_decision_by,
     stale_notice,
 )
-from geo_ip.webapp.ranking_state import number
+from geo_ip.webapp.ranking_state import alert_labels, number
 from geo_ip.webapp.security import registry_of, require, visible_text
 from geo_ip.webapp.templating import fmt_brl, render
 
@@ -53,6 +59,7 @@ __all__ = [
     "PAGE_SIZE",
     "TIE_LABELS",
     "RankingState",
+    "alert_badges",
     "app_key",
     "app_secret",
     "cached_ranking",
@@ -130,8 +137,36 @@ def situation_label(code: Any) -> str:
 
 # --- the page ----------------------------------------------------------------------------------
 
+_ALERT_CODES = {label: code for code, label in ALERTS.items()}
 
-def _rows(session: Session, cycle: Cycle, page: pd.DataFrame) -> list[dict[str, Any]]:
+
+def alert_badges(alerts: Any, rules: Rules) -> list[dict[str, str]]:
+    """Return the badges of a request's flags (``alertas``), as the pages show them.
+
+    Parameters
+    ----------
+    alerts : object
+        The request's ``alertas`` cell (``"; "``-joined labels) or its labels.
+    rules : Rules
+        The cycle's rules (the limits the explanation of a flag quotes).
+
+    Returns
+    -------
+    list of dict
+        One per flag, in order: ``codigo`` (the key of
+        :data:`geo_ip.outputs.views.ALERTS`, ``"outro"`` for an unknown label),
+        ``rotulo`` (the label) and ``dica`` (what to check, as on the technical sheet:
+        :func:`geo_ip.outputs.sheets.content.alert_items`).
+    """
+    labels = alert_labels(alerts) if isinstance(alerts, str) or alerts is None else alerts
+    items = alert_items("; ".join(labels), rules) if labels else []
+    return [
+        {"codigo": _ALERT_CODES.get(i.rotulo, "outro"), "rotulo": i.rotulo, "dica": i.valor}
+        for i in items
+    ]
+
+
+def _rows(session: Session, cycle: Cycle, page: pd.DataFrame, rules: Rules) -> list[dict[str, Any]]:
     protocols = [str(p) for p in page["protocolo"]]
     found = session.execute(
         select(RequestRow.protocolo, RequestRow.id).where(
@@ -139,6 +174,8 @@ def _rows(session: Session, cycle: Cycle, page: pd.DataFrame) -> list[dict[str, 
         )
     ).all()
     ids = {str(protocol): int(request_id) for protocol, request_id in found}
+    # the explanation of each flag, once per page (the flags were computed per ranking)
+    hints = {b["rotulo"]: b for b in alert_badges(tuple(ALERTS.values()), rules)}
     out = []
     for record in page.to_dict("records"):
         protocol = str(record.get("protocolo") or "")
@@ -160,6 +197,10 @@ def _rows(session: Session, cycle: Cycle, page: pd.DataFrame) -> list[dict[str, 
                 or record.get("selecionado_orcamento") == 1,
                 "motivo": str(record.get("motivo_situacao") or ""),
                 "motivos": str(record.get("motivos") or ""),
+                "alertas": [
+                    hints.get(label) or {"codigo": "outro", "rotulo": label, "dica": ""}
+                    for label in alert_labels(record.get("alertas"))
+                ],
             }
         )
     return out
@@ -201,6 +242,8 @@ def _context(
     rules: Rules,
     page_number: int,
     viewer: str | None = None,
+    *,
+    alerted: bool = False,
 ) -> dict[str, Any]:
     registry: Registry = request.app.state.registry
     # while members decide, the last ranking computed is shown if it holds every
@@ -208,7 +251,7 @@ def _context(
     hold = None if viewer is None else last_decision_by(session, cycle, viewer)
     state = cached_ranking(session, registry.url, cycle, rules, app_key(request),
                            must_hold=hold, registry=registry)  # fmt: skip
-    total = len(state.order)
+    total = len(state.alerted if alerted else state.order)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page_number = min(max(1, page_number), pages)
     start = (page_number - 1) * PAGE_SIZE
@@ -224,10 +267,15 @@ def _context(
     return {
         "ciclo": cycle,
         "criterios": criteria,
-        "linhas": _rows(session, cycle, state.public_rows(start, start + PAGE_SIZE)),
+        "linhas": _rows(
+            session, cycle, state.public_rows(start, start + PAGE_SIZE, alerted=alerted), rules
+        ),
         "pagina": page_number,
         "paginas": pages,
         "total": total,
+        "so_alertas": alerted,
+        "com_alerta": len(state.alerted),
+        "todos": len(state.order),
         "inicio": start,
         "orcamento": _budget_rows(state.summary),
         "resumo": state.summary,
@@ -256,11 +304,13 @@ def _show(
     error: str = "",
     status_code: int = 200,
     viewer: str | None = None,
+    alerted: bool = False,
 ) -> Response:
     with registry.session() as session:
         try:
             cycle, rules = cycle_rules(request, session, name)
-            context = _context(request, session, cycle, rules, page_number, viewer)
+            context = _context(request, session, cycle, rules, page_number, viewer,
+                               alerted=alerted)  # fmt: skip
         except GeoIPError as exc:
             context = {"indisponivel": str(exc), "erro": error}
             return render(request, "classificacao.html", context, status_code=status_code)
@@ -289,11 +339,16 @@ def ranking_page(
     ciclo: str = "",
     pagina: int = 1,
     gravado: str = "",
+    alertas: str = "",
 ) -> Response:
-    """Show the live ranking of a cycle (``?ciclo=`` or the latest), a page of rows."""
+    """Show the live ranking of a cycle (``?ciclo=`` or the latest), a page of rows.
+
+    ``?alertas=1`` lists only the requests with a flag (``alertas``).
+    """
     page_number = max(1, min(pagina, 10**6))
     return _show(request, registry, ciclo[:200] or None, page_number,
-                 message=_SAVED.get(gravado, ""), viewer=user.login)  # fmt: skip
+                 message=_SAVED.get(gravado, ""), viewer=user.login,
+                 alerted=alertas == "1")  # fmt: skip
 
 
 @router.post("/classificacao/proposta")

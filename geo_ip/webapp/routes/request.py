@@ -1,5 +1,9 @@
 """One request (``/pedidos/{id}``): map, evidence, criteria, acts, report, documents, history.
 
+Near the top, a box lists the request's flags in the live ranking (``alertas``:
+implausible declaration, approximate location, missing proof, no road link), each with
+what to check, in the words of the technical sheet.
+
 The page reads through :mod:`geo_ip.webapp.queries`; every form posts to a route here
 that changes the registry only through :mod:`geo_ip.registry.store`, stating the
 request's version the user saw (``versao``). A save over a newer version answers 409
@@ -38,6 +42,7 @@ from geo_ip.rules.law_locks import CRITERIA
 from geo_ip.schema import ACTS
 from geo_ip.webapp import queries
 from geo_ip.webapp.ranking_cache import refresh, stale_notice
+from geo_ip.webapp.routes.ranking import alert_badges
 from geo_ip.webapp.security import allowed, parse_decimal, parse_whole, registry_of, require
 from geo_ip.webapp.templating import render
 
@@ -182,6 +187,7 @@ def _page(
         ),
         "classificacao": entry,
         "classificacao_erro": ranking_error,
+        "alertas": alert_badges(entry.alertas, rules) if entry and rules else [],
         "parecer": session.get(Report, row.id),
         "documentos": queries.documents_of(session, row),
         "vistorias": queries.inspections_of(session, row),
