@@ -4,8 +4,8 @@
 (a synthetic assessment made by repeating and varying the eight hand-made requests of
 ``tests/small_assessment.py``, each copy with its own protocol, points, cost, district,
 date and applicant; recorded once with :func:`geo_ip.registry.store.record_run`, the
-applicants' data included, as ``geo-ip assess --db`` records it), starts the real
-``geo-ip serve`` (uvicorn) in a child process, and lets simulated members of the
+applicants' data included, as ``geo-ip avaliar --db`` records it), starts the real
+``geo-ip servir`` (uvicorn) in a child process, and lets simulated members of the
 Commission use it at the same time, each in its own thread with its own
 ``httpx.Client`` and its own login (role ``membro``):
 
@@ -203,7 +203,7 @@ def _free_port() -> int:
 
 
 class Server:
-    """``geo-ip serve`` in a child process (its log in a file of the temporary folder)."""
+    """``geo-ip servir`` in a child process (its log in a file of the temporary folder)."""
 
     def __init__(self, url: str, folder: Path) -> None:
         self.port = _free_port()

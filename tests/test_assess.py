@@ -1,4 +1,4 @@
-"""`geo-ip assess` end to end: the demo with every optional input, and Porto Alegre."""
+"""`geo-ip avaliar` end to end: the demo with every optional input, and Porto Alegre."""
 
 from __future__ import annotations
 
@@ -365,7 +365,7 @@ def test_assess_cli(demo_territory: Path, tmp_path: Path) -> None:
     out = tmp_path / "av"
     result = runner.invoke(
         app,
-        ["-q", "assess", "--territorio", str(demo_territory), "--pedidos",
+        ["-q", "avaliar", "--territorio", str(demo_territory), "--pedidos",
          str(DEMO / "pedidos.csv"), "--regras", "demo", "--saida", str(out), "--orcamento", "50000",
          "--ocorrencias", str(DEMO / "ocorrencias.csv")],
     )  # fmt: skip
@@ -375,7 +375,7 @@ def test_assess_cli(demo_territory: Path, tmp_path: Path) -> None:
     assert (out / ".chave_lgpd").is_file()  # the key is kept with the internal files
     code = runner.invoke(
         app,
-        ["assess", "--territorio", str(demo_territory), "--pedidos", str(DEMO / "pedidos.csv"),
+        ["avaliar", "--territorio", str(demo_territory), "--pedidos", str(DEMO / "pedidos.csv"),
          "--regras", "demo", "--saida", str(tmp_path / "x"), "--orcamento", "-5"],
     )  # fmt: skip
     assert code.exit_code != 0
@@ -387,7 +387,7 @@ def test_assess_cli_bad_occurrences_file(demo_territory: Path, tmp_path: Path) -
     empty.write_bytes(b"")
     result = runner.invoke(
         app,
-        ["assess", "--territorio", str(demo_territory), "--pedidos", str(DEMO / "pedidos.csv"),
+        ["avaliar", "--territorio", str(demo_territory), "--pedidos", str(DEMO / "pedidos.csv"),
          "--regras", "demo", "--saida", str(tmp_path / "x"), "--ocorrencias", str(empty)],
     )  # fmt: skip
     assert result.exit_code == 3
@@ -522,7 +522,7 @@ def test_territory_without_grid_nor_lighting_layers(demo_territory: Path, tmp_pa
 
 def test_reference_date_option(demo_territory: Path, tmp_path: Path) -> None:
     out = tmp_path / "av"
-    base = ["-q", "assess", "--territorio", str(demo_territory), "--pedidos",
+    base = ["-q", "avaliar", "--territorio", str(demo_territory), "--pedidos",
             str(DEMO / "pedidos.csv"), "--regras", "demo", "--saida", str(out)]  # fmt: skip
     result = runner.invoke(app, [*base, "--data-referencia", "2026-11-20"])
     assert result.exit_code == 0, result.output
@@ -559,7 +559,7 @@ def test_cip_next_to_the_budget(demo: Assessment) -> None:
 def test_cip_options_go_together(demo_territory: Path, tmp_path: Path) -> None:
     result = runner.invoke(
         app,
-        ["assess", "--territorio", str(demo_territory), "--pedidos", str(DEMO / "pedidos.csv"),
+        ["avaliar", "--territorio", str(demo_territory), "--pedidos", str(DEMO / "pedidos.csv"),
          "--regras", "demo", "--saida", str(tmp_path / "x"), "--cip-regras", "municipio_demo",
          "--sem-mapas", "--sem-fichas"],
     )  # fmt: skip

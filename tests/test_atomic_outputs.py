@@ -362,7 +362,7 @@ def test_nothing_is_written_inside_the_assessment_folder(
     assert leftovers(out) == []
 
 
-# --- geo-ip assess ---------------------------------------------------------------------------
+# --- geo-ip avaliar ---------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -451,7 +451,7 @@ def test_assess_command_interrupted(
     requests = tmp_path / "pedidos.csv"
     pd.read_csv(DEMO / "pedidos.csv", dtype=str).head(3).to_csv(requests, index=False)
     out = tmp_path / "avaliacao"
-    args = ["-q", "assess", "--territory", str(demo_territory), "--requests", str(requests),
+    args = ["-q", "avaliar", "--territory", str(demo_territory), "--requests", str(requests),
             "--rules", "demo", "--out", str(out), "--sem-mapas", "--sem-fichas",
             "--data-referencia", "2026-11-20"]  # fmt: skip
     assert runner.invoke(app, args).exit_code == 0
@@ -512,7 +512,7 @@ def test_assess_command_killed_during_the_final_moves(
     requests = tmp_path / "pedidos.csv"
     pd.read_csv(DEMO / "pedidos.csv", dtype=str).head(3).to_csv(requests, index=False)
     out = tmp_path / "avaliacao"
-    args = ["-q", "assess", "--territory", str(demo_territory), "--requests", str(requests),
+    args = ["-q", "avaliar", "--territory", str(demo_territory), "--requests", str(requests),
             "--rules", "demo", "--out", str(out), "--sem-mapas", "--sem-fichas",
             "--data-referencia", "2026-11-20"]  # fmt: skip
     assert runner.invoke(app, args).exit_code == 0
@@ -540,14 +540,14 @@ def test_assess_command_killed_during_the_final_moves(
     assert leftovers(out) == []
 
 
-# --- geo-ip territory --------------------------------------------------------------------------
+# --- geo-ip territorio --------------------------------------------------------------------------
 
 
 def test_territory_command_interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     osm = tmp_path / "pequeno.osm"
     osm.write_text(TINY_OSM, encoding="utf-8")
     out = tmp_path / "territorio.gpkg"
-    args = ["-q", "territory", "--osm", str(osm), "--rules", "demo", "--out", str(out)]
+    args = ["-q", "territorio", "--osm", str(osm), "--rules", "demo", "--out", str(out)]
     assert runner.invoke(app, args).exit_code == 0
     before = snapshot(tmp_path)
     monkeypatch.setattr(pyogrio, "write_dataframe", fail_on_call(pyogrio.write_dataframe, 3))
@@ -558,7 +558,7 @@ def test_territory_command_interrupted(tmp_path: Path, monkeypatch: pytest.Monke
     assert leftovers(tmp_path) == []
 
 
-# --- geo-ip cadastre, cadastre audit, cip ------------------------------------------------------
+# --- geo-ip cadastro, cadastre audit, cip ------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -584,7 +584,7 @@ def test_cadastre_command_interrupted(
     executed = tmp_path / "obras.csv"
     executed.write_text("protocolo,data_execucao\nPED-2026-0101,2026-11-23\n", encoding="utf-8")
     out = tmp_path / "cadastro"
-    args = ["-q", "cadastre", "--assessment", str(plain_assessment), "--executed", str(executed),
+    args = ["-q", "cadastro", "--assessment", str(plain_assessment), "--executed", str(executed),
             "--rules", "demo", "--out", str(out), "--data-referencia", "2026-11-30"]  # fmt: skip
     assert runner.invoke(app, args).exit_code == 0
     before = snapshot(out)
@@ -601,7 +601,7 @@ def test_audit_command_interrupted(
     demo_territory: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "auditoria"
-    args = ["-q", "cadastre", "audit", "--inventory", str(demo_territory), "--bdgd",
+    args = ["-q", "cadastro", "auditar", "--inventory", str(demo_territory), "--bdgd",
             str(DEMO / "rede_demo.gpkg"), "--rules", "demo", "--out", str(out)]  # fmt: skip
     assert runner.invoke(app, args).exit_code == 0
     before = snapshot(out)
@@ -641,17 +641,17 @@ def _half_then_fail(real: Callable[..., Any]) -> Callable[..., Any]:
     return to_csv
 
 
-@pytest.mark.parametrize("command", ["requests check", "geocode"])
+@pytest.mark.parametrize("command", ["pedidos conferir", "geocodificar"])
 def test_half_written_report_never_replaces_the_previous_one(
     command: str, demo_territory: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     requests = tmp_path / "pedidos.csv"
     pd.read_csv(DEMO / "pedidos.csv", dtype=str).head(6).to_csv(requests, index=False)
     out = tmp_path / "relatorio.csv"
-    if command == "geocode":
-        args = ["-q", "geocode", "--input", str(requests)]
+    if command == "geocodificar":
+        args = ["-q", "geocodificar", "--input", str(requests)]
     else:
-        args = ["-q", "requests", "check", str(requests)]
+        args = ["-q", "pedidos", "conferir", str(requests)]
     args += ["--territory", str(demo_territory), "--rules", "demo", "--out", str(out)]
     assert runner.invoke(app, args).exit_code in (0, 1)
     before = snapshot(tmp_path)

@@ -155,7 +155,7 @@ def _truncated_pbf(env: Env) -> list[str]:
 
 
 def _territory(osm: str, *extra: str) -> list[str]:
-    return ["territory", "--osm", osm, "--rules", "demo", "--out", "territorio.gpkg", *extra]
+    return ["territorio", "--osm", osm, "--rules", "demo", "--out", "territorio.gpkg", *extra]
 
 
 def _grid_territory(grid: str, *extra: str) -> list[str]:
@@ -269,7 +269,7 @@ def _bloated_xlsx(env: Env) -> list[str]:
 
 
 def _check(requests: str, env: Env, *extra: str) -> list[str]:
-    return ["requests", "check", requests, "--territory", str(env.territory), "--rules", "demo",
+    return ["pedidos", "conferir", requests, "--territory", str(env.territory), "--rules", "demo",
             "--out", "relatorio.csv", *extra]  # fmt: skip
 
 
@@ -278,8 +278,8 @@ def _requests_case(*rows: str, header: str = REQUESTS_HEADER) -> Builder:
 
 
 def _geocode(requests: str, env: Env, *extra: str) -> list[str]:
-    return ["geocode", "--territory", str(env.territory), "--input", requests, "--rules", "demo",
-            "--out", "geocodificados.csv", *extra]  # fmt: skip
+    return ["geocodificar", "--territory", str(env.territory), "--input", requests,
+            "--rules", "demo", "--out", "geocodificados.csv", *extra]  # fmt: skip
 
 
 def _assess(
@@ -291,7 +291,7 @@ def _assess(
     reference: str = TODAY,
 ) -> list[str]:
     requests = requests or _requests("pedidos.csv", *GOOD_ROWS)
-    return ["assess", "--territory", territory or str(env.territory), "--requests", requests,
+    return ["avaliar", "--territory", territory or str(env.territory), "--requests", requests,
             "--rules", "demo", "--out", out, "--sem-mapas", "--sem-fichas",
             "--data-referencia", reference, *extra]  # fmt: skip
 
@@ -317,7 +317,7 @@ def _place_decisions(*rows: str, header: str = DECISIONS_HEADER + ",latitude,lon
 def _cadastre(*rows: str, extra: tuple[str, ...] = ()) -> Builder:
     def build(env: Env) -> list[str]:
         _text("obras.csv", "\n".join([EXECUTED_HEADER, *rows]) + "\n")
-        return ["cadastre", "--assessment", str(env.assessment), "--executed", "obras.csv",
+        return ["cadastro", "--assessment", str(env.assessment), "--executed", "obras.csv",
                 "--rules", "demo", "--out", "cadastro", "--data-referencia", AFTER_WORKS,
                 *extra]  # fmt: skip
 
@@ -334,7 +334,7 @@ def _audit(bdgd: str, *extra: str, inventory: str = "", out: str = "auditoria") 
     if not inventory:
         inventory = "inventario.csv"
         _text(inventory, "id,latitude,longitude,potencia_w\nI1,-22.9,-46.39,100\n")
-    return ["cadastre", "audit", "--inventory", inventory, "--bdgd", bdgd, "--rules", "demo",
+    return ["cadastro", "auditar", "--inventory", inventory, "--bdgd", bdgd, "--rules", "demo",
             "--out", out, *extra]  # fmt: skip
 
 
@@ -457,185 +457,185 @@ def _pip_warning_only(folder: Path) -> None:
 
 OSM_INVALID = "não é um arquivo OSM válido ou está truncado"
 CASES: list[Case] = [
-    # geo-ip territory ------------------------------------------------------------------------
-    Case("PBF truncado", "territory", _truncated_pbf, 3,
+    # geo-ip territorio ------------------------------------------------------------------------
+    Case("PBF truncado", "territorio", _truncated_pbf, 3,
          f"arquivo 'cortado.osm.pbf': {OSM_INVALID} (detalhe: PBF error"),
-    Case("OSM XML sem vias", "territory",
+    Case("OSM XML sem vias", "territorio",
          lambda env: _territory(str(_text("sem_vias.osm", NO_WAYS_OSM))), 3,
          "arquivo 'sem_vias.osm': nenhuma via para veículos encontrada (highway="),
-    Case(".osm.bz2 que não é bzip2", "territory",
+    Case(".osm.bz2 que não é bzip2", "territorio",
          lambda env: _territory(str(_text("falso.osm.bz2", b"nao e bzip2"))), 3,
          "arquivo 'falso.osm.bz2': a extensão indica compressão bzip2, mas o conteúdo não é bzip2"),
-    Case(".osm.bz2 truncado", "territory",
+    Case(".osm.bz2 truncado", "territorio",
          lambda env: _territory(str(_text("cortado.osm.bz2",
                                           bz2.compress(TINY_OSM.encode())[:100]))), 3,
          f"arquivo 'cortado.osm.bz2': {OSM_INVALID} (detalhe: bzip2 error"),
-    Case("arquivo OSM vazio", "territory", lambda env: _territory(str(_text("vazio.osm", b""))),
+    Case("arquivo OSM vazio", "territorio", lambda env: _territory(str(_text("vazio.osm", b""))),
          3, "arquivo 'vazio.osm': arquivo OSM vazio (0 bytes)"),
-    Case("rede em CRS desconhecido (Shapefile sem .prj)", "territory", _shapefile_without_crs, 3,
+    Case("rede em CRS desconhecido (Shapefile sem .prj)", "territorio", _shapefile_without_crs, 3,
          "arquivo 'rede_sem_prj.shp': sistema de coordenadas desconhecido: informe --rede-crs"),
-    Case("rede CSV em UTM sem --rede-crs", "territory",
+    Case("rede CSV em UTM sem --rede-crs", "territorio",
          lambda env: _grid_territory(str(_text("rede_utm.csv", UTM_GRID))),
          3, "arquivo 'rede_utm.csv', linha 1, campo 'y': valor 7.465e+06 fora do intervalo de "
             "latitude (±90°); se as coordenadas forem projetadas (UTM), informe --rede-crs"),
-    Case("--rede-crs inexistente", "territory",
+    Case("--rede-crs inexistente", "territorio",
          lambda env: _grid_territory(str(_text("rede.csv", UTM_GRID)),
                                      "--grid-crs", "EPSG:99999"), 3,
          "arquivo 'rede.csv': sistema de coordenadas 'EPSG:99999' inválido"),
-    Case("GeoPackage da BDGD sem a camada SSDBT", "territory", _bdgd_gpkg_without_low_voltage, 3,
+    Case("GeoPackage da BDGD sem a camada SSDBT", "territorio", _bdgd_gpkg_without_low_voltage, 3,
          "arquivo 'bdgd_sem_bt.gpkg': camada 'SSDBT' da BDGD ausente"),
-    Case("BDGD .gdb.zip sem PIP (funciona, com aviso)", "territory",
+    Case("BDGD .gdb.zip sem PIP (funciona, com aviso)", "territorio",
          lambda env: _grid_territory(_bdgd_zip("Dist_2024-12-31.gdb.zip")), 0,
          "Aviso: Tabela 'PIP' ausente na BDGD: pontos de iluminação pública não carregados.",
          check=_pip_warning_only),
-    Case("MDE fora do território", "territory",
+    Case("MDE fora do território", "territorio",
          lambda env: _territory(_tiny_osm(), "--dem", _dem("longe.tif", -40.0, -10.0)), 3,
          "arquivo 'longe.tif': o modelo de elevação cobre só 0% do território (mínimo 50%)"),
-    Case("MDE corrompido", "territory",
+    Case("MDE corrompido", "territorio",
          lambda env: _territory(_tiny_osm(), "--dem", str(_text("corrompido.tif", b"II*\x00xx"))),
          3, "arquivo 'corrompido.tif': não é um GeoTIFF legível ou está corrompido"),
-    Case("regras sem uma chave", "territory",
+    Case("regras sem uma chave", "territorio",
          lambda env: _territory(_tiny_osm(), "--rules", _without_key("regras.toml", "vao_postes")),
          2, "arquivo 'regras.toml', campo 'rede.vao_postes': chave obrigatória ausente"),
-    Case("saída dentro de um arquivo", "territory",
-         lambda env: ["territory", "--osm", _tiny_osm(), "--rules", "demo", "--out",
+    Case("saída dentro de um arquivo", "territorio",
+         lambda env: ["territorio", "--osm", _tiny_osm(), "--rules", "demo", "--out",
                       f"{_a_file()}/territorio.gpkg"], 3,
          "arquivo 'um_arquivo/territorio.gpkg': não foi possível gravar o arquivo"),
-    # geo-ip requests check -------------------------------------------------------------------
-    Case("planilha vazia (0 bytes)", "requests check",
+    # geo-ip pedidos conferir -------------------------------------------------------------------
+    Case("planilha vazia (0 bytes)", "pedidos conferir",
          lambda env: _check(str(_text("pedidos.csv", b"")), env), 3,
          "arquivo 'pedidos.csv': arquivo vazio"),
-    Case("só o cabeçalho", "requests check", _requests_case(), 0,
+    Case("só o cabeçalho", "pedidos conferir", _requests_case(), 0,
          "Nenhum pedido em pedidos.csv (só o cabeçalho).", report="relatorio.csv", rows=0),
-    Case("CSV Latin-1 com ';' e vírgula decimal (funciona)", "requests check",
+    Case("CSV Latin-1 com ';' e vírgula decimal (funciona)", "pedidos conferir",
          lambda env: _check(str(_text(
              "pedidos.csv",
              "protocolo;data_protocolo;tipo;latitude;longitude;renda_familiar;observações\n"
              "P-1;06/05/2026;implantação;-22,906017;-46,389418;1.850,50;Família São João\n",
              encoding="latin-1")), env), 0,
          "Todos os 1 pedidos estão ok.", report="relatorio.csv", rows=1, check=_latin1_values),
-    Case("CSV que mistura linhas UTF-8 e Latin-1 (funciona, com aviso)", "requests check",
+    Case("CSV que mistura linhas UTF-8 e Latin-1 (funciona, com aviso)", "pedidos conferir",
          _mixed_encoding_csv, 0,
          "arquivo 'pedidos.csv': codificação mista: 1 linha(s) em Latin-1 (Windows-1252) num "
          "arquivo UTF-8 (linhas 3); cada linha foi lida na sua codificação",
          report="relatorio.csv", rows=2, check=_mixed_values),
-    Case("XLSX inflado (megabytes de espaços comprimidos em kilobytes)", "requests check",
+    Case("XLSX inflado (megabytes de espaços comprimidos em kilobytes)", "pedidos conferir",
          _bloated_xlsx, 3,
          "arquivo 'pedidos.xlsx': planilha XLSX inflada: a parte "
          "'xl/worksheets/sheet1.xml' se expande"),
-    Case("XLSX com título e cabeçalho mesclado (funciona)", "requests check",
+    Case("XLSX com título e cabeçalho mesclado (funciona)", "pedidos conferir",
          _merged_header_xlsx, 0, "Todos os 2 pedidos estão ok.", report="relatorio.csv", rows=2,
          check=_merged_values),
-    Case("protocolo duplicado", "requests check",
+    Case("protocolo duplicado", "pedidos conferir",
          _requests_case(GOOD_ROWS[0], GOOD_ROWS[0].replace("2026-05-06", "2026-05-07")), 1,
          "campo 'protocolo': protocolo 'P-1' repetido (linhas 2, 3)",
          report="relatorio.csv", line=3, rows=2),
-    Case("latitude e longitude trocadas", "requests check",
+    Case("latitude e longitude trocadas", "pedidos conferir",
          _requests_case("P-1,2026-05-06,melhoria,-46.389418,-22.906017,2,,,"), 1,
          "campos 'latitude'/'longitude': latitude e longitude trocadas? o ponto (-46.389418, "
          "-22.906017) fica fora do município e, invertido, dentro",
          report="relatorio.csv", line=2, rows=1, check=_suggested_fix),
-    Case("coordenadas em graus, minutos e segundos (convertidas, aviso)", "requests check",
+    Case("coordenadas em graus, minutos e segundos (convertidas, aviso)", "pedidos conferir",
          _requests_case("P-1,2026-05-06,melhoria,\"22°54'21.7\"\"S\",\"46°23'21.9\"\"W\",2,,,"), 0,
          "aviso: campo 'latitude': coordenada em graus, minutos e segundos (22°54'21.7\"S) "
          "convertida para -22.906028", report="relatorio.csv", line=2, rows=1),
-    Case("coordenadas fora do município", "requests check",
+    Case("coordenadas fora do município", "pedidos conferir",
          _requests_case("P-1,2026-05-06,melhoria,-23.5,-46.6,2,,,"), 1,
          "campos 'latitude'/'longitude': ponto (-23.5, -46.6) fora do município",
          report="relatorio.csv", line=2, rows=1),
-    Case("datas em três formatos e uma impossível", "requests check",
+    Case("datas em três formatos e uma impossível", "pedidos conferir",
          _requests_case("P-1,2026-05-06,melhoria,-22.906017,-46.389418,2,,,",
                         "P-2,06/05/2026,melhoria,-22.906017,-46.389418,2,,,",
                         "P-3,06.05.26,melhoria,-22.906017,-46.389418,2,,,",
                         "P-4,31/02/2026,melhoria,-22.906017,-46.389418,2,,,"), 1,
          "campo 'data_protocolo': data inexistente ('31/02/2026') (formato dd/mm/aaaa)",
          report="relatorio.csv", line=5, rows=4, check=_three_date_formats),
-    Case("data ISO com hora impossível e 29/02 de ano não bissexto", "requests check",
+    Case("data ISO com hora impossível e 29/02 de ano não bissexto", "pedidos conferir",
          _requests_case("P-1,2026-05-06T25:00,melhoria,-22.906017,-46.389418,2,,,",
                         "P-2,2026-02-29,melhoria,-22.906017,-46.389418,2,,,"), 1,
          "campo 'data_protocolo': data inexistente ('2026-02-29') (formato aaaa-mm-dd)",
          report="relatorio.csv", line=3, rows=2, check=_impossible_time),
-    Case("latitude em algarismos arábicos ('١٢')", "requests check",
+    Case("latitude em algarismos arábicos ('١٢')", "pedidos conferir",
          _requests_case("P-1,2026-05-06,melhoria,١٢,-46.389418,2,,,"), 1,
          "campo 'latitude': não é uma coordenada válida ('١٢')", report="relatorio.csv", line=2,
          rows=1),
-    Case("colunas repetidas (funciona, com aviso: o primeiro valor não vazio)", "requests check",
+    Case("colunas repetidas (funciona, com aviso: o primeiro valor não vazio)", "pedidos conferir",
          _requests_case("P-1,2026-05-06,melhoria,,-46.389418,2,,,,-22.906017",
                         "P-2,2026-05-06,melhoria,-22.912493,-46.395050,3,,,,-10",
                         header=REQUESTS_HEADER + ",Latitude"), 0,
          "arquivo 'pedidos.csv': colunas repetidas para 'latitude': 'latitude' (coluna 4), "
          "'Latitude' (coluna 10); usado, em cada linha, o primeiro valor não vazio",
          report="relatorio.csv", rows=2, check=_first_non_empty),
-    Case("tipo desconhecido", "requests check",
+    Case("tipo desconhecido", "pedidos conferir",
          _requests_case("P-1,2026-05-06,poda de arvore,-22.906017,-46.389418,2,,,"), 1,
          "campo 'tipo': tipo desconhecido ('poda de arvore'); use extensao_rede, implantacao ou "
          "melhoria", report="relatorio.csv", line=2, rows=1),
-    Case("residências negativas", "requests check",
+    Case("residências negativas", "pedidos conferir",
          _requests_case("P-1,2026-05-06,melhoria,-22.906017,-46.389418,-3,,,"), 1,
          "campo 'residencias': valor negativo (-3)", report="relatorio.csv", line=2, rows=1),
-    Case("residências absurdas (20 dígitos)", "requests check",
+    Case("residências absurdas (20 dígitos)", "pedidos conferir",
          _requests_case("P-1,2026-05-06,melhoria,-22.906017,-46.389418,99999999999999999999,,,"),
          1, "campo 'residencias': valor fora do intervalo plausível ('99999999999999999999'): "
             "informe um número inteiro de 0 a 50 residências/pedido (até 1.000.000 é aceito com "
             "aviso, para conferência)", report="relatorio.csv", line=2, rows=1),
-    Case("coordenadas e renda enormes ou infinitas", "requests check",
+    Case("coordenadas e renda enormes ou infinitas", "pedidos conferir",
          _requests_case(f"P-1,2026-05-06,melhoria,{'9' * 400},-46.389418,2,,,",
                         "P-2,2026-05-06,melhoria,inf,nan,2,,,",
                         f"P-3,2026-05-06,melhoria,-22.906017,-46.389418,2,,,,{'9' * 400}",
                         header=REQUESTS_HEADER + ",renda_familiar"), 1,
          "campo 'renda_familiar'", report="relatorio.csv", line=4, rows=3,
          check=_huge_coordinates),
-    Case("CPF com dígitos verificadores errados", "requests check",
+    Case("CPF com dígitos verificadores errados", "pedidos conferir",
          _requests_case("P-1,2026-05-06,melhoria,-22.906017,-46.389418,2,123.456.789-00,,"), 1,
          "campo 'cpf_solicitante': CPF inválido, dígitos verificadores não conferem "
          "(***.456.789-**)", report="relatorio.csv", line=2, rows=1),
-    Case("estratégico sem justificativa (Art. 11)", "requests check",
+    Case("estratégico sem justificativa (Art. 11)", "pedidos conferir",
          _requests_case("P-1,2026-05-06,melhoria,-22.906017,-46.389418,2,,sim,"), 1,
          "campo 'justificativa_estrategica': obrigatória quando estrategico = sim (Art. 11)",
          report="relatorio.csv", line=2, rows=1),
-    Case("linha com mais células que o cabeçalho", "requests check",
+    Case("linha com mais células que o cabeçalho", "pedidos conferir",
          _requests_case("P-1,2026-05-06,melhoria,-22.906017,-46.389418,2,,,,rua escura, perigosa"),
          1, "linha com 11 células e cabeçalho com 9 colunas (vírgula ou ponto e vírgula sem aspas "
             "no texto?); valores deslocados", report="relatorio.csv", line=2, rows=1),
-    Case("coluna obrigatória ausente", "requests check",
+    Case("coluna obrigatória ausente", "pedidos conferir",
          _requests_case("P-1,melhoria,-22.9,-46.39", header="protocolo,tipo,latitude,longitude"),
          3, "arquivo 'pedidos.csv', campo 'data_protocolo': coluna obrigatória 'data_protocolo' "
             "não encontrada; colunas encontradas: 'protocolo', 'tipo', 'latitude', 'longitude'"),
-    Case("sem colunas de localização", "requests check",
+    Case("sem colunas de localização", "pedidos conferir",
          _requests_case("P-1,2026-05-06,melhoria", header="protocolo,data_protocolo,tipo"), 3,
          "arquivo 'pedidos.csv', campo 'latitude': faltam as colunas de localização: 'latitude' "
          "e 'longitude', ou 'endereco'"),
-    Case("planilha .xls (Excel 97-2003)", "requests check",
+    Case("planilha .xls (Excel 97-2003)", "pedidos conferir",
          lambda env: _check(str(_text("pedidos.xls", b"\xd0\xcf\x11\xe0")), env), 3,
          "arquivo 'pedidos.xls': formato .xls (Excel 97-2003) não suportado: salve a planilha "
          "como .xlsx ou CSV"),
-    Case("CSV em UTF-16", "requests check",
+    Case("CSV em UTF-16", "pedidos conferir",
          lambda env: _check(str(_text("pedidos.csv", "protocolo,tipo\nP-1,melhoria\n",
                                       encoding="utf-16")), env), 3,
          "arquivo 'pedidos.csv': o arquivo não é um texto CSV (contém bytes nulos: UTF-16"),
-    Case("XLSX corrompido", "requests check",
+    Case("XLSX corrompido", "pedidos conferir",
          lambda env: _check(str(_text("pedidos.xlsx", b"PK\x03\x04lixo")), env), 3,
          "arquivo 'pedidos.xlsx': planilha XLSX corrompida ou ilegível (BadZipFile"),
-    Case("GeoJSON de linhas em vez de pontos", "requests check",
+    Case("GeoJSON de linhas em vez de pontos", "pedidos conferir",
          lambda env: _check(_lines_geojson(), env), 3,
          "arquivo 'pedidos.geojson': os pedidos devem ser pontos; a feição 1 é LineString"),
-    Case("GeoPackage de pedidos sem geometria", "requests check",
+    Case("GeoPackage de pedidos sem geometria", "pedidos conferir",
          lambda env: _check(_attributes_gpkg(), env), 3,
          "arquivo 'pedidos.gpkg': a camada 'pedidos' do arquivo não tem geometria"),
-    Case("CSV que começa com '{' (lido como CSV)", "requests check",
+    Case("CSV que começa com '{' (lido como CSV)", "pedidos conferir",
          lambda env: _check(str(_text("pedidos.csv", '{"protocolo": "P-1"}\n')), env), 3,
          "arquivo 'pedidos.csv', campo 'protocolo': coluna obrigatória 'protocolo' não encontrada"),
-    Case("regras: TOML inválido", "requests check",
+    Case("regras: TOML inválido", "pedidos conferir",
          lambda env: _check(_requests("pedidos.csv", *GOOD_ROWS), env, "--rules",
                             str(_text("regras.toml", "versao = [\n"))), 2,
          "arquivo 'regras.toml': o arquivo de regras não é um TOML válido"),
-    # geo-ip geocode --------------------------------------------------------------------------
-    Case("território (GeoPackage) sem as camadas esperadas", "geocode",
-         lambda env: ["geocode", "--territory", _without_layers("sem_camadas.gpkg"), "--input",
+    # geo-ip geocodificar --------------------------------------------------------------------------
+    Case("território (GeoPackage) sem as camadas esperadas", "geocodificar",
+         lambda env: ["geocodificar", "--territory", _without_layers("sem_camadas.gpkg"), "--input",
                       _requests("pedidos.csv", *GOOD_ROWS), "--rules", "demo"], 4,
          "arquivo 'sem_camadas.gpkg', campo 'nos': o território não tem as camadas 'limite' nem "
          "'nos' (camadas: outra)"),
-    Case("logradouro ambíguo sem bairro", "geocode",
+    Case("logradouro ambíguo sem bairro", "geocodificar",
          lambda env: _geocode(_requests("pedidos.csv", "P-1,2026-05-06,melhoria,Rua São João,345,",
                                         "P-2,2026-05-06,melhoria,R. Getulio Vargas,475,Centro",
                                         header="protocolo,data_protocolo,tipo,endereco,numero,"
@@ -643,181 +643,181 @@ CASES: list[Case] = [
          "não localizado: logradouro ambíguo: 'Rua São João' existe nos bairros Jardim das "
          "Palmeiras e Vila Nova; informe o bairro",
          report="geocodificados.csv", line=2, rows=2),
-    Case("logradouro inexistente", "geocode",
+    Case("logradouro inexistente", "geocodificar",
          lambda env: _geocode(_requests("pedidos.csv",
                                         "P-1,2026-05-06,melhoria,Rua Inexistente dos Testes,10,",
                                         header="protocolo,data_protocolo,tipo,endereco,numero,"
                                         "bairro"), env), 0,
          "não localizado: logradouro 'Rua Inexistente dos Testes' não encontrado",
          report="geocodificados.csv", line=2, rows=1),
-    Case("CNEFE que não é do IBGE", "geocode",
+    Case("CNEFE que não é do IBGE", "geocodificar",
          lambda env: _geocode(_requests("pedidos.csv", "P-1,2026-05-06,melhoria,Rua Bahia,10,",
                                         header="protocolo,data_protocolo,tipo,endereco,numero,"
                                         "bairro"), env, "--cnefe",
                               str(_text("cnefe.csv", "a,b\n1,2\n"))), 3,
          "arquivo 'cnefe.csv': não parece um arquivo do CNEFE 2022 do IBGE (separado por ';'): "
          "faltam as colunas LATITUDE, LONGITUDE, NOM_SEGLOGR, NUM_ENDERECO"),
-    # geo-ip assess ---------------------------------------------------------------------------
-    Case("território que não é GeoPackage", "assess",
+    # geo-ip avaliar ---------------------------------------------------------------------------
+    Case("território que não é GeoPackage", "avaliar",
          lambda env: _assess(env, territory=str(_text("territorio.gpkg", b"lixo"))), 4,
          "arquivo 'territorio.gpkg': território ilegível"),
-    Case("território sem a camada 'vias'", "assess",
+    Case("território sem a camada 'vias'", "avaliar",
          lambda env: _assess(env, territory=_without_layers("sem_camadas.gpkg")), 4,
          "arquivo 'sem_camadas.gpkg', campo 'vias': a camada 'vias' não existe no território "
          "(camadas: outra)"),
-    Case("pedidos só com o cabeçalho", "assess",
+    Case("pedidos só com o cabeçalho", "avaliar",
          lambda env: _assess(env, requests=_requests("pedidos.csv")), 0,
          "Classificação (0 pedido(s); primeiros 20)", check=_no_ranking_rows),
-    Case("pedidos com erro ficam na classificação como 'erro'", "assess",
+    Case("pedidos com erro ficam na classificação como 'erro'", "avaliar",
          lambda env: _assess(env, requests=_requests(
              "pedidos.csv", GOOD_ROWS[0], "P-2,2026-05-06,poda,-22.906017,-46.389418,2,,,",
              "P-3,31/02/2026,melhoria,-22.906017,-46.389418,2,,,",
              "P-4,2026-05-06,melhoria,-23.5,-46.6,2,,,")), 0,
          "Pedido com erro, não classificado (ver problemas).", report="avaliacao/ranking.csv",
          rows=4, check=_every_request_ranked_as_error),
-    Case("protocolo de 300 caracteres e nomes de arquivo que colidem", "assess",
+    Case("protocolo de 300 caracteres e nomes de arquivo que colidem", "avaliar",
          _long_and_colliding_protocols, 0, LONG_PROTOCOL, report="avaliacao/ranking.csv",
          line=3, rows=5, check=_one_map_and_one_sheet_per_request),
-    Case("moradores absurdos (20 dígitos): o pedido é 'erro', a avaliação sai", "assess",
+    Case("moradores absurdos (20 dígitos): o pedido é 'erro', a avaliação sai", "avaliar",
          lambda env: _assess(env, requests=_requests(
              "pedidos.csv", *GOOD_ROWS[:2], "P-3,2026-05-08,extensao_rede,-22.9,-46.38,1,,,,"
              "99999999999999999999", header=REQUESTS_HEADER + ",moradores")), 0,
          "campo 'moradores': valor fora do intervalo plausível ('99999999999999999999'): "
          "informe um número inteiro de 0 a 200 pessoas/pedido", report="avaliacao/ranking.csv",
          line=4, rows=3),
-    Case("decisão de protocolo desconhecido", "assess",
+    Case("decisão de protocolo desconhecido", "avaliar",
          _decisions("P-9,seguranca,5,vistoria,Comissão,2026-11-12"), 0,
          "arquivo 'decisoes.csv', linha 2: campo 'protocolo': protocolo 'P-9' não consta da "
          "avaliação", report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=1),
-    Case("decisão de critério desconhecido", "assess",
+    Case("decisão de critério desconhecido", "avaliar",
          _decisions("P-1,criterio_x,5,vistoria,Comissão,2026-11-12"), 0,
          "campo 'criterio': critério desconhecido ('criterio_x'); use beneficiarios, seguranca, "
          "trafego, custo_beneficio ou viabilidade",
          report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=1),
-    Case("decisão acima do máximo do critério", "assess",
+    Case("decisão acima do máximo do critério", "avaliar",
          _decisions("P-1,trafego,20,vistoria,Comissão,2026-11-12"), 0,
          "campo 'pontos': 20 pontos acima do máximo de 15 do critério 'trafego' (Art. 9, III)",
          report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=1),
-    Case("decisão sem motivação", "assess", _decisions("P-1,seguranca,10,,Comissão,2026-11-12"),
+    Case("decisão sem motivação", "avaliar", _decisions("P-1,seguranca,10,,Comissão,2026-11-12"),
          0, "campo 'motivacao': obrigatória, está vazia",
          report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=1),
-    Case("decisão art12 sem procedimento administrativo", "assess",
+    Case("decisão art12 sem procedimento administrativo", "avaliar",
          _decisions("P-1,art12,,relatório técnico e interesse público,Secretário,2026-11-12,"), 0,
          "campo 'procedimento': obrigatório na decisão 'art12' (número do procedimento "
          "administrativo próprio, Art. 12 §2)",
          report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=1),
-    Case("decisão de hipossuficiência com pontos", "assess",
+    Case("decisão de hipossuficiência com pontos", "avaliar",
          _decisions("P-1,hipossuficiencia,10,declaração do CRAS,Comissão,2026-11-12,"), 0,
          "campo 'pontos': a decisão 'hipossuficiencia' não tem pontos (aceita a comprovação da "
          "hipossuficiência, Art. 4 §2, III); deixe o campo vazio",
          report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=1),
-    Case("decisões art11 e art12 para o mesmo pedido", "assess",
+    Case("decisões art11 e art12 para o mesmo pedido", "avaliar",
          _decisions("P-1,art11,,parecer 1/2026,Comissão,2026-11-12,",
                     "P-1,art12,,relatório 2/2026,Secretário,2026-11-13,PA-7"), 0,
          "campo 'criterio': o protocolo 'P-1' tem decisão 'art11' e 'art12' (linhas 2, 3); um "
          "pedido é estratégico (Art. 11) ou de execução direta (Art. 12), não os dois: nenhuma "
          "foi aplicada",
          report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=2),
-    Case("decisão de localização sem latitude", "assess",
+    Case("decisão de localização sem latitude", "avaliar",
          _place_decisions("P-1,localizacao,,vistoria,Comissão,2026-11-12,,,-46.3894"), 0,
          "campo 'latitude': obrigatório na decisão 'localizacao' (o local confirmado pela "
          "Comissão, em graus decimais, como -22,85412)",
          report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=1),
-    Case("decisão de localização fora do município", "assess",
+    Case("decisão de localização fora do município", "avaliar",
          _place_decisions("P-1,localizacao,,vistoria,Comissão,2026-11-12,,-23.5,-46.6",
                           header=DECISIONS_HEADER + ",lat,lon"), 0,
          "campos 'latitude'/'longitude': ponto (-23.5, -46.6) fora do município",
          report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=1),
-    Case("decisão de localização com pontos", "assess",
+    Case("decisão de localização com pontos", "avaliar",
          _place_decisions("P-1,localizacao,10,vistoria,Comissão,2026-11-12,,-22.906,-46.3894"),
          0, "campo 'pontos': a decisão 'localizacao' não tem pontos (confirma o local do pedido, "
          "Art. 7, II); deixe o campo vazio",
          report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=1),
-    Case("decisão de localização com coordenada que não é número", "assess",
+    Case("decisão de localização com coordenada que não é número", "avaliar",
          _place_decisions("P-1,localizacao,,vistoria,Comissão,2026-11-12,,-22.906,oeste"), 0,
          "campo 'longitude': não é um número ('oeste')",
          report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=1),
-    Case("coordenadas numa decisão que não é de localização", "assess",
+    Case("coordenadas numa decisão que não é de localização", "avaliar",
          _place_decisions("P-1,seguranca,10,vistoria,Comissão,2026-11-12,,-22.906,-46.3894"), 0,
          "campo 'latitude': só a decisão 'localizacao' tem coordenadas (a decisão 'seguranca' "
          "não muda o local do pedido); deixe o campo vazio",
          report="avaliacao/ranking.xlsx:Não aproveitado", line=2, rows=1),
-    Case("orçamento negativo", "assess", lambda env: _assess(env, "--budget", "-10"), 2,
+    Case("orçamento negativo", "avaliar", lambda env: _assess(env, "--budget", "-10"), 2,
          "campo 'orcamento': orçamento negativo (R$ -10,00): informe um valor ≥ 0"),
-    Case("regras com soma dos pesos ≠ 100", "assess",
+    Case("regras com soma dos pesos ≠ 100", "avaliar",
          lambda env: _assess(env, "--rules", _rules("regras.toml", "peso = { valor = 40,",
                                                     "peso = { valor = 45,")), 2,
          "arquivo 'regras.toml', campo 'criterios.beneficiarios.peso': a soma dos pesos é 105, "
          "mas a Lei 5.442/2026 fixa o total em 100 pontos (Art. 8)"),
-    Case("regras com um número nan", "assess",
+    Case("regras com um número nan", "avaliar",
          lambda env: _assess(env, "--rules", _rules("regras.toml", "vao_postes = { valor = 35,",
                                                     "vao_postes = { valor = nan,")), 2,
          "arquivo 'regras.toml', campo 'rede.vao_postes.valor': deve ser um número finito (nan e "
          "inf não são aceitos)"),
-    Case("regras com distância negativa", "assess",
+    Case("regras com distância negativa", "avaliar",
          lambda env: _assess(env, "--rules", _rules("regras.toml",
                                                     "distancia_maxima_via = { valor = 150,",
                                                     "distancia_maxima_via = { valor = -150,")), 2,
          "arquivo 'regras.toml', campo 'rede.distancia_maxima_via': distancia_maxima_via deve ser "
          "maior que zero (valor -150)"),
-    Case("regras com faixa de participação de 150 %", "assess",
+    Case("regras com faixa de participação de 150 %", "avaliar",
          lambda env: _assess(env, "--rules", _rules(
              "regras.toml", "pontuacao_minima = 80, percentual = 100",
              "pontuacao_minima = 80, percentual = 150")), 2,
          "arquivo 'regras.toml', campo 'participacao.faixas[0].percentual': faixa a partir de 80 "
          "pontos: 150 % fora do intervalo de 50 % a 100 % do Art. 4"),
-    Case("data de referência em outro formato", "assess",
+    Case("data de referência em outro formato", "avaliar",
          lambda env: _assess(env, reference="20/11/2026"), 1,
          "campo '--data-referencia': data inválida ('20/11/2026'): use AAAA-MM-DD"),
-    Case("chave LGPD curta demais", "assess",
+    Case("chave LGPD curta demais", "avaliar",
          lambda env: _assess(env, "--chave", str(_text("chave.txt", "curta\n"))), 3,
          "arquivo 'chave.txt': arquivo da chave: chave LGPD vazia ou curta demais (mínimo 16 "
          "caracteres)"),
-    Case("saída que é um arquivo", "assess",
+    Case("saída que é um arquivo", "avaliar",
          lambda env: _assess(env, out=_a_file()), 3,
          "arquivo 'um_arquivo', campo '--saida': a saída precisa ser uma pasta, e este caminho "
          "é um arquivo existente"),
-    # geo-ip cadastre -------------------------------------------------------------------------
-    Case("obra de protocolo que não consta da avaliação", "cadastre",
+    # geo-ip cadastro -------------------------------------------------------------------------
+    Case("obra de protocolo que não consta da avaliação", "cadastro",
          _cadastre("P-1,2026-11-23,,,,,", "P-9,2026-11-23,,,,,"), 0,
          "arquivo 'obras.csv', linha 3: campo 'protocolo': o protocolo 'P-9' não consta da "
          "avaliação", report="cadastro/conferencia_obras_executadas.csv", line=3, rows=2),
-    Case("data de execução impossível", "cadastre", _cadastre("P-1,31/02/2026,,,,,"), 0,
+    Case("data de execução impossível", "cadastro", _cadastre("P-1,31/02/2026,,,,,"), 0,
          "campo 'data_execucao': data inexistente ('31/02/2026') (use dd/mm/aaaa)",
          report="cadastro/conferencia_obras_executadas.csv", line=2, rows=1),
-    Case("data de execução no futuro", "cadastre", _cadastre("P-1,2030-01-01,,,,,"), 0,
+    Case("data de execução no futuro", "cadastro", _cadastre("P-1,2030-01-01,,,,,"), 0,
          "campo 'data_execucao': data no futuro (01/01/2030), depois da data de referência "
          "30/11/2026", report="cadastro/conferencia_obras_executadas.csv", line=2, rows=1),
-    Case("potência negativa no as-built", "cadastre",
+    Case("potência negativa no as-built", "cadastro",
          _cadastre("P-1,2026-11-24,-22.9061,-46.3895,LED,-100,"), 0,
          "campo 'potencia_w': a potência deve ser maior que zero (-100 W)",
          report="cadastro/conferencia_obras_executadas.csv", line=2, rows=1),
-    Case("ponto removido que não existe", "cadastre",
+    Case("ponto removido que não existe", "cadastro",
          lambda env: _cadastre("P-1,2026-11-23,,,,,", extra=(
              "--removed", str(_text("removidos.csv", "id_ponto,potencia_w\nNAO-EXISTE,100\n"))))(
              env), 0,
          "campo 'id_ponto': ponto 'NAO-EXISTE' não encontrado na camada 'pontos_ip' da "
          "avaliação", report="cadastro/conferencia_pontos_removidos.csv", line=2, rows=1),
-    Case("pasta da avaliação inexistente", "cadastre",
-         lambda env: ["cadastre", "--assessment", "nao_existe", "--executed",
+    Case("pasta da avaliação inexistente", "cadastro",
+         lambda env: ["cadastro", "--assessment", "nao_existe", "--executed",
                       str(_text("obras.csv", f"{EXECUTED_HEADER}\nP-1,2026-11-23,,,,,\n")),
                       "--rules", "demo", "--out", "cadastro"], 3,
-         "arquivo 'nao_existe': pasta da avaliação não encontrada (rode geo-ip assess)"),
-    Case("CNPJ com dígitos errados", "cadastre",
+         "arquivo 'nao_existe': pasta da avaliação não encontrada (rode geo-ip avaliar)"),
+    Case("CNPJ com dígitos errados", "cadastro",
          _cadastre("P-1,2026-11-23,,,,,", extra=("--cnpj", "11.111.111/1111-11")), 1,
          "campo '--cnpj': CNPJ inválido ('11.111.111/1111-11'): os dígitos verificadores não "
          "conferem"),
-    Case("BDGD .gdb.zip sem PIP", "cadastre audit",
+    Case("BDGD .gdb.zip sem PIP", "cadastro auditar",
          lambda env: _audit(_bdgd_zip("Dist_2024-12-31.gdb.zip")), 3,
          "arquivo 'Dist_2024-12-31.gdb.zip': camada 'PIP' da BDGD ausente"),
-    Case("--bdgd que não é uma BDGD", "cadastre audit",
+    Case("--bdgd que não é uma BDGD", "cadastro auditar",
          lambda env: _audit(_tiny_osm()), 3,
          "arquivo 'pequeno.osm': não é uma BDGD (.gdb, .gdb.zip ou GeoPackage com PIP e PONNOT)"),
-    Case("saída que é um arquivo", "cadastre audit",
+    Case("saída que é um arquivo", "cadastro auditar",
          lambda env: _audit(str(DEMO / "rede_demo.gpkg"), inventory=str(env.territory),
                             out=_a_file()), 3,
          "arquivo 'um_arquivo': não foi possível criar a pasta de saída"),
-    Case("tarifa negativa", "cadastre audit",
+    Case("tarifa negativa", "cadastro auditar",
          lambda env: _audit(str(DEMO / "rede_demo.gpkg"), "--tarifa", "-1"), 1,
          "campo '--tarifa': tarifa inválida (-1.0): informe R$/kWh > 0"),
     # geo-ip cip ------------------------------------------------------------------------------
@@ -873,7 +873,7 @@ def assessment(demo_territory: Path, tmp_path_factory: pytest.TempPathFactory) -
     out = folder / "avaliacao"
     result = runner.invoke(
         app,
-        ["-q", "assess", "--territory", str(demo_territory), "--requests", str(requests),
+        ["-q", "avaliar", "--territory", str(demo_territory), "--requests", str(requests),
          "--rules", "demo", "--out", str(out), "--sem-mapas", "--sem-fichas",
          "--data-referencia", TODAY],
     )  # fmt: skip
@@ -905,7 +905,8 @@ def test_the_catalogue_is_large_and_covers_every_entry_point() -> None:
     kinds = [case.kind + case.command for case in CASES]
     assert len(set(kinds)) == len(kinds)
     assert {case.command for case in CASES} == {
-        "territory", "requests check", "geocode", "assess", "cadastre", "cadastre audit", "cip",
+        "territorio", "pedidos conferir", "geocodificar", "avaliar", "cadastro", "cadastro auditar",
+        "cip",
     }  # fmt: skip
 
 

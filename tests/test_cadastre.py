@@ -1,4 +1,4 @@
-"""Utility cadastre package (geo-ip cadastre) and cadastre audit (geo-ip cadastre audit)."""
+"""Utility cadastre package (geo-ip cadastro) and cadastre audit (geo-ip cadastro auditar)."""
 
 from __future__ import annotations
 
@@ -462,11 +462,11 @@ def test_demo_end_to_end(demo_outputs: list[Path], tmp_path: Path) -> None:
     assessment = demo_outputs[0].parent
     runner = CliRunner()
     root = typer.Typer()
-    root.add_typer(cadastre_app, name="cadastre")
+    root.add_typer(cadastre_app, name="cadastro")
     out = tmp_path / "cadastro"
     result = runner.invoke(
         root,
-        ["cadastre", "--avaliacao", str(assessment), "--obras",
+        ["cadastro", "--avaliacao", str(assessment), "--obras",
          str(DEMO / "obras_executadas.csv"), "--removidos", str(DEMO / "pontos_removidos.csv"),
          "--regras", "demo", "--data-referencia", "2026-12-01", "--saida", str(out)],
     )  # fmt: skip
@@ -513,8 +513,8 @@ def test_demo_end_to_end(demo_outputs: list[Path], tmp_path: Path) -> None:
 
 def test_cli_asks_for_the_missing_options(tmp_path: Path) -> None:
     root = typer.Typer()
-    root.add_typer(cadastre_app, name="cadastre")
-    result = CliRunner().invoke(root, ["cadastre", "--saida", str(tmp_path)])
+    root.add_typer(cadastre_app, name="cadastro")
+    result = CliRunner().invoke(root, ["cadastro", "--saida", str(tmp_path)])
     assert result.exit_code == 1
     assert "informe --avaliacao, --obras" in result.output
 
@@ -613,10 +613,10 @@ def test_audit_cli_and_municipality_filter(tmp_path: Path) -> None:
     inventory = write_rows(tmp_path / "i.csv", "id,latitude,longitude,potencia_w",
                            [f"I1,{lat},{lon},100"])  # fmt: skip
     root = typer.Typer()
-    root.add_typer(cadastre_app, name="cadastre")
+    root.add_typer(cadastre_app, name="cadastro")
     result = CliRunner().invoke(
         root,
-        ["cadastre", "audit", "--inventario", str(inventory), "--bdgd", str(bdgd), "--regras",
+        ["cadastro", "auditar", "--inventario", str(inventory), "--bdgd", str(bdgd), "--regras",
          "extrema", "--saida", str(tmp_path / "a"), "--tarifa", "0.5"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -87,7 +87,8 @@ def test_main_help_is_portuguese() -> None:
 def test_every_command_help_is_portuguese() -> None:
     paths = _command_paths()
     # every command of the README is there
-    assert ["assess"] in paths and ["cadastre", "audit"] in paths and ["registry", "envio"] in paths
+    assert ["avaliar"] in paths and ["cadastro", "auditar"] in paths
+    assert ["registro", "envio"] in paths
     for path in paths:
         result = runner.invoke(app, [*path, "--help"])
         assert result.exit_code == 0, (path, result.output)
@@ -101,61 +102,62 @@ def test_every_command_help_is_portuguese() -> None:
 
 
 def test_argument_help_and_type_labels() -> None:
-    out = runner.invoke(app, ["requests", "check", "--help"]).output
-    assert "Uso: geo-ip requests check [OPÇÕES] PEDIDOS" in out
+    out = runner.invoke(app, ["pedidos", "conferir", "--help"]).output
+    assert "Uso: geo-ip pedidos conferir [OPÇÕES] PEDIDOS" in out
     assert "─ Argumentos ─" in out and "[obrigatório]" in out
     assert "<caminho>" in out and "[padrão: extrema]" in out
-    out = runner.invoke(app, ["assess", "--help"]).output
+    out = runner.invoke(app, ["avaliar", "--help"]).output
     assert "<número>" in out and "<texto>" in out
     # a flag shows no type at all
     assert re.search(r"--sem-mapas\s+Não grava os mapas", out)
-    out = runner.invoke(app, ["serve", "--help"]).output
+    out = runner.invoke(app, ["servir", "--help"]).output
     assert "<inteiro> [1<=x<=65535]" in out
 
 
 def test_unknown_option() -> None:
-    result = runner.invoke(app, ["assess", "--orcamentoo", "3"])
+    result = runner.invoke(app, ["avaliar", "--orcamentoo", "3"])
     assert result.exit_code == 2
     out = _flat(result.output)
-    assert "Uso: geo-ip assess [OPÇÕES]" in out
-    assert "Veja 'geo-ip assess --help' para ajuda." in out
+    assert "Uso: geo-ip avaliar [OPÇÕES]" in out
+    assert "Veja 'geo-ip avaliar --help' para ajuda." in out
     assert "Erro" in out
     assert "Opção desconhecida: --orcamentoo. Você quis dizer --orcamento?" in out
     assert _english(result.output) == []
 
 
 def test_bad_number() -> None:
-    args = ["assess", "--territorio", "t.gpkg", "--pedidos", "p.csv", "--saida", "x"]
+    args = ["avaliar", "--territorio", "t.gpkg", "--pedidos", "p.csv", "--saida", "x"]
     result = runner.invoke(app, [*args, "--orcamento", "abc"])
     assert result.exit_code == 2
     assert "Valor inválido para '--orcamento': 'abc' não é um número." in _flat(result.output)
     assert _english(result.output) == []
-    result = runner.invoke(app, ["registry", "envio", "--envio", "0", "--protocolo", "1"])
+    result = runner.invoke(app, ["registro", "envio", "--envio", "0", "--protocolo", "1"])
     assert result.exit_code == 2
     assert "Valor inválido para '--envio': '0' precisa ser no mínimo 1." in _flat(result.output)
-    result = runner.invoke(app, ["serve", "--porta", "sete"])
+    result = runner.invoke(app, ["servir", "--porta", "sete"])
     assert "Valor inválido para '--porta': 'sete' não é um número inteiro." in _flat(result.output)
 
 
 def test_missing_option_and_argument() -> None:
-    result = runner.invoke(app, ["assess", "--territorio", "t.gpkg", "--pedidos", "p.csv"])
+    result = runner.invoke(app, ["avaliar", "--territorio", "t.gpkg", "--pedidos", "p.csv"])
     assert result.exit_code == 2
     assert "Falta a opção obrigatória '--saida' / '-o'." in _flat(result.output)
     assert _english(result.output) == []
-    result = runner.invoke(app, ["requests", "check"])
+    result = runner.invoke(app, ["pedidos", "conferir"])
     assert result.exit_code == 2
     assert "Falta o argumento obrigatório PEDIDOS." in _flat(result.output)
-    result = runner.invoke(app, ["cadastre", "audit", "--saida"])
+    result = runner.invoke(app, ["cadastro", "auditar", "--saida"])
     assert result.exit_code == 2
     assert "A opção --saida precisa de um valor." in _flat(result.output)
     assert _english(result.output) == []
 
 
 def test_unknown_command_and_extra_arguments() -> None:
-    result = runner.invoke(app, ["assesss"])
+    result = runner.invoke(app, ["avaliarr"])
     assert result.exit_code == 2
-    assert "Comando desconhecido: 'assesss'. Você quis dizer 'assess'?" in _flat(result.output)
-    result = runner.invoke(app, ["rules", "init", "--ibge", "1", "--nome", "x", "--uf", "RS", "a"])
+    assert "Comando desconhecido: 'avaliarr'. Você quis dizer 'avaliar'?" in _flat(result.output)
+    args = ["regras", "criar", "--ibge", "1", "--nome", "x", "--uf", "RS", "a"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert "Argumento(s) a mais, não esperado(s): a." in _flat(result.output)
     assert _english(result.output) == []
@@ -164,7 +166,7 @@ def test_unknown_command_and_extra_arguments() -> None:
 def test_old_option_names_still_work(tmp_path: Path) -> None:
     out = tmp_path / "regras.toml"
     result = runner.invoke(
-        app, ["rules", "init", "--ibge", "4314902", "--nome", "Porto Alegre", "--uf", "RS",
+        app, ["regras", "criar", "--ibge", "4314902", "--nome", "Porto Alegre", "--uf", "RS",
               "--out", str(out)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -178,18 +180,66 @@ def test_old_option_names_still_work(tmp_path: Path) -> None:
     # the --name=value form too, and the new name prints no note
     other = tmp_path / "outra.toml"
     result = runner.invoke(
-        app, ["rules", "init", "--ibge", "4314902", "--nome", "Porto Alegre", "--uf", "RS",
+        app, ["regras", "criar", "--ibge", "4314902", "--nome", "Porto Alegre", "--uf", "RS",
               f"--out={other}"],
     )  # fmt: skip
     assert result.exit_code == 0 and other.is_file()
     result = runner.invoke(
-        app, ["rules", "init", "--ibge", "4314902", "--nome", "Porto Alegre", "--uf", "RS",
+        app, ["regras", "criar", "--ibge", "4314902", "--nome", "Porto Alegre", "--uf", "RS",
               "--saida", str(tmp_path / "nova.toml")],
     )  # fmt: skip
     assert result.exit_code == 0 and "Nota:" not in result.output
     # absent from the help
-    help_text = runner.invoke(app, ["rules", "init", "--help"]).output
+    help_text = runner.invoke(app, ["regras", "criar", "--help"]).output
     assert "--saida" in help_text and not re.search(r"--out\b", help_text)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (["assess"], "avaliar"),
+        (["territory"], "territorio"),
+        (["geocode"], "geocodificar"),
+        (["serve"], "servir"),
+        (["requests", "check"], "pedidos conferir"),
+        (["cadastre", "audit"], "cadastro auditar"),
+        (["rules", "init"], "regras criar"),
+        (["registry", "import"], "registro importar"),
+        (["registry", "export"], "registro exportar"),
+        (["registry", "verify"], "registro conferir"),
+        (["users", "add"], "usuarios adicionar"),
+        (["registro", "verify"], "registro conferir"),
+    ],
+)
+def test_old_command_names_still_work(old: list[str], new: str) -> None:
+    result = runner.invoke(app, [*old, "--help"])
+    assert result.exit_code == 0, result.output
+    # the usage line gives today's name, and a note on standard error the old one's
+    assert f"Uso: geo-ip {new} [OPÇÕES]" in result.stdout
+    notes = [line for line in _flat(result.stderr).split("Nota: ") if line]
+    renamed = [(o, n) for o, n in zip(old, new.split(), strict=True) if o != n]
+    assert notes == [
+        f"o comando {o} agora se chama {n}; o nome antigo deixa de valer na próxima versão. "
+        for o, n in renamed
+    ] or [n.strip() for n in notes] == [
+        f"o comando {o} agora se chama {n}; o nome antigo deixa de valer na próxima versão."
+        for o, n in renamed
+    ]
+
+
+def test_old_command_names_are_hidden_and_only_in_their_group() -> None:
+    out = runner.invoke(app, ["--help"]).stdout
+    for old in ("territory", "geocode", "assess", "serve", "requests", "cadastre", "rules",
+                "registry", "users"):  # fmt: skip
+        assert not re.search(rf"│ {old}\b", out), old
+    assert "│ avaliar " in out and "│ registro " in out
+    # "check" was a name in "requests" only: in "registro" it is unknown
+    result = runner.invoke(app, ["registro", "check"])
+    assert result.exit_code == 2
+    assert "Comando desconhecido: 'check'." in _flat(result.output)
+    # a new name never prints a note
+    result = runner.invoke(app, ["registro", "conferir", "--help"])
+    assert result.exit_code == 0 and "Nota:" not in result.output
 
 
 def test_old_names_of_the_main_app() -> None:
@@ -208,10 +258,10 @@ def test_old_names_of_the_main_app() -> None:
         (["cip"], "--rules-cip", "--cip-regras"),
         (["cip"], "--municipio-ibge", "--ibge"),
         (["cip"], "--tarifas", "--cip-tarifas"),
-        (["cadastre", "audit"], "--inventory", "--inventario"),
-        (["registry", "obras"], "--arquivo", "--obras"),
-        (["geocode"], "--input", "--pedidos"),
-        (["serve"], "--host", "--endereco"),
+        (["cadastro", "auditar"], "--inventory", "--inventario"),
+        (["registro", "obras"], "--arquivo", "--obras"),
+        (["geocodificar"], "--input", "--pedidos"),
+        (["servir"], "--host", "--endereco"),
     ],
 )
 def test_one_name_per_concept(command: list[str], old: str, new: str) -> None:
@@ -222,7 +272,7 @@ def test_one_name_per_concept(command: list[str], old: str, new: str) -> None:
 
 def test_an_old_name_is_not_taken_where_the_new_one_is_missing() -> None:
     # --tarifas is an old name of cip's --cip-tarifas only: cadastre has --tarifa
-    result = runner.invoke(app, ["cadastre", "audit", "--tarifas", "1"])
+    result = runner.invoke(app, ["cadastro", "auditar", "--tarifas", "1"])
     assert result.exit_code == 2
     assert "Opção desconhecida: --tarifas." in _flat(result.output)
 
@@ -258,7 +308,7 @@ def test_failed_assess_leaves_no_folder_and_no_key(
     requests.write_text("protocolo\nPED-1\n", encoding="utf-8")
     out = tmp_path / "nova" / "avaliacao"
     result = runner.invoke(
-        app, ["assess", "--territorio", str(tmp_path / "nao_existe.gpkg"), "--pedidos",
+        app, ["avaliar", "--territorio", str(tmp_path / "nao_existe.gpkg"), "--pedidos",
               str(requests), "--saida", str(out), "--regras", "demo"],
     )  # fmt: skip
     assert result.exit_code != 0
@@ -267,7 +317,7 @@ def test_failed_assess_leaves_no_folder_and_no_key(
     assert not (tmp_path / "nova").exists()
     # an output that is a file fails before anything is read
     result = runner.invoke(
-        app, ["assess", "--territorio", str(tmp_path / "nao_existe.gpkg"), "--pedidos",
+        app, ["avaliar", "--territorio", str(tmp_path / "nao_existe.gpkg"), "--pedidos",
               str(requests), "--saida", str(requests)],
     )  # fmt: skip
     assert result.exit_code == 3
@@ -278,7 +328,8 @@ def test_password_typed_twice_differs(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.delenv("GEO_IP_SENHA", raising=False)
     db = f"sqlite:///{tmp_path / 'programa.sqlite'}"
     result = runner.invoke(
-        app, ["users", "add", "--db", db, "--login", "ana", "--nome", "Ana", "--papel", "membro"],
+        app, ["usuarios", "adicionar", "--db", db, "--login", "ana", "--nome", "Ana",
+              "--papel", "membro"],
         input="senha-da-ana-1\nsenha-da-ana-2\n",
     )  # fmt: skip
     assert result.exit_code == 1

@@ -179,17 +179,17 @@ def _cells(path: Path, column: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def hostile(demo_territory: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``geo-ip assess``, ``requests check`` and ``geocode`` of hostile requests."""
+    """``geo-ip avaliar``, ``requests check`` and ``geocode`` of hostile requests."""
     folder = tmp_path_factory.mktemp("injecao")
     requests = str(_hostile_requests(folder))
     territory = str(demo_territory)
     for args in (
-        ["assess", "--territory", territory, "--requests", requests, "--rules", "demo",
+        ["avaliar", "--territory", territory, "--requests", requests, "--rules", "demo",
          "--out", str(folder / "avaliacao"), "--sem-mapas", "--sem-fichas",
          "--data-referencia", "2026-11-20"],
-        ["requests", "check", requests, "--territory", territory, "--rules", "demo",
+        ["pedidos", "conferir", requests, "--territory", territory, "--rules", "demo",
          "--out", str(folder / "relatorio_pedidos.csv")],
-        ["geocode", "--territory", territory, "--input", requests, "--rules", "demo",
+        ["geocodificar", "--territory", territory, "--input", requests, "--rules", "demo",
          "--out", str(folder / "geocodificados.csv")],
     ):  # fmt: skip
         result = runner.invoke(app, ["-q", *args])

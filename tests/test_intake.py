@@ -731,7 +731,7 @@ def test_boundary_prefers_municipal_level(tmp_path: Path) -> None:
 
 
 _cli = typer.Typer()
-_cli.add_typer(requests_app, name="requests")
+_cli.add_typer(requests_app, name="pedidos")
 runner = CliRunner()
 
 
@@ -750,7 +750,7 @@ def test_cli_check_ok(tmp_path: Path) -> None:
         ],
     )
     out = tmp_path / "saida" / "relatorio.csv"
-    result = runner.invoke(_cli, ["requests", "check", str(pedidos), "--out", str(out)])
+    result = runner.invoke(_cli, ["pedidos", "conferir", str(pedidos), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "Todos os 2 pedidos estão ok" in result.output
     assert "Resumo: 2 ok, 0 com aviso, 0 com erro" in result.output
@@ -758,7 +758,7 @@ def test_cli_check_ok(tmp_path: Path) -> None:
     assert list(report.columns) == list(REPORT_COLUMNS)
     assert report["cpf_solicitante"].tolist() == ["***.982.247-**", ""]
     assert "José" not in out.read_text(encoding="utf-8")
-    args = ["requests", "check", str(pedidos), "--out", str(out), "--todas"]
+    args = ["pedidos", "conferir", str(pedidos), "--out", str(out), "--todas"]
     result = runner.invoke(_cli, args)
     assert result.exit_code == 0
     assert "Pedidos de p.csv: 2 de 2 linha(s)" in result.output
@@ -769,7 +769,7 @@ def test_cli_check_prints_at_most_200_problem_rows_the_report_has_all(tmp_path: 
     rows = [f"P-{i};2026-03-10;poda;-22.9;-46.38;;;" for i in range(1, 251)]
     pedidos = _write(tmp_path / "p.csv", rows)
     out = tmp_path / "relatorio.csv"
-    result = runner.invoke(_cli, ["requests", "check", str(pedidos), "--out", str(out)])
+    result = runner.invoke(_cli, ["pedidos", "conferir", str(pedidos), "--out", str(out)])
     assert result.exit_code == 1
     flat = " ".join(result.output.split())
     assert "250 de 250 linha(s) (as primeiras 200 aqui; todas no relatório)" in flat
@@ -789,7 +789,7 @@ def test_cli_check_errors_exit_1_and_hide_cpf(tmp_path: Path) -> None:
         ],
     )
     out = tmp_path / "relatorio.csv"
-    result = runner.invoke(_cli, ["requests", "check", str(pedidos), "--out", str(out)])
+    result = runner.invoke(_cli, ["pedidos", "conferir", str(pedidos), "--out", str(out)])
     assert result.exit_code == 1
     assert "Resumo: 1 ok, 1 com aviso, 2 com erro (4 linha(s))" in result.output
     assert "Pedidos de p.csv: 3 de 4 linha(s)" in result.output  # only rows with problems
@@ -812,7 +812,7 @@ def test_cli_check_with_territory(tmp_path: Path) -> None:
         ["1;2026-03-10;melhoria;-22.9;-46.38;;;", "2;2026-03-10;melhoria;-22.9;-46.2;;;"],
     )
     out = tmp_path / "r.csv"
-    args = ["requests", "check", str(pedidos), "--territory", str(territory), "--out", str(out)]
+    args = ["pedidos", "conferir", str(pedidos), "--territory", str(territory), "--out", str(out)]
     result = runner.invoke(_cli, args)
     assert result.exit_code == 1
     report = pd.read_csv(out, dtype=str, keep_default_na=False)
@@ -831,18 +831,18 @@ def test_cli_check_with_territory(tmp_path: Path) -> None:
 
 
 def test_cli_file_errors_use_the_error_exit_code(tmp_path: Path) -> None:
-    result = runner.invoke(_cli, ["requests", "check", str(tmp_path / "nada.csv")])
+    result = runner.invoke(_cli, ["pedidos", "conferir", str(tmp_path / "nada.csv")])
     assert result.exit_code == 3
     assert "arquivo de pedidos não encontrado" in result.output
     header_only = tmp_path / "h.csv"
     header_only.write_text("protocolo;data_protocolo;tipo;endereco\n", encoding="utf-8")
     out = tmp_path / "r.csv"
-    result = runner.invoke(_cli, ["requests", "check", str(header_only), "--out", str(out)])
+    result = runner.invoke(_cli, ["pedidos", "conferir", str(header_only), "--out", str(out)])
     assert result.exit_code == 0
     assert "Nenhum pedido" in result.output
     assert pd.read_csv(out).empty
     result = runner.invoke(
-        _cli, ["requests", "check", str(header_only), "--rules", str(tmp_path / "x.toml")]
+        _cli, ["pedidos", "conferir", str(header_only), "--rules", str(tmp_path / "x.toml")]
     )
     assert result.exit_code == 2
 

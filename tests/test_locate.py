@@ -185,7 +185,7 @@ def test_geocode_cli(demo_territory: Path, tmp_path: Path) -> None:
     out = tmp_path / "geo.csv"
     result = runner.invoke(
         app,
-        ["geocode", "--territory", str(demo_territory), "--input", str(DEMO / "pedidos.csv"),
+        ["geocodificar", "--territory", str(demo_territory), "--input", str(DEMO / "pedidos.csv"),
          "--rules", "demo", "--out", str(out)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -199,7 +199,7 @@ def test_geocode_cli(demo_territory: Path, tmp_path: Path) -> None:
 def test_geocode_cli_missing_territory(tmp_path: Path) -> None:
     result = runner.invoke(
         app,
-        ["geocode", "--territory", str(tmp_path / "nao_existe.gpkg"), "--input",
+        ["geocodificar", "--territory", str(tmp_path / "nao_existe.gpkg"), "--input",
          str(DEMO / "pedidos.csv"), "--out", str(tmp_path / "x.csv")],
     )  # fmt: skip
     assert result.exit_code == 4
@@ -217,7 +217,7 @@ def test_geocode_cli_territory_without_roads(tmp_path: Path) -> None:
     )
     result = runner.invoke(
         app,
-        ["geocode", "--territory", str(bad), "--input", str(DEMO / "pedidos.csv"),
+        ["geocodificar", "--territory", str(bad), "--input", str(DEMO / "pedidos.csv"),
          "--out", str(tmp_path / "x.csv")],
     )  # fmt: skip
     assert result.exit_code == 4

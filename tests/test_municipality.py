@@ -65,7 +65,7 @@ def test_other_municipality_is_refused(tmp_path: Path) -> None:
     assert f"o arquivo de regras '{EXTREMA.arquivo}' é de Extrema/MG (IBGE 3125101)" in message
     assert "Use --regras com as regras do município" in message
     assert (
-        "geo-ip rules init --ibge 4314902 --nome 'Porto Alegre' --uf RS --saida regras.toml"
+        "geo-ip regras criar --ibge 4314902 --nome 'Porto Alegre' --uf RS --saida regras.toml"
         in message
     )
 
@@ -122,7 +122,7 @@ def test_boundaries_without_code_compare_names(tmp_path: Path) -> None:
     message = str(info.value)
     assert "o território é de Camanducaia (sem código IBGE)" in message
     assert (
-        "geo-ip rules init --ibge <código IBGE> --nome Camanducaia --uf <UF> --saida regras.toml"
+        "geo-ip regras criar --ibge <código IBGE> --nome Camanducaia --uf <UF> --saida regras.toml"
         in message
     )
 
@@ -163,7 +163,7 @@ def test_assess_refuses_rules_of_another_municipality(tmp_path: Path) -> None:
         "P-1,2026-06-01,implantacao,-30.03,-51.20\n",
         encoding="utf-8",
     )
-    with pytest.raises(RulesError, match="geo-ip rules init --ibge 4314902"):
+    with pytest.raises(RulesError, match="geo-ip regras criar --ibge 4314902"):
         assess(_poa(tmp_path), requests, EXTREMA, key=DEMO_KEY)
 
 
@@ -176,10 +176,10 @@ def test_cli_assess_refuses_rules_of_another_municipality(tmp_path: Path) -> Non
     )
     result = runner.invoke(
         app,
-        ["assess", "--territory", str(_poa(tmp_path)), "--requests", str(requests),
+        ["avaliar", "--territory", str(_poa(tmp_path)), "--requests", str(requests),
          "--rules", "extrema", "--out", str(tmp_path / "avaliacao")],
     )  # fmt: skip
     assert result.exit_code == 2, result.output
     output = " ".join(result.output.split())
     assert "campo '--regras': o território é de Porto Alegre (IBGE 4314902)" in output
-    assert "geo-ip rules init --ibge 4314902 --nome 'Porto Alegre' --uf RS" in output
+    assert "geo-ip regras criar --ibge 4314902 --nome 'Porto Alegre' --uf RS" in output

@@ -1,4 +1,4 @@
-"""``geo-ip registry``, ``assess --db``, ``cadastre --db`` and the demo registry (issue 20).
+"""``geo-ip registro``, ``assess --db``, ``cadastre --db`` and the demo registry (issue 20).
 
 Every command runs in-process through typer's runner against a real database: a SQLite
 file and PostgreSQL/PostGIS (the ``registry_url`` fixture).
@@ -39,7 +39,7 @@ def _invoke(*args: str) -> Any:
 
 
 def _imported(url: str, folder: Path) -> Any:
-    return _invoke("registry", "import", str(folder), "--db", url, "--ciclo", "demo",
+    return _invoke("registro", "importar", str(folder), "--db", url, "--ciclo", "demo",
                    "--regras", "demo")  # fmt: skip
 
 
@@ -69,12 +69,12 @@ def test_import_then_verify_then_a_hand_edit_is_caught(
     assert "41 pedido(s) (41 novo(s)); 7 decisão(ões) vigente(s) da Comissão" in _flat(
         result.output
     )
-    verified = _invoke("registry", "verify", "--db", registry_url)
+    verified = _invoke("registro", "conferir", "--db", registry_url)
     assert verified.exit_code == 0, verified.output
     # rules, cycle, run and the 7 decisions
     assert "Trilha de auditoria íntegra: 10 evento(s) conferido(s)" in _flat(verified.output)
     _hand_edit_event(open_registry(registry_url), 3)
-    broken = _invoke("registry", "verify", "--db", registry_url)
+    broken = _invoke("registro", "conferir", "--db", registry_url)
     assert broken.exit_code == 1
     flat = _flat(broken.output)
     assert "Trilha de auditoria violada" in flat and "1 problema(s) em 10 evento(s)" in flat
@@ -86,7 +86,7 @@ def test_an_anchor_catches_the_last_events_deleted_with_the_head_rewound(
     registry_url: str, demo_outputs: list[Path]
 ) -> None:
     assert _imported(registry_url, demo_outputs[0].parent).exit_code == 0
-    verified = _invoke("registry", "verify", "--db", registry_url)
+    verified = _invoke("registro", "conferir", "--db", registry_url)
     anchor = re.search(r"Âncora para anotar: (10:[0-9a-f]{64})", _flat(verified.output))
     assert anchor is not None, verified.output
     registry = open_registry(registry_url)
@@ -102,19 +102,19 @@ def test_an_anchor_catches_the_last_events_deleted_with_the_head_rewound(
         con.execute(
             text("UPDATE cadeia SET eventos = 9, ultimo_hash = :h WHERE id = 1"), {"h": ninth}
         )
-    alone = _invoke("registry", "verify", "--db", registry_url)
+    alone = _invoke("registro", "conferir", "--db", registry_url)
     assert alone.exit_code == 0
-    anchored = _invoke("registry", "verify", "--db", registry_url, "--ancora", anchor.group(1))
+    anchored = _invoke("registro", "conferir", "--db", registry_url, "--ancora", anchor.group(1))
     assert anchored.exit_code == 1
     assert "evento nº 10, anotado fora do banco (âncora), não está na cadeia" in _flat(
         anchored.output
     )
-    bad = _invoke("registry", "verify", "--db", registry_url, "--ancora", "10:xyz")
+    bad = _invoke("registro", "conferir", "--db", registry_url, "--ancora", "10:xyz")
     assert bad.exit_code != 0 and "âncora inválida" in _flat(bad.output)
     # the head itself deleted
     with registry.engine.begin() as con:
         con.execute(text("DELETE FROM cadeia"))
-    headless = _invoke("registry", "verify", "--db", registry_url)
+    headless = _invoke("registro", "conferir", "--db", registry_url)
     assert headless.exit_code == 1 and "cabeça da cadeia" in _flat(headless.output)
 
 
@@ -123,11 +123,11 @@ def test_import_refusals_exit_with_the_file_named(
 ) -> None:
     empty = tmp_path / "vazia"
     empty.mkdir()
-    result = _invoke("registry", "import", str(empty), "--db", registry_url, "--ciclo", "x",
+    result = _invoke("registro", "importar", str(empty), "--db", registry_url, "--ciclo", "x",
                      "--regras", "demo")  # fmt: skip
     assert result.exit_code == 3
     assert f"arquivo '{empty / 'ranking.csv'}'" in _flat(result.output)
-    other = _invoke("registry", "import", str(demo_outputs[0].parent), "--db", registry_url,
+    other = _invoke("registro", "importar", str(demo_outputs[0].parent), "--db", registry_url,
                     "--ciclo", "x", "--regras", "extrema")  # fmt: skip
     assert other.exit_code == 2
     assert "proveniencia.json" in other.output and "outras regras" in _flat(other.output)
@@ -138,7 +138,7 @@ def test_export_writes_the_current_decisions(
 ) -> None:
     assert _imported(registry_url, demo_outputs[0].parent).exit_code == 0
     out = tmp_path / "decisoes.csv"
-    result = _invoke("registry", "export", "--db", registry_url, "--saida", str(out))
+    result = _invoke("registro", "exportar", "--db", registry_url, "--saida", str(out))
     assert result.exit_code == 0, result.output
     assert "7 decisão(ões) gravada(s)" in _flat(result.output)
     registry = open_registry(registry_url)
@@ -150,7 +150,7 @@ def test_export_writes_the_current_decisions(
     columns = ["protocolo", "criterio", "pontos", "motivacao", "membro", "data",
                "procedimento", "latitude", "longitude"]  # fmt: skip
     assert back[columns].fillna(-1).values.tolist() == current[columns].fillna(-1).values.tolist()
-    unknown = _invoke("registry", "export", "--db", registry_url, "--ciclo", "1999",
+    unknown = _invoke("registro", "exportar", "--db", registry_url, "--ciclo", "1999",
                       "--saida", str(tmp_path / "x.csv"))  # fmt: skip
     assert unknown.exit_code == 1 and "ciclo '1999' não existe no registro" in unknown.output
 
@@ -160,7 +160,7 @@ def test_default_db_is_programa_sqlite_here(
 ) -> None:
     assert DEFAULT_URL == "sqlite:///programa.sqlite"
     monkeypatch.chdir(tmp_path)
-    result = _invoke("registry", "verify")
+    result = _invoke("registro", "conferir")
     assert result.exit_code == 0, result.output
     assert "0 evento(s) conferido(s) no registro sqlite:///programa.sqlite" in _flat(result.output)
     assert (tmp_path / "programa.sqlite").is_file()
@@ -168,7 +168,7 @@ def test_default_db_is_programa_sqlite_here(
 
 
 def test_bad_db_url_is_a_portuguese_error() -> None:
-    result = _invoke("registry", "verify", "--db", "mysql://u:segredo@localhost/x")
+    result = _invoke("registro", "conferir", "--db", "mysql://u:segredo@localhost/x")
     assert result.exit_code == 3
     assert "banco de dados não suportado" in result.output and "segredo" not in result.output
 
@@ -178,7 +178,7 @@ def test_bad_db_url_is_a_portuguese_error() -> None:
 
 def _assess(url: str, territory: Path, out: Path, key: Path, *extra: str) -> Any:
     return _invoke(
-        "assess", "--territorio", str(territory), "--pedidos", str(DEMO / "pedidos.csv"),
+        "avaliar", "--territorio", str(territory), "--pedidos", str(DEMO / "pedidos.csv"),
         "--saida", str(out), "--ocorrencias", str(DEMO / "ocorrencias.csv"),
         "--historico", str(DEMO / "beneficios_anteriores.csv"), "--orcamento", "300000",
         "--regras", "demo", "--data-referencia", DEMO_TODAY.isoformat(), "--chave", str(key),
@@ -244,7 +244,7 @@ def test_works_from_the_registry_make_the_same_cadastre(
     registry = open_registry(registry_url)
     exchange.record_assessment(registry, demo_assessment, cycle="2026", actor="sistema:teste")
     works = _invoke(
-        "registry", "obras", "--db", registry_url, "--obras", str(DEMO / "obras_executadas.csv"),
+        "registro", "obras", "--db", registry_url, "--obras", str(DEMO / "obras_executadas.csv"),
         "--data-referencia", "2026-12-01",
     )  # fmt: skip
     assert works.exit_code == 0, works.output
@@ -253,10 +253,10 @@ def test_works_from_the_registry_make_the_same_cadastre(
     assert "protocolo 'PED-2026-9999' não consta do ciclo '2026'" in flat
     folder = str(demo_outputs[0].parent)
     common = ["--avaliacao", folder, "--regras", "demo", "--data-referencia", "2026-12-01"]
-    from_file = _invoke("cadastre", *common, "--obras", str(DEMO / "obras_executadas.csv"),
+    from_file = _invoke("cadastro", *common, "--obras", str(DEMO / "obras_executadas.csv"),
                         "--saida", str(tmp_path / "arquivo"))  # fmt: skip
     assert from_file.exit_code == 0, from_file.output
-    from_db = _invoke("cadastre", *common, "--db", registry_url, "--saida", str(tmp_path / "db"))
+    from_db = _invoke("cadastro", *common, "--db", registry_url, "--saida", str(tmp_path / "db"))
     assert from_db.exit_code == 0, from_db.output
     columns = ["protocolo", "latitude", "longitude", "tipo_lampada", "potencia_w"]
 
@@ -275,16 +275,16 @@ def test_works_from_the_registry_make_the_same_cadastre(
         assert (sub.situacao, sub.pontos_incluidos, sub.pontos_excluidos) == (
             "preparado", 23, excluded,
         )  # fmt: skip
-    sent = _invoke("registry", "envio", "--db", registry_url, "--envio", "1",
+    sent = _invoke("registro", "envio", "--db", registry_url, "--envio", "1",
                    "--protocolo", "CEMIG-2026-0042")  # fmt: skip
     assert sent.exit_code == 0, sent.output
-    again = _invoke("registry", "envio", "--db", registry_url, "--envio", "1",
+    again = _invoke("registro", "envio", "--db", registry_url, "--envio", "1",
                     "--protocolo", "CEMIG-2026-0043")  # fmt: skip
     assert again.exit_code == 1 and "já foi enviado (protocolo CEMIG-2026-0042)" in again.output
     with registry.session() as session:
         events = [e.acao for e in session.scalars(select(Event).order_by(Event.seq))]
     assert events[-2:] == ["cadastro_preparado", "cadastro_enviado"]
-    missing = _invoke("cadastre", "--avaliacao", folder, "--saida", str(tmp_path / "x"))
+    missing = _invoke("cadastro", "--avaliacao", folder, "--saida", str(tmp_path / "x"))
     assert missing.exit_code == 1 and "--obras (ou --db)" in missing.output
 
 

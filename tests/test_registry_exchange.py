@@ -3,7 +3,7 @@
 An assessment recorded with ``record_assessment`` ranks live exactly as ``assess`` did;
 the decisions exported from the registry are the ``--decisions`` file ``assess`` reads
 back to the same decisions and the same ranking; an existing assessment folder imported
-reproduces its ``ranking.csv``; executed works go in and come out as ``geo-ip cadastre``
+reproduces its ``ranking.csv``; executed works go in and come out as ``geo-ip cadastro``
 reads them.
 """
 
@@ -115,7 +115,7 @@ def test_recorded_assessment_ranks_live_as_assess(
     assert table.loc["PED-2026-0102", "situacao"] == "inelegivel"
     with registry.session() as session:
         run = session.scalars(select(Run)).one()
-        assert run.com_dados_pessoais is True and run.origem == "geo-ip assess"
+        assert run.com_dados_pessoais is True and run.origem == "geo-ip avaliar"
         assert run.orcamento_rs == DEMO_BUDGET and len(run.historico) == len(
             demo_assessment.history
         )
@@ -321,7 +321,7 @@ def test_imported_folder_is_recorded_without_personal_data(
     with registry.session() as session:
         run = session.scalars(select(Run)).one()
         assert run.com_dados_pessoais is False and run.orcamento_rs == DEMO_BUDGET
-        assert run.origem.startswith("geo-ip registry import ")
+        assert run.origem.startswith("geo-ip registro importar ")
         assert session.scalar(select(func.count()).select_from(PersonalData)) == 0
         snapshot = session.scalar(
             select(Snapshot)

@@ -6,7 +6,7 @@ weight), recorded without the applicants' data, with a budget of R$ 10.000,00, a
 two acts its hand-checked table shows decided: Art. 11 for PED-5 (2026-11-13) and
 Art. 12 for PED-4 (2026-11-14, procedure PA-0042/2026). PED-2 was located only by its
 street (uncertainty 350 m, above the 100 m of the demo rules): it waits for its place
-(``localizacao_pendente``, as ``geo-ip assess`` marks it) and for an inspection.
+(``localizacao_pendente``, as ``geo-ip avaliar`` marks it) and for an inspection.
 
 The live ranking, by hand (:func:`geo_ip.law.ranking.rank` and
 :mod:`geo_ip.law.budget`; demo rules: 80 points or more → 100 %, 60 → 80 %, below →
@@ -104,12 +104,12 @@ def small_table() -> tuple[pd.DataFrame, Rules]:
     table["transformador"] = False
     # PED-2 was located only by its street: the place is too uncertain (350 m, above the
     # 100 m of avaliacao.incerteza_maxima_m), so it waits for its place (Art. 7, II and
-    # §1) and asks for a check on site, as geo-ip assess marks it
+    # §1) and asks for a check on site, as geo-ip avaliar marks it
     uncertain = table["protocolo"].eq("PED-2").to_numpy()
     table["incerteza_m"] = np.where(uncertain, 350.0, 10.0)
     table["localizacao_pendente"] = uncertain
     table["confirmar_no_local"] = np.where(uncertain, "confirmar a posição do pedido", "")
-    # ranked again as geo-ip assess writes its table (situacao, shares, reasons)
+    # ranked again as geo-ip avaliar writes its table (situacao, shares, reasons)
     table = ranking.rank(table, assessment.rules, BUDGET)
     return table, assessment.rules
 

@@ -60,18 +60,18 @@ for args in json.loads(sys.argv[1]):
 def _commands(out: Path, territory: Path, key: Path, assessment: Path) -> list[list[str]]:
     demo = str(DEMO)
     return [
-        ["-q", "territory", "--osm", f"{demo}/municipio_demo.osm", "--grid",
+        ["-q", "territorio", "--osm", f"{demo}/municipio_demo.osm", "--grid",
          f"{demo}/rede_demo.gpkg", "--dem", f"{demo}/mdt_demo.tif", "--rules", "demo",
          "--out", str(out / "territorio.gpkg")],
         # on the session's territory, so that both runs read the same file
-        ["-q", "assess", "--territory", str(territory), "--requests", f"{demo}/pedidos.csv",
+        ["-q", "avaliar", "--territory", str(territory), "--requests", f"{demo}/pedidos.csv",
          "--rules", "demo", "--out", str(out / "avaliacao"), "--occurrences",
          f"{demo}/ocorrencias.csv", "--decisions", f"{demo}/decisoes.csv", "--history",
          f"{demo}/beneficios_anteriores.csv", "--budget", "300000", "--chave", str(key),
          "--data-referencia", "2026-11-20", "--cip-regras", "municipio_demo",
          "--cip-consumidores", f"{demo}/consumidores.csv", "--sem-mapas", "--sem-fichas"],
         # on the first run's assessment: the cadastre's input is that folder, by content
-        ["-q", "cadastre", "--assessment", str(assessment), "--executed",
+        ["-q", "cadastro", "--assessment", str(assessment), "--executed",
          f"{demo}/obras_executadas.csv", "--removed", f"{demo}/pontos_removidos.csv",
          "--rules", "demo", "--out", str(out / "cadastro"), "--data-referencia", "2026-11-30"],
         ["-q", "cip", "--rules-cip", "municipio_demo", "--consumers", f"{demo}/consumidores.csv",

@@ -1,4 +1,4 @@
-"""`geo-ip rules init`: a rules file for another municipality, from Extrema's."""
+"""`geo-ip regras criar`: a rules file for another municipality, from Extrema's."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ POA = ("--ibge", "4314902", "--nome", "Porto Alegre", "--uf", "RS")
 
 
 def _init(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["rules", "init", *args])
+    result = runner.invoke(app, ["regras", "criar", *args])
     return result.exit_code, result.output
 
 

@@ -1,4 +1,4 @@
-"""`geo-ip territory` from the command line: bad inputs, messages, exit codes, atomicity."""
+"""`geo-ip territorio` from the command line: bad inputs, messages, exit codes, atomicity."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ FOOTWAYS_ONLY = TINY_OSM.replace('v="primary"', 'v="footway"').replace(
 
 
 def _run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["territory", *args])
+    result = runner.invoke(app, ["territorio", *args])
     return result.exit_code, result.output
 
 
@@ -219,7 +219,7 @@ def test_version_and_help_in_portuguese() -> None:
     result = runner.invoke(app, ["--versao"])
     assert result.exit_code == 0
     assert result.output.strip() == f"geo_ip {geo_ip.__version__}"
-    result = runner.invoke(app, ["territory", "--help"])
+    result = runner.invoke(app, ["territorio", "--help"])
     assert "Monta o território" in result.output
 
 
@@ -228,7 +228,7 @@ def test_demo_command(tmp_path: Path) -> None:
     result = runner.invoke(app, ["-q", "demo", "--saida", str(out)])
     assert result.exit_code == 0, result.output
     assert "Município de Demonstração — dados fictícios" in result.output
-    # the Art. 11/12 reservations and the remainder, as geo-ip assess prints them
+    # the Art. 11/12 reservations and the remainder, as geo-ip avaliar prints them
     flat = " ".join(result.output.split())
     assert "reservado para obras dos Arts. 11 e 12" in flat and "saldo final" in flat
     assert (out / "territorio.gpkg").is_file()

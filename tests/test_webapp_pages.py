@@ -83,7 +83,7 @@ def _motivation(criterion: str, protocol: str) -> str:
 
 @functools.cache
 def _ranked() -> pd.DataFrame:
-    """The six requests after the law (as ``geo-ip assess`` records them), CPF unmasked."""
+    """The six requests after the law (as ``geo-ip avaliar`` records them), CPF unmasked."""
     n = len(ROWS)
     total = np.array([r[1] for r in ROWS])
     cost = np.array([r[2] for r in ROWS])

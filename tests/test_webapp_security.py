@@ -583,7 +583,7 @@ def test_cli_users_add(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     result = runner.invoke(
         cli_app,
         [
-            "users", "add", "--db", db, "--login", "ana", "--nome", "Ana Presidente",
+            "usuarios", "adicionar", "--db", db, "--login", "ana", "--nome", "Ana Presidente",
             "--papel", "presidente", "--senha-arquivo", str(password),
         ],
     )  # fmt: skip
@@ -593,16 +593,13 @@ def test_cli_users_add(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert authenticate(registry, "ana", "senha-da-ana-123").papel == "presidente"
 
     monkeypatch.setenv("GEO_IP_SENHA", "senha-do-bruno-1")
-    args = ["users", "add", "--db", db, "--login", "bruno", "--nome", "Bruno", "--papel"]
+    args = ["usuarios", "adicionar", "--db", db, "--login", "bruno", "--nome", "Bruno", "--papel"]
     assert runner.invoke(cli_app, [*args, "membro"]).exit_code == 0
     assert authenticate(registry, "bruno", "senha-do-bruno-1").papel == "membro"
 
     monkeypatch.delenv("GEO_IP_SENHA")
-    typed = runner.invoke(
-        cli_app,
-        ["users", "add", "--db", db, "--login", "cris", "--nome", "Cris", "--papel", "consulta"],
-        input="senha-da-cris-1\nsenha-da-cris-1\n",
-    )
+    cris = [*args[:5], "cris", "--nome", "Cris", "--papel", "consulta"]
+    typed = runner.invoke(cli_app, cris, input="senha-da-cris-1\nsenha-da-cris-1\n")
     assert typed.exit_code == 0, typed.output
     assert "senha-da-cris-1" not in typed.output
     assert authenticate(registry, "cris", "senha-da-cris-1").papel == "consulta"

@@ -1,7 +1,7 @@
 """Atomic output files: write to a temporary name beside the target, then move into place.
 
 :func:`atomic_path` does it for one file; :func:`staged_dir` for a whole output folder
-(``geo-ip assess``, ``cadastre``, ``cip``): the new folder is written whole as a
+(``geo-ip avaliar``, ``cadastre``, ``cip``): the new folder is written whole as a
 sibling of the output folder (``<saída>.geo_ip-novo-<pid>``, never inside it) and
 swapped with it in one step (``renameat2(RENAME_EXCHANGE)`` on Linux; elsewhere two
 renames, repaired by the next run), so an interrupted run leaves either the previous
@@ -196,7 +196,7 @@ def repair_output_dir(out_dir: str | Path) -> None:
     runs (``<saída>.geo_ip-novo-<pid>``, ``…-anterior-<pid>``) and the staging folders
     of earlier versions inside the output folder (``.geo_ip-*.tmp/``,
     ``.geo_ip-anteriores/``) are removed. Siblings of runs still running are left to
-    them. Called by :func:`staged_dir`, and by ``geo-ip assess`` before it reads the
+    them. Called by :func:`staged_dir`, and by ``geo-ip avaliar`` before it reads the
     LGPD key kept in the folder (so a key swapped out is never replaced by a new one).
 
     Parameters

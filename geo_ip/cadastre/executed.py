@@ -1,4 +1,4 @@
-"""Executed works of ``geo-ip cadastre``: the points to include (private).
+"""Executed works of ``geo-ip cadastro``: the points to include (private).
 
 Private helper of :mod:`geo_ip.cadastre.package`; the file's schema and the shared checks are in
 :mod:`geo_ip.cadastre.inputs`. A protocol with rows carrying coordinates takes its

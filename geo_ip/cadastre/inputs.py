@@ -1,8 +1,8 @@
-"""Inputs of ``geo-ip cadastre``: the assessment folder, the executed works, the removals.
+"""Inputs of ``geo-ip cadastro``: the assessment folder, the executed works, the removals.
 
 Private helper of :mod:`geo_ip.cadastre.package`. Three sources:
 
-* the folder written by ``geo-ip assess`` (:func:`load_assessment`): ``avaliacao.gpkg``
+* the folder written by ``geo-ip avaliar`` (:func:`load_assessment`): ``avaliacao.gpkg``
   layers ``pedidos`` (protocol, situation, selection, street, neighbourhood, protocol
   date, the request's point), ``postes_propostos`` (protocol, number), ``extensoes``,
   ``pontos_ip`` (the existing lighting points of the territory) and ``vias`` (street
@@ -114,7 +114,7 @@ id is found in the territory's ``pontos_ip``), ``tipo_lampada``, ``poste``,
 
 @dataclass(frozen=True)
 class AssessmentFolder:
-    """What the cadastre uses from a ``geo-ip assess`` folder (layers in its CRS)."""
+    """What the cadastre uses from a ``geo-ip avaliar`` folder (layers in its CRS)."""
 
     path: Path
     requests: gpd.GeoDataFrame
@@ -154,7 +154,7 @@ def load_assessment(folder: str | Path) -> AssessmentFolder:
     Parameters
     ----------
     folder : str or Path
-        The ``--saida`` folder of ``geo-ip assess``.
+        The ``--saida`` folder of ``geo-ip avaliar``.
 
     Returns
     -------
@@ -168,10 +168,10 @@ def load_assessment(folder: str | Path) -> AssessmentFolder:
     path = Path(folder)
     gpkg = path / ASSESSMENT_GPKG
     if not path.is_dir():
-        raise InputFileError("pasta da avaliação não encontrada (rode geo-ip assess)", path=path)
+        raise InputFileError("pasta da avaliação não encontrada (rode geo-ip avaliar)", path=path)
     if not gpkg.is_file():
         raise InputFileError(
-            f"a pasta da avaliação não tem {ASSESSMENT_GPKG} (rode geo-ip assess --saida nela)",
+            f"a pasta da avaliação não tem {ASSESSMENT_GPKG} (rode geo-ip avaliar --saida nela)",
             path=path,
         )
     try:

@@ -1,4 +1,4 @@
-"""The utility's public-lighting cadastre package (``geo-ip cadastre``).
+"""The utility's public-lighting cadastre package (``geo-ip cadastro``).
 
 After the works of the program are done, the municipality asks its distributor to add
 the new lighting points to its public-lighting (IP) cadastre and invoice, and to take
@@ -399,7 +399,7 @@ def build_cadastre(
     Parameters
     ----------
     assessment : str or Path
-        The ``--saida`` folder of ``geo-ip assess``.
+        The ``--saida`` folder of ``geo-ip avaliar``.
     executed : str or Path
         Executed works: ``protocolo``, ``data_execucao`` and, optionally, the as-built
         points (``latitude``, ``longitude``, ``tipo_lampada``, ``potencia_w``,

@@ -1,4 +1,4 @@
-"""Removals of ``geo-ip cadastre``: the points to exclude (private).
+"""Removals of ``geo-ip cadastro``: the points to exclude (private).
 
 Private helper of :mod:`geo_ip.cadastre.package`; the file's schema
 (:data:`~geo_ip.cadastre.inputs.REMOVED_SCHEMA`) and the shared checks are in

@@ -1,6 +1,6 @@
 """The money behind the program: CIP revenue next to the assessment's budget.
 
-``geo-ip assess --cip-regras ... --cip-consumidores ...`` computes, with
+``geo-ip avaliar --cip-regras ... --cip-consumidores ...`` computes, with
 :func:`geo_ip.cip.engine.cip_summary`, the municipality's annual CIP revenue, today's public
 lighting energy cost, the cost once the selected works are lit, and the headroom
 left. Today's lighting energy comes from the territory's lighting points (the BDGD's

@@ -21,6 +21,7 @@ from geo_ip.cli.console import (
     RulesOption,
     check_output_dir,
     console,
+    counted,
     err_console,
     output_listing,
 )
@@ -28,6 +29,7 @@ from geo_ip.cli.console import fail as _fail
 from geo_ip.cli.console import steps as _steps
 from geo_ip.cli.geocode import geocode_cmd
 from geo_ip.cli.portugues import PortugueseTyper
+from geo_ip.cli.publish import publish_cmd
 from geo_ip.cli.registry import registry_app
 from geo_ip.cli.requests import requests_app
 from geo_ip.cli.rules import rules_app
@@ -107,7 +109,7 @@ def _print_territory(title: str, counts: dict[str, int], warnings: Sequence[str]
         console.print(f"[yellow]Aviso:[/] {warning}", highlight=False, soft_wrap=True)
 
 
-@app.command("territory")
+@app.command("territorio")
 def territory_cmd(
     out: Annotated[Path, typer.Option("--saida", "-o", help="GeoPackage do território a gravar.")],
     osm: Annotated[
@@ -248,16 +250,24 @@ def demo_cmd(
         "veja data/demo/LEIAME.md)",
         highlight=False,
     )
+    try:
+        portal = _demo_portal(out, registry_file)
+    except GeoIPError as exc:
+        raise _fail(exc) from exc
     console.print(f"\nArquivos gerados em [bold]{out}[/]:")
     for line in output_listing(out):
         console.print(f"  {line}", highlight=False, soft_wrap=True)
     console.print(
         f"\nRegistro da Comissão (demonstração): [bold]{escape(str(registry_file))}[/]. "
         "Para abrir a aplicação web:\n"
-        f"  geo-ip serve --db sqlite:///{escape(str(registry_file.resolve()))} "
+        f"  geo-ip servir --db sqlite:///{escape(str(registry_file.resolve()))} "
         f"--chave {escape(str((out / '.chave_lgpd').resolve()))}\n"
         f"Usuário de demonstração: {DEMO_LOGIN} (presidente); a senha está em "
-        f"{escape(str(user_file))}.",
+        f"{escape(str(user_file))}.\n"
+        f"Portal público de transparência (sem dados pessoais): "
+        f"{escape(str(portal / 'index.html'))}; para gerar de novo a partir do registro:\n"
+        f"  geo-ip publicar --db sqlite:///{escape(str(registry_file.resolve()))} "
+        f"--fundo {escape(str((out / 'avaliacao').resolve()))} --saida {escape(str(portal))}",
         highlight=False,
         soft_wrap=True,
     )
@@ -314,7 +324,8 @@ def _demo_assessment(out: Path, territory: Path, rules: Rules) -> Assessment:
     from geo_ip.cip.budget import program_cip
 
     assessment.cip = program_cip(assessment, "municipio_demo", demo / "consumidores.csv")
-    write_outputs(assessment, out / "avaliacao")
+    with counted() as report:  # maps and sheets: the slow part, one bar each
+        write_outputs(assessment, out / "avaliacao", progress=report)
     # after the works: the utility's cadastre package for the executed ones
     cadastre = build_cadastre(
         out / "avaliacao",
@@ -324,6 +335,21 @@ def _demo_assessment(out: Path, territory: Path, rules: Rules) -> Assessment:
     )
     write_cadastre(cadastre, out / "cadastro")
     return assessment
+
+
+def _demo_portal(out: Path, registry_file: Path) -> Path:
+    """Write the demo's public portal from its registry, on the assessment's background."""
+    from geo_ip.portal import build_site
+    from geo_ip.requests.cpf import load_key
+
+    portal = out / "portal"
+    build_site(
+        f"sqlite:///{registry_file.resolve()}",
+        portal,
+        key=load_key(out / ".chave_lgpd"),
+        background=out / "avaliacao",
+    )
+    return portal
 
 
 DEMO_LOGIN = "comissao"
@@ -368,7 +394,7 @@ def _demo_registry(out: Path, assessment: Assessment) -> tuple[Path, Path]:
         fd = os.open(user_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(
-                "Usuário de demonstração da aplicação da Comissão (geo-ip serve)\n"
+                "Usuário de demonstração da aplicação da Comissão (geo-ip servir)\n"
                 f"login: {DEMO_LOGIN}\nsenha: {password}\n"
             )
     except OSError as exc:
@@ -378,15 +404,16 @@ def _demo_registry(out: Path, assessment: Assessment) -> tuple[Path, Path]:
 
 
 # the subcommands, each in its module; they share geo_ip.cli.console, never this module
-app.add_typer(requests_app, name="requests")
-app.command("geocode")(geocode_cmd)
-app.command("assess")(assess_cmd)
+app.add_typer(requests_app, name="pedidos")
+app.command("geocodificar")(geocode_cmd)
+app.command("avaliar")(assess_cmd)
 app.command("cip")(cip_cmd)
-app.add_typer(cadastre_app, name="cadastre")
-app.add_typer(rules_app, name="rules")
-app.add_typer(registry_app, name="registry")
-app.add_typer(users_app, name="users")
-app.command("serve")(serve_cmd)
+app.add_typer(cadastre_app, name="cadastro")
+app.add_typer(rules_app, name="regras")
+app.add_typer(registry_app, name="registro")
+app.add_typer(users_app, name="usuarios")
+app.command("servir")(serve_cmd)
+app.command("publicar")(publish_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

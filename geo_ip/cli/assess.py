@@ -1,4 +1,4 @@
-"""``geo-ip assess``: evidence, suggested scores, eligibility, ranking and budget.
+"""``geo-ip avaliar``: evidence, suggested scores, eligibility, ranking and budget.
 
 Registered on the main app by :mod:`geo_ip.cli.app`.
 """
@@ -20,6 +20,7 @@ from geo_ip.cli.console import (
     TerritoryOption,
     check_output_dir,
     console,
+    counted,
     print_written,
     reference_date,
 )
@@ -202,7 +203,7 @@ def cip_lines(cip: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
-# The signature is long: its options are the command's documentation (geo-ip assess --help);
+# The signature is long: its options are the command's documentation (geo-ip avaliar --help);
 # the work is in the helpers below it.
 def assess_cmd(
     territory: TerritoryOption,
@@ -347,13 +348,16 @@ def assess_cmd(
             _program_cip(result, cip_rules, cip_consumers, cip_tariffs)
             if new_key_at is not None:  # the run went well: keep its new key
                 _keep_new_key(secret, new_key_at)
-            files = write_outputs(result, out, maps=not no_maps, sheets=not no_sheets)
+            with counted() as report:  # maps and sheets: the slow part, one bar each
+                files = write_outputs(
+                    result, out, maps=not no_maps, sheets=not no_sheets, progress=report
+                )
             recorded = None
             if registry is not None and cycle is not None:
                 from geo_ip.registry.exchange import record_assessment
 
                 recorded = record_assessment(
-                    registry, result, cycle=cycle, actor="sistema:geo-ip assess"
+                    registry, result, cycle=cycle, actor="sistema:geo-ip avaliar"
                 )
     except GeoIPError as exc:
         raise _fail(exc) from exc

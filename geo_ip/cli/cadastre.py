@@ -1,7 +1,7 @@
-"""``geo-ip cadastre`` and ``geo-ip cadastre audit``: the utility's lighting cadastre.
+"""``geo-ip cadastro`` and ``geo-ip cadastro auditar``: the utility's lighting cadastre.
 
 Registered on the main app by :mod:`geo_ip.cli.app` as a group whose callback is the
-package command itself (``geo-ip cadastre --avaliacao ... --obras ... --saida ...``)
+package command itself (``geo-ip cadastro --avaliacao ... --obras ... --saida ...``)
 and whose subcommand ``audit`` compares the municipality's inventory with the BDGD.
 """
 
@@ -54,7 +54,7 @@ def cadastre_cmd(
     ctx: typer.Context,
     assessment: Annotated[
         Path | None,
-        typer.Option("--avaliacao", help="Pasta da avaliação (saída do geo-ip assess)."),
+        typer.Option("--avaliacao", help="Pasta da avaliação (saída do geo-ip avaliar)."),
     ] = None,
     executed: Annotated[
         Path | None,
@@ -92,7 +92,7 @@ def cadastre_cmd(
         typer.Option(
             "--db",
             help="Registro do programa (URL do banco): sem --obras, as obras executadas "
-            "vêm do registro (geo-ip registry obras).",
+            "vêm do registro (geo-ip registro obras).",
         ),
     ] = None,
     cycle: Annotated[
@@ -100,7 +100,7 @@ def cadastre_cmd(
         typer.Option("--ciclo", help="Ciclo do registro (com --db; padrão: o mais recente)."),
     ] = None,
 ) -> None:
-    """Monta o pacote de cadastro de IP na distribuidora (medida 060); audit: auditoria do cadastro.
+    """Monta o pacote de cadastro de IP na distribuidora (medida 060); auditar: confere o cadastro.
 
     Pontos a incluir e a excluir, variação da fatura, ofício e checklist. Grava em --saida:
     pontos_incluir.csv, pontos_excluir.csv, cadastro_ip.gpkg (QGIS),
@@ -116,7 +116,7 @@ def cadastre_cmd(
     missing = [name for name, value in given if value is None]
     if missing:
         err_console.print(ctx.get_help())
-        raise _fail(GeoIPError(f"informe {', '.join(missing)} (ou use: geo-ip cadastre audit)"))
+        raise _fail(GeoIPError(f"informe {', '.join(missing)} (ou use: geo-ip cadastro auditar)"))
     assert assessment is not None and out is not None
     try:
         with tempfile.TemporaryDirectory(prefix="geo_ip_obras_") as scratch:
@@ -142,7 +142,7 @@ def cadastre_cmd(
     if db is not None and executed_from_db:
         console.print(
             f"Pacote registrado como envio nº {number} do cadastro (situação: preparado). "
-            "Quando enviá-lo à distribuidora: geo-ip registry envio --db ... --envio "
+            "Quando enviá-lo à distribuidora: geo-ip registro envio --db ... --envio "
             f"{number} --protocolo <protocolo da distribuidora>",
             highlight=False,
             soft_wrap=True,
@@ -157,7 +157,7 @@ def _registry_works(db: str | None, cycle: str | None, folder: Path) -> Path:
     works = works_table(open_db(db), cycle)
     if not len(works):
         raise GeoIPError(
-            "o registro não tem obras executadas neste ciclo: registre-as com geo-ip registry "
+            "o registro não tem obras executadas neste ciclo: registre-as com geo-ip registro "
             "obras, ou informe --obras",
             field="--db",
         )
@@ -210,13 +210,13 @@ def _print_package(result: Cadastre) -> None:
     print_warnings(result.notes)
 
 
-@cadastre_app.command("audit")
+@cadastre_app.command("auditar")
 def audit_cmd(
     inventory: Annotated[
         Path,
         typer.Option(
             "--inventario",
-            help="Inventário do Município: território (GeoPackage do geo-ip territory, camada "
+            help="Inventário do Município: território (GeoPackage do geo-ip territorio, camada "
             "pontos_ip) ou arquivo de pontos (CSV/XLSX com latitude, longitude, potencia_w; "
             "GeoJSON; GeoPackage).",
         ),

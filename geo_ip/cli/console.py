@@ -15,7 +15,16 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -29,6 +38,7 @@ __all__ = [
     "check_output_dir",
     "command_group",
     "console",
+    "counted",
     "err_console",
     "fail",
     "figures_table",
@@ -53,13 +63,13 @@ RulesOption = Annotated[
 ]
 """``--regras`` of every command that reads the municipality's rules (default ``extrema``)."""
 TerritoryOption = Annotated[
-    Path, typer.Option("--territorio", help="Território (GeoPackage do geo-ip territory).")
+    Path, typer.Option("--territorio", help="Território (GeoPackage do geo-ip territorio).")
 ]
-"""``--territorio`` of the commands that need the territory built by ``geo-ip territory``."""
+"""``--territorio`` of the commands that need the territory built by ``geo-ip territorio``."""
 
 
 def command_group(help_text: str | None = None, *, no_args_is_help: bool = True) -> PortugueseTyper:
-    """Return a group of subcommands (``geo-ip requests``, ``rules``, ``cadastre``).
+    """Return a group of subcommands (``geo-ip pedidos``, ``rules``, ``cadastre``).
 
     Parameters
     ----------
@@ -73,7 +83,7 @@ def command_group(help_text: str | None = None, *, no_args_is_help: bool = True)
     PortugueseTyper
         Mounted by :mod:`geo_ip.cli.app` with ``app.add_typer``.
     """
-    # without a help of its own, the group takes its callback's docstring (geo-ip cadastre)
+    # without a help of its own, the group takes its callback's docstring (geo-ip cadastro)
     options: dict[str, Any] = {} if help_text is None else {"help": help_text}
     return PortugueseTyper(
         no_args_is_help=no_args_is_help,
@@ -108,6 +118,37 @@ def steps(total: int) -> Iterator[Callable[[str], None]]:
 
         yield advance
         progress.update(task, completed=total, description="Concluído")
+
+
+@contextmanager
+def counted() -> Iterator[Callable[[str, int, int], None]]:
+    """Yield ``report(what, done, total)``: one progress bar per kind of file being written.
+
+    The slow writers (the maps, the technical sheets) call it after each file, as
+    :func:`geo_ip.outputs.files.write_outputs` does with its ``progress`` argument; each
+    new ``what`` ("Mapas", "Fichas técnicas") opens its own bar with the time left.
+    """
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("faltam"),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=STATE["quiet"],
+        transient=False,
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def report(what: str, done: int, total: int) -> None:
+            task = tasks.get(what)
+            if task is None:
+                task = tasks[what] = progress.add_task(what, total=total)
+            progress.update(task, completed=done, total=total)
+
+        yield report
 
 
 def fail(exc: GeoIPError) -> typer.Exit:

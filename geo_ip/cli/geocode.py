@@ -1,4 +1,4 @@
-"""``geo-ip geocode``: validate, geocode (offline) and snap the requests spreadsheet.
+"""``geo-ip geocodificar``: validate, geocode (offline) and snap the requests spreadsheet.
 
 Registered on the main app by :mod:`geo_ip.cli.app`. Heavy modules are imported
 inside the command so that ``geo-ip --help`` stays fast.

@@ -1,4 +1,4 @@
-"""The framework's own words in Brazilian Portuguese, and the old option names as aliases.
+"""The framework's own words in Brazilian Portuguese, and the old names as aliases.
 
 Typer (and the Click it builds on) writes its help and its usage errors in English:
 ``Usage:``, ``Options``, ``Show this message and exit.``, ``No such option``, ``Invalid
@@ -8,10 +8,11 @@ value for ...: Input should be a valid number`` and type labels such as ``<bool>
 * :func:`use_portuguese_texts` sets the titles Typer's rich help reads from
   :mod:`typer.rich_utils` (panels, ``[padrão: ...]``, the "try --help" line);
 * :class:`PortugueseCommand` and :class:`PortugueseGroup` write the usage line
-  (``Uso: geo-ip assess [OPÇÕES]``), the help option, the type labels, and rephrase
+  (``Uso: geo-ip avaliar [OPÇÕES]``), the help option, the type labels, and rephrase
   every usage error raised while reading the command line (:func:`portuguese_error`);
-* they also accept the option names of earlier releases (:data:`RENAMED`), hidden from
-  the help, with a one-line note on standard error.
+* they also accept the option names (:data:`RENAMED`) and the command names
+  (:data:`RENAMED_COMMANDS`: ``assess`` is now ``avaliar``) of earlier releases, hidden
+  from the help, with a one-line note on standard error.
 
 :class:`PortugueseTyper` is the :class:`typer.Typer` whose commands and groups use those
 classes; every ``geo-ip`` command is registered on one.
@@ -38,6 +39,7 @@ __all__ = [
     "HELP_TEXT",
     "OPTIONS_METAVAR",
     "RENAMED",
+    "RENAMED_COMMANDS",
     "SUBCOMMAND_METAVAR",
     "PortugueseCommand",
     "PortugueseGroup",
@@ -182,6 +184,43 @@ def _rewrite(args: list[str], names: set[str], stop: Iterable[str] = ()) -> list
         )
         out.append(f"{new}{equals}{value}")
     return out
+
+
+RENAMED_COMMANDS: dict[str, dict[str, str]] = {
+    "geo-ip": {
+        "territory": "territorio",
+        "geocode": "geocodificar",
+        "assess": "avaliar",
+        "serve": "servir",
+        "requests": "pedidos",
+        "cadastre": "cadastro",
+        "rules": "regras",
+        "registry": "registro",
+        "users": "usuarios",
+    },
+    "pedidos": {"check": "conferir"},
+    "cadastro": {"audit": "auditar"},
+    "regras": {"init": "criar"},
+    "registro": {"import": "importar", "export": "exportar", "verify": "conferir"},
+    "usuarios": {"add": "adicionar"},
+}
+"""Per group (by today's name), command names of earlier releases → today's (accepted,
+hidden from the help)."""
+
+
+def _renamed_command(group: Any, name: str) -> str | None:
+    """Today's name of ``group``'s command called ``name`` in an earlier release."""
+    new = RENAMED_COMMANDS.get(group.name, {}).get(name)
+    if new is None or name in group.commands or new not in group.commands:
+        return None
+    _note_console.print(
+        f"Nota: o comando {name} agora se chama {new}; o nome antigo deixa de valer na "
+        "próxima versão.",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    return new
 
 
 _NUMBER_TYPES = {
@@ -415,7 +454,21 @@ class PortugueseGroup(_Portuguese, TyperGroup):
         self._portuguese_setup()
 
     def _rewrite_stop(self) -> Iterable[str]:
-        return self.commands
+        return [*self.commands, *RENAMED_COMMANDS.get(self.name or "", {})]
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """Find the subcommand; its usage line shows today's name even for an old one."""
+        name, command, rest = super().resolve_command(ctx, args)
+        return (command.name if command is not None else name), command, rest
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """Return the subcommand ``cmd_name``; an earlier release's name is accepted."""
+        command = super().get_command(ctx, cmd_name)
+        if command is None:
+            new = _renamed_command(self, cmd_name)
+            if new is not None:
+                command = super().get_command(ctx, new)
+        return command
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         """Return the usage line's pieces: ``[OPÇÕES]`` and ``COMANDO [ARGUMENTOS]...``."""

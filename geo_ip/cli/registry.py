@@ -1,9 +1,9 @@
-"""``geo-ip registry``: the program registry's exchange with files (import, export, verify, obras).
+"""``geo-ip registro``: the program registry's exchange with files (import, export, verify, obras).
 
 Mounted by :mod:`geo_ip.cli.app` with ``app.add_typer(registry_app, name="registry")``.
 The work is in :mod:`geo_ip.registry.exchange` and :mod:`geo_ip.registry.audit`,
 imported inside the commands to keep ``geo-ip --help`` fast. :data:`DbOption` and
-:func:`open_db` are shared with ``geo-ip assess --db`` and ``geo-ip cadastre --db``.
+:func:`open_db` are shared with ``geo-ip avaliar --db`` and ``geo-ip cadastro --db``.
 """
 
 from __future__ import annotations
@@ -94,10 +94,10 @@ def open_db(url: str | None) -> Registry:
         ) from exc
 
 
-@registry_app.command("import")
+@registry_app.command("importar")
 def import_cmd(
     pasta: Annotated[
-        Path, typer.Argument(help="Pasta de uma avaliação (saída do geo-ip assess --saida).")
+        Path, typer.Argument(help="Pasta de uma avaliação (saída do geo-ip avaliar --saida).")
     ],
     ciclo: Annotated[
         str, typer.Option("--ciclo", help="Ciclo do registro em que a avaliação entra (ex.: 2026).")
@@ -128,7 +128,7 @@ def import_cmd(
             registry,
             pasta,
             cycle=ciclo,
-            actor="sistema:geo-ip registry import",
+            actor="sistema:geo-ip registro importar",
             rules=rules_obj,
             decisions_file=decisoes,
         )
@@ -146,7 +146,7 @@ def import_cmd(
     )
 
 
-@registry_app.command("export")
+@registry_app.command("exportar")
 def export_cmd(
     db: DbOption = None,
     ciclo: CycleOption = None,
@@ -154,7 +154,7 @@ def export_cmd(
         Path, typer.Option("--saida", "-o", help="Arquivo CSV de decisões a gravar.")
     ] = Path("decisoes.csv"),
 ) -> None:
-    """Grava as decisões vigentes da Comissão no formato de geo-ip assess --decisoes.
+    """Grava as decisões vigentes da Comissão no formato de geo-ip avaliar --decisoes.
 
     CSV UTF-8 com protocolo, criterio, pontos, motivacao, membro, data, procedimento,
     latitude e longitude; datas AAAA-MM-DD e decimais com ponto.
@@ -168,14 +168,14 @@ def export_cmd(
         raise _fail(exc) from exc
     console.print(
         f"{written} decisão(ões) gravada(s) em [bold]{escape(str(out))}[/] (use com "
-        "geo-ip assess --decisoes).",
+        "geo-ip avaliar --decisoes).",
         highlight=False,
         soft_wrap=True,
     )
 
 
 def _anchor(text: str) -> tuple[int, str]:
-    """Parse an anchor ``NÚMERO:HASH`` (``geo-ip registry verify --ancora``)."""
+    """Parse an anchor ``NÚMERO:HASH`` (``geo-ip registro conferir --ancora``)."""
     number, _, digest = text.strip().partition(":")
     digest = digest.strip().lower()
     if (
@@ -186,12 +186,12 @@ def _anchor(text: str) -> tuple[int, str]:
     ):
         raise GeoIPError(
             f"âncora inválida {text[:80]!r}: use NÚMERO:HASH, como a impressa por "
-            "geo-ip registry verify (64 dígitos hexadecimais)"
+            "geo-ip registro conferir (64 dígitos hexadecimais)"
         )
     return int(number), digest
 
 
-@registry_app.command("verify")
+@registry_app.command("conferir")
 def verify_cmd(
     db: DbOption = None,
     ancora: Annotated[
@@ -248,7 +248,7 @@ def works_cmd(
             "--obras",
             help="Obras executadas (CSV, XLSX, GeoJSON, GeoPackage): protocolo, data_execucao e, "
             "se houver, os pontos as-built (latitude, longitude, tipo_lampada, potencia_w, "
-            "poste), como em geo-ip cadastre --obras.",
+            "poste), como em geo-ip cadastro --obras.",
         ),
     ],
     db: DbOption = None,
@@ -261,7 +261,7 @@ def works_cmd(
         ),
     ] = None,
 ) -> None:
-    """Registra as obras executadas; geo-ip cadastre --db as lê do registro.
+    """Registra as obras executadas; geo-ip cadastro --db as lê do registro.
 
     Linhas com problema (protocolo fora do ciclo, data inválida ou futura, coordenada
     incompleta) não são registradas e são listadas; obras já registradas não se repetem.
@@ -274,7 +274,7 @@ def works_cmd(
             registry,
             arquivo,
             cycle=ciclo,
-            actor="sistema:geo-ip registry obras",
+            actor="sistema:geo-ip registro obras",
             today=reference_date(reference),
         )
     except GeoIPError as exc:
@@ -292,7 +292,7 @@ def works_cmd(
 def sent_cmd(
     envio: Annotated[
         int,
-        typer.Option("--envio", help="Número do envio (impresso por geo-ip cadastre --db).", min=1),
+        typer.Option("--envio", help="Número do envio (impresso por geo-ip cadastro --db).", min=1),
     ],
     protocolo: Annotated[str, typer.Option("--protocolo", help="Protocolo da distribuidora.")],
     db: DbOption = None,

@@ -1,4 +1,4 @@
-"""``geo-ip requests``: commands on the municipality's requests spreadsheet (pedidos).
+"""``geo-ip pedidos``: commands on the municipality's requests spreadsheet (pedidos).
 
 Mounted by :mod:`geo_ip.cli.app` with ``app.add_typer(requests_app, name="requests")``.
 The console, the error printer and the problems table are shared with the other commands
@@ -31,7 +31,7 @@ TERMINAL_ROWS = 200
 _STYLE = {"ok": "green", "aviso": "yellow", "erro": "bold red"}
 
 
-@requests_app.command("check")
+@requests_app.command("conferir")
 def check_cmd(
     pedidos: Annotated[
         Path,
@@ -41,7 +41,7 @@ def check_cmd(
         Path | None,
         typer.Option(
             "--territorio",
-            help="Território (GeoPackage do geo-ip territory): confere se o ponto está "
+            help="Território (GeoPackage do geo-ip territorio): confere se o ponto está "
             "no município.",
         ),
     ] = None,

@@ -1,4 +1,4 @@
-"""``geo-ip rules``: the municipality rules files (``rules init``: a new municipality).
+"""``geo-ip regras``: the municipality rules files (``regras criar``: a new municipality).
 
 Mounted by :mod:`geo_ip.cli.app` with ``app.add_typer(rules_app, name="rules")``; the
 console and the error printer are shared with the other commands (:mod:`geo_ip.cli.console`).
@@ -21,7 +21,7 @@ __all__ = ["init_cmd", "rules_app"]
 rules_app = command_group("Regras do município (arquivos TOML de data/municipios).")
 
 
-@rules_app.command("init")
+@rules_app.command("criar")
 def init_cmd(
     ibge: Annotated[
         str, typer.Option("--ibge", help="Código IBGE do município (7 dígitos, ex.: 4314902).")
@@ -75,8 +75,8 @@ def init_cmd(
         "Antes de usar: informe em \\[lei] o número e a data da lei do município (hoje "
         "'a informar'), a distribuidora e o CNPJ em \\[cadastro], e substitua os números "
         "marcados 'a definir em decreto' pelos do decreto regulamentador.\n"
-        f"Use com: geo-ip territory ... --regras {escape(str(out))}  e  "
-        f"geo-ip assess ... --regras {escape(str(out))}",
+        f"Use com: geo-ip territorio ... --regras {escape(str(out))}  e  "
+        f"geo-ip avaliar ... --regras {escape(str(out))}",
         highlight=False,
         soft_wrap=True,
     )

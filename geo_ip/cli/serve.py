@@ -1,4 +1,4 @@
-"""``geo-ip serve``: the Commission's web app on uvicorn.
+"""``geo-ip servir``: the Commission's web app on uvicorn.
 
 Registered on the main app by :mod:`geo_ip.cli.app`. The session cookies are signed
 with a secret kept in a file (created with mode 0600 next to the SQLite registry, or in
@@ -126,7 +126,7 @@ def serve_cmd(
         Path | None,
         typer.Option(
             "--chave",
-            help="Arquivo da chave LGPD das avaliações (o mesmo de geo-ip assess --chave).",
+            help="Arquivo da chave LGPD das avaliações (o mesmo de geo-ip avaliar --chave).",
         ),
     ] = None,
     https: Annotated[
@@ -140,7 +140,7 @@ def serve_cmd(
 ) -> None:
     """Abre a aplicação web da Comissão (fila, pedidos, vistorias, reuniões, classificação).
 
-    Funciona sem internet. Os usuários são cadastrados com geo-ip users add.
+    Funciona sem internet. Os usuários são cadastrados com geo-ip usuarios adicionar.
     """
     quiet_migrations()
     import uvicorn
@@ -185,7 +185,7 @@ def serve_cmd(
         )
     if users == 0:
         err_console.print(
-            "[yellow]Aviso:[/] nenhum usuário cadastrado; crie o primeiro com: geo-ip users "
+            "[yellow]Aviso:[/] nenhum usuário cadastrado; crie o primeiro com: geo-ip usuarios "
             f"add --db {escape(registry.label())} --login ... --nome ... --papel administrador",
             highlight=False,
             soft_wrap=True,

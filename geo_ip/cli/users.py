@@ -1,4 +1,4 @@
-"""``geo-ip users``: the people who use the Commission's web app (``users add``).
+"""``geo-ip usuarios``: the people who use the Commission's web app (``usuarios adicionar``).
 
 Mounted by :mod:`geo_ip.cli.app` with ``app.add_typer(users_app, name="users")``.
 """
@@ -19,7 +19,7 @@ from geo_ip.errors import GeoIPError, InputFileError
 
 __all__ = ["PASSWORD_ENV", "DbOption", "quiet_migrations", "read_password", "users_app"]
 
-users_app = command_group("Usuários da aplicação web da Comissão (geo-ip serve).")
+users_app = command_group("Usuários da aplicação web da Comissão (geo-ip servir).")
 
 PASSWORD_ENV = "GEO_IP_SENHA"
 """Environment variable read for the password when no file is given (scripts, CI)."""
@@ -78,7 +78,7 @@ def read_password(path: Path | None) -> str:
     return password
 
 
-@users_app.command("add")
+@users_app.command("adicionar")
 def add_cmd(
     login: Annotated[
         str, typer.Option("--login", help="Login (letras minúsculas, números, . _ -).")

@@ -217,7 +217,7 @@ class Context:
         Parameters
         ----------
         path : Territory, str or Path
-            The territory (``geo-ip territory``), opened (its layers are shared with
+            The territory (``geo-ip territorio``), opened (its layers are shared with
             the other stages) or as its GeoPackage.
         betweenness_sample : int
             Rules: ``amostra_intermediacao``.

@@ -5,5 +5,5 @@ Alembic migrations (:mod:`geo_ip.registry.db`). What it holds is listed in
 :mod:`geo_ip.registry.models`; every change goes through :mod:`geo_ip.registry.store`
 (and the inspection, meeting and proposal modules) and appends a hash-chained audit
 event (:mod:`geo_ip.registry.audit`). :mod:`geo_ip.registry.live` ranks a cycle from
-the registry through the same law functions as ``geo-ip assess``.
+the registry through the same law functions as ``geo-ip avaliar``.
 """

@@ -43,7 +43,7 @@ __all__ = [
 PERSONAL = (*PERSONAL_COLUMNS, *PSEUDONYMOUS_COLUMNS, *APPLICANT_TEXT_COLUMNS, *ELIGIBILITY_DETAIL)
 """Columns of the assessment table kept only in ``dados_pessoais`` (LGPD)."""
 EXPORT_COLUMNS = tuple(c for c in DECISION_COLUMNS if c != "linha")
-"""Columns of the decisions CSV that ``geo-ip assess --decisoes`` reads, in its order."""
+"""Columns of the decisions CSV that ``geo-ip avaliar --decisoes`` reads, in its order."""
 MAX_TEXT = 5000
 """Longest motivation or answer accepted (characters)."""
 

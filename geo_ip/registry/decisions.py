@@ -4,7 +4,7 @@
 ``vigente`` false) and ties the new one to the request's current snapshot;
 :func:`current_decisions` gives them in the columns of
 :func:`geo_ip.requests.decision_file.read_decisions`, so that the live ranking and
-``geo-ip assess --decisoes`` apply them the same way.
+``geo-ip avaliar --decisoes`` apply them the same way.
 """
 
 from __future__ import annotations

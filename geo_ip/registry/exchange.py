@@ -8,15 +8,15 @@ function                       what it does
 :func:`record_assessment`      records a run of :func:`geo_ip.pipeline.assess` (``geo-ip
                                assess --db``) with the applicants' data, the decisions the
                                run used and the benefits history it read (here)
-:func:`import_folder`          imports an existing ``geo-ip assess --saida`` folder (``geo-ip
+:func:`import_folder`          imports an existing ``geo-ip avaliar --saida`` folder (``geo-ip
                                registry import``), without personal data
                                (:mod:`geo_ip.registry.folder_import`)
 :func:`export_decisions`       writes the current decisions in the exact ``--decisoes``
-                               CSV format (``geo-ip registry export``); cells by
+                               CSV format (``geo-ip registro exportar``); cells by
                                :func:`decisions_frame` (here)
-:func:`works_table`            the executed works in the columns ``geo-ip cadastre`` reads
+:func:`works_table`            the executed works in the columns ``geo-ip cadastro`` reads
                                (:mod:`geo_ip.registry.works`)
-:func:`import_works`,          records executed works (``geo-ip registry obras``)
+:func:`import_works`,          records executed works (``geo-ip registro obras``)
 :func:`record_work`            (:mod:`geo_ip.registry.works`)
 =============================  ==============================================================
 
@@ -121,7 +121,7 @@ def record_assessment(
     decisions: pd.DataFrame | None = None,
     maps: list[dict[str, Any]] | None = None,
 ) -> store.RunRecord:
-    """Record a run of ``geo-ip assess`` in the registry (``--db``), in one transaction.
+    """Record a run of ``geo-ip avaliar`` in the registry (``--db``), in one transaction.
 
     The rules and the cycle are added when new (the cycle's budget becomes the run's);
     the run keeps the applicants' data (:data:`geo_ip.registry.store.PERSONAL`, apart)
@@ -138,7 +138,7 @@ def record_assessment(
     cycle : str
         The cycle's name (e.g. ``2026``).
     actor : str
-        Who records it (``sistema:geo-ip assess``).
+        Who records it (``sistema:geo-ip avaliar``).
     decisions : pandas.DataFrame, optional
         The valid decisions the run used (:func:`geo_ip.requests.decision_file.read_decisions`);
         default: read again from the decisions file of the run's provenance, when it is
@@ -171,7 +171,7 @@ def record_assessment(
             cycle=cycle_row,
             rules=rules,
             actor=actor,
-            origin="geo-ip assess",
+            origin="geo-ip avaliar",
             provenance=provenance,
             personal=True,
             extensions=extensions,
@@ -240,7 +240,7 @@ def export_decisions(registry: Registry, cycle: str | None, path: str | Path) ->
 
     UTF-8, comma-separated, columns :data:`geo_ip.registry.store.EXPORT_COLUMNS`, dates
     ``AAAA-MM-DD``, decimal points; written through :func:`geo_ip._util.safe_cells.to_csv`
-    (no cell starts a formula) and atomically. ``geo-ip assess --decisoes`` reads it
+    (no cell starts a formula) and atomically. ``geo-ip avaliar --decisoes`` reads it
     back to the same decisions.
 
     Parameters

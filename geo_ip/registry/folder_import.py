@@ -1,6 +1,6 @@
-"""Import of an existing ``geo-ip assess --saida`` folder into the registry.
+"""Import of an existing ``geo-ip avaliar --saida`` folder into the registry.
 
-:func:`import_folder` (``geo-ip registry import``; also importable from
+:func:`import_folder` (``geo-ip registro importar``; also importable from
 :mod:`geo_ip.registry.exchange`) records the folder's run without personal data.
 
 An imported folder is read from its public files: ``evidencias.json`` (every evidence
@@ -85,7 +85,7 @@ def _reference_day(provenance: Mapping[str, Any]) -> date | None:
 
 def _missing(folder: Path, name: str) -> InputFileError:
     return InputFileError(
-        f"não encontrado: a pasta '{folder}' não é uma pasta de avaliação do geo-ip assess "
+        f"não encontrado: a pasta '{folder}' não é uma pasta de avaliação do geo-ip avaliar "
         f"(--saida), que tem {', '.join(FOLDER_FILES)}",
         path=folder / name,
     )
@@ -109,7 +109,7 @@ def _folder_provenance(folder: Path, rules: Rules) -> dict[str, Any]:
     given = provenance.get("regras") if isinstance(provenance, dict) else None
     if not isinstance(given, dict) or not given.get("sha256"):
         raise InputFileError(
-            "não é a proveniência de uma avaliação do geo-ip assess (faltam as regras e seu hash)",
+            "não é a proveniência de uma avaliação do geo-ip avaliar (faltam as regras e seu hash)",
             path=path,
         )
     if given["sha256"] != rules.sha256:
@@ -139,7 +139,7 @@ def _evidence_rows(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any
     data = _read_json(path)
     records = data.get("pedidos") if isinstance(data, dict) else None
     if not isinstance(records, list):
-        raise InputFileError("não tem a lista 'pedidos' do geo-ip assess", path=path)
+        raise InputFileError("não tem a lista 'pedidos' do geo-ip avaliar", path=path)
     rows: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = []
     for record in records:
@@ -313,7 +313,7 @@ def import_folder(
     rules: Rules,
     decisions_file: str | Path | None = None,
 ) -> store.RunRecord:
-    """Import an existing ``geo-ip assess --saida`` folder into the registry.
+    """Import an existing ``geo-ip avaliar --saida`` folder into the registry.
 
     The folder's public files hold no personal data: the run is recorded without it
     (eligibility is not checked again by the live ranking, the folder's is kept).
@@ -366,7 +366,7 @@ def import_folder(
             cycle=cycle_row,
             rules=version,
             actor=actor,
-            origin=f"geo-ip registry import {folder.resolve()}",
+            origin=f"geo-ip registro importar {folder.resolve()}",
             provenance=provenance,
             personal=False,
             extensions=extensions,

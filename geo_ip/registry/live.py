@@ -3,10 +3,10 @@
 :func:`live_ranking` reads the cycle's latest run (its table, without personal data),
 adds the applicants' data back when the run recorded it, and hands the table and the
 Commission's current decisions to :func:`geo_ip.pipeline.decide`, the same function
-``geo-ip assess`` uses. The ranking the Commission sees in the web app is therefore the
-ranking ``geo-ip assess --decisoes <registry export>`` writes, to the cent.
+``geo-ip avaliar`` uses. The ranking the Commission sees in the web app is therefore the
+ranking ``geo-ip avaliar --decisoes <registry export>`` writes, to the cent.
 
-Two things need a new run of ``geo-ip assess --db`` and are said so on the page: a place
+Two things need a new run of ``geo-ip avaliar --db`` and are said so on the page: a place
 confirmed by the Commission (the evidence is measured again at the new place) and
 new requests filed since the run.
 """
@@ -229,7 +229,7 @@ def _accepted_without_data(table: pd.DataFrame, decisions: pd.DataFrame) -> pd.D
     lacking the proof of hardship (``sem_comprovacao``) whose proof the Commission
     accepted is proven by that decision, as :func:`geo_ip.law.hardship.hardship_status`
     says (``aceita_comissao``). A request over the income limit needs its data checked
-    again (a new ``geo-ip assess --db``).
+    again (a new ``geo-ip avaliar --db``).
     """
     accepted = accepted_hardship(decisions)
     if not accepted or "hipossuficiencia" not in table.columns:

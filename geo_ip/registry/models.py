@@ -24,7 +24,7 @@ table                       content
 ``reunioes``, ``presencas`` the Commission's meetings and who attended
 ``propostas``               the ranking proposed to the Secretary (Art. 7, VI), frozen and
                             signed, and the Secretary's act
-``obras``                   works executed (read by ``geo-ip cadastre --db``)
+``obras``                   works executed (read by ``geo-ip cadastro --db``)
 ``envios_cadastro``         submissions of the IP-cadastre change to the utility
 ``usuarios``, ``sessoes``,  people who use the web app, their sessions and login attempts
 ``tentativas_login``
@@ -185,7 +185,7 @@ class PersonalData(Base):
 
 
 class Run(Base):
-    """One assessment run (``geo-ip assess --db`` or ``registry import``)."""
+    """One assessment run (``geo-ip avaliar --db`` or ``registro importar``)."""
 
     __tablename__ = "avaliacoes"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -356,7 +356,7 @@ class Proposal(Base):
 
 
 class Work(Base):
-    """Works executed for a request (the input of ``geo-ip cadastre``)."""
+    """Works executed for a request (the input of ``geo-ip cadastro``)."""
 
     __tablename__ = "obras"
     id: Mapped[int] = mapped_column(primary_key=True)

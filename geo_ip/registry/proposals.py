@@ -1,7 +1,7 @@
 """The ranking proposed to the Secretary of Works (Art. 7, VI) and the Secretary's act.
 
 :func:`propose` ranks the cycle now (:func:`geo_ip.registry.live.live_ranking`, the law
-functions of ``geo-ip assess``) and freezes the result: one row per request, without
+functions of ``geo-ip avaliar``) and freezes the result: one row per request, without
 personal data (:func:`geo_ip.requests.privacy.public_view`), and a summary (budget walk,
 run, rules hash, who proposed it and when). The rows and the summary are written as
 canonical JSON (:func:`canonical_json`); its SHA-256 is the proposal's fingerprint and

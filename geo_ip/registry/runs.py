@@ -1,4 +1,4 @@
-"""Rules versions, cycles and assessment runs: what ``geo-ip assess --db`` records.
+"""Rules versions, cycles and assessment runs: what ``geo-ip avaliar --db`` records.
 
 :func:`record_run` keeps one run per assessment: its table without personal data
 (Parquet), one snapshot per request (the public row, the evidence, the map and the
@@ -353,7 +353,7 @@ def record_run(
     actor : str
         Who records it.
     origin : str
-        Where it came from (``geo-ip assess``, the folder imported).
+        Where it came from (``geo-ip avaliar``, the folder imported).
     provenance : mapping
         The run's provenance (``proveniencia.json``).
     personal : bool

@@ -1,6 +1,6 @@
 """Submissions of the IP-cadastre change to the utility (CEMIG "medida 060").
 
-``geo-ip cadastre --db`` prepares the package from the works the registry holds and
+``geo-ip cadastro --db`` prepares the package from the works the registry holds and
 records it here (status ``preparado``), with the points to include and to exclude; the
 utility's protocol number is added when the package is sent (:func:`mark_sent`). Each
 step is an audit event.

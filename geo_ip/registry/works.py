@@ -1,9 +1,9 @@
-"""The executed works in the registry: recorded, and written for ``geo-ip cadastre``.
+"""The executed works in the registry: recorded, and written for ``geo-ip cadastro``.
 
 :func:`record_work` records one work (audited; the request becomes ``executado``),
-:func:`import_works` every row of an executed-works file (``geo-ip registry obras``),
+:func:`import_works` every row of an executed-works file (``geo-ip registro obras``),
 :func:`works_table` and :func:`write_works` give them back in the columns
-:data:`WORK_COLUMNS` that ``geo-ip cadastre --obras`` reads. Everything public is also
+:data:`WORK_COLUMNS` that ``geo-ip cadastro --obras`` reads. Everything public is also
 importable from :mod:`geo_ip.registry.exchange`.
 """
 
@@ -40,14 +40,14 @@ WORK_COLUMNS = (
     "protocolo", "data_execucao", "latitude", "longitude", "tipo_lampada", "potencia_w",
     "poste", "observacao",
 )  # fmt: skip
-"""Columns of the executed-works file of ``geo-ip cadastre --obras`` (``obras_executadas``)."""
+"""Columns of the executed-works file of ``geo-ip cadastro --obras`` (``obras_executadas``)."""
 
 
 # --- the works of a cycle ---------------------------------------------------------------------
 
 
 def works_table(registry: Registry, cycle: str | None) -> pd.DataFrame:
-    """Return the works executed in a cycle, in the columns of ``geo-ip cadastre``.
+    """Return the works executed in a cycle, in the columns of ``geo-ip cadastro``.
 
     Parameters
     ----------
@@ -212,9 +212,9 @@ def import_works(
     actor: str,
     today: date | None = None,
 ) -> WorksImport:
-    """Record the executed works of a file (the ``--obras`` file of ``geo-ip cadastre``).
+    """Record the executed works of a file (the ``--obras`` file of ``geo-ip cadastro``).
 
-    Every row is checked as ``geo-ip cadastre`` checks it (protocol of the cycle, date
+    Every row is checked as ``geo-ip cadastro`` checks it (protocol of the cycle, date
     not in the future, both coordinates or none, power); rows with a problem are not
     recorded and are reported. All valid rows are recorded in one transaction.
 
@@ -280,7 +280,7 @@ def import_works(
 
 
 def write_works(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write :func:`works_table` as the CSV ``geo-ip cadastre --obras`` reads.
+    """Write :func:`works_table` as the CSV ``geo-ip cadastro --obras`` reads.
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """Optional online geocoding backend: OpenStreetMap Nominatim through geopy.
 
-Used only with ``geo-ip geocode --online``, after the offline geocoder, for the
+Used only with ``geo-ip geocodificar --online``, after the offline geocoder, for the
 requests it could not place on a street (``falhou``, except ambiguous streets,
 which are never resolved silently) or placed only at a bairro. Nominatim's usage
 policy is respected: one request per second (geopy's ``RateLimiter``), an

@@ -65,7 +65,7 @@ def locate_requests(
     requests : str or Path
         The requests file (CSV, XLSX, GeoJSON or GeoPackage).
     territory : Territory, str or Path
-        The territory (``geo-ip territory``), opened or as its GeoPackage.
+        The territory (``geo-ip territorio``), opened or as its GeoPackage.
     rules : Rules
         Municipality rules (snapping threshold, validation limits).
     cnefe : str or Path, optional

@@ -66,7 +66,7 @@ class Rules(Frozen):
     art12: Art12
     orcamento: Budget = Budget()
     cadastro: CadastreRules | None = None
-    """Optional: only ``geo-ip cadastre`` needs it (and refuses to run without it)."""
+    """Optional: only ``geo-ip cadastro`` needs it (and refuses to run without it)."""
     # Set by the loader, not by the file.
     arquivo: str = ""
     sha256: str = ""

@@ -1,4 +1,4 @@
-"""``geo-ip rules init``: a rules file for another municipality, from Extrema's.
+"""``geo-ip regras criar``: a rules file for another municipality, from Extrema's.
 
 Lei 5.442/2026 of Extrema/MG is the model law of geo_ip. Another municipality that
 adopts the same program needs its own rules file: its identification, its own law
@@ -194,7 +194,7 @@ def _mark_sources(text: str) -> str:
 def _preamble(nome: str, uf: str) -> str:
     return (
         "# Regras do Programa Municipal de Extensão de Rede Elétrica e Iluminação Pública\n"
-        f"# Município de {nome}/{uf} — MODELO gerado por `geo-ip rules init` a partir das\n"
+        f"# Município de {nome}/{uf} — MODELO gerado por `geo-ip regras criar` a partir das\n"
         f"# regras de Extrema/MG ({LAW_NAME}, a lei-modelo do geo_ip).\n"
         "#\n"
         "# Antes de usar:\n"
@@ -224,13 +224,13 @@ def _municipality(codigo_ibge: int, nome: str, uf: str, crs: str | None) -> str:
             f"crs = {toml_string(crs)}",
             "crs_fonte = "
             + toml_string(
-                "informado em geo-ip rules init (--crs); SIRGAS 2000 é o referencial geodésico "
+                "informado em geo-ip regras criar (--crs); SIRGAS 2000 é o referencial geodésico "
                 "oficial (IBGE, Resolução PR 1/2005): confira o fuso UTM do município"
             ),
         ]
     else:
         lines += [
-            "# Sem crs: o geo-ip territory escolhe o SIRGAS 2000 / UTM da localização dos dados.",
+            "# Sem crs: o geo-ip territorio escolhe o SIRGAS 2000 / UTM da localização dos dados.",
             '# Para fixá-lo: crs = "EPSG:319xx" e crs_fonte = "...".',
         ]
     lines += ["# Distribuidora de energia do município: a informar.", 'distribuidora = ""']
@@ -256,7 +256,7 @@ def _cadastre(nome: str, uf: str) -> dict[str, str]:
         "pela ANEEL, com os tributos da fatura; informe com --tarifa"
     )
     return {
-        "cnpj": '# CNPJ do Município: a informar (o geo-ip cadastre exige --cnpj).\ncnpj = ""\n',
+        "cnpj": '# CNPJ do Município: a informar (o geo-ip cadastro exige --cnpj).\ncnpj = ""\n',
         "fonte_cnpj": "fonte_cnpj = "
         + toml_string(f"{_NOT_GIVEN} pela Prefeitura (CNPJ do Município de {nome}/{uf})")
         + "\n",

@@ -1,7 +1,7 @@
 """The legal classification of the roads: hierarchy (Art. 9 §8) and rural road (Art. 12).
 
 Both are rules of the municipality, not styles of a map: the territory
-(``geo-ip territory``) classifies every road edge with them, and the criteria read
+(``geo-ip territorio``) classifies every road edge with them, and the criteria read
 the result (``hierarquia_via`` for traffic and safety, ``via_rural`` for the
 indication of Art. 12).
 

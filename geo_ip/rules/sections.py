@@ -224,7 +224,7 @@ class Assessment(Frozen):
 class CadastreRules(Frozen):
     """The utility's public-lighting cadastre and the lighting invoice (``[cadastro]``).
 
-    Used by ``geo-ip cadastre``: the municipality's CNPJ for the official letter (empty
+    Used by ``geo-ip cadastro``: the municipality's CNPJ for the official letter (empty
     when not yet given: the command then demands ``--cnpj``), the distributor it is
     addressed to, the tariff and the billing-month convention of the invoice estimate,
     and the tolerances of the as-built checks and of the cadastre audit.

@@ -1,4 +1,4 @@
-"""Edits of a TOML text that keep its comments (for ``geo-ip rules init``).
+"""Edits of a TOML text that keep its comments (for ``geo-ip regras criar``).
 
 :func:`scan` finds the table headers and the ``key = value`` pairs of a rules
 file's text; :func:`table_body`, :func:`replace_keys` and :func:`apply_edits` then

@@ -63,7 +63,7 @@ def territory_municipalities(territory: TerritoryLike) -> list[TerritoryMunicipa
     Parameters
     ----------
     territory : Territory, str or Path
-        The territory (``geo-ip territory``), opened or as its GeoPackage.
+        The territory (``geo-ip territorio``), opened or as its GeoPackage.
 
     Returns
     -------
@@ -121,7 +121,7 @@ def _init_command(found: TerritoryMunicipality) -> str:
     states = {number: uf for uf, number in UF_CODES.items()}
     uf = states.get(int(code[:2]), "<UF>") if found.codigo_ibge else "<UF>"
     name = shlex.quote(found.nome) if found.nome else "'<nome do município>'"
-    return f"geo-ip rules init --ibge {code} --nome {name} --uf {uf} --saida regras.toml"
+    return f"geo-ip regras criar --ibge {code} --nome {name} --uf {uf} --saida regras.toml"
 
 
 def check_municipality(territory: TerritoryLike, rules: Rules) -> None:
@@ -140,7 +140,7 @@ def check_municipality(territory: TerritoryLike, rules: Rules) -> None:
         When the territory has municipal boundaries and none is the rules'
         municipality: by IBGE code when the boundaries carry one, otherwise by
         name (accents and case ignored). The message names both municipalities
-        and the ``geo-ip rules init`` command that creates the right rules.
+        and the ``geo-ip regras criar`` command that creates the right rules.
 
     Notes
     -----
