@@ -3,8 +3,12 @@
 ``python -m benchmarks.basemap_bench`` draws the background of Porto Alegre (the
 territory built from ``../shared/data/poa``; skipped when absent) and of a synthetic
 territory of ~1M road edges, each in a fresh child process, and prints the wall time,
-the CPU time, the peak resident memory (Linux ``VmHWM``, reset when the drawing starts:
-the imports are included, the territory's build is not), the tiles and their size.
+the CPU time (the drawing process and its forked helpers), the peak memory, the tiles
+and their size. The drawing forks helpers that share its pages, so the peak memory is
+the largest sum of the processes' proportional set sizes (Linux ``Pss``, shared pages
+split between the processes sharing them), sampled every 100 ms from outside; the main
+process's own peak resident memory (``VmHWM``, reset when the drawing starts: the
+imports are included, the territory's build is not) is printed beside it.
 
 Options: ``--escalas poa,sintetico_1m`` (also ``sintetico_20k``, ``sintetico_200k``),
 ``--pasta DIR`` keeps the territories there and reuses them on the next run (they
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -81,15 +86,55 @@ def _reset_peak() -> None:
         pass
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _tree(pid: int) -> list[int]:
+    """The process and its descendants (Linux ``/proc``)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as fh:
+                todo.extend(int(c) for c in fh.read().split())
+        except OSError:
+            pass
+    return out
+
+
+def _pss_mb(pid: int) -> float:
+    """Sum of the proportional set sizes of a process tree, in MB.
+
+    0 when the tree changed while it was read: a helper forked between two readings
+    would count the pages it shares twice (its parent's before the fork, its own after).
+    """
+    tree = _tree(pid)
+    total = 0
+    for p in tree:
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            pass
+    return total / 1024 if _tree(pid) == tree else 0.0
+
+
 def _child(territory: str, out: str) -> None:
     """Draw one background (the measured part) and print one JSON line."""
     from geo_ip.outputs.web.basemap import write_basemap
 
     _reset_peak()
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0, h0 = time.perf_counter(), time.process_time(), _children_cpu()
     info = write_basemap(territory, Path(out))
-    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    print(json.dumps({"seconds": seconds, "cpu_s": cpu, "peak_mb": _peak_mb(),
+    seconds = time.perf_counter() - t0
+    cpu = time.process_time() - c0 + _children_cpu() - h0
+    print(json.dumps({"seconds": seconds, "cpu_s": cpu, "main_mb": _peak_mb(),
                       "tiles": info.tiles, "mb": info.bytes / 2**20,
                       "vias": info.provenance["camadas"].get("vias", 0)}))  # fmt: skip
 
@@ -97,18 +142,26 @@ def _child(territory: str, out: str) -> None:
 def _measure(territory: Path, runs: int) -> dict[str, Any]:
     results = []
     for _ in range(runs):
-        with tempfile.TemporaryDirectory(prefix="geo_ip_fundo_") as out:
-            proc = subprocess.run(
-                [sys.executable, "-m", "benchmarks.basemap_bench", "--filho", str(territory),
-                 out],
-                capture_output=True,
-                text=True,
-                check=False,
-                cwd=ROOT,
+        with (
+            tempfile.TemporaryDirectory(prefix="geo_ip_fundo_") as out,
+            tempfile.TemporaryFile("w+") as stdout,
+            tempfile.TemporaryFile("w+") as stderr,
+        ):
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "benchmarks.basemap_bench", "--filho", str(territory), out],
+                stdout=stdout, stderr=stderr, text=True, cwd=ROOT,
             )  # fmt: skip
-        if proc.returncode != 0:
-            raise SystemExit(f"falha no mapa de fundo:\n{proc.stderr[-3000:]}")
-        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            peak = 0.0
+            while proc.poll() is None:
+                peak = max(peak, _pss_mb(proc.pid))
+                time.sleep(0.1)
+            stdout.seek(0)
+            stderr.seek(0)
+            if proc.returncode != 0:
+                raise SystemExit(f"falha no mapa de fundo:\n{stderr.read()[-3000:]}")
+            result = json.loads(stdout.read().strip().splitlines()[-1])
+        result["peak_mb"] = peak
+        results.append(result)
     row = {k: statistics.median(float(r[k]) for r in results) for k in results[0]}
     row["execucoes"] = runs
     return row
@@ -128,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
         folder = args.pasta or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         print(f"{'escala':<16} {'vias':>9} {'tempo (s)':>10} {'CPU (s)':>8} {'pico (MB)':>10} "
-              f"{'blocos':>8} {'MB':>7}  meta")  # fmt: skip
+              f"{'princ. (MB)':>11} {'blocos':>8} {'MB':>7}  meta")  # fmt: skip
         for scale in args.escalas.split(","):
             territory = _territory(scale, folder)
             if territory is None:
@@ -141,7 +194,8 @@ def main(argv: list[str] | None = None) -> None:
             if mb is not None:
                 notes.append(f"≤ {mb:.0f} MB: {'ok' if r['peak_mb'] <= mb else 'NÃO'}")
             print(f"{scale:<16} {int(r['vias']):>9} {r['seconds']:>10.2f} {r['cpu_s']:>8.2f} "
-                  f"{r['peak_mb']:>10.0f} {int(r['tiles']):>8} {r['mb']:>7.1f}  "
+                  f"{r['peak_mb']:>10.0f} {r['main_mb']:>11.0f} {int(r['tiles']):>8} "
+                  f"{r['mb']:>7.1f}  "
                   f"{'; '.join(notes)}", flush=True)  # fmt: skip
 
 

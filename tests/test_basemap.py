@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
 from PIL import Image
 from pyproj import Transformer
-from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry import LineString, MultiLineString, Point, Polygon
 
 from geo_ip.outputs.web.assets import ASSETS_DIR, CONTENT_SECURITY_POLICY
 from geo_ip.outputs.web.basemap import (
@@ -36,7 +37,9 @@ from geo_ip.outputs.web.basemap import (
     tile_range,
     write_basemap,
 )
-from geo_ip.outputs.web.basemap_tiles import Style, read_features, road_class
+from geo_ip.outputs.web.basemap_draw import draw_zoom
+from geo_ip.outputs.web.basemap_read import _lines_of, _points_of, read_features
+from geo_ip.outputs.web.basemap_tiles import Style, road_class
 from geo_ip.rules.provenance import OSM_ATTRIBUTION
 from geo_ip.territory.reader import Territory
 
@@ -260,6 +263,102 @@ def test_bad_zooms_and_no_roads(territory: Path, tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="vias"):
         write_basemap(empty, tmp_path)
+
+
+def _blob(geometry: Any, envelope: bool = False) -> bytes:
+    """A GeoPackage geometry blob: header (with an xy envelope if asked), then WKB."""
+    flags = 0b00000001 | (0b010 if envelope else 0)
+    head = b"GP\x00" + bytes([flags]) + (31983).to_bytes(4, "little")
+    if envelope:
+        head += np.array(shapely.bounds(geometry)[[0, 2, 1, 3]], "<f8").tobytes()
+    return head + shapely.to_wkb(geometry, byte_order=1)
+
+
+def test_geometries_decoded_without_shapely_match_shapely() -> None:
+    blobs = [
+        _blob(LineString([(0, 0), (1, 2), (3, 4)])),
+        _blob(Point(5, 6), envelope=True),
+        _blob(MultiLineString([[(7, 7), (8, 8)], [(9, 9), (10, 10)]])),
+        _blob(LineString([(11, 11), (12, 12)]), envelope=True),
+        _blob(Polygon([(0, 0), (2, 0), (2, 2)])),
+        _blob(LineString([(1, 1, 1), (2, 2, 2)])),  # 3D: through shapely
+    ]
+    coords, counts, rows = _lines_of(blobs)
+    assert rows.tolist() == [0, 2, 2, 3, 4, 5]
+    assert counts.tolist() == [3, 2, 2, 2, 4, 2]
+    assert coords[:3].tolist() == [[0, 0], [1, 2], [3, 4]]
+    assert coords[3:7].tolist() == [[7, 7], [8, 8], [9, 9], [10, 10]]
+    assert coords[7:9].tolist() == [[11, 11], [12, 12]]
+    assert coords[9:13].tolist() == [[0, 0], [2, 0], [2, 2], [0, 0]]  # the outer ring
+    assert coords[13:].tolist() == [[1, 1], [2, 2]]
+    xy, where = _points_of(blobs, surface=False)
+    assert (xy.tolist(), where.tolist()) == ([[5, 6]], [1])
+    xy, where = _points_of(blobs, surface=True)
+    assert where.tolist() == [0, 1, 2, 3, 4, 5]  # a point on each geometry
+    assert xy[1].tolist() == [5, 6]
+
+
+def _water_territory(path: Path) -> Path:
+    """A road, a river (named) and a stream, far from each other."""
+    vias = gpd.GeoDataFrame(
+        {"u": [1], "v": [2], "name": ["Rua Um"], "highway": ["residential"],
+         "hierarquia": ["local"]},
+        geometry=[LineString([(X0, Y0 + 300), (X0 + 600, Y0 + 300)])],
+        crs=CRS,
+    )  # fmt: skip
+    water = gpd.GeoDataFrame(
+        {"tipo": ["Rio", "Córrego"], "nome": ["Rio Jaguari", "Córrego Seco"]},
+        geometry=[
+            LineString([(X0, Y0), (X0 + 600, Y0)]),
+            LineString([(X0, Y0 - 200), (X0 + 600, Y0 - 200)]),
+        ],
+        crs=CRS,
+    )
+    pyogrio.write_dataframe(vias, path, layer="vias", driver="GPKG")
+    pyogrio.write_dataframe(water, path, layer="cursos_agua", driver="GPKG")
+    return path
+
+
+def test_water_lines_rivers_wider_than_streams_and_named(tmp_path: Path) -> None:
+    territory = _water_territory(tmp_path / "agua.gpkg")
+    features = read_features(territory, 16)
+    assert features.waterways.kind.tolist() == [0, 2]  # river, stream
+    assert features.counts["cursos_agua"] == 2
+    info = write_basemap(territory, tmp_path, min_zoom=14, max_zoom=16)
+    water = _rgb(STYLE.water)
+    assert _pixel(info, 16, X0 + 100, Y0) == water
+    assert _pixel(info, 16, X0 + 100, Y0 - 200) == water
+    assert _pixel(info, 16, X0 + 100, Y0 + 40) == _rgb(STYLE.background)
+    # 5 m (~2.3 pixels at zoom 16) beside the centre: still the river (8 px), not the
+    # stream (3 px)
+    assert _pixel(info, 16, X0 + 100, Y0 - 5) == water
+    assert _pixel(info, 16, X0 + 100, Y0 - 200 - 5) != water
+    # at zoom 14 the river is drawn and the stream too (1 px)
+    assert _count(info, 14, STYLE.water, tolerance=0) > 0
+    # names along them at street zoom, in the water labels' colour
+    assert _count(info, 16, STYLE.water_label, tolerance=30) > 40
+    assert _count(info, 14, STYLE.water_label, tolerance=30) == 0
+
+
+def test_older_territory_without_water_lines(territory: Path) -> None:
+    features = read_features(territory, 16)
+    assert len(features.waterways) == 0
+    assert features.counts["cursos_agua"] == 0
+
+
+def test_two_processes_draw_the_same_tiles(territory: Path, tmp_path: Path) -> None:
+    features = read_features(territory, 16)
+    bounds = features.lonlat_bounds()
+    zoom = 15
+    tiles = tile_range(bounds, zoom, margin=5)  # more than one metatile
+    one = draw_zoom(features, zoom, tiles, tmp_path / "um", STYLE, workers=1)
+    two = draw_zoom(features, zoom, tiles, tmp_path / "dois", STYLE, workers=2)
+    assert one == two
+    assert one[0] == (tiles[2] - tiles[0] + 1) * (tiles[3] - tiles[1] + 1)
+    for tile in (tmp_path / "um").rglob("*.png"):
+        assert (tmp_path / "dois" / tile.relative_to(tmp_path / "um")).read_bytes() == (
+            tile.read_bytes()
+        )
 
 
 # --- in a browser, with no network -------------------------------------------------------

@@ -3,7 +3,8 @@
 With no internet the OpenStreetMap tiles do not load, and a map of requests on grey is
 of no use in a town hall. :func:`write_basemap` draws the municipality from its own
 territory GeoPackage (every road by hierarchy, with the street names at street zoom;
-buildings; water when the territory has it; urban areas and facility footprints;
+buildings; water areas and water lines (rivers wider than streams, named at street
+zoom) when the territory has them; urban areas and facility footprints;
 districts and their names; the municipal boundary; the existing grid, medium and low
 voltage, transformers and poles) as a pyramid of PNG tiles, ``fundo/{z}/{x}/{y}.png``
 next to the maps. :func:`leaflet_layer_js` and :func:`folium_layer` show it in Leaflet
@@ -15,7 +16,10 @@ Every tile inside the background's bounds is written (a plain one where nothing 
 drawn), and the layer is limited to those bounds: the browser never asks for a tile
 that is missing. Beyond the deepest zoom Leaflet enlarges the deepest tiles.
 
-The drawing itself is in :mod:`geo_ip.outputs.web.basemap_tiles`.
+The territory is read by :mod:`geo_ip.outputs.web.basemap_read`, the names placed by
+:mod:`geo_ip.outputs.web.basemap_labels` and the tiles drawn by
+:mod:`geo_ip.outputs.web.basemap_draw` (on both cores of a laptop);
+:mod:`geo_ip.outputs.web.basemap_tiles` holds the style and the geometry containers.
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geo_ip._util.version import __version__
-from geo_ip.outputs.web.basemap_tiles import TILE, Style, draw_zoom, read_features
+from geo_ip.outputs.web.basemap_draw import draw_zooms
+from geo_ip.outputs.web.basemap_read import read_features
+from geo_ip.outputs.web.basemap_tiles import TILE, Style, release_memory
 
 if TYPE_CHECKING:
     import folium
@@ -178,6 +184,7 @@ def write_basemap(
     max_zoom: int = MAX_ZOOM,
     folder: str = BASEMAP_FOLDER,
     style: Style | None = None,
+    workers: int | None = None,
 ) -> BasemapInfo:
     """Draw the territory's offline background as PNG tiles next to the maps.
 
@@ -194,6 +201,11 @@ def write_basemap(
         Name of the tile folder.
     style : Style, optional
         Colours and widths (default :class:`~geo_ip.outputs.web.basemap_tiles.Style`).
+    workers : int, optional
+        Processes drawing the tiles (default: the cores this process may use, at most
+        2). Helpers are forked after the territory is read, only from a process running
+        a single thread; otherwise everything is drawn here. The tiles are the same
+        bytes whatever the count.
 
     Returns
     -------
@@ -211,18 +223,18 @@ def write_basemap(
     start = time.perf_counter()
     path = Path(os.fspath(territory))
     style = style or Style()
+    if workers is None:
+        workers = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
     features = read_features(path, max_zoom)
+    release_memory()
     bounds = features.lonlat_bounds()
     target = Path(out_dir) / folder
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    tiles = 0
-    size = 0
-    for zoom in range(min_zoom, max_zoom + 1):
-        n, b = draw_zoom(features, zoom, tile_range(bounds, zoom), target, style)
-        tiles += n
-        size += b
+    zooms = {z: tile_range(bounds, z) for z in range(min_zoom, max_zoom + 1)}
+    tiles, size = draw_zooms(features, zooms, target, style, workers)
+    release_memory()
     metadata = _territory_metadata(path)
     fictional = bool(metadata.get("dados_ficticios"))
     attribution = ATTRIBUTION + (" — dados fictícios" if fictional else "")
