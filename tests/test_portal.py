@@ -6,6 +6,7 @@ import csv
 import json
 import re
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +153,12 @@ def test_ranking_order_csv_and_dictionary(small_site: Path) -> None:
     assert rows[2]["desempate"].startswith("empatado com o protocolo P-3")
     assert rows[0]["sha256_regras"] == SHA and rows[0]["data_dados"] == "2026-11-20"
     assert "nome_solicitante" not in rows[0] and "cpf_solicitante" not in rows[0]
+    # the same table as a spreadsheet, numbers as numbers
+    sheet = pd.read_excel(small_site / "dados" / "classificacao.ods", engine="odf", dtype=object)
+    assert list(sheet.columns) == list(rows[0])
+    assert sheet["protocolo"].tolist() == ["P-1", "P-3", "P-2", "P-4"]
+    assert sheet.loc[0, "pontuacao_total"] == 70 and sheet.loc[0, "latitude"] == -22.9
+    assert sheet.loc[0, "logradouro"] == "Rua das Flores"
     with (small_site / "dados" / "dicionario.csv").open(encoding="utf-8") as fh:
         documented = {r["coluna"] for r in csv.DictReader(fh)}
     assert documented == set(rows[0])
@@ -240,9 +247,24 @@ def _cpf(base: int) -> str:
     return f"{text[:3]}.{text[3:6]}.{text[6:9]}-{text[9:]}"
 
 
+def _file_text(path: Path) -> str:
+    """Every text of a published file (an ODS spreadsheet: its XML parts)."""
+    if path.suffix == ".ods":
+        with zipfile.ZipFile(path) as archive:
+            return "\n".join(
+                archive.read(n).decode("utf-8") for n in archive.namelist() if n.endswith(".xml")
+            )
+    return path.read_text(encoding="utf-8")
+
+
 def test_privacy_scan_of_the_demo_site(demo_territory: Path, tmp_path: Path) -> None:
+    from sqlalchemy import select
+
     from geo_ip.outputs.files import write_outputs
     from geo_ip.pipeline import assess
+    from geo_ip.registry.db import open_registry
+    from geo_ip.registry.exchange import record_assessment
+    from geo_ip.registry.models import PersonalData
     from geo_ip.rules.config import load_rules
 
     requests = pd.read_csv(DEMO / "pedidos.csv", dtype=str, keep_default_na=False)
@@ -276,21 +298,29 @@ def test_privacy_scan_of_the_demo_site(demo_territory: Path, tmp_path: Path) -> 
     )  # fmt: skip
     folder = tmp_path / "avaliacao"
     write_outputs(assessment, folder, maps=False, sheets=False)
-    out = tmp_path / "site"
-    written = build_site(folder, out)
-    assert (out / "index.html").stat().st_size < 500_000
-    assert len(list((out / "pedidos").glob("*.html"))) == len(requests)
-    files = [p for p in out.rglob("*") if p.is_file() and "leaflet" not in p.parts]
-    assert {p.suffix for p in files} >= {".html", ".csv", ".js", ".xml"}
-    assert set(written) >= {out / "index.html", out / "atom.xml"}
-    hits = []
+    # the same run in the demo registry, with the applicants' personal data kept there
+    registry = open_registry(f"sqlite:///{tmp_path / 'programa.sqlite'}")
+    record_assessment(registry, assessment, cycle="demo", actor="sistema:teste")
+    with registry.session() as session:
+        stored = session.scalars(select(PersonalData)).all()
+        assert len(stored) == len(requests)  # the registry does hold them
     number_hit = re.compile(r"(?<![\d.,])(" + "|".join(numbers) + r")(?![\d.,])")
-    for file in files:
-        text = file.read_text(encoding="utf-8")
-        hits += [f"{file.name}: {value}" for value in planted if value in text]
-        hits += [f"{file.name}: número {m}" for m in number_hit.findall(text)]
-        hits += [f"{file.name}: {m}" for m in re.findall(r"Zuleika|Tamandar", text)]
-    assert hits == []
+    for source, out in ((folder, tmp_path / "site"), (registry, tmp_path / "site_registro")):
+        written = build_site(source, out, key=DEMO_KEY)
+        assert (out / "index.html").stat().st_size < 500_000
+        assert len(list((out / "pedidos").glob("*.html"))) == len(requests)
+        files = [p for p in out.rglob("*") if p.is_file() and "leaflet" not in p.parts]
+        assert {p.suffix for p in files} >= {".html", ".csv", ".js", ".xml"}
+        assert set(written) >= {out / "index.html", out / "atom.xml"}
+        hits = []
+        assert (out / "dados" / "classificacao.ods").is_file()
+        for file in files:
+            text = _file_text(file)
+            hits += [f"{file.name}: {value}" for value in planted if value in text]
+            hits += [f"{file.name}: número {m}" for m in number_hit.findall(text)]
+            hits += [f"{file.name}: {m}" for m in re.findall(r"Zuleika|Tamandar", text)]
+        assert hits == [], out.name
+    registry.dispose()
 
 
 # --- the registry as the source -----------------------------------------------------------------

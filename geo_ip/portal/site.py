@@ -8,7 +8,7 @@ or the registry (:func:`geo_ip.portal.registry_source.read_registry`) into the p
 - ``mapa.html``: the requests by status and the proposed extensions (Leaflet, vendored;
   the offline background ``fundo/`` when the source folder has one);
 - ``classificacao.html``: the public ranking (sortable and searchable);
-- ``dados/classificacao.csv`` and ``dados/dicionario.csv``/``dicionario.html``: open data;
+- ``dados/classificacao.csv`` (and ``.ods``) and ``dados/dicionario.csv``/``.html``: open data;
 - ``dados/pedidos.js``: the map's data (a script, so the map works from ``file://``);
 - ``pedidos/<protocolo>.html``: one page per request, at a stable address;
 - ``regras.html``: the rules in force and their hash;
@@ -22,6 +22,7 @@ with no inline script.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from collections import Counter
@@ -32,7 +33,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from geo_ip._util.safe_cells import to_csv
+from geo_ip._util.safe_cells import neutralise_frame, to_csv
 from geo_ip.errors import InputFileError
 from geo_ip.outputs.format import br_date, brl, num
 from geo_ip.portal.feed import atom_feed
@@ -182,6 +183,26 @@ def _csv_text(rows: Iterable[dict[str, str]], columns: Iterable[str]) -> str:
     """Write the open-data CSV with geo_ip's one CSV writer (formulas neutralised)."""
     frame = pd.DataFrame(list(rows), columns=list(columns), dtype=object).fillna("")
     return to_csv(frame) or ""
+
+
+def _ods_bytes(rows: Iterable[dict[str, str]], columns: Iterable[str]) -> bytes:
+    """Write the open data as an OpenDocument spreadsheet (LibreOffice, Excel).
+
+    The cells are those of the CSV, neutralised the same way; a column whose every
+    filled cell is a number is written as numbers, so the spreadsheet can sum it.
+    """
+    frame = neutralise_frame(
+        pd.DataFrame(list(rows), columns=list(columns), dtype=object).fillna("")
+    )
+    for name in frame.columns:
+        filled = frame[name].astype(str) != ""
+        numbers = pd.to_numeric(frame[name].where(filled), errors="coerce")
+        if filled.any() and bool(numbers[filled].notna().all()):
+            frame[name] = numbers.astype(object).where(filled, "")
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="odf") as writer:
+        frame.to_excel(writer, sheet_name="classificacao", index=False)
+    return buffer.getvalue()
 
 
 def _map_data(program: Program) -> dict[str, Any]:
@@ -362,8 +383,9 @@ def _render(program: Program, out: Path, folder: Path | None, base_url: str) -> 
     request: PublicRequest
     for request in program.requests:
         page("pedido.html", pages / f"{request.slug}.html", "../", r=request)
-    _write(out / "dados" / "classificacao.csv",
-           _csv_text(public_csv_rows(program), CSV_COLUMNS), written)  # fmt: skip
+    rows = list(public_csv_rows(program))
+    _write(out / "dados" / "classificacao.csv", _csv_text(rows, CSV_COLUMNS), written)
+    _write(out / "dados" / "classificacao.ods", _ods_bytes(rows, CSV_COLUMNS), written)
     _write(out / "dados" / "dicionario.csv",
            _csv_text(({"coluna": k, "descricao": v} for k, v in CSV_COLUMNS.items()),
                      ("coluna", "descricao")), written)  # fmt: skip
