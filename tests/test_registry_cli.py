@@ -22,7 +22,15 @@ from geo_ip.cli.app import app
 from geo_ip.pipeline import Assessment
 from geo_ip.registry import exchange, live, store
 from geo_ip.registry.db import DEFAULT_URL, Registry, open_registry
-from geo_ip.registry.models import CadastreSubmission, Decision, Event, Request, Run, User
+from geo_ip.registry.models import (
+    CadastreSubmission,
+    Decision,
+    Event,
+    Request,
+    Run,
+    User,
+    Work,
+)
 from geo_ip.requests.decision_file import read_decisions
 from geo_ip.rules.config import load_rules
 from tests.conftest import DEMO, DEMO_KEY, DEMO_TODAY
@@ -291,6 +299,11 @@ def test_works_from_the_registry_make_the_same_cadastre(
 # --------------------------------------------------------------------------- demo registry
 
 
+DEMO_WORKS = 6
+"""Valid rows of data/demo/obras_executadas.csv: PED-2026-0106, 0139, 0105 and three
+as-built points of 0101 (seven rows are wrong on purpose, one repeats 0106)."""
+
+
 def test_demo_registry_has_the_run_and_a_user_who_can_log_in(
     demo_assessment: Assessment, tmp_path: Path
 ) -> None:
@@ -312,6 +325,8 @@ def test_demo_registry_has_the_run_and_a_user_who_can_log_in(
             assert session.scalar(select(func.count()).select_from(Run)) == 1
             assert store.find_cycle(session).nome == "demo"
             assert session.scalar(select(func.count()).select_from(User)) == 1
+            # the valid rows of data/demo/obras_executadas.csv (the bad ones refused)
+            assert session.scalar(select(func.count()).select_from(Work)) == DEMO_WORKS
     finally:
         registry.dispose()
     # again: a new registry, a new password

@@ -233,6 +233,11 @@ def test_demo_command(tmp_path: Path) -> None:
     assert "reservado para obras dos Arts. 11 e 12" in flat and "saldo final" in flat
     assert (out / "territorio.gpkg").is_file()
     assert str(out / "territorio.gpkg") in result.output
+    # the public portal, from the demo registry (its executed works included)
+    home = " ".join((out / "portal" / "index.html").read_text(encoding="utf-8").split())
+    assert "4 obra(s) executada(s)" in home
+    assert (out / "portal" / "pedidos" / "PED-2026-0101.html").is_file()
+    assert "geo-ip publicar --db sqlite:///" in flat
     import pandas as pd
 
     for name in ("pedidos_conferidos.csv", "pedidos_geocodificados.csv"):

@@ -357,17 +357,19 @@ DEMO_LOGIN = "comissao"
 
 
 def _demo_registry(out: Path, assessment: Assessment) -> tuple[Path, Path]:
-    """Fill ``<out>/programa.sqlite`` with the demo run and a demo user; return its files.
+    """Fill ``<out>/programa.sqlite`` with the demo run, its works and a demo user.
 
     The registry is made anew on every run of the demo, readable by its owner only (it
     holds the fictional applicants' data); the demo user's random password is written to
-    ``<out>/usuario_demo.txt``, readable by its owner only too.
+    ``<out>/usuario_demo.txt``, readable by its owner only too. Returns the registry's
+    file and the user's.
     """
     import os
     import secrets
 
     from geo_ip.registry.db import open_registry, sqlite_url
     from geo_ip.registry.exchange import record_assessment
+    from geo_ip.registry.works import import_works
     from geo_ip.webapp.users import add_user
 
     path = out / "programa.sqlite"
@@ -381,6 +383,12 @@ def _demo_registry(out: Path, assessment: Assessment) -> tuple[Path, Path]:
     registry = open_registry(sqlite_url(path))
     try:
         record_assessment(registry, assessment, cycle="demo", actor="sistema:geo-ip demo")
+        # the works executed after the assessment, as 'geo-ip registro obras' records them
+        # (the file's deliberate bad rows are refused, as the cadastre step reports)
+        import_works(
+            registry, resource_dir("data") / "demo" / "obras_executadas.csv", cycle="demo",
+            actor="sistema:geo-ip demo",
+        )  # fmt: skip
         password = secrets.token_urlsafe(12)
         add_user(
             registry, DEMO_LOGIN, "Comissão (demonstração)", "presidente", password,
