@@ -42,6 +42,9 @@ TILES_LOADED = (
     "(n) => document.querySelectorAll('img.leaflet-tile-loaded[src*=\"fundo/\"]').length >= n"
     " && document.querySelectorAll('.leaflet-tile-pane img:not(.leaflet-tile-loaded)')"
     ".length === 0"
+    # Leaflet fades a tile in over 200 ms: a screenshot before the end blends it with grey
+    " && [...document.querySelectorAll('.leaflet-tile-pane img')]"
+    ".every((t) => getComputedStyle(t).opacity === '1')"
 )
 TILES = "document.querySelectorAll('img.leaflet-tile-loaded[src*=\"fundo/\"]').length"
 EMPTY_GREY = """() => getComputedStyle(document.querySelector('.leaflet-container'))
@@ -109,7 +112,7 @@ class Offline:
         self.page.wait_for_selector(".leaflet-control-layers", state="attached")
         self.page.wait_for_function(TILES_LOADED, arg=tiles, timeout=30_000)
         self.page.mouse.move(WIDTH - 5, HEIGHT // 2)  # no hover label on a marker
-        self.page.wait_for_timeout(600)  # the tiles' and the clusters' fade-in
+        self.page.wait_for_timeout(600)  # the clusters' fade-in
 
     def check(self) -> None:
         """Nothing left the disk, every tile came from the offline background."""

@@ -412,7 +412,9 @@ def preview_html(
 <style>html, body, #mapa {{ height: 100%; margin: 0; }}</style>
 </head><body><div id="mapa"></div>
 <script>
-var mapa = L.map("mapa");
+// no fade or zoom animation: a screenshot right after the tiles load shows their
+// true colours, not a blend with the grey behind them
+var mapa = L.map("mapa", {{fadeAnimation: false, zoomAnimation: false}});
 var fundo = {layer}.addTo(mapa);
 mapa.fitBounds({bounds});
 </script></body></html>
