@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import geopandas as gpd
@@ -78,9 +80,8 @@ def read_utility_cadastre(
     source = Path(path)
     mapping = load_catalog().rede_existente.bdgd
     key, link = mapping.chave_postes, mapping.chave_ip
-    pip, poles = _read_pip(source)
+    pip, poles = _read_pip_once(source)
     notes: list[str] = []
-    pip["MUN"] = as_text(pip["MUN"])
     if ibge is not None:
         pip = _of_municipality(pip, ibge, notes)
     located = poles.assign(**{key: as_text(poles[key])}).drop_duplicates(subset=key)
@@ -106,6 +107,44 @@ def read_utility_cadastre(
         crs=poles.crs,
     )
     return out, notes
+
+
+_CACHE_SIZE = 2
+"""BDGDs whose ``PIP`` and ``PONNOT`` stay in memory (per process, e.g. per Dask worker)."""
+_cache: OrderedDict[tuple[str, int, int], tuple[pd.DataFrame, gpd.GeoDataFrame]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _file_key(source: Path) -> tuple[str, int, int]:
+    """Return (resolved path, size, newest mtime in ns) of a file or a ``.gdb`` folder's files."""
+    stats = [f.stat() for f in source.iterdir()] if source.is_dir() else [source.stat()]
+    return (
+        str(source.resolve()),
+        sum(s.st_size for s in stats),
+        max((s.st_mtime_ns for s in stats), default=0),
+    )
+
+
+def _read_pip_once(source: Path) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    """:func:`_read_pip` (with ``MUN`` as text), read once and reused while the file is unchanged.
+
+    A batch run audits every municipality of a utility against the same BDGD: each worker
+    reads its ``PIP`` and ``PONNOT`` once and filters them by municipality per call. The
+    frames returned are shared between calls: never change them in place.
+    """
+    require_exists(source)
+    key = _file_key(source)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    pip, poles = _read_pip(source)
+    pip["MUN"] = as_text(pip["MUN"])
+    with _cache_lock:
+        _cache[key] = (pip, poles)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return pip, poles
 
 
 def _read_pip(source: Path) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:

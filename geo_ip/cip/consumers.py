@@ -39,69 +39,34 @@ from geo_ip.sources.grid_common import as_text, gdal_errors, layer_names
 from geo_ip.sources.tables import read_sheet
 from geo_ip.sources.tables_schema import READ_PROBLEMS, Schema, aliases_of
 
-__all__ = ["ENERGY_COLUMNS", "SCHEMA", "ConsumerTable", "read_consumers"]
+__all__ = [
+    "BDGD_COLUMNS",
+    "ENERGY_COLUMNS",
+    "SCHEMA",
+    "ConsumerTable",
+    "consumers_from_bdgd",
+    "read_consumers",
+]
 
 _MONTH_NAMES = ("jan", "fev", "mar", "abr", "mai", "jun", "jul", "ago", "set", "out", "nov", "dez")
-_MONTH_FULL = (
-    "janeiro",
-    "fevereiro",
-    "marco",
-    "abril",
-    "maio",
-    "junho",
-    "julho",
-    "agosto",
-    "setembro",
-    "outubro",
-    "novembro",
-    "dezembro",
-)
+_MONTH_FULL = ("janeiro", "fevereiro", "marco", "abril", "maio", "junho", "julho", "agosto",
+               "setembro", "outubro", "novembro", "dezembro")  # fmt: skip
 ENERGY_COLUMNS = tuple(f"ene_{m:02d}" for m in MONTHS)
 """Canonical wide-layout columns (kWh of each month)."""
 _BDGD_ENERGY = tuple(c.upper() for c in ENERGY_COLUMNS)
 _SYNONYMS: dict[str, tuple[str, ...]] = {
-    "unidade": (
-        "unidade_consumidora",
-        "uc",
-        "cod_id",
-        "codigo_uc",
-        "cod_uc",
-        "instalacao",
-        "numero_instalacao",
-        "conta_contrato",
-    ),
-    "classe": (
-        "clas_sub",
-        "classe_subclasse",
-        "subclasse",
-        "classe_consumo",
-        "classe_de_consumo",
-        "classe_tarifaria",
-    ),
+    "unidade": ("unidade_consumidora", "uc", "cod_id", "codigo_uc", "cod_uc", "instalacao",
+                "numero_instalacao", "conta_contrato"),
+    "classe": ("clas_sub", "classe_subclasse", "subclasse", "classe_consumo", "classe_de_consumo",
+               "classe_tarifaria"),
     "municipio": ("mun", "cod_mun", "codigo_ibge", "ibge", "codigo_municipio", "municipio_ibge"),
     "mes": ("mes_referencia", "competencia", "referencia", "mes_ano", "periodo"),
-    "kwh": (
-        "consumo",
-        "consumo_kwh",
-        "energia",
-        "energia_kwh",
-        "kwh_mes",
-        "consumo_mensal",
-        "consumo_mensal_kwh",
-    ),
-    **{
-        col: (
-            f"ene_{m}",
-            f"kwh_{m:02d}",
-            f"consumo_{m:02d}",
-            _MONTH_NAMES[m - 1],
-            _MONTH_FULL[m - 1],
-            f"kwh_{_MONTH_NAMES[m - 1]}",
-            f"consumo_{_MONTH_NAMES[m - 1]}",
-        )
-        for m, col in zip(MONTHS, ENERGY_COLUMNS, strict=True)
-    },
-}
+    "kwh": ("consumo", "consumo_kwh", "energia", "energia_kwh", "kwh_mes", "consumo_mensal",
+            "consumo_mensal_kwh"),
+    **{col: (f"ene_{m}", f"kwh_{m:02d}", f"consumo_{m:02d}", _MONTH_NAMES[m - 1],
+             _MONTH_FULL[m - 1], f"kwh_{_MONTH_NAMES[m - 1]}", f"consumo_{_MONTH_NAMES[m - 1]}")
+       for m, col in zip(MONTHS, ENERGY_COLUMNS, strict=True)},
+}  # fmt: skip
 
 
 def _layout_check(names: Collection[str]) -> tuple[str, str] | None:
@@ -216,33 +181,98 @@ def _bdgd_year(name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _read_bdgd(path: Path, src: str) -> tuple[pd.DataFrame, str, list[str]]:
-    """Read ``UCBT_tab``: (raw table, description, warnings)."""
-    layers = layer_names(src, path)
-    layer = layers.get("UCBT_TAB") or layers.get("UCBT")
+BDGD_COLUMNS = ("COD_ID", "CLAS_SUB", "MUN", "SIT_ATIV", "DAT_CON", *_BDGD_ENERGY)
+"""Fields of ``UCBT_tab`` read (``CLAS_SUB`` and ``ENE_01`` … ``ENE_12`` are required)."""
+
+
+def _bdgd_layer(path: Path, src: str) -> tuple[str, str]:
+    """Name of the ``UCBT_tab`` layer and the description of what is read."""
+    layer = (layers := layer_names(src, path)).get("UCBT_TAB") or layers.get("UCBT")
     if layer is None:
         raise InputFileError(
             "a BDGD não tem a tabela UCBT_tab (unidades consumidoras de baixa tensão)", path=path
         )
-    columns = ["COD_ID", "CLAS_SUB", "MUN", "SIT_ATIV", "DAT_CON", *_BDGD_ENERGY]
-    with gdal_errors(path, f"não foi possível ler a tabela '{layer}'"):
-        table = pd.DataFrame(
-            pyogrio.read_dataframe(src, layer=layer, columns=columns, read_geometry=False)
-        )
-    for needed in ("CLAS_SUB", *_BDGD_ENERGY):
-        if needed not in table.columns:
-            raise InputFileError(f"tabela '{layer}' sem o campo {needed}", path=path, field=needed)
-    warnings = []
-    if "SIT_ATIV" in table.columns:
-        off = int(as_text(table["SIT_ATIV"]).eq("DS").sum())
-        if off:
-            warnings.append(
-                f"{off} registro(s) desligado(s) na data da BDGD (SIT_ATIV = DS): entram com o "
-                "consumo registrado nos meses do ano."
-            )
     name = Path(src).name if src.startswith("/vsizip/") else path.name
     label = re.sub(r"\.gdb$", "", name, flags=re.IGNORECASE)
-    return table, f"BDGD {label}, tabela {layer}", warnings
+    return layer, f"BDGD {label}, tabela {layer}"
+
+
+def _require_bdgd_fields(fields: Collection[str], layer: str, path: Path) -> None:
+    for needed in ("CLAS_SUB", *_BDGD_ENERGY):
+        if needed not in fields:
+            raise InputFileError(f"tabela '{layer}' sem o campo {needed}", path=path, field=needed)
+
+
+def _read_bdgd(path: Path, src: str) -> tuple[pd.DataFrame, str]:
+    """Read ``UCBT_tab``: (raw table, description)."""
+    layer, descricao = _bdgd_layer(path, src)
+    with gdal_errors(path, f"não foi possível ler a tabela '{layer}'"):
+        table = pd.DataFrame(
+            pyogrio.read_dataframe(
+                src, layer=layer, columns=list(BDGD_COLUMNS), read_geometry=False
+            )
+        )
+    _require_bdgd_fields(table.columns, layer, path)
+    return table, descricao
+
+
+def consumers_from_bdgd(
+    raw: pd.DataFrame,
+    *,
+    path: Path,
+    descricao: str,
+    sha256: str,
+    municipio_ibge: int | None,
+    warnings: list[str],
+) -> ConsumerTable:
+    """Check the rows of a BDGD ``UCBT_tab`` already read (BDGD part of :func:`read_consumers`).
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        Fields :data:`BDGD_COLUMNS` as read (``CLAS_SUB``, ``ENE_xx`` required; the others
+        when present); an optional ``linha`` gives each row's record number in the BDGD
+        (default ``1 … len(raw)``).
+    path : Path
+        The BDGD as the user named it (``arquivo`` and error messages).
+    descricao : str
+        What was read (``"BDGD <nome>, tabela UCBT_tab"``); its date gives the reference year.
+    sha256 : str
+        Hash of the BDGD file (``""`` for a folder).
+    municipio_ibge : int or None
+        Keep only the units with this ``MUN``; the others end as ``outro_municipio``.
+    warnings : list of str
+        Warnings gathered before (the list is copied, not changed).
+
+    Returns
+    -------
+    ConsumerTable
+        As :func:`read_consumers` returns for a BDGD.
+    """
+    warnings = list(warnings)
+    if "SIT_ATIV" in raw.columns and (off := int(as_text(raw["SIT_ATIV"]).eq("DS").sum())):
+        warnings.append(
+            f"{off} registro(s) desligado(s) na data da BDGD (SIT_ATIV = DS): entram com o "
+            "consumo registrado nos meses do ano."
+        )
+    base = pd.DataFrame(
+        {
+            "linha": raw["linha"].to_numpy() if "linha" in raw else np.arange(1, len(raw) + 1),
+            "unidade": as_text(raw["COD_ID"]) if "COD_ID" in raw else "",
+            "classe_origem": as_text(raw["CLAS_SUB"]).fillna(""),
+            "municipio": as_text(raw["MUN"]) if "MUN" in raw else None,
+            "problema": "",
+        }
+    )
+    kwh = raw[list(_BDGD_ENERGY)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    year = _bdgd_year(descricao)
+    if year is not None and "DAT_CON" in raw:
+        kwh = _before_connection(kwh, raw["DAT_CON"], year)
+    unreadable = np.zeros_like(kwh, dtype=bool)
+    records, kwh = _check(base, kwh, unreadable, municipio_ibge, path, warnings, wide=True)
+    return ConsumerTable(records=records, kwh=kwh, descricao=descricao, arquivo=str(path),
+                         sha256=sha256, tipo="bdgd", ano=year, municipio_ibge=municipio_ibge,
+                         avisos=tuple(warnings))  # fmt: skip
 
 
 def _before_connection(kwh: np.ndarray, connected: pd.Series, year: int) -> np.ndarray:
@@ -407,7 +437,6 @@ def read_consumers(path: str | Path, *, municipio_ibge: int | None = None) -> Co
             f"código IBGE do município inválido ({municipio_ibge}): use os 7 dígitos",
             field="--ibge",
         )
-    warnings: list[str] = []
     src = _gdb_source(path)
     if src is None and path.suffix.lower() == ".zip":
         raise InputFileError(
@@ -415,38 +444,14 @@ def read_consumers(path: str | Path, *, municipio_ibge: int | None = None) -> Co
             path=path,
         )
     if src is not None:
-        raw, descricao, warnings = _read_bdgd(path, src)
-        n = len(raw)
-        base = pd.DataFrame(
-            {
-                "linha": np.arange(1, n + 1),
-                "unidade": as_text(raw["COD_ID"]) if "COD_ID" in raw else "",
-                "classe_origem": as_text(raw["CLAS_SUB"]).fillna(""),
-                "municipio": as_text(raw["MUN"]) if "MUN" in raw else None,
-                "problema": "",
-            }
-        )
-        kwh = raw[list(_BDGD_ENERGY)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-        year = _bdgd_year(descricao)
-        if year is not None and "DAT_CON" in raw:
-            kwh = _before_connection(kwh, raw["DAT_CON"], year)
-        unreadable = np.zeros_like(kwh, dtype=bool)
-        tipo, wide = "bdgd", True
-    else:
-        base, kwh, unreadable, warnings, year, wide = _from_sheet(path)
-        descricao, tipo = f"planilha {path.name}", "planilha"
+        raw, descricao = _read_bdgd(path, src)
+        return consumers_from_bdgd(raw, path=path, descricao=descricao, sha256=_sha256(path),
+                                   municipio_ibge=municipio_ibge, warnings=[])  # fmt: skip
+    base, kwh, unreadable, warnings, year, wide = _from_sheet(path)
     records, kwh = _check(base, kwh, unreadable, municipio_ibge, path, warnings, wide=wide)
-    return ConsumerTable(
-        records=records,
-        kwh=kwh,
-        descricao=descricao,
-        arquivo=str(path),
-        sha256=_sha256(path),
-        tipo=tipo,
-        ano=year,
-        municipio_ibge=municipio_ibge,
-        avisos=tuple(warnings),
-    )
+    return ConsumerTable(records=records, kwh=kwh, descricao=f"planilha {path.name}",
+                         arquivo=str(path), sha256=_sha256(path), tipo="planilha", ano=year,
+                         municipio_ibge=municipio_ibge, avisos=tuple(warnings))  # fmt: skip
 
 
 def _check(
