@@ -14,6 +14,7 @@ from rich.table import Table
 from geo_ip._util.paths import resource_dir
 from geo_ip._util.version import __version__
 from geo_ip.cli.assess import assess_cmd, budget_lines, summary_table
+from geo_ip.cli.batch import batch_cmd
 from geo_ip.cli.cadastre import cadastre_app
 from geo_ip.cli.cip import cip_cmd
 from geo_ip.cli.console import (
@@ -422,6 +423,7 @@ app.add_typer(registry_app, name="registro")
 app.add_typer(users_app, name="usuarios")
 app.command("servir")(serve_cmd)
 app.command("publicar")(publish_cmd)
+app.command("lote")(batch_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -1,0 +1,1 @@
+"""Batch runs over many municipalities on Dask (``geo-ip lote``)."""
