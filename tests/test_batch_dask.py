@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -31,7 +32,9 @@ from geo_ip.cip.engine import compute_cip
 from geo_ip.cli.app import app
 from geo_ip.cli.batch import parse_codes
 from geo_ip.errors import InputFileError
+from geo_ip.requests.redaction import scan_for_personal_data
 from geo_ip.territory.synthetic_region import write_synthetic_region
+from geo_ip.territory.synthetic_requests import write_synthetic_requests
 from tests.conftest import BDGD_ZIP
 
 ALFA, BETA, GAMA = 3100104, 3100203, 3100302
@@ -209,3 +212,32 @@ def test_real_bdgd_one_row_per_municipality_and_the_cip_of_each_alone(tmp_path: 
         assert float(row["cip_rs_ano"]) == pytest.approx(document["cip_anual_rs"], abs=0.005)
         assert float(row["cip_rs_ano"]) > 0
         assert int(row["unidades_consumidoras"]) > 1000
+
+
+def test_requests_of_one_municipality_are_assessed_and_no_personal_data_leaves(
+    first_run: Any, region: dict[str, Any], client: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "lote"
+    shutil.copytree(first_run[0], out)
+    own = tmp_path / "por_municipio" / str(ALFA)
+    own.mkdir(parents=True)
+    requests = write_synthetic_requests(
+        out / "municipios" / str(ALFA) / "territorio.gpkg", 30, own / "pedidos.csv"
+    )
+    report = run_batch(_config(region, out, por_municipio=own.parent), client)
+    rows = {r.codigo_ibge: r for r in report.results}
+    assert report.reused == 1  # Gama; Alfa has new inputs, Beta failed before
+    assert rows[GAMA].situacao == "reaproveitado"
+    assert rows[ALFA].situacao == "concluido", rows[ALFA].erro
+    assert rows[ALFA].pedidos == 30
+    assert rows[ALFA].pedidos_financiados is not None and rows[ALFA].pedidos_financiados > 0
+    assert rows[ALFA].custo_rs is not None and rows[ALFA].custo_municipio_rs is not None
+    assert 0 < rows[ALFA].custo_municipio_rs <= rows[ALFA].custo_rs
+    assessment = out / "municipios" / str(ALFA) / "avaliacao"
+    assert (assessment / "ranking.csv").is_file()
+    raw = pd.read_csv(requests, dtype=str, keep_default_na=False)
+    cpfs = [c for c in raw["cpf_solicitante"] if c]
+    names: list[str] = []  # the synthetic requests have no names
+    for name in ("lote.csv", "lote_planilha.csv", "mapa_lote.html"):
+        text = (out / name).read_text(encoding="utf-8-sig")
+        assert scan_for_personal_data(text, cpfs, names) == [], name

@@ -80,6 +80,8 @@ COLUMN_KINDS: dict[str, str] = {
 (1 decimal and the unit), ``int`` (thousands separator), ``codigo`` (as it is)."""
 
 _UNITS = {"km2": "km²", "km": "km", "pct": "%", "s": "s"}
+_SHOWN_DECIMALS = {"rs": 2, "km2": 1, "km": 1, "pct": 1, "s": 1, "int": 0}
+"""Decimals each kind of column is shown with (:func:`display_value`)."""
 _FILL_OPACITY = 0.85
 _MAX_ZOOM = 14
 _QUANTILE_CLASSES = 4
@@ -127,6 +129,11 @@ def sequential_colours() -> tuple[str, ...]:
     return tuple(c.cor for c in classes)
 
 
+def _shown(column: str, value: Any) -> float:
+    """Return a value rounded as the map shows it (:data:`_SHOWN_DECIMALS`)."""
+    return round(float(value), _SHOWN_DECIMALS.get(COLUMN_KINDS.get(column, ""), 6))
+
+
 def _range_label(column: str, low: float, high: float) -> str:
     a, b = display_value(column, low), display_value(column, high)
     return a if a == b else f"{a} a {b}"
@@ -149,7 +156,8 @@ def colour_classes(column: str, values: Sequence[float]) -> list[dict[str, Any]]
         ``maximo``), ``cor`` and ``rotulo`` (``"R$ 10,00 a R$ 20,00"``); at most four
         classes, fewer when the values are few; empty without values.
     """
-    data = np.asarray([float(v) for v in values if not is_missing(v)], dtype=float)
+    # values that read the same on the legend are one class (16,9 km² and 16,9 km²)
+    data = np.asarray([_shown(column, v) for v in values if not is_missing(v)], dtype=float)
     if not len(data):
         return []
     k = min(_QUANTILE_CLASSES, len(np.unique(data)))
@@ -229,7 +237,8 @@ def _features(table: pd.DataFrame, geoms: Sequence[Any]) -> tuple[dict[str, Any]
         values = []
         for column in MAP_COLUMNS:
             value = row[column]
-            values.append(None if failed or is_missing(value) else float(value))
+            # as shown, as the classes are (:func:`colour_classes`)
+            values.append(None if failed or is_missing(value) else _shown(column, value))
         properties = {
             "n": str(row["nome"]),
             "f": 1 if failed else 0,
