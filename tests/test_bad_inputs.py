@@ -342,6 +342,10 @@ def _cip(rules: str, consumers: str) -> list[str]:
     return ["cip", "--rules-cip", rules, "--consumers", consumers, "--out", "cip"]
 
 
+def _batch(*extra: str) -> list[str]:
+    return ["lote", "--bdgd", str(DEMO / "rede_demo.gpkg"), *extra, "--saida", "lote"]
+
+
 def _a_file() -> str:
     _text("um_arquivo", "não é uma pasta")
     return "um_arquivo"
@@ -840,6 +844,25 @@ CASES: list[Case] = [
     Case("saída que é um arquivo", "cip",
          lambda env: [*_cip("municipio_demo", str(DEMO / "consumidores.csv"))[:-1], _a_file()], 3,
          "arquivo 'um_arquivo': não foi possível criar a pasta de saída"),
+    # geo-ip lote (all refused before a Dask cluster is started) -------------------------------
+    Case("sem extrato OSM nem BDGD", "lote", lambda env: ["lote", "--saida", "lote"], 1,
+         "informe o extrato OSM (--osm) ou ao menos uma BDGD (--bdgd)"),
+    Case("código IBGE com menos de 7 dígitos", "lote",
+         lambda env: _batch("--municipios", "4320909,43209"), 1,
+         "campo '--municipios': código IBGE inválido: '43209' (use 7 dígitos, separados por "
+         "vírgula, ou 'todos')"),
+    Case("BDGD inexistente", "lote", lambda env: ["lote", "--bdgd", "nao_existe.gdb.zip",
+                                                  "--saida", "lote"], 3,
+         "arquivo 'nao_existe.gdb.zip', campo '--bdgd': BDGD não encontrada"),
+    Case("extrato OSM inexistente", "lote", lambda env: _batch("--osm", "estado.osm.pbf"), 3,
+         "arquivo 'estado.osm.pbf': arquivo OSM não encontrado"),
+    Case("saída que é um arquivo", "lote",
+         lambda env: [*_batch()[:-1], _a_file()], 3,
+         "arquivo 'um_arquivo', campo '--saida': a saída precisa ser uma pasta, e este caminho é "
+         "um arquivo existente"),
+    Case("limite de memória que não é um tamanho", "lote",
+         lambda env: _batch("--memoria", "muita"), 1,
+         "campo '--memoria': limite de memória inválido: 'muita' (ex.: 4GB)"),
 ]  # fmt: skip
 
 
@@ -906,7 +929,7 @@ def test_the_catalogue_is_large_and_covers_every_entry_point() -> None:
     assert len(set(kinds)) == len(kinds)
     assert {case.command for case in CASES} == {
         "territorio", "pedidos conferir", "geocodificar", "avaliar", "cadastro", "cadastro auditar",
-        "cip",
+        "cip", "lote",
     }  # fmt: skip
 
 

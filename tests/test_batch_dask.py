@@ -31,7 +31,7 @@ from geo_ip.batch.synthetic_bdgd import write_synthetic_bdgd
 from geo_ip.cip.engine import compute_cip
 from geo_ip.cli.app import app
 from geo_ip.cli.batch import parse_codes
-from geo_ip.errors import InputFileError
+from geo_ip.errors import GeoIPError
 from geo_ip.requests.redaction import scan_for_personal_data
 from geo_ip.territory.synthetic_region import write_synthetic_region
 from geo_ip.territory.synthetic_requests import write_synthetic_requests
@@ -84,7 +84,7 @@ def test_parse_codes() -> None:
     assert parse_codes(None) is None
     assert parse_codes("todos") is None
     assert parse_codes(" 4320909, 4309803;4320909 ") == (4320909, 4309803)
-    with pytest.raises(InputFileError, match="código IBGE inválido em --municipios: '43209'"):
+    with pytest.raises(GeoIPError, match="campo '--municipios': código IBGE inválido: '43209'"):
         parse_codes("43209")
 
 
@@ -174,7 +174,7 @@ def test_a_worker_killed_mid_run_changes_nothing(
 
 
 def test_bad_inputs_are_refused_in_portuguese(tmp_path: Path, client: Any) -> None:
-    with pytest.raises(InputFileError, match="informe o extrato OSM"):
+    with pytest.raises(GeoIPError, match="informe o extrato OSM"):
         run_batch(BatchConfig(saida=tmp_path / "x"), client)
 
 

@@ -36,14 +36,17 @@ from geo_ip._util.atomic import STAGING_PREFIX, atomic_path
 from geo_ip._util.version import __version__
 from geo_ip.batch.model import MunicipalityJob, MunicipalityResult
 from geo_ip.batch.task import job_hash, previous_result, run_municipality
-from geo_ip.errors import InputFileError
+from geo_ip.errors import GeoIPError, InputFileError
 
 if TYPE_CHECKING:
     from distributed import Client
 
 log = logging.getLogger(__name__)
 
-__all__ = ["UF_BY_CODE", "BatchConfig", "BatchReport", "open_client", "run_batch"]
+__all__ = [
+    "UF_BY_CODE", "BatchConfig", "BatchReport", "check_inputs", "close_client", "open_client",
+    "plan_jobs", "run_batch", "run_jobs",
+]  # fmt: skip
 
 UF_BY_CODE: dict[int, str] = {
     11: "RO", 12: "AC", 13: "AM", 14: "RR", 15: "PA", 16: "AP", 17: "TO", 21: "MA", 22: "PI",
@@ -176,6 +179,37 @@ def close_client(client: Client) -> None:
 # --------------------------------------------------------------------------- planning
 
 
+def check_inputs(config: BatchConfig) -> None:
+    """Check the inputs of a batch before any cluster is started.
+
+    Parameters
+    ----------
+    config : BatchConfig
+        The run.
+
+    Raises
+    ------
+    GeoIPError
+        No input at all (:class:`InputFileError`: an input file or folder that does not
+        exist; the message names it, in Portuguese).
+    """
+    from geo_ip.sources.osm import check_osm_file
+
+    if config.osm is None and not config.bdgds:
+        raise GeoIPError("informe o extrato OSM (--osm) ou ao menos uma BDGD (--bdgd)")
+    if config.osm is not None:
+        check_osm_file(config.osm)
+    for bdgd in config.bdgds:
+        if not bdgd.exists():
+            raise InputFileError("BDGD não encontrada", path=bdgd, field="--bdgd")
+    if config.por_municipio is not None and not config.por_municipio.is_dir():
+        raise InputFileError(
+            "pasta de arquivos por município não encontrada",
+            path=config.por_municipio,
+            field="--por-municipio",
+        )
+
+
 def _code_folders(root: Path | None) -> dict[int, Path]:
     """Return the sub-folders of ``--por-municipio`` named by a 7-digit IBGE code."""
     if root is None:
@@ -306,8 +340,7 @@ def plan_jobs(
         Warnings of the planning.
     """
     digests = {} if digests is None else digests
-    if config.osm is None and not config.bdgds:
-        raise InputFileError("informe o extrato OSM (--osm) ou ao menos uma BDGD (--bdgd)")
+    check_inputs(config)
     boundaries = _boundaries(config)
     codes = _all_codes(config, boundaries)
     if not codes:

@@ -23,7 +23,14 @@ from rich.progress import (
 )
 
 from geo_ip._util.parse import format_brl, format_number
-from geo_ip.cli.console import STATE, console, err_console, figures_table, print_warnings
+from geo_ip.cli.console import (
+    STATE,
+    check_output_dir,
+    console,
+    err_console,
+    figures_table,
+    print_warnings,
+)  # fmt: skip
 from geo_ip.cli.console import fail as _fail
 from geo_ip.errors import GeoIPError, InputFileError
 
@@ -47,7 +54,7 @@ def parse_codes(text: str | None) -> tuple[int, ...] | None:
 
     Raises
     ------
-    InputFileError
+    GeoIPError
         A code that is not 7 digits (named in the message).
     """
     if text is None or text.strip().casefold() in ("", "todos"):
@@ -57,9 +64,9 @@ def parse_codes(text: str | None) -> tuple[int, ...] | None:
         if not part:
             continue
         if not _CODE.fullmatch(part):
-            raise InputFileError(
-                f"código IBGE inválido em --municipios: {part[:20]!r} (use 7 dígitos, "
-                "separados por vírgula, ou 'todos')",
+            raise GeoIPError(
+                f"código IBGE inválido: {part[:20]!r} (use 7 dígitos, separados por vírgula, "
+                "ou 'todos')",
                 field="--municipios",
             )
         if int(part) not in codes:
@@ -134,12 +141,12 @@ def batch_cmd(
     Rodar de novo pula os municípios cujas entradas não mudaram.
     """
     from geo_ip.batch.model import STATUS_LABELS, MunicipalityResult
-    from geo_ip.batch.run import BatchConfig, close_client, open_client, run_batch
+    from geo_ip.batch.run import BatchConfig, check_inputs, close_client, open_client, run_batch
 
     try:
         codes = parse_codes(municipios)
         if not re.fullmatch(r"\d+(\.\d+)?\s*(GB|MB|GiB|MiB)", memoria.strip()):
-            raise InputFileError(
+            raise GeoIPError(
                 f"limite de memória inválido: {memoria[:20]!r} (ex.: 4GB)", field="--memoria"
             )
         config = BatchConfig(
@@ -151,6 +158,8 @@ def batch_cmd(
             regras_cip=regras_cip,
             tarifas=tarifas,
         )
+        check_output_dir(saida)
+        check_inputs(config)  # before a cluster is started
         client = open_client(scheduler, workers=trabalhadores, memory_limit=memoria.strip())
     except GeoIPError as exc:
         raise _fail(exc) from exc
