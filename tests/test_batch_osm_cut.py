@@ -11,6 +11,7 @@ import osmium
 import pytest
 from osmium.osm import mutable
 
+from geo_ip.batch import osm_cut
 from geo_ip.batch.osm_cut import (
     NO_BOUNDARY,
     NOT_ASSEMBLED,
@@ -265,3 +266,14 @@ def test_cut_object_in_two_extracts(tmp_path: Path) -> None:
     assert first["n"] == second["n"] == [1, 2, 3, 4, 5, 6, 9, 10, 11, 12]
     assert first["w"] == second["w"] == [10, 20, 22, 23, 24]
     assert (first["r"], second["r"]) == ([100, 200, 300], [200, 300, 400])
+
+
+def test_cut_in_groups_writes_the_same_bytes(
+    tmp_path: Path, cut: Cut, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one open file at a time (one writing pass per municipality): the same files."""
+    monkeypatch.setattr(osm_cut, "MAX_OPEN_FILES", 1)
+    grouped = cut_municipalities(cut.region.path, cut.boundaries, tmp_path / "um_a_um")
+    assert sorted(grouped) == sorted(cut.extracts)
+    for code, path in grouped.items():
+        assert path.read_bytes() == cut.extracts[code].read_bytes(), code

@@ -4,9 +4,10 @@
 (relations ``boundary=administrative``, ``admin_level=8`` with a 7-digit IBGE code),
 assembled as polygons by osmium; a boundary that cannot be assembled is listed with its
 error. :func:`cut_municipalities` then writes ``<codigo_ibge>.osm.pbf`` for every
-assembled boundary in two passes over the regional file, however many municipalities
-there are: what ``osmium extract --strategy smart`` does, with pyosmium (osmium-tool is
-not installable with pip):
+assembled boundary in two passes over the regional file for up to
+:data:`MAX_OPEN_FILES` municipalities (one more writing pass per further group): what
+``osmium extract --strategy smart`` does, with pyosmium (osmium-tool is not installable
+with pip):
 
 * every node inside the boundary buffered by a margin;
 * every way with at least one such node, with all its nodes;
@@ -25,10 +26,8 @@ call per municipality (:func:`shapely.intersects_xy`), and the rest on index arr
 from __future__ import annotations
 
 import logging
-import re
 import time
 from array import array
-from collections.abc import Collection, Iterable
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -36,178 +35,37 @@ import geopandas as gpd
 import numpy as np
 import osmium
 import osmium.filter
-import pandas as pd
 import shapely
 
 from geo_ip._util.atomic import atomic_path
-from geo_ip.errors import OsmError
+from geo_ip.batch.osm_boundaries import (
+    MUNICIPAL_LEVEL,
+    NO_BOUNDARY,
+    NOT_ASSEMBLED,
+    find_municipalities,
+    ibge_code,
+    id_filter,
+    is_municipal,
+    unreadable,
+)
 from geo_ip.sources.osm import check_osm_file
-from geo_ip.sources.osm_classify import IBGE_KEYS
 
 __all__ = ["NOT_ASSEMBLED", "NO_BOUNDARY", "cut_municipalities", "find_municipalities"]
 
 log = logging.getLogger(__name__)
 
-NO_BOUNDARY = "sem limite municipal com este código IBGE no arquivo OSM"
-"""Error of a requested municipality without a boundary in the regional file."""
-NOT_ASSEMBLED = (
-    "limite municipal (relação OSM {id}) não pôde ser montado como polígono "
-    "(anel aberto ou membros ausentes do arquivo)"
-)
-"""Error of a boundary relation that osmium cannot assemble (``{id}``: relation id)."""
-
-_MUNICIPAL_LEVEL = 8
-_IBGE_CODE = re.compile(r"\d{7}")
 _E7 = 1e7
 _WRITER_BUFFER = 1 << 20
-"""Bytes buffered per output file before osmium encodes them (all files are open)."""
-_COLUMNS = ["codigo_ibge", "nome", "relacao_osm", "erro"]
+"""Bytes buffered per output file before osmium encodes them (a group's files are open)."""
+MAX_OPEN_FILES = 256
+"""Extracts written at once (one open file and one write buffer each): a state's
+municipalities take ``ceil(n / MAX_OPEN_FILES)`` writing passes over the regional file."""
 
 # relation kinds in a cut
 _PLAIN, _AREA, _ADMIN = 0, 1, 2
 _MEMBER_CODE = {"n": 0, "w": 1, "r": 2}
 
 IntArray = np.ndarray
-
-
-def _ibge_code(tags: osmium.osm.TagList) -> int | None:
-    """Return the 7-digit IBGE code of a boundary's tags (:data:`IBGE_KEYS`), if any."""
-    for key in IBGE_KEYS:
-        value = tags.get(key)
-        if value is not None and _IBGE_CODE.fullmatch(value.strip()):
-            return int(value.strip())
-    return None
-
-
-def _is_municipal(tags: osmium.osm.TagList) -> bool:
-    return tags.get("boundary") == "administrative" and tags.get("admin_level") == str(
-        _MUNICIPAL_LEVEL
-    )
-
-
-def _id_filter(ids: Iterable[int], entity: osmium.osm.osm_entity_bits) -> osmium.filter.IdFilter:
-    """Return a filter letting through only these ids of one kind (the others pass)."""
-    filter_ = osmium.filter.IdFilter(ids)
-    filter_.enable_for(entity)
-    return filter_
-
-
-def _unreadable(path: Path, exc: Exception) -> OsmError:
-    return OsmError(f"não é um arquivo OSM válido ou está truncado (detalhe: {exc})", path=path)
-
-
-# --------------------------------------------------------------------------- boundaries
-
-
-class _Boundaries(osmium.SimpleHandler):
-    """First pass: the municipal boundary relations and their member ways."""
-
-    def __init__(self, codes: Collection[int] | None) -> None:
-        super().__init__()
-        self.codes = None if codes is None else frozenset(codes)
-        self.found: dict[int, tuple[int, str]] = {}  # relation id -> (code, name)
-        self.ways: set[int] = set()
-
-    def relation(self, rel: osmium.osm.Relation) -> None:
-        tags = rel.tags
-        if not _is_municipal(tags):
-            return
-        code = _ibge_code(tags)
-        if code is None or (self.codes is not None and code not in self.codes):
-            return
-        self.found[rel.id] = (code, (tags.get("name") or "").strip())
-        self.ways.update(m.ref for m in rel.members if m.type == "w")
-
-
-class _Areas(osmium.SimpleHandler):
-    """Second pass: the polygons osmium assembled, by relation id."""
-
-    def __init__(self, wanted: Collection[int]) -> None:
-        super().__init__()
-        self.wanted = wanted
-        self.factory = osmium.geom.WKBFactory()
-        self.polygons: dict[int, shapely.MultiPolygon] = {}
-
-    def area(self, area: osmium.osm.Area) -> None:
-        if area.from_way() or area.orig_id() not in self.wanted:
-            return
-        try:
-            geometry = shapely.from_wkb(self.factory.create_multipolygon(area))
-        except RuntimeError:  # assembly failed: osmium passes an empty area
-            return
-        if isinstance(geometry, shapely.MultiPolygon) and not geometry.is_empty:
-            self.polygons[area.orig_id()] = geometry
-
-
-def find_municipalities(pbf: str | Path, codes: Collection[int] | None = None) -> gpd.GeoDataFrame:
-    """List the municipal boundaries of a regional OSM file, as polygons.
-
-    A municipal boundary is a relation ``boundary=administrative``, ``admin_level=8``
-    with a 7-digit IBGE code in one of
-    :data:`~geo_ip.sources.osm_classify.IBGE_KEYS`; osmium assembles it as a polygon
-    (two passes over the file: relations, then the member ways' nodes and ways).
-
-    Parameters
-    ----------
-    pbf : str or Path
-        The regional OSM file (``.osm.pbf``, ``.osm``...).
-    codes : collection of int, optional
-        Only these IBGE codes; a code without a boundary in the file gets a row with
-        :data:`NO_BOUNDARY`. None: every municipal boundary of the file.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        One row per municipality, by code: ``codigo_ibge`` (int), ``nome`` (str, the
-        relation's ``name``), ``relacao_osm`` (Int64, the relation's id, missing when
-        there is none), ``erro`` (str: ``""``, or why the municipality has no polygon:
-        :data:`NOT_ASSEMBLED`, :data:`NO_BOUNDARY`) and the geometry (MultiPolygon in
-        EPSG:4326; None with an error). When two relations carry the same code, the
-        first one assembled is used.
-
-    Raises
-    ------
-    InputFileError
-        (:class:`~geo_ip.errors.OsmError`) If the file is missing, empty or not OSM.
-    """
-    path = check_osm_file(pbf)
-    started = time.perf_counter()
-    found = _Boundaries(codes)
-    manager = osmium.area.AreaManager()
-    level = osmium.filter.TagFilter(("admin_level", str(_MUNICIPAL_LEVEL)))
-    try:
-        with osmium.io.Reader(str(path), osmium.osm.RELATION) as reader:
-            osmium.apply(reader, found, level, manager.first_pass_handler())
-        areas = _Areas(found.found)
-        locations = osmium.NodeLocationsForWays(osmium.index.create_map("flex_mem"))
-        locations.ignore_errors()
-        ways = _id_filter(found.ways, osmium.osm.WAY)
-        with osmium.io.Reader(str(path), osmium.osm.NODE | osmium.osm.WAY) as reader:
-            osmium.apply(reader, locations, ways, manager.second_pass_handler(areas))
-    except RuntimeError as exc:
-        raise _unreadable(path, exc) from exc
-    rows: dict[int, tuple[int, str, int | None, str, shapely.MultiPolygon | None]] = {}
-    for rel_id in sorted(found.found):
-        code, name = found.found[rel_id]
-        polygon = areas.polygons.get(rel_id)
-        if code in rows and (rows[code][4] is not None or polygon is None):
-            continue  # the same code twice: the first assembled boundary
-        erro = "" if polygon is not None else NOT_ASSEMBLED.format(id=rel_id)
-        rows[code] = (code, name, rel_id, erro, polygon)
-    for code in set(codes or ()) - set(rows):
-        rows[code] = (int(code), "", None, NO_BOUNDARY, None)
-    frame = pd.DataFrame([rows[code] for code in sorted(rows)], columns=[*_COLUMNS, "geometry"])
-    frame = frame.astype({"codigo_ibge": "int64", "nome": str, "relacao_osm": "Int64"})
-    frame["erro"] = frame["erro"].astype(str)
-    result = gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
-    failed, seconds = int((result["erro"] != "").sum()), time.perf_counter() - started
-    log.info(
-        "%s: %d limites municipais (%d sem polígono) em %.1f s", path, len(result), failed, seconds
-    )
-    return result
-
-
-# --------------------------------------------------------------------------- reading
 
 
 class _Everything(osmium.SimpleHandler):
@@ -234,10 +92,10 @@ class _Everything(osmium.SimpleHandler):
     def relation(self, rel: osmium.osm.Relation) -> None:
         tags = rel.tags
         code = 0
-        if tags.get("boundary") == "administrative" and _admin_level(tags) <= _MUNICIPAL_LEVEL:
+        if tags.get("boundary") == "administrative" and _admin_level(tags) <= MUNICIPAL_LEVEL:
             kind = _ADMIN
-            if _is_municipal(tags):
-                code = _ibge_code(tags) or 0
+            if is_municipal(tags):
+                code = ibge_code(tags) or 0
         elif tags.get("type") in ("multipolygon", "boundary"):
             kind = _AREA
         else:
@@ -513,14 +371,15 @@ def cut_municipalities(
     *,
     margin_m: float = 500.0,
 ) -> dict[int, Path]:
-    """Write one OSM extract per municipality, in two passes over the regional file.
+    """Write one OSM extract per municipality, in few passes over the regional file.
 
     The extract of a municipality (``<out_dir>/<codigo_ibge>.osm.pbf``) holds the nodes
     inside its boundary buffered by ``margin_m``, the ways through them with all their
     nodes, its own boundary relation complete, area relations (multipolygons, districts)
     with an included way, completed, and other relations with an included member (see
     the module's notes). The first pass reads every node's location, way's node list and
-    relation's members into arrays; the second writes all the files at once. Objects
+    relation's members into arrays; the second writes the files, :data:`MAX_OPEN_FILES`
+    at a time (one pass per group: a state of 853 municipalities takes 4). Objects
     keep the regional file's order (sorted, when it is); each file is written to a
     temporary name and moved into place; the header keeps the regional file's
     replication timestamp.
@@ -560,38 +419,54 @@ def cut_municipalities(
     try:
         data.apply_file(str(path))
     except RuntimeError as exc:
-        raise _unreadable(path, exc) from exc
+        raise unreadable(path, exc) from exc
     read = time.perf_counter()
-    selection = _Selection(data, list(polygons), np.asarray(codes, dtype=np.int64))
-    selected = time.perf_counter()
     targets = {code: out_dir / f"{code}.osm.pbf" for code in codes}
     with osmium.io.Reader(str(path), osmium.osm.NOTHING) as reader:
         source = reader.header()
+    shapes = list(polygons)
+    # a state has hundreds of municipalities: at most MAX_OPEN_FILES extracts are
+    # written per pass (open files and their buffers), one more pass per group
+    for start in range(0, len(codes), MAX_OPEN_FILES):
+        group = slice(start, start + MAX_OPEN_FILES)
+        selection = _Selection(data, shapes[group], np.asarray(codes[group], dtype=np.int64))
+        _write_group(path, source, data, selection, [targets[c] for c in codes[group]],
+                     shapes[group])  # fmt: skip
+    log.info(
+        "%s: %d recortes municipais em %s (leitura %.1f s, seleção e escrita %.1f s)",
+        path,
+        len(targets),
+        out_dir,
+        read - started,
+        time.perf_counter() - read,
+    )
+    return targets
+
+
+def _write_group(
+    path: Path,
+    source: osmium.io.Header,
+    data: _Everything,
+    selection: _Selection,
+    targets: list[Path],
+    polygons: list[shapely.Geometry],
+) -> None:
+    """Write the extracts of one group of municipalities in one pass over the file."""
     with ExitStack() as stack:
         writers = []
-        for code, polygon in zip(codes, polygons, strict=True):
-            tmp = stack.enter_context(atomic_path(targets[code]))
+        for target, polygon in zip(targets, polygons, strict=True):
+            tmp = stack.enter_context(atomic_path(target))
             file = osmium.io.File(str(tmp), "pbf")
             header = _header(source, tuple(shapely.bounds(polygon).tolist()))
             writers.append(stack.enter_context(osmium.SimpleWriter(file, _WRITER_BUFFER, header)))
         dispatch = _Dispatch(writers, data, selection)
         filters = [
-            _id_filter(dispatch.nodes.ids.tolist(), osmium.osm.NODE),
-            _id_filter(dispatch.ways.ids.tolist(), osmium.osm.WAY),
-            _id_filter(dispatch.relations.ids.tolist(), osmium.osm.RELATION),
+            id_filter(dispatch.nodes.ids.tolist(), osmium.osm.NODE),
+            id_filter(dispatch.ways.ids.tolist(), osmium.osm.WAY),
+            id_filter(dispatch.relations.ids.tolist(), osmium.osm.RELATION),
         ]
         try:
             with osmium.io.Reader(str(path)) as reader:
                 osmium.apply(reader, *filters, dispatch)
         except RuntimeError as exc:
-            raise _unreadable(path, exc) from exc
-    log.info(
-        "%s: %d recortes municipais em %s (leitura %.1f s, seleção %.1f s, escrita %.1f s)",
-        path,
-        len(targets),
-        out_dir,
-        read - started,
-        selected - read,
-        time.perf_counter() - selected,
-    )
-    return targets
+            raise unreadable(path, exc) from exc
