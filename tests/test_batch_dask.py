@@ -241,3 +241,18 @@ def test_requests_of_one_municipality_are_assessed_and_no_personal_data_leaves(
     for name in ("lote.csv", "lote_planilha.csv", "mapa_lote.html"):
         text = (out / name).read_text(encoding="utf-8-sig")
         assert scan_for_personal_data(text, cpfs, names) == [], name
+
+
+def test_a_task_on_a_one_thread_worker_uses_one_core(client: Any) -> None:
+    from geo_ip._util.parallel import cores
+    from geo_ip.batch.task import _worker_threads
+
+    def inside() -> tuple[int | None, int]:
+        from geo_ip._util.parallel import limited_cores
+
+        with limited_cores(_worker_threads()):
+            return _worker_threads(), cores()
+
+    assert client.submit(inside, pure=False).result() == (1, 1)
+    assert _worker_threads() is None  # not on a worker: the machine's cores
+    assert cores() >= 1

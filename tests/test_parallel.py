@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from geo_ip._util import parallel
 from geo_ip._util.parallel import run_chunks, start
 from tests import parallel_jobs
 
@@ -142,3 +143,15 @@ def test_the_worker_finds_the_tests_package_from_another_directory(
     monkeypatch.chdir(tmp_path)
     results = run_chunks(parallel_jobs.power, {"exponent": 2, "label": "x"}, [(5, "")], what="x")
     assert results[0] is not None and results[0]["value"] == 25
+
+
+def test_limited_cores_caps_what_the_helpers_see() -> None:
+    found = parallel.cores()
+    with parallel.limited_cores(1):
+        assert parallel.cores() == 1
+        with parallel.limited_cores(None):  # no new limit: the outer one holds
+            assert parallel.cores() == 1
+        with parallel.limited_cores(found + 5):  # never more than the machine has
+            assert parallel.cores() == found
+        assert parallel.cores() == 1
+    assert parallel.cores() == found

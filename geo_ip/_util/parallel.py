@@ -27,13 +27,14 @@ import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from typing import Any
 
 from loky import BrokenProcessPool, ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PARALLEL_ABOVE", "Running", "cores", "run_chunks", "start"]
+__all__ = ["PARALLEL_ABOVE", "Running", "cores", "limited_cores", "run_chunks", "start"]
 
 PARALLEL_ABOVE = 50
 """Request maps and sheets are drawn on every core above this many requests; below,
@@ -43,12 +44,43 @@ _WORKER: dict[str, Any] = {}
 """In a worker: the shared data (``"shared"``) and the generator being read (``"parts"``)."""
 
 
+_LIMIT: list[int] = []
+"""Limits set by :func:`limited_cores` (innermost last)."""
+
+
 def cores() -> int:
-    """Return the number of cores this process may use."""
+    """Return the number of cores this process may use (at most :func:`limited_cores`'s)."""
     try:
-        return len(os.sched_getaffinity(0))
+        found = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+        found = os.cpu_count() or 1
+    return max(1, min(found, _LIMIT[-1])) if _LIMIT else found
+
+
+@contextmanager
+def limited_cores(limit: int | None) -> Iterator[None]:
+    """Use at most ``limit`` cores in the block (helper processes and threads).
+
+    A Dask worker of one thread runs one municipality at a time: its work stays on one
+    core, and the cluster's other workers use the others.
+
+    Parameters
+    ----------
+    limit : int or None
+        Cores allowed (None: no limit).
+
+    Yields
+    ------
+    None
+    """
+    if limit is None:
+        yield
+        return
+    _LIMIT.append(max(1, int(limit)))
+    try:
+        yield
+    finally:
+        _LIMIT.pop()
 
 
 class _Parts:

@@ -30,6 +30,7 @@ import pandas as pd
 import shapely
 
 from geo_ip._util.atomic import atomic_path
+from geo_ip._util.parallel import limited_cores
 from geo_ip._util.version import __version__
 from geo_ip.batch.model import MunicipalityJob, MunicipalityResult
 from geo_ip.errors import GeoIPError
@@ -296,6 +297,16 @@ def _step(name: str, result: MunicipalityResult, errors: list[str], work: Callab
     return None
 
 
+def _worker_threads() -> int | None:
+    """Return the threads of the Dask worker running this task (None: not on a worker)."""
+    try:
+        from distributed import get_worker
+
+        return int(get_worker().state.nthreads)
+    except (ImportError, ValueError, AttributeError):
+        return None
+
+
 def run_municipality(job: MunicipalityJob) -> MunicipalityResult:
     """Do one municipality's work (on a Dask worker) and return its row.
 
@@ -309,7 +320,18 @@ def run_municipality(job: MunicipalityJob) -> MunicipalityResult:
     MunicipalityResult
         Its figures; ``situacao`` is ``"concluido"``, or ``"falhou"`` with ``erro``
         naming each step that failed (the figures of the other steps are kept).
+
+    Notes
+    -----
+    On a Dask worker the work uses as many cores as the worker has threads (one, in the
+    local cluster): the cluster, not each municipality, spreads the work over the cores.
     """
+    with limited_cores(_worker_threads()):
+        return _run(job)
+
+
+def _run(job: MunicipalityJob) -> MunicipalityResult:
+    """Do the work of :func:`run_municipality` (cores already limited)."""
     started = time.perf_counter()
     result = MunicipalityResult(
         codigo_ibge=job.codigo_ibge,
