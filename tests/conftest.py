@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +177,15 @@ def registry_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     finally:
         _dispose_registry(url)
         pg_server.drop_database(admin, url)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, launched once per module (skipped without Playwright or it)."""
+    from tests.browsers import ARGS, CHROMIUM, playwright_or_skip
+
+    sync_api = playwright_or_skip()
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()

@@ -7,9 +7,7 @@ and two square boundaries; every value checked by hand.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -251,24 +249,6 @@ def test_map_page_is_escaped_and_offline(written: list[Path]) -> None:
 
 
 # --- in a browser ---------------------------------------------------------------------------
-
-CHROMIUM = Path(os.environ.get("GEO_IP_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright ausente: pip install playwright"
-    )
-    if not CHROMIUM.is_file():
-        pytest.skip(f"Chromium não encontrado em {CHROMIUM}: apt-get install -y chromium")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
-
 
 _FILLS = """() => Array.from(document.querySelectorAll(
   '.leaflet-overlay-pane path.leaflet-interactive')).map((p) => p.getAttribute('fill'))"""

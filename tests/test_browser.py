@@ -10,7 +10,6 @@ folder; with ``GEO_IP_CAPTURAS=docs/img`` they refresh the README's pictures.
 
 from __future__ import annotations
 
-import base64
 import os
 import time
 from collections.abc import Iterator
@@ -23,19 +22,10 @@ from geo_ip.outputs.maps import MapLayer, load_map
 from geo_ip.outputs.styles import LayerStyle, layer_style
 from geo_ip.outputs.web.parts import situation_spec, spec_for
 from geo_ip.sources.catalog import load_catalog
+from tests.browsers import BLANK_PNG, playwright_or_skip
 from tests.raw_codes import raw_codes
 from tests.test_webmap import layers
 
-CHROMIUM = Path(os.environ.get("GEO_IP_CHROMIUM", "/usr/bin/chromium"))
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CAPTURES = os.environ.get("GEO_IP_CAPTURAS", "")
 
 
@@ -49,35 +39,13 @@ def _capture(page: Any, name: str, tmp: Path) -> Path:
     return path
 
 
-# a 1×1 transparent PNG, served for every OpenStreetMap tile (there is no internet here)
-BLANK_PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
-)
-
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="playwright ausente: pip install playwright (sem 'playwright install': "
-    "o teste usa o Chromium do Debian)",
-)
-if not CHROMIUM.is_file():
-    pytest.skip(
-        f"Chromium não encontrado em {CHROMIUM}: apt-get install -y chromium chromium-driver",
-        allow_module_level=True,
-    )
+sync_api = playwright_or_skip()
 
 
 @pytest.fixture(scope="module")
 def maps(demo_outputs: list[Path]) -> Path:
     """The demo's assessment folder (mapa.html, mapas/, assets/)."""
     return demo_outputs[0].parent
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Watched:

@@ -8,26 +8,19 @@ or ``GEO_IP_AXE=/path/to/axe.min.js``. Skips with the reason when either is abse
 
 from __future__ import annotations
 
-import base64
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from geo_ip.portal import build_site
+from tests.browsers import BLANK_PNG, playwright_or_skip
 from tests.test_portal import _small_folder
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path(os.environ.get("GEO_IP_CHROMIUM", "/usr/bin/chromium"))
 AXE = Path(os.environ.get("GEO_IP_AXE", ROOT / "node_modules" / "axe-core" / "axe.min.js"))
 CAPTURES = os.environ.get("GEO_IP_CAPTURAS", "")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
-BLANK_PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
-)
 PAGES = (
     "index.html",
     "mapa.html",
@@ -38,11 +31,7 @@ PAGES = (
 )
 """One page of every template."""
 
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright ausente: pip install playwright"
-)
-if not CHROMIUM.is_file():
-    pytest.skip(f"Chromium não encontrado em {CHROMIUM}", allow_module_level=True)
+sync_api = playwright_or_skip()
 
 
 @pytest.fixture(scope="module")
@@ -51,14 +40,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = base / "site"
     build_site(_small_folder(base / "avaliacao"), out)
     return out
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _tile(route: Any) -> None:

@@ -11,9 +11,7 @@ per request, and never a name or CPF planted in the requests. The page script
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ from geo_ip.registry.request_map import (
 )
 from geo_ip.requests.redaction import scan_for_personal_data
 from geo_ip.rules.config import load_rules
+from tests.browsers import ARGS, BLANK_PNG, CHROMIUM, playwright_or_skip
 from tests.conftest import DEMO, DEMO_BUDGET, DEMO_KEY, DEMO_TODAY, ROOT
 
 PICKED = ("PED-2026-0103", "PED-2026-0106", "PED-2026-0130")
@@ -413,13 +412,9 @@ def test_no_personal_data_in_any_map(planted: Assessment) -> None:
 
 # --- the page script in a browser -----------------------------------------------------------
 
-CHROMIUM = Path(os.environ.get("GEO_IP_CHROMIUM", "/usr/bin/chromium"))
 ORIGIN = "http://geoip.teste"
 SCRIPT = ROOT / "geo_ip" / "webapp" / "static" / "pedido_mapa.js"
 LEAFLET = ROOT / "geo_ip" / "_assets" / "web" / "leaflet"
-BLANK_PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
-)
 HOSTILE = '<img src=x onerror="window.invadido=1">'
 
 
@@ -440,10 +435,9 @@ def _page_html(data: dict[str, Any]) -> str:
 
 def _open(data: dict[str, Any]) -> tuple[Any, Any, list[str], list[str]]:
     """Serve a page with the app's CSP from memory; return (playwright, page, errors, tiles)."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright ausente")
-    if not CHROMIUM.is_file():
-        pytest.skip(f"Chromium não encontrado em {CHROMIUM}: apt-get install -y chromium")
     from geo_ip.webapp.security import CSP
+
+    sync_api = playwright_or_skip()
 
     files = {
         "/pedido": (_page_html(data).encode(), "text/html; charset=utf-8"),
@@ -479,9 +473,7 @@ def _open(data: dict[str, Any]) -> tuple[Any, Any, list[str], list[str]]:
         )
 
     play = sync_api.sync_playwright().start()
-    browser = play.chromium.launch(
-        executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
-    )
+    browser = play.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
     page = browser.new_context(viewport={"width": 1000, "height": 700}).new_page()
     page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)

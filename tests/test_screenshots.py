@@ -29,9 +29,10 @@ from PIL import Image
 
 from geo_ip.outputs.web.basemap import BASEMAP_FOLDER, BASEMAP_NAME
 from geo_ip.outputs.web.basemap_tiles import Style
+from tests.browsers import playwright_or_skip
 from tests.conftest import DEMO_KEY, DEMO_TODAY
-from tests.test_browser import ARGS, CHROMIUM, sync_api
 
+playwright_or_skip()  # the whole module needs Playwright and Debian's Chromium
 CAPTURES = os.environ.get("GEO_IP_CAPTURAS", "")
 DOCS_IMG = Path(CAPTURES) if CAPTURES else None
 """Where the README's pictures are refreshed (``GEO_IP_CAPTURAS``); None: only checked."""
@@ -75,14 +76,6 @@ def _rgb(colour: str) -> tuple[int, int, int]:
 
 PAPER = _rgb(Style().background)
 """The background's own colour where nothing is drawn."""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Offline:

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,30 +51,11 @@ from geo_ip.registry import store
 from geo_ip.registry.db import open_registry, sqlite_url
 from geo_ip.rules.law_locks import CRITERIA
 from geo_ip.webapp.users import add_user
+from tests.browsers import playwright_or_skip
 from tests.small_assessment import BUDGET, small_assessment
 from tests.webapp_server import running_server
 
-CHROMIUM = Path(os.environ.get("GEO_IP_CHROMIUM", "/usr/bin/chromium"))
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="playwright ausente: pip install playwright (sem 'playwright install': "
-    "o teste usa o Chromium do Debian)",
-)
-if not CHROMIUM.is_file():
-    pytest.skip(
-        f"Chromium não encontrado em {CHROMIUM}: apt-get install -y chromium chromium-driver",
-        allow_module_level=True,
-    )
+sync_api = playwright_or_skip()
 expect = sync_api.expect
 
 PASSWORD = "senha-do-navegador-1"
@@ -139,14 +119,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     registry.dispose()
     with running_server(url) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Watched:
