@@ -256,3 +256,20 @@ def test_a_task_on_a_one_thread_worker_uses_one_core(client: Any) -> None:
     assert client.submit(inside, pure=False).result() == (1, 1)
     assert _worker_threads() is None  # not on a worker: the machine's cores
     assert cores() >= 1
+
+
+def test_the_command_runs_on_an_existing_scheduler(
+    region: dict[str, Any], client: Any, tmp_path: Path
+) -> None:
+    """``--scheduler tcp://...``: the running cluster is used, and left running."""
+    address = client.scheduler.address
+    out = tmp_path / "lote"
+    result = CliRunner().invoke(app, ["lote", "--bdgd", str(region["bdgd"]), "--municipios",
+                                      f"{ALFA},{GAMA}", "--cip-regras", CIP_RULES,
+                                      "--scheduler", address, "--saida", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "2 município(s): 2 concluído(s)" in " ".join(result.output.split())
+    table = pd.read_csv(out / "lote.csv", dtype=str, keep_default_na=False)
+    assert table["codigo_ibge"].tolist() == [str(ALFA), str(GAMA)]
+    assert table["unidades_consumidoras"].tolist() == [str(UNITS[ALFA]), str(UNITS[GAMA])]
+    assert client.submit(sum, [1, 2]).result() == 3  # the cluster is still up
