@@ -863,6 +863,9 @@ CASES: list[Case] = [
     Case("limite de memória que não é um tamanho", "lote",
          lambda env: _batch("--memoria", "muita"), 1,
          "campo '--memoria': limite de memória inválido: 'muita' (ex.: 4GB)"),
+    Case("endereço do painel com marcação", "lote",
+         lambda env: _batch("--painel", "<b>:80"), 1,
+         "campo '--painel': endereço do painel inválido: '<b>:80' (ex.: :8787 ou nenhum)"),
 ]  # fmt: skip
 
 

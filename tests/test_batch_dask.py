@@ -195,7 +195,8 @@ def test_real_bdgd_one_row_per_municipality_and_the_cip_of_each_alone(tmp_path: 
     out = tmp_path / "lote"
     runner = CliRunner()
     batch = runner.invoke(app, ["lote", "--bdgd", str(BDGD_ZIP), "--saida", str(out),
-                                "--cip-regras", CIP_RULES, "--trabalhadores", "2"])  # fmt: skip
+                                "--cip-regras", CIP_RULES, "--trabalhadores", "2",
+                                "--painel", ":0"])  # fmt: skip
     assert batch.exit_code == 0, batch.output
     assert "Painel do Dask: http://" in batch.output
     assert "2 município(s): 2 concluído(s)" in batch.output

@@ -131,6 +131,14 @@ def batch_cmd(
         str,
         typer.Option("--memoria", help="Limite de memória por trabalhador local (ex.: 4GB)."),
     ] = "4GB",
+    painel: Annotated[
+        str,
+        typer.Option(
+            "--painel",
+            help="Endereço do painel do Dask do cluster local (ex.: :8787; :0 para uma porta "
+            "livre; 'nenhum' para não abrir).",
+        ),
+    ] = ":8787",
 ) -> None:
     """Roda vários municípios de uma vez (estado, área de uma distribuidora), no Dask.
 
@@ -160,7 +168,15 @@ def batch_cmd(
         )
         check_output_dir(saida)
         check_inputs(config)  # before a cluster is started
-        client = open_client(scheduler, workers=trabalhadores, memory_limit=memoria.strip())
+        dashboard = None if painel.strip().casefold() == "nenhum" else painel.strip()
+        if dashboard is not None and not re.fullmatch(r"[\w.-]*:\d{1,5}", dashboard):
+            raise GeoIPError(
+                f"endereço do painel inválido: {painel[:40]!r} (ex.: :8787 ou nenhum)",
+                field="--painel",
+            )
+        client = open_client(
+            scheduler, workers=trabalhadores, memory_limit=memoria.strip(), dashboard=dashboard
+        )
     except GeoIPError as exc:
         raise _fail(exc) from exc
     except OSError as exc:
