@@ -231,9 +231,22 @@ def test_requests_of_one_municipality_are_assessed_and_no_personal_data_leaves(
     assert rows[GAMA].situacao == "reaproveitado"
     assert rows[ALFA].situacao == "concluido", rows[ALFA].erro
     assert rows[ALFA].pedidos == 30
-    assert rows[ALFA].pedidos_financiados is not None and rows[ALFA].pedidos_financiados > 0
-    assert rows[ALFA].custo_rs is not None and rows[ALFA].custo_municipio_rs is not None
-    assert 0 < rows[ALFA].custo_municipio_rs <= rows[ALFA].custo_rs
+    unlimited = rows[ALFA]
+    assert unlimited.pedidos_financiados is not None and unlimited.pedidos_financiados > 2
+    assert unlimited.custo_rs is not None and unlimited.custo_municipio_rs is not None
+    assert 0 < unlimited.custo_municipio_rs <= unlimited.custo_rs
+    # a budget for the municipal part: fewer works, within it
+    (own / "orcamento.txt").write_text("R$ 100.000,00\n", encoding="utf-8")
+    limited = {r.codigo_ibge: r for r in run_batch(
+        _config(region, out, por_municipio=own.parent), client).results}[ALFA]  # fmt: skip
+    assert limited.situacao == "concluido", limited.erro
+    assert limited.pedidos_financiados is not None and limited.custo_municipio_rs is not None
+    assert limited.pedidos_financiados < unlimited.pedidos_financiados
+    assert 0 < limited.custo_municipio_rs <= 100_000.0
+    (own / "orcamento.txt").write_text("=1+1", encoding="utf-8")
+    broken = run_batch(_config(region, out, por_municipio=own.parent), client).results[0]
+    assert broken.situacao == "falhou"
+    assert "orçamento inválido: escreva só o valor em reais (ex.: 300.000,00)" in broken.erro
     assessment = out / "municipios" / str(ALFA) / "avaliacao"
     assert (assessment / "ranking.csv").is_file()
     raw = pd.read_csv(requests, dtype=str, keep_default_na=False)

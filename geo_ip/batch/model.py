@@ -56,6 +56,9 @@ class MunicipalityJob:
         Its requests; None: no assessment.
     inventario : Path or None
         Its own IP inventory; None: the territory's ``pontos_ip`` layer.
+    orcamento : Path or None
+        A text file with the budget of the municipal part of the works, in R$
+        (``orcamento.txt``: ``300000`` or ``300.000,00``); None: no limit.
     erro_previo : str
         An error found before the task (a boundary that cannot be cut): the task only
         reports it.
@@ -75,6 +78,7 @@ class MunicipalityJob:
     tarifas: str = "tarifas_exemplo"
     pedidos: Path | None = None
     inventario: Path | None = None
+    orcamento: Path | None = None
     erro_previo: str = ""
     hash_entradas: str = ""
 

@@ -83,7 +83,8 @@ class BatchConfig:
         extract: every ``MUN`` of the BDGDs).
     por_municipio : Path or None
         Folder with one sub-folder per IBGE code holding any of ``regras.toml``,
-        ``cip.toml``, ``pedidos.csv|xlsx|geojson|gpkg``, ``inventario.gpkg|geojson|csv|xlsx``.
+        ``cip.toml``, ``pedidos.csv|xlsx|geojson|gpkg``, ``inventario.gpkg|geojson|csv|xlsx``
+        and ``orcamento.txt`` (the budget of the municipal part, in R$).
     regras_cip : str or None
         CIP rules for the municipalities without their own ``cip.toml``.
     tarifas : str
@@ -377,6 +378,7 @@ def plan_jobs(
             tarifas=config.tarifas,
             pedidos=_first(own, _REQUESTS),
             inventario=_first(own, _INVENTORY),
+            orcamento=_first(own, ("orcamento.txt",)),
             erro_previo=problem,
         )
         jobs.append(_with_hash(job, digests))

@@ -247,6 +247,27 @@ def _audit(job: MunicipalityJob, rules: Rules, inventory: Path, result: Municipa
     result.pontos_ip_diferenca = result.pontos_ip_bdgd - result.pontos_ip_inventario
 
 
+def _budget(path: Path | None) -> float | None:
+    """Read ``orcamento.txt``: one amount in R$ (``300000``, ``300.000,00``); None: no file."""
+    from geo_ip._util.parse import to_number
+    from geo_ip.errors import BudgetError, InputFileError
+    from geo_ip.pipeline import check_budget
+
+    if path is None:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8-sig").strip()
+    except (OSError, UnicodeError) as exc:
+        raise InputFileError("não foi possível ler o orçamento", path=path) from exc
+    value = float(to_number(pd.Series([text[:40]], dtype=object), thousands=True).iloc[0])
+    if len(text) > 40 or value != value:
+        raise BudgetError(
+            "orçamento inválido: escreva só o valor em reais (ex.: 300.000,00)", path=path
+        )
+    check_budget(value)
+    return value
+
+
 def _numbers(table: pd.DataFrame, column: str) -> pd.Series:
     """Return a column as numbers (0 where missing or not a number; all 0 when absent)."""
     if column not in table.columns:
@@ -265,7 +286,7 @@ def _assess(
     folder = job.pasta / "avaliacao"
     own_key = job.pedidos.parent / KEY_FILE_NAME
     key = load_key(own_key) if own_key.is_file() else load_key(create_at=job.pasta / KEY_FILE_NAME)
-    assessment = assess(territory, job.pedidos, rules, key=key)
+    assessment = assess(territory, job.pedidos, rules, key=key, budget=_budget(job.orcamento))
     write_outputs(assessment, folder, maps=False, sheets=False)
     table = assessment.table
     result.pedidos = len(table)

@@ -100,7 +100,8 @@ def batch_cmd(
         typer.Option(
             "--por-municipio",
             help="Pasta com uma subpasta por código IBGE, com regras.toml, cip.toml, "
-            "pedidos.csv|xlsx|geojson|gpkg e inventario.gpkg|geojson|csv|xlsx (todos opcionais).",
+            "pedidos.csv|xlsx|geojson|gpkg, inventario.gpkg|geojson|csv|xlsx e orcamento.txt "
+            "(o orçamento da parte do Município, em R$); todos opcionais.",
         ),
     ] = None,
     regras_cip: Annotated[
