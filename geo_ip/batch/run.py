@@ -35,7 +35,7 @@ import pandas as pd
 from geo_ip._util.atomic import STAGING_PREFIX, atomic_path
 from geo_ip._util.version import __version__
 from geo_ip.batch.model import MunicipalityJob, MunicipalityResult
-from geo_ip.batch.task import job_hash, previous_result, run_municipality
+from geo_ip.batch.task import input_digest, job_hash, previous_result, run_municipality
 from geo_ip.errors import GeoIPError, InputFileError
 
 if TYPE_CHECKING:
@@ -258,14 +258,13 @@ def _cuts(
 ) -> dict[int, Path]:
     """Cut the extract by municipality (once: reused while the extract and the codes match)."""
     from geo_ip.batch.osm_cut import cut_municipalities
-    from geo_ip.batch.task import _file_digest
 
     if config.osm is None:
         return {}
     usable = boundaries[boundaries["erro"].astype(str) == ""]
     folder = config.saida / WORK_FOLDER / "osm"
     codes = sorted(int(c) for c in usable["codigo_ibge"])
-    key = {"osm": _file_digest(config.osm, digests), "codigos": codes,
+    key = {"osm": input_digest(config.osm, digests), "codigos": codes,
            "margem_m": config.margem_m, "versao": __version__}  # fmt: skip
     manifest = folder / "recortes.json"
     expected = {c: folder / f"{c}.osm.pbf" for c in codes}
@@ -282,7 +281,6 @@ def _consumers(
 ) -> tuple[dict[int, Path], dict[int, tuple[Path, ...]]]:
     """Split the BDGDs' consumer units by municipality; and which BDGDs hold each code."""
     from geo_ip.batch.bdgd import bdgd_municipalities, partition_consumers
-    from geo_ip.batch.task import _file_digest
 
     if not config.bdgds:
         return {}, {}
@@ -293,7 +291,7 @@ def _consumers(
         for code in present["codigo_ibge"].astype(int):
             holders.setdefault(int(code), []).append(bdgd)
     folder = config.saida / WORK_FOLDER / "consumidores"
-    key = {"bdgds": [_file_digest(b, digests) for b in config.bdgds],
+    key = {"bdgds": [input_digest(b, digests) for b in config.bdgds],
            "codigos": sorted(codes), "versao": __version__}  # fmt: skip
     manifest = folder / "particoes.json"
     if _manifest_ok(manifest, key):
@@ -479,13 +477,11 @@ def run_jobs(
 
 
 def _provenance(config: BatchConfig, digests: dict[Path, str], started: datetime) -> dict[str, Any]:
-    from geo_ip.batch.task import _file_digest
-
     inputs = []
     for kind, path in [("osm", config.osm), *[("bdgd", b) for b in config.bdgds]]:
         if path is not None:
             inputs.append(
-                {"tipo": kind, "arquivo": path.name, "sha256": _file_digest(path, digests)}
+                {"tipo": kind, "arquivo": path.name, "sha256": input_digest(path, digests)}
             )
     return {
         "ferramenta": "geo_ip",

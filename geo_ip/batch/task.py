@@ -35,28 +35,40 @@ from geo_ip._util.version import __version__
 from geo_ip.batch.model import MunicipalityJob, MunicipalityResult
 from geo_ip.errors import GeoIPError
 from geo_ip.rules.config import Rules, load_rules
+from geo_ip.rules.provenance import file_digest
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RESULT_FILE", "job_hash", "previous_result", "run_municipality"]
+__all__ = ["RESULT_FILE", "input_digest", "job_hash", "previous_result", "run_municipality"]
 
 RESULT_FILE = "resultado.json"
 """The municipality's result and input hash, in its folder."""
-_BLOCK = 1 << 20
 
 
-def _file_digest(path: Path, cache: dict[Path, str] | None = None) -> str:
-    """SHA-256 of a file, or of a folder's files in order (a ``.gdb`` folder)."""
+def input_digest(path: Path, cache: dict[Path, str] | None = None) -> str:
+    """Return the SHA-256 of an input file, or of a ``.gdb`` folder's files in order.
+
+    Parameters
+    ----------
+    path : Path
+        A file or a folder.
+    cache : dict, optional
+        Digests already computed in this run (a BDGD is read once).
+
+    Returns
+    -------
+    str
+        Hex SHA-256.
+    """
     if cache is not None and path in cache:
         return cache[path]
-    digest = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for file in files:
-        digest.update(file.relative_to(path).as_posix().encode() if path.is_dir() else b"")
-        with file.open("rb") as handle:
-            for block in iter(lambda h=handle: h.read(_BLOCK), b""):  # type: ignore[misc]
-                digest.update(block)
-    value = digest.hexdigest()
+    if path.is_dir():
+        digest = hashlib.sha256()
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            digest.update(f"{file.relative_to(path).as_posix()}:{file_digest(file)}".encode())
+        value = digest.hexdigest()
+    else:
+        value = file_digest(path)
     if cache is not None:
         cache[path] = value
     return value
@@ -87,11 +99,11 @@ def job_hash(job: MunicipalityJob, digests: dict[Path, str] | None = None) -> st
         if item.name in ("pasta", "hash_entradas"):
             continue
         if isinstance(value, Path):
-            value = _file_digest(value, digests) if value.exists() else f"ausente:{value.name}"
+            value = input_digest(value, digests) if value.exists() else f"ausente:{value.name}"
         elif isinstance(value, tuple):
-            value = [_file_digest(v, digests) if v.exists() else f"ausente:{v.name}" for v in value]
+            value = [input_digest(v, digests) if v.exists() else f"ausente:{v.name}" for v in value]
         elif item.name == "regras_cip" and value and Path(value).is_file():
-            value = _file_digest(Path(value), digests)
+            value = input_digest(Path(value), digests)
         parts[item.name] = value
     text = json.dumps(parts, sort_keys=True, ensure_ascii=True, default=str)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
