@@ -13,24 +13,15 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from geo_ip._util.parse import format_brl, format_number
 from geo_ip.cli.console import (
-    STATE,
     check_output_dir,
     console,
-    err_console,
+    counted,
     figures_table,
     print_warnings,
-)  # fmt: skip
+)
 from geo_ip.cli.console import fail as _fail
 from geo_ip.errors import GeoIPError, InputFileError
 
@@ -189,20 +180,10 @@ def batch_cmd(
             else "Painel do Dask: indisponível",
             highlight=False,
         )
-        with Progress(
-            TextColumn("[progress.description]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("faltam"),
-            TimeRemainingColumn(),
-            console=err_console,
-            disable=STATE["quiet"],
-        ) as bar:
-            task = bar.add_task("Municípios", total=None)
+        with counted() as bar:  # one bar over the municipalities, with the time left
 
-            def progress(done: int, total: int, result: MunicipalityResult) -> None:
-                bar.update(task, completed=done, total=total)
+            def progress(done: int, total: int, _result: MunicipalityResult) -> None:
+                bar("Municípios", done, total)
 
             report = run_batch(config, client, progress=progress)
     except GeoIPError as exc:
