@@ -233,7 +233,7 @@ def write_basemap(
         shutil.rmtree(target)
     target.mkdir(parents=True)
     zooms = {z: tile_range(bounds, z) for z in range(min_zoom, max_zoom + 1)}
-    tiles, size = draw_zooms(features, zooms, target, style, workers)
+    tiles, size = draw_zooms(features, zooms, target, style, workers, release_points=True)
     release_memory()
     metadata = _territory_metadata(path)
     fictional = bool(metadata.get("dados_ficticios"))

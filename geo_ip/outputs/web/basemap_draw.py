@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -26,9 +27,12 @@ import numpy.typing as npt
 from PIL import Image, ImageDraw
 
 from geo_ip.outputs.web.basemap_labels import (
+    BUCKET_ROWS,
     DISTRICT_LABEL,
     WATER_LABEL,
-    _bucket,
+    Chunk,
+    _bucket_chunks,
+    _bucket_points,
     _Buckets,
     _district_size,
     _Label,
@@ -36,9 +40,9 @@ from geo_ip.outputs.web.basemap_labels import (
     _place_labels,
     _rgb,
     _street_size,
+    _to_zoom,
 )
 from geo_ip.outputs.web.basemap_tiles import (
-    F64,
     I64,
     META,
     PNG_LEVEL,
@@ -51,6 +55,13 @@ from geo_ip.outputs.web.basemap_tiles import (
 )
 
 __all__ = ["draw_zoom"]
+
+LINE_CHUNK = 4096
+"""Lines whose coordinates are made at a time by :func:`_draw_lines` (bounds its memory)."""
+KEEP_LINES = 32768
+"""Lines of a metatile whose coordinates are kept for the fills after the casings."""
+_Stamps = tuple[npt.NDArray[np.float32], list[int]]
+"""Points of a zoom grouped by metatile: ``(xy, start)`` (see ``_bucket_points``)."""
 
 
 @cache
@@ -143,12 +154,17 @@ def draw_zooms(
     out: Path,
     style: Style,
     workers: int = 1,
+    *,
+    release_points: bool = False,
 ) -> tuple[int, int]:
-    """Draw several zooms (see :func:`draw_zoom`), overlapping each zoom's preparation.
+    """Draw several zooms (see :func:`draw_zoom`), one after the other.
 
-    With helpers, this process prepares a zoom, forks the helpers for their share of
-    its metatiles, draws its own share, and prepares the next zoom while the helpers
-    finish: they are waited for one zoom later.
+    The names of every zoom are placed first (placing them is the preparation's
+    largest temporary memory, tens of MB at a million streets; what they keep is
+    small). Then, for each zoom, this process sorts the features by metatile, forks
+    the helpers for their share of the metatiles, draws its own share and waits for
+    them: no preparation runs beside a helper, so the memory peak is one zoom's
+    drawing, not a drawing plus the next zoom's temporaries.
 
     Parameters
     ----------
@@ -162,6 +178,10 @@ def draw_zooms(
         Colours and widths.
     workers : int, default 1
         Processes drawing each zoom (see :func:`draw_zoom`).
+    release_points : bool, default False
+        Empty ``features.buildings`` and ``features.poles`` once the last zoom is
+        prepared (its plan holds its own copy), so that its helpers, drawing the
+        deepest and longest zoom, do not hold them too.
 
     Returns
     -------
@@ -169,32 +189,32 @@ def draw_zooms(
         Tiles written and their total size in bytes.
     """
     written = size = 0
-    waiting: list[_Helper] = []
-    try:
-        for zoom, tiles in zooms.items():
-            plan = _Plan(features, zoom, tiles, style)
-            release_memory()  # the sorting's temporaries, before the helpers share the pages
-            keys = list(range(plan.nx * plan.ny))
-            n = max(1, min(workers, len(keys)))
-            if n == 1 or not _can_fork():
-                done = plan.draw(keys, out)
-            else:
-                started = [_Helper.start(plan, keys[k::n], out) for k in range(1, n)]
-                previous, waiting = len(waiting), waiting + started
-                # the previous zoom's helpers are waited for before this process draws
-                # (the new ones keep the cores busy meanwhile): their plan is freed first
-                more = _finish(waiting[:previous])
-                written, size = written + more[0], size + more[1]
-                waiting = started
-                release_memory()
+    labels = {}
+    for zoom, tiles in zooms.items():
+        scale, shift, nx, ny = _frame(features, zoom, tiles)
+        labels[zoom] = _place_labels(features, zoom, scale, shift, (nx, ny))
+        release_memory()
+    for zoom, tiles in zooms.items():
+        plan = _Plan(features, zoom, tiles, style, labels.pop(zoom))
+        if release_points and not labels:  # the last zoom
+            features.buildings = features.poles = Points.empty()
+        release_memory()  # the sorting's temporaries, before the helpers share the pages
+        keys = list(range(plan.nx * plan.ny))
+        n = max(1, min(workers, len(keys)))
+        if n == 1 or not _can_fork():
+            done = plan.draw(keys, out)
+        else:
+            helpers = [_Helper.start(plan, keys[k::n], out) for k in range(1, n)]
+            try:
                 done = plan.draw(keys[0::n], out)
-            written, size = written + done[0], size + done[1]
-        more = _finish(waiting)
-        written, size = written + more[0], size + more[1]
-        waiting = []
-    finally:  # helpers are always waited for, even when this process failed
-        for helper in waiting:
-            helper.wait()
+            finally:  # helpers are always waited for, even when this process failed
+                for helper in helpers:
+                    helper.wait()
+            more = _finish(helpers)
+            done = (done[0] + more[0], done[1] + more[1])
+        written, size = written + done[0], size + done[1]
+        del plan
+        release_memory()  # the drawing's freed images, before the next zoom's sorting
     return written, size
 
 
@@ -252,69 +272,95 @@ class _Helper:
         return self.plan.draw(self.keys, self.out)
 
 
+def _frame(
+    features: Features, zoom: int, tiles: tuple[int, int, int, int]
+) -> tuple[float, tuple[float, float], int, int]:
+    """Return a zoom's scale and shift from the features' pixels, and its metatile grid.
+
+    A pixel of the zoom from the tile grid's corner = features' pixel * scale + shift.
+    """
+    scale = 2.0 ** (zoom - features.zoom)
+    x0, y0, x1, y1 = tiles
+    shift = (features.origin[0] * scale - x0 * TILE, features.origin[1] * scale - y0 * TILE)
+    return scale, shift, (x1 - x0) // META + 1, (y1 - y0) // META + 1
+
+
 class _Plan:
     """One zoom made ready to draw: features sorted by metatile, labels placed."""
 
     def __init__(
-        self, features: Features, zoom: int, tiles: tuple[int, int, int, int], style: Style
+        self,
+        features: Features,
+        zoom: int,
+        tiles: tuple[int, int, int, int],
+        style: Style,
+        labels: _Label | None = None,
     ) -> None:
         self.features, self.zoom, self.tiles, self.style = features, zoom, tiles, style
-        self.scale = scale = 2.0 ** (zoom - features.zoom)
-        x0, y0, x1, y1 = tiles
-        # pixel of the zoom from the tile grid's corner = features' pixel * scale + shift
-        self.shift = shift = (
-            features.origin[0] * scale - x0 * TILE,
-            features.origin[1] * scale - y0 * TILE,
+        self.scale, self.shift, self.nx, self.ny = scale, shift, nx, ny = _frame(
+            features, zoom, tiles
         )
-        self.size = size = META * TILE
-        self.nx = nx = (x1 - x0) // META + 1
-        self.ny = ny = (y1 - y0) // META + 1
+        self.size = META * TILE
         self.widths = widths = [style.road_width(zoom, c) for c in range(4)]
         roads = features.roads
         road_index = np.flatnonzero(np.array([w > 0 for w in widths])[roads.kind])
-        self.roads = _bucket(self._box(roads, road_index), max(widths) + 2, nx, ny, size)
-        self.roads.order = road_index[self.roads.order].astype(np.int32)
-        self.areas = _bucket(self._box(features.areas), 2, nx, ny, size)
+        self.roads = self._lines(roads, road_index, max(widths) + 2)
+        del road_index
+        self.areas = self._lines(features.areas, None, 2)
         water = features.waterways
         self.water_widths = [style.water_width(zoom, c) for c in range(3)]
         water_index = np.flatnonzero(np.array([w > 0 for w in self.water_widths])[water.kind])
-        self.water = _bucket(self._box(water, water_index), 8, nx, ny, size)
-        self.water.order = water_index[self.water.order].astype(np.int32)
+        self.water = self._lines(water, water_index, 8)
         self.grid: _Buckets | None = None
         self.grid_widths = [2 if zoom < 16 else 3, 1 if zoom < 16 else 2]
         if zoom >= 12 and len(features.grid):
             # medium voltage from zoom 12, low voltage from 14
             shown = np.flatnonzero((features.grid.kind == 0) | (zoom >= 14))
-            self.grid = _bucket(self._box(features.grid, shown), 3, nx, ny, size)
-            self.grid.order = shown[self.grid.order].astype(np.int32)
-        self.labels: _Label = _place_labels(features, zoom, scale, shift, (nx, ny))
+            self.grid = self._lines(features.grid, shown, 3)
+        if labels is None:
+            labels = _place_labels(features, zoom, scale, shift, (nx, ny))
+            release_memory()
+        self.labels: _Label = labels
         self.buildings = self._points(features.buildings, None, zoom >= 15)
         self.poles = self._points(features.poles, 1, zoom >= 16)
         self.transformers = self._points(features.poles, 0, zoom >= 14)
         self.folders: set[Path] = set()
 
-    def _box(self, lines: Lines, index: I64 | None = None) -> F64:
-        """Return the boxes of ``lines`` (or of the lines ``index``) in the zoom's pixels."""
-        box32 = lines.bbox()
-        box = (box32 if index is None else box32[index]).astype(np.float64)
-        del box32
-        box *= self.scale
-        box[:, [0, 2]] += self.shift[0]
-        box[:, [1, 3]] += self.shift[1]
-        return box
+    def _lines(self, lines: Lines, index: I64 | None, pad: float) -> _Buckets:
+        """Return the lines (or the lines ``index``, ascending) sorted by metatile."""
+        buckets = _bucket_chunks(self._line_boxes(lines, index), pad, self.nx, self.ny, self.size)
+        # the sorting's temporaries, freed but kept by malloc: given back at each step, or
+        # they add up over the steps of a zoom (tens of MB beside a helper still drawing)
+        release_memory()
+        return buckets
 
-    def _points(self, pts: Points, which: int | None, shown: bool) -> tuple[F64, _Buckets] | None:
-        """Return the points and their metatiles (each looked up only where it is)."""
+    def _line_boxes(self, lines: Lines, index: I64 | None) -> Iterator[Chunk]:
+        """Yield the boxes of the lines (or of the lines ``index``) in the zoom's pixels.
+
+        A chunk of :data:`BUCKET_ROWS` lines at a time: no box of every line is made.
+        """
+        transform = (self.scale, self.shift)
+        for lo in range(0, len(lines), BUCKET_ROWS):
+            box = lines.bbox(lo, lo + BUCKET_ROWS)
+            if index is None:
+                yield _to_zoom(box, transform), None
+                continue
+            a, b = np.searchsorted(index, [lo, lo + BUCKET_ROWS])
+            if b > a:
+                rows = index[a:b]
+                yield _to_zoom(box[rows - lo], transform), rows
+
+    def _points(self, pts: Points, which: int | None, shown: bool) -> _Stamps | None:
+        """Return the points in the zoom's pixels, grouped by metatile (see :func:`_stamp`)."""
         if not shown:
             return None
         sel = pts.xy if which is None else pts.xy[pts.kind == which]
         if not len(sel):
             return None
-        xy = sel.astype(np.float64)
-        xy *= self.scale
-        xy += np.array(self.shift)
-        buckets = _bucket(xy, 6, self.nx, self.ny, self.size)
-        return xy.astype(np.float32), buckets  # float32: exact enough for a pixel
+        points = _bucket_points(sel, 6, self.nx, self.ny, self.size, (self.scale, self.shift))
+        del sel
+        release_memory()
+        return points
 
     def local(self, lines: Lines, chosen: I64, corner: tuple[int, int]) -> tuple[list[float], I64]:
         """Return the flat coordinates of ``chosen`` lines in a metatile, and their bounds."""
@@ -323,7 +369,9 @@ class _Plan:
         base = np.zeros(len(chosen) + 1, np.int64)
         np.cumsum(counts, out=base[1:])
         vertex = np.arange(base[-1], dtype=np.int64) + np.repeat(starts - base[:-1], counts)
-        xy = lines.xy[vertex].astype(np.float64) * self.scale
+        xy = lines.xy[vertex].astype(np.float64)
+        del vertex
+        xy *= self.scale
         xy += (self.shift[0] - corner[0], self.shift[1] - corner[1])
         return xy.ravel().tolist(), base * 2
 
@@ -359,9 +407,7 @@ class _Plan:
                 elif kind == 4:
                     outlines.append((ring, style.boundary, 2 if zoom < 14 else 3))
         if self.buildings is not None:
-            image = _stamp(image, [(self.buildings, 2 if zoom == 15 else 4, style.building)],
-                           key, corner)  # fmt: skip
-            draw = ImageDraw.Draw(image)
+            _stamp(draw, [(self.buildings, 2 if zoom == 15 else 4, style.building)], key, corner)
         for ring, colour, width in outlines:
             draw.line(ring, fill=colour, width=width)
         chosen = self.water.get(key)
@@ -385,7 +431,7 @@ class _Plan:
         if self.transformers is not None:
             stamps.append((self.transformers, 5 if zoom >= 16 else 3, style.grid_mt))
         if stamps:
-            image = _stamp(image, stamps, key, corner)
+            _stamp(draw, stamps, key, corner)
         self.paste_labels(image, key, corner)
         return image.quantize(palette=_palette(style), dither=Image.Dither.NONE)
 
@@ -450,36 +496,36 @@ class _Plan:
 
 
 def _stamp(
-    image: Image.Image,
-    layers: list[tuple[tuple[F64, _Buckets], int, str]],
+    draw: ImageDraw.ImageDraw,
+    layers: list[tuple[_Stamps, int, str]],
     key: int,
     corner: tuple[int, int],
-) -> Image.Image:
+) -> None:
     """Draw a square of ``side`` pixels at each point of each layer in metatile ``key``.
 
-    ``layers`` holds ``(points, side, colour)``, drawn in order on one array.
+    ``layers`` holds ``(points, side, colour)``, drawn in order. The squares' pixels
+    are given to Pillow's C point drawing as one ``float32`` array (whole numbers, so
+    exact): no copy of the metatile, no Python number per pixel.
     """
-    array: npt.NDArray[np.uint8] | None = None
-    size = image.width
-    for (xy_all, buckets), side, colour in layers:
-        chosen = buckets.get(key)
-        if not len(chosen):
+    size = draw.im.size[0]
+    core = draw.draw
+    for (xy_all, start), side, colour in layers:
+        if key + 1 >= len(start) or start[key] == start[key + 1]:
             continue
-        xy = xy_all[chosen]
+        xy = xy_all[start[key] : start[key + 1]]
         px = np.floor(xy[:, 0] - corner[0] - side / 2).astype(np.int64)
         py = np.floor(xy[:, 1] - corner[1] - side / 2).astype(np.int64)
         inside = (px > -side) & (px < size) & (py > -side) & (py < size)
         if not inside.any():
             continue
-        if array is None:
-            array = np.array(image)
         px, py = px[inside], py[inside]
         dx, dy = np.meshgrid(np.arange(side), np.arange(side))
         x = (px[:, None] + dx.ravel()).ravel()
         y = (py[:, None] + dy.ravel()).ravel()
         ok = (x >= 0) & (x < size) & (y >= 0) & (y < size)
-        array[y[ok], x[ok]] = _rgb(colour)
-    return image if array is None else Image.fromarray(array)
+        pixels = np.empty((int(ok.sum()), 2), np.float32)
+        pixels[:, 0], pixels[:, 1] = x[ok], y[ok]
+        core.draw_points(pixels, draw._getink(colour)[0])
 
 
 def _draw_lines(
@@ -492,14 +538,27 @@ def _draw_lines(
     colours: tuple[str, ...],
     casing: tuple[str, ...] | None,
 ) -> None:
-    """Draw the lines ``chosen`` (already in drawing order): casings, then fills."""
-    flat, bounds = plan.local(lines, chosen, corner)
-    kinds = lines.kind[chosen].tolist()
-    edges = bounds.tolist()
+    """Draw the lines ``chosen`` (already in drawing order): casings, then fills.
+
+    The coordinates are made :data:`LINE_CHUNK` lines at a time (Python floats for
+    Pillow take 64 bytes a vertex: a metatile of a whole city would take tens of MB).
+    """
     core = draw.draw  # Pillow's C drawing: no per-call colour parsing
     passes = [(casing, 2)] if casing is not None else []
     passes.append((colours, 0))
+    chunks = [chosen[lo : lo + LINE_CHUNK] for lo in range(0, len(chosen), LINE_CHUNK)]
+    # with two passes the coordinates are kept for the second, unless there are many
+    keep = len(passes) > 1 and len(chosen) <= KEEP_LINES
+    ready: list[tuple[list[float], list[int], list[int]]] = []
     for palette, extra in passes:
         inks = [draw._getink(c)[0] for c in palette]
-        for j, kind in enumerate(kinds):
-            core.draw_lines(flat[edges[j] : edges[j + 1]], inks[kind], widths[kind] + extra)
+        for k, part in enumerate(chunks):
+            if k < len(ready):
+                flat, edges, kinds = ready[k]
+            else:
+                flat, bounds = plan.local(lines, part, corner)
+                edges, kinds = bounds.tolist(), lines.kind[part].tolist()
+                if keep:
+                    ready.append((flat, edges, kinds))
+            for j, kind in enumerate(kinds):
+                core.draw_lines(flat[edges[j] : edges[j + 1]], inks[kind], widths[kind] + extra)

@@ -6,7 +6,7 @@ Also the bucketing of features into metatiles that the drawing and the labels sh
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib.util import find_spec
@@ -53,40 +53,104 @@ def _font(
 
 @dataclass
 class _Buckets:
-    """Features of one zoom, sorted by metatile: ``order[start[k]:start[k + 1]]``."""
+    """Features of one zoom by metatile: metatile ``k`` holds ``order[start[k]:start[k + 1]]``."""
 
     order: npt.NDArray[Any]
-    keys: npt.NDArray[Any]
+    start: list[int]
 
     def get(self, key: int) -> npt.NDArray[Any]:
-        lo, hi = np.searchsorted(self.keys, [key, key + 1])
-        return self.order[lo:hi]
+        if key + 1 >= len(self.start):
+            return self.order[:0]
+        return self.order[self.start[key] : self.start[key + 1]]
 
 
 BUCKET_ROWS = 1 << 16
 """Rows of boxes sorted into metatiles at a time by :func:`_bucket` (bounds its memory)."""
 
+Transform = tuple[float, tuple[float, float]]
+"""``(scale, shift)``: the zoom's pixels from the grid's corner = pixels * scale + shift."""
+
+
+def _to_zoom(part: npt.NDArray[Any], transform: Transform | None) -> F64:
+    """Return boxes ``(minx, miny, maxx, maxy)`` or points ``(x, y)`` in the zoom's pixels."""
+    out = part.astype(np.float64)
+    if transform is not None:
+        scale, shift = transform
+        out *= scale
+        out[:, 0::2] += shift[0]
+        out[:, 1::2] += shift[1]
+    return out
+
+
+def _sort_keys(keys: list[I32], n: int) -> tuple[npt.NDArray[np.intp], list[int]]:
+    """Return the stable order of the joined ``keys`` (metatiles below ``n``) and its starts."""
+    joined = np.concatenate(keys) if keys else np.empty(0, np.int32)
+    # a stable sort of 16-bit keys is numpy's radix sort: linear, no comparisons
+    order = np.argsort(joined.astype(np.uint16) if n <= 1 << 16 else joined, kind="stable")
+    start = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(joined, minlength=n)[:n], out=start[1:])
+    return order, start.tolist()
+
+
+Chunk = tuple[F64, "I64 | None"]
+"""Boxes (or points) in the zoom's pixels and their row numbers (None: counted on)."""
+
 
 def _bucket(box: F64, pad: float, nx: int, ny: int, size: int) -> _Buckets:
     """Sort boxes (in the zoom's pixels from the grid's corner) into metatiles.
 
-    ``box`` is ``(minx, miny, maxx, maxy)`` per row, or ``(x, y)`` for points. The
-    rows are cut into metatiles :data:`BUCKET_ROWS` at a time, so the temporaries stay
+    ``box`` is ``(minx, miny, maxx, maxy)`` per row, or ``(x, y)`` for points; see
+    :func:`_bucket_chunks`.
+    """
+    chunks = ((box[lo : lo + BUCKET_ROWS], None) for lo in range(0, len(box), BUCKET_ROWS))
+    return _bucket_chunks(chunks, pad, nx, ny, size)
+
+
+def _bucket_chunks(chunks: Iterable[Chunk], pad: float, nx: int, ny: int, size: int) -> _Buckets:
+    """Sort boxes given a chunk at a time into metatiles; ``order`` holds row numbers.
+
+    Each chunk is boxes (or points) in the zoom's pixels from the grid's corner, and
+    their row numbers (None: the rows follow the previous chunk's). The rows are cut
+    into metatiles a chunk (:data:`BUCKET_ROWS`) at a time, so the temporaries stay
     small: at a million features this runs beside everything else in memory. The
     result does not depend on the chunking (one stable sort of all the keys).
     """
-    if not len(box):
-        return _Buckets(np.empty(0, np.int32), np.empty(0, np.int32))
-    parts = [
-        _bucket_rows(box[lo : lo + BUCKET_ROWS], lo, pad, nx, ny, size)
-        for lo in range(0, len(box), BUCKET_ROWS)
-    ]
-    item = np.concatenate([p[0] for p in parts])
-    keys = np.concatenate([p[1] for p in parts])
-    del parts
-    order = np.argsort(keys, kind="stable")
+    items, keys = [], []
+    first = 0
+    for box, rows in chunks:
+        item, key = _bucket_rows(box, 0, pad, nx, ny, size)
+        items.append(item + np.int32(first) if rows is None else rows[item].astype(np.int32))
+        keys.append(key)
+        first += len(box)
+    order, start = _sort_keys(keys, nx * ny)
+    del keys
+    item = np.concatenate(items) if items else np.empty(0, np.int32)
+    del items
     # 32-bit: at a million features the buckets of a zoom are half the size
-    return _Buckets(item[order], keys[order])
+    return _Buckets(item[order], start)
+
+
+def _bucket_points(
+    xy: npt.NDArray[np.float32], pad: float, nx: int, ny: int, size: int, transform: Transform
+) -> tuple[npt.NDArray[np.float32], list[int]]:
+    """Sort points into metatiles: their ``float32`` zoom pixels, grouped by metatile.
+
+    The points themselves are sorted (a point near a metatile's edge repeated in each
+    metatile it touches), so no row numbers are kept: the returned ``(xy, start)`` give
+    the points of metatile ``k`` as ``xy[start[k]:start[k + 1]]``, in their rows' order.
+    """
+    coords, keys = [], []
+    for lo in range(0, len(xy), BUCKET_ROWS):
+        part = _to_zoom(xy[lo : lo + BUCKET_ROWS], transform)
+        item, key = _bucket_rows(part, 0, pad, nx, ny, size)
+        coords.append(part[item].astype(np.float32))  # float32: exact enough for a pixel
+        keys.append(key)
+        del part
+    order, start = _sort_keys(keys, nx * ny)
+    del keys
+    joined = np.concatenate(coords) if coords else np.empty((0, 2), np.float32)
+    del coords
+    return joined[order], start
 
 
 def _bucket_rows(box: F64, first: int, pad: float, nx: int, ny: int, size: int) -> tuple[I32, I32]:
@@ -187,10 +251,15 @@ def _place_labels(
         widths = np.zeros(len(features.names))
         for n in np.unique(lines.name[named]).tolist():
             widths[n] = _text_width(features.names[n], size, False, italic) + 8
-        found = [
-            _street_candidates(lines.take(part), widths, scale, shift)
-            for part in _chunks_by_name(named, lines.name[named])
-        ]
+        found = []
+        for group in _chunks_by_name(named, lines.name[named]):
+            got = _street_candidates(lines.take(group), widths, scale, shift)
+            # only labels on a straight enough stretch are kept (dropped here, chunk by
+            # chunk: the order of those kept is the same as filtering them at the end)
+            chord = np.hypot(got[1][:, 0] - got[0][:, 0], got[1][:, 1] - got[0][:, 1])
+            straight = chord >= 0.97 * got[2]
+            found.append(tuple(column[straight] for column in got))
+            del got, chord, straight
         head = np.concatenate([f[0] for f in found])
         tail = np.concatenate([f[1] for f in found])
         cand_width = np.concatenate([f[2] for f in found])
@@ -198,10 +267,7 @@ def _place_labels(
         cand_kind = np.concatenate([f[4] for f in found])
         cand_name = np.concatenate([f[5] for f in found])
         del found
-        chord = np.hypot(tail[:, 0] - head[:, 0], tail[:, 1] - head[:, 1])
-        straight = chord >= 0.97 * cand_width
         priority = np.lexsort((-cand_length, cand_kind))
-        priority = priority[straight[priority]]
         height = _street_size(zoom) + 6
         head, tail = head[priority], tail[priority]
         # whole degrees: the same name at the same angle is rendered once
@@ -334,7 +400,7 @@ def _label_mask(text: str, size: int, bold: bool, italic: bool) -> Image.Image:
     return Image.merge("LA", (mask, Image.fromarray(halo)))
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)  # turned names are rarely met again: ~40 kB each, kept few
 def _label_image(
     text: str, size: int, font: tuple[bool, bool], angle: float
 ) -> tuple[Image.Image, Image.Image]:

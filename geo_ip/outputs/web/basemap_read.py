@@ -490,14 +490,20 @@ def read_features(path: Path, zoom: int) -> Features:
             if found is not None:
                 poles.append(found)
         assert reader.origin is not None  # set by the roads
+        grid_lines, grid_points = _concat_lines(grid), _concat_points(poles)
+        grid_lines.name = _constant(grid_lines.name)
+        grid_points.name = _constant(grid_points.name)
+        building_points = _concat_points(buildings)
+        building_points.kind = _constant(building_points.kind)
+        building_points.name = _constant(building_points.name)
         return Features(
             zoom=zoom,
             origin=reader.origin,
             roads=roads,
-            grid=_concat_lines(grid),
+            grid=grid_lines,
             areas=_concat_lines(areas),
-            buildings=_concat_points(buildings),
-            poles=_concat_points(poles),
+            buildings=building_points,
+            poles=grid_points,
             places=_concat_points(places),
             names=reader.names,
             counts=counts,
@@ -505,6 +511,17 @@ def read_features(path: Path, zoom: int) -> Features:
         )
     finally:
         reader.close()
+
+
+def _constant(column: I32) -> I32:
+    """Return a column of one value as a read-only view taking no memory (else itself).
+
+    Buildings have no class or name, grid lines and poles no name: at a million rows
+    these columns would take megabytes in every drawing process.
+    """
+    if len(column) and int(column.min()) == int(column.max()):
+        return np.broadcast_to(column[:1].copy(), column.shape)  # a copy: the rest is freed
+    return column
 
 
 def _water_kind(tipo: object) -> int:

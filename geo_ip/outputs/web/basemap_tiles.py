@@ -173,16 +173,19 @@ class Lines:
     def __len__(self) -> int:
         return len(self.kind)
 
-    def bbox(self) -> F32:
-        """Return ``(minx, miny, maxx, maxy)`` of each line, shape (n, 4)."""
-        if not len(self):
+    def bbox(self, lo: int = 0, hi: int | None = None) -> F32:
+        """Return ``(minx, miny, maxx, maxy)`` of each line (or of lines ``lo:hi``), (n, 4)."""
+        hi = len(self) if hi is None else min(hi, len(self))
+        if hi <= lo:
             return np.empty((0, 4), np.float32)
-        starts = self.offsets[:-1]
-        out = np.empty((len(self), 4), np.float32)
-        out[:, 0] = np.minimum.reduceat(self.xy[:, 0], starts)
-        out[:, 1] = np.minimum.reduceat(self.xy[:, 1], starts)
-        out[:, 2] = np.maximum.reduceat(self.xy[:, 0], starts)
-        out[:, 3] = np.maximum.reduceat(self.xy[:, 1], starts)
+        first, last = int(self.offsets[lo]), int(self.offsets[hi])
+        starts = self.offsets[lo:hi] - first
+        x, y = self.xy[first:last, 0], self.xy[first:last, 1]
+        out = np.empty((hi - lo, 4), np.float32)
+        out[:, 0] = np.minimum.reduceat(x, starts)
+        out[:, 1] = np.minimum.reduceat(y, starts)
+        out[:, 2] = np.maximum.reduceat(x, starts)
+        out[:, 3] = np.maximum.reduceat(y, starts)
         return out
 
     def take(self, index: I64) -> Lines:
