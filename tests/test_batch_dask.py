@@ -96,6 +96,10 @@ def test_every_municipality_is_a_row_and_the_broken_one_says_why(first_run: Any)
     assert rows[ALFA].situacao == rows[GAMA].situacao == "concluido"
     assert rows[BETA].situacao == "falhou"
     assert "não pôde ser montado" in rows[BETA].erro
+    # without its boundary there is no territory, but its CIP is still estimated
+    assert rows[BETA].vias_km is None
+    assert rows[BETA].unidades_consumidoras == UNITS[BETA]
+    assert rows[BETA].cip_rs_ano is not None and rows[BETA].cip_rs_ano > 0
     assert rows[ALFA].nome == "Alfa do Sul" and rows[ALFA].uf == "MG"
     assert report.reused == 0
     for code in (ALFA, GAMA):

@@ -35,6 +35,7 @@ import pandas as pd
 from geo_ip._util.atomic import STAGING_PREFIX, atomic_path
 from geo_ip._util.version import __version__
 from geo_ip.batch.model import MunicipalityJob, MunicipalityResult
+from geo_ip.batch.osm_boundaries import NO_BOUNDARY
 from geo_ip.batch.task import input_digest, job_hash, previous_result, run_municipality
 from geo_ip.errors import GeoIPError, InputFileError
 
@@ -359,7 +360,7 @@ def plan_jobs(
         own = folders.get(code)
         problem = ""
         if config.osm is not None and found is None:
-            problem = "sem limite municipal com este código IBGE no arquivo OSM"
+            problem = NO_BOUNDARY
         elif found is not None and str(found.erro):
             problem = str(found.erro)
         cip = _first(own, ("cip.toml",))

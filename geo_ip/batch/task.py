@@ -374,40 +374,38 @@ def _run(job: MunicipalityJob) -> MunicipalityResult:
         pasta=str(job.pasta),
         hash_entradas=job.hash_entradas,
     )
-    errors: list[str] = []
-    if job.erro_previo:
-        errors.append(job.erro_previo)
-    else:
-        job.pasta.mkdir(parents=True, exist_ok=True)
-        (job.pasta / "erros.log").unlink(missing_ok=True)
-        rules = _step("regras", result, errors, lambda: _rules(job))
-        territory = None
-        if rules is not None and job.osm is not None:
-            territory = _step("território", result, errors, lambda: _territory(job, rules))
-            if territory is not None:
-                figures = _step(
-                    "território", result, errors, lambda: _territory_figures(territory, job, rules)
-                )
-                for name, value in (figures or {}).items():
-                    setattr(result, name, value)
-        elif job.osm is None:
-            result.avisos.append("sem extrato OSM: território não construído")
-        if job.consumidores is not None:
-            _step("CIP", result, errors, lambda: _cip(job, result))
-        inventory = job.inventario or territory
-        if rules is not None and job.bdgds and inventory is not None:
-            _step(
-                "auditoria do cadastro",
-                result,
-                errors,
-                lambda: _audit(job, rules, inventory, result),
+    # an error found before the task (a boundary that cannot be cut) fails the row, and
+    # the steps that do not need the territory still run: the CIP, an inventory's audit
+    errors: list[str] = [job.erro_previo] if job.erro_previo else []
+    job.pasta.mkdir(parents=True, exist_ok=True)
+    (job.pasta / "erros.log").unlink(missing_ok=True)
+    rules = _step("regras", result, errors, lambda: _rules(job))
+    territory = None
+    if rules is not None and job.osm is not None and not job.erro_previo:
+        territory = _step("território", result, errors, lambda: _territory(job, rules))
+        if territory is not None:
+            figures = _step(
+                "território", result, errors, lambda: _territory_figures(territory, job, rules)
             )
-        if rules is not None and territory is not None and job.pedidos is not None:
-            _step("avaliação", result, errors, lambda: _assess(job, rules, territory, result))
+            for name, value in (figures or {}).items():
+                setattr(result, name, value)
+    elif job.osm is None and not job.erro_previo:
+        result.avisos.append("sem extrato OSM: território não construído")
+    if job.consumidores is not None:
+        _step("CIP", result, errors, lambda: _cip(job, result))
+    inventory = job.inventario or territory
+    if rules is not None and job.bdgds and inventory is not None:
+        _step(
+            "auditoria do cadastro",
+            result,
+            errors,
+            lambda: _audit(job, rules, inventory, result),
+        )
+    if rules is not None and territory is not None and job.pedidos is not None:
+        _step("avaliação", result, errors, lambda: _assess(job, rules, territory, result))
     if errors:
         result.situacao, result.erro = "falhou", "; ".join(errors)
     result.segundos = round(time.perf_counter() - started, 2)
-    if not job.erro_previo:
-        _write_result(result, job.pasta)
+    _write_result(result, job.pasta)
     log.info("município %s (%s): %s", job.codigo_ibge, job.nome, result.situacao)
     return result
