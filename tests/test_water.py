@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import quoteattr
 
 import geopandas as gpd
 import osmnx as ox
@@ -23,6 +22,8 @@ from geo_ip.sources.osm_features import (
     water_from_osmnx,
 )
 from tests.conftest import POA, require
+from tests.test_osm_features import _tags_xml
+from tests.test_osm_features import write_osm as write_tiny_osm
 
 Tags = dict[str, str]
 
@@ -73,24 +74,10 @@ RELATIONS: dict[int, tuple[list[tuple[str, int, str]], Tags]] = {
 # fmt: on
 
 
-def _tags_xml(tags: Tags) -> str:
-    return "".join(f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items())
-
-
 def write_osm(path: Path) -> Path:
-    common = 'version="1" timestamp="2024-01-01T00:00:00Z"'
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
-    for nid, (lon, lat) in NODES.items():
-        lines.append(f'<node id="{nid}" {common} lat="{lat}" lon="{lon}"/>')
-    for wid, (refs, tags) in WAYS.items():
-        nds = "".join(f'<nd ref="{ref}"/>' for ref in refs)
-        lines.append(f'<way id="{wid}" {common}>{nds}{_tags_xml(tags)}</way>')
-    for rid, (members, tags) in RELATIONS.items():
-        mem = "".join(f'<member type="{t}" ref="{r}" role="{role}"/>' for t, r, role in members)
-        lines.append(f'<relation id="{rid}" {common}>{mem}{_tags_xml(tags)}</relation>')
-    lines.append("</osm>")
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
+    """The water data set as OSM XML (the writer of ``tests/test_osm_features.py``)."""
+    nodes: dict[int, tuple[float, float, Tags]] = {n: (x, y, {}) for n, (x, y) in NODES.items()}
+    return write_tiny_osm(path, nodes, WAYS, RELATIONS)
 
 
 @pytest.fixture
