@@ -87,7 +87,8 @@ from geo_ip.outputs.views import ordered_rows as _ordered
 from geo_ip.outputs.web.basemap import BASEMAP_FOLDER, INFO_FILE
 from geo_ip.outputs.web.webmap import write_maps
 from geo_ip.pipeline import Assessment
-from geo_ip.territory.reader import layer_names, read_layer
+from geo_ip.territory.gpkg_copy import copy_layers
+from geo_ip.territory.reader import Territory, layer_names, read_layer
 from geo_ip.territory.writer import copy_layer, write_dataframe
 
 log = logging.getLogger(__name__)
@@ -163,27 +164,45 @@ def _write_gpkg(assessment: Assessment, out: Path, public: pd.DataFrame) -> list
     with atomic_path(out) as tmp:
         for name, frame in layers:
             write_dataframe(frame, tmp, name)
-        # the territory's layers (for QGIS), streamed: a state's roads are a gigabyte
-        # in memory, and the workbook's helper works beside this at the same time
-        present = layer_names(assessment.territory)
-        for name in _TERRITORY_LAYERS:
-            if name in present and pyogrio.read_info(assessment.territory, layer=name)["features"]:
-                copy_layer(assessment.territory, name, tmp)
-                written.append(name)
-                continue
-            frame = read_layer(assessment.territory, name, missing_ok=True)  # warns, or refuses
-            if len(frame) or name == "vias":
-                write_dataframe(frame, tmp, name)
-                written.append(name)
-        for name in CONTEXT_LAYERS:  # the base map, when the territory has it
-            if name in present and pyogrio.read_info(assessment.territory, layer=name)["features"]:
-                copy_layer(assessment.territory, name, tmp)
-                written.append(name)
+        written += _territory_layers(assessment.territory, tmp)
         for name, frame in after:
             write_dataframe(frame, tmp, name)
             written.append(name)
         pyogrio.write_dataframe(meta, tmp, layer="metadados", driver="GPKG")
         style_geopackage(tmp)
+    return written
+
+
+def _territory_layers(territory: Territory | str | Path, target: Path) -> list[str]:
+    """Copy the territory's layers for QGIS into ``target``; return those copied, in order.
+
+    :data:`_TERRITORY_LAYERS` (``vias`` always, empty or not) then the base map
+    (:data:`CONTEXT_LAYERS`), each when it has rows. They are copied in SQLite, one
+    transaction per layer with its spatial index
+    (:func:`geo_ip.territory.gpkg_copy.copy_layers`); a layer it declines is streamed
+    through GDAL (:func:`geo_ip.territory.writer.copy_layer`). Never a GeoDataFrame: a
+    state's roads are a gigabyte in memory, and the workbook's helper may work beside.
+    """
+    present = layer_names(territory)
+    full = {
+        name
+        for name in (*_TERRITORY_LAYERS, *CONTEXT_LAYERS)
+        if name in present and pyogrio.read_info(territory, layer=name)["features"]
+    }
+    wanted = [name for name in (*_TERRITORY_LAYERS, *CONTEXT_LAYERS) if name in full]
+    declined = set(copy_layers(territory, target, wanted))
+    written = []
+    for name in (*_TERRITORY_LAYERS, *CONTEXT_LAYERS):
+        if name in declined:
+            copy_layer(territory, name, target)
+        elif name not in full and name in _TERRITORY_LAYERS:
+            frame = read_layer(territory, name, missing_ok=True)  # warns, or refuses
+            if not (len(frame) or name == "vias"):
+                continue
+            write_dataframe(frame, target, name)
+        elif name not in full:
+            continue
+        written.append(name)
     return written
 
 
