@@ -25,6 +25,7 @@ Stages
 from __future__ import annotations
 
 import json
+import logging
 import os
 import resource
 import sys
@@ -336,6 +337,33 @@ _ASSESS_STEPS = {
 """The progress texts of :func:`geo_ip.pipeline.assess` and the step each one starts."""
 
 
+class _FileTimes(logging.Handler):
+    """The seconds of each file of ``write_outputs``, from its debug log (``FILE_TIME``)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.seconds: dict[str, float] = {}
+        self._logger = logging.getLogger("geo_ip.outputs.files")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from geo_ip.outputs.files import FILE_TIME
+
+        if record.msg == FILE_TIME and isinstance(record.args, tuple):
+            name, seconds = record.args
+            if isinstance(seconds, float):
+                self.seconds[str(name)] = self.seconds.get(str(name), 0.0) + seconds
+
+    def __enter__(self) -> _FileTimes:
+        self._level = self._logger.level
+        self._logger.setLevel(logging.DEBUG)
+        self._logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._logger.removeHandler(self)
+        self._logger.setLevel(self._level)
+
+
 def assess(args: dict[str, Any]) -> dict[str, Any]:
     """Whole assessment of ``n`` requests, step by step, then its GeoPackage and tables.
 
@@ -343,11 +371,13 @@ def assess(args: dict[str, Any]) -> dict[str, Any]:
     those of the real pipeline: ``preparo`` (reading the roads), ``localizacao``
     (intake, geocoding, snapping), ``distancia_rede``, ``evidencias``, ``materiais``,
     ``pontuacao`` (suggestions, eligibility, decisions) and ``classificacao``; then
-    ``gpkg`` (the public GeoPackage), ``tabelas`` (every output file but maps and
-    sheets: CSV, XLSX, GeoPackage again, QGIS project, JSON) and, with ``overview``,
-    ``panorama`` (the overview web map).
+    ``write_outputs`` without maps and sheets, split by its per-file debug log into
+    ``gpkg`` (``avaliacao.gpkg``) and ``tabelas`` (the rest: CSV, XLSX, QGIS project,
+    JSON) and, with ``overview``, ``panorama`` (the overview web map). ``trabalho_s`` is
+    the whole job a user waits for (assess + GeoPackage + tables) and ``soma_mb`` its
+    peak memory, this process and its helpers summed.
     """
-    from geo_ip.outputs.files import _write_gpkg, public_ranking, write_outputs
+    from geo_ip.outputs.files import write_outputs
     from geo_ip.pipeline import assess as run
     from geo_ip.rules.config import load_rules
     from geo_ip.territory.synthetic_requests import write_synthetic_requests
@@ -366,11 +396,17 @@ def assess(args: dict[str, Any]) -> dict[str, Any]:
         total = time.perf_counter() - t0
         out = Path(tmp) / "out"
         out.mkdir()
-        clock.start("gpkg")
-        _write_gpkg(result, out / "avaliacao.gpkg", public_ranking(result))
         clock.start("tabelas")
-        write_outputs(result, out, maps=False, sheets=False)
+        with _FileTimes() as files:
+            write_outputs(result, out, maps=False, sheets=False)
         clock.stop()
+        tables = clock.steps.pop("tabelas")
+        job = total + tables["seconds"]
+        # the GeoPackage is written inside write_outputs: its own row, out of the tables'
+        # (both with the peak of the whole writing)
+        gpkg = files.seconds.get("avaliacao.gpkg", 0.0)
+        clock.steps["gpkg"] = {"seconds": gpkg, "peak_mb": tables["peak_mb"]}
+        clock.steps["tabelas"] = tables | {"seconds": tables["seconds"] - gpkg}
         # the internal workbook's helper process (above XLSX_PARALLEL_ABOVE requests)
         helper_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         if helper_mb:
@@ -388,6 +424,8 @@ def assess(args: dict[str, Any]) -> dict[str, Any]:
         "steps": steps,
         "com_distancia": int(result.table["distancia_rede_m"].notna().sum()),
         "soma_mb": tree.peak,  # the whole job, outputs and their helper included
+        "trabalho_s": job,  # assess + GeoPackage + tables
+        "arquivos_s": files.seconds,
         **({"html_mb": size / 1e6} if size is not None else {}),
     }
 

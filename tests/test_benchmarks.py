@@ -37,12 +37,34 @@ def test_memory_targets_are_checked_on_the_summed_peak() -> None:
     rows = [
         {"escala": "sintetico_1m", "etapa": "assess", "pedidos": 100_000, "tempo_s": 20.0,
          "pico_mb": 3000.0, "soma_mb": 4200.0},
-        {"escala": "sintetico_1m", "etapa": "territorio_osm", "pedidos": None, "tempo_s": 59.0,
-         "pico_mb": 2000.0, "soma_mb": 3000.0},
+        {"escala": "sintetico_1m", "etapa": "trabalho", "pedidos": 100_000, "tempo_s": 58.5,
+         "pico_mb": 4200.0},
+        {"escala": "sintetico_1m", "etapa": "territorio_osm", "pedidos": None, "tempo_s": 31.0,
+         "pico_mb": 1500.0, "soma_mb": 2000.0},
     ]  # fmt: skip
     assert _targets(rows) == [
+        "trabalho completo, 100.000 em ~1M: 58.50 s (meta ≤ 60 s) — atingida",
         "100.000 pedidos em ~1M (pico somado, saídas incluídas): 4200.00 MB (meta ≤ 4096 MB)"
         " — NÃO atingida",
-        "território do OSM, ~1M arestas: 59.00 s (meta ≤ 60 s) — atingida",
-        "território do OSM, ~1M (pico somado): 3000.00 MB (meta ≤ 3072 MB) — atingida",
+        "território do OSM, ~1M arestas: 31.00 s (meta ≤ 30 s) — NÃO atingida",
+        "território do OSM, ~1M (pico somado): 2000.00 MB (meta ≤ 2048 MB) — atingida",
     ]
+
+
+def test_whole_job_row_sums_assess_and_writing() -> None:
+    from benchmarks.__main__ import Job, _rows
+
+    def run(assess: float, job: float, peak: float) -> dict[str, object]:
+        steps = {"gpkg": {"seconds": 1.0, "peak_mb": 900.0},
+                 "tabelas": {"seconds": 2.0, "peak_mb": 950.0}}  # fmt: skip
+        return {"seconds": assess, "peak_mb": 800.0, "soma_mb": peak, "trabalho_s": job,
+                "steps": steps}  # fmt: skip
+
+    job = Job("assess", "assess", {"n": 10_000})
+    rows = _rows("sintetico_200k", job, [run(3.0, 6.0, 1200.0), run(4.0, 9.0, 1000.0),
+                                         run(3.5, 7.0, 1100.0)])  # fmt: skip
+
+    assert [r["etapa"] for r in rows] == ["assess", "gpkg", "tabelas", "trabalho"]
+    whole = rows[-1]
+    assert (whole["tempo_s"], whole["pico_mb"], whole["pedidos"]) == (7.0, 1100.0, 10_000)
+    assert rows[0]["tempo_s"] == 3.5

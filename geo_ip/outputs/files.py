@@ -48,6 +48,7 @@ maps, so that it shows their background only when there is one (not with ``maps=
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -120,6 +121,11 @@ MAPS_STEP = "Mapas"
 """Name of the web maps' step: the background, the overview and each request's map."""
 SHEETS_STEP = "Fichas técnicas"
 """Name of the technical sheets' step: one per request."""
+
+
+FILE_TIME = "%s gravado em %.3f s"
+"""The debug log line after each file of :func:`write_outputs` (its name and seconds):
+what the benchmarks (``benchmarks/stages.py``) split the writing time by."""
 
 
 XLSX_PARALLEL_ABOVE = 2_000
@@ -298,10 +304,12 @@ def _write_all(
         )  # fmt: skip
 
     def write_one(name: str, write: Callable[[Path], object]) -> Path:
+        began = time.perf_counter()
         try:
             write(out_dir / name)
         except OSError as exc:
             raise cannot_write(exc, final_dir / name) from exc
+        log.debug(FILE_TIME, name, time.perf_counter() - began)
         if workbook is not None:  # the helper beside: its memory and this one's add up
             release_freed_memory()
         return out_dir / name
