@@ -58,3 +58,12 @@ def fail_at_once(roads: Any, job: tuple[Any, int]) -> Iterator[Any]:
     """The territory's road helper that dies before it reads anything."""
     os._exit(9)
     yield  # a generator, as the real job is
+
+
+def hold(megabytes: int, chunk: int) -> Iterator[int]:
+    """Yield ``chunk``, then, still holding ``megabytes`` of memory, ``chunk + 1``."""
+    held = bytearray(megabytes * 1024 * 1024)
+    held[::4096] = b"x" * len(held[::4096])  # touched: resident, not only reserved
+    time.sleep(1.2)  # loky looks at a worker's memory at most once a second
+    yield chunk
+    yield chunk + len(held) // (megabytes * 1024 * 1024)

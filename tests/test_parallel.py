@@ -155,3 +155,10 @@ def test_limited_cores_caps_what_the_helpers_see() -> None:
             assert parallel.cores() == found
         assert parallel.cores() == 1
     assert parallel.cores() == found
+
+
+def test_a_worker_holding_memory_between_parts_is_not_recycled() -> None:
+    """loky (with psutil) recycles a worker grown by 300 MB after a call: not ours."""
+    pytest.importorskip("psutil", reason="sem psutil o loky não confere vazamentos")
+    running = start(parallel_jobs.hold, 400, [10], what="teste")
+    assert list(running.parts(0)) == [10, 11]

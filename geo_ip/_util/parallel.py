@@ -25,6 +25,7 @@ import inspect
 import logging
 import os
 import re
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -88,8 +89,19 @@ class _Parts:
 
 
 def _initialize(shared: Any) -> None:
-    """Worker start: keep the data every call receives (unpickled once, by loky)."""
+    """Worker start: keep the data every call receives (unpickled once, by loky).
+
+    Also lifts loky's leak check in this worker. With psutil installed (Dask brings it),
+    a loky worker whose memory grew by more than 300 MB since its first call takes
+    itself for leaking and exits after the call. These workers hold memory between
+    calls on purpose: a generator's state (:func:`_call`), e.g. the road graph of a
+    territory's helper (a gigabyte at a million edges) between handing it over and
+    computing its betweenness; the next call met a fresh worker without it.
+    """
     _WORKER["shared"] = shared
+    from loky import process_executor
+
+    process_executor._MAX_MEMORY_LEAK_SIZE = sys.maxsize
 
 
 def _call(function: Callable[[Any, Any], Any], chunk: Any) -> Any:
