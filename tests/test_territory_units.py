@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 import pytest
 from shapely.geometry import LineString, Point, box
 
@@ -114,3 +115,42 @@ def test_components_flag_small_ones() -> None:
     assert small == {1}
     _, none_small = _components(g, max_edges=1)
     assert none_small == set()
+
+
+def test_classify_roads_leaves_the_callers_frame_alone() -> None:
+    edges = _edges()
+    before = list(edges.columns)
+    out, _rule = classify_roads(edges, NO_NODES, load_rules("extrema"), EMPTY, EMPTY)
+    assert list(edges.columns) == before  # the new columns are on the copy only
+    assert {"hierarquia", "rural"} <= set(out.columns)
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 1000])
+def test_twin_groups_in_blocks_of_rows(monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    from geo_ip.network import kernels
+
+    monkeypatch.setattr(kernels, "_TWIN_BLOCK", block)
+    a = LineString([(0, 0), (1, 0)])
+    bent = LineString([(0, 0), (0.5, 0.5), (1, 0)])
+    near = LineString([(0, 0), (1.0004, 0)])  # the same to the mm
+    far = LineString([(0, 0), (1.002, 0)])
+    lo = np.array([1, 1, 1, 1, 2, 1, 1])
+    hi = np.array([5, 5, 5, 5, 5, 5, 5])
+    geoms = np.array([a, bent, near, far, a, bent, a], dtype=object)
+    assert kernels.twin_groups(lo, hi, geoms).tolist() == [0, 1, 0, 2, 3, 1, 0]
+
+
+def test_twin_groups_hash_collision_falls_back_to_the_geometry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from geo_ip.network import kernels
+
+    real = kernels._row_digests
+    monkeypatch.setattr(  # every row of a length gets the same hash
+        kernels, "_row_digests", lambda g: (real(g)[0], np.zeros(len(g), np.uint64))
+    )
+    monkeypatch.setattr(kernels, "_TWIN_BLOCK", 2)
+    a, b = LineString([(0, 0), (1, 0)]), LineString([(0, 0), (2, 0)])
+    geoms = np.array([a, b, a, b, b], dtype=object)
+    lo, hi = np.zeros(5, "int64"), np.ones(5, "int64")
+    assert kernels.twin_groups(lo, hi, geoms).tolist() == [0, 1, 0, 1, 1]

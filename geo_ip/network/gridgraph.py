@@ -277,6 +277,7 @@ class GridGraph:
         self._a = ends[:n_edges].astype("int64")
         self._b = ends[n_edges:].astype("int64")
         self._geom = oriented[first]
+        del geoms, oriented  # the twins' geometries (a reversed copy of half the network)
         xy, idx = shapely.get_coordinates(self._geom, return_index=True)
         self._xy = xy
         self._off = np.r_[0, np.cumsum(np.bincount(idx, minlength=n_edges))].astype("int64")

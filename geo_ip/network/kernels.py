@@ -193,13 +193,49 @@ def _nearest_points(
     return point[order], hit[order], dist[order]
 
 
+_TWIN_BLOCK = 131_072
+"""Rows whose coordinates :func:`twin_groups` takes at a time (memory at state scale)."""
+
+
+def _rounded_bits(geoms: npt.NDArray[np.object_]) -> tuple[npt.NDArray[np.uint64], IntArray]:
+    """Coordinates rounded to the mm as 64-bit patterns, and the row of each."""
+    xy, owner = shapely.get_coordinates(geoms, return_index=True)
+    return np.round(xy, 3).view(np.uint64), owner
+
+
+def _row_digests(geoms: npt.NDArray[np.object_]) -> tuple[IntArray, npt.NDArray[np.uint64]]:
+    """Return the number of coordinates and the 64-bit hash of the rounded ones, per row.
+
+    Taken :data:`_TWIN_BLOCK` rows at a time: each row's hash depends on its own
+    coordinates only.
+    """
+    n = len(geoms)
+    count = np.zeros(n, "int64")
+    digest = np.zeros(n, np.uint64)
+    for lo in range(0, n, _TWIN_BLOCK):
+        part = geoms[lo : lo + _TWIN_BLOCK]
+        bits, owner = _rounded_bits(part)
+        c = np.bincount(owner, minlength=len(part))
+        start = np.cumsum(c) - c
+        k = (np.arange(len(owner)) - start[owner]).astype(np.uint64)
+        with np.errstate(over="ignore"):
+            mix = (bits[:, 0] * np.uint64(0x9E3779B97F4A7C15)) ^ (
+                bits[:, 1] * np.uint64(0xC2B2AE3D27D4EB4F)
+            )
+            mix = mix * (k * np.uint64(2) + np.uint64(0x165667B19E3779F9))
+            np.add.at(digest[lo : lo + len(part)], owner, mix)
+        count[lo : lo + len(part)] = c
+    return count, digest
+
+
 def twin_groups(lo: IntArray, hi: IntArray, geoms: npt.NDArray[np.object_]) -> IntArray:
     """Group the rows by (lo, hi, geometry rounded to the mm), in order of first appearance.
 
     The same numbers as ``groupby([lo, hi, to_wkb(transform(g, round 3))], sort=False)
     .ngroup()``, without writing every geometry out: rows are grouped on a 64-bit hash
     of their rounded coordinates, and every group is checked coordinate by coordinate
-    (on a collision, the WKB grouping is used).
+    (on a collision, the WKB grouping is used). Coordinates are taken a block of rows
+    at a time.
 
     Parameters
     ----------
@@ -216,27 +252,22 @@ def twin_groups(lo: IntArray, hi: IntArray, geoms: npt.NDArray[np.object_]) -> I
     n = len(lo)
     if n == 0:
         return np.zeros(0, "int64")
-    xy, owner = shapely.get_coordinates(geoms, return_index=True)
-    bits = np.round(xy, 3).view(np.uint64)
-    count = np.bincount(owner, minlength=n)
-    start = np.cumsum(count) - count
-    k = (np.arange(len(owner)) - start[owner]).astype(np.uint64)
-    with np.errstate(over="ignore"):
-        mix = (bits[:, 0] * np.uint64(0x9E3779B97F4A7C15)) ^ (
-            bits[:, 1] * np.uint64(0xC2B2AE3D27D4EB4F)
-        )
-        mix = mix * (k * np.uint64(2) + np.uint64(0x165667B19E3779F9))
-        digest = np.zeros(n, np.uint64)
-        np.add.at(digest, owner, mix)
+    count, digest = _row_digests(geoms)
     kind = shapely.get_type_id(geoms)
     keys = pd.DataFrame({"lo": lo, "hi": hi, "t": kind, "n": count, "h": digest})
     group = keys.groupby(["lo", "hi", "t", "n", "h"], sort=False).ngroup().to_numpy("int64")
+    del keys
     # check: every row has exactly the coordinates of its group's first row
     _, first = np.unique(group, return_index=True)
     lead = first[group]
-    same = count[owner] == count[lead[owner]]
-    at = np.where(same, start[lead[owner]] + k.astype("int64"), 0)
-    if not (same.all() and np.array_equal(bits, bits[at])):
+    other = np.flatnonzero(lead != np.arange(n))  # rows that are not their group's first
+    same = bool((count[other] == count[lead[other]]).all())
+    for at in range(0, len(other), _TWIN_BLOCK) if same else ():
+        rows = other[at : at + _TWIN_BLOCK]
+        if not np.array_equal(_rounded_bits(geoms[rows])[0], _rounded_bits(geoms[lead[rows]])[0]):
+            same = False
+            break
+    if not same:
         rounded = shapely.to_wkb(shapely.transform(geoms, lambda c: np.round(c, 3)))
         wkb = pd.DataFrame({"lo": lo, "hi": hi, "g": rounded})
         group = wkb.groupby(["lo", "hi", "g"], sort=False).ngroup().to_numpy("int64")

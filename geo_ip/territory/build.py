@@ -28,6 +28,7 @@ from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_utm_crs_info
 from shapely.geometry.base import BaseGeometry
 
+from geo_ip._util.atomic import release_freed_memory
 from geo_ip._util.paths import resource_dir
 from geo_ip._util.version import __version__
 from geo_ip.errors import DemError, GeoIPError, GridError, TerritoryError
@@ -192,7 +193,7 @@ def _source_record(kind: str, path: Path, **extra: Any) -> dict[str, Any]:
 
 def _ensure(gdf: gpd.GeoDataFrame, columns: Sequence[str], crs: str) -> gpd.GeoDataFrame:
     """Select ``columns`` (adding missing ones as empty) and set the CRS."""
-    gdf = gdf.copy()
+    gdf = gdf.copy(deep=False)  # columns are added to the copy, never changed in place
     for col in columns:
         if col not in gdf.columns:
             gdf[col] = None
@@ -338,6 +339,7 @@ def _read_osm(
         except GeoIPError:
             reading.arrays()  # its error comes first, as in series
             raise
+        release_freed_memory()  # the elements' frame is gone: room for the road graph
         roads = tables_from_arrays(reading.arrays(), max_small)
         return roads, features, water, osm_mod.osm_timestamp(osm_path)
     assert place is not None
@@ -355,6 +357,9 @@ def _project_roads(
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Project the node and edge tables and mark their connected components."""
     nodes, edges, node_comp, edge_comp, small = roads
+    # only what the ``vias`` layer keeps (and the ends in the index) is projected and copied
+    kept = [col for col in ROAD_COLUMNS if col in edges.columns]
+    edges = edges[kept] if len(kept) < len(edges.columns) else edges
     nodes = nodes.to_crs(crs)
     nodes["x"], nodes["y"] = (
         shapely.get_x(nodes.geometry.values),
@@ -378,20 +383,29 @@ def _project_roads(
     return nodes, edges
 
 
+def _extents(nodes: gpd.GeoDataFrame, crs: str) -> tuple[BaseGeometry, BaseGeometry]:
+    """Return the territory's extent around the road nodes, in ``crs`` and in EPSG:4326."""
+    extent = shapely.concave_hull(shapely.multipoints(nodes.geometry.values), ratio=0.3)
+    extent = extent.buffer(EXTENT_MARGIN_M)
+    return extent, gpd.GeoSeries([extent], crs=crs).to_crs("EPSG:4326").iloc[0]
+
+
 def _existing_grid(
     grids: Sequence[GridSource],
     catalog: Catalog,
     features: osm_features.OsmFeatures,
-    extents: tuple[BaseGeometry, BaseGeometry],
+    extents: tuple[BaseGeometry, BaseGeometry] | None,
     crs: str,
     warnings: list[str],
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[str]]:
     """Read the existing grid and its lamps from the files, or take OSM's with a warning.
 
-    ``extents`` is the territory's extent in ``crs`` and in EPSG:4326.
+    ``extents`` is the territory's extent in ``crs`` and in EPSG:4326 (:func:`_extents`;
+    only needed with grid files).
     """
-    extent, extent_wgs84 = extents
     if grids:
+        assert extents is not None
+        extent, extent_wgs84 = extents
         elements, lights, described = [], [], []
         for g in grids:
             data = grid_mod.read_grid(
@@ -430,7 +444,7 @@ def _elevation(
     dem_path: Path | None,
     nodes: gpd.GeoDataFrame,
     edges: gpd.GeoDataFrame,
-    extent_wgs84: BaseGeometry,
+    extents: tuple[BaseGeometry, BaseGeometry] | None,
     crs: str,
     warnings: list[str],
 ) -> dict[str, Any] | None:
@@ -439,6 +453,8 @@ def _elevation(
     edges["declividade_pct"] = np.nan
     if dem_path is None:
         return None
+    assert extents is not None
+    extent_wgs84 = extents[1]
     info = dem_mod.inspect_dem(dem_path, extent_wgs84)
     warnings.extend(info.warnings)
     nodes["elevacao_m"] = dem_mod.sample_elevation(
@@ -515,8 +531,6 @@ def _assemble(
     step("Projetando e classificando as vias")
     nodes, edges = _project_roads(roads, crs, online=place is not None, warnings=warnings)
     del roads  # the EPSG:4326 tables go once projected (memory at state scale)
-    extent = shapely.concave_hull(shapely.multipoints(nodes.geometry.values), ratio=0.3)
-    extent = extent.buffer(EXTENT_MARGIN_M)
     layers = {name: getattr(features, name).to_crs(crs) for name in _FEATURE_LAYERS}
     layers |= {name: getattr(water, name).to_crs(crs) for name in WATER_LAYERS}
     del water
@@ -527,19 +541,21 @@ def _assemble(
         warnings.append(f"regra de via rural: {rural_rule}")
 
     step("Lendo a rede elétrica existente")
-    extent_wgs84 = gpd.GeoSeries([extent], crs=crs).to_crs("EPSG:4326").iloc[0]
-    extents = (extent, extent_wgs84)
+    # only grid files and a DEM are read within the extent (seconds and memory at 1M edges)
+    extents = _extents(nodes, crs) if grids or dem_path is not None else None
     grid, lamps, grid_sources = _existing_grid(grids, catalog, features, extents, crs, warnings)
     del features  # projected into ``layers``
     layers["rede_existente"], layers["pontos_ip"] = grid, lamps
     if dem_path is not None:
         step("Amostrando o modelo de elevação")
-    dem_meta = _elevation(dem_path, nodes, edges, extent_wgs84, crs, warnings)
+    dem_meta = _elevation(dem_path, nodes, edges, extents, crs, warnings)
     layers["vias"] = _ensure(edges, ROAD_COLUMNS, crs)
     layers["nos"] = _ensure(nodes, NODE_COLUMNS, crs)
     del edges, nodes
+    release_freed_memory()  # before the attachment's own peak
     step("Ligando a rede existente às vias")
     attachment = grid_attachment(layers["vias"], layers["rede_existente"], rules)
+    release_freed_memory()  # the attachment's network, before the write
     # after the attachment: meanwhile the road helper computes it, on the other core
     step("Calculando a intermediação das vias (tráfego)")
     betweenness = reading.betweenness(layers["vias"]) if reading is not None else None

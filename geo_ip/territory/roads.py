@@ -78,7 +78,7 @@ def classify_roads(
     rule : str
         Which branch of the rural rule was applied (Portuguese, for metadata).
     """
-    edges = edges.copy()
+    edges = edges.copy(deep=False)  # the new columns only: the caller's frame is left alone
     highway = edges["highway"].astype(object).map(str)
     hierarchy = rules.hierarquia_viaria
     edges["hierarquia"] = highway.map({h: hierarchy.hierarchy_of(h) for h in highway.unique()})
