@@ -326,9 +326,15 @@ def _locate_and_trace(
         except BaseException:
             reading.cancel()  # a bad requests file: its message without waiting for it
             raise
+        # the Commission's decisions and the positions do not need the grid network:
+        # they are prepared while it is still being built
+        try:
+            chosen, rejected = _decisions(files, located, territory, rules, today)
+            located, owner, n_requests = _with_positions(located, chosen, roads, rules)
+        except BaseException:
+            building.result()  # a broken grid network is said first, as it always was
+            raise
         network = building.result()
-        chosen, rejected = _decisions(files, located, territory, rules, today)
-        located, owner, n_requests = _with_positions(located, chosen, roads, rules)
         step("Traçando as extensões até a rede existente")
         path_table, paths = network.paths(
             located,
@@ -464,9 +470,22 @@ def decide(
     return _blank_unscored(ranking.rank(table, rules, budget))
 
 
+def _input_records(territory: Territory, files: _Files) -> list[dict[str, Any]]:
+    """Return the provenance records (hash, size, time) of the input files."""
+    inputs = (
+        ("territorio", territory.path),
+        ("pedidos", files.requests),
+        ("ocorrencias", files.occurrences),
+        ("decisoes", files.decisions),
+        ("historico_beneficios", files.history),
+        ("cnefe", files.cnefe),
+    )
+    return [file_record(kind, path) for kind, path in inputs if path is not None]
+
+
 def _provenance(
     territory: Territory,
-    files: _Files,
+    records: list[dict[str, Any]],
     rules: Rules,
     table: pd.DataFrame,
     *,
@@ -476,14 +495,6 @@ def _provenance(
     today: date,
 ) -> dict[str, Any]:
     meta = territory.metadata
-    inputs = (
-        ("territorio", territory.path),
-        ("pedidos", files.requests),
-        ("ocorrencias", files.occurrences),
-        ("decisoes", files.decisions),
-        ("historico_beneficios", files.history),
-        ("cnefe", files.cnefe),
-    )
     provenance = {
         "ferramenta": "geo_ip",
         "versao_ferramenta": __version__,
@@ -497,7 +508,7 @@ def _provenance(
             "codigo_ibge": rules.municipio.codigo_ibge,
             "lei": rules.lei.numero,
         },
-        "entradas": [file_record(kind, path) for kind, path in inputs if path is not None],
+        "entradas": records,
         "territorio": {
             k: meta.get(k)
             for k in ("criado_em", "versao_ferramenta", "regras_sha256", "fontes", "osm_data")
@@ -580,11 +591,16 @@ def assess(
     check_municipality(territory, rules)  # never Extrema's rules on another municipality
     optional = _read_optional(files, crs, rules, key, today)
     traced = _locate_and_trace(territory, files, rules, dem=dem, today=today, step=step)
-    evidence, items = _evidence(traced, rules, optional.occurrences, today, step)
-    table, paths, items = _apply_law(
-        evidence, traced, items, rules,
-        history=optional.history, budget=budget, key=key, today=today, step=step,
-    )  # fmt: skip
+    # the input files are hashed for the provenance while the law is applied (hashlib
+    # releases the GIL; the territory alone may be hundreds of megabytes)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="geo_ip_proveniencia") as pool:
+        hashing = pool.submit(_input_records, territory, files)
+        evidence, items = _evidence(traced, rules, optional.occurrences, today, step)
+        table, paths, items = _apply_law(
+            evidence, traced, items, rules,
+            history=optional.history, budget=budget, key=key, today=today, step=step,
+        )  # fmt: skip
+        records = hashing.result()
     return Assessment(
         table=table,
         paths=paths,
@@ -593,7 +609,7 @@ def assess(
         rejected_history=optional.rejected_history,
         occurrences_report=optional.occurrences_report,
         provenance=_provenance(
-            territory, files, rules, table, crs=crs, budget=budget, started=started, today=today
+            territory, records, rules, table, crs=crs, budget=budget, started=started, today=today
         ),
         crs=crs,
         rules=rules,

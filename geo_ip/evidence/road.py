@@ -43,6 +43,11 @@ SLOPE_STEP_M = 10.0
 
 def text_array(values: pd.Series) -> np.ndarray:
     """Return the values as strings, missing ones as ``""``."""
+    if isinstance(values.dtype, pd.StringDtype):
+        # text only (or missing): each distinct text once, a missing one (code -1) as ""
+        codes, uniques = pd.factorize(values)
+        texts = np.array([*(str(u) for u in uniques), ""], dtype=object)
+        return np.asarray(texts[codes], dtype=object)
     return np.array(["" if pd.isna(v) else str(v) for v in values], dtype=object)
 
 

@@ -274,18 +274,23 @@ def same_applicant(hashes: np.ndarray, protocols: np.ndarray) -> np.ndarray:
     """
     n = len(hashes)
     out = np.full(n, "", dtype=object)
-    frame = pd.DataFrame({"h": hashes, "p": protocols, "row": np.arange(n)})
-    frame = frame[frame["h"] != ""]
-    shared = frame[frame.duplicated("h", keep=False)]
+    # the rows of each CPF hash, in order (a dict keeps the first-seen order)
+    rows_of: dict[str, list[int]] = {}
+    for row, h in enumerate(hashes.tolist()):
+        if h != "":
+            rows_of.setdefault(h, []).append(row)
+    cells = list(protocols)
     # one pass per applicant with several requests: each lists the protocols of the
     # applicant but the first one equal to its own (its own, unless a protocol repeats)
-    for _h, group in shared.groupby("h", sort=False):
-        listed = group["p"].tolist()
+    for rows in rows_of.values():
+        if len(rows) < 2:
+            continue
+        listed = [cells[row] for row in rows]
         first: dict[str, int] = {}
         for i, p in enumerate(listed):
             first.setdefault(p, i)
         texts: dict[int, str] = {}
-        for row, p in zip(group["row"].tolist(), listed, strict=True):
+        for row, p in zip(rows, listed, strict=True):
             f = first[p]
             if f not in texts:
                 texts[f] = ", ".join(listed[:f] + listed[f + 1 :])

@@ -178,6 +178,11 @@ def texts(table: pd.DataFrame, name: str) -> np.ndarray:
     return np.asarray(values, dtype=object).reshape(len(table))
 
 
+def _cell_text(value: Any) -> str:
+    """Return a cell of :meth:`Evidence.text` (``""`` when missing)."""
+    return "" if value is None or pd.isna(value) else str(value).strip()
+
+
 def formatted(values: np.ndarray, fmt: Callable[[float], str]) -> np.ndarray:
     """Return ``fmt`` of each value, computed once per distinct value (NaN included).
 
@@ -229,4 +234,8 @@ class Evidence:
         """List of strings of a column (``""`` when absent or NA)."""
         if name not in self.table:
             return [""] * self.n
-        return ["" if pd.isna(v) else str(v).strip() for v in self.table[name].astype("object")]
+        # once per distinct text (names, hierarchies and kinds repeat over the rows)
+        column = self.table[name].astype("object")
+        return per_text(
+            column, lambda v: "" if v is None or pd.isna(v) else str(v).strip()
+        ).tolist()

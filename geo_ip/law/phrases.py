@@ -183,7 +183,20 @@ def count(n: float, singular: str, plural: str) -> str:
     str
         The number and the noun.
     """
+    if n != 0 and n == n:  # a signed zero or NaN is never a cache key (-0.0 == 0.0)
+        key = (type(n), n, singular, plural)  # 2 and 2.0 may be said differently
+        text = _COUNTS.get(key)
+        if text is None:
+            if len(_COUNTS) >= _COUNTS_MAX:
+                _COUNTS.clear()
+            text = _COUNTS[key] = f"{format_number(n, 1)} {singular if abs(n) < 2 else plural}"
+        return text
     return f"{format_number(n, 1)} {singular if abs(n) < 2 else plural}"
+
+
+_COUNTS: dict[tuple[type, float, str, str], str] = {}
+"""Texts of :func:`count`: points and counts repeat over thousands of motivations."""
+_COUNTS_MAX = 1 << 16
 
 
 def points(p: float) -> str:

@@ -18,6 +18,7 @@ import re
 import secrets
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from validate_docbr import CPF
 
@@ -35,6 +36,7 @@ __all__ = [
     "load_key",
     "mask_cpf",
     "valid_cpf_digits",
+    "valid_cpf_digits_array",
 ]
 
 log = logging.getLogger(__name__)
@@ -167,11 +169,17 @@ def mask_cpf(value: object) -> str:
     str
         ``"***.456.789-**"``; ``""`` when empty; ``"***"`` when not 11 digits.
     """
+    if value.__class__ is str and _FORMATTED_CPF.fullmatch(value):  # 000.000.000-00
+        return f"***.{value[4:7]}.{value[8:11]}-**"
     text = cell_text(value)
     if not text:
         return ""
     digits = cpf_digits(text)
     return f"***.{digits[3:6]}.{digits[6:9]}-**" if len(digits) == 11 else "***"
+
+
+_FORMATTED_CPF = re.compile(r"[0-9]{3}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}")
+"""A CPF as :func:`geo_ip.requests.intake.validate_requests` writes it (ASCII digits)."""
 
 
 def valid_cpf_digits(value: object) -> str:
@@ -196,6 +204,76 @@ def valid_cpf_digits(value: object) -> str:
     if len(digits) != 11 or len(set(digits)) == 1 or not cpf_check_digits_ok(digits):
         return ""
     return digits
+
+
+_FORMATTED_DIGITS = np.array([0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13])
+"""Positions of the digits in ``000.000.000-00``."""
+_FIRST_WEIGHTS = np.arange(10, 1, -1)
+_SECOND_WEIGHTS = np.arange(11, 1, -1)
+
+
+def _check_digit(weighted: np.ndarray) -> np.ndarray:
+    """CPF check digit of weighted sums (``validate_docbr``: ×10 mod 11, 10 → 0)."""
+    digit = (weighted * 10) % 11
+    return np.where(digit == 10, 0, digit)
+
+
+def _valid_rows(cells: list[str], width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Digits (as text) and validity of same-width ASCII cells: 11 bare digits or 14 formatted.
+
+    A cell whose layout is not exactly ``00000000000`` or ``000.000.000-00`` is not valid
+    here (``False``): the caller reads it one by one.
+    """
+    raw = np.frombuffer("".join(cells).encode("ascii"), dtype=np.uint8).reshape(-1, width)
+    if width == 14:
+        layout = (raw[:, 3] == ord(".")) & (raw[:, 7] == ord(".")) & (raw[:, 11] == ord("-"))
+        raw = raw[:, _FORMATTED_DIGITS]
+    else:
+        layout = np.ones(len(raw), dtype=bool)
+    digits = raw.astype(np.int64) - ord("0")
+    layout &= ((digits >= 0) & (digits <= 9)).all(axis=1)
+    repeated = (digits == digits[:, :1]).all(axis=1)
+    first = _check_digit(digits[:, :9] @ _FIRST_WEIGHTS) == digits[:, 9]
+    second = _check_digit(digits[:, :10] @ _SECOND_WEIGHTS) == digits[:, 10]
+    text = raw.tobytes().decode("ascii")
+    as_text = np.array([text[i : i + 11] for i in range(0, len(text), 11)], dtype=object)
+    return as_text, layout & ~repeated & first & second
+
+
+def valid_cpf_digits_array(texts: np.ndarray | list[str]) -> np.ndarray:
+    """:func:`valid_cpf_digits` of many stripped texts at once (check digits as arrays).
+
+    Parameters
+    ----------
+    texts : numpy.ndarray or list of str
+        CPF cells as text (:func:`geo_ip._util.parse.cell_text`).
+
+    Returns
+    -------
+    numpy.ndarray of object
+        The 11 digits of each valid CPF, ``""`` elsewhere: the same as
+        :func:`valid_cpf_digits` cell by cell. ``00000000000`` and ``000.000.000-00``
+        written in ASCII are checked as arrays; any other layout one by one.
+    """
+    cells = np.asarray(texts, dtype=object)
+    out = np.full(len(cells), "", dtype=object)
+    done = np.zeros(len(cells), dtype=bool)
+    width = np.fromiter(
+        (len(v) if isinstance(v, str) and v.isascii() else 0 for v in cells),
+        dtype=np.int64,
+        count=len(cells),
+    )
+    for size in (11, 14):
+        rows = np.flatnonzero(width == size)
+        if rows.size:
+            digits, valid = _valid_rows(cells[rows].tolist(), size)
+            out[rows[valid]] = digits[valid]
+            done[rows[valid]] = True
+    # blank cells are invalid; the rest (other layouts, and those failing the array check,
+    # to keep the one-by-one rules in one place) are read one by one
+    rest = np.flatnonzero(~done & (cells != ""))
+    out[rest] = [valid_cpf_digits(v) for v in cells[rest]]
+    return out
 
 
 def cpf_problem(value: object) -> str:
@@ -236,11 +314,15 @@ def cpf_hash(cpf: object, key: bytes) -> str:
 
 def cpf_hashes(values: pd.Series, key: bytes) -> pd.Series:
     """Apply :func:`cpf_hash` to a column (same index, string dtype)."""
-    cache: dict[str, str] = {}
+    texts = [
+        v.strip() if v.__class__ is str else cell_text(v) for v in values.to_numpy(dtype=object)
+    ]
+    digits = valid_cpf_digits_array(texts)
+    cache: dict[str, str] = {"": ""}
     out = []
-    for value in values:
-        text = cell_text(value)
-        if text not in cache:
-            cache[text] = cpf_hash(text, key)
-        out.append(cache[text])
+    for one in digits:
+        if one not in cache:
+            digest = hmac.digest(key, one.encode("ascii"), "sha256").hex()  # = cpf_hash
+            cache[one] = HASH_PREFIX + digest[:HASH_HEX_CHARS]
+        out.append(cache[one])
     return pd.Series(out, index=values.index, dtype=str)

@@ -264,10 +264,13 @@ def _locate_addresses(
     """Locate the requests ``todo`` (without coordinates) by their address."""
     n = len(out)
 
-    def column(name: str) -> list[str]:
-        if name not in out.columns:
-            return [""] * n
-        return [_text(v) for v in out[name].tolist()]
+    def column(name: str) -> np.ndarray:
+        # only the rows to locate are read (the others are never looked at)
+        texts = np.full(n, "", dtype=object)
+        if name in out.columns and len(todo):
+            cells = out[name].to_numpy(dtype=object)
+            texts[todo] = [_text(v) for v in cells[todo]]
+        return texts
 
     endereco, numero, bairro, cep = (column(c) for c in ("endereco", "numero", "bairro", "cep"))
     parsed = [parse_address(endereco[i], numero[i] or None, bairro[i], cep[i]) for i in todo]

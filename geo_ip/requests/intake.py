@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -28,18 +29,27 @@ from geo_ip._util.parse import (
     category_key,
     cell_text,
     cpf_digits,
-    quoted,
-    to_number,
     yes_no,
 )
 from geo_ip.errors import TerritoryError
 from geo_ip.requests.cpf import cpf_check_digits_ok as cpf_check_digits_ok
 from geo_ip.requests.cpf import mask_cpf as mask_cpf
+from geo_ip.requests.cpf import valid_cpf_digits_array
 from geo_ip.requests.intake_checks import BRAZIL_LAT as BRAZIL_LAT
 from geo_ip.requests.intake_checks import BRAZIL_LON as BRAZIL_LON
 from geo_ip.requests.intake_checks import TIPO_ALIASES as TIPO_ALIASES
 from geo_ip.requests.intake_checks import TIPOS as TIPOS
-from geo_ip.requests.intake_checks import Problems, date_checks, fmt, iso, location_checks, smap
+from geo_ip.requests.intake_checks import (
+    Problems,
+    by_unique,
+    date_checks,
+    fmt,
+    iso,
+    location_checks,
+    numbers,
+    quoted_cells,
+    smap,
+)
 from geo_ip.requests.intake_io import (
     CANONICAL,
     LOCATION,
@@ -146,32 +156,40 @@ def _category(
     what: str,
 ) -> pd.Series:
     """Map accent/case/wording variants onto ``allowed``; unknown values are errors."""
-    mapping: dict[str, tuple[str | None, str]] = {}
-    for value in text.unique():
-        canon = category(value, allowed, aliases)
+    uniques, codes = by_unique(text)
+    canon: list[str | None] = []
+    hints: list[str] = []
+    for value in uniques.to_numpy(dtype=object):
+        known = category(value, allowed, aliases)
         hint = ""
-        if canon is None:
+        if known is None:
             key = category_key(value)
             best = process.extractOne(key, allowed, scorer=fuzz.ratio, score_cutoff=70)
             options = ", ".join(allowed[:-1]) + " ou " + allowed[-1]
             hint = f"; você quis dizer '{best[0]}'?" if best else f"; use {options}"
-        mapping[value] = (canon, hint)
-    canon_col = smap(text, lambda v: mapping[v][0], object)
-    unknown = canon_col.isna()
+        canon.append(known)
+        hints.append(hint)
+    canon_col = np.array(canon, dtype=object)[codes]
+    unknown = np.array([c is None for c in canon], dtype=bool)[codes]
+    cells = text.to_numpy(dtype=object)
     problems.add(
         unknown,
         "erro",
-        f"campo '{field}': {what} desconhecido "
-        + quoted(text)
-        + smap(text, lambda v: mapping[v][1]),
+        f"campo '{field}': {what} desconhecido ",
+        quoted_cells(cells),
+        np.array(hints, dtype=object)[codes],
     )
-    return canon_col.fillna(text).astype(str)
+    return pd.Series(np.where(unknown, cells, canon_col), index=text.index, dtype=str)
 
 
 def _boolean(problems: Problems, text: pd.Series, field: str) -> pd.Series:
-    result = smap(text, yes_no, "boolean")
+    uniques, codes = by_unique(text)
+    answers = pd.array([yes_no(v) for v in uniques.to_numpy(dtype=object)], dtype="boolean")
+    result = pd.Series(answers.take(codes), index=text.index, dtype="boolean")
     bad = (text != "") & result.isna()
-    problems.add(bad, "erro", f"campo '{field}': use sim ou não " + quoted(text))
+    problems.add(
+        bad, "erro", f"campo '{field}': use sim ou não ", quoted_cells(text.to_numpy(dtype=object))
+    )
     return result
 
 
@@ -182,59 +200,93 @@ def _count(problems: Problems, text: pd.Series, field: str, limit: float, unit: 
     warning; beyond, or not finite, an error naming the plausible range (an integer
     that large cannot even be stored, and is a typing error anyway).
     """
-    values = to_number(text, thousands=True)
+    values = pd.Series(numbers(text, thousands=True), index=text.index)
+    cells = quoted_cells(text.to_numpy(dtype=object))
     bad = (text != "") & (values.isna() | (values != values.round()))
-    problems.add(bad, "erro", f"campo '{field}': não é um número inteiro " + quoted(text))
+    problems.add(bad, "erro", f"campo '{field}': não é um número inteiro ", cells)
     absurd = ~bad & ~(values.abs() <= MAX_COUNT) & values.notna()
     problems.add(
         absurd,
         "erro",
-        f"campo '{field}': valor fora do intervalo plausível "
-        + quoted(text)
-        + f": informe um número inteiro de 0 a {limit:g} {unit} (até {_MAX_COUNT_TEXT} é "
+        f"campo '{field}': valor fora do intervalo plausível ",
+        cells,
+        f": informe um número inteiro de 0 a {limit:g} {unit} (até {_MAX_COUNT_TEXT} é "
         "aceito com aviso, para conferência)",
     )
     counts = values.where(~bad & ~absurd).round().astype("Int64")
-    shown = counts.astype(str)
-    problems.add(counts < 0, "erro", f"campo '{field}': valor negativo (" + shown + ")")
+    shown = _int_texts(counts)
+    problems.add(counts < 0, "erro", f"campo '{field}': valor negativo (", shown, ")")
     problems.add(
         counts > limit,
         "aviso",
-        f"campo '{field}': valor improvável (" + shown + f" > {limit:g} {unit}); confira",
+        f"campo '{field}': valor improvável (",
+        shown,
+        f" > {limit:g} {unit}); confira",
     )
     return counts
 
 
+def _int_texts(counts: pd.Series) -> Callable[[np.ndarray], list[str]]:
+    """Message part: the counts at the masked rows as ``Int64.astype(str)`` shows them."""
+    return lambda rows: counts.iloc[rows].astype(str).tolist()
+
+
 def _cpf(problems: Problems, text: pd.Series) -> pd.Series:
+    cells = text.to_numpy(dtype=object)
+    digits = valid_cpf_digits_array(cells)
+    valid = digits != ""
+    formatted = cells.copy()
+    formatted[valid] = [f"{d[:3]}.{d[3:6]}.{d[6:9]}-{d[9:]}" for d in digits[valid]]
+    # the invalid ones (few), one by one, each distinct text once
+    reasons = np.full(len(cells), "", dtype=object)
     checked: dict[str, tuple[str, str]] = {}
-    for value in text.unique():
-        if not value:
-            checked[value] = ("", "")
-            continue
-        digits = cpf_digits(value)
-        shown = mask_cpf(value)
-        if re.search(r"[A-Za-z]", value) or len(digits) != 11:
-            reason = f"CPF deve ter 11 dígitos (tem {len(digits)})"
-        elif len(set(digits)) == 1:
-            reason = f"CPF inválido, todos os dígitos iguais ({shown})"
-        elif not cpf_check_digits_ok(digits):
-            reason = f"CPF inválido, dígitos verificadores não conferem ({shown})"
-        else:
-            reason = ""
-        if len(digits) == 11 and not re.search(r"[A-Za-z]", value):
-            value_out = f"{digits[:3]}.{digits[3:6]}.{digits[6:9]}-{digits[9:]}"
-        else:
-            value_out = value
-        checked[value] = (value_out, reason)
-    reasons = smap(text, lambda v: checked[v][1])
-    problems.add(reasons != "", "erro", "campo 'cpf_solicitante': " + reasons)
-    return smap(text, lambda v: checked[v][0])
+    for i in np.flatnonzero(~valid & (cells != "")):
+        value = cells[i]
+        if value not in checked:
+            checked[value] = _cpf_check(value)
+        formatted[i], reasons[i] = checked[value]
+    problems.add(reasons != "", "erro", "campo 'cpf_solicitante': ", reasons)
+    return pd.Series(formatted, index=text.index, dtype=str)
+
+
+def _cpf_check(value: str) -> tuple[str, str]:
+    """Return the CPF of a non-blank cell as shown (formatted when 11 digits) and its problem."""
+    digits = cpf_digits(value)
+    shown = mask_cpf(value)
+    if re.search(r"[A-Za-z]", value) or len(digits) != 11:
+        reason = f"CPF deve ter 11 dígitos (tem {len(digits)})"
+    elif len(set(digits)) == 1:
+        reason = f"CPF inválido, todos os dígitos iguais ({shown})"
+    elif not cpf_check_digits_ok(digits):
+        reason = f"CPF inválido, dígitos verificadores não conferem ({shown})"
+    else:
+        reason = ""
+    if len(digits) == 11 and not re.search(r"[A-Za-z]", value):
+        value_out = f"{digits[:3]}.{digits[3:6]}.{digits[6:9]}-{digits[9:]}"
+    else:
+        value_out = value
+    return value_out, reason
+
+
+_TEXT = pd.Series([], dtype=str).dtype
+_SPACES = "".join(f"\\x{{{ord(c):04x}}}" for c in map(chr, range(0x3001)) if c.isspace())
+"""Every character :meth:`str.strip` removes (all below U+3001), as RE2 escapes."""
+_UNSTRIPPED = f"^[{_SPACES}]|[{_SPACES}]$"
 
 
 def _as_text(df: pd.DataFrame, column: str) -> pd.Series:
     if column not in df.columns:
         return pd.Series([""] * len(df), dtype=str)
-    return smap(df[column], cell_text).reset_index(drop=True)
+    values = df[column]
+    if (
+        values.dtype == _TEXT
+        and getattr(values.dtype, "storage", None) == "pyarrow"
+        and not values.hasnans
+        and not values.str.contains(_UNSTRIPPED, regex=True).any()
+    ):
+        # text as read, already stripped (the usual case): its own cell_text
+        return values.reset_index(drop=True).rename(None)
+    return smap(values, cell_text).reset_index(drop=True)
 
 
 def validate_requests(
@@ -281,7 +333,8 @@ def validate_requests(
         if "linha" in df.columns
         else pd.array(range(2, n + 2), dtype="Int64")
     )
-    problems.add(_as_text(df, READ_PROBLEMS) != "", "erro", _as_text(df, READ_PROBLEMS))
+    read_problems = _as_text(df, READ_PROBLEMS)
+    problems.add(read_problems != "", "erro", read_problems)
     _protocol_columns(problems, cols, out, today, rules)
 
     # Type of request (Art. 2).
@@ -335,7 +388,11 @@ def _protocol_columns(
     problems.add(
         repeated,
         "erro",
-        "campo 'protocolo': protocolo '" + protocol + "' repetido (linhas " + lines + ")",
+        "campo 'protocolo': protocolo '",
+        protocol,
+        "' repetido (linhas ",
+        lines,
+        ")",
     )
 
     # Protocol date.
@@ -344,24 +401,37 @@ def _protocol_columns(
     )
     years = rules.validacao.idade_maxima_protocolo.valor
     oldest = today - timedelta(days=round(years * 365.25))
-    old = smap(out["data_protocolo"], lambda d: d is not None and d < oldest, bool)
+    days = out["data_protocolo"].to_numpy(dtype=object)
+    old = np.array([d is not None and d < oldest for d in days], dtype=bool)
     problems.add(
         old,
         "aviso",
-        "campo 'data_protocolo': data antiga ("
-        + smap(out["data_protocolo"], iso)
-        + f"), mais de {years:g} anos; confira",
+        "campo 'data_protocolo': data antiga (",
+        lambda rows: [iso(d) for d in days[rows]],
+        f"), mais de {years:g} anos; confira",
     )
 
 
 def _cep(problems: Problems, cep: pd.Series) -> pd.Series:
     """Check a CEP column; return it formatted ``00000-000`` (as typed when not 8 digits)."""
+    uniques, codes = by_unique(cep)
+    bad, formatted = _cep_unique(uniques)
+    problems.add(
+        bad.to_numpy(dtype=bool)[codes],
+        "aviso",
+        "campo 'cep': CEP deve ter 8 dígitos ",
+        quoted_cells(cep.to_numpy(dtype=object)),
+    )
+    return pd.Series(formatted.to_numpy(dtype=object)[codes], index=cep.index, dtype=str)
+
+
+def _cep_unique(cep: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Whether each CEP is not 8 digits, and the CEPs formatted (as typed when not)."""
     cep_digits = cep.str.replace(r"\D", "", regex=True)
     cep_digits = cep_digits.where(~(cep.str.fullmatch(r"\d{7}")), cep_digits.str.zfill(8))
     bad_cep = (cep != "") & (cep_digits.str.len() != 8)
-    problems.add(bad_cep, "aviso", "campo 'cep': CEP deve ter 8 dígitos " + quoted(cep))
     formatted = cep_digits.str.slice(0, 5) + "-" + cep_digits.str.slice(5)
-    return cep.where(bad_cep | (cep == ""), formatted)
+    return bad_cep, cep.where(bad_cep | (cep == ""), formatted)
 
 
 def _household_columns(
@@ -388,31 +458,34 @@ def _household_columns(
     problems.add(
         crowded.to_numpy(dtype=bool),
         "aviso",
-        "campo 'moradores': "
-        + out["moradores"].astype(str)
-        + " moradores em "
-        + out["residencias"].astype(str)
-        + f" residência(s), mais de {limits.moradores_por_residencia_maximo.valor:g} "
+        "campo 'moradores': ",
+        _int_texts(out["moradores"]),
+        " moradores em ",
+        _int_texts(out["residencias"]),
+        f" residência(s), mais de {limits.moradores_por_residencia_maximo.valor:g} "
         f"{limits.moradores_por_residencia_maximo.unidade}; confira",
     )
     out["cadunico"] = _boolean(problems, cols["cadunico"], "cadunico")
-    income = to_number(cols["renda_familiar"], thousands=True)
-    bad_income = (cols["renda_familiar"] != "") & income.isna()
+    income_text = cols["renda_familiar"]
+    income = pd.Series(numbers(income_text, thousands=True), index=income_text.index)
+    cells = quoted_cells(income_text.to_numpy(dtype=object))
+    bad_income = (income_text != "") & income.isna()
+    problems.add(bad_income, "erro", "campo 'renda_familiar': não é um valor em reais ", cells)
+    reais = income.to_numpy()
     problems.add(
-        bad_income,
+        income < 0,
         "erro",
-        "campo 'renda_familiar': não é um valor em reais " + quoted(cols["renda_familiar"]),
-    )
-    problems.add(
-        income < 0, "erro", "campo 'renda_familiar': valor negativo (" + smap(income, fmt) + ")"
+        "campo 'renda_familiar': valor negativo (",
+        lambda rows: [fmt(v) for v in reais[rows]],
+        ")",
     )
     absurd_income = income.notna() & ~(income <= MAX_INCOME)
     problems.add(
         absurd_income,
         "erro",
-        "campo 'renda_familiar': valor fora do intervalo plausível "
-        + quoted(cols["renda_familiar"])
-        + ": informe a renda mensal da família, de R$ 0 a R$ 10.000.000,00",
+        "campo 'renda_familiar': valor fora do intervalo plausível ",
+        cells,
+        ": informe a renda mensal da família, de R$ 0 a R$ 10.000.000,00",
     )
     out["renda_familiar"] = income.where(~absurd_income)
 

@@ -25,10 +25,13 @@ __all__ = [
     "TIPOS",
     "TIPO_ALIASES",
     "Problems",
+    "by_unique",
     "date_checks",
     "fmt",
     "iso",
     "location_checks",
+    "numbers",
+    "quoted_cells",
     "request_type",
     "smap",
 ]
@@ -63,22 +66,33 @@ class Problems:
     def __init__(self, n: int) -> None:
         self.items: list[list[tuple[str, str]]] = [[] for _ in range(n)]
 
-    def add(self, mask: object, level: str, message: str | Sequence[str] | pd.Series) -> None:
-        """Add ``message`` (one text, or one per row) at ``level`` to the rows in ``mask``."""
+    def add(
+        self,
+        mask: object,
+        level: str,
+        *message: str | Sequence[str] | pd.Series | np.ndarray | Callable[[np.ndarray], Any],
+    ) -> None:
+        """Add a message at ``level`` to the rows in ``mask``.
+
+        The message is the concatenation of the parts in ``message``: a text (the same
+        for every row), a column (one text per row: a sequence, array or Series read by
+        position) or a function of the masked rows' positions returning their texts.
+        Only the masked rows' texts are built: most rows have no problem at all.
+        """
         if isinstance(mask, pd.Series):
             mask = mask.to_numpy(dtype=bool, na_value=False)
         rows = np.flatnonzero(np.asarray(mask, dtype=bool))
-        if isinstance(message, str):
-            for i in rows:
-                self.items[i].append((level, message))
-        else:
-            # a numpy copy: iterating Arrow-backed strings one by one is slow
-            texts = np.asarray(
-                message.to_numpy(dtype=object) if isinstance(message, pd.Series) else message,
-                dtype=object,
-            )
-            for i in rows:
-                self.items[i].append((level, str(texts[i])))
+        if not rows.size:
+            return
+        texts = [_part_texts(part, rows) for part in message]
+        positions: list[int] = rows.tolist()
+        if len(texts) == 1 and isinstance(texts[0], str):
+            for i in positions:
+                self.items[i].append((level, texts[0]))
+            return
+        columns = [[part] * len(rows) if isinstance(part, str) else part for part in texts]
+        for i, pieces in zip(positions, zip(*columns, strict=True), strict=True):
+            self.items[i].append((level, "".join(str(p) for p in pieces)))
 
     def situacao(self) -> list[str]:
         """Return ``"erro"``, ``"aviso"`` or ``"ok"`` per row."""
@@ -91,6 +105,18 @@ class Problems:
             " | ".join(msg if lv == "erro" else f"aviso: {msg}" for lv, msg in row)
             for row in self.items
         ]
+
+
+def _part_texts(part: object, rows: np.ndarray) -> str | list[Any]:
+    """Return the texts of one message part (see :meth:`Problems.add`) at positions ``rows``."""
+    if isinstance(part, str):
+        return part
+    if callable(part):
+        return list(part(rows))
+    if isinstance(part, pd.Series):
+        # a numpy copy of the masked rows only: iterating Arrow-backed strings is slow
+        return part.iloc[rows].to_numpy(dtype=object).tolist()
+    return np.asarray(part, dtype=object)[rows].tolist()
 
 
 def fmt(value: float) -> str:
@@ -123,6 +149,18 @@ def smap(values: pd.Series, func: Callable[[Any], Any], dtype: Any = str) -> pd.
     return pd.Series(out, index=values.index, dtype=dtype)
 
 
+def by_unique(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Return the distinct values of a text column (same dtype) and each row's code.
+
+    A check written for a whole column that treats each cell on its own (every parser
+    and message of :mod:`geo_ip._util.parse` does) gives, on the distinct values taken
+    back with ``codes``, the same result as on the column: a clerk's spreadsheet repeats
+    dates, counts and incomes over thousands of rows.
+    """
+    codes, uniques = pd.factorize(text.to_numpy(dtype=object), use_na_sentinel=False)
+    return pd.Series(uniques, dtype=text.dtype), np.asarray(codes, dtype=np.intp)
+
+
 def date_checks(
     problems: Problems, text: pd.Series, field: str, today: date, *, required: bool
 ) -> pd.Series:
@@ -146,14 +184,25 @@ def date_checks(
     pandas.Series
         ``datetime.date`` or ``None`` per row.
     """
-    dates, status = parse_dates(text, today)
+    # parsed once per distinct text, then taken back to the rows
+    uniques, codes = by_unique(text)
+    if not (uniques != "").any():  # a blank (or absent) column
+        if required:
+            problems.add(codes >= 0, "erro", f"campo '{field}': obrigatório, está vazio")
+        return pd.Series([None] * len(text), index=text.index, dtype=object)
+    unique_dates, status = parse_dates(uniques, today)
     blank = "obrigatório, está vazio" if required else ""
-    messages = date_problems(text, status, field, blank=blank, hint=" (formato dd/mm/aaaa)")
+    unique_messages = date_problems(
+        uniques, status, field, blank=blank, hint=" (formato dd/mm/aaaa)"
+    )
+    messages = unique_messages.to_numpy(dtype=object)[codes]
     problems.add(messages != "", "erro", messages)
-    shown = smap(dates, iso)
-    future = smap(dates, lambda d: d is not None and d > today, bool)
-    problems.add(future, "erro", f"campo '{field}': data futura (" + shown + ")")
-    return dates
+    day = unique_dates.to_numpy(dtype=object)
+    unique_future = np.array([d is not None and d > today for d in day], dtype=bool)
+    future = unique_future[codes]
+    shown = np.array([iso(d) for d in day], dtype=object)
+    problems.add(future, "erro", f"campo '{field}': data futura (", shown[codes], ")")
+    return pd.Series(day[codes], index=text.index, dtype=object)
 
 
 def _parse_dms(value: str) -> float | None:
@@ -172,29 +221,75 @@ def _parse_dms(value: str) -> float | None:
     return -result if negative else result
 
 
+_PLAIN_NUMBER = r"[-+]?(?:[0-9]{1,15}\.[0-9]*|\.[0-9]+)"
+"""A decimal :func:`geo_ip._util.parse.to_number` reads as it is (ASCII, one dot)."""
+
+
+def numbers(text: pd.Series, *, thousands: bool) -> np.ndarray:
+    """:func:`geo_ip._util.parse.to_number` of a column, as an array, computed faster.
+
+    Plain numbers (:data:`_PLAIN_NUMBER`; without ``thousands`` only, where a lone dot is
+    always the decimal point) go straight to :func:`pandas.to_numeric`, as in
+    ``to_number``; every other cell is read by ``to_number`` itself, once per distinct text.
+    """
+    values = np.full(len(text), np.nan)
+    rest = np.ones(len(text), dtype=bool)
+    if not thousands and len(text):
+        plain = text.str.fullmatch(_PLAIN_NUMBER).to_numpy(dtype=bool, na_value=False)
+        if plain.any():
+            values[plain] = pd.to_numeric(text[plain], errors="coerce").astype("float64")
+            rest = ~plain
+    if rest.any():
+        uniques, codes = by_unique(text[rest])
+        values[rest] = to_number(uniques, thousands=thousands).to_numpy(dtype="float64")[codes]
+    return values
+
+
+def _cells(text: pd.Series) -> np.ndarray:
+    """Return the cells of a text column as a numpy array of ``str``."""
+    return text.to_numpy(dtype=object)
+
+
+def quoted_cells(cells: np.ndarray) -> Callable[[np.ndarray], list[str]]:
+    """Message part: the cells at the masked rows, quoted (:func:`geo_ip._util.parse.quoted`)."""
+    return lambda rows: [quoted(str(v)) for v in cells[rows]]
+
+
+def _fmt(values: np.ndarray) -> Callable[[np.ndarray], list[str]]:
+    """Message part: the numbers at the masked rows, as :func:`fmt` shows them.
+
+    A zero is shown with the sign of the column's first zero, as when the column was
+    formatted through :func:`smap` (``0.0`` and ``-0.0`` are one key there).
+    """
+    zeros = np.flatnonzero(values == 0)
+    zero = fmt(values[zeros[0]]) if zeros.size else "0"
+    return lambda rows: [zero if v == 0 else fmt(v) for v in values[rows]]
+
+
 def _coordinate(problems: Problems, text: pd.Series, field: str) -> pd.Series:
-    values = to_number(text, thousands=False)
-    values = values.where(np.isfinite(values))
-    pending = (text != "") & values.isna()
-    dms = pd.Series(np.nan, index=text.index)
+    values = numbers(text, thousands=False)
+    values[~np.isfinite(values)] = np.nan
+    cells = _cells(text)
+    pending = (cells != "") & np.isnan(values)
+    dms = np.full(len(values), np.nan)
     if pending.any():
-        dms[pending] = smap(text[pending], _parse_dms, "float64")
-    converted = pending & dms.notna()
+        dms[pending] = smap(text[pending], _parse_dms, "float64").to_numpy()
+    converted = pending & ~np.isnan(dms)
     problems.add(
         pending & ~converted,
         "erro",
-        f"campo '{field}': não é uma coordenada válida " + quoted(text),
+        f"campo '{field}': não é uma coordenada válida ",
+        quoted_cells(cells),
     )
-    shown = smap(dms, fmt)
     problems.add(
         converted,
         "aviso",
-        f"campo '{field}': coordenada em graus, minutos e segundos ("
-        + text
-        + ") convertida para "
-        + shown,
+        f"campo '{field}': coordenada em graus, minutos e segundos (",
+        cells,
+        ") convertida para ",
+        _fmt(dms),
     )
-    return values.fillna(dms)
+    return pd.Series(np.where(np.isnan(values), dms, values), index=text.index)
 
 
 def location_checks(
@@ -222,20 +317,25 @@ def location_checks(
     lat = _coordinate(problems, cols["latitude"], "latitude")
     lon = _coordinate(problems, cols["longitude"], "longitude")
     _presence_checks(problems, cols)
-    has = (lat.notna() & lon.notna()).to_numpy()
     la, lo = lat.to_numpy(), lon.to_numpy()
+    has = ~np.isnan(la) & ~np.isnan(lo)
     out_of_range = has & ((np.abs(la) > 90) | (np.abs(lo) > 180))
     fix = (np.full(len(la), np.nan), np.full(len(la), np.nan))
-    pair = "(" + smap(lat, fmt) + ", " + smap(lon, fmt) + ")"
     if boundary is not None:
-        _municipality_checks(problems, (lat, lon, pair), has, out_of_range, boundary, fix)
+        _municipality_checks(problems, (la, lo), has, out_of_range, boundary, fix)
     else:
-        _brazil_checks(problems, (lat, lon, pair), has, out_of_range, fix)
+        _brazil_checks(problems, (la, lo), has, out_of_range, fix)
     return lat, lon, pd.Series(fix[0]), pd.Series(fix[1])
 
 
 _WHERE = "campos 'latitude'/'longitude': "
 _SUGGESTION = "; sugestão em latitude_corrigida/longitude_corrigida"
+
+
+def _pair(la: np.ndarray, lo: np.ndarray) -> Callable[[np.ndarray], list[str]]:
+    """Message part: ``(lat, lon)`` of the masked rows."""
+    lat, lon = _fmt(la), _fmt(lo)
+    return lambda rows: [f"({a}, {b})" for a, b in zip(lat(rows), lon(rows), strict=True)]
 
 
 def _presence_checks(problems: Problems, cols: dict[str, pd.Series]) -> None:
@@ -258,15 +358,14 @@ def _presence_checks(problems: Problems, cols: dict[str, pd.Series]) -> None:
 
 def _municipality_checks(
     problems: Problems,
-    points: tuple[pd.Series, pd.Series, pd.Series],
+    points: tuple[np.ndarray, np.ndarray],
     has: np.ndarray,
     out_of_range: np.ndarray,
     boundary: shapely.Geometry,
     fix: tuple[np.ndarray, np.ndarray],
 ) -> None:
     """Points outside the municipality; swapped or unsigned ones get a ``fix`` (lat, lon)."""
-    lat, lon, pair = points
-    la, lo = lat.to_numpy(), lon.to_numpy()
+    la, lo = points
     fix_lat, fix_lon = fix
     shapely.prepare(boundary)
     inside = has & shapely.intersects_xy(boundary, lo, la)
@@ -279,32 +378,34 @@ def _municipality_checks(
         fix_lat[hit], fix_lon[hit] = s_lat * la[hit], s_lon * lo[hit]
         unsigned |= hit
     outside = has & ~inside & ~swapped & ~unsigned
+    pair = _pair(la, lo)
     problems.add(
         swapped,
         "erro",
-        _WHERE + "latitude e longitude trocadas? o ponto " + pair + " fica fora do "
-        "município e, invertido, dentro" + _SUGGESTION,
+        _WHERE + "latitude e longitude trocadas? o ponto ",
+        pair,
+        " fica fora do município e, invertido, dentro" + _SUGGESTION,
     )
     problems.add(
         unsigned,
         "erro",
-        _WHERE + "sinal negativo ausente? o ponto " + pair + " fica fora do município e, "
-        "com o sinal corrigido, dentro" + _SUGGESTION,
+        _WHERE + "sinal negativo ausente? o ponto ",
+        pair,
+        " fica fora do município e, com o sinal corrigido, dentro" + _SUGGESTION,
     )
-    problems.add(outside & out_of_range, "erro", _range_message(lat, lon))
-    problems.add(outside & ~out_of_range, "erro", _WHERE + "ponto " + pair + " fora do município")
+    problems.add(outside & out_of_range, "erro", _range_message(la, lo))
+    problems.add(outside & ~out_of_range, "erro", _WHERE + "ponto ", pair, " fora do município")
 
 
 def _brazil_checks(
     problems: Problems,
-    points: tuple[pd.Series, pd.Series, pd.Series],
+    points: tuple[np.ndarray, np.ndarray],
     has: np.ndarray,
     out_of_range: np.ndarray,
     fix: tuple[np.ndarray, np.ndarray],
 ) -> None:
     """Points out of range or outside Brazil; swapped ones get a ``fix`` (lat, lon)."""
-    lat, lon, pair = points
-    la, lo = lat.to_numpy(), lon.to_numpy()
+    la, lo = points
     fix_lat, fix_lon = fix
     lat_br = (la >= BRAZIL_LAT[0]) & (la <= BRAZIL_LAT[1])
     lon_as_lat = (lo >= BRAZIL_LAT[0]) & (lo <= BRAZIL_LAT[1])
@@ -313,40 +414,41 @@ def _brazil_checks(
     problems.add(
         swapped,
         "erro",
-        _WHERE
-        + "latitude e longitude trocadas? a latitude "
-        + smap(lat, fmt)
-        + " está fora do Brasil e a longitude "
-        + smap(lon, fmt)
-        + " parece uma latitude"
-        + _SUGGESTION,
+        _WHERE + "latitude e longitude trocadas? a latitude ",
+        _fmt(la),
+        " está fora do Brasil e a longitude ",
+        _fmt(lo),
+        " parece uma latitude" + _SUGGESTION,
     )
-    problems.add(out_of_range & ~swapped, "erro", _range_message(lat, lon))
+    problems.add(out_of_range & ~swapped, "erro", _range_message(la, lo))
     lon_br = (lo >= BRAZIL_LON[0]) & (lo <= BRAZIL_LON[1])
     abroad = has & ~swapped & ~out_of_range & ~(lat_br & lon_br)
-    problems.add(abroad, "aviso", _WHERE + "ponto " + pair + " fora do Brasil")
+    problems.add(abroad, "aviso", _WHERE + "ponto ", _pair(la, lo), " fora do Brasil")
 
 
-def _range_message(lat: pd.Series, lon: pd.Series) -> pd.Series:
-    bad_lat = lat.abs() > 90
-    field = np.where(bad_lat, "latitude", "longitude")
-    value = np.where(bad_lat, smap(lat, fmt), smap(lon, fmt))
-    limit = np.where(bad_lat, "-90 a 90", "-180 a 180")
-    projected = np.where(
-        np.maximum(lat.abs(), lon.abs()) > 1000,
-        "; parece coordenada projetada em metros (UTM): informe graus decimais",
-        "",
-    )
-    parts = [pd.Series(a, index=lat.index, dtype=str) for a in (field, limit, value, projected)]
-    return (
-        "campo '"
-        + parts[0]
-        + "': fora do intervalo válido ("
-        + parts[1]
-        + "): "
-        + parts[2]
-        + parts[3]
-    )
+def _range_message(la: np.ndarray, lo: np.ndarray) -> Callable[[np.ndarray], list[str]]:
+    """Message part: the out-of-range coordinate of the masked rows, and the valid range."""
+
+    def texts(rows: np.ndarray) -> list[str]:
+        lat, lon = la[rows], lo[rows]
+        bad_lat = np.abs(lat) > 90
+        projected = np.maximum(np.abs(lat), np.abs(lon)) > 1000
+        out = []
+        for a, b, bad, far in zip(lat, lon, bad_lat, projected, strict=True):
+            field, value, limit = (
+                ("latitude", a, "-90 a 90") if bad else ("longitude", b, "-180 a 180")
+            )
+            out.append(
+                f"campo '{field}': fora do intervalo válido ({limit}): {fmt(value)}"
+                + (
+                    "; parece coordenada projetada em metros (UTM): informe graus decimais"
+                    if far
+                    else ""
+                )
+            )
+        return out
+
+    return texts
 
 
 def request_type(value: str) -> str | None:

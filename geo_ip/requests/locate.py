@@ -42,9 +42,16 @@ _PRECISION_WARNING = {
 
 def _append(problems: pd.Series, mask: pd.Series, text: pd.Series | str) -> pd.Series:
     """Append ``text`` to the problems of the rows in ``mask`` (``" | "``-joined)."""
-    text = pd.Series(text, index=problems.index) if isinstance(text, str) else text
-    separator = problems.map(lambda existing: " | " if existing else "")
-    return problems.where(~mask, problems + separator + text)
+    rows = np.flatnonzero(mask.to_numpy(dtype=bool))
+    if not rows.size:
+        return problems
+    existing = problems.to_numpy(dtype=object)
+    added = [text] * len(rows) if isinstance(text, str) else text.iloc[rows].tolist()
+    joined = existing.copy()
+    joined[rows] = [
+        f"{old} | {new}" if old else new for old, new in zip(existing[rows], added, strict=True)
+    ]
+    return pd.Series(joined, index=problems.index, dtype=object)
 
 
 def locate_requests(
