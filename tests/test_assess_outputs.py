@@ -16,8 +16,9 @@ import pytest
 from rich.console import Console
 
 from geo_ip.cli.assess import budget_lines, summary_table
-from geo_ip.outputs.tables import evidence_records, read_sheet, read_workbook, write_csv, write_xlsx
+from geo_ip.outputs.tables import evidence_records, read_sheet, read_workbook, write_csv
 from geo_ip.outputs.views import public_ranking
+from geo_ip.outputs.workbook import write_xlsx
 from geo_ip.requests.redaction import scan_for_personal_data
 from tests.small_assessment import MISSING_PROOF, NAMES, PROCEDURE, small_assessment
 

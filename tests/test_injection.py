@@ -133,7 +133,7 @@ def test_every_csv_of_geo_ip_goes_through_the_shared_writer() -> None:
         if re.search(r"\.to_csv\(|csv\.writer|DictWriter", line)
     ]
     assert found == []
-    for source in ("outputs/tables.py", "cip/outputs.py"):  # every workbook writer
+    for source in ("outputs/workbook.py", "cip/outputs.py"):  # every workbook writer
         text = (package / source).read_text(encoding="utf-8")
         calls = re.findall(r"xlsxwriter\.Workbook\(([^\n]*)", text)
         assert calls and all("XLSX_OPTIONS" in c for c in calls), source

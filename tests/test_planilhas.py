@@ -33,9 +33,9 @@ from geo_ip.outputs.tables import (
     read_sheet,
     write_csv,
     write_csv_br,
-    write_xlsx,
 )
 from geo_ip.outputs.views import ALERTS, public_ranking, request_alerts
+from geo_ip.outputs.workbook import write_xlsx
 from geo_ip.registry import exchange, folder_import, live, store
 from geo_ip.registry.db import open_registry, sqlite_url
 from geo_ip.rules.config import load_rules

@@ -28,13 +28,17 @@ _EXTENSION_COLUMNS = (
 )  # fmt: skip
 
 
-def extension_frame(assessment: Assessment) -> gpd.GeoDataFrame:
+def extension_frame(assessment: Assessment, public: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
     """Proposed extension paths with their public attributes and ``indice``.
 
     Parameters
     ----------
     assessment : Assessment
         Result of :func:`geo_ip.pipeline.assess` (its table and ``paths``).
+    public : pandas.DataFrame, optional
+        :func:`geo_ip.outputs.views.public_table` of ``assessment``, when computed
+        already: its rows are taken instead of redacting the table's again (the same
+        cells: none of these columns is free text).
 
     Returns
     -------
@@ -45,7 +49,10 @@ def extension_frame(assessment: Assessment) -> gpd.GeoDataFrame:
     geoms = np.asarray(assessment.paths.array, dtype=object)
     has = ~shapely.is_missing(geoms)
     columns = [c for c in _EXTENSION_COLUMNS if c in table.columns]
-    view = privacy.public_view(table.loc[has, columns]).reset_index(drop=True)
+    if public is None:
+        view = privacy.public_view(table.loc[has, columns]).reset_index(drop=True)
+    else:
+        view = public.loc[has, columns].reset_index(drop=True)
     view["indice"] = np.flatnonzero(has)
     return gpd.GeoDataFrame(view, geometry=geoms[has], crs=assessment.crs)
 

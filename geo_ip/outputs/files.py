@@ -73,7 +73,6 @@ from geo_ip.outputs.tables import (
     write_csv_br,
     write_evidence,
     write_json,
-    write_xlsx,
 )
 from geo_ip.outputs.views import (
     HARDSHIP_LABELS,
@@ -81,12 +80,14 @@ from geo_ip.outputs.views import (
     STEM_LENGTH,
     proposed_poles,
     public_ranking,
+    public_table,
     request_file_stems,
 )
 from geo_ip.outputs.views import export_table as _export
 from geo_ip.outputs.views import ordered_rows as _ordered
 from geo_ip.outputs.web.basemap import BASEMAP_FOLDER, INFO_FILE
 from geo_ip.outputs.web.webmap import write_maps
+from geo_ip.outputs.workbook import write_xlsx
 from geo_ip.pipeline import Assessment
 from geo_ip.territory.gpkg_copy import copy_layers
 from geo_ip.territory.reader import Territory, layer_names, read_layer
@@ -141,7 +142,9 @@ def _xlsx_in_worker(assessment: Assessment, path: str) -> bool:
     return True
 
 
-def _write_gpkg(assessment: Assessment, out: Path, public: pd.DataFrame) -> list[str]:
+def _write_gpkg(
+    assessment: Assessment, out: Path, public: pd.DataFrame, shared: pd.DataFrame | None = None
+) -> list[str]:
     crs = assessment.crs
     table = assessment.table
     order = _ordered(table).index
@@ -153,7 +156,7 @@ def _write_gpkg(assessment: Assessment, out: Path, public: pd.DataFrame) -> list
     # the features of the web maps, without their row of the table
     layers = [
         ("pedidos", requests),
-        ("extensoes", _export(extension_frame(assessment)).drop(columns="indice")),
+        ("extensoes", _export(extension_frame(assessment, shared)).drop(columns="indice")),
         ("postes_propostos", pole_frame(assessment).drop(columns="indice")),
     ]
     stretches = candidate_stretches(assessment)
@@ -258,12 +261,14 @@ def write_outputs(
     """
     final_dir = Path(out_dir)
     release_freed_memory()  # what the assessment freed, before the outputs and their helper
-    public = public_ranking(assessment)
+    shared = public_table(assessment)  # redacted once for every public file of the run
+    public = public_ranking(assessment, shared)
     with staged_dir(final_dir) as stage:
         try:
             written = _write_all(
-                assessment, public, stage, final_dir, maps=maps, sheets=sheets, progress=progress
-            )
+                assessment, (public, shared), stage, final_dir,
+                maps=maps, sheets=sheets, progress=progress,
+            )  # fmt: skip
         except InputFileError as exc:  # name the file as the user knows it, not its stage
             if exc.path is None or not exc.path.is_relative_to(stage):
                 raise
@@ -273,7 +278,7 @@ def write_outputs(
 
 def _write_all(
     assessment: Assessment,
-    public: pd.DataFrame,
+    views: tuple[pd.DataFrame, pd.DataFrame],
     out_dir: Path,
     final_dir: Path,
     *,
@@ -281,15 +286,20 @@ def _write_all(
     sheets: bool,
     progress: Progress | None = None,
 ) -> list[Path]:
-    """Write every file into ``out_dir``, the staging folder of ``final_dir``."""
+    """Write every file into ``out_dir``, the staging folder of ``final_dir``.
+
+    ``views``: the public list (:func:`public_ranking`) and the public table it was
+    built from (:func:`geo_ip.outputs.views.public_table`), shared by the public files.
+    """
+    public, shared = views
     files = {
         "ranking.csv": lambda p: write_csv(public, p),
         "ranking.xlsx": lambda p: write_xlsx(assessment, p),
         # after the workbook: its place in the list when a helper writes the workbook
         "ranking_planilha.csv": lambda p: write_csv_br(public, p),
-        "avaliacao.gpkg": lambda p: _write_gpkg(assessment, p, public),
+        "avaliacao.gpkg": lambda p: _write_gpkg(assessment, p, public, shared),
         # the project (avaliacao.qgz) comes after the maps: it shows their background
-        "evidencias.json": lambda p: write_evidence(assessment, p),
+        "evidencias.json": lambda p: write_evidence(assessment, p, shared),
         "proveniencia.json": lambda p: write_json(assessment.provenance, p),
         **(
             {"cip_programa.json": lambda p: write_json(assessment.cip, p)} if assessment.cip else {}

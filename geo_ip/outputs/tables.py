@@ -10,10 +10,8 @@ atomically:
   the way a Brazilian Excel or LibreOffice opens it on a double click: UTF-8 with BOM,
   ``;`` between cells, decimal comma (``147354,46``, no thousands separator), the
   columns' Portuguese labels (:func:`column_labels`) as header;
-- :func:`write_xlsx`: ``ranking.xlsx`` (internal), the commission's workbook: the
-  internal list, the budget walk, the criteria with motivations and decisions, the
-  evidence, what was not used from the optional inputs, the CIP figures, the rules and
-  the provenance, one sheet each, headed by the columns' Portuguese labels;
+- ``ranking.xlsx`` (internal), the commission's workbook, is written by
+  :func:`geo_ip.outputs.workbook.write_xlsx` with the labels of :func:`column_labels`;
 - :func:`write_evidence`: ``evidencias.json`` (public), per protocol the evidence behind
   each motivation (:func:`evidence_records`);
 - :func:`write_json`: ``proveniencia.json`` and ``cip_programa.json``.
@@ -26,7 +24,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +34,9 @@ import pandas as pd
 import shapely
 
 from geo_ip._util.atomic import atomic_path
-from geo_ip._util.safe_cells import XLSX_OPTIONS, to_csv, to_csv_br
-from geo_ip.law.criteria import occurrence_words
+from geo_ip._util.safe_cells import to_csv, to_csv_br
 from geo_ip.law.phrases import days_in
-from geo_ip.outputs.palette import load_palette
 from geo_ip.outputs.styles import layer_style
-from geo_ip.outputs.views import RESERVED_GROUPS, applicant_names
-from geo_ip.outputs.views import export_table as _export
-from geo_ip.outputs.views import internal_ranking as _internal
-from geo_ip.outputs.views import ordered_rows as _ordered
 from geo_ip.outputs.views import plain_cell as _cell
 from geo_ip.pipeline import Assessment
 from geo_ip.requests import privacy
@@ -67,26 +59,7 @@ __all__ = [
     "write_csv_br",
     "write_evidence",
     "write_json",
-    "write_xlsx",
 ]
-
-
-_EVIDENCE_SHEET = (
-    "protocolo", "geocodificacao", "confianca", "incerteza_m", "localizacao_pendente",
-    "posicoes_avaliadas", "extensao_min_m", "extensao_max_m", "postes_min", "postes_max",
-    "custo_min_rs", "custo_max_rs", "pontuacao_sugerida_min", "pontuacao_sugerida_max",
-    "confirmar_no_local", "logradouro_via", "hierarquia_via",
-    "distancia_via_m", "fora_da_malha", "rede_alvo_tipo", "rede_alvo_id", "distancia_rede_m",
-    "distancia_rede_reta_m", "metodo_distancia", "transformador", "postes_novos", "bracos",
-    "luminarias", "condutor_m", "transformadores", "custo_estimado_rs",
-    "residencias_declaradas", "edificacoes_trecho", "residencias_consideradas",
-    "moradores_estimados", "fonte_beneficiarios", "equipamentos_proximos",
-    "equipamentos_nomes", "travessias", "paradas_onibus", "paradas_onibus_via", "escolas",
-    "creches", "unidades_saude", "pracas", "usuarios_vulneraveis", "vulneraveis_nomes",
-    "geradores_noturnos", "ocorrencias", "ocorrencias_tipos", "distancia_ip_m",
-    "intermediacao", "intermediacao_percentil", "via_de_passagem", "declividade_media_pct",
-    "declividade_max_pct", "superficie_via", "via_sem_pavimento", "via_rural",
-)  # fmt: skip
 
 
 _LABELLED_LAYERS = (
@@ -158,7 +131,7 @@ _MORE_LABELS = {
     "parametro": "Parâmetro",
     "unidade": "Unidade",
     "chave": "Chave",
-    "arquivo_de": "Arquivo",
+    "arquivo_de": "Tipo de arquivo",
     "motivo": "Motivo",
     "criterio": "Critério",
     "pontos": "Pontos",
@@ -265,8 +238,6 @@ def _value_labels() -> dict[str, dict[str, str]]:
 
 
 _ISO_DAY = r"^(\d{4})-(\d{2})-(\d{2})$"
-_SENTENCES = frozenset({"problemas", "proveniencia", "motivo", "motivos"})
-"""Columns of the workbook whose sentences quote dates (as dd/mm/aaaa there)."""
 
 
 def people_view(table: pd.DataFrame) -> pd.DataFrame:
@@ -298,7 +269,14 @@ def people_view(table: pd.DataFrame) -> pd.DataFrame:
             days = text.str.replace(_ISO_DAY, r"\3/\2/\1", regex=True)
             out[column] = days.where(text.notna(), out[column])
         elif not pd.api.types.is_numeric_dtype(out[column]):  # dates inside sentences
-            out[column] = out[column].map(lambda v: days_in(v) if isinstance(v, str) else v)
+            texts = [v for v in out[column].to_numpy(dtype=object) if isinstance(v, str)]
+            # days_in of every text at once (a date never spans the gap between two)
+            joined = "\x00".join(texts)
+            if joined.count("\x00") == len(texts) - 1:
+                dated = dict(zip(texts, days_in(joined).split("\x00"), strict=True))
+            else:  # a text holds the gap itself
+                dated = {t: days_in(t) for t in texts}
+            out[column] = out[column].map(lambda v, d=dated: d[v] if isinstance(v, str) else v)
     labels = column_labels()
     return out.set_axis([_label(c, labels) for c in out.columns], axis=1)
 
@@ -339,94 +317,6 @@ def write_csv(table: pd.DataFrame, out: Path) -> None:
         to_csv(table, tmp)  # text cells never read as formulas (issue 17)
 
 
-def _rules_rows(assessment: Assessment) -> pd.DataFrame:
-    rows: list[dict[str, Any]] = []
-
-    def walk(prefix: str, value: Any) -> None:
-        if isinstance(value, dict):
-            if {"valor", "fonte"} <= set(value):
-                rows.append(
-                    {
-                        "parametro": prefix,
-                        "valor": value["valor"],
-                        "unidade": value.get("unidade", ""),
-                        "fonte": value["fonte"],
-                    }
-                )
-                return
-            for key, item in value.items():
-                walk(f"{prefix}.{key}" if prefix else key, item)
-        elif isinstance(value, list | tuple):
-            for i, item in enumerate(value):
-                walk(f"{prefix}[{i}]", item)
-        elif prefix not in ("arquivo", "sha256"):
-            rows.append({"parametro": prefix, "valor": value, "unidade": "", "fonte": ""})
-
-    walk("", assessment.rules.model_dump())
-    return pd.DataFrame(rows, columns=["parametro", "valor", "unidade", "fonte"])
-
-
-def _with_applicant(frame: pd.DataFrame, assessment: Assessment) -> pd.DataFrame:
-    """Add the applicant of each row's protocol, so the views redact the parts of the name.
-
-    The column is dropped by :func:`geo_ip.requests.privacy.internal_view`; a protocol given to
-    two requests gets both names.
-    """
-    table = assessment.table
-    if "protocolo" not in frame.columns or "nome_solicitante" not in table.columns:
-        return frame
-    names: dict[str, str] = {}
-    for protocol, name in zip(table["protocolo"], table["nome_solicitante"], strict=True):
-        key, text = str(protocol), "" if pd.isna(name) else str(name)
-        names[key] = f"{names[key]} {text}".strip() if key in names else text
-    return frame.assign(nome_solicitante=frame["protocolo"].astype(str).map(names).fillna(""))
-
-
-def _criteria_sheet(assessment: Assessment) -> pd.DataFrame:
-    table = _ordered(assessment.table)
-    columns = ["protocolo", "posicao", "situacao", "pontuacao_total"]
-    for c in CRITERIA:
-        columns += [f"sugerido_{c}", f"nivel_{c}", f"pont_{c}", f"motivacao_{c}", f"decisao_{c}"]
-    # the applicant's name goes in so that its parts are redacted row by row (then dropped)
-    columns += ["indicio_art12", "motivo_art12", "sinais_art12", "nome_solicitante"]
-    view = privacy.internal_view(
-        table[[c for c in columns if c in table.columns]], names=applicant_names(assessment)
-    )
-    return _export(view)
-
-
-def _format_sheet(
-    book: Any, sheet: Any, frame: pd.DataFrame, labels: dict[str, str] | None = None
-) -> None:
-    """Labelled header, frozen header and first column, filter, widths and number formats."""
-    labels = column_labels() if labels is None else labels
-    # the page's band colours, as the sheets' and the letter's (maps/cores.toml)
-    header = book.add_format(load_palette().workbook_header(valign="top", border=1))
-    formats = {
-        "rs": book.add_format({"num_format": '"R$" #,##0.00'}),
-        "m": book.add_format({"num_format": "#,##0.0"}),
-        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
-    }
-    for i, column in enumerate(frame.columns):
-        title = _label(column, labels)
-        sheet.write_string(0, i, title, header)
-        text = frame[column].head(200).map(str)
-        longest = max([len(title), *(len(s) for s in text)], default=10)
-        wide = any(k in column for k in ("motiv", "decisao", "nomes", "detalhe", "fonte"))
-        width = min(60 if wide else 28, max(8, longest + 2))
-        kind = None
-        if column.endswith("_rs"):
-            kind = "rs"
-        elif column.endswith(("_m", "_pct")):
-            kind = "m"
-        elif wide:
-            kind = "wrap"
-        sheet.set_column(i, i, width, formats[kind] if kind else None)
-    sheet.freeze_panes(1, 1)
-    if len(frame):
-        sheet.autofilter(0, 0, len(frame), max(len(frame.columns) - 1, 0))
-
-
 def provenance_rows(assessment: Assessment) -> pd.DataFrame:
     """List the provenance record, one key a row, for the workbook and the GeoPackage.
 
@@ -446,64 +336,6 @@ def provenance_rows(assessment: Assessment) -> pd.DataFrame:
             for k, v in assessment.provenance.items()
         ]
     )
-
-
-def write_xlsx(assessment: Assessment, out: Path) -> None:
-    """Write ``ranking.xlsx``, the commission's workbook (internal: CPF masked, no names).
-
-    Parameters
-    ----------
-    assessment : Assessment
-        Its internal list (:func:`geo_ip.outputs.views.internal_ranking`), budget walk,
-        criteria, evidence, rejected inputs, CIP figures, rules and provenance, one
-        sheet each.
-    out : Path
-        The workbook, written row by row (``constant_memory``) and atomically.
-    """
-    import xlsxwriter
-
-    cip = assessment.cip
-
-    def evidence() -> pd.DataFrame:
-        table = _ordered(assessment.table)
-        frame = _export(table[[c for c in _EVIDENCE_SHEET if c in table.columns]])
-        if "ocorrencias_tipos" in frame.columns:  # a label column: the types in words
-            frame["ocorrencias_tipos"] = frame["ocorrencias_tipos"].map(
-                lambda v: occurrence_words(v) if isinstance(v, str) else v
-            )
-        return frame
-
-    # each sheet's table is built when its turn comes and dropped after it: at 100,000
-    # requests a sheet is millions of cells of text, the workbook's whole memory
-    sheets: dict[str, Callable[[], pd.DataFrame]] = {
-        "Classificação": lambda: _internal(assessment),
-        "Orçamento": lambda: _budget_sheet(assessment),
-        "Critérios": lambda: _criteria_sheet(assessment),
-        "Evidências": evidence,
-        "Não aproveitado": lambda: _not_used(assessment),
-        **({"CIP e orçamento": lambda: _cip_sheet(cip)} if cip else {}),
-        "Regras": lambda: _rules_rows(assessment),
-        "Proveniência": lambda: provenance_rows(assessment),
-    }
-    with atomic_path(out) as tmp:
-        # constant_memory streams each row to disk; rows must be written in order
-        # strings stay text: a protocol "=cmd|' /C calc'!A0" is never a formula (issue 17)
-        book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, **XLSX_OPTIONS})
-        labels = column_labels()
-        try:
-            for name, build in sheets.items():
-                frame = build()
-                for column in _SENTENCES.intersection(frame.columns):
-                    frame[column] = frame[column].map(
-                        lambda v: days_in(v) if isinstance(v, str) else v
-                    )
-                sheet = book.add_worksheet(name)
-                _format_sheet(book, sheet, frame, labels)
-                for r, row in enumerate(frame.itertuples(index=False, name=None), start=1):
-                    sheet.write_row(r, 0, [_cell(v) for v in row])
-                del frame
-        finally:
-            book.close()
 
 
 CIP_ROWS = {
@@ -552,84 +384,6 @@ def budget_of(assessment: Assessment) -> dict[str, Any] | None:
     from geo_ip.law.budget import budget_summary
 
     return budget_summary(table, assessment.provenance.get("orcamento_rs"))
-
-
-def _budget_sheet(assessment: Assessment) -> pd.DataFrame:
-    """List the budget walk (Art. 11 sole paragraph, Art. 13): figures, then each reservation."""
-    columns = ["item", "valor", "observacao"]
-    summary = budget_of(assessment) or {}
-    rows: list[dict[str, Any]] = []
-    for key, label in BUDGET_ROWS.items():
-        value = summary.get(key)
-        note = ""
-        if value is None and key in ("orcamento_rs", "saldo_apos_reservas_rs", "saldo_final_rs"):
-            note = "sem limite de orçamento informado"
-        rows.append({"item": label, "valor": value, "observacao": note})
-    table = assessment.table
-    if "situacao" in table.columns:
-        situation = table["situacao"].astype(str)
-        rows.append(
-            {
-                "item": "Pedidos pendentes de confirmação do local",
-                "valor": int((situation == "pendente_localizacao").sum()),
-                "observacao": "localização incerta além do limite das regras: pontuados no "
-                "pior caso, sem participação do Município nem reserva até a Comissão "
-                "confirmar o local (decisão 'localizacao')",
-            }
-        )
-        rows.append(
-            {
-                "item": "Pedidos pendentes de comprovação da hipossuficiência",
-                "valor": int((situation == "pendente_comprovacao").sum()),
-                "observacao": "pontuados, sem participação do Município até a comprovação "
-                "(Art. 4, caput e §2)",
-            }
-        )
-        reserved = _ordered(table[situation.isin(RESERVED_GROUPS)])
-        view = privacy.internal_view(reserved, names=applicant_names(assessment))
-        for n, row in enumerate(view.to_dict("records"), start=1):
-            art12 = row.get("situacao") == "execucao_direta_art12"
-            act = "Art. 12, execução direta" if art12 else "Art. 11, estratégico"
-            procedure = str(row.get("procedimento_art12") or "")
-            if art12 and procedure:
-                act += f", procedimento administrativo {procedure}"
-            cost = _cell(row.get("custo_municipio_rs"))
-            if _cell(row.get("selecionado_orcamento")) is True:
-                note = "reservado"
-            elif cost is None:
-                note = "custo municipal desconhecido: não reservado"
-            else:
-                note = "não coube no saldo: não reservado"
-            item = f"Reserva {n}: {row.get('protocolo')} ({act})"
-            rows.append({"item": item, "valor": cost, "observacao": note})
-    # object columns: counts stay whole numbers beside the amounts
-    return pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=object) for c in columns})
-
-
-def _cip_sheet(cip: dict[str, Any]) -> pd.DataFrame:
-    """List the main CIP figures beside the budget, then the warnings (no consumer line)."""
-    rows = [{"item": label, "valor": cip.get(key)} for key, label in CIP_ROWS.items()]
-    rows += [{"item": "Aviso", "valor": text} for text in cip.get("avisos", [])]
-    return pd.DataFrame(rows, columns=["item", "valor"])
-
-
-def _not_used(assessment: Assessment) -> pd.DataFrame:
-    frames = []
-    for label, frame in (
-        ("decisões", assessment.rejected_decisions),
-        ("histórico de benefícios", assessment.rejected_history),
-        ("ocorrências", assessment.occurrences_report),
-    ):
-        if frame is not None and "situacao" in frame.columns:
-            frame = frame[frame["situacao"].astype(str) != "ok"]
-        if frame is not None and len(frame):
-            view = privacy.internal_view(
-                _with_applicant(frame, assessment), names=applicant_names(assessment)
-            )
-            frames.append(view.assign(arquivo_de=label))
-    if not frames:
-        return pd.DataFrame({"arquivo_de": [], "motivo": []})
-    return _export(pd.concat(frames, ignore_index=True))
 
 
 def json_default(value: Any) -> Any:
@@ -700,45 +454,232 @@ EVIDENCE_CHUNK_ROWS = 2_000
 requests as one list of dicts took 4 GB)."""
 
 
+def _plain_object(value: Any) -> Any:
+    """:func:`plain_cell` of an object column's cell, NumPy dates boxed as pandas ones."""
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    elif isinstance(value, np.timedelta64):
+        value = pd.Timedelta(value)
+    return _cell(value)
+
+
+def _plain_column(values: pd.Series) -> list[Any]:
+    """Return a column's cells as :func:`plain_cell` gives them, column-wise where possible.
+
+    The values of :meth:`pandas.DataFrame.to_dict`, then :func:`plain_cell`: floats with
+    None for NaN and infinities, integers and booleans as Python ones, the missing cells
+    of nullable and text columns as None; the cells of other columns one by one.
+    """
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        numbers = values.to_numpy()
+        plain: list[Any] = numbers.tolist()
+        for k in np.flatnonzero(~np.isfinite(numbers)).tolist():
+            plain[k] = None
+        return plain
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        return list(values.to_numpy().tolist())
+    if isinstance(dtype, pd.StringDtype) or isinstance(
+        values.array, (pd.arrays.IntegerArray, pd.arrays.BooleanArray)
+    ):
+        return list(values.to_numpy(dtype=object, na_value=None).tolist())  # type: ignore[call-overload]
+    if isinstance(dtype, np.dtype) and dtype.kind == "O":
+        return [v if type(v) is str else _plain_object(v) for v in values]
+    return [_cell(v) for v in values]
+
+
+_encode_text = json.encoder.encode_basestring  # as json.dumps(..., ensure_ascii=False)
+
+
+def _json_value(value: Any) -> str:
+    """Return ``json.dumps(value, ensure_ascii=False, default=json_default)``."""
+    return json.dumps(value, ensure_ascii=False, default=json_default)
+
+
+def _json_cells(cells: list[Any]) -> list[str]:
+    """Encode a column's plain cells as :func:`json.dumps` does inside a record.
+
+    Text, finite floats, integers, booleans and None by type (no encoder per cell); any
+    other value through :func:`json.dumps` itself.
+    """
+    kinds = set(map(type, cells))
+    if kinds <= {str, type(None)}:
+        return ["null" if v is None else _encode_text(v) for v in cells]
+    if kinds <= {float, type(None)}:
+        return [
+            "null" if v is None else float.__repr__(v) if math.isfinite(v) else _json_value(v)
+            for v in cells
+        ]
+    if kinds <= {int, type(None)}:
+        return ["null" if v is None else int.__repr__(v) for v in cells]
+    if kinds <= {bool, type(None)}:
+        return ["null" if v is None else "true" if v else "false" for v in cells]
+    return [_json_value(v) for v in cells]
+
+
+_LENGTH_LEAVES = {"rede": ("comprimento_extensao_m", "\x00extensao"),
+                  "localizacao": ("comprimento_trecho_candidato_m", "\x00trecho")}  # fmt: skip
+"""Key added at the end of a section of each record and the name of its cells."""
+_ITEMS_LEAF = "\x00itens"
+
+Layout = list[tuple[str, "str | Layout"]]
+"""The keys of an evidence record, in order: each a column's name (its cells) or a section."""
+
+
+def _json_column(values: pd.Series) -> list[str]:
+    """Encode a column's cells as :func:`json.dumps` does their :func:`plain_cell` in a record.
+
+    NumPy floats, integers and booleans and text columns without a cell per Python
+    call; the others through :func:`_plain_column` and :func:`_json_cells`.
+    """
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        numbers = values.to_numpy()
+        texts = list(map(float.__repr__, numbers.tolist()))
+        for k in np.flatnonzero(~np.isfinite(numbers)).tolist():
+            texts[k] = "null"
+        return texts
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        return list(map(int.__repr__, values.to_numpy().tolist()))
+    if isinstance(dtype, np.dtype) and dtype.kind == "b":
+        return list(np.where(values.to_numpy(), "true", "false").tolist())
+    if isinstance(dtype, pd.StringDtype):
+        texts = list(map(_encode_text, values.to_numpy(dtype=object, na_value="").tolist()))
+        for k in np.flatnonzero(values.isna().to_numpy()).tolist():
+            texts[k] = "null"
+        return texts
+    return _json_cells(_plain_column(values))
+
+
+def _evidence_layout(present: set[str]) -> Layout:
+    """Return the keys of each record of ``evidencias.json`` for a table with these columns."""
+    layout: Layout = [(k, k) for k in ("protocolo", "linha", "situacao", "posicao")]
+    for section, names in _RECORD_GROUPS.items():
+        fields: Layout = [(n, n) for n in names if n in present]
+        if section in _LENGTH_LEAVES:
+            fields.append(_LENGTH_LEAVES[section])
+        layout.append((section, fields))
+    layout.append(("itens", _ITEMS_LEAF))
+    criteria: Layout = [
+        (c, [(n, n) for n in (prefix + c for prefix in _CRITERION_FIELDS) if n in present])
+        for c in CRITERIA
+    ]
+    layout.append(("criterios", criteria))
+    return layout
+
+
+class _EvidenceChunk:
+    """The evidence of some rows, column-wise: the records' keys and each leaf's cells."""
+
+    __slots__ = ("cells", "layout", "rows", "size")
+
+    def __init__(
+        self, layout: Layout, cells: dict[str, list[Any]], rows: pd.DataFrame, size: int
+    ) -> None:
+        self.layout = layout
+        self.cells = cells  # the added leaves; the columns' cells when asked
+        self.rows = rows
+        self.size = size
+
+    def plain(self, leaf: str) -> list[Any]:
+        """Return a leaf's cells as :func:`plain_cell` gives them."""
+        if leaf not in self.cells:
+            present = leaf in self.rows.columns
+            self.cells[leaf] = _plain_column(self.rows[leaf]) if present else [None] * self.size
+        return self.cells[leaf]
+
+    def json(self, leaf: str) -> list[str]:
+        """Return a leaf's cells encoded as in the record's JSON."""
+        if leaf == _ITEMS_LEAF:
+            return [_json_value(item) for item in self.cells[leaf]]
+        if leaf not in self.cells and leaf in self.rows.columns:
+            return _json_column(self.rows[leaf])
+        return _json_cells(self.plain(leaf))
+
+
 def _evidence_chunk(
     assessment: Assessment,
     table: pd.DataFrame,
     lengths: npt.NDArray[np.float64],
     start: int,
     stretches: npt.NDArray[np.float64] | None = None,
-) -> list[dict[str, Any]]:
-    """Build the evidence records of the rows ``start`` to ``start + EVIDENCE_CHUNK_ROWS``."""
-    present = set(table.columns)
-    records = []
-    rows = table.iloc[start : start + EVIDENCE_CHUNK_ROWS].to_dict("records")
-    for i, row in enumerate(rows, start=start):
-        record: dict[str, Any] = {
-            k: _cell(row.get(k)) for k in ("protocolo", "linha", "situacao", "posicao")
-        }
-        for section, names in _RECORD_GROUPS.items():
-            record[section] = {n: _cell(row.get(n)) for n in names if n in present}
-        length = float(lengths[i])
-        record["rede"]["comprimento_extensao_m"] = None if np.isnan(length) else round(length, 1)
-        stretch = math.nan if stretches is None else float(stretches[i])
-        record["localizacao"]["comprimento_trecho_candidato_m"] = (
-            None if np.isnan(stretch) else round(stretch, 1)
-        )
-        record["itens"] = assessment.items[i] if i < len(assessment.items) else {}
-        record["criterios"] = {
-            c: {
-                n: _cell(row.get(n))
-                for n in (prefix + c for prefix in _CRITERION_FIELDS)
-                if n in present
-            }
-            for c in CRITERIA
-        }
-        records.append(record)
-    return records
+) -> _EvidenceChunk:
+    """Gather the evidence of the rows ``start`` to ``start + EVIDENCE_CHUNK_ROWS``.
+
+    Column by column: each column's cells as :func:`plain_cell` gives them
+    (:func:`_plain_column`); :func:`_chunk_records` makes the records of them and
+    :func:`_chunk_lines` their JSON.
+    """
+    rows = table.iloc[start : start + EVIDENCE_CHUNK_ROWS]
+    size = len(rows)
+    stop = start + size
+    layout = _evidence_layout(set(table.columns))
+    cells: dict[str, list[Any]] = {}
+    extension = lengths[start:stop].tolist()
+    stretch = [math.nan] * size if stretches is None else stretches[start:stop].tolist()
+    cells[_LENGTH_LEAVES["rede"][1]] = [None if math.isnan(x) else round(x, 1) for x in extension]
+    cells[_LENGTH_LEAVES["localizacao"][1]] = [
+        None if math.isnan(x) else round(x, 1) for x in stretch
+    ]
+    items = assessment.items[start:stop]
+    cells[_ITEMS_LEAF] = items + [{} for _ in range(size - len(items))]
+    return _EvidenceChunk(layout, cells, rows, size)
 
 
-def _evidence_iter(assessment: Assessment) -> Iterator[dict[str, Any]]:
-    """Yield the evidence records in input order, a chunk of rows at a time."""
-    table = privacy.public_view(assessment.table, free_text=("confirmar_no_local",))
+def _chunk_records(chunk: _EvidenceChunk) -> list[dict[str, Any]]:
+    """Build the records (dicts) of a chunk, column-wise."""
+
+    def build(fields: Layout) -> list[dict[str, Any]]:
+        if not fields:
+            return [{} for _ in range(chunk.size)]
+        keys = [key for key, _ in fields]
+        columns = [
+            chunk.plain(leaf) if isinstance(leaf, str) else build(leaf) for _, leaf in fields
+        ]
+        return [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]
+
+    return build(chunk.layout)
+
+
+def _chunk_lines(chunk: _EvidenceChunk) -> list[str]:
+    """Return :func:`json.dumps` of each record of a chunk, without building the records.
+
+    One ``%`` template of a record's keys (as the encoder writes them: ``", "`` between
+    items, ``": "`` after a key), filled with each leaf's cells encoded column-wise
+    (:func:`_json_cells`): the same text as ``json.dumps(record, ensure_ascii=False,
+    default=json_default)``.
+    """
+    leaves: list[str] = []
+
+    def template(fields: Layout) -> str:
+        parts = []
+        for key, leaf in fields:
+            if isinstance(leaf, str):
+                leaves.append(leaf)
+                value = "%s"
+            else:
+                value = template(leaf)
+            parts.append(f"{_encode_text(key).replace('%', '%%')}: {value}")
+        return "{" + ", ".join(parts) + "}"
+
+    text = template(chunk.layout)
+    encoded = [chunk.json(leaf) for leaf in leaves]
+    return [text % values for values in zip(*encoded, strict=True)]
+
+
+def _evidence_iter(
+    assessment: Assessment, public: pd.DataFrame | None = None
+) -> Iterator[_EvidenceChunk]:
+    """Yield the evidence in input order, a chunk of rows at a time.
+
+    ``public`` is :func:`geo_ip.outputs.views.public_table` of the assessment when the
+    caller has it already (computed here otherwise).
+    """
+    table = (
+        privacy.public_view(assessment.table, free_text=("confirmar_no_local",))
+        if public is None
+        else public
+    )
     lengths = shapely.length(np.asarray(assessment.paths.array, dtype=object))
     stretches = np.full(len(table), np.nan)
     if "trecho_candidato" in table.columns:
@@ -746,10 +687,12 @@ def _evidence_iter(assessment: Assessment) -> Iterator[dict[str, Any]]:
         has = np.array([isinstance(g, shapely.Geometry) for g in geoms], dtype=bool)
         stretches[has] = shapely.length(geoms[has].astype(object))
     for first in range(0, len(table), EVIDENCE_CHUNK_ROWS):
-        yield from _evidence_chunk(assessment, table, lengths, first, stretches)
+        yield _evidence_chunk(assessment, table, lengths, first, stretches)
 
 
-def evidence_records(assessment: Assessment) -> list[dict[str, Any]]:
+def evidence_records(
+    assessment: Assessment, public: pd.DataFrame | None = None
+) -> list[dict[str, Any]]:
     """Build, per protocol, the record of the evidence behind each motivation.
 
     Public: no personal data (:func:`geo_ip.requests.privacy.public_view`).
@@ -758,16 +701,23 @@ def evidence_records(assessment: Assessment) -> list[dict[str, Any]]:
     ----------
     assessment : Assessment
         Result of :func:`geo_ip.pipeline.assess` (its table, paths and ``items``).
+    public : pandas.DataFrame, optional
+        :func:`geo_ip.outputs.views.public_table` of ``assessment``, when computed
+        already (the same rows; computed here otherwise).
 
     Returns
     -------
     list of dict
         One record per request, in input order.
     """
-    return list(_evidence_iter(assessment))
+    return [r for chunk in _evidence_iter(assessment, public) for r in _chunk_records(chunk)]
 
 
-def write_evidence(assessment: Assessment, out: Path) -> None:
+def write_evidence(
+    assessment: Assessment,
+    out: Path,
+    public: pd.DataFrame | None = None,
+) -> None:
     """Write ``evidencias.json``: the provenance, then one request's record per line.
 
     The records are built and written a chunk at a time, each with the C encoder, so
@@ -779,15 +729,19 @@ def write_evidence(assessment: Assessment, out: Path) -> None:
         Its provenance and :func:`evidence_records`.
     out : Path
         The JSON file (written atomically).
+    public : pandas.DataFrame, optional
+        :func:`geo_ip.outputs.views.public_table` of ``assessment``, when computed
+        already (computed here otherwise).
     """
     provenance = json.dumps(
         assessment.provenance, ensure_ascii=False, indent=1, default=json_default
     )
     with atomic_path(out) as tmp, tmp.open("w", encoding="utf-8") as fh:
         fh.write('{"proveniencia": ' + provenance + ',\n"pedidos": [')
-        for k, record in enumerate(_evidence_iter(assessment)):
-            fh.write(",\n" if k else "\n")
-            fh.write(json.dumps(record, ensure_ascii=False, default=json_default))
+        gap = "\n"
+        for chunk in _evidence_iter(assessment, public):
+            fh.write(gap + ",\n".join(_chunk_lines(chunk)))
+            gap = ",\n"
         fh.write("\n]}\n")
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "GROUP_ORDER",
     "HARDSHIP_LABELS",
     "INTERNAL_COLUMNS",
+    "LIST_BAIRRO",
     "PUBLIC_COLUMNS",
     "RESERVED_GROUPS",
     "STEM_LENGTH",
@@ -45,6 +46,7 @@ __all__ = [
     "plain_cell",
     "proposed_poles",
     "public_ranking",
+    "public_table",
     "request_alerts",
     "request_file_stems",
 ]
@@ -337,14 +339,49 @@ def _base(table: pd.DataFrame) -> pd.DataFrame:
 _TOOL_TEXT = ("motivo_situacao", "confirmar_no_local")
 """Texts of the tool that quote the request (redacted by the views as free text)."""
 
+LIST_BAIRRO = "bairro_lista"
+"""Column of :func:`public_table`: the bairro found (``bairro_encontrado``) redacted as
+an address typed, the ``bairro`` of the public list (:func:`public_ranking`)."""
 
-def public_ranking(assessment: Assessment) -> pd.DataFrame:
+
+def public_table(assessment: Assessment) -> pd.DataFrame:
+    """Redact the assessment's table once for every public output of a run.
+
+    :func:`geo_ip.requests.privacy.public_view` of :attr:`Assessment.table` (input
+    order), the tool's texts that quote the request (``motivo_situacao``,
+    ``confirmar_no_local``) redacted as free text, plus :data:`LIST_BAIRRO`. The names
+    of every applicant and each row's own name parts are those of the whole table, as
+    when each output redacted it on its own: :func:`public_ranking`,
+    :func:`geo_ip.outputs.tables.write_evidence`,
+    :func:`geo_ip.outputs.features.extension_frame` and the web maps take it instead of
+    redacting the table again.
+
+    Parameters
+    ----------
+    assessment : Assessment
+        Result of :func:`geo_ip.pipeline.assess`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The public view, same rows and index as the table.
+    """
+    table = assessment.table
+    if "bairro_encontrado" in table.columns:
+        table = table.assign(**{LIST_BAIRRO: table["bairro_encontrado"]})
+    return privacy.public_view(table, free_text=_TOOL_TEXT, addresses=(LIST_BAIRRO,))
+
+
+def public_ranking(assessment: Assessment, public: pd.DataFrame | None = None) -> pd.DataFrame:
     """Build the transparency list: one row per request, ranked first, no personal data.
 
     Parameters
     ----------
     assessment : Assessment
         Result of :func:`geo_ip.pipeline.assess` (its table, redacted for the public).
+    public : pandas.DataFrame, optional
+        :func:`public_table` of ``assessment``, when computed already (the writers of
+        one run share it: :func:`geo_ip.outputs.files.write_outputs`).
 
     Returns
     -------
@@ -353,9 +390,22 @@ def public_ranking(assessment: Assessment) -> pd.DataFrame:
         apart (Art. 12 executions, Art. 11 strategic works, requests pending proof of
         hardship), the ineligible ones and the errors.
     """
-    base = _base(assessment.table)
-    base["alertas"] = request_alerts(base, assessment.rules)
-    base = privacy.public_view(base, free_text=_TOOL_TEXT)
+    table = assessment.table
+    shared = public_table(assessment) if public is None else public
+    order = list_order(table)
+    # the flags from the table itself (only public facts: nothing to redact in them)
+    alerts = request_alerts(table, assessment.rules)
+    # the columns of _base, from the redacted table
+    base = shared.drop(columns=[LIST_BAIRRO], errors="ignore")
+    base["residencias"] = shared.get("residencias_consideradas")
+    via = shared.get("logradouro_via", pd.Series(None, index=shared.index))
+    found = shared.get("logradouro_encontrado", pd.Series(None, index=shared.index))
+    base["logradouro"] = via.where(via.notna() & (via.astype(str) != ""), found)
+    base["bairro"] = shared.get(LIST_BAIRRO)
+    for column in ("latitude", "longitude"):
+        base[column] = pd.to_numeric(table[column], errors="coerce").round(6)
+    base = base.iloc[order]
+    base["alertas"] = alerts.iloc[order]
     base["motivos"] = _motivos(base, public=True)
     out = export_table(base[[c for c in PUBLIC_COLUMNS if c in base.columns]])
     return out.assign(proveniencia=assessment.provenance["carimbo"])

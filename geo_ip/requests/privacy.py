@@ -88,6 +88,7 @@ __all__ = [
     "FREE_TEXT_COLUMNS",
     "PERSONAL_COLUMNS",
     "PSEUDONYMOUS_COLUMNS",
+    "cpf_masked",
     "internal_view",
     "public_view",
 ]
@@ -190,27 +191,63 @@ def _free_text_columns(df: pd.DataFrame, extra: Sequence[str]) -> list[str]:
     ]
 
 
-def _present(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: isinstance(v, str) or not pd.isna(v))
+_CELL_GAP = "\x00"
+"""Joins the cells of a column to search them at once: neither a digit nor a space, so
+:data:`~geo_ip.requests.redaction.CPF_LIKE` never matches across it and sees each cell's
+ends as a text's ends."""
 
 
-def _mask_cpf_like(out: pd.DataFrame) -> None:
+def cpf_masked(texts: list[str]) -> list[str] | None:
+    """Replace the CPF-shaped runs of many texts by :data:`REDACTED`, in one search.
+
+    Equivalent to ``[CPF_LIKE.sub(REDACTED, t) for t in texts]``, but the texts are
+    joined by :data:`_CELL_GAP` and searched once: most columns hold no CPF-shaped run
+    at all.
+
+    Parameters
+    ----------
+    texts : list of str
+        The texts (a column's cells).
+
+    Returns
+    -------
+    list of str or None
+        The texts with every CPF-shaped run replaced, in the same order; None when no
+        text has one.
+    """
+    joined = _CELL_GAP.join(texts)
+    if CPF_LIKE.search(joined) is None:
+        return None
+    if joined.count(_CELL_GAP) != len(texts) - 1:  # a cell holds the gap itself
+        return [CPF_LIKE.sub(REDACTED, t) for t in texts]
+    return CPF_LIKE.sub(REDACTED, joined).split(_CELL_GAP)
+
+
+def _mask_cpf_like(out: pd.DataFrame, done: Iterable[str] = ()) -> None:
     """Replace CPF-shaped runs by :data:`REDACTED` in every text cell of ``out`` (in place).
 
-    Every column but :data:`_KEEP_CPF_LIKE`; numbers, dates and geometries are not text.
+    Every column but :data:`_KEEP_CPF_LIKE` and ``done`` (the free-text columns, whose
+    cells are CPF-free already: redacting names or problem items never makes a new
+    CPF-shaped run); numbers, dates and geometries are not text. A column with a
+    replacement becomes of object dtype; the others are left as they are.
     """
+    skip = {*_KEEP_CPF_LIKE, *done}
     for column in out.columns:
         values = out[column]
-        if column in _KEEP_CPF_LIKE or not (
+        if column in skip or not (
             values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
         ):
             continue
-        texts = values.map(lambda v: v if isinstance(v, str) else "")
-        hit = texts.str.contains(CPF_LIKE, regex=True)
-        if hit.any():
-            changed = values.astype(object).copy()
-            changed[hit] = texts[hit].str.replace(CPF_LIKE, REDACTED, regex=True)
-            out[column] = changed
+        cells = values.to_numpy(dtype=object)
+        texts = [v if isinstance(v, str) else "" for v in cells]
+        masked = cpf_masked(texts)
+        if masked is None:
+            continue
+        changed = values.astype(object).to_numpy(copy=True)
+        for k, (before, after) in enumerate(zip(texts, masked, strict=True)):
+            if after != before:
+                changed[k] = after
+        out[column] = pd.Series(changed, index=out.index, dtype=object)
 
 
 def _place_words(df: pd.DataFrame) -> list[frozenset[str]]:
@@ -230,6 +267,7 @@ def _redacted_copy(
     item_fields: Sequence[str],
     extra: Sequence[str],
     more_names: Iterable[object] = (),
+    addresses: Sequence[str] = (),
 ) -> pd.DataFrame:
     applicants = (
         [cell_text(n) for n in df["nome_solicitante"]]
@@ -241,36 +279,41 @@ def _redacted_copy(
     parts = [name_parts(n) for n in applicants]
     places = _place_words(df) if any(parts) else [frozenset()] * len(df)
     out = df.drop(columns=[c for c in drop if c in df.columns]).copy()
-    for column in _free_text_columns(out, extra):
+    names = bool(index[1] or any(parts))
+    quoted = "|".join(re.escape(f"'{f}'") for f in item_fields)
+    about = re.compile(quoted) if quoted else None
+    free = _free_text_columns(out, (*extra, *addresses))
+    for column in free:
         values = out[column].astype(object)
-        present = _present(values)
-        if not present.any():
+        cells = values.to_numpy()
+        rows = np.flatnonzero(values.notna().to_numpy())
+        if not len(rows):
             continue
-        text = values[present].map(lambda v: unicodedata.normalize("NFC", cell_text(v)))
-        text = text.str.replace(CPF_LIKE, REDACTED, regex=True)
-        if index[1] or any(parts):
-            address = column in ADDRESS_COLUMNS
-            rows = np.flatnonzero(present.to_numpy())
-            text = pd.Series(
-                [
-                    redact_words(t, index, parts[r], address=address, keep=places[r])
-                    for t, r in zip(text, rows, strict=True)
-                ],
-                index=text.index,
-                dtype=object,
-            )
-        quoted = "|".join(re.escape(f"'{f}'") for f in item_fields)
-        if quoted:
-            about = text.str.contains(quoted, regex=True)
-            text[about] = text[about].map(lambda s: _redact_items(s, item_fields))
-        values[present] = text
-        out[column] = values
-    _mask_cpf_like(out)
+        texts = [v.strip() if type(v) is str else cell_text(v) for v in cells[rows]]
+        if not unicodedata.is_normalized("NFC", _CELL_GAP.join(texts)):
+            texts = [unicodedata.normalize("NFC", t) for t in texts]
+        texts = cpf_masked(texts) or texts
+        if names:
+            address = column in ADDRESS_COLUMNS or column in addresses
+            texts = [
+                redact_words(t, index, parts[r], address=address, keep=places[r])
+                for t, r in zip(texts, rows.tolist(), strict=True)
+            ]
+        if about is not None and about.search(_CELL_GAP.join(texts)) is not None:
+            texts = [_redact_items(t, item_fields) if about.search(t) else t for t in texts]
+        changed = cells.copy()
+        changed[rows] = np.array(texts, dtype=object)
+        out[column] = pd.Series(changed, index=out.index, dtype=object)
+    _mask_cpf_like(out, done=free)
     return out
 
 
 def public_view(
-    df: pd.DataFrame, *, free_text: Sequence[str] = (), names: Iterable[object] = ()
+    df: pd.DataFrame,
+    *,
+    free_text: Sequence[str] = (),
+    names: Iterable[object] = (),
+    addresses: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Return the table as public outputs may show it: no personal data (LGPD).
 
@@ -293,6 +336,9 @@ def public_view(
     names : iterable of str, optional
         More names to redact, besides those of ``df["nome_solicitante"]`` (for a
         table without that column: a subset of the columns, a file of decisions).
+    addresses : sequence of str, optional
+        More columns to redact as free text that is an address, as
+        :data:`ADDRESS_COLUMNS` are (only runs of two or more name parts).
 
     Returns
     -------
@@ -300,7 +346,7 @@ def public_view(
         A new table; ``df`` is not modified.
     """
     drop = (*PERSONAL_COLUMNS, *PSEUDONYMOUS_COLUMNS, *ELIGIBILITY_DETAIL, *APPLICANT_TEXT_COLUMNS)
-    return _redacted_copy(df, drop, PERSONAL_COLUMNS, free_text, names)
+    return _redacted_copy(df, drop, PERSONAL_COLUMNS, free_text, names, addresses)
 
 
 def internal_view(

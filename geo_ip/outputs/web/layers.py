@@ -24,11 +24,10 @@ from geo_ip.errors import GeoIPError
 from geo_ip.law.scoring import format_number
 from geo_ip.outputs.features import extension_frame, occurrence_frame, pole_frame
 from geo_ip.outputs.format import candidate_stretch, is_missing, place_ranges
-from geo_ip.outputs.views import public_ranking, request_file_stems
+from geo_ip.outputs.views import LIST_BAIRRO, public_ranking, public_table, request_file_stems
 from geo_ip.outputs.web.basemap import BasemapInfo
 from geo_ip.outputs.web.geojson import LayerData, layer_data
 from geo_ip.pipeline import Assessment
-from geo_ip.requests import privacy
 from geo_ip.sources.catalog import Catalog, load_catalog
 from geo_ip.territory.municipality import territory_municipalities
 from geo_ip.territory.reader import read_layer
@@ -92,7 +91,7 @@ def place_to_confirm(row: Any) -> str:
     return f"{head}: {'; '.join(ranges)}" if ranges else head
 
 
-def request_frame(assessment: Assessment) -> gpd.GeoDataFrame:
+def request_frame(assessment: Assessment, public: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
     """Public attributes of every located request, with its point and map file.
 
     A request pending confirmation of its place (``pendente_localizacao``) with a
@@ -104,6 +103,9 @@ def request_frame(assessment: Assessment) -> gpd.GeoDataFrame:
     assessment : Assessment
         Result of :func:`geo_ip.pipeline.assess` (its table, ranked by
         :func:`public_ranking`).
+    public : pandas.DataFrame, optional
+        :func:`geo_ip.outputs.views.public_table` of ``assessment``, when computed
+        already.
 
     Returns
     -------
@@ -114,7 +116,7 @@ def request_frame(assessment: Assessment) -> gpd.GeoDataFrame:
         empty (a popup skips empty values).
     """
     table = assessment.table
-    public = public_ranking(assessment)
+    public = public_ranking(assessment, public)
     row_of = {line: i for i, line in enumerate(table["linha"].tolist())}
     index = np.asarray([row_of[line] for line in public["linha"].tolist()], dtype=np.int64)
     files = map_file_names(table)
@@ -214,7 +216,7 @@ class MapSources:
     roads : geopandas.GeoDataFrame
         Every road edge (both directions), to find a request's own edge.
     public : pandas.DataFrame
-        :func:`geo_ip.requests.privacy.public_view` of ``assessment.table`` (same rows).
+        :func:`geo_ip.outputs.views.public_table` of ``assessment.table`` (same rows).
     municipality : str
         :func:`data_municipality` (the maps' title).
     background : BasemapInfo, optional
@@ -253,13 +255,14 @@ class MapSources:
             frames[name] = read_layer(assessment.territory, name, missing_ok=True).to_crs(crs)
         roads = frames["vias"]
         frames["vias"] = _dedupe_roads(roads)
-        frames["pedidos"] = request_frame(assessment)
-        frames["extensoes"] = extension_frame(assessment)
+        shared = public_table(assessment)  # redacted once for every frame
+        frames["pedidos"] = request_frame(assessment, shared)
+        frames["extensoes"] = extension_frame(assessment, shared)
         frames["postes_propostos"] = pole_frame(assessment)
         occurrences = occurrence_frame(assessment)
         if occurrences is not None:
             frames["ocorrencias"] = occurrences
-        public = privacy.public_view(assessment.table)
+        public = shared.drop(columns=[LIST_BAIRRO], errors="ignore")
         return cls(
             assessment,
             catalog or load_catalog(),

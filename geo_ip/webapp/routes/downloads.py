@@ -1,7 +1,7 @@
 """Downloads of the current state: ranking workbook, technical sheets, decisions CSV.
 
 - ``/classificacao.xlsx``: the Commission's workbook of the live ranking, written by
-  :func:`geo_ip.outputs.tables.write_xlsx` (the ``ranking.xlsx`` of ``geo-ip avaliar``:
+  :func:`geo_ip.outputs.workbook.write_xlsx` (the ``ranking.xlsx`` of ``geo-ip avaliar``:
   strings are never formulas);
 - ``/pedidos/{id}/ficha.html`` and ``/pedidos/{id}/ficha.pdf``: the technical sheet of
   one request (Art. 10) with the Commission's current decisions, by the renderer of
@@ -51,8 +51,8 @@ from geo_ip.errors import GeoIPError
 from geo_ip.outputs.sheets.content import build_sheets
 from geo_ip.outputs.sheets.pdf import write_pdf
 from geo_ip.outputs.sheets.sheets import render_html
-from geo_ip.outputs.tables import write_xlsx
 from geo_ip.outputs.views import request_alerts
+from geo_ip.outputs.workbook import write_xlsx
 from geo_ip.pipeline import Assessment
 from geo_ip.registry.db import Registry
 from geo_ip.registry.exchange import decisions_frame
