@@ -207,7 +207,8 @@ def read_sheet(path: str | Path, sheet: str | int = 0, **options: Any) -> pd.Dat
     pandas.DataFrame
         The sheet, its columns renamed to their codes (:func:`column_codes`).
     """
-    frame = pd.read_excel(path, sheet_name=sheet, **options)
+    with open(path, "rb") as handle:  # closed here, not by a later garbage collection
+        frame = pd.read_excel(handle, sheet_name=sheet, **options)
     return frame.set_axis(column_codes(frame.columns), axis=1)
 
 
@@ -226,7 +227,8 @@ def read_workbook(path: str | Path, **options: Any) -> dict[str, pd.DataFrame]:
     dict of str to pandas.DataFrame
         Each sheet by name, as :func:`read_sheet` reads it.
     """
-    sheets = pd.read_excel(path, sheet_name=None, **options)
+    with open(path, "rb") as handle:
+        sheets = pd.read_excel(handle, sheet_name=None, **options)
     return {name: f.set_axis(column_codes(f.columns), axis=1) for name, f in sheets.items()}
 
 

@@ -185,12 +185,15 @@ def _eligible(folder: Path, lines: pd.Series, situation: pd.Series) -> pd.Series
     workbook = folder / "ranking.xlsx"
     if workbook.is_file():
         try:
-            sheet = pd.read_excel(
-                workbook,
-                sheet_name=0,
-                usecols=lambda c: column_codes([c])[0] in ("linha", "elegivel"),
-                dtype=str,
-            )
+            # opened here, closed here: given a path, pandas and openpyxl may leave the
+            # file to the garbage collector (a ResourceWarning at some later collection)
+            with workbook.open("rb") as handle:
+                sheet = pd.read_excel(
+                    handle,
+                    sheet_name=0,
+                    usecols=lambda c: column_codes([c])[0] in ("linha", "elegivel"),
+                    dtype=str,
+                )
         except (OSError, ValueError) as exc:
             log.warning("planilha interna ilegível (%s): elegibilidade pela situação", exc)
         else:
