@@ -128,8 +128,9 @@ def test_cip_equals_the_single_municipality_command(first_run: Any, region: dict
 
 def test_the_workbook_has_one_row_per_municipality(first_run: Any) -> None:
     out, _report, _seen = first_run
-    sheet = openpyxl.load_workbook(out / "lote.xlsx", read_only=True).worksheets[0]
-    values = list(sheet.values)
+    book = openpyxl.load_workbook(out / "lote.xlsx", read_only=True)
+    values = list(book.worksheets[0].values)
+    book.close()  # read-only: the file stays open until closed
     assert values[0][0] == "Código IBGE"
     assert [int(str(r[0])) for r in values[1:]] == [ALFA, BETA, GAMA]
 

@@ -346,8 +346,10 @@ def _imported_ranking(folder: Path, database: Path) -> list[tuple[Any, ...]]:
 def test_registry_imports_new_and_old_folders_alike(folder: Path, tmp_path: Path) -> None:
     old = _old_version(folder, tmp_path / "antiga")
     assert not (old / "ranking_planilha.csv").exists()
-    first = load_workbook(old / "ranking.xlsx", read_only=True)["Classificação"]
+    book = load_workbook(old / "ranking.xlsx", read_only=True)
+    first = book["Classificação"]
     assert [c.value for c in next(first.iter_rows(max_row=1))][:2] == ["protocolo", "posicao"]
+    book.close()  # read-only: the file stays open until closed
     new_table, _ = folder_import._folder_table(folder)
     old_table, _ = folder_import._folder_table(old)
     pd.testing.assert_frame_equal(new_table, old_table)
