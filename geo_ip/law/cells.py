@@ -236,6 +236,4 @@ class Evidence:
             return [""] * self.n
         # once per distinct text (names, hierarchies and kinds repeat over the rows)
         column = self.table[name].astype("object")
-        return per_text(
-            column, lambda v: "" if v is None or pd.isna(v) else str(v).strip()
-        ).tolist()
+        return per_text(column, _cell_text).tolist()

@@ -10,7 +10,6 @@ See :mod:`geo_ip.requests.privacy` for what each output may show.
 from __future__ import annotations
 
 import functools
-import hashlib
 import hmac
 import logging
 import os
@@ -308,7 +307,12 @@ def cpf_hash(cpf: object, key: bytes) -> str:
     digits = valid_cpf_digits(cpf)
     if not digits:
         return ""
-    digest = hmac.new(key, digits.encode("ascii"), hashlib.sha256).hexdigest()
+    return _digits_hash(digits, key)
+
+
+def _digits_hash(digits: str, key: bytes) -> str:
+    """``"h:"`` + the first 16 hex characters of HMAC-SHA256(key, the 11 digits)."""
+    digest = hmac.digest(key, digits.encode("ascii"), "sha256").hex()
     return HASH_PREFIX + digest[:HASH_HEX_CHARS]
 
 
@@ -322,7 +326,6 @@ def cpf_hashes(values: pd.Series, key: bytes) -> pd.Series:
     out = []
     for one in digits:
         if one not in cache:
-            digest = hmac.digest(key, one.encode("ascii"), "sha256").hex()  # = cpf_hash
-            cache[one] = HASH_PREFIX + digest[:HASH_HEX_CHARS]
+            cache[one] = _digits_hash(one, key)
         out.append(cache[one])
     return pd.Series(out, index=values.index, dtype=str)

@@ -33,8 +33,8 @@ from geo_ip._util.parse import (
 )
 from geo_ip.errors import TerritoryError
 from geo_ip.requests.cpf import cpf_check_digits_ok as cpf_check_digits_ok
+from geo_ip.requests.cpf import cpf_problem, valid_cpf_digits_array
 from geo_ip.requests.cpf import mask_cpf as mask_cpf
-from geo_ip.requests.cpf import valid_cpf_digits_array
 from geo_ip.requests.intake_checks import BRAZIL_LAT as BRAZIL_LAT
 from geo_ip.requests.intake_checks import BRAZIL_LON as BRAZIL_LON
 from geo_ip.requests.intake_checks import TIPO_ALIASES as TIPO_ALIASES
@@ -252,20 +252,9 @@ def _cpf(problems: Problems, text: pd.Series) -> pd.Series:
 def _cpf_check(value: str) -> tuple[str, str]:
     """Return the CPF of a non-blank cell as shown (formatted when 11 digits) and its problem."""
     digits = cpf_digits(value)
-    shown = mask_cpf(value)
-    if re.search(r"[A-Za-z]", value) or len(digits) != 11:
-        reason = f"CPF deve ter 11 dígitos (tem {len(digits)})"
-    elif len(set(digits)) == 1:
-        reason = f"CPF inválido, todos os dígitos iguais ({shown})"
-    elif not cpf_check_digits_ok(digits):
-        reason = f"CPF inválido, dígitos verificadores não conferem ({shown})"
-    else:
-        reason = ""
-    if len(digits) == 11 and not re.search(r"[A-Za-z]", value):
-        value_out = f"{digits[:3]}.{digits[3:6]}.{digits[6:9]}-{digits[9:]}"
-    else:
-        value_out = value
-    return value_out, reason
+    if len(digits) != 11 or re.search(r"[A-Za-z]", value):
+        return value, cpf_problem(value)
+    return f"{digits[:3]}.{digits[3:6]}.{digits[6:9]}-{digits[9:]}", cpf_problem(value)
 
 
 _TEXT = pd.Series([], dtype=str).dtype
