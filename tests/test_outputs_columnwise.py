@@ -46,7 +46,7 @@ def _assessment() -> Assessment:
 
 def _per_output_ranking(a: Assessment) -> pd.DataFrame:
     """The list as it was built before the table was redacted once for all outputs."""
-    base = views._base(a.table)
+    base = views.ordered_rows(views._base(a.table))
     base["alertas"] = request_alerts(base, a.rules)
     base = privacy.public_view(base, free_text=views._TOOL_TEXT)
     base["motivos"] = views._motivos(base, public=True)

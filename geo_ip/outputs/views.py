@@ -324,16 +324,24 @@ def list_order(table: pd.DataFrame) -> np.ndarray:
     return np.lexsort((table["linha"].to_numpy(), key, group))
 
 
-def _base(table: pd.DataFrame) -> pd.DataFrame:
+def _base(
+    table: pd.DataFrame, coordinates: pd.DataFrame | None = None, bairro: str = "bairro_encontrado"
+) -> pd.DataFrame:
+    """Add the columns of the lists to a table (input order): residences, street, bairro.
+
+    ``coordinates``: the table whose ``latitude``/``longitude`` are rounded (``table``
+    itself by default); ``bairro``: the column shown as the bairro.
+    """
     out = table.copy()
     out["residencias"] = out.get("residencias_consideradas")
     via = out.get("logradouro_via", pd.Series(None, index=out.index))
     found = out.get("logradouro_encontrado", pd.Series(None, index=out.index))
     out["logradouro"] = via.where(via.notna() & (via.astype(str) != ""), found)
-    out["bairro"] = out.get("bairro_encontrado")
+    out["bairro"] = out.get(bairro)
+    source = table if coordinates is None else coordinates
     for column in ("latitude", "longitude"):
-        out[column] = pd.to_numeric(out[column], errors="coerce").round(6)
-    return ordered_rows(out)
+        out[column] = pd.to_numeric(source[column], errors="coerce").round(6)
+    return out
 
 
 _TOOL_TEXT = ("motivo_situacao", "confirmar_no_local")
@@ -395,15 +403,8 @@ def public_ranking(assessment: Assessment, public: pd.DataFrame | None = None) -
     order = list_order(table)
     # the flags from the table itself (only public facts: nothing to redact in them)
     alerts = request_alerts(table, assessment.rules)
-    # the columns of _base, from the redacted table
-    base = shared.drop(columns=[LIST_BAIRRO], errors="ignore")
-    base["residencias"] = shared.get("residencias_consideradas")
-    via = shared.get("logradouro_via", pd.Series(None, index=shared.index))
-    found = shared.get("logradouro_encontrado", pd.Series(None, index=shared.index))
-    base["logradouro"] = via.where(via.notna() & (via.astype(str) != ""), found)
-    base["bairro"] = shared.get(LIST_BAIRRO)
-    for column in ("latitude", "longitude"):
-        base[column] = pd.to_numeric(table[column], errors="coerce").round(6)
+    # the columns of _base, from the redacted table (the coordinates from the table)
+    base = _base(shared, table, bairro=LIST_BAIRRO).drop(columns=[LIST_BAIRRO], errors="ignore")
     base = base.iloc[order]
     base["alertas"] = alerts.iloc[order]
     base["motivos"] = _motivos(base, public=True)
@@ -426,7 +427,7 @@ def internal_ranking(assessment: Assessment) -> pd.DataFrame:
         order of the lists;
         CPF masked, names redacted from free text (:func:`geo_ip.requests.privacy.internal_view`).
     """
-    base = _base(assessment.table)
+    base = ordered_rows(_base(assessment.table))
     base["alertas"] = request_alerts(base, assessment.rules)
     base = privacy.internal_view(base, free_text=_TOOL_TEXT)
     base["motivos"] = _motivos(base, public=False)
