@@ -25,6 +25,7 @@ import geo_ip
 from geo_ip._util.safe_cells import XLSX_OPTIONS, neutralise, neutralise_frame, to_csv
 from geo_ip.cli.app import app
 from geo_ip.outputs.web.assets import CONTENT_SECURITY_POLICY, localise
+from geo_ip.outputs.workbook import _write_sheets
 
 runner = CliRunner()
 
@@ -133,10 +134,34 @@ def test_every_csv_of_geo_ip_goes_through_the_shared_writer() -> None:
         if re.search(r"\.to_csv\(|csv\.writer|DictWriter", line)
     ]
     assert found == []
-    for source in ("outputs/workbook.py", "cip/outputs.py"):  # every workbook writer
+    for source in ("cip/outputs.py", "batch/consolidate.py"):  # every xlsxwriter workbook
         text = (package / source).read_text(encoding="utf-8")
         calls = re.findall(r"xlsxwriter\.Workbook\(([^\n]*)", text)
         assert calls and all("XLSX_OPTIONS" in c for c in calls), source
+    # ranking.xlsx (rustpy-xlsxwriter): formulas and links only from options never given
+    text = (package / "outputs/workbook.py").read_text(encoding="utf-8")
+    assert "write_worksheets(" in text
+    assert not re.search(r"formula_columns|url_columns|totals_row|xlsxwriter\.Workbook", text)
+    writers = [
+        p.relative_to(package).as_posix()
+        for p in sources
+        if re.search(r"xlsxwriter\.Workbook\(|write_worksheets?\(", p.read_text(encoding="utf-8"))
+    ]
+    assert writers == ["batch/consolidate.py", "cip/outputs.py", "outputs/workbook.py"]
+
+
+def test_commission_workbook_writes_formulas_and_links_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "ranking.xlsx"
+    cells = [*ATTACKS, "http://exemplo.invalid", "mailto:a@b.invalid"]
+    frame = pd.DataFrame({"protocolo": cells, "motivos": cells, "custo_estimado_rs": -3.5})
+    _write_sheets(path, [("Classificação", frame)], {})
+    rows = list(load_workbook(path).active.iter_rows())
+    assert [c.value for c in rows[0]] == ["Protocolo", "Motivos", "Custo estimado rs"]
+    for column in (0, 1):
+        assert [r[column].value for r in rows[1:]] == cells
+        assert [r[column].data_type for r in rows[1:]] == ["s"] * len(cells)
+    assert all(c.hyperlink is None for r in rows for c in r)
+    assert [r[2].value for r in rows[1:]] == [-3.5] * len(cells)
 
 
 def test_maps_carry_a_policy_that_forbids_inline_event_handlers() -> None:

@@ -38,6 +38,7 @@ from geo_ip._util.safe_cells import to_csv, to_csv_br
 from geo_ip.law.phrases import days_in
 from geo_ip.outputs.styles import layer_style
 from geo_ip.outputs.views import plain_cell as _cell
+from geo_ip.outputs.views import plain_column
 from geo_ip.pipeline import Assessment
 from geo_ip.requests import privacy
 from geo_ip.rules.law_locks import CRITERIA
@@ -456,40 +457,6 @@ EVIDENCE_CHUNK_ROWS = 2_000
 requests as one list of dicts took 4 GB)."""
 
 
-def _plain_object(value: Any) -> Any:
-    """:func:`plain_cell` of an object column's cell, NumPy dates boxed as pandas ones."""
-    if isinstance(value, np.datetime64):
-        value = pd.Timestamp(value)
-    elif isinstance(value, np.timedelta64):
-        value = pd.Timedelta(value)
-    return _cell(value)
-
-
-def _plain_column(values: pd.Series) -> list[Any]:
-    """Return a column's cells as :func:`plain_cell` gives them, column-wise where possible.
-
-    The values of :meth:`pandas.DataFrame.to_dict`, then :func:`plain_cell`: floats with
-    None for NaN and infinities, integers and booleans as Python ones, the missing cells
-    of nullable and text columns as None; the cells of other columns one by one.
-    """
-    dtype = values.dtype
-    if isinstance(dtype, np.dtype) and dtype.kind == "f":
-        numbers = values.to_numpy()
-        plain: list[Any] = numbers.tolist()
-        for k in np.flatnonzero(~np.isfinite(numbers)).tolist():
-            plain[k] = None
-        return plain
-    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
-        return list(values.to_numpy().tolist())
-    if isinstance(dtype, pd.StringDtype) or isinstance(
-        values.array, (pd.arrays.IntegerArray, pd.arrays.BooleanArray)
-    ):
-        return list(values.to_numpy(dtype=object, na_value=None).tolist())  # type: ignore[call-overload]
-    if isinstance(dtype, np.dtype) and dtype.kind == "O":
-        return [v if type(v) is str else _plain_object(v) for v in values]
-    return [_cell(v) for v in values]
-
-
 _encode_text = json.encoder.encode_basestring  # as json.dumps(..., ensure_ascii=False)
 
 
@@ -532,7 +499,8 @@ def _json_column(values: pd.Series) -> list[str]:
     """Encode a column's cells as :func:`json.dumps` does their :func:`plain_cell` in a record.
 
     NumPy floats, integers and booleans and text columns without a cell per Python
-    call; the others through :func:`_plain_column` and :func:`_json_cells`.
+    call; the others through :func:`geo_ip.outputs.views.plain_column` and
+    :func:`_json_cells`.
     """
     dtype = values.dtype
     if isinstance(dtype, np.dtype) and dtype.kind == "f":
@@ -550,7 +518,7 @@ def _json_column(values: pd.Series) -> list[str]:
         for k in np.flatnonzero(values.isna().to_numpy()).tolist():
             texts[k] = "null"
         return texts
-    return _json_cells(_plain_column(values))
+    return _json_cells(plain_column(values))
 
 
 def _evidence_layout(present: set[str]) -> Layout:
@@ -587,7 +555,7 @@ class _EvidenceChunk:
         """Return a leaf's cells as :func:`plain_cell` gives them."""
         if leaf not in self.cells:
             present = leaf in self.rows.columns
-            self.cells[leaf] = _plain_column(self.rows[leaf]) if present else [None] * self.size
+            self.cells[leaf] = plain_column(self.rows[leaf]) if present else [None] * self.size
         return self.cells[leaf]
 
     def json(self, leaf: str) -> list[str]:
@@ -609,8 +577,8 @@ def _evidence_chunk(
     """Gather the evidence of the rows ``start`` to ``start + EVIDENCE_CHUNK_ROWS``.
 
     Column by column: each column's cells as :func:`plain_cell` gives them
-    (:func:`_plain_column`); :func:`_chunk_records` makes the records of them and
-    :func:`_chunk_lines` their JSON.
+    (:func:`geo_ip.outputs.views.plain_column`); :func:`_chunk_records` makes the records
+    of them and :func:`_chunk_lines` their JSON.
     """
     rows = table.iloc[start : start + EVIDENCE_CHUNK_ROWS]
     size = len(rows)

@@ -44,6 +44,7 @@ __all__ = [
     "internal_ranking",
     "ordered_rows",
     "plain_cell",
+    "plain_column",
     "proposed_poles",
     "public_ranking",
     "public_table",
@@ -460,6 +461,49 @@ def plain_cell(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def _plain_object(value: Any) -> Any:
+    """:func:`plain_cell` of an object column's cell, NumPy dates boxed as pandas ones."""
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    elif isinstance(value, np.timedelta64):
+        value = pd.Timedelta(value)
+    return plain_cell(value)
+
+
+def plain_column(values: pd.Series) -> list[Any]:
+    """Return a column's cells as :func:`plain_cell` gives them, column-wise where possible.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        A column of a table.
+
+    Returns
+    -------
+    list
+        The values of :meth:`pandas.DataFrame.to_dict`, then :func:`plain_cell`: floats
+        with None for NaN and infinities, integers and booleans as Python ones, the
+        missing cells of nullable and text columns as None (no Python call per cell for
+        those); the cells of other columns one by one.
+    """
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        numbers = values.to_numpy()
+        plain: list[Any] = numbers.tolist()
+        for k in np.flatnonzero(~np.isfinite(numbers)).tolist():
+            plain[k] = None
+        return plain
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        return list(values.to_numpy().tolist())
+    if isinstance(dtype, pd.StringDtype) or isinstance(
+        values.array, (pd.arrays.IntegerArray, pd.arrays.BooleanArray)
+    ):
+        return list(values.to_numpy(dtype=object, na_value=None).tolist())  # type: ignore[call-overload]
+    if isinstance(dtype, np.dtype) and dtype.kind == "O":
+        return [v if type(v) is str else _plain_object(v) for v in values]
+    return [plain_cell(v) for v in values]
 
 
 _ROUNDING = (("_rs", 2), ("_m", 1), ("_pct", 1), ("percentil", 1))
