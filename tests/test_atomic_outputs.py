@@ -16,6 +16,7 @@ LGPD key survives, and that the next run removes what the killed one left (issue
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import shutil
 import subprocess
@@ -680,12 +681,16 @@ def test_freed_memory_is_returned_through_glibc_and_skipped_without_it(
         return Libc()
 
     monkeypatch.setattr(ctypes, "CDLL", glibc)
+    collected: list[int] = []
+    monkeypatch.setattr(gc, "collect", lambda *a: collected.append(1) or 0)
     release_freed_memory()
-    assert (asked, trims) == (["libc.so.6"], [0])
+    assert (asked, trims, collected) == (["libc.so.6"], [0], [1])
+    release_freed_memory(collect=False)  # between two files: the trim alone
+    assert (asked, trims, collected) == (["libc.so.6"] * 2, [0, 0], [1])
 
     def no_glibc(name: str) -> Libc:
         raise OSError(f"{name}: cannot open shared object file")
 
     monkeypatch.setattr(ctypes, "CDLL", no_glibc)
     release_freed_memory()  # musl, macOS, Windows: nothing to do, no error
-    assert trims == [0]
+    assert trims == [0, 0]

@@ -851,7 +851,7 @@ def test_large_workbook_written_by_a_helper_equals_the_sequential_one(
     monkeypatch.setattr(outputs, "cores", lambda: 2)
     monkeypatch.setattr(outputs, "start", spy)
     parallel = outputs.write_outputs(demo_assessment, tmp_path / "dois", maps=False, sheets=False)
-    assert started == ["geo_ip.outputs.files._xlsx_in_worker"]
+    assert started == ["geo_ip.outputs.workbook.xlsx_in_worker"]
     assert [p.name for p in parallel] == [p.name for p in sequential]
     assert parallel[1].name == "ranking.xlsx"
     first = pd.read_excel(tmp_path / "um" / "ranking.xlsx", sheet_name=None, dtype=str)

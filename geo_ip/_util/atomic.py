@@ -61,7 +61,7 @@ _TEMPORARY_FILE = re.compile(r"\..+" + re.escape(STAGING_PREFIX) + r"(\d+)-.+\.t
 _swept: set[Path] = set()  # folders already cleaned of dead runs' temporary files
 
 
-def release_freed_memory() -> None:
+def release_freed_memory(*, collect: bool = True) -> None:
     """Give the memory Python has freed back to the operating system.
 
     glibc keeps freed heap memory for reuse: after assessing 100,000 requests on a
@@ -69,8 +69,16 @@ def release_freed_memory() -> None:
     the surroundings used, while the output step (and the workbook's helper process
     beside it) needs memory of its own. ``malloc_trim`` returns it; where it does not
     exist (not glibc) nothing happens.
+
+    Parameters
+    ----------
+    collect : bool, default True
+        First free the objects only the garbage collector finds (reference cycles):
+        a whole pass over a large heap takes a tenth of a second or more, so between
+        the files of one step the trim alone is enough.
     """
-    gc.collect()
+    if collect:
+        gc.collect()
     try:
         trim = ctypes.CDLL("libc.so.6").malloc_trim
     except (OSError, AttributeError):

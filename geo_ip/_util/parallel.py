@@ -26,6 +26,7 @@ import logging
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -143,19 +144,43 @@ class Running:
         self._counts: list[int | None] = []  # values handed over, for a generator
         self._results: list[Any] = []
         self._failures: list[BaseException | None] = []
+        # each worker is started and handed its call by a thread of its own: handing
+        # over the shared data waits for the worker's interpreter to read it, imports
+        # and all (seconds), while this process goes on with its own work
+        self._launchers: list[threading.Thread] = []
         try:
-            for chunk in chunks:
+            for index, chunk in enumerate(chunks):
                 executor = ProcessPoolExecutor(
                     max_workers=1, initializer=_initialize, initargs=(shared,)
                 )
                 self._executors.append(executor)
-                self._pending.append(executor.submit(_call, function, chunk))
+                self._pending.append(None)
                 self._counts.append(None)
                 self._results.append(None)
                 self._failures.append(None)
+                launcher = threading.Thread(
+                    target=self._launch,
+                    args=(index, function, chunk),
+                    name=f"geo_ip-start-{index + 1}",
+                    daemon=True,
+                )
+                self._launchers.append(launcher)
+                launcher.start()
         except BaseException:
             self.stop()
             raise
+
+    def _launch(self, index: int, function: Callable[[Any, Any], Any], chunk: Any) -> None:
+        """Thread: start worker ``index`` and hand it its call (a failure is kept)."""
+        try:
+            self._pending[index] = self._executors[index].submit(_call, function, chunk)
+        except BaseException as exc:  # reported by collect(), as any failure of a worker
+            self._failures[index] = exc
+
+    def _launched(self) -> None:
+        """Wait until every worker has its call (or failed to get it)."""
+        for launcher in self._launchers:
+            launcher.join()
 
     def _advance(self, index: int) -> tuple[bool, Any]:
         """Wait for chunk ``index``: ``(True, value)``, a generator's next value, or the end.
@@ -163,6 +188,7 @@ class Running:
         At the end, ``(False, None)``: the chunk's result or failure is kept for
         :meth:`collect`.
         """
+        self._launched()
         future = self._pending[index]
         if future is None:
             return False, None
@@ -247,6 +273,7 @@ class Running:
 
     def stop(self) -> None:
         """Kill every worker still running and drop the results (no longer wanted)."""
+        self._launched()  # a worker still starting would be missed by the kill
         for executor in self._executors:
             executor.shutdown(wait=True, kill_workers=True)
         self._pending = [None] * len(self._pending)

@@ -87,7 +87,7 @@ from geo_ip.outputs.views import export_table as _export
 from geo_ip.outputs.views import ordered_rows as _ordered
 from geo_ip.outputs.web.basemap import BASEMAP_FOLDER, INFO_FILE
 from geo_ip.outputs.web.webmap import write_maps
-from geo_ip.outputs.workbook import write_xlsx
+from geo_ip.outputs.workbook import write_xlsx, xlsx_in_worker
 from geo_ip.pipeline import Assessment
 from geo_ip.territory.gpkg_copy import copy_layers
 from geo_ip.territory.reader import Territory, layer_names, read_layer
@@ -134,12 +134,6 @@ XLSX_PARALLEL_ABOVE = 2_000
 while this one writes the other files: xlsxwriter writes cell by cell in Python (about
 a second per 100,000 cells; 10,000 requests are over a million), and starting the
 helper costs a second or two."""
-
-
-def _xlsx_in_worker(assessment: Assessment, path: str) -> bool:
-    """Worker of :func:`_write_all` (:mod:`geo_ip._util.parallel`): write the workbook."""
-    write_xlsx(assessment, Path(path))
-    return True
 
 
 def _write_gpkg(
@@ -309,7 +303,7 @@ def _write_all(
     if len(assessment.table) > XLSX_PARALLEL_ABOVE and cores() >= 2:
         del files["ranking.xlsx"]
         workbook = start(
-            _xlsx_in_worker, assessment, [str(out_dir / "ranking.xlsx")],
+            xlsx_in_worker, assessment, [str(out_dir / "ranking.xlsx")],
             what="planilha interna (ranking.xlsx)",
         )  # fmt: skip
 
@@ -321,7 +315,7 @@ def _write_all(
             raise cannot_write(exc, final_dir / name) from exc
         log.debug(FILE_TIME, name, time.perf_counter() - began)
         if workbook is not None:  # the helper beside: its memory and this one's add up
-            release_freed_memory()
+            release_freed_memory(collect=False)
         return out_dir / name
 
     try:

@@ -51,7 +51,7 @@ from geo_ip.pipeline import Assessment
 from geo_ip.requests import privacy
 from geo_ip.rules.law_locks import CRITERIA
 
-__all__ = ["EXCEL_TEXT_LIMIT", "NUMBER_FORMATS", "sheet_tables", "write_xlsx"]
+__all__ = ["EXCEL_TEXT_LIMIT", "NUMBER_FORMATS", "sheet_tables", "write_xlsx", "xlsx_in_worker"]
 
 NUMBER_FORMATS = {"rs": '"R$" #,##0.00', "m": "#,##0.0"}
 """Number format of the ``*_rs`` columns (reais) and of the ``*_m``/``*_pct`` ones."""
@@ -395,3 +395,25 @@ def write_xlsx(assessment: Assessment, out: Path) -> None:
         # made plain only when the writer reaches its sheet
         sheets = [(name, build()) for name, build in sheet_tables(assessment).items()]
         _write_sheets(tmp, sheets, labels)
+
+
+def xlsx_in_worker(assessment: Assessment, path: str) -> bool:
+    """Write ``ranking.xlsx`` in a helper process (:mod:`geo_ip._util.parallel`).
+
+    Here rather than beside its caller (:mod:`geo_ip.outputs.files`): the helper imports
+    the module of the function it runs, and this one needs none of the other writers.
+
+    Parameters
+    ----------
+    assessment : Assessment
+        As for :func:`write_xlsx`.
+    path : str
+        The workbook.
+
+    Returns
+    -------
+    bool
+        True, once written.
+    """
+    write_xlsx(assessment, Path(path))
+    return True

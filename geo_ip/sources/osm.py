@@ -24,7 +24,6 @@ import networkx as nx
 import numpy as np
 import osmium
 import osmium.filter
-import osmnx as ox
 import requests
 import shapely
 from osmium.osm import mutable
@@ -33,6 +32,9 @@ from shapely import MultiPolygon, Polygon
 
 from geo_ip.errors import OsmError, PlaceNotFoundError
 from geo_ip.sources.catalog import GraphFilter, RoadsLayer
+
+# osmnx is imported in the functions that use it: with matplotlib it takes half a
+# second, which every process reading a territory (each helper too) would pay
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +205,8 @@ def _iso(moment: datetime) -> str:
 @contextmanager
 def _osmnx_way_tags() -> Iterator[None]:
     """Temporarily make osmnx copy :data:`USEFUL_TAGS_WAY` to the edges."""
+    import osmnx as ox
+
     saved = ox.settings.useful_tags_way
     ox.settings.useful_tags_way = list(dict.fromkeys([*saved, *USEFUL_TAGS_WAY]))
     try:
@@ -229,6 +233,8 @@ def _extract_roads(
     path: Path, grafo: GraphFilter
 ) -> tuple[dict[int, tuple[float, float]], dict[int, dict[str, str]], list[_WayRecord]]:
     """Read the accepted ways, their node locations and the useful node tags."""
+    import osmnx as ox
+
     node_keys = set(ox.settings.useful_tags_node)
     coords: dict[int, tuple[float, float]] = {}
     node_tags: dict[int, dict[str, str]] = {}
@@ -323,6 +329,8 @@ def read_road_graph(path: str | Path, roads: RoadsLayer) -> nx.MultiDiGraph:
         If the file is missing, empty, of an unsupported kind, not OSM, truncated,
         or holds no way accepted by the catalog filter.
     """
+    import osmnx as ox
+
     path = check_osm_file(path)
     start = time.perf_counter()
     coords, node_tags, ways = _extract_roads(path, roads.grafo)
@@ -360,6 +368,8 @@ def _simplify(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     it continues, so every edge carries one name and a point placed on a street's
     edges lies on that street (about 3 % more nodes on Porto Alegre's extract).
     """
+    import osmnx as ox
+
     return ox.simplify_graph(graph, remove_rings=False, edge_attrs_differ=["name"])
 
 
@@ -445,6 +455,8 @@ def _normalise_edge(data: dict[str, Any], rank: dict[str, int]) -> None:
 
 def _normalise_graph(graph: nx.MultiDiGraph, roads: RoadsLayer) -> nx.MultiDiGraph:
     """Give every edge a geometry, a geodesic length and scalar attributes, in place."""
+    import osmnx as ox
+
     graph.graph["crs"] = _CRS
     rank = highway_rank(roads.grafo)
     edges = list(graph.edges(keys=True, data=True))
@@ -546,6 +558,8 @@ def fetch_place(
     OsmError
         If the place has no drivable road or the OSM services cannot be reached.
     """
+    import osmnx as ox
+
     try:
         area = ox.geocode_to_gdf(place)
     except requests.RequestException as exc:

@@ -44,7 +44,6 @@ import networkx as nx
 import numpy as np
 import osmium
 import osmium.filter
-import osmnx as ox
 import pandas as pd
 import shapely
 from scipy.sparse import coo_matrix
@@ -75,6 +74,9 @@ from geo_ip.sources.osm_topology import (
     oneway_flags,
     way_sequences,
 )
+
+# osmnx is imported in the functions that use it: with matplotlib it takes half a
+# second, which every process reading a territory (each helper too) would pay
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +220,8 @@ class RoadArrays:
             Nodes with ``x``, ``y``, ``street_count``; edges with every column of
             :meth:`edges_frame`; ``graph["crs"]`` EPSG:4326.
         """
+        import osmnx as ox
+
         return ox.graph_from_gdfs(self.nodes_frame(), self.edges_frame())
 
 

@@ -22,12 +22,14 @@ from typing import Any
 
 import geopandas as gpd
 import networkx as nx
-import osmnx as ox
 import pandas as pd
 import pyogrio
 
 from geo_ip.errors import TerritoryError
 from geo_ip.network.gridgraph import ATTACHMENT_KEY, ATTACHMENT_TABLE, Attachment
+
+# osmnx is imported in the functions that use it: with matplotlib it takes half a
+# second, which every process reading a territory (each helper too) would pay
 
 __all__ = [
     "ARROW",
@@ -419,6 +421,8 @@ def _layer_of_file(
 
 
 def _graph_of(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> nx.MultiDiGraph:
+    import osmnx as ox
+
     return ox.graph_from_gdfs(nodes.set_index("osmid"), edges.set_index(["u", "v", "key"]))
 
 

@@ -18,7 +18,6 @@ from typing import Any
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import osmnx as ox
 import pandas as pd
 import shapely
 
@@ -28,6 +27,9 @@ from geo_ip.network.betweenness import STORED_COLUMNS, betweenness_record, edge_
 from geo_ip.rules.config import Rules
 from geo_ip.sources.catalog import RoadsLayer
 from geo_ip.sources.osm_arrays import RoadArrays, read_job, read_road_arrays
+
+# osmnx is imported in the functions that use it: with matplotlib it takes half a
+# second, which every process reading a territory (each helper too) would pay
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +132,8 @@ RoadTables = tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, np.ndarray, np.ndarray, s
 
 def tables_from_graph(graph: nx.MultiDiGraph, max_edges: int) -> RoadTables:
     """Nodes, edges (EPSG:4326), component of each node and edge, small components."""
+    import osmnx as ox
+
     nodes, edges = ox.graph_to_gdfs(graph)
     node_comp, small = _components(graph, max_edges)
     node_c = nodes.index.map(node_comp).to_numpy(dtype="int64")
