@@ -25,7 +25,7 @@ import geo_ip
 from geo_ip._util.safe_cells import XLSX_OPTIONS, neutralise, neutralise_frame, to_csv
 from geo_ip.cli.app import app
 from geo_ip.outputs.web.assets import CONTENT_SECURITY_POLICY, localise
-from geo_ip.outputs.workbook import _write_sheets
+from geo_ip.outputs.workbook import _Sheet, _write_sheets
 
 runner = CliRunner()
 
@@ -154,7 +154,7 @@ def test_commission_workbook_writes_formulas_and_links_as_text(tmp_path: Path) -
     path = tmp_path / "ranking.xlsx"
     cells = [*ATTACKS, "http://exemplo.invalid", "mailto:a@b.invalid"]
     frame = pd.DataFrame({"protocolo": cells, "motivos": cells, "custo_estimado_rs": -3.5})
-    _write_sheets(path, [("Classificação", frame)], {})
+    _write_sheets(path, [_Sheet.of("Classificação", frame)], {})
     rows = list(load_workbook(path).active.iter_rows())
     assert [c.value for c in rows[0]] == ["Protocolo", "Motivos", "Custo estimado rs"]
     for column in (0, 1):

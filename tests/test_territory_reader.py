@@ -91,6 +91,38 @@ def test_a_whole_assessment_reads_each_layer_at_most_once(
     assert reads["vias"] == 1 and reads["pontos_ip"] == 1
 
 
+def test_forgotten_layers_are_read_again_when_asked(
+    demo_territory: Path, reads: Counter[str]
+) -> None:
+    territory = Territory(demo_territory)
+    roads = territory.layer("vias")
+    lamps = territory.columns("pontos_ip", ["potencia_w"])
+    graph = load_graph(territory)
+    territory.forget_layers()
+    assert territory.layer("vias") is not roads
+    assert territory.layer("vias").equals(roads)
+    assert territory.columns("pontos_ip", ["potencia_w"]).equals(lamps)
+    assert load_graph(territory) is not graph
+    assert reads == Counter({"vias": 2, "pontos_ip['potencia_w']": 2, "nos": 2})
+
+
+def test_outputs_without_maps_free_the_territory_layers(
+    demo_territory: Path, reads: Counter[str], tmp_path: Path
+) -> None:
+    """Without maps nor sheets no writer draws the layers: their memory goes to the outputs."""
+    from geo_ip.outputs.files import write_outputs
+
+    result = assess(demo_territory, DEMO / "pedidos.csv", load_rules("demo"), key=DEMO_KEY)
+    territory = result.territory
+    assert isinstance(territory, Territory)
+    roads = territory.layer("vias")
+    write_outputs(result, tmp_path / "com_mapas", maps=True, sheets=False)
+    assert territory.layer("vias") is roads  # the maps drew from the same table
+    write_outputs(result, tmp_path / "sem_mapas", maps=False, sheets=False)
+    assert territory.layer("vias") is not roads
+    assert reads["vias"] == 2
+
+
 def test_a_territory_pickles_as_its_path(demo_territory: Path) -> None:
     territory = Territory(demo_territory)
     territory.layer("vias")

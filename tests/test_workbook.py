@@ -20,7 +20,7 @@ import openpyxl
 import pandas as pd
 
 from geo_ip.outputs.palette import load_palette
-from geo_ip.outputs.workbook import _write_sheets, write_xlsx
+from geo_ip.outputs.workbook import _Sheet, _write_sheets, write_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = Path(__file__).parent / "data" / "workbook_demo_cells.json"
@@ -97,7 +97,7 @@ def _small_sheet(path: Path) -> None:
         }
     )
     labels = {"protocolo": "Protocolo", "custo_estimado_rs": "Custo (R$)"}
-    _write_sheets(path, [("Folha", frame), ("Vazia", frame.iloc[:0, :2])], labels)
+    _write_sheets(path, [_Sheet.of("Folha", frame), _Sheet.of("Vazia", frame.iloc[:0, :2])], labels)
 
 
 def test_sheet_keeps_header_formats_freeze_filter_and_widths(tmp_path: Path) -> None:
@@ -160,3 +160,45 @@ def test_every_column_label_reads_back_as_one_code() -> None:
     # "Não aproveitado": the file's path and the kind of file were both "Arquivo"
     assert labels["arquivo_de"] == "Tipo de arquivo"
     assert column_codes(["Tipo de arquivo", "Motivo"]) == ["arquivo_de", "motivo"]
+
+
+def test_sheets_of_requests_built_when_written_keep_widths_of_their_first_rows(
+    demo_assessment: Any, tmp_path: Path
+) -> None:
+    """Above 200 requests a sheet's widths come from its first 200 rows, sampled before."""
+    from dataclasses import replace
+
+    from geo_ip.outputs.tables import column_labels
+    from geo_ip.outputs.workbook import _REQUEST_SHEETS, _column_width, _titles, sheet_tables
+
+    table = demo_assessment.table
+    big = pd.concat([table] * 6, ignore_index=True)  # 246 rows: the sample is not all
+    # the copies last in the lists, with longer streets than any of the first 200 rows
+    big.loc[len(table) * 5 :, "logradouro"] = "Rua " + "muito longa " * 3
+    big.loc[len(table) * 5 :, "posicao"] = big["posicao"].max() + 1
+    assessment = replace(demo_assessment, table=big)
+    out = tmp_path / "ranking.xlsx"
+    write_xlsx(assessment, out)
+    book = openpyxl.load_workbook(out, read_only=False)
+    labels = column_labels()
+    for name, build in sheet_tables(assessment).items():
+        if name not in _REQUEST_SHEETS:
+            continue
+        frame = build()
+        sheet = book[name]
+        assert sheet.max_row == len(frame) + 1 > 201
+        titles = _titles(frame, labels)
+        expected = [
+            _column_width(str(c), t, frame.iloc[:, i])
+            for i, (c, t) in enumerate(zip(frame.columns, titles, strict=True))
+        ]
+        stored = {  # a run of columns of one width is stored once, for the run
+            i: dim.width - 0.7109375
+            for dim in sheet.column_dimensions.values()
+            for i in range(dim.min, dim.max + 1)
+        }
+        assert [stored[i + 1] for i in range(len(titles))] == expected, name
+        # the whole table is there, in the lists' order
+        first_column = [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)]
+        assert first_column == frame.iloc[:, 0].tolist()
+    book.close()

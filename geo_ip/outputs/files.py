@@ -254,6 +254,10 @@ def write_outputs(
         When the folder or a file cannot be written.
     """
     final_dir = Path(out_dir)
+    if not (maps or sheets) and isinstance(assessment.territory, Territory):
+        # only the maps and sheets draw the territory's layers: without them, the memory
+        # its cache holds (a gigabyte at a million edges) goes to the outputs
+        assessment.territory.forget_layers()
     release_freed_memory()  # what the assessment freed, before the outputs and their helper
     shared = public_table(assessment)  # redacted once for every public file of the run
     public = public_ranking(assessment, shared)

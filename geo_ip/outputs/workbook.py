@@ -23,6 +23,7 @@ sentences.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,12 @@ _EVIDENCE_SHEET = (
     "declividade_max_pct", "superficie_via", "via_sem_pavimento", "via_rural",
 )  # fmt: skip
 
+
+_SAMPLE_ROWS = 200
+"""Rows of a sheet read for its columns' widths (and built before the others are written)."""
+
+_REQUEST_SHEETS = frozenset({"Classificação", "Critérios", "Evidências"})
+"""The sheets of one row per request, built only when written (the others are small)."""
 
 _SENTENCES = frozenset({"problemas", "proveniencia", "motivo", "motivos"})
 """Columns of the workbook whose sentences quote dates (as dd/mm/aaaa there)."""
@@ -231,7 +238,7 @@ def _column_kind(column: str) -> str | None:
 
 def _column_width(column: str, title: str, values: pd.Series) -> float:
     """Return a column's width: its header or longest of its first 200 cells, capped."""
-    text = values.head(200).map(str)
+    text = values.head(_SAMPLE_ROWS).map(str)
     longest = max([len(title), *(len(s) for s in text)], default=10)
     wide = any(k in column for k in _WIDE)
     return float(min(60 if wide else 28, max(8, longest + 2)))
@@ -259,9 +266,33 @@ def _titles(frame: pd.DataFrame, labels: dict[str, str]) -> list[str]:
     return titles
 
 
-def _rows(frame: pd.DataFrame, titles: list[str]) -> Iterator[dict[str, Any]]:
-    """Yield a sheet's rows, header to cell, its cells made plain when the writer asks."""
+@dataclass(frozen=True)
+class _Sheet:
+    """A sheet to write: its first rows, then its whole table when the writer reaches it.
+
+    The first rows (:data:`_SAMPLE_ROWS`) give the header, the columns' widths and
+    formats and whether there is a filter, which go to the writer before any row; the
+    whole table is built only when its turn comes and dropped after it (at 100,000
+    requests each of the three sheets of one row per request is hundreds of megabytes).
+    """
+
+    name: str
+    head: pd.DataFrame
+    table: Callable[[], pd.DataFrame]
+
+    @classmethod
+    def of(cls, name: str, frame: pd.DataFrame) -> _Sheet:
+        """Return the sheet of a table already built."""
+        return cls(name, frame.head(_SAMPLE_ROWS), lambda: frame)
+
+
+def _rows(sheet: _Sheet, titles: list[str]) -> Iterator[dict[str, Any]]:
+    """Yield a sheet's rows, header to cell: its table built and made plain when asked for."""
+    frame = sheet.table()
+    if list(frame.columns) != list(sheet.head.columns):  # the header is already given
+        raise RuntimeError(f"aba {sheet.name!r}: as colunas da tabela não são as da amostra")
     columns = [_cells(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    del frame  # the plain cells are all that is left to write
     for row in zip(*columns, strict=True):
         yield dict(zip(titles, row, strict=True))
 
@@ -334,25 +365,25 @@ def _column_format(kind: str) -> Format:
     return Format().set_num_format(NUMBER_FORMATS[kind])
 
 
-def _write_sheets(
-    path: Path, sheets: Iterable[tuple[str, pd.DataFrame]], labels: dict[str, str]
-) -> None:
+def _write_sheets(path: Path, sheets: Iterable[_Sheet], labels: dict[str, str]) -> None:
     """Write the sheets, in order, into the workbook at ``path``.
 
     Each with its labelled header (:func:`_titles`), frozen header and first column,
     filter over its rows, columns' widths (:func:`_column_width`) and formats
-    (:func:`_column_kind`); then its rows (:func:`_rows`), streamed to the file.
+    (:func:`_column_kind`), all from its first rows; then its rows (:func:`_rows`),
+    streamed to the file.
     """
     formats = {kind: _column_format(kind) for kind in ("rs", "m", "wrap")}
     entries: list[tuple[str, Any]] = []
     widths: dict[str, dict[str, float] | list[float]] = {}
     kinds: dict[str, dict[str, Format] | list[Format]] = {}
     filters: dict[str, bool] = {}
-    for name, frame in sheets:
-        titles = _titles(frame, labels)
-        columns = [str(c) for c in frame.columns]
+    for sheet in sheets:
+        name, head = sheet.name, sheet.head
+        titles = _titles(head, labels)
+        columns = [str(c) for c in head.columns]
         widths[name] = [
-            _column_width(c, t, frame.iloc[:, i])
+            _column_width(c, t, head.iloc[:, i])
             for i, (c, t) in enumerate(zip(columns, titles, strict=True))
         ]
         kinds[name] = {
@@ -360,9 +391,9 @@ def _write_sheets(
             for c, t in zip(columns, titles, strict=True)
             if (kind := _column_kind(c)) is not None
         }
-        filters[name] = len(frame) > 0
+        filters[name] = len(head) > 0
         # a sheet without rows still has its header, which only a table gives the writer
-        rows = _rows(frame, titles) if len(frame) else pd.DataFrame(columns=titles)
+        rows = _rows(sheet, titles) if len(head) else pd.DataFrame(columns=titles)
         entries.append((name, rows))
     header = _header_format()
     write_worksheets(
@@ -390,10 +421,17 @@ def write_xlsx(assessment: Assessment, out: Path) -> None:
         always as text, never formulas nor links.
     """
     labels = column_labels()
+    # the sheets of one row per request are sampled on the first rows of the lists
+    # (their order is the lists' order), and built whole only when written
+    first = replace(assessment, table=_ordered(assessment.table).head(_SAMPLE_ROWS))
+    samples = sheet_tables(first)
+    sheets = [
+        _Sheet(name, samples[name](), build)
+        if name in _REQUEST_SHEETS
+        else _Sheet.of(name, build())
+        for name, build in sheet_tables(assessment).items()
+    ]
     with atomic_path(out) as tmp:
-        # the tables first (the widths and formats go with the call), the cells of each
-        # made plain only when the writer reaches its sheet
-        sheets = [(name, build()) for name, build in sheet_tables(assessment).items()]
         _write_sheets(tmp, sheets, labels)
 
 

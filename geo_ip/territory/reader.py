@@ -254,6 +254,18 @@ class Territory:
                 self._attachment = (_attachment_of_file(self.path, names, metadata),)
             return self._attachment[0]
 
+    def forget_layers(self) -> None:
+        """Drop the layers, graph and attachment read so far; they are read again if asked.
+
+        For a step that reads none of them, e.g. the tables and GeoPackage of an
+        assessment without maps: at a million edges the cached roads, grid, lamps and
+        buildings are about a gigabyte, which the outputs and their helper process need.
+        """
+        with self._lock:
+            self._layers.clear()
+            self._graph = None
+            self._attachment = None
+
 
 TerritoryLike = Territory | str | Path
 """What the stages accept as a territory: the opened :class:`Territory` or its path."""
