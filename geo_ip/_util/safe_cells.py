@@ -30,6 +30,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 __all__ = [
@@ -59,6 +61,18 @@ def _dangerous(value: Any) -> bool:
         and value.startswith(FORMULA_START)
         and not _PLAIN_NUMBER.fullmatch(value)
     )
+
+
+_FORMULA_FIRST = frozenset(FORMULA_START)
+
+
+def _dangerous_cells(cells: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
+    """Return :func:`_dangerous` of every cell; only those starting as a formula are parsed."""
+    mask = np.zeros(len(cells), dtype=bool)
+    for k, value in enumerate(cells):
+        if isinstance(value, str) and value[:1] in _FORMULA_FIRST:
+            mask[k] = _dangerous(value)
+    return mask
 
 
 def neutralise(value: Any) -> Any:
@@ -111,7 +125,7 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if not _is_text(values):
             continue
         values = values.astype(object)
-        mask = values.map(_dangerous).astype(bool)
+        mask = _dangerous_cells(values.to_numpy())
         if not mask.any():
             continue
         if out is None:
