@@ -150,6 +150,16 @@ def test_sheet_keeps_header_formats_freeze_filter_and_widths(tmp_path: Path) -> 
     assert empty.max_row == 1 and empty.auto_filter.ref is None and empty.freeze_panes == "B2"
 
 
+def test_text_longer_than_a_cell_holds_is_cut_there(tmp_path: Path) -> None:
+    from geo_ip.outputs.workbook import EXCEL_TEXT_LIMIT
+
+    path = tmp_path / "longa.xlsx"
+    frame = pd.DataFrame({"motivos": ["a" * 40_000, "b" * EXCEL_TEXT_LIMIT, "curta"]})
+    _write_sheets(path, [_Sheet.of("Folha", frame)], {})
+    cells = [c.value for c in openpyxl.load_workbook(path)["Folha"]["A"][1:]]
+    assert cells == ["a" * 32_767, "b" * 32_767, "curta"]
+
+
 def test_every_column_label_reads_back_as_one_code() -> None:
     from collections import Counter
 

@@ -5,10 +5,11 @@ criteria with motivations and decisions, the evidence, what was not used from th
 optional inputs, the CIP figures, the rules and the provenance, headed by the columns'
 Portuguese labels (:func:`geo_ip.outputs.tables.column_labels`).
 
-The cells are written by ``rustpy-xlsxwriter`` (``rust_xlsxwriter`` under Python): the
-sheets' tables are built first, each made plain a column at a time (no Python call per
-cell for the columns of numbers), and handed over as a generator of rows, which the
-writer streams to the file in its constant-memory mode. It writes a cell in a small
+The cells are written by ``rustpy-xlsxwriter`` (``rust_xlsxwriter`` under Python). Each
+sheet's header, widths and formats come from its first rows (:class:`_Sheet`); its
+whole table is built when the writer reaches it, made plain a column at a time (no
+Python call per cell for the columns of numbers) and handed over as a generator of rows,
+which the writer streams to the file in its constant-memory mode. It writes a cell in a small
 fraction of the time of the pure-Python ``xlsxwriter`` (issue 24: 1.6 million cells at
 10,000 requests). Strings are always text cells, never formulas nor links: that writer
 makes formulas and links only from the options for them, which are never given, so a
