@@ -7,7 +7,10 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
+import pandas as pd
+
 from geo_ip._util.parse import format_number
+from geo_ip._util.text import map_joined
 
 __all__ = [
     "BUILDINGS",
@@ -24,6 +27,7 @@ __all__ = [
     "count",
     "day",
     "days_in",
+    "days_in_column",
     "join",
     "points",
     "surface_word",
@@ -130,6 +134,27 @@ def days_in(text: str) -> str:
         (12/08/2062)"``); a time after the date is dropped.
     """
     return _ISO_DAY.sub(r"\3/\2/\1", text)
+
+
+def days_in_column(values: pd.Series) -> pd.Series:
+    """Apply :func:`days_in` to every text cell of a column (other cells as they are).
+
+    One substitution over the column's distinct texts joined
+    (:func:`geo_ip._util.text.map_joined`), not one per cell.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        A column of sentences (problems, motives, provenance...).
+
+    Returns
+    -------
+    pandas.Series
+        The same column, the ISO dates inside its texts as ``dd/mm/aaaa``.
+    """
+    texts = list(dict.fromkeys(v for v in values.tolist() if isinstance(v, str)))
+    dated = dict(zip(texts, map_joined(days_in, texts), strict=True))
+    return values.map(lambda v: dated[v] if isinstance(v, str) else v)
 
 
 def coordinates(lat: float, lon: float) -> str:

@@ -35,7 +35,7 @@ import shapely
 
 from geo_ip._util.atomic import atomic_path
 from geo_ip._util.safe_cells import to_csv, to_csv_br
-from geo_ip.law.phrases import days_in
+from geo_ip.law.phrases import days_in_column
 from geo_ip.outputs.styles import layer_style
 from geo_ip.outputs.views import plain_cell as _cell
 from geo_ip.outputs.views import plain_column
@@ -272,14 +272,7 @@ def people_view(table: pd.DataFrame) -> pd.DataFrame:
             days = text.str.replace(_ISO_DAY, r"\3/\2/\1", regex=True)
             out[column] = days.where(text.notna(), out[column])
         elif not pd.api.types.is_numeric_dtype(out[column]):  # dates inside sentences
-            texts = [v for v in out[column].to_numpy(dtype=object) if isinstance(v, str)]
-            # days_in of every text at once (a date never spans the gap between two)
-            joined = "\x00".join(texts)
-            if joined.count("\x00") == len(texts) - 1:
-                dated = dict(zip(texts, days_in(joined).split("\x00"), strict=True))
-            else:  # a text holds the gap itself
-                dated = {t: days_in(t) for t in texts}
-            out[column] = out[column].map(lambda v, d=dated: d[v] if isinstance(v, str) else v)
+            out[column] = days_in_column(out[column])
     labels = column_labels()
     return out.set_axis([_label(c, labels) for c in out.columns], axis=1)
 

@@ -34,7 +34,7 @@ from rustpy_xlsxwriter import Format, write_worksheets
 
 from geo_ip._util.atomic import atomic_path
 from geo_ip.law.criteria import occurrence_words
-from geo_ip.law.phrases import days_in
+from geo_ip.law.phrases import days_in_column
 from geo_ip.outputs.palette import load_palette
 from geo_ip.outputs.tables import (
     BUDGET_ROWS,
@@ -327,7 +327,7 @@ def sheet_tables(assessment: Assessment) -> dict[str, Callable[[], pd.DataFrame]
         def table() -> pd.DataFrame:
             frame = build()
             for column in _SENTENCES.intersection(frame.columns):
-                frame[column] = frame[column].map(lambda v: days_in(v) if isinstance(v, str) else v)
+                frame[column] = days_in_column(frame[column])
             return frame
 
         return table

@@ -65,11 +65,13 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from geo_ip._util.parse import cell_text, slug
+from geo_ip._util.text import CELL_GAP, map_joined
 from geo_ip.requests.cpf import mask_cpf
 from geo_ip.requests.redaction import (
     CPF_LIKE,
@@ -191,17 +193,13 @@ def _free_text_columns(df: pd.DataFrame, extra: Sequence[str]) -> list[str]:
     ]
 
 
-_CELL_GAP = "\x00"
-"""Joins the cells of a column to search them at once: neither a digit nor a space, so
-:data:`~geo_ip.requests.redaction.CPF_LIKE` never matches across it and sees each cell's
-ends as a text's ends."""
-
-
 def cpf_masked(texts: list[str]) -> list[str] | None:
     """Replace the CPF-shaped runs of many texts by :data:`REDACTED`, in one search.
 
     Equivalent to ``[CPF_LIKE.sub(REDACTED, t) for t in texts]``, but the texts are
-    joined by :data:`_CELL_GAP` and searched once: most columns hold no CPF-shaped run
+    joined by :data:`~geo_ip._util.text.CELL_GAP` and searched once (neither a digit nor
+    a space, so :data:`~geo_ip.requests.redaction.CPF_LIKE` never matches across it and
+    sees each cell's ends as a text's ends): most columns hold no CPF-shaped run
     at all.
 
     Parameters
@@ -215,12 +213,9 @@ def cpf_masked(texts: list[str]) -> list[str] | None:
         The texts with every CPF-shaped run replaced, in the same order; None when no
         text has one.
     """
-    joined = _CELL_GAP.join(texts)
-    if CPF_LIKE.search(joined) is None:
+    if CPF_LIKE.search(CELL_GAP.join(texts)) is None:
         return None
-    if joined.count(_CELL_GAP) != len(texts) - 1:  # a cell holds the gap itself
-        return [CPF_LIKE.sub(REDACTED, t) for t in texts]
-    return CPF_LIKE.sub(REDACTED, joined).split(_CELL_GAP)
+    return map_joined(partial(CPF_LIKE.sub, REDACTED), texts)
 
 
 def _mask_cpf_like(out: pd.DataFrame, done: Iterable[str] = ()) -> None:
@@ -290,7 +285,7 @@ def _redacted_copy(
         if not len(rows):
             continue
         texts = [v.strip() if type(v) is str else cell_text(v) for v in cells[rows]]
-        if not unicodedata.is_normalized("NFC", _CELL_GAP.join(texts)):
+        if not unicodedata.is_normalized("NFC", CELL_GAP.join(texts)):
             texts = [unicodedata.normalize("NFC", t) for t in texts]
         texts = cpf_masked(texts) or texts
         if names:
@@ -299,7 +294,7 @@ def _redacted_copy(
                 redact_words(t, index, parts[r], address=address, keep=places[r])
                 for t, r in zip(texts, rows.tolist(), strict=True)
             ]
-        if about is not None and about.search(_CELL_GAP.join(texts)) is not None:
+        if about is not None and about.search(CELL_GAP.join(texts)) is not None:
             texts = [_redact_items(t, item_fields) if about.search(t) else t for t in texts]
         changed = cells.copy()
         changed[rows] = np.array(texts, dtype=object)
