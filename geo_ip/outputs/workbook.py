@@ -248,9 +248,13 @@ def _column_width(column: str, title: str, values: pd.Series) -> float:
 def _cells(values: pd.Series) -> list[Any]:
     """Return a column's cells as plain Python values, texts cut at :data:`EXCEL_TEXT_LIMIT`."""
     cells = plain_column(values)
-    if not (isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiub"):
-        for k in [k for k, v in enumerate(cells) if type(v) is str and len(v) > EXCEL_TEXT_LIMIT]:
-            cells[k] = cells[k][:EXCEL_TEXT_LIMIT]
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiub":
+        return cells
+    # the longest text first (a quarter of the time of a pass that also tracks positions)
+    if max((len(v) for v in cells if type(v) is str), default=0) > EXCEL_TEXT_LIMIT:
+        for k, v in enumerate(cells):
+            if type(v) is str and len(v) > EXCEL_TEXT_LIMIT:
+                cells[k] = v[:EXCEL_TEXT_LIMIT]
     return cells
 
 
