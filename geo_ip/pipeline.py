@@ -189,10 +189,10 @@ def _blank_unscored(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _grid_network(territory: Territory, roads: gpd.GeoDataFrame, rules: Rules) -> GridNetwork:
+def _grid_network(territory: Territory, rules: Rules) -> GridNetwork:
     """Build the territory's grid network, with the attachment stored at build time if valid."""
     return GridNetwork(
-        roads,
+        territory.layer("vias"),
         territory.layer("rede_existente", missing_ok=True),
         max_attach_m=rules.rede.distancia_maxima_rede_via.valor,
         stored=territory.grid_attachment(),
@@ -308,20 +308,22 @@ def _locate_and_trace(
     located: pyogrio and shapely release the GIL, the requests' checks (pandas) hold it.
     """
     net = rules.rede
-    roads = territory.layer("vias")
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="geo_ip_rede") as pool:
-        building = pool.submit(_grid_network, territory, roads, rules)
+        # the roads are read first there, while the requests are read and checked here
+        # (the locating waits for them only when it needs them: the territory's cache)
+        building = pool.submit(_grid_network, territory, rules)
         reading = pool.submit(
-            Context.from_territory,
-            territory,
-            betweenness_sample=int(rules.avaliacao.amostra_intermediacao.valor),
-            dem=_dem_path(territory, dem),
-            roads=roads,
+            lambda: Context.from_territory(
+                territory,
+                betweenness_sample=int(rules.avaliacao.amostra_intermediacao.valor),
+                dem=_dem_path(territory, dem),
+                roads=territory.layer("vias"),
+            )
         )
         step("Conferindo, geocodificando e ligando os pedidos à malha")
         try:
             located = locate_requests(
-                files.requests, territory, rules, cnefe=files.cnefe, today=today, roads=roads
+                files.requests, territory, rules, cnefe=files.cnefe, today=today
             )
         except BaseException:
             reading.cancel()  # a bad requests file: its message without waiting for it
@@ -330,6 +332,7 @@ def _locate_and_trace(
         # they are prepared while it is still being built
         try:
             chosen, rejected = _decisions(files, located, territory, rules, today)
+            roads = territory.layer("vias")
             located, owner, n_requests = _with_positions(located, chosen, roads, rules)
         except BaseException:
             building.result()  # a broken grid network is said first, as it always was
@@ -587,7 +590,7 @@ def assess(
     check_budget(budget)
     key = key if key is not None else load_key(None)
     files = _Files(requests, occurrences, decisions, history, cnefe)
-    crs = str(territory.layer("vias").crs)
+    crs = territory.layer_crs("vias")  # the roads themselves are read in a thread, later
     check_municipality(territory, rules)  # never Extrema's rules on another municipality
     optional = _read_optional(files, crs, rules, key, today)
     traced = _locate_and_trace(territory, files, rules, dem=dem, today=today, step=step)

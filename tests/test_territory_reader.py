@@ -91,6 +91,17 @@ def test_a_whole_assessment_reads_each_layer_at_most_once(
     assert reads["vias"] == 1 and reads["pontos_ip"] == 1
 
 
+def test_layer_crs_is_the_tables_without_reading_it(
+    demo_territory: Path, reads: Counter[str]
+) -> None:
+    territory = Territory(demo_territory)
+    assert territory.layer_crs("vias") == "EPSG:31983"
+    assert reads == Counter()  # no feature read
+    assert territory.layer_crs("vias") == str(territory.layer("vias").crs)
+    with pytest.raises(TerritoryError):
+        territory.layer_crs("nao_existe")
+
+
 def test_forgotten_layers_are_read_again_when_asked(
     demo_territory: Path, reads: Counter[str]
 ) -> None:

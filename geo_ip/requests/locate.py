@@ -101,11 +101,11 @@ def locate_requests(
     """
     territory = Territory.open(territory)
     boundary = intake.territory_boundary(territory, rules.municipio.codigo_ibge)
-    if roads is None:
-        roads = territory.layer("vias")
     checked = intake.validate_requests(
         intake.read_requests(requests), rules, boundary=boundary, today=today
     )
+    if roads is None:  # after the checks: a caller may be reading them in a thread
+        roads = territory.layer("vias")
     has_xy = checked["latitude"].notna() & checked["longitude"].notna()
     gazetteer = geocode_mod.Gazetteer.from_territory(
         territory, cnefe=cnefe, streets=not bool(has_xy.all()), roads=roads

@@ -24,6 +24,7 @@ import geopandas as gpd
 import networkx as nx
 import pandas as pd
 import pyogrio
+from pyproj import CRS
 
 from geo_ip.errors import TerritoryError
 from geo_ip.network.gridgraph import ATTACHMENT_KEY, ATTACHMENT_TABLE, Attachment
@@ -200,6 +201,27 @@ class Territory:
                 frame = _layer_of_file(self.path, name, missing_ok=missing_ok, names=names)
                 self._layers[name] = frame
             return self._layers[name]
+
+    def layer_crs(self, name: str) -> str:
+        """Return a layer's CRS as its table would say it, without reading its features.
+
+        Parameters
+        ----------
+        name : str
+            One of :data:`LAYERS`.
+
+        Returns
+        -------
+        str
+            ``str(territory.layer(name).crs)``, e.g. ``"EPSG:31983"``.
+        """
+        with self._lock:
+            read = self._layers.get(name)
+        if read is not None:
+            return str(read.crs)
+        if name not in self.names:
+            return str(self.layer(name).crs)  # raises: no such layer
+        return str(CRS.from_user_input(pyogrio.read_info(self.path, layer=name)["crs"]))
 
     def columns(self, name: str, columns: Sequence[str]) -> gpd.GeoDataFrame:
         """Return some columns of a layer (and its geometry), read once.
