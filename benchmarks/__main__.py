@@ -59,7 +59,7 @@ _LABELS = {
     "distancia_rede": "distância à rede (uma passada)",
     "ingenuo": "busca ingênua por pedido (networkx, extrapolada)",
     "assess": "assess completo, sem mapas",
-    "preparo": "  preparo (leitura das vias)",
+    "preparo": "  preparo (regras e arquivos opcionais)",
     "localizacao": "  conferência, geocodificação e snap",
     "distancia_rede_assess": "  distância à rede",
     "evidencias": "  evidências (entorno)",

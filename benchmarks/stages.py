@@ -368,8 +368,9 @@ def assess(args: dict[str, Any]) -> dict[str, Any]:
     """Whole assessment of ``n`` requests, step by step, then its GeoPackage and tables.
 
     The steps are timed through ``assess``'s own progress callback, so the figures are
-    those of the real pipeline: ``preparo`` (reading the roads), ``localizacao``
-    (intake, geocoding, snapping), ``distancia_rede``, ``evidencias``, ``materiais``,
+    those of the real pipeline: ``preparo`` (rules, optional files), ``localizacao``
+    (intake, geocoding, snapping; the roads are read meanwhile in the grid network's
+    thread, which it waits for), ``distancia_rede``, ``evidencias``, ``materiais``,
     ``pontuacao`` (suggestions, eligibility, decisions) and ``classificacao``; then
     ``write_outputs`` without maps and sheets, split by its per-file debug log into
     ``gpkg`` (``avaliacao.gpkg``) and ``tabelas`` (the rest: CSV, XLSX, QGIS project,
