@@ -302,10 +302,12 @@ def _locate_and_trace(
 ) -> _Traced:
     """Locate the requests and trace their paths to the grid.
 
-    The grid network (reading the grid and its attachment to the roads, stored in the
-    territory or computed again) and then the surroundings (reading the facilities,
-    lamps and buildings) are prepared in a thread while the requests are read and
-    located: pyogrio and shapely release the GIL, the requests' checks (pandas) hold it.
+    The grid network (reading the roads, then the grid and its attachment to the roads,
+    stored in the territory or computed again) and then the surroundings (reading the
+    facilities, lamps and buildings) are prepared in a thread while the requests are
+    read, checked and located: pyogrio and shapely release the GIL, the requests'
+    checks (pandas) hold it. The locating takes the roads from the territory's cache,
+    waiting for the thread's read if it is not done yet.
     """
     net = rules.rede
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="geo_ip_rede") as pool:

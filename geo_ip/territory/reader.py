@@ -196,11 +196,12 @@ class Territory:
             return _layer_of_file(self.path, name, names=names)  # raises: no such layer
         with self._lock:
             lock = self._layer_locks.setdefault(name, threading.Lock())
-        with lock:
-            if name not in self._layers:
+        with lock:  # the frame itself is returned: forget_layers may clear the cache
+            frame = self._layers.get(name)
+            if frame is None:
                 frame = _layer_of_file(self.path, name, missing_ok=missing_ok, names=names)
                 self._layers[name] = frame
-            return self._layers[name]
+            return frame
 
     def layer_crs(self, name: str) -> str:
         """Return a layer's CRS as its table would say it, without reading its features.
@@ -250,11 +251,13 @@ class Territory:
         with self._lock:
             lock = self._layer_locks.setdefault(key, threading.Lock())
         with lock:
-            if key not in self._layers:
+            frame = self._layers.get(key)
+            if frame is None:
                 fields = {str(f) for f in pyogrio.read_info(self.path, layer=name)["fields"]}
                 wanted = [c for c in columns if c in fields]
-                self._layers[key] = read_dataframe(self.path, name, columns=wanted)
-            return self._layers[key]
+                frame = read_dataframe(self.path, name, columns=wanted)
+                self._layers[key] = frame
+            return frame
 
     def graph(self) -> nx.MultiDiGraph:
         """Return the projected road graph, built once from ``nos`` and ``vias``."""
