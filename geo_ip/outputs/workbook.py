@@ -349,25 +349,30 @@ def sheet_tables(assessment: Assessment) -> dict[str, Callable[[], pd.DataFrame]
     return {name: dated(build) for name, build in sheets.items()}
 
 
-def _header_format() -> Format:
-    """Format of the header row: bold, wrapped, on top, bordered, in the page's band colours."""
-    band = load_palette().pagina  # as the sheets' and the letter's (maps/cores.toml)
-    return (
-        Format()
-        .set_bold()
-        .set_font_color(band.texto_faixa)
-        .set_background_color(band.faixa)
-        .set_text_wrap()
-        .set_align("top")
-        .set_border("thin")
-    )
+_FORMAT_SETTERS: dict[str, Callable[[Format, Any], Format]] = {
+    "bold": lambda f, on: f.set_bold() if on else f,
+    "text_wrap": lambda f, on: f.set_text_wrap() if on else f,
+    "font_color": lambda f, colour: f.set_font_color(colour),
+    "bg_color": lambda f, colour: f.set_background_color(colour),
+    "valign": lambda f, where: f.set_align(where),
+    "border": lambda f, style: f.set_border({1: "thin"}[style]),
+    "num_format": lambda f, pattern: f.set_num_format(pattern),
+}
+"""xlsxwriter's format properties used by the workbooks, as rust_xlsxwriter setters."""
 
 
-def _column_format(kind: str) -> Format:
-    """Format of a column's cells: reais, metres and percentages, or wrapped sentences."""
-    if kind == "wrap":
-        return Format().set_text_wrap().set_align("top")
-    return Format().set_num_format(NUMBER_FORMATS[kind])
+def _format(properties: dict[str, Any]) -> Format:
+    """Return the rust_xlsxwriter format of xlsxwriter format properties.
+
+    The header comes from the palette as xlsxwriter properties
+    (:meth:`geo_ip.outputs.palette.Palette.workbook_header`), as for ``cip.xlsx`` and the
+    batch's workbook: one spelling of it for every workbook. A property without a
+    setter here raises (``KeyError``) rather than being left out.
+    """
+    fmt = Format()
+    for key, value in properties.items():
+        fmt = _FORMAT_SETTERS[key](fmt, value)
+    return fmt
 
 
 def _write_sheets(path: Path, sheets: Iterable[_Sheet], labels: dict[str, str]) -> None:
@@ -378,7 +383,11 @@ def _write_sheets(path: Path, sheets: Iterable[_Sheet], labels: dict[str, str]) 
     (:func:`_column_kind`), all from its first rows; then its rows (:func:`_rows`),
     streamed to the file.
     """
-    formats = {kind: _column_format(kind) for kind in ("rs", "m", "wrap")}
+    formats = {
+        "rs": _format({"num_format": NUMBER_FORMATS["rs"]}),
+        "m": _format({"num_format": NUMBER_FORMATS["m"]}),
+        "wrap": _format({"text_wrap": True, "valign": "top"}),
+    }
     entries: list[tuple[str, Any]] = []
     widths: dict[str, dict[str, float] | list[float]] = {}
     kinds: dict[str, dict[str, Format] | list[Format]] = {}
@@ -400,7 +409,8 @@ def _write_sheets(path: Path, sheets: Iterable[_Sheet], labels: dict[str, str]) 
         # a sheet without rows still has its header, which only a table gives the writer
         rows = _rows(sheet, titles) if len(head) else pd.DataFrame(columns=titles)
         entries.append((name, rows))
-    header = _header_format()
+    # the page's band colours, as the sheets' and the letter's (maps/cores.toml)
+    header = _format(load_palette().workbook_header(valign="top", border=1))
     write_worksheets(
         entries,
         str(path),
